@@ -1,0 +1,43 @@
+/* device.h - the device interface every backend implements.
+ *
+ * A backend turns one chunk of native-order elements into lane records (see
+ * lanes.h): one record of EG_LANE_WORDS words per EG_LANE_ELEMS elements, each
+ * computed in the canonical lane order, so every backend gives the same bits.
+ * The scheduler owns device objects and calls a device from one thread at a
+ * time, except the host backend, which is reentrant and asks for `threads`
+ * scheduler threads.
+ */
+#ifndef EG_DEVICE_H
+#define EG_DEVICE_H
+
+#include "edgegrid.h"
+
+typedef struct eg_device eg_device;
+
+typedef struct eg_backend_ops {
+    /* Builds whatever reduce_chunk needs for (dtype, groups) so that the first
+     * chunk is not slowed by compilation.  May be called again; cheap then. */
+    eg_status (*prepare)(eg_device *dev, eg_dtype dtype, unsigned groups,
+                         eg_error *err);
+    /* Reduces x[0..n) (and y[0..n) when groups has EG_G_DOT; else y is NULL)
+     * into ceil(n / EG_LANE_ELEMS) lane records written to lanes_out.
+     * n <= the chunk size the scheduler uses; x and y are the caller's memory
+     * and stay valid for the call. */
+    eg_status (*reduce_chunk)(eg_device *dev, const void *x, const void *y,
+                              uint64_t n, eg_dtype dtype, unsigned groups,
+                              uint64_t *lanes_out, eg_error *err);
+    /* Frees impl. */
+    void (*destroy)(eg_device *dev);
+} eg_backend_ops;
+
+struct eg_device {
+    eg_device_info info;
+    const eg_backend_ops *ops;
+    void *impl;
+    unsigned threads;  /* scheduler threads to drive this device (>= 1) */
+};
+
+/* Frees a device made by a backend and nulls *dev. */
+void eg_device_destroy(eg_device **dev);
+
+#endif

@@ -1,0 +1,253 @@
+/*
+ * edgegrid.h - the public API of libedgegrid.
+ *
+ * Everything a front end needs: engine lifecycle, device listing, dtypes and
+ * ops, reducing memory or a file, and the error convention.  Names with the
+ * eg_ prefix are public; internal headers stay in engine/ and never leak here.
+ *
+ * Error convention: every fallible function returns an eg_status and, when
+ * given a non-NULL eg_error, fills it with the same code and one readable line
+ * naming the file, field, device or endpoint at fault.  The library never
+ * prints and never exits.
+ *
+ * Ownership: objects come from eg_X_open/create and go back through
+ * eg_X_close/destroy(eg_X **), which frees and nulls the caller's pointer, so a
+ * second call is harmless.  Plain structs (eg_result, eg_device_info) are
+ * owned by the caller and hold no pointers to free.
+ */
+#ifndef EDGEGRID_H
+#define EDGEGRID_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EG_VERSION_MAJOR 0
+#define EG_VERSION_MINOR 1
+#define EG_VERSION_PATCH 0
+
+/* ---------------------------------------------------------------- errors */
+
+/* XX(name, value, exit class, text).  Exit class: 2 = the caller's input or
+ * usage is at fault, 1 = the run failed.  Values stay negative and far from
+ * OpenCL's own codes (0 .. -72, -1000 ..) so the two never mix. */
+#define EG_ERRNO_MAP(XX)                                                   \
+    XX(OK, 0, 0, "success")                                                \
+    XX(EUSAGE, -2001, 2, "bad usage")                                      \
+    XX(EINPUT, -2002, 2, "bad input")                                      \
+    XX(ENOENT, -2003, 2, "no such file")                                   \
+    XX(EDTYPE, -2004, 2, "unsupported dtype")                              \
+    XX(EIO, -2005, 1, "input/output error")                                \
+    XX(ENOMEM, -2006, 1, "out of memory")                                  \
+    XX(EOVERFLOW, -2007, 1, "integer overflow")                            \
+    XX(ENODEV, -2008, 2, "no such device")                                 \
+    XX(EOPENCL, -2009, 1, "OpenCL failure")                                \
+    XX(ENET, -2010, 1, "network failure")                                  \
+    XX(ETIMEOUT, -2011, 1, "timed out")                                    \
+    XX(EINTERNAL, -2012, 1, "internal error")
+
+typedef enum eg_status {
+#define EG_XX_ENUM(name, value, cls, text) EG_##name = value,
+    EG_ERRNO_MAP(EG_XX_ENUM)
+#undef EG_XX_ENUM
+} eg_status;
+
+#define EG_ERROR_MSG_MAX 512
+
+typedef struct eg_error {
+    eg_status code;
+    char msg[EG_ERROR_MSG_MAX];
+} eg_error;
+
+const char *eg_status_name(eg_status s);  /* "EINPUT" */
+const char *eg_strerror(eg_status s);     /* "bad input" */
+int eg_status_exit_code(eg_status s);     /* 0, 1 or 2, see EG_ERRNO_MAP */
+
+/* ---------------------------------------------------------------- dtypes */
+
+typedef enum eg_dtype {
+    EG_F32, EG_F64,
+    EG_I8, EG_U8, EG_I16, EG_U16, EG_I32, EG_U32, EG_I64, EG_U64,
+    EG_DTYPE_COUNT
+} eg_dtype;
+
+/* Accepts "f32" .. "u64" and numpy's "float32" .. "uint64". */
+eg_status eg_dtype_parse(const char *text, eg_dtype *out, eg_error *err);
+const char *eg_dtype_name(eg_dtype t);        /* "f32" */
+const char *eg_dtype_numpy_name(eg_dtype t);  /* "float32" */
+size_t eg_dtype_size(eg_dtype t);
+int eg_dtype_is_float(eg_dtype t);
+int eg_dtype_is_signed(eg_dtype t);           /* floats count as signed */
+
+/* ------------------------------------------------------------------- ops */
+
+typedef enum eg_op {
+    EG_OP_COUNT, EG_OP_SUM, EG_OP_MEAN, EG_OP_MIN, EG_OP_MAX,
+    EG_OP_ARGMIN, EG_OP_ARGMAX, EG_OP_VAR, EG_OP_STD, EG_OP_L1, EG_OP_L2,
+    EG_OP_DOT,
+    EG_OP_COUNT_ALL
+} eg_op;
+
+#define EG_OPS_BIT(op) (1u << (op))
+#define EG_OPS_DEFAULT                                                     \
+    (EG_OPS_BIT(EG_OP_COUNT) | EG_OPS_BIT(EG_OP_SUM) |                     \
+     EG_OPS_BIT(EG_OP_MEAN) | EG_OPS_BIT(EG_OP_MIN) |                      \
+     EG_OPS_BIT(EG_OP_MAX) | EG_OPS_BIT(EG_OP_STD))
+
+const char *eg_op_name(eg_op op);  /* "argmin" */
+/* Parses a comma list such as "sum,mean,argmin" into a bit set. */
+eg_status eg_ops_parse(const char *list, unsigned *ops, eg_error *err);
+
+/* ----------------------------------------------------------- reductions */
+
+typedef enum eg_mode { EG_MODE_FAST, EG_MODE_EXACT } eg_mode;
+typedef enum eg_nan_policy { EG_NAN_PROPAGATE, EG_NAN_OMIT } eg_nan_policy;
+
+typedef struct eg_reduce_opts {
+    unsigned ops;          /* EG_OPS_BIT set; EG_OPS_DEFAULT after init */
+    eg_mode mode;          /* EG_MODE_FAST */
+    eg_nan_policy nan;     /* EG_NAN_PROPAGATE */
+    unsigned ddof;         /* 0, as numpy's var/std */
+    uint64_t chunk_elems;  /* 0: the engine's default; else a multiple of
+                              EG_LANE_ELEMS.  Fixes the merge tree, so a fixed
+                              value gives the same bits on any device set. */
+    int progress;          /* call progress_fn as chunks finish */
+    void (*progress_fn)(void *ctx, uint64_t done, uint64_t total);
+    void *progress_ctx;
+} eg_reduce_opts;
+
+/* Elements reduced by one work-item of a kernel (one "lane"); chunk sizes are
+ * multiples of it. */
+#define EG_LANE_ELEMS 4096u
+
+void eg_reduce_opts_init(eg_reduce_opts *o);
+
+/* A result value: a double, an exact integer, or absent (undefined, e.g. the
+ * argmin of an empty array). */
+typedef enum eg_number_kind {
+    EG_NUM_NONE, EG_NUM_F64, EG_NUM_I64, EG_NUM_U64
+} eg_number_kind;
+
+typedef struct eg_number {
+    eg_number_kind kind;
+    union {
+        double f;
+        int64_t i;
+        uint64_t u;
+    } v;
+} eg_number;
+
+#define EG_MAX_DEVICES 32
+#define EG_NAME_MAX 128
+#define EG_MAX_DIMS 32
+
+typedef struct eg_device_stats {
+    unsigned index;           /* as in eg_devices_list */
+    char name[EG_NAME_MAX];
+    uint64_t elements;        /* elements this device reduced */
+    uint64_t chunks;
+    double seconds;           /* busy time */
+} eg_device_stats;
+
+typedef struct eg_result {
+    unsigned ops;             /* the ops that were asked for */
+    eg_dtype dtype;
+    eg_mode mode;
+    uint64_t elements;        /* elements in the input (count before NaN omit) */
+    unsigned ndim;            /* shape of the input, when it came from a file */
+    uint64_t shape[EG_MAX_DIMS];
+    eg_number value[EG_OP_COUNT_ALL];  /* indexed by eg_op; NONE if not asked */
+    size_t ndevices;
+    eg_device_stats devices[EG_MAX_DEVICES];
+    double seconds;           /* wall time of the reduction */
+    uint64_t bytes;           /* bytes read (both inputs for dot) */
+    char notes[512];          /* fallbacks the engine took, "" if none */
+} eg_result;
+
+/* --------------------------------------------------------------- devices */
+
+typedef enum eg_device_kind {
+    EG_DEV_CPU, EG_DEV_GPU, EG_DEV_ACCEL, EG_DEV_HOST
+} eg_device_kind;
+
+typedef struct eg_device_info {
+    unsigned index;           /* stable for this machine: OpenCL devices in
+                                 platform order, then the host backend */
+    eg_device_kind kind;
+    char platform[EG_NAME_MAX];
+    char name[EG_NAME_MAX];
+    char driver[64];
+    unsigned compute_units;
+    uint64_t global_mem;      /* bytes */
+    uint64_t max_alloc;       /* bytes */
+    int unified_memory;       /* shares host memory (POCL, Jetson) */
+    int fp64;
+} eg_device_info;
+
+const char *eg_device_kind_name(eg_device_kind k);  /* "cpu" "gpu" ... */
+
+/* Lists every device of the box, the host backend last.  *out is malloc'ed,
+ * the caller frees it.  No OpenCL platform is not an error: the list then
+ * holds only the host, and *notes (if non-NULL, size notes_len) says why. */
+eg_status eg_devices_list(eg_device_info **out, size_t *count, char *notes,
+                          size_t notes_len, eg_error *err);
+
+/* ---------------------------------------------------------------- engine */
+
+typedef struct eg_engine eg_engine;
+
+/* Opens an engine on the devices that `spec` selects: "all" (every OpenCL
+ * device, or the host when there is none), "cpu", "gpu", "host", or a comma
+ * list of indices from eg_devices_list.  NULL means $EDGEGRID_DEVICES, else
+ * "all".  Devices whose kernels fail to build are dropped and named in the
+ * notes; if none is left the host backend takes over. */
+eg_status eg_engine_open(eg_engine **out, const char *spec, eg_error *err);
+void eg_engine_close(eg_engine **engine);
+
+size_t eg_engine_device_count(const eg_engine *e);
+const eg_device_info *eg_engine_device(const eg_engine *e, size_t i);
+const char *eg_engine_notes(const eg_engine *e);  /* "" when none */
+
+/* Reduces `count` elements at `x` (and `y` for dot, same dtype and count;
+ * NULL otherwise).  The memory must stay valid and unchanged during the
+ * call. */
+eg_status eg_reduce(eg_engine *e, const void *x, const void *y,
+                    uint64_t count, eg_dtype dtype, const eg_reduce_opts *o,
+                    eg_result *out, eg_error *err);
+
+typedef struct eg_input_opts {
+    int raw;                  /* headerless binary of raw_dtype */
+    eg_dtype raw_dtype;
+} eg_input_opts;
+
+/* Reduces a .npy file (or raw binary, or "-" for stdin).  `with_path` is the
+ * second operand of dot (NULL otherwise) and is read the same way. */
+eg_status eg_reduce_file(eg_engine *e, const char *path, const char *with_path,
+                         const eg_input_opts *in, const eg_reduce_opts *o,
+                         eg_result *out, eg_error *err);
+
+/* ------------------------------------------------------------ data sets */
+
+typedef enum eg_dist { EG_DIST_UNIFORM, EG_DIST_NORMAL, EG_DIST_ILL } eg_dist;
+
+typedef struct eg_gen_opts {
+    uint64_t count;
+    eg_dtype dtype;
+    eg_dist dist;
+    double cond;              /* EG_DIST_ILL: target condition number */
+    uint64_t seed;
+} eg_gen_opts;
+
+/* Writes a .npy file, streaming; the same options always give the same
+ * bytes.  Writes to a temporary name and renames, so nothing is
+ * half-written. */
+eg_status eg_gen_npy(const char *path, const eg_gen_opts *o, eg_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EDGEGRID_H */

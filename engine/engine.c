@@ -1,0 +1,239 @@
+/* engine.c - the public engine: device selection, one reduction from end to
+ * end (sources -> scheduler -> merged state -> finalize). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "error.h"
+#include "host_backend.h"
+#include "registry.h"
+#include "scheduler.h"
+#include "source.h"
+#include "state.h"
+
+struct eg_engine {
+    eg_device **devs;
+    size_t ndev;
+    unsigned host_index; /* the host backend's index in the registry */
+    char notes[512];
+};
+
+eg_status eg_engine_open(eg_engine **out, const char *spec, eg_error *err)
+{
+    eg_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return eg_error_set(err, EG_ENOMEM, "engine: out of memory");
+    if (!spec)
+        spec = getenv("EDGEGRID_DEVICES");
+    if (!spec || !*spec)
+        spec = "all";
+    eg_status st =
+        eg_registry_discover(&e->devs, &e->ndev, e->notes, sizeof e->notes, err);
+    if (st == EG_OK) {
+        e->host_index = (unsigned)(e->ndev - 1);
+        st = eg_registry_select(e->devs, &e->ndev, spec, e->notes,
+                                sizeof e->notes, err);
+    }
+    if (st != EG_OK) {
+        eg_engine_close(&e);
+        return st;
+    }
+    *out = e;
+    return EG_OK;
+}
+
+void eg_engine_close(eg_engine **engine)
+{
+    if (!engine || !*engine)
+        return;
+    eg_registry_free(&(*engine)->devs, (*engine)->ndev);
+    free(*engine);
+    *engine = NULL;
+}
+
+size_t eg_engine_device_count(const eg_engine *e)
+{
+    return e->ndev;
+}
+
+const eg_device_info *eg_engine_device(const eg_engine *e, size_t i)
+{
+    return i < e->ndev ? &e->devs[i]->info : NULL;
+}
+
+const char *eg_engine_notes(const eg_engine *e)
+{
+    return e->notes;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Builds kernels before the clock starts; a device that cannot build is
+ * dropped for this engine and named in its notes. */
+static eg_status prepare_devices(eg_engine *e, eg_dtype dtype, unsigned groups,
+                                 eg_error *err)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < e->ndev; i++) {
+        eg_error why;
+        eg_error_clear(&why);
+        if (e->devs[i]->ops->prepare(e->devs[i], dtype, groups, &why) ==
+            EG_OK) {
+            e->devs[kept++] = e->devs[i];
+            continue;
+        }
+        eg_notes_append(e->notes, sizeof e->notes, "device %u dropped: %s",
+                        e->devs[i]->info.index, why.msg);
+        eg_device_destroy(&e->devs[i]);
+    }
+    e->ndev = kept;
+    if (kept > 0)
+        return EG_OK;
+    eg_device *host = NULL;
+    eg_status st = eg_host_device_create(&host, err);
+    if (st != EG_OK)
+        return st;
+    host->info.index = e->host_index;
+    e->devs[0] = host;
+    e->ndev = 1;
+    eg_notes_append(e->notes, sizeof e->notes,
+                    "no device left; using the host backend");
+    return EG_OK;
+}
+
+/* argmin/argmax of a Fortran-order array: memory order is not C order, so
+ * ties and the first NaN are found again by a C-order scan. */
+static void fix_fortran_args(const eg_source *x, const eg_state *s,
+                             eg_nan_policy nan, eg_result *r)
+{
+    const eg_array_info *info = eg_source_info(x);
+    if (!info->fortran_order || info->ndim < 2)
+        return;
+    int nan_out = nan == EG_NAN_PROPAGATE && s->nan_n > 0;
+    const eg_op ops[2] = {EG_OP_ARGMIN, EG_OP_ARGMAX};
+    const eg_value vals[2] = {s->min, s->max};
+    for (int k = 0; k < 2; k++) {
+        eg_number *v = &r->value[ops[k]];
+        if (v->kind != EG_NUM_I64)
+            continue;
+        uint64_t idx = eg_source_first_c_index_of(
+            x, vals[k].f, vals[k].i, vals[k].u, nan_out);
+        if (idx != EG_NONE_INDEX)
+            v->v.i = (int64_t)idx;
+    }
+}
+
+static eg_status check_inputs(const eg_source *x, const eg_source *y,
+                              const eg_reduce_opts *o, eg_error *err)
+{
+    if (o->mode == EG_MODE_EXACT)
+        return eg_error_set(err, EG_EUSAGE,
+                            "--mode exact is not available in this build yet");
+    if ((o->ops & EG_OPS_BIT(EG_OP_DOT)) && !y)
+        return eg_error_set(err, EG_EUSAGE, "dot needs a second operand "
+                                            "(--with Y.npy)");
+    if (o->ops == 0)
+        return eg_error_set(err, EG_EUSAGE, "no ops requested");
+    if (!y)
+        return EG_OK;
+    const eg_array_info *a = eg_source_info(x), *b = eg_source_info(y);
+    if (a->count != b->count)
+        return eg_error_set(err, EG_EINPUT,
+                            "%s has %llu elements but %s has %llu; dot needs "
+                            "the same count",
+                            eg_source_name(y), (unsigned long long)b->count,
+                            eg_source_name(x), (unsigned long long)a->count);
+    if (a->dtype != b->dtype)
+        return eg_error_set(err, EG_EINPUT,
+                            "%s is %s but %s is %s; dot needs one dtype",
+                            eg_source_name(y), eg_dtype_numpy_name(b->dtype),
+                            eg_source_name(x), eg_dtype_numpy_name(a->dtype));
+    return EG_OK;
+}
+
+static eg_status reduce_sources(eg_engine *e, const eg_source *x,
+                                const eg_source *y, const eg_reduce_opts *o,
+                                eg_result *out, eg_error *err)
+{
+    const eg_array_info *info = eg_source_info(x);
+    eg_reduce_opts defaults;
+    if (!o) {
+        eg_reduce_opts_init(&defaults);
+        o = &defaults;
+    }
+    eg_status st = check_inputs(x, y, o, err);
+    if (st != EG_OK)
+        return st;
+    if (!(o->ops & EG_OPS_BIT(EG_OP_DOT)))
+        y = NULL;
+    unsigned groups = eg_groups_for_ops(o->ops);
+    if ((st = prepare_devices(e, info->dtype, groups, err)) != EG_OK)
+        return st;
+
+    memset(out, 0, sizeof *out);
+    eg_job job = {.devs = e->devs, .ndev = e->ndev, .x = x, .y = y,
+                  .first = 0, .count = info->count, .groups = groups,
+                  .chunk_elems = o->chunk_elems, .opts = o};
+    eg_state total;
+    snprintf(out->notes, sizeof out->notes, "%s", e->notes);
+    double t0 = now_seconds();
+    st = eg_schedule(&job, &total, out->devices, out->notes,
+                     sizeof out->notes, err);
+    if (st != EG_OK)
+        return st;
+    out->seconds = now_seconds() - t0;
+    out->ndevices = e->ndev;
+    if ((st = eg_state_finalize(&total, o->ops, o->nan, o->ddof, out, err)) !=
+        EG_OK)
+        return st;
+    fix_fortran_args(x, &total, o->nan, out);
+    out->mode = o->mode;
+    out->ndim = info->ndim;
+    memcpy(out->shape, info->shape, sizeof out->shape);
+    out->bytes = info->count * eg_dtype_size(info->dtype) * (y ? 2 : 1);
+    return EG_OK;
+}
+
+eg_status eg_reduce(eg_engine *e, const void *x, const void *y,
+                    uint64_t count, eg_dtype dtype, const eg_reduce_opts *o,
+                    eg_result *out, eg_error *err)
+{
+    eg_source *sx = NULL, *sy = NULL;
+    if ((unsigned)dtype >= EG_DTYPE_COUNT)
+        return eg_error_set(err, EG_EDTYPE, "unknown dtype %d", (int)dtype);
+    if (!x && count > 0)
+        return eg_error_set(err, EG_EUSAGE, "eg_reduce: NULL data");
+    eg_status st = eg_source_wrap(&sx, x, count, dtype, err);
+    if (st == EG_OK && y)
+        st = eg_source_wrap(&sy, y, count, dtype, err);
+    if (st == EG_OK)
+        st = reduce_sources(e, sx, sy, o, out, err);
+    eg_source_close(&sx);
+    eg_source_close(&sy);
+    return st;
+}
+
+eg_status eg_reduce_file(eg_engine *e, const char *path, const char *with_path,
+                         const eg_input_opts *in, const eg_reduce_opts *o,
+                         eg_result *out, eg_error *err)
+{
+    eg_source *sx = NULL, *sy = NULL;
+    eg_input_opts plain = {0};
+    if (!in)
+        in = &plain;
+    eg_status st = eg_source_open(&sx, path, in, err);
+    if (st == EG_OK && with_path)
+        st = eg_source_open(&sy, with_path, in, err);
+    if (st == EG_OK)
+        st = reduce_sources(e, sx, sy, o, out, err);
+    eg_source_close(&sx);
+    eg_source_close(&sy);
+    return st;
+}

@@ -1,0 +1,93 @@
+/* lanes.h - the canonical lane: the unit of work every backend computes the
+ * same way, bit for bit.
+ *
+ * A chunk of n elements is cut into lanes of EG_LANE_ELEMS consecutive
+ * elements (the last may be shorter).  Inside a lane, element i (0-based in the
+ * lane) feeds slot i % 8 in increasing i, and each slot accumulates in double
+ * precision with IEEE round-to-nearest, no FMA contraction:
+ *
+ *   v = (double)x[i]            k = (double)x[0] of the lane
+ *   sum:  TwoSum(s, v) -> s, c += err     (t = s + v; z = t - s;
+ *                                          err = (s - (t - z)) + (v - z))
+ *   var:  d = v - k;  d1 += d;  d2 += d * d
+ *   min:  if (v < mn) mn = v, amin = i    max: if (v > mx) ...
+ *   l1:   TwoSum(l1s, fabs(v)) like sum
+ *   l2:   ssq += v * v
+ *   dot:  p = v * (double)y[i];  TwoSum(ds, p) like sum
+ *   ints: exact 128-bit sums of x and |x| (order free), integer min/max.
+ *
+ * The 8 slots then combine as ((0,1),(2,3)),((4,5),(6,7)): compensated pairs
+ * by TwoSum of the s parts with c = (c_a + c_b) + err; plain sums by +; min and
+ * max by value, ties to the smaller index.  A lane record is EG_LANE_WORDS
+ * 64-bit words (doubles as their bit patterns, indices relative to the chunk):
+ */
+#ifndef EG_LANES_H
+#define EG_LANES_H
+
+#include <stdint.h>
+
+#include "state.h"
+
+#define EG_LANE_SLOTS 8
+#define EG_LANE_WORDS 16
+
+enum {
+    EG_W_SUM_S = 0,   /* floats: double s      ints: u64 low word of sum  */
+    EG_W_SUM_C = 1,   /* floats: double c      ints: i64 high word        */
+    EG_W_K = 2,       /* double shift k                                   */
+    EG_W_D1 = 3,      /* double                                           */
+    EG_W_D2 = 4,      /* double                                           */
+    EG_W_MIN = 5,     /* floats: double        ints: i64 or u64 bits      */
+    EG_W_MAX = 6,
+    EG_W_ARGMIN = 7,  /* u64 index in the chunk                           */
+    EG_W_ARGMAX = 8,
+    EG_W_L1_S = 9,    /* floats: double s      ints: u64 low word of sum|x| */
+    EG_W_L1_C = 10,   /* floats: double c      ints: u64 high word        */
+    EG_W_SSQ = 11,    /* double sum of squares                            */
+    EG_W_DOT_S = 12,
+    EG_W_DOT_C = 13,
+    EG_W_COUNT = 14,  /* u64 elements in the lane                         */
+    EG_W_FLAGS = 15   /* EG_LANE_* bits                                   */
+};
+
+/* Set by a kernel when a value it saw cannot be handled by the fast path
+ * (f64 l2: |x| outside Blue's middle range).  Non-finite inputs need no flag:
+ * they make the sum word non-finite, which the decoder checks. */
+#define EG_LANE_NEEDS_CAREFUL 1u
+
+/* Blue's thresholds for double (LAPACK dnrm2). */
+#define EG_BLUE_TSML 0x1p-511
+#define EG_BLUE_TBIG 0x1p+486
+#define EG_BLUE_SSML 0x1p+537
+#define EG_BLUE_SBIG 0x1p-538
+
+static inline uint64_t eg_lane_count(uint64_t n)
+{
+    return (n + EG_LANE_ELEMS - 1) / EG_LANE_ELEMS;
+}
+
+/* Host implementation of the fast path, the reference for every kernel:
+ * fills eg_lane_count(n) records. */
+void eg_lanes_fast(const void *x, const void *y, uint64_t n, eg_dtype dtype,
+                   unsigned groups, uint64_t *words);
+
+/* Decodes one record; returns 0 if the fast path was invalid for it (a
+ * non-finite accumulator, or EG_LANE_NEEDS_CAREFUL) and the lane must be
+ * recomputed by eg_lane_careful. */
+int eg_lane_decode(const uint64_t *words, eg_dtype dtype, unsigned groups,
+                   eg_lane *out);
+
+/* The careful path for one lane of m elements: handles NaN, infinities and
+ * extreme magnitudes; gives the fast path's bits when all are finite and in
+ * range. `base` is the lane's first index in the chunk. */
+void eg_lane_careful(const void *x, const void *y, uint64_t m, uint64_t base,
+                     eg_dtype dtype, unsigned groups, eg_lane *out);
+
+/* Folds a chunk's lane records into one state: decodes each record, redoes
+ * invalid lanes carefully from x/y, merges in lane order.  `offset` is the
+ * chunk's first global index. */
+void eg_chunk_state(const uint64_t *words, const void *x, const void *y,
+                    uint64_t n, uint64_t offset, eg_dtype dtype,
+                    unsigned groups, eg_state *out);
+
+#endif

@@ -1,0 +1,179 @@
+/* registry.c - device discovery and selection by spec. */
+#include "registry.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cl_backend.h"
+#include "error.h"
+#include "host_backend.h"
+
+void eg_notes_append(char *notes, size_t len, const char *fmt, ...)
+{
+    if (!notes || len == 0)
+        return;
+    size_t used = strlen(notes);
+    if (used && used + 2 < len) {
+        memcpy(notes + used, "; ", 3);
+        used += 2;
+    }
+    if (used + 1 >= len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(notes + used, len - used, fmt, ap);
+    va_end(ap);
+}
+
+void eg_registry_free(eg_device ***devs, size_t count)
+{
+    if (!devs || !*devs)
+        return;
+    for (size_t i = 0; i < count; i++)
+        eg_device_destroy(&(*devs)[i]);
+    free(*devs);
+    *devs = NULL;
+}
+
+eg_status eg_registry_discover(eg_device ***devs, size_t *count, char *notes,
+                               size_t notes_len, eg_error *err)
+{
+    eg_device **list = NULL;
+    size_t n = 0;
+    eg_status st = eg_cl_enumerate(&list, &n, notes, notes_len, err);
+    if (st != EG_OK) {
+        eg_registry_free(&list, n);
+        return st;
+    }
+    eg_device *host = NULL;
+    eg_device **grown = realloc(list, (n + 1) * sizeof *grown);
+    if (!grown) {
+        eg_registry_free(&list, n);
+        return eg_error_set(err, EG_ENOMEM, "device list: out of memory");
+    }
+    list = grown;
+    if ((st = eg_host_device_create(&host, err)) != EG_OK) {
+        eg_registry_free(&list, n);
+        return st;
+    }
+    list[n++] = host;
+    if (n > EG_MAX_DEVICES) {
+        /* Keep the host: it is the fallback for everything else. */
+        eg_notes_append(notes, notes_len,
+                        "%zu devices found, using the first %d", n,
+                        EG_MAX_DEVICES - 1);
+        for (size_t i = EG_MAX_DEVICES - 1; i + 1 < n; i++)
+            eg_device_destroy(&list[i]);
+        list[EG_MAX_DEVICES - 1] = host;
+        n = EG_MAX_DEVICES;
+    }
+    for (size_t i = 0; i < n; i++)
+        list[i]->info.index = (unsigned)i;
+    *devs = list;
+    *count = n;
+    return EG_OK;
+}
+
+/* Parses "0,2,3" into a mask over `count` devices. */
+static eg_status parse_index_list(const char *spec, size_t count, int *keep,
+                                  eg_error *err)
+{
+    const char *p = spec;
+    while (*p) {
+        char *end;
+        if (!isdigit((unsigned char)*p))
+            return eg_error_set(err, EG_EUSAGE,
+                                "--devices '%s': expected all, cpu, gpu, host "
+                                "or a list of device indices",
+                                spec);
+        unsigned long idx = strtoul(p, &end, 10);
+        if (idx >= count)
+            return eg_error_set(err, EG_ENODEV,
+                                "--devices: no device %lu (this box has 0..%zu;"
+                                " see `edgegrid devices`)",
+                                idx, count - 1);
+        keep[idx] = 1;
+        p = end;
+        if (*p == ',' && p[1])
+            p++;
+        else if (*p)
+            return eg_error_set(err, EG_EUSAGE,
+                                "--devices '%s': bad index list", spec);
+    }
+    return EG_OK;
+}
+
+static int kind_is(const eg_device *d, eg_device_kind k)
+{
+    return d->info.kind == k;
+}
+
+eg_status eg_registry_select(eg_device **devs, size_t *count, const char *spec,
+                             char *notes, size_t notes_len, eg_error *err)
+{
+    size_t n = *count, kept = 0;
+    int keep[EG_MAX_DEVICES] = {0};
+    size_t host = n - 1; /* discover puts the host last */
+    if (!spec || !*spec)
+        return eg_error_set(err, EG_EUSAGE, "--devices: empty selection");
+    if (!strcmp(spec, "all") || !strcmp(spec, "cpu") ||
+        !strcmp(spec, "gpu")) {
+        for (size_t i = 0; i + 1 < n; i++)
+            keep[i] = !strcmp(spec, "all") ||
+                      (!strcmp(spec, "cpu") && kind_is(devs[i], EG_DEV_CPU)) ||
+                      (!strcmp(spec, "gpu") && kind_is(devs[i], EG_DEV_GPU));
+    } else if (!strcmp(spec, "host")) {
+        keep[host] = 1;
+    } else {
+        eg_status st = parse_index_list(spec, n, keep, err);
+        if (st != EG_OK)
+            return st;
+    }
+    for (size_t i = 0; i < n; i++)
+        kept += keep[i];
+    if (kept == 0) {
+        if (!strcmp(spec, "gpu"))
+            return eg_error_set(err, EG_ENODEV,
+                                "--devices gpu: this box has no OpenCL GPU "
+                                "(see `edgegrid devices`)");
+        keep[host] = 1;
+        eg_notes_append(notes, notes_len,
+                        "no OpenCL %sdevice; using the host backend",
+                        strcmp(spec, "cpu") ? "" : "CPU ");
+    }
+    kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (keep[i])
+            devs[kept++] = devs[i];
+        else
+            eg_device_destroy(&devs[i]);
+    }
+    *count = kept;
+    return EG_OK;
+}
+
+eg_status eg_devices_list(eg_device_info **out, size_t *count, char *notes,
+                          size_t notes_len, eg_error *err)
+{
+    eg_device **devs = NULL;
+    size_t n = 0;
+    if (notes && notes_len)
+        notes[0] = '\0';
+    eg_status st = eg_registry_discover(&devs, &n, notes, notes_len, err);
+    if (st != EG_OK)
+        return st;
+    eg_device_info *infos = malloc(n * sizeof *infos);
+    if (!infos) {
+        eg_registry_free(&devs, n);
+        return eg_error_set(err, EG_ENOMEM, "device list: out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        infos[i] = devs[i]->info;
+    eg_registry_free(&devs, n);
+    *out = infos;
+    *count = n;
+    return EG_OK;
+}

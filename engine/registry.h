@@ -1,0 +1,28 @@
+/* registry.h - discovering the box's devices and selecting some of them. */
+#ifndef EG_REGISTRY_H
+#define EG_REGISTRY_H
+
+#include <stddef.h>
+
+#include "device.h"
+
+/* Every OpenCL device, then the host backend, indexed in that order.
+ * *devs is malloc'ed; free with eg_registry_free. */
+eg_status eg_registry_discover(eg_device ***devs, size_t *count, char *notes,
+                               size_t notes_len, eg_error *err);
+
+/* Keeps the devices `spec` selects (see eg_engine_open), destroys the others
+ * and compacts *devs.  Notes say when the host stands in for a missing kind. */
+eg_status eg_registry_select(eg_device **devs, size_t *count, const char *spec,
+                             char *notes, size_t notes_len, eg_error *err);
+
+void eg_registry_free(eg_device ***devs, size_t count);
+
+/* Appends a sentence to a notes buffer ("; " between sentences). */
+void eg_notes_append(char *notes, size_t len, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+#endif

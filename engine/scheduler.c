@@ -1,0 +1,250 @@
+/* scheduler.c - the chunk queue.
+ *
+ * Every device thread takes the next chunk index from one atomic counter, so
+ * a fast device takes more chunks than a slow one without any tuning.  Each
+ * chunk's state lands in its own slot; the slots merge in chunk order at the
+ * end, so for a fixed chunk size the bits do not depend on which device ran
+ * which chunk. */
+#include "scheduler.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "lanes.h"
+#include "registry.h"
+
+typedef struct worker worker;
+
+typedef struct shared {
+    const eg_job *job;
+    uint64_t chunk, nchunks;
+    eg_state *states;
+    atomic_uint_fast64_t next;
+    atomic_uint_fast64_t done_elems;
+    atomic_uint running;
+    pthread_mutex_t notes_lock;
+    char *notes;
+    size_t notes_len;
+} shared;
+
+struct worker {
+    shared *sh;
+    eg_device *dev;
+    size_t dev_slot;
+    pthread_t thread;
+    int started;
+    /* Results of this thread, summed per device after the join. */
+    uint64_t elements, chunks;
+    double seconds;
+    eg_status failure;
+};
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Native-order views of chunk [start, start+n) of x and y. */
+typedef struct chunk_bufs {
+    void *xs, *ys;     /* scratch for byte-swapped inputs */
+    uint64_t *words;
+} chunk_bufs;
+
+static eg_status bufs_alloc(chunk_bufs *b, const eg_job *job, uint64_t chunk,
+                            eg_error *err)
+{
+    size_t sz = eg_dtype_size(eg_source_info(job->x)->dtype);
+    memset(b, 0, sizeof *b);
+    b->words = malloc(eg_lane_count(chunk) * EG_LANE_WORDS * sizeof *b->words);
+    if (eg_source_info(job->x)->swap)
+        b->xs = malloc(chunk * sz);
+    if (job->y && eg_source_info(job->y)->swap)
+        b->ys = malloc(chunk * sz);
+    if (!b->words || (eg_source_info(job->x)->swap && !b->xs) ||
+        (job->y && eg_source_info(job->y)->swap && !b->ys))
+        return eg_error_set(err, EG_ENOMEM, "chunk buffers: out of memory");
+    return EG_OK;
+}
+
+static void bufs_free(chunk_bufs *b)
+{
+    free(b->xs);
+    free(b->ys);
+    free(b->words);
+}
+
+/* Reduces chunk `idx` on the worker's device, or on the host path once the
+ * device has failed. */
+static void run_chunk(worker *w, chunk_bufs *b, uint64_t idx)
+{
+    shared *sh = w->sh;
+    const eg_job *job = sh->job;
+    eg_dtype dt = eg_source_info(job->x)->dtype;
+    uint64_t off = idx * sh->chunk;
+    uint64_t n = job->count - off < sh->chunk ? job->count - off : sh->chunk;
+    const void *x = eg_source_native(job->x, job->first + off, n, b->xs);
+    const void *y =
+        job->y ? eg_source_native(job->y, job->first + off, n, b->ys) : NULL;
+    double t0 = now_seconds();
+    if (w->failure == EG_OK) {
+        eg_error err;
+        eg_error_clear(&err);
+        eg_status st = w->dev->ops->reduce_chunk(w->dev, x, y, n, dt,
+                                                 job->groups, b->words, &err);
+        if (st != EG_OK) {
+            w->failure = st;
+            pthread_mutex_lock(&sh->notes_lock);
+            eg_notes_append(sh->notes, sh->notes_len,
+                            "device %u failed (%s); its chunks moved to the "
+                            "host path",
+                            w->dev->info.index, err.msg);
+            pthread_mutex_unlock(&sh->notes_lock);
+        }
+    }
+    if (w->failure != EG_OK)
+        eg_lanes_fast(x, y, n, dt, job->groups, b->words);
+    eg_chunk_state(b->words, x, y, n, job->first + off, dt, job->groups,
+                   &sh->states[idx]);
+    w->seconds += now_seconds() - t0;
+    w->elements += n;
+    w->chunks++;
+    atomic_fetch_add(&sh->done_elems, n);
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    shared *sh = w->sh;
+    chunk_bufs b;
+    eg_error err;
+    if (bufs_alloc(&b, sh->job, sh->chunk, &err) == EG_OK) {
+        for (;;) {
+            uint64_t idx = atomic_fetch_add(&sh->next, 1);
+            if (idx >= sh->nchunks)
+                break;
+            run_chunk(w, &b, idx);
+        }
+    } else {
+        w->failure = EG_ENOMEM;
+    }
+    bufs_free(&b);
+    atomic_fetch_sub(&sh->running, 1);
+    return NULL;
+}
+
+static size_t thread_count(const eg_job *job)
+{
+    size_t t = 0;
+    for (size_t i = 0; i < job->ndev; i++)
+        t += job->devs[i]->threads ? job->devs[i]->threads : 1;
+    return t;
+}
+
+static void report_progress(shared *sh)
+{
+    const eg_reduce_opts *o = sh->job->opts;
+    if (!o || !o->progress || !o->progress_fn)
+        return;
+    while (atomic_load(&sh->running) > 0) {
+        o->progress_fn(o->progress_ctx, atomic_load(&sh->done_elems),
+                       sh->job->count);
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    o->progress_fn(o->progress_ctx, atomic_load(&sh->done_elems),
+                   sh->job->count);
+}
+
+static eg_status start_workers(shared *sh, worker *ws, size_t nthreads,
+                               eg_error *err)
+{
+    const eg_job *job = sh->job;
+    size_t t = 0;
+    for (size_t d = 0; d < job->ndev; d++) {
+        unsigned per = job->devs[d]->threads ? job->devs[d]->threads : 1;
+        for (unsigned k = 0; k < per && t < nthreads; k++, t++) {
+            ws[t].sh = sh;
+            ws[t].dev = job->devs[d];
+            ws[t].dev_slot = d;
+        }
+    }
+    atomic_store(&sh->running, (unsigned)nthreads);
+    for (t = 0; t < nthreads; t++) {
+        if (pthread_create(&ws[t].thread, NULL, worker_main, &ws[t]) != 0) {
+            /* The threads already running drain the queue on their own. */
+            atomic_fetch_sub(&sh->running, (unsigned)(nthreads - t));
+            if (t == 0)
+                return eg_error_set(err, EG_ENOMEM, "cannot start a thread");
+            break;
+        }
+        ws[t].started = 1;
+    }
+    return EG_OK;
+}
+
+eg_status eg_schedule(const eg_job *job, eg_state *total,
+                      eg_device_stats *stats, char *notes, size_t notes_len,
+                      eg_error *err)
+{
+    shared sh = {.job = job, .notes = notes, .notes_len = notes_len};
+    eg_dtype dt = eg_source_info(job->x)->dtype;
+    sh.chunk = job->chunk_elems ? job->chunk_elems : EG_DEFAULT_CHUNK_ELEMS;
+    if (sh.chunk % EG_LANE_ELEMS)
+        return eg_error_set(err, EG_EUSAGE,
+                            "chunk size %llu is not a multiple of %u elements",
+                            (unsigned long long)sh.chunk, EG_LANE_ELEMS);
+    sh.nchunks = (job->count + sh.chunk - 1) / sh.chunk;
+    eg_state_init(total, dt, job->groups);
+    for (size_t d = 0; d < job->ndev; d++) {
+        memset(&stats[d], 0, sizeof stats[d]);
+        stats[d].index = job->devs[d]->info.index;
+        memcpy(stats[d].name, job->devs[d]->info.name, EG_NAME_MAX);
+    }
+    if (sh.nchunks == 0)
+        return EG_OK;
+
+    size_t nthreads = thread_count(job);
+    if (nthreads > sh.nchunks)
+        nthreads = (size_t)sh.nchunks;
+    sh.states = malloc(sh.nchunks * sizeof *sh.states);
+    worker *ws = calloc(nthreads, sizeof *ws);
+    if (!sh.states || !ws) {
+        free(sh.states);
+        free(ws);
+        return eg_error_set(err, EG_ENOMEM, "scheduler: out of memory");
+    }
+    pthread_mutex_init(&sh.notes_lock, NULL);
+    atomic_init(&sh.next, 0);
+    atomic_init(&sh.done_elems, 0);
+    atomic_init(&sh.running, 0);
+    eg_status st = start_workers(&sh, ws, nthreads, err);
+    if (st == EG_OK)
+        report_progress(&sh);
+    for (size_t t = 0; t < nthreads; t++) {
+        if (!ws[t].started)
+            continue;
+        pthread_join(ws[t].thread, NULL);
+        stats[ws[t].dev_slot].elements += ws[t].elements;
+        stats[ws[t].dev_slot].chunks += ws[t].chunks;
+        stats[ws[t].dev_slot].seconds += ws[t].seconds;
+    }
+    /* Every chunk taken is finished; untaken ones mean every thread lacked
+     * its buffers. */
+    if (st == EG_OK && atomic_load(&sh.next) < sh.nchunks)
+        st = eg_error_set(err, EG_ENOMEM, "scheduler: no memory for chunk "
+                                          "buffers");
+    if (st == EG_OK)
+        for (uint64_t i = 0; i < sh.nchunks; i++)
+            eg_state_merge(total, &sh.states[i]);
+    pthread_mutex_destroy(&sh.notes_lock);
+    free(sh.states);
+    free(ws);
+    return st;
+}

@@ -1,0 +1,102 @@
+/* state.h - the mergeable partial state: the one algebra of edgegrid.
+ *
+ *   lane records (kernels, host)  -> eg_state_from_lane
+ *   eg_state_merge(left, right)   (left covers lower indices)
+ *   eg_state_finalize             -> eg_result values
+ *   eg_state_encode / decode      (versioned little-endian wire form)
+ *
+ * Kernels, the host backend, the scheduler and the grid all produce and merge
+ * these states; nothing else computes a result.
+ */
+#ifndef EG_STATE_H
+#define EG_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "edgegrid.h"
+
+/* Accumulator groups: what a kernel must compute for a set of ops.  The sum
+ * is always computed (it is also how a kernel reveals a non-finite input). */
+enum {
+    EG_G_MINMAX = 1u << 0, /* min max argmin argmax */
+    EG_G_VAR = 1u << 1,    /* var std (shifted sums) */
+    EG_G_L1 = 1u << 2,
+    EG_G_L2 = 1u << 3,
+    EG_G_DOT = 1u << 4,
+    EG_G_ALL = 0x1f
+};
+
+unsigned eg_groups_for_ops(unsigned ops);
+
+#define EG_NONE_INDEX UINT64_MAX
+
+typedef union eg_value {
+    double f;
+    int64_t i;
+    uint64_t u;
+} eg_value;
+
+/* A decoded lane: the words a kernel writes plus the special-value counters
+ * only the careful host path fills (the fast kernels assume finite data and
+ * leave them zero). Indices are relative to the start of the chunk. */
+typedef struct eg_lane {
+    uint64_t n;                /* elements in the lane */
+    double sum_s, sum_c;       /* floats: TwoSum-compensated finite sum */
+    uint64_t isum_lo;          /* ints: exact 128-bit sum */
+    int64_t isum_hi;
+    uint64_t vn;               /* finite elements behind k/d1/d2 */
+    double k, d1, d2;          /* shift, sum(x-k), sum((x-k)^2) */
+    eg_value min, max;
+    uint64_t argmin, argmax;   /* EG_NONE_INDEX if no candidate */
+    double l1_s, l1_c;         /* floats */
+    uint64_t il1_lo, il1_hi;   /* ints: exact 128-bit sum of |x| */
+    double l2_sml, l2_med, l2_big;  /* Blue's three sums of squares */
+    double dot_s, dot_c;
+    uint64_t flags;            /* EG_LANE_NEEDS_CAREFUL */
+    uint64_t nan_n, first_nan, pinf_n, ninf_n;
+    uint64_t dot_nan_in, dot_nan_gen, dot_pinf, dot_ninf;
+} eg_lane;
+
+typedef struct eg_state {
+    eg_dtype dtype;
+    unsigned groups;
+    uint64_t n;                /* elements, NaN included */
+    uint64_t nan_n, first_nan; /* first_nan: global index or EG_NONE_INDEX */
+    uint64_t pinf_n, ninf_n;
+    double sum_s, sum_c;
+    uint64_t isum_lo;
+    int64_t isum_hi;
+    uint64_t vn;               /* finite elements behind mean/m2 */
+    double mean, m2;           /* Chan's running mean and M2 */
+    eg_value min, max;
+    uint64_t argmin, argmax;
+    double l1_s, l1_c;
+    uint64_t il1_lo, il1_hi;
+    double l2_sml, l2_med, l2_big;
+    double dot_s, dot_c;
+    uint64_t dot_nan_in, dot_nan_gen, dot_pinf, dot_ninf;
+} eg_state;
+
+/* The identity of merge. */
+void eg_state_init(eg_state *s, eg_dtype dtype, unsigned groups);
+/* One lane; its indices are relative to a chunk whose first element has
+ * global index `base`. */
+void eg_state_from_lane(eg_state *s, const eg_lane *lane, eg_dtype dtype,
+                        unsigned groups, uint64_t base);
+/* acc = acc (+) right, where right covers indices after acc's. */
+void eg_state_merge(eg_state *acc, const eg_state *right);
+/* Fills out->value[] for the ops in `ops`. EG_EOVERFLOW when an integer sum
+ * does not fit the 64-bit result. */
+eg_status eg_state_finalize(const eg_state *s, unsigned ops,
+                            eg_nan_policy nan, unsigned ddof, eg_result *out,
+                            eg_error *err);
+
+/* Wire form: "EGST", u16 version, then fixed little-endian fields. */
+#define EG_STATE_WIRE_VERSION 1
+size_t eg_state_encoded_size(void);
+size_t eg_state_encode(const eg_state *s, uint8_t *buf, size_t cap);
+eg_status eg_state_decode(eg_state *s, const uint8_t *buf, size_t len,
+                          eg_error *err);
+
+#endif

@@ -1,0 +1,24 @@
+/* output.h - how `edgegrid reduce` shows a result: a table for people, one
+ * JSON object for programs (the format DESIGN.md fixes). */
+#ifndef EG_HOST_OUTPUT_H
+#define EG_HOST_OUTPUT_H
+
+#include <stdio.h>
+
+#include "edgegrid.h"
+
+/* Bytes per second over 1e9; 0 when no time was measured. */
+double output_gbps(const eg_result *r);
+
+/* {"input", "dtype", "shape", "count", "mode", "results", "devices",
+ *  "seconds", "gbps"} on one line.  `input` is the name the user gave. */
+void output_json(FILE *f, const char *input, const eg_result *r);
+
+/* Aligned op/value lines, one line per device, the throughput, and the
+ * engine's notes as "note: ..." lines. */
+void output_table(FILE *f, const char *input, const eg_result *r);
+
+/* Each line of `notes` as "<prefix>note: <line>"; nothing for "". */
+void output_notes(FILE *f, const char *prefix, const char *notes);
+
+#endif
