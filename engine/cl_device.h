@@ -19,7 +19,7 @@
 typedef struct eg_cl_kernel {
     cl_program program;
     cl_kernel kernel;
-    size_t local_size;  /* work-group size used to launch it */
+    size_t local_size; /* work-group size used to launch it */
 } eg_cl_kernel;
 
 /* A reusable device buffer that grows on demand. */
@@ -31,14 +31,14 @@ typedef struct eg_cl_buffer {
 typedef struct eg_cl_impl {
     cl_platform_id platform;
     cl_device_id device;
-    cl_context context;        /* created by the first prepare */
+    cl_context context; /* created by the first prepare */
     cl_command_queue queue;
-    char device_version[128];  /* part of the binary cache key */
+    char device_version[128]; /* part of the binary cache key */
     eg_cl_kernel kernels[EG_DTYPE_COUNT][EG_CL_GROUP_SETS];
-    eg_cl_buffer xbuf, ybuf;   /* inputs, for devices without unified memory */
-    eg_cl_buffer outbuf;       /* lane records */
-    unsigned programs_built;   /* compiled from source */
-    unsigned programs_loaded;  /* loaded from the binary cache */
+    eg_cl_buffer xbuf, ybuf;  /* inputs, for devices without unified memory */
+    eg_cl_buffer outbuf;      /* lane records */
+    unsigned programs_built;  /* compiled from source */
+    unsigned programs_loaded; /* loaded from the binary cache */
 } eg_cl_impl;
 
 extern const eg_backend_ops eg_cl_ops;

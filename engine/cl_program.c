@@ -23,6 +23,7 @@ typedef struct eg_cl_const {
     long long value;
 } eg_cl_const;
 
+/* clang-format off */
 #define EG_CL_CONST(x) {#x, (long long)(x)}
 
 /* Everything the kernel shares with the host, stated once in lanes.h and
@@ -46,6 +47,7 @@ static const eg_cl_const eg_cl_consts[] = {
     EG_CL_CONST(EG_W_DOT_S),   EG_CL_CONST(EG_W_DOT_C),
     EG_CL_CONST(EG_W_COUNT),   EG_CL_CONST(EG_W_FLAGS),
 };
+/* clang-format on */
 
 /* Appends printf output at buf + *used, never past cap. */
 static void append(char *buf, size_t cap, size_t *used, const char *fmt, ...)
@@ -104,8 +106,7 @@ static const char *cl_type_name(eg_dtype t)
     return (unsigned)t < EG_DTYPE_COUNT ? names[t] : "void";
 }
 
-void eg_cl_build_options(eg_dtype dtype, unsigned groups, char *buf,
-                         size_t cap)
+void eg_cl_build_options(eg_dtype dtype, unsigned groups, char *buf, size_t cap)
 {
     snprintf(buf, cap, "-DEG_T=%s -DEG_DT=%d -DEG_GROUPS=%u -DEG_LANE_ELEMS=%u",
              cl_type_name(dtype), (int)dtype, groups, EG_LANE_ELEMS);
@@ -200,10 +201,10 @@ static int cache_path(uint64_t key, char *buf, size_t cap)
 /* A cache file: this header, then the binary.  The header lets us reject a
  * truncated, corrupted or misnamed file before a driver ever parses it. */
 typedef struct eg_cache_header {
-    char magic[8];     /* "EGCLBIN1" */
-    uint64_t key;      /* must equal the key in the file name */
-    uint64_t size;     /* bytes of binary that follow */
-    uint64_t hash;     /* FNV-1a of those bytes */
+    char magic[8]; /* "EGCLBIN1" */
+    uint64_t key;  /* must equal the key in the file name */
+    uint64_t size; /* bytes of binary that follow */
+    uint64_t hash; /* FNV-1a of those bytes */
 } eg_cache_header;
 
 static const char eg_cache_magic[8] = {'E', 'G', 'C', 'L', 'B', 'I', 'N', '1'};
@@ -224,8 +225,8 @@ static unsigned char *cache_read(uint64_t key, size_t *size)
     unsigned char *bin = NULL;
     eg_cache_header h;
     if (fread(&h, sizeof h, 1, f) != 1 ||
-        memcmp(h.magic, eg_cache_magic, sizeof h.magic) != 0 ||
-        h.key != key || h.size == 0 || h.size > EG_CACHE_MAX_BINARY)
+        memcmp(h.magic, eg_cache_magic, sizeof h.magic) != 0 || h.key != key ||
+        h.size == 0 || h.size > EG_CACHE_MAX_BINARY)
         goto fail;
     bin = malloc(h.size);
     if (!bin || fread(bin, 1, h.size, f) != h.size || fgetc(f) != EOF ||
@@ -266,8 +267,7 @@ static void cache_write(uint64_t key, const unsigned char *bin, size_t size)
     h.key = key;
     h.size = size;
     h.hash = fnv1a(FNV_OFFSET, bin, size);
-    int ok = fwrite(&h, sizeof h, 1, f) == 1 &&
-             fwrite(bin, 1, size, f) == size;
+    int ok = fwrite(&h, sizeof h, 1, f) == 1 && fwrite(bin, 1, size, f) == size;
     ok = (fclose(f) == 0) && ok;
     if (!ok || rename(tmp, path) != 0)
         unlink(tmp);
@@ -288,7 +288,8 @@ static char *build_log(cl_program prog, cl_device_id dev)
 {
     size_t size = 0;
     if (clGetProgramBuildInfo(prog, dev, CL_PROGRAM_BUILD_LOG, 0, NULL,
-                              &size) != CL_SUCCESS || size == 0)
+                              &size) != CL_SUCCESS ||
+        size == 0)
         return NULL;
     char *log = malloc(size + 1);
     if (!log)
@@ -309,26 +310,23 @@ static eg_status build_failed(const eg_cl_target *t, cl_program prog,
     char *log = build_log(prog, t->device);
     eg_cl_fail(err, "clBuildProgram", t->device_name, rc);
     if (err) {
-        char head[EG_ERROR_MSG_MAX];
-        memcpy(head, err->msg, sizeof head);
-        /* snprintf truncates the log to what fits in the message. */
-        snprintf(err->msg, sizeof err->msg, "%s; options \"%s\"; log: %s",
-                 head, options ? options : "", log ? log : "(none)");
+        /* append truncates the log to what fits in the message. */
+        size_t used = strnlen(err->msg, sizeof err->msg - 1);
+        append(err->msg, sizeof err->msg, &used, "; options \"%s\"; log: %s",
+               options ? options : "", log ? log : "(none)");
     }
     free(log);
     return EG_EOPENCL;
 }
 
-eg_status eg_cl_build_source(const eg_cl_target *t, const char *src,
-                             size_t len, const char *options,
-                             cl_program *out, eg_error *err)
+eg_status eg_cl_build_source(const eg_cl_target *t, const char *src, size_t len,
+                             const char *options, cl_program *out,
+                             eg_error *err)
 {
     cl_int rc;
-    cl_program prog =
-        clCreateProgramWithSource(t->context, 1, &src, &len, &rc);
+    cl_program prog = clCreateProgramWithSource(t->context, 1, &src, &len, &rc);
     if (rc != CL_SUCCESS)
-        return eg_cl_fail(err, "clCreateProgramWithSource", t->device_name,
-                          rc);
+        return eg_cl_fail(err, "clCreateProgramWithSource", t->device_name, rc);
     rc = clBuildProgram(prog, 1, &t->device, options, NULL, NULL);
     if (rc != CL_SUCCESS) {
         eg_status st = build_failed(t, prog, options, rc, err);
@@ -356,8 +354,7 @@ static cl_program load_binary(const eg_cl_target *t, uint64_t key,
     free(bin);
     if (rc != CL_SUCCESS || status != CL_SUCCESS)
         goto fail;
-    if (clBuildProgram(prog, 1, &t->device, options, NULL, NULL) !=
-        CL_SUCCESS)
+    if (clBuildProgram(prog, 1, &t->device, options, NULL, NULL) != CL_SUCCESS)
         goto fail;
     return prog;
 fail:
@@ -371,21 +368,21 @@ static void store_binary(cl_program prog, uint64_t key)
 {
     size_t size = 0;
     if (clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof size, &size,
-                         NULL) != CL_SUCCESS || size == 0 ||
-        size > EG_CACHE_MAX_BINARY)
+                         NULL) != CL_SUCCESS ||
+        size == 0 || size > EG_CACHE_MAX_BINARY)
         return;
     unsigned char *bin = malloc(size);
     if (!bin)
         return;
     unsigned char *bins[1] = {bin};
-    if (clGetProgramInfo(prog, CL_PROGRAM_BINARIES, sizeof bins, bins,
-                         NULL) == CL_SUCCESS)
+    if (clGetProgramInfo(prog, CL_PROGRAM_BINARIES, sizeof bins, bins, NULL) ==
+        CL_SUCCESS)
         cache_write(key, bin, size);
     free(bin);
 }
 
-eg_status eg_cl_program_get(const eg_cl_target *t, const char *src,
-                            size_t len, const char *options, cl_program *out,
+eg_status eg_cl_program_get(const eg_cl_target *t, const char *src, size_t len,
+                            const char *options, cl_program *out,
                             int *from_cache, eg_error *err)
 {
     uint64_t key = eg_cl_cache_key(t, src, len, options);

@@ -25,7 +25,7 @@
 typedef struct eg_cl_target {
     cl_context context;
     cl_device_id device;
-    const char *device_name;  /* also names the device in error messages */
+    const char *device_name; /* also names the device in error messages */
     const char *platform_name;
     const char *driver;
     const char *device_version;
@@ -49,14 +49,14 @@ int eg_cl_cache_dir(char *buf, size_t cap);
 
 /* Compiles src for t's device.  On failure err names clBuildProgram, the
  * device and the code, then the options and the build log. */
-eg_status eg_cl_build_source(const eg_cl_target *t, const char *src,
-                             size_t len, const char *options,
-                             cl_program *out, eg_error *err);
+eg_status eg_cl_build_source(const eg_cl_target *t, const char *src, size_t len,
+                             const char *options, cl_program *out,
+                             eg_error *err);
 
 /* The program for (src, options): from the binary cache when a valid entry
  * exists, else compiled from source and stored.  *from_cache tells which. */
-eg_status eg_cl_program_get(const eg_cl_target *t, const char *src,
-                            size_t len, const char *options, cl_program *out,
+eg_status eg_cl_program_get(const eg_cl_target *t, const char *src, size_t len,
+                            const char *options, cl_program *out,
                             int *from_cache, eg_error *err);
 
 #endif

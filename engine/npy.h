@@ -38,8 +38,9 @@ eg_status eg_npy_parse(const void *buf, uint64_t len, const char *name,
                        eg_npy_header *out, eg_error *err);
 
 /* Writes a version 1.0 header for a C-order or Fortran-order array of
- * little-endian `dtype`, byte for byte as numpy 1.24's np.save: the dict, space
- * padding and a final '\n' so that the data starts on a 64-byte boundary.
+ * little-endian `dtype`, byte for byte as numpy 1.24's np.save: the dict, room
+ * for the growing axis, space padding and a final '\n' so that the data
+ * starts on a 64-byte boundary.
  * Returns the header's length (magic included), or 0 when it does not fit in
  * cap bytes or the dict would exceed the 65535 bytes of a 1.0 header. */
 size_t eg_npy_format_header(char *buf, size_t cap, eg_dtype dtype,

@@ -43,7 +43,8 @@ void eg_state_from_lane(eg_state *s, const eg_lane *lane, eg_dtype dtype,
     if (lane->vn > 0 && (groups & EG_G_VAR)) {
         /* Shifted sums -> (mean, M2); the shift keeps 1e9 + noise exact. */
         double q = lane->d1 / (double)lane->vn;
-        s->mean = lane->k + q;
+        s->mean_k = lane->k;
+        s->mean_q = q;
         s->m2 = lane->d2 - lane->d1 * q;
         if (s->m2 < 0)
             s->m2 = 0;
@@ -103,15 +104,18 @@ static void merge_moments(eg_state *a, const eg_state *b)
     if (b->vn == 0)
         return;
     if (a->vn == 0) {
-        a->mean = b->mean;
+        a->mean_k = b->mean_k;
+        a->mean_q = b->mean_q;
         a->m2 = b->m2;
         a->vn = b->vn;
         return;
     }
-    /* Chan, Golub and LeVeque's pairwise update. */
+    /* Chan, Golub and LeVeque's pairwise update.  The shifts are close data
+     * values, so their difference is exact (Sterbenz) and delta keeps the
+     * digits a plain mean near a large offset would lose. */
     double na = (double)a->vn, nb = (double)b->vn, n = na + nb;
-    double delta = b->mean - a->mean;
-    a->mean = a->mean + delta * (nb / n);
+    double delta = (b->mean_k - a->mean_k) + (b->mean_q - a->mean_q);
+    a->mean_q = a->mean_q + delta * (nb / n);
     a->m2 = a->m2 + b->m2 + delta * delta * (na * (nb / n));
     a->vn += b->vn;
 }

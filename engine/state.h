@@ -67,8 +67,11 @@ typedef struct eg_state {
     double sum_s, sum_c;
     uint64_t isum_lo;
     int64_t isum_hi;
-    uint64_t vn;               /* finite elements behind mean/m2 */
-    double mean, m2;           /* Chan's running mean and M2 */
+    uint64_t vn;               /* finite elements behind the moments */
+    double mean_k, mean_q;     /* mean = mean_k + mean_q: a shift (the first
+                                  lane's k) and the offset from it, so means
+                                  near 1e9 keep their low digits in merges */
+    double m2;                 /* Chan's M2 */
     eg_value min, max;
     uint64_t argmin, argmax;
     double l1_s, l1_c;

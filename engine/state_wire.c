@@ -13,7 +13,7 @@
 #include "state.h"
 
 #define EG_WIRE_HEADER 12
-#define EG_WIRE_FIELDS 29
+#define EG_WIRE_FIELDS 30
 
 /* The one list of fields, shared by encode and decode. */
 static void wire_fields(eg_state *s, uint64_t *f[EG_WIRE_FIELDS])
@@ -23,7 +23,8 @@ static void wire_fields(eg_state *s, uint64_t *f[EG_WIRE_FIELDS])
         &s->pinf_n,     &s->ninf_n,      (uint64_t *)&s->sum_s,
         (uint64_t *)&s->sum_c,           &s->isum_lo,
         (uint64_t *)&s->isum_hi,         &s->vn,
-        (uint64_t *)&s->mean,            (uint64_t *)&s->m2,
+        (uint64_t *)&s->mean_k,          (uint64_t *)&s->mean_q,
+        (uint64_t *)&s->m2,
         &s->min.u,      &s->max.u,       &s->argmin,
         &s->argmax,     (uint64_t *)&s->l1_s,
         (uint64_t *)&s->l1_c,            &s->il1_lo,

@@ -24,7 +24,7 @@ static const char gen_help[] =
     "  -t, --dtype T     f32 f64 i8 u8 i16 u16 i32 u32 i64 u64 (or numpy\n"
     "                    names: float32 ...)\n"
     "  --dist D          uniform (default), normal, or ill: an ill-conditioned\n"
-    "                    sum whose condition number is --cond\n"
+    "                    sum whose condition number is --cond (f32, f64)\n"
     "  --cond C          target condition number for --dist ill (default 1e8)\n"
     "  --seed S          random seed (default 0)\n"
     "  -o, --output FILE where to write the .npy file\n"

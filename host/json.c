@@ -9,6 +9,9 @@
 
 void fmt_double(char *buf, size_t len, double v)
 {
+    char sci[FMT_DOUBLE_MAX];
+    int prec;
+
     if (isnan(v)) {
         snprintf(buf, len, "nan");
         return;
@@ -17,13 +20,27 @@ void fmt_double(char *buf, size_t len, double v)
         snprintf(buf, len, "%s", v < 0 ? "-inf" : "inf");
         return;
     }
-    /* Shortest first, as Python's repr does: 0.1 stays 0.1 instead of
-     * 0.10000000000000001, yet every value reads back bit for bit. */
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, len, "%.*g", prec, v);
+    /* The fewest significant digits that read back as v, as Python's repr
+     * finds them: 0.1 stays 0.1 instead of 0.10000000000000001. */
+    for (prec = 1; prec < 17; prec++) {
+        snprintf(sci, sizeof sci, "%.*e", prec - 1, v);
+        if (strtod(sci, NULL) == v)
+            break;
+    }
+    snprintf(sci, sizeof sci, "%.*e", prec - 1, v);
+    /* Then repr's layout: plain digits for exponents -4 .. 15 (4950, not
+     * 4.95e+03), scientific beyond.  The plain form is kept only if it
+     * reads back as v too. */
+    int exp10 = atoi(strchr(sci, 'e') + 1);
+    if (exp10 >= -4 && exp10 < 16) {
+        int decimals = prec - 1 - exp10;
+        snprintf(buf, len, "%.*f", decimals > 0 ? decimals : 0, v);
         if (strtod(buf, NULL) == v)
             return;
     }
+    /* "%.0e" of 1e-06 is "1e-06"; drop nothing else, it already is the
+     * shortest mantissa. */
+    snprintf(buf, len, "%s", sci);
 }
 
 /* Length of the valid UTF-8 sequence at s, or 0 if it is not one.
@@ -123,7 +140,13 @@ void json_number(FILE *f, const eg_number *n)
 void text_number(char *buf, size_t len, const eg_number *n)
 {
     switch (n->kind) {
-    case EG_NUM_F64: fmt_double(buf, len, n->v.f); break;
+    case EG_NUM_F64:
+        fmt_double(buf, len, n->v.f);
+        /* As in JSON: a float result always looks like one. */
+        if (isfinite(n->v.f) && strpbrk(buf, ".e") == NULL &&
+            strlen(buf) + 3 <= len)
+            strcat(buf, ".0");
+        break;
     case EG_NUM_I64: snprintf(buf, len, "%" PRId64, n->v.i); break;
     case EG_NUM_U64: snprintf(buf, len, "%" PRIu64, n->v.u); break;
     case EG_NUM_NONE:

@@ -48,10 +48,12 @@
 typedef long eg_w;
 typedef long8 eg_w8;
 #define eg_convert_w8 convert_long8
+#define eg_as_w8 as_long8
 #else
 typedef ulong eg_w;
 typedef ulong8 eg_w8;
 #define eg_convert_w8 convert_ulong8
+#define eg_as_w8 as_ulong8
 #endif
 
 /* The accumulators of the 8 slots of one lane. */
@@ -63,9 +65,9 @@ typedef struct eg_acc {
     double8 l1s, l1c; /* floats */
     double8 ssq;
     double8 ds, dc;
-    long8 careful;    /* f64 l2: a value outside Blue's middle range */
+    long8 careful; /* f64 l2: a value outside Blue's middle range */
 #if !EG_IS_FLOAT
-    eg_w8 imn, imx;   /* first occurrence per slot (strict compares) */
+    eg_w8 imn, imx; /* first occurrence per slot (strict compares) */
     ulong8 iamn, iamx;
     /* Exact sums of x and |x|: low words, and for 64-bit inputs high words
      * (signed for the sum of signed inputs). */
@@ -88,7 +90,7 @@ void eg_twosum8(double8 *s, double8 *c, double8 v)
     *c = *c + e;
 }
 
-void eg_acc_init(eg_acc *a, eg_w first)
+void eg_acc_init(eg_acc *a, eg_w first, ulong base)
 {
     a->s = a->c = a->d1 = a->d2 = (double8)(0.0);
     a->mn = (double8)(INFINITY);
@@ -102,7 +104,7 @@ void eg_acc_init(eg_acc *a, eg_w first)
      * with (x[0], 0) and combining ties to the smaller index finds the same
      * one, also when x[0] itself is the extreme. */
     a->imn = a->imx = (eg_w8)(first);
-    a->iamn = a->iamx = (ulong8)(0);
+    a->iamn = a->iamx = (ulong8)(base);
     a->isum = (eg_w8)(0);
     a->il1 = (ulong8)(0);
 #if EG_IS_WIDE
@@ -111,6 +113,7 @@ void eg_acc_init(eg_acc *a, eg_w first)
 #endif
 #else
     (void)first;
+    (void)base;
 #endif
 }
 
@@ -168,9 +171,9 @@ void eg_step_int_sums(eg_acc *a, eg_w8 xw)
     eg_w8 lo = a->isum + xw;
     /* Unsigned wrap of the low word <=> carry; a comparison is -1 when
      * true, so subtracting it adds the carry. */
-    a->isum_hi = a->isum_hi - as_ulong8(as_ulong8(lo) < as_ulong8(xw)) ;
+    a->isum_hi = a->isum_hi - eg_as_w8(as_ulong8(lo) < as_ulong8(xw));
 #if EG_IS_SIGNED_INT
-    a->isum_hi = a->isum_hi + (xw >> 63);  /* sign extension: -1 or 0 */
+    a->isum_hi = a->isum_hi + (xw >> 63); /* sign extension: -1 or 0 */
 #endif
     a->isum = lo;
     if (EG_HAS(EG_G_L1)) {
@@ -263,11 +266,13 @@ void eg_combine_slot(eg_slots *p, int a, int b)
     eg_twosum_pair(&p->s[a], &p->c[a], p->s[b], p->c[b]);
     p->d1[a] = p->d1[a] + p->d1[b];
     p->d2[a] = p->d2[a] + p->d2[b];
-    if (p->mn[b] < p->mn[a] || (p->mn[b] == p->mn[a] && p->amn[b] < p->amn[a])) {
+    if (p->mn[b] < p->mn[a] ||
+        (p->mn[b] == p->mn[a] && p->amn[b] < p->amn[a])) {
         p->mn[a] = p->mn[b];
         p->amn[a] = p->amn[b];
     }
-    if (p->mx[b] > p->mx[a] || (p->mx[b] == p->mx[a] && p->amx[b] < p->amx[a])) {
+    if (p->mx[b] > p->mx[a] ||
+        (p->mx[b] == p->mx[a] && p->amx[b] < p->amx[a])) {
         p->mx[a] = p->mx[b];
         p->amx[a] = p->amx[b];
     }
@@ -361,9 +366,12 @@ void eg_int_sums(const eg_acc *a, ulong *slo, ulong *shi, ulong *llo,
 #if EG_IS_WIDE
         eg_add128(slo, shi, (ulong)sum[j], (ulong)sum_hi[j]);
         eg_add128(llo, lhi, l1[j], l1_hi[j]);
-#else
+#elif EG_IS_SIGNED_INT
         /* A narrow slot sum fits 64 bits: sign-extend it. */
         eg_add128(slo, shi, (ulong)sum[j], sum[j] < 0 ? ~0UL : 0UL);
+        eg_add128(llo, lhi, l1[j], 0UL);
+#else
+        eg_add128(slo, shi, sum[j], 0UL);
         eg_add128(llo, lhi, l1[j], 0UL);
 #endif
     }
@@ -437,8 +445,8 @@ void eg_write_record(__global ulong *w, const eg_acc *a, double k, ulong m)
 
 /* x[0..n) (and y[0..n) when EG_G_DOT) -> ceil(n / EG_LANE_ELEMS) records of
  * EG_LANE_WORDS words at out.  The global size may exceed the lane count. */
-__kernel void eg_reduce(__global const EG_T *x, __global const EG_T *y,
-                        ulong n, __global ulong *out)
+__kernel void eg_reduce(__global const EG_T *x, __global const EG_T *y, ulong n,
+                        __global ulong *out)
 {
     ulong lane = get_global_id(0);
     ulong lanes = (n + EG_LANE_ELEMS - 1) / EG_LANE_ELEMS;
@@ -455,9 +463,9 @@ __kernel void eg_reduce(__global const EG_T *x, __global const EG_T *y,
 
     eg_acc a;
 #if EG_IS_FLOAT
-    eg_acc_init(&a, 0);
+    eg_acc_init(&a, 0, base);
 #else
-    eg_acc_init(&a, (eg_w)xl[0]);
+    eg_acc_init(&a, (eg_w)xl[0], base);
 #endif
     ulong full = m & ~(ulong)7;
     for (ulong i = 0; i < full; i += 8) {

@@ -1,0 +1,275 @@
+/* cl_reduce.c - prepare and reduce_chunk of the OpenCL backend: one kernel
+ * per (dtype, groups), built once and kept; buffers reused across chunks. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cl_device.h"
+#include "cl_program.h"
+#include "error.h"
+#include "lanes.h"
+
+/* Work-group size: a multiple of every common SIMD width, small enough that
+ * a chunk of a few hundred lanes still spreads over many compute units. */
+#define EG_CL_LOCAL_SIZE 64
+
+#define EG_CL_KERNEL_NAME "eg_reduce"
+
+/* ----------------------------------------------------------------- prepare */
+
+static eg_status create_kernel(eg_device *dev, cl_program prog,
+                               eg_cl_kernel *slot, eg_error *err)
+{
+    eg_cl_impl *impl = dev->impl;
+    cl_int rc;
+    cl_kernel k = clCreateKernel(prog, EG_CL_KERNEL_NAME, &rc);
+    if (rc != CL_SUCCESS)
+        return eg_cl_fail(err, "clCreateKernel", dev->info.name, rc);
+    size_t wg = 0;
+    rc = clGetKernelWorkGroupInfo(k, impl->device, CL_KERNEL_WORK_GROUP_SIZE,
+                                  sizeof wg, &wg, NULL);
+    if (rc != CL_SUCCESS) {
+        clReleaseKernel(k);
+        return eg_cl_fail(err, "clGetKernelWorkGroupInfo", dev->info.name, rc);
+    }
+    slot->program = prog;
+    slot->kernel = k;
+    slot->local_size = wg == 0                 ? 1
+                       : wg < EG_CL_LOCAL_SIZE ? wg
+                                               : EG_CL_LOCAL_SIZE;
+    return EG_OK;
+}
+
+static eg_status build_kernel(eg_device *dev, eg_dtype dtype, unsigned g,
+                              eg_cl_kernel *slot, eg_error *err)
+{
+    eg_cl_impl *impl = dev->impl;
+    size_t len = 0;
+    char *src = eg_cl_kernel_source(&len);
+    if (!src)
+        return eg_error_set(err, EG_ENOMEM,
+                            "out of memory building kernels "
+                            "for \"%s\"",
+                            dev->info.name);
+    char options[256];
+    eg_cl_build_options(dtype, g, options, sizeof options);
+    eg_cl_target t = {impl->context,    impl->device,
+                      dev->info.name,   dev->info.platform,
+                      dev->info.driver, impl->device_version};
+    cl_program prog = NULL;
+    int from_cache = 0;
+    eg_status st =
+        eg_cl_program_get(&t, src, len, options, &prog, &from_cache, err);
+    free(src);
+    if (st != EG_OK)
+        return st;
+    st = create_kernel(dev, prog, slot, err);
+    if (st != EG_OK) {
+        clReleaseProgram(prog);
+        return st;
+    }
+    if (from_cache)
+        impl->programs_loaded++;
+    else
+        impl->programs_built++;
+    return EG_OK;
+}
+
+eg_status eg_cl_prepare(eg_device *dev, eg_dtype dtype, unsigned groups,
+                        eg_error *err)
+{
+    if ((unsigned)dtype >= EG_DTYPE_COUNT)
+        return eg_error_set(err, EG_EDTYPE,
+                            "no kernel for dtype %d on "
+                            "\"%s\"",
+                            (int)dtype, dev->info.name);
+    /* The kernels accumulate in double whatever the input type. */
+    if (!dev->info.fp64)
+        return eg_error_set(err, EG_EOPENCL,
+                            "device \"%s\" has no fp64 "
+                            "(cl_khr_fp64), which the kernels need",
+                            dev->info.name);
+    eg_status st = eg_cl_ensure_context(dev, err);
+    if (st != EG_OK)
+        return st;
+    eg_cl_impl *impl = dev->impl;
+    eg_cl_kernel *slot = &impl->kernels[dtype][groups & EG_G_ALL];
+    if (slot->kernel)
+        return EG_OK;
+    return build_kernel(dev, dtype, groups & EG_G_ALL, slot, err);
+}
+
+/* ----------------------------------------------------------- reduce_chunk */
+
+/* Makes buf hold at least `bytes`; the old contents are not kept. */
+static eg_status buffer_reserve(eg_device *dev, eg_cl_buffer *buf,
+                                cl_mem_flags flags, size_t bytes, eg_error *err)
+{
+    if (buf->mem && buf->bytes >= bytes)
+        return EG_OK;
+    eg_cl_impl *impl = dev->impl;
+    if (buf->mem)
+        clReleaseMemObject(buf->mem);
+    buf->mem = NULL;
+    buf->bytes = 0;
+    cl_int rc;
+    cl_mem mem = clCreateBuffer(impl->context, flags, bytes, NULL, &rc);
+    if (rc != CL_SUCCESS)
+        return eg_cl_fail(err, "clCreateBuffer", dev->info.name, rc);
+    buf->mem = mem;
+    buf->bytes = bytes;
+    return EG_OK;
+}
+
+/* The device-side view of one input: on a device that shares host memory
+ * the caller's memory itself (zero copy, released after the chunk), else a
+ * reusable device buffer filled by a write that the final blocking read
+ * orders after (in-order queue). */
+static eg_status input_buffer(eg_device *dev, const void *data, size_t bytes,
+                              eg_cl_buffer *reuse, cl_mem *out, int *owned,
+                              eg_error *err)
+{
+    eg_cl_impl *impl = dev->impl;
+    cl_int rc;
+    if (dev->info.unified_memory) {
+        /* OpenCL takes a non-const pointer; READ_ONLY means it never
+         * writes through it. */
+        *out = clCreateBuffer(impl->context,
+                              CL_MEM_READ_ONLY | CL_MEM_USE_HOST_PTR, bytes,
+                              (void *)data, &rc);
+        if (rc != CL_SUCCESS)
+            return eg_cl_fail(err, "clCreateBuffer", dev->info.name, rc);
+        *owned = 1;
+        return EG_OK;
+    }
+    eg_status st = buffer_reserve(dev, reuse, CL_MEM_READ_ONLY, bytes, err);
+    if (st != EG_OK)
+        return st;
+    rc = clEnqueueWriteBuffer(impl->queue, reuse->mem, CL_FALSE, 0, bytes, data,
+                              0, NULL, NULL);
+    if (rc != CL_SUCCESS)
+        return eg_cl_fail(err, "clEnqueueWriteBuffer", dev->info.name, rc);
+    *out = reuse->mem;
+    *owned = 0;
+    return EG_OK;
+}
+
+static eg_status run_kernel(eg_device *dev, const eg_cl_kernel *k, cl_mem xm,
+                            cl_mem ym, uint64_t n, uint64_t lanes,
+                            eg_error *err)
+{
+    eg_cl_impl *impl = dev->impl;
+    cl_ulong cn = n;
+    cl_mem out = impl->outbuf.mem;
+    cl_int rc;
+    if ((rc = clSetKernelArg(k->kernel, 0, sizeof xm, &xm)) != CL_SUCCESS ||
+        (rc = clSetKernelArg(k->kernel, 1, sizeof ym, &ym)) != CL_SUCCESS ||
+        (rc = clSetKernelArg(k->kernel, 2, sizeof cn, &cn)) != CL_SUCCESS ||
+        (rc = clSetKernelArg(k->kernel, 3, sizeof out, &out)) != CL_SUCCESS)
+        return eg_cl_fail(err, "clSetKernelArg", dev->info.name, rc);
+    /* Rounded up to whole work-groups; the kernel skips lanes >= lanes. */
+    size_t local = k->local_size;
+    size_t global = (size_t)((lanes + local - 1) / local) * local;
+    rc = clEnqueueNDRangeKernel(impl->queue, k->kernel, 1, NULL, &global,
+                                &local, 0, NULL, NULL);
+    if (rc != CL_SUCCESS)
+        return eg_cl_fail(err, "clEnqueueNDRangeKernel", dev->info.name, rc);
+    return EG_OK;
+}
+
+eg_status eg_cl_reduce_chunk(eg_device *dev, const void *x, const void *y,
+                             uint64_t n, eg_dtype dtype, unsigned groups,
+                             uint64_t *lanes_out, eg_error *err)
+{
+    unsigned g = groups & EG_G_ALL;
+    if (n == 0)
+        return EG_OK;
+    if ((g & EG_G_DOT) && !y)
+        return eg_error_set(err, EG_EINTERNAL,
+                            "dot on \"%s\" without a "
+                            "second operand",
+                            dev->info.name);
+    eg_status st = eg_cl_prepare(dev, dtype, g, err);
+    if (st != EG_OK)
+        return st;
+    eg_cl_impl *impl = dev->impl;
+    size_t isz = eg_dtype_size(dtype);
+    uint64_t lanes = eg_lane_count(n);
+    if (n > SIZE_MAX / isz || lanes > SIZE_MAX / (EG_LANE_WORDS * 8))
+        return eg_error_set(err, EG_EINTERNAL,
+                            "chunk of %llu elements too "
+                            "large for \"%s\"",
+                            (unsigned long long)n, dev->info.name);
+    size_t in_bytes = (size_t)n * isz;
+    size_t out_bytes = (size_t)lanes * EG_LANE_WORDS * sizeof(uint64_t);
+
+    cl_mem xm = NULL, ym = NULL;
+    int x_owned = 0, y_owned = 0;
+    cl_int rc;
+    st = buffer_reserve(dev, &impl->outbuf, CL_MEM_WRITE_ONLY, out_bytes, err);
+    if (st != EG_OK)
+        goto done;
+    st = input_buffer(dev, x, in_bytes, &impl->xbuf, &xm, &x_owned, err);
+    if (st != EG_OK)
+        goto done;
+    if (g & EG_G_DOT) {
+        st = input_buffer(dev, y, in_bytes, &impl->ybuf, &ym, &y_owned, err);
+        if (st != EG_OK)
+            goto done;
+    }
+    /* Without dot the kernel never reads y; any valid buffer will do. */
+    st = run_kernel(dev, &impl->kernels[dtype][g], xm, ym ? ym : xm, n, lanes,
+                    err);
+    if (st != EG_OK)
+        goto done;
+    rc = clEnqueueReadBuffer(impl->queue, impl->outbuf.mem, CL_TRUE, 0,
+                             out_bytes, lanes_out, 0, NULL, NULL);
+    if (rc != CL_SUCCESS)
+        st = eg_cl_fail(err, "clEnqueueReadBuffer", dev->info.name, rc);
+done:
+    /* After a failure, queued writes or the kernel may still read the
+     * caller's memory: wait for them before handing it back. */
+    if (st != EG_OK && impl->queue)
+        clFinish(impl->queue);
+    if (y_owned)
+        clReleaseMemObject(ym);
+    if (x_owned)
+        clReleaseMemObject(xm);
+    return st;
+}
+
+/* ---------------------------------------------------------------- release */
+
+static void buffer_release(eg_cl_buffer *buf)
+{
+    if (buf->mem)
+        clReleaseMemObject(buf->mem);
+    buf->mem = NULL;
+    buf->bytes = 0;
+}
+
+void eg_cl_impl_release(eg_cl_impl *impl)
+{
+    if (impl->queue)
+        clFinish(impl->queue);
+    for (int t = 0; t < EG_DTYPE_COUNT; t++) {
+        for (int g = 0; g < EG_CL_GROUP_SETS; g++) {
+            eg_cl_kernel *k = &impl->kernels[t][g];
+            if (k->kernel)
+                clReleaseKernel(k->kernel);
+            if (k->program)
+                clReleaseProgram(k->program);
+            k->kernel = NULL;
+            k->program = NULL;
+        }
+    }
+    buffer_release(&impl->xbuf);
+    buffer_release(&impl->ybuf);
+    buffer_release(&impl->outbuf);
+    if (impl->queue)
+        clReleaseCommandQueue(impl->queue);
+    if (impl->context)
+        clReleaseContext(impl->context);
+    impl->queue = NULL;
+    impl->context = NULL;
+}

@@ -1,0 +1,481 @@
+/* source.c - input arrays: .npy or raw files mapped read-only, stdin and
+ * pipes read into memory, and caller memory wrapped as it is.
+ *
+ * A source owns at most one of: a private read-only mapping of the whole
+ * file, or a malloc'ed copy of the bytes.  Elements are handed out in native
+ * order, straight from those bytes when no swap is needed.
+ */
+#include "source.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "npy.h"
+#include "state.h"
+
+struct eg_source {
+    char *name;
+    eg_array_info info;
+    const unsigned char *data; /* the first element; never NULL */
+    void *map;                 /* the mapped file, or NULL */
+    size_t map_len;
+    unsigned char *owned;      /* malloc'ed bytes, or NULL */
+};
+
+/* Where an empty source points, so that data + 0 is a valid pointer. */
+static const unsigned char no_data[8];
+
+/* Pipes are read in blocks of this size, doubling the buffer as needed. */
+#define READ_BLOCK (1u << 16)
+
+/* ------------------------------------------------------------- helpers */
+
+static eg_status errno_error(eg_error *err, const char *name, const char *what,
+                             int errnum)
+{
+    char text[128];
+    if (strerror_r(errnum, text, sizeof text) != 0)
+        text[0] = '\0';
+    if (errnum == ENOENT || errnum == ENOTDIR) {
+        return eg_error_set(err, EG_ENOENT, "%s: no such file (%s)", name,
+                            text);
+    }
+    if (errnum == ENOMEM)
+        return eg_error_set(err, EG_ENOMEM, "%s: %s: %s", name, what, text);
+    return eg_error_set(err, EG_EIO, "%s: %s: %s", name, what, text);
+}
+
+/* Reads fd to its end into a malloc'ed buffer: stdin and pipes cannot be
+ * mapped. */
+static eg_status read_all(int fd, const char *name, unsigned char **out,
+                          uint64_t *len, eg_error *err)
+{
+    size_t cap = READ_BLOCK, n = 0;
+    unsigned char *buf = malloc(cap);
+    if (buf == NULL)
+        return eg_error_set(err, EG_ENOMEM, "%s: out of memory", name);
+    for (;;) {
+        if (n == cap) {
+            unsigned char *bigger = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2)
+                                                        : NULL;
+            if (bigger == NULL) {
+                free(buf);
+                return eg_error_set(err, EG_ENOMEM,
+                                    "%s: out of memory after reading %zu "
+                                    "bytes",
+                                    name, n);
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        ssize_t got = read(fd, buf + n, cap - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            int e = errno;
+            free(buf);
+            return errno_error(err, name, "read failed", e);
+        }
+        if (got == 0)
+            break;
+        n += (size_t)got;
+    }
+    *out = buf;
+    *len = n;
+    return EG_OK;
+}
+
+/* Maps a regular file of `size` bytes; an empty file maps to nothing (mmap
+ * refuses length 0). */
+static eg_status map_file(eg_source *src, int fd, uint64_t size, eg_error *err)
+{
+    if (size == 0)
+        return EG_OK;
+    if (size > SIZE_MAX) {
+        return eg_error_set(err, EG_ENOMEM,
+                            "%s: %llu bytes do not fit this address space",
+                            src->name, (unsigned long long)size);
+    }
+    void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED)
+        return errno_error(err, src->name, "mmap failed", errno);
+    /* reductions stream through the file once: read ahead, drop behind */
+    (void)posix_madvise(p, (size_t)size, POSIX_MADV_SEQUENTIAL);
+    src->map = p;
+    src->map_len = (size_t)size;
+    return EG_OK;
+}
+
+/* Opens path and leaves its bytes mapped (regular files) or read into memory
+ * (pipes, devices).  Sets *base and *len to the whole content. */
+static eg_status load_path(eg_source *src, const char *path,
+                           const unsigned char **base, uint64_t *len,
+                           eg_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno_error(err, src->name, "cannot open", errno);
+    struct stat sb;
+    eg_status st = EG_OK;
+    if (fstat(fd, &sb) != 0) {
+        st = errno_error(err, src->name, "cannot stat", errno);
+    } else if (S_ISDIR(sb.st_mode)) {
+        st = eg_error_set(err, EG_EINPUT,
+                          "%s: is a directory, not a .npy or raw file",
+                          src->name);
+    } else if (S_ISREG(sb.st_mode)) {
+        *len = (uint64_t)sb.st_size;
+        st = map_file(src, fd, *len, err);
+        *base = src->map;
+    } else {
+        st = read_all(fd, src->name, &src->owned, len, err);
+        *base = src->owned;
+    }
+    close(fd);
+    return st;
+}
+
+/* Fills info and data from the bytes: a .npy header, or raw elements. */
+static eg_status describe(eg_source *src, const unsigned char *base,
+                          uint64_t len, const eg_input_opts *in,
+                          eg_error *err)
+{
+    if (in != NULL && in->raw) {
+        size_t itemsize = eg_dtype_size(in->raw_dtype);
+        if (itemsize == 0)
+            return eg_error_set(err, EG_EDTYPE, "%s: invalid raw dtype",
+                                src->name);
+        if (len % itemsize != 0) {
+            return eg_error_set(err, EG_EINPUT,
+                                "%s: raw size %llu bytes is not a multiple "
+                                "of the %s item size (%zu bytes)",
+                                src->name, (unsigned long long)len,
+                                eg_dtype_name(in->raw_dtype), itemsize);
+        }
+        src->info.dtype = in->raw_dtype;
+        src->info.count = len / itemsize;
+        src->info.ndim = 1;
+        src->info.shape[0] = src->info.count;
+        src->data = base;
+        return EG_OK;
+    }
+    eg_npy_header h;
+    eg_status st = eg_npy_parse(base, len, src->name, &h, err);
+    if (st != EG_OK)
+        return st;
+    src->info = h.info;
+    src->data = base + h.data_offset;
+    return EG_OK;
+}
+
+/* numpy aligns data to 16 or 64 bytes, but a hand-made header may leave it
+ * misaligned for its type; consumers read typed pointers, so such data is
+ * moved to the start of a malloc'ed (max-aligned) buffer once. */
+static eg_status align_data(eg_source *src, eg_error *err)
+{
+    size_t itemsize = eg_dtype_size(src->info.dtype);
+    uint64_t bytes = src->info.count * itemsize;
+    if (src->info.count == 0 || src->data == NULL) {
+        src->data = no_data;
+        return EG_OK;
+    }
+    if ((uintptr_t)src->data % itemsize == 0)
+        return EG_OK;
+    if (src->owned != NULL) {
+        memmove(src->owned, src->data, (size_t)bytes);
+        src->data = src->owned;
+        return EG_OK;
+    }
+    unsigned char *copy = bytes <= SIZE_MAX ? malloc((size_t)bytes) : NULL;
+    if (copy == NULL) {
+        return eg_error_set(err, EG_ENOMEM,
+                            "%s: out of memory realigning %llu data bytes",
+                            src->name, (unsigned long long)bytes);
+    }
+    memcpy(copy, src->data, (size_t)bytes);
+    munmap(src->map, src->map_len);
+    src->map = NULL;
+    src->map_len = 0;
+    src->owned = copy;
+    src->data = copy;
+    return EG_OK;
+}
+
+static eg_source *source_new(const char *name)
+{
+    eg_source *src = calloc(1, sizeof *src);
+    if (src == NULL)
+        return NULL;
+    src->name = malloc(strlen(name) + 1);
+    if (src->name == NULL) {
+        free(src);
+        return NULL;
+    }
+    strcpy(src->name, name);
+    src->data = no_data;
+    return src;
+}
+
+/* ------------------------------------------------------------- opening */
+
+eg_status eg_source_open(eg_source **out, const char *path,
+                         const eg_input_opts *in, eg_error *err)
+{
+    if (out == NULL || path == NULL)
+        return eg_error_set(err, EG_EUSAGE, "no input file given");
+    *out = NULL;
+    eg_source *src = source_new(path);
+    if (src == NULL)
+        return eg_error_set(err, EG_ENOMEM, "%s: out of memory", path);
+
+    const unsigned char *base = NULL;
+    uint64_t len = 0;
+    eg_status st;
+    if (strcmp(path, "-") == 0) {
+        st = read_all(STDIN_FILENO, "-", &src->owned, &len, err);
+        base = src->owned;
+    } else {
+        st = load_path(src, path, &base, &len, err);
+    }
+    if (st == EG_OK)
+        st = describe(src, base, len, in, err);
+    if (st == EG_OK)
+        st = align_data(src, err);
+    if (st != EG_OK) {
+        eg_source_close(&src);
+        return st;
+    }
+    *out = src;
+    return EG_OK;
+}
+
+eg_status eg_source_wrap(eg_source **out, const void *data, uint64_t count,
+                         eg_dtype dtype, eg_error *err)
+{
+    if (out == NULL || (data == NULL && count > 0))
+        return eg_error_set(err, EG_EUSAGE, "memory: no data to wrap");
+    *out = NULL;
+    size_t itemsize = eg_dtype_size(dtype);
+    if (itemsize == 0)
+        return eg_error_set(err, EG_EDTYPE, "memory: invalid dtype");
+    if (count > UINT64_MAX / itemsize) {
+        return eg_error_set(err, EG_EOVERFLOW,
+                            "memory: %llu elements overflow 64-bit sizes",
+                            (unsigned long long)count);
+    }
+    eg_source *src = source_new("memory");
+    if (src == NULL)
+        return eg_error_set(err, EG_ENOMEM, "memory: out of memory");
+    src->info.dtype = dtype;
+    src->info.count = count;
+    src->info.ndim = 1;
+    src->info.shape[0] = count;
+    if (count > 0)
+        src->data = data;
+    *out = src;
+    return EG_OK;
+}
+
+void eg_source_close(eg_source **srcp)
+{
+    if (srcp == NULL || *srcp == NULL)
+        return;
+    eg_source *src = *srcp;
+    if (src->map != NULL)
+        munmap(src->map, src->map_len);
+    free(src->owned);
+    free(src->name);
+    free(src);
+    *srcp = NULL;
+}
+
+const eg_array_info *eg_source_info(const eg_source *src)
+{
+    return &src->info;
+}
+
+const char *eg_source_name(const eg_source *src)
+{
+    return src->name;
+}
+
+/* ----------------------------------------------------------- elements */
+
+static uint16_t bswap16(uint16_t v)
+{
+    return (uint16_t)((v << 8) | (v >> 8));
+}
+
+static uint32_t bswap32(uint32_t v)
+{
+    v = ((v & 0x00ff00ffu) << 8) | ((v >> 8) & 0x00ff00ffu);
+    return (v << 16) | (v >> 16);
+}
+
+static uint64_t bswap64(uint64_t v)
+{
+    v = ((v & 0x00ff00ff00ff00ffull) << 8) | ((v >> 8) & 0x00ff00ff00ff00ffull);
+    v = ((v & 0x0000ffff0000ffffull) << 16) |
+        ((v >> 16) & 0x0000ffff0000ffffull);
+    return (v << 32) | (v >> 32);
+}
+
+/* Copies n elements of `size` bytes from p to out, reversing each one's
+ * bytes.  memcpy keeps it free of alignment assumptions. */
+static void swap_copy(unsigned char *out, const unsigned char *p, uint64_t n,
+                      size_t size)
+{
+    for (uint64_t k = 0; k < n; k++, p += size, out += size) {
+        if (size == 2) {
+            uint16_t v;
+            memcpy(&v, p, 2);
+            v = bswap16(v);
+            memcpy(out, &v, 2);
+        } else if (size == 4) {
+            uint32_t v;
+            memcpy(&v, p, 4);
+            v = bswap32(v);
+            memcpy(out, &v, 4);
+        } else if (size == 8) {
+            uint64_t v;
+            memcpy(&v, p, 8);
+            v = bswap64(v);
+            memcpy(out, &v, 8);
+        } else {
+            memcpy(out, p, size);
+        }
+    }
+}
+
+const void *eg_source_native(const eg_source *src, uint64_t start, uint64_t n,
+                             void *scratch)
+{
+    if (src == NULL || start > src->info.count ||
+        n > src->info.count - start)
+        return NULL;
+    size_t size = eg_dtype_size(src->info.dtype);
+    const unsigned char *p = src->data + start * size;
+    if (!src->info.swap || n == 0)
+        return p;
+    if (scratch == NULL)
+        return NULL;
+    swap_copy(scratch, p, n, size);
+    return scratch;
+}
+
+/* ------------------------------------------------------ Fortran order */
+
+uint64_t eg_source_c_index(const eg_source *src, uint64_t mem_index)
+{
+    const eg_array_info *info = &src->info;
+    if (!info->fortran_order || mem_index >= info->count)
+        return mem_index;
+    /* memory order runs the first dimension fastest; C order the last */
+    uint64_t idx[EG_MAX_DIMS];
+    uint64_t m = mem_index;
+    for (unsigned k = 0; k < info->ndim; k++) {
+        idx[k] = m % info->shape[k];
+        m /= info->shape[k];
+    }
+    uint64_t c = 0;
+    for (unsigned k = 0; k < info->ndim; k++)
+        c = c * info->shape[k] + idx[k];
+    return c;
+}
+
+/* What eg_source_first_c_index_of looks for. */
+typedef struct probe {
+    double f;
+    int64_t i;
+    uint64_t u;
+    int want_nan;
+} probe;
+
+/* Loads element `mem` (in stored order) and compares it with the probe:
+ * floats as doubles (so -0.0 == 0.0) or by NaN-ness, integers exactly. */
+static int element_matches(const eg_source *src, uint64_t mem,
+                           const probe *q)
+{
+    eg_dtype t = src->info.dtype;
+    size_t size = eg_dtype_size(t);
+    unsigned char raw[8];
+    if (src->info.swap)
+        swap_copy(raw, src->data + mem * size, 1, size);
+    else
+        memcpy(raw, src->data + mem * size, size);
+    union {
+        float f32;
+        double f64;
+        int8_t i8;
+        uint8_t u8;
+        int16_t i16;
+        uint16_t u16;
+        int32_t i32;
+        uint32_t u32;
+        int64_t i64;
+        uint64_t u64;
+    } v;
+    memcpy(&v, raw, size);
+    double f;
+    switch (t) {
+    case EG_F32:
+        f = v.f32;
+        return q->want_nan ? isnan(f) : f == q->f;
+    case EG_F64:
+        f = v.f64;
+        return q->want_nan ? isnan(f) : f == q->f;
+    case EG_I8: return v.i8 == q->i;
+    case EG_U8: return v.u8 == q->u;
+    case EG_I16: return v.i16 == q->i;
+    case EG_U16: return v.u16 == q->u;
+    case EG_I32: return v.i32 == q->i;
+    case EG_U32: return v.u32 == q->u;
+    case EG_I64: return v.i64 == q->i;
+    case EG_U64: return v.u64 == q->u;
+    default: return 0;
+    }
+}
+
+uint64_t eg_source_first_c_index_of(const eg_source *src, double fvalue,
+                                     int64_t ivalue, uint64_t uvalue,
+                                     int want_nan)
+{
+    const eg_array_info *info = &src->info;
+    const probe q = {fvalue, ivalue, uvalue,
+                     want_nan && eg_dtype_is_float(info->dtype)};
+    if (!info->fortran_order) {
+        for (uint64_t c = 0; c < info->count; c++) {
+            if (element_matches(src, c, &q))
+                return c;
+        }
+        return EG_NONE_INDEX;
+    }
+    /* Walk the C-order multi-index (last dimension fastest) and keep the
+     * memory index in step with Fortran strides. */
+    uint64_t idx[EG_MAX_DIMS] = {0}, stride[EG_MAX_DIMS];
+    uint64_t s = 1;
+    for (unsigned k = 0; k < info->ndim; k++) {
+        stride[k] = s;
+        s *= info->shape[k];
+    }
+    uint64_t mem = 0;
+    for (uint64_t c = 0; c < info->count; c++) {
+        if (element_matches(src, mem, &q))
+            return c;
+        for (unsigned k = info->ndim; k-- > 0;) {
+            mem += stride[k];
+            if (++idx[k] < info->shape[k])
+                break;
+            mem -= info->shape[k] * stride[k];
+            idx[k] = 0;
+        }
+    }
+    return EG_NONE_INDEX;
+}

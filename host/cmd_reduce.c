@@ -1,0 +1,277 @@
+/* cmd_reduce.c - `edgegrid reduce`: parses the job, opens an engine on the
+ * chosen devices, reduces one file (or stdin) and prints the result.  All
+ * numerical work is the engine's; this file only checks what the user typed
+ * and passes it on. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "output.h"
+#include "progress.h"
+
+static const char reduce_help[] =
+    "usage: edgegrid reduce [options] FILE|-\n"
+    "\n"
+    "Reduces every element of a .npy file (any shape, C or Fortran order, any\n"
+    "byte order), a raw binary file (--raw --dtype T) or stdin ('-').\n"
+    "\n"
+    "options:\n"
+    "  --ops LIST         comma list of count sum mean min max argmin argmax\n"
+    "                     var std l1 l2 dot (default count,sum,mean,min,max,std);\n"
+    "                     results come in that canonical order\n"
+    "  --devices SPEC     all (default), cpu, gpu, host, or indices from\n"
+    "                     'edgegrid devices' such as 0,1; without it the\n"
+    "                     EDGEGRID_DEVICES environment variable, else all\n"
+    "  --mode fast|exact  fast (default): |error| <= 2^-50 * sum|x|;\n"
+    "                     exact is not implemented yet and is refused\n"
+    "  --nan propagate|omit\n"
+    "                     propagate (default) as numpy; omit skips NaNs as\n"
+    "                     numpy's nan-functions do\n"
+    "  --ddof D           delta degrees of freedom of var and std (default 0)\n"
+    "  --with Y.npy       second operand of dot (same dtype and length); only\n"
+    "                     allowed when --ops lists dot\n"
+    "  --raw              FILE is headerless binary in native byte order...\n"
+    "  --dtype T          ...of this dtype: f32 f64 i8 u8 i16 u16 i32 u32 i64\n"
+    "                     u64 (or float32 ...); only with --raw\n"
+    "  --chunk ELEMS      elements per scheduled chunk, a multiple of 4096;\n"
+    "                     a fixed value gives the same bits on any device set\n"
+    "  --json             print one JSON object instead of the table\n"
+    "  --progress         show a progress bar on stderr (default: only when\n"
+    "                     stderr is a terminal and the input exceeds 1 GiB)\n"
+    "  --no-progress      never show it\n"
+    "  -h, --help         this text\n"
+    "\n"
+    "exit status: 0 success, 1 runtime failure, 2 bad usage or bad input.\n";
+
+enum {
+    OPT_OPS = 256, OPT_DEVICES, OPT_MODE, OPT_NAN, OPT_DDOF, OPT_WITH,
+    OPT_RAW, OPT_DTYPE, OPT_JSON, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_CHUNK
+};
+
+typedef struct reduce_args {
+    eg_reduce_opts o;
+    eg_input_opts in;
+    const char *devices;  /* NULL: let the engine read EDGEGRID_DEVICES */
+    const char *path;
+    const char *with;
+    int have_dtype;
+    int json;
+    int progress;         /* -1 automatic, 0 off, 1 forced */
+} reduce_args;
+
+static int parse_mode(const char *text, eg_mode *out)
+{
+    if (strcmp(text, "fast") == 0)
+        *out = EG_MODE_FAST;
+    else if (strcmp(text, "exact") == 0)
+        *out = EG_MODE_EXACT;
+    else
+        return -1;
+    return 0;
+}
+
+static int parse_nan(const char *text, eg_nan_policy *out)
+{
+    if (strcmp(text, "propagate") == 0)
+        *out = EG_NAN_PROPAGATE;
+    else if (strcmp(text, "omit") == 0)
+        *out = EG_NAN_OMIT;
+    else
+        return -1;
+    return 0;
+}
+
+/* One option with its value; CLI_EXIT_OK or a usage error. */
+static int parse_option(int c, const char *arg, reduce_args *a)
+{
+    eg_error err = {0};
+    uint64_t chunk;
+
+    switch (c) {
+    case OPT_OPS:
+        if (eg_ops_parse(arg, &a->o.ops, &err) != EG_OK)
+            return cli_usage("reduce", "--ops: %s",
+                             err.msg[0] ? err.msg : eg_strerror(err.code));
+        return CLI_EXIT_OK;
+    case OPT_DEVICES:
+        /* The engine reads "" as "no choice made" (like an empty
+         * EDGEGRID_DEVICES); typed on the command line it is a mistake. */
+        if (arg[0] == '\0')
+            return cli_usage("reduce", "--devices: empty device selection");
+        a->devices = arg;
+        return CLI_EXIT_OK;
+    case OPT_MODE:
+        if (parse_mode(arg, &a->o.mode) != 0)
+            return cli_usage("reduce", "--mode: '%s' is not fast or exact", arg);
+        return CLI_EXIT_OK;
+    case OPT_NAN:
+        if (parse_nan(arg, &a->o.nan) != 0)
+            return cli_usage("reduce", "--nan: '%s' is not propagate or omit",
+                             arg);
+        return CLI_EXIT_OK;
+    case OPT_DDOF:
+        if (cli_parse_uint(arg, &a->o.ddof) != 0)
+            return cli_usage("reduce", "--ddof: '%s' is not a non-negative "
+                             "integer", arg);
+        return CLI_EXIT_OK;
+    case OPT_WITH: a->with = arg; return CLI_EXIT_OK;
+    case OPT_RAW: a->in.raw = 1; return CLI_EXIT_OK;
+    case OPT_DTYPE:
+        if (eg_dtype_parse(arg, &a->in.raw_dtype, &err) != EG_OK)
+            return cli_usage("reduce", "--dtype: unknown dtype '%s'", arg);
+        a->have_dtype = 1;
+        return CLI_EXIT_OK;
+    case OPT_CHUNK:
+        if (cli_parse_count(arg, &chunk) != 0 || chunk == 0 ||
+            chunk % EG_LANE_ELEMS != 0)
+            return cli_usage("reduce", "--chunk: '%s' is not a positive "
+                             "multiple of %u", arg, EG_LANE_ELEMS);
+        a->o.chunk_elems = chunk;
+        return CLI_EXIT_OK;
+    case OPT_JSON: a->json = 1; return CLI_EXIT_OK;
+    case OPT_PROGRESS: a->progress = 1; return CLI_EXIT_OK;
+    case OPT_NO_PROGRESS: a->progress = 0; return CLI_EXIT_OK;
+    default: return CLI_EXIT_USAGE;
+    }
+}
+
+/* Combinations that no single option can judge. */
+static int check_args(const reduce_args *a)
+{
+    int dot = (a->o.ops & EG_OPS_BIT(EG_OP_DOT)) != 0;
+
+    if (dot && a->with == NULL)
+        return cli_usage("reduce", "dot needs --with Y.npy, the second operand");
+    if (!dot && a->with != NULL)
+        return cli_usage("reduce", "--with is only used by dot; add dot to --ops");
+    if (a->in.raw && !a->have_dtype)
+        return cli_usage("reduce", "--raw needs --dtype");
+    if (!a->in.raw && a->have_dtype)
+        return cli_usage("reduce", "--dtype applies only to --raw input (a .npy "
+                         "file names its own dtype)");
+    if (a->with != NULL && strcmp(a->path, "-") == 0 &&
+        strcmp(a->with, "-") == 0)
+        return cli_usage("reduce", "FILE and --with cannot both be stdin");
+    return CLI_EXIT_OK;
+}
+
+static int parse_args(int argc, char **argv, reduce_args *a)
+{
+    static const struct option longopts[] = {
+        {"ops", required_argument, NULL, OPT_OPS},
+        {"devices", required_argument, NULL, OPT_DEVICES},
+        {"mode", required_argument, NULL, OPT_MODE},
+        {"nan", required_argument, NULL, OPT_NAN},
+        {"ddof", required_argument, NULL, OPT_DDOF},
+        {"with", required_argument, NULL, OPT_WITH},
+        {"raw", no_argument, NULL, OPT_RAW},
+        {"dtype", required_argument, NULL, OPT_DTYPE},
+        {"chunk", required_argument, NULL, OPT_CHUNK},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"progress", no_argument, NULL, OPT_PROGRESS},
+        {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    cli_getopt_begin();
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(reduce_help, stdout);
+            return CLI_DONE;
+        }
+        if (c == '?' || c == ':')
+            return cli_getopt_error("reduce", c, argv);
+        int rc = parse_option(c, optarg, a);
+        if (rc != CLI_EXIT_OK)
+            return rc;
+    }
+    if (optind >= argc)
+        return cli_usage("reduce", "missing FILE (a .npy file, or - for stdin)");
+    if (optind + 1 < argc)
+        return cli_usage("reduce", "unexpected argument '%s'", argv[optind + 1]);
+    a->path = argv[optind];
+    return check_args(a);
+}
+
+/* Size of the input on disk, for the automatic progress bar; 0 for stdin
+ * or anything stat cannot size. */
+static uint64_t input_bytes(const char *path)
+{
+    struct stat st;
+
+    if (path == NULL || strcmp(path, "-") == 0 || stat(path, &st) != 0 ||
+        st.st_size < 0)
+        return 0;
+    return (uint64_t)st.st_size;
+}
+
+/* Engine notes from opening (dropped devices, no platform) that the result's
+ * own notes do not already repeat. */
+static const char *extra_engine_notes(const eg_engine *e, const eg_result *r)
+{
+    const char *n = eg_engine_notes(e);
+
+    if (n == NULL || n[0] == '\0' || strstr(r->notes, n) != NULL)
+        return "";
+    return n;
+}
+
+static int run(const reduce_args *a)
+{
+    eg_engine *engine = NULL;
+    eg_error err = {0};
+    eg_result res;
+    eg_reduce_opts o = a->o;
+    progress bar;
+    int show = a->progress < 0
+                   ? progress_default(input_bytes(a->path) + input_bytes(a->with))
+                   : a->progress;
+    int rc = CLI_EXIT_OK;
+
+    memset(&res, 0, sizeof res);
+    if (eg_engine_open(&engine, a->devices, &err) != EG_OK)
+        return cli_engine_error(&err);
+    if (show) {
+        progress_init(&bar, stderr);
+        o.progress = 1;
+        o.progress_fn = progress_update;
+        o.progress_ctx = &bar;
+    }
+    eg_status st = eg_reduce_file(engine, a->path, a->with, &a->in, &o, &res,
+                                  &err);
+    if (show)
+        progress_finish(&bar);  /* before any message, so lines stay whole */
+    if (st != EG_OK) {
+        rc = cli_engine_error(&err);
+        goto out;
+    }
+    if (a->json) {
+        /* stdout holds only the JSON object; notes go to stderr. */
+        output_json(stdout, a->path, &res);
+        output_notes(stderr, "edgegrid: ", res.notes);
+        output_notes(stderr, "edgegrid: ", extra_engine_notes(engine, &res));
+    } else {
+        output_table(stdout, a->path, &res);
+        output_notes(stdout, "", extra_engine_notes(engine, &res));
+    }
+out:
+    eg_engine_close(&engine);
+    return rc;
+}
+
+int cmd_reduce(int argc, char **argv)
+{
+    reduce_args a;
+
+    memset(&a, 0, sizeof a);
+    eg_reduce_opts_init(&a.o);
+    a.progress = -1;
+    int rc = parse_args(argc, argv, &a);
+    if (rc != CLI_EXIT_OK)
+        return rc == CLI_DONE ? CLI_EXIT_OK : rc;
+    return run(&a);
+}

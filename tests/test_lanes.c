@@ -1,0 +1,124 @@
+/* test_lanes.c - the canonical lane: the careful path gives the fast path's
+ * bits on finite data, special values force the careful path, and a chunk's
+ * values match an independent reference. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hostreduce.h"
+#include "lanes.h"
+#include "testutil.h"
+
+static void *alloc_fill(eg_dtype t, size_t n, uint64_t seed, double lo,
+                        double hi)
+{
+    void *p = malloc(n * eg_dtype_size(t) + 8);
+    tu_fill(p, t, n, seed, lo, hi);
+    return p;
+}
+
+Test(lanes, careful_path_matches_fast_bits_on_finite_data)
+{
+    const size_t n = 3 * EG_LANE_ELEMS + 5;
+    for (int t = 0; t < EG_DTYPE_COUNT; t++) {
+        void *x = alloc_fill((eg_dtype)t, n, 11 + t, -1e3, 1e3);
+        void *y = alloc_fill((eg_dtype)t, n, 99 + t, -2.0, 2.0);
+        uint64_t *w = malloc(eg_lane_count(n) * EG_LANE_WORDS * 8);
+        eg_lanes_fast(x, y, n, (eg_dtype)t, EG_G_ALL, w);
+        size_t sz = eg_dtype_size((eg_dtype)t);
+        for (uint64_t l = 0; l < eg_lane_count(n); l++) {
+            uint64_t base = l * EG_LANE_ELEMS;
+            uint64_t m = n - base < EG_LANE_ELEMS ? n - base : EG_LANE_ELEMS;
+            eg_lane fast, careful;
+            cr_assert(eg_lane_decode(w + l * EG_LANE_WORDS, (eg_dtype)t,
+                                     EG_G_ALL, &fast),
+                      "dtype %s lane %llu rejected", eg_dtype_name(t),
+                      (unsigned long long)l);
+            eg_lane_careful((char *)x + base * sz, (char *)y + base * sz, m,
+                            base, (eg_dtype)t, EG_G_ALL, &careful);
+            cr_assert(!memcmp(&fast, &careful, sizeof fast),
+                      "dtype %s lane %llu: careful differs from fast",
+                      eg_dtype_name(t), (unsigned long long)l);
+        }
+        free(w);
+        free(x);
+        free(y);
+    }
+}
+
+Test(lanes, special_values_force_the_careful_path)
+{
+    double x[16];
+    uint64_t w[EG_LANE_WORDS];
+    eg_lane lane;
+    const double specials[] = {NAN, INFINITY, -INFINITY};
+    for (int k = 0; k < 3; k++) {
+        for (int i = 0; i < 16; i++)
+            x[i] = i;
+        x[5] = specials[k];
+        eg_lanes_fast(x, NULL, 16, EG_F64, EG_G_MINMAX, w);
+        cr_assert_not(eg_lane_decode(w, EG_F64, EG_G_MINMAX, &lane));
+    }
+    /* f64 l2 outside Blue's middle range. */
+    for (int i = 0; i < 16; i++)
+        x[i] = i ? 1e300 : 1e-300;
+    eg_lanes_fast(x, NULL, 16, EG_F64, EG_G_L2, w);
+    cr_assert_not(eg_lane_decode(w, EG_F64, EG_G_L2, &lane));
+    eg_lanes_fast(x, NULL, 16, EG_F64, EG_G_MINMAX, w);
+    cr_assert(eg_lane_decode(w, EG_F64, EG_G_MINMAX, &lane));
+}
+
+/* Every op on a chunk of many lanes against the exact/long double reference. */
+static void check_against_reference(eg_dtype t, size_t n, double lo, double hi)
+{
+    void *x = alloc_fill(t, n, 5 + n, lo, hi);
+    void *y = alloc_fill(t, n, 7 + n, lo, hi);
+    if (t == EG_I64 || t == EG_U64) /* keep the int64 sum in range */
+        for (size_t i = 0; i < n; i++) {
+            ((uint64_t *)x)[i] >>= 24;
+            ((uint64_t *)y)[i] >>= 24;
+        }
+    tu_ref ref;
+    tu_reference(x, y, t, n, &ref);
+    eg_result r;
+    cr_assert_eq(hr_reduce(x, y, n, t, EG_NAN_PROPAGATE, 0, &r), EG_OK);
+    cr_assert_eq(r.value[EG_OP_COUNT].v.u, n);
+    cr_assert_eq(r.value[EG_OP_ARGMIN].v.i, (int64_t)ref.argmin,
+                 "%s n=%zu argmin", eg_dtype_name(t), n);
+    cr_assert_eq(r.value[EG_OP_ARGMAX].v.i, (int64_t)ref.argmax);
+    long double bound = ldexpl(ref.abs_sum, -50);
+    if (eg_dtype_is_float(t)) {
+        cr_assert_leq(fabsl(r.value[EG_OP_SUM].v.f - ref.sum), bound,
+                      "%s n=%zu sum %.17g vs %.17Lg", eg_dtype_name(t), n,
+                      r.value[EG_OP_SUM].v.f, ref.sum);
+        cr_assert_leq(fabsl(r.value[EG_OP_L1].v.f - ref.abs_sum), bound);
+        cr_assert_eq(r.value[EG_OP_MIN].v.f, (double)ref.min);
+    }
+    long double var = ref.var_m2 / n;
+    cr_assert_leq(fabsl(r.value[EG_OP_VAR].v.f - var), 1e-12L * var + 1e-300L,
+                  "%s n=%zu var %.17g vs %.17Lg", eg_dtype_name(t), n,
+                  r.value[EG_OP_VAR].v.f, var);
+    long double l2 = sqrtl(ref.l2sq);
+    cr_assert_leq(fabsl(r.value[EG_OP_L2].v.f - l2), 1e-13L * l2);
+    long double dot_bound = 1e-15L * fabsl(ref.dot) + ldexpl(ref.l2sq, -50);
+    cr_assert_leq(fabsl(r.value[EG_OP_DOT].v.f - ref.dot), dot_bound + 1e-300L,
+                  "%s dot %.17g vs %.17Lg", eg_dtype_name(t),
+                  r.value[EG_OP_DOT].v.f, ref.dot);
+    free(x);
+    free(y);
+}
+
+Test(lanes, every_dtype_against_reference)
+{
+    const size_t sizes[] = {1, 7, 4097, 65537, 1000003};
+    for (int t = 0; t < EG_DTYPE_COUNT; t++)
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
+            check_against_reference((eg_dtype)t, sizes[k], -100.0, 100.0);
+}
+
+Test(lanes, large_offset_variance_has_no_cancellation)
+{
+    check_against_reference(EG_F64, 1000003, 1e9, 1e9 + 1.0);
+    check_against_reference(EG_F32, 100003, 1e6, 1e6 + 1.0);
+}

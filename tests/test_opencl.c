@@ -1,0 +1,719 @@
+/* test_opencl.c - the OpenCL backend: enumeration, error names, the kernel's
+ * lane records against the host reference (memcmp, bit for bit), the binary
+ * cache and build failure reports.
+ *
+ * Runs on POCL in CI.  POCL compiles a program in about a second, so each
+ * test opens one device and builds only the programs it needs. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cl_backend.h"
+#include "cl_device.h"
+#include "cl_program.h"
+#include "error.h"
+#include "lanes.h"
+#include "state.h"
+
+/* ------------------------------------------------------------ helpers */
+
+typedef struct devlist {
+    eg_device **devs;
+    size_t count;
+    char notes[512];
+} devlist;
+
+static void devlist_open(devlist *l)
+{
+    eg_error err;
+    memset(l, 0, sizeof *l);
+    eg_status st =
+        eg_cl_enumerate(&l->devs, &l->count, l->notes, sizeof l->notes, &err);
+    cr_assert_eq(st, EG_OK, "eg_cl_enumerate: %s", err.msg);
+    cr_assert_geq(l->count, 1, "no OpenCL device (notes: %s)", l->notes);
+}
+
+static void devlist_close(devlist *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        eg_device_destroy(&l->devs[i]);
+    free(l->devs);
+    l->devs = NULL;
+    l->count = 0;
+}
+
+/* SplitMix64: deterministic test data. */
+static uint64_t next_u64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [-1, 1). */
+static double next_sym(uint64_t *s)
+{
+    return (double)(next_u64(s) >> 11) * 0x1p-52 - 1.0;
+}
+
+/* Floats: a large offset plus noise (the case compensated sums and the shift
+ * exist for), or a spread of magnitudes and signs.  Integers: every bit
+ * random, so signed types get negative values and 64-bit types their full
+ * range. */
+static void fill(void *p, eg_dtype t, size_t n, uint64_t seed, int offset)
+{
+    uint64_t s = seed;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t r = next_u64(&s);
+        double f = offset ? 1e9 + 1e3 * next_sym(&s)
+                          : ldexp(next_sym(&s), (int)(r % 81) - 40);
+        switch (t) {
+        case EG_F32:
+            ((float *)p)[i] = (float)f;
+            break;
+        case EG_F64:
+            ((double *)p)[i] = f;
+            break;
+        case EG_I8:
+            ((int8_t *)p)[i] = (int8_t)r;
+            break;
+        case EG_U8:
+            ((uint8_t *)p)[i] = (uint8_t)r;
+            break;
+        case EG_I16:
+            ((int16_t *)p)[i] = (int16_t)r;
+            break;
+        case EG_U16:
+            ((uint16_t *)p)[i] = (uint16_t)r;
+            break;
+        case EG_I32:
+            ((int32_t *)p)[i] = (int32_t)r;
+            break;
+        case EG_U32:
+            ((uint32_t *)p)[i] = (uint32_t)r;
+            break;
+        case EG_I64:
+            ((int64_t *)p)[i] = (int64_t)r;
+            break;
+        case EG_U64:
+            ((uint64_t *)p)[i] = r;
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+/* Runs the kernel and the host reference on the same data and requires the
+ * same words; the message names the first differing word. */
+static void expect_host_words(eg_device *dev, const void *x, const void *y,
+                              uint64_t n, eg_dtype t, unsigned g)
+{
+    uint64_t lanes = eg_lane_count(n);
+    size_t bytes = lanes * EG_LANE_WORDS * sizeof(uint64_t);
+    uint64_t *got = malloc(bytes), *want = malloc(bytes);
+    cr_assert(got && want);
+    memset(got, 0xa5, bytes); /* words the kernel forgets show up */
+    eg_error err;
+    eg_status st = dev->ops->reduce_chunk(dev, x, y, n, t, g, got, &err);
+    cr_assert_eq(st, EG_OK, "reduce_chunk %s groups %u n %llu: %s",
+                 eg_dtype_name(t), g, (unsigned long long)n, err.msg);
+    eg_lanes_fast(x, y, n, t, g, want);
+    for (size_t i = 0; i < lanes * EG_LANE_WORDS; i++)
+        cr_assert_eq(got[i], want[i],
+                     "%s groups %u n %llu: lane %zu word %zu: kernel %016llx, "
+                     "host %016llx",
+                     eg_dtype_name(t), g, (unsigned long long)n,
+                     i / EG_LANE_WORDS, i % EG_LANE_WORDS,
+                     (unsigned long long)got[i], (unsigned long long)want[i]);
+    free(got);
+    free(want);
+}
+
+static const uint64_t test_sizes[] = {
+    1, 7, EG_LANE_ELEMS, EG_LANE_ELEMS + 1, 3 * EG_LANE_ELEMS + 5, 1000003,
+};
+#define NSIZES (sizeof test_sizes / sizeof test_sizes[0])
+#define MAX_N 1000003
+
+/* Every size, both data shapes, for the given group sets of one dtype. */
+static void check_dtype(eg_dtype t, const unsigned *groups, size_t ngroups)
+{
+    devlist l;
+    devlist_open(&l);
+    eg_device *dev = l.devs[0];
+    size_t sz = eg_dtype_size(t);
+    void *x = malloc(MAX_N * sz), *y = malloc(MAX_N * sz);
+    cr_assert(x && y);
+    for (int offset = 0; offset < 2; offset++) {
+        if (offset && !eg_dtype_is_float(t))
+            break; /* integers have one shape: all bits random */
+        fill(x, t, MAX_N, 1000 + t + 17 * offset, offset);
+        fill(y, t, MAX_N, 2000 + t, 0);
+        for (size_t gi = 0; gi < ngroups; gi++)
+            for (size_t si = 0; si < NSIZES; si++)
+                expect_host_words(dev, x, y, test_sizes[si], t, groups[gi]);
+    }
+    free(x);
+    free(y);
+    devlist_close(&l);
+}
+
+static const unsigned all_and_none[] = {EG_G_ALL, 0};
+
+#define DTYPE_TEST(name, dt)                                                   \
+    Test(opencl_words, name)                                                   \
+    {                                                                          \
+        check_dtype(dt, all_and_none, 2);                                      \
+    }
+
+DTYPE_TEST(f32, EG_F32)
+DTYPE_TEST(f64, EG_F64)
+DTYPE_TEST(i8, EG_I8)
+DTYPE_TEST(u8, EG_U8)
+DTYPE_TEST(i16, EG_I16)
+DTYPE_TEST(u16, EG_U16)
+DTYPE_TEST(i32, EG_I32)
+DTYPE_TEST(u32, EG_U32)
+DTYPE_TEST(i64, EG_I64)
+DTYPE_TEST(u64, EG_U64)
+
+/* Groups one at a time leave the other words zero, as the host does. */
+Test(opencl_words, partial_group_sets)
+{
+    static const unsigned sets[] = {EG_G_MINMAX | EG_G_L2, EG_G_VAR | EG_G_DOT};
+    check_dtype(EG_F64, sets, 2);
+}
+
+/* ------------------------------------------------------------ ties */
+
+static uint64_t word(const uint64_t *w, uint64_t lane, int i)
+{
+    return w[lane * EG_LANE_WORDS + (uint64_t)i];
+}
+
+Test(opencl_words, float_ties_go_to_the_smaller_index)
+{
+    devlist l;
+    devlist_open(&l);
+    enum { N = 2 * EG_LANE_ELEMS + 100 };
+    static double x[N];
+    for (size_t i = 0; i < N; i++)
+        x[i] = (double)(i % 50);
+    /* Lane 0: the minimum -5 twice in slot 2 (indices 10, 18) and in slots
+     * 5 and 3 (13, 3003); the maximum 99 twice in slot 1 (9, 17) and at
+     * 4000: the first occurrence must win inside a slot and across the slot
+     * combine.  Lane 1: -0.0 and +0.0 tie as minimum (equal values). */
+    x[13] = x[10] = x[18] = x[3003] = -5.0;
+    x[4000] = x[9] = x[17] = 99.0;
+    for (size_t i = EG_LANE_ELEMS; i < 2 * EG_LANE_ELEMS; i++)
+        x[i] = 1.0;
+    x[EG_LANE_ELEMS + 7] = 0.0;
+    x[EG_LANE_ELEMS + 2] = -0.0;
+    expect_host_words(l.devs[0], x, NULL, N, EG_F64, EG_G_MINMAX);
+
+    uint64_t w[3 * EG_LANE_WORDS];
+    eg_error err;
+    cr_assert_eq(l.devs[0]->ops->reduce_chunk(l.devs[0], x, NULL, N, EG_F64,
+                                              EG_G_MINMAX, w, &err),
+                 EG_OK, "%s", err.msg);
+    cr_assert_eq(word(w, 0, EG_W_ARGMIN), 10);
+    cr_assert_eq(word(w, 0, EG_W_ARGMAX), 9);
+    cr_assert_eq(word(w, 1, EG_W_ARGMIN), EG_LANE_ELEMS + 2);
+    cr_assert_eq(word(w, 1, EG_W_ARGMAX), EG_LANE_ELEMS);
+    /* Indices are relative to the chunk: the first multiple of 50 in lane
+     * 2 (which starts at 8192). */
+    cr_assert_eq(word(w, 2, EG_W_ARGMIN), 8200);
+    devlist_close(&l);
+}
+
+Test(opencl_words, integer_extremes_at_the_first_element)
+{
+    devlist l;
+    devlist_open(&l);
+    enum { N = EG_LANE_ELEMS + 9 };
+    static int64_t x[N];
+    /* All equal to INT64_MAX: no later element is "smaller", so the first
+     * element of each lane must be both argmin and argmax. */
+    for (size_t i = 0; i < N; i++)
+        x[i] = INT64_MAX;
+    const unsigned g = EG_G_ALL & ~EG_G_DOT;
+    expect_host_words(l.devs[0], x, NULL, N, EG_I64, g);
+    uint64_t w[2 * EG_LANE_WORDS];
+    eg_error err;
+    cr_assert_eq(
+        l.devs[0]->ops->reduce_chunk(l.devs[0], x, NULL, N, EG_I64, g, w, &err),
+        EG_OK, "%s", err.msg);
+    cr_assert_eq(word(w, 0, EG_W_ARGMIN), 0);
+    cr_assert_eq(word(w, 0, EG_W_ARGMAX), 0);
+    cr_assert_eq(word(w, 1, EG_W_ARGMIN), EG_LANE_ELEMS);
+    cr_assert_eq(word(w, 1, EG_W_MIN), (uint64_t)INT64_MAX);
+    /* 4096 * (2^63 - 1) = 2^75 - 2^12 needs the high word. */
+    cr_assert_eq(word(w, 0, EG_W_SUM_C), 2047);
+    cr_assert_eq(word(w, 0, EG_W_SUM_S), (uint64_t)0 - 4096);
+    /* The minimum repeated later: the first occurrence wins. */
+    x[5] = x[17] = x[4000] = INT64_MIN;
+    expect_host_words(l.devs[0], x, NULL, N, EG_I64, EG_G_MINMAX);
+    cr_assert_eq(l.devs[0]->ops->reduce_chunk(l.devs[0], x, NULL, N, EG_I64,
+                                              EG_G_MINMAX, w, &err),
+                 EG_OK, "%s", err.msg);
+    cr_assert_eq(word(w, 0, EG_W_ARGMIN), 5);
+    cr_assert_eq(word(w, 0, EG_W_MIN), (uint64_t)INT64_MIN);
+    devlist_close(&l);
+}
+
+/* ------------------------------------------------------------ paths */
+
+Test(opencl_words, unaligned_input_and_copy_path)
+{
+    devlist l;
+    devlist_open(&l);
+    eg_device *dev = l.devs[0];
+    enum { N = 5 * EG_LANE_ELEMS + 3 };
+    float *buf = malloc((N + 1) * sizeof *buf);
+    fill(buf, EG_F32, N + 1, 77, 1);
+    /* One float past an aligned allocation: zero copy must cope. */
+    expect_host_words(dev, buf + 1, NULL, N, EG_F32, EG_G_ALL & ~EG_G_DOT);
+    /* The copy path of devices without unified memory, with the reusable
+     * buffers shrinking and growing between chunks. */
+    dev->info.unified_memory = 0;
+    expect_host_words(dev, buf + 1, buf, N, EG_F32, EG_G_ALL);
+    expect_host_words(dev, buf, buf + 1, 100, EG_F32, EG_G_ALL);
+    expect_host_words(dev, buf, buf + 1, N, EG_F32, EG_G_ALL);
+    free(buf);
+    devlist_close(&l);
+}
+
+Test(opencl_words, infinities_reach_the_sum_word)
+{
+    devlist l;
+    devlist_open(&l);
+    enum { N = 2 * EG_LANE_ELEMS };
+    static double x[N];
+    for (size_t i = 0; i < N; i++)
+        x[i] = (double)i;
+    x[EG_LANE_ELEMS + 3] = INFINITY;
+    uint64_t w[2 * EG_LANE_WORDS];
+    eg_error err;
+    cr_assert_eq(l.devs[0]->ops->reduce_chunk(l.devs[0], x, NULL, N, EG_F64,
+                                              EG_G_MINMAX, w, &err),
+                 EG_OK, "%s", err.msg);
+    eg_lane lane;
+    cr_assert(eg_lane_decode(w, EG_F64, EG_G_MINMAX, &lane));
+    cr_assert_not(eg_lane_decode(w + EG_LANE_WORDS, EG_F64, EG_G_MINMAX, &lane),
+                  "a lane holding +inf must go to the careful path");
+    devlist_close(&l);
+}
+
+Test(opencl_words, f64_l2_outside_blue_range_sets_the_flag)
+{
+    devlist l;
+    devlist_open(&l);
+    enum { N = 38 }; /* 4 full groups of 8, then a partial one */
+    double x[N];
+    for (int i = 0; i < N; i++)
+        x[i] = 1.0 + i;
+    uint64_t w[EG_LANE_WORDS];
+    eg_error err;
+    eg_device *dev = l.devs[0];
+    cr_assert_eq(
+        dev->ops->reduce_chunk(dev, x, NULL, N, EG_F64, EG_G_L2, w, &err),
+        EG_OK, "%s", err.msg);
+    cr_assert_eq(w[EG_W_FLAGS], 0);
+    x[33] = 1e-200; /* below Blue's small threshold, in the partial tail */
+    cr_assert_eq(
+        dev->ops->reduce_chunk(dev, x, NULL, N, EG_F64, EG_G_L2, w, &err),
+        EG_OK, "%s", err.msg);
+    cr_assert_eq(w[EG_W_FLAGS], EG_LANE_NEEDS_CAREFUL);
+    expect_host_words(dev, x, NULL, N, EG_F64, EG_G_L2);
+    devlist_close(&l);
+}
+
+Test(opencl_words, dot_without_second_operand_is_refused)
+{
+    devlist l;
+    devlist_open(&l);
+    double x[4] = {1, 2, 3, 4};
+    uint64_t w[EG_LANE_WORDS];
+    eg_error err;
+    cr_assert_eq(l.devs[0]->ops->reduce_chunk(l.devs[0], x, NULL, 4, EG_F64,
+                                              EG_G_DOT, w, &err),
+                 EG_EINTERNAL);
+    devlist_close(&l);
+}
+
+/* ------------------------------------------------------------ devices */
+
+Test(opencl_devices, enumerate_describes_each_device)
+{
+    devlist l;
+    devlist_open(&l);
+    for (size_t i = 0; i < l.count; i++) {
+        const eg_device *d = l.devs[i];
+        cr_assert(eg_cl_device_is_opencl(d));
+        cr_assert_eq(d->threads, 1);
+        cr_assert_neq(d->info.name[0], '\0');
+        cr_assert_neq(d->info.platform[0], '\0');
+        cr_assert_neq(d->info.driver[0], '\0');
+        cr_assert_geq(d->info.compute_units, 1);
+        cr_assert_gt(d->info.global_mem, 0);
+        cr_assert_gt(d->info.max_alloc, 0);
+        cr_assert_leq(d->info.max_alloc, d->info.global_mem);
+        if (strstr(d->info.platform, "Portable Computing Language")) {
+            /* POCL's CPU device: host memory, fp64. */
+            cr_assert_eq(d->info.kind, EG_DEV_CPU);
+            cr_assert(d->info.unified_memory);
+            cr_assert(d->info.fp64);
+        }
+    }
+    cr_assert_str_empty(l.notes);
+    devlist_close(&l);
+}
+
+Test(opencl_devices, two_pocl_devices_work_independently)
+{
+    setenv("POCL_DEVICES", "pthread pthread", 1);
+    devlist l;
+    devlist_open(&l);
+    size_t pocl = 0;
+    eg_device *second = NULL;
+    for (size_t i = 0; i < l.count; i++) {
+        if (strstr(l.devs[i]->info.platform, "Portable Computing Language")) {
+            if (++pocl == 2)
+                second = l.devs[i];
+        }
+    }
+    cr_assert_eq(pocl, 2, "POCL_DEVICES=\"pthread pthread\" gave %zu", pocl);
+    uint32_t x[9000];
+    fill(x, EG_U32, 9000, 5, 0);
+    expect_host_words(second, x, NULL, 9000, EG_U32, EG_G_MINMAX | EG_G_L1);
+    devlist_close(&l);
+}
+
+Test(opencl_devices, no_platform_is_not_an_error)
+{
+    /* ocl-icd reads its vendor list from here: an empty directory means no
+     * ICD at all, CL_PLATFORM_NOT_FOUND_KHR. */
+    char dir[] = "/tmp/eg_noicd.XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    setenv("OCL_ICD_VENDORS", dir, 1);
+    eg_device **devs = NULL;
+    size_t count = 0;
+    char notes[256] = "";
+    eg_error err;
+    cr_assert_eq(eg_cl_enumerate(&devs, &count, notes, sizeof notes, &err),
+                 EG_OK);
+    cr_assert_eq(count, 0);
+    cr_assert_null(devs);
+    cr_assert(strstr(notes, "no OpenCL platform found"), "notes: %s", notes);
+    cr_assert(strstr(notes, "host backend"), "notes: %s", notes);
+    rmdir(dir);
+}
+
+Test(opencl_devices, device_without_fp64_cannot_prepare)
+{
+    devlist l;
+    devlist_open(&l);
+    eg_device *dev = l.devs[0];
+    dev->info.fp64 = 0; /* as a device without cl_khr_fp64 reports */
+    eg_error err;
+    cr_assert_eq(dev->ops->prepare(dev, EG_I32, 0, &err), EG_EOPENCL);
+    cr_assert(strstr(err.msg, "has no fp64"), "%s", err.msg);
+    cr_assert(strstr(err.msg, dev->info.name), "%s", err.msg);
+    devlist_close(&l);
+}
+
+/* ------------------------------------------------------------ errors */
+
+Test(opencl_errors, names)
+{
+    cr_assert_str_eq(eg_cl_error_name(-11), "CL_BUILD_PROGRAM_FAILURE");
+    cr_assert_str_eq(eg_cl_error_name(0), "CL_SUCCESS");
+    cr_assert_str_eq(eg_cl_error_name(-1), "CL_DEVICE_NOT_FOUND");
+    cr_assert_str_eq(eg_cl_error_name(-30), "CL_INVALID_VALUE");
+    cr_assert_str_eq(eg_cl_error_name(-68),
+                     "CL_INVALID_DEVICE_PARTITION_COUNT");
+    cr_assert_str_eq(eg_cl_error_name(-1001), "CL_PLATFORM_NOT_FOUND_KHR");
+    cr_assert_str_eq(eg_cl_error_name(-25), "CL_UNKNOWN_ERROR");
+    cr_assert_str_eq(eg_cl_error_name(-9999), "CL_UNKNOWN_ERROR");
+}
+
+Test(opencl_errors, failure_message_names_call_device_and_code)
+{
+    eg_error err;
+    cr_assert_eq(eg_cl_fail(&err, "clCreateBuffer", "gpu0", -4), EG_EOPENCL);
+    cr_assert_eq(err.code, EG_EOPENCL);
+    cr_assert_str_eq(
+        err.msg,
+        "clCreateBuffer on \"gpu0\": CL_MEM_OBJECT_ALLOCATION_FAILURE");
+    eg_cl_fail(&err, "clFinish", "gpu0", -9999);
+    cr_assert_str_eq(err.msg, "clFinish on \"gpu0\": CL_UNKNOWN_ERROR(-9999)");
+}
+
+Test(opencl_errors, broken_kernel_reports_the_build_log)
+{
+    devlist l;
+    devlist_open(&l);
+    eg_device *dev = l.devs[0];
+    const char *src = "__kernel void broken(__global int *p)\n"
+                      "{ p[0] = no_such_identifier; }\n";
+    eg_error err;
+    eg_status st =
+        eg_cl_device_try_build(dev, src, strlen(src), "-DEG_MARK=1", &err);
+    cr_assert_eq(st, EG_EOPENCL);
+    cr_assert_eq(err.code, EG_EOPENCL);
+    cr_assert(strstr(err.msg, "clBuildProgram on \""), "%s", err.msg);
+    cr_assert(strstr(err.msg, dev->info.name), "%s", err.msg);
+    cr_assert(strstr(err.msg, "CL_BUILD_PROGRAM_FAILURE"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "-DEG_MARK=1"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "no_such_identifier"), "log missing: %s",
+              err.msg);
+    cr_assert_null(strchr(err.msg, '\n'), "one line: %s", err.msg);
+    /* The same source, fixed, builds. */
+    const char *good = "__kernel void fine(__global int *p) { p[0] = 1; }";
+    cr_assert_eq(eg_cl_device_try_build(dev, good, strlen(good), "", &err),
+                 EG_OK, "%s", err.msg);
+    devlist_close(&l);
+}
+
+/* ------------------------------------------------------------ cache */
+
+/* rm -r: the temporary caches also hold POCL's own kernel cache. */
+static void remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d)) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            char sub[1024];
+            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+            remove_tree(sub);
+        }
+        if (d)
+            closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+/* A fresh, empty cache directory for this test. */
+static void temp_cache(char *dir)
+{
+    strcpy(dir, "/tmp/eg_clcache.XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    setenv("XDG_CACHE_HOME", dir, 1);
+}
+
+/* The one cache file (there must be exactly one) into path. */
+static void only_cache_file(const char *root, char *path, size_t cap)
+{
+    char kdir[512];
+    snprintf(kdir, sizeof kdir, "%s/edgegrid/kernels", root);
+    DIR *d = opendir(kdir);
+    cr_assert_not_null(d, "no cache directory %s", kdir);
+    int found = 0;
+    for (struct dirent *e = readdir(d); e; e = readdir(d)) {
+        if (e->d_name[0] == '.')
+            continue;
+        found++;
+        cr_assert(strlen(e->d_name) == 20 && !strcmp(e->d_name + 16, ".bin"),
+                  "unexpected cache entry %s", e->d_name);
+        snprintf(path, cap, "%s/%s", kdir, e->d_name);
+    }
+    closedir(d);
+    cr_assert_eq(found, 1, "%d cache entries", found);
+}
+
+/* Opens a fresh device object, prepares (f32, all groups) and returns the
+ * counters; the reduction is checked against the host each time. */
+static void prepare_fresh(unsigned *built, unsigned *loaded)
+{
+    devlist l;
+    devlist_open(&l);
+    eg_device *dev = l.devs[0];
+    eg_error err;
+    cr_assert_eq(dev->ops->prepare(dev, EG_F32, EG_G_ALL, &err), EG_OK, "%s",
+                 err.msg);
+    eg_cl_device_counters(dev, built, loaded);
+    float x[5000], y[5000];
+    fill(x, EG_F32, 5000, 3, 1);
+    fill(y, EG_F32, 5000, 4, 0);
+    expect_host_words(dev, x, y, 5000, EG_F32, EG_G_ALL);
+    /* prepare again: nothing new is built or loaded. */
+    unsigned b2, l2;
+    cr_assert_eq(dev->ops->prepare(dev, EG_F32, EG_G_ALL, &err), EG_OK);
+    eg_cl_device_counters(dev, &b2, &l2);
+    cr_assert_eq(b2 + l2, *built + *loaded);
+    devlist_close(&l);
+}
+
+Test(opencl_cache, binary_is_stored_then_loaded)
+{
+    char root[64], path[600];
+    temp_cache(root);
+    unsigned built, loaded;
+    prepare_fresh(&built, &loaded);
+    cr_assert_eq(built, 1);
+    cr_assert_eq(loaded, 0);
+    only_cache_file(root, path, sizeof path);
+    prepare_fresh(&built, &loaded);
+    cr_assert_eq(built, 0, "a second device object must load from cache");
+    cr_assert_eq(loaded, 1);
+    remove_tree(root);
+}
+
+Test(opencl_cache, corrupt_file_is_ignored_and_rewritten)
+{
+    char root[64], path[600];
+    temp_cache(root);
+    unsigned built, loaded;
+    prepare_fresh(&built, &loaded);
+    only_cache_file(root, path, sizeof path);
+    /* Flip bytes in the middle of the binary. */
+    FILE *f = fopen(path, "r+b");
+    cr_assert_not_null(f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    cr_assert_gt(size, 64);
+    fseek(f, size / 2, SEEK_SET);
+    fwrite("garbage!", 1, 8, f);
+    fclose(f);
+    prepare_fresh(&built, &loaded);
+    cr_assert_eq(built, 1, "a corrupt entry must be rebuilt");
+    cr_assert_eq(loaded, 0);
+    prepare_fresh(&built, &loaded);
+    cr_assert_eq(loaded, 1, "the rebuilt entry must be stored again");
+    /* A truncated file: also a rebuild, never a crash. */
+    cr_assert_eq(truncate(path, 20), 0);
+    prepare_fresh(&built, &loaded);
+    cr_assert_eq(built, 1);
+    remove_tree(root);
+}
+
+/* FNV-1a, as the cache's payload check. */
+static uint64_t fnv(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+Test(opencl_cache, binary_rejected_by_the_driver_is_rebuilt)
+{
+    char root[64], path[600];
+    temp_cache(root);
+    unsigned built, loaded;
+    prepare_fresh(&built, &loaded);
+    only_cache_file(root, path, sizeof path);
+    /* A well-formed entry (magic, key, size, hash all right) whose binary
+     * is nonsense: only the driver can reject it. */
+    FILE *f = fopen(path, "r+b");
+    cr_assert_not_null(f);
+    unsigned char head[32];
+    cr_assert_eq(fread(head, 1, 32, f), 32);
+    unsigned char junk[4096];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (unsigned char)(i * 7 + 1);
+    uint64_t size = sizeof junk, hash = fnv(junk, sizeof junk);
+    memcpy(head + 16, &size, 8);
+    memcpy(head + 24, &hash, 8);
+    fclose(f);
+    f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    fwrite(head, 1, 32, f);
+    fwrite(junk, 1, sizeof junk, f);
+    fclose(f);
+    prepare_fresh(&built, &loaded);
+    cr_assert_eq(built, 1);
+    cr_assert_eq(loaded, 0);
+    remove_tree(root);
+}
+
+Test(opencl_cache, unwritable_cache_is_not_an_error)
+{
+    /* A regular file where our directory should be: mkdir fails even for
+     * root.  (The rest of XDG_CACHE_HOME stays usable: POCL keeps its own
+     * cache there and drops its devices when it cannot.) */
+    char root[64], file[128];
+    temp_cache(root);
+    snprintf(file, sizeof file, "%s/edgegrid", root);
+    FILE *f = fopen(file, "w");
+    cr_assert_not_null(f);
+    fclose(f);
+    unsigned built, loaded;
+    prepare_fresh(&built, &loaded);
+    cr_assert_eq(built, 1);
+    prepare_fresh(&built, &loaded);
+    cr_assert_eq(built, 1, "nothing could have been cached");
+    remove_tree(root);
+}
+
+Test(opencl_cache, key_covers_device_driver_source_and_options)
+{
+    eg_cl_target a = {NULL, NULL, "dev", "plat", "drv", "OpenCL 1.2"};
+    const char *src = "kernel source";
+    uint64_t k = eg_cl_cache_key(&a, src, strlen(src), "-DX=1");
+    cr_assert_eq(k, eg_cl_cache_key(&a, src, strlen(src), "-DX=1"));
+    eg_cl_target b = a;
+    b.device_name = "dev2";
+    cr_assert_neq(k, eg_cl_cache_key(&b, src, strlen(src), "-DX=1"));
+    b = a;
+    b.platform_name = "plat2";
+    cr_assert_neq(k, eg_cl_cache_key(&b, src, strlen(src), "-DX=1"));
+    b = a;
+    b.driver = "drv2";
+    cr_assert_neq(k, eg_cl_cache_key(&b, src, strlen(src), "-DX=1"));
+    b = a;
+    b.device_version = "OpenCL 3.0";
+    cr_assert_neq(k, eg_cl_cache_key(&b, src, strlen(src), "-DX=1"));
+    cr_assert_neq(k, eg_cl_cache_key(&a, src, strlen(src) - 1, "-DX=1"));
+    cr_assert_neq(k, eg_cl_cache_key(&a, src, strlen(src), "-DX=2"));
+    /* Field boundaries count: "dev"+"plat" is not "devp"+"lat". */
+    b = a;
+    b.device_name = "devp";
+    b.platform_name = "lat";
+    cr_assert_neq(k, eg_cl_cache_key(&b, src, strlen(src), "-DX=1"));
+}
+
+Test(opencl_cache, dir_follows_the_environment)
+{
+    char buf[256];
+    setenv("XDG_CACHE_HOME", "/x/cache", 1);
+    cr_assert(eg_cl_cache_dir(buf, sizeof buf));
+    cr_assert_str_eq(buf, "/x/cache/edgegrid/kernels");
+    unsetenv("XDG_CACHE_HOME");
+    setenv("HOME", "/home/u", 1);
+    cr_assert(eg_cl_cache_dir(buf, sizeof buf));
+    cr_assert_str_eq(buf, "/home/u/.cache/edgegrid/kernels");
+    setenv("XDG_CACHE_HOME", "relative", 1); /* invalid per the XDG spec */
+    cr_assert(eg_cl_cache_dir(buf, sizeof buf));
+    cr_assert_str_eq(buf, "/home/u/.cache/edgegrid/kernels");
+}
+
+Test(opencl_cache, options_never_relax_math)
+{
+    char opts[256];
+    for (int t = 0; t < EG_DTYPE_COUNT; t++) {
+        eg_cl_build_options((eg_dtype)t, EG_G_ALL, opts, sizeof opts);
+        cr_assert_null(strstr(opts, "fast-relaxed"), "%s", opts);
+        cr_assert_null(strstr(opts, "mad-enable"), "%s", opts);
+        cr_assert_null(strstr(opts, "unsafe"), "%s", opts);
+        cr_assert(strstr(opts, "-DEG_LANE_ELEMS=4096"), "%s", opts);
+    }
+    eg_cl_build_options(EG_U16, 5, opts, sizeof opts);
+    cr_assert(strstr(opts, "-DEG_T=ushort"), "%s", opts);
+    cr_assert(strstr(opts, "-DEG_GROUPS=5"), "%s", opts);
+}
