@@ -25,10 +25,11 @@ eg_status eg_engine_open(eg_engine **out, const char *spec, eg_error *err)
     eg_engine *e = calloc(1, sizeof *e);
     if (!e)
         return eg_error_set(err, EG_ENOMEM, "engine: out of memory");
-    if (!spec)
+    if (!spec) {
         spec = getenv("EDGEGRID_DEVICES");
-    if (!spec || !*spec)
-        spec = "all";
+        if (!spec || !*spec)
+            spec = "all";
+    }
     eg_status st =
         eg_registry_discover(&e->devs, &e->ndev, e->notes, sizeof e->notes, err);
     if (st == EG_OK) {

@@ -59,7 +59,8 @@ int cli_parse_count(const char *text, uint64_t *out)
 
     /* Scientific notation: accepted only when it names an integer that a
      * double holds exactly, so "1e6" works and "1.5" or "1e30" do not. */
-    if (len == 0 || !isdigit((unsigned char)text[0]))
+    if (len == 0 || !isdigit((unsigned char)text[0]) ||
+        strspn(text, "0123456789.eE+-") != len)  /* no hex, inf or nan */
         return -1;
     char *end = NULL;
     errno = 0;

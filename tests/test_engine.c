@@ -1,0 +1,228 @@
+/* test_engine.c - the engine from the public API: every op x dtype against an
+ * independent reference on the host and the OpenCL devices, multi-device
+ * splitting on two POCL devices, and bitwise identity for a fixed chunk. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "edgegrid.h"
+#include "testutil.h"
+
+__extension__ typedef __int128 i128;
+
+#define ALL_OPS ((1u << EG_OP_COUNT_ALL) - 1)
+
+static void two_pocl_devices(void)
+{
+    setenv("POCL_DEVICES", "pthread pthread", 1);
+}
+
+static eg_engine *open_engine(const char *spec)
+{
+    eg_engine *e = NULL;
+    eg_error err;
+    cr_assert_eq(eg_engine_open(&e, spec, &err), EG_OK, "%s", err.msg);
+    return e;
+}
+
+static eg_result run(eg_engine *e, const void *x, const void *y, size_t n,
+                     eg_dtype t, unsigned ops, uint64_t chunk)
+{
+    eg_reduce_opts o;
+    eg_reduce_opts_init(&o);
+    o.ops = ops;
+    o.chunk_elems = chunk;
+    eg_result r;
+    eg_error err;
+    cr_assert_eq(eg_reduce(e, x, y, n, t, &o, &r, &err), EG_OK, "%s",
+                 err.msg);
+    return r;
+}
+
+/* Data with small enough 64-bit values that their sum fits int64. */
+static void *make(eg_dtype t, size_t n, uint64_t seed)
+{
+    void *x = malloc(n * eg_dtype_size(t) + 8);
+    tu_fill(x, t, n, seed, -3.0, 5.0);
+    if (t == EG_I64 || t == EG_U64)
+        for (size_t i = 0; i < n; i++)
+            ((uint64_t *)x)[i] >>= 24;
+    return x;
+}
+
+static void check(const eg_result *r, const void *x, const void *y, size_t n,
+                  eg_dtype t, const char *where)
+{
+    tu_ref ref;
+    tu_reference(x, y, t, n, &ref);
+    const eg_number *v = r->value;
+    cr_assert_eq(v[EG_OP_COUNT].v.u, n, "%s", where);
+    if (n == 0) {
+        cr_assert(isnan(v[EG_OP_MEAN].v.f));
+        cr_assert_eq(v[EG_OP_ARGMIN].kind, EG_NUM_NONE);
+        return;
+    }
+    cr_assert_eq(v[EG_OP_ARGMIN].v.i, (int64_t)ref.argmin, "%s %s argmin",
+                 where, eg_dtype_name(t));
+    cr_assert_eq(v[EG_OP_ARGMAX].v.i, (int64_t)ref.argmax, "%s", where);
+    if (eg_dtype_is_float(t)) {
+        long double bound = ldexpl(ref.abs_sum, -50);
+        cr_assert_leq(fabsl(v[EG_OP_SUM].v.f - ref.sum), bound,
+                      "%s %s n=%zu: |sum - exact| > 2^-50 sum|x|", where,
+                      eg_dtype_name(t), n);
+        cr_assert_eq(v[EG_OP_MIN].v.f, (double)ref.min);
+        cr_assert_eq(v[EG_OP_MAX].v.f, (double)ref.max);
+    } else {
+        i128 want = 0;
+        for (size_t i = 0; i < n; i++)
+            want += (i128)tu_get(x, t, i);
+        i128 got = v[EG_OP_SUM].kind == EG_NUM_I64 ? (i128)v[EG_OP_SUM].v.i
+                                                   : (i128)v[EG_OP_SUM].v.u;
+        cr_assert(got == want, "%s %s n=%zu integer sum", where,
+                  eg_dtype_name(t), n);
+        cr_assert_eq((long double)(v[EG_OP_MIN].kind == EG_NUM_I64
+                                       ? (long double)v[EG_OP_MIN].v.i
+                                       : (long double)v[EG_OP_MIN].v.u),
+                     ref.min);
+    }
+    long double var = ref.var_m2 / n;
+    cr_assert_leq(fabsl(v[EG_OP_VAR].v.f - var), 1e-12L * var + 1e-300L,
+                  "%s %s var", where, eg_dtype_name(t));
+    cr_assert_leq(fabsl(v[EG_OP_STD].v.f - sqrtl(var)),
+                  1e-12L * sqrtl(var) + 1e-300L);
+    cr_assert_leq(fabsl(v[EG_OP_L1].v.f - ref.abs_sum), ldexpl(ref.abs_sum, -50) + 1);
+    cr_assert_leq(fabsl(v[EG_OP_L2].v.f - sqrtl(ref.l2sq)), 1e-13L * sqrtl(ref.l2sq));
+    cr_assert_leq(fabsl(v[EG_OP_DOT].v.f - ref.dot),
+                  1e-14L * sqrtl(ref.l2sq) * sqrtl(ref.l2sq) + 1e-300L,
+                  "%s %s dot", where, eg_dtype_name(t));
+}
+
+static void every_op_and_dtype(const char *spec)
+{
+    eg_engine *e = open_engine(spec);
+    const size_t sizes[] = {0, 1, 7, 4097, 65537, 1000003};
+    for (int t = 0; t < EG_DTYPE_COUNT; t++) {
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+            size_t n = sizes[k];
+            void *x = make((eg_dtype)t, n, 100 + t), *y = make((eg_dtype)t, n, 200 + t);
+            eg_result r = run(e, x, y, n, (eg_dtype)t, ALL_OPS, 0);
+            check(&r, x, y, n, (eg_dtype)t, spec);
+            free(x);
+            free(y);
+        }
+    }
+    eg_engine_close(&e);
+    cr_assert_null(e);
+    eg_engine_close(&e); /* harmless twice */
+}
+
+Test(engine, host_every_op_and_dtype)
+{
+    every_op_and_dtype("host");
+}
+
+Test(engine, opencl_every_op_and_dtype)
+{
+    every_op_and_dtype("all");
+}
+
+Test(engine, two_pocl_devices_split_the_work, .init = two_pocl_devices)
+{
+    eg_engine *e = open_engine("all");
+    cr_assert_geq(eg_engine_device_count(e), 2);
+    size_t n = 8 * 1024 * 1024 + 11;
+    float *x = make(EG_F32, n, 9);
+    eg_result r = run(e, x, NULL, n, EG_F32, ALL_OPS & ~EG_OPS_BIT(EG_OP_DOT),
+                      64 * EG_LANE_ELEMS);
+    check(&r, x, NULL, n, EG_F32, "two devices");
+    cr_assert_eq(r.ndevices, 2);
+    cr_assert_eq(r.devices[0].elements + r.devices[1].elements, n);
+    cr_assert_gt(r.devices[0].elements, 0, "device 0 took no chunk");
+    cr_assert_gt(r.devices[1].elements, 0, "device 1 took no chunk");
+    free(x);
+    eg_engine_close(&e);
+}
+
+/* A fixed chunk size gives the same bits on any device set. */
+Test(engine, fixed_chunk_is_bitwise_identical_across_devices,
+     .init = two_pocl_devices)
+{
+    size_t n = 3 * 1000 * 1000 + 7;
+    double *x = make(EG_F64, n, 31);
+    double *y = make(EG_F64, n, 32);
+    for (size_t i = 0; i < n; i++)
+        x[i] += 1e9;
+    const char *specs[] = {"0", "1", "0,1", "host", "0,1,2"};
+    eg_result first = {0};
+    for (size_t s = 0; s < sizeof specs / sizeof specs[0]; s++) {
+        eg_engine *e = open_engine(specs[s]);
+        eg_result r = run(e, x, y, n, EG_F64, ALL_OPS, 16 * EG_LANE_ELEMS);
+        if (s == 0)
+            first = r;
+        for (int op = 0; op < EG_OP_COUNT_ALL; op++)
+            cr_assert(!memcmp(&r.value[op], &first.value[op],
+                              sizeof r.value[op]),
+                      "--devices %s: %s differs", specs[s], eg_op_name(op));
+        eg_engine_close(&e);
+    }
+    free(x);
+    free(y);
+}
+
+Test(engine, device_selection_errors)
+{
+    eg_engine *e = NULL;
+    eg_error err;
+    cr_assert_eq(eg_engine_open(&e, "99", &err), EG_ENODEV);
+    cr_assert(strstr(err.msg, "no device 99"), "%s", err.msg);
+    cr_assert_null(e);
+    cr_assert_eq(eg_engine_open(&e, "", &err), EG_EUSAGE);
+    cr_assert_eq(eg_engine_open(&e, "fast", &err), EG_EUSAGE);
+    cr_assert_eq(eg_status_exit_code(EG_ENODEV), 2);
+    setenv("EDGEGRID_DEVICES", "host", 1);
+    e = open_engine(NULL);
+    cr_assert_eq(eg_engine_device_count(e), 1);
+    cr_assert_eq(eg_engine_device(e, 0)->kind, EG_DEV_HOST);
+    eg_engine_close(&e);
+}
+
+Test(engine, no_opencl_platform_falls_back_to_the_host)
+{
+    setenv("OCL_ICD_VENDORS", "/nonexistent", 1);
+    setenv("OPENCL_VENDOR_PATH", "/nonexistent", 1);
+    eg_engine *e = open_engine("all");
+    cr_assert_eq(eg_engine_device_count(e), 1);
+    cr_assert_eq(eg_engine_device(e, 0)->kind, EG_DEV_HOST);
+    cr_assert(strstr(eg_engine_notes(e), "host backend"), "%s",
+              eg_engine_notes(e));
+    double x[] = {1, 2, 3};
+    eg_result r = run(e, x, NULL, 3, EG_F64, EG_OPS_DEFAULT, 0);
+    cr_assert_eq(r.value[EG_OP_SUM].v.f, 6.0);
+    eg_engine_close(&e);
+}
+
+Test(engine, bad_calls_get_clear_errors)
+{
+    eg_engine *e = open_engine("host");
+    eg_reduce_opts o;
+    eg_reduce_opts_init(&o);
+    eg_result r;
+    eg_error err;
+    double x[4] = {0};
+    o.ops = EG_OPS_BIT(EG_OP_DOT);
+    cr_assert_eq(eg_reduce(e, x, NULL, 4, EG_F64, &o, &r, &err), EG_EUSAGE);
+    cr_assert(strstr(err.msg, "--with"), "%s", err.msg);
+    o.ops = EG_OPS_DEFAULT;
+    o.chunk_elems = 1000;
+    cr_assert_eq(eg_reduce(e, x, NULL, 4, EG_F64, &o, &r, &err), EG_EUSAGE);
+    o.chunk_elems = 0;
+    cr_assert_eq(eg_reduce(e, x, NULL, 4, (eg_dtype)77, &o, &r, &err),
+                 EG_EDTYPE);
+    unsigned ops;
+    cr_assert_eq(eg_ops_parse("sum,median", &ops, &err), EG_EUSAGE);
+    cr_assert(strstr(err.msg, "median"), "%s", err.msg);
+    cr_assert_eq(eg_ops_parse("sum,argmax", &ops, &err), EG_OK);
+    cr_assert_eq(ops, EG_OPS_BIT(EG_OP_SUM) | EG_OPS_BIT(EG_OP_ARGMAX));
+    eg_engine_close(&e);
+}
