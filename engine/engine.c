@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine_internal.h"
 #include "error.h"
 #include "host_backend.h"
 #include "registry.h"
@@ -159,47 +160,79 @@ static eg_status check_inputs(const eg_source *x, const eg_source *y,
     return EG_OK;
 }
 
-static eg_status reduce_sources(eg_engine *e, const eg_source *x,
-                                const eg_source *y, const eg_reduce_opts *o,
-                                eg_result *out, eg_error *err)
+eg_status eg_engine_reduce_range(eg_engine *e, const eg_source *x,
+                                 const eg_source *y, uint64_t first,
+                                 uint64_t count, const eg_reduce_opts *o,
+                                 eg_state *out, eg_result *stats,
+                                 eg_error *err)
 {
     const eg_array_info *info = eg_source_info(x);
-    eg_reduce_opts defaults;
-    if (!o) {
-        eg_reduce_opts_init(&defaults);
-        o = &defaults;
-    }
     eg_status st = check_inputs(x, y, o, err);
     if (st != EG_OK)
         return st;
+    if (first > info->count || count > info->count - first)
+        return eg_error_set(err, EG_EINPUT,
+                            "%s: range [%llu, +%llu) is outside its %llu "
+                            "elements",
+                            eg_source_name(x), (unsigned long long)first,
+                            (unsigned long long)count,
+                            (unsigned long long)info->count);
     if (!(o->ops & EG_OPS_BIT(EG_OP_DOT)))
         y = NULL;
     unsigned groups = eg_groups_for_ops(o->ops);
     if ((st = prepare_devices(e, info->dtype, groups, err)) != EG_OK)
         return st;
-
-    memset(out, 0, sizeof *out);
     eg_job job = {.devs = e->devs, .ndev = e->ndev, .x = x, .y = y,
-                  .first = 0, .count = info->count, .groups = groups,
+                  .first = first, .count = count, .groups = groups,
                   .chunk_elems = o->chunk_elems, .opts = o};
-    eg_state total;
-    snprintf(out->notes, sizeof out->notes, "%s", e->notes);
+    snprintf(stats->notes, sizeof stats->notes, "%s", e->notes);
     double t0 = now_seconds();
-    st = eg_schedule(&job, &total, out->devices, out->notes,
-                     sizeof out->notes, err);
+    st = eg_schedule(&job, out, stats->devices, stats->notes,
+                     sizeof stats->notes, err);
     if (st != EG_OK)
         return st;
-    out->seconds = now_seconds() - t0;
-    out->ndevices = e->ndev;
-    if ((st = eg_state_finalize(&total, o->ops, o->nan, o->ddof, out, err)) !=
-        EG_OK)
-        return st;
-    fix_fortran_args(x, &total, o->nan, out);
-    out->mode = o->mode;
-    out->ndim = info->ndim;
-    memcpy(out->shape, info->shape, sizeof out->shape);
-    out->bytes = info->count * eg_dtype_size(info->dtype) * (y ? 2 : 1);
+    stats->seconds = now_seconds() - t0;
+    stats->ndevices = e->ndev;
+    stats->bytes = count * eg_dtype_size(info->dtype) * (y ? 2 : 1);
     return EG_OK;
+}
+
+eg_status eg_result_finish(const eg_state *s, const eg_source *x,
+                           const eg_reduce_opts *o, eg_result *out,
+                           eg_error *err)
+{
+    eg_status st = eg_state_finalize(s, o->ops, o->nan, o->ddof, out, err);
+    if (st != EG_OK)
+        return st;
+    out->mode = o->mode;
+    if (x) {
+        const eg_array_info *info = eg_source_info(x);
+        fix_fortran_args(x, s, o->nan, out);
+        out->ndim = info->ndim;
+        memcpy(out->shape, info->shape, sizeof out->shape);
+    } else {
+        out->ndim = 1;
+        out->shape[0] = s->n;
+    }
+    return EG_OK;
+}
+
+static eg_status reduce_sources(eg_engine *e, const eg_source *x,
+                                const eg_source *y, const eg_reduce_opts *o,
+                                eg_result *out, eg_error *err)
+{
+    eg_reduce_opts defaults;
+    if (!o) {
+        eg_reduce_opts_init(&defaults);
+        o = &defaults;
+    }
+    memset(out, 0, sizeof *out);
+    eg_state total;
+    eg_status st = eg_engine_reduce_range(
+        e, x, y, 0, eg_source_info(x)->count, o, &total, out, err);
+    if (st != EG_OK)
+        return st;
+    return eg_result_finish(&total, x, o, out, err);
 }
 
 eg_status eg_reduce(eg_engine *e, const void *x, const void *y,

@@ -15,7 +15,11 @@
  *            sum|x| / |sum x| close to opts.cond (Ogita, Rump and Oishi,
  *            "Accurate sum and dot product", SIAM J. Sci. Comput. 26(6),
  *            2005, section 6, GenSum).  Built in memory, so at most
- *            EG_GEN_ILL_MAX elements.
+ *            EG_GEN_ILL_MAX elements.  A final element sets the exact sum
+ *            so that the condition number lands on cond (within 1% from a
+ *            few elements up; one element always has cond 1).  cond = 1
+ *            gives all non-negative values.  cond may reach 2^992 (f64)
+ *            or 2^96 (f32), where the values are still finite.
  *
  * uniform and normal stream in blocks: any count needs the same memory.  The
  * file is written to "<path>.tmp.<pid>" and renamed into place when complete,
@@ -178,9 +182,9 @@ static uint64_t normal_int_bits(double z, eg_dtype t)
     if (eg_dtype_is_signed(t)) {
         double v = round(z * sigma);
         if (v >= top)
-            return mask >> 1;                   /* INT_MAX */
+            return mask >> 1; /* INT_MAX */
         if (v < -top)
-            return ((mask >> 1) + 1) & mask;    /* INT_MIN */
+            return ((mask >> 1) + 1) & mask; /* INT_MIN */
         return (uint64_t)(int64_t)v & mask;
     }
     double v = round(top + z * sigma);
@@ -276,8 +280,8 @@ static eg_status out_commit(out_file *o, eg_error *err)
         return st;
     }
     if (rename(o->tmp, o->path) != 0) {
-        eg_status st = io_error(err, "cannot rename into place", o->path,
-                                errno);
+        eg_status st =
+            io_error(err, "cannot rename into place", o->path, errno);
         out_abort(o);
         return st;
     }
@@ -291,11 +295,10 @@ static eg_status write_header(out_file *o, const eg_gen_opts *opts,
 {
     char header[256];
     uint64_t shape[1] = {opts->count};
-    size_t n = eg_npy_format_header(header, sizeof header, opts->dtype, 1,
-                                    shape, 0);
+    size_t n =
+        eg_npy_format_header(header, sizeof header, opts->dtype, 1, shape, 0);
     if (n == 0)
-        return eg_error_set(err, EG_EINTERNAL, "%s: header too long",
-                            o->path);
+        return eg_error_set(err, EG_EINTERNAL, "%s: header too long", o->path);
     return out_write(o, header, n, err);
 }
 
@@ -442,10 +445,10 @@ static double acc_round(const acc *a, int as_float)
 
 typedef struct ill_gen {
     rng r;
-    int p;          /* grid bits: 53 (f64) or 24 (f32) */
+    int p; /* grid bits: 53 (f64) or 24 (f32) */
     int as_float;
-    double b;       /* log2(cond): the largest exponent */
-    int same_sign;  /* cond == 1: all elements non-negative */
+    double b;      /* log2(cond): the largest exponent */
+    int same_sign; /* cond == 1: all elements non-negative */
     acc sum, abs_sum;
     unsigned char *vals;
     size_t size;
@@ -566,8 +569,7 @@ static void ill_build(ill_gen *g, uint64_t n, double cond)
     ill_shuffle(g, n);
 }
 
-static eg_status write_ill(out_file *o, const eg_gen_opts *opts,
-                           eg_error *err)
+static eg_status write_ill(out_file *o, const eg_gen_opts *opts, eg_error *err)
 {
     uint64_t n = opts->count;
     ill_gen g;

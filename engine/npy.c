@@ -128,10 +128,9 @@ static int map_descr(const char *s, size_t len, eg_dtype *dtype, char *order)
         unsigned size;
         eg_dtype dtype;
     } kinds[] = {
-        {'f', 4, EG_F32}, {'f', 8, EG_F64}, {'i', 1, EG_I8},
-        {'u', 1, EG_U8},  {'i', 2, EG_I16}, {'u', 2, EG_U16},
-        {'i', 4, EG_I32}, {'u', 4, EG_U32}, {'i', 8, EG_I64},
-        {'u', 8, EG_U64},
+        {'f', 4, EG_F32}, {'f', 8, EG_F64}, {'i', 1, EG_I8},  {'u', 1, EG_U8},
+        {'i', 2, EG_I16}, {'u', 2, EG_U16}, {'i', 4, EG_I32}, {'u', 4, EG_U32},
+        {'i', 8, EG_I64}, {'u', 8, EG_U64},
     };
     size_t i = 0;
     *order = '=';
@@ -177,9 +176,9 @@ static eg_status parse_descr(cursor *c, eg_npy_header *h)
     h->info.dtype = dtype;
     /* '|' (not applicable) and '=' (native) never need a swap; numpy only
      * writes '|' for one-byte types anyway. */
-    h->info.swap = eg_dtype_size(dtype) > 1 &&
-                   ((order == '<' && !eg_npy_host_little()) ||
-                    (order == '>' && eg_npy_host_little()));
+    h->info.swap =
+        eg_dtype_size(dtype) > 1 && ((order == '<' && !eg_npy_host_little()) ||
+                                     (order == '>' && eg_npy_host_little()));
     return EG_OK;
 }
 
@@ -503,10 +502,9 @@ eg_status eg_npy_parse(const void *buf, uint64_t len, const char *name,
 static const char *descr_of(eg_dtype dtype)
 {
     static const char *const descr[EG_DTYPE_COUNT] = {
-        [EG_F32] = "<f4", [EG_F64] = "<f8", [EG_I8] = "|i1",
-        [EG_U8] = "|u1",  [EG_I16] = "<i2", [EG_U16] = "<u2",
-        [EG_I32] = "<i4", [EG_U32] = "<u4", [EG_I64] = "<i8",
-        [EG_U64] = "<u8",
+        [EG_F32] = "<f4", [EG_F64] = "<f8", [EG_I8] = "|i1",  [EG_U8] = "|u1",
+        [EG_I16] = "<i2", [EG_U16] = "<u2", [EG_I32] = "<i4", [EG_U32] = "<u4",
+        [EG_I64] = "<i8", [EG_U64] = "<u8",
     };
     if ((int)dtype < 0 || dtype >= EG_DTYPE_COUNT)
         return NULL;
@@ -554,8 +552,8 @@ size_t eg_npy_format_header(char *buf, size_t cap, eg_dtype dtype,
     if (ndim > 0) {
         char digits[24];
         uint64_t axis = shape[fortran_order ? ndim - 1 : 0];
-        int nd = snprintf(digits, sizeof digits, "%llu",
-                          (unsigned long long)axis);
+        int nd =
+            snprintf(digits, sizeof digits, "%llu", (unsigned long long)axis);
         growth = nd > 0 && nd < 21 ? 21 - (size_t)nd : 0;
     }
     /* then spaces and a '\n' to the next multiple of 64; numpy adds a whole

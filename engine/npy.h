@@ -24,9 +24,9 @@ typedef struct eg_npy_header {
      * only where it matters: when at least two dimensions are longer than
      * one (otherwise Fortran and C order are the same flattening). */
     eg_array_info info;
-    unsigned version;      /* major version: 1, 2 or 3 */
-    uint64_t data_offset;  /* bytes before the first element */
-    uint64_t data_bytes;   /* count * itemsize */
+    unsigned version;     /* major version: 1, 2 or 3 */
+    uint64_t data_offset; /* bytes before the first element */
+    uint64_t data_bytes;  /* count * itemsize */
 } eg_npy_header;
 
 /* Parses the .npy header at the start of buf (len bytes, the whole file) and

@@ -26,7 +26,7 @@ struct eg_source {
     const unsigned char *data; /* the first element; never NULL */
     void *map;                 /* the mapped file, or NULL */
     size_t map_len;
-    unsigned char *owned;      /* malloc'ed bytes, or NULL */
+    unsigned char *owned; /* malloc'ed bytes, or NULL */
 };
 
 /* Where an empty source points, so that data + 0 is a valid pointer. */
@@ -63,8 +63,8 @@ static eg_status read_all(int fd, const char *name, unsigned char **out,
         return eg_error_set(err, EG_ENOMEM, "%s: out of memory", name);
     for (;;) {
         if (n == cap) {
-            unsigned char *bigger = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2)
-                                                        : NULL;
+            unsigned char *bigger =
+                cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
             if (bigger == NULL) {
                 free(buf);
                 return eg_error_set(err, EG_ENOMEM,
@@ -144,8 +144,7 @@ static eg_status load_path(eg_source *src, const char *path,
 
 /* Fills info and data from the bytes: a .npy header, or raw elements. */
 static eg_status describe(eg_source *src, const unsigned char *base,
-                          uint64_t len, const eg_input_opts *in,
-                          eg_error *err)
+                          uint64_t len, const eg_input_opts *in, eg_error *err)
 {
     if (in != NULL && in->raw) {
         size_t itemsize = eg_dtype_size(in->raw_dtype);
@@ -357,8 +356,7 @@ static void swap_copy(unsigned char *out, const unsigned char *p, uint64_t n,
 const void *eg_source_native(const eg_source *src, uint64_t start, uint64_t n,
                              void *scratch)
 {
-    if (src == NULL || start > src->info.count ||
-        n > src->info.count - start)
+    if (src == NULL || start > src->info.count || n > src->info.count - start)
         return NULL;
     size_t size = eg_dtype_size(src->info.dtype);
     const unsigned char *p = src->data + start * size;
@@ -400,8 +398,7 @@ typedef struct probe {
 
 /* Loads element `mem` (in stored order) and compares it with the probe:
  * floats as doubles (so -0.0 == 0.0) or by NaN-ness, integers exactly. */
-static int element_matches(const eg_source *src, uint64_t mem,
-                           const probe *q)
+static int element_matches(const eg_source *src, uint64_t mem, const probe *q)
 {
     eg_dtype t = src->info.dtype;
     size_t size = eg_dtype_size(t);
@@ -431,21 +428,30 @@ static int element_matches(const eg_source *src, uint64_t mem,
     case EG_F64:
         f = v.f64;
         return q->want_nan ? isnan(f) : f == q->f;
-    case EG_I8: return v.i8 == q->i;
-    case EG_U8: return v.u8 == q->u;
-    case EG_I16: return v.i16 == q->i;
-    case EG_U16: return v.u16 == q->u;
-    case EG_I32: return v.i32 == q->i;
-    case EG_U32: return v.u32 == q->u;
-    case EG_I64: return v.i64 == q->i;
-    case EG_U64: return v.u64 == q->u;
-    default: return 0;
+    case EG_I8:
+        return v.i8 == q->i;
+    case EG_U8:
+        return v.u8 == q->u;
+    case EG_I16:
+        return v.i16 == q->i;
+    case EG_U16:
+        return v.u16 == q->u;
+    case EG_I32:
+        return v.i32 == q->i;
+    case EG_U32:
+        return v.u32 == q->u;
+    case EG_I64:
+        return v.i64 == q->i;
+    case EG_U64:
+        return v.u64 == q->u;
+    default:
+        return 0;
     }
 }
 
 uint64_t eg_source_first_c_index_of(const eg_source *src, double fvalue,
-                                     int64_t ivalue, uint64_t uvalue,
-                                     int want_nan)
+                                    int64_t ivalue, uint64_t uvalue,
+                                    int want_nan)
 {
     const eg_array_info *info = &src->info;
     const probe q = {fvalue, ivalue, uvalue,

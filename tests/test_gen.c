@@ -101,19 +101,21 @@ static char *python(const char *code)
     path_of(script, "check.py");
     FILE *f = fopen(script, "w");
     cr_assert_not_null(f);
-    fprintf(f, "import numpy as np, math, sys, os\n"
-               "D = sys.argv[1]\n"
-               "out = open(os.path.join(D, 'out.txt'), 'w')\n"
-               "def load(name):\n"
-               "    return np.load(os.path.join(D, name))\n"
-               "%s\n"
-               "out.close()\n",
+    fprintf(f,
+            "import numpy as np, math, sys, os\n"
+            "D = sys.argv[1]\n"
+            "out = open(os.path.join(D, 'out.txt'), 'w')\n"
+            "def load(name):\n"
+            "    return np.load(os.path.join(D, name))\n"
+            "%s\n"
+            "out.close()\n",
             code);
     cr_assert_eq(fclose(f), 0);
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s %s", script, dir);
     int rc = system(cmd);
-    cr_assert_eq(rc, 0, "python check failed (%d): needs /usr/bin/python3 "
-                        "with numpy (Debian python3-numpy)",
+    cr_assert_eq(rc, 0,
+                 "python check failed (%d): needs /usr/bin/python3 "
+                 "with numpy (Debian python3-numpy)",
                  rc);
     size_t len;
     return read_whole("out.txt", &len);
@@ -231,9 +233,9 @@ static stats measure(const char *name)
 }
 
 /* |got - want| <= tol * scale */
-#define near(got, want, tol, scale)                                         \
-    cr_assert(fabs((got) - (want)) <= (tol) * (scale),                      \
-              "%s = %.17g, want %.17g within %g", #got, (double)(got),      \
+#define near(got, want, tol, scale)                                            \
+    cr_assert(fabs((got) - (want)) <= (tol) * (scale),                         \
+              "%s = %.17g, want %.17g within %g", #got, (double)(got),         \
               (double)(want), (tol) * (scale))
 
 Test(gen, uniform_floats)
@@ -255,7 +257,7 @@ Test(gen, uniform_floats)
 Test(gen, uniform_integers)
 {
     /* uniform over the whole range: mean (lo + hi) / 2, var (2^(2b) - 1)/12 */
-    const eg_dtype types[] = {EG_I8, EG_U8, EG_I16, EG_U16,
+    const eg_dtype types[] = {EG_I8,  EG_U8,  EG_I16, EG_U16,
                               EG_I32, EG_U32, EG_I64, EG_U64};
     for (int k = 0; k < 8; k++) {
         eg_dtype t = types[k];
@@ -292,8 +294,7 @@ Test(gen, normal_floats)
 Test(gen, normal_integers)
 {
     /* round(z * 2^bits / 8), unsigned shifted by 2^(bits-1), clamped */
-    const eg_dtype types[] = {EG_I16, EG_U16, EG_I32, EG_U32, EG_I64,
-                              EG_U64};
+    const eg_dtype types[] = {EG_I16, EG_U16, EG_I32, EG_U32, EG_I64, EG_U64};
     for (int k = 0; k < 6; k++) {
         eg_dtype t = types[k];
         gen("n.npy", 1000000, t, EG_DIST_NORMAL, 0, 14);
@@ -350,11 +351,9 @@ Test(gen, ill_condition_numbers)
         double cond;
         uint64_t count;
     } cases[] = {
-        {EG_F64, 1e8, 100000},  {EG_F64, 1e16, 100000},
-        {EG_F64, 1e32, 20000},  {EG_F64, 1e100, 20000},
-        {EG_F64, 2.0, 10000},   {EG_F64, 1.0, 1000},
-        {EG_F32, 1e6, 100000},  {EG_F32, 1e20, 20000},
-        {EG_F64, 1e16, 10},
+        {EG_F64, 1e8, 100000},  {EG_F64, 1e16, 100000}, {EG_F64, 1e32, 20000},
+        {EG_F64, 1e100, 20000}, {EG_F64, 2.0, 10000},   {EG_F64, 1.0, 1000},
+        {EG_F32, 1e6, 100000},  {EG_F32, 1e20, 20000},  {EG_F64, 1e16, 10},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         gen("ill.npy", cases[k].count, cases[k].t, EG_DIST_ILL, cases[k].cond,
@@ -368,9 +367,10 @@ Test(gen, ill_condition_numbers)
         if (cases[k].cond == 1.0)
             cr_assert_eq(cond, 1.0);
         if (cases[k].count >= 10000 && cases[k].cond > 2.0)
-            cr_assert(fabs(autocorr) < 0.05, "cond %g: exponents are "
-                      "correlated (%g): not permuted?", cases[k].cond,
-                      autocorr);
+            cr_assert(fabs(autocorr) < 0.05,
+                      "cond %g: exponents are "
+                      "correlated (%g): not permuted?",
+                      cases[k].cond, autocorr);
     }
     /* the cancellation is real: a float64 sum of 1e16-conditioned data
      * loses most of its digits */
@@ -428,15 +428,12 @@ Test(gen, usage_errors)
                  EG_EUSAGE);
     cr_assert_eq(gen_status(path, 10, EG_F32, EG_DIST_ILL, 1e35, &err),
                  EG_EUSAGE, "beyond float's range");
-    cr_assert_eq(gen_status(path, 10, EG_DTYPE_COUNT, EG_DIST_UNIFORM, 0,
-                            &err),
+    cr_assert_eq(gen_status(path, 10, EG_DTYPE_COUNT, EG_DIST_UNIFORM, 0, &err),
                  EG_EUSAGE);
-    cr_assert_eq(gen_status(path, 10, EG_F64, (eg_dist)9, 0, &err),
-                 EG_EUSAGE);
+    cr_assert_eq(gen_status(path, 10, EG_F64, (eg_dist)9, 0, &err), EG_EUSAGE);
     cr_assert_eq(gen_status(NULL, 10, EG_F64, EG_DIST_UNIFORM, 0, &err),
                  EG_EUSAGE);
-    cr_assert_eq(gen_status(path, UINT64_MAX, EG_F64, EG_DIST_UNIFORM, 0,
-                            &err),
+    cr_assert_eq(gen_status(path, UINT64_MAX, EG_F64, EG_DIST_UNIFORM, 0, &err),
                  EG_EUSAGE);
     cr_assert_eq(count_entries(), 0, "nothing was written");
 }

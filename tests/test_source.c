@@ -110,8 +110,9 @@ static void python(const char *code)
     cr_assert_eq(fclose(f), 0);
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s %s", script, dir);
     int rc = system(cmd);
-    cr_assert_eq(rc, 0, "python fixture failed (%d): needs /usr/bin/python3 "
-                        "with numpy (Debian python3-numpy)",
+    cr_assert_eq(rc, 0,
+                 "python fixture failed (%d): needs /usr/bin/python3 "
+                 "with numpy (Debian python3-numpy)",
                  rc);
 }
 
@@ -169,16 +170,57 @@ static wide element(const void *base, eg_dtype t, uint64_t k)
     const unsigned char *p = (const unsigned char *)base + k * eg_dtype_size(t);
     wide w;
     switch (t) {
-    case EG_F32: { float v; memcpy(&v, p, 4); w.f = v; break; }
-    case EG_F64: memcpy(&w.f, p, 8); break;
-    case EG_I8: { int8_t v; memcpy(&v, p, 1); w.i = v; break; }
-    case EG_U8: { uint8_t v; memcpy(&v, p, 1); w.u = v; break; }
-    case EG_I16: { int16_t v; memcpy(&v, p, 2); w.i = v; break; }
-    case EG_U16: { uint16_t v; memcpy(&v, p, 2); w.u = v; break; }
-    case EG_I32: { int32_t v; memcpy(&v, p, 4); w.i = v; break; }
-    case EG_U32: { uint32_t v; memcpy(&v, p, 4); w.u = v; break; }
-    case EG_I64: memcpy(&w.i, p, 8); break;
-    default: memcpy(&w.u, p, 8); break;
+    case EG_F32: {
+        float v;
+        memcpy(&v, p, 4);
+        w.f = v;
+        break;
+    }
+    case EG_F64:
+        memcpy(&w.f, p, 8);
+        break;
+    case EG_I8: {
+        int8_t v;
+        memcpy(&v, p, 1);
+        w.i = v;
+        break;
+    }
+    case EG_U8: {
+        uint8_t v;
+        memcpy(&v, p, 1);
+        w.u = v;
+        break;
+    }
+    case EG_I16: {
+        int16_t v;
+        memcpy(&v, p, 2);
+        w.i = v;
+        break;
+    }
+    case EG_U16: {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        w.u = v;
+        break;
+    }
+    case EG_I32: {
+        int32_t v;
+        memcpy(&v, p, 4);
+        w.i = v;
+        break;
+    }
+    case EG_U32: {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        w.u = v;
+        break;
+    }
+    case EG_I64:
+        memcpy(&w.i, p, 8);
+        break;
+    default:
+        memcpy(&w.u, p, 8);
+        break;
     }
     return w;
 }
@@ -245,8 +287,7 @@ static void check_fixture(const char *name)
     cr_assert_not_null(all);
     cr_assert_eq((uintptr_t)all % size, 0, "%s: misaligned elements", name);
     cr_assert(count == 0 || (all == scratch) == (info->swap != 0),
-                 "%s: swapped data comes from scratch, the rest is mapped",
-                 name);
+              "%s: swapped data comes from scratch, the rest is mapped", name);
     for (uint64_t m = 0; m < count; m++) {
         uint64_t c = eg_source_c_index(src, m);
         cr_assert_eq(c, cidx[m], "%s: memory index %llu", name,
@@ -276,7 +317,7 @@ static void check_fixture(const char *name)
 /* --------------------------------------------------------- valid files */
 
 static const char *const numpy_types[] = {
-    "float32", "float64", "int8",  "uint8",  "int16",
+    "float32", "float64", "int8",   "uint8", "int16",
     "uint16",  "int32",   "uint32", "int64", "uint64",
 };
 
@@ -397,11 +438,9 @@ static void check_args(const char *name)
     }
     free(text);
     cr_assert_eq(got[0], argmin, "%s: min found at %llu, numpy argmin %llu",
-                 name, (unsigned long long)got[0],
-                 (unsigned long long)argmin);
+                 name, (unsigned long long)got[0], (unsigned long long)argmin);
     cr_assert_eq(got[1], argmax, "%s: max found at %llu, numpy argmax %llu",
-                 name, (unsigned long long)got[1],
-                 (unsigned long long)argmax);
+                 name, (unsigned long long)got[1], (unsigned long long)argmax);
     eg_source_close(&src);
 }
 
@@ -462,8 +501,7 @@ Test(source, first_c_index_nan_and_signed_zero)
     eg_source *src = open_ok("nan3.npy", NULL);
     cr_assert_eq(eg_source_first_c_index_of(src, NAN, 0, 0, 1), first_nan,
                  "numpy's argmax is the first NaN in C order");
-    cr_assert_eq(eg_source_first_c_index_of(src, 2.0, 0, 0, 0),
-                 EG_NONE_INDEX);
+    cr_assert_eq(eg_source_first_c_index_of(src, 2.0, 0, 0, 0), EG_NONE_INDEX);
     eg_source_close(&src);
 
     /* -0.0 at memory index 2 comes before 0.0 in memory but after it in
@@ -472,8 +510,7 @@ Test(source, first_c_index_nan_and_signed_zero)
     src = open_ok("zeros.npy", NULL);
     cr_assert_eq(eg_source_first_c_index_of(src, -0.0, 0, 0, 0), 7);
     cr_assert_eq(eg_source_first_c_index_of(src, 0.0, 0, 0, 0), 7);
-    cr_assert_eq(eg_source_first_c_index_of(src, NAN, 0, 0, 1),
-                 EG_NONE_INDEX);
+    cr_assert_eq(eg_source_first_c_index_of(src, NAN, 0, 0, 1), EG_NONE_INDEX);
     eg_source_close(&src);
 }
 
@@ -591,10 +628,10 @@ Test(source, unsupported_numpy_dtypes)
            "put_raw('half.npy', np.zeros(4, dtype=np.float16))\n"
            "put_raw('rec.npy', np.zeros(2, dtype=[('a', '<f4'), ('b', "
            "'<i8')]))\n");
-    const char *names[] = {"c64.npy", "obj.npy", "u3.npy",
+    const char *names[] = {"c64.npy",  "obj.npy",  "u3.npy",
                            "bool.npy", "half.npy", "rec.npy"};
-    const char *descr[] = {"'<c8'", "'|O'", "'<U3'", "'|b1'", "'<f2'",
-                           "structured"};
+    const char *descr[] = {"'<c8'", "'|O'",  "'<U3'",
+                           "'|b1'", "'<f2'", "structured"};
     for (int k = 0; k < 6; k++) {
         char path[PATH_CAP];
         path_of(path, names[k]);
@@ -631,8 +668,8 @@ Test(source, directory_missing_unreadable)
     cr_assert_eq(chmod(path, 0), 0);
     if (geteuid() != 0) { /* root reads it anyway */
         cr_assert_eq(eg_source_open(&src, path, NULL, &err), EG_EIO);
-        cr_assert(strstr(err.msg, path) && strstr(err.msg, "ermission"),
-                  "%s", err.msg);
+        cr_assert(strstr(err.msg, path) && strstr(err.msg, "ermission"), "%s",
+                  err.msg);
     }
     cr_assert_eq(eg_source_open(&src, NULL, NULL, &err), EG_EUSAGE);
 }
@@ -725,8 +762,7 @@ Test(source, larger_than_4gib)
 {
     char header[256];
     uint64_t shape[2] = {1u << 15, 1u << 15}; /* 2^30 f64 = 8 GiB */
-    size_t n = eg_npy_format_header(header, sizeof header, EG_F64, 2, shape,
-                                    0);
+    size_t n = eg_npy_format_header(header, sizeof header, EG_F64, 2, shape, 0);
     char path[PATH_CAP];
     path_of(path, "big.npy");
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);

@@ -231,6 +231,30 @@ def env_selects_opencl_device(tmp):
 
 
 @suite.test
+def no_opencl_platform_falls_back_to_host(tmp):
+    # ocl-icd reads its vendor list from OCL_ICD_VENDORS: an empty directory
+    # is a box without OpenCL.  Not an error: the host does the work.
+    empty = os.path.join(tmp, "vendors")
+    os.mkdir(empty)
+    environ = cu.env(OCL_ICD_VENDORS=empty)
+    doc = devices(environ)
+    if [d["type"] for d in doc["devices"]] != ["host"] or not doc["notes"]:
+        raise AssertionError("devices without OpenCL: %r" % doc)
+    x, _, xp, _ = data(tmp, "i16", n=10007)
+    p = cu.run(["reduce", "--json", "--ops", "sum", xp], environ)
+    if p.returncode != 0:
+        raise AssertionError("exit %d: %r" % (p.returncode, p.stderr))
+    res = json.loads(p.stdout)
+    cu.same(res["results"]["sum"], int(x.astype(np.int64).sum()), "sum")
+    for line in p.stderr.decode().splitlines():
+        if not line.startswith("edgegrid: note: "):
+            raise AssertionError("stderr line %r" % line)
+    out = cu.ok(["reduce", xp], environ)
+    if "note: " not in out:
+        raise AssertionError("table lacks the note:\n" + out)
+
+
+@suite.test
 def table_shows_devices_and_throughput(tmp):
     x, _, xp, _ = data(tmp, "f32", n=10007)
     out = cu.ok(["reduce", "--devices", "host", xp])

@@ -51,9 +51,9 @@ static void check_round_trip(const eg_npy_header *h)
     if (h->data_bytes > (1u << 20))
         return;
     char head[4096];
-    size_t n = eg_npy_format_header(head, sizeof head, h->info.dtype,
-                                    h->info.ndim, h->info.shape,
-                                    h->info.fortran_order);
+    size_t n =
+        eg_npy_format_header(head, sizeof head, h->info.dtype, h->info.ndim,
+                             h->info.shape, h->info.fortran_order);
     check(n > 0);
     unsigned char *buf = calloc(1, n + (size_t)h->data_bytes);
     check(buf != NULL);
