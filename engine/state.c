@@ -68,6 +68,13 @@ void eg_state_from_lane(eg_state *s, const eg_lane *lane, eg_dtype dtype,
     s->dot_ninf = lane->dot_ninf;
 }
 
+void eg_state_shift(eg_state *s, uint64_t offset)
+{
+    s->first_nan = rebase(s->first_nan, offset);
+    s->argmin = rebase(s->argmin, offset);
+    s->argmax = rebase(s->argmax, offset);
+}
+
 /* -1, 0, 1 as a < b, a == b, a > b, in the dtype's own order. */
 static int value_cmp(eg_dtype t, eg_value a, eg_value b)
 {

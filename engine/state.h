@@ -87,6 +87,9 @@ void eg_state_init(eg_state *s, eg_dtype dtype, unsigned groups);
  * global index `base`. */
 void eg_state_from_lane(eg_state *s, const eg_lane *lane, eg_dtype dtype,
                         unsigned groups, uint64_t base);
+/* Adds `offset` to every index the state holds (argmin, argmax, first NaN):
+ * a state computed over a slice, re-based to the slice's global position. */
+void eg_state_shift(eg_state *s, uint64_t offset);
 /* acc = acc (+) right, where right covers indices after acc's. */
 void eg_state_merge(eg_state *acc, const eg_state *right);
 /* Fills out->value[] for the ops in `ops`. EG_EOVERFLOW when an integer sum
