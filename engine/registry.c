@@ -140,9 +140,11 @@ eg_status eg_registry_select(eg_device **devs, size_t *count, const char *spec,
                                 "--devices gpu: this box has no OpenCL GPU "
                                 "(see `edgegrid devices`)");
         keep[host] = 1;
-        eg_notes_append(notes, notes_len,
-                        "no OpenCL %sdevice; using the host backend",
-                        strcmp(spec, "cpu") ? "" : "CPU ");
+        /* With no OpenCL at all, discovery has already said so. */
+        if (n > 1)
+            eg_notes_append(notes, notes_len,
+                            "no OpenCL %sdevice; using the host backend",
+                            strcmp(spec, "cpu") ? "" : "CPU ");
     }
     kept = 0;
     for (size_t i = 0; i < n; i++) {
