@@ -1,0 +1,100 @@
+/* lane_slots.h - the eight slot accumulators of a lane and their fixed
+ * combine tree, shared by the fast and careful host paths (lanes.h). */
+#ifndef EG_LANE_SLOTS_H
+#define EG_LANE_SLOTS_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "lanes.h"
+#include "twosum.h"
+
+/* Per-slot accumulators of one lane. */
+typedef struct slots {
+    double s[EG_LANE_SLOTS], c[EG_LANE_SLOTS];
+    double d1[EG_LANE_SLOTS], d2[EG_LANE_SLOTS];
+    double mn[EG_LANE_SLOTS], mx[EG_LANE_SLOTS];
+    uint64_t amn[EG_LANE_SLOTS], amx[EG_LANE_SLOTS];
+    double l1s[EG_LANE_SLOTS], l1c[EG_LANE_SLOTS];
+    double sml[EG_LANE_SLOTS], med[EG_LANE_SLOTS], big[EG_LANE_SLOTS];
+    double ds[EG_LANE_SLOTS], dc[EG_LANE_SLOTS];
+} slots;
+
+static inline void slots_init(slots *sl)
+{
+    memset(sl, 0, sizeof *sl);
+    for (int j = 0; j < EG_LANE_SLOTS; j++) {
+        sl->mn[j] = INFINITY;
+        sl->mx[j] = -INFINITY;
+        sl->amn[j] = EG_NONE_INDEX;
+        sl->amx[j] = EG_NONE_INDEX;
+    }
+}
+
+/* The fixed combine tree ((0,1),(2,3)),((4,5),(6,7)): slot a absorbs slot b. */
+static inline void combine_slot(slots *sl, int a, int b)
+{
+    eg_twosum_pair(&sl->s[a], &sl->c[a], sl->s[b], sl->c[b]);
+    sl->d1[a] = sl->d1[a] + sl->d1[b];
+    sl->d2[a] = sl->d2[a] + sl->d2[b];
+    if (sl->mn[b] < sl->mn[a] ||
+        (sl->mn[b] == sl->mn[a] && sl->amn[b] < sl->amn[a])) {
+        sl->mn[a] = sl->mn[b];
+        sl->amn[a] = sl->amn[b];
+    }
+    if (sl->mx[b] > sl->mx[a] ||
+        (sl->mx[b] == sl->mx[a] && sl->amx[b] < sl->amx[a])) {
+        sl->mx[a] = sl->mx[b];
+        sl->amx[a] = sl->amx[b];
+    }
+    eg_twosum_pair(&sl->l1s[a], &sl->l1c[a], sl->l1s[b], sl->l1c[b]);
+    sl->sml[a] = sl->sml[a] + sl->sml[b];
+    sl->med[a] = sl->med[a] + sl->med[b];
+    sl->big[a] = sl->big[a] + sl->big[b];
+    eg_twosum_pair(&sl->ds[a], &sl->dc[a], sl->ds[b], sl->dc[b]);
+}
+
+static inline void combine_tree(slots *sl)
+{
+    combine_slot(sl, 0, 1);
+    combine_slot(sl, 2, 3);
+    combine_slot(sl, 4, 5);
+    combine_slot(sl, 6, 7);
+    combine_slot(sl, 0, 2);
+    combine_slot(sl, 4, 6);
+    combine_slot(sl, 0, 4);
+}
+
+static inline uint64_t dbits(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u;
+}
+
+static inline double bitsd(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+/* Writes the double accumulators of slot 0 into a record. */
+static inline void put_double_words(const slots *sl, unsigned g, double k,
+                             uint64_t *w)
+{
+    w[EG_W_K] = dbits(k);
+    if (g & EG_G_VAR) {
+        w[EG_W_D1] = dbits(sl->d1[0]);
+        w[EG_W_D2] = dbits(sl->d2[0]);
+    }
+    if (g & EG_G_L2)
+        w[EG_W_SSQ] = dbits(sl->med[0]);
+    if (g & EG_G_DOT) {
+        w[EG_W_DOT_S] = dbits(sl->ds[0]);
+        w[EG_W_DOT_C] = dbits(sl->dc[0]);
+    }
+}
+
+#endif
