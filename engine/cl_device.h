@@ -20,6 +20,7 @@ typedef struct eg_cl_kernel {
     cl_program program;
     cl_kernel kernel;
     size_t local_size; /* work-group size used to launch it */
+    unsigned lanes_per_item; /* EG_LPI the kernel was built with */
 } eg_cl_kernel;
 
 /* A reusable device buffer that grows on demand. */

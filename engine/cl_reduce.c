@@ -1,6 +1,7 @@
 /* cl_reduce.c - prepare and reduce_chunk of the OpenCL backend: one kernel
  * per (dtype, groups), built once and kept; buffers reused across chunks. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,8 +13,13 @@
 /* Work-group size: a multiple of every common SIMD width, small enough that
  * a chunk of a few hundred lanes still spreads over many compute units. */
 #define EG_CL_LOCAL_SIZE 64
+#define EG_CL_CPU_LOCAL_SIZE 8
 
 #define EG_CL_KERNEL_NAME "eg_reduce"
+
+/* Lanes per work-item on CPU devices: enough independent chains to keep
+ * the adders busy. */
+#define EG_CL_CPU_LPI 4
 
 /* ----------------------------------------------------------------- prepare */
 
@@ -34,9 +40,11 @@ static eg_status create_kernel(eg_device *dev, cl_program prog,
     }
     slot->program = prog;
     slot->kernel = k;
-    slot->local_size = wg == 0                 ? 1
-                       : wg < EG_CL_LOCAL_SIZE ? wg
+    /* CPU work-items are whole loops over several lanes: small groups keep
+     * every core busy to the end of a chunk. */
+    size_t want = dev->info.kind == EG_DEV_CPU ? EG_CL_CPU_LOCAL_SIZE
                                                : EG_CL_LOCAL_SIZE;
+    slot->local_size = wg == 0 ? 1 : wg < want ? wg : want;
     return EG_OK;
 }
 
@@ -53,6 +61,12 @@ static eg_status build_kernel(eg_device *dev, eg_dtype dtype, unsigned g,
                             dev->info.name);
     char options[256];
     eg_cl_build_options(dtype, g, options, sizeof options);
+    /* CPU devices run several lanes per work-item (see EG_LPI in the
+     * kernel); the count is part of the options, so of the cache key. */
+    slot->lanes_per_item = dev->info.kind == EG_DEV_CPU ? EG_CL_CPU_LPI : 1;
+    size_t used = strlen(options);
+    snprintf(options + used, sizeof options - used, " -DEG_LPI=%u",
+             slot->lanes_per_item);
     eg_cl_target t = {impl->context,    impl->device,
                       dev->info.name,   dev->info.platform,
                       dev->info.driver, impl->device_version};
@@ -169,7 +183,8 @@ static eg_status run_kernel(eg_device *dev, const eg_cl_kernel *k, cl_mem xm,
         return eg_cl_fail(err, "clSetKernelArg", dev->info.name, rc);
     /* Rounded up to whole work-groups; the kernel skips lanes >= lanes. */
     size_t local = k->local_size;
-    size_t global = (size_t)((lanes + local - 1) / local) * local;
+    uint64_t items = (lanes + k->lanes_per_item - 1) / k->lanes_per_item;
+    size_t global = (size_t)((items + local - 1) / local) * local;
     rc = clEnqueueNDRangeKernel(impl->queue, k->kernel, 1, NULL, &global,
                                 &local, 0, NULL, NULL);
     if (rc != CL_SUCCESS)

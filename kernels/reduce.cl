@@ -443,15 +443,10 @@ void eg_write_record(__global ulong *w, const eg_acc *a, double k, ulong m)
     w[EG_W_COUNT] = m;
 }
 
-/* x[0..n) (and y[0..n) when EG_G_DOT) -> ceil(n / EG_LANE_ELEMS) records of
- * EG_LANE_WORDS words at out.  The global size may exceed the lane count. */
-__kernel void eg_reduce(__global const EG_T *x, __global const EG_T *y, ulong n,
-                        __global ulong *out)
+/* One lane, whole or partial: the reference shape of the loop. */
+void eg_reduce_lane(__global const EG_T *x, __global const EG_T *y, ulong n,
+                    __global ulong *out, ulong lane)
 {
-    ulong lane = get_global_id(0);
-    ulong lanes = (n + EG_LANE_ELEMS - 1) / EG_LANE_ELEMS;
-    if (lane >= lanes)
-        return;
     ulong base = lane * EG_LANE_ELEMS;
     ulong m = min((ulong)EG_LANE_ELEMS, n - base);
     __global const EG_T *xl = x + base;
@@ -481,4 +476,64 @@ __kernel void eg_reduce(__global const EG_T *x, __global const EG_T *y, ulong n,
         eg_step_partial(&a, eg_load_partial(xl + full, r), y8, k8, idx, r);
     }
     eg_write_record(out + lane * EG_LANE_WORDS, &a, k, m);
+}
+
+/* Lanes per work-item.  A slot's chain is one dependent add per row of 8, so
+ * a CPU core stalls on it unless several lanes advance side by side; GPUs
+ * hide the latency with other work-items and take 1. */
+#ifndef EG_LPI
+#define EG_LPI 1
+#endif
+
+/* EG_LPI whole lanes, interleaved row by row; each lane's own sequence of
+ * operations is unchanged, so the bits are those of eg_reduce_lane. */
+void eg_reduce_whole_lanes(__global const EG_T *x, __global const EG_T *y,
+                           __global ulong *out, ulong first)
+{
+    eg_acc a[EG_LPI];
+    double k[EG_LPI];
+    ulong8 idx[EG_LPI];
+    EG_T8 y8 = (EG_T8)(0);
+    for (int l = 0; l < EG_LPI; l++) {
+        ulong base = (first + l) * EG_LANE_ELEMS;
+        k[l] = convert_double(x[base]);
+        idx[l] = (ulong8)(base) + (ulong8)(0, 1, 2, 3, 4, 5, 6, 7);
+#if EG_IS_FLOAT
+        eg_acc_init(&a[l], 0, base);
+#else
+        eg_acc_init(&a[l], (eg_w)x[base], base);
+#endif
+    }
+    __global const EG_T *xl = x + first * EG_LANE_ELEMS;
+    __global const EG_T *yl = y + first * EG_LANE_ELEMS;
+    for (ulong i = 0; i < EG_LANE_ELEMS; i += 8) {
+        for (int l = 0; l < EG_LPI; l++) {
+            ulong at = (ulong)l * EG_LANE_ELEMS + i;
+            if (EG_HAS(EG_G_DOT))
+                y8 = vload8(0, yl + at);
+            eg_step(&a[l], vload8(0, xl + at), y8, (double8)(k[l]), idx[l]);
+            idx[l] += (ulong8)(8);
+        }
+    }
+    for (int l = 0; l < EG_LPI; l++)
+        eg_write_record(out + (first + l) * EG_LANE_WORDS, &a[l], k[l],
+                        EG_LANE_ELEMS);
+}
+
+/* x[0..n) (and y[0..n) when EG_G_DOT) -> ceil(n / EG_LANE_ELEMS) records of
+ * EG_LANE_WORDS words at out; work-item i covers lanes [i * EG_LPI, +EG_LPI).
+ * The global size may exceed what the lanes need. */
+__kernel void eg_reduce(__global const EG_T *x, __global const EG_T *y, ulong n,
+                        __global ulong *out)
+{
+    ulong first = get_global_id(0) * EG_LPI;
+    ulong lanes = (n + EG_LANE_ELEMS - 1) / EG_LANE_ELEMS;
+    if (first >= lanes)
+        return;
+    if (EG_LPI > 1 && first + EG_LPI <= n / EG_LANE_ELEMS) {
+        eg_reduce_whole_lanes(x, y, out, first);
+        return;
+    }
+    for (ulong lane = first; lane < first + EG_LPI && lane < lanes; lane++)
+        eg_reduce_lane(x, y, n, out, lane);
 }
