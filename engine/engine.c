@@ -9,6 +9,7 @@
 #include "engine_internal.h"
 #include "error.h"
 #include "host_backend.h"
+#include "lanes.h"
 #include "registry.h"
 #include "scheduler.h"
 #include "source.h"
@@ -160,6 +161,48 @@ static eg_status check_inputs(const eg_source *x, const eg_source *y,
     return EG_OK;
 }
 
+/* Inputs this small take the host path in the calling thread: a kernel
+ * launch or a thread start costs more than reducing them.  One chunk either
+ * way, so the bits are the scheduler's. */
+#define EG_SMALL_INPUT_ELEMS (64u * EG_LANE_ELEMS)
+
+static eg_status reduce_small(eg_engine *e, const eg_source *x,
+                              const eg_source *y, uint64_t first,
+                              uint64_t count, unsigned groups, eg_state *out,
+                              eg_result *stats, eg_error *err)
+{
+    size_t sz = eg_dtype_size(eg_source_info(x)->dtype);
+    uint64_t *words = malloc(eg_lane_count(count) * EG_LANE_WORDS * 8 + 8);
+    void *xs = eg_source_info(x)->swap ? malloc(count * sz + 1) : NULL;
+    void *ys = y && eg_source_info(y)->swap ? malloc(count * sz + 1) : NULL;
+    if (!words || (eg_source_info(x)->swap && !xs) ||
+        (y && eg_source_info(y)->swap && !ys)) {
+        free(words);
+        free(xs);
+        free(ys);
+        return eg_error_set(err, EG_ENOMEM, "small input: out of memory");
+    }
+    double t0 = now_seconds();
+    const void *xp = eg_source_native(x, first, count, xs);
+    const void *yp = y ? eg_source_native(y, first, count, ys) : NULL;
+    eg_lanes_fast(xp, yp, count, eg_source_info(x)->dtype, groups, words);
+    eg_chunk_state(words, xp, yp, count, first, eg_source_info(x)->dtype,
+                   groups, out);
+    free(words);
+    free(xs);
+    free(ys);
+    eg_device_stats *d = &stats->devices[0];
+    memset(d, 0, sizeof *d);
+    d->index = e->host_index;
+    snprintf(d->name, sizeof d->name, "host (small-input path)");
+    d->elements = count;
+    d->chunks = 1;
+    d->seconds = now_seconds() - t0;
+    stats->ndevices = 1;
+    stats->seconds = d->seconds;
+    return EG_OK;
+}
+
 eg_status eg_engine_reduce_range(eg_engine *e, const eg_source *x,
                                  const eg_source *y, uint64_t first,
                                  uint64_t count, const eg_reduce_opts *o,
@@ -180,6 +223,13 @@ eg_status eg_engine_reduce_range(eg_engine *e, const eg_source *x,
     if (!(o->ops & EG_OPS_BIT(EG_OP_DOT)))
         y = NULL;
     unsigned groups = eg_groups_for_ops(o->ops);
+    stats->bytes = count * eg_dtype_size(info->dtype) * (y ? 2 : 1);
+    uint64_t chunk = o->chunk_elems ? o->chunk_elems : EG_DEFAULT_CHUNK_ELEMS;
+    if (count <= EG_SMALL_INPUT_ELEMS && count <= chunk &&
+        chunk % EG_LANE_ELEMS == 0) {
+        snprintf(stats->notes, sizeof stats->notes, "%s", e->notes);
+        return reduce_small(e, x, y, first, count, groups, out, stats, err);
+    }
     if ((st = prepare_devices(e, info->dtype, groups, err)) != EG_OK)
         return st;
     eg_job job = {.devs = e->devs, .ndev = e->ndev, .x = x, .y = y,
@@ -193,7 +243,6 @@ eg_status eg_engine_reduce_range(eg_engine *e, const eg_source *x,
         return st;
     stats->seconds = now_seconds() - t0;
     stats->ndevices = e->ndev;
-    stats->bytes = count * eg_dtype_size(info->dtype) * (y ? 2 : 1);
     return EG_OK;
 }
 

@@ -226,3 +226,22 @@ Test(engine, bad_calls_get_clear_errors)
     cr_assert_eq(ops, EG_OPS_BIT(EG_OP_SUM) | EG_OPS_BIT(EG_OP_ARGMAX));
     eg_engine_close(&e);
 }
+
+/* Small inputs skip the devices and their kernel builds. */
+Test(engine, small_inputs_take_the_host_path)
+{
+    size_t n = 64 * EG_LANE_ELEMS;
+    double *x = make(EG_F64, n + 1, 41), *y = make(EG_F64, n + 1, 42);
+    eg_engine *e = open_engine("all");
+    eg_result small = run(e, x, y, n, EG_F64, ALL_OPS, 0);
+    cr_assert(strstr(small.devices[0].name, "small-input"), "%s",
+              small.devices[0].name);
+    cr_assert_eq(small.ndevices, 1);
+    check(&small, x, y, n, EG_F64, "small input");
+    eg_result big = run(e, x, y, n + 1, EG_F64, ALL_OPS, 0);
+    cr_assert_null(strstr(big.devices[0].name, "small-input"));
+    check(&big, x, y, n + 1, EG_F64, "one element over");
+    eg_engine_close(&e);
+    free(x);
+    free(y);
+}
