@@ -12,8 +12,10 @@
 #include "device.h"
 #include "state.h"
 
-/* Groups index the kernel table directly: every subset of EG_G_ALL. */
-#define EG_CL_GROUP_SETS (EG_G_ALL + 1)
+/* Groups index the kernel table directly: every subset of EG_G_ALL, fast
+ * (reduce.cl) and exact (reduce_exact.cl, EG_G_EXACT set). */
+#define EG_CL_GROUP_MASK (EG_G_ALL | EG_G_EXACT)
+#define EG_CL_GROUP_SETS (EG_CL_GROUP_MASK + 1)
 
 /* One built program and its kernel, for one (dtype, groups). */
 typedef struct eg_cl_kernel {
@@ -29,6 +31,24 @@ typedef struct eg_cl_buffer {
     size_t bytes;
 } eg_cl_buffer;
 
+/* Fault injection, a testing aid (cl_fault.c): EDGEGRID_CL_FAULT makes
+ * one device fail the way a real one can, so tests can check that the work
+ * moves elsewhere and the notes say why. */
+typedef enum eg_cl_fault_kind {
+    EG_CL_FAULT_NONE,
+    EG_CL_FAULT_BUILD, /* program builds fail: CL_BUILD_PROGRAM_FAILURE */
+    EG_CL_FAULT_ALLOC, /* clCreateBuffer: CL_MEM_OBJECT_ALLOCATION_FAILURE */
+    EG_CL_FAULT_RUN    /* reduce_chunk: CL_OUT_OF_RESOURCES after the kernel
+                          ran, its lane records scribbled over */
+} eg_cl_fault_kind;
+
+typedef struct eg_cl_fault {
+    int loaded;            /* the environment was read (first prepare) */
+    eg_cl_fault_kind kind; /* NONE unless it targets this device */
+    unsigned from;         /* fires on the from-th occasion and after */
+    unsigned seen;         /* occasions of `kind` so far */
+} eg_cl_fault;
+
 typedef struct eg_cl_impl {
     cl_platform_id platform;
     cl_device_id device;
@@ -40,6 +60,7 @@ typedef struct eg_cl_impl {
     eg_cl_buffer outbuf;      /* lane records */
     unsigned programs_built;  /* compiled from source */
     unsigned programs_loaded; /* loaded from the binary cache */
+    eg_cl_fault fault;        /* per device: its counter, no global state */
 } eg_cl_impl;
 
 extern const eg_backend_ops eg_cl_ops;
@@ -60,6 +81,16 @@ eg_status eg_cl_reduce_chunk(eg_device *dev, const void *x, const void *y,
                              uint64_t *lanes_out, eg_error *err);
 /* Releases every CL object of impl (kernels, buffers, queue, context). */
 void eg_cl_impl_release(eg_cl_impl *impl);
+
+/* Reads EDGEGRID_CL_FAULT once per device (a testing aid):
+ *     build | alloc | run   [:K]   [@DEV]
+ * fails the K-th (default 1st) program build, buffer allocation or chunk
+ * of the device whose index is DEV (default every OpenCL device), and
+ * every one after it.  Unset or empty: no fault.  A malformed value is
+ * EG_EUSAGE, so the device is dropped with the reason in the notes. */
+eg_status eg_cl_fault_load(eg_device *dev, eg_error *err);
+/* Counts one occasion of `kind` on dev; 1 when the fault fires now. */
+int eg_cl_fault_fires(eg_device *dev, eg_cl_fault_kind kind);
 
 /* For tests and diagnostics: 1 if dev belongs to the OpenCL backend, and
  * how many of its programs were compiled or came from the binary cache. */

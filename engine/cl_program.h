@@ -34,6 +34,8 @@ typedef struct eg_cl_target {
 /* The full program text (prelude + reduce.cl), malloc'ed, NUL-terminated;
  * *len excludes the NUL.  NULL when out of memory. */
 char *eg_cl_kernel_source(size_t *len);
+/* The same for the exact-mode kernel (prelude + reduce_exact.cl). */
+char *eg_cl_exact_kernel_source(size_t *len);
 
 /* "-DEG_T=float -DEG_DT=0 -DEG_GROUPS=31 -DEG_LANE_ELEMS=4096".  Never any
  * relaxed-math option: the kernels must give the host's bits. */

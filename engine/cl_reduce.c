@@ -48,12 +48,31 @@ static eg_status create_kernel(eg_device *dev, cl_program prog,
     return EG_OK;
 }
 
+/* The injected build fault (cl_fault.c): the real source plus a line the
+ * compiler rejects, so the failure takes the real clBuildProgram path, log
+ * included.  Takes src; NULL when out of memory. */
+static char *broken_source(char *src, size_t *len)
+{
+    static const char line[] = "\n#error \"EDGEGRID_CL_FAULT=build\"\n";
+    char *grown = realloc(src, *len + sizeof line);
+    if (!grown) {
+        free(src);
+        return NULL;
+    }
+    memcpy(grown + *len, line, sizeof line);
+    *len += sizeof line - 1;
+    return grown;
+}
+
 static eg_status build_kernel(eg_device *dev, eg_dtype dtype, unsigned g,
                               eg_cl_kernel *slot, eg_error *err)
 {
     eg_cl_impl *impl = dev->impl;
     size_t len = 0;
-    char *src = eg_cl_kernel_source(&len);
+    char *src = (g & EG_G_EXACT) ? eg_cl_exact_kernel_source(&len)
+                                 : eg_cl_kernel_source(&len);
+    if (src && eg_cl_fault_fires(dev, EG_CL_FAULT_BUILD))
+        src = broken_source(src, &len);
     if (!src)
         return eg_error_set(err, EG_ENOMEM,
                             "out of memory building kernels "
@@ -103,14 +122,20 @@ eg_status eg_cl_prepare(eg_device *dev, eg_dtype dtype, unsigned groups,
                             "device \"%s\" has no fp64 "
                             "(cl_khr_fp64), which the kernels need",
                             dev->info.name);
-    eg_status st = eg_cl_ensure_context(dev, err);
+    if ((groups & EG_G_EXACT) && !eg_dtype_is_float(dtype))
+        return eg_error_set(err, EG_EINTERNAL,
+                            "no exact kernel for %s on \"%s\"",
+                            eg_dtype_name(dtype), dev->info.name);
+    eg_status st = eg_cl_fault_load(dev, err);
+    if (st == EG_OK)
+        st = eg_cl_ensure_context(dev, err);
     if (st != EG_OK)
         return st;
     eg_cl_impl *impl = dev->impl;
-    eg_cl_kernel *slot = &impl->kernels[dtype][groups & EG_G_ALL];
+    eg_cl_kernel *slot = &impl->kernels[dtype][groups & EG_CL_GROUP_MASK];
     if (slot->kernel)
         return EG_OK;
-    return build_kernel(dev, dtype, groups & EG_G_ALL, slot, err);
+    return build_kernel(dev, dtype, groups & EG_CL_GROUP_MASK, slot, err);
 }
 
 /* ----------------------------------------------------------- reduce_chunk */
@@ -126,6 +151,9 @@ static eg_status buffer_reserve(eg_device *dev, eg_cl_buffer *buf,
         clReleaseMemObject(buf->mem);
     buf->mem = NULL;
     buf->bytes = 0;
+    if (eg_cl_fault_fires(dev, EG_CL_FAULT_ALLOC))
+        return eg_cl_fail(err, "clCreateBuffer", dev->info.name,
+                          CL_MEM_OBJECT_ALLOCATION_FAILURE);
     cl_int rc;
     cl_mem mem = clCreateBuffer(impl->context, flags, bytes, NULL, &rc);
     if (rc != CL_SUCCESS)
@@ -146,6 +174,9 @@ static eg_status input_buffer(eg_device *dev, const void *data, size_t bytes,
     eg_cl_impl *impl = dev->impl;
     cl_int rc;
     if (dev->info.unified_memory) {
+        if (eg_cl_fault_fires(dev, EG_CL_FAULT_ALLOC))
+            return eg_cl_fail(err, "clCreateBuffer", dev->info.name,
+                              CL_MEM_OBJECT_ALLOCATION_FAILURE);
         /* OpenCL takes a non-const pointer; READ_ONLY means it never
          * writes through it. */
         *out = clCreateBuffer(impl->context,
@@ -196,7 +227,7 @@ eg_status eg_cl_reduce_chunk(eg_device *dev, const void *x, const void *y,
                              uint64_t n, eg_dtype dtype, unsigned groups,
                              uint64_t *lanes_out, eg_error *err)
 {
-    unsigned g = groups & EG_G_ALL;
+    unsigned g = groups & EG_CL_GROUP_MASK;
     if (n == 0)
         return EG_OK;
     if ((g & EG_G_DOT) && !y)
@@ -210,13 +241,14 @@ eg_status eg_cl_reduce_chunk(eg_device *dev, const void *x, const void *y,
     eg_cl_impl *impl = dev->impl;
     size_t isz = eg_dtype_size(dtype);
     uint64_t lanes = eg_lane_count(n);
-    if (n > SIZE_MAX / isz || lanes > SIZE_MAX / (EG_LANE_WORDS * 8))
+    uint64_t words = eg_lane_words(g);
+    if (n > SIZE_MAX / isz || lanes > SIZE_MAX / (words * 8))
         return eg_error_set(err, EG_EINTERNAL,
                             "chunk of %llu elements too "
                             "large for \"%s\"",
                             (unsigned long long)n, dev->info.name);
     size_t in_bytes = (size_t)n * isz;
-    size_t out_bytes = (size_t)lanes * EG_LANE_WORDS * sizeof(uint64_t);
+    size_t out_bytes = (size_t)(lanes * words) * sizeof(uint64_t);
 
     cl_mem xm = NULL, ym = NULL;
     int x_owned = 0, y_owned = 0;
@@ -241,6 +273,13 @@ eg_status eg_cl_reduce_chunk(eg_device *dev, const void *x, const void *y,
                              out_bytes, lanes_out, 0, NULL, NULL);
     if (rc != CL_SUCCESS)
         st = eg_cl_fail(err, "clEnqueueReadBuffer", dev->info.name, rc);
+    if (st == EG_OK && eg_cl_fault_fires(dev, EG_CL_FAULT_RUN)) {
+        /* A device lost mid-transfer leaves some records written and some
+         * not: garbage in half of them must never reach a result. */
+        memset(lanes_out, 0xa5, out_bytes / 2);
+        st = eg_cl_fail(err, "clEnqueueReadBuffer", dev->info.name,
+                        CL_OUT_OF_RESOURCES);
+    }
 done:
     /* After a failure, queued writes or the kernel may still read the
      * caller's memory: wait for them before handing it back. */

@@ -136,9 +136,6 @@ static void fix_fortran_args(const eg_source *x, const eg_state *s,
 static eg_status check_inputs(const eg_source *x, const eg_source *y,
                               const eg_reduce_opts *o, eg_error *err)
 {
-    if (o->mode == EG_MODE_EXACT)
-        return eg_error_set(err, EG_EUSAGE,
-                            "--mode exact is not available in this build yet");
     if ((o->ops & EG_OPS_BIT(EG_OP_DOT)) && !y)
         return eg_error_set(err, EG_EUSAGE, "dot needs a second operand "
                                             "(--with Y.npy)");
@@ -172,7 +169,8 @@ static eg_status reduce_small(eg_engine *e, const eg_source *x,
                               eg_result *stats, eg_error *err)
 {
     size_t sz = eg_dtype_size(eg_source_info(x)->dtype);
-    uint64_t *words = malloc(eg_lane_count(count) * EG_LANE_WORDS * 8 + 8);
+    uint64_t *words =
+        malloc(eg_lane_count(count) * eg_lane_words(groups) * 8 + 8);
     void *xs = eg_source_info(x)->swap ? malloc(count * sz + 1) : NULL;
     void *ys = y && eg_source_info(y)->swap ? malloc(count * sz + 1) : NULL;
     if (!words || (eg_source_info(x)->swap && !xs) ||
@@ -185,9 +183,9 @@ static eg_status reduce_small(eg_engine *e, const eg_source *x,
     double t0 = now_seconds();
     const void *xp = eg_source_native(x, first, count, xs);
     const void *yp = y ? eg_source_native(y, first, count, ys) : NULL;
-    eg_lanes_fast(xp, yp, count, eg_source_info(x)->dtype, groups, words);
-    eg_chunk_state(words, xp, yp, count, first, eg_source_info(x)->dtype,
-                   groups, out);
+    eg_lanes_any(xp, yp, count, eg_source_info(x)->dtype, groups, words);
+    eg_chunk_state_any(words, xp, yp, count, first, eg_source_info(x)->dtype,
+                       groups, out);
     free(words);
     free(xs);
     free(ys);
@@ -223,6 +221,9 @@ eg_status eg_engine_reduce_range(eg_engine *e, const eg_source *x,
     if (!(o->ops & EG_OPS_BIT(EG_OP_DOT)))
         y = NULL;
     unsigned groups = eg_groups_for_ops(o->ops);
+    /* Exact mode changes only floats: integer sums are exact already. */
+    if (o->mode == EG_MODE_EXACT && eg_dtype_is_float(info->dtype))
+        groups |= EG_G_EXACT;
     stats->bytes = count * eg_dtype_size(info->dtype) * (y ? 2 : 1);
     uint64_t chunk = o->chunk_elems ? o->chunk_elems : EG_DEFAULT_CHUNK_ELEMS;
     if (count <= EG_SMALL_INPUT_ELEMS && count <= chunk &&
@@ -232,9 +233,15 @@ eg_status eg_engine_reduce_range(eg_engine *e, const eg_source *x,
     }
     if ((st = prepare_devices(e, info->dtype, groups, err)) != EG_OK)
         return st;
+    /* A chunk longer than the input is the input: one chunk either way, so
+     * the same bits, without buffers sized for the chunk asked for (a huge
+     * one would overflow their sizes). */
+    uint64_t whole = eg_lane_count(count) * EG_LANE_ELEMS;
+    if (chunk % EG_LANE_ELEMS == 0 && chunk > whole)
+        chunk = whole;
     eg_job job = {.devs = e->devs, .ndev = e->ndev, .x = x, .y = y,
                   .first = first, .count = count, .groups = groups,
-                  .chunk_elems = o->chunk_elems, .opts = o};
+                  .chunk_elems = chunk, .opts = o};
     snprintf(stats->notes, sizeof stats->notes, "%s", e->notes);
     double t0 = now_seconds();
     st = eg_schedule(&job, out, stats->devices, stats->notes,

@@ -90,4 +90,79 @@ void eg_chunk_state(const uint64_t *words, const void *x, const void *y,
                     uint64_t n, uint64_t offset, eg_dtype dtype,
                     unsigned groups, eg_state *out);
 
+/* ------------------------------------------------------------ exact lanes
+ *
+ * With EG_G_EXACT (floats in exact mode) a lane record is EG_EXACT_LANE_WORDS
+ * words instead.  A lane first finds its largest |x| (< 2^E) and the smallest
+ * non-zero one, whose ulp 2^B divides every element; then every term (x, |x|,
+ * x^2 and x*y: for f64 as TwoProduct pairs p + e, the rounded products p and
+ * their exact errors e on plans of their own, as e is 2^-53 times smaller;
+ * f32 products are exact) is cut into at most EG_EXACT_LEVELS pieces on
+ * fixed grids (Rump's extraction q = (sigma + r) - sigma with sigma =
+ * 1.5 * 2^k, k = E + 12, E + 12 - 41, ...), and each level sums its pieces
+ * in a double.
+ * The grids leave 13 bits of headroom over 2^13 terms, so every level sum is
+ * exact whatever the order, and the record holds those exact level sums:
+ * the same bits from any backend.  A lane whose terms span too many bits
+ * (or holds NaN or an infinity, or f64 products that would underflow) is
+ * flagged EG_LANE_NEEDS_CAREFUL and redone on the host straight into the
+ * superaccumulators (exact_chunk.c). */
+#define EG_EXACT_LEVELS 5
+
+enum {
+    EG_X_COUNT = 0,  /* u64 elements in the lane                         */
+    EG_X_FLAGS = 1,  /* EG_LANE_NEEDS_CAREFUL: all other words are zero   */
+    EG_X_MIN = 2,    /* double, as the fast record                       */
+    EG_X_MAX = 3,
+    EG_X_ARGMIN = 4, /* u64 index in the chunk, EG_NONE_INDEX without    */
+    EG_X_ARGMAX = 5, /*   EG_G_MINMAX                                    */
+    EG_X_SUM = 6,    /* EG_EXACT_LEVELS exact level sums of x             */
+    EG_X_L1 = 11,    /* ... of |x|                                       */
+    EG_X_SQ = 16,    /* ... of x^2 (f64: of p = fl(x * x))               */
+    EG_X_SQ_E = 21,  /* ... of e = x * x - p (f64 only)                  */
+    EG_X_DOT = 26,   /* ... of x*y (f64: of p = fl(x * y))               */
+    EG_X_DOT_E = 31, /* ... of e = x * y - p (f64 only)                  */
+    EG_EXACT_LANE_WORDS = 36
+};
+
+/* Words per lane record for `groups`: what the scheduler's buffers and the
+ * kernels' output size take. */
+static inline uint64_t eg_lane_words(unsigned groups)
+{
+    return (groups & EG_G_EXACT) ? EG_EXACT_LANE_WORDS : EG_LANE_WORDS;
+}
+
+/* Host implementation of the exact lane (lanes_exact.c), the reference for
+ * the exact kernel: fills eg_lane_count(n) records. */
+void eg_lanes_exact(const void *x, const void *y, uint64_t n, eg_dtype dtype,
+                    unsigned groups, uint64_t *words);
+
+/* eg_chunk_state for exact records (exact_chunk.c). */
+void eg_exact_chunk_state(const uint64_t *words, const void *x, const void *y,
+                          uint64_t n, uint64_t offset, eg_dtype dtype,
+                          unsigned groups, eg_state *out);
+
+/* The lane records of either mode, on the host. */
+static inline void eg_lanes_any(const void *x, const void *y, uint64_t n,
+                                eg_dtype dtype, unsigned groups,
+                                uint64_t *words)
+{
+    if (groups & EG_G_EXACT)
+        eg_lanes_exact(x, y, n, dtype, groups, words);
+    else
+        eg_lanes_fast(x, y, n, dtype, groups, words);
+}
+
+/* The chunk state from records of either mode. */
+static inline void eg_chunk_state_any(const uint64_t *words, const void *x,
+                                      const void *y, uint64_t n,
+                                      uint64_t offset, eg_dtype dtype,
+                                      unsigned groups, eg_state *out)
+{
+    if (groups & EG_G_EXACT)
+        eg_exact_chunk_state(words, x, y, n, offset, dtype, groups, out);
+    else
+        eg_chunk_state(words, x, y, n, offset, dtype, groups, out);
+}
+
 #endif

@@ -387,7 +387,8 @@ static eg_status parse_prelude(const unsigned char *b, uint64_t len,
     if (len < NPY_MAGIC_LEN || memcmp(b, NPY_MAGIC, NPY_MAGIC_LEN) != 0) {
         return eg_error_set(err, EG_EINPUT,
                             "%s: header field 'magic': not a .npy file (it "
-                            "does not start with \\x93NUMPY)",
+                            "does not start with \\x93NUMPY; text such as "
+                            "CSV is not read: convert it with numpy.save)",
                             name);
     }
     if (len < 8) {

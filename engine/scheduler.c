@@ -62,7 +62,8 @@ static eg_status bufs_alloc(chunk_bufs *b, const eg_job *job, uint64_t chunk,
 {
     size_t sz = eg_dtype_size(eg_source_info(job->x)->dtype);
     memset(b, 0, sizeof *b);
-    b->words = malloc(eg_lane_count(chunk) * EG_LANE_WORDS * sizeof *b->words);
+    b->words = malloc(eg_lane_count(chunk) * eg_lane_words(job->groups) *
+                      sizeof *b->words);
     if (eg_source_info(job->x)->swap)
         b->xs = malloc(chunk * sz);
     if (job->y && eg_source_info(job->y)->swap)
@@ -109,8 +110,8 @@ static void run_chunk(worker *w, chunk_bufs *b, uint64_t idx)
         }
     }
     if (w->failure != EG_OK)
-        eg_lanes_fast(x, y, n, dt, job->groups, b->words);
-    eg_chunk_state(b->words, x, y, n, job->first + off, dt, job->groups,
+        eg_lanes_any(x, y, n, dt, job->groups, b->words);
+    eg_chunk_state_any(b->words, x, y, n, job->first + off, dt, job->groups,
                    &sh->states[idx]);
     w->seconds += now_seconds() - t0;
     w->elements += n;

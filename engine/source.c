@@ -38,6 +38,13 @@ static const unsigned char no_data[8];
 /* Pipes are read in blocks of this size, doubling the buffer as needed. */
 #define READ_BLOCK (1u << 16)
 
+/* What stdin and pipes may bring, in bytes: $EDGEGRID_MAX_STDIN, else the
+ * machine's physical memory (more cannot be held anyway), else this.  A
+ * bound keeps `reduce - < /dev/zero` from eating memory until the OOM
+ * killer steps in. */
+#define EG_MAX_STDIN_ENV "EDGEGRID_MAX_STDIN"
+#define EG_MAX_STDIN_FALLBACK (64ull << 30)
+
 /* ------------------------------------------------------------- helpers */
 
 static eg_status errno_error(eg_error *err, const char *name, const char *what,
@@ -50,21 +57,79 @@ static eg_status errno_error(eg_error *err, const char *name, const char *what,
         return eg_error_set(err, EG_ENOENT, "%s: no such file (%s)", name,
                             text);
     }
+    /* The path the user gave is at fault, not the run: bad input. */
+    if (errnum == EACCES || errnum == EPERM || errnum == ELOOP ||
+        errnum == ENAMETOOLONG || errnum == EISDIR || errnum == ENXIO)
+        return eg_error_set(err, EG_EINPUT, "%s: %s: %s", name, what, text);
     if (errnum == ENOMEM)
         return eg_error_set(err, EG_ENOMEM, "%s: %s: %s", name, what, text);
     return eg_error_set(err, EG_EIO, "%s: %s: %s", name, what, text);
 }
 
+/* A byte count: decimal digits, optionally with a binary suffix (Ki, Mi,
+ * Gi, Ti).  0 on success. */
+static int parse_bytes(const char *text, uint64_t *out)
+{
+    static const char *const suffixes[] = {"", "Ki", "Mi", "Gi", "Ti"};
+    char *end = NULL;
+    if (text[0] < '0' || text[0] > '9')
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno != 0)
+        return -1;
+    for (unsigned k = 0; k < sizeof suffixes / sizeof suffixes[0]; k++) {
+        if (strcmp(end, suffixes[k]) == 0) {
+            if (v > UINT64_MAX >> (10 * k))
+                return -1;
+            *out = (uint64_t)v << (10 * k);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* The most bytes read_all takes (see EG_MAX_STDIN_ENV). */
+static eg_status stdin_limit(uint64_t *limit, eg_error *err)
+{
+    const char *env = getenv(EG_MAX_STDIN_ENV);
+    if (env != NULL && env[0] != '\0') {
+        if (parse_bytes(env, limit) != 0)
+            return eg_error_set(err, EG_EUSAGE,
+                                "%s: '%.40s' is not a byte count such as "
+                                "1073741824 or 1Gi",
+                                EG_MAX_STDIN_ENV, env);
+        return EG_OK;
+    }
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    *limit = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page
+                                   : EG_MAX_STDIN_FALLBACK;
+    return EG_OK;
+}
+
 /* Reads fd to its end into a malloc'ed buffer: stdin and pipes cannot be
- * mapped. */
+ * mapped.  More than the stdin limit is refused as bad input. */
 static eg_status read_all(int fd, const char *name, unsigned char **out,
                           uint64_t *len, eg_error *err)
 {
+    uint64_t limit = 0;
+    eg_status st = stdin_limit(&limit, err);
+    if (st != EG_OK)
+        return st;
     size_t cap = READ_BLOCK, n = 0;
     unsigned char *buf = malloc(cap);
     if (buf == NULL)
         return eg_error_set(err, EG_ENOMEM, "%s: out of memory", name);
     for (;;) {
+        if (n > limit) {
+            free(buf);
+            return eg_error_set(err, EG_EINPUT,
+                                "%s: more than %llu bytes, the limit for "
+                                "stdin and pipes (set %s, or save the data "
+                                "to a file)",
+                                name, (unsigned long long)limit,
+                                EG_MAX_STDIN_ENV);
+        }
         if (n == cap) {
             unsigned char *bigger =
                 cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
@@ -78,7 +143,11 @@ static eg_status read_all(int fd, const char *name, unsigned char **out,
             buf = bigger;
             cap *= 2;
         }
-        ssize_t got = read(fd, buf + n, cap - n);
+        /* never more than one byte past the limit: enough to tell */
+        size_t want = cap - n;
+        if (limit - n < want)
+            want = (size_t)(limit - n) + 1;
+        ssize_t got = read(fd, buf + n, want);
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
@@ -146,9 +215,19 @@ static eg_status load_path(eg_source *src, const char *path,
         *len = (uint64_t)sb.st_size;
         st = map_file(src, fd, *len, err);
         *base = src->map;
-    } else {
+    } else if (S_ISFIFO(sb.st_mode)) {
         st = read_all(fd, src->name, &src->owned, len, err);
         *base = src->owned;
+    } else {
+        /* A device has no size to check (/dev/zero never ends, a disk
+         * reports 0 bytes): only stdin reads one, within its limit. */
+        st = eg_error_set(err, EG_EINPUT,
+                          "%s: is a %s, not a .npy or raw file (pipe it to "
+                          "stdin '-' to read it)",
+                          src->name,
+                          S_ISCHR(sb.st_mode)   ? "character device"
+                          : S_ISBLK(sb.st_mode) ? "block device"
+                                                : "special file");
     }
     close(fd);
     return st;

@@ -23,7 +23,10 @@ typedef struct eg_array_info {
 typedef struct eg_source eg_source;
 
 /* Opens a .npy file, or raw binary when in->raw, or stdin for "-" (read into
- * memory, as a pipe cannot be mapped).  Errors name the file and the field. */
+ * memory, as a pipe cannot be mapped).  Errors name the file and the field.
+ * Stdin and named pipes are read up to $EDGEGRID_MAX_STDIN bytes (a count
+ * such as 1073741824 or 1Gi; default the physical memory); devices given
+ * as paths (/dev/zero, a disk) are refused. */
 eg_status eg_source_open(eg_source **out, const char *path,
                          const eg_input_opts *in, eg_error *err);
 /* Wraps caller memory (native order, 1-D); the memory is not copied. */

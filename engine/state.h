@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "edgegrid.h"
+#include "exact.h"
 
 /* Accumulator groups: what a kernel must compute for a set of ops.  The sum
  * is always computed (it is also how a kernel reveals a non-finite input). */
@@ -24,7 +25,10 @@ enum {
     EG_G_L1 = 1u << 2,
     EG_G_L2 = 1u << 3,
     EG_G_DOT = 1u << 4,
-    EG_G_ALL = 0x1f
+    EG_G_ALL = 0x1f,
+    /* Not an accumulator group but the mode: exact lanes and states (floats
+     * in exact mode; the engine sets it, see exact.h). */
+    EG_G_EXACT = 1u << 5
 };
 
 unsigned eg_groups_for_ops(unsigned ops);
@@ -79,6 +83,9 @@ typedef struct eg_state {
     double l2_sml, l2_med, l2_big;
     double dot_s, dot_c;
     uint64_t dot_nan_in, dot_nan_gen, dot_pinf, dot_ninf;
+    eg_exact ex;               /* only with EG_G_EXACT: the exact sums; the
+                                  fast fields above that they replace stay
+                                  zero.  Keep it last (see state.c). */
 } eg_state;
 
 /* The identity of merge. */
@@ -98,8 +105,9 @@ eg_status eg_state_finalize(const eg_state *s, unsigned ops,
                             eg_nan_policy nan, unsigned ddof, eg_result *out,
                             eg_error *err);
 
-/* Wire form: "EGST", u16 version, then fixed little-endian fields. */
-#define EG_STATE_WIRE_VERSION 1
+/* Wire form: "EGST", u16 version, then fixed little-endian fields and the
+ * exact block (version 2: the block was added). */
+#define EG_STATE_WIRE_VERSION 2
 size_t eg_state_encoded_size(void);
 size_t eg_state_encode(const eg_state *s, uint8_t *buf, size_t cap);
 eg_status eg_state_decode(eg_state *s, const uint8_t *buf, size_t len,

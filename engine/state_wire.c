@@ -2,7 +2,9 @@
  *
  *   "EGST"  u16 version  u8 dtype  u8 reserved(0)  u32 groups
  *   then EG_WIRE_FIELDS u64 words in the order of wire_fields() below
- *   (doubles as their IEEE bit patterns).
+ *   (doubles as their IEEE bit patterns), then the exact block of
+ *   exact_wire.c (zeros unless groups has EG_G_EXACT).  One size for every
+ *   state, so carriers can size frames with eg_state_encoded_size().
  *
  * The grid carries states in this form; decode checks everything a forged
  * or damaged frame could get wrong before the state reaches a merge. */
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "exact_state.h"
 #include "state.h"
 
 #define EG_WIRE_HEADER 12
@@ -52,7 +55,7 @@ static uint64_t get_le(const uint8_t *p, int bytes)
 
 size_t eg_state_encoded_size(void)
 {
-    return EG_WIRE_HEADER + 8 * EG_WIRE_FIELDS;
+    return EG_WIRE_HEADER + 8 * EG_WIRE_FIELDS + EG_EXACT_WIRE_BYTES;
 }
 
 size_t eg_state_encode(const eg_state *s, uint8_t *buf, size_t cap)
@@ -72,6 +75,7 @@ size_t eg_state_encode(const eg_state *s, uint8_t *buf, size_t cap)
         memcpy(&w, f[i], sizeof w);
         put_le(buf + EG_WIRE_HEADER + 8 * i, w, 8);
     }
+    eg_exact_encode(s, buf + EG_WIRE_HEADER + 8 * EG_WIRE_FIELDS);
     return eg_state_encoded_size();
 }
 
@@ -111,7 +115,7 @@ eg_status eg_state_decode(eg_state *s, const uint8_t *buf, size_t len,
         return eg_error_set(err, EG_EINPUT, "state: bad dtype byte %u",
                             buf[6]);
     uint64_t groups = get_le(buf + 8, 4);
-    if (groups & ~(uint64_t)EG_G_ALL)
+    if (groups & ~(uint64_t)(EG_G_ALL | EG_G_EXACT))
         return eg_error_set(err, EG_EINPUT, "state: unknown groups 0x%x",
                             (unsigned)groups);
     eg_state_init(s, (eg_dtype)buf[6], (unsigned)groups);
@@ -121,7 +125,10 @@ eg_status eg_state_decode(eg_state *s, const uint8_t *buf, size_t len,
         uint64_t w = get_le(buf + EG_WIRE_HEADER + 8 * i, 8);
         memcpy(f[i], &w, sizeof w);
     }
+    eg_exact_decode(s, buf + EG_WIRE_HEADER + 8 * EG_WIRE_FIELDS);
     const char *why = state_insane(s);
+    if (!why)
+        why = eg_exact_insane(s);
     if (why)
         return eg_error_set(err, EG_EINPUT, "state: %s", why);
     return EG_OK;

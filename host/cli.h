@@ -26,6 +26,11 @@ typedef int (*cli_cmd_fn)(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_reduce(int argc, char **argv);
+/* The grid (issue 4): cmd_coordinator.c, cmd_worker.c, cmd_grid.c. */
+int cmd_coordinator(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
+int cmd_grid(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 /* Prints "edgegrid: <message>" on stderr. */
 void cli_errorf(const char *fmt, ...)

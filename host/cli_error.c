@@ -7,13 +7,34 @@
 
 #include "cli.h"
 
+/* Writes a formatted message with every control character escaped (\n,
+ * \t, \xNN): a file name or argument holding a newline must not break the
+ * one-line error.  Bytes from 0x80 up pass as they are (UTF-8 names). */
+static void put_escaped(const char *fmt, va_list ap)
+{
+    char text[2048];
+    int n = vsnprintf(text, sizeof text, fmt, ap);
+    if (n < 0)
+        return;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p == '\n')
+            fputs("\\n", stderr);
+        else if (*p == '\t')
+            fputs("\\t", stderr);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(stderr, "\\x%02x", *p);
+        else
+            fputc(*p, stderr);
+    }
+}
+
 void cli_errorf(const char *fmt, ...)
 {
     va_list ap;
 
     fputs("edgegrid: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    put_escaped(fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
 }
@@ -24,7 +45,7 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 
     fprintf(stderr, "edgegrid: %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    put_escaped(fmt, ap);
     va_end(ap);
     fprintf(stderr, " (see 'edgegrid %s --help')\n", cmd);
     return CLI_EXIT_USAGE;

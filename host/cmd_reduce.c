@@ -35,8 +35,9 @@ static const char reduce_help[] =
     "  --raw              FILE is headerless binary in native byte order...\n"
     "  --dtype T          ...of this dtype: f32 f64 i8 u8 i16 u16 i32 u32 i64\n"
     "                     u64 (or float32 ...); only with --raw\n"
-    "  --chunk ELEMS      elements per scheduled chunk, a multiple of 4096;\n"
-    "                     a fixed value gives the same bits on any device set\n"
+    "  --chunk ELEMS      elements per scheduled chunk, a multiple of 4096 up\n"
+    "                     to 1Gi; a fixed value gives the same bits on any\n"
+    "                     device set\n"
     "  --json             print one JSON object instead of the table\n"
     "  --progress         show a progress bar on stderr (default: only when\n"
     "                     stderr is a terminal and the input exceeds 1 GiB)\n"
@@ -49,6 +50,9 @@ enum {
     OPT_OPS = 256, OPT_DEVICES, OPT_MODE, OPT_NAN, OPT_DDOF, OPT_WITH,
     OPT_RAW, OPT_DTYPE, OPT_JSON, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_CHUNK
 };
+
+/* The largest --chunk, in elements. */
+#define CHUNK_MAX (UINT64_C(1) << 30)
 
 typedef struct reduce_args {
     eg_reduce_opts o;
@@ -92,7 +96,8 @@ static int parse_option(int c, const char *arg, reduce_args *a)
     switch (c) {
     case OPT_OPS:
         if (eg_ops_parse(arg, &a->o.ops, &err) != EG_OK)
-            return cli_usage("reduce", "--ops: %s",
+            /* the engine's message names --ops already */
+            return cli_usage("reduce", "%s",
                              err.msg[0] ? err.msg : eg_strerror(err.code));
         return CLI_EXIT_OK;
     case OPT_DEVICES:
@@ -124,10 +129,13 @@ static int parse_option(int c, const char *arg, reduce_args *a)
         a->have_dtype = 1;
         return CLI_EXIT_OK;
     case OPT_CHUNK:
+        /* Each device thread holds buffers of a chunk; past 1Gi elements
+         * (8 GiB of f64) a chunk is a typo, and the buffer sizes would
+         * overflow long before 2^64. */
         if (cli_parse_count(arg, &chunk) != 0 || chunk == 0 ||
-            chunk % EG_LANE_ELEMS != 0)
+            chunk % EG_LANE_ELEMS != 0 || chunk > CHUNK_MAX)
             return cli_usage("reduce", "--chunk: '%s' is not a positive "
-                             "multiple of %u", arg, EG_LANE_ELEMS);
+                             "multiple of %u up to 1Gi", arg, EG_LANE_ELEMS);
         a->o.chunk_elems = chunk;
         return CLI_EXIT_OK;
     case OPT_JSON: a->json = 1; return CLI_EXIT_OK;

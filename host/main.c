@@ -16,6 +16,10 @@ static const command commands[] = {
     {"devices", cmd_devices, "list the OpenCL devices and the host backend"},
     {"gen", cmd_gen, "write a synthetic .npy data set"},
     {"reduce", cmd_reduce, "reduce a .npy or raw file on the chosen devices"},
+    {"coordinator", cmd_coordinator, "own a grid job: hand out tasks, merge states"},
+    {"worker", cmd_worker, "serve grid jobs on this box's devices"},
+    {"grid", cmd_grid, "run a coordinator and N workers on this box"},
+    {"bench", cmd_bench, "measure GB/s against the roof, numpy and OpenBLAS"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -27,7 +31,7 @@ static void print_usage(FILE *f)
           "commands:\n",
           f);
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
     fputs("\n'edgegrid COMMAND --help' describes a command's options.\n"
           "exit status: 0 success, 1 runtime failure, 2 bad usage or bad "
           "input.\n",

@@ -241,7 +241,7 @@ Test(state, wire_roundtrip_is_bitwise)
     const double x[] = {1.5, NAN, -INFINITY, 4.25, 1e-310};
     eg_state s, d;
     hr_state(x, x, 5, EG_F64, EG_G_ALL, 1000, &s);
-    uint8_t buf[512];
+    uint8_t buf[4096]; /* > eg_state_encoded_size(), exact block included */
     size_t len = eg_state_encode(&s, buf, sizeof buf);
     cr_assert_eq(len, eg_state_encoded_size());
     cr_assert_eq(eg_state_encode(&s, buf, len - 1), 0);
@@ -255,7 +255,7 @@ Test(state, decode_rejects_damaged_or_forged_states)
     double x[] = {1.0, 2.0};
     eg_state s, d;
     hr_state(x, NULL, 2, EG_F64, EG_G_ALL & ~EG_G_DOT, 0, &s);
-    uint8_t good[512], bad[512];
+    uint8_t good[4096], bad[4096];
     size_t len = eg_state_encode(&s, good, sizeof good);
     eg_error err;
     cr_assert_eq(eg_state_decode(&d, good, len - 1, &err), EG_EINPUT);

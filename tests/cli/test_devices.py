@@ -224,7 +224,8 @@ def edgegrid_devices_env(tmp):
 @suite.test
 @needs_two
 def env_selects_opencl_device(tmp):
-    x, _, xp, _ = data(tmp, "f32", n=100003)
+    # Above the small-input limit (256 Ki elements), which the host takes.
+    x, _, xp, _ = data(tmp, "f32", n=300007)
     doc = cu.reduce_json(xp, environ=cu.env(EDGEGRID_DEVICES="1", **TWO))
     if {d["id"] for d in doc["devices"]} != {"1"}:
         raise AssertionError("EDGEGRID_DEVICES=1 ran on %r" % doc["devices"])

@@ -1,3 +1,4 @@
+// fuzz-sources: engine/npy.c engine/dtype.c engine/error.c
 /* fuzz_npy.c - libFuzzer harness for the .npy header parser (engine/npy.c).
  *
  * Copies the input to an allocation of exactly its size (so AddressSanitizer

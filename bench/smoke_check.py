@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""bench/smoke_check.py EDGEGRID - a smoke test of `edgegrid bench`.
+
+Runs the bench on 1 MiB, checks that its JSON parses and holds the roof and
+edgegrid's figures (and numpy's when numpy is importable), and that bad
+options are usage errors.  No speed is asserted: timings on a shared CI box
+say nothing.  Registered with CTest as bench_smoke.
+"""
+import json
+import math
+import subprocess
+import sys
+
+
+def fail(msg):
+    print("bench_smoke: FAIL: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def positive(x):
+    return isinstance(x, (int, float)) and math.isfinite(x) and x > 0
+
+
+def check_report(d):
+    if d.get("bench") != "edgegrid" or d.get("dtype") != "float32":
+        fail("not a float32 edgegrid bench report")
+    if d.get("bytes") != 1048576 or d.get("count") != 262144:
+        fail("bytes/count are %r/%r" % (d.get("bytes"), d.get("count")))
+    roof = d.get("roof") or {}
+    if not positive(roof.get("gbps")) or roof.get("threads", 0) < 1:
+        fail("no roof figure: %r" % roof)
+    configs = [c["devices"] for c in d.get("configs", [])]
+    for want in ("all",):
+        if want not in configs:
+            fail("device selection %r not measured (%r)" % (want, configs))
+    if len(configs) < len(d.get("devices", [])) + 1:
+        fail("expected every device alone plus all, got %r" % configs)
+    rows = {r["op"]: r for r in d.get("ops", [])}
+    for op in ("sum", "min", "max", "l1", "l2", "mean", "std", "argmin",
+               "argmax", "dot", "fused"):
+        if op not in rows:
+            fail("op %s missing from the report" % op)
+        best = rows[op].get("best")
+        if not best or not positive(best.get("gbps")) or not positive(
+                best.get("ratio_roof")):
+            fail("no edgegrid figure for %s: %r" % (op, rows[op]))
+    # The same bytes went to every device selection: their sums agree.
+    sums = [c["results"]["sum"] for c in rows["sum"]["edgegrid"].values()
+            if "results" in c]
+    if not sums or max(sums) - min(sums) > 1e-9 * abs(max(sums)):
+        fail("sum differs between device selections: %r" % sums)
+    if rows["fused"]["best"] and set(rows["fused"]["ops"]) != {
+            "count", "sum", "mean", "min", "max", "std"}:
+        fail("fused is not the default op set: %r" % rows["fused"]["ops"])
+    lat = d.get("latency") or []
+    if {e["bytes"] for e in lat} != {4096, 65536, 1048576}:
+        fail("latency sizes: %r" % [e["bytes"] for e in lat])
+    if d.get("numpy"):
+        if not positive((rows["sum"].get("numpy") or {}).get("gbps")):
+            fail("numpy ran but has no sum figure")
+    elif not d.get("numpy_note"):
+        fail("numpy neither ran nor said why")
+
+
+def main():
+    exe = sys.argv[1]
+    p = subprocess.run([exe, "bench", "--size", "1048576", "--reps", "2",
+                        "--json"], capture_output=True, text=True,
+                       timeout=120)
+    if p.returncode != 0:
+        fail("exit %d: %s" % (p.returncode, p.stderr.strip()))
+    try:
+        d = json.loads(p.stdout)
+    except ValueError as e:
+        fail("stdout is not JSON (%s): %r" % (e, p.stdout[:200]))
+    check_report(d)
+
+    for bad in (["--ops", "nosuchop"], ["--size", "3"], ["--reps", "0"],
+                ["--dtype", "complex64"], ["--max-size", "4Gi"]):
+        q = subprocess.run([exe, "bench"] + bad, capture_output=True,
+                           text=True, timeout=60)
+        if q.returncode != 2 or q.stdout or len(q.stderr.splitlines()) != 1:
+            fail("%r: want exit 2 and one error line, got %d %r" %
+                 (bad, q.returncode, q.stderr))
+    h = subprocess.run([exe, "bench", "--help"], capture_output=True,
+                       text=True, timeout=60)
+    if h.returncode != 0 or "--plot" not in h.stdout:
+        fail("bench --help")
+    print("bench_smoke: ok (roof %.1f GB/s; numpy %s)" %
+          (d["roof"]["gbps"], "ran" if d.get("numpy") else "skipped"))
+
+
+if __name__ == "__main__":
+    main()

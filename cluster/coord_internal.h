@@ -1,0 +1,71 @@
+/* coord_internal.h - the coordinator's state, shared by its two halves:
+ * coord_job.c (the job: input, tasks, validating and merging states) and
+ * coordinator.c (the event loop: sockets, credit, heartbeats, leases). */
+#ifndef EG_COORD_INTERNAL_H
+#define EG_COORD_INTERNAL_H
+
+#include "engine_internal.h"
+#include "frame.h"
+#include "grid.h"
+#include "ledger.h"
+#include "manifest.h"
+#include "peers.h"
+
+typedef enum coord_mode { MODE_INLINE, MODE_SHARDS, MODE_NOOP } coord_mode;
+
+struct eg_coord {
+    eg_coord_opts o;
+    coord_mode mode;
+    uint64_t job;                 /* random per job: stale frames are refused */
+    /* The data. */
+    eg_source *x, *y;             /* inline mode */
+    eg_manifest manifest;         /* shard mode */
+    const char *input_name;       /* what the report calls the input */
+    eg_dtype dtype;               /* inline: the file's; shards: the first
+                                     accepted shard's (or the raw dtype) */
+    int dtype_known;
+    unsigned groups;              /* of every state: the ops' accumulator
+                                     groups, plus whatever the engine adds
+                                     for the mode (learned from the first
+                                     state; all must agree) */
+    int groups_known;
+    uint64_t count;               /* inline: elements; shards: known sum */
+    uint64_t task_elems;          /* inline: elements per task */
+    uint64_t bytes_done;
+    eg_ledger ledger;
+    /* The grid. */
+    void *zctx, *router, *pull, *monitor;
+    char tasks_ep[256], results_ep[256];
+    eg_peers peers;
+    uint64_t rejected;
+    double first_dispatch, last_result;
+    uint8_t *shardq;              /* the SHARDQ frame, built once */
+    size_t shardq_len;
+    /* A job-ending condition found while handling a frame. */
+    eg_status fatal;
+    eg_error fatal_err;
+};
+
+/* coord_job.c */
+eg_status coord_job_open(eg_coord *c, eg_error *err);
+void coord_job_close(eg_coord *c);
+/* Checks a decoded RESULT against its task (range, dtype, ops) beyond what
+ * the frame decoder can know; NULL when it fits, else why not.  May set
+ * c->fatal for data errors that no retry can fix (a shard of another
+ * dtype or size than the manifest says). */
+const char *coord_job_check_result(eg_coord *c, const eg_frame_result *r);
+/* Builds a TASK frame for task `id`, attempt `attempt`; returns its size. */
+size_t coord_job_task_frame(eg_coord *c, uint64_t id, uint32_t attempt,
+                            uint8_t *buf, size_t cap);
+/* Native-order bytes of task `id` of x (which = 0) or y (which = 1): a
+ * pointer into the input, or a malloc'ed swapped copy (*owned set). */
+const void *coord_job_task_data(eg_coord *c, uint64_t id, int which,
+                                size_t *len, int *owned);
+/* Merges, checks that every element is covered once, finalises. */
+eg_status coord_job_finish(eg_coord *c, eg_result *res, eg_error *err);
+/* Fills the report from the ledger and the per-worker table. */
+void coord_job_stats(eg_coord *c, eg_grid_stats *stats);
+/* "shards a, b and 3 more" still missing, or tasks for inline jobs. */
+void coord_job_missing(eg_coord *c, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,57 @@
+/* sysdep.c - clock, random ids, sleeping and the default worker name. */
+#include "sysdep.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+double eg_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* splitmix64: spreads the fallback seed's few varying bits over the word. */
+static uint64_t mix(uint64_t z)
+{
+    z += 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+uint64_t eg_random64(void)
+{
+    uint64_t v = 0;
+    /* Job ids and sessions only need to differ between runs; when the
+     * kernel's generator cannot answer, time and pid still do. */
+    if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        v = mix((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^
+                ((uint64_t)getpid() << 40));
+    }
+    return v ? v : 1;
+}
+
+void eg_sleep_ms(unsigned ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+void eg_default_name(char *buf, size_t len)
+{
+    char host[64] = "host";
+    if (gethostname(host, sizeof host) != 0)
+        strcpy(host, "host");
+    host[sizeof host - 1] = '\0';
+    snprintf(buf, len, "%s:%ld", host, (long)getpid());
+    for (char *p = buf; *p; p++)
+        if (*p <= ' ' || *p > '~')
+            *p = '_';
+}

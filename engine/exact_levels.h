@@ -1,0 +1,92 @@
+/* exact_levels.h - the level plan of an exact lane (see lanes.h): from the
+ * largest and the smallest non-zero magnitude of a lane's terms, the grids
+ * its terms are cut onto.  kernels/reduce_exact.cl restates these integer
+ * rules (a kernel cannot include this file); tests/test_opencl.c holds the
+ * two to the same record words.
+ *
+ * Why the pieces sum exactly: a lane has at most 2^13 terms per level (4096
+ * elements, two terms each for f64 products).  Terms are below 2^E and whole
+ * multiples of 2^B.  Level 1 cuts with sigma = 1.5 * 2^k, k = E + 12, so
+ * sigma + t stays inside sigma's binade and q = (sigma + t) - sigma is t
+ * rounded to a multiple of 2^(k-52), exactly; 2^13 such q stay below
+ * 2^(k+1) = 2^53 grid steps, so their sum never rounds.  The remainder
+ * t - q is exact and below 2^(k-53); level j+1 does the same with
+ * k - 41.  The last level adds the remainders themselves, multiples of 2^B
+ * below 2^(k-53), which stays exact while k <= B + 93: with L levels the
+ * span E - B may reach 40 (L = 1) or 81 + 41 (L - 2). */
+#ifndef EG_EXACT_LEVELS_H
+#define EG_EXACT_LEVELS_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "lanes.h"
+
+#define EG_EXACT_HEADROOM 13 /* log2 of the terms a level may take */
+#define EG_EXACT_STEP 41     /* 54 - headroom: bits between two grids */
+#define EG_EXACT_TOP_MAX 1010 /* largest E: sigma and the sums stay finite */
+
+typedef struct eg_level_plan {
+    int levels; /* 0: every term is zero */
+    double sigma[EG_EXACT_LEVELS - 1];
+} eg_level_plan;
+
+/* Float formats: fraction bits and exponent bias. */
+#define EG_F64_MANT 52
+#define EG_F64_BIAS 1023
+#define EG_F32_MANT 23
+#define EG_F32_BIAS 127
+
+/* E with |v| < 2^E, from the bits of |v| (sign cleared). */
+static inline int eg_exact_top(uint64_t abs_bits, int mant, int bias)
+{
+    int be = (int)(abs_bits >> mant);
+    return (be ? be : 1) - bias + 1;
+}
+
+/* B: the ulp of |v| (non-zero), which divides every element at least as
+ * large. */
+static inline int eg_exact_low(uint64_t abs_bits, int mant, int bias)
+{
+    int be = (int)(abs_bits >> mant);
+    return (be ? be : 1) - bias - mant;
+}
+
+/* F with 2^F <= |v| (v non-zero): a lower bound of its binade. */
+static inline int eg_exact_floor(uint64_t abs_bits, int mant, int bias)
+{
+    int be = (int)(abs_bits >> mant);
+    return be ? be - bias : 1 - bias - mant;
+}
+
+/* 1.5 * 2^k for -1022 <= k <= 1023. */
+static inline double eg_exact_sigma(int k)
+{
+    uint64_t bits = ((uint64_t)(k + 1023) << 52) | (UINT64_C(1) << 51);
+    double d;
+    memcpy(&d, &bits, sizeof d);
+    return d;
+}
+
+/* Fills the plan for terms below 2^e that are multiples of 2^b; 0 when the
+ * span needs more than EG_EXACT_LEVELS levels or e is too large (the lane
+ * then goes the careful way). */
+static inline int eg_exact_plan(int e, int b, eg_level_plan *p)
+{
+    int span = e - b, levels;
+    if (span <= 40)
+        levels = 1;
+    else if (span <= 81)
+        levels = 2;
+    else
+        levels = 2 + (span - 81 + EG_EXACT_STEP - 1) / EG_EXACT_STEP;
+    if (levels > EG_EXACT_LEVELS || e > EG_EXACT_TOP_MAX)
+        return 0;
+    p->levels = levels;
+    for (int j = 0; j + 1 < levels; j++)
+        p->sigma[j] = eg_exact_sigma(e + EG_EXACT_HEADROOM - 1 -
+                                     EG_EXACT_STEP * j);
+    return 1;
+}
+
+#endif

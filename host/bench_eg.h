@@ -1,0 +1,33 @@
+/* bench_eg.h - edgegrid's own figures: eg_reduce on memory through the
+ * public API, timed from outside with CLOCK_MONOTONIC around the call, on an
+ * engine that is already open (kernels built) and warmed up. */
+#ifndef EG_HOST_BENCH_EG_H
+#define EG_HOST_BENCH_EG_H
+
+#include "bench.h"
+
+/* What one device did in the last timed run. */
+typedef struct bench_share {
+    unsigned index;       /* as in eg_devices_list */
+    uint64_t elements;
+    double seconds;       /* busy time */
+} bench_share;
+
+typedef struct bench_eg_cell {
+    bench_figure fig;
+    unsigned ops;                       /* the op set measured */
+    eg_number value[EG_OP_COUNT_ALL];   /* its results, from the last run */
+    size_t nshares;
+    bench_share shares[EG_MAX_DEVICES];
+    char error[EG_ERROR_MSG_MAX];       /* "" unless the reduction failed */
+} bench_eg_cell;
+
+/* Reduces the first `count` elements of d->x (and d->y when `ops` holds
+ * dot) with `ops` in fast mode as `plan` says, and fills `cell`.  Returns
+ * EG_OK, or the engine's status with cell->error naming the failure (the
+ * figure is then unmeasured). */
+eg_status bench_eg_measure(eg_engine *e, const bench_data *d, uint64_t count,
+                           unsigned ops, const bench_plan *plan,
+                           bench_eg_cell *cell);
+
+#endif

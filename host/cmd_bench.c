@@ -1,0 +1,270 @@
+/* cmd_bench.c - `edgegrid bench`: parses the options, runs the bench
+ * (bench_run.c) and shows the report as a table or JSON, and as a plot with
+ * --plot.  The measuring lives in the bench_*.c modules. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench_plot.h"
+#include "bench_run.h"
+#include "cli.h"
+
+static const char bench_help[] =
+    "usage: edgegrid bench [options]\n"
+    "\n"
+    "Measures, on the same in-memory data and in one run, the read bandwidth\n"
+    "of this machine (the roof: a multi-threaded SIMD sum over the buffer),\n"
+    "edgegrid's fast mode per op and for the fused default op set on each\n"
+    "device selection, OpenBLAS and numpy; and the latency of small inputs.\n"
+    "Each figure is the median of several runs after a warm-up, shown as\n"
+    "GB/s and as a ratio to the roof measured in the same run.\n"
+    "\n"
+    "options:\n"
+    "  --size BYTES       bytes per input (default 1Gi); 1048576, 1e9, 256Mi\n"
+    "  --dtype T          f32 (default) f64 i8 u8 i16 u16 i32 u32 i64 u64\n"
+    "  --ops LIST         comma list of ops and 'fused' (count,sum,mean,min,\n"
+    "                     max,std in one pass); default sum,min,max,l1,l2,\n"
+    "                     mean,std,argmin,argmax,dot,fused\n"
+    "  --devices SPEC     a device selection to measure (all, cpu, gpu, host,\n"
+    "                     or indices such as 0,1); repeat for more columns.\n"
+    "                     Default: each device alone, all, and every index\n"
+    "                     together; EDGEGRID_DEVICES is not consulted\n"
+    "  --reps N           timed runs per figure, at least (default 5); small\n"
+    "                     inputs get more, up to 0.05 s worth\n"
+    "  --json             print one JSON object instead of the table\n"
+    "  --plot FILE.png    also sweep input sizes from 4 KiB up by x4 and draw\n"
+    "                     GB/s against size with gnuplot\n"
+    "  --max-size BYTES   largest size of the sweep (default 1Gi, at most\n"
+    "                     2Gi)\n"
+    "  --copy-gbps X      a bus bandwidth to compare with (e.g. a GPU's\n"
+    "                     host-to-device copy rate from bench/cl_copy_probe)\n"
+    "  -h, --help         this text\n"
+    "\n"
+    "numpy runs in /usr/bin/python3 from a .npy file in /dev/shm; without\n"
+    "python3 or numpy its columns are skipped with a note.\n"
+    "\n"
+    "exit status: 0 success, 1 runtime failure, 2 bad usage or bad input.\n";
+
+static const char default_ops[] =
+    "sum,min,max,l1,l2,mean,std,argmin,argmax,dot,fused";
+
+enum {
+    OPT_SIZE = 256, OPT_DTYPE, OPT_OPS, OPT_DEVICES, OPT_REPS, OPT_JSON,
+    OPT_PLOT, OPT_MAX_SIZE, OPT_COPY
+};
+
+typedef struct cmd_args {
+    bench_args b;
+    const char *ops;
+    int json;
+} cmd_args;
+
+/* One word of --ops: an op name, or "fused" for the default op set. */
+static int parse_row(const char *word, bench_row_spec *row)
+{
+    eg_error err = {0};
+    unsigned ops = 0;
+
+    if (strcmp(word, "fused") == 0) {
+        snprintf(row->name, sizeof row->name, "fused");
+        row->ops = EG_OPS_DEFAULT;
+        row->op = EG_OP_COUNT_ALL;
+        return 0;
+    }
+    if (eg_ops_parse(word, &ops, &err) != EG_OK || ops == 0)
+        return -1;
+    for (int op = 0; op < EG_OP_COUNT_ALL; op++) {
+        if (ops == EG_OPS_BIT(op)) {
+            snprintf(row->name, sizeof row->name, "%s", eg_op_name((eg_op)op));
+            row->ops = ops;
+            row->op = (eg_op)op;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int parse_ops(const char *list, bench_args *b)
+{
+    char word[32];
+    const char *p = list;
+
+    b->nrows = 0;
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        bench_row_spec row;
+        int dup = 0;
+        if (n == 0 || n >= sizeof word)
+            return cli_usage("bench", "--ops: '%s' is not a list of ops "
+                             "and 'fused'", list);
+        memcpy(word, p, n);
+        word[n] = '\0';
+        if (parse_row(word, &row) != 0)
+            return cli_usage("bench", "--ops: unknown op '%s' (count sum "
+                             "mean min max argmin argmax var std l1 l2 dot "
+                             "fused)", word);
+        for (size_t i = 0; i < b->nrows; i++)
+            dup |= strcmp(b->rows[i].name, row.name) == 0;
+        if (!dup) {
+            if (b->nrows == BENCH_MAX_ROWS)
+                return cli_usage("bench", "--ops: more than %d entries",
+                                 BENCH_MAX_ROWS);
+            b->rows[b->nrows++] = row;
+        }
+        p += n;
+        if (*p == '\0')
+            return CLI_EXIT_OK;
+        p++;
+    }
+}
+
+static int parse_size(const char *opt, const char *arg, uint64_t *out)
+{
+    if (cli_parse_count(arg, out) != 0 || *out == 0)
+        return cli_usage("bench", "%s: '%s' is not a positive byte count "
+                         "(such as 1048576, 1e9 or 256Mi)", opt, arg);
+    return CLI_EXIT_OK;
+}
+
+static int parse_option(int c, const char *arg, cmd_args *a)
+{
+    eg_error err = {0};
+    double v;
+
+    switch (c) {
+    case OPT_SIZE: return parse_size("--size", arg, &a->b.size);
+    case OPT_MAX_SIZE: return parse_size("--max-size", arg, &a->b.max_size);
+    case OPT_DTYPE:
+        if (eg_dtype_parse(arg, &a->b.dtype, &err) != EG_OK)
+            return cli_usage("bench", "--dtype: unknown dtype '%s'", arg);
+        return CLI_EXIT_OK;
+    case OPT_OPS: a->ops = arg; return CLI_EXIT_OK;
+    case OPT_DEVICES:
+        if (arg[0] == '\0' || strlen(arg) >= BENCH_SPEC_MAX)
+            return cli_usage("bench", "--devices: '%s' is not a device "
+                             "selection", arg);
+        if (a->b.nspecs == BENCH_MAX_CONFIGS)
+            return cli_usage("bench", "--devices: at most %d selections",
+                             BENCH_MAX_CONFIGS);
+        a->b.specs[a->b.nspecs++] = arg;
+        return CLI_EXIT_OK;
+    case OPT_REPS:
+        if (cli_parse_uint(arg, &a->b.reps) != 0 || a->b.reps == 0 ||
+            a->b.reps > 100000)
+            return cli_usage("bench", "--reps: '%s' is not a count from 1 "
+                             "to 100000", arg);
+        return CLI_EXIT_OK;
+    case OPT_JSON: a->json = 1; return CLI_EXIT_OK;
+    case OPT_PLOT:
+        if (arg[0] == '\0')
+            return cli_usage("bench", "--plot: empty file name");
+        a->b.plot = arg;
+        return CLI_EXIT_OK;
+    case OPT_COPY:
+        if (cli_parse_double(arg, &v) != 0 || v <= 0)
+            return cli_usage("bench", "--copy-gbps: '%s' is not a positive "
+                             "number", arg);
+        a->b.copy_gbps = v;
+        return CLI_EXIT_OK;
+    default: return CLI_EXIT_USAGE;
+    }
+}
+
+/* What no single option can judge. */
+static int check_args(cmd_args *a)
+{
+    size_t es = eg_dtype_size(a->b.dtype);
+    int rc = parse_ops(a->ops, &a->b);
+
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    if (a->b.size % es != 0)
+        return cli_usage("bench", "--size: %llu bytes is not a whole number "
+                         "of %s elements (%zu bytes each)",
+                         (unsigned long long)a->b.size,
+                         eg_dtype_name(a->b.dtype), es);
+    if (a->b.max_size > ((uint64_t)2 << 30) || a->b.max_size < 4096)
+        return cli_usage("bench", "--max-size: from 4Ki to 2Gi (the sweep "
+                         "runs from 4 KiB to 2 GiB)");
+    if (a->b.plot != NULL && !bench_plot_available()) {
+        cli_errorf("bench: --plot needs gnuplot (Debian package gnuplot-nox)");
+        return CLI_EXIT_FAIL;
+    }
+    return CLI_EXIT_OK;
+}
+
+static int parse_args(int argc, char **argv, cmd_args *a)
+{
+    static const struct option longopts[] = {
+        {"size", required_argument, NULL, OPT_SIZE},
+        {"dtype", required_argument, NULL, OPT_DTYPE},
+        {"ops", required_argument, NULL, OPT_OPS},
+        {"devices", required_argument, NULL, OPT_DEVICES},
+        {"reps", required_argument, NULL, OPT_REPS},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"plot", required_argument, NULL, OPT_PLOT},
+        {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+        {"copy-gbps", required_argument, NULL, OPT_COPY},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    cli_getopt_begin();
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(bench_help, stdout);
+            return CLI_DONE;
+        }
+        if (c == '?' || c == ':')
+            return cli_getopt_error("bench", c, argv);
+        int rc = parse_option(c, optarg, a);
+        if (rc != CLI_EXIT_OK)
+            return rc;
+    }
+    if (optind < argc)
+        return cli_usage("bench", "unexpected argument '%s'", argv[optind]);
+    return check_args(a);
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    cmd_args a;
+    bench_report *r;
+    char err[512];
+    int rc;
+
+    memset(&a, 0, sizeof a);
+    a.b.size = (uint64_t)1 << 30;
+    a.b.max_size = (uint64_t)1 << 30;
+    a.b.dtype = EG_F32;
+    a.b.reps = 5;
+    a.ops = default_ops;
+    rc = parse_args(argc, argv, &a);
+    if (rc != CLI_EXIT_OK)
+        return rc == CLI_DONE ? CLI_EXIT_OK : rc;
+    a.b.verbose = isatty(STDERR_FILENO);
+
+    /* The report holds every cell of every row: too big for the stack. */
+    if ((r = calloc(1, sizeof *r)) == NULL) {
+        cli_errorf("bench: out of memory");
+        return CLI_EXIT_FAIL;
+    }
+    rc = bench_run(&a.b, r);
+    if (rc == CLI_EXIT_OK && a.b.plot != NULL &&
+        bench_plot_draw(r, a.b.plot, err, sizeof err) != 0) {
+        cli_errorf("bench: %s", err);
+        r->plot_path = NULL;
+        rc = CLI_EXIT_FAIL;
+    }
+    if (rc == CLI_EXIT_OK || r->roof.best.have) {
+        if (a.json)
+            bench_report_json(stdout, r);
+        else
+            bench_report_table(stdout, r);
+    }
+    free(r);
+    return rc;
+}

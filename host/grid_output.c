@@ -1,0 +1,80 @@
+/* grid_output.c - printing a grid job's result.  The `reduce` output is
+ * reused as it is: its JSON object is written to memory and reopened to
+ * add the "grid" member, so both commands keep one format. */
+#include "grid_output.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "output.h"
+
+static void grid_object(FILE *f, const eg_grid_stats *g)
+{
+    fprintf(f, "\"grid\": {\"tasks\": %" PRIu64 ", \"attempts\": %" PRIu64
+               ", \"redispatched\": %" PRIu64 ", \"failures\": %" PRIu64
+               ", \"returned\": %" PRIu64 ", \"unstarted\": %" PRIu64
+               ", \"duplicates\": %" PRIu64
+               ", \"rejected\": %" PRIu64 ", \"bytes\": %" PRIu64
+               ", \"seconds\": ",
+            g->tasks, g->attempts, g->redispatched, g->failures, g->returned,
+            g->unstarted, g->duplicates, g->rejected, g->bytes);
+    json_double(f, g->seconds);
+    fputs(", \"tasks_per_s\": ", f);
+    json_double(f, g->tasks_per_s);
+    fputs(", \"gbps\": ", f);
+    json_double(f, g->gbps);
+    fputs(", \"workers\": [", f);
+    for (size_t i = 0; i < g->nworkers; i++) {
+        const eg_grid_worker_stats *w = &g->workers[i];
+        fputs(i ? ", {\"name\": " : "{\"name\": ", f);
+        json_string(f, w->name);
+        fprintf(f, ", \"tasks\": %" PRIu64 ", \"elements\": %" PRIu64
+                   ", \"bytes\": %" PRIu64 ", \"seconds\": ",
+                w->tasks, w->elements, w->bytes);
+        json_double(f, w->seconds);
+        fputc('}', f);
+    }
+    fputs("], \"endpoints\": {\"tasks\": ", f);
+    json_string(f, g->tasks_endpoint);
+    fputs(", \"results\": ", f);
+    json_string(f, g->results_endpoint);
+    fputs("}}", f);
+}
+
+void grid_output_json(FILE *f, const char *input, const eg_result *r,
+                      const eg_grid_stats *g)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (mem) {
+        output_json(mem, input, r);
+        if (fclose(mem) != 0)
+            len = 0;
+    }
+    /* output_json ends its object with "}\n"; the grid goes before it. */
+    if (!text || len < 2 || strcmp(text + len - 2, "}\n") != 0) {
+        free(text);
+        output_json(f, input, r);
+        return;
+    }
+    fwrite(text, 1, len - 2, f);
+    fputs(", ", f);
+    grid_object(f, g);
+    fputs("}\n", f);
+    free(text);
+}
+
+void grid_output_table(FILE *f, const char *input, const eg_result *r,
+                       const eg_grid_stats *g)
+{
+    output_table(f, input, r);
+    fprintf(f, "grid %" PRIu64 " tasks on %zu worker(s): %" PRIu64
+               " attempts (%" PRIu64 " sent again, %" PRIu64 " failed, %" PRIu64
+               " returned), %" PRIu64 " duplicates dropped, %" PRIu64
+               " frames rejected, %.0f tasks/s\n",
+            g->tasks, g->nworkers, g->attempts, g->redispatched, g->failures,
+            g->returned, g->duplicates, g->rejected, g->tasks_per_s);
+}

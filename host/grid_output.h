@@ -1,0 +1,24 @@
+/* grid_output.h - a grid job's result: what `reduce` prints, plus the
+ * grid's account (a "grid" object in JSON, a summary line in the table). */
+#ifndef EG_HOST_GRID_OUTPUT_H
+#define EG_HOST_GRID_OUTPUT_H
+
+#include <stdio.h>
+
+#include "edgegrid.h"
+#include "grid.h"
+
+/* The JSON object of `reduce --json` with one more member:
+ *   "grid": {"tasks", "attempts", "redispatched", "failures", "returned",
+ *            "unstarted", "duplicates", "rejected", "seconds", "tasks_per_s", "gbps",
+ *            "workers": [{"name", "tasks", "elements", "bytes",
+ *                         "seconds"}, ...],
+ *            "endpoints": {"tasks", "results"}} */
+void grid_output_json(FILE *f, const char *input, const eg_result *r,
+                      const eg_grid_stats *g);
+
+/* The `reduce` table (one "device" line per worker) and a summary line. */
+void grid_output_table(FILE *f, const char *input, const eg_result *r,
+                       const eg_grid_stats *g);
+
+#endif

@@ -1,0 +1,96 @@
+/* frame_seeds.c - writes one valid frame of every grid frame type, made by
+ * the encoders of cluster/frame.c (so the embedded state has whatever
+ * encoding this engine speaks), into a directory: the seed corpus of
+ * fuzz_frame.  Build and run: see README.md next to this file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame.h"
+
+static void put(const char *dir, const char *name, const uint8_t *buf,
+                size_t n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/seed_%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || n == 0 || fwrite(buf, 1, n, f) != n || fclose(f) != 0) {
+        fprintf(stderr, "frame_seeds: cannot write %s\n", path);
+        exit(1);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: frame_seeds DIR\n");
+        return 2;
+    }
+    const char *dir = argv[1];
+    const uint64_t job = 0x1234;
+    size_t cap = eg_frame_result_max() + 4096;
+    uint8_t *buf = malloc(cap);
+    if (!buf)
+        return 1;
+
+    eg_frame_ready r = {.session = 9, .credit = 2, .flags = EG_READY_SHARDS};
+    strcpy(r.name, "w1");
+    put(dir, "ready", buf, eg_frame_encode_ready(buf, cap, job, &r));
+    put(dir, "credit", buf, eg_frame_encode_credit(buf, cap, job, 1));
+    put(dir, "heartbeat", buf,
+        eg_frame_encode_empty(buf, cap, EG_FRAME_HEARTBEAT, job));
+    put(dir, "bye", buf, eg_frame_encode_empty(buf, cap, EG_FRAME_BYE, job));
+    put(dir, "reset", buf, eg_frame_encode_empty(buf, cap, EG_FRAME_RESET, job));
+
+    eg_frame_task t;
+    memset(&t, 0, sizeof t);
+    t.task = 3;
+    t.attempt = 1;
+    t.dtype = EG_I32;
+    t.ops = EG_OPS_DEFAULT;
+    t.first = 12288;
+    t.count = 4096;
+    t.chunk = 4096;
+    put(dir, "task_inline", buf, eg_frame_encode_task(buf, cap, job, &t));
+    t.ops |= EG_OPS_BIT(EG_OP_DOT);
+    t.has_y = 1;
+    put(dir, "task_dot", buf, eg_frame_encode_task(buf, cap, job, &t));
+    memset(&t, 0, sizeof t);
+    t.task = 1;
+    t.attempt = 2;
+    t.kind = EG_TASK_SHARD;
+    t.ops = EG_OPS_DEFAULT;
+    strcpy(t.shard, "site/a.npy");
+    put(dir, "task_shard", buf, eg_frame_encode_task(buf, cap, job, &t));
+
+    eg_frame_result res;
+    memset(&res, 0, sizeof res);
+    /* The groups of the default ops. */
+    eg_state_init(&res.state, EG_F64, EG_G_MINMAX | EG_G_VAR);
+    res.state.n = res.state.vn = 100;
+    res.state.sum_s = 12.5;
+    res.state.m2 = 3.0;
+    res.state.argmin = 7;
+    res.state.argmax = 42;
+    res.task = 3;
+    res.attempt = 1;
+    res.elements = 100;
+    res.bytes = 800;
+    res.seconds = 0.5;
+    strcpy(res.name, "w1");
+    put(dir, "result", buf, eg_frame_encode_result(buf, cap, job, &res));
+
+    eg_frame_fail fl = {.task = 3, .attempt = 1, .status = EG_EIO};
+    strcpy(fl.msg, "device 0 failed");
+    put(dir, "fail", buf, eg_frame_encode_fail(buf, cap, job, &fl));
+    put(dir, "return", buf, eg_frame_encode_return(buf, cap, job, 3, 1));
+
+    size_t at = eg_frame_shardq_begin(buf, cap, job, 2);
+    at = eg_frame_shardq_put(buf, cap, at, 0, "a.npy");
+    at = eg_frame_shardq_put(buf, cap, at, 1, "b/c");
+    put(dir, "shardq", buf, at);
+    const uint32_t have[] = {0, 1};
+    put(dir, "sharda", buf, eg_frame_encode_sharda(buf, cap, job, have, 2));
+    free(buf);
+    return 0;
+}

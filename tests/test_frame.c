@@ -1,0 +1,468 @@
+/* test_frame.c - the grid's wire format: every frame type survives an
+ * encode/decode round trip, and the decoder refuses truncated, padded,
+ * forged and out-of-range frames with a reason, never reading past them. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame.h"
+#include "testutil.h"
+
+#define ALL_TYPES 0xffffffffu
+#define BUF 2048
+
+static eg_state sample_state(void)
+{
+    eg_state s;
+    eg_state_init(&s, EG_F64, eg_groups_for_ops(EG_OPS_DEFAULT));
+    s.n = 100;
+    s.vn = 100;
+    s.sum_s = 12.5;
+    s.sum_c = 1e-17;
+    s.mean_k = 0.1;
+    s.mean_q = 0.025;
+    s.m2 = 3.0;
+    s.min.f = -1.0;
+    s.max.f = 2.0;
+    s.argmin = 1007;
+    s.argmax = 1042;
+    return s;
+}
+
+static eg_frame decode_ok(const uint8_t *buf, size_t len)
+{
+    eg_frame f;
+    eg_error err = {0};
+    cr_assert_eq(eg_frame_decode(&f, buf, len, ALL_TYPES, &err), EG_OK,
+                 "decode: %s", err.msg);
+    return f;
+}
+
+static void expect_bad(const uint8_t *buf, size_t len, const char *what)
+{
+    eg_frame f;
+    eg_error err = {0};
+    cr_assert_eq(eg_frame_decode(&f, buf, len, ALL_TYPES, &err), EG_EINPUT,
+                 "%s: accepted", what);
+    cr_assert(strncmp(err.msg, "frame", 5) == 0, "%s: message '%s'", what,
+              err.msg);
+}
+
+/* Every proper prefix and a one-byte extension of a valid frame must fail:
+ * sizes are checked exactly. */
+static void expect_exact_size(const uint8_t *buf, size_t len)
+{
+    uint8_t tmp[BUF + 1];
+    for (size_t n = 0; n < len; n++) {
+        uint8_t *copy = malloc(n ? n : 1);  /* ASan sees any overread */
+        memcpy(copy, buf, n);
+        eg_frame f;
+        cr_assert_neq(eg_frame_decode(&f, copy, n, ALL_TYPES, NULL), EG_OK,
+                      "prefix of %zu of %zu bytes accepted", n, len);
+        free(copy);
+    }
+    memcpy(tmp, buf, len);
+    tmp[len] = 0;
+    eg_frame f;
+    cr_assert_neq(eg_frame_decode(&f, tmp, len + 1, ALL_TYPES, NULL), EG_OK,
+                  "frame with a trailing byte accepted");
+}
+
+static size_t ready_frame(uint8_t *buf)
+{
+    eg_frame_ready r = {.session = 0x1122334455667788ull,
+                        .generation = 3,
+                        .credit = 2,
+                        .flags = EG_READY_SHARDS};
+    strcpy(r.name, "box-1:42");
+    return eg_frame_encode_ready(buf, BUF, 99, &r);
+}
+
+static eg_frame_task inline_task(void)
+{
+    eg_frame_task t;
+    memset(&t, 0, sizeof t);
+    t.task = 7;
+    t.attempt = 2;
+    t.kind = EG_TASK_INLINE;
+    t.dtype = EG_I32;
+    t.mode = EG_MODE_FAST;
+    t.nan = EG_NAN_OMIT;
+    t.ops = EG_OPS_DEFAULT | EG_OPS_BIT(EG_OP_DOT);
+    t.has_y = 1;
+    t.ddof = 1;
+    t.first = 7 * 8192;
+    t.count = 8192;
+    t.chunk = 8192;
+    return t;
+}
+
+static size_t result_frame(uint8_t *buf)
+{
+    eg_frame_result r;
+    memset(&r, 0, sizeof r);
+    r.task = 5;
+    r.attempt = 1;
+    r.state = sample_state();
+    r.elements = r.state.n;
+    r.bytes = 800;
+    r.seconds = 0.25;
+    strcpy(r.name, "w1");
+    return eg_frame_encode_result(buf, BUF, 0xabcdef, &r);
+}
+
+Test(frame, ready_round_trip)
+{
+    uint8_t buf[BUF];
+    size_t n = ready_frame(buf);
+    cr_assert_gt(n, 0);
+    eg_frame f = decode_ok(buf, n);
+    cr_assert_eq(f.type, EG_FRAME_READY);
+    cr_assert_eq(f.job, 99);
+    cr_assert_eq(f.u.ready.session, 0x1122334455667788ull);
+    cr_assert_eq(f.u.ready.generation, 3);
+    cr_assert_eq(f.u.ready.credit, 2);
+    cr_assert_eq(f.u.ready.flags, EG_READY_SHARDS);
+    cr_assert_str_eq(f.u.ready.name, "box-1:42");
+    expect_exact_size(buf, n);
+}
+
+Test(frame, task_round_trip_inline_and_shard)
+{
+    uint8_t buf[BUF];
+    eg_frame_task t = inline_task();
+    size_t n = eg_frame_encode_task(buf, BUF, 1, &t);
+    eg_frame f = decode_ok(buf, n);
+    cr_assert_eq(memcmp(&f.u.task, &t, sizeof t), 0);
+    expect_exact_size(buf, n);
+
+    memset(&t, 0, sizeof t);
+    t.task = 3;
+    t.attempt = 1;
+    t.kind = EG_TASK_SHARD;
+    t.raw = 1;
+    t.dtype = EG_U16;
+    t.ops = EG_OPS_BIT(EG_OP_SUM);
+    strcpy(t.shard, "site-a/day-1.npy");
+    n = eg_frame_encode_task(buf, BUF, 1, &t);
+    f = decode_ok(buf, n);
+    cr_assert_str_eq(f.u.task.shard, "site-a/day-1.npy");
+    cr_assert_eq(f.u.task.raw, 1);
+    expect_exact_size(buf, n);
+}
+
+Test(frame, result_round_trip_keeps_the_state_bits)
+{
+    uint8_t buf[BUF];
+    size_t n = result_frame(buf);
+    cr_assert_gt(n, 0);
+    eg_frame f = decode_ok(buf, n);
+    eg_state want = sample_state();
+    cr_assert_eq(f.u.result.task, 5);
+    cr_assert_eq(f.u.result.seconds, 0.25);
+    cr_assert_str_eq(f.u.result.name, "w1");
+    cr_assert_eq(memcmp(&f.u.result.state, &want, sizeof want), 0);
+    expect_exact_size(buf, n);
+}
+
+Test(frame, small_frames_round_trip)
+{
+    uint8_t buf[BUF];
+    size_t n = eg_frame_encode_credit(buf, BUF, 4, 3);
+    cr_assert_eq(decode_ok(buf, n).u.credit, 3);
+    expect_exact_size(buf, n);
+
+    eg_frame_fail fl = {.task = 9, .attempt = 4, .status = EG_EIO};
+    strcpy(fl.msg, "device 0 failed: out of resources");
+    n = eg_frame_encode_fail(buf, BUF, 4, &fl);
+    eg_frame f = decode_ok(buf, n);
+    cr_assert_eq(f.u.fail.status, EG_EIO);
+    cr_assert_str_eq(f.u.fail.msg, fl.msg);
+    expect_exact_size(buf, n);
+
+    n = eg_frame_encode_return(buf, BUF, 4, 11, 2);
+    f = decode_ok(buf, n);
+    cr_assert_eq(f.u.ret.task, 11);
+    cr_assert_eq(f.u.ret.attempt, 2);
+    expect_exact_size(buf, n);
+
+    const unsigned empty[] = {EG_FRAME_HEARTBEAT, EG_FRAME_BYE,
+                              EG_FRAME_RESET};
+    for (int i = 0; i < 3; i++) {
+        n = eg_frame_encode_empty(buf, BUF, empty[i], 4);
+        cr_assert_eq(n, EG_FRAME_HEADER);
+        cr_assert_eq(decode_ok(buf, n).type, empty[i]);
+        expect_exact_size(buf, n);
+    }
+    cr_assert_eq(eg_frame_encode_empty(buf, BUF, EG_FRAME_TASK, 4), 0);
+}
+
+Test(frame, shard_query_and_answer)
+{
+    const char *names[] = {"a.npy", "dir/b.npy", "c"};
+    size_t cap = eg_frame_shardq_size(3, 5 + 9 + 1);
+    uint8_t *buf = malloc(cap);
+    size_t at = eg_frame_shardq_begin(buf, cap, 8, 3);
+    for (uint32_t i = 0; i < 3; i++)
+        at = eg_frame_shardq_put(buf, cap, at, i * 10, names[i]);
+    cr_assert_eq(at, cap);
+    eg_frame f = decode_ok(buf, cap);
+    eg_shardq_iter it = {0, 0};
+    uint32_t idx;
+    char name[EG_SHARD_NAME_MAX + 1];
+    for (uint32_t i = 0; i < 3; i++) {
+        cr_assert(eg_frame_shardq_next(&f, &it, &idx, name));
+        cr_assert_eq(idx, i * 10);
+        cr_assert_str_eq(name, names[i]);
+    }
+    cr_assert_not(eg_frame_shardq_next(&f, &it, &idx, name));
+    expect_exact_size(buf, cap);
+    free(buf);
+
+    uint8_t a[BUF];
+    const uint32_t have[] = {0, 20};
+    size_t n = eg_frame_encode_sharda(a, BUF, 8, have, 2);
+    f = decode_ok(a, n);
+    cr_assert_eq(f.u.shards.count, 2);
+    cr_assert_eq(eg_frame_sharda_get(&f, 1), 20);
+    expect_exact_size(a, n);
+    a[EG_FRAME_HEADER + 4 + 3] = 0xff;  /* index 20 -> out of range */
+    expect_bad(a, n, "SHARDA index out of range");
+}
+
+Test(frame, header_faults)
+{
+    uint8_t buf[BUF];
+    size_t n = ready_frame(buf);
+    buf[0] = 'X';
+    expect_bad(buf, n, "bad magic");
+    n = ready_frame(buf);
+    buf[4] = 2;
+    expect_bad(buf, n, "future version");
+    n = ready_frame(buf);
+    buf[7] = 1;
+    expect_bad(buf, n, "reserved byte");
+    n = ready_frame(buf);
+    buf[6] = 0;
+    expect_bad(buf, n, "type 0");
+    buf[6] = EG_FRAME_TYPE_END;
+    expect_bad(buf, n, "unknown type");
+    n = ready_frame(buf);
+    eg_frame f;
+    eg_error err;
+    cr_assert_eq(eg_frame_decode(&f, buf, n, EG_FRAME_BIT(EG_FRAME_RESULT),
+                                 &err),
+                 EG_EINPUT, "a READY where only RESULTs may come");
+    cr_assert(strstr(err.msg, "not expected") != NULL, "%s", err.msg);
+}
+
+Test(frame, name_faults)
+{
+    cr_assert(eg_frame_name_ok("a-b_c:1.2", 9, 64));
+    cr_assert_not(eg_frame_name_ok("", 0, 64));
+    cr_assert_not(eg_frame_name_ok("a b", 3, 64));
+    cr_assert_not(eg_frame_name_ok("a\x01", 2, 64));
+    cr_assert_not(eg_frame_name_ok("abc", 3, 2));
+    cr_assert(eg_frame_shard_name_ok("a/b/c.npy", 9));
+    cr_assert(eg_frame_shard_name_ok("..a", 3));
+    cr_assert_not(eg_frame_shard_name_ok("/etc/passwd", 11));
+    cr_assert_not(eg_frame_shard_name_ok("a/../b", 6));
+    cr_assert_not(eg_frame_shard_name_ok("..", 2));
+    cr_assert_not(eg_frame_shard_name_ok("a//b", 4));
+    cr_assert_not(eg_frame_shard_name_ok("a/./b", 5));
+    cr_assert_not(eg_frame_shard_name_ok("a/", 2));
+
+    uint8_t buf[BUF];
+    size_t n = ready_frame(buf);
+    buf[EG_FRAME_HEADER + 21] = ' ';
+    expect_bad(buf, n, "space in a worker name");
+    eg_frame_ready r = {.credit = 1};
+    strcpy(r.name, "has space");
+    cr_assert_eq(eg_frame_encode_ready(buf, BUF, 0, &r), 0,
+                 "encoder made a frame its decoder refuses");
+    strcpy(r.name, "ok");
+    r.credit = EG_CREDIT_MAX + 1;
+    cr_assert_eq(eg_frame_encode_ready(buf, BUF, 0, &r), 0);
+}
+
+/* Patches one field of a valid inline TASK and expects a refusal. */
+static void task_fault(size_t off, const void *bytes, size_t len,
+                       const char *what)
+{
+    uint8_t buf[BUF];
+    eg_frame_task t = inline_task();
+    size_t n = eg_frame_encode_task(buf, BUF, 1, &t);
+    memcpy(buf + EG_FRAME_HEADER + off, bytes, len);
+    expect_bad(buf, n, what);
+}
+
+Test(frame, task_faults)
+{
+    const uint8_t zero4[4] = {0}, ff = 0xff, two = 2;
+    const uint8_t big8[8] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    const uint8_t odd8[8] = {1, 0, 0, 0, 0, 0, 0, 0};
+    const uint8_t ops_unknown[4] = {0, 0, 0, 0x80};
+    task_fault(8, zero4, 4, "attempt 0");
+    task_fault(12, &two, 1, "kind 2");
+    task_fault(13, &ff, 1, "dtype 255");
+    task_fault(14, &two, 1, "mode 2");
+    task_fault(15, &two, 1, "nan 2");
+    task_fault(16, &two, 1, "raw 2");
+    task_fault(17, &two, 1, "has_y 2");
+    task_fault(20, zero4, 4, "no ops");
+    task_fault(20, ops_unknown, 4, "unknown op bit");
+    task_fault(17, zero4, 1, "dot without y");
+    task_fault(36, big8, 8, "count beyond the task size limit");
+    task_fault(28, big8, 8, "range that wraps");
+    task_fault(44, odd8, 8, "chunk not a lane multiple");
+    task_fault(16, &ff, 1, "raw flag on an inline task");
+
+    /* A shard task with a path that leaves the root. */
+    uint8_t buf[BUF];
+    eg_frame_task t;
+    memset(&t, 0, sizeof t);
+    t.task = 1;
+    t.attempt = 1;
+    t.kind = EG_TASK_SHARD;
+    t.ops = 1;
+    strcpy(t.shard, "aa/bb");
+    size_t n = eg_frame_encode_task(buf, BUF, 1, &t);
+    memcpy(buf + n - 5, "../bb", 5);
+    expect_bad(buf, n, "shard name with ..");
+    memcpy(buf + n - 5, "/a/bb", 5);
+    expect_bad(buf, n, "absolute shard name");
+}
+
+Test(frame, task_parts_must_match_the_range)
+{
+    eg_frame_task t = inline_task();  /* 8192 x i32, dot */
+    eg_error err;
+    cr_assert_eq(eg_frame_task_check_parts(&t, 32768, 1, 32768, &err), EG_OK);
+    cr_assert_eq(eg_frame_task_check_parts(&t, 32764, 1, 32768, &err),
+                 EG_EINPUT);
+    cr_assert_eq(eg_frame_task_check_parts(&t, 32768, 0, 0, &err), EG_EINPUT);
+    cr_assert_eq(eg_frame_task_check_parts(&t, 32768, 1, 4, &err), EG_EINPUT);
+    t.has_y = 0;
+    cr_assert_eq(eg_frame_task_check_parts(&t, 32768, 1, 32768, &err),
+                 EG_EINPUT, "an unexpected y part");
+    t.kind = EG_TASK_SHARD;
+    cr_assert_eq(eg_frame_task_check_parts(&t, 0, 0, 0, &err), EG_OK);
+    cr_assert_eq(eg_frame_task_check_parts(&t, 4, 0, 0, &err), EG_EINPUT);
+}
+
+Test(frame, result_faults)
+{
+    uint8_t buf[BUF];
+    size_t n = result_frame(buf);
+    size_t state_at = n - eg_state_encoded_size();
+
+    buf[state_at] = 'X';
+    expect_bad(buf, n, "state magic");
+    n = result_frame(buf);
+    /* m2 is field 12 of the state: make it negative. */
+    double neg = -1.0;
+    memcpy(buf + state_at + 12 + 8 * 12, &neg, 8);
+    expect_bad(buf, n, "negative M2");
+    n = result_frame(buf);
+    buf[EG_FRAME_HEADER + 12] ^= 1;  /* elements no longer the state's n */
+    expect_bad(buf, n, "element count");
+    n = result_frame(buf);
+    double nan = NAN;
+    memcpy(buf + EG_FRAME_HEADER + 28, &nan, 8);
+    expect_bad(buf, n, "NaN seconds");
+    n = result_frame(buf);
+    double minus = -1;
+    memcpy(buf + EG_FRAME_HEADER + 28, &minus, 8);
+    expect_bad(buf, n, "negative seconds");
+    n = result_frame(buf);
+    memset(buf + EG_FRAME_HEADER + 20, 0xff, 8);
+    expect_bad(buf, n, "byte count");
+    n = result_frame(buf);
+    buf[EG_FRAME_HEADER + 37] = 0;  /* state length 0 */
+    expect_bad(buf, n, "state length");
+}
+
+Test(frame, fail_faults)
+{
+    uint8_t buf[BUF];
+    eg_frame_fail fl = {.task = 1, .attempt = 1, .status = EG_EIO};
+    strcpy(fl.msg, "line one\nline two");
+    size_t n = eg_frame_encode_fail(buf, BUF, 0, &fl);
+    eg_frame f = decode_ok(buf, n);
+    cr_assert_str_eq(f.u.fail.msg, "line one?line two",
+                     "the encoder keeps messages printable");
+    buf[EG_FRAME_HEADER + 18] = 0x07;
+    expect_bad(buf, n, "unprintable message");
+    n = eg_frame_encode_fail(buf, BUF, 0, &fl);
+    memset(buf + EG_FRAME_HEADER + 12, 0, 4);
+    expect_bad(buf, n, "status OK in a FAIL");
+    n = eg_frame_encode_fail(buf, BUF, 0, &fl);
+    const uint8_t bogus[4] = {0x39, 0x30, 0, 0};
+    memcpy(buf + EG_FRAME_HEADER + 12, bogus, 4);
+    expect_bad(buf, n, "unknown status");
+}
+
+Test(frame, credit_faults)
+{
+    uint8_t buf[BUF];
+    cr_assert_eq(eg_frame_encode_credit(buf, BUF, 0, 0), 0);
+    cr_assert_eq(eg_frame_encode_credit(buf, BUF, 0, EG_CREDIT_MAX + 1), 0);
+    size_t n = eg_frame_encode_credit(buf, BUF, 0, 1);
+    memset(buf + EG_FRAME_HEADER, 0, 4);
+    expect_bad(buf, n, "credit 0");
+    memset(buf + EG_FRAME_HEADER, 0xff, 4);
+    expect_bad(buf, n, "credit huge");
+}
+
+Test(frame, shardq_faults)
+{
+    size_t cap = eg_frame_shardq_size(2, 2);
+    uint8_t buf[64];
+    size_t at = eg_frame_shardq_begin(buf, cap, 0, 2);
+    at = eg_frame_shardq_put(buf, cap, at, 0, "a");
+    at = eg_frame_shardq_put(buf, cap, at, 1, "b");
+    cr_assert_eq(at, cap);
+    buf[EG_FRAME_HEADER] = 3;  /* claims three entries */
+    expect_bad(buf, cap, "more entries than bytes");
+    buf[EG_FRAME_HEADER] = 1;  /* claims one: trailing bytes */
+    expect_bad(buf, cap, "trailing entry");
+    buf[EG_FRAME_HEADER] = 2;
+    buf[EG_FRAME_HEADER + 4 + 4] = 40;  /* name length past the end */
+    expect_bad(buf, cap, "name past the end");
+    cr_assert_eq(eg_frame_shardq_put(buf, cap, EG_FRAME_HEADER + 4, 0,
+                                     "../x"),
+                 0, "encoder refuses unsafe names");
+}
+
+/* Random damage to valid frames: the decoder either accepts something
+ * self-consistent or refuses; ASan and UBSan see the rest. */
+Test(frame, random_damage_never_crashes)
+{
+    uint8_t frames[4][BUF];
+    size_t lens[4];
+    lens[0] = ready_frame(frames[0]);
+    eg_frame_task t = inline_task();
+    lens[1] = eg_frame_encode_task(frames[1], BUF, 1, &t);
+    lens[2] = result_frame(frames[2]);
+    eg_frame_fail fl = {.task = 1, .attempt = 1, .status = EG_EIO};
+    strcpy(fl.msg, "x");
+    lens[3] = eg_frame_encode_fail(frames[3], BUF, 0, &fl);
+    uint64_t rng = 12345;
+    for (int round = 0; round < 20000; round++) {
+        int k = round % 4;
+        size_t n = lens[k];
+        uint8_t *copy = malloc(n);
+        memcpy(copy, frames[k], n);
+        int flips = 1 + (int)(tu_next(&rng) % 4);
+        for (int i = 0; i < flips; i++)
+            copy[tu_next(&rng) % n] ^= (uint8_t)(1u << (tu_next(&rng) % 8));
+        size_t len = n - (tu_next(&rng) % 3 == 0 ? tu_next(&rng) % n : 0);
+        eg_frame f;
+        eg_error err;
+        if (eg_frame_decode(&f, copy, len, ALL_TYPES, &err) == EG_OK &&
+            f.type == EG_FRAME_RESULT)
+            cr_assert_eq(f.u.result.elements, f.u.result.state.n);
+        free(copy);
+    }
+}
