@@ -106,13 +106,26 @@ class Grid:
     def __exit__(self, *exc):
         self.close()
 
-    def worker(self, name, *extra, devices=WORKER_DEVICES):
-        """Starts (or restarts) worker `name`."""
+    def worker(self, name, *extra, devices=WORKER_DEVICES, wait=False):
+        """Starts (or restarts) worker `name`; with wait, returns once it
+        has registered (a loaded machine may take a while to start it)."""
         argv = [cu.binary(), "worker", "--tasks", self.tasks, "--results",
                 self.results, "--name", name, "--devices", devices,
                 "--verbose"] + [str(a) for a in extra]
         self.workers[name] = Proc(argv, self.env)
+        if wait:
+            self.workers[name].wait_line("registered with the coordinator", 30)
         return self.workers[name]
+
+    def mark(self):
+        """Starts the test's timeline now (see at())."""
+        self.started = time.monotonic()
+
+    def at(self, t):
+        """Sleeps until t seconds after the timeline started."""
+        left = self.started + t - time.monotonic()
+        if left > 0:
+            time.sleep(left)
 
     def kill(self, name, sig=signal.SIGKILL):
         self.workers[name].kill(sig)

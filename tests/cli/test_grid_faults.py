@@ -57,22 +57,16 @@ def check(doc, path, x):
     return gu.check_grid_object(doc, tasks=(x.size + ELEMS - 1) // ELEMS)
 
 
-def sleep_until(g, t):
-    """Sleeps until t seconds after the coordinator started."""
-    left = g.started + t - time.monotonic()
-    if left > 0:
-        time.sleep(left)
-
-
 @suite.test
 def kill9_twice_in_one_job(tmp):
     path, x = data(tmp, 300)
     with gu.Grid(tmp, coord_args(path)) as g:
         for name in ("w1", "w2", "w3"):
-            g.worker(name, "--task-delay-ms", 25)
-        sleep_until(g, 0.8)
+            g.worker(name, "--task-delay-ms", 25, wait=True)
+        g.mark()
+        g.at(0.6)
         g.kill("w1")
-        sleep_until(g, 1.4)
+        g.at(1.2)
         if not g.coord.alive():
             raise AssertionError("the job ended before the second kill")
         g.kill("w2")
@@ -164,8 +158,9 @@ def poison_task_fails_the_job_after_four_attempts(tmp):
 def worker_joining_mid_job_gets_work(tmp):
     path, x = data(tmp, 100, seed=4)
     with gu.Grid(tmp, coord_args(path)) as g:
-        g.worker("early", "--task-delay-ms", 30)
-        sleep_until(g, 0.5)
+        g.worker("early", "--task-delay-ms", 30, wait=True)
+        g.mark()
+        g.at(0.5)
         g.worker("late", "--task-delay-ms", 30)
         doc = g.result()
     gg = check(doc, path, x)
@@ -178,9 +173,10 @@ def worker_joining_mid_job_gets_work(tmp):
 def clean_leave_returns_tasks_without_failures(tmp):
     path, x = data(tmp, 120, seed=5)
     with gu.Grid(tmp, coord_args(path)) as g:
-        g.worker("stays", "--task-delay-ms", 20)
-        g.worker("leaves", "--task-delay-ms", 20)
-        sleep_until(g, 0.4)
+        g.worker("stays", "--task-delay-ms", 20, wait=True)
+        g.worker("leaves", "--task-delay-ms", 20, wait=True)
+        g.mark()
+        g.at(0.3)
         g.kill("leaves", signal.SIGTERM)
         rc = g.workers["leaves"].wait(10)
         werr = g.workers["leaves"].stderr()
@@ -196,9 +192,10 @@ def clean_leave_returns_tasks_without_failures(tmp):
 def stalled_worker_is_declared_dead_by_silence(tmp):
     path, x = data(tmp, 50, seed=6)
     with gu.Grid(tmp, coord_args(path)) as g:
-        g.worker("frozen", "--task-delay-ms", 30)
-        g.worker("fine", "--task-delay-ms", 30)
-        sleep_until(g, 0.3)
+        g.worker("frozen", "--task-delay-ms", 30, wait=True)
+        g.worker("fine", "--task-delay-ms", 30, wait=True)
+        g.mark()
+        g.at(0.2)
         g.kill("frozen", signal.SIGSTOP)
         try:
             doc = g.result()
@@ -215,8 +212,9 @@ def all_workers_leaving_ends_in_a_timeout(tmp):
     path, x = data(tmp, 400, seed=7)
     start = time.monotonic()
     with gu.Grid(tmp, coord_args(path, 8, 4)) as g:
-        g.worker("only", "--task-delay-ms", 30)
-        sleep_until(g, 0.6)
+        g.worker("only", "--task-delay-ms", 30, wait=True)
+        g.mark()
+        g.at(0.5)
         g.kill("only", signal.SIGTERM)
         if g.workers["only"].wait(10) != 0:
             raise AssertionError("worker did not leave cleanly")
