@@ -61,6 +61,10 @@ void eg_state_from_lane(eg_state *s, const eg_lane *lane, eg_dtype dtype,
         s->m2 = lane->d2 - lane->d1 * q;
         if (s->m2 < 0)
             s->m2 = 0;
+        /* Finite inputs give NaN only when squares overflowed (inf - inf):
+         * the variance is then infinite, as numpy's. */
+        if (isnan(s->m2))
+            s->m2 = INFINITY;
     }
     s->min = lane->min;
     s->max = lane->max;
@@ -137,6 +141,8 @@ static void merge_moments(eg_state *a, const eg_state *b)
     double delta = (b->mean_k - a->mean_k) + (b->mean_q - a->mean_q);
     a->mean_q = a->mean_q + delta * (nb / n);
     a->m2 = a->m2 + b->m2 + delta * delta * (na * (nb / n));
+    if (isnan(a->m2)) /* overflowed means (inf - inf), see above */
+        a->m2 = INFINITY;
     a->vn += b->vn;
 }
 

@@ -273,3 +273,26 @@ Test(state, decode_rejects_damaged_or_forged_states)
         cr_assert(strstr(err.msg, "state:"), "%s", err.msg);
     }
 }
+
+Test(state, overflowing_variance_is_infinite_not_nan)
+{
+    size_t n = 3 * 3000;
+    double *x = malloc(n * sizeof *x);
+    for (size_t i = 0; i < n; i += 3) {
+        x[i] = 1e300;
+        x[i + 1] = 1.0;
+        x[i + 2] = -2.0;
+    }
+    eg_result r = reduce_f64(x, n, EG_NAN_PROPAGATE, 0);
+    cr_assert_eq(F(r, VAR), INFINITY, "numpy: inf, got %g", F(r, VAR));
+    eg_state s;
+    hr_state(x, NULL, n, EG_F64, EG_G_VAR, 0, &s);
+    uint8_t *buf = malloc(eg_state_encoded_size());
+    size_t len = eg_state_encode(&s, buf, eg_state_encoded_size());
+    eg_state d;
+    eg_error err;
+    cr_assert_eq(eg_state_decode(&d, buf, len, &err), EG_OK,
+                 "an honest overflowed state must decode: %s", err.msg);
+    free(buf);
+    free(x);
+}
