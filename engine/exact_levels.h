@@ -13,7 +13,16 @@
  * t - q is exact and below 2^(k-53); level j+1 does the same with
  * k - 41.  The last level adds the remainders themselves, multiples of 2^B
  * below 2^(k-53), which stays exact while k <= B + 93: with L levels the
- * span E - B may reach 40 (L = 1) or 81 + 41 (L - 2). */
+ * span E - B may reach 40 (L = 1) or 81 + 41 (L - 2).  Terms up to 2^E
+ * (not only below) are fine too, which the rounded products need.
+ *
+ * Products a * b (x * x, x * y) with |a| < 2^ea, 2^fa <= |a| and a on the
+ * 2^ba grid: p = fl(a * b) is at most 2^(ea + eb) and on the grid of
+ * 2^max(ba + bb, fa + fb - 52) (its own ulp); for f64 its exact error
+ * e = a * b - p (fma) is at most 2^(ea + eb - 53) and on the 2^(ba + bb)
+ * grid.  p and e get plans of their own: each spans about half the bits of
+ * the pair.  f64 products must keep ba + bb >= -1074, which keeps every
+ * non-zero p normal and e exact; f32 products are exact, with no e. */
 #ifndef EG_EXACT_LEVELS_H
 #define EG_EXACT_LEVELS_H
 
@@ -25,6 +34,21 @@
 #define EG_EXACT_HEADROOM 13 /* log2 of the terms a level may take */
 #define EG_EXACT_STEP 41     /* 54 - headroom: bits between two grids */
 #define EG_EXACT_TOP_MAX 1010 /* largest E: sigma and the sums stay finite */
+
+/* The one-pass plan.  A kernel would rather not read a lane twice, so each
+ * lane first guesses its plan from its first EG_EXACT_GUESS_ELEMS elements:
+ * E from their largest |x| plus EG_EXACT_GUESS_MARGIN binades, and a fixed
+ * number of levels per kind of term (below), which fixes the lowest grid.
+ * It then cuts and scans in the same pass, and keeps the result when the
+ * scan shows the guess held (every term below 2^E and on the lowest grid);
+ * otherwise it recomputes the lane with the plan of its actual bounds.  The
+ * rule is a function of the lane's data alone, so every backend picks the
+ * same plan and writes the same words. */
+#define EG_EXACT_GUESS_ELEMS 8
+#define EG_EXACT_GUESS_MARGIN 2
+#define EG_EXACT_FIX_X 2 /* levels of x and |x| */
+#define EG_EXACT_FIX_P 3 /* of rounded products p */
+#define EG_EXACT_FIX_E 3 /* of product errors e (f64) */
 
 typedef struct eg_level_plan {
     int levels; /* 0: every term is zero */
@@ -66,6 +90,26 @@ static inline double eg_exact_sigma(int k)
     double d;
     memcpy(&d, &bits, sizeof d);
     return d;
+}
+
+/* The largest span E - B that L levels hold. */
+static inline int eg_exact_span(int levels)
+{
+    return levels == 1 ? 40 : 81 + EG_EXACT_STEP * (levels - 2);
+}
+
+/* Fills the plan of `levels` levels for terms up to 2^e; 0 when a sigma
+ * would not be a finite normal double. */
+static inline int eg_exact_fixed_plan(int e, int levels, eg_level_plan *p)
+{
+    int k_low = e + EG_EXACT_HEADROOM - 1 - EG_EXACT_STEP * (levels - 2);
+    if (e > EG_EXACT_TOP_MAX || (levels > 1 && k_low < -1022))
+        return 0;
+    p->levels = levels;
+    for (int j = 0; j + 1 < levels; j++)
+        p->sigma[j] = eg_exact_sigma(e + EG_EXACT_HEADROOM - 1 -
+                                     EG_EXACT_STEP * j);
+    return 1;
 }
 
 /* Fills the plan for terms below 2^e that are multiples of 2^b; 0 when the

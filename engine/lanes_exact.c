@@ -1,11 +1,13 @@
 /* lanes_exact.c - the exact lane on the host (lanes.h, exact_levels.h): the
  * reference that kernels/reduce_exact.cl matches word for word.
  *
- * Two kinds of pass over a lane that stays in L1: a scan (largest and
- * smallest non-zero magnitude, non-finite values, min/max), then one pass
- * per exact quantity that cuts each term onto the plan's grids.  The level
- * sums are exact, so any order gives the same words; rows of 8 terms let
- * the compiler vectorise. */
+ * Passes over a lane that stays in L1: a scan (largest and smallest
+ * non-zero magnitude, non-finite values), min/max, then one pass per kind
+ * of term that cuts each term onto its plan's grids.  The plan is the
+ * guessed one (exact_levels.h) when the scan shows it holds, else the one
+ * of the lane's actual bounds, so the words are the kernel's, which cuts
+ * and scans in one pass.  The level sums are exact, so any order gives the
+ * same words; rows of 8 terms are one vector each. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -76,57 +78,68 @@ enum term { T_X, T_ABS, T_SQ, T_SQ_E, T_DOT, T_DOT_E, T_KINDS };
 
 #define INLINE static inline __attribute__((always_inline))
 
-/* One term onto the grids: L and the sigmas are constants once inlined. */
-INLINE void cut(double t, const double *sig, const int L, int s,
-                double acc[EG_EXACT_LEVELS][ROW])
+/* Eight doubles as one vector: GCC lowers the generic vectors to one zmm,
+ * two ymm or four xmm registers, element by element IEEE.  Vectors only go
+ * by pointer to always-inline functions, so no ABI differs between the
+ * clones. */
+typedef double v8d __attribute__((vector_size(ROW * sizeof(double))));
+typedef int64_t v8l __attribute__((vector_size(ROW * sizeof(int64_t))));
+
+/* The terms of kind k of 8 elements v (and w) onto the grids: L and the
+ * sigmas are constants once inlined.  f64 products go in as their
+ * TwoProduct pair p + e (e = fma(v, w, -p), exact); f32 products are exact
+ * in double. */
+INLINE void cut_row(const v8d *v, const v8d *w, const int k, const int L,
+                    const int is_f64, const double *sig, v8d *acc)
 {
+    v8d t;
+    if (k == T_X) {
+        t = *v;
+    } else if (k == T_ABS) {
+        t = (v8d)((v8l)*v & INT64_MAX);
+    } else {
+        v8d p = *v * *w;
+        t = p;
+        if ((k == T_SQ_E || k == T_DOT_E) && is_f64)
+            for (int s = 0; s < ROW; s++)
+                t[s] = fma((*v)[s], (*w)[s], -p[s]);
+    }
     for (int j = 0; j + 1 < L; j++) {
-        double q = (sig[j] + t) - sig[j];
-        acc[j][s] += q;
+        v8d sg = (v8d){0} + sig[j];
+        v8d q = (sg + t) - sg;
+        acc[j] += q;
         t -= q;
     }
-    acc[L - 1][s] += t;
+    acc[L - 1] += t;
 }
 
-/* The terms of kind k of one row of 8 elements.  f64 products go in as
- * their TwoProduct pair p + e (e = fma(v, w, -p), exact); f32 products are
- * exact in double. */
+/* Row r of a lane as doubles; rows past m are zero (they add nothing). */
 #define DEFINE_ROW(SFX, T, IS_F64)                                           \
-    INLINE void row_##SFX(const T *x, const T *y, const int k, const int L,   \
-                          const double *sig,                                 \
-                          double acc[EG_EXACT_LEVELS][ROW])                  \
+    INLINE void load_##SFX(const T *x, uint64_t r, uint64_t m, v8d *out)      \
     {                                                                        \
-        for (int s = 0; s < ROW; s++) {                                      \
-            double v = (double)x[s];                                         \
-            int dot_ = k == T_DOT || k == T_DOT_E;                           \
-            double w = dot_ ? (double)y[s] : v;                              \
-            if (k == T_X || k == T_ABS) {                                    \
-                cut(k == T_ABS ? fabs(v) : v, sig, L, s, acc);               \
-            } else {                                                         \
-                double p = v * w;                                            \
-                if (k == T_SQ || k == T_DOT)                                 \
-                    cut(p, sig, L, s, acc);                                  \
-                else if (IS_F64)                                             \
-                    cut(fma(v, w, -p), sig, L, s, acc);                      \
-            }                                                                \
-        }                                                                    \
+        T raw[ROW] = {0};                                                    \
+        if (r + ROW <= m)                                                    \
+            memcpy(raw, x + r, sizeof raw);                                  \
+        else                                                                 \
+            memcpy(raw, x + r, (m - r) * sizeof(T));                         \
+        for (int s = 0; s < ROW; s++)                                        \
+            (*out)[s] = (double)raw[s];                                      \
     }                                                                        \
                                                                              \
     INLINE void pass_##SFX(const T *x, const T *y, uint64_t m, const int k,   \
                            const int L, const double *sig, double *out)      \
     {                                                                        \
-        double acc[EG_EXACT_LEVELS][ROW];                                    \
+        v8d acc[EG_EXACT_LEVELS];                                            \
         memset(acc, 0, sizeof acc);                                          \
-        uint64_t full = m & ~(uint64_t)(ROW - 1);                            \
-        for (uint64_t r = 0; r < full; r += ROW)                             \
-            row_##SFX(x + r, y ? y + r : x, k, L, sig, acc);                 \
-        if (full < m) {                                                      \
-            /* the last row padded with zeros, which add nothing */          \
-            T px[ROW] = {0}, py[ROW] = {0};                                  \
-            memcpy(px, x + full, (m - full) * sizeof(T));                    \
-            if (y)                                                           \
-                memcpy(py, y + full, (m - full) * sizeof(T));                \
-            row_##SFX(px, py, k, L, sig, acc);                               \
+        const int dot_ = k == T_DOT || k == T_DOT_E;                         \
+        for (uint64_t r = 0; r < m; r += ROW) {                              \
+            v8d v, w;                                                        \
+            load_##SFX(x, r, m, &v);                                         \
+            if (dot_)                                                        \
+                load_##SFX(y, r, m, &w);                                     \
+            else                                                             \
+                w = v;                                                       \
+            cut_row(&v, &w, k, L, IS_F64, sig, acc);                         \
         }                                                                    \
         for (int j = 0; j < EG_EXACT_LEVELS; j++) {                          \
             double sum = 0.0;                                                \
@@ -239,18 +252,85 @@ static int product_plans(const bounds *a, const bounds *b, const fmt *f,
     return !f->is_f64 || eg_exact_plan(a->e + b->e - 53, low, e);
 }
 
-/* The plans of the terms the groups need; 0 if the lane must go the
- * careful way. */
-static int make_plans(const span *sx, const span *sy, const fmt *f,
+/* E of the guessed plan of one operand (exact_levels.h): from its first
+ * EG_EXACT_GUESS_ELEMS elements; 0 when they are all zero. */
+static int guess_top(const void *p, uint64_t m, const fmt *f, int *e)
+{
+    span sp;
+    uint64_t k = m < EG_EXACT_GUESS_ELEMS ? m : EG_EXACT_GUESS_ELEMS;
+    if (f->is_f64)
+        scan_f64(p, k, &sp);
+    else
+        scan_f32(p, k, &sp);
+    if (sp.max_bits == 0 || sp.max_bits >= f->inf_bits)
+        return 0;
+    *e = eg_exact_top(sp.max_bits, f->mant, f->bias) + EG_EXACT_GUESS_MARGIN;
+    return 1;
+}
+
+/* One kind of term under the guess: terms up to 2^e_act on the 2^b_act grid
+ * fit the fixed plan of `levels` levels from 2^e_guess. */
+static int guess_holds(int e_act, int b_act, int e_guess, int levels,
+                       eg_level_plan *p)
+{
+    return e_act <= e_guess && b_act >= e_guess - eg_exact_span(levels) &&
+           eg_exact_fixed_plan(e_guess, levels, p);
+}
+
+/* The guessed plans of the terms the groups need, if the lane's actual
+ * bounds fit them. */
+static int guess_plans(const void *x, const void *y, uint64_t m,
+                       const fmt *f, unsigned g, const bounds *bx,
+                       const bounds *by, eg_level_plan plans[T_KINDS])
+{
+    int gx, gy = 0;
+    if (!guess_top(x, m, f, &gx) ||
+        ((g & EG_G_DOT) && !guess_top(y, m, f, &gy)))
+        return 0;
+    if (!guess_holds(bx->e, bx->b, gx, EG_EXACT_FIX_X, &plans[T_X]))
+        return 0;
+    plans[T_ABS] = plans[T_X];
+    if (g & (EG_G_VAR | EG_G_L2)) {
+        int low = 2 * bx->b, ulp = 2 * bx->f - 52;
+        if ((f->is_f64 && low < -1074) ||
+            !guess_holds(2 * bx->e, low > ulp ? low : ulp, 2 * gx,
+                         EG_EXACT_FIX_P, &plans[T_SQ]) ||
+            (f->is_f64 && !guess_holds(2 * bx->e - 53, low, 2 * gx - 53,
+                                       EG_EXACT_FIX_E, &plans[T_SQ_E])))
+            return 0;
+    }
+    if (g & EG_G_DOT) { /* y's first elements are not all zero */
+        int low = bx->b + by->b, ulp = bx->f + by->f - 52;
+        if (by->e > gy || (f->is_f64 && low < -1074) ||
+            !guess_holds(bx->e + by->e, low > ulp ? low : ulp, gx + gy,
+                         EG_EXACT_FIX_P, &plans[T_DOT]) ||
+            (f->is_f64 &&
+             !guess_holds(bx->e + by->e - 53, low, gx + gy - 53,
+                          EG_EXACT_FIX_E, &plans[T_DOT_E])))
+            return 0;
+    }
+    return 1;
+}
+
+/* The plans of the terms the groups need: the guessed ones when they hold,
+ * else those of the lane's actual bounds; 0 if the lane must go the careful
+ * way. */
+static int make_plans(const void *x, const void *y, uint64_t m,
+                      const span *sx, const span *sy, const fmt *f,
                       unsigned g, eg_level_plan plans[T_KINDS])
 {
     memset(plans, 0, T_KINDS * sizeof *plans);
     if (sx->max_bits >= f->inf_bits ||
         ((g & EG_G_DOT) && sy->max_bits >= f->inf_bits))
         return 0;
-    bounds bx, by;
+    bounds bx = {0, 0, 0}, by = {0, 0, 0};
     int nzx = get_bounds(sx, f, &bx);
     int nzy = (g & EG_G_DOT) && get_bounds(sy, f, &by);
+    if (!nzx)
+        return 1; /* every term is zero */
+    if (guess_plans(x, y, m, f, g, &bx, &by, plans))
+        return 1;
+    memset(plans, 0, T_KINDS * sizeof *plans);
     if (nzx && !eg_exact_plan(bx.e, bx.b, &plans[T_X]))
         return 0;
     plans[T_ABS] = plans[T_X];
@@ -281,7 +361,7 @@ static void lane_exact(const void *x, const void *y, uint64_t m,
         else
             scan_f32(y, m, &sy);
     }
-    if (!make_plans(&sx, &sy, f, g, plans)) {
+    if (!make_plans(x, y, m, &sx, &sy, f, g, plans)) {
         w[EG_X_FLAGS] = EG_LANE_NEEDS_CAREFUL;
         return;
     }

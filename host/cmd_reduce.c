@@ -25,7 +25,7 @@ static const char reduce_help[] =
     "                     'edgegrid devices' such as 0,1; without it the\n"
     "                     EDGEGRID_DEVICES environment variable, else all\n"
     "  --mode fast|exact  fast (default): |error| <= 2^-50 * sum|x|;\n"
-    "                     exact is not implemented yet and is refused\n"
+    "                     exact: correctly rounded, the same bits anywhere\n"
     "  --nan propagate|omit\n"
     "                     propagate (default) as numpy; omit skips NaNs as\n"
     "                     numpy's nan-functions do\n"

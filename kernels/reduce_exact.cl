@@ -2,21 +2,28 @@
  * EG_EXACT_LANE_WORDS words per lane of EG_LANE_ELEMS elements, the same
  * words as the host reference eg_lanes_exact (engine/lanes_exact.c).
  *
- * A lane is read a few times while it sits in cache:
- *   scan      the bits of the largest and the smallest non-zero |x| (and
- *             |y| for dot), which also reveal inf and nan; min/max when asked
- *   levels    per quantity (sum, |x|, x^2, x*y), every term cut onto at most
- *             EG_EXACT_LEVELS fixed grids by Rump's extraction
- *             q = (sigma + t) - sigma, each grid summed in a double.
- * engine/exact_levels.h explains why every one of those sums is exact: so
- * the order of the additions, the vector width and the number of
- * accumulators do not matter, and the record is the exact value of the lane.
- * Lanes the grids cannot hold (nan, inf, a span of magnitudes too wide,
- * f64 products that would underflow) are flagged EG_LANE_NEEDS_CAREFUL and
- * redone on the host.
+ * Every term of a lane (x, |x|, and for x^2 and x*y the rounded products p
+ * and, for f64, their exact errors e = fma(v, w, -p)) is cut onto at most
+ * EG_EXACT_LEVELS fixed grids by Rump's extraction q = (sigma + t) - sigma,
+ * and each grid is summed in a double.  engine/exact_levels.h explains why
+ * every one of those sums is exact, so the order of the additions, the
+ * vector width and the number of accumulators do not matter: the record is
+ * the exact value of the lane, decomposed by a plan that depends on the
+ * lane's data alone.
+ *
+ * The plan (exact_levels.h): guessed from the lane's first elements, with a
+ * fixed number of levels per kind of term, so that one pass over the lane
+ * both cuts the terms and scans the magnitudes (largest and smallest
+ * non-zero |x| and |y|, which also reveal inf and nan) and min/max.  When
+ * the scan shows the guess did not hold, the lane is cut again, from cache,
+ * with the plan of its actual bounds, one pass per kind of term.  Lanes no
+ * plan can hold (nan, inf, a span of magnitudes too wide, f64 products off
+ * the 2^-1074 grid) are flagged EG_LANE_NEEDS_CAREFUL and redone on the
+ * host.
  *
  * Built with -DEG_T=float|double -DEG_DT -DEG_GROUPS (EG_G_EXACT set)
- * -DEG_LANE_ELEMS -DEG_LPI behind a prelude (engine/cl_program.c) that
+ * -DEG_LANE_ELEMS -DEG_LPI, and on CPU devices -DEG_PREFETCH=<elements>
+ * (software prefetch distance), behind a prelude (engine/cl_program.c) that
  * defines the EG_G_*, EG_X_* and EG_EXACT_* constants.  No FP contraction:
  * v * w and (sigma + t) - sigma must round exactly as written; fma() is the
  * correctly rounded fused operation of OpenCL C, the TwoProduct error term.
@@ -25,19 +32,22 @@
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 
 #define EG_HAS(g) ((EG_GROUPS & (g)) != 0)
+#define EG_HAS_SQ (EG_GROUPS & (EG_G_VAR | EG_G_L2))
 
 #ifndef EG_LPI
 #define EG_LPI 1
 #endif
 
-/* The float format behind the scan: elements as unsigned bits, a vector of
- * them per scan step. */
+/* The float format as unsigned bits: 8 of them, and a wider vector for the
+ * standalone scan. */
 #if EG_DT == EG_F64
 #define EG_IS_F64 1
 typedef ulong eg_bits;
+typedef ulong8 eg_bits8;
 typedef ulong8 eg_bitsv;
 #define EG_SCAN_W 8
 #define eg_vload_bits vload8
+#define EG_AS_DOUBLE8(b) as_double8(b)
 #define EG_MANT 52
 #define EG_BIAS 1023
 #define EG_ABS_MASK 0x7fffffffffffffffUL
@@ -45,9 +55,11 @@ typedef ulong8 eg_bitsv;
 #else
 #define EG_IS_F64 0
 typedef uint eg_bits;
+typedef uint8 eg_bits8;
 typedef uint16 eg_bitsv;
 #define EG_SCAN_W 16
 #define eg_vload_bits vload16
+#define EG_AS_DOUBLE8(b) convert_double8(as_float8(b))
 #define EG_MANT 23
 #define EG_BIAS 127
 #define EG_ABS_MASK 0x7fffffffU
@@ -64,53 +76,37 @@ typedef uint16 eg_bitsv;
 
 /* ------------------------------------------------------------------ scan */
 
-/* The scan of one operand of a lane: the bits of the largest |v|, and of
- * the smallest non-zero |v| minus one (a zero wraps to the maximum and never
- * wins), as vectors until eg_scan_finish folds them. */
-typedef struct eg_scan_acc {
-    eg_bitsv mx, mn;
-} eg_scan_acc;
-
+/* The scan of one operand: the bits of the largest |v|, and of the
+ * smallest non-zero |v| minus one (a zero wraps to the maximum and never
+ * wins). */
 typedef struct eg_lane_scan {
     eg_bits xmax, xmin1, ymax, ymin1;
 } eg_lane_scan;
 
-void eg_scan_init(eg_scan_acc *s)
+/* p[0, m) into *maxb, *min1b. */
+void eg_scan(__global const EG_T *p, ulong m, eg_bits *maxb, eg_bits *min1b)
 {
-    s->mx = (eg_bitsv)(0);
-    s->mn = (eg_bitsv)((eg_bits)0 - 1);
-}
-
-/* EG_SCAN_W elements at p. */
-#define EG_SCAN_STEP(s, p)                                                   \
-    do {                                                                     \
-        eg_bitsv a_ = eg_vload_bits(0, (__global const eg_bits *)(p)) &      \
-                      (eg_bitsv)(EG_ABS_MASK);                               \
-        (s).mx = max((s).mx, a_);                                            \
-        (s).mn = min((s).mn, a_ - (eg_bitsv)(1));                            \
-    } while (0)
-
-/* Scans p[from, m) and folds the vectors into *maxb, *min1b. */
-void eg_scan_finish(eg_scan_acc *s, __global const EG_T *p, ulong from,
-                    ulong m, eg_bits *maxb, eg_bits *min1b)
-{
-    ulong i = from;
-    for (; i + EG_SCAN_W <= m; i += EG_SCAN_W)
-        EG_SCAN_STEP(*s, p + i);
+    __global const eg_bits *b = (__global const eg_bits *)p;
+    eg_bitsv mx = (eg_bitsv)(0), mn = (eg_bitsv)((eg_bits)0 - 1);
+    ulong i = 0;
+    for (; i + EG_SCAN_W <= m; i += EG_SCAN_W) {
+        eg_bitsv a = eg_vload_bits(0, b + i) & (eg_bitsv)(EG_ABS_MASK);
+        mx = max(mx, a);
+        mn = min(mn, a - (eg_bitsv)(1));
+    }
     eg_bits vx[EG_SCAN_W], vn[EG_SCAN_W];
 #if EG_IS_F64
-    vstore8(s->mx, 0, vx);
-    vstore8(s->mn, 0, vn);
+    vstore8(mx, 0, vx);
+    vstore8(mn, 0, vn);
 #else
-    vstore16(s->mx, 0, vx);
-    vstore16(s->mn, 0, vn);
+    vstore16(mx, 0, vx);
+    vstore16(mn, 0, vn);
 #endif
     eg_bits smx = vx[0], smn = vn[0];
     for (int j = 1; j < EG_SCAN_W; j++) {
         smx = max(smx, vx[j]);
         smn = min(smn, vn[j]);
     }
-    __global const eg_bits *b = (__global const eg_bits *)p;
     for (; i < m; i++) {
         eg_bits a = b[i] & EG_ABS_MASK;
         smx = max(smx, a);
@@ -120,19 +116,19 @@ void eg_scan_finish(eg_scan_acc *s, __global const EG_T *p, ulong from,
     *min1b = smn;
 }
 
-/* The whole scan of a lane (x, and y for dot). */
-void eg_scan_lane(__global const EG_T *x, __global const EG_T *y, ulong m,
-                  eg_lane_scan *out)
+/* Folds 8 lanes of a vector scan. */
+void eg_scan_fold(eg_bits8 mx, eg_bits8 mn, eg_bits *maxb, eg_bits *min1b)
 {
-    eg_scan_acc s;
-    eg_scan_init(&s);
-    eg_scan_finish(&s, x, 0, m, &out->xmax, &out->xmin1);
-    out->ymax = 0;
-    out->ymin1 = 0;
-#if EG_GROUPS & EG_G_DOT
-    eg_scan_init(&s);
-    eg_scan_finish(&s, y, 0, m, &out->ymax, &out->ymin1);
-#endif
+    eg_bits vx[8], vn[8];
+    vstore8(mx, 0, vx);
+    vstore8(mn, 0, vn);
+    eg_bits smx = vx[0], smn = vn[0];
+    for (int j = 1; j < 8; j++) {
+        smx = max(smx, vx[j]);
+        smn = min(smn, vn[j]);
+    }
+    *maxb = smx;
+    *min1b = smn;
 }
 
 /* ---------------------------------------------------------------- plans */
@@ -161,7 +157,24 @@ double eg_sigma(int k)
     return as_double(((ulong)(k + 1023) << 52) | (1UL << 51));
 }
 
-/* Number of levels for terms below 2^e on the 2^b grid, 0 if too many or e
+int eg_span(int levels)
+{
+    return levels == 1 ? 40 : 81 + EG_EXACT_STEP * (levels - 2);
+}
+
+/* The sigmas of `levels` levels for terms up to 2^e; 0 when one would not
+ * be a finite normal double. */
+int eg_fixed_plan(int e, int levels, double *sig)
+{
+    int k_low = e + EG_EXACT_HEADROOM - 1 - EG_EXACT_STEP * (levels - 2);
+    if (e > EG_EXACT_TOP_MAX || (levels > 1 && k_low < -1022))
+        return 0;
+    for (int j = 0; j + 1 < levels; j++)
+        sig[j] = eg_sigma(e + EG_EXACT_HEADROOM - 1 - EG_EXACT_STEP * j);
+    return 1;
+}
+
+/* Number of levels for terms up to 2^e on the 2^b grid, 0 if too many or e
  * too large; sig[] gets the extraction constants. */
 int eg_plan(int e, int b, double *sig)
 {
@@ -179,10 +192,22 @@ int eg_plan(int e, int b, double *sig)
     return levels;
 }
 
-/* -------------------------------------------------------------- levels */
+/* E of the guessed plan of one operand: from its first elements; 0 when
+ * they are all zero (or not finite). */
+int eg_guess_top(__global const EG_T *p, ulong m, int *e)
+{
+    eg_bits mx, mn1;
+    eg_scan(p, min(m, (ulong)EG_EXACT_GUESS_ELEMS), &mx, &mn1);
+    if (mx == 0 || mx >= EG_INF_BITS)
+        return 0;
+    *e = eg_top(mx) + EG_EXACT_GUESS_MARGIN;
+    return 1;
+}
 
-/* r (a vector of terms) onto L grids, accumulators A0..A4, extraction
- * constants g0..g3: L is a literal in every expansion, so the dead steps
+/* ---------------------------------------------------------------- cuts */
+
+/* r (a vector of terms) onto L grids: accumulators A0..A4, extraction
+ * constants G0..G3.  L is a literal in every expansion, so the dead steps
  * vanish and the accumulators stay in registers. */
 #define EG_CUT_STEP(g, r, acc)                                               \
     do {                                                                     \
@@ -191,16 +216,16 @@ int eg_plan(int e, int b, double *sig)
         r -= q_;                                                             \
     } while (0)
 
-#define EG_CUT(L, r, A)                                                      \
+#define EG_CUT(L, r, A, G)                                                   \
     do {                                                                     \
         if (L > 1)                                                           \
-            EG_CUT_STEP(g0, r, A##0);                                        \
+            EG_CUT_STEP(G##0, r, A##0);                                      \
         if (L > 2)                                                           \
-            EG_CUT_STEP(g1, r, A##1);                                        \
+            EG_CUT_STEP(G##1, r, A##1);                                      \
         if (L > 3)                                                           \
-            EG_CUT_STEP(g2, r, A##2);                                        \
+            EG_CUT_STEP(G##2, r, A##2);                                      \
         if (L > 4)                                                           \
-            EG_CUT_STEP(g3, r, A##3);                                        \
+            EG_CUT_STEP(G##3, r, A##3);                                      \
         if (L == 1)                                                          \
             A##0 += r;                                                       \
         else if (L == 2)                                                     \
@@ -213,159 +238,83 @@ int eg_plan(int e, int b, double *sig)
             A##4 += r;                                                       \
     } while (0)
 
-/* The terms of 8 elements v (and w) of kind K onto the grids: x, |x|, the
- * rounded product p, or its exact error e = fma(v, w, -p) (TwoProduct). */
-#define EG_TERMS(K, L, v, w, A)                                              \
+/* Accumulators A0..A4 at zero, constants G0..G3 from sig[]. */
+#define EG_ACC(A, G, sig)                                                    \
+    double8 A##0 = 0, A##1 = 0, A##2 = 0, A##3 = 0, A##4 = 0;                \
+    double8 G##0 = (double8)((sig)[0]), G##1 = (double8)((sig)[1]);          \
+    double8 G##2 = (double8)((sig)[2]), G##3 = (double8)((sig)[3])
+
+/* The level sums of A0..A4 into w[0..EG_EXACT_LEVELS). */
+#define EG_STORE(A, w)                                                       \
     do {                                                                     \
-        double8 t_;                                                          \
-        if (K == EG_K_X) {                                                   \
-            t_ = (v);                                                        \
-        } else if (K == EG_K_ABS) {                                          \
-            t_ = fabs(v);                                                    \
-        } else if (K == EG_K_SQ || K == EG_K_DOT) {                          \
-            t_ = (v) * (w);                                                  \
-        } else {                                                             \
-            double8 p_ = (v) * (w);                                          \
-            t_ = fma((v), (w), -p_);                                         \
-        }                                                                    \
-        EG_CUT(L, t_, A);                                                    \
+        double8 s_[EG_EXACT_LEVELS] = {A##0, A##1, A##2, A##3, A##4};        \
+        for (int j_ = 0; j_ < EG_EXACT_LEVELS; j_++)                         \
+            (w)[j_] = as_ulong(((s_[j_].s0 + s_[j_].s1) +                    \
+                                (s_[j_].s2 + s_[j_].s3)) +                   \
+                               ((s_[j_].s4 + s_[j_].s5) +                    \
+                                (s_[j_].s6 + s_[j_].s7)));                   \
     } while (0)
 
+/* The term of kind K of 8 elements v (and w). */
+#define EG_TERM(K, v, w)                                                     \
+    ((K) == EG_K_X     ? (v)                                                 \
+     : (K) == EG_K_ABS ? fabs(v)                                             \
+     : ((K) == EG_K_SQ || (K) == EG_K_DOT) ? (v) * (w)                       \
+                                           : fma((v), (w), -((v) * (w))))
+
 /* r < 8 elements at p as a vector padded with zeros, which add nothing. */
-double8 eg_load_tail(__global const EG_T *p, uint r)
+eg_bits8 eg_load_tail(__global const EG_T *p, uint r)
 {
-    double tmp[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    __global const eg_bits *b = (__global const eg_bits *)p;
+    eg_bits tmp[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     for (uint j = 0; j < r; j++)
-        tmp[j] = convert_double(p[j]);
+        tmp[j] = b[j];
     return vload8(0, tmp);
 }
 
-#define EG_LOAD8(p) convert_double8(vload8(0, (p)))
+#define EG_LOAD_BITS8(p) vload8(0, (__global const eg_bits *)(p))
 
-/* eg_pass_K_L: the sums of the pieces of every term of kind K of a lane on
- * L grids, per level, into w[0..EG_EXACT_LEVELS).  Two sets of accumulators
- * (a, b) give the adders independent chains. */
+/* -------------------------------------------------- one kind per pass */
+
+/* eg_pass_NAME_L: the sums of the pieces of every term of kind K of a lane
+ * on L grids into w[0..EG_EXACT_LEVELS): the second chance of a lane whose
+ * guessed plan failed, reading it from cache.  Two sets of accumulators
+ * give the adders independent chains. */
 #define EG_DEFINE_PASS(NAME, K, L)                                           \
-    void eg_pass_##NAME##_##L(__global const EG_T *x, __global const EG_T *y,   \
-                           ulong m, const double *sig, __global ulong *w)    \
+    void eg_pass_##NAME##_##L(__global const EG_T *x, __global const EG_T *y, \
+                              ulong m, const double *sig, __global ulong *w) \
     {                                                                        \
         const int dot = K == EG_K_DOT || K == EG_K_DOT_E;                    \
-        double8 g0 = (double8)(sig[0]), g1 = (double8)(sig[1]);              \
-        double8 g2 = (double8)(sig[2]), g3 = (double8)(sig[3]);              \
-        double8 a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0;                      \
+        EG_ACC(a, g, sig);                                                   \
         double8 b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0;                      \
-        ulong i = 0, full = m & ~(ulong)15;                                  \
-        for (; i < full; i += 16) {                                          \
-            double8 v0 = EG_LOAD8(x + i), v1 = EG_LOAD8(x + i + 8);          \
+        ulong i = 0;                                                         \
+        for (; i + 16 <= m; i += 16) {                                       \
+            double8 v0 = EG_AS_DOUBLE8(EG_LOAD_BITS8(x + i));                \
+            double8 v1 = EG_AS_DOUBLE8(EG_LOAD_BITS8(x + i + 8));            \
             double8 w0 = v0, w1 = v1;                                        \
             if (dot) {                                                       \
-                w0 = EG_LOAD8(y + i);                                        \
-                w1 = EG_LOAD8(y + i + 8);                                    \
+                w0 = EG_AS_DOUBLE8(EG_LOAD_BITS8(y + i));                    \
+                w1 = EG_AS_DOUBLE8(EG_LOAD_BITS8(y + i + 8));                \
             }                                                                \
-            EG_TERMS(K, L, v0, w0, a);                                       \
-            EG_TERMS(K, L, v1, w1, b);                                       \
+            double8 t0 = EG_TERM(K, v0, w0), t1 = EG_TERM(K, v1, w1);        \
+            EG_CUT(L, t0, a, g);                                             \
+            EG_CUT(L, t1, b, g);                                             \
         }                                                                    \
-        for (; i + 8 <= m; i += 8) {                                         \
-            double8 v = EG_LOAD8(x + i), wv = v;                             \
+        for (; i < m; i += 8) {                                              \
+            uint r = m - i < 8 ? (uint)(m - i) : 8u;                         \
+            double8 v = EG_AS_DOUBLE8(eg_load_tail(x + i, r)), wv = v;       \
             if (dot)                                                         \
-                wv = EG_LOAD8(y + i);                                        \
-            EG_TERMS(K, L, v, wv, a);                                        \
+                wv = EG_AS_DOUBLE8(eg_load_tail(y + i, r));                  \
+            double8 t = EG_TERM(K, v, wv);                                   \
+            EG_CUT(L, t, a, g);                                              \
         }                                                                    \
-        if (i < m) {                                                         \
-            uint r = (uint)(m - i);                                          \
-            double8 v = eg_load_tail(x + i, r), wv = v;                      \
-            if (dot)                                                         \
-                wv = eg_load_tail(y + i, r);                                 \
-            EG_TERMS(K, L, v, wv, a);                                        \
-        }                                                                    \
-        double8 s[EG_EXACT_LEVELS] = {a0 + b0, a1 + b1, a2 + b2, a3 + b3,    \
-                                      a4 + b4};                              \
-        for (int j = 0; j < EG_EXACT_LEVELS; j++)                            \
-            w[j] = as_ulong(((s[j].s0 + s[j].s1) + (s[j].s2 + s[j].s3)) +    \
-                            ((s[j].s4 + s[j].s5) + (s[j].s6 + s[j].s7)));    \
+        a0 += b0;                                                            \
+        a1 += b1;                                                            \
+        a2 += b2;                                                            \
+        a3 += b3;                                                            \
+        a4 += b4;                                                            \
+        EG_STORE(a, w);                                                      \
     }
-
-/* eg_pass_scan_L: the x pass (kind EG_K_X) that also scans the next lane
- * of the work-item (nx, ny, nm): its reads from memory overlap the adds of
- * this lane, whose own data is already in cache from its scan. */
-#if EG_IS_F64
-#define EG_SCAN16(s, p)                                                      \
-    do {                                                                     \
-        EG_SCAN_STEP(s, p);                                                  \
-        EG_SCAN_STEP(s, (p) + 8);                                            \
-    } while (0)
-#else
-#define EG_SCAN16(s, p) EG_SCAN_STEP(s, p)
-#endif
-
-#define EG_DEFINE_SCAN_PASS(L)                                               \
-    void eg_pass_scan_##L(__global const EG_T *x, ulong m, const double *sig, \
-                          __global ulong *w, __global const EG_T *nx,        \
-                          __global const EG_T *ny, ulong nm,                 \
-                          eg_lane_scan *next)                                \
-    {                                                                        \
-        double8 g0 = (double8)(sig[0]), g1 = (double8)(sig[1]);              \
-        double8 g2 = (double8)(sig[2]), g3 = (double8)(sig[3]);              \
-        double8 a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0;                      \
-        double8 b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0;                      \
-        eg_scan_acc sx, sy;                                                  \
-        eg_scan_init(&sx);                                                   \
-        eg_scan_init(&sy);                                                   \
-        ulong i = 0, full = m & ~(ulong)15, nfull = nm & ~(ulong)15;         \
-        ulong both = min(full, nfull);                                       \
-        for (; i < both; i += 16) {                                          \
-            EG_SCAN16(sx, nx + i);                                           \
-            if (EG_HAS(EG_G_DOT))                                            \
-                EG_SCAN16(sy, ny + i);                                       \
-            double8 v0 = EG_LOAD8(x + i), v1 = EG_LOAD8(x + i + 8);          \
-            EG_TERMS(EG_K_X, L, v0, v0, a);                                  \
-            EG_TERMS(EG_K_X, L, v1, v1, b);                                  \
-        }                                                                    \
-        ulong scanned = i;                                                   \
-        for (; i < full; i += 16) {                                          \
-            double8 v0 = EG_LOAD8(x + i), v1 = EG_LOAD8(x + i + 8);          \
-            EG_TERMS(EG_K_X, L, v0, v0, a);                                  \
-            EG_TERMS(EG_K_X, L, v1, v1, b);                                  \
-        }                                                                    \
-        for (; i + 8 <= m; i += 8) {                                         \
-            double8 v = EG_LOAD8(x + i);                                     \
-            EG_TERMS(EG_K_X, L, v, v, a);                                    \
-        }                                                                    \
-        if (i < m) {                                                         \
-            double8 v = eg_load_tail(x + i, (uint)(m - i));                  \
-            EG_TERMS(EG_K_X, L, v, v, a);                                    \
-        }                                                                    \
-        double8 s[EG_EXACT_LEVELS] = {a0 + b0, a1 + b1, a2 + b2, a3 + b3,    \
-                                      a4 + b4};                              \
-        for (int j = 0; j < EG_EXACT_LEVELS; j++)                            \
-            w[j] = as_ulong(((s[j].s0 + s[j].s1) + (s[j].s2 + s[j].s3)) +    \
-                            ((s[j].s4 + s[j].s5) + (s[j].s6 + s[j].s7)));    \
-        eg_scan_finish(&sx, nx, scanned, nm, &next->xmax, &next->xmin1);     \
-        next->ymax = 0;                                                      \
-        next->ymin1 = 0;                                                     \
-        if (EG_HAS(EG_G_DOT))                                                \
-            eg_scan_finish(&sy, ny, scanned, nm, &next->ymax, &next->ymin1); \
-    }
-
-EG_DEFINE_SCAN_PASS(1)
-EG_DEFINE_SCAN_PASS(2)
-EG_DEFINE_SCAN_PASS(3)
-EG_DEFINE_SCAN_PASS(4)
-EG_DEFINE_SCAN_PASS(5)
-
-void eg_pass_scan(__global const EG_T *x, ulong m, int levels,
-                  const double *sig, __global ulong *w,
-                  __global const EG_T *nx, __global const EG_T *ny, ulong nm,
-                  eg_lane_scan *next)
-{
-    switch (levels) {
-    case 1: eg_pass_scan_1(x, m, sig, w, nx, ny, nm, next); break;
-    case 2: eg_pass_scan_2(x, m, sig, w, nx, ny, nm, next); break;
-    case 3: eg_pass_scan_3(x, m, sig, w, nx, ny, nm, next); break;
-    case 4: eg_pass_scan_4(x, m, sig, w, nx, ny, nm, next); break;
-    default: eg_pass_scan_5(x, m, sig, w, nx, ny, nm, next); break;
-    }
-}
 
 #define EG_DEFINE_PASSES(NAME, K)                                            \
     EG_DEFINE_PASS(NAME, K, 1)                                               \
@@ -391,7 +340,7 @@ EG_DEFINE_PASSES(kx, EG_K_X)
 #if EG_GROUPS & EG_G_L1
 EG_DEFINE_PASSES(kabs, EG_K_ABS)
 #endif
-#if EG_GROUPS & (EG_G_VAR | EG_G_L2)
+#if EG_HAS_SQ
 EG_DEFINE_PASSES(ksq, EG_K_SQ)
 #if EG_IS_F64
 EG_DEFINE_PASSES(ksqe, EG_K_SQ_E)
@@ -409,28 +358,39 @@ EG_DEFINE_PASSES(kdote, EG_K_DOT_E)
 /* First occurrence of the smallest and largest value (all finite): per
  * slot by strict comparison, then slots by value, ties to the smaller
  * index. */
-void eg_min_max(__global const EG_T *x, ulong m, ulong base,
-                __global ulong *w)
+typedef struct eg_mm {
+    double8 mn, mx;
+    ulong8 amn, amx, idx;
+} eg_mm;
+
+void eg_mm_init(eg_mm *a, ulong base)
 {
-    double8 mn = (double8)(INFINITY), mx = (double8)(-INFINITY);
-    ulong8 amn = (ulong8)(EG_NONE_INDEX), amx = (ulong8)(EG_NONE_INDEX);
-    ulong8 idx = (ulong8)(base) + (ulong8)(0, 1, 2, 3, 4, 5, 6, 7);
-    ulong i = 0;
-    for (; i + 8 <= m; i += 8) {
-        double8 v = EG_LOAD8(x + i);
-        long8 lt = v < mn, gt = v > mx;
-        mn = select(mn, v, lt);
-        amn = select(amn, idx, lt);
-        mx = select(mx, v, gt);
-        amx = select(amx, idx, gt);
-        idx += (ulong8)(8);
-    }
+    a->mn = (double8)(INFINITY);
+    a->mx = (double8)(-INFINITY);
+    a->amn = a->amx = (ulong8)(EG_NONE_INDEX);
+    a->idx = (ulong8)(base) + (ulong8)(0, 1, 2, 3, 4, 5, 6, 7);
+}
+
+#define EG_MM_STEP(a, v)                                                     \
+    do {                                                                     \
+        long8 lt_ = (v) < (a).mn, gt_ = (v) > (a).mx;                        \
+        (a).mn = select((a).mn, (v), lt_);                                   \
+        (a).amn = select((a).amn, (a).idx, lt_);                             \
+        (a).mx = select((a).mx, (v), gt_);                                   \
+        (a).amx = select((a).amx, (a).idx, gt_);                             \
+        (a).idx += (ulong8)(8);                                              \
+    } while (0)
+
+/* Takes x[i, m) (fewer than 8) one by one and writes the record words. */
+void eg_mm_finish(eg_mm *a, __global const EG_T *x, ulong i, ulong m,
+                  ulong base, __global ulong *w)
+{
     double smn[8], smx[8];
     ulong samn[8], samx[8];
-    vstore8(mn, 0, smn);
-    vstore8(mx, 0, smx);
-    vstore8(amn, 0, samn);
-    vstore8(amx, 0, samx);
+    vstore8(a->mn, 0, smn);
+    vstore8(a->mx, 0, smx);
+    vstore8(a->amn, 0, samn);
+    vstore8(a->amx, 0, samx);
     for (uint j = 0; i < m; i++, j++) {
         double v = convert_double(x[i]);
         if (v < smn[j]) {
@@ -460,7 +420,275 @@ void eg_min_max(__global const EG_T *x, ulong m, ulong base,
     w[EG_X_ARGMAX] = bamx;
 }
 
+void eg_min_max(__global const EG_T *x, ulong m, ulong base,
+                __global ulong *w)
+{
+    eg_mm a;
+    eg_mm_init(&a, base);
+    ulong i = 0;
+    for (; i + 8 <= m; i += 8) {
+        double8 v = EG_AS_DOUBLE8(EG_LOAD_BITS8(x + i));
+        EG_MM_STEP(a, v);
+    }
+    eg_mm_finish(&a, x, i, m, base, w);
+}
+
+/* --------------------------------------------------- the one-pass path */
+
+/* Every kind of term on its fixed number of levels, the scan and min/max,
+ * in one pass over the lane.  sx: the guessed plan's sigmas of x and |x|;
+ * sq, sqe: of x^2's p and e; sd, sde: of x*y's p and e. */
+void eg_fused(__global const EG_T *x, __global const EG_T *y, ulong m,
+              ulong base, const double *sx, const double *sq,
+              const double *sqe, const double *sd, const double *sde,
+              __global ulong *w, eg_lane_scan *sc)
+{
+    EG_ACC(ax, gx, sx);
+#if EG_GROUPS & EG_G_L1
+    double8 aa0 = 0, aa1 = 0, aa2 = 0, aa3 = 0, aa4 = 0;
+#endif
+#if EG_HAS_SQ
+    EG_ACC(aq, gq, sq);
+#if EG_IS_F64
+    EG_ACC(aqe, gqe, sqe);
+#endif
+#endif
+#if EG_GROUPS & EG_G_DOT
+    EG_ACC(ad, gd, sd);
+#if EG_IS_F64
+    EG_ACC(ade, gde, sde);
+#endif
+    eg_bits8 ymx = (eg_bits8)(0), ymn = (eg_bits8)((eg_bits)0 - 1);
+#endif
+#if EG_GROUPS & EG_G_MINMAX
+    eg_mm mm;
+    eg_mm_init(&mm, base);
+#endif
+    eg_bits8 xmx = (eg_bits8)(0), xmn = (eg_bits8)((eg_bits)0 - 1);
+    (void)sq;
+    (void)sqe;
+    (void)sd;
+    (void)sde;
+    for (ulong i = 0; i < m; i += 8) {
+        uint r = 8;
+        eg_bits8 bx;
+        if (i + 8 <= m) {
+            bx = EG_LOAD_BITS8(x + i);
+        } else {
+            r = (uint)(m - i);
+            bx = eg_load_tail(x + i, r);
+        }
+#ifdef EG_PREFETCH
+        /* CPU devices: one stream per work-item, so ask for the data a few
+         * KiB ahead (past the lane is the work-item's next lane; a prefetch
+         * never faults). */
+        __builtin_prefetch(x + i + EG_PREFETCH);
+#if EG_GROUPS & EG_G_DOT
+        __builtin_prefetch(y + i + EG_PREFETCH);
+#endif
+#endif
+        eg_bits8 ab = bx & (eg_bits8)(EG_ABS_MASK);
+        xmx = max(xmx, ab);
+        xmn = min(xmn, ab - (eg_bits8)(1));
+        double8 v = EG_AS_DOUBLE8(bx);
+        double8 t = v;
+        EG_CUT(EG_EXACT_FIX_X, t, ax, gx);
+#if EG_GROUPS & EG_G_L1
+        t = fabs(v);
+        EG_CUT(EG_EXACT_FIX_X, t, aa, gx);
+#endif
+#if EG_HAS_SQ
+        double8 p = v * v;
+#if EG_IS_F64
+        double8 e = fma(v, v, -p);
+        EG_CUT(EG_EXACT_FIX_E, e, aqe, gqe);
+#endif
+        EG_CUT(EG_EXACT_FIX_P, p, aq, gq);
+#endif
+#if EG_GROUPS & EG_G_DOT
+        eg_bits8 by = r == 8 ? EG_LOAD_BITS8(y + i) : eg_load_tail(y + i, r);
+        eg_bits8 ay = by & (eg_bits8)(EG_ABS_MASK);
+        ymx = max(ymx, ay);
+        ymn = min(ymn, ay - (eg_bits8)(1));
+        double8 wv = EG_AS_DOUBLE8(by);
+        double8 pd = v * wv;
+#if EG_IS_F64
+        double8 ed = fma(v, wv, -pd);
+        EG_CUT(EG_EXACT_FIX_E, ed, ade, gde);
+#endif
+        EG_CUT(EG_EXACT_FIX_P, pd, ad, gd);
+#endif
+#if EG_GROUPS & EG_G_MINMAX
+        if (r == 8)
+            EG_MM_STEP(mm, v);
+#endif
+    }
+    /* A padded last vector adds zeros to the sums and the scan (a zero is
+     * never the smallest non-zero |v|); min/max takes its elements one by
+     * one. */
+#if EG_GROUPS & EG_G_MINMAX
+    eg_mm_finish(&mm, x, m & ~(ulong)7, m, base, w);
+#endif
+    eg_scan_fold(xmx, xmn, &sc->xmax, &sc->xmin1);
+    sc->ymax = 0;
+    sc->ymin1 = 0;
+    EG_STORE(ax, w + EG_X_SUM);
+#if EG_GROUPS & EG_G_L1
+    EG_STORE(aa, w + EG_X_L1);
+#endif
+#if EG_HAS_SQ
+    EG_STORE(aq, w + EG_X_SQ);
+#if EG_IS_F64
+    EG_STORE(aqe, w + EG_X_SQ_E);
+#endif
+#endif
+#if EG_GROUPS & EG_G_DOT
+    eg_scan_fold(ymx, ymn, &sc->ymax, &sc->ymin1);
+    EG_STORE(ad, w + EG_X_DOT);
+#if EG_IS_F64
+    EG_STORE(ade, w + EG_X_DOT_E);
+#endif
+#endif
+}
+
 /* ---------------------------------------------------------------- lane */
+
+/* The bounds of one operand (exact_levels.h). */
+typedef struct eg_bounds {
+    int e, f, b;
+} eg_bounds;
+
+eg_bounds eg_bounds_of(eg_bits maxb, eg_bits min1b)
+{
+    eg_bounds o = {eg_top(maxb), eg_floor(min1b + 1), eg_low(min1b + 1)};
+    return o;
+}
+
+/* The guessed plans hold: every term up to 2^E and on the lowest grid. */
+int eg_holds(int e_act, int b_act, int e_guess, int levels)
+{
+    return e_act <= e_guess && b_act >= e_guess - eg_span(levels);
+}
+
+/* f64 products must stay on the 2^-1074 grid for e to be exact; f32
+ * products are exact in double anyway. */
+#define EG_MIN_LOW (EG_IS_F64 ? -1074 : -100000)
+
+int eg_guess_holds(const eg_bounds *bx, const eg_bounds *by, int gx, int gy)
+{
+    int ok = eg_holds(bx->e, bx->b, gx, EG_EXACT_FIX_X);
+#if EG_HAS_SQ
+    {
+        int low = 2 * bx->b, ulp = 2 * bx->f - 52;
+        ok = ok && low >= EG_MIN_LOW &&
+             eg_holds(2 * bx->e, max(low, ulp), 2 * gx, EG_EXACT_FIX_P);
+#if EG_IS_F64
+        ok = ok &&
+             eg_holds(2 * bx->e - 53, low, 2 * gx - 53, EG_EXACT_FIX_E);
+#endif
+    }
+#endif
+#if EG_GROUPS & EG_G_DOT
+    {
+        int low = bx->b + by->b, ulp = bx->f + by->f - 52;
+        ok = ok && by->e <= gy && low >= EG_MIN_LOW &&
+             eg_holds(bx->e + by->e, max(low, ulp), gx + gy, EG_EXACT_FIX_P);
+#if EG_IS_F64
+        ok = ok && eg_holds(bx->e + by->e - 53, low, gx + gy - 53,
+                            EG_EXACT_FIX_E);
+#endif
+    }
+#endif
+    return ok;
+}
+
+/* The guessed plans' sigmas (exact_levels.h): x, x^2's p and e, x*y's p
+ * and e; 0 when there is no guess or a sigma would not be normal. */
+int eg_guess(__global const EG_T *x, __global const EG_T *y, ulong m,
+             int *gx, int *gy, double *sx, double *sq, double *sqe,
+             double *sd, double *sde)
+{
+    *gy = 0;
+    if (!eg_guess_top(x, m, gx))
+        return 0;
+#if EG_GROUPS & EG_G_DOT
+    if (!eg_guess_top(y, m, gy))
+        return 0;
+#endif
+    int ok = eg_fixed_plan(*gx, EG_EXACT_FIX_X, sx);
+#if EG_HAS_SQ
+    ok = ok && eg_fixed_plan(2 * *gx, EG_EXACT_FIX_P, sq);
+#if EG_IS_F64
+    ok = ok && eg_fixed_plan(2 * *gx - 53, EG_EXACT_FIX_E, sqe);
+#endif
+#endif
+#if EG_GROUPS & EG_G_DOT
+    ok = ok && eg_fixed_plan(*gx + *gy, EG_EXACT_FIX_P, sd);
+#if EG_IS_F64
+    ok = ok && eg_fixed_plan(*gx + *gy - 53, EG_EXACT_FIX_E, sde);
+#endif
+#endif
+    (void)sq;
+    (void)sqe;
+    (void)sd;
+    (void)sde;
+    return ok;
+}
+
+/* The second chance: the plans of the lane's actual bounds, one pass per
+ * kind of term; 0 when the lane must go the careful way. */
+int eg_exact_passes(__global const EG_T *x, __global const EG_T *y, ulong m,
+                    const eg_bounds *bx, const eg_bounds *by, int nzy,
+                    __global ulong *w)
+{
+    double s[EG_EXACT_LEVELS - 1] = {0};
+    int l = eg_plan(bx->e, bx->b, s);
+    if (!l)
+        return 0;
+    eg_pass_kx(x, y, m, l, s, w + EG_X_SUM);
+#if EG_GROUPS & EG_G_L1
+    eg_pass_kabs(x, y, m, l, s, w + EG_X_L1);
+#endif
+#if EG_HAS_SQ
+    {
+        int low = 2 * bx->b, ulp = 2 * bx->f - 52;
+        double sq[EG_EXACT_LEVELS - 1] = {0}, sqe[EG_EXACT_LEVELS - 1] = {0};
+        int lq = low < EG_MIN_LOW ? 0 : eg_plan(2 * bx->e, max(low, ulp), sq);
+#if EG_IS_F64
+        int lqe = lq ? eg_plan(2 * bx->e - 53, low, sqe) : 0;
+#else
+        int lqe = 1;
+#endif
+        if (!lq || !lqe)
+            return 0;
+        eg_pass_ksq(x, y, m, lq, sq, w + EG_X_SQ);
+#if EG_IS_F64
+        eg_pass_ksqe(x, y, m, lqe, sqe, w + EG_X_SQ_E);
+#endif
+    }
+#endif
+#if EG_GROUPS & EG_G_DOT
+    if (nzy) {
+        int low = bx->b + by->b, ulp = bx->f + by->f - 52;
+        double sd[EG_EXACT_LEVELS - 1] = {0}, sde[EG_EXACT_LEVELS - 1] = {0};
+        int ld = low < EG_MIN_LOW ? 0
+                                  : eg_plan(bx->e + by->e, max(low, ulp), sd);
+#if EG_IS_F64
+        int lde = ld ? eg_plan(bx->e + by->e - 53, low, sde) : 0;
+#else
+        int lde = 1;
+#endif
+        if (!ld || !lde)
+            return 0;
+        eg_pass_kdot(x, y, m, ld, sd, w + EG_X_DOT);
+#if EG_IS_F64
+        eg_pass_kdote(x, y, m, lde, sde, w + EG_X_DOT_E);
+#endif
+    }
+#endif
+    (void)nzy;
+    return 1;
+}
 
 void eg_exact_lane(__global const EG_T *x, __global const EG_T *y, ulong m,
                    ulong base, __global ulong *w)
@@ -471,103 +699,45 @@ void eg_exact_lane(__global const EG_T *x, __global const EG_T *y, ulong m,
     w[EG_X_ARGMIN] = EG_NONE_INDEX;
     w[EG_X_ARGMAX] = EG_NONE_INDEX;
 
-    eg_bits xmax, xmin1, ymax = 0, ymin1 = 0;
-    eg_scan(x, m, &xmax, &xmin1);
-    if (EG_HAS(EG_G_DOT))
-        eg_scan(y, m, &ymax, &ymin1);
-    int bad = xmax >= EG_INF_BITS;
+    int gx, gy;
+    double sx[EG_EXACT_LEVELS - 1] = {0}, sq[EG_EXACT_LEVELS - 1] = {0},
+           sqe[EG_EXACT_LEVELS - 1] = {0}, sd[EG_EXACT_LEVELS - 1] = {0},
+           sde[EG_EXACT_LEVELS - 1] = {0};
+    int guessed = eg_guess(x, y, m, &gx, &gy, sx, sq, sqe, sd, sde);
+    eg_lane_scan sc = {0, 0, 0, 0};
+    if (guessed) {
+        eg_fused(x, y, m, base, sx, sq, sqe, sd, sde, w, &sc);
+    } else {
+        eg_scan(x, m, &sc.xmax, &sc.xmin1);
 #if EG_GROUPS & EG_G_DOT
-    bad = bad || ymax >= EG_INF_BITS;
-#endif
-    int ex = eg_top(xmax), bx = eg_low(xmin1 + 1), fx = eg_floor(xmin1 + 1);
-    int ey = eg_top(ymax), by = eg_low(ymin1 + 1), fy = eg_floor(ymin1 + 1);
-    int nzx = xmax != 0, nzy = ymax != 0;
-    double sx[EG_EXACT_LEVELS - 1] = {0};
-    int lx = 0;
-    if (!bad && nzx) {
-        lx = eg_plan(ex, bx, sx);
-        bad = lx == 0;
-    }
-    /* f64 products must stay on the 2^-1074 grid for e to be exact; f32
-     * products are exact in double anyway. */
-    int min_low = EG_IS_F64 ? -1074 : -100000;
-    (void)min_low;
-    (void)fy;
-    /* Products (exact_levels.h, product_plans in lanes_exact.c): p is at
-     * most 2^(ea + eb), a multiple of 2^(ba + bb) and of its ulp, at least
-     * 2^(fa + fb - 52); e is below 2^(ea + eb - 53) on the 2^(ba + bb)
-     * grid. */
-#if EG_GROUPS & (EG_G_VAR | EG_G_L2)
-    double sq[EG_EXACT_LEVELS - 1] = {0}, sqe[EG_EXACT_LEVELS - 1] = {0};
-    int lq = 0, lqe = 0;
-    if (!bad && nzx) {
-        int low = 2 * bx, ulp = 2 * fx - 52;
-        bad = low < min_low;
-        if (!bad) {
-            lq = eg_plan(2 * ex, max(low, ulp), sq);
-            bad = lq == 0;
-        }
-#if EG_IS_F64
-        if (!bad) {
-            lqe = eg_plan(2 * ex - 53, low, sqe);
-            bad = lqe == 0;
-        }
+        eg_scan(y, m, &sc.ymax, &sc.ymin1);
 #endif
     }
-#endif
+    int bad = sc.xmax >= EG_INF_BITS;
 #if EG_GROUPS & EG_G_DOT
-    double sd[EG_EXACT_LEVELS - 1] = {0}, sde[EG_EXACT_LEVELS - 1] = {0};
-    int ld = 0, lde = 0;
-    if (!bad && nzx && nzy) {
-        int low = bx + by, ulp = fx + fy - 52;
-        bad = low < min_low;
-        if (!bad) {
-            ld = eg_plan(ex + ey, max(low, ulp), sd);
-            bad = ld == 0;
-        }
-#if EG_IS_F64
-        if (!bad) {
-            lde = eg_plan(ex + ey - 53, low, sde);
-            bad = lde == 0;
-        }
+    bad = bad || sc.ymax >= EG_INF_BITS;
 #endif
-    }
-#endif
-    if (bad) {
-        w[EG_X_ARGMIN] = 0;
-        w[EG_X_ARGMAX] = 0;
-        w[EG_X_FLAGS] = EG_LANE_NEEDS_CAREFUL;
+    eg_bounds bx = eg_bounds_of(sc.xmax, sc.xmin1);
+    eg_bounds by = eg_bounds_of(sc.ymax, sc.ymin1);
+    if (!bad && guessed && eg_guess_holds(&bx, &by, gx, gy))
         return;
-    }
-    if (EG_HAS(EG_G_MINMAX))
+    /* Not the guess: every level word is rewritten (or zero). */
+    for (int i = EG_X_SUM; i < EG_EXACT_LANE_WORDS; i++)
+        w[i] = 0;
+    if (!bad && !guessed && EG_HAS(EG_G_MINMAX))
         eg_min_max(x, m, base, w);
-    if (lx) {
-        eg_pass_kx(x, y, m, lx, sx, w + EG_X_SUM);
-#if EG_GROUPS & EG_G_L1
-        eg_pass_kabs(x, y, m, lx, sx, w + EG_X_L1);
-#endif
+    if (!bad && sc.xmax == 0)
+        return; /* every term is zero */
+    if (bad || !eg_exact_passes(x, y, m, &bx, &by, sc.ymax != 0, w)) {
+        for (int i = 0; i < EG_EXACT_LANE_WORDS; i++)
+            w[i] = 0;
+        w[EG_X_COUNT] = m;
+        w[EG_X_FLAGS] = EG_LANE_NEEDS_CAREFUL;
     }
-#if EG_GROUPS & (EG_G_VAR | EG_G_L2)
-    if (lq)
-        eg_pass_ksq(x, y, m, lq, sq, w + EG_X_SQ);
-#if EG_IS_F64
-    if (lqe)
-        eg_pass_ksqe(x, y, m, lqe, sqe, w + EG_X_SQ_E);
-#endif
-#endif
-#if EG_GROUPS & EG_G_DOT
-    if (ld)
-        eg_pass_kdot(x, y, m, ld, sd, w + EG_X_DOT);
-#if EG_IS_F64
-    if (lde)
-        eg_pass_kdote(x, y, m, lde, sde, w + EG_X_DOT_E);
-#endif
-#endif
 }
 
 /* x[0..n) (and y[0..n) with EG_G_DOT) -> ceil(n / EG_LANE_ELEMS) records at
- * out; work-item i covers lanes [i * EG_LPI, +EG_LPI), one after the other
- * (each lane's passes then hit the cache). */
+ * out; work-item i covers lanes [i * EG_LPI, +EG_LPI), one after the other. */
 __kernel void eg_reduce(__global const EG_T *x, __global const EG_T *y, ulong n,
                         __global ulong *out)
 {
