@@ -7,13 +7,20 @@
  * precision with IEEE round-to-nearest, no FMA contraction:
  *
  *   v = (double)x[i]            k = (double)x[0] of the lane
- *   sum:  TwoSum(s, v) -> s, c += err     (t = s + v; z = t - s;
- *                                          err = (s - (t - z)) + (v - z))
+ *   sum:  rows (8 elements, one per slot) go in blocks of EG_LANE_BLOCK_ROWS:
+ *         per slot, b = +0.0, b += v for each row of the block, then
+ *         TwoSum(s, b) -> s, c += err     (t = s + b; z = t - s;
+ *                                          err = (s - (t - z)) + (b - z)).
+ *         A last, partial block (fewer rows, or a partial row) is summed
+ *         the same way and added to every slot at the lane's end, whether
+ *         or not the slot got an element in it.  A block of at most 4
+ *         terms rounds 3 times, so the fast-mode bound holds:
+ *         |err| <= (3u + 2u) sum|x| < 2^-50 sum|x|.
  *   var:  d = v - k;  d1 += d;  d2 += d * d
  *   min:  if (v < mn) mn = v, amin = i    max: if (v > mx) ...
- *   l1:   TwoSum(l1s, fabs(v)) like sum
+ *   l1:   fabs(v) in blocks like sum
  *   l2:   ssq += v * v
- *   dot:  p = v * (double)y[i];  TwoSum(ds, p) like sum
+ *   dot:  p = v * (double)y[i] in blocks like sum
  *   ints: exact 128-bit sums of x and |x| (order free), integer min/max.
  *
  * The 8 slots then combine as ((0,1),(2,3)),((4,5),(6,7)): compensated pairs
@@ -29,6 +36,7 @@
 #include "state.h"
 
 #define EG_LANE_SLOTS 8
+#define EG_LANE_BLOCK_ROWS 4
 #define EG_LANE_WORDS 16
 
 enum {

@@ -73,36 +73,52 @@ DEFINE_VEC_TYPE(uint64_t, u64)
  * every slot's chain is one add per row, so independent lanes are what
  * keeps the adders busy.  Each slot still sees its elements in order. */
 
-/* A compensated pass: (s, c) += f(x[i]) (or f(x[i], y[i])) slot by slot.
+/* A compensated pass: (s, c) += f(x[i]) (or f(x[i], y[i])) slot by slot,
+ * in blocks of EG_LANE_BLOCK_ROWS rows: a block's values are summed plainly
+ * from +0.0, then the block sum goes into (s, c) by TwoSum (lanes.h).
  * VEXPR maps the row vectors v (and w) to what is added, SEXPR the tail's
- * scalars e (and f).  FIELD names the slots' pair (s/c, l1s/l1c, ds/dc). */
+ * scalars e (and f).  S_ and C_ name the slots' pair (s/c, l1s/l1c, ds/dc). */
 #define DEFINE_TWOSUM_PASS(NAME, T, SFX, LN, HAS_Y, S_, C_, VEXPR, SEXPR)   \
     EG_HOT static void NAME(const T *x, const T *y, uint64_t m,              \
                             slots *sl)                                       \
     {                                                                        \
-        v8d vs[LN], vc[LN], v, w = {0};                                      \
+        v8d vs[LN], vc[LN], p[LN], v, w = {0};                               \
         for (int l = 0; l < LN; l++) {                                       \
             memcpy(&vs[l], sl[l].S_, sizeof vs[l]);                          \
             memcpy(&vc[l], sl[l].C_, sizeof vc[l]);                          \
         }                                                                    \
+        const uint64_t blk = (uint64_t)EG_LANE_BLOCK_ROWS * S;               \
         uint64_t i = 0;                                                      \
-        for (; i + S <= m; i += S)                                           \
-            for (int l = 0; l < LN; l++) {                                   \
-                VLOAD(SFX, x + l * EG_LANE_ELEMS + i, v);                    \
-                if (HAS_Y)                                                   \
-                    VLOAD(SFX, y + l * EG_LANE_ELEMS + i, w);                \
-                v = VEXPR;                                                   \
-                VTWOSUM(vs[l], vc[l], v);                                    \
-            }                                                                \
+        for (; i + blk <= m; i += blk) {                                     \
+            for (int l = 0; l < LN; l++)                                     \
+                p[l] = (v8d){0};                                             \
+            for (int r = 0; r < EG_LANE_BLOCK_ROWS; r++)                     \
+                for (int l = 0; l < LN; l++) {                               \
+                    uint64_t at = (uint64_t)l * EG_LANE_ELEMS + i + r * S;   \
+                    VLOAD(SFX, x + at, v);                                   \
+                    if (HAS_Y)                                               \
+                        VLOAD(SFX, y + at, w);                               \
+                    v = VEXPR;                                               \
+                    p[l] = p[l] + v;                                         \
+                }                                                            \
+            for (int l = 0; l < LN; l++)                                     \
+                VTWOSUM(vs[l], vc[l], p[l]);                                 \
+        }                                                                    \
         for (int l = 0; l < LN; l++) {                                       \
             memcpy(sl[l].S_, &vs[l], sizeof vs[l]);                          \
             memcpy(sl[l].C_, &vc[l], sizeof vc[l]);                          \
+            if (i == m)                                                      \
+                continue;                                                    \
+            /* The last, partial block: rows and the partial row. */        \
+            double pe[S] = {0};                                              \
             for (uint64_t t = i; t < m; t++) {                               \
                 double e = (double)x[l * EG_LANE_ELEMS + t];                 \
                 double f = HAS_Y ? (double)y[l * EG_LANE_ELEMS + t] : 0.0;   \
                 (void)f;                                                     \
-                eg_twosum_acc(&sl[l].S_[t - i], &sl[l].C_[t - i], SEXPR);    \
+                pe[t % S] = pe[t % S] + SEXPR;                               \
             }                                                                \
+            for (int j = 0; j < S; j++)                                      \
+                eg_twosum_acc(&sl[l].S_[j], &sl[l].C_[j], pe[j]);            \
         }                                                                    \
         (void)w;                                                             \
     }

@@ -90,7 +90,8 @@ static void careful_l2(slots *sl, int j, double v)
     }
 }
 
-static void careful_dot(slots *sl, eg_lane *out, int j, double v, double yv)
+static void careful_dot(double *block, eg_lane *out, int j, double v,
+                        double yv)
 {
     if (isnan(v) || isnan(yv)) {
         out->dot_nan_in++;
@@ -104,7 +105,23 @@ static void careful_dot(slots *sl, eg_lane *out, int j, double v, double yv)
     else if (p == -INFINITY)
         out->dot_ninf++;
     else
-        eg_twosum_acc(&sl->ds[j], &sl->dc[j], p);
+        block[j] = block[j] + p;
+}
+
+/* The open blocks of the compensated sums (lanes.h): plain sums from +0.0,
+ * added into the slots' pairs every EG_LANE_BLOCK_ROWS rows. */
+typedef struct blocks {
+    double s[EG_LANE_SLOTS], l1[EG_LANE_SLOTS], dot[EG_LANE_SLOTS];
+} blocks;
+
+static void flush_blocks(slots *sl, blocks *b)
+{
+    for (int j = 0; j < EG_LANE_SLOTS; j++) {
+        eg_twosum_acc(&sl->s[j], &sl->c[j], b->s[j]);
+        eg_twosum_acc(&sl->l1s[j], &sl->l1c[j], b->l1[j]);
+        eg_twosum_acc(&sl->ds[j], &sl->dc[j], b->dot[j]);
+    }
+    memset(b, 0, sizeof *b);
 }
 
 static double load_float(const void *x, eg_dtype dtype, uint64_t i)
@@ -124,41 +141,48 @@ static void lane_careful_float(const void *x, const void *y, uint64_t m,
     out->first_nan = EG_NONE_INDEX;
     double k = 0.0;
     int have_k = 0;
+    blocks blk;
+    memset(&blk, 0, sizeof blk);
+    const uint64_t block_elems = (uint64_t)EG_LANE_BLOCK_ROWS * EG_LANE_SLOTS;
     for (uint64_t i = 0; i < m; i++) {
         int j = (int)(i & 7);
         double v = load_float(x, dtype, i);
         if (g & EG_G_DOT)
-            careful_dot(&sl, out, j, v, load_float(y, dtype, i));
+            careful_dot(blk.dot, out, j, v, load_float(y, dtype, i));
         if (isnan(v)) {
             if (out->nan_n++ == 0)
                 out->first_nan = base + i;
-            continue;
+        } else {
+            if (g & EG_G_MINMAX)
+                careful_minmax(&sl, j, v, base + i);
+            if (isinf(v)) {
+                if (v > 0)
+                    out->pinf_n++;
+                else
+                    out->ninf_n++;
+            } else {
+                if (!have_k) {
+                    k = v;
+                    have_k = 1;
+                }
+                out->vn++;
+                blk.s[j] = blk.s[j] + v;
+                if (g & EG_G_VAR) {
+                    double d = v - k;
+                    sl.d1[j] = sl.d1[j] + d;
+                    sl.d2[j] = sl.d2[j] + d * d;
+                }
+                if (g & EG_G_L1)
+                    blk.l1[j] = blk.l1[j] + fabs(v);
+                if (g & EG_G_L2)
+                    careful_l2(&sl, j, v);
+            }
         }
-        if (g & EG_G_MINMAX)
-            careful_minmax(&sl, j, v, base + i);
-        if (isinf(v)) {
-            if (v > 0)
-                out->pinf_n++;
-            else
-                out->ninf_n++;
-            continue;
-        }
-        if (!have_k) {
-            k = v;
-            have_k = 1;
-        }
-        out->vn++;
-        eg_twosum_acc(&sl.s[j], &sl.c[j], v);
-        if (g & EG_G_VAR) {
-            double d = v - k;
-            sl.d1[j] = sl.d1[j] + d;
-            sl.d2[j] = sl.d2[j] + d * d;
-        }
-        if (g & EG_G_L1)
-            eg_twosum_acc(&sl.l1s[j], &sl.l1c[j], fabs(v));
-        if (g & EG_G_L2)
-            careful_l2(&sl, j, v);
+        if (i % block_elems == block_elems - 1)
+            flush_blocks(&sl, &blk);
     }
+    if (m % block_elems)
+        flush_blocks(&sl, &blk);
     combine_tree(&sl);
     out->sum_s = sl.s[0];
     out->sum_c = sl.c[0];

@@ -65,6 +65,9 @@ typedef struct eg_acc {
     double8 l1s, l1c; /* floats */
     double8 ssq;
     double8 ds, dc;
+    /* Open blocks of the compensated sums (lanes.h): plain sums from +0.0,
+     * added into (s, c), (l1s, l1c), (ds, dc) every EG_LANE_BLOCK_ROWS rows. */
+    double8 bs, bl, bd;
     long8 careful; /* f64 l2: a value outside Blue's middle range */
 #if !EG_IS_FLOAT
     eg_w8 imn, imx; /* first occurrence per slot (strict compares) */
@@ -97,6 +100,7 @@ void eg_acc_init(eg_acc *a, eg_w first, ulong base)
     a->mx = (double8)(-INFINITY);
     a->amn = a->amx = (ulong8)(EG_NONE_INDEX);
     a->l1s = a->l1c = a->ssq = a->ds = a->dc = (double8)(0.0);
+    a->bs = a->bl = a->bd = (double8)(0.0);
     a->careful = (long8)(0);
 #if !EG_IS_FLOAT
     /* The host scans the whole lane from x[0] with strict compares, i.e. it
@@ -128,7 +132,22 @@ void eg_step_double(eg_acc *a, double8 v, double8 yv, double8 k)
     if (EG_HAS(EG_G_L2))
         a->ssq = a->ssq + v * v;
     if (EG_HAS(EG_G_DOT))
-        eg_twosum8(&a->ds, &a->dc, v * yv);
+        a->bd = a->bd + v * yv;
+}
+
+/* Closes the open blocks: each block sum goes into its pair by TwoSum. */
+void eg_flush(eg_acc *a)
+{
+    eg_twosum8(&a->s, &a->c, a->bs);
+    a->bs = (double8)(0.0);
+    if (EG_HAS(EG_G_L1)) {
+        eg_twosum8(&a->l1s, &a->l1c, a->bl);
+        a->bl = (double8)(0.0);
+    }
+    if (EG_HAS(EG_G_DOT)) {
+        eg_twosum8(&a->ds, &a->dc, a->bd);
+        a->bd = (double8)(0.0);
+    }
 }
 
 #if EG_IS_FLOAT
@@ -137,7 +156,7 @@ void eg_step(eg_acc *a, EG_T8 x8, EG_T8 y8, double8 k, ulong8 idx)
 {
     double8 v = convert_double8(x8);
     double8 yv = EG_HAS(EG_G_DOT) ? convert_double8(y8) : (double8)(0.0);
-    eg_twosum8(&a->s, &a->c, v);
+    a->bs = a->bs + v;
     eg_step_double(a, v, yv, k);
     if (EG_HAS(EG_G_MINMAX)) {
         long8 lt = v < a->mn;
@@ -148,7 +167,7 @@ void eg_step(eg_acc *a, EG_T8 x8, EG_T8 y8, double8 k, ulong8 idx)
         a->amx = select(a->amx, idx, gt);
     }
     if (EG_HAS(EG_G_L1))
-        eg_twosum8(&a->l1s, &a->l1c, fabs(v));
+        a->bl = a->bl + fabs(v);
 #if EG_DT == EG_F64
     if (EG_HAS(EG_G_L2)) {
         double8 m = fabs(v);
@@ -227,6 +246,9 @@ void eg_step_partial(eg_acc *a, EG_T8 x8, EG_T8 y8, double8 k, ulong8 idx,
     a->ssq = select(a->ssq, b.ssq, on);
     a->ds = select(a->ds, b.ds, on);
     a->dc = select(a->dc, b.dc, on);
+    a->bs = select(a->bs, b.bs, on);
+    a->bl = select(a->bl, b.bl, on);
+    a->bd = select(a->bd, b.bd, on);
     a->careful = select(a->careful, b.careful, on);
 #if !EG_IS_FLOAT
     a->imn = select(a->imn, b.imn, on);
@@ -468,6 +490,8 @@ void eg_reduce_lane(__global const EG_T *x, __global const EG_T *y, ulong n,
             y8 = vload8(0, yl + i);
         eg_step(&a, vload8(0, xl + i), y8, k8, idx);
         idx += (ulong8)(8);
+        if ((i / 8) % EG_LANE_BLOCK_ROWS == EG_LANE_BLOCK_ROWS - 1)
+            eg_flush(&a);
     }
     uint r = (uint)(m - full);
     if (r) {
@@ -475,6 +499,8 @@ void eg_reduce_lane(__global const EG_T *x, __global const EG_T *y, ulong n,
             y8 = eg_load_partial(yl + full, r);
         eg_step_partial(&a, eg_load_partial(xl + full, r), y8, k8, idx, r);
     }
+    if (m % (8 * EG_LANE_BLOCK_ROWS))
+        eg_flush(&a);
     eg_write_record(out + lane * EG_LANE_WORDS, &a, k, m);
 }
 
@@ -513,6 +539,8 @@ void eg_reduce_whole_lanes(__global const EG_T *x, __global const EG_T *y,
                 y8 = vload8(0, yl + at);
             eg_step(&a[l], vload8(0, xl + at), y8, (double8)(k[l]), idx[l]);
             idx[l] += (ulong8)(8);
+            if ((i / 8) % EG_LANE_BLOCK_ROWS == EG_LANE_BLOCK_ROWS - 1)
+                eg_flush(&a[l]);
         }
     }
     for (int l = 0; l < EG_LPI; l++)
