@@ -4,12 +4,16 @@
 #ifndef EG_COORD_INTERNAL_H
 #define EG_COORD_INTERNAL_H
 
+#include <zmq.h>
+
 #include "engine_internal.h"
 #include "frame.h"
 #include "grid.h"
 #include "ledger.h"
 #include "manifest.h"
 #include "peers.h"
+#include "strikes.h"
+#include "zap.h"
 
 typedef enum coord_mode { MODE_INLINE, MODE_SHARDS, MODE_NOOP } coord_mode;
 
@@ -41,6 +45,13 @@ struct eg_coord {
     double first_dispatch, last_result;
     uint8_t *shardq;              /* the SHARDQ frame, built once */
     size_t shardq_len;
+    /* Security (curve_coord.c): the ZAP handler (NULL on plain TCP), the
+     * reload count last acted on, handshakes refused, and the ROUTER peers
+     * that sent malformed frames. */
+    eg_zap *zap;
+    sig_atomic_t reload_seen;
+    uint64_t refused;
+    eg_strikes strikes;
     /* A job-ending condition found while handling a frame. */
     eg_status fatal;
     eg_error fatal_err;
@@ -67,5 +78,21 @@ eg_status coord_job_finish(eg_coord *c, eg_result *res, eg_error *err);
 void coord_job_stats(eg_coord *c, eg_grid_stats *stats);
 /* "shards a, b and 3 more" still missing, or tasks for inline jobs. */
 void coord_job_missing(eg_coord *c, char *buf, size_t len);
+
+/* curve_coord.c */
+/* Checks the security options and, for CURVE, reads the secret key into
+ * keys and binds the ZAP handler in c->zctx (before any socket binds);
+ * *curve says which.  Plain TCP on an endpoint that is not loopback is
+ * refused here unless --insecure. */
+eg_status coord_curve_open(eg_coord *c, eg_curve_keys *keys, int *curve,
+                           eg_error *err);
+/* Answers waiting ZAP requests and reloads the allow-list when asked;
+ * returns 1 when a reload took effect (some peers may be revoked). */
+int coord_curve_serve(eg_coord *c);
+/* The identity a message came from (its "User-Id" from the ZAP handler)
+ * when its key is allowed now; 0 otherwise, and always on plain TCP. */
+uint32_t coord_curve_uid(eg_coord *c, zmq_msg_t *m);
+/* The name of an identity, for messages. */
+const char *coord_curve_name(const eg_coord *c, uint32_t uid);
 
 #endif

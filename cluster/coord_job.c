@@ -318,6 +318,7 @@ void coord_job_stats(eg_coord *c, eg_grid_stats *s)
     s->unstarted = l->unstarted;
     s->duplicates = l->duplicates;
     s->rejected = c->rejected;
+    s->refused = c->refused;
     s->bytes = c->bytes_done;
     s->seconds = c->last_result > c->first_dispatch
                      ? c->last_result - c->first_dispatch

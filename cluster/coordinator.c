@@ -114,6 +114,12 @@ eg_status eg_coord_open(eg_coord **out, const eg_coord_opts *o, eg_error *err)
     eg_status st = coord_job_open(c, err);
     if (st == EG_OK && !(c->zctx = zmq_ctx_new()))
         st = eg_zmq_error(err, "zmq_ctx_new", "");
+    /* Security first: the ZAP handler must be bound before any CURVE
+     * socket, and a plain endpoint on a network refused before binding. */
+    eg_curve_keys keys;
+    int curve = 0;
+    if (st == EG_OK)
+        st = coord_curve_open(c, &keys, &curve, err);
     /* The largest frames a worker sends each socket: SHARDA answers (a
      * word per shard) on the ROUTER, RESULTs on the PULL. */
     size_t max_ctl = eg_frame_sharda_size((uint32_t)c->manifest.n);
@@ -121,10 +127,12 @@ eg_status eg_coord_open(eg_coord **out, const eg_coord_opts *o, eg_error *err)
         max_ctl = 4096;
     if (st == EG_OK)
         st = eg_zsock_bind_tasks(c->zctx, o->tasks_endpoint, max_ctl,
-                                 &c->router, err);
+                                 curve ? &keys : NULL, &c->router, err);
     if (st == EG_OK)
         st = eg_zsock_bind_results(c->zctx, o->results_endpoint,
-                                   eg_frame_result_max(), &c->pull, err);
+                                   eg_frame_result_max(),
+                                   curve ? &keys : NULL, &c->pull, err);
+    eg_curve_wipe(&keys, sizeof keys);
     if (st == EG_OK)
         st = eg_zsock_monitor(c->zctx, c->router, "tasks", &c->monitor, err);
     if (st == EG_OK)
@@ -164,12 +172,14 @@ void eg_coord_close(eg_coord **cp)
     eg_zsock_close(&c->monitor);
     eg_zsock_close(&c->router);
     eg_zsock_close(&c->pull);
+    eg_zap_close(&c->zap);
     /* Every socket lingers 0, so this returns at once; it must come before
      * the input is unmapped, as queued task frames point into it. */
     if (c->zctx)
         zmq_ctx_term(c->zctx);
     coord_job_close(c);
     eg_peers_free(&c->peers);
+    eg_strikes_free(&c->strikes);
     free(c);
     *cp = NULL;
 }
@@ -255,7 +265,7 @@ static enum send_outcome send_task(eg_coord *c, eg_peer *p, uint64_t id,
               (unsigned long long)id, zmq_strerror(zmq_errno()));
         return SEND_FATAL;
     }
-    eg_ledger_lease(&c->ledger, id, p->serial, now);
+    eg_ledger_lease_uid(&c->ledger, id, p->serial, p->uid, now);
     p->credit--;
     p->last_sent = now;
     if (c->first_dispatch == 0)
@@ -284,9 +294,42 @@ static void lose_peer(eg_coord *c, eg_peer *p, const char *how)
         ledger_failed(c, failed_task, &err);
 }
 
-static void on_ready(eg_coord *c, const uint8_t *id, size_t id_len,
-                     const eg_frame_ready *r, int fd, double now)
+/* A malformed frame from ROUTER peer `id` counts against it; the one that
+ * reaches the limit bans it (strikes.h) and drops it from the table. */
+static void strike(eg_coord *c, const uint8_t *id, size_t id_len)
 {
+    if (!eg_strikes_add(&c->strikes, id, id_len))
+        return;
+    char how[96];
+    snprintf(how, sizeof how, "sent %d bad frames; ignored from now on",
+             EG_STRIKES_BAN);
+    eg_peer *p = eg_peers_find(&c->peers, id, id_len);
+    if (p)
+        lose_peer(c, p, how);
+    else
+        emit(c, EG_EV_REJECTED, 0, 0, NULL, "an unregistered peer %s", how);
+}
+
+/* After a reload of the allow-list: workers whose key left it are dropped
+ * (their leases go back); what they send from now on is refused. */
+static void drop_revoked(eg_coord *c)
+{
+    for (size_t i = c->peers.n; i-- > 0;) {
+        eg_peer *p = &c->peers.v[i];
+        if (p->uid && !eg_zap_uid(c->zap, coord_curve_name(c, p->uid)))
+            lose_peer(c, p, "its key left the allow-list");
+    }
+}
+
+static void on_ready(eg_coord *c, const uint8_t *id, size_t id_len,
+                     const eg_frame_ready *r, int fd, uint32_t uid, double now)
+{
+    if (c->zap && uid == 0) {
+        /* Its key passed the handshake but has left the list since. */
+        reject(c, "READY from a key no longer in the allow-list");
+        strike(c, id, id_len);
+        return;
+    }
     eg_peer *p = eg_peers_find(&c->peers, id, id_len);
     if (p && p->session == r->session && p->generation == r->generation)
         return;  /* a repeated READY: already registered */
@@ -299,6 +342,7 @@ static void on_ready(eg_coord *c, const uint8_t *id, size_t id_len,
     }
     p->session = r->session;
     p->generation = r->generation;
+    p->uid = uid;
     p->credit = r->credit;
     p->fd = fd;
     p->last_seen = p->last_sent = now;
@@ -409,6 +453,7 @@ static void on_control(eg_coord *c, zmq_msg_t *idm, zmq_msg_t *fm, double now)
     if (eg_frame_decode(&f, zmq_msg_data(fm), zmq_msg_size(fm), expect,
                         &why) != EG_OK) {
         reject(c, why.msg);
+        strike(c, id, id_len);
         return;
     }
     eg_peer *p = eg_peers_find(&c->peers, id, id_len);
@@ -418,7 +463,8 @@ static void on_control(eg_coord *c, zmq_msg_t *idm, zmq_msg_t *fm, double now)
         /* ZMQ_SRCFD names the TCP connection the frame came on (deprecated
          * in libzmq, still there in 4.3): the monitor reports disconnects
          * by that descriptor. */
-        on_ready(c, id, id_len, &f.u.ready, zmq_msg_get(fm, ZMQ_SRCFD), now);
+        on_ready(c, id, id_len, &f.u.ready, zmq_msg_get(fm, ZMQ_SRCFD),
+                 coord_curve_uid(c, fm), now);
         return;
     }
     if (!p) {
@@ -441,11 +487,20 @@ static void read_router(eg_coord *c, double now)
             return;
         }
         zmq_msg_init(&fm);
-        if (!zmq_msg_more(&idm) || zmq_msg_recv(&fm, c->router, 0) < 0) {
+        const uint8_t *id = zmq_msg_data(&idm);
+        size_t id_len = zmq_msg_size(&idm);
+        if (eg_strikes_banned(&c->strikes, id, id_len)) {
+            /* Counted, never decoded, never answered. */
+            eg_zsock_drain(c->router);
+            c->rejected++;
+        } else if (!zmq_msg_more(&idm) ||
+                   zmq_msg_recv(&fm, c->router, 0) < 0) {
             reject(c, "message without a body");
+            strike(c, id, id_len);
         } else if (zmq_msg_more(&fm)) {
             eg_zsock_drain(c->router);
             reject(c, "multipart control message");
+            strike(c, id, id_len);
         } else {
             on_control(c, &idm, &fm, now);
         }
@@ -456,13 +511,34 @@ static void read_router(eg_coord *c, double now)
 
 /* -------------------------------------------------------------- results */
 
-static void on_result(eg_coord *c, const eg_frame *f, double now)
+/* Under CURVE a result counts only from the identity its task was
+ * dispatched to (a late copy of its own accepted result is a duplicate);
+ * without CURVE there is no identity to check (README, "Grid security"). */
+static int from_holder(eg_coord *c, const eg_frame_result *r, uint32_t uid)
+{
+    if (!c->zap ||
+        eg_ledger_result_from(&c->ledger, r->task, uid) != EG_FROM_STRANGER)
+        return 1;
+    char why[256];
+    snprintf(why, sizeof why, "RESULT of task %llu from %s%s%s, which does "
+             "not hold its lease", (unsigned long long)r->task,
+             uid ? "'" : "", uid ? coord_curve_name(c, uid)
+                                 : "a key no longer allowed",
+             uid ? "'" : "");
+    reject(c, why);
+    return 0;
+}
+
+static void on_result(eg_coord *c, const eg_frame *f, uint32_t uid,
+                      double now)
 {
     const eg_frame_result *r = &f->u.result;
     if (f->job != c->job) {
         reject(c, "RESULT of another job");
         return;
     }
+    if (!from_holder(c, r, uid))
+        return;
     const char *why = coord_job_check_result(c, r);
     if (why) {
         reject(c, why);
@@ -507,7 +583,7 @@ static void read_results(eg_coord *c, double now)
                                    &why) != EG_OK) {
             reject(c, why.msg);
         } else {
-            on_result(c, &f, now);
+            on_result(c, &f, coord_curve_uid(c, &m), now);
         }
         zmq_msg_close(&m);
     }
@@ -685,12 +761,18 @@ static eg_status loop(eg_coord *c, eg_error *err)
             if (c->o.stop_fn(c->o.stop_ctx, why, sizeof why))
                 return eg_error_set(err, EG_EIO, "%s", why);
         }
-        zmq_pollitem_t items[3] = {{c->router, 0, ZMQ_POLLIN, 0},
+        zmq_pollitem_t items[4] = {{c->router, 0, ZMQ_POLLIN, 0},
                                    {c->pull, 0, ZMQ_POLLIN, 0},
-                                   {c->monitor, 0, ZMQ_POLLIN, 0}};
-        if (zmq_poll(items, 3, TICK_MS) < 0 && zmq_errno() != EINTR)
+                                   {c->monitor, 0, ZMQ_POLLIN, 0},
+                                   {c->zap ? eg_zap_socket(c->zap) : NULL, 0,
+                                    ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, c->zap ? 4 : 3, TICK_MS) < 0 &&
+            zmq_errno() != EINTR)
             return eg_zmq_error(err, "zmq_poll", c->tasks_ep);
         now = eg_now();
+        /* Handshakes first: a worker waits on them to join. */
+        if (coord_curve_serve(c))
+            drop_revoked(c);
         read_results(c, now);
         read_router(c, now);
         read_monitor(c, now);

@@ -46,7 +46,10 @@ typedef struct eg_grid_stats {
     uint64_t returned;      /* tasks handed back by leaving workers */
     uint64_t unstarted;     /* tasks a lost worker held but had not begun */
     uint64_t duplicates;    /* valid results dropped, their task done */
-    uint64_t rejected;      /* frames refused by validation */
+    uint64_t rejected;      /* frames refused by validation, and (CURVE)
+                               results from an identity that does not hold
+                               the task's lease */
+    uint64_t refused;       /* CURVE handshakes the allow-list refused */
     uint64_t bytes;         /* data bytes reduced */
     double seconds;         /* first dispatch to last result */
     double tasks_per_s, gbps;
@@ -65,7 +68,9 @@ typedef enum eg_coord_event_kind {
     EG_EV_DISPATCH,   /* a task went out (attempt > 1: again) */
     EG_EV_REQUEUED,   /* a task went back to the queue; text says why */
     EG_EV_REJECTED,   /* a frame was refused; text says why */
-    EG_EV_DUPLICATE   /* a duplicate result was dropped */
+    EG_EV_DUPLICATE,  /* a duplicate result was dropped */
+    EG_EV_REFUSED,    /* a CURVE handshake was refused; text says whose */
+    EG_EV_ALLOW       /* the allow-list was read again (or could not be) */
 } eg_coord_event_kind;
 
 typedef struct eg_coord_event {
@@ -103,6 +108,18 @@ typedef struct eg_coord_opts {
      * worker processes have exited). */
     int (*stop_fn)(void *ctx, char *why, size_t len);
     void *stop_ctx;
+    /* Security (README, "Grid security").  With `curve_secret` (the
+     * coordinator's secret key file) and `allow_dir`, both endpoints are
+     * CURVE servers that admit only the public keys of allow_dir/NAME.pub,
+     * and a result counts only from the identity that holds its task's
+     * lease.  Without them, plain TCP, refused on an endpoint that is not
+     * loopback unless `insecure`. */
+    const char *curve_secret;
+    const char *allow_dir;
+    int insecure;
+    /* When this changes (a SIGHUP handler bumps it), the allow-list is read
+     * again; NULL: never. */
+    volatile sig_atomic_t *reload;
 } eg_coord_opts;
 
 /* Opens the input, plans the tasks and binds both sockets (so the actual
@@ -138,6 +155,19 @@ typedef struct eg_worker_opts {
                                       removed */
     int duplicate_results;         /* push every result twice */
     unsigned task_delay_ms;        /* sleep this long in every task */
+    int forge_results;             /* before each result of task t > 0,
+                                      send a copy re-labelled as task t-1,
+                                      its indices shifted to fit: a
+                                      valid-looking state for a task that
+                                      another worker holds or did (or, if
+                                      this one did it, a duplicate) */
+    /* Security: with `curve_secret` (its secret key file; its public key
+     * is derived from it) and `server_key` (the coordinator's public key
+     * file), both connections are CURVE clients.  Without, plain TCP,
+     * refused to an endpoint that is not loopback unless `insecure`. */
+    const char *curve_secret;
+    const char *server_key;
+    int insecure;
     /* Lines worth telling the user (joined, left, refused frames). */
     void (*log_fn)(void *ctx, const char *line);
     void *log_ctx;

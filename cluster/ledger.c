@@ -217,7 +217,14 @@ void eg_ledger_untake(eg_ledger *l, uint64_t id)
 uint32_t eg_ledger_lease(eg_ledger *l, uint64_t id, uint64_t owner,
                          double now)
 {
+    return eg_ledger_lease_uid(l, id, owner, 0, now);
+}
+
+uint32_t eg_ledger_lease_uid(eg_ledger *l, uint64_t id, uint64_t owner,
+                             uint32_t uid, double now)
+{
     eg_task *t = &l->tasks[id];
+    t->owner_uid = uid;
     if (t->attempts > 0)
         l->redispatched++;
     t->attempts++;
@@ -255,6 +262,21 @@ eg_status eg_ledger_release(eg_ledger *l, uint64_t id, uint32_t attempt,
         return eg_error_set(err, EG_EIO, "failed %u times; last: %s",
                             t->failures, t->why);
     return EG_OK;
+}
+
+eg_result_from eg_ledger_result_from(const eg_ledger *l, uint64_t id,
+                                     uint32_t uid)
+{
+    if (id >= l->ntasks || uid == 0 || l->tasks[id].owner_uid != uid)
+        return EG_FROM_STRANGER;
+    switch (l->tasks[id].phase) {
+    case EG_TASK_LEASED: return EG_FROM_HOLDER;
+    case EG_TASK_DONE: return EG_FROM_DONE_BY;
+    case EG_TASK_PENDING: break;
+    }
+    /* Released (its worker lost, the lease expired): nobody holds it until
+     * it goes out again. */
+    return EG_FROM_STRANGER;
 }
 
 int eg_ledger_holds(const eg_ledger *l, uint64_t id, uint32_t attempt,

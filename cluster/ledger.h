@@ -40,6 +40,8 @@ typedef struct eg_task {
     uint32_t attempts;      /* dispatches so far; the current attempt number */
     uint32_t failures;      /* attempts that ended in failure */
     uint64_t owner;         /* serial of the worker holding the lease */
+    uint32_t owner_uid;     /* CURVE identity (zap.h) of the latest
+                               dispatch, kept once DONE; 0: plain TCP */
     double sent_at, deadline;
     uint64_t seq;           /* dispatch order of the current lease */
     uint64_t prev, next;    /* list of leased tasks (EG_NO_TASK ends it) */
@@ -84,6 +86,24 @@ void eg_ledger_untake(eg_ledger *l, uint64_t id);
  * the attempt number the task frame must carry. */
 uint32_t eg_ledger_lease(eg_ledger *l, uint64_t id, uint64_t owner,
                          double now);
+/* The same, recording the CURVE identity `uid` the worker authenticated
+ * as, so that a result can be checked against it (eg_ledger_result_from). */
+uint32_t eg_ledger_lease_uid(eg_ledger *l, uint64_t id, uint64_t owner,
+                             uint32_t uid, double now);
+
+/* Whom a result sent by identity `uid` may come from, under CURVE:
+ * EG_FROM_HOLDER when task `id` is leased to that identity now,
+ * EG_FROM_DONE_BY when it is DONE and its accepted state came from that
+ * identity's lease (a late copy: a duplicate), else EG_FROM_STRANGER (the
+ * task is pending, held by another identity, done by another, or out of
+ * range): such a result is refused. */
+typedef enum eg_result_from {
+    EG_FROM_STRANGER,
+    EG_FROM_HOLDER,
+    EG_FROM_DONE_BY
+} eg_result_from;
+eg_result_from eg_ledger_result_from(const eg_ledger *l, uint64_t id,
+                                     uint32_t uid);
 
 /* How a lease ended without a result. */
 typedef enum eg_release {

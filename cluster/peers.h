@@ -22,6 +22,8 @@ typedef struct eg_peer {
     uint64_t session;
     uint32_t generation;
     char name[EG_GRID_NAME_MAX + 1];
+    uint32_t uid;           /* CURVE identity it authenticated as (zap.h);
+                               0 on plain TCP */
     int fd;                 /* its TCP connection, matched to monitor events */
     uint32_t credit;        /* tasks it will take now */
     double last_seen, last_sent;

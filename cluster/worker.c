@@ -44,6 +44,12 @@ typedef struct wk {
     volatile sig_atomic_t *stop;
     char name[EG_GRID_NAME_MAX + 1];
     void *zctx, *dealer, *push, *pair;
+    void *hsmon;           /* the DEALER's handshake events */
+    int curve, hs_told;    /* CURVE on; a handshake failure was logged */
+    int hs_pending;        /* connected, handshake not done yet */
+    double redial_at;      /* when to connect afresh after a refusal; 0 */
+    double redial_wait;    /* the back-off, doubled per refusal */
+    eg_curve_keys keys;    /* wiped once the sockets have them */
     eg_worker_compute compute;
     uint64_t session;
     uint32_t generation;
@@ -397,10 +403,41 @@ static void drop_outbox(wk *w)
     }
 }
 
+/* Fault injection (--forge-results): before a result of task t, a copy
+ * re-labelled as task t-1, its indices shifted back by the task's length
+ * so that it passes every range check: the result a rogue worker would
+ * forge for a task another worker holds.  Why t-1: tasks go out lowest id
+ * first and a worker does them in order, so if t-1 was this worker's own,
+ * its real result has gone out before, on the same socket, and the copy
+ * can only be a duplicate (hence none while results wait in the outbox).
+ * Under CURVE the coordinator must refuse every other copy. */
+static void send_forgery(wk *w, const uint8_t *p, size_t n)
+{
+    eg_frame f;
+    eg_error why;
+    if (w->ob_n > 0 ||
+        eg_frame_decode(&f, p, n, EG_FRAME_BIT(EG_FRAME_RESULT), &why) !=
+            EG_OK ||
+        f.u.result.task == 0)
+        return;
+    eg_frame_result r = f.u.result;
+    r.task--;
+    /* Unsigned wrap-around: the indices move back by n. */
+    eg_state_shift(&r.state, (uint64_t)0 - r.state.n);
+    uint8_t *buf = malloc(w->out_cap);  /* p may be w->out itself */
+    size_t len = buf ? eg_frame_encode_result(buf, w->out_cap, f.job, &r) : 0;
+    if (len && zmq_send(w->push, buf, len, ZMQ_DONTWAIT) >= 0)
+        wlog(w, "forged a result for task %llu",
+             (unsigned long long)r.task);
+    free(buf);
+}
+
 /* A task's RESULT goes to the collector, a FAIL to the coordinator. */
 static void finished(wk *w, const uint8_t *p, size_t n)
 {
     if (n > EG_FRAME_HEADER && p[6] == EG_FRAME_RESULT) {
+        if (w->o->forge_results)
+            send_forgery(w, p, n);  /* fault injection */
         if (w->o->duplicate_results)
             zmq_send(w->push, p, n, ZMQ_DONTWAIT);  /* fault injection */
         if (w->ob_n == 0 && zmq_send(w->push, p, n, ZMQ_DONTWAIT) >= 0) {
@@ -435,10 +472,73 @@ static void read_pair(wk *w)
     feed_compute(w);
 }
 
+/* Longest wait before dialling a coordinator that refused this worker
+ * again. */
+#define REDIAL_MAX_S 16.0
+
+/* Connects both sockets afresh (see read_handshakes). */
+static void redial(wk *w)
+{
+    const char *ep[2] = {w->o->tasks_endpoint, w->o->results_endpoint};
+    void *s[2] = {w->dealer, w->push};
+    w->redial_at = 0;
+    for (int i = 0; i < 2; i++) {
+        zmq_disconnect(s[i], ep[i]);  /* ENOENT once libzmq gave up */
+        if (zmq_connect(s[i], ep[i]) != 0)
+            wlog(w, "zmq_connect %s: %s", ep[i], zmq_strerror(zmq_errno()));
+    }
+}
+
+/* Handshake news from the DEALER's monitor: a refused key or a wrong
+ * server key is told once, until a handshake succeeds again.  A server
+ * that cannot open a HELLO (the wrong --server-key) just hangs up, so a
+ * connection that closes before its handshake is done counts too. */
+static void read_handshakes(wk *w)
+{
+    unsigned event;
+    uint32_t value;
+    char line[300];
+    while (eg_zsock_monitor_read(w->hsmon, &event, &value) == 0) {
+        if (event == ZMQ_EVENT_CONNECTED) {
+            w->hs_pending = 1;
+            continue;
+        }
+        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            w->hs_pending = w->hs_told = 0;
+            w->redial_wait = 0;
+            continue;
+        }
+        /* After a refusal (ZAP said no, or the mechanisms differ) libzmq
+         * gives the connection up for good; the worker dials again later,
+         * as its key may be allowed by then (a SIGHUP). */
+        if ((event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
+             event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) &&
+            w->redial_at == 0) {
+            w->redial_wait = w->redial_wait > 0 ? 2 * w->redial_wait : 1.0;
+            if (w->redial_wait > REDIAL_MAX_S)
+                w->redial_wait = REDIAL_MAX_S;
+            w->redial_at = eg_now() + w->redial_wait;
+        }
+        if (event == ZMQ_EVENT_DISCONNECTED && !w->hs_pending)
+            continue;
+        if (event == ZMQ_EVENT_DISCONNECTED)
+            event = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+        w->hs_pending = 0;
+        const char *text = eg_worker_handshake_text(event, value, w->curve,
+                                                    line, sizeof line);
+        if (text && !w->hs_told) {
+            w->hs_told = 1;
+            wlog(w, "%s: %s", w->o->tasks_endpoint, text);
+        }
+    }
+}
+
 /* --------------------------------------------------------------- timers */
 
 static void timers(wk *w, double now)
 {
+    if (w->redial_at > 0 && now >= w->redial_at)
+        redial(w);
     if (w->registered && now - w->last_heard > EG_GRID_DEAD_S) {
         w->registered = 0;
         wlog(w, "coordinator silent for %.1f s; waiting for one",
@@ -459,11 +559,23 @@ static eg_status open_sockets(wk *w, eg_error *err)
     const eg_worker_opts *o = w->o;
     if (!(w->zctx = zmq_ctx_new()))
         return eg_zmq_error(err, "zmq_ctx_new", "");
+    const eg_curve_keys *keys = w->curve ? &w->keys : NULL;
     eg_status st = eg_zsock_connect_tasks(w->zctx, o->tasks_endpoint,
-                                          EG_TASK_BYTES_MAX, &w->dealer, err);
+                                          EG_TASK_BYTES_MAX, keys, &w->dealer,
+                                          err);
     if (st == EG_OK)
-        st = eg_zsock_connect_results(w->zctx, o->results_endpoint, &w->push,
-                                      err);
+        st = eg_zsock_connect_results(w->zctx, o->results_endpoint, keys,
+                                      &w->push, err);
+    eg_curve_wipe(&w->keys, sizeof w->keys);
+    if (st == EG_OK)
+        st = eg_zsock_monitor_events(
+            w->zctx, w->dealer, "handshake",
+            ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
+                ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                ZMQ_EVENT_HANDSHAKE_SUCCEEDED,
+            &w->hsmon, err);
     if (st != EG_OK)
         return st;
     if (!(w->pair = zmq_socket(w->zctx, ZMQ_PAIR)))
@@ -485,6 +597,7 @@ static void close_all(wk *w)
     free(w->out);
     free(w->stats);
     eg_zsock_close(&w->pair);
+    eg_zsock_close(&w->hsmon);
     eg_zsock_close(&w->dealer);
     eg_zsock_close(&w->push);
     if (w->zctx)
@@ -512,13 +625,15 @@ static void serve(wk *w)
         if (w->leaving && ((!w->busy && w->ob_n == 0) || *w->stop >= 2 ||
                            now - w->leaving_since > LEAVE_MAX_S))
             break;
-        zmq_pollitem_t items[3] = {{w->dealer, 0, ZMQ_POLLIN, 0},
+        zmq_pollitem_t items[4] = {{w->dealer, 0, ZMQ_POLLIN, 0},
                                    {w->pair, 0, ZMQ_POLLIN, 0},
+                                   {w->hsmon, 0, ZMQ_POLLIN, 0},
                                    {w->push, 0, ZMQ_POLLOUT, 0}};
-        if (zmq_poll(items, w->ob_n ? 3 : 2, TICK_MS) < 0 &&
+        if (zmq_poll(items, w->ob_n ? 4 : 3, TICK_MS) < 0 &&
             zmq_errno() != EINTR)
             break;
         now = eg_now();
+        read_handshakes(w);
         flush_outbox(w);
         read_pair(w);
         read_dealer(w, now);
@@ -546,6 +661,10 @@ eg_status eg_worker_run(const eg_worker_opts *o, volatile sig_atomic_t *stop,
         return eg_error_set(err, EG_EUSAGE, "worker name '%s' must be 1 to "
                             "%d printable characters without spaces",
                             w.name, EG_GRID_NAME_MAX);
+    /* Keys and the plain-TCP rule before anything slow starts. */
+    eg_status st = eg_worker_curve_keys(o, &w.keys, &w.curve, err);
+    if (st != EG_OK)
+        return st;
     w.session = eg_random64();
     w.out_cap = eg_worker_out_cap();
     w.out = malloc(w.out_cap);
@@ -553,14 +672,16 @@ eg_status eg_worker_run(const eg_worker_opts *o, volatile sig_atomic_t *stop,
     if (!w.out || !w.stats) {
         free(w.out);
         free(w.stats);
+        eg_curve_wipe(&w.keys, sizeof w.keys);
         return eg_error_set(err, EG_ENOMEM, "worker: out of memory");
     }
     w.compute.o = o;
     w.compute.name = w.name;
-    eg_status st = eg_engine_open(&w.compute.engine, o->devices, err);
+    st = eg_engine_open(&w.compute.engine, o->devices, err);
     if (st != EG_OK) {
         free(w.out);
         free(w.stats);
+        eg_curve_wipe(&w.keys, sizeof w.keys);
         return st;
     }
     /* libzmq's threads and the compute thread inherit this mask, so the

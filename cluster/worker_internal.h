@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <zmq.h>
 
+#include "curve.h"
 #include "frame.h"
 #include "grid.h"
 
@@ -50,5 +51,15 @@ size_t eg_worker_compute_run(eg_worker_compute *w, eg_worker_task *t,
                              uint8_t *out, size_t cap, eg_result *stats);
 /* Asks the thread to end (an empty message) and joins it. */
 void eg_worker_compute_stop(eg_worker_compute *w, void *main_pair);
+
+/* curve_worker.c: the security options checked (their pairing, plain TCP
+ * only to loopback unless --insecure) and, with CURVE, the keys read (the
+ * worker's pair and the coordinator's public key); *curve says which. */
+eg_status eg_worker_curve_keys(const eg_worker_opts *o, eg_curve_keys *keys,
+                               int *curve, eg_error *err);
+/* A line about a handshake monitor event (ZMQ_EVENT_HANDSHAKE_*) in buf,
+ * or NULL when it is nothing to tell. */
+const char *eg_worker_handshake_text(unsigned event, uint32_t value,
+                                     int curve, char *buf, size_t len);
 
 #endif

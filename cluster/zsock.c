@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "frame.h"
+#include "zap.h"
 
 eg_status eg_zmq_error(eg_error *err, const char *call, const char *what)
 {
@@ -63,22 +64,76 @@ static eg_status finish_connect(void **s, const char *endpoint, eg_status st,
 }
 
 /* A peer that sends more than this is not one of ours: libzmq drops the
- * connection before buffering the message. */
+ * connection before buffering the message.  The limit applies to the ZMTP
+ * frame as it arrives, which under CURVE is the encrypted MESSAGE command:
+ * 33 bytes more than the message ("\x07MESSAGE", nonce, MAC, flags). */
+#define CURVE_ENVELOPE 64
 static int64_t max_size(size_t max_in)
 {
-    return (int64_t)max_in;
+    return (int64_t)(max_in + CURVE_ENVELOPE);
+}
+
+static eg_status set_str(void *s, int opt, const char *v, const char *name,
+                         eg_error *err)
+{
+    if (zmq_setsockopt(s, opt, v, strlen(v)) != 0)
+        return eg_zmq_error(err, "zmq_setsockopt", name);
+    return EG_OK;
+}
+
+/* A server: CURVE with the ZAP handler deciding who gets in (zap.h), or
+ * plain.  Either way a connection that has not finished its handshake
+ * within 5 s is dropped, so idle or half-open connections (a port scan, a
+ * stranger) hold nothing for long; an honest handshake takes
+ * milliseconds. */
+static eg_status server_opts(void *s, const eg_curve_keys *curve,
+                             eg_error *err)
+{
+    eg_status st = set_int(s, ZMQ_HANDSHAKE_IVL, 5000, "ZMQ_HANDSHAKE_IVL",
+                           err);
+    if (!curve || st != EG_OK)
+        return st;
+    st = set_int(s, ZMQ_CURVE_SERVER, 1, "ZMQ_CURVE_SERVER", err);
+    if (st == EG_OK)
+        st = set_str(s, ZMQ_CURVE_SECRETKEY, curve->secret_key,
+                     "ZMQ_CURVE_SECRETKEY", err);
+    if (st == EG_OK)
+        st = set_str(s, ZMQ_ZAP_DOMAIN, EG_ZAP_DOMAIN, "ZMQ_ZAP_DOMAIN", err);
+    return st;
+}
+
+/* A client: it knows the server's public key before it connects, so a
+ * man in the middle cannot complete the handshake. */
+static eg_status client_opts(void *s, const eg_curve_keys *curve,
+                             eg_error *err)
+{
+    if (!curve)
+        return EG_OK;
+    eg_status st = set_str(s, ZMQ_CURVE_SERVERKEY, curve->server_key,
+                           "ZMQ_CURVE_SERVERKEY", err);
+    if (st == EG_OK)
+        st = set_str(s, ZMQ_CURVE_PUBLICKEY, curve->public_key,
+                     "ZMQ_CURVE_PUBLICKEY", err);
+    if (st == EG_OK)
+        st = set_str(s, ZMQ_CURVE_SECRETKEY, curve->secret_key,
+                     "ZMQ_CURVE_SECRETKEY", err);
+    return st;
 }
 
 eg_status eg_zsock_bind_tasks(void *ctx, const char *endpoint, size_t max_in,
-                              void **out, eg_error *err)
+                              const eg_curve_keys *curve, void **out,
+                              eg_error *err)
 {
     eg_status st = make(ctx, ZMQ_ROUTER, out, err);
     if (st != EG_OK)
         return st;
     void *s = *out;
+    st = server_opts(s, curve, err);
     /* Sending to a worker that has gone must fail (EHOSTUNREACH) instead
      * of vanishing silently: the task is put back at once. */
-    st = set_int(s, ZMQ_ROUTER_MANDATORY, 1, "ZMQ_ROUTER_MANDATORY", err);
+    if (st == EG_OK)
+        st = set_int(s, ZMQ_ROUTER_MANDATORY, 1, "ZMQ_ROUTER_MANDATORY",
+                     err);
     /* Tasks go out only against credit, so a worker's queue holds at most
      * its credit plus a few heartbeats; the mark is a backstop for a peer
      * that stops reading (the send then fails with EAGAIN, never blocks). */
@@ -99,15 +154,18 @@ eg_status eg_zsock_bind_tasks(void *ctx, const char *endpoint, size_t max_in,
 }
 
 eg_status eg_zsock_bind_results(void *ctx, const char *endpoint,
-                                size_t max_in, void **out, eg_error *err)
+                                size_t max_in, const eg_curve_keys *curve,
+                                void **out, eg_error *err)
 {
     eg_status st = make(ctx, ZMQ_PULL, out, err);
     if (st != EG_OK)
         return st;
     void *s = *out;
+    st = server_opts(s, curve, err);
     /* Results are a few hundred bytes and never outnumber the credit
      * granted; a generous mark never throttles an honest grid. */
-    st = set_int(s, ZMQ_RCVHWM, 10000, "ZMQ_RCVHWM", err);
+    if (st == EG_OK)
+        st = set_int(s, ZMQ_RCVHWM, 10000, "ZMQ_RCVHWM", err);
     if (st == EG_OK)
         st = set_int(s, ZMQ_LINGER, 0, "ZMQ_LINGER", err);
     /* A result frame has a fixed size (header, name, encoded state). */
@@ -131,13 +189,16 @@ static eg_status reconnect_opts(void *s, eg_error *err)
 }
 
 eg_status eg_zsock_connect_tasks(void *ctx, const char *endpoint,
-                                 size_t max_in, void **out, eg_error *err)
+                                 size_t max_in, const eg_curve_keys *curve,
+                                 void **out, eg_error *err)
 {
     eg_status st = make(ctx, ZMQ_DEALER, out, err);
     if (st != EG_OK)
         return st;
     void *s = *out;
-    st = reconnect_opts(s, err);
+    st = client_opts(s, curve, err);
+    if (st == EG_OK)
+        st = reconnect_opts(s, err);
     /* Queue nothing for a coordinator that is not connected: a READY or
      * heartbeat sent into the void would arrive stale.  The worker retries
      * READY until one gets through. */
@@ -162,13 +223,16 @@ eg_status eg_zsock_connect_tasks(void *ctx, const char *endpoint,
 }
 
 eg_status eg_zsock_connect_results(void *ctx, const char *endpoint,
-                                   void **out, eg_error *err)
+                                   const eg_curve_keys *curve, void **out,
+                                   eg_error *err)
 {
     eg_status st = make(ctx, ZMQ_PUSH, out, err);
     if (st != EG_OK)
         return st;
     void *s = *out;
-    st = reconnect_opts(s, err);
+    st = client_opts(s, curve, err);
+    if (st == EG_OK)
+        st = reconnect_opts(s, err);
     /* Results may wait through a short reconnect (they are still wanted
      * then), so no ZMQ_IMMEDIATE here; a result for a job that has ended
      * is refused by the next coordinator by its job id.  A result is a few
@@ -188,9 +252,16 @@ eg_status eg_zsock_connect_results(void *ctx, const char *endpoint,
 eg_status eg_zsock_monitor(void *ctx, void *sock, const char *name,
                            void **out, eg_error *err)
 {
+    return eg_zsock_monitor_events(ctx, sock, name, ZMQ_EVENT_DISCONNECTED,
+                                   out, err);
+}
+
+eg_status eg_zsock_monitor_events(void *ctx, void *sock, const char *name,
+                                  int events, void **out, eg_error *err)
+{
     char addr[128];
     snprintf(addr, sizeof addr, "inproc://eg-monitor-%s-%p", name, sock);
-    if (zmq_socket_monitor(sock, addr, ZMQ_EVENT_DISCONNECTED) != 0)
+    if (zmq_socket_monitor(sock, addr, events) != 0)
         return eg_zmq_error(err, "zmq_socket_monitor", addr);
     eg_status st = make(ctx, ZMQ_PAIR, out, err);
     if (st == EG_OK)

@@ -30,6 +30,7 @@ int cmd_reduce(int argc, char **argv);
 int cmd_coordinator(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
 int cmd_grid(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);  /* CURVE keys (issue 6) */
 int cmd_bench(int argc, char **argv);
 
 /* Prints "edgegrid: <message>" on stderr. */

@@ -1,5 +1,6 @@
 /* cmd_coordinator.c - `edgegrid coordinator`: owns one job, hands its tasks
  * to whatever workers connect, prints the result as `reduce` does. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,6 +45,16 @@ static const char coordinator_help[] =
     "  --noop-tasks N       benchmarking aid: N empty tasks, no input\n"
     "  -h, --help           this text\n"
     "\n"
+    "security (README, \"Grid security\"):\n"
+    "  --curve-secret FILE  this coordinator's secret key ('edgegrid keygen';\n"
+    "                       mode 0600): both endpoints speak CURVE, and\n"
+    "  --allow DIR          only workers whose public key is a NAME.pub file\n"
+    "                       in DIR get past the handshake; a result counts\n"
+    "                       only from the worker its task was sent to.\n"
+    "                       SIGHUP reads DIR again.\n"
+    "  --insecure           allow plain TCP on an endpoint that is not\n"
+    "                       loopback (refused without it)\n"
+    "\n"
     "Every task is leased: a worker that dies or goes silent (1.5 s) or\n"
     "overstays its lease gets its tasks sent again; after 4 failed attempts\n"
     "the job fails naming the task.  Each task's first valid state counts;\n"
@@ -51,6 +62,16 @@ static const char coordinator_help[] =
     "\n"
     "exit status: 0 success, 1 runtime failure (job failed, timeout),\n"
     "2 bad usage or bad input.\n";
+
+/* Bumped by SIGHUP: the allow-list is read again.  The one global a signal
+ * handler forces. */
+static volatile sig_atomic_t reloads;
+
+static void on_sighup(int sig)
+{
+    (void)sig;
+    reloads = (sig_atomic_t)((reloads + 1) & 0x7fff);
+}
 
 int cmd_coordinator(int argc, char **argv)
 {
@@ -64,6 +85,15 @@ int cmd_coordinator(int argc, char **argv)
     grid_events ev = {.verbose = a.verbose};
     a.co.event_fn = grid_events_print;
     a.co.event_ctx = &ev;
+    if (a.co.allow_dir) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_sighup;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGHUP, &sa, NULL);
+        a.co.reload = &reloads;
+    }
     eg_coord *c = NULL;
     eg_error err = {0};
     eg_result res;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "curve.h"
 #include "grid_args.h"
 #include "grid_output.h"
 
@@ -41,6 +42,10 @@ static const char grid_help[] =
     "                       as 'edgegrid reduce'\n"
     "  --task-bytes N, --shards MANIFEST, --timeout SEC, --min-workers K,\n"
     "  --json, --verbose    as 'edgegrid coordinator'\n"
+    "  --curve              CURVE on loopback too: throw-away keys for the\n"
+    "                       coordinator and each worker, in a temporary\n"
+    "                       directory removed at the end (to try it out or\n"
+    "                       to measure its cost)\n"
     "  -h, --help           this text\n"
     "\n"
     "exit status: 0 success, 1 runtime failure, 2 bad usage or bad input.\n";
@@ -52,11 +57,15 @@ typedef struct local_grid {
     int status[MAX_LOCAL_WORKERS];
     int exited[MAX_LOCAL_WORKERS];
     unsigned n;
+    eg_curve_local keys;  /* with --curve */
+    char server_secret[512], server_pub[512], allow[512];
+    char secret[MAX_LOCAL_WORKERS][512];
 } local_grid;
 
 /* Builds the worker's argv before fork, so the child only execs. */
-static void worker_argv(const grid_args *a, eg_coord *c, unsigned k,
-                        char names[][32], char credit[][16], char **argv)
+static void worker_argv(const grid_args *a, local_grid *g, eg_coord *c,
+                        unsigned k, char names[][32], char credit[][16],
+                        char **argv)
 {
     int i = 0;
     snprintf(names[k], 32, "grid-%u", k + 1);
@@ -83,6 +92,14 @@ static void worker_argv(const grid_args *a, eg_coord *c, unsigned k,
     }
     if (a->verbose)
         argv[i++] = "--verbose";
+    if (a->curve) {
+        eg_curve_local_path(&g->keys, NULL, k + 1, g->secret[k],
+                            sizeof g->secret[k]);
+        argv[i++] = "--curve-secret";
+        argv[i++] = g->secret[k];
+        argv[i++] = "--server-key";
+        argv[i++] = g->server_pub;
+    }
     argv[i] = NULL;
 }
 
@@ -91,8 +108,8 @@ static int spawn(local_grid *g, const grid_args *a, eg_coord *c)
     static char names[MAX_LOCAL_WORKERS][32], credit[MAX_LOCAL_WORKERS][16];
     pid_t parent = getpid();
     for (unsigned k = 0; k < a->workers; k++) {
-        char *argv[20];
-        worker_argv(a, c, k, names, credit, argv);
+        char *argv[24];
+        worker_argv(a, g, c, k, names, credit, argv);
         fflush(NULL);
         pid_t pid = fork();
         if (pid < 0) {
@@ -202,8 +219,21 @@ int cmd_grid(int argc, char **argv)
     eg_result res;
     eg_grid_stats stats;
     memset(&stats, 0, sizeof stats);
-    if (eg_coord_open(&c, &a.co, &err) != EG_OK)
+    if (a.curve) {
+        if (eg_curve_local_create(&g.keys, a.workers, &err) != EG_OK)
+            return cli_engine_error(&err);
+        eg_curve_local_path(&g.keys, "server.secret", 0, g.server_secret,
+                            sizeof g.server_secret);
+        eg_curve_local_path(&g.keys, "server.pub", 0, g.server_pub,
+                            sizeof g.server_pub);
+        eg_curve_local_path(&g.keys, "allow", 0, g.allow, sizeof g.allow);
+        a.co.curve_secret = g.server_secret;
+        a.co.allow_dir = g.allow;
+    }
+    if (eg_coord_open(&c, &a.co, &err) != EG_OK) {
+        eg_curve_local_remove(&g.keys);
         return cli_engine_error(&err);
+    }
     if (spawn(&g, &a, c) != 0) {
         rc = CLI_EXIT_FAIL;
     } else if (eg_coord_run(c, &res, &stats, &err) != EG_OK) {
@@ -218,6 +248,7 @@ int cmd_grid(int argc, char **argv)
             grid_output_table(stdout, input, &res, &stats);
     }
     stop_workers(&g);
+    eg_curve_local_remove(&g.keys);
     eg_grid_stats_free(&stats);
     eg_coord_close(&c);
     return rc;

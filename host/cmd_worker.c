@@ -32,6 +32,15 @@ static const char worker_help[] =
     "  --verbose            log registrations, jobs, failures (stderr)\n"
     "  -h, --help           this text\n"
     "\n"
+    "security (README, \"Grid security\"):\n"
+    "  --curve-secret FILE  this worker's secret key ('edgegrid keygen'; mode\n"
+    "                       0600; its NAME.pub must be in the coordinator's\n"
+    "                       --allow directory)\n"
+    "  --server-key FILE    the coordinator's public key: with both, every\n"
+    "                       connection is CURVE-encrypted and authenticated\n"
+    "  --insecure           allow plain TCP to an endpoint that is not\n"
+    "                       loopback (refused without it)\n"
+    "\n"
     "testing aids (fault injection):\n"
     "  --die-on-task K      kill itself (SIGKILL) 50 ms into task K\n"
     "  --fail-once-file F   fail one task if it can remove file F (so among\n"
@@ -43,7 +52,8 @@ static const char worker_help[] =
 
 enum {
     OPT_TASKS = 256, OPT_RESULTS, OPT_DEVICES, OPT_NAME, OPT_SHARD_ROOT,
-    OPT_CREDIT, OPT_VERBOSE, OPT_DIE, OPT_FAIL_ONCE, OPT_DUPLICATE, OPT_DELAY
+    OPT_CREDIT, OPT_VERBOSE, OPT_DIE, OPT_FAIL_ONCE, OPT_DUPLICATE, OPT_DELAY,
+    OPT_CURVE_SECRET, OPT_SERVER_KEY, OPT_INSECURE, OPT_FORGE
 };
 
 /* Counts SIGINT/SIGTERM; the one global a signal handler forces. */
@@ -95,6 +105,10 @@ static int parse_option(int c, const char *arg, eg_worker_opts *o,
             return cli_usage("worker", "--task-delay-ms: '%s' is not a "
                              "number of milliseconds", arg);
         return CLI_EXIT_OK;
+    case OPT_CURVE_SECRET: o->curve_secret = arg; return CLI_EXIT_OK;
+    case OPT_SERVER_KEY: o->server_key = arg; return CLI_EXIT_OK;
+    case OPT_INSECURE: o->insecure = 1; return CLI_EXIT_OK;
+    case OPT_FORGE: o->forge_results = 1; return CLI_EXIT_OK;
     default: return CLI_EXIT_USAGE;
     }
 }
@@ -113,6 +127,11 @@ static int parse_args(int argc, char **argv, eg_worker_opts *o, int *verbose)
         {"fail-once-file", required_argument, NULL, OPT_FAIL_ONCE},
         {"duplicate-results", no_argument, NULL, OPT_DUPLICATE},
         {"task-delay-ms", required_argument, NULL, OPT_DELAY},
+        {"curve-secret", required_argument, NULL, OPT_CURVE_SECRET},
+        {"server-key", required_argument, NULL, OPT_SERVER_KEY},
+        {"insecure", no_argument, NULL, OPT_INSECURE},
+        /* Hidden testing aid for the security tests: see grid.h. */
+        {"forge-results", no_argument, NULL, OPT_FORGE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -134,6 +153,12 @@ static int parse_args(int argc, char **argv, eg_worker_opts *o, int *verbose)
     if (!o->tasks_endpoint || !o->results_endpoint)
         return cli_usage("worker", "needs --tasks ENDPOINT and --results "
                          "ENDPOINT (the coordinator's)");
+    if (!o->curve_secret != !o->server_key)
+        return cli_usage("worker", "%s", o->curve_secret
+                         ? "--curve-secret needs --server-key FILE (the "
+                           "coordinator's public key)"
+                         : "--server-key needs --curve-secret FILE (this "
+                           "worker's secret key)");
     return CLI_EXIT_OK;
 }
 

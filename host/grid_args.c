@@ -12,7 +12,8 @@ enum {
     OPT_OPS = 256, OPT_MODE, OPT_NAN, OPT_DDOF, OPT_WITH, OPT_RAW, OPT_DTYPE,
     OPT_TASK_BYTES, OPT_TIMEOUT, OPT_MIN_WORKERS, OPT_SHARDS, OPT_JSON,
     OPT_VERBOSE, OPT_NOOP, OPT_TASKS, OPT_RESULTS, OPT_WORKERS, OPT_DEVICES,
-    OPT_SHARD_ROOT, OPT_CREDIT
+    OPT_SHARD_ROOT, OPT_CREDIT, OPT_CURVE_SECRET, OPT_ALLOW, OPT_INSECURE,
+    OPT_CURVE
 };
 
 /* The job's default bound: long enough for real jobs on slow links, short
@@ -40,6 +41,9 @@ static const struct option coordinator_options[] = {
     COMMON_OPTIONS,
     {"tasks", required_argument, NULL, OPT_TASKS},
     {"results", required_argument, NULL, OPT_RESULTS},
+    {"curve-secret", required_argument, NULL, OPT_CURVE_SECRET},
+    {"allow", required_argument, NULL, OPT_ALLOW},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
     {NULL, 0, NULL, 0},
 };
 
@@ -49,6 +53,7 @@ static const struct option grid_options[] = {
     {"devices", required_argument, NULL, OPT_DEVICES},
     {"shard-root", required_argument, NULL, OPT_SHARD_ROOT},
     {"credit", required_argument, NULL, OPT_CREDIT},
+    {"curve", no_argument, NULL, OPT_CURVE},
     {NULL, 0, NULL, 0},
 };
 
@@ -149,6 +154,10 @@ static int parse_option(int c, const char *arg, grid_args *a)
         return CLI_EXIT_OK;
     case OPT_SHARD_ROOT: a->shard_root = arg; return CLI_EXIT_OK;
     case OPT_CREDIT: return parse_positive(cmd, "--credit", arg, &a->credit);
+    case OPT_CURVE_SECRET: a->co.curve_secret = arg; return CLI_EXIT_OK;
+    case OPT_ALLOW: a->co.allow_dir = arg; return CLI_EXIT_OK;
+    case OPT_INSECURE: a->co.insecure = 1; return CLI_EXIT_OK;
+    case OPT_CURVE: a->curve = 1; return CLI_EXIT_OK;
     default: return parse_reduce_option(c, arg, a);
     }
 }
@@ -185,6 +194,12 @@ static int check_args(grid_args *a, int positional)
         (!co->tasks_endpoint || !co->results_endpoint))
         return cli_usage(cmd, "needs --tasks ENDPOINT and --results ENDPOINT "
                          "(e.g. tcp://0.0.0.0:5555 and tcp://0.0.0.0:5556)");
+    if (!co->curve_secret != !co->allow_dir)
+        return cli_usage(cmd, "%s", co->curve_secret
+                         ? "--curve-secret needs --allow DIR (the workers' "
+                           "public keys)"
+                         : "--allow needs --curve-secret FILE (the "
+                           "coordinator's secret key)");
     if (a->cmd == GRID_CMD_GRID && a->workers == 0)
         return cli_usage(cmd, "needs --workers N");
     if (a->cmd == GRID_CMD_GRID && a->shard_root && !co->manifest)
@@ -231,6 +246,11 @@ void grid_events_print(void *ctx, const eg_coord_event *ev)
     if (ev->kind == EG_EV_WAITING) {
         if (!g->quiet_waiting || g->verbose)
             fprintf(stderr, "edgegrid: coordinator: %s\n", ev->text);
+        return;
+    }
+    /* A reload was asked for by hand (SIGHUP): its outcome is the answer. */
+    if (ev->kind == EG_EV_ALLOW) {
+        fprintf(stderr, "edgegrid: coordinator: %s\n", ev->text);
         return;
     }
     if (!g->verbose)

@@ -16,6 +16,7 @@ typedef struct grid_args {
     unsigned workers;
     const char *devices, *shard_root;
     unsigned credit;
+    int curve;  /* ephemeral CURVE keys for the local grid */
 } grid_args;
 
 /* Fills a from argv; CLI_EXIT_OK, CLI_DONE (help printed) or a usage

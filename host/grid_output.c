@@ -16,10 +16,10 @@ static void grid_object(FILE *f, const eg_grid_stats *g)
                ", \"redispatched\": %" PRIu64 ", \"failures\": %" PRIu64
                ", \"returned\": %" PRIu64 ", \"unstarted\": %" PRIu64
                ", \"duplicates\": %" PRIu64
-               ", \"rejected\": %" PRIu64 ", \"bytes\": %" PRIu64
-               ", \"seconds\": ",
+               ", \"rejected\": %" PRIu64 ", \"refused\": %" PRIu64
+               ", \"bytes\": %" PRIu64 ", \"seconds\": ",
             g->tasks, g->attempts, g->redispatched, g->failures, g->returned,
-            g->unstarted, g->duplicates, g->rejected, g->bytes);
+            g->unstarted, g->duplicates, g->rejected, g->refused, g->bytes);
     json_double(f, g->seconds);
     fputs(", \"tasks_per_s\": ", f);
     json_double(f, g->tasks_per_s);

@@ -19,6 +19,7 @@ static const command commands[] = {
     {"coordinator", cmd_coordinator, "own a grid job: hand out tasks, merge states"},
     {"worker", cmd_worker, "serve grid jobs on this box's devices"},
     {"grid", cmd_grid, "run a coordinator and N workers on this box"},
+    {"keygen", cmd_keygen, "write a CURVE key pair for the grid"},
     {"bench", cmd_bench, "measure GB/s against the roof, numpy and OpenBLAS"},
 };
 

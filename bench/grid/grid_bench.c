@@ -12,6 +12,11 @@
  *   4. shard-mode throughput (the file cut into raw shards that the workers
  *      read themselves) against a one-box `reduce` of the whole file.
  *
+ * With --curve it measures instead what CURVE costs: the no-op rate, the
+ * inline and the shard throughput on plain TCP and on CURVE (throw-away
+ * keys, the coordinator's ZAP handler and allow-list as in production),
+ * the two interleaved trial by trial in the same run.
+ *
  * The coordinator runs in this process (the cluster library), so its events
  * are timed without parsing logs; workers are `edgegrid worker` processes.
  * Every figure of a run comes from the same data on the same box; report
@@ -33,6 +38,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "curve.h"
 #include "edgegrid.h"
 #include "grid.h"
 #include "source.h"
@@ -48,6 +54,9 @@ typedef struct bench_opts {
     unsigned workers, trials;
     uint64_t size_mib, task_mib, noop;
     int json;
+    int curve_cost;               /* --curve: measure CURVE against plain */
+    int curve;                    /* this run's jobs use CURVE */
+    const eg_curve_local *keys;   /* their keys */
 } bench_opts;
 
 static double now_s(void)
@@ -92,7 +101,8 @@ static void start_workers(workers *w, const bench_opts *o, eg_coord *c,
     pid_t parent = getpid();
     for (unsigned k = 0; k < n; k++) {
         snprintf(w->name[w->n], sizeof w->name[0], "bench-%u", w->n + 1);
-        char *argv[20];
+        char *argv[24];
+        char secret[600], server[600];
         int i = 0;
         argv[i++] = "edgegrid";
         argv[i++] = "worker";
@@ -107,6 +117,16 @@ static void start_workers(workers *w, const bench_opts *o, eg_coord *c,
         if (extra1) {
             argv[i++] = (char *)extra1;
             argv[i++] = (char *)extra2;
+        }
+        if (o->curve) {
+            eg_curve_local_path(o->keys, NULL, w->n + 1, secret,
+                                sizeof secret);
+            eg_curve_local_path(o->keys, "server.pub", 0, server,
+                                sizeof server);
+            argv[i++] = "--curve-secret";
+            argv[i++] = secret;
+            argv[i++] = "--server-key";
+            argv[i++] = server;
         }
         argv[i] = NULL;
         fflush(NULL);
@@ -153,6 +173,14 @@ static eg_status run_job(const bench_opts *o, eg_coord_opts *co,
     co->min_workers = nworkers;
     if (co->timeout_s == 0)
         co->timeout_s = 300;
+    char secret[600], allow[600];
+    if (o->curve) {
+        eg_curve_local_path(o->keys, "server.secret", 0, secret,
+                            sizeof secret);
+        eg_curve_local_path(o->keys, "allow", 0, allow, sizeof allow);
+        co->curve_secret = secret;
+        co->allow_dir = allow;
+    }
     eg_status st = eg_coord_open(&c, co, err);
     if (st != EG_OK)
         return st;
@@ -511,7 +539,10 @@ static const char usage[] =
     "  --noop N          no-op tasks per rate measurement (default 100000)\n"
     "  --trials N        repeats of each timing; medians (default 3)\n"
     "  --dir DIR         where to write the data (default /tmp)\n"
-    "  --json            one JSON object instead of the table\n";
+    "  --json            one JSON object instead of the table\n"
+    "  --curve           measure CURVE's cost instead: no-op tasks/s,\n"
+    "                    inline and shard GB/s on plain TCP and on CURVE,\n"
+    "                    interleaved in the same run\n";
 
 static void parse(int argc, char **argv, bench_opts *o)
 {
@@ -525,6 +556,7 @@ static void parse(int argc, char **argv, bench_opts *o)
         {"trials", required_argument, NULL, 'r'},
         {"dir", required_argument, NULL, 'D'},
         {"json", no_argument, NULL, 'j'},
+        {"curve", no_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -540,6 +572,7 @@ static void parse(int argc, char **argv, bench_opts *o)
         case 'r': o->trials = (unsigned)atoi(optarg); break;
         case 'D': o->dir = optarg; break;
         case 'j': o->json = 1; break;
+        case 'c': o->curve_cost = 1; break;
         case 'h': fputs(usage, stdout); exit(0);
         default: fputs(usage, stderr); exit(2);
         }
@@ -550,6 +583,71 @@ static void parse(int argc, char **argv, bench_opts *o)
         fputs(usage, stderr);
         exit(2);
     }
+}
+
+/* ------------------------------------------------------- CURVE's cost */
+
+/* The same jobs on plain TCP and on CURVE, alternating trial by trial so
+ * that drift on a shared box falls on both alike. */
+static int curve_cost(const bench_opts *o, const bench_data *d)
+{
+    eg_curve_local keys;
+    eg_error err;
+    if (eg_curve_local_create(&keys, o->workers, &err) != EG_OK)
+        die("making keys", &err);
+    bench_opts on = *o, off = *o;
+    on.curve = 1;
+    on.keys = &keys;
+    double n2[2][16], n32[2][16], inl[2][16], def[2][16], shd[2][16];
+    for (unsigned i = 0; i < o->trials; i++) {
+        for (int c = 0; c < 2; c++) {
+            const bench_opts *b = c ? &on : &off;
+            n2[c][i] = noop_rate(b, "2");
+            n32[c][i] = noop_rate(b, "32");
+            inl[c][i] = inline_sum_gbps(b, d);
+            def[c][i] = inline_default_gbps(b, d);
+            shd[c][i] = shard_gbps(b, d);
+        }
+    }
+    eg_curve_local_remove(&keys);
+    double m[5][2];
+    for (int c = 0; c < 2; c++) {
+        m[0][c] = median(n2[c], o->trials);
+        m[1][c] = median(n32[c], o->trials);
+        m[2][c] = median(inl[c], o->trials);
+        m[3][c] = median(def[c], o->trials);
+        m[4][c] = median(shd[c], o->trials);
+    }
+    if (o->json) {
+        printf("{\"workers\": %u, \"devices\": \"%s\", \"size_mib\": %llu, "
+               "\"task_mib\": %llu, \"trials\": %u, "
+               "\"noop_credit2\": [%.0f, %.0f], "
+               "\"noop_credit32\": [%.0f, %.0f], "
+               "\"inline_sum_gbps\": [%.3f, %.3f], "
+               "\"inline_default_ops_gbps\": [%.3f, %.3f], "
+               "\"shard_gbps\": [%.3f, %.3f]}\n",
+               o->workers, o->devices, (unsigned long long)o->size_mib,
+               (unsigned long long)o->task_mib, o->trials, m[0][0], m[0][1],
+               m[1][0], m[1][1], m[2][0], m[2][1], m[3][0], m[3][1],
+               m[4][0], m[4][1]);
+        return 0;
+    }
+    printf("grid bench, CURVE's cost: loopback, %u workers (--devices %s), "
+           "%llu MiB of float32, tasks of %llu MiB, medians of %u, plain "
+           "and CURVE interleaved\n\n",
+           o->workers, o->devices, (unsigned long long)o->size_mib,
+           (unsigned long long)o->task_mib, o->trials);
+    printf("%-40s %12s %12s %8s\n", "measure", "plain TCP", "CURVE",
+           "CURVE/plain");
+    static const char *names[5] = {
+        "no-op tasks/s, credit 2 per worker",
+        "no-op tasks/s, credit 32 per worker",
+        "inline GB/s (--ops sum)", "inline GB/s (default ops)",
+        "shard mode GB/s (only states travel)"};
+    for (int k = 0; k < 5; k++)
+        printf("%-40s %12.*f %12.*f %8.3f\n", names[k], k < 2 ? 0 : 3,
+               m[k][0], k < 2 ? 0 : 3, m[k][1], m[k][1] / m[k][0]);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -566,6 +664,11 @@ int main(int argc, char **argv)
     make_data(&o, &d);
     fprintf(stderr, "grid_bench: data ready (%llu MiB); measuring\n",
             (unsigned long long)o.size_mib);
+    if (o.curve_cost) {
+        int rc = curve_cost(&o, &d);
+        remove_data(&d);
+        return rc;
+    }
 
     double noop2 = noop_rate(&o, "2"), noop32 = noop_rate(&o, "32");
     double kl[16], ka[16], sl[16], sa[16];
