@@ -66,9 +66,10 @@ static void print_setup(FILE *f, const bench_report *r)
     gbps_or_null(f, &r->roof.best);
     fputs(", \"seconds\": ", f);
     json_double(f, r->roof.best.seconds);
-    fprintf(f, ", \"reps\": %u, \"threads\": %u, \"isa\": \"%s\", "
-            "\"samples\": [",
-            r->roof.best.reps, r->roof.threads, bench_isa_name(r->roof.isa));
+    fprintf(f, ", \"reps\": %u, \"threads\": %u, \"streams\": %u, "
+            "\"isa\": \"%s\", \"samples\": [",
+            r->roof.best.reps, r->roof.threads, r->roof.streams,
+            bench_isa_name(r->roof.isa));
     for (size_t i = 0; i < r->nroof_samples; i++) {
         fputs(i ? ", " : "", f);
         gbps_or_null(f, &r->roof_samples[i]);

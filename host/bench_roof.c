@@ -63,82 +63,128 @@ static uint64_t read_bytes(const unsigned char *p, size_t n)
     return s;
 }
 
-/* Eight independent accumulators, so the adds never wait on each other. */
-static uint64_t read_scalar(const unsigned char *p, size_t nblocks)
+/* A thread reads its slice either as one stream or as four interleaved
+ * sub-slices (quarters).  Four streams keep more prefetchers and DRAM pages
+ * busy and, on this project's box, read memory about a fifth faster than
+ * one; one stream is faster from cache.  Both are measured and the faster
+ * stands.  Eight independent accumulators either way, so no add waits on
+ * another, written out by hand: in an indexed array the compiler keeps
+ * them in memory. */
+
+/* Eight 64-bit words (one block) at w into the eight accumulators. */
+#define SCALAR_BLOCK(w)                                                    \
+    do {                                                                   \
+        a0 += (w)[0], a1 += (w)[1], a2 += (w)[2], a3 += (w)[3];            \
+        a4 += (w)[4], a5 += (w)[5], a6 += (w)[6], a7 += (w)[7];            \
+    } while (0)
+
+static uint64_t read_scalar(const unsigned char *p, size_t nblocks,
+                            unsigned ns)
 {
     const uint64_t *w = (const uint64_t *)(const void *)p;
-    uint64_t a[8] = {0};
+    uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+    size_t per = ns == 4 ? nblocks / 4 : 0;  /* blocks per stream */
+    size_t i;
 
-    for (size_t i = 0; i < nblocks * (BLOCK / 8); i += 8) {
-        for (int k = 0; k < 8; k++)
-            a[k] += w[i + (size_t)k];
+    for (i = 0; i < per; i++) {
+        SCALAR_BLOCK(w + i * 8);
+        SCALAR_BLOCK(w + (per + i) * 8);
+        SCALAR_BLOCK(w + (2 * per + i) * 8);
+        SCALAR_BLOCK(w + (3 * per + i) * 8);
     }
-    return a[0] + a[1] + a[2] + a[3] + a[4] + a[5] + a[6] + a[7];
+    for (i = 4 * per; i < nblocks; i++)
+        SCALAR_BLOCK(w + i * 8);
+    return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7;
 }
 
 #ifdef ROOF_X86
+#define ADD256(j, v) a##j = _mm256_add_epi64(a##j, _mm256_load_si256(v))
+#define ADD512(j, q)                                                       \
+    a##j = _mm512_add_epi64(a##j, _mm512_load_si512((const void *)(q)))
+
+/* 32-byte loads, two per block. */
 __attribute__((target("avx2")))
-static uint64_t read_avx2(const unsigned char *p, size_t nblocks)
+static uint64_t read_avx2(const unsigned char *p, size_t nblocks,
+                          unsigned ns)
 {
     __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-    size_t i = 0;
+    __m256i a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    size_t i = 0, per = ns == 4 ? nblocks / 4 : 0;
     uint64_t lanes[4];
 
-    /* Two blocks (128 bytes) per step: four 32-byte loads in flight. */
-    for (; i + 2 <= nblocks; i += 2) {
+    for (; i < per; i++) {  /* one block of each quarter per step */
+        const __m256i *v0 = (const __m256i *)(const void *)(p + i * BLOCK);
+        const __m256i *v1 = v0 + per * 2, *v2 = v1 + per * 2;
+        const __m256i *v3 = v2 + per * 2;
+        ADD256(0, v0), ADD256(1, v0 + 1), ADD256(2, v1), ADD256(3, v1 + 1);
+        ADD256(4, v2), ADD256(5, v2 + 1), ADD256(6, v3), ADD256(7, v3 + 1);
+    }
+    for (i = 4 * per; i + 4 <= nblocks; i += 4) {  /* one stream */
         const __m256i *v = (const __m256i *)(const void *)(p + i * BLOCK);
-        a0 = _mm256_add_epi64(a0, _mm256_load_si256(v + 0));
-        a1 = _mm256_add_epi64(a1, _mm256_load_si256(v + 1));
-        a2 = _mm256_add_epi64(a2, _mm256_load_si256(v + 2));
-        a3 = _mm256_add_epi64(a3, _mm256_load_si256(v + 3));
+        ADD256(0, v), ADD256(1, v + 1), ADD256(2, v + 2), ADD256(3, v + 3);
+        ADD256(4, v + 4), ADD256(5, v + 5), ADD256(6, v + 6);
+        ADD256(7, v + 7);
     }
     for (; i < nblocks; i++) {
         const __m256i *v = (const __m256i *)(const void *)(p + i * BLOCK);
-        a0 = _mm256_add_epi64(a0, _mm256_load_si256(v + 0));
-        a1 = _mm256_add_epi64(a1, _mm256_load_si256(v + 1));
+        ADD256(0, v), ADD256(1, v + 1);
     }
-    a0 = _mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3));
+    a0 = _mm256_add_epi64(_mm256_add_epi64(_mm256_add_epi64(a0, a1),
+                                           _mm256_add_epi64(a2, a3)),
+                          _mm256_add_epi64(_mm256_add_epi64(a4, a5),
+                                           _mm256_add_epi64(a6, a7)));
     _mm256_storeu_si256((__m256i *)(void *)lanes, a0);
     return lanes[0] + lanes[1] + lanes[2] + lanes[3];
 }
 
+/* 64-byte loads, one per block. */
 __attribute__((target("avx512f")))
-static uint64_t read_avx512(const unsigned char *p, size_t nblocks)
+static uint64_t read_avx512(const unsigned char *p, size_t nblocks,
+                            unsigned ns)
 {
     __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
-    size_t i = 0;
-    uint64_t lanes[8];
+    __m512i a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    size_t i = 0, per = ns == 4 ? nblocks / 8 * 2 : 0;  /* even */
+    uint64_t lanes[8], sum = 0;
 
-    /* Four blocks (256 bytes) per step, one 64-byte load per accumulator. */
-    for (; i + 4 <= nblocks; i += 4) {
-        const unsigned char *q = p + i * BLOCK;
-        a0 = _mm512_add_epi64(a0, _mm512_load_si512((const void *)q));
-        a1 = _mm512_add_epi64(a1, _mm512_load_si512((const void *)(q + 64)));
-        a2 = _mm512_add_epi64(a2, _mm512_load_si512((const void *)(q + 128)));
-        a3 = _mm512_add_epi64(a3, _mm512_load_si512((const void *)(q + 192)));
+    for (; i < per; i += 2) {  /* two blocks of each quarter per step */
+        const unsigned char *q0 = p + i * BLOCK, *q1 = q0 + per * BLOCK;
+        const unsigned char *q2 = q1 + per * BLOCK, *q3 = q2 + per * BLOCK;
+        ADD512(0, q0), ADD512(1, q0 + BLOCK), ADD512(2, q1);
+        ADD512(3, q1 + BLOCK), ADD512(4, q2), ADD512(5, q2 + BLOCK);
+        ADD512(6, q3), ADD512(7, q3 + BLOCK);
     }
-    for (; i < nblocks; i++) {
+    for (i = 4 * per; i + 8 <= nblocks; i += 8) {  /* one stream */
         const unsigned char *q = p + i * BLOCK;
-        a0 = _mm512_add_epi64(a0, _mm512_load_si512((const void *)q));
+        ADD512(0, q), ADD512(1, q + BLOCK), ADD512(2, q + 2 * BLOCK);
+        ADD512(3, q + 3 * BLOCK), ADD512(4, q + 4 * BLOCK);
+        ADD512(5, q + 5 * BLOCK), ADD512(6, q + 6 * BLOCK);
+        ADD512(7, q + 7 * BLOCK);
     }
-    a0 = _mm512_add_epi64(_mm512_add_epi64(a0, a1), _mm512_add_epi64(a2, a3));
+    for (; i < nblocks; i++)
+        ADD512(0, p + i * BLOCK);
+    a0 = _mm512_add_epi64(_mm512_add_epi64(_mm512_add_epi64(a0, a1),
+                                           _mm512_add_epi64(a2, a3)),
+                          _mm512_add_epi64(_mm512_add_epi64(a4, a5),
+                                           _mm512_add_epi64(a6, a7)));
     _mm512_storeu_si512((void *)lanes, a0);
-    return lanes[0] + lanes[1] + lanes[2] + lanes[3] + lanes[4] + lanes[5] +
-           lanes[6] + lanes[7];
+    for (int k = 0; k < 8; k++)
+        sum += lanes[k];
+    return sum;
 }
 #endif
 
 static uint64_t read_blocks(bench_isa isa, const unsigned char *p,
-                            size_t nblocks)
+                            size_t nblocks, unsigned ns)
 {
 #ifdef ROOF_X86
     if (isa == BENCH_ISA_AVX512)
-        return read_avx512(p, nblocks);
+        return read_avx512(p, nblocks, ns);
     if (isa == BENCH_ISA_AVX2)
-        return read_avx2(p, nblocks);
+        return read_avx2(p, nblocks, ns);
 #endif
     (void)isa;
-    return read_scalar(p, nblocks);
+    return read_scalar(p, nblocks, ns);
 }
 
 /* ------------------------------------------------------------ the pool */
@@ -157,6 +203,7 @@ struct roof_pool {
     uint64_t bytes;
     unsigned threads;          /* final before the first `go` */
     bench_isa isa;
+    unsigned streams;          /* per thread: 1 or 4 */
     atomic_uint go;            /* bumped to start a repetition */
     atomic_uint done;          /* workers finished with this repetition */
     atomic_int stop;
@@ -184,7 +231,8 @@ static void read_slice(roof_worker *w)
     uint64_t nblocks = p->bytes / BLOCK;
     uint64_t b0 = nblocks * w->id / p->threads;
     uint64_t b1 = nblocks * (w->id + 1) / p->threads;
-    uint64_t s = read_blocks(p->isa, p->buf + b0 * BLOCK, (size_t)(b1 - b0));
+    uint64_t s = read_blocks(p->isa, p->buf + b0 * BLOCK, (size_t)(b1 - b0),
+                             p->streams);
 
     if (w->id + 1 == p->threads)
         s += read_bytes(p->buf + nblocks * BLOCK, (size_t)(p->bytes % BLOCK));
@@ -292,14 +340,21 @@ int bench_roof_measure(const void *buf, uint64_t bytes, unsigned threads,
         if (!(isa_mask & (1u << isa)) || !bench_isa_supported((bench_isa)isa))
             continue;
         pool.isa = (bench_isa)isa;
-        if (measure_isa(&pool, want, plan, &out->by_isa[isa]) != 0) {
-            rc = -1;
-            continue;
-        }
-        if (!out->best.have || out->by_isa[isa].gbps > out->best.gbps) {
-            out->best = out->by_isa[isa];
-            out->isa = (bench_isa)isa;
-            out->threads = pool.threads;  /* fewer if a thread failed */
+        for (unsigned ns = 1; ns <= 4; ns *= 4) {
+            bench_figure fig;
+            pool.streams = ns;
+            if (measure_isa(&pool, want, plan, &fig) != 0) {
+                rc = -1;
+                continue;
+            }
+            if (!out->by_isa[isa].have || fig.gbps > out->by_isa[isa].gbps)
+                out->by_isa[isa] = fig;
+            if (!out->best.have || fig.gbps > out->best.gbps) {
+                out->best = fig;
+                out->isa = (bench_isa)isa;
+                out->streams = ns;
+                out->threads = pool.threads;  /* fewer if a thread failed */
+            }
         }
     }
     free(pool.workers);

@@ -26,13 +26,15 @@ unsigned bench_cores(void);
 typedef struct bench_roof {
     bench_figure best;                     /* the fastest ISA's figure */
     bench_isa isa;                         /* which ISA that was */
+    unsigned streams;                      /* streams per thread: 1 or 4 */
     unsigned threads;
     bench_figure by_isa[BENCH_ISA_COUNT];  /* unmeasured where unsupported */
 } bench_roof;
 
 /* Measures the read bandwidth over the first `bytes` of `buf` (page-aligned)
- * with `threads` threads, once per ISA in `isa_mask` that the CPU supports,
- * each as `plan` says.  Returns 0, or -1 when a thread or the timing memory
+ * with `threads` threads, for each ISA in `isa_mask` that the CPU supports
+ * and each slice layout (one stream or four per thread), each as `plan`
+ * says; the fastest is out->best.  Returns 0, or -1 when a thread or the timing memory
  * could not be had (out->best is then unmeasured). */
 int bench_roof_measure(const void *buf, uint64_t bytes, unsigned threads,
                        unsigned isa_mask, const bench_plan *plan,

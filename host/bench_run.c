@@ -224,6 +224,7 @@ static void sample_roof(const bench_args *a, bench_report *r,
     if (again.best.gbps > r->roof.best.gbps) {
         r->roof.best = again.best;
         r->roof.threads = again.threads;
+        r->roof.streams = again.streams;
         r->roof.by_isa[r->roof.isa] = again.best;
     }
 }

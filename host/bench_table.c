@@ -80,8 +80,10 @@ static void print_header(FILE *f, const bench_report *r)
             "median of at least %u runs after warm-up\n",
             eg_dtype_numpy_name(r->dtype), size, r->count, r->reps);
     fprintf(f, "machine: %s, %u cores, %s memory\n", r->cpu, r->cores, mem);
-    fprintf(f, "roof: %.2f GB/s (%u threads, %s; highest of", r->roof.best.gbps,
-            r->roof.threads, bench_isa_name(r->roof.isa));
+    fprintf(f, "roof: %.2f GB/s (%u thread%s x %u stream%s, %s; highest of",
+            r->roof.best.gbps, r->roof.threads, r->roof.threads == 1 ? "" : "s",
+            r->roof.streams, r->roof.streams == 1 ? "" : "s",
+            bench_isa_name(r->roof.isa));
     for (size_t i = 0; i < r->nroof_samples; i++)
         fprintf(f, "%s %.2f", i ? "," : "", r->roof_samples[i].gbps);
     fputs(")\n", f);
