@@ -70,7 +70,8 @@ static int parse_reduce_option(int c, const char *arg, grid_args *a)
     switch (c) {
     case OPT_OPS:
         if (eg_ops_parse(arg, &o->ops, &err) != EG_OK)
-            return cli_usage(cmd, "--ops: %s",
+            /* The engine's message already names --ops. */
+            return cli_usage(cmd, "%s",
                              err.msg[0] ? err.msg : eg_strerror(err.code));
         return CLI_EXIT_OK;
     case OPT_MODE:
