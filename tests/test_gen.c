@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "edgegrid.h"
+#include "testutil.h"
 
 #define PATH_CAP 4096
 
@@ -22,28 +23,13 @@ static char dir[64];
 
 static void setup(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/eg_test_gen_XXXXXX",
-             tmp && strlen(tmp) < 32 ? tmp : "/tmp");
-    cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+    cr_assert_eq(tu_tempdir(dir, sizeof dir, "test_gen"), 0, "mkdtemp: %s",
+                 strerror(errno));
 }
 
 static void teardown(void)
 {
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return;
-    struct dirent *e;
-    char path[PATH_CAP];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (rmdir(path) != 0)
-            unlink(path);
-    }
-    closedir(d);
-    rmdir(dir);
+    tu_tempdir_remove(dir);
 }
 
 TestSuite(gen, .init = setup, .fini = teardown);

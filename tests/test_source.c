@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "npy.h"
+#include "testutil.h"
 #include "source.h"
 #include "state.h"
 
@@ -28,28 +29,13 @@ static char dir[64];
 
 static void setup(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/eg_test_source_XXXXXX",
-             tmp && strlen(tmp) < 32 ? tmp : "/tmp");
-    cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+    cr_assert_eq(tu_tempdir(dir, sizeof dir, "test_source"), 0, "mkdtemp: %s",
+                 strerror(errno));
 }
 
 static void teardown(void)
 {
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return;
-    struct dirent *e;
-    char path[PATH_CAP];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        chmod(path, 0600);
-        unlink(path);
-    }
-    closedir(d);
-    rmdir(dir);
+    tu_tempdir_remove(dir);
 }
 
 TestSuite(source, .init = setup, .fini = teardown);

@@ -9,6 +9,13 @@
 
 #include "edgegrid.h"
 
+/* Makes a fresh directory "$TMPDIR/eg_<tag>_XXXXXX" (/tmp when TMPDIR is
+ * unset or long) in dir; 0, or -1 with errno set. */
+int tu_tempdir(char *dir, size_t cap, const char *tag);
+/* Removes dir and its entries: files (made writable first, as a test may
+ * have locked them) and empty subdirectories. */
+void tu_tempdir_remove(const char *dir);
+
 /* splitmix64 step. */
 uint64_t tu_next(uint64_t *state);
 /* Uniform double in [0, 1). */
