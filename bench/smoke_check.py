@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""bench/smoke_check.py EDGEGRID - a smoke test of `edgegrid bench`.
+"""bench/smoke_check.py EDGEGRID [--mode exact] - a smoke test of
+`edgegrid bench`.
 
 Runs the bench on 1 MiB, checks that its JSON parses and holds the roof and
 edgegrid's figures (and numpy's when numpy is importable), and that bad
-options are usage errors.  No speed is asserted: timings on a shared CI box
-say nothing.  Registered with CTest as bench_smoke.
+options are usage errors.  With --mode exact it also checks exact mode's
+figures beside fast mode's, and that exact results have the same bits on
+every device selection.  No speed is asserted: timings on a shared CI box
+say nothing.  Registered with CTest as bench_smoke and bench_smoke_exact.
 """
 import json
 import math
@@ -62,10 +65,46 @@ def check_report(d):
         fail("numpy neither ran nor said why")
 
 
+# What exact mode changes per row on float32 (bench_eg_exact_ops).
+EXACT_OPS = {"sum": ["sum"], "min": [], "max": [], "l1": ["l1"],
+             "l2": ["l2"], "mean": ["mean"], "std": ["std"], "argmin": [],
+             "argmax": [], "dot": ["dot"], "fused": ["sum", "mean", "std"]}
+
+
+def check_exact(d):
+    """Exact mode's figures beside fast mode's, for every op and selection."""
+    configs = [c["devices"] for c in d["configs"]]
+    for row in d["ops"]:
+        op = row["op"]
+        if row.get("exact_ops") != EXACT_OPS[op]:
+            fail("%s: exact_ops %r" % (op, row.get("exact_ops")))
+        cells = row.get("exact") or {}
+        if sorted(cells) != sorted(configs):
+            fail("%s: exact figures for %r, not %r" % (op, sorted(cells),
+                                                       configs))
+        for spec, c in cells.items():
+            if not positive(c.get("gbps")) or not positive(
+                    c.get("ratio_fast")):
+                fail("%s on %s: no exact figure: %r" % (op, spec, c))
+        best = row.get("exact_best") or {}
+        for k in ("gbps", "ratio_roof", "ratio_fast"):
+            if not positive(best.get(k)):
+                fail("%s: exact_best has no %s: %r" % (op, k, best))
+    # Exact mode's contract: the same bits on any device set.
+    rows = {r["op"]: r for r in d["ops"]}
+    for op in ("sum", "l1", "dot", "mean"):
+        vals = {repr(c["results"][op]) for c in rows[op]["exact"].values()}
+        if len(vals) != 1:
+            fail("exact %s differs between device selections: %r" %
+                 (op, vals))
+
+
 def main():
     exe = sys.argv[1]
+    extra = sys.argv[2:]  # none: the default mode, which is fast
+    mode = extra[1] if extra[:1] == ["--mode"] else "fast"
     p = subprocess.run([exe, "bench", "--size", "1048576", "--reps", "2",
-                        "--json"], capture_output=True, text=True,
+                        "--json"] + extra, capture_output=True, text=True,
                        timeout=120)
     if p.returncode != 0:
         fail("exit %d: %s" % (p.returncode, p.stderr.strip()))
@@ -74,9 +113,16 @@ def main():
     except ValueError as e:
         fail("stdout is not JSON (%s): %r" % (e, p.stdout[:200]))
     check_report(d)
+    if d.get("mode") != mode:
+        fail("mode is %r, not %r" % (d.get("mode"), mode))
+    if mode == "exact":
+        check_exact(d)
+    elif any("exact" in r for r in d["ops"]):
+        fail("fast mode reported exact figures")
 
     for bad in (["--ops", "nosuchop"], ["--size", "3"], ["--reps", "0"],
-                ["--dtype", "complex64"], ["--max-size", "4Gi"]):
+                ["--dtype", "complex64"], ["--max-size", "4Gi"],
+                ["--mode", "approx"]):
         q = subprocess.run([exe, "bench"] + bad, capture_output=True,
                            text=True, timeout=60)
         if q.returncode != 2 or q.stdout or len(q.stderr.splitlines()) != 1:
@@ -84,10 +130,11 @@ def main():
                  (bad, q.returncode, q.stderr))
     h = subprocess.run([exe, "bench", "--help"], capture_output=True,
                        text=True, timeout=60)
-    if h.returncode != 0 or "--plot" not in h.stdout:
+    if h.returncode != 0 or "--plot" not in h.stdout or \
+            "--mode fast|exact" not in h.stdout:
         fail("bench --help")
-    print("bench_smoke: ok (roof %.1f GB/s; numpy %s)" %
-          (d["roof"]["gbps"], "ran" if d.get("numpy") else "skipped"))
+    print("bench_smoke: ok (%s mode; roof %.1f GB/s; numpy %s)" %
+          (mode, d["roof"]["gbps"], "ran" if d.get("numpy") else "skipped"))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ static int eg_rep(void *ctx)
 }
 
 eg_status bench_eg_measure(eg_engine *e, const bench_data *d, uint64_t count,
-                           unsigned ops, const bench_plan *plan,
+                           unsigned ops, eg_mode mode, const bench_plan *plan,
                            bench_eg_cell *cell)
 {
     eg_run run;
@@ -42,6 +42,7 @@ eg_status bench_eg_measure(eg_engine *e, const bench_data *d, uint64_t count,
     run.dot = (ops & EG_OPS_BIT(EG_OP_DOT)) != 0;
     eg_reduce_opts_init(&run.opts);
     run.opts.ops = ops;
+    run.opts.mode = mode;
     if (run.dot && d->y == NULL) {
         snprintf(cell->error, sizeof cell->error, "dot: no second operand");
         return EG_EINTERNAL;
@@ -65,4 +66,14 @@ eg_status bench_eg_measure(eg_engine *e, const bench_data *d, uint64_t count,
         cell->nshares = i + 1;
     }
     return EG_OK;
+}
+
+unsigned bench_eg_exact_ops(eg_dtype t, unsigned ops)
+{
+    const unsigned sums = EG_OPS_BIT(EG_OP_SUM) | EG_OPS_BIT(EG_OP_MEAN) |
+                          EG_OPS_BIT(EG_OP_L1) | EG_OPS_BIT(EG_OP_DOT) |
+                          EG_OPS_BIT(EG_OP_VAR) | EG_OPS_BIT(EG_OP_STD) |
+                          EG_OPS_BIT(EG_OP_L2);
+
+    return eg_dtype_is_float(t) ? ops & sums : 0;
 }

@@ -23,11 +23,17 @@ typedef struct bench_eg_cell {
 } bench_eg_cell;
 
 /* Reduces the first `count` elements of d->x (and d->y when `ops` holds
- * dot) with `ops` in fast mode as `plan` says, and fills `cell`.  Returns
+ * dot) with `ops` in `mode` as `plan` says, and fills `cell`.  Returns
  * EG_OK, or the engine's status with cell->error naming the failure (the
  * figure is then unmeasured). */
 eg_status bench_eg_measure(eg_engine *e, const bench_data *d, uint64_t count,
-                           unsigned ops, const bench_plan *plan,
+                           unsigned ops, eg_mode mode, const bench_plan *plan,
                            bench_eg_cell *cell);
+
+/* The ops of `ops` whose results exact mode changes on dtype `t`: on floats
+ * sum, mean, l1 and dot (correctly rounded) and var, std and l2 (through
+ * the exact sum of squares); none on integers, whose sums are exact in
+ * either mode. */
+unsigned bench_eg_exact_ops(eg_dtype t, unsigned ops);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bench_report.h"
+#include "cli.h"
 #include "json.h"
 
 static void key(FILE *f, int *first, const char *name)
@@ -40,6 +41,14 @@ static void gbps_or_null(FILE *f, const bench_figure *fig)
         fputs("null", f);
 }
 
+static void ratio_or_null(FILE *f, int have, double num, double den)
+{
+    if (have && den > 0)
+        json_double(f, num / den);
+    else
+        fputs("null", f);
+}
+
 static void text_or_null(FILE *f, const char *s)
 {
     if (s == NULL || s[0] == '\0')
@@ -54,9 +63,10 @@ static void print_setup(FILE *f, const bench_report *r)
             "\"dtype\": ",
             EG_VERSION_MAJOR, EG_VERSION_MINOR, EG_VERSION_PATCH);
     json_string(f, eg_dtype_numpy_name(r->dtype));
-    fprintf(f, ", \"bytes\": %" PRIu64 ", \"count\": %" PRIu64
-            ", \"reps\": %u, \"mode\": \"fast\", \"machine\": {\"cpu\": ",
-            r->bytes, r->count, r->reps);
+    fprintf(f,
+            ", \"bytes\": %" PRIu64 ", \"count\": %" PRIu64
+            ", \"reps\": %u, \"mode\": \"%s\", \"machine\": {\"cpu\": ",
+            r->bytes, r->count, r->reps, cli_mode_name(r->mode));
     json_string(f, r->cpu);
     fprintf(f, ", \"cores\": %u, \"memory\": %" PRIu64 "}", r->cores,
             r->mem_bytes);
@@ -118,8 +128,10 @@ static void print_devices(FILE *f, const bench_report *r)
     fputc(']', f);
 }
 
-/* The edgegrid figure of one config with its results and device shares. */
-static void print_eg(FILE *f, const bench_eg_cell *c, double roof)
+/* The edgegrid figure of one config with its results and device shares;
+ * with `fast` (an exact cell's fast-mode twin) also its ratio to that. */
+static void print_eg(FILE *f, const bench_eg_cell *c, double roof,
+                     const bench_eg_cell *fast)
 {
     int first = 1;
 
@@ -135,6 +147,10 @@ static void print_eg(FILE *f, const bench_eg_cell *c, double roof)
     json_double(f, c->fig.seconds);
     fprintf(f, ", \"reps\": %u, \"ratio_roof\": ", c->fig.reps);
     json_double(f, roof > 0 ? c->fig.gbps / roof : 0.0);
+    if (fast != NULL) {
+        fputs(", \"ratio_fast\": ", f);
+        ratio_or_null(f, fast->fig.have, c->fig.gbps, fast->fig.gbps);
+    }
     fputs(", \"results\": {", f);
     for (int op = 0; op < EG_OP_COUNT_ALL; op++) {
         if (!(c->ops & EG_OPS_BIT(op)))
@@ -153,50 +169,79 @@ static void print_eg(FILE *f, const bench_eg_cell *c, double roof)
     fputs("]}", f);
 }
 
-static void print_row(FILE *f, const bench_report *r, const bench_row *row)
+/* ["sum", "mean"]: the ops of an EG_OPS_BIT set. */
+static void op_list(FILE *f, unsigned ops)
 {
-    double roof = r->roof.best.gbps;
-    int b = bench_row_best(r, row);
     int first = 1;
 
-    fputs("{\"op\": ", f);
-    json_string(f, row->name);
-    fputs(", \"ops\": [", f);
+    fputc('[', f);
     for (int op = 0; op < EG_OP_COUNT_ALL; op++) {
-        if (row->ops & EG_OPS_BIT(op)) {
+        if (ops & EG_OPS_BIT(op)) {
             fputs(first ? "" : ", ", f);
             first = 0;
             json_string(f, eg_op_name((eg_op)op));
         }
     }
-    fputs("], \"edgegrid\": {", f);
-    first = 1;
+    fputc(']', f);
+}
+
+/* {"config": figure, ...} of a row's fast (`fast` NULL) or exact cells. */
+static void print_cells(FILE *f, const bench_report *r,
+                        const bench_eg_cell *cells, const bench_eg_cell *fast)
+{
+    int first = 1;
+
+    fputc('{', f);
     for (size_t c = 0; c < r->nconfigs; c++) {
         key(f, &first, r->configs[c].spec);
-        print_eg(f, &row->eg[c], roof);
+        print_eg(f, &cells[c], r->roof.best.gbps, fast ? &fast[c] : NULL);
     }
-    fputs("}, \"best\": ", f);
+    fputc('}', f);
+}
+
+/* The fastest config of `cells` and its ratios, or null; with `fast` (exact
+ * cells' fast-mode twins) also over fast mode's best. */
+static void print_best(FILE *f, const bench_report *r, const bench_row *row,
+                       const bench_eg_cell *cells, const bench_eg_cell *fast)
+{
+    double roof = r->roof.best.gbps;
+    int b = bench_best(r, cells);
+
     if (b < 0) {
         fputs("null", f);
-    } else {
-        fputs("{\"devices\": ", f);
-        json_string(f, r->configs[b].spec);
-        fputs(", \"gbps\": ", f);
-        json_double(f, row->eg[b].fig.gbps);
-        fputs(", \"ratio_roof\": ", f);
-        json_double(f, roof > 0 ? row->eg[b].fig.gbps / roof : 0.0);
-        fputs(", \"ratio_numpy\": ", f);
-        if (row->numpy.have && row->numpy.gbps > 0)
-            json_double(f, row->eg[b].fig.gbps / row->numpy.gbps);
-        else
-            fputs("null", f);
-        fputs(", \"ratio_copy\": ", f);
-        if (r->copy_gbps > 0)
-            json_double(f, row->eg[b].fig.gbps / r->copy_gbps);
-        else
-            fputs("null", f);
-        fputc('}', f);
+        return;
     }
+    double best = cells[b].fig.gbps;
+    fputs("{\"devices\": ", f);
+    json_string(f, r->configs[b].spec);
+    fputs(", \"gbps\": ", f);
+    json_double(f, best);
+    fputs(", \"ratio_roof\": ", f);
+    json_double(f, roof > 0 ? best / roof : 0.0);
+    fputs(", \"ratio_numpy\": ", f);
+    ratio_or_null(f, row->numpy.have, best, row->numpy.gbps);
+    fputs(", \"ratio_copy\": ", f);
+    ratio_or_null(f, 1, best, r->copy_gbps);
+    if (fast != NULL) {
+        int fb = bench_best(r, fast);
+        fputs(", \"ratio_fast\": ", f);
+        ratio_or_null(f, fb >= 0, best, fb >= 0 ? fast[fb].fig.gbps : 0.0);
+    }
+    fputc('}', f);
+}
+
+static void print_row(FILE *f, const bench_report *r, const bench_row *row)
+{
+    double roof = r->roof.best.gbps;
+
+    fputs("{\"op\": ", f);
+    json_string(f, row->name);
+    fputs(", \"ops\": ", f);
+    op_list(f, row->ops);
+    fputs(", \"edgegrid\": ", f);
+    print_cells(f, r, row->eg, NULL);
+    fputs(", \"best\": ", f);
+    print_best(f, r, row, row->eg, NULL);
     fputs(", \"numpy\": ", f);
     figure(f, &row->numpy, roof);
     fputs(", \"openblas\": ", f);
@@ -208,6 +253,16 @@ static void print_row(FILE *f, const bench_report *r, const bench_row *row)
         fputc('}', f);
     } else {
         fputs("null", f);
+    }
+    /* Exact mode's figures come after fast mode's keys, which keep their
+     * meaning (fast mode) so that readers of either mode's JSON agree. */
+    if (r->mode == EG_MODE_EXACT) {
+        fputs(", \"exact_ops\": ", f);
+        op_list(f, bench_eg_exact_ops(r->dtype, row->ops));
+        fputs(", \"exact\": ", f);
+        print_cells(f, r, row->exact, row->eg);
+        fputs(", \"exact_best\": ", f);
+        print_best(f, r, row, row->exact, row->eg);
     }
     fputc('}', f);
 }

@@ -31,7 +31,9 @@ typedef struct bench_row {
     char name[16];
     unsigned ops;                         /* EG_OPS_BIT set */
     eg_op op;                             /* the op; COUNT_ALL if fused */
-    bench_eg_cell eg[BENCH_MAX_CONFIGS];  /* per config */
+    bench_eg_cell eg[BENCH_MAX_CONFIGS];  /* per config, fast mode */
+    bench_eg_cell exact[BENCH_MAX_CONFIGS]; /* the same in exact mode, with
+                                               --mode exact only */
     bench_figure numpy;
     const char *blas_routine;             /* NULL when BLAS has none */
     bench_figure blas;
@@ -52,6 +54,7 @@ typedef struct bench_report {
     uint64_t bytes;          /* per input */
     uint64_t count;
     unsigned reps;
+    eg_mode mode;            /* EG_MODE_EXACT: rows[].exact measured too */
     char cpu[128];
     unsigned cores;
     uint64_t mem_bytes;
@@ -96,8 +99,9 @@ typedef struct bench_report {
 /* Highest over lowest roof reading (1 with fewer than two). */
 double bench_roof_spread(const bench_report *r);
 
-/* The config whose figure for `row` is highest, or -1 if none measured. */
-int bench_row_best(const bench_report *r, const bench_row *row);
+/* The config whose figure in `cells` (a row's eg or exact, one per config)
+ * is highest, or -1 if none was measured. */
+int bench_best(const bench_report *r, const bench_eg_cell *cells);
 
 void bench_report_table(FILE *f, const bench_report *r);
 void bench_report_json(FILE *f, const bench_report *r);

@@ -117,6 +117,7 @@ static int setup(const bench_args *a, bench_report *r)
     r->bytes = a->size;
     r->count = a->size / eg_dtype_size(a->dtype);
     r->reps = a->reps;
+    r->mode = a->mode;
     r->copy_gbps = a->copy_gbps;
     r->cores = bench_cores();
     bench_machine(r->cpu, sizeof r->cpu, &r->mem_bytes);
@@ -273,11 +274,26 @@ static void measure_latency(const bench_args *a, bench_report *r,
             if (r->lat_bytes[s] == 0)
                 continue;
             uint64_t n = r->lat_bytes[s] / eg_dtype_size(d->dtype);
-            if (bench_eg_measure(e, d, n, ops[o], &plan, cell) == EG_OK)
+            if (bench_eg_measure(e, d, n, ops[o], EG_MODE_FAST, &plan, cell) ==
+                EG_OK)
                 r->latency[o][s][c] = cell->fig;
         }
     }
     free(cell);
+}
+
+/* One row on config `c`: fast mode, and with --mode exact exact mode right
+ * after it on the same engine and bytes, so that the exact/fast ratio
+ * compares two neighbours in time (a shared box drifts over a run). */
+static void measure_row(bench_report *r, eg_engine *e, const bench_data *d,
+                        size_t c, const bench_plan *plan, size_t i)
+{
+    bench_row *row = &r->rows[i];
+
+    bench_eg_measure(e, d, r->count, row->ops, EG_MODE_FAST, plan, &row->eg[c]);
+    if (r->mode == EG_MODE_EXACT)
+        bench_eg_measure(e, d, r->count, row->ops, EG_MODE_EXACT, plan,
+                         &row->exact[c]);
 }
 
 static void measure_edgegrid(const bench_args *a, bench_report *r,
@@ -287,13 +303,13 @@ static void measure_edgegrid(const bench_args *a, bench_report *r,
 
     for (size_t c = 0; c < r->nconfigs; c++) {
         bench_config *cf = &r->configs[c];
-        say(a, "edgegrid on devices %s", cf->spec);
+        say(a, "edgegrid on devices %s%s", cf->spec,
+            r->mode == EG_MODE_EXACT ? ", fast and exact" : "");
         eg_engine *e = open_config(cf, d, r->count);
         if (e == NULL)
             continue;
         for (size_t i = 0; i < r->nrows; i++)
-            bench_eg_measure(e, d, r->count, r->rows[i].ops, &plan,
-                             &r->rows[i].eg[c]);
+            measure_row(r, e, d, c, &plan, i);
         measure_latency(a, r, e, d, c);
         eg_engine_close(&e);
         sample_roof(a, r, d);
@@ -343,10 +359,11 @@ static void measure_sweep(const bench_args *a, bench_report *r,
     eg_engine *e = open_config(&cf, d, largest);
     for (size_t i = 0; e != NULL && i < r->nsweep; i++) {
         uint64_t n = sizes[i] / es;
-        if (bench_eg_measure(e, d, n, EG_OPS_BIT(EG_OP_SUM), &plan, cell) ==
-            EG_OK)
+        if (bench_eg_measure(e, d, n, EG_OPS_BIT(EG_OP_SUM), EG_MODE_FAST,
+                             &plan, cell) == EG_OK)
             r->sweep[i].eg_sum = cell->fig;
-        if (bench_eg_measure(e, d, n, EG_OPS_DEFAULT, &plan, cell) == EG_OK)
+        if (bench_eg_measure(e, d, n, EG_OPS_DEFAULT, EG_MODE_FAST, &plan,
+                             cell) == EG_OK)
             r->sweep[i].eg_fused = cell->fig;
     }
     eg_engine_close(&e);

@@ -21,6 +21,7 @@ typedef struct bench_args {
     size_t nspecs;                            /* 0: every device, all, list */
     const char *specs[BENCH_MAX_CONFIGS];
     unsigned reps;
+    eg_mode mode;                             /* EXACT: exact beside fast */
     const char *plot;                         /* NULL: no sweep, no plot */
     uint64_t max_size;                        /* largest size of the sweep */
     double copy_gbps;
@@ -31,7 +32,9 @@ typedef struct bench_args {
 size_t bench_sweep_sizes(uint64_t max_size, uint64_t *sizes, size_t cap);
 
 /* Runs every measurement in a fixed order (roof, edgegrid per device
- * selection with its latencies, roof again, the sweep, OpenBLAS, numpy) and
+ * selection with its latencies, roof again, the sweep, OpenBLAS, numpy;
+ * with mode EG_MODE_EXACT each op also in exact mode, right after the same
+ * op in fast mode; the latencies and the sweep stay fast mode) and
  * fills `r`.  Returns 0, or an exit status after printing the one error
  * line (out of memory, no device list). */
 int bench_run(const bench_args *a, bench_report *r);

@@ -8,13 +8,13 @@
 #include "bench_blas.h"
 #include "bench_report.h"
 
-int bench_row_best(const bench_report *r, const bench_row *row)
+int bench_best(const bench_report *r, const bench_eg_cell *cells)
 {
     int best = -1;
 
     for (size_t c = 0; c < r->nconfigs; c++) {
-        const bench_figure *f = &row->eg[c].fig;
-        if (f->have && (best < 0 || f->gbps > row->eg[best].fig.gbps))
+        const bench_figure *f = &cells[c].fig;
+        if (f->have && (best < 0 || f->gbps > cells[best].fig.gbps))
             best = (int)c;
     }
     return best;
@@ -76,9 +76,13 @@ static void print_header(FILE *f, const bench_report *r)
 
     fmt_size(size, sizeof size, r->bytes);
     fmt_size(mem, sizeof mem, r->mem_bytes - r->mem_bytes % (1u << 20));
-    fprintf(f, "edgegrid bench: %s, %s (%" PRIu64 " elements), fast mode, "
+    fprintf(f,
+            "edgegrid bench: %s, %s (%" PRIu64 " elements), %s, "
             "median of at least %u runs after warm-up\n",
-            eg_dtype_numpy_name(r->dtype), size, r->count, r->reps);
+            eg_dtype_numpy_name(r->dtype), size, r->count,
+            r->mode == EG_MODE_EXACT ? "exact mode beside fast mode"
+                                     : "fast mode",
+            r->reps);
     fprintf(f, "machine: %s, %u cores, %s memory\n", r->cpu, r->cores, mem);
     fprintf(f, "roof: %.2f GB/s (%u thread%s x %u stream%s, %s; highest of",
             r->roof.best.gbps, r->roof.threads, r->roof.threads == 1 ? "" : "s",
@@ -96,44 +100,153 @@ static void print_header(FILE *f, const bench_report *r)
                 eg_device_kind_name(r->devices[i].kind), r->devices[i].name);
 }
 
-static void print_rows(FILE *f, const bench_report *r)
+static void print_config_heads(FILE *f, const bench_report *r)
 {
-    fputs("\nGB/s    ", f);
     for (size_t c = 0; c < r->nconfigs; c++)
         fprintf(f, " %*s", config_width(&r->configs[c]), r->configs[c].spec);
+}
+
+/* What a column per device selection shows of a cell. */
+typedef enum cell_show {
+    SHOW_GBPS,  /* its GB/s */
+    SHOW_XROOF, /* its GB/s over the roof */
+    SHOW_XFAST  /* its GB/s over fast mode's on the same selection */
+} cell_show;
+
+/* One column per device selection of `cells` (a row's eg or exact); `fast`
+ * is the row's fast-mode cells, for SHOW_XFAST. */
+static void print_cells(FILE *f, const bench_report *r,
+                        const bench_eg_cell *cells, const bench_eg_cell *fast,
+                        cell_show show)
+{
+    for (size_t c = 0; c < r->nconfigs; c++) {
+        const bench_figure *fig = &cells[c].fig;
+        int w = config_width(&r->configs[c]);
+        if (cells[c].error[0] != '\0')
+            fprintf(f, " %*s", w, "err");
+        else if (show == SHOW_XROOF)
+            ratio(f, w, fig->have, fig->gbps, r->roof.best.gbps);
+        else if (show == SHOW_XFAST)
+            ratio(f, w, fig->have && fast[c].fig.have, fig->gbps,
+                  fast[c].fig.gbps);
+        else
+            cell(f, w, fig, fig->gbps);
+    }
+}
+
+/* numpy and OpenBLAS beside edgegrid's best (`best` GB/s; `have` 0 when no
+ * selection was measured). */
+static void print_others(FILE *f, const bench_report *r, const bench_row *row,
+                         int have, double best)
+{
+    double roof = r->roof.best.gbps;
+
+    fputs(" |", f);
+    cell(f, 7, &row->numpy, row->numpy.gbps);
+    ratio(f, 7, row->numpy.have, row->numpy.gbps, roof);
+    ratio(f, 7, have && row->numpy.have, best, row->numpy.gbps);
+    fputs(" |", f);
+    cell(f, 7, &row->blas, row->blas.gbps);
+    ratio(f, 7, row->blas.have, row->blas.gbps, roof);
+    fputc('\n', f);
+}
+
+/* The fastest selection of `cells`, its ratio to the roof and to the bus;
+ * returns its index or -1. */
+static int print_best(FILE *f, const bench_report *r,
+                      const bench_eg_cell *cells)
+{
+    int b = bench_best(r, cells);
+    double best = b >= 0 ? cells[b].fig.gbps : 0.0;
+
+    fputs(" |", f);
+    fprintf(f, " %7s", b >= 0 ? r->configs[b].spec : "-");
+    ratio(f, 7, b >= 0, best, r->roof.best.gbps);
+    if (r->copy_gbps > 0)
+        ratio(f, 7, b >= 0, best, r->copy_gbps);
+    return b;
+}
+
+/* The head of the main table: `label`, the selections, best and its
+ * ratios, `extra` columns, numpy and OpenBLAS. */
+static void print_head(FILE *f, const bench_report *r, const char *label,
+                       const char *extra)
+{
+    fprintf(f, "\n%-8s", label);
+    print_config_heads(f, r);
     fputs(" |    best   xroof", f);
     if (r->copy_gbps > 0)
         fputs("   xcopy", f);
+    fputs(extra, f);
     fputs(" |   numpy   xroof   eg/np |    blas   xroof\n", f);
+}
 
+/* Fast mode: one GB/s column per selection, then the best of them. */
+static void print_fast_rows(FILE *f, const bench_report *r)
+{
+    print_head(f, r, "GB/s", "");
     for (size_t i = 0; i < r->nrows; i++) {
         const bench_row *row = &r->rows[i];
-        int b = bench_row_best(r, row);
-        double best = b >= 0 ? row->eg[b].fig.gbps : 0.0;
-        double roof = r->roof.best.gbps;
+        fprintf(f, "%-8s", row->name);
+        print_cells(f, r, row->eg, NULL, SHOW_GBPS);
+        int b = print_best(f, r, row->eg);
+        print_others(f, r, row, b >= 0, b >= 0 ? row->eg[b].fig.gbps : 0.0);
+    }
+}
+
+/* Exact mode: exact GB/s per selection, exact's best with its ratios to
+ * the roof and to fast mode's best, fast mode's best with its own ratio to
+ * the roof, and numpy and OpenBLAS against exact's best. */
+static void print_exact_rows(FILE *f, const bench_report *r)
+{
+    double roof = r->roof.best.gbps;
+
+    print_head(f, r, "exact", "   xfast |    fast   xroof");
+    for (size_t i = 0; i < r->nrows; i++) {
+        const bench_row *row = &r->rows[i];
+        int fb = bench_best(r, row->eg);
+        double fast = fb >= 0 ? row->eg[fb].fig.gbps : 0.0;
 
         fprintf(f, "%-8s", row->name);
-        for (size_t c = 0; c < r->nconfigs; c++) {
-            int w = config_width(&r->configs[c]);
-            if (row->eg[c].error[0] != '\0')
-                fprintf(f, " %*s", w, "err");
-            else
-                cell(f, w, &row->eg[c].fig, row->eg[c].fig.gbps);
-        }
+        print_cells(f, r, row->exact, NULL, SHOW_GBPS);
+        int b = print_best(f, r, row->exact);
+        double best = b >= 0 ? row->exact[b].fig.gbps : 0.0;
+        ratio(f, 7, b >= 0 && fb >= 0, best, fast);
         fputs(" |", f);
-        fprintf(f, " %7s", b >= 0 ? r->configs[b].spec : "-");
-        ratio(f, 7, b >= 0, best, roof);
-        if (r->copy_gbps > 0)
-            ratio(f, 7, b >= 0, best, r->copy_gbps);
-        fputs(" |", f);
-        cell(f, 7, &row->numpy, row->numpy.gbps);
-        ratio(f, 7, row->numpy.have, row->numpy.gbps, roof);
-        ratio(f, 7, b >= 0 && row->numpy.have, best, row->numpy.gbps);
-        fputs(" |", f);
-        cell(f, 7, &row->blas, row->blas.gbps);
-        ratio(f, 7, row->blas.have, row->blas.gbps, roof);
+        if (fb >= 0)
+            fprintf(f, " %7.2f", fast);
+        else
+            fprintf(f, " %7s", "-");
+        ratio(f, 7, fb >= 0, fast, roof);
+        print_others(f, r, row, b >= 0, best);
+    }
+}
+
+/* Exact mode, per selection: exact over the roof or over fast mode on that
+ * same selection (the goals are set per device, not for the best). */
+static void print_exact_ratios(FILE *f, const bench_report *r, const char *head,
+                               cell_show show)
+{
+    fprintf(f, "\n%-8s", head);
+    print_config_heads(f, r);
+    fputc('\n', f);
+    for (size_t i = 0; i < r->nrows; i++) {
+        const bench_row *row = &r->rows[i];
+        fprintf(f, "%-8s", row->name);
+        print_cells(f, r, row->exact, row->eg, show);
         fputc('\n', f);
     }
+}
+
+static void print_rows(FILE *f, const bench_report *r)
+{
+    if (r->mode != EG_MODE_EXACT) {
+        print_fast_rows(f, r);
+        return;
+    }
+    print_exact_rows(f, r);
+    print_exact_ratios(f, r, "xroof", SHOW_XROOF);
+    print_exact_ratios(f, r, "xfast", SHOW_XFAST);
 }
 
 static void print_latency(FILE *f, const bench_report *r)
@@ -189,14 +302,71 @@ static void print_sweep(FILE *f, const bench_report *r)
         fprintf(f, "plot: %s\n", r->plot_path);
 }
 
+/* Cell k of config c: rows' fast cells first, then (--mode exact) their
+ * exact ones, so one index walks both. */
+static const bench_eg_cell *nth_cell(const bench_report *r, size_t k, size_t c)
+{
+    const bench_row *row = &r->rows[k % r->nrows];
+    return k < r->nrows ? &row->eg[c] : &row->exact[c];
+}
+
+/* Every distinct cell error of config `c` once, exact ones marked. */
+static void print_cell_errors(FILE *f, const bench_report *r, size_t c)
+{
+    const bench_config *cf = &r->configs[c];
+    size_t n = r->nrows * (r->mode == EG_MODE_EXACT ? 2 : 1);
+
+    if (cf->error[0] != '\0') /* the engine never opened: said once */
+        return;
+    for (size_t k = 0; k < n; k++) {
+        const char *e = nth_cell(r, k, c)->error;
+        int seen = e[0] == '\0';
+        for (size_t j = 0; j < k && !seen; j++)
+            seen = strcmp(nth_cell(r, j, c)->error, e) == 0;
+        if (!seen)
+            fprintf(f, "note: devices %s, %s%s: %s\n", cf->spec,
+                    r->rows[k % r->nrows].name, k < r->nrows ? "" : " (exact)",
+                    e);
+    }
+}
+
+/* The legend of the edgegrid table(s). */
+static void print_legend(FILE *f, const bench_report *r)
+{
+    if (r->mode != EG_MODE_EXACT) {
+        fputs("\nbest: the fastest device selection; xroof: GB/s over the "
+              "roof; eg/np: edgegrid's best over numpy;\n",
+              f);
+    } else {
+        fputs("\nexact: exact mode's GB/s per device selection; best: the "
+              "fastest of them; xroof: GB/s over the roof;\n"
+              "xfast: exact's GB/s over fast mode's (beside best: best over "
+              "best; in its own table: on the same selection);\n"
+              "fast: fast mode's best selection; eg/np: exact's best over "
+              "numpy; us/call and the sweep: fast mode;\n",
+              f);
+        if (eg_dtype_is_float(r->dtype))
+            fputs("exact mode rounds sum, mean, l1 and dot correctly and "
+                  "var, std and l2 within one ulp; min, max, argmin\n"
+                  "and argmax answer as in fast mode, but run the exact "
+                  "kernels all the same (they always carry the exact sum);\n",
+                  f);
+        else
+            fprintf(f,
+                    "%s: integer sums are exact in either mode, so exact "
+                    "mode runs fast mode's code and the two differ by noise "
+                    "only;\n",
+                    eg_dtype_numpy_name(r->dtype));
+    }
+    fputs("fused: count,sum,mean,min,max,std in one edgegrid pass (numpy: "
+          "one call each)\n",
+          f);
+}
+
 /* The legend and every note, each distinct cell error once. */
 static void print_notes(FILE *f, const bench_report *r)
 {
-    fputs("\nbest: the fastest device selection; xroof: GB/s over the roof; "
-          "eg/np: edgegrid's best over numpy;\n"
-          "fused: count,sum,mean,min,max,std in one edgegrid pass (numpy: "
-          "one call each)\n",
-          f);
+    print_legend(f, r);
     if (r->blas_config[0] != '\0')
         fprintf(f, "blas: %s, %d threads: ?sum for sum, ?asum for l1, "
                 "?nrm2 for l2, ?dot for dot\n",
@@ -220,15 +390,7 @@ static void print_notes(FILE *f, const bench_report *r)
             fprintf(f, "note: devices %s: %s\n", cf->spec, cf->error);
         else if (cf->notes[0] != '\0')
             fprintf(f, "note: devices %s: %s\n", cf->spec, cf->notes);
-        for (size_t i = 0; i < r->nrows; i++) {
-            const char *e = r->rows[i].eg[c].error;
-            int seen = e[0] == '\0' || cf->error[0] != '\0';
-            for (size_t j = 0; j < i && !seen; j++)
-                seen = strcmp(r->rows[j].eg[c].error, e) == 0;
-            if (!seen)
-                fprintf(f, "note: devices %s, %s: %s\n", cf->spec,
-                        r->rows[i].name, e);
-        }
+        print_cell_errors(f, r, c);
     }
 }
 

@@ -70,4 +70,9 @@ int cli_parse_uint(const char *text, unsigned *out);
 /* A finite double.  0 or -1. */
 int cli_parse_double(const char *text, double *out);
 
+/* --mode of reduce, coordinator, grid and bench: "fast" or "exact".  0 or
+ * -1.  cli_mode_name is its inverse. */
+int cli_parse_mode(const char *text, eg_mode *out);
+const char *cli_mode_name(eg_mode m);
+
 #endif

@@ -16,8 +16,9 @@ static const char bench_help[] =
     "\n"
     "Measures, on the same in-memory data and in one run, the read bandwidth\n"
     "of this machine (the roof: a multi-threaded SIMD sum over the buffer),\n"
-    "edgegrid's fast mode per op and for the fused default op set on each\n"
-    "device selection, OpenBLAS and numpy; and the latency of small inputs.\n"
+    "edgegrid's fast mode (with --mode exact, exact mode beside it) per op\n"
+    "and for the fused default op set on each device selection, OpenBLAS\n"
+    "and numpy; and the latency of small inputs.\n"
     "Each figure is the median of several runs after a warm-up, shown as\n"
     "GB/s and as a ratio to the roof measured in the same run.\n"
     "\n"
@@ -31,6 +32,11 @@ static const char bench_help[] =
     "                     or indices such as 0,1); repeat for more columns.\n"
     "                     Default: each device alone, all, and every index\n"
     "                     together; EDGEGRID_DEVICES is not consulted\n"
+    "  --mode fast|exact  fast (default): fast mode's GB/s; exact: each op\n"
+    "                     in exact mode right after fast mode on the same\n"
+    "                     data, as GB/s, over the roof (xroof) and over\n"
+    "                     fast mode (xfast); small inputs and the sweep stay\n"
+    "                     fast mode\n"
     "  --reps N           timed runs per figure, at least (default 5); small\n"
     "                     inputs get more, up to 0.05 s worth\n"
     "  --json             print one JSON object instead of the table\n"
@@ -51,8 +57,8 @@ static const char default_ops[] =
     "sum,min,max,l1,l2,mean,std,argmin,argmax,dot,fused";
 
 enum {
-    OPT_SIZE = 256, OPT_DTYPE, OPT_OPS, OPT_DEVICES, OPT_REPS, OPT_JSON,
-    OPT_PLOT, OPT_MAX_SIZE, OPT_COPY
+    OPT_SIZE = 256, OPT_DTYPE, OPT_OPS, OPT_DEVICES, OPT_MODE, OPT_REPS,
+    OPT_JSON, OPT_PLOT, OPT_MAX_SIZE, OPT_COPY
 };
 
 typedef struct cmd_args {
@@ -150,6 +156,10 @@ static int parse_option(int c, const char *arg, cmd_args *a)
                              BENCH_MAX_CONFIGS);
         a->b.specs[a->b.nspecs++] = arg;
         return CLI_EXIT_OK;
+    case OPT_MODE:
+        if (cli_parse_mode(arg, &a->b.mode) != 0)
+            return cli_usage("bench", "--mode: '%s' is not fast or exact", arg);
+        return CLI_EXIT_OK;
     case OPT_REPS:
         if (cli_parse_uint(arg, &a->b.reps) != 0 || a->b.reps == 0 ||
             a->b.reps > 100000)
@@ -202,6 +212,7 @@ static int parse_args(int argc, char **argv, cmd_args *a)
         {"dtype", required_argument, NULL, OPT_DTYPE},
         {"ops", required_argument, NULL, OPT_OPS},
         {"devices", required_argument, NULL, OPT_DEVICES},
+        {"mode", required_argument, NULL, OPT_MODE},
         {"reps", required_argument, NULL, OPT_REPS},
         {"json", no_argument, NULL, OPT_JSON},
         {"plot", required_argument, NULL, OPT_PLOT},
@@ -241,6 +252,7 @@ int cmd_bench(int argc, char **argv)
     a.b.max_size = (uint64_t)1 << 30;
     a.b.dtype = EG_F32;
     a.b.reps = 5;
+    a.b.mode = EG_MODE_FAST;
     a.ops = default_ops;
     rc = parse_args(argc, argv, &a);
     if (rc != CLI_EXIT_OK)

@@ -65,17 +65,6 @@ typedef struct reduce_args {
     int progress;         /* -1 automatic, 0 off, 1 forced */
 } reduce_args;
 
-static int parse_mode(const char *text, eg_mode *out)
-{
-    if (strcmp(text, "fast") == 0)
-        *out = EG_MODE_FAST;
-    else if (strcmp(text, "exact") == 0)
-        *out = EG_MODE_EXACT;
-    else
-        return -1;
-    return 0;
-}
-
 static int parse_nan(const char *text, eg_nan_policy *out)
 {
     if (strcmp(text, "propagate") == 0)
@@ -108,7 +97,7 @@ static int parse_option(int c, const char *arg, reduce_args *a)
         a->devices = arg;
         return CLI_EXIT_OK;
     case OPT_MODE:
-        if (parse_mode(arg, &a->o.mode) != 0)
+        if (cli_parse_mode(arg, &a->o.mode) != 0)
             return cli_usage("reduce", "--mode: '%s' is not fast or exact", arg);
         return CLI_EXIT_OK;
     case OPT_NAN:

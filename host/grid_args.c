@@ -75,11 +75,7 @@ static int parse_reduce_option(int c, const char *arg, grid_args *a)
                              err.msg[0] ? err.msg : eg_strerror(err.code));
         return CLI_EXIT_OK;
     case OPT_MODE:
-        if (strcmp(arg, "fast") == 0)
-            o->mode = EG_MODE_FAST;
-        else if (strcmp(arg, "exact") == 0)
-            o->mode = EG_MODE_EXACT;
-        else
+        if (cli_parse_mode(arg, &o->mode) != 0)
             return cli_usage(cmd, "--mode: '%s' is not fast or exact", arg);
         return CLI_EXIT_OK;
     case OPT_NAN:

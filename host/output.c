@@ -4,13 +4,9 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "cli.h"
 #include "json.h"
 #include "output.h"
-
-static const char *mode_name(eg_mode m)
-{
-    return m == EG_MODE_EXACT ? "exact" : "fast";
-}
 
 double output_gbps(const eg_result *r)
 {
@@ -27,7 +23,7 @@ void output_json(FILE *f, const char *input, const eg_result *r)
     for (unsigned d = 0; d < r->ndim && d < EG_MAX_DIMS; d++)
         fprintf(f, "%s%" PRIu64, d ? ", " : "", r->shape[d]);
     fprintf(f, "], \"count\": %" PRIu64 ", \"mode\": ", r->elements);
-    json_string(f, mode_name(r->mode));
+    json_string(f, cli_mode_name(r->mode));
 
     fputs(", \"results\": {", f);
     int first = 1;
@@ -78,7 +74,7 @@ static void table_header(FILE *f, const char *input, const eg_result *r)
     for (unsigned d = 0; d < r->ndim && d < EG_MAX_DIMS; d++)
         fprintf(f, "%s%" PRIu64, d ? ", " : "", r->shape[d]);
     fprintf(f, "], %" PRIu64 " elements, %s mode\n", r->elements,
-            mode_name(r->mode));
+            cli_mode_name(r->mode));
 }
 
 static void table_devices(FILE *f, const eg_result *r)

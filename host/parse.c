@@ -1,6 +1,6 @@
 /* parse.c - numbers on the command line: element counts, small integers and
  * doubles, each rejecting trailing junk, signs where they make no sense, and
- * values that do not fit. */
+ * values that do not fit; and the words several subcommands share (--mode). */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -92,4 +92,20 @@ int cli_parse_double(const char *text, double *out)
         return -1;
     *out = d;
     return 0;
+}
+
+int cli_parse_mode(const char *text, eg_mode *out)
+{
+    if (strcmp(text, "fast") == 0)
+        *out = EG_MODE_FAST;
+    else if (strcmp(text, "exact") == 0)
+        *out = EG_MODE_EXACT;
+    else
+        return -1;
+    return 0;
+}
+
+const char *cli_mode_name(eg_mode m)
+{
+    return m == EG_MODE_EXACT ? "exact" : "fast";
 }
