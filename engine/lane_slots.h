@@ -97,4 +97,15 @@ static inline void put_double_words(const slots *sl, unsigned g, double k,
     }
 }
 
+/* The record of one float lane of m elements at `lane` from its slots
+ * (combined here), flagged for the careful path where l2 needs it. */
+void eg_float_lane_words(slots *sl, unsigned g, double k, const void *lane,
+                         eg_dtype dtype, uint64_t m, uint64_t *w);
+
+/* The first lanes of `lanes` full float lanes through the AVX-512 pass
+ * (lanes_avx512.c); returns how many it did: 0 without AVX-512 or for
+ * other dtypes, else a multiple of the lanes it takes side by side. */
+uint64_t eg_lanes_avx512(const void *x, const void *y, uint64_t lanes,
+                         eg_dtype dtype, unsigned g, uint64_t *words);
+
 #endif

@@ -253,9 +253,9 @@ static int f64_outside_blue_range(const double *x, uint64_t m)
     return out;
 }
 
-/* The record of one float lane from its combined slots. */
-static void put_float_words(slots *sl, unsigned g, double k, uint64_t m,
-                            uint64_t flags, uint64_t *w)
+/* The record of one float lane from its slots. */
+void eg_float_lane_words(slots *sl, unsigned g, double k, const void *lane,
+                         eg_dtype dtype, uint64_t m, uint64_t *w)
 {
     combine_tree(sl);
     memset(w, 0, EG_LANE_WORDS * sizeof *w);
@@ -273,11 +273,12 @@ static void put_float_words(slots *sl, unsigned g, double k, uint64_t m,
     }
     put_double_words(sl, g, k, w);
     w[EG_W_COUNT] = m;
-    w[EG_W_FLAGS] = flags;
+    if (dtype == EG_F64 && (g & EG_G_L2) && f64_outside_blue_range(lane, m))
+        w[EG_W_FLAGS] = EG_LANE_NEEDS_CAREFUL;
 }
 
 /* LN lanes of m elements each (m < EG_LANE_ELEMS only when LN == 1). */
-#define DEFINE_FLOAT_BLOCK(T, SFX, LN, IS_F64)                               \
+#define DEFINE_FLOAT_BLOCK(T, SFX, LN, DT)                                   \
     static void block_fast_##SFX##_##LN(const T *x, const T *y, uint64_t m,  \
                                         uint64_t base, unsigned g,           \
                                         uint64_t *w)                         \
@@ -299,21 +300,15 @@ static void put_float_words(slots *sl, unsigned g, double k, uint64_t m,
             pass_ssq_##SFX##_##LN(x, m, sl);                                 \
         if (g & EG_G_DOT)                                                    \
             pass_dot_##SFX##_##LN(x, y, m, sl);                              \
-        for (int l = 0; l < LN; l++) {                                       \
-            uint64_t flags = 0;                                              \
-            if (IS_F64 && (g & EG_G_L2) &&                                   \
-                f64_outside_blue_range((const double *)x + l * EG_LANE_ELEMS, \
-                                       m))                                   \
-                flags = EG_LANE_NEEDS_CAREFUL;                               \
-            put_float_words(&sl[l], g, k[l], m, flags,                       \
-                            w + l * EG_LANE_WORDS);                          \
-        }                                                                    \
+        for (int l = 0; l < LN; l++)                                         \
+            eg_float_lane_words(&sl[l], g, k[l], x + l * EG_LANE_ELEMS,      \
+                                DT, m, w + l * EG_LANE_WORDS);               \
     }
 
-DEFINE_FLOAT_BLOCK(float, f32, 1, 0)
-DEFINE_FLOAT_BLOCK(float, f32, 4, 0)
-DEFINE_FLOAT_BLOCK(double, f64, 1, 1)
-DEFINE_FLOAT_BLOCK(double, f64, 4, 1)
+DEFINE_FLOAT_BLOCK(float, f32, 1, EG_F32)
+DEFINE_FLOAT_BLOCK(float, f32, 4, EG_F32)
+DEFINE_FLOAT_BLOCK(double, f64, 1, EG_F64)
+DEFINE_FLOAT_BLOCK(double, f64, 4, EG_F64)
 
 /* -------------------------------------------------------- integer lanes */
 
@@ -425,6 +420,7 @@ static int int_lane(const void *x, const void *y, uint64_t off, uint64_t m,
 #define FLOAT_BLOCKS(T, SFX)                                                 \
     do {                                                                     \
         const T *xt = x, *yt = y;                                            \
+        l = eg_lanes_avx512(x, y, full, dtype, g, words);                    \
         for (; l + LANE_BLOCK <= full; l += LANE_BLOCK)                      \
             block_fast_##SFX##_4(xt + l * EG_LANE_ELEMS,                     \
                                  yt ? yt + l * EG_LANE_ELEMS : NULL,         \

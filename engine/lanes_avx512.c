@@ -1,0 +1,314 @@
+/* lanes_avx512.c - the fast path of full float lanes with AVX-512
+ * intrinsics: the same bits as the generic vectors of lanes_fast.c (which
+ * remain the reference and serve other CPUs), in one pass over the lane for
+ * every group.
+ *
+ * Why a second spelling: GCC lowers the generic f32 -> f64 widening to two
+ * 256-bit converts, an extract and an insert per row, and the generic code
+ * reads a lane once per group.  Here a row is one vcvtps2pd from memory,
+ * every group is fed from that one load, and min/max run on the input type
+ * itself (widening is exact and monotone, so the extreme is the same value):
+ * the lane's extreme is found first, then its first index by one compare
+ * scan of the lane while it is still in L1.  That gives what the slot order
+ * gives (lanes.h): per slot the first extreme, between slots ties to the
+ * smaller index, which is the first index holding the extreme. */
+#include <stdint.h>
+
+#include "lane_slots.h"
+#include "lanes.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+
+#include <immintrin.h>
+
+#define TGT __attribute__((target("avx512f")))
+#define TGT_INLINE TGT __attribute__((always_inline)) static inline
+
+/* At most this many lanes go through one pass side by side: the slots'
+ * adds are latency-bound chains, and independent lanes fill the gaps. */
+#define MAX_LN 4
+
+/* The bytes of one block of rows of one lane. */
+#define BLOCK_ROWS_BYTES(es) ((uint64_t)EG_LANE_BLOCK_ROWS * EG_LANE_SLOTS * (es))
+
+/* How far ahead of each lane's reads to prefetch.  The hardware streamer
+ * stops at every 4 KiB page, and a pass reads several lanes side by side,
+ * so each of those streams would stall at each page without this. */
+#ifndef PREFETCH_AHEAD
+#define PREFETCH_AHEAD 1024
+#endif
+
+typedef struct acc {
+    __m512d s, c, p;       /* sum: compensated pair, open block        */
+    __m512d d1, d2, k;     /* var: shifted sums, shift                 */
+    __m512d l1s, l1c, l1p; /* l1, as sum                               */
+    __m512d ssq;           /* l2 (the fast path's middle sum)          */
+    __m512d ds, dc, dp;    /* dot, as sum                              */
+    __m512 mn32, mx32;     /* min/max of an f32 lane                   */
+    __m512d mn64, mx64;    /* min/max of an f64 lane                   */
+} acc;
+
+TGT_INLINE __m512d load_row(const void *p, int f32)
+{
+    return f32 ? _mm512_cvtps_pd(_mm256_loadu_ps((const float *)p))
+               : _mm512_loadu_pd((const double *)p);
+}
+
+/* (s, c) += b, as VTWOSUM and eg_twosum_acc. */
+TGT_INLINE void twosum(__m512d *s, __m512d *c, __m512d b)
+{
+    __m512d t = _mm512_add_pd(*s, b), z = _mm512_sub_pd(t, *s);
+    __m512d e = _mm512_add_pd(_mm512_sub_pd(*s, _mm512_sub_pd(t, z)),
+                              _mm512_sub_pd(b, z));
+    *c = _mm512_add_pd(*c, e);
+    *s = t;
+}
+
+TGT_INLINE __m512d vabs(__m512d v)
+{
+    return _mm512_castsi512_pd(_mm512_and_si512(
+        _mm512_castpd_si512(v), _mm512_set1_epi64(INT64_MAX)));
+}
+
+/* First index of the lane holding a value equal to m (it is there). */
+TGT static uint64_t first_equal_f32(const float *x, float m)
+{
+    __m512 vm = _mm512_set1_ps(m);
+    for (uint64_t i = 0; i < EG_LANE_ELEMS; i += 16) {
+        __mmask16 hit =
+            _mm512_cmp_ps_mask(_mm512_loadu_ps(x + i), vm, _CMP_EQ_OQ);
+        if (hit)
+            return i + (uint64_t)__builtin_ctz(hit);
+    }
+    return 0;
+}
+
+TGT static uint64_t first_equal_f64(const double *x, double m)
+{
+    __m512d vm = _mm512_set1_pd(m);
+    for (uint64_t i = 0; i < EG_LANE_ELEMS; i += 8) {
+        __mmask8 hit =
+            _mm512_cmp_pd_mask(_mm512_loadu_pd(x + i), vm, _CMP_EQ_OQ);
+        if (hit)
+            return i + (uint64_t)__builtin_ctz(hit);
+    }
+    return 0;
+}
+
+/* Slot 0 holds the lane's extreme and its index; the other slots keep their
+ * +-inf from slots_init, so the combine tree passes slot 0 through. */
+TGT static void put_extremes(const void *lane, int f32, double mn, double mx,
+                             uint64_t base, slots *sl)
+{
+    uint64_t imn, imx;
+    if (f32) {
+        const float *x = lane;
+        imn = first_equal_f32(x, (float)mn);
+        imx = first_equal_f32(x, (float)mx);
+        sl->mn[0] = (double)x[imn];
+        sl->mx[0] = (double)x[imx];
+    } else {
+        const double *x = lane;
+        imn = first_equal_f64(x, mn);
+        imx = first_equal_f64(x, mx);
+        sl->mn[0] = x[imn];
+        sl->mx[0] = x[imx];
+    }
+    sl->amn[0] = base + imn;
+    sl->amx[0] = base + imx;
+}
+
+/* One pass over LN full lanes at x (lane l at element l * EG_LANE_ELEMS)
+ * for groups g, into their slots.  Always inlined into the instances below,
+ * where f32, g and ln are constants, so only the groups asked for remain. */
+TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
+                            unsigned g, int ln, uint64_t base,
+                            const double *k, slots *sl)
+{
+    const char *x = xv, *y = yv;
+    const uint64_t es = f32 ? 4 : 8;
+    const __m512d zero = _mm512_setzero_pd();
+    acc a[MAX_LN];
+    for (int l = 0; l < ln; l++) {
+        a[l].s = a[l].c = a[l].d1 = a[l].d2 = zero;
+        a[l].l1s = a[l].l1c = a[l].ssq = a[l].ds = a[l].dc = zero;
+        a[l].k = _mm512_set1_pd(k[l]);
+        a[l].mn32 = _mm512_set1_ps(INFINITY);
+        a[l].mx32 = _mm512_set1_ps(-INFINITY);
+        a[l].mn64 = _mm512_set1_pd(INFINITY);
+        a[l].mx64 = _mm512_set1_pd(-INFINITY);
+    }
+    for (uint64_t i = 0; i < EG_LANE_ELEMS;
+         i += (uint64_t)EG_LANE_BLOCK_ROWS * EG_LANE_SLOTS) {
+        for (int l = 0; l < ln; l++) {
+            a[l].p = a[l].l1p = a[l].dp = zero;
+            const char *ahead = x + ((uint64_t)l * EG_LANE_ELEMS + i) * es +
+                                PREFETCH_AHEAD;
+            for (uint64_t b = 0; b < BLOCK_ROWS_BYTES(es); b += 64) {
+                _mm_prefetch(ahead + b, _MM_HINT_T0);
+                if (g & EG_G_DOT)
+                    _mm_prefetch(y + (ahead - x) + b, _MM_HINT_T0);
+            }
+        }
+        for (int r = 0; r < EG_LANE_BLOCK_ROWS; r++)
+            for (int l = 0; l < ln; l++) {
+                uint64_t at = ((uint64_t)l * EG_LANE_ELEMS + i +
+                               (uint64_t)r * EG_LANE_SLOTS) * es;
+                __m512d v = load_row(x + at, f32);
+                a[l].p = _mm512_add_pd(a[l].p, v);
+                if (g & EG_G_VAR) {
+                    __m512d d = _mm512_sub_pd(v, a[l].k);
+                    a[l].d1 = _mm512_add_pd(a[l].d1, d);
+                    a[l].d2 = _mm512_add_pd(a[l].d2, _mm512_mul_pd(d, d));
+                }
+                if (g & EG_G_L1)
+                    a[l].l1p = _mm512_add_pd(a[l].l1p, vabs(v));
+                if (g & EG_G_L2)
+                    a[l].ssq = _mm512_add_pd(a[l].ssq, _mm512_mul_pd(v, v));
+                if (g & EG_G_DOT)
+                    a[l].dp = _mm512_add_pd(
+                        a[l].dp, _mm512_mul_pd(v, load_row(y + at, f32)));
+                if ((g & EG_G_MINMAX) && f32 && r % 2 == 0) {
+                    __m512 z = _mm512_loadu_ps((const float *)(x + at));
+                    a[l].mn32 = _mm512_min_ps(a[l].mn32, z);
+                    a[l].mx32 = _mm512_max_ps(a[l].mx32, z);
+                }
+                if ((g & EG_G_MINMAX) && !f32) {
+                    a[l].mn64 = _mm512_min_pd(a[l].mn64, v);
+                    a[l].mx64 = _mm512_max_pd(a[l].mx64, v);
+                }
+            }
+        for (int l = 0; l < ln; l++) {
+            twosum(&a[l].s, &a[l].c, a[l].p);
+            if (g & EG_G_L1)
+                twosum(&a[l].l1s, &a[l].l1c, a[l].l1p);
+            if (g & EG_G_DOT)
+                twosum(&a[l].ds, &a[l].dc, a[l].dp);
+        }
+    }
+    for (int l = 0; l < ln; l++) {
+        _mm512_storeu_pd(sl[l].s, a[l].s);
+        _mm512_storeu_pd(sl[l].c, a[l].c);
+        _mm512_storeu_pd(sl[l].d1, a[l].d1);
+        _mm512_storeu_pd(sl[l].d2, a[l].d2);
+        _mm512_storeu_pd(sl[l].l1s, a[l].l1s);
+        _mm512_storeu_pd(sl[l].l1c, a[l].l1c);
+        _mm512_storeu_pd(sl[l].med, a[l].ssq);
+        _mm512_storeu_pd(sl[l].ds, a[l].ds);
+        _mm512_storeu_pd(sl[l].dc, a[l].dc);
+        if (g & EG_G_MINMAX) {
+            uint64_t off = (uint64_t)l * EG_LANE_ELEMS;
+            double mn = f32 ? (double)_mm512_reduce_min_ps(a[l].mn32)
+                            : _mm512_reduce_min_pd(a[l].mn64);
+            double mx = f32 ? (double)_mm512_reduce_max_ps(a[l].mx32)
+                            : _mm512_reduce_max_pd(a[l].mx64);
+            put_extremes(x + off * es, f32, mn, mx, base + off, &sl[l]);
+        }
+    }
+}
+
+/* The instances: the common group sets get a pass of their own, with as
+ * many lanes side by side as their accumulators leave registers for; any
+ * other set takes the general instance, which tests g as it goes. */
+#define INSTANCE(NAME, F32, G, LN)                                           \
+    TGT static void NAME(const void *x, const void *y, unsigned g,           \
+                         uint64_t base, const double *k, slots *sl)          \
+    {                                                                        \
+        (void)g;                                                             \
+        fused_lanes(x, y, F32, G, LN, base, k, sl);                          \
+    }
+
+#define INSTANCES(SFX, F32)                                                  \
+    INSTANCE(sum_##SFX, F32, 0u, 4)                                          \
+    INSTANCE(minmax_##SFX, F32, EG_G_MINMAX, 4)                              \
+    INSTANCE(var_##SFX, F32, EG_G_VAR, 4)                                    \
+    INSTANCE(l1_##SFX, F32, EG_G_L1, 4)                                      \
+    INSTANCE(l2_##SFX, F32, EG_G_L2, 4)                                      \
+    INSTANCE(dot_##SFX, F32, EG_G_DOT, 4)                                    \
+    INSTANCE(fused_##SFX, F32, EG_G_VAR | EG_G_MINMAX, 2)                    \
+    INSTANCE(any_##SFX, F32, g, 1)
+
+INSTANCES(f32, 1)
+INSTANCES(f64, 0)
+
+typedef void (*pass_fn)(const void *, const void *, unsigned, uint64_t,
+                        const double *, slots *);
+
+typedef struct pass_pick {
+    pass_fn fn;
+    int ln;
+} pass_pick;
+
+static pass_pick pick(int f32, unsigned g)
+{
+#define PICK(SFX)                                                            \
+    switch (g) {                                                             \
+    case 0:                                                                  \
+        return (pass_pick){sum_##SFX, 4};                                    \
+    case EG_G_MINMAX:                                                        \
+        return (pass_pick){minmax_##SFX, 4};                                 \
+    case EG_G_VAR:                                                           \
+        return (pass_pick){var_##SFX, 4};                                    \
+    case EG_G_L1:                                                            \
+        return (pass_pick){l1_##SFX, 4};                                     \
+    case EG_G_L2:                                                            \
+        return (pass_pick){l2_##SFX, 4};                                     \
+    case EG_G_DOT:                                                           \
+        return (pass_pick){dot_##SFX, 4};                                    \
+    case EG_G_VAR | EG_G_MINMAX:                                             \
+        return (pass_pick){fused_##SFX, 2};                                  \
+    default:                                                                 \
+        return (pass_pick){any_##SFX, 1};                                    \
+    }
+    if (f32) {
+        PICK(f32)
+    }
+    PICK(f64)
+#undef PICK
+}
+
+uint64_t eg_lanes_avx512(const void *x, const void *y, uint64_t lanes,
+                         eg_dtype dtype, unsigned g, uint64_t *words)
+{
+    if (!__builtin_cpu_supports("avx512f") ||
+        (dtype != EG_F32 && dtype != EG_F64))
+        return 0;
+    int f32 = dtype == EG_F32;
+    uint64_t es = f32 ? 4 : 8;
+    pass_pick pp = pick(f32, g);
+    uint64_t l = 0;
+    for (; l + (uint64_t)pp.ln <= lanes; l += (uint64_t)pp.ln) {
+        const char *xl = (const char *)x + l * EG_LANE_ELEMS * es;
+        const char *yl = y ? (const char *)y + l * EG_LANE_ELEMS * es : NULL;
+        slots sl[MAX_LN];
+        double k[MAX_LN];
+        for (int j = 0; j < pp.ln; j++) {
+            slots_init(&sl[j]);
+            const char *lane = xl + (uint64_t)j * EG_LANE_ELEMS * es;
+            k[j] = f32 ? (double)*(const float *)lane : *(const double *)lane;
+        }
+        pp.fn(xl, yl, g, l * EG_LANE_ELEMS, k, sl);
+        for (int j = 0; j < pp.ln; j++)
+            eg_float_lane_words(&sl[j], g, k[j],
+                                xl + (uint64_t)j * EG_LANE_ELEMS * es, dtype,
+                                EG_LANE_ELEMS,
+                                words + (l + (uint64_t)j) * EG_LANE_WORDS);
+    }
+    return l;
+}
+
+#else
+
+uint64_t eg_lanes_avx512(const void *x, const void *y, uint64_t lanes,
+                         eg_dtype dtype, unsigned g, uint64_t *words)
+{
+    (void)x;
+    (void)y;
+    (void)lanes;
+    (void)dtype;
+    (void)g;
+    (void)words;
+    return 0;
+}
+
+#endif
