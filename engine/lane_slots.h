@@ -32,38 +32,44 @@ static inline void slots_init(slots *sl)
     }
 }
 
-/* The fixed combine tree ((0,1),(2,3)),((4,5),(6,7)): slot a absorbs slot b. */
-static inline void combine_slot(slots *sl, int a, int b)
+/* The fixed combine tree ((0,1),(2,3)),((4,5),(6,7)): slot a absorbs slot b,
+ * for the sum and the groups g (the others are left as they are). */
+static inline void combine_slot(slots *sl, int a, int b, unsigned g)
 {
     eg_twosum_pair(&sl->s[a], &sl->c[a], sl->s[b], sl->c[b]);
-    sl->d1[a] = sl->d1[a] + sl->d1[b];
-    sl->d2[a] = sl->d2[a] + sl->d2[b];
-    if (sl->mn[b] < sl->mn[a] ||
-        (sl->mn[b] == sl->mn[a] && sl->amn[b] < sl->amn[a])) {
-        sl->mn[a] = sl->mn[b];
-        sl->amn[a] = sl->amn[b];
+    if (g & EG_G_VAR) {
+        sl->d1[a] = sl->d1[a] + sl->d1[b];
+        sl->d2[a] = sl->d2[a] + sl->d2[b];
     }
-    if (sl->mx[b] > sl->mx[a] ||
-        (sl->mx[b] == sl->mx[a] && sl->amx[b] < sl->amx[a])) {
-        sl->mx[a] = sl->mx[b];
-        sl->amx[a] = sl->amx[b];
+    if (g & EG_G_MINMAX) {
+        if (sl->mn[b] < sl->mn[a] ||
+            (sl->mn[b] == sl->mn[a] && sl->amn[b] < sl->amn[a])) {
+            sl->mn[a] = sl->mn[b];
+            sl->amn[a] = sl->amn[b];
+        }
+        if (sl->mx[b] > sl->mx[a] ||
+            (sl->mx[b] == sl->mx[a] && sl->amx[b] < sl->amx[a])) {
+            sl->mx[a] = sl->mx[b];
+            sl->amx[a] = sl->amx[b];
+        }
     }
-    eg_twosum_pair(&sl->l1s[a], &sl->l1c[a], sl->l1s[b], sl->l1c[b]);
-    sl->sml[a] = sl->sml[a] + sl->sml[b];
-    sl->med[a] = sl->med[a] + sl->med[b];
-    sl->big[a] = sl->big[a] + sl->big[b];
-    eg_twosum_pair(&sl->ds[a], &sl->dc[a], sl->ds[b], sl->dc[b]);
+    if (g & EG_G_L1)
+        eg_twosum_pair(&sl->l1s[a], &sl->l1c[a], sl->l1s[b], sl->l1c[b]);
+    if (g & EG_G_L2) {
+        sl->sml[a] = sl->sml[a] + sl->sml[b];
+        sl->med[a] = sl->med[a] + sl->med[b];
+        sl->big[a] = sl->big[a] + sl->big[b];
+    }
+    if (g & EG_G_DOT)
+        eg_twosum_pair(&sl->ds[a], &sl->dc[a], sl->ds[b], sl->dc[b]);
 }
 
-static inline void combine_tree(slots *sl)
+static inline void combine_tree(slots *sl, unsigned g)
 {
-    combine_slot(sl, 0, 1);
-    combine_slot(sl, 2, 3);
-    combine_slot(sl, 4, 5);
-    combine_slot(sl, 6, 7);
-    combine_slot(sl, 0, 2);
-    combine_slot(sl, 4, 6);
-    combine_slot(sl, 0, 4);
+    static const int pairs[7][2] = {{0, 1}, {2, 3}, {4, 5}, {6, 7},
+                                    {0, 2}, {4, 6}, {0, 4}};
+    for (int i = 0; i < 7; i++)
+        combine_slot(sl, pairs[i][0], pairs[i][1], g);
 }
 
 static inline uint64_t dbits(double d)

@@ -37,6 +37,9 @@
 #ifndef PREFETCH_AHEAD
 #define PREFETCH_AHEAD 1024
 #endif
+#ifndef PREFETCH_HINT
+#define PREFETCH_HINT _MM_HINT_T0
+#endif
 
 typedef struct acc {
     __m512d s, c, p;       /* sum: compensated pair, open block        */
@@ -70,30 +73,31 @@ TGT_INLINE __m512d vabs(__m512d v)
         _mm512_castpd_si512(v), _mm512_set1_epi64(INT64_MAX)));
 }
 
-/* First index of the lane holding a value equal to m (it is there). */
-TGT static uint64_t first_equal_f32(const float *x, float m)
-{
-    __m512 vm = _mm512_set1_ps(m);
-    for (uint64_t i = 0; i < EG_LANE_ELEMS; i += 16) {
-        __mmask16 hit =
-            _mm512_cmp_ps_mask(_mm512_loadu_ps(x + i), vm, _CMP_EQ_OQ);
-        if (hit)
-            return i + (uint64_t)__builtin_ctz(hit);
+/* First index of the lane holding a value equal to m (it is there): four
+ * vectors per step, so the branch and the loop cost a quarter. */
+#define DEFINE_FIRST_EQUAL(SFX, T, V, W, SET1, LOAD, CMP, MASK)              \
+    TGT static uint64_t first_equal_##SFX(const T *x, T m)                   \
+    {                                                                        \
+        V vm = SET1(m);                                                      \
+        for (uint64_t i = 0; i < EG_LANE_ELEMS; i += 4 * (W)) {              \
+            MASK h0 = CMP(LOAD(x + i), vm, _CMP_EQ_OQ);                      \
+            MASK h1 = CMP(LOAD(x + i + (W)), vm, _CMP_EQ_OQ);                \
+            MASK h2 = CMP(LOAD(x + i + 2 * (W)), vm, _CMP_EQ_OQ);            \
+            MASK h3 = CMP(LOAD(x + i + 3 * (W)), vm, _CMP_EQ_OQ);            \
+            if (h0 | h1 | h2 | h3) {                                         \
+                uint64_t all = (uint64_t)h0 | (uint64_t)h1 << (W) |          \
+                               (uint64_t)h2 << 2 * (W) |                     \
+                               (uint64_t)h3 << 3 * (W);                      \
+                return i + (uint64_t)__builtin_ctzll(all);                   \
+            }                                                                \
+        }                                                                    \
+        return 0;                                                            \
     }
-    return 0;
-}
 
-TGT static uint64_t first_equal_f64(const double *x, double m)
-{
-    __m512d vm = _mm512_set1_pd(m);
-    for (uint64_t i = 0; i < EG_LANE_ELEMS; i += 8) {
-        __mmask8 hit =
-            _mm512_cmp_pd_mask(_mm512_loadu_pd(x + i), vm, _CMP_EQ_OQ);
-        if (hit)
-            return i + (uint64_t)__builtin_ctz(hit);
-    }
-    return 0;
-}
+DEFINE_FIRST_EQUAL(f32, float, __m512, 16, _mm512_set1_ps, _mm512_loadu_ps,
+                   _mm512_cmp_ps_mask, __mmask16)
+DEFINE_FIRST_EQUAL(f64, double, __m512d, 8, _mm512_set1_pd, _mm512_loadu_pd,
+                   _mm512_cmp_pd_mask, __mmask8)
 
 /* Slot 0 holds the lane's extreme and its index; the other slots keep their
  * +-inf from slots_init, so the combine tree passes slot 0 through. */
@@ -141,13 +145,12 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
     for (uint64_t i = 0; i < EG_LANE_ELEMS;
          i += (uint64_t)EG_LANE_BLOCK_ROWS * EG_LANE_SLOTS) {
         for (int l = 0; l < ln; l++) {
-            a[l].p = a[l].l1p = a[l].dp = zero;
             const char *ahead = x + ((uint64_t)l * EG_LANE_ELEMS + i) * es +
                                 PREFETCH_AHEAD;
             for (uint64_t b = 0; b < BLOCK_ROWS_BYTES(es); b += 64) {
-                _mm_prefetch(ahead + b, _MM_HINT_T0);
+                _mm_prefetch(ahead + b, PREFETCH_HINT);
                 if (g & EG_G_DOT)
-                    _mm_prefetch(y + (ahead - x) + b, _MM_HINT_T0);
+                    _mm_prefetch(y + (ahead - x) + b, PREFETCH_HINT);
             }
         }
         for (int r = 0; r < EG_LANE_BLOCK_ROWS; r++)
@@ -155,19 +158,24 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
                 uint64_t at = ((uint64_t)l * EG_LANE_ELEMS + i +
                                (uint64_t)r * EG_LANE_SLOTS) * es;
                 __m512d v = load_row(x + at, f32);
-                a[l].p = _mm512_add_pd(a[l].p, v);
+                /* A block's sums start from its first row rather than from
+                 * +0.0 + row: the same bits, as only an all -0.0 block
+                 * differs (-0.0 for +0.0), and TwoSum into an s that is
+                 * never -0.0 gives the same (s, c) for either zero. */
+                a[l].p = r ? _mm512_add_pd(a[l].p, v) : v;
                 if (g & EG_G_VAR) {
                     __m512d d = _mm512_sub_pd(v, a[l].k);
                     a[l].d1 = _mm512_add_pd(a[l].d1, d);
                     a[l].d2 = _mm512_add_pd(a[l].d2, _mm512_mul_pd(d, d));
                 }
                 if (g & EG_G_L1)
-                    a[l].l1p = _mm512_add_pd(a[l].l1p, vabs(v));
+                    a[l].l1p = r ? _mm512_add_pd(a[l].l1p, vabs(v)) : vabs(v);
                 if (g & EG_G_L2)
                     a[l].ssq = _mm512_add_pd(a[l].ssq, _mm512_mul_pd(v, v));
-                if (g & EG_G_DOT)
-                    a[l].dp = _mm512_add_pd(
-                        a[l].dp, _mm512_mul_pd(v, load_row(y + at, f32)));
+                if (g & EG_G_DOT) {
+                    __m512d xy = _mm512_mul_pd(v, load_row(y + at, f32));
+                    a[l].dp = r ? _mm512_add_pd(a[l].dp, xy) : xy;
+                }
                 if ((g & EG_G_MINMAX) && f32 && r % 2 == 0) {
                     __m512 z = _mm512_loadu_ps((const float *)(x + at));
                     a[l].mn32 = _mm512_min_ps(a[l].mn32, z);

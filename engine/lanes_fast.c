@@ -257,7 +257,7 @@ static int f64_outside_blue_range(const double *x, uint64_t m)
 void eg_float_lane_words(slots *sl, unsigned g, double k, const void *lane,
                          eg_dtype dtype, uint64_t m, uint64_t *w)
 {
-    combine_tree(sl);
+    combine_tree(sl, g);
     memset(w, 0, EG_LANE_WORDS * sizeof *w);
     w[EG_W_SUM_S] = dbits(sl->s[0]);
     w[EG_W_SUM_C] = dbits(sl->c[0]);
@@ -358,7 +358,7 @@ static inline uint64_t abs_bits(int is_signed, uint64_t bits, size_t size)
             pass_ssq_##SFX##_1(x, m, &sl);                                   \
         if (g & EG_G_DOT)                                                    \
             pass_dot_##SFX##_1(x, y, m, &sl);                                \
-        combine_tree(&sl);                                                   \
+        combine_tree(&sl, g);                                                \
         memset(w, 0, EG_LANE_WORDS * sizeof *w);                             \
         w[EG_W_SUM_S] = (uint64_t)(eg_u128)sum;                              \
         w[EG_W_SUM_C] = (uint64_t)((eg_u128)sum >> 64);                      \

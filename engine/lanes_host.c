@@ -183,7 +183,7 @@ static void lane_careful_float(const void *x, const void *y, uint64_t m,
     }
     if (m % block_elems)
         flush_blocks(&sl, &blk);
-    combine_tree(&sl);
+    combine_tree(&sl, g);
     out->sum_s = sl.s[0];
     out->sum_c = sl.c[0];
     out->k = k;
