@@ -200,8 +200,11 @@ eg_status eg_devices_list(eg_device_info **out, size_t *count, char *notes,
 typedef struct eg_engine eg_engine;
 
 /* Opens an engine on the devices that `spec` selects: "all" (every OpenCL
- * device, or the host when there is none), "cpu", "gpu", "host", or a comma
- * list of indices from eg_devices_list.  NULL means $EDGEGRID_DEVICES, else
+ * GPU and accelerator, and the host backend for the CPU cores in place of
+ * any OpenCL CPU device, which would share those cores), "opencl" (every
+ * OpenCL device), "cpu" (OpenCL CPU devices), "gpu", "host", or a comma
+ * list of indices from eg_devices_list.  The host backend beside other
+ * devices leaves one core to each of them.  NULL means $EDGEGRID_DEVICES, else
  * "all".  Devices whose kernels fail to build are dropped and named in the
  * notes; if none is left the host backend takes over. */
 eg_status eg_engine_open(eg_engine **out, const char *spec, eg_error *err);

@@ -86,8 +86,8 @@ static eg_status parse_index_list(const char *spec, size_t count, int *keep,
         char *end;
         if (!isdigit((unsigned char)*p))
             return eg_error_set(err, EG_EUSAGE,
-                                "--devices '%s': expected all, cpu, gpu, host "
-                                "or a list of device indices",
+                                "--devices '%s': expected all, opencl, cpu, "
+                                "gpu, host or a list of device indices",
                                 spec);
         unsigned long idx = strtoul(p, &end, 10);
         if (idx >= count)
@@ -111,6 +111,46 @@ static int kind_is(const eg_device *d, eg_device_kind k)
     return d->info.kind == k;
 }
 
+/* Marks what a named spec selects among the OpenCL devices (all but the
+ * last, the host).  "all" takes every device of the box, but its cores only
+ * once: an OpenCL CPU device runs on the cores the host backend runs on,
+ * and both at once only share them, so the host backend (the vectorised
+ * lane code) stands for the CPU and the OpenCL CPU devices sit out. */
+static void select_named(eg_device **devs, size_t n, const char *spec,
+                         int *keep)
+{
+    int all = !strcmp(spec, "all");
+    for (size_t i = 0; i + 1 < n; i++)
+        keep[i] = !strcmp(spec, "opencl") ||
+                  (all && !kind_is(devs[i], EG_DEV_CPU)) ||
+                  (!strcmp(spec, "cpu") && kind_is(devs[i], EG_DEV_CPU)) ||
+                  (!strcmp(spec, "gpu") && kind_is(devs[i], EG_DEV_GPU));
+    keep[n - 1] = all;
+}
+
+static int is_named(const char *spec)
+{
+    static const char *const names[] = {"all", "opencl", "cpu", "gpu"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (!strcmp(spec, names[i]))
+            return 1;
+    return 0;
+}
+
+/* The host backend beside other devices leaves a core to each of them:
+ * their feeding threads wait on the device (an OpenCL CPU device also
+ * computes on the cores), and a host thread on every core would slow them. */
+static void share_cores(eg_device **devs, size_t kept)
+{
+    for (size_t i = 0; i < kept; i++) {
+        if (!kind_is(devs[i], EG_DEV_HOST) || kept == 1)
+            continue;
+        unsigned cores = devs[i]->info.compute_units;
+        unsigned others = (unsigned)(kept - 1);
+        devs[i]->threads = cores > others ? cores - others : 1;
+    }
+}
+
 eg_status eg_registry_select(eg_device **devs, size_t *count, const char *spec,
                              char *notes, size_t notes_len, eg_error *err)
 {
@@ -119,12 +159,8 @@ eg_status eg_registry_select(eg_device **devs, size_t *count, const char *spec,
     size_t host = n - 1; /* discover puts the host last */
     if (!spec || !*spec)
         return eg_error_set(err, EG_EUSAGE, "--devices: empty selection");
-    if (!strcmp(spec, "all") || !strcmp(spec, "cpu") ||
-        !strcmp(spec, "gpu")) {
-        for (size_t i = 0; i + 1 < n; i++)
-            keep[i] = !strcmp(spec, "all") ||
-                      (!strcmp(spec, "cpu") && kind_is(devs[i], EG_DEV_CPU)) ||
-                      (!strcmp(spec, "gpu") && kind_is(devs[i], EG_DEV_GPU));
+    if (is_named(spec)) {
+        select_named(devs, n, spec, keep);
     } else if (!strcmp(spec, "host")) {
         keep[host] = 1;
     } else {
@@ -153,6 +189,7 @@ eg_status eg_registry_select(eg_device **devs, size_t *count, const char *spec,
         else
             eg_device_destroy(&devs[i]);
     }
+    share_cores(devs, kept);
     *count = kept;
     return EG_OK;
 }

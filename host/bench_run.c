@@ -87,8 +87,8 @@ static int add_config(bench_report *r, const char *spec)
 }
 
 /* The default selections: each device alone, "all", and every index
- * together (the host included, which "all" leaves out when OpenCL is
- * there). */
+ * together (OpenCL CPU devices included, which "all" leaves to the host
+ * backend). */
 static void default_configs(bench_report *r)
 {
     char list[BENCH_SPEC_MAX] = "";

@@ -124,12 +124,31 @@ Test(engine, host_every_op_and_dtype)
 
 Test(engine, opencl_every_op_and_dtype)
 {
-    every_op_and_dtype("all");
+    every_op_and_dtype("opencl");
+}
+
+/* "all" takes the CPU cores once: the host backend, not the OpenCL CPU
+ * devices that would share them; "opencl" and index lists still run them. */
+Test(engine, all_takes_the_cpu_cores_once, .init = two_pocl_devices)
+{
+    eg_engine *e = open_engine("all");
+    cr_assert_eq(eg_engine_device_count(e), 1);
+    cr_assert_eq(eg_engine_device(e, 0)->kind, EG_DEV_HOST);
+    eg_engine_close(&e);
+    e = open_engine("opencl");
+    cr_assert_eq(eg_engine_device_count(e), 2);
+    for (size_t i = 0; i < 2; i++)
+        cr_assert_eq(eg_engine_device(e, i)->kind, EG_DEV_CPU);
+    eg_engine_close(&e);
+    e = open_engine("0,2");
+    cr_assert_eq(eg_engine_device_count(e), 2);
+    cr_assert_eq(eg_engine_device(e, 1)->kind, EG_DEV_HOST);
+    eg_engine_close(&e);
 }
 
 Test(engine, two_pocl_devices_split_the_work, .init = two_pocl_devices)
 {
-    eg_engine *e = open_engine("all");
+    eg_engine *e = open_engine("opencl");
     cr_assert_geq(eg_engine_device_count(e), 2);
     size_t n = 8 * 1024 * 1024 + 11;
     float *x = make(EG_F32, n, 9);

@@ -102,7 +102,7 @@ static double *spread(const double *v, size_t n)
 }
 
 /* The specs every bitwise test runs on: the host and the OpenCL device. */
-static const char *const specs[] = {"host", "all"};
+static const char *const specs[] = {"host", "opencl"};
 #define NSPECS (sizeof specs / sizeof specs[0])
 
 /* --------------------------------------------------- superaccumulators */

@@ -120,7 +120,7 @@ def case_device_sets_agree(tmp, dtype):
     environ = cu.env(**TWO)
     ref = cu.reduce_json(xp, "--ops", OPS, "--with", yp, "--devices", "host",
                          environ=environ)
-    for spec in ("all", "0,1", "0", "1", "cpu", "1,0"):
+    for spec in ("all", "opencl", "0,1", "0", "1", "cpu", "1,0"):
         doc = cu.reduce_json(xp, "--ops", OPS, "--with", yp, "--devices", spec,
                              environ=environ)
         agree(doc["results"], ref["results"], x, y, "--devices " + spec)
@@ -137,7 +137,7 @@ def case_fixed_chunk_bitwise(tmp, dtype):
     x, y, xp, yp = data(tmp, dtype, seed=2)
     environ = cu.env(**TWO)
     runs = {}
-    for spec in ("0", "0,1", "1", "all", "host"):
+    for spec in ("0", "0,1", "1", "all", "opencl", "0,1,2", "host"):
         doc = cu.reduce_json(xp, "--ops", OPS, "--with", yp, "--devices", spec,
                              "--chunk", "4096", environ=environ)
         runs[spec] = doc["results"]
