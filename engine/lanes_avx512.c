@@ -7,11 +7,7 @@
  * 256-bit converts, an extract and an insert per row, and the generic code
  * reads a lane once per group.  Here a row is one vcvtps2pd from memory,
  * every group is fed from that one load, and min/max run on the input type
- * itself (widening is exact and monotone, so the extreme is the same value):
- * the lane's extreme is found first, then its first index by one compare
- * scan of the lane while it is still in L1.  That gives what the slot order
- * gives (lanes.h): per slot the first extreme, between slots ties to the
- * smaller index, which is the first index holding the extreme. */
+ * itself, then their first index by a compare scan (avx512_extreme.h). */
 #include <stdint.h>
 
 #include "lane_slots.h"
@@ -21,12 +17,17 @@
 
 #include <immintrin.h>
 
+#include "avx512_extreme.h"
+
 #define TGT __attribute__((target("avx512f")))
 #define TGT_INLINE TGT __attribute__((always_inline)) static inline
 
 /* At most this many lanes go through one pass side by side: the slots'
  * adds are latency-bound chains, and independent lanes fill the gaps. */
 #define MAX_LN 4
+/* The fused set's accumulators fill the registers at two lanes (three
+ * or four spill and ran slower, measured). */
+#define FUSED_LN 2
 
 /* The bytes of one block of rows of one lane. */
 #define BLOCK_ROWS_BYTES(es) ((uint64_t)EG_LANE_BLOCK_ROWS * EG_LANE_SLOTS * (es))
@@ -34,12 +35,7 @@
 /* How far ahead of each lane's reads to prefetch.  The hardware streamer
  * stops at every 4 KiB page, and a pass reads several lanes side by side,
  * so each of those streams would stall at each page without this. */
-#ifndef PREFETCH_AHEAD
 #define PREFETCH_AHEAD 1024
-#endif
-#ifndef PREFETCH_HINT
-#define PREFETCH_HINT _MM_HINT_T0
-#endif
 
 typedef struct acc {
     __m512d s, c, p;       /* sum: compensated pair, open block        */
@@ -72,32 +68,6 @@ TGT_INLINE __m512d vabs(__m512d v)
     return _mm512_castsi512_pd(_mm512_and_si512(
         _mm512_castpd_si512(v), _mm512_set1_epi64(INT64_MAX)));
 }
-
-/* First index of the lane holding a value equal to m (it is there): four
- * vectors per step, so the branch and the loop cost a quarter. */
-#define DEFINE_FIRST_EQUAL(SFX, T, V, W, SET1, LOAD, CMP, MASK)              \
-    TGT static uint64_t first_equal_##SFX(const T *x, T m)                   \
-    {                                                                        \
-        V vm = SET1(m);                                                      \
-        for (uint64_t i = 0; i < EG_LANE_ELEMS; i += 4 * (W)) {              \
-            MASK h0 = CMP(LOAD(x + i), vm, _CMP_EQ_OQ);                      \
-            MASK h1 = CMP(LOAD(x + i + (W)), vm, _CMP_EQ_OQ);                \
-            MASK h2 = CMP(LOAD(x + i + 2 * (W)), vm, _CMP_EQ_OQ);            \
-            MASK h3 = CMP(LOAD(x + i + 3 * (W)), vm, _CMP_EQ_OQ);            \
-            if (h0 | h1 | h2 | h3) {                                         \
-                uint64_t all = (uint64_t)h0 | (uint64_t)h1 << (W) |          \
-                               (uint64_t)h2 << 2 * (W) |                     \
-                               (uint64_t)h3 << 3 * (W);                      \
-                return i + (uint64_t)__builtin_ctzll(all);                   \
-            }                                                                \
-        }                                                                    \
-        return 0;                                                            \
-    }
-
-DEFINE_FIRST_EQUAL(f32, float, __m512, 16, _mm512_set1_ps, _mm512_loadu_ps,
-                   _mm512_cmp_ps_mask, __mmask16)
-DEFINE_FIRST_EQUAL(f64, double, __m512d, 8, _mm512_set1_pd, _mm512_loadu_pd,
-                   _mm512_cmp_pd_mask, __mmask8)
 
 /* Slot 0 holds the lane's extreme and its index; the other slots keep their
  * +-inf from slots_init, so the combine tree passes slot 0 through. */
@@ -148,9 +118,9 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
             const char *ahead = x + ((uint64_t)l * EG_LANE_ELEMS + i) * es +
                                 PREFETCH_AHEAD;
             for (uint64_t b = 0; b < BLOCK_ROWS_BYTES(es); b += 64) {
-                _mm_prefetch(ahead + b, PREFETCH_HINT);
+                _mm_prefetch(ahead + b, _MM_HINT_T0);
                 if (g & EG_G_DOT)
-                    _mm_prefetch(y + (ahead - x) + b, PREFETCH_HINT);
+                    _mm_prefetch(y + (ahead - x) + b, _MM_HINT_T0);
             }
         }
         for (int r = 0; r < EG_LANE_BLOCK_ROWS; r++)
@@ -233,7 +203,7 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
     INSTANCE(l1_##SFX, F32, EG_G_L1, 4)                                      \
     INSTANCE(l2_##SFX, F32, EG_G_L2, 4)                                      \
     INSTANCE(dot_##SFX, F32, EG_G_DOT, 4)                                    \
-    INSTANCE(fused_##SFX, F32, EG_G_VAR | EG_G_MINMAX, 2)                    \
+    INSTANCE(fused_##SFX, F32, EG_G_VAR | EG_G_MINMAX, FUSED_LN)             \
     INSTANCE(any_##SFX, F32, g, 1)
 
 INSTANCES(f32, 1)
@@ -264,7 +234,7 @@ static pass_pick pick(int f32, unsigned g)
     case EG_G_DOT:                                                           \
         return (pass_pick){dot_##SFX, 4};                                    \
     case EG_G_VAR | EG_G_MINMAX:                                             \
-        return (pass_pick){fused_##SFX, 2};                                  \
+        return (pass_pick){fused_##SFX, FUSED_LN};                           \
     default:                                                                 \
         return (pass_pick){any_##SFX, 1};                                    \
     }
