@@ -59,6 +59,19 @@ void cli_getopt_begin(void);
  * CLI_EXIT_USAGE. */
 int cli_getopt_error(const char *cmd, int c, char **argv);
 
+struct option;
+
+/* Handles one option (getopt_long's code and its value) into ctx; returns
+ * CLI_EXIT_OK or the exit status of a usage error it printed. */
+typedef int (*cli_option_fn)(int c, const char *arg, void *ctx);
+
+/* The option loop of a subcommand that takes only long options and -h:
+ * prints `help` and returns CLI_DONE on -h/--help, turns unknown options
+ * and missing values into usage errors naming `cmd`, hands every other
+ * option to fn.  Leaves optind at the first operand. */
+int cli_getopts(const char *cmd, const char *help, int argc, char **argv,
+                const struct option *longopts, cli_option_fn fn, void *ctx);
+
 /* Element counts: a decimal integer ("268435456"), scientific notation that
  * names an integer ("1e6", "2.5e3") or an integer with a binary suffix
  * ("256Mi", "1Gi").  Returns 0, or -1 if the text is none of these. */

@@ -90,3 +90,22 @@ int cli_getopt_error(const char *cmd, int c, char **argv)
         return cli_usage(cmd, "unknown option '-%c'", optopt);
     return cli_usage(cmd, "unknown option '%s'", word);
 }
+
+int cli_getopts(const char *cmd, const char *help, int argc, char **argv,
+                const struct option *longopts, cli_option_fn fn, void *ctx)
+{
+    int c;
+    cli_getopt_begin();
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(help, stdout);
+            return CLI_DONE;
+        }
+        if (c == '?' || c == ':')
+            return cli_getopt_error(cmd, c, argv);
+        int rc = fn(c, optarg, ctx);
+        if (rc != CLI_EXIT_OK)
+            return rc;
+    }
+    return CLI_EXIT_OK;
+}

@@ -134,8 +134,9 @@ static int parse_size(const char *opt, const char *arg, uint64_t *out)
     return CLI_EXIT_OK;
 }
 
-static int parse_option(int c, const char *arg, cmd_args *a)
+static int parse_option(int c, const char *arg, void *ctx)
 {
+    cmd_args *a = ctx;
     eg_error err = {0};
     double v;
 
@@ -221,20 +222,10 @@ static int parse_args(int argc, char **argv, cmd_args *a)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int c;
-
-    cli_getopt_begin();
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(bench_help, stdout);
-            return CLI_DONE;
-        }
-        if (c == '?' || c == ':')
-            return cli_getopt_error("bench", c, argv);
-        int rc = parse_option(c, optarg, a);
-        if (rc != CLI_EXIT_OK)
-            return rc;
-    }
+    int rc = cli_getopts("bench", bench_help, argc, argv, longopts,
+                         parse_option, a);
+    if (rc != CLI_EXIT_OK)
+        return rc;
     if (optind < argc)
         return cli_usage("bench", "unexpected argument '%s'", argv[optind]);
     return check_args(a);

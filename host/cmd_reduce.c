@@ -78,8 +78,9 @@ static int parse_nan(const char *text, eg_nan_policy *out)
 }
 
 /* One option with its value; CLI_EXIT_OK or a usage error. */
-static int parse_option(int c, const char *arg, reduce_args *a)
+static int parse_option(int c, const char *arg, void *ctx)
 {
+    reduce_args *a = ctx;
     eg_error err = {0};
     uint64_t chunk;
 
@@ -173,20 +174,10 @@ static int parse_args(int argc, char **argv, reduce_args *a)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int c;
-
-    cli_getopt_begin();
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(reduce_help, stdout);
-            return CLI_DONE;
-        }
-        if (c == '?' || c == ':')
-            return cli_getopt_error("reduce", c, argv);
-        int rc = parse_option(c, optarg, a);
-        if (rc != CLI_EXIT_OK)
-            return rc;
-    }
+    int rc = cli_getopts("reduce", reduce_help, argc, argv, longopts,
+                         parse_option, a);
+    if (rc != CLI_EXIT_OK)
+        return rc;
     if (optind >= argc)
         return cli_usage("reduce", "missing FILE (a .npy file, or - for stdin)");
     if (optind + 1 < argc)

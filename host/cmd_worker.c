@@ -72,9 +72,16 @@ static void log_line(void *ctx, const char *line)
     fprintf(stderr, "edgegrid: %s\n", line);
 }
 
-static int parse_option(int c, const char *arg, eg_worker_opts *o,
-                        int *verbose)
+/* What the worker's options fill. */
+typedef struct worker_cli {
+    eg_worker_opts *o;
+    int *verbose;
+} worker_cli;
+
+static int parse_option(int c, const char *arg, void *ctx)
 {
+    eg_worker_opts *o = ((worker_cli *)ctx)->o;
+    int *verbose = ((worker_cli *)ctx)->verbose;
     unsigned u;
     switch (c) {
     case OPT_TASKS: o->tasks_endpoint = arg; return CLI_EXIT_OK;
@@ -135,19 +142,11 @@ static int parse_args(int argc, char **argv, eg_worker_opts *o, int *verbose)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int c;
-    cli_getopt_begin();
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(worker_help, stdout);
-            return CLI_DONE;
-        }
-        if (c == '?' || c == ':')
-            return cli_getopt_error("worker", c, argv);
-        int rc = parse_option(c, optarg, o, verbose);
-        if (rc != CLI_EXIT_OK)
-            return rc;
-    }
+    worker_cli w = {o, verbose};
+    int rc = cli_getopts("worker", worker_help, argc, argv, longopts,
+                         parse_option, &w);
+    if (rc != CLI_EXIT_OK)
+        return rc;
     if (optind < argc)
         return cli_usage("worker", "unexpected argument '%s'", argv[optind]);
     if (!o->tasks_endpoint || !o->results_endpoint)

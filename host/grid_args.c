@@ -111,8 +111,9 @@ static int parse_positive(const char *cmd, const char *opt, const char *arg,
     return CLI_EXIT_OK;
 }
 
-static int parse_option(int c, const char *arg, grid_args *a)
+static int parse_option(int c, const char *arg, void *ctx)
 {
+    grid_args *a = ctx;
     const char *cmd = name_of(a);
     uint64_t n;
     double d;
@@ -214,19 +215,10 @@ int grid_args_parse(int argc, char **argv, grid_args *a, const char *help)
         a->cmd == GRID_CMD_GRID ? grid_options : coordinator_options;
     eg_reduce_opts_init(&a->co.reduce);
     a->co.timeout_s = DEFAULT_TIMEOUT_S;
-    int c;
-    cli_getopt_begin();
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(help, stdout);
-            return CLI_DONE;
-        }
-        if (c == '?' || c == ':')
-            return cli_getopt_error(cmd, c, argv);
-        int rc = parse_option(c, optarg, a);
-        if (rc != CLI_EXIT_OK)
-            return rc;
-    }
+    int rc = cli_getopts(cmd, help, argc, argv, longopts, parse_option,
+                         a);
+    if (rc != CLI_EXIT_OK)
+        return rc;
     int positional = argc - optind;
     if (positional >= 1)
         a->co.path = argv[optind];
