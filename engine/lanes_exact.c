@@ -7,13 +7,17 @@
  * guessed one (exact_levels.h) when the scan shows it holds, else the one
  * of the lane's actual bounds, so the words are the kernel's, which cuts
  * and scans in one pass.  The level sums are exact, so any order gives the
- * same words; rows of 8 terms are one vector each. */
+ * same words; rows of 8 terms are one vector each.  On AVX-512 CPUs the
+ * full lanes go the one-pass way of lanes_exact_avx512.c, which picks its
+ * plans with the functions here (lanes_exact.h) and is held to this code
+ * by tests/test_lanes.c. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "exact_levels.h"
 #include "lanes.h"
+#include "lanes_exact.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&       \
     !defined(__SANITIZE_ADDRESS__)
@@ -25,11 +29,7 @@
 #define ROW 8
 
 /* The magnitudes of one operand of a lane. */
-typedef struct span {
-    uint64_t max_bits;  /* bits of the largest |v| */
-    uint64_t min1_bits; /* bits of the smallest non-zero |v|, minus 1 (so
-                           zeros, as -1, never win); UINT64_MAX if none */
-} span;
+typedef eg_exact_mag span;
 
 typedef struct fmt {
     int mant, bias, is_f64;
@@ -72,10 +72,6 @@ static double load(const void *x, int is_f64, uint64_t i)
 {
     return is_f64 ? ((const double *)x)[i] : (double)((const float *)x)[i];
 }
-/* Term kinds: x, |x|, the rounded products p of x * x and x * y, and (f64
- * only) their exact errors e = fma(v, w, -p). */
-enum term { T_X, T_ABS, T_SQ, T_SQ_E, T_DOT, T_DOT_E, T_KINDS };
-
 #define INLINE static inline __attribute__((always_inline))
 
 /* Eight doubles as one vector: GCC lowers the generic vectors to one zmm,
@@ -93,14 +89,14 @@ INLINE void cut_row(const v8d *v, const v8d *w, const int k, const int L,
                     const int is_f64, const double *sig, v8d *acc)
 {
     v8d t;
-    if (k == T_X) {
+    if (k == EG_T_X) {
         t = *v;
-    } else if (k == T_ABS) {
+    } else if (k == EG_T_ABS) {
         t = (v8d)((v8l)*v & INT64_MAX);
     } else {
         v8d p = *v * *w;
         t = p;
-        if ((k == T_SQ_E || k == T_DOT_E) && is_f64)
+        if ((k == EG_T_SQ_E || k == EG_T_DOT_E) && is_f64)
             for (int s = 0; s < ROW; s++)
                 t[s] = fma((*v)[s], (*w)[s], -p[s]);
     }
@@ -131,7 +127,7 @@ INLINE void cut_row(const v8d *v, const v8d *w, const int k, const int L,
     {                                                                        \
         v8d acc[EG_EXACT_LEVELS];                                            \
         memset(acc, 0, sizeof acc);                                          \
-        const int dot_ = k == T_DOT || k == T_DOT_E;                         \
+        const int dot_ = k == EG_T_DOT || k == EG_T_DOT_E;                   \
         for (uint64_t r = 0; r < m; r += ROW) {                              \
             v8d v, w;                                                        \
             load_##SFX(x, r, m, &v);                                         \
@@ -163,16 +159,16 @@ INLINE void cut_row(const v8d *v, const v8d *w, const int k, const int L,
     }                                                                        \
                                                                              \
     EG_HOT static void level_sums_##SFX(const T *x, const T *y, uint64_t m,  \
-                                        enum term k,                         \
+                                        enum eg_exact_term k,                \
                                         const eg_level_plan *p, double *out) \
     {                                                                        \
         switch (k) {                                                         \
-        case T_X: pass_k_##SFX(x, y, m, T_X, p, out); break;                 \
-        case T_ABS: pass_k_##SFX(x, y, m, T_ABS, p, out); break;             \
-        case T_SQ: pass_k_##SFX(x, y, m, T_SQ, p, out); break;               \
-        case T_SQ_E: pass_k_##SFX(x, y, m, T_SQ_E, p, out); break;           \
-        case T_DOT: pass_k_##SFX(x, y, m, T_DOT, p, out); break;             \
-        default: pass_k_##SFX(x, y, m, T_DOT_E, p, out); break;              \
+        case EG_T_X: pass_k_##SFX(x, y, m, EG_T_X, p, out); break;           \
+        case EG_T_ABS: pass_k_##SFX(x, y, m, EG_T_ABS, p, out); break;       \
+        case EG_T_SQ: pass_k_##SFX(x, y, m, EG_T_SQ, p, out); break;         \
+        case EG_T_SQ_E: pass_k_##SFX(x, y, m, EG_T_SQ_E, p, out); break;     \
+        case EG_T_DOT: pass_k_##SFX(x, y, m, EG_T_DOT, p, out); break;       \
+        default: pass_k_##SFX(x, y, m, EG_T_DOT_E, p, out); break;           \
         }                                                                    \
     }
 
@@ -181,7 +177,8 @@ DEFINE_ROW(f64, double, 1)
 
 /* Sums the pieces of every term of kind `k` of a lane into out[]. */
 static void level_sums(const void *x, const void *y, uint64_t m, int is_f64,
-                       enum term k, const eg_level_plan *plan, double *out)
+                       enum eg_exact_term k, const eg_level_plan *plan,
+                       double *out)
 {
     if (is_f64)
         level_sums_f64(x, y, m, k, plan, out);
@@ -281,32 +278,32 @@ static int guess_holds(int e_act, int b_act, int e_guess, int levels,
  * bounds fit them. */
 static int guess_plans(const void *x, const void *y, uint64_t m,
                        const fmt *f, unsigned g, const bounds *bx,
-                       const bounds *by, eg_level_plan plans[T_KINDS])
+                       const bounds *by, eg_level_plan plans[EG_T_KINDS])
 {
     int gx, gy = 0;
     if (!guess_top(x, m, f, &gx) ||
         ((g & EG_G_DOT) && !guess_top(y, m, f, &gy)))
         return 0;
-    if (!guess_holds(bx->e, bx->b, gx, EG_EXACT_FIX_X, &plans[T_X]))
+    if (!guess_holds(bx->e, bx->b, gx, EG_EXACT_FIX_X, &plans[EG_T_X]))
         return 0;
-    plans[T_ABS] = plans[T_X];
+    plans[EG_T_ABS] = plans[EG_T_X];
     if (g & (EG_G_VAR | EG_G_L2)) {
         int low = 2 * bx->b, ulp = 2 * bx->f - 52;
         if ((f->is_f64 && low < -1074) ||
             !guess_holds(2 * bx->e, low > ulp ? low : ulp, 2 * gx,
-                         EG_EXACT_FIX_P, &plans[T_SQ]) ||
+                         EG_EXACT_FIX_P, &plans[EG_T_SQ]) ||
             (f->is_f64 && !guess_holds(2 * bx->e - 53, low, 2 * gx - 53,
-                                       EG_EXACT_FIX_E, &plans[T_SQ_E])))
+                                       EG_EXACT_FIX_E, &plans[EG_T_SQ_E])))
             return 0;
     }
     if (g & EG_G_DOT) { /* y's first elements are not all zero */
         int low = bx->b + by->b, ulp = bx->f + by->f - 52;
         if (by->e > gy || (f->is_f64 && low < -1074) ||
             !guess_holds(bx->e + by->e, low > ulp ? low : ulp, gx + gy,
-                         EG_EXACT_FIX_P, &plans[T_DOT]) ||
+                         EG_EXACT_FIX_P, &plans[EG_T_DOT]) ||
             (f->is_f64 &&
              !guess_holds(bx->e + by->e - 53, low, gx + gy - 53,
-                          EG_EXACT_FIX_E, &plans[T_DOT_E])))
+                          EG_EXACT_FIX_E, &plans[EG_T_DOT_E])))
             return 0;
     }
     return 1;
@@ -317,9 +314,9 @@ static int guess_plans(const void *x, const void *y, uint64_t m,
  * way. */
 static int make_plans(const void *x, const void *y, uint64_t m,
                       const span *sx, const span *sy, const fmt *f,
-                      unsigned g, eg_level_plan plans[T_KINDS])
+                      unsigned g, eg_level_plan plans[EG_T_KINDS])
 {
-    memset(plans, 0, T_KINDS * sizeof *plans);
+    memset(plans, 0, EG_T_KINDS * sizeof *plans);
     if (sx->max_bits >= f->inf_bits ||
         ((g & EG_G_DOT) && sy->max_bits >= f->inf_bits))
         return 0;
@@ -330,25 +327,87 @@ static int make_plans(const void *x, const void *y, uint64_t m,
         return 1; /* every term is zero */
     if (guess_plans(x, y, m, f, g, &bx, &by, plans))
         return 1;
-    memset(plans, 0, T_KINDS * sizeof *plans);
-    if (nzx && !eg_exact_plan(bx.e, bx.b, &plans[T_X]))
+    memset(plans, 0, EG_T_KINDS * sizeof *plans);
+    if (nzx && !eg_exact_plan(bx.e, bx.b, &plans[EG_T_X]))
         return 0;
-    plans[T_ABS] = plans[T_X];
+    plans[EG_T_ABS] = plans[EG_T_X];
     if (nzx && (g & (EG_G_VAR | EG_G_L2)) &&
-        !product_plans(&bx, &bx, f, &plans[T_SQ], &plans[T_SQ_E]))
+        !product_plans(&bx, &bx, f, &plans[EG_T_SQ], &plans[EG_T_SQ_E]))
         return 0;
     if (nzx && nzy &&
-        !product_plans(&bx, &by, f, &plans[T_DOT], &plans[T_DOT_E]))
+        !product_plans(&bx, &by, f, &plans[EG_T_DOT], &plans[EG_T_DOT_E]))
         return 0;
     return 1;
 }
 
-static void lane_exact(const void *x, const void *y, uint64_t m,
-                       uint64_t base, int is_f64, unsigned g, uint64_t *w)
+int eg_exact_lane_plans(const void *x, const void *y, uint64_t m,
+                        const eg_exact_mag *sx, const eg_exact_mag *sy,
+                        int is_f64, unsigned g,
+                        eg_level_plan plans[EG_T_KINDS])
+{
+    return make_plans(x, y, m, sx, sy, is_f64 ? &f64_fmt : &f32_fmt, g,
+                      plans);
+}
+
+/* The guess alone, before the bounds are known: the plans guess_plans
+ * fills when the bounds fit them. */
+int eg_exact_guess_plans(const void *x, const void *y, uint64_t m,
+                         int is_f64, unsigned g,
+                         eg_level_plan plans[EG_T_KINDS])
+{
+    const fmt *f = is_f64 ? &f64_fmt : &f32_fmt;
+    int gx, gy = 0;
+    memset(plans, 0, EG_T_KINDS * sizeof *plans);
+    if (!guess_top(x, m, f, &gx) ||
+        ((g & EG_G_DOT) && !guess_top(y, m, f, &gy)) ||
+        !eg_exact_fixed_plan(gx, EG_EXACT_FIX_X, &plans[EG_T_X]))
+        return 0;
+    plans[EG_T_ABS] = plans[EG_T_X];
+    if ((g & (EG_G_VAR | EG_G_L2)) &&
+        (!eg_exact_fixed_plan(2 * gx, EG_EXACT_FIX_P, &plans[EG_T_SQ]) ||
+         (is_f64 && !eg_exact_fixed_plan(2 * gx - 53, EG_EXACT_FIX_E,
+                                         &plans[EG_T_SQ_E]))))
+        return 0;
+    if ((g & EG_G_DOT) &&
+        (!eg_exact_fixed_plan(gx + gy, EG_EXACT_FIX_P, &plans[EG_T_DOT]) ||
+         (is_f64 && !eg_exact_fixed_plan(gx + gy - 53, EG_EXACT_FIX_E,
+                                         &plans[EG_T_DOT_E]))))
+        return 0;
+    return 1;
+}
+
+static int same_plan(const eg_level_plan *a, const eg_level_plan *b)
+{
+    if (a->levels != b->levels)
+        return 0;
+    for (int j = 0; j + 1 < a->levels; j++)
+        if (dbits(a->sigma[j]) != dbits(b->sigma[j]))
+            return 0;
+    return 1;
+}
+
+int eg_exact_same_plans(const eg_level_plan *a, const eg_level_plan *b,
+                        int is_f64, unsigned g)
+{
+    int ok = same_plan(&a[EG_T_X], &b[EG_T_X]);
+    if (g & EG_G_L1)
+        ok = ok && same_plan(&a[EG_T_ABS], &b[EG_T_ABS]);
+    if (g & (EG_G_VAR | EG_G_L2))
+        ok = ok && same_plan(&a[EG_T_SQ], &b[EG_T_SQ]) &&
+             (!is_f64 || same_plan(&a[EG_T_SQ_E], &b[EG_T_SQ_E]));
+    if (g & EG_G_DOT)
+        ok = ok && same_plan(&a[EG_T_DOT], &b[EG_T_DOT]) &&
+             (!is_f64 || same_plan(&a[EG_T_DOT_E], &b[EG_T_DOT_E]));
+    return ok;
+}
+
+void eg_exact_lane_generic(const void *x, const void *y, uint64_t m,
+                           uint64_t base, int is_f64, unsigned g,
+                           uint64_t *w)
 {
     const fmt *f = is_f64 ? &f64_fmt : &f32_fmt;
     span sx, sy = {0, UINT64_MAX};
-    eg_level_plan plans[T_KINDS];
+    eg_level_plan plans[EG_T_KINDS];
     memset(w, 0, EG_EXACT_LANE_WORDS * sizeof *w);
     w[EG_X_COUNT] = m;
     if (is_f64)
@@ -372,15 +431,15 @@ static void lane_exact(const void *x, const void *y, uint64_t m,
         w[EG_X_ARGMAX] = EG_NONE_INDEX;
     }
     static const struct {
-        enum term k;
+        enum eg_exact_term k;
         unsigned need;
         int word;
-    } parts[] = {{T_X, 0, EG_X_SUM},
-                 {T_ABS, EG_G_L1, EG_X_L1},
-                 {T_SQ, EG_G_VAR | EG_G_L2, EG_X_SQ},
-                 {T_SQ_E, EG_G_VAR | EG_G_L2, EG_X_SQ_E},
-                 {T_DOT, EG_G_DOT, EG_X_DOT},
-                 {T_DOT_E, EG_G_DOT, EG_X_DOT_E}};
+    } parts[] = {{EG_T_X, 0, EG_X_SUM},
+                 {EG_T_ABS, EG_G_L1, EG_X_L1},
+                 {EG_T_SQ, EG_G_VAR | EG_G_L2, EG_X_SQ},
+                 {EG_T_SQ_E, EG_G_VAR | EG_G_L2, EG_X_SQ_E},
+                 {EG_T_DOT, EG_G_DOT, EG_X_DOT},
+                 {EG_T_DOT_E, EG_G_DOT, EG_X_DOT_E}};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         const eg_level_plan *p = &plans[parts[i].k];
         if ((parts[i].need && !(g & parts[i].need)) || p->levels == 0)
@@ -392,24 +451,48 @@ static void lane_exact(const void *x, const void *y, uint64_t m,
     }
 }
 
-void eg_lanes_exact(const void *x, const void *y, uint64_t n, eg_dtype dtype,
-                    unsigned g, uint64_t *words)
+/* The record of a lane that never runs exact: integers are exact already. */
+static void int_lane(uint64_t m, uint64_t *w)
+{
+    memset(w, 0, EG_EXACT_LANE_WORDS * sizeof *w);
+    w[EG_X_COUNT] = m;
+    w[EG_X_FLAGS] = EG_LANE_NEEDS_CAREFUL;
+}
+
+/* Lanes `from` to the chunk's end, generically. */
+static void lanes_from(const void *x, const void *y, uint64_t n,
+                       eg_dtype dtype, unsigned g, uint64_t from,
+                       uint64_t *words)
 {
     int is_f64 = dtype == EG_F64;
     size_t sz = eg_dtype_size(dtype);
-    for (uint64_t l = 0; l < eg_lane_count(n); l++) {
+    for (uint64_t l = from; l < eg_lane_count(n); l++) {
         uint64_t off = l * EG_LANE_ELEMS;
         uint64_t m = n - off < EG_LANE_ELEMS ? n - off : EG_LANE_ELEMS;
         uint64_t *w = words + l * EG_EXACT_LANE_WORDS;
-        if (dtype != EG_F32 && dtype != EG_F64) {
-            /* Integers never run exact lanes (they are exact already). */
-            memset(w, 0, EG_EXACT_LANE_WORDS * sizeof *w);
-            w[EG_X_COUNT] = m;
-            w[EG_X_FLAGS] = EG_LANE_NEEDS_CAREFUL;
-            continue;
-        }
-        lane_exact((const char *)x + off * sz,
-                   y ? (const char *)y + off * sz : NULL, m, off, is_f64, g,
-                   w);
+        if (dtype != EG_F32 && dtype != EG_F64)
+            int_lane(m, w);
+        else
+            eg_exact_lane_generic((const char *)x + off * sz,
+                                  y ? (const char *)y + off * sz : NULL, m,
+                                  off, is_f64, g, w);
     }
+}
+
+void eg_lanes_exact_generic(const void *x, const void *y, uint64_t n,
+                            eg_dtype dtype, unsigned g, uint64_t *words)
+{
+    lanes_from(x, y, n, dtype, g, 0, words);
+}
+
+/* The full float lanes go the AVX-512 way where the CPU has it; the rest
+ * (a partial last lane, other CPUs) the generic way. */
+void eg_lanes_exact(const void *x, const void *y, uint64_t n, eg_dtype dtype,
+                    unsigned g, uint64_t *words)
+{
+    uint64_t done = 0;
+    if (dtype == EG_F32 || dtype == EG_F64)
+        done = eg_lanes_exact_avx512(x, y, n / EG_LANE_ELEMS,
+                                     dtype == EG_F64, g, words);
+    lanes_from(x, y, n, dtype, g, done, words);
 }

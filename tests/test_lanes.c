@@ -1,6 +1,7 @@
 /* test_lanes.c - the canonical lane: the careful path gives the fast path's
- * bits on finite data, special values force the careful path, and a chunk's
- * values match an independent reference. */
+ * bits on finite data, special values force the careful path, a chunk's
+ * values match an independent reference, and the AVX-512 exact lanes give
+ * the generic exact records bit for bit. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "hostreduce.h"
 #include "lanes.h"
+#include "lanes_exact.h"
 #include "testutil.h"
 
 static void *alloc_fill(eg_dtype t, size_t n, uint64_t seed, double lo,
@@ -186,4 +188,143 @@ Test(lanes, large_offset_variance_has_no_cancellation)
 {
     check_against_reference(EG_F64, 1000003, 1e9, 1e9 + 1.0);
     check_against_reference(EG_F32, 100003, 1e6, 1e6 + 1.0);
+}
+
+/* ------------------------------------------------ exact lanes, AVX-512
+ *
+ * Lanes built to take every branch of the one-pass exact lane: the guess
+ * holding, failing on top (later elements far larger than the first 8) and
+ * on the low grid (far smaller), no guess at all (a zero head), careful
+ * lanes (non-finite, subnormal products, huge values), zeros of both signs
+ * and ties for min and max. */
+enum {
+    XL_PLAIN,
+    XL_GROWS,
+    XL_SHRINKS,
+    XL_SUBNORMAL,
+    XL_ZEROS,
+    XL_ZERO_HEAD,
+    XL_TIES,
+    XL_ZERO_MIN,
+    XL_NAN,
+    XL_HUGE,
+    XL_KINDS
+};
+
+/* Lane `kind` as doubles with full 53-bit fractions, so that f64 products
+ * have non-zero errors (f32 lanes take them rounded; f64 subnormals and
+ * huge values become zeros or infinities there: other branches, tested as
+ * well). */
+static void exact_lane(double *v, int kind, uint64_t seed)
+{
+    uint64_t st = seed;
+    for (unsigned i = 0; i < EG_LANE_ELEMS; i++) {
+        double u = 200.0 * tu_unit(&st) - 100.0;
+        int r = (int)(tu_next(&st) % 5);
+        switch (kind) {
+        case XL_GROWS:
+            v[i] = i < 8 ? u / 100.0 : u * 1e4;
+            break;
+        case XL_SHRINKS:
+            v[i] = i == 3001 ? 0x1p-90 : u;
+            break;
+        case XL_SUBNORMAL:
+            v[i] = u * 0x1p-1070;
+            break;
+        case XL_ZEROS:
+            v[i] = r < 2 ? -0.0 : 0.0;
+            break;
+        case XL_ZERO_HEAD:
+            v[i] = i < 8 ? (i % 2 ? -0.0 : 0.0) : u;
+            break;
+        case XL_TIES: {
+            static const double set[5] = {-2.0, -0.0, 0.0, 1.0, 2.0};
+            v[i] = set[r];
+            break;
+        }
+        case XL_ZERO_MIN:
+            v[i] = r == 0 ? 0.0 : r == 1 ? -0.0 : 1.0 + r;
+            break;
+        case XL_NAN:
+            v[i] = i == 3000 ? NAN : u;
+            break;
+        case XL_HUGE:
+            v[i] = u * 1e298;
+            break;
+        default: /* plain, with zeros of both signs and tied extremes */
+            v[i] = i % 37 == 5 ? 0.0 : i % 41 == 7 ? -0.0 : u;
+            break;
+        }
+    }
+    if (kind == XL_PLAIN) {
+        v[100] = v[3000] = -150.0;
+        v[200] = v[2500] = 150.0;
+    }
+}
+
+/* n elements: lane l of kind (l + shift) % XL_KINDS, a partial lane last. */
+static void *exact_data(eg_dtype t, size_t n, int shift)
+{
+    double *d = malloc((n + EG_LANE_ELEMS) * sizeof *d);
+    for (size_t l = 0; l * EG_LANE_ELEMS < n; l++)
+        exact_lane(d + l * EG_LANE_ELEMS, (int)((l + (size_t)shift) % XL_KINDS),
+                   1000 + l + (uint64_t)shift);
+    if (t == EG_F64)
+        return d;
+    float *f = malloc(n * sizeof *f);
+    for (size_t i = 0; i < n; i++)
+        f[i] = (float)d[i];
+    free(d);
+    return f;
+}
+
+static void assert_same_records(const uint64_t *a, const uint64_t *b,
+                                uint64_t lanes, eg_dtype t, unsigned g,
+                                const char *what)
+{
+    for (uint64_t l = 0; l < lanes; l++)
+        for (int k = 0; k < EG_EXACT_LANE_WORDS; k++)
+            cr_assert_eq(a[l * EG_EXACT_LANE_WORDS + k],
+                         b[l * EG_EXACT_LANE_WORDS + k],
+                         "%s %s groups %#x lane %llu (kind %d) word %d: "
+                         "%#llx vs generic %#llx",
+                         what, eg_dtype_name(t), g, (unsigned long long)l,
+                         (int)(l % XL_KINDS), k,
+                         (unsigned long long)a[l * EG_EXACT_LANE_WORDS + k],
+                         (unsigned long long)b[l * EG_EXACT_LANE_WORDS + k]);
+}
+
+Test(lanes, exact_avx512_matches_generic_for_every_group_set)
+{
+    const size_t full = 2 * XL_KINDS, n = full * EG_LANE_ELEMS + 1000;
+    const eg_dtype types[2] = {EG_F32, EG_F64};
+    for (int ti = 0; ti < 2; ti++) {
+        eg_dtype t = types[ti];
+        void *x = exact_data(t, n, 0), *y = exact_data(t, n, 3);
+        size_t words = eg_lane_count(n) * EG_EXACT_LANE_WORDS;
+        uint64_t *ref = calloc(words, 8), *got = calloc(words, 8);
+        for (unsigned g = 0; g <= EG_G_ALL; g++) {
+            unsigned gx = g | EG_G_EXACT;
+            const void *yy = (g & EG_G_DOT) ? y : NULL;
+            eg_lanes_exact_generic(x, yy, n, t, gx, ref);
+            if (!eg_lanes_exact_avx512(x, yy, full, t == EG_F64, gx, got))
+                cr_skip_test("no AVX-512 on this CPU");
+            assert_same_records(got, ref, full, t, gx, "avx512");
+            eg_lanes_exact(x, yy, n, t, gx, got);
+            assert_same_records(got, ref, eg_lane_count(n), t, gx, "lanes");
+        }
+        /* The lanes meant to stay exact did (no silent careful path). */
+        eg_lanes_exact(x, NULL, n, t, EG_G_EXACT, got);
+        const int exact_kinds[] = {XL_PLAIN, XL_GROWS, XL_SHRINKS,
+                                   XL_ZERO_HEAD, XL_TIES, XL_ZERO_MIN};
+        for (size_t k = 0; k < sizeof exact_kinds / sizeof exact_kinds[0];
+             k++)
+            cr_assert_eq(got[exact_kinds[k] * EG_EXACT_LANE_WORDS + EG_X_FLAGS],
+                         0, "%s kind %d went careful", eg_dtype_name(t),
+                         exact_kinds[k]);
+        free(ref);
+        free(got);
+        free(x);
+        free(y);
+    }
 }
