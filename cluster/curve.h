@@ -89,4 +89,21 @@ int eg_endpoint_is_local(const char *endpoint);
 eg_status eg_endpoint_check_plain(const char *endpoint, const char *option,
                                   int insecure, eg_error *err);
 
+/* What both ends of the grid check before they open a socket. */
+typedef struct eg_curve_start {
+    const char *secret;       /* --curve-secret FILE, or NULL */
+    const char *peer;         /* the key option that must come with it */
+    const char *secret_alone; /* the usage error for secret without peer */
+    const char *peer_alone;   /* ... and for peer without secret */
+    const char *tasks, *results; /* the endpoints */
+    int insecure;
+} eg_curve_start;
+
+/* Sets *curve (a secret was given).  The two key options come together or
+ * not at all; without CURVE both endpoints must pass
+ * eg_endpoint_check_plain; with it libzmq must offer CURVE, and the secret
+ * key file is read into keys (secret_key, public_key). */
+eg_status eg_curve_begin(const eg_curve_start *s, eg_curve_keys *keys,
+                         int *curve, eg_error *err);
+
 #endif

@@ -34,29 +34,20 @@ eg_status coord_curve_open(eg_coord *c, eg_curve_keys *keys, int *curve,
                            eg_error *err)
 {
     const eg_coord_opts *o = &c->o;
-    memset(keys, 0, sizeof *keys);
-    *curve = o->curve_secret != NULL;
-    if (!o->curve_secret != !o->allow_dir)
-        return eg_error_set(
-            err, EG_EUSAGE, "%s",
-            o->curve_secret ? "--curve-secret needs --allow DIR (the workers' "
-                              "public keys)"
-                            : "--allow needs --curve-secret FILE (the "
-                              "coordinator's secret key)");
-    if (!*curve) {
-        eg_status st = eg_endpoint_check_plain(o->tasks_endpoint, "--tasks",
-                                               o->insecure, err);
-        if (st == EG_OK)
-            st = eg_endpoint_check_plain(o->results_endpoint, "--results",
-                                         o->insecure, err);
+    const eg_curve_start start = {
+        .secret = o->curve_secret,
+        .peer = o->allow_dir,
+        .secret_alone = "--curve-secret needs --allow DIR (the workers' "
+                        "public keys)",
+        .peer_alone = "--allow needs --curve-secret FILE (the coordinator's "
+                      "secret key)",
+        .tasks = o->tasks_endpoint,
+        .results = o->results_endpoint,
+        .insecure = o->insecure};
+    eg_status st = eg_curve_begin(&start, keys, curve, err);
+    if (st != EG_OK || !*curve)
         return st;
-    }
-    eg_status st = eg_curve_available(err);
-    if (st == EG_OK)
-        st = eg_curve_read_secret(o->curve_secret, keys->secret_key,
-                                  keys->public_key, err);
-    if (st == EG_OK)
-        st = eg_zap_open(&c->zap, c->zctx, o->allow_dir, err);
+    st = eg_zap_open(&c->zap, c->zctx, o->allow_dir, err);
     if (o->reload)
         c->reload_seen = *o->reload;
     return st;

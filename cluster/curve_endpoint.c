@@ -92,3 +92,26 @@ eg_status eg_endpoint_check_plain(const char *endpoint, const char *option,
                         "--allow or --server-key) or pass --insecure",
                         option, endpoint);
 }
+
+eg_status eg_curve_begin(const eg_curve_start *s, eg_curve_keys *keys,
+                         int *curve, eg_error *err)
+{
+    memset(keys, 0, sizeof *keys);
+    *curve = s->secret != NULL;
+    if (!s->secret != !s->peer)
+        return eg_error_set(err, EG_EUSAGE, "%s",
+                            s->secret ? s->secret_alone : s->peer_alone);
+    if (!*curve) {
+        eg_status st = eg_endpoint_check_plain(s->tasks, "--tasks",
+                                               s->insecure, err);
+        if (st == EG_OK)
+            st = eg_endpoint_check_plain(s->results, "--results",
+                                         s->insecure, err);
+        return st;
+    }
+    eg_status st = eg_curve_available(err);
+    if (st == EG_OK)
+        st = eg_curve_read_secret(s->secret, keys->secret_key,
+                                  keys->public_key, err);
+    return st;
+}

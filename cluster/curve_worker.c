@@ -11,28 +11,18 @@
 eg_status eg_worker_curve_keys(const eg_worker_opts *o, eg_curve_keys *keys,
                                int *curve, eg_error *err)
 {
-    memset(keys, 0, sizeof *keys);
-    *curve = o->curve_secret != NULL;
-    if (!o->curve_secret != !o->server_key)
-        return eg_error_set(
-            err, EG_EUSAGE, "%s",
-            o->curve_secret ? "--curve-secret needs --server-key FILE (the "
-                              "coordinator's public key)"
-                            : "--server-key needs --curve-secret FILE (this "
-                              "worker's secret key)");
-    if (!*curve) {
-        eg_status st = eg_endpoint_check_plain(o->tasks_endpoint, "--tasks",
-                                               o->insecure, err);
-        if (st == EG_OK)
-            st = eg_endpoint_check_plain(o->results_endpoint, "--results",
-                                         o->insecure, err);
-        return st;
-    }
-    eg_status st = eg_curve_available(err);
-    if (st == EG_OK)
-        st = eg_curve_read_secret(o->curve_secret, keys->secret_key,
-                                  keys->public_key, err);
-    if (st == EG_OK)
+    const eg_curve_start start = {
+        .secret = o->curve_secret,
+        .peer = o->server_key,
+        .secret_alone = "--curve-secret needs --server-key FILE (the "
+                        "coordinator's public key)",
+        .peer_alone = "--server-key needs --curve-secret FILE (this "
+                      "worker's secret key)",
+        .tasks = o->tasks_endpoint,
+        .results = o->results_endpoint,
+        .insecure = o->insecure};
+    eg_status st = eg_curve_begin(&start, keys, curve, err);
+    if (st == EG_OK && *curve)
         st = eg_curve_read_public(o->server_key, keys->server_key, err);
     if (st != EG_OK)
         eg_curve_wipe(keys, sizeof *keys);
