@@ -1,6 +1,6 @@
 /* curve_endpoint.c - which endpoints may carry plain TCP: those that never
  * leave this box.  Everything else needs CURVE, or --insecure said out
- * loud. */
+ * loud.  Also the start-up check both ends of the grid share. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
