@@ -401,6 +401,49 @@ int eg_exact_same_plans(const eg_level_plan *a, const eg_level_plan *b,
     return ok;
 }
 
+/* Exponent k of a sigma 1.5 * 2^k. */
+static int sigma_exp(double sigma)
+{
+    return (int)((dbits(sigma) >> EG_F64_MANT) & 0x7ff) - EG_F64_BIAS;
+}
+
+/* Whether the terms of one kind, all multiples of 2^low, lie on the grid
+ * of level `lev` - 1 of plan p (true when lev covers every level). */
+static int on_grid(const eg_level_plan *p, int lev, int low)
+{
+    return lev >= p->levels ||
+           low >= sigma_exp(p->sigma[lev - 1]) - EG_F64_MANT;
+}
+
+int eg_exact_short_holds(const eg_exact_mag *sx, const eg_exact_mag *sy,
+                         int is_f64, unsigned g,
+                         const eg_level_plan plans[EG_T_KINDS],
+                         const int lev[EG_T_KINDS])
+{
+    const fmt *f = is_f64 ? &f64_fmt : &f32_fmt;
+    bounds bx, by;
+    if (!get_bounds(sx, f, &bx))
+        return 0;
+    /* A product's rounded p is on its own ulp's grid too (product_plans). */
+    int sq_low = 2 * bx.b, sq_ulp = 2 * bx.f - 52;
+    int ok = on_grid(&plans[EG_T_X], lev[EG_T_X], bx.b);
+    if (g & (EG_G_VAR | EG_G_L2))
+        ok = ok &&
+             on_grid(&plans[EG_T_SQ], lev[EG_T_SQ],
+                     sq_low > sq_ulp ? sq_low : sq_ulp) &&
+             (!is_f64 || on_grid(&plans[EG_T_SQ_E], lev[EG_T_SQ_E], sq_low));
+    if (g & EG_G_DOT) {
+        if (!get_bounds(sy, f, &by))
+            return 0;
+        int low = bx.b + by.b, ulp = bx.f + by.f - 52;
+        ok = ok &&
+             on_grid(&plans[EG_T_DOT], lev[EG_T_DOT],
+                     low > ulp ? low : ulp) &&
+             (!is_f64 || on_grid(&plans[EG_T_DOT_E], lev[EG_T_DOT_E], low));
+    }
+    return ok;
+}
+
 void eg_exact_lane_generic(const void *x, const void *y, uint64_t m,
                            uint64_t base, int is_f64, unsigned g,
                            uint64_t *w)

@@ -50,6 +50,17 @@ int eg_exact_lane_plans(const void *x, const void *y, uint64_t m,
 int eg_exact_same_plans(const eg_level_plan *a, const eg_level_plan *b,
                         int is_f64, unsigned g);
 
+/* Whether every term of each kind g needs lies on the grid of level
+ * lev[kind] - 1 of its plan (the lane's bounds sx, sy tell), so that a cut
+ * to lev[kind] levels gives the plan's level sums: that level then takes
+ * each term whole (q = t), and the finer levels sum only zeros.  A
+ * lane of f32 data within 2^17 of its top needs one level for x, not
+ * two, and the f32 products two, not three. */
+int eg_exact_short_holds(const eg_exact_mag *sx, const eg_exact_mag *sy,
+                         int is_f64, unsigned g,
+                         const eg_level_plan plans[EG_T_KINDS],
+                         const int lev[EG_T_KINDS]);
+
 /* The generic exact record of one lane of m elements (1 <= m <=
  * EG_LANE_ELEMS) whose first index in the chunk is `base`. */
 void eg_exact_lane_generic(const void *x, const void *y, uint64_t m,

@@ -40,13 +40,19 @@
  * var and l2 need the same terms (x^2). */
 enum { W_MINMAX = 1, W_L1 = 2, W_SQ = 4, W_DOT = 8, W_SETS = 16 };
 
-/* How far ahead of its reads a pass prefetches, in bytes (0: not at all):
- * the hardware streamer stops at each 4 KiB page. */
+/* How far ahead of its reads a pass prefetches, in bytes: far into L2
+ * (the hardware streamer stops at each 4 KiB page, and a lane is one
+ * stream) and near into L1.  Measured on 2 threads from memory: without
+ * them about 0.7x, T0 alone at 2 KiB 0.9x, T1 alone at 4 KiB, 8 KiB or
+ * 16 KiB 0.95x, 1x, 0.85x of these. */
 #ifndef EXACT_PREFETCH_AHEAD
 #define EXACT_PREFETCH_AHEAD 8192
 #endif
 #ifndef EXACT_PREFETCH_HINT
 #define EXACT_PREFETCH_HINT _MM_HINT_T1
+#endif
+#ifndef EXACT_PREFETCH_NEAR
+#define EXACT_PREFETCH_NEAR 1024
 #endif
 
 /* The sigmas of the guessed plans, one vector each. */
@@ -81,12 +87,6 @@ TGT_INLINE __m512d load_row(const char *p, int f64)
                : _mm512_cvtps_pd(_mm256_loadu_ps((const float *)p));
 }
 
-TGT_INLINE __m512d vabs(__m512d v)
-{
-    return _mm512_castsi512_pd(_mm512_and_si512(
-        _mm512_castpd_si512(v), _mm512_set1_epi64(INT64_MAX)));
-}
-
 /* Rump's extraction of one row of terms t onto L grids, as cut_row of
  * lanes_exact.c: q = (sigma + t) - sigma, the remainder goes on. */
 TGT_INLINE void cut(__m512d t, const __m512d *sig, const int L, __m512d *acc)
@@ -99,26 +99,54 @@ TGT_INLINE void cut(__m512d t, const __m512d *sig, const int L, __m512d *acc)
     acc[L - 1] = _mm512_add_pd(acc[L - 1], t);
 }
 
+/* The pieces of x and of |x| at once: |x| is cut into the pieces of x
+ * times the sign of x (the grids are symmetric about zero), so each piece
+ * goes to pos or neg by the sign of its element; per level x is pos + neg
+ * and |x| is pos - neg, both exact as every partial sum is. */
+TGT_INLINE void cut_signed(__m512d t, const __m512d *sig, const int L,
+                           __mmask8 neg, __m512d *pos, __m512d *nega)
+{
+    for (int j = 0; j + 1 < L; j++) {
+        __m512d q = _mm512_sub_pd(_mm512_add_pd(sig[j], t), sig[j]);
+        pos[j] = _mm512_mask_add_pd(pos[j], (__mmask8)~neg, pos[j], q);
+        nega[j] = _mm512_mask_add_pd(nega[j], neg, nega[j], q);
+        t = _mm512_sub_pd(t, q);
+    }
+    pos[L - 1] = _mm512_mask_add_pd(pos[L - 1], (__mmask8)~neg, pos[L - 1], t);
+    nega[L - 1] = _mm512_mask_add_pd(nega[L - 1], neg, nega[L - 1], t);
+}
+
+/* The levels a pass cuts per kind: the fixed plans' (long) or fewer
+ * (short, eg_exact_short_holds). */
+typedef struct levels {
+    int x, p, e;
+} levels;
+
 /* Every term of one row v (and w of y) that the work wk asks for.  f64
  * products go in as their TwoProduct pair: e = fma(v, w, -p) exactly;
- * f32 products are exact in double. */
+ * f32 products are exact in double.  With l1, a->x holds the pieces of
+ * non-negative elements and a->a those of negative ones. */
 TGT_INLINE void feed(__m512d v, __m512d w, const int f64, const unsigned wk,
-                     const sigmas *sg, accs *a)
+                     const levels lv, const sigmas *sg, accs *a)
 {
-    cut(v, sg->x, LX, a->x);
-    if (wk & W_L1)
-        cut(vabs(v), sg->x, LX, a->a);
+    if (wk & W_L1) {
+        __mmask8 neg = _mm512_test_epi64_mask(_mm512_castpd_si512(v),
+                                              _mm512_set1_epi64(INT64_MIN));
+        cut_signed(v, sg->x, lv.x, neg, a->x, a->a);
+    } else {
+        cut(v, sg->x, lv.x, a->x);
+    }
     if (wk & W_SQ) {
         __m512d p = _mm512_mul_pd(v, v);
-        cut(p, sg->sq, LP, a->sq);
+        cut(p, sg->sq, lv.p, a->sq);
         if (f64)
-            cut(_mm512_fmsub_pd(v, v, p), sg->sqe, LE, a->sqe);
+            cut(_mm512_fmsub_pd(v, v, p), sg->sqe, lv.e, a->sqe);
     }
     if (wk & W_DOT) {
         __m512d p = _mm512_mul_pd(v, w);
-        cut(p, sg->dot, LP, a->dot);
+        cut(p, sg->dot, lv.p, a->dot);
         if (f64)
-            cut(_mm512_fmsub_pd(v, w, p), sg->dote, LE, a->dote);
+            cut(_mm512_fmsub_pd(v, w, p), sg->dote, lv.e, a->dote);
     }
 }
 
@@ -171,6 +199,20 @@ TGT_INLINE eg_exact_mag scan_span(const scan *s, const int f64)
         }                                                                    \
     } while (0)
 
+/* x and |x| per level from the pos and neg pieces (cut_signed). */
+#define FOLD_SIGNED(A, U, L, X, ABS)                                         \
+    do {                                                                     \
+        for (int j_ = 0; j_ < (L); j_++) {                                   \
+            __m512d p_ = (A)[0].x[j_], n_ = (A)[0].a[j_];                    \
+            for (int u_ = 1; u_ < (U); u_++) {                               \
+                p_ = _mm512_add_pd(p_, (A)[u_].x[j_]);                       \
+                n_ = _mm512_add_pd(n_, (A)[u_].a[j_]);                       \
+            }                                                                \
+            (X)[j_] = _mm512_reduce_add_pd(_mm512_add_pd(p_, n_));           \
+            (ABS)[j_] = _mm512_reduce_add_pd(_mm512_sub_pd(p_, n_));         \
+        }                                                                    \
+    } while (0)
+
 #define MAX_U 4
 
 /* One pass over the full lane at x (and y) for the work wk with U
@@ -178,8 +220,8 @@ TGT_INLINE eg_exact_mag scan_span(const scan *s, const int f64)
  * rows is one raw vector for the scan and the extremes.  Always inlined
  * into the instances below, where f64, wk and U are constants. */
 TGT_INLINE void lane_pass(const char *x, const char *y, const int f64,
-                          const unsigned wk, const int U, const sigmas *sg,
-                          lane_out *o)
+                          const unsigned wk, const int U, const levels lv,
+                          const sigmas *sg, lane_out *o)
 {
     const uint64_t es = f64 ? 8 : 4;
     const __m512d zero = _mm512_setzero_pd();
@@ -198,19 +240,21 @@ TGT_INLINE void lane_pass(const char *x, const char *y, const int f64,
     scan_init(&sx);
     scan_init(&sy);
     for (uint64_t i = 0; i < EG_LANE_ELEMS; i += (uint64_t)ROW * U) {
-        if (EXACT_PREFETCH_AHEAD)
-            for (uint64_t b = 0; b < (uint64_t)ROW * U * es; b += 64) {
-                _mm_prefetch(x + i * es + EXACT_PREFETCH_AHEAD + b,
+        for (uint64_t b = 0; b < (uint64_t)ROW * U * es; b += 64) {
+            const uint64_t at = i * es + b;
+            _mm_prefetch(x + at + EXACT_PREFETCH_AHEAD, EXACT_PREFETCH_HINT);
+            _mm_prefetch(x + at + EXACT_PREFETCH_NEAR, _MM_HINT_T0);
+            if (wk & W_DOT) {
+                _mm_prefetch(y + at + EXACT_PREFETCH_AHEAD,
                              EXACT_PREFETCH_HINT);
-                if (wk & W_DOT)
-                    _mm_prefetch(y + i * es + EXACT_PREFETCH_AHEAD + b,
-                                 EXACT_PREFETCH_HINT);
+                _mm_prefetch(y + at + EXACT_PREFETCH_NEAR, _MM_HINT_T0);
             }
+        }
         for (int u = 0; u < U; u++) {
             uint64_t at = (i + (uint64_t)ROW * u) * es;
             __m512d v = load_row(x + at, f64);
             __m512d w = (wk & W_DOT) ? load_row(y + at, f64) : v;
-            feed(v, w, f64, wk, sg, &a[u]);
+            feed(v, w, f64, wk, lv, sg, &a[u]);
             if (f64) {
                 scan_bits(_mm512_castpd_si512(v), 1, &sx);
                 if (wk & W_DOT)
@@ -231,18 +275,20 @@ TGT_INLINE void lane_pass(const char *x, const char *y, const int f64,
             }
         }
     }
-    FOLD(a, U, x, LX, o->x);
+    memset(o, 0, sizeof *o); /* the levels a short pass leaves out */
     if (wk & W_L1)
-        FOLD(a, U, a, LX, o->a);
+        FOLD_SIGNED(a, U, lv.x, o->x, o->a);
+    else
+        FOLD(a, U, x, lv.x, o->x);
     if (wk & W_SQ) {
-        FOLD(a, U, sq, LP, o->sq);
+        FOLD(a, U, sq, lv.p, o->sq);
         if (f64)
-            FOLD(a, U, sqe, LE, o->sqe);
+            FOLD(a, U, sqe, lv.e, o->sqe);
     }
     if (wk & W_DOT) {
-        FOLD(a, U, dot, LP, o->dot);
+        FOLD(a, U, dot, lv.p, o->dot);
         if (f64)
-            FOLD(a, U, dote, LE, o->dote);
+            FOLD(a, U, dote, lv.e, o->dote);
     }
     o->sx = scan_span(&sx, f64);
     o->sy = scan_span(&sy, f64);
@@ -265,12 +311,36 @@ typedef void (*pass_fn)(const char *x, const char *y, const sigmas *sg,
      (((WK) & W_DOT) ? LP + ((F64) ? LE : 0) : 0))
 #define SETS(WK, F64) (ACC_VECS(WK, F64) <= 5 ? 4 : 2)
 
+#define MIN_(a, b) ((a) < (b) ? (a) : (b))
+
+/* The levels of the long pass (the guessed plans') and of the short one:
+ * f32 x within 2^17 of the top is on the first grid already, and its
+ * products (48 bits) and f64 products within about 2^14 of it reach the
+ * second grid only. */
+#define LONG_LEVELS ((levels){LX, LP, LE})
+#define SHORT_LEVELS(F64)                                                    \
+    ((levels){(F64) ? LX : 1, MIN_(LP, 2), MIN_(LE, 2)})
+
 #define INSTANCE(SFX, F64, WK)                                               \
-    TGT static void pass_##SFX##_##WK(const char *x, const char *y,          \
+    TGT static void long_##SFX##_##WK(const char *x, const char *y,          \
                                       const sigmas *sg, lane_out *o)         \
     {                                                                        \
-        lane_pass(x, y, F64, WK, SETS(WK, F64), sg, o);                      \
+        lane_pass(x, y, F64, WK, SETS(WK, F64), LONG_LEVELS, sg, o);         \
+    }                                                                        \
+    TGT static void short_##SFX##_##WK(const char *x, const char *y,         \
+                                       const sigmas *sg, lane_out *o)        \
+    {                                                                        \
+        lane_pass(x, y, F64, WK, SETS(WK, F64), SHORT_LEVELS(F64), sg, o);   \
     }
+
+#define TABLE(NAME, SFX)                                                     \
+    static const pass_fn NAME##_##SFX[W_SETS] = {                            \
+        NAME##_##SFX##_0,  NAME##_##SFX##_1,  NAME##_##SFX##_2,              \
+        NAME##_##SFX##_3,  NAME##_##SFX##_4,  NAME##_##SFX##_5,              \
+        NAME##_##SFX##_6,  NAME##_##SFX##_7,  NAME##_##SFX##_8,              \
+        NAME##_##SFX##_9,  NAME##_##SFX##_10, NAME##_##SFX##_11,             \
+        NAME##_##SFX##_12, NAME##_##SFX##_13, NAME##_##SFX##_14,             \
+        NAME##_##SFX##_15};
 
 #define INSTANCES(SFX, F64)                                                  \
     INSTANCE(SFX, F64, 0)                                                    \
@@ -289,11 +359,8 @@ typedef void (*pass_fn)(const char *x, const char *y, const sigmas *sg,
     INSTANCE(SFX, F64, 13)                                                   \
     INSTANCE(SFX, F64, 14)                                                   \
     INSTANCE(SFX, F64, 15)                                                   \
-    static const pass_fn passes_##SFX[W_SETS] = {                            \
-        pass_##SFX##_0,  pass_##SFX##_1,  pass_##SFX##_2,  pass_##SFX##_3,   \
-        pass_##SFX##_4,  pass_##SFX##_5,  pass_##SFX##_6,  pass_##SFX##_7,   \
-        pass_##SFX##_8,  pass_##SFX##_9,  pass_##SFX##_10, pass_##SFX##_11,  \
-        pass_##SFX##_12, pass_##SFX##_13, pass_##SFX##_14, pass_##SFX##_15};
+    TABLE(long, SFX)                                                         \
+    TABLE(short, SFX)
 
 INSTANCES(f32, 0)
 INSTANCES(f64, 1)
@@ -374,10 +441,30 @@ TGT static void put_record(const char *x, int f64, unsigned g,
     }
 }
 
+/* The passes of one call, and when to try the short one again: a lane
+ * that needs the long pass makes the next few lanes skip the short one,
+ * so data that never fits it pays the short pass rarely. */
+#define SHORT_RETRY 8
+
+typedef struct passes {
+    pass_fn shrt, lng;
+    levels short_lv;
+    int skip_short; /* lanes to go before the short pass is tried again */
+} passes;
+
+/* The levels a pass cuts, per term kind (eg_exact_short_holds). */
+static void kind_levels(levels lv, int lev[EG_T_KINDS])
+{
+    lev[EG_T_X] = lev[EG_T_ABS] = lv.x;
+    lev[EG_T_SQ] = lev[EG_T_DOT] = lv.p;
+    lev[EG_T_SQ_E] = lev[EG_T_DOT_E] = lv.e;
+}
+
 /* One full lane: the one pass under the guessed plans, kept when they are
- * the lane's plans; the generic code otherwise. */
+ * the lane's plans (the short pass's when its levels suffice, else the
+ * long pass again, from L1); the generic code otherwise. */
 TGT static void lane(const char *x, const char *y, int f64, unsigned g,
-                     pass_fn fn, uint64_t base, uint64_t *w)
+                     passes *ps, uint64_t base, uint64_t *w)
 {
     eg_level_plan guess[EG_T_KINDS], plans[EG_T_KINDS];
     if (!eg_exact_guess_plans(x, y, EG_LANE_ELEMS, f64, g, guess)) {
@@ -387,17 +474,32 @@ TGT static void lane(const char *x, const char *y, int f64, unsigned g,
     sigmas sg;
     lane_out o;
     load_sigmas(guess, &sg);
-    fn(x, y, &sg, &o);
+    int tried_short = ps->skip_short == 0;
+    if (tried_short)
+        ps->shrt(x, y, &sg, &o);
+    else
+        ps->lng(x, y, &sg, &o);
+    if (!tried_short)
+        ps->skip_short--;
     if (!eg_exact_lane_plans(x, y, EG_LANE_ELEMS, &o.sx, &o.sy, f64, g,
                              plans)) {
         memset(w, 0, EG_EXACT_LANE_WORDS * sizeof *w);
         w[EG_X_COUNT] = EG_LANE_ELEMS;
         w[EG_X_FLAGS] = EG_LANE_NEEDS_CAREFUL;
-    } else if (eg_exact_same_plans(plans, guess, f64, g)) {
-        put_record(x, f64, g, &o, base, w);
-    } else {
-        eg_exact_lane_generic(x, y, EG_LANE_ELEMS, base, f64, g, w);
+        return;
     }
+    if (!eg_exact_same_plans(plans, guess, f64, g)) {
+        eg_exact_lane_generic(x, y, EG_LANE_ELEMS, base, f64, g, w);
+        return;
+    }
+    int lev[EG_T_KINDS];
+    kind_levels(ps->short_lv, lev);
+    if (tried_short &&
+        !eg_exact_short_holds(&o.sx, &o.sy, f64, g, plans, lev)) {
+        ps->lng(x, y, &sg, &o);
+        ps->skip_short = SHORT_RETRY;
+    }
+    put_record(x, f64, g, &o, base, w);
 }
 
 uint64_t eg_lanes_exact_avx512(const void *x, const void *y, uint64_t lanes,
@@ -406,10 +508,13 @@ uint64_t eg_lanes_exact_avx512(const void *x, const void *y, uint64_t lanes,
     if (!__builtin_cpu_supports("avx512f"))
         return 0;
     const uint64_t es = is_f64 ? 8 : 4, stride = EG_LANE_ELEMS * es;
-    pass_fn fn = (is_f64 ? passes_f64 : passes_f32)[work_of(g)];
+    unsigned wk = work_of(g);
+    passes ps = {is_f64 ? short_f64[wk] : short_f32[wk],
+                 is_f64 ? long_f64[wk] : long_f32[wk],
+                 SHORT_LEVELS(is_f64), 0};
     const char *xb = x, *yb = y;
     for (uint64_t l = 0; l < lanes; l++)
-        lane(xb + l * stride, yb ? yb + l * stride : NULL, is_f64, g, fn,
+        lane(xb + l * stride, yb ? yb + l * stride : NULL, is_f64, g, &ps,
              l * EG_LANE_ELEMS, words + l * EG_EXACT_LANE_WORDS);
     return lanes;
 }

@@ -194,13 +194,15 @@ Test(lanes, large_offset_variance_has_no_cancellation)
  *
  * Lanes built to take every branch of the one-pass exact lane: the guess
  * holding, failing on top (later elements far larger than the first 8) and
- * on the low grid (far smaller), no guess at all (a zero head), careful
+ * on the low grid (far smaller), holding with terms too fine for the short
+ * pass, no guess at all (a zero head), careful
  * lanes (non-finite, subnormal products, huge values), zeros of both signs
  * and ties for min and max. */
 enum {
     XL_PLAIN,
     XL_GROWS,
     XL_SHRINKS,
+    XL_SPREAD,
     XL_SUBNORMAL,
     XL_ZEROS,
     XL_ZERO_HEAD,
@@ -227,6 +229,9 @@ static void exact_lane(double *v, int kind, uint64_t seed)
             break;
         case XL_SHRINKS:
             v[i] = i == 3001 ? 0x1p-90 : u;
+            break;
+        case XL_SPREAD: /* the guess holds, a short pass does not do */
+            v[i] = i == 2000 ? u * 0x1p-30 : u;
             break;
         case XL_SUBNORMAL:
             v[i] = u * 0x1p-1070;
@@ -315,8 +320,9 @@ Test(lanes, exact_avx512_matches_generic_for_every_group_set)
         }
         /* The lanes meant to stay exact did (no silent careful path). */
         eg_lanes_exact(x, NULL, n, t, EG_G_EXACT, got);
-        const int exact_kinds[] = {XL_PLAIN, XL_GROWS, XL_SHRINKS,
-                                   XL_ZERO_HEAD, XL_TIES, XL_ZERO_MIN};
+        const int exact_kinds[] = {XL_PLAIN,     XL_GROWS, XL_SHRINKS,
+                                   XL_SPREAD,    XL_TIES,  XL_ZERO_HEAD,
+                                   XL_ZERO_MIN};
         for (size_t k = 0; k < sizeof exact_kinds / sizeof exact_kinds[0];
              k++)
             cr_assert_eq(got[exact_kinds[k] * EG_EXACT_LANE_WORDS + EG_X_FLAGS],
