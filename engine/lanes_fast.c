@@ -242,15 +242,22 @@ DEFINE_FLOAT_PASSES(double, f64, 1)
 DEFINE_FLOAT_PASSES(double, f64, 4)
 
 /* f64 values whose squares leave Blue's middle range need the careful path
- * for l2 (f32 values never do). */
-static int f64_outside_blue_range(const double *x, uint64_t m)
+ * for l2 (f32 values never do).  On the magnitudes' bits, which order as
+ * the magnitudes do: b - 1 wraps for zero, so zeros never count as small. */
+EG_HOT static int f64_outside_blue_range(const double *x, uint64_t m)
 {
-    int out = 0;
+    uint64_t big, small;
+    const double tbig = EG_BLUE_TBIG, tsml = EG_BLUE_TSML;
+    memcpy(&big, &tbig, sizeof big);
+    memcpy(&small, &tsml, sizeof small);
+    uint64_t out = 0;
     for (uint64_t i = 0; i < m; i++) {
-        double a = fabs(x[i]);
-        out |= (a > EG_BLUE_TBIG) | ((a < EG_BLUE_TSML) & (a != 0.0));
+        uint64_t b;
+        memcpy(&b, &x[i], sizeof b);
+        b &= INT64_MAX;
+        out |= (uint64_t)(b > big) | (uint64_t)(b - 1 < small - 1);
     }
-    return out;
+    return out != 0;
 }
 
 /* The record of one float lane from its slots. */
