@@ -29,8 +29,9 @@
  * or four spill and ran slower, measured). */
 #define FUSED_LN 2
 
-/* The bytes of one block of rows of one lane. */
-#define BLOCK_ROWS_BYTES(es) ((uint64_t)EG_LANE_BLOCK_ROWS * EG_LANE_SLOTS * (es))
+/* The elements and the bytes of one block of rows of one lane. */
+#define BLOCK_ELEMS ((uint64_t)EG_LANE_BLOCK_ROWS * EG_LANE_SLOTS)
+#define BLOCK_ROWS_BYTES(es) (BLOCK_ELEMS * (es))
 
 /* How far ahead of each lane's reads to prefetch.  The hardware streamer
  * stops at every 4 KiB page, and a pass reads several lanes side by side,
@@ -69,22 +70,63 @@ TGT_INLINE __m512d vabs(__m512d v)
         _mm512_castpd_si512(v), _mm512_set1_epi64(INT64_MAX)));
 }
 
-/* Slot 0 holds the lane's extreme and its index; the other slots keep their
- * +-inf from slots_init, so the combine tree passes slot 0 through. */
-TGT static void put_extremes(const void *lane, int f32, double mn, double mx,
+/* The running min and max, kept at the end of every segment of a lane, so
+ * that the first index of an extreme is looked for in one segment only:
+ * the first segment whose snapshot holds the extreme is where it first
+ * occurs (a running min only falls, and it can only equal the lane's min
+ * once an element equal to it has been seen). */
+#define SEG_ELEMS 256
+#define SEGS (EG_LANE_ELEMS / SEG_ELEMS)
+
+typedef struct snaps {
+    __m512 mn32[SEGS], mx32[SEGS];
+    __m512d mn64[SEGS], mx64[SEGS];
+} snaps;
+
+/* The first segment whose snapshot holds m. */
+TGT static uint64_t first_seg_f32(const __m512 *snap, float m)
+{
+    __m512 vm = _mm512_set1_ps(m);
+    uint64_t s = 0;
+    while (s + 1 < SEGS && !_mm512_cmp_ps_mask(snap[s], vm, _CMP_EQ_OQ))
+        s++;
+    return s;
+}
+
+TGT static uint64_t first_seg_f64(const __m512d *snap, double m)
+{
+    __m512d vm = _mm512_set1_pd(m);
+    uint64_t s = 0;
+    while (s + 1 < SEGS && !_mm512_cmp_pd_mask(snap[s], vm, _CMP_EQ_OQ))
+        s++;
+    return s;
+}
+
+/* Where the lane's extremes first occur; slot 0 holds them and their
+ * indices, the other slots keep their +-inf from slots_init, so the combine
+ * tree passes slot 0 through. */
+TGT static void put_extremes(const void *lane, int f32, const snaps *sn,
                              uint64_t base, slots *sl)
 {
     uint64_t imn, imx;
     if (f32) {
         const float *x = lane;
-        imn = first_equal_f32(x, (float)mn);
-        imx = first_equal_f32(x, (float)mx);
+        float mn = _mm512_reduce_min_ps(sn->mn32[SEGS - 1]);
+        float mx = _mm512_reduce_max_ps(sn->mx32[SEGS - 1]);
+        imn = first_seg_f32(sn->mn32, mn) * SEG_ELEMS;
+        imx = first_seg_f32(sn->mx32, mx) * SEG_ELEMS;
+        imn += first_equal_f32(x + imn, mn);
+        imx += first_equal_f32(x + imx, mx);
         sl->mn[0] = (double)x[imn];
         sl->mx[0] = (double)x[imx];
     } else {
         const double *x = lane;
-        imn = first_equal_f64(x, mn);
-        imx = first_equal_f64(x, mx);
+        double mn = _mm512_reduce_min_pd(sn->mn64[SEGS - 1]);
+        double mx = _mm512_reduce_max_pd(sn->mx64[SEGS - 1]);
+        imn = first_seg_f64(sn->mn64, mn) * SEG_ELEMS;
+        imx = first_seg_f64(sn->mx64, mx) * SEG_ELEMS;
+        imn += first_equal_f64(x + imn, mn);
+        imx += first_equal_f64(x + imx, mx);
         sl->mn[0] = x[imn];
         sl->mx[0] = x[imx];
     }
@@ -103,6 +145,7 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
     const uint64_t es = f32 ? 4 : 8;
     const __m512d zero = _mm512_setzero_pd();
     acc a[MAX_LN];
+    snaps sn[MAX_LN]; /* written and read only with EG_G_MINMAX */
     for (int l = 0; l < ln; l++) {
         a[l].s = a[l].c = a[l].d1 = a[l].d2 = zero;
         a[l].l1s = a[l].l1c = a[l].ssq = a[l].ds = a[l].dc = zero;
@@ -113,7 +156,7 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
         a[l].mx64 = _mm512_set1_pd(-INFINITY);
     }
     for (uint64_t i = 0; i < EG_LANE_ELEMS;
-         i += (uint64_t)EG_LANE_BLOCK_ROWS * EG_LANE_SLOTS) {
+         i += BLOCK_ELEMS) {
         for (int l = 0; l < ln; l++) {
             const char *ahead = x + ((uint64_t)l * EG_LANE_ELEMS + i) * es +
                                 PREFETCH_AHEAD;
@@ -156,6 +199,14 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
                     a[l].mx64 = _mm512_max_pd(a[l].mx64, v);
                 }
             }
+        if ((g & EG_G_MINMAX) && (i + BLOCK_ELEMS) % SEG_ELEMS == 0)
+            for (int l = 0; l < ln; l++) {
+                uint64_t seg = i / SEG_ELEMS;
+                sn[l].mn32[seg] = a[l].mn32;
+                sn[l].mx32[seg] = a[l].mx32;
+                sn[l].mn64[seg] = a[l].mn64;
+                sn[l].mx64[seg] = a[l].mx64;
+            }
         for (int l = 0; l < ln; l++) {
             twosum(&a[l].s, &a[l].c, a[l].p);
             if (g & EG_G_L1)
@@ -176,11 +227,7 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
         _mm512_storeu_pd(sl[l].dc, a[l].dc);
         if (g & EG_G_MINMAX) {
             uint64_t off = (uint64_t)l * EG_LANE_ELEMS;
-            double mn = f32 ? (double)_mm512_reduce_min_ps(a[l].mn32)
-                            : _mm512_reduce_min_pd(a[l].mn64);
-            double mx = f32 ? (double)_mm512_reduce_max_ps(a[l].mx32)
-                            : _mm512_reduce_max_pd(a[l].mx64);
-            put_extremes(x + off * es, f32, mn, mx, base + off, &sl[l]);
+            put_extremes(x + off * es, f32, &sn[l], base + off, &sl[l]);
         }
     }
 }

@@ -79,6 +79,17 @@ Test(lanes, every_group_set_matches_careful_path_on_ties)
             /* Lane 5 holds only zeros, half of them negative. */
             if (i / EG_LANE_ELEMS == 5)
                 d = (r >> 21) % 2 ? -0.0 : 0.0;
+            /* Lanes 6 and 7 keep their extremes for late in the lane:
+             * first at 3000 (tied again at 3500) and at 4095 for the min,
+             * at 1000 and 4000 (tied) for the max. */
+            uint64_t at = i % EG_LANE_ELEMS, lane = i / EG_LANE_ELEMS;
+            if (lane == 6 || lane == 7)
+                d = d / 4;
+            if ((lane == 6 && (at == 3000 || at == 3500)) ||
+                (lane == 7 && at == 4095))
+                d = -5.0;
+            if ((lane == 6 || lane == 7) && (at == 1000 || at == 4000))
+                d = 5.0;
             double e = (double)((int)((r >> 40) % 5) - 2);
             if (t == EG_F32) {
                 ((float *)x)[i] = (float)d;
