@@ -13,7 +13,10 @@
  * guessed ones (rare: its later elements are far larger or smaller than
  * its first ones) is redone the generic way.  The level sums are exact, so
  * the rows may go to several accumulators side by side (which hides the
- * adds' latency) and be folded in any order: the same bits. */
+ * adds' latency) and be folded in any order: the same bits.  Two or four
+ * lanes go through one pass side by side, each with its own plans and
+ * sums (more memory streams and independent work for the core); a lane
+ * whose plans fail is redone alone, its neighbours' results stand. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -214,67 +217,87 @@ TGT_INLINE eg_exact_mag scan_span(const scan *s, const int f64)
     } while (0)
 
 #define MAX_U 4
+/* At most this many lanes go through one pass side by side: each is a
+ * memory stream of its own and an independent chain of adds, so the core
+ * has more reads in flight and more work to fill the gaps (one lane at a
+ * time reads and computes by turns, measured).  EXACT_MAX_LN=1 gives the
+ * one-lane passes alone. */
+#ifndef EXACT_MAX_LN
+#define EXACT_MAX_LN 4
+#endif
+#define MAX_LN 4
+#define MAX_SETS 8 /* LN * U of any instance below */
 
-/* One pass over the full lane at x (and y) for the work wk with U
- * accumulator sets (rows go round them); U is even, so an f32 pair of
- * rows is one raw vector for the scan and the extremes.  Always inlined
- * into the instances below, where f64, wk and U are constants. */
-TGT_INLINE void lane_pass(const char *x, const char *y, const int f64,
-                          const unsigned wk, const int U, const levels lv,
-                          const sigmas *sg, lane_out *o)
+TGT_INLINE void accs_zero(accs *a)
 {
-    const uint64_t es = f64 ? 8 : 4;
     const __m512d zero = _mm512_setzero_pd();
-    accs a[MAX_U];
-    scan sx, sy;
-    __m512 mn32 = _mm512_set1_ps(INFINITY), mx32 = _mm512_set1_ps(-INFINITY);
-    __m512d mn64 = _mm512_set1_pd(INFINITY), mx64 = _mm512_set1_pd(-INFINITY);
-    for (int u = 0; u < U; u++) {
-        for (int j = 0; j < LX; j++)
-            a[u].x[j] = a[u].a[j] = zero;
-        for (int j = 0; j < LP; j++)
-            a[u].sq[j] = a[u].dot[j] = zero;
-        for (int j = 0; j < LE; j++)
-            a[u].sqe[j] = a[u].dote[j] = zero;
+    for (int j = 0; j < LX; j++)
+        a->x[j] = a->a[j] = zero;
+    for (int j = 0; j < LP; j++)
+        a->sq[j] = a->dot[j] = zero;
+    for (int j = 0; j < LE; j++)
+        a->sqe[j] = a->dote[j] = zero;
+}
+
+/* A lane's extremes so far, in the input type. */
+typedef struct extremes {
+    __m512 mn32, mx32;
+    __m512d mn64, mx64;
+} extremes;
+
+TGT_INLINE void extremes_init(extremes *e)
+{
+    e->mn32 = _mm512_set1_ps(INFINITY);
+    e->mx32 = _mm512_set1_ps(-INFINITY);
+    e->mn64 = _mm512_set1_pd(INFINITY);
+    e->mx64 = _mm512_set1_pd(-INFINITY);
+}
+
+/* Prefetches the `bytes` a step reads of one operand of one lane at p. */
+TGT_INLINE void prefetch_step(const char *p, uint64_t bytes)
+{
+    for (uint64_t b = 0; b < bytes; b += 64) {
+        _mm_prefetch(p + b + EXACT_PREFETCH_AHEAD, EXACT_PREFETCH_HINT);
+        _mm_prefetch(p + b + EXACT_PREFETCH_NEAR, _MM_HINT_T0);
     }
-    scan_init(&sx);
-    scan_init(&sy);
-    for (uint64_t i = 0; i < EG_LANE_ELEMS; i += (uint64_t)ROW * U) {
-        for (uint64_t b = 0; b < (uint64_t)ROW * U * es; b += 64) {
-            const uint64_t at = i * es + b;
-            _mm_prefetch(x + at + EXACT_PREFETCH_AHEAD, EXACT_PREFETCH_HINT);
-            _mm_prefetch(x + at + EXACT_PREFETCH_NEAR, _MM_HINT_T0);
-            if (wk & W_DOT) {
-                _mm_prefetch(y + at + EXACT_PREFETCH_AHEAD,
-                             EXACT_PREFETCH_HINT);
-                _mm_prefetch(y + at + EXACT_PREFETCH_NEAR, _MM_HINT_T0);
-            }
+}
+
+/* Row r of a step of one lane at x (and y): its terms into the set a, its
+ * bits into the scans, its values into the extremes.  An f32 pair of rows
+ * (r even, then odd) is one raw vector for the scan and the extremes. */
+TGT_INLINE void step_row(const char *x, const char *y, const int f64,
+                         const unsigned wk, const int r, const levels lv,
+                         const sigmas *sg, accs *a, scan *sx, scan *sy,
+                         extremes *e)
+{
+    __m512d v = load_row(x, f64);
+    __m512d w = (wk & W_DOT) ? load_row(y, f64) : v;
+    feed(v, w, f64, wk, lv, sg, a);
+    if (f64) {
+        scan_bits(_mm512_castpd_si512(v), 1, sx);
+        if (wk & W_DOT)
+            scan_bits(_mm512_castpd_si512(w), 1, sy);
+        if (wk & W_MINMAX) {
+            e->mn64 = _mm512_min_pd(e->mn64, v);
+            e->mx64 = _mm512_max_pd(e->mx64, v);
         }
-        for (int u = 0; u < U; u++) {
-            uint64_t at = (i + (uint64_t)ROW * u) * es;
-            __m512d v = load_row(x + at, f64);
-            __m512d w = (wk & W_DOT) ? load_row(y + at, f64) : v;
-            feed(v, w, f64, wk, lv, sg, &a[u]);
-            if (f64) {
-                scan_bits(_mm512_castpd_si512(v), 1, &sx);
-                if (wk & W_DOT)
-                    scan_bits(_mm512_castpd_si512(w), 1, &sy);
-                if (wk & W_MINMAX) {
-                    mn64 = _mm512_min_pd(mn64, v);
-                    mx64 = _mm512_max_pd(mx64, v);
-                }
-            } else if (u % 2 == 0) {
-                __m512 raw = _mm512_loadu_ps((const float *)(x + at));
-                scan_bits(_mm512_castps_si512(raw), 0, &sx);
-                if (wk & W_DOT)
-                    scan_bits(_mm512_loadu_si512(y + at), 0, &sy);
-                if (wk & W_MINMAX) {
-                    mn32 = _mm512_min_ps(mn32, raw);
-                    mx32 = _mm512_max_ps(mx32, raw);
-                }
-            }
+    } else if (r % 2 == 0) {
+        __m512 raw = _mm512_loadu_ps((const float *)x);
+        scan_bits(_mm512_castps_si512(raw), 0, sx);
+        if (wk & W_DOT)
+            scan_bits(_mm512_loadu_si512(y), 0, sy);
+        if (wk & W_MINMAX) {
+            e->mn32 = _mm512_min_ps(e->mn32, raw);
+            e->mx32 = _mm512_max_ps(e->mx32, raw);
         }
     }
+}
+
+/* Folds one lane's U sets a, scans and extremes into its lane_out. */
+TGT_INLINE void lane_fold(const accs *a, const int U, const int f64,
+                          const unsigned wk, const levels lv, const scan *sx,
+                          const scan *sy, const extremes *e, lane_out *o)
+{
     memset(o, 0, sizeof *o); /* the levels a short pass leaves out */
     if (wk & W_L1)
         FOLD_SIGNED(a, U, lv.x, o->x, o->a);
@@ -290,28 +313,85 @@ TGT_INLINE void lane_pass(const char *x, const char *y, const int f64,
         if (f64)
             FOLD(a, U, dote, lv.e, o->dote);
     }
-    o->sx = scan_span(&sx, f64);
-    o->sy = scan_span(&sy, f64);
+    o->sx = scan_span(sx, f64);
+    o->sy = scan_span(sy, f64);
     if (wk & W_MINMAX) {
-        o->mn = f64 ? _mm512_reduce_min_pd(mn64)
-                    : (double)_mm512_reduce_min_ps(mn32);
-        o->mx = f64 ? _mm512_reduce_max_pd(mx64)
-                    : (double)_mm512_reduce_max_ps(mx32);
+        o->mn = f64 ? _mm512_reduce_min_pd(e->mn64)
+                    : (double)_mm512_reduce_min_ps(e->mn32);
+        o->mx = f64 ? _mm512_reduce_max_pd(e->mx64)
+                    : (double)_mm512_reduce_max_ps(e->mx32);
     }
 }
 
-typedef void (*pass_fn)(const char *x, const char *y, const sigmas *sg,
-                        lane_out *o);
+/* One pass over LN full lanes at xs[l] (and ys[l]), each cut with its own
+ * sigmas sg[l] into o[l], for the work wk with U accumulator sets per
+ * lane.  A step takes R rows of every lane (R even, so f32 rows pair up),
+ * row r to set r % U, the lanes' rows interleaved so that neighbouring
+ * adds are independent.  Each lane's sums are exact whatever the order, so
+ * its results are those of a pass over it alone.  Always inlined into the
+ * instances below, where f64, wk, LN and U are constants. */
+TGT_INLINE void lanes_pass(const char *const *xs, const char *const *ys,
+                           const int f64, const unsigned wk, const int LN,
+                           const int U, const levels lv, const sigmas *sg,
+                           lane_out *o)
+{
+    const uint64_t es = f64 ? 8 : 4;
+    const int R = U > 2 ? U : 2;
+    accs a[MAX_SETS];
+    scan sx[MAX_LN], sy[MAX_LN];
+    extremes e[MAX_LN];
+    for (int l = 0; l < LN; l++) {
+        for (int u = 0; u < U; u++)
+            accs_zero(&a[l * U + u]);
+        scan_init(&sx[l]);
+        scan_init(&sy[l]);
+        extremes_init(&e[l]);
+    }
+    for (uint64_t i = 0; i < EG_LANE_ELEMS; i += (uint64_t)ROW * R) {
+        for (int l = 0; l < LN; l++) {
+            prefetch_step(xs[l] + i * es, (uint64_t)ROW * R * es);
+            if (wk & W_DOT)
+                prefetch_step(ys[l] + i * es, (uint64_t)ROW * R * es);
+        }
+        for (int r = 0; r < R; r++)
+            for (int l = 0; l < LN; l++) {
+                uint64_t at = (i + (uint64_t)ROW * r) * es;
+                step_row(xs[l] + at, (wk & W_DOT) ? ys[l] + at : NULL, f64,
+                         wk, r, lv, &sg[l], &a[l * U + r % U], &sx[l], &sy[l],
+                         &e[l]);
+            }
+    }
+    for (int l = 0; l < LN; l++)
+        lane_fold(&a[l * U], U, f64, wk, lv, &sx[l], &sy[l], &e[l], &o[l]);
+}
 
-/* Accumulator vectors per set for the work wk: with many, two sets side
- * by side already hide the latency and four would spill. */
+/* A pass over LN lanes (LN of the instance: 1 or side_ln's). */
+typedef void (*pass_fn)(const char *const *xs, const char *const *ys,
+                        const sigmas *sg, lane_out *o);
+
+/* Accumulator vectors per set for the work wk. */
 #define ACC_VECS(WK, F64)                                                    \
     (LX + (((WK) & W_L1) ? LX : 0) +                                         \
      (((WK) & W_SQ) ? LP + ((F64) ? LE : 0) : 0) +                           \
      (((WK) & W_DOT) ? LP + ((F64) ? LE : 0) : 0))
+/* Sets of a lane alone: with many accumulators, two sets side by side
+ * already hide the latency and four would spill. */
 #define SETS(WK, F64) (ACC_VECS(WK, F64) <= 5 ? 4 : 2)
 
 #define MIN_(a, b) ((a) < (b) ? (a) : (b))
+
+/* Lanes side by side and sets per lane: the LN * U sets, the scans, the
+ * extremes and the sigmas of the lanes must stay in the 32 registers
+ * (spilled accumulators put a store and a load on every add's chain).
+ * With few accumulators four lanes of one set each (as many chains as a
+ * lane alone has); else two lanes, of two sets while they fit. */
+#define SIDE_LN(WK, F64)                                                     \
+    MIN_(EXACT_MAX_LN, ACC_VECS(WK, F64) <= 2 ? 4 : 2)
+#define SIDE_U(WK, F64)                                                      \
+    (SIDE_LN(WK, F64) == 1   ? SETS(WK, F64)                                 \
+     : SIDE_LN(WK, F64) == 4 ? 1                                             \
+     : ACC_VECS(WK, F64) <= 5 ? 2                                            \
+                              : 1)
 
 /* The levels of the long pass (the guessed plans') and of the short one:
  * f32 x within 2^17 of the top is on the first grid already, and its
@@ -321,16 +401,36 @@ typedef void (*pass_fn)(const char *x, const char *y, const sigmas *sg,
 #define SHORT_LEVELS(F64)                                                    \
     ((levels){(F64) ? LX : 1, MIN_(LP, 2), MIN_(LE, 2)})
 
+/* Per work: the long and short pass of one lane alone (a lane whose short
+ * pass failed is redone alone, and so are the last lanes of a call) and
+ * of SIDE_LN lanes side by side. */
 #define INSTANCE(SFX, F64, WK)                                               \
-    TGT static void long_##SFX##_##WK(const char *x, const char *y,          \
-                                      const sigmas *sg, lane_out *o)         \
-    {                                                                        \
-        lane_pass(x, y, F64, WK, SETS(WK, F64), LONG_LEVELS, sg, o);         \
-    }                                                                        \
-    TGT static void short_##SFX##_##WK(const char *x, const char *y,         \
+    TGT static void long1_##SFX##_##WK(const char *const *x,                 \
+                                       const char *const *y,                 \
                                        const sigmas *sg, lane_out *o)        \
     {                                                                        \
-        lane_pass(x, y, F64, WK, SETS(WK, F64), SHORT_LEVELS(F64), sg, o);   \
+        lanes_pass(x, y, F64, WK, 1, SETS(WK, F64), LONG_LEVELS, sg, o);     \
+    }                                                                        \
+    TGT static void short1_##SFX##_##WK(const char *const *x,                \
+                                        const char *const *y,                \
+                                        const sigmas *sg, lane_out *o)       \
+    {                                                                        \
+        lanes_pass(x, y, F64, WK, 1, SETS(WK, F64), SHORT_LEVELS(F64), sg,   \
+                   o);                                                       \
+    }                                                                        \
+    TGT static void longn_##SFX##_##WK(const char *const *x,                 \
+                                       const char *const *y,                 \
+                                       const sigmas *sg, lane_out *o)        \
+    {                                                                        \
+        lanes_pass(x, y, F64, WK, SIDE_LN(WK, F64), SIDE_U(WK, F64),         \
+                   LONG_LEVELS, sg, o);                                      \
+    }                                                                        \
+    TGT static void shortn_##SFX##_##WK(const char *const *x,                \
+                                        const char *const *y,                \
+                                        const sigmas *sg, lane_out *o)       \
+    {                                                                        \
+        lanes_pass(x, y, F64, WK, SIDE_LN(WK, F64), SIDE_U(WK, F64),         \
+                   SHORT_LEVELS(F64), sg, o);                                \
     }
 
 #define TABLE(NAME, SFX)                                                     \
@@ -359,11 +459,19 @@ typedef void (*pass_fn)(const char *x, const char *y, const sigmas *sg,
     INSTANCE(SFX, F64, 13)                                                   \
     INSTANCE(SFX, F64, 14)                                                   \
     INSTANCE(SFX, F64, 15)                                                   \
-    TABLE(long, SFX)                                                         \
-    TABLE(short, SFX)
+    TABLE(long1, SFX)                                                        \
+    TABLE(short1, SFX)                                                       \
+    TABLE(longn, SFX)                                                        \
+    TABLE(shortn, SFX)
 
 INSTANCES(f32, 0)
 INSTANCES(f64, 1)
+
+/* SIDE_LN of a work, at run time (the constant the instances use). */
+static int side_ln(int f64, unsigned wk)
+{
+    return f64 ? SIDE_LN(wk, 1) : SIDE_LN(wk, 0);
+}
 
 static unsigned work_of(unsigned g)
 {
@@ -447,7 +555,9 @@ TGT static void put_record(const char *x, int f64, unsigned g,
 #define SHORT_RETRY 8
 
 typedef struct passes {
-    pass_fn shrt, lng;
+    pass_fn shrt1, lng1; /* one lane */
+    pass_fn shrtn, lngn; /* ln lanes side by side */
+    int ln;
     levels short_lv;
     int skip_short; /* lanes to go before the short pass is tried again */
 } passes;
@@ -460,46 +570,93 @@ static void kind_levels(levels lv, int lev[EG_T_KINDS])
     lev[EG_T_SQ_E] = lev[EG_T_DOT_E] = lv.e;
 }
 
-/* One full lane: the one pass under the guessed plans, kept when they are
- * the lane's plans (the short pass's when its levels suffice, else the
- * long pass again, from L1); the generic code otherwise. */
-TGT static void lane(const char *x, const char *y, int f64, unsigned g,
-                     passes *ps, uint64_t base, uint64_t *w)
+/* Up to MAX_LN lanes with a guess, gathered for one pass side by side
+ * (a lane with no guess goes the generic way at once, so the lanes of a
+ * group need not be neighbours in the chunk). */
+typedef struct group {
+    sigmas sg[MAX_LN];
+    lane_out o[MAX_LN];
+    eg_level_plan guess[MAX_LN][EG_T_KINDS];
+    const char *x[MAX_LN], *y[MAX_LN];
+    uint64_t base[MAX_LN];
+    uint64_t *w[MAX_LN];
+    int n;
+} group;
+
+/* The record of lane l of gr after its pass (short when tried_short): kept
+ * when its guessed plans are its plans (the short pass's when its levels
+ * suffice, else the long pass again, alone, from L1); the generic code
+ * otherwise.  Its neighbours' results do not depend on it. */
+TGT static void finish_lane(passes *ps, group *gr, int l, int is_f64,
+                            unsigned g, int tried_short)
 {
-    eg_level_plan guess[EG_T_KINDS], plans[EG_T_KINDS];
-    if (!eg_exact_guess_plans(x, y, EG_LANE_ELEMS, f64, g, guess)) {
-        eg_exact_lane_generic(x, y, EG_LANE_ELEMS, base, f64, g, w);
-        return;
-    }
-    sigmas sg;
-    lane_out o;
-    load_sigmas(guess, &sg);
-    int tried_short = ps->skip_short == 0;
-    if (tried_short)
-        ps->shrt(x, y, &sg, &o);
-    else
-        ps->lng(x, y, &sg, &o);
-    if (!tried_short)
-        ps->skip_short--;
-    if (!eg_exact_lane_plans(x, y, EG_LANE_ELEMS, &o.sx, &o.sy, f64, g,
-                             plans)) {
+    eg_level_plan plans[EG_T_KINDS];
+    lane_out *o = &gr->o[l];
+    uint64_t *w = gr->w[l];
+    if (!eg_exact_lane_plans(gr->x[l], gr->y[l], EG_LANE_ELEMS, &o->sx,
+                             &o->sy, is_f64, g, plans)) {
         memset(w, 0, EG_EXACT_LANE_WORDS * sizeof *w);
         w[EG_X_COUNT] = EG_LANE_ELEMS;
         w[EG_X_FLAGS] = EG_LANE_NEEDS_CAREFUL;
         return;
     }
-    if (!eg_exact_same_plans(plans, guess, f64, g)) {
-        eg_exact_lane_generic(x, y, EG_LANE_ELEMS, base, f64, g, w);
+    if (!eg_exact_same_plans(plans, gr->guess[l], is_f64, g)) {
+        eg_exact_lane_generic(gr->x[l], gr->y[l], EG_LANE_ELEMS, gr->base[l],
+                              is_f64, g, w);
         return;
     }
     int lev[EG_T_KINDS];
     kind_levels(ps->short_lv, lev);
     if (tried_short &&
-        !eg_exact_short_holds(&o.sx, &o.sy, f64, g, plans, lev)) {
-        ps->lng(x, y, &sg, &o);
+        !eg_exact_short_holds(&o->sx, &o->sy, is_f64, g, plans, lev)) {
+        ps->lng1(&gr->x[l], &gr->y[l], &gr->sg[l], o);
         ps->skip_short = SHORT_RETRY;
     }
-    put_record(x, f64, g, &o, base, w);
+    put_record(gr->x[l], is_f64, g, o, gr->base[l], w);
+}
+
+/* One pass over the n lanes of gr from `from` (shrt or lng, each of n
+ * lanes side by side), then their records. */
+TGT static void run_lanes(passes *ps, group *gr, int from, int n,
+                          pass_fn shrt, pass_fn lng, int is_f64, unsigned g)
+{
+    int tried_short = ps->skip_short == 0;
+    (tried_short ? shrt : lng)(&gr->x[from], &gr->y[from], &gr->sg[from],
+                               &gr->o[from]);
+    if (!tried_short)
+        ps->skip_short = ps->skip_short > n ? ps->skip_short - n : 0;
+    for (int l = from; l < from + n; l++)
+        finish_lane(ps, gr, l, is_f64, g, tried_short);
+}
+
+/* The group's lanes: side by side when it is full, else one by one. */
+TGT static void run_group(passes *ps, group *gr, int is_f64, unsigned g)
+{
+    if (gr->n == ps->ln)
+        run_lanes(ps, gr, 0, gr->n, ps->shrtn, ps->lngn, is_f64, g);
+    else
+        for (int l = 0; l < gr->n; l++)
+            run_lanes(ps, gr, l, 1, ps->shrt1, ps->lng1, is_f64, g);
+    gr->n = 0;
+}
+
+/* Lane x (and y) joins the group when it has a guess (and the group runs
+ * once full); else its record is the generic one. */
+TGT static void add_lane(passes *ps, group *gr, const char *x, const char *y,
+                         int is_f64, unsigned g, uint64_t base, uint64_t *w)
+{
+    int l = gr->n;
+    if (!eg_exact_guess_plans(x, y, EG_LANE_ELEMS, is_f64, g, gr->guess[l])) {
+        eg_exact_lane_generic(x, y, EG_LANE_ELEMS, base, is_f64, g, w);
+        return;
+    }
+    load_sigmas(gr->guess[l], &gr->sg[l]);
+    gr->x[l] = x;
+    gr->y[l] = y;
+    gr->base[l] = base;
+    gr->w[l] = w;
+    if (++gr->n == ps->ln)
+        run_group(ps, gr, is_f64, g);
 }
 
 uint64_t eg_lanes_exact_avx512(const void *x, const void *y, uint64_t lanes,
@@ -509,13 +666,21 @@ uint64_t eg_lanes_exact_avx512(const void *x, const void *y, uint64_t lanes,
         return 0;
     const uint64_t es = is_f64 ? 8 : 4, stride = EG_LANE_ELEMS * es;
     unsigned wk = work_of(g);
-    passes ps = {is_f64 ? short_f64[wk] : short_f32[wk],
-                 is_f64 ? long_f64[wk] : long_f32[wk],
-                 SHORT_LEVELS(is_f64), 0};
+    passes ps = {is_f64 ? short1_f64[wk] : short1_f32[wk],
+                 is_f64 ? long1_f64[wk] : long1_f32[wk],
+                 is_f64 ? shortn_f64[wk] : shortn_f32[wk],
+                 is_f64 ? longn_f64[wk] : longn_f32[wk],
+                 side_ln(is_f64, wk),
+                 SHORT_LEVELS(is_f64),
+                 0};
     const char *xb = x, *yb = y;
+    group gr;
+    gr.n = 0;
     for (uint64_t l = 0; l < lanes; l++)
-        lane(xb + l * stride, yb ? yb + l * stride : NULL, is_f64, g, &ps,
-             l * EG_LANE_ELEMS, words + l * EG_EXACT_LANE_WORDS);
+        add_lane(&ps, &gr, xb + l * stride, yb ? yb + l * stride : NULL,
+                 is_f64, g, l * EG_LANE_ELEMS,
+                 words + l * EG_EXACT_LANE_WORDS);
+    run_group(&ps, &gr, is_f64, g);
     return lanes;
 }
 

@@ -294,6 +294,23 @@ static void *exact_data(eg_dtype t, size_t n, int shift)
     return f;
 }
 
+/* Lanes of the given kinds, one each (seeded by seed + their index). */
+static void *exact_lanes_of(eg_dtype t, const int *kinds, size_t lanes,
+                            uint64_t seed)
+{
+    size_t n = lanes * EG_LANE_ELEMS;
+    double *d = malloc(n * sizeof *d);
+    for (size_t l = 0; l < lanes; l++)
+        exact_lane(d + l * EG_LANE_ELEMS, kinds[l], seed + l);
+    if (t == EG_F64)
+        return d;
+    float *f = malloc(n * sizeof *f);
+    for (size_t i = 0; i < n; i++)
+        f[i] = (float)d[i];
+    free(d);
+    return f;
+}
+
 static void assert_same_records(const uint64_t *a, const uint64_t *b,
                                 uint64_t lanes, eg_dtype t, unsigned g,
                                 const char *what)
@@ -308,6 +325,60 @@ static void assert_same_records(const uint64_t *a, const uint64_t *b,
                          (int)(l % XL_KINDS), k,
                          (unsigned long long)a[l * EG_EXACT_LANE_WORDS + k],
                          (unsigned long long)b[l * EG_EXACT_LANE_WORDS + k]);
+}
+
+/* The AVX-512 path cuts up to four lanes side by side in one pass: a lane
+ * whose guess fails (grows, shrinks), whose short pass fails (spread), that
+ * has no guess (zero head) or goes careful (NaN) must get the record it
+ * gets alone, and so must its plain neighbours.  Each block puts one such
+ * lane (or a mix) at another place among plain lanes that precede it by
+ * more than the lanes a failed short pass skips it for; the call's lane
+ * count leaves a partial group at the end. */
+Test(lanes, exact_avx512_side_by_side_lanes_keep_their_own_outcomes)
+{
+    enum { BLOCK = 16, PLACES = 4 };
+    static const int odd[] = {XL_GROWS, XL_SHRINKS, XL_SPREAD, XL_ZERO_HEAD,
+                              XL_NAN};
+    static const int mix[BLOCK] = {
+        XL_PLAIN, XL_PLAIN,  XL_PLAIN,  XL_PLAIN,  XL_PLAIN, XL_PLAIN,
+        XL_PLAIN, XL_PLAIN,  XL_PLAIN,  XL_PLAIN,  XL_PLAIN, XL_PLAIN,
+        XL_GROWS, XL_SPREAD, XL_PLAIN,  XL_SPREAD};
+    const size_t nodd = sizeof odd / sizeof odd[0];
+    const size_t lanes = (nodd * PLACES + 1) * BLOCK + 3;
+    int *kinds = malloc(lanes * sizeof *kinds);
+    for (size_t l = 0; l < lanes; l++)
+        kinds[l] = XL_PLAIN;
+    for (size_t k = 0; k < nodd; k++)
+        for (size_t p = 0; p < PLACES; p++)
+            kinds[(k * PLACES + p) * BLOCK + BLOCK - PLACES + p] = odd[k];
+    memcpy(&kinds[nodd * PLACES * BLOCK], mix, sizeof mix);
+    kinds[lanes - 2] = XL_SPREAD; /* in the partial group */
+    const eg_dtype types[2] = {EG_F32, EG_F64};
+    for (int ti = 0; ti < 2; ti++) {
+        eg_dtype t = types[ti];
+        void *x = exact_lanes_of(t, kinds, lanes, 5000);
+        void *y = exact_lanes_of(t, kinds, lanes, 9000);
+        size_t words = lanes * EG_EXACT_LANE_WORDS;
+        uint64_t *ref = calloc(words, 8), *got = calloc(words, 8);
+        for (unsigned g = 0; g <= EG_G_ALL; g++) {
+            unsigned gx = g | EG_G_EXACT;
+            const void *yy = (g & EG_G_DOT) ? y : NULL;
+            eg_lanes_exact_generic(x, yy, lanes * EG_LANE_ELEMS, t, gx, ref);
+            if (!eg_lanes_exact_avx512(x, yy, lanes, t == EG_F64, gx, got))
+                cr_skip_test("no AVX-512 on this CPU");
+            for (size_t l = 0; l < lanes; l++)
+                for (int w = 0; w < EG_EXACT_LANE_WORDS; w++)
+                    cr_assert_eq(got[l * EG_EXACT_LANE_WORDS + w],
+                                 ref[l * EG_EXACT_LANE_WORDS + w],
+                                 "%s groups %#x lane %zu (kind %d) word %d",
+                                 eg_dtype_name(t), gx, l, kinds[l], w);
+        }
+        free(ref);
+        free(got);
+        free(x);
+        free(y);
+    }
+    free(kinds);
 }
 
 Test(lanes, exact_avx512_matches_generic_for_every_group_set)
