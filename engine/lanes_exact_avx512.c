@@ -48,15 +48,9 @@ enum { W_MINMAX = 1, W_L1 = 2, W_SQ = 4, W_DOT = 8, W_SETS = 16 };
  * stream) and near into L1.  Measured on 2 threads from memory: without
  * them about 0.7x, T0 alone at 2 KiB 0.9x, T1 alone at 4 KiB, 8 KiB or
  * 16 KiB 0.95x, 1x, 0.85x of these. */
-#ifndef EXACT_PREFETCH_AHEAD
 #define EXACT_PREFETCH_AHEAD 8192
-#endif
-#ifndef EXACT_PREFETCH_HINT
 #define EXACT_PREFETCH_HINT _MM_HINT_T1
-#endif
-#ifndef EXACT_PREFETCH_NEAR
 #define EXACT_PREFETCH_NEAR 1024
-#endif
 
 /* The sigmas of the guessed plans, one vector each. */
 typedef struct sigmas {
@@ -220,11 +214,7 @@ TGT_INLINE eg_exact_mag scan_span(const scan *s, const int f64)
 /* At most this many lanes go through one pass side by side: each is a
  * memory stream of its own and an independent chain of adds, so the core
  * has more reads in flight and more work to fill the gaps (one lane at a
- * time reads and computes by turns, measured).  EXACT_MAX_LN=1 gives the
- * one-lane passes alone. */
-#ifndef EXACT_MAX_LN
-#define EXACT_MAX_LN 4
-#endif
+ * time reads and computes by turns, measured). */
 #define MAX_LN 4
 #define MAX_SETS 8 /* LN * U of any instance below */
 
@@ -385,11 +375,9 @@ typedef void (*pass_fn)(const char *const *xs, const char *const *ys,
  * (spilled accumulators put a store and a load on every add's chain).
  * With few accumulators four lanes of one set each (as many chains as a
  * lane alone has); else two lanes, of two sets while they fit. */
-#define SIDE_LN(WK, F64)                                                     \
-    MIN_(EXACT_MAX_LN, ACC_VECS(WK, F64) <= 2 ? 4 : 2)
+#define SIDE_LN(WK, F64) (ACC_VECS(WK, F64) <= 2 ? MAX_LN : 2)
 #define SIDE_U(WK, F64)                                                      \
-    (SIDE_LN(WK, F64) == 1   ? SETS(WK, F64)                                 \
-     : SIDE_LN(WK, F64) == 4 ? 1                                             \
+    (SIDE_LN(WK, F64) == MAX_LN ? 1                                          \
      : ACC_VECS(WK, F64) <= 5 ? 2                                            \
                               : 1)
 
