@@ -5,7 +5,7 @@
  * file, or a malloc'ed copy of the bytes.  Elements are handed out in native
  * order, straight from those bytes when no swap is needed.
  */
-/* MAP_POPULATE is a Linux extension. */
+/* MAP_POPULATE and MADV_POPULATE_READ are Linux extensions. */
 #define _DEFAULT_SOURCE 1
 
 #include "source.h"
@@ -29,6 +29,7 @@ struct eg_source {
     const unsigned char *data; /* the first element; never NULL */
     void *map;                 /* the mapped file, or NULL */
     size_t map_len;
+    int prefault;              /* map each range in before handing it out */
     unsigned char *owned; /* malloc'ed bytes, or NULL */
 };
 
@@ -175,18 +176,32 @@ static eg_status map_file(eg_source *src, int fd, uint64_t size, eg_error *err)
                             "%s: %llu bytes do not fit this address space",
                             src->name, (unsigned long long)size);
     }
-    int flags = MAP_PRIVATE;
-#ifdef MAP_POPULATE
-    /* Faulting a mapping in page by page costs more than reading it; map
-     * it whole up front when it fits comfortably in memory (a file larger
-     * than that streams through demand paging instead). */
+    /* Faulting a mapping in page by page costs more than reading it, so
+     * when the file fits comfortably in memory its pages are mapped in
+     * ahead of the reads (a larger file streams through demand paging).
+     * Each chunk's range is mapped in by the thread about to reduce it
+     * (eg_source_native), so the threads share that work and it overlaps
+     * the reading: a 4 GiB file went 7 % faster, whole process, than with
+     * the whole file mapped in up front by one thread (MAP_POPULATE), which
+     * is what a kernel without MADV_POPULATE_READ (Linux < 5.14) gets. */
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    if (pages > 0 && page > 0 && size <= (uint64_t)pages * (uint64_t)page / 4)
-        flags |= MAP_POPULATE;
-#endif
-    void *p = mmap(NULL, (size_t)size, PROT_READ, flags, fd, 0);
+    int fits = pages > 0 && page > 0 &&
+               size <= (uint64_t)pages * (uint64_t)page / 4;
+    void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED)
         return errno_error(err, src->name, "mmap failed", errno);
+#if defined(MADV_POPULATE_READ)
+    src->prefault = fits && madvise(p, (size_t)page, MADV_POPULATE_READ) == 0;
+#endif
+#if defined(MAP_POPULATE)
+    if (fits && !src->prefault) {
+        munmap(p, (size_t)size);
+        p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
+                 fd, 0);
+        if (p == MAP_FAILED)
+            return errno_error(err, src->name, "mmap failed", errno);
+    }
+#endif
     /* reductions stream through the file once: read ahead, drop behind */
     (void)posix_madvise(p, (size_t)size, POSIX_MADV_SEQUENTIAL);
     src->map = p;
@@ -444,6 +459,21 @@ static void swap_copy(unsigned char *out, const unsigned char *p, uint64_t n,
     }
 }
 
+/* Maps the pages of [p, p + len) in (map_file found that the kernel can);
+ * should it fail, the reads fault them in. */
+static void prefault(const unsigned char *p, size_t len)
+{
+#if defined(MADV_POPULATE_READ)
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = (uintptr_t)p & ~(page - 1);
+    uintptr_t hi = (uintptr_t)p + len;
+    (void)madvise((void *)lo, hi - lo, MADV_POPULATE_READ);
+#else
+    (void)p;
+    (void)len;
+#endif
+}
+
 const void *eg_source_native(const eg_source *src, uint64_t start, uint64_t n,
                              void *scratch)
 {
@@ -451,6 +481,8 @@ const void *eg_source_native(const eg_source *src, uint64_t start, uint64_t n,
         return NULL;
     size_t size = eg_dtype_size(src->info.dtype);
     const unsigned char *p = src->data + start * size;
+    if (src->prefault && n > 0)
+        prefault(p, n * size);
     if (!src->info.swap || n == 0)
         return p;
     if (scratch == NULL)
