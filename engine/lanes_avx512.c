@@ -84,23 +84,18 @@ typedef struct snaps {
 } snaps;
 
 /* The first segment whose snapshot holds m. */
-TGT static uint64_t first_seg_f32(const __m512 *snap, float m)
-{
-    __m512 vm = _mm512_set1_ps(m);
-    uint64_t s = 0;
-    while (s + 1 < SEGS && !_mm512_cmp_ps_mask(snap[s], vm, _CMP_EQ_OQ))
-        s++;
-    return s;
-}
+#define DEFINE_FIRST_SEG(SFX, T, V, SET1, CMP)                               \
+    TGT static uint64_t first_seg_##SFX(const V *snap, T m)                  \
+    {                                                                        \
+        V vm = SET1(m);                                                      \
+        uint64_t s = 0;                                                      \
+        while (s + 1 < SEGS && !CMP(snap[s], vm, _CMP_EQ_OQ))                \
+            s++;                                                             \
+        return s;                                                            \
+    }
 
-TGT static uint64_t first_seg_f64(const __m512d *snap, double m)
-{
-    __m512d vm = _mm512_set1_pd(m);
-    uint64_t s = 0;
-    while (s + 1 < SEGS && !_mm512_cmp_pd_mask(snap[s], vm, _CMP_EQ_OQ))
-        s++;
-    return s;
-}
+DEFINE_FIRST_SEG(f32, float, __m512, _mm512_set1_ps, _mm512_cmp_ps_mask)
+DEFINE_FIRST_SEG(f64, double, __m512d, _mm512_set1_pd, _mm512_cmp_pd_mask)
 
 /* Where the lane's extremes first occur; slot 0 holds them and their
  * indices, the other slots keep their +-inf from slots_init, so the combine

@@ -278,13 +278,10 @@ static void exact_lane(double *v, int kind, uint64_t seed)
     }
 }
 
-/* n elements: lane l of kind (l + shift) % XL_KINDS, a partial lane last. */
-static void *exact_data(eg_dtype t, size_t n, int shift)
+/* d (doubles, malloc'ed) as dtype t: itself for f64, else a float copy
+ * (d is freed). */
+static void *as_dtype(double *d, size_t n, eg_dtype t)
 {
-    double *d = malloc((n + EG_LANE_ELEMS) * sizeof *d);
-    for (size_t l = 0; l * EG_LANE_ELEMS < n; l++)
-        exact_lane(d + l * EG_LANE_ELEMS, (int)((l + (size_t)shift) % XL_KINDS),
-                   1000 + l + (uint64_t)shift);
     if (t == EG_F64)
         return d;
     float *f = malloc(n * sizeof *f);
@@ -292,6 +289,16 @@ static void *exact_data(eg_dtype t, size_t n, int shift)
         f[i] = (float)d[i];
     free(d);
     return f;
+}
+
+/* n elements: lane l of kind (l + shift) % XL_KINDS, a partial lane last. */
+static void *exact_data(eg_dtype t, size_t n, int shift)
+{
+    double *d = malloc((n + EG_LANE_ELEMS) * sizeof *d);
+    for (size_t l = 0; l * EG_LANE_ELEMS < n; l++)
+        exact_lane(d + l * EG_LANE_ELEMS, (int)((l + (size_t)shift) % XL_KINDS),
+                   1000 + l + (uint64_t)shift);
+    return as_dtype(d, n, t);
 }
 
 /* Lanes of the given kinds, one each (seeded by seed + their index). */
@@ -302,13 +309,7 @@ static void *exact_lanes_of(eg_dtype t, const int *kinds, size_t lanes,
     double *d = malloc(n * sizeof *d);
     for (size_t l = 0; l < lanes; l++)
         exact_lane(d + l * EG_LANE_ELEMS, kinds[l], seed + l);
-    if (t == EG_F64)
-        return d;
-    float *f = malloc(n * sizeof *f);
-    for (size_t i = 0; i < n; i++)
-        f[i] = (float)d[i];
-    free(d);
-    return f;
+    return as_dtype(d, n, t);
 }
 
 static void assert_same_records(const uint64_t *a, const uint64_t *b,
