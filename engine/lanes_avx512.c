@@ -150,8 +150,7 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
         a[l].mn64 = _mm512_set1_pd(INFINITY);
         a[l].mx64 = _mm512_set1_pd(-INFINITY);
     }
-    for (uint64_t i = 0; i < EG_LANE_ELEMS;
-         i += BLOCK_ELEMS) {
+    for (uint64_t i = 0; i < EG_LANE_ELEMS; i += BLOCK_ELEMS) {
         for (int l = 0; l < ln; l++) {
             const char *ahead = x + ((uint64_t)l * EG_LANE_ELEMS + i) * es +
                                 PREFETCH_AHEAD;
@@ -230,6 +229,11 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
 /* The instances: the common group sets get a pass of their own, with as
  * many lanes side by side as their accumulators leave registers for; any
  * other set takes the general instance, which tests g as it goes. */
+#define SIDE(G) ((G) == (EG_G_VAR | EG_G_MINMAX) ? FUSED_LN : MAX_LN)
+
+typedef void (*pass_fn)(const void *, const void *, unsigned, uint64_t,
+                        const double *, slots *);
+
 #define INSTANCE(NAME, F32, G, LN)                                           \
     TGT static void NAME(const void *x, const void *y, unsigned g,           \
                          uint64_t base, const double *k, slots *sl)          \
@@ -238,21 +242,27 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
         fused_lanes(x, y, F32, G, LN, base, k, sl);                          \
     }
 
+/* In the order of special_sets. */
 #define INSTANCES(SFX, F32)                                                  \
-    INSTANCE(sum_##SFX, F32, 0u, 4)                                          \
-    INSTANCE(minmax_##SFX, F32, EG_G_MINMAX, 4)                              \
-    INSTANCE(var_##SFX, F32, EG_G_VAR, 4)                                    \
-    INSTANCE(l1_##SFX, F32, EG_G_L1, 4)                                      \
-    INSTANCE(l2_##SFX, F32, EG_G_L2, 4)                                      \
-    INSTANCE(dot_##SFX, F32, EG_G_DOT, 4)                                    \
-    INSTANCE(fused_##SFX, F32, EG_G_VAR | EG_G_MINMAX, FUSED_LN)             \
-    INSTANCE(any_##SFX, F32, g, 1)
+    INSTANCE(sum_##SFX, F32, 0u, SIDE(0u))                                   \
+    INSTANCE(minmax_##SFX, F32, EG_G_MINMAX, SIDE(EG_G_MINMAX))              \
+    INSTANCE(var_##SFX, F32, EG_G_VAR, SIDE(EG_G_VAR))                       \
+    INSTANCE(l1_##SFX, F32, EG_G_L1, SIDE(EG_G_L1))                          \
+    INSTANCE(l2_##SFX, F32, EG_G_L2, SIDE(EG_G_L2))                          \
+    INSTANCE(dot_##SFX, F32, EG_G_DOT, SIDE(EG_G_DOT))                       \
+    INSTANCE(fused_##SFX, F32, EG_G_VAR | EG_G_MINMAX,                       \
+             SIDE(EG_G_VAR | EG_G_MINMAX))                                   \
+    INSTANCE(any_##SFX, F32, g, 1)                                           \
+    static const pass_fn special_##SFX[] = {                                 \
+        sum_##SFX, minmax_##SFX, var_##SFX,  l1_##SFX,                       \
+        l2_##SFX,  dot_##SFX,    fused_##SFX};
+
+static const unsigned special_sets[] = {
+    0u,       EG_G_MINMAX, EG_G_VAR, EG_G_L1, EG_G_L2, EG_G_DOT,
+    EG_G_VAR | EG_G_MINMAX};
 
 INSTANCES(f32, 1)
 INSTANCES(f64, 0)
-
-typedef void (*pass_fn)(const void *, const void *, unsigned, uint64_t,
-                        const double *, slots *);
 
 typedef struct pass_pick {
     pass_fn fn;
@@ -261,30 +271,11 @@ typedef struct pass_pick {
 
 static pass_pick pick(int f32, unsigned g)
 {
-#define PICK(SFX)                                                            \
-    switch (g) {                                                             \
-    case 0:                                                                  \
-        return (pass_pick){sum_##SFX, 4};                                    \
-    case EG_G_MINMAX:                                                        \
-        return (pass_pick){minmax_##SFX, 4};                                 \
-    case EG_G_VAR:                                                           \
-        return (pass_pick){var_##SFX, 4};                                    \
-    case EG_G_L1:                                                            \
-        return (pass_pick){l1_##SFX, 4};                                     \
-    case EG_G_L2:                                                            \
-        return (pass_pick){l2_##SFX, 4};                                     \
-    case EG_G_DOT:                                                           \
-        return (pass_pick){dot_##SFX, 4};                                    \
-    case EG_G_VAR | EG_G_MINMAX:                                             \
-        return (pass_pick){fused_##SFX, FUSED_LN};                           \
-    default:                                                                 \
-        return (pass_pick){any_##SFX, 1};                                    \
-    }
-    if (f32) {
-        PICK(f32)
-    }
-    PICK(f64)
-#undef PICK
+    for (size_t i = 0; i < sizeof special_sets / sizeof *special_sets; i++)
+        if (g == special_sets[i])
+            return (pass_pick){f32 ? special_f32[i] : special_f64[i],
+                               SIDE(g)};
+    return (pass_pick){f32 ? any_f32 : any_f64, 1};
 }
 
 uint64_t eg_lanes_avx512(const void *x, const void *y, uint64_t lanes,
