@@ -5,7 +5,10 @@
  * stays in L1, and each pass is a loop over rows of 8 elements whose inner
  * loop runs across the 8 slots, which the compiler turns into vector code.
  * A slot sees its elements in increasing order whatever the vector width,
- * so the bits do not depend on the instruction set the clone picked. */
+ * so the bits do not depend on the instruction set the clone picked.
+ * On CPUs with AVX-512, full float lanes take the one-pass code of
+ * lanes_avx512.c instead (the same bits); this file stays the reference
+ * and serves partial lanes, integers and other CPUs. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
