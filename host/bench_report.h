@@ -78,6 +78,7 @@ typedef struct bench_report {
     char numpy_version[32];
     char numpy_note[512];    /* why numpy was skipped */
     char blas_config[256];   /* "" without OpenBLAS */
+    char blas_note[256];     /* why OpenBLAS could not be loaded */
     int blas_threads;
 
     /* small inputs: [op: sum, fused][size][config], microseconds */

@@ -121,8 +121,11 @@ static int setup(const bench_args *a, bench_report *r)
     r->copy_gbps = a->copy_gbps;
     r->cores = bench_cores();
     bench_machine(r->cpu, sizeof r->cpu, &r->mem_bytes);
-    bench_blas_config(r->blas_config, sizeof r->blas_config,
-                      &r->blas_threads);
+    bench_blas *blas = bench_blas_open(r->blas_note, sizeof r->blas_note);
+    if (blas)
+        bench_blas_config(blas, r->blas_config, sizeof r->blas_config,
+                          &r->blas_threads);
+    bench_blas_close(&blas);
 
     if (eg_devices_list(&devs, &ndev, r->device_notes,
                         sizeof r->device_notes, &err) != EG_OK)
@@ -149,7 +152,8 @@ static int setup(const bench_args *a, bench_report *r)
         snprintf(row->name, sizeof row->name, "%s", a->rows[i].name);
         row->ops = a->rows[i].ops;
         row->op = a->rows[i].op;
-        row->blas_routine = a->rows[i].op == EG_OP_COUNT_ALL
+        row->blas_routine = a->rows[i].op == EG_OP_COUNT_ALL ||
+                                    r->blas_config[0] == '\0'
                                 ? NULL
                                 : bench_blas_routine(a->dtype, a->rows[i].op);
     }
@@ -376,19 +380,25 @@ static void measure_blas(const bench_args *a, bench_report *r,
                          const bench_data *d)
 {
     bench_plan plan = plan_main(a);
+    char why[256];
 
-    if (!bench_blas_available())
+    if (r->blas_config[0] == '\0')
+        return;
+    bench_blas *blas = bench_blas_open(why, sizeof why);
+    if (!blas)
         return;
     say(a, "OpenBLAS");
     for (size_t i = 0; i < r->nrows; i++) {
         if (r->rows[i].blas_routine != NULL)
-            bench_blas_measure(d, r->count, r->rows[i].op, &plan,
+            bench_blas_measure(blas, d, r->count, r->rows[i].op, &plan,
                                &r->rows[i].blas);
     }
     plan = plan_sweep(a);
     for (size_t i = 0; i < r->nsweep; i++)
-        bench_blas_measure(d, r->sweep[i].bytes / eg_dtype_size(d->dtype),
+        bench_blas_measure(blas, d,
+                           r->sweep[i].bytes / eg_dtype_size(d->dtype),
                            EG_OP_L1, &plan, &r->sweep[i].blas_asum);
+    bench_blas_close(&blas); /* its threads stop before the next figures */
 }
 
 static void measure_numpy(const bench_args *a, bench_report *r,

@@ -372,7 +372,8 @@ static void print_notes(FILE *f, const bench_report *r)
                 "?nrm2 for l2, ?dot for dot\n",
                 r->blas_config, r->blas_threads);
     else
-        fputs("note: built without OpenBLAS; blas columns skipped\n", f);
+        fprintf(f, "note: no OpenBLAS (%s); blas columns skipped\n",
+                r->blas_note);
     if (r->numpy_ran)
         fprintf(f, "numpy: %s (python3, loaded into memory)\n",
                 r->numpy_version);
