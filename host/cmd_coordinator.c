@@ -109,13 +109,7 @@ int cmd_coordinator(int argc, char **argv)
     if (eg_coord_run(c, &res, &stats, &err) != EG_OK) {
         rc = cli_engine_error(&err);
     } else {
-        const char *input = a.co.manifest ? a.co.manifest
-                            : a.co.path   ? a.co.path
-                                          : "noop";
-        if (a.json)
-            grid_output_json(stdout, input, &res, &stats);
-        else
-            grid_output_table(stdout, input, &res, &stats);
+        grid_output_print(&a, &res, &stats);
     }
     eg_grid_stats_free(&stats);
     eg_coord_close(&c);

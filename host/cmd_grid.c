@@ -239,13 +239,7 @@ int cmd_grid(int argc, char **argv)
     } else if (eg_coord_run(c, &res, &stats, &err) != EG_OK) {
         rc = cli_engine_error(&err);
     } else {
-        const char *input = a.co.manifest ? a.co.manifest
-                            : a.co.path   ? a.co.path
-                                          : "noop";
-        if (a.json)
-            grid_output_json(stdout, input, &res, &stats);
-        else
-            grid_output_table(stdout, input, &res, &stats);
+        grid_output_print(&a, &res, &stats);
     }
     stop_workers(&g);
     eg_curve_local_remove(&g.keys);

@@ -78,3 +78,15 @@ void grid_output_table(FILE *f, const char *input, const eg_result *r,
             g->tasks, g->nworkers, g->attempts, g->redispatched, g->failures,
             g->returned, g->duplicates, g->rejected, g->tasks_per_s);
 }
+
+void grid_output_print(const grid_args *a, const eg_result *r,
+                       const eg_grid_stats *g)
+{
+    const char *input = a->co.manifest ? a->co.manifest
+                        : a->co.path   ? a->co.path
+                                       : "noop";
+    if (a->json)
+        grid_output_json(stdout, input, r, g);
+    else
+        grid_output_table(stdout, input, r, g);
+}

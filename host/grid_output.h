@@ -7,6 +7,7 @@
 
 #include "edgegrid.h"
 #include "grid.h"
+#include "grid_args.h"
 
 /* The JSON object of `reduce --json` with one more member:
  *   "grid": {"tasks", "attempts", "redispatched", "failures", "returned",
@@ -19,6 +20,11 @@ void grid_output_json(FILE *f, const char *input, const eg_result *r,
 
 /* The `reduce` table (one "device" line per worker) and a summary line. */
 void grid_output_table(FILE *f, const char *input, const eg_result *r,
+                       const eg_grid_stats *g);
+
+/* The result on stdout as `a` asks (--json or the table), named by its
+ * input: the manifest, the file, or "noop". */
+void grid_output_print(const grid_args *a, const eg_result *r,
                        const eg_grid_stats *g);
 
 #endif
