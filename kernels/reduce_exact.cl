@@ -435,120 +435,183 @@ void eg_min_max(__global const EG_T *x, ulong m, ulong base,
 
 /* --------------------------------------------------- the one-pass path */
 
+/* Accumulators of one kind at zero: A0..A4. */
+#define EG_ZERO(A)                                                           \
+    double8 A##0 = 0, A##1 = 0, A##2 = 0, A##3 = 0, A##4 = 0
+
+/* Accumulator set T into set S, level by level (exact: see the top). */
+#define EG_FOLD(S, T)                                                        \
+    do {                                                                     \
+        S##0 += T##0;                                                        \
+        S##1 += T##1;                                                        \
+        S##2 += T##2;                                                        \
+        S##3 += T##3;                                                        \
+        S##4 += T##4;                                                        \
+    } while (0)
+
+/* Light group sets cut alternate vectors into a second set of
+ * accumulators, so that two chains of additions run side by side; heavy
+ * ones (x^2 or f64 products) have no registers to spare for it. */
+#define EG_FUSED_ACCS                                                        \
+    (EG_EXACT_FIX_X * (1 + EG_HAS(EG_G_L1)) +                                \
+     EG_EXACT_FIX_P * ((EG_HAS_SQ != 0) + EG_HAS(EG_G_DOT)) +                \
+     EG_EXACT_FIX_E * EG_IS_F64 * ((EG_HAS_SQ != 0) + EG_HAS(EG_G_DOT)))
+#define EG_TWO_SETS (EG_FUSED_ACCS <= 5)
+#if EG_TWO_SETS
+#define EG_SET2 B
+#else
+#define EG_SET2 A
+#endif
+
+/* The terms of 8 elements (bits bx, and by for x*y) into accumulator set
+ * S, and min/max.  The kinds the groups leave out are dead code. */
+#define EG_FUSED_VEC(bx, by, S) EG_FUSED_VEC_(bx, by, S)
+#define EG_FUSED_VEC_(bx, by, S)                                             \
+    do {                                                                     \
+        double8 v_ = EG_AS_DOUBLE8(bx), t_ = v_;                             \
+        EG_CUT(EG_EXACT_FIX_X, t_, ax##S, gx);                               \
+        if (EG_HAS(EG_G_L1)) {                                               \
+            t_ = fabs(v_);                                                   \
+            EG_CUT(EG_EXACT_FIX_X, t_, aa##S, gx);                           \
+        }                                                                    \
+        if (EG_HAS_SQ) {                                                     \
+            double8 p_ = v_ * v_;                                            \
+            if (EG_IS_F64) {                                                 \
+                double8 e_ = fma(v_, v_, -p_);                               \
+                EG_CUT(EG_EXACT_FIX_E, e_, aqe##S, gqe);                     \
+            }                                                                \
+            EG_CUT(EG_EXACT_FIX_P, p_, aq##S, gq);                           \
+        }                                                                    \
+        if (EG_HAS(EG_G_DOT)) {                                              \
+            double8 w_ = EG_AS_DOUBLE8(by), p_ = v_ * w_;                    \
+            if (EG_IS_F64) {                                                 \
+                double8 e_ = fma(v_, w_, -p_);                               \
+                EG_CUT(EG_EXACT_FIX_E, e_, ade##S, gde);                     \
+            }                                                                \
+            EG_CUT(EG_EXACT_FIX_P, p_, ad##S, gd);                           \
+        }                                                                    \
+    } while (0)
+
+/* The scan of 8 elements' bits b into mx, mn. */
+#define EG_SCAN_STEP(b, mx, mn)                                              \
+    do {                                                                     \
+        eg_bits8 a_ = (b) & (eg_bits8)(EG_ABS_MASK);                         \
+        mx = max(mx, a_);                                                    \
+        mn = min(mn, a_ - (eg_bits8)(1));                                    \
+    } while (0)
+
+/* 8 elements at x + i and y + i: the scan, the terms into set S and
+ * min/max, with a prefetch at the start of each cache line. */
+#define EG_FUSED_STEP(i, S)                                                  \
+    do {                                                                     \
+        eg_bits8 bx_ = EG_LOAD_BITS8(x + (i)), by_ = bx_;                    \
+        EG_PREFETCH_LINE(x, i);                                              \
+        EG_SCAN_STEP(bx_, xmx, xmn);                                         \
+        if (EG_HAS(EG_G_DOT)) {                                              \
+            by_ = EG_LOAD_BITS8(y + (i));                                    \
+            EG_PREFETCH_LINE(y, i);                                          \
+            EG_SCAN_STEP(by_, ymx, ymn);                                     \
+        }                                                                    \
+        EG_FUSED_VEC(bx_, by_, S);                                           \
+        if (EG_HAS(EG_G_MINMAX))                                             \
+            EG_MM_STEP(mm, EG_AS_DOUBLE8(bx_));                              \
+    } while (0)
+
+/* CPU devices: one stream per work-item, so ask for the data a few KiB
+ * ahead (past the lane is the work-item's next lane; a prefetch never
+ * faults), once per 64-byte line: i is a multiple of 8 elements. */
+#ifdef EG_PREFETCH
+#define EG_PREFETCH_LINE(p, i)                                               \
+    do {                                                                     \
+        if (EG_IS_F64 || ((i) & 8) == 0)                                     \
+            __builtin_prefetch((p) + (i) + EG_PREFETCH);                     \
+    } while (0)
+#else
+#define EG_PREFETCH_LINE(p, i) ((void)0)
+#endif
+
 /* Every kind of term on its fixed number of levels, the scan and min/max,
  * in one pass over the lane.  sx: the guessed plan's sigmas of x and |x|;
- * sq, sqe: of x^2's p and e; sd, sde: of x*y's p and e. */
+ * sq, sqe: of x^2's p and e; sd, sde: of x*y's p and e.
+ *
+ * The main loop takes whole vectors straight from memory, 32 elements at a
+ * time: with the padded tail vector in it, the compiler merged the two
+ * loads into a slow shuffle. */
 void eg_fused(__global const EG_T *x, __global const EG_T *y, ulong m,
               ulong base, const double *sx, const double *sq,
               const double *sqe, const double *sd, const double *sde,
               __global ulong *w, eg_lane_scan *sc)
 {
-    EG_ACC(ax, gx, sx);
-#if EG_GROUPS & EG_G_L1
-    double8 aa0 = 0, aa1 = 0, aa2 = 0, aa3 = 0, aa4 = 0;
-#endif
-#if EG_HAS_SQ
-    EG_ACC(aq, gq, sq);
-#if EG_IS_F64
-    EG_ACC(aqe, gqe, sqe);
-#endif
-#endif
-#if EG_GROUPS & EG_G_DOT
-    EG_ACC(ad, gd, sd);
-#if EG_IS_F64
-    EG_ACC(ade, gde, sde);
-#endif
-    eg_bits8 ymx = (eg_bits8)(0), ymn = (eg_bits8)((eg_bits)0 - 1);
-#endif
-#if EG_GROUPS & EG_G_MINMAX
+    double8 gx0 = sx[0], gx1 = sx[1], gx2 = sx[2], gx3 = sx[3];
+    double8 gq0 = sq[0], gq1 = sq[1], gq2 = sq[2], gq3 = sq[3];
+    double8 gqe0 = sqe[0], gqe1 = sqe[1], gqe2 = sqe[2], gqe3 = sqe[3];
+    double8 gd0 = sd[0], gd1 = sd[1], gd2 = sd[2], gd3 = sd[3];
+    double8 gde0 = sde[0], gde1 = sde[1], gde2 = sde[2], gde3 = sde[3];
+    EG_ZERO(axA);
+    EG_ZERO(aaA);
+    EG_ZERO(aqA);
+    EG_ZERO(aqeA);
+    EG_ZERO(adA);
+    EG_ZERO(adeA);
+    EG_ZERO(axB);
+    EG_ZERO(aaB);
+    EG_ZERO(aqB);
+    EG_ZERO(aqeB);
+    EG_ZERO(adB);
+    EG_ZERO(adeB);
     eg_mm mm;
     eg_mm_init(&mm, base);
-#endif
     eg_bits8 xmx = (eg_bits8)(0), xmn = (eg_bits8)((eg_bits)0 - 1);
-    (void)sq;
-    (void)sqe;
-    (void)sd;
-    (void)sde;
-    for (ulong i = 0; i < m; i += 8) {
-        uint r = 8;
-        eg_bits8 bx;
-        if (i + 8 <= m) {
-            bx = EG_LOAD_BITS8(x + i);
-        } else {
-            r = (uint)(m - i);
-            bx = eg_load_tail(x + i, r);
-        }
-#ifdef EG_PREFETCH
-        /* CPU devices: one stream per work-item, so ask for the data a few
-         * KiB ahead (past the lane is the work-item's next lane; a prefetch
-         * never faults). */
-        __builtin_prefetch(x + i + EG_PREFETCH);
-#if EG_GROUPS & EG_G_DOT
-        __builtin_prefetch(y + i + EG_PREFETCH);
-#endif
-#endif
-        eg_bits8 ab = bx & (eg_bits8)(EG_ABS_MASK);
-        xmx = max(xmx, ab);
-        xmn = min(xmn, ab - (eg_bits8)(1));
-        double8 v = EG_AS_DOUBLE8(bx);
-        double8 t = v;
-        EG_CUT(EG_EXACT_FIX_X, t, ax, gx);
-#if EG_GROUPS & EG_G_L1
-        t = fabs(v);
-        EG_CUT(EG_EXACT_FIX_X, t, aa, gx);
-#endif
-#if EG_HAS_SQ
-        double8 p = v * v;
-#if EG_IS_F64
-        double8 e = fma(v, v, -p);
-        EG_CUT(EG_EXACT_FIX_E, e, aqe, gqe);
-#endif
-        EG_CUT(EG_EXACT_FIX_P, p, aq, gq);
-#endif
-#if EG_GROUPS & EG_G_DOT
-        eg_bits8 by = r == 8 ? EG_LOAD_BITS8(y + i) : eg_load_tail(y + i, r);
-        eg_bits8 ay = by & (eg_bits8)(EG_ABS_MASK);
-        ymx = max(ymx, ay);
-        ymn = min(ymn, ay - (eg_bits8)(1));
-        double8 wv = EG_AS_DOUBLE8(by);
-        double8 pd = v * wv;
-#if EG_IS_F64
-        double8 ed = fma(v, wv, -pd);
-        EG_CUT(EG_EXACT_FIX_E, ed, ade, gde);
-#endif
-        EG_CUT(EG_EXACT_FIX_P, pd, ad, gd);
-#endif
-#if EG_GROUPS & EG_G_MINMAX
-        if (r == 8)
-            EG_MM_STEP(mm, v);
-#endif
+    eg_bits8 ymx = xmx, ymn = xmn;
+
+    ulong i = 0;
+    for (; i + 32 <= m; i += 32) {
+        EG_FUSED_STEP(i, A);
+        EG_FUSED_STEP(i + 8, EG_SET2);
+        EG_FUSED_STEP(i + 16, A);
+        EG_FUSED_STEP(i + 24, EG_SET2);
     }
+    for (; i + 8 <= m; i += 8)
+        EG_FUSED_STEP(i, A);
     /* A padded last vector adds zeros to the sums and the scan (a zero is
      * never the smallest non-zero |v|); min/max takes its elements one by
      * one. */
-#if EG_GROUPS & EG_G_MINMAX
-    eg_mm_finish(&mm, x, m & ~(ulong)7, m, base, w);
-#endif
+    if (i < m) {
+        eg_bits8 bx = eg_load_tail(x + i, (uint)(m - i)), by = bx;
+        EG_SCAN_STEP(bx, xmx, xmn);
+        if (EG_HAS(EG_G_DOT)) {
+            by = eg_load_tail(y + i, (uint)(m - i));
+            EG_SCAN_STEP(by, ymx, ymn);
+        }
+        EG_FUSED_VEC(bx, by, A);
+    }
+    if (EG_HAS(EG_G_MINMAX))
+        eg_mm_finish(&mm, x, m & ~(ulong)7, m, base, w);
+    if (EG_TWO_SETS) {
+        EG_FOLD(axA, axB);
+        EG_FOLD(aaA, aaB);
+        EG_FOLD(aqA, aqB);
+        EG_FOLD(aqeA, aqeB);
+        EG_FOLD(adA, adB);
+        EG_FOLD(adeA, adeB);
+    }
     eg_scan_fold(xmx, xmn, &sc->xmax, &sc->xmin1);
     sc->ymax = 0;
     sc->ymin1 = 0;
-    EG_STORE(ax, w + EG_X_SUM);
-#if EG_GROUPS & EG_G_L1
-    EG_STORE(aa, w + EG_X_L1);
-#endif
-#if EG_HAS_SQ
-    EG_STORE(aq, w + EG_X_SQ);
-#if EG_IS_F64
-    EG_STORE(aqe, w + EG_X_SQ_E);
-#endif
-#endif
-#if EG_GROUPS & EG_G_DOT
-    eg_scan_fold(ymx, ymn, &sc->ymax, &sc->ymin1);
-    EG_STORE(ad, w + EG_X_DOT);
-#if EG_IS_F64
-    EG_STORE(ade, w + EG_X_DOT_E);
-#endif
-#endif
+    EG_STORE(axA, w + EG_X_SUM);
+    if (EG_HAS(EG_G_L1))
+        EG_STORE(aaA, w + EG_X_L1);
+    if (EG_HAS_SQ) {
+        EG_STORE(aqA, w + EG_X_SQ);
+        if (EG_IS_F64)
+            EG_STORE(aqeA, w + EG_X_SQ_E);
+    }
+    if (EG_HAS(EG_G_DOT)) {
+        eg_scan_fold(ymx, ymn, &sc->ymax, &sc->ymin1);
+        EG_STORE(adA, w + EG_X_DOT);
+        if (EG_IS_F64)
+            EG_STORE(adeA, w + EG_X_DOT_E);
+    }
 }
 
 /* ---------------------------------------------------------------- lane */
@@ -602,36 +665,42 @@ int eg_guess_holds(const eg_bounds *bx, const eg_bounds *by, int gx, int gy)
     return ok;
 }
 
-/* The guessed plans' sigmas (exact_levels.h): x, x^2's p and e, x*y's p
- * and e; 0 when there is no guess or a sigma would not be normal. */
+/* A lane's guessed plans (exact_levels.h): E of x and of y, and the
+ * sigmas of x, x^2's p and e, x*y's p and e. */
+typedef struct eg_guessed {
+    int gx, gy;
+    double sx[EG_EXACT_LEVELS - 1], sq[EG_EXACT_LEVELS - 1],
+        sqe[EG_EXACT_LEVELS - 1], sd[EG_EXACT_LEVELS - 1],
+        sde[EG_EXACT_LEVELS - 1];
+} eg_guessed;
+
+/* The guessed plans of a lane; 0 when there is no guess or a sigma would
+ * not be normal. */
 int eg_guess(__global const EG_T *x, __global const EG_T *y, ulong m,
-             int *gx, int *gy, double *sx, double *sq, double *sqe,
-             double *sd, double *sde)
+             eg_guessed *g)
 {
-    *gy = 0;
-    if (!eg_guess_top(x, m, gx))
+    for (int j = 0; j < EG_EXACT_LEVELS - 1; j++)
+        g->sx[j] = g->sq[j] = g->sqe[j] = g->sd[j] = g->sde[j] = 0;
+    g->gy = 0;
+    if (!eg_guess_top(x, m, &g->gx))
         return 0;
 #if EG_GROUPS & EG_G_DOT
-    if (!eg_guess_top(y, m, gy))
+    if (!eg_guess_top(y, m, &g->gy))
         return 0;
 #endif
-    int ok = eg_fixed_plan(*gx, EG_EXACT_FIX_X, sx);
+    int ok = eg_fixed_plan(g->gx, EG_EXACT_FIX_X, g->sx);
 #if EG_HAS_SQ
-    ok = ok && eg_fixed_plan(2 * *gx, EG_EXACT_FIX_P, sq);
+    ok = ok && eg_fixed_plan(2 * g->gx, EG_EXACT_FIX_P, g->sq);
 #if EG_IS_F64
-    ok = ok && eg_fixed_plan(2 * *gx - 53, EG_EXACT_FIX_E, sqe);
+    ok = ok && eg_fixed_plan(2 * g->gx - 53, EG_EXACT_FIX_E, g->sqe);
 #endif
 #endif
 #if EG_GROUPS & EG_G_DOT
-    ok = ok && eg_fixed_plan(*gx + *gy, EG_EXACT_FIX_P, sd);
+    ok = ok && eg_fixed_plan(g->gx + g->gy, EG_EXACT_FIX_P, g->sd);
 #if EG_IS_F64
-    ok = ok && eg_fixed_plan(*gx + *gy - 53, EG_EXACT_FIX_E, sde);
+    ok = ok && eg_fixed_plan(g->gx + g->gy - 53, EG_EXACT_FIX_E, g->sde);
 #endif
 #endif
-    (void)sq;
-    (void)sqe;
-    (void)sd;
-    (void)sde;
     return ok;
 }
 
@@ -690,24 +759,23 @@ int eg_exact_passes(__global const EG_T *x, __global const EG_T *y, ulong m,
     return 1;
 }
 
-void eg_exact_lane(__global const EG_T *x, __global const EG_T *y, ulong m,
-                   ulong base, __global ulong *w)
+/* A record with nothing in it yet. */
+void eg_record_init(ulong m, __global ulong *w)
 {
     for (int i = 0; i < EG_EXACT_LANE_WORDS; i++)
         w[i] = 0;
     w[EG_X_COUNT] = m;
     w[EG_X_ARGMIN] = EG_NONE_INDEX;
     w[EG_X_ARGMAX] = EG_NONE_INDEX;
+}
 
-    int gx, gy;
-    double sx[EG_EXACT_LEVELS - 1] = {0}, sq[EG_EXACT_LEVELS - 1] = {0},
-           sqe[EG_EXACT_LEVELS - 1] = {0}, sd[EG_EXACT_LEVELS - 1] = {0},
-           sde[EG_EXACT_LEVELS - 1] = {0};
-    int guessed = eg_guess(x, y, m, &gx, &gy, sx, sq, sqe, sd, sde);
-    eg_lane_scan sc = {0, 0, 0, 0};
-    if (guessed) {
-        eg_fused(x, y, m, base, sx, sq, sqe, sd, sde, w, &sc);
-    } else {
+/* After the one pass (when `guessed`) or without it: keeps the record when
+ * the scan sc shows the guessed plans held, else redoes it. */
+void eg_lane_finish(__global const EG_T *x, __global const EG_T *y, ulong m,
+                    ulong base, int guessed, const eg_guessed *g,
+                    eg_lane_scan sc, __global ulong *w)
+{
+    if (!guessed) {
         eg_scan(x, m, &sc.xmax, &sc.xmin1);
 #if EG_GROUPS & EG_G_DOT
         eg_scan(y, m, &sc.ymax, &sc.ymin1);
@@ -719,7 +787,7 @@ void eg_exact_lane(__global const EG_T *x, __global const EG_T *y, ulong m,
 #endif
     eg_bounds bx = eg_bounds_of(sc.xmax, sc.xmin1);
     eg_bounds by = eg_bounds_of(sc.ymax, sc.ymin1);
-    if (!bad && guessed && eg_guess_holds(&bx, &by, gx, gy))
+    if (!bad && guessed && eg_guess_holds(&bx, &by, g->gx, g->gy))
         return;
     /* Not the guess: every level word is rewritten (or zero). */
     for (int i = EG_X_SUM; i < EG_EXACT_LANE_WORDS; i++)
@@ -736,6 +804,238 @@ void eg_exact_lane(__global const EG_T *x, __global const EG_T *y, ulong m,
     }
 }
 
+void eg_exact_lane(__global const EG_T *x, __global const EG_T *y, ulong m,
+                   ulong base, __global ulong *w)
+{
+    eg_record_init(m, w);
+    eg_guessed g;
+    int guessed = eg_guess(x, y, m, &g);
+    eg_lane_scan sc = {0, 0, 0, 0};
+    if (guessed)
+        eg_fused(x, y, m, base, g.sx, g.sq, g.sqe, g.sd, g.sde, w, &sc);
+    eg_lane_finish(x, y, m, base, guessed, &g, sc, w);
+}
+
+/* ------------------------------------------------- lanes side by side */
+
+/* On a CPU device one work-item reads its lanes one after the other: a
+ * single stream per core, which its line fill buffers hold to about half
+ * the memory's speed.  EG_SIDE full lanes read side by side give the
+ * prefetchers that many streams.  Each lane keeps its own plan,
+ * accumulators, scan and min/max, so its record has the same bits as when
+ * read alone.  How many side by side: as many as the registers hold. */
+#define EG_SIDE_REGS                                                         \
+    (EG_FUSED_ACCS + 3 +                                                     \
+     (EG_EXACT_FIX_P - 1) * ((EG_HAS_SQ != 0) + EG_HAS(EG_G_DOT)) +          \
+     (EG_EXACT_FIX_E - 1) * EG_IS_F64 *                                      \
+         ((EG_HAS_SQ != 0) + EG_HAS(EG_G_DOT)) +                             \
+     2 * EG_HAS(EG_G_DOT) + 4 * EG_HAS(EG_G_MINMAX))
+#if EG_LPI >= 4 && EG_SIDE_REGS <= 6
+#define EG_SIDE 4
+#elif EG_LPI >= 2 && EG_SIDE_REGS <= 14
+#define EG_SIDE 2
+#else
+#define EG_SIDE 1
+#endif
+
+#if EG_SIDE > 1
+/* Elements per 64-byte cache line. */
+#define EG_LINE_ELEMS (EG_IS_F64 ? 8 : 16)
+
+/* The scan of a line's bits b into mx, mn, and those folded to 8. */
+#define EG_SCAN_LINE(b, mx, mn)                                              \
+    do {                                                                     \
+        eg_bitsv a_ = (b) & (eg_bitsv)(EG_ABS_MASK);                         \
+        mx = max(mx, a_);                                                    \
+        mn = min(mn, a_ - (eg_bitsv)(1));                                    \
+    } while (0)
+#if EG_IS_F64
+#define EG_LINE_MAX(v) (v)
+#define EG_LINE_MIN(v) (v)
+#else
+#define EG_LINE_MAX(v) max((v).lo, (v).hi)
+#define EG_LINE_MIN(v) min((v).lo, (v).hi)
+#endif
+
+/* r onto the L grids of accumulators a[] with constants g[]. */
+#define EG_CUT_INTO(L, r, a, g)                                              \
+    do {                                                                     \
+        for (int j_ = 0; j_ + 1 < (L); j_++) {                               \
+            double8 q_ = ((g)[j_] + (r)) - (g)[j_];                          \
+            (a)[j_] += q_;                                                   \
+            r -= q_;                                                         \
+        }                                                                    \
+        (a)[(L) - 1] += r;                                                   \
+    } while (0)
+
+/* The level sums of a[0..L) into w[0..L) (the rest stay zero). */
+#define EG_STORE_LEVELS(L, a, w)                                             \
+    do {                                                                     \
+        for (int j_ = 0; j_ < (L); j_++)                                     \
+            (w)[j_] = as_ulong(((a[j_].s0 + a[j_].s1) +                      \
+                                (a[j_].s2 + a[j_].s3)) +                     \
+                               ((a[j_].s4 + a[j_].s5) +                      \
+                                (a[j_].s6 + a[j_].s7)));                     \
+    } while (0)
+
+/* The one pass of eg_fused over EG_SIDE full lanes at once: lane k at
+ * x + k * EG_LANE_ELEMS, its plans g[k], its record w + k * words. */
+void eg_fused_side(__global const EG_T *x, __global const EG_T *y,
+                   ulong base, const eg_guessed *g, __global ulong *w,
+                   eg_lane_scan *sc)
+{
+    double8 gx[EG_SIDE][EG_EXACT_FIX_X - 1], gq[EG_SIDE][EG_EXACT_FIX_P - 1],
+        gqe[EG_SIDE][EG_EXACT_FIX_E - 1], gd[EG_SIDE][EG_EXACT_FIX_P - 1],
+        gde[EG_SIDE][EG_EXACT_FIX_E - 1];
+    double8 ax[EG_SIDE][EG_EXACT_FIX_X], aa[EG_SIDE][EG_EXACT_FIX_X],
+        aq[EG_SIDE][EG_EXACT_FIX_P], aqe[EG_SIDE][EG_EXACT_FIX_E],
+        ad[EG_SIDE][EG_EXACT_FIX_P], ade[EG_SIDE][EG_EXACT_FIX_E];
+    eg_bitsv xmx[EG_SIDE], xmn[EG_SIDE], ymx[EG_SIDE], ymn[EG_SIDE];
+    eg_mm mm[EG_SIDE];
+#pragma unroll
+    for (int k = 0; k < EG_SIDE; k++) {
+#pragma unroll
+        for (int j = 0; j < EG_EXACT_FIX_X; j++) {
+            ax[k][j] = aa[k][j] = 0;
+            if (j + 1 < EG_EXACT_FIX_X)
+                gx[k][j] = g[k].sx[j];
+        }
+#pragma unroll
+        for (int j = 0; j < EG_EXACT_FIX_P; j++) {
+            aq[k][j] = ad[k][j] = 0;
+            if (j + 1 < EG_EXACT_FIX_P) {
+                gq[k][j] = g[k].sq[j];
+                gd[k][j] = g[k].sd[j];
+            }
+        }
+#pragma unroll
+        for (int j = 0; j < EG_EXACT_FIX_E; j++) {
+            aqe[k][j] = ade[k][j] = 0;
+            if (j + 1 < EG_EXACT_FIX_E) {
+                gqe[k][j] = g[k].sqe[j];
+                gde[k][j] = g[k].sde[j];
+            }
+        }
+        xmx[k] = ymx[k] = (eg_bitsv)(0);
+        xmn[k] = ymn[k] = (eg_bitsv)((eg_bits)0 - 1);
+        eg_mm_init(&mm[k], base + (ulong)k * EG_LANE_ELEMS);
+    }
+    for (ulong l = 0; l < EG_LANE_ELEMS; l += EG_LINE_ELEMS) {
+#ifdef EG_PREFETCH
+        /* Past the end of a lane, each stream runs on into the same lane
+         * of the next EG_SIDE, the next ones this core reads. */
+        ulong ahead = l + EG_PREFETCH < EG_LANE_ELEMS
+                          ? l + EG_PREFETCH
+                          : l + EG_PREFETCH + (EG_SIDE - 1) * EG_LANE_ELEMS;
+#pragma unroll
+        for (int k = 0; k < EG_SIDE; k++) {
+            __builtin_prefetch(x + (ulong)k * EG_LANE_ELEMS + ahead);
+            if (EG_HAS(EG_G_DOT))
+                __builtin_prefetch(y + (ulong)k * EG_LANE_ELEMS + ahead);
+        }
+#endif
+        /* The scan takes whole lines: one 64-byte vector per lane. */
+#pragma unroll
+        for (int k = 0; k < EG_SIDE; k++) {
+            ulong at = (ulong)k * EG_LANE_ELEMS + l;
+            eg_bitsv b = eg_vload_bits(0, (__global const eg_bits *)(x + at));
+            EG_SCAN_LINE(b, xmx[k], xmn[k]);
+            if (EG_HAS(EG_G_DOT)) {
+                b = eg_vload_bits(0, (__global const eg_bits *)(y + at));
+                EG_SCAN_LINE(b, ymx[k], ymn[k]);
+            }
+        }
+#pragma unroll
+        for (int h = 0; h < EG_LINE_ELEMS * EG_SIDE; h += 8) {
+            /* Lane by lane, so that neighbouring steps are independent. */
+            int k = (h / 8) % EG_SIDE;
+            ulong at = (ulong)k * EG_LANE_ELEMS + l + (h / 8 / EG_SIDE) * 8;
+            eg_bits8 bx = EG_LOAD_BITS8(x + at), by = bx;
+            double8 v = EG_AS_DOUBLE8(bx), t = v;
+            EG_CUT_INTO(EG_EXACT_FIX_X, t, ax[k], gx[k]);
+            if (EG_HAS(EG_G_L1)) {
+                t = fabs(v);
+                EG_CUT_INTO(EG_EXACT_FIX_X, t, aa[k], gx[k]);
+            }
+            if (EG_HAS_SQ) {
+                double8 p = v * v;
+                if (EG_IS_F64) {
+                    double8 e = fma(v, v, -p);
+                    EG_CUT_INTO(EG_EXACT_FIX_E, e, aqe[k], gqe[k]);
+                }
+                EG_CUT_INTO(EG_EXACT_FIX_P, p, aq[k], gq[k]);
+            }
+            if (EG_HAS(EG_G_DOT)) {
+                by = EG_LOAD_BITS8(y + at);
+                double8 wv = EG_AS_DOUBLE8(by), p = v * wv;
+                if (EG_IS_F64) {
+                    double8 e = fma(v, wv, -p);
+                    EG_CUT_INTO(EG_EXACT_FIX_E, e, ade[k], gde[k]);
+                }
+                EG_CUT_INTO(EG_EXACT_FIX_P, p, ad[k], gd[k]);
+            }
+            if (EG_HAS(EG_G_MINMAX))
+                EG_MM_STEP(mm[k], v);
+        }
+    }
+#pragma unroll
+    for (int k = 0; k < EG_SIDE; k++) {
+        __global ulong *wk = w + k * EG_EXACT_LANE_WORDS;
+        if (EG_HAS(EG_G_MINMAX))
+            eg_mm_finish(&mm[k], x, EG_LANE_ELEMS, EG_LANE_ELEMS,
+                         base + (ulong)k * EG_LANE_ELEMS, wk);
+        eg_scan_fold(EG_LINE_MAX(xmx[k]), EG_LINE_MIN(xmn[k]), &sc[k].xmax,
+                     &sc[k].xmin1);
+        sc[k].ymax = sc[k].ymin1 = 0;
+        EG_STORE_LEVELS(EG_EXACT_FIX_X, ax[k], wk + EG_X_SUM);
+        if (EG_HAS(EG_G_L1))
+            EG_STORE_LEVELS(EG_EXACT_FIX_X, aa[k], wk + EG_X_L1);
+        if (EG_HAS_SQ) {
+            EG_STORE_LEVELS(EG_EXACT_FIX_P, aq[k], wk + EG_X_SQ);
+            if (EG_IS_F64)
+                EG_STORE_LEVELS(EG_EXACT_FIX_E, aqe[k], wk + EG_X_SQ_E);
+        }
+        if (EG_HAS(EG_G_DOT)) {
+            eg_scan_fold(EG_LINE_MAX(ymx[k]), EG_LINE_MIN(ymn[k]),
+                         &sc[k].ymax, &sc[k].ymin1);
+            EG_STORE_LEVELS(EG_EXACT_FIX_P, ad[k], wk + EG_X_DOT);
+            if (EG_IS_F64)
+                EG_STORE_LEVELS(EG_EXACT_FIX_E, ade[k], wk + EG_X_DOT_E);
+        }
+    }
+}
+
+/* EG_SIDE full lanes from lane 0 at x (element base), records from w. */
+void eg_exact_lanes_side(__global const EG_T *x, __global const EG_T *y,
+                         ulong base, __global ulong *w)
+{
+    eg_guessed g[EG_SIDE];
+    int all = 1;
+    for (int k = 0; k < EG_SIDE; k++) {
+        ulong at = (ulong)k * EG_LANE_ELEMS;
+        eg_record_init(EG_LANE_ELEMS, w + k * EG_EXACT_LANE_WORDS);
+        all = eg_guess(x + at, y + at, EG_LANE_ELEMS, &g[k]) && all;
+    }
+    if (!all) {
+        /* A lane without a guess is rare (its first elements all zero or
+         * not finite): each lane alone then. */
+        for (int k = 0; k < EG_SIDE; k++) {
+            ulong at = (ulong)k * EG_LANE_ELEMS;
+            eg_exact_lane(x + at, y + at, EG_LANE_ELEMS, base + at,
+                          w + k * EG_EXACT_LANE_WORDS);
+        }
+        return;
+    }
+    eg_lane_scan sc[EG_SIDE];
+    eg_fused_side(x, y, base, g, w, sc);
+    for (int k = 0; k < EG_SIDE; k++) {
+        ulong at = (ulong)k * EG_LANE_ELEMS;
+        eg_lane_finish(x + at, y + at, EG_LANE_ELEMS, base + at, 1, &g[k],
+                       sc[k], w + k * EG_EXACT_LANE_WORDS);
+    }
+}
+#endif
+
 /* x[0..n) (and y[0..n) with EG_G_DOT) -> ceil(n / EG_LANE_ELEMS) records at
  * out; work-item i covers lanes [i * EG_LPI, +EG_LPI), one after the other. */
 __kernel void eg_reduce(__global const EG_T *x, __global const EG_T *y, ulong n,
@@ -743,7 +1043,16 @@ __kernel void eg_reduce(__global const EG_T *x, __global const EG_T *y, ulong n,
 {
     ulong first = get_global_id(0) * EG_LPI;
     ulong lanes = (n + EG_LANE_ELEMS - 1) / EG_LANE_ELEMS;
-    for (ulong lane = first; lane < first + EG_LPI && lane < lanes; lane++) {
+    ulong lane = first;
+#if EG_SIDE > 1
+    for (; lane + EG_SIDE <= first + EG_LPI &&
+           (lane + EG_SIDE) * EG_LANE_ELEMS <= n;
+         lane += EG_SIDE)
+        eg_exact_lanes_side(x + lane * EG_LANE_ELEMS, y + lane * EG_LANE_ELEMS,
+                            lane * EG_LANE_ELEMS,
+                            out + lane * EG_EXACT_LANE_WORDS);
+#endif
+    for (; lane < first + EG_LPI && lane < lanes; lane++) {
         ulong base = lane * EG_LANE_ELEMS;
         ulong m = min((ulong)EG_LANE_ELEMS, n - base);
         eg_exact_lane(x + base, y + base, m, base,

@@ -616,6 +616,16 @@ static void fill_kind(void *p, eg_dtype t, size_t n, int kind, uint64_t seed)
         case 5: /* lanes that start with zeros: no guessed plan */
             v = i % EG_LANE_ELEMS < 12 ? 0.0 : tu_unit(&s) - 0.5;
             break;
+        case 6: /* of lanes read side by side, some without a guessed
+                 * plan and some whose plan fails late */
+            v = tu_unit(&s) - 0.5;
+            if (i / EG_LANE_ELEMS % 3 == 1 && i % EG_LANE_ELEMS < 12)
+                v = 0.0;
+            if (i / EG_LANE_ELEMS % 5 == 2 && i % EG_LANE_ELEMS == 4000)
+                v = ldexp(v, 70);
+            if (i / EG_LANE_ELEMS % 7 == 3 && i % EG_LANE_ELEMS == 4095)
+                v = ldexp(v, -60);
+            break;
         default: /* specials now and then, so some lanes go careful */
             v = tu_unit(&s);
             if (tu_next(&s) % 9000 == 0)
@@ -643,9 +653,12 @@ Test(exact, kernel_records_match_the_host_word_for_word)
                  EG_OK);
     cr_assert_geq(count, 1, "no OpenCL device: %s", notes);
     eg_device *dev = devs[0];
+    /* Sets of every width of the kernel's side-by-side pass. */
     const unsigned sets[] = {EG_G_EXACT, EG_G_EXACT | EG_G_ALL,
                              EG_G_EXACT | EG_G_DOT,
-                             EG_G_EXACT | EG_G_VAR | EG_G_MINMAX | EG_G_L1};
+                             EG_G_EXACT | EG_G_VAR | EG_G_MINMAX | EG_G_L1,
+                             EG_G_EXACT | EG_G_MINMAX, EG_G_EXACT | EG_G_L1};
+    const size_t nsets = sizeof sets / sizeof sets[0];
     const uint64_t sizes[] = {1, 7, EG_LANE_ELEMS, EG_LANE_ELEMS + 1,
                               3 * EG_LANE_ELEMS + 5, 200003};
     size_t maxn = 200003;
@@ -654,10 +667,10 @@ Test(exact, kernel_records_match_the_host_word_for_word)
         void *x = malloc(maxn * sz), *y = malloc(maxn * sz);
         size_t words = eg_lane_count(maxn) * EG_EXACT_LANE_WORDS;
         uint64_t *got = malloc(words * 8), *want = malloc(words * 8);
-        for (int kind = 0; kind < 6; kind++) {
+        for (int kind = 0; kind < 7; kind++) {
             fill_kind(x, (eg_dtype)t, maxn, kind, 10 + kind);
             fill_kind(y, (eg_dtype)t, maxn, kind == 1 ? 0 : kind, 20 + kind);
-            for (size_t g = 0; g < 4; g++) {
+            for (size_t g = 0; g < nsets; g++) {
                 for (size_t k = 0; k < 6; k++) {
                     uint64_t n = sizes[k], nw = eg_lane_count(n) *
                                                 EG_EXACT_LANE_WORDS;
