@@ -12,6 +12,9 @@
 #include "cl_program.h"
 #include "error.h"
 
+/* Chunks per reduce_chunk call (eg_device.chunks_per_call). */
+#define EG_CL_CHUNKS_PER_CALL 4
+
 /* ------------------------------------------------------------ error names */
 
 /* Every code of OpenCL 1.2, the later core codes and the ICD's
@@ -335,8 +338,11 @@ static eg_device *device_new(cl_platform_id platform, cl_device_id id)
     dev->ops = &eg_cl_ops;
     dev->impl = impl;
     /* One in-order queue: the scheduler drives a CL device from one
-     * thread. */
+     * thread.  Each call launches a kernel and waits for it: on a CPU
+     * device the launch and the two wake-ups cost about a tenth of a
+     * chunk's time, so calls take several chunks. */
     dev->threads = 1;
+    dev->chunks_per_call = EG_CL_CHUNKS_PER_CALL;
     return dev;
 }
 

@@ -18,12 +18,13 @@
 #define EG_CL_KERNEL_NAME "eg_reduce"
 
 /* Lanes per work-item on CPU devices: enough independent chains to keep
- * the adders busy. */
+ * the adders busy; the exact kernel reads up to four of them side by side,
+ * one memory stream each. */
 #define EG_CL_CPU_LPI 4
 
-/* Software prefetch distance of the exact kernel on CPU devices, in
- * elements (2 KiB of f32, 4 KiB of f64 ahead). */
-#define EG_CL_CPU_PREFETCH 512
+/* How far ahead the exact kernel asks for data on CPU devices, in bytes
+ * (into L2; see EG_PREFETCH in reduce_exact.cl). */
+#define EG_CL_CPU_PREFETCH 8192
 
 /* ----------------------------------------------------------------- prepare */
 

@@ -21,8 +21,8 @@ typedef struct eg_backend_ops {
                          eg_error *err);
     /* Reduces x[0..n) (and y[0..n) when groups has EG_G_DOT; else y is NULL)
      * into ceil(n / EG_LANE_ELEMS) lane records written to lanes_out.
-     * n <= the chunk size the scheduler uses; x and y are the caller's memory
-     * and stay valid for the call. */
+     * n <= chunks_per_call times the chunk size the scheduler uses; x and y
+     * are the caller's memory and stay valid for the call. */
     eg_status (*reduce_chunk)(eg_device *dev, const void *x, const void *y,
                               uint64_t n, eg_dtype dtype, unsigned groups,
                               uint64_t *lanes_out, eg_error *err);
@@ -35,6 +35,10 @@ struct eg_device {
     const eg_backend_ops *ops;
     void *impl;
     unsigned threads;  /* scheduler threads to drive this device (>= 1) */
+    /* Consecutive chunks one reduce_chunk call takes (0 or 1: one): where
+     * a call has a fixed cost (a kernel launch, the wait for it), fewer
+     * calls per byte. */
+    unsigned chunks_per_call;
 };
 
 /* Frees a device made by a backend and nulls *dev. */

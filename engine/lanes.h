@@ -161,6 +161,28 @@ static inline void eg_lanes_any(const void *x, const void *y, uint64_t n,
         eg_lanes_fast(x, y, n, dtype, groups, words);
 }
 
+/* Records made by one call over several chunks index from the call's
+ * first element: those of the chunk `at` elements into the call, from the
+ * chunk's own, as eg_chunk_state reads them.  Only extremes' indices move;
+ * a lane without them (EG_NONE_INDEX) keeps its word. */
+static inline void eg_lanes_rebase(uint64_t *words, uint64_t lanes,
+                                   unsigned groups, uint64_t at)
+{
+    if (at == 0 || !(groups & EG_G_MINMAX))
+        return;
+    int exact = (groups & EG_G_EXACT) != 0;
+    uint64_t nw = eg_lane_words(groups);
+    int imin = exact ? EG_X_ARGMIN : EG_W_ARGMIN;
+    int imax = exact ? EG_X_ARGMAX : EG_W_ARGMAX;
+    for (uint64_t l = 0; l < lanes; l++) {
+        uint64_t *w = words + l * nw;
+        if (w[imin] != EG_NONE_INDEX)
+            w[imin] -= at;
+        if (w[imax] != EG_NONE_INDEX)
+            w[imax] -= at;
+    }
+}
+
 /* The chunk state from records of either mode. */
 static inline void eg_chunk_state_any(const uint64_t *words, const void *x,
                                       const void *y, uint64_t n,

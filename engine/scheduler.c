@@ -23,6 +23,7 @@ typedef struct worker worker;
 typedef struct shared {
     const eg_job *job;
     uint64_t chunk, nchunks;
+    size_t nthreads;
     eg_state *states;
     atomic_uint_fast64_t next;
     atomic_uint_fast64_t done_elems;
@@ -81,15 +82,18 @@ static void bufs_free(chunk_bufs *b)
     free(b->words);
 }
 
-/* Reduces chunk `idx` on the worker's device, or on the host path once the
- * device has failed. */
-static void run_chunk(worker *w, chunk_bufs *b, uint64_t idx)
+/* Reduces chunks [idx, idx + k) in one call on the worker's device, or on
+ * the host path once the device has failed; each chunk's state from its
+ * own lane records, so the bits do not depend on k. */
+static void run_chunks(worker *w, chunk_bufs *b, uint64_t idx, uint64_t k)
 {
     shared *sh = w->sh;
     const eg_job *job = sh->job;
     eg_dtype dt = eg_source_info(job->x)->dtype;
+    size_t sz = eg_dtype_size(dt);
     uint64_t off = idx * sh->chunk;
-    uint64_t n = job->count - off < sh->chunk ? job->count - off : sh->chunk;
+    uint64_t n = job->count - off < k * sh->chunk ? job->count - off
+                                                   : k * sh->chunk;
     const void *x = eg_source_native(job->x, job->first + off, n, b->xs);
     const void *y =
         job->y ? eg_source_native(job->y, job->first + off, n, b->ys) : NULL;
@@ -111,12 +115,37 @@ static void run_chunk(worker *w, chunk_bufs *b, uint64_t idx)
     }
     if (w->failure != EG_OK)
         eg_lanes_any(x, y, n, dt, job->groups, b->words);
-    eg_chunk_state_any(b->words, x, y, n, job->first + off, dt, job->groups,
-                   &sh->states[idx]);
+    uint64_t chunk_words = eg_lane_count(sh->chunk) * eg_lane_words(job->groups);
+    for (uint64_t j = 0; j < k; j++) {
+        uint64_t at = j * sh->chunk;
+        uint64_t nj = n - at < sh->chunk ? n - at : sh->chunk;
+        eg_lanes_rebase(b->words + j * chunk_words, eg_lane_count(nj),
+                        job->groups, at);
+        eg_chunk_state_any(b->words + j * chunk_words,
+                           (const char *)x + at * sz,
+                           y ? (const char *)y + at * sz : NULL, nj,
+                           job->first + off + at, dt, job->groups,
+                           &sh->states[idx + j]);
+    }
     w->seconds += now_seconds() - t0;
     w->elements += n;
-    w->chunks++;
+    w->chunks += k;
     atomic_fetch_add(&sh->done_elems, n);
+}
+
+/* How many chunks the worker takes next: its device's chunks_per_call,
+ * but near the end at most its share of what is left, so that no device
+ * sits idle while another finishes a long call. */
+static uint64_t chunks_to_take(const worker *w, size_t nthreads)
+{
+    const shared *sh = w->sh;
+    uint64_t per = w->dev->chunks_per_call ? w->dev->chunks_per_call : 1;
+    uint64_t taken = atomic_load(&w->sh->next);
+    uint64_t left = taken < sh->nchunks ? sh->nchunks - taken : 0;
+    uint64_t share = left / nthreads;
+    if (share < per)
+        per = share ? share : 1;
+    return per;
 }
 
 static void *worker_main(void *arg)
@@ -125,12 +154,16 @@ static void *worker_main(void *arg)
     shared *sh = w->sh;
     chunk_bufs b;
     eg_error err;
-    if (bufs_alloc(&b, sh->job, sh->chunk, &err) == EG_OK) {
+    uint64_t per = w->dev->chunks_per_call ? w->dev->chunks_per_call : 1;
+    if (bufs_alloc(&b, sh->job, per * sh->chunk, &err) == EG_OK) {
         for (;;) {
-            uint64_t idx = atomic_fetch_add(&sh->next, 1);
+            uint64_t k = chunks_to_take(w, sh->nthreads);
+            uint64_t idx = atomic_fetch_add(&sh->next, k);
             if (idx >= sh->nchunks)
                 break;
-            run_chunk(w, &b, idx);
+            if (k > sh->nchunks - idx)
+                k = sh->nchunks - idx;
+            run_chunks(w, &b, idx, k);
         }
     } else {
         w->failure = EG_ENOMEM;
@@ -214,6 +247,7 @@ eg_status eg_schedule(const eg_job *job, eg_state *total,
     size_t nthreads = thread_count(job);
     if (nthreads > sh.nchunks)
         nthreads = (size_t)sh.nchunks;
+    sh.nthreads = nthreads;
     sh.states = malloc(sh.nchunks * sizeof *sh.states);
     worker *ws = calloc(nthreads, sizeof *ws);
     if (!sh.states || !ws) {

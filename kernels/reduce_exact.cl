@@ -22,7 +22,7 @@
  * host.
  *
  * Built with -DEG_T=float|double -DEG_DT -DEG_GROUPS (EG_G_EXACT set)
- * -DEG_LANE_ELEMS -DEG_LPI, and on CPU devices -DEG_PREFETCH=<elements>
+ * -DEG_LANE_ELEMS -DEG_LPI, and on CPU devices -DEG_PREFETCH=<bytes>
  * (software prefetch distance), behind a prelude (engine/cl_program.c) that
  * defines the EG_G_*, EG_X_* and EG_EXACT_* constants.  No FP contraction:
  * v * w and (sigma + t) - sigma must round exactly as written; fma() is the
@@ -517,14 +517,23 @@ void eg_min_max(__global const EG_T *x, ulong m, ulong base,
             EG_MM_STEP(mm, EG_AS_DOUBLE8(bx_));                              \
     } while (0)
 
-/* CPU devices: one stream per work-item, so ask for the data a few KiB
- * ahead (past the lane is the work-item's next lane; a prefetch never
- * faults), once per 64-byte line: i is a multiple of 8 elements. */
+/* CPU devices (-DEG_PREFETCH=<bytes>) ask for their data ahead, as the
+ * host's exact lanes do: far into L2, because the hardware streamer stops
+ * at each 4 KiB page, and near into L1; in elements.  Past the lane is the
+ * work-item's next lane, and a prefetch never faults. */
 #ifdef EG_PREFETCH
+#define EG_PREFETCH_FAR (EG_PREFETCH / (int)sizeof(EG_T))
+#define EG_PREFETCH_NEAR (1024 / (int)sizeof(EG_T))
+#define EG_PREFETCH_AT(p)                                                    \
+    do {                                                                     \
+        __builtin_prefetch((p) + EG_PREFETCH_NEAR, 0, 3);                    \
+        __builtin_prefetch((p) + EG_PREFETCH_FAR, 0, 2);                     \
+    } while (0)
+/* Once per 64-byte line: i is a multiple of 8 elements. */
 #define EG_PREFETCH_LINE(p, i)                                               \
     do {                                                                     \
         if (EG_IS_F64 || ((i) & 8) == 0)                                     \
-            __builtin_prefetch((p) + (i) + EG_PREFETCH);                     \
+            EG_PREFETCH_AT((p) + (i));                                       \
     } while (0)
 #else
 #define EG_PREFETCH_LINE(p, i) ((void)0)
@@ -857,6 +866,12 @@ void eg_exact_lane(__global const EG_T *x, __global const EG_T *y, ulong m,
 #define EG_LINE_MIN(v) min((v).lo, (v).hi)
 #endif
 
+/* Element l + d of a lane, or past its end the element of the same lane
+ * of the next EG_SIDE that far ahead. */
+#define EG_SIDE_AHEAD(l, d)                                                  \
+    ((l) + (d) < EG_LANE_ELEMS ? (l) + (d)                                   \
+                               : (l) + (d) + (EG_SIDE - 1) * EG_LANE_ELEMS)
+
 /* r onto the L grids of accumulators a[] with constants g[]. */
 #define EG_CUT_INTO(L, r, a, g)                                              \
     do {                                                                     \
@@ -922,16 +937,19 @@ void eg_fused_side(__global const EG_T *x, __global const EG_T *y,
     }
     for (ulong l = 0; l < EG_LANE_ELEMS; l += EG_LINE_ELEMS) {
 #ifdef EG_PREFETCH
-        /* Past the end of a lane, each stream runs on into the same lane
+        /* Past the end of its lane, each stream runs on into the same lane
          * of the next EG_SIDE, the next ones this core reads. */
-        ulong ahead = l + EG_PREFETCH < EG_LANE_ELEMS
-                          ? l + EG_PREFETCH
-                          : l + EG_PREFETCH + (EG_SIDE - 1) * EG_LANE_ELEMS;
+        ulong near = EG_SIDE_AHEAD(l, EG_PREFETCH_NEAR);
+        ulong far = EG_SIDE_AHEAD(l, EG_PREFETCH_FAR);
 #pragma unroll
         for (int k = 0; k < EG_SIDE; k++) {
-            __builtin_prefetch(x + (ulong)k * EG_LANE_ELEMS + ahead);
-            if (EG_HAS(EG_G_DOT))
-                __builtin_prefetch(y + (ulong)k * EG_LANE_ELEMS + ahead);
+            ulong at = (ulong)k * EG_LANE_ELEMS;
+            __builtin_prefetch(x + at + near, 0, 3);
+            __builtin_prefetch(x + at + far, 0, 2);
+            if (EG_HAS(EG_G_DOT)) {
+                __builtin_prefetch(y + at + near, 0, 3);
+                __builtin_prefetch(y + at + far, 0, 2);
+            }
         }
 #endif
         /* The scan takes whole lines: one 64-byte vector per lane. */
