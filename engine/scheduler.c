@@ -133,13 +133,27 @@ static void run_chunks(worker *w, chunk_bufs *b, uint64_t idx, uint64_t k)
     atomic_fetch_add(&sh->done_elems, n);
 }
 
-/* How many chunks the worker takes next: its device's chunks_per_call,
- * but near the end at most its share of what is left, so that no device
- * sits idle while another finishes a long call. */
+/* Elements one call takes at most: batching is for small chunks, whose
+ * calls' fixed cost counts; large ones would only multiply the buffers. */
+#define EG_CALL_MAX_ELEMS (4 * (uint64_t)EG_DEFAULT_CHUNK_ELEMS)
+
+/* The most chunks one call of the worker's device takes (>= 1). */
+static uint64_t chunks_per_call(const worker *w)
+{
+    uint64_t per = w->dev->chunks_per_call ? w->dev->chunks_per_call : 1;
+    uint64_t fit = EG_CALL_MAX_ELEMS / w->sh->chunk;
+    if (per > fit)
+        per = fit ? fit : 1;
+    return per;
+}
+
+/* How many chunks the worker takes next: chunks_per_call, but near the
+ * end at most its share of what is left, so that no device sits idle while
+ * another finishes a long call. */
 static uint64_t chunks_to_take(const worker *w, size_t nthreads)
 {
     const shared *sh = w->sh;
-    uint64_t per = w->dev->chunks_per_call ? w->dev->chunks_per_call : 1;
+    uint64_t per = chunks_per_call(w);
     uint64_t taken = atomic_load(&w->sh->next);
     uint64_t left = taken < sh->nchunks ? sh->nchunks - taken : 0;
     uint64_t share = left / nthreads;
@@ -154,8 +168,8 @@ static void *worker_main(void *arg)
     shared *sh = w->sh;
     chunk_bufs b;
     eg_error err;
-    uint64_t per = w->dev->chunks_per_call ? w->dev->chunks_per_call : 1;
-    if (bufs_alloc(&b, sh->job, per * sh->chunk, &err) == EG_OK) {
+    if (bufs_alloc(&b, sh->job, chunks_per_call(w) * sh->chunk, &err) ==
+        EG_OK) {
         for (;;) {
             uint64_t k = chunks_to_take(w, sh->nthreads);
             uint64_t idx = atomic_fetch_add(&sh->next, k);
