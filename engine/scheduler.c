@@ -1,7 +1,8 @@
 /* scheduler.c - the chunk queue.
  *
- * Every device thread takes the next chunk index from one atomic counter, so
- * a fast device takes more chunks than a slow one without any tuning.  Each
+ * Every device thread takes the next chunk indices from one atomic counter
+ * (one, or a few where a device's call has a fixed cost), so a fast device
+ * takes more chunks than a slow one without any tuning.  Each
  * chunk's state lands in its own slot; the slots merge in chunk order at the
  * end, so for a fixed chunk size the bits do not depend on which device ran
  * which chunk. */
@@ -150,13 +151,13 @@ static uint64_t chunks_per_call(const worker *w)
 /* How many chunks the worker takes next: chunks_per_call, but near the
  * end at most its share of what is left, so that no device sits idle while
  * another finishes a long call. */
-static uint64_t chunks_to_take(const worker *w, size_t nthreads)
+static uint64_t chunks_to_take(const worker *w)
 {
-    const shared *sh = w->sh;
+    shared *sh = w->sh;
     uint64_t per = chunks_per_call(w);
-    uint64_t taken = atomic_load(&w->sh->next);
+    uint64_t taken = atomic_load(&sh->next);
     uint64_t left = taken < sh->nchunks ? sh->nchunks - taken : 0;
-    uint64_t share = left / nthreads;
+    uint64_t share = left / sh->nthreads;
     if (share < per)
         per = share ? share : 1;
     return per;
@@ -171,7 +172,7 @@ static void *worker_main(void *arg)
     if (bufs_alloc(&b, sh->job, chunks_per_call(w) * sh->chunk, &err) ==
         EG_OK) {
         for (;;) {
-            uint64_t k = chunks_to_take(w, sh->nthreads);
+            uint64_t k = chunks_to_take(w);
             uint64_t idx = atomic_fetch_add(&sh->next, k);
             if (idx >= sh->nchunks)
                 break;
