@@ -13,7 +13,7 @@
 #include "error.h"
 
 /* Chunks per reduce_chunk call (eg_device.chunks_per_call). */
-#define EG_CL_CHUNKS_PER_CALL 4
+#define EG_CL_CHUNKS_PER_CALL 8
 
 /* ------------------------------------------------------------ error names */
 

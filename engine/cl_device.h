@@ -84,9 +84,9 @@ void eg_cl_impl_release(eg_cl_impl *impl);
 
 /* Reads EDGEGRID_CL_FAULT once per device (a testing aid):
  *     build | alloc | run   [:K]   [@DEV]
- * fails the K-th (default 1st) program build, buffer allocation or chunk
- * of the device whose index is DEV (default every OpenCL device), and
- * every one after it.  Unset or empty: no fault.  A malformed value is
+ * fails the K-th (default 1st) program build, buffer allocation or
+ * reduce_chunk call (of one or several chunks) of the device whose index
+ * is DEV (default every OpenCL device), and every one after it.  Unset or empty: no fault.  A malformed value is
  * EG_EUSAGE, so the device is dropped with the reason in the notes. */
 eg_status eg_cl_fault_load(eg_device *dev, eg_error *err);
 /* Counts one occasion of `kind` on dev; 1 when the fault fires now. */

@@ -149,6 +149,7 @@ typedef struct eg_device_stats {
     char name[EG_NAME_MAX];
     uint64_t elements;        /* elements this device reduced */
     uint64_t chunks;
+    uint64_t calls;           /* device calls; one may take several chunks */
     double seconds;           /* busy time */
 } eg_device_stats;
 

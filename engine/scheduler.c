@@ -41,7 +41,7 @@ struct worker {
     pthread_t thread;
     int started;
     /* Results of this thread, summed per device after the join. */
-    uint64_t elements, chunks;
+    uint64_t elements, chunks, calls;
     double seconds;
     eg_status failure;
 };
@@ -131,12 +131,13 @@ static void run_chunks(worker *w, chunk_bufs *b, uint64_t idx, uint64_t k)
     w->seconds += now_seconds() - t0;
     w->elements += n;
     w->chunks += k;
+    w->calls++;
     atomic_fetch_add(&sh->done_elems, n);
 }
 
 /* Elements one call takes at most: batching is for small chunks, whose
  * calls' fixed cost counts; large ones would only multiply the buffers. */
-#define EG_CALL_MAX_ELEMS (4 * (uint64_t)EG_DEFAULT_CHUNK_ELEMS)
+#define EG_CALL_MAX_ELEMS (8 * (uint64_t)EG_DEFAULT_CHUNK_ELEMS)
 
 /* The most chunks one call of the worker's device takes (>= 1). */
 static uint64_t chunks_per_call(const worker *w)
@@ -283,6 +284,7 @@ eg_status eg_schedule(const eg_job *job, eg_state *total,
         pthread_join(ws[t].thread, NULL);
         stats[ws[t].dev_slot].elements += ws[t].elements;
         stats[ws[t].dev_slot].chunks += ws[t].chunks;
+        stats[ws[t].dev_slot].calls += ws[t].calls;
         stats[ws[t].dev_slot].seconds += ws[t].seconds;
     }
     /* Every chunk taken is finished; untaken ones mean every thread lacked

@@ -2,6 +2,7 @@
  * subcommands (bpftool's shape), each of which parses its own options. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -64,6 +65,14 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int c;
+
+    /* POCL's CPU device runs one worker thread per core and wakes them for
+     * every kernel; left to the OS scheduler, woken workers are often
+     * pulled onto one core, and for up to a second or so the device reads
+     * a third slower (bench/README.md).  POCL_AFFINITY, POCL's own knob,
+     * pins one worker per core; a value the user set stands.  Set before
+     * any OpenCL call, as POCL reads it when it loads. */
+    setenv("POCL_AFFINITY", "1", 0);
 
     /* '+': stop at the first word that is not an option, the command name;
      * what follows belongs to the command. */

@@ -105,19 +105,19 @@ static uint64_t elements_on(const eg_result *r, unsigned index)
     return n;
 }
 
-static uint64_t chunks_on(const eg_result *r, unsigned index)
+static uint64_t calls_on(const eg_result *r, unsigned index)
 {
     uint64_t n = 0;
     for (size_t i = 0; i < r->ndevices; i++)
         if (r->devices[i].index == index)
-            n += r->devices[i].chunks;
+            n += r->devices[i].calls;
     return n;
 }
 
-/* A fault that fires on device `index` at its k-th chunk: the scheduler
+/* A fault that fires on device `index` at its k-th call: the scheduler
  * decides who takes what, so the device failed (and the notes name it,
- * its device name and the CL call and error) exactly when it took k chunks.
- * Returns 1 when it did. */
+ * its device name and the CL call and error) exactly when it made k calls
+ * (each of one or several chunks).  Returns 1 when it did. */
 static int check_device_fault(const run_out *o, unsigned index, uint64_t k,
                               const char *call, const char *code,
                               const char *what)
@@ -126,7 +126,7 @@ static int check_device_fault(const run_out *o, unsigned index, uint64_t k,
     snprintf(head, sizeof head, "device %u failed (", index);
     snprintf(detail, sizeof detail, "%s on \"%s\": %s", call,
              o->names[index], code);
-    if (chunks_on(&o->r, index) < k) {
+    if (calls_on(&o->r, index) < k) {
         cr_assert_null(strstr(o->r.notes, head), "%s: %s", what, o->r.notes);
         return 0;
     }
