@@ -216,6 +216,8 @@ int main(int argc, char **argv)
     size_t mib = 1024;
     int reps = 5;
     const char *spec = "0", *dtype = "all";
+    /* As the edgegrid program does (host/main.c): POCL's workers pinned. */
+    setenv("POCL_AFFINITY", "1", 0);
     for (int i = 1; i < argc; i++) {
         if (i + 1 >= argc)
             return usage();
