@@ -116,7 +116,8 @@ static void run_chunks(worker *w, chunk_bufs *b, uint64_t idx, uint64_t k)
     }
     if (w->failure != EG_OK)
         eg_lanes_any(x, y, n, dt, job->groups, b->words);
-    uint64_t chunk_words = eg_lane_count(sh->chunk) * eg_lane_words(job->groups);
+    uint64_t chunk_words =
+        eg_lane_count(sh->chunk) * eg_lane_words(job->groups);
     for (uint64_t j = 0; j < k; j++) {
         uint64_t at = j * sh->chunk;
         uint64_t nj = n - at < sh->chunk ? n - at : sh->chunk;

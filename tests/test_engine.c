@@ -189,6 +189,33 @@ Test(engine, fixed_chunk_is_bitwise_identical_across_devices,
     free(y);
 }
 
+/* An OpenCL device takes several chunks per call, the last chunk short
+ * among them; each chunk keeps its own state, so the bits are the host's
+ * (which takes one chunk a call) for the same chunk size. */
+Test(engine, opencl_calls_take_several_chunks)
+{
+    uint64_t chunk = 16 * EG_LANE_ELEMS;
+    size_t n = 64 * chunk + 5;
+    float *x = make(EG_F32, n, 41);
+    unsigned ops = ALL_OPS & ~EG_OPS_BIT(EG_OP_DOT);
+    eg_engine *host = open_engine("host"), *cl = open_engine("0");
+    eg_result want = run(host, x, NULL, n, EG_F32, ops, chunk);
+    eg_result got = run(cl, x, NULL, n, EG_F32, ops, chunk);
+    for (int op = 0; op < EG_OP_COUNT_ALL; op++)
+        cr_assert(!memcmp(&got.value[op], &want.value[op],
+                          sizeof got.value[op]),
+                  "%s differs", eg_op_name(op));
+    cr_assert_eq(got.ndevices, 1);
+    cr_assert_eq(got.devices[0].chunks, 65);
+    cr_assert_lt(got.devices[0].calls, got.devices[0].chunks,
+                 "one chunk a call: %llu calls",
+                 (unsigned long long)got.devices[0].calls);
+    cr_assert_eq(want.devices[0].calls, want.devices[0].chunks);
+    eg_engine_close(&host);
+    eg_engine_close(&cl);
+    free(x);
+}
+
 Test(engine, device_selection_errors)
 {
     eg_engine *e = NULL;
