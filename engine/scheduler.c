@@ -93,8 +93,8 @@ static void run_chunks(worker *w, chunk_bufs *b, uint64_t idx, uint64_t k)
     eg_dtype dt = eg_source_info(job->x)->dtype;
     size_t sz = eg_dtype_size(dt);
     uint64_t off = idx * sh->chunk;
-    uint64_t n = job->count - off < k * sh->chunk ? job->count - off
-                                                   : k * sh->chunk;
+    uint64_t n =
+        job->count - off < k * sh->chunk ? job->count - off : k * sh->chunk;
     const void *x = eg_source_native(job->x, job->first + off, n, b->xs);
     const void *y =
         job->y ? eg_source_native(job->y, job->first + off, n, b->ys) : NULL;
@@ -123,11 +123,10 @@ static void run_chunks(worker *w, chunk_bufs *b, uint64_t idx, uint64_t k)
         uint64_t nj = n - at < sh->chunk ? n - at : sh->chunk;
         eg_lanes_rebase(b->words + j * chunk_words, eg_lane_count(nj),
                         job->groups, at);
-        eg_chunk_state_any(b->words + j * chunk_words,
-                           (const char *)x + at * sz,
-                           y ? (const char *)y + at * sz : NULL, nj,
-                           job->first + off + at, dt, job->groups,
-                           &sh->states[idx + j]);
+        eg_chunk_state_any(
+            b->words + j * chunk_words, (const char *)x + at * sz,
+            y ? (const char *)y + at * sz : NULL, nj, job->first + off + at, dt,
+            job->groups, &sh->states[idx + j]);
     }
     w->seconds += now_seconds() - t0;
     w->elements += n;
