@@ -95,7 +95,7 @@ def exact_mode_is_bitwise_whatever_the_task_size(tmp):
         np.save(xp, x)
         np.save(yp, y)
         want = gu.reduce_ref(xp, "--mode", "exact", *ops, "--with", yp)
-        for task_elems, workers in ((4096, 3), (8192, 1)):
+        for task_elems, workers in ((4096, 3), (4096, 2), (8192, 1)):
             got = grid_json(xp, "--mode", "exact", *ops, "--with", yp,
                             workers=workers, task_elems=task_elems,
                             itemsize=x.dtype.itemsize)

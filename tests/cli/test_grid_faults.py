@@ -100,6 +100,40 @@ def one_injected_failure_costs_exactly_one_execution(tmp):
 
 
 @suite.test
+def exact_mode_survives_a_killed_worker(tmp):
+    # Exact mode merges integers: a worker killed mid-job, its tasks redone
+    # elsewhere and the states arriving in any order still give the bits of
+    # a one-box run, whatever that run's chunk size.
+    if not gu.exact_available(tmp):
+        return
+    rng = np.random.default_rng(5)
+    n = 200 * ELEMS - 17
+    x = rng.standard_normal(n) * 1e6
+    x[::3] *= 1e-12  # magnitudes far apart: every float64 bit counts
+    path = os.path.join(tmp, "x.npy")
+    np.save(path, x)
+    ops = "count,sum,mean,std,l1,l2"
+    args = ["--task-bytes", ELEMS * 8, "--timeout", 60, "--json",
+            "--mode", "exact", "--ops", ops, path]
+    with gu.Grid(tmp, args) as g:
+        for name in ("w1", "w2", "w3"):
+            g.worker(name, "--task-delay-ms", 25, wait=True)
+        g.mark()
+        g.at(0.6)
+        if not g.coord.alive():
+            raise AssertionError("the job ended before the kill")
+        g.kill("w1")
+        doc = g.result(timeout=60)
+    gg = gu.check_grid_object(doc, tasks=200)
+    if gg["failures"] < 1 or gg["redispatched"] < 1:
+        raise AssertionError("a kill but %r" % gg)
+    for chunk in (None, 3 * ELEMS):
+        want = gu.reduce_ref(path, "--mode", "exact", "--ops", ops,
+                             chunk=chunk)
+        gu.same_results(doc, want, "chunk %s" % chunk)
+
+
+@suite.test
 def random_killer_and_restarter_lose_nothing(tmp):
     path, x = data(tmp, 400, "float64", seed=2)
     r = random.Random(7)
