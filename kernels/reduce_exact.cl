@@ -1055,7 +1055,8 @@ void eg_exact_lanes_side(__global const EG_T *x, __global const EG_T *y,
 #endif
 
 /* x[0..n) (and y[0..n) with EG_G_DOT) -> ceil(n / EG_LANE_ELEMS) records at
- * out; work-item i covers lanes [i * EG_LPI, +EG_LPI), one after the other. */
+ * out; work-item i covers lanes [i * EG_LPI, +EG_LPI): EG_SIDE full lanes
+ * at a time side by side, the rest one after the other. */
 __kernel void eg_reduce(__global const EG_T *x, __global const EG_T *y, ulong n,
                         __global ulong *out)
 {
