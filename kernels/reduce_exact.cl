@@ -83,17 +83,22 @@ typedef struct eg_lane_scan {
     eg_bits xmax, xmin1, ymax, ymin1;
 } eg_lane_scan;
 
+/* The scan of the bits b (a vector of type T) into mx, mn. */
+#define EG_SCAN_BITS(T, b, mx, mn)                                           \
+    do {                                                                     \
+        T a_ = (b) & (T)(EG_ABS_MASK);                                       \
+        mx = max(mx, a_);                                                    \
+        mn = min(mn, a_ - (T)(1));                                           \
+    } while (0)
+
 /* p[0, m) into *maxb, *min1b. */
 void eg_scan(__global const EG_T *p, ulong m, eg_bits *maxb, eg_bits *min1b)
 {
     __global const eg_bits *b = (__global const eg_bits *)p;
     eg_bitsv mx = (eg_bitsv)(0), mn = (eg_bitsv)((eg_bits)0 - 1);
     ulong i = 0;
-    for (; i + EG_SCAN_W <= m; i += EG_SCAN_W) {
-        eg_bitsv a = eg_vload_bits(0, b + i) & (eg_bitsv)(EG_ABS_MASK);
-        mx = max(mx, a);
-        mn = min(mn, a - (eg_bitsv)(1));
-    }
+    for (; i + EG_SCAN_W <= m; i += EG_SCAN_W)
+        EG_SCAN_BITS(eg_bitsv, eg_vload_bits(0, b + i), mx, mn);
     eg_bits vx[EG_SCAN_W], vn[EG_SCAN_W];
 #if EG_IS_F64
     vstore8(mx, 0, vx);
@@ -238,21 +243,39 @@ int eg_guess_top(__global const EG_T *p, ulong m, int *e)
             A##4 += r;                                                       \
     } while (0)
 
+/* Accumulators of one kind at zero: A0..A4. */
+#define EG_ZERO(A)                                                           \
+    double8 A##0 = 0, A##1 = 0, A##2 = 0, A##3 = 0, A##4 = 0
+
+/* Accumulator set T into set S, level by level (exact: see the top). */
+#define EG_FOLD(S, T)                                                        \
+    do {                                                                     \
+        S##0 += T##0;                                                        \
+        S##1 += T##1;                                                        \
+        S##2 += T##2;                                                        \
+        S##3 += T##3;                                                        \
+        S##4 += T##4;                                                        \
+    } while (0)
+
 /* Accumulators A0..A4 at zero, constants G0..G3 from sig[]. */
 #define EG_ACC(A, G, sig)                                                    \
-    double8 A##0 = 0, A##1 = 0, A##2 = 0, A##3 = 0, A##4 = 0;                \
+    EG_ZERO(A);                                                              \
     double8 G##0 = (double8)((sig)[0]), G##1 = (double8)((sig)[1]);          \
     double8 G##2 = (double8)((sig)[2]), G##3 = (double8)((sig)[3])
+
+/* The record word of a level: the sum of its accumulator's 8 parts. */
+ulong eg_level_word(double8 s)
+{
+    return as_ulong(((s.s0 + s.s1) + (s.s2 + s.s3)) +
+                    ((s.s4 + s.s5) + (s.s6 + s.s7)));
+}
 
 /* The level sums of A0..A4 into w[0..EG_EXACT_LEVELS). */
 #define EG_STORE(A, w)                                                       \
     do {                                                                     \
         double8 s_[EG_EXACT_LEVELS] = {A##0, A##1, A##2, A##3, A##4};        \
         for (int j_ = 0; j_ < EG_EXACT_LEVELS; j_++)                         \
-            (w)[j_] = as_ulong(((s_[j_].s0 + s_[j_].s1) +                    \
-                                (s_[j_].s2 + s_[j_].s3)) +                   \
-                               ((s_[j_].s4 + s_[j_].s5) +                    \
-                                (s_[j_].s6 + s_[j_].s7)));                   \
+            (w)[j_] = eg_level_word(s_[j_]);                                 \
     } while (0)
 
 /* The term of kind K of 8 elements v (and w). */
@@ -286,7 +309,7 @@ eg_bits8 eg_load_tail(__global const EG_T *p, uint r)
     {                                                                        \
         const int dot = K == EG_K_DOT || K == EG_K_DOT_E;                    \
         EG_ACC(a, g, sig);                                                   \
-        double8 b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0;                      \
+        EG_ZERO(b);                                                          \
         ulong i = 0;                                                         \
         for (; i + 16 <= m; i += 16) {                                       \
             double8 v0 = EG_AS_DOUBLE8(EG_LOAD_BITS8(x + i));                \
@@ -308,11 +331,7 @@ eg_bits8 eg_load_tail(__global const EG_T *p, uint r)
             double8 t = EG_TERM(K, v, wv);                                   \
             EG_CUT(L, t, a, g);                                              \
         }                                                                    \
-        a0 += b0;                                                            \
-        a1 += b1;                                                            \
-        a2 += b2;                                                            \
-        a3 += b3;                                                            \
-        a4 += b4;                                                            \
+        EG_FOLD(a, b);                                                       \
         EG_STORE(a, w);                                                      \
     }
 
@@ -435,20 +454,6 @@ void eg_min_max(__global const EG_T *x, ulong m, ulong base,
 
 /* --------------------------------------------------- the one-pass path */
 
-/* Accumulators of one kind at zero: A0..A4. */
-#define EG_ZERO(A)                                                           \
-    double8 A##0 = 0, A##1 = 0, A##2 = 0, A##3 = 0, A##4 = 0
-
-/* Accumulator set T into set S, level by level (exact: see the top). */
-#define EG_FOLD(S, T)                                                        \
-    do {                                                                     \
-        S##0 += T##0;                                                        \
-        S##1 += T##1;                                                        \
-        S##2 += T##2;                                                        \
-        S##3 += T##3;                                                        \
-        S##4 += T##4;                                                        \
-    } while (0)
-
 /* Light group sets cut alternate vectors into a second set of
  * accumulators, so that two chains of additions run side by side; heavy
  * ones (x^2 or f64 products) have no registers to spare for it. */
@@ -492,25 +497,17 @@ void eg_min_max(__global const EG_T *x, ulong m, ulong base,
         }                                                                    \
     } while (0)
 
-/* The scan of 8 elements' bits b into mx, mn. */
-#define EG_SCAN_STEP(b, mx, mn)                                              \
-    do {                                                                     \
-        eg_bits8 a_ = (b) & (eg_bits8)(EG_ABS_MASK);                         \
-        mx = max(mx, a_);                                                    \
-        mn = min(mn, a_ - (eg_bits8)(1));                                    \
-    } while (0)
-
 /* 8 elements at x + i and y + i: the scan, the terms into set S and
  * min/max, with a prefetch at the start of each cache line. */
 #define EG_FUSED_STEP(i, S)                                                  \
     do {                                                                     \
         eg_bits8 bx_ = EG_LOAD_BITS8(x + (i)), by_ = bx_;                    \
         EG_PREFETCH_LINE(x, i);                                              \
-        EG_SCAN_STEP(bx_, xmx, xmn);                                         \
+        EG_SCAN_BITS(eg_bits8, bx_, xmx, xmn);                               \
         if (EG_HAS(EG_G_DOT)) {                                              \
             by_ = EG_LOAD_BITS8(y + (i));                                    \
             EG_PREFETCH_LINE(y, i);                                          \
-            EG_SCAN_STEP(by_, ymx, ymn);                                     \
+            EG_SCAN_BITS(eg_bits8, by_, ymx, ymn);                           \
         }                                                                    \
         EG_FUSED_VEC(bx_, by_, S);                                           \
         if (EG_HAS(EG_G_MINMAX))                                             \
@@ -587,10 +584,10 @@ void eg_fused(__global const EG_T *x, __global const EG_T *y, ulong m,
      * one. */
     if (i < m) {
         eg_bits8 bx = eg_load_tail(x + i, (uint)(m - i)), by = bx;
-        EG_SCAN_STEP(bx, xmx, xmn);
+        EG_SCAN_BITS(eg_bits8, bx, xmx, xmn);
         if (EG_HAS(EG_G_DOT)) {
             by = eg_load_tail(y + i, (uint)(m - i));
-            EG_SCAN_STEP(by, ymx, ymn);
+            EG_SCAN_BITS(eg_bits8, by, ymx, ymn);
         }
         EG_FUSED_VEC(bx, by, A);
     }
@@ -851,13 +848,7 @@ void eg_exact_lane(__global const EG_T *x, __global const EG_T *y, ulong m,
 /* Elements per 64-byte cache line. */
 #define EG_LINE_ELEMS (EG_IS_F64 ? 8 : 16)
 
-/* The scan of a line's bits b into mx, mn, and those folded to 8. */
-#define EG_SCAN_LINE(b, mx, mn)                                              \
-    do {                                                                     \
-        eg_bitsv a_ = (b) & (eg_bitsv)(EG_ABS_MASK);                         \
-        mx = max(mx, a_);                                                    \
-        mn = min(mn, a_ - (eg_bitsv)(1));                                    \
-    } while (0)
+/* A line's scan (eg_bitsv) folded to 8. */
 #if EG_IS_F64
 #define EG_LINE_MAX(v) (v)
 #define EG_LINE_MIN(v) (v)
@@ -875,11 +866,8 @@ void eg_exact_lane(__global const EG_T *x, __global const EG_T *y, ulong m,
 /* r onto the L grids of accumulators a[] with constants g[]. */
 #define EG_CUT_INTO(L, r, a, g)                                              \
     do {                                                                     \
-        for (int j_ = 0; j_ + 1 < (L); j_++) {                               \
-            double8 q_ = ((g)[j_] + (r)) - (g)[j_];                          \
-            (a)[j_] += q_;                                                   \
-            r -= q_;                                                         \
-        }                                                                    \
+        for (int j_ = 0; j_ + 1 < (L); j_++)                                 \
+            EG_CUT_STEP((g)[j_], r, (a)[j_]);                                \
         (a)[(L) - 1] += r;                                                   \
     } while (0)
 
@@ -887,10 +875,7 @@ void eg_exact_lane(__global const EG_T *x, __global const EG_T *y, ulong m,
 #define EG_STORE_LEVELS(L, a, w)                                             \
     do {                                                                     \
         for (int j_ = 0; j_ < (L); j_++)                                     \
-            (w)[j_] = as_ulong(((a[j_].s0 + a[j_].s1) +                      \
-                                (a[j_].s2 + a[j_].s3)) +                     \
-                               ((a[j_].s4 + a[j_].s5) +                      \
-                                (a[j_].s6 + a[j_].s7)));                     \
+            (w)[j_] = eg_level_word((a)[j_]);                                \
     } while (0)
 
 /* The one pass of eg_fused over EG_SIDE full lanes at once: lane k at
@@ -957,10 +942,10 @@ void eg_fused_side(__global const EG_T *x, __global const EG_T *y,
         for (int k = 0; k < EG_SIDE; k++) {
             ulong at = (ulong)k * EG_LANE_ELEMS + l;
             eg_bitsv b = eg_vload_bits(0, (__global const eg_bits *)(x + at));
-            EG_SCAN_LINE(b, xmx[k], xmn[k]);
+            EG_SCAN_BITS(eg_bitsv, b, xmx[k], xmn[k]);
             if (EG_HAS(EG_G_DOT)) {
                 b = eg_vload_bits(0, (__global const eg_bits *)(y + at));
-                EG_SCAN_LINE(b, ymx[k], ymn[k]);
+                EG_SCAN_BITS(eg_bitsv, b, ymx[k], ymn[k]);
             }
         }
 #pragma unroll
