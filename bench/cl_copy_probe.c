@@ -24,6 +24,8 @@
 #include <CL/cl.h>
 #endif
 
+#include "edgegrid.h" /* eg_now */
+
 #define MAX_DEVICES 64
 
 typedef struct probe_args {
@@ -67,14 +69,6 @@ static int cl_fail(const char *call, const probe *p, cl_int rc)
     fprintf(stderr, "cl_copy_probe: %s on \"%s\": %s (%d)\n", call,
             p && p->name[0] ? p->name : "-", cl_name(rc), (int)rc);
     return 1;
-}
-
-static double now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -148,10 +142,10 @@ static int time_copies(const probe_args *a, probe *p, const void *src,
     rc = clEnqueueWriteBuffer(p->q, p->dst, CL_TRUE, 0, a->size, src, 0, NULL,
                               NULL);
     for (unsigned i = 0; rc == CL_SUCCESS && i < a->reps; i++) {
-        double t0 = now();
+        double t0 = eg_now();
         rc = clEnqueueWriteBuffer(p->q, p->dst, CL_TRUE, 0, a->size, src, 0,
                                   NULL, NULL);
-        t[i] = now() - t0;
+        t[i] = eg_now() - t0;
     }
     if (rc != CL_SUCCESS) {
         free(t);

@@ -6,7 +6,7 @@
 
 #include <zmq.h>
 
-#include "engine_internal.h"
+#include "engine_grid.h"
 #include "frame.h"
 #include "grid.h"
 #include "ledger.h"

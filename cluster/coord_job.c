@@ -6,8 +6,7 @@
 #include <string.h>
 
 #include "coord_internal.h"
-#include "error.h"
-#include "scheduler.h"
+#include "engine_grid.h"
 
 static eg_status open_inline(eg_coord *c, eg_error *err)
 {

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "coord_internal.h"
-#include "error.h"
+#include "engine_grid.h"
 #include "sysdep.h"
 #include "zsock.h"
 

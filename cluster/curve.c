@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "error.h"
+#include "engine_grid.h"
 
 /* A key file is a line or two; anything much longer is not one. */
 #define KEY_FILE_MAX 4096

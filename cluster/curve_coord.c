@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "coord_internal.h"
-#include "error.h"
+#include "engine_grid.h"
 #include "sysdep.h"
 
 /* Requests answered per pass of the loop, so a flood of handshakes cannot

@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 
 #include "curve.h"
-#include "error.h"
+#include "engine_grid.h"
 
 /* The host of "tcp://HOST:PORT" (a bracketed IPv6 literal unbracketed),
  * copied into host; -1 when the endpoint has no such shape. */

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "curve.h"
-#include "error.h"
+#include "engine_grid.h"
 
 /* what: "server.secret", "server.pub", "allow", or NULL with k >= 1 for
  * worker k's secret key. */

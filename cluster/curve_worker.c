@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "curve.h"
-#include "error.h"
+#include "engine_grid.h"
 #include "worker_internal.h"
 
 eg_status eg_worker_curve_keys(const eg_worker_opts *o, eg_curve_keys *keys,

@@ -20,7 +20,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "error.h"
+#include "engine_grid.h"
 
 #define READY_FIXED 21
 #define TASK_FIXED 52

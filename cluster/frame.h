@@ -30,7 +30,7 @@
 #include <stdint.h>
 
 #include "edgegrid.h"
-#include "state.h"
+#include "engine_grid.h"
 
 #define EG_FRAME_MAGIC "EGGF"
 #define EG_FRAME_VERSION 1

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "engine_grid.h"
 
 eg_status eg_ledger_init(eg_ledger *l, uint64_t ntasks, eg_error *err)
 {

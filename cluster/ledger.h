@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "edgegrid.h"
-#include "state.h"
+#include "engine_grid.h"
 
 #define EG_LEDGER_MAX_FAILURES 4
 #define EG_LEASE_FACTOR 10.0

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "engine_grid.h"
 #include "frame.h"
 
 /* A manifest is a list of names, not a data file: this bounds a mistaken

@@ -1,4 +1,4 @@
-/* sysdep.c - clock, random ids, sleeping and the default worker name. */
+/* sysdep.c - random ids, sleeping and the default worker name. */
 #include "sysdep.h"
 
 #include <stdio.h>
@@ -6,22 +6,6 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
-
-double eg_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* splitmix64: spreads the fallback seed's few varying bits over the word. */
-static uint64_t mix(uint64_t z)
-{
-    z += 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 uint64_t eg_random64(void)
 {
@@ -31,8 +15,10 @@ uint64_t eg_random64(void)
     if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        v = mix((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^
-                ((uint64_t)getpid() << 40));
+        /* SplitMix64 spreads the seed's few varying bits over the word. */
+        uint64_t seed = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^
+                        ((uint64_t)getpid() << 40);
+        v = eg_splitmix64(&seed);
     }
     return v ? v : 1;
 }

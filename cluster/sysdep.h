@@ -6,7 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-double eg_now(void);                 /* CLOCK_MONOTONIC seconds */
+#include "edgegrid.h" /* eg_now, eg_splitmix64 */
+
 uint64_t eg_random64(void);          /* never 0 */
 void eg_sleep_ms(unsigned ms);
 /* "host:pid", truncated to len - 1 and made of name-safe characters. */

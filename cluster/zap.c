@@ -9,7 +9,7 @@
 #include <string.h>
 #include <zmq.h>
 
-#include "error.h"
+#include "engine_grid.h"
 #include "zap.h"
 #include "zsock.h"
 

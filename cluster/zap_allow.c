@@ -7,7 +7,7 @@
 #include <string.h>
 #include <zmq.h>
 
-#include "error.h"
+#include "engine_grid.h"
 #include "frame.h"
 #include "zap.h"
 

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "error.h"
+#include "engine_grid.h"
 #include "frame.h"
 #include "zap.h"
 

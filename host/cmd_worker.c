@@ -41,12 +41,16 @@ static const char worker_help[] =
     "  --insecure           allow plain TCP to an endpoint that is not\n"
     "                       loopback (refused without it)\n"
     "\n"
-    "testing aids (fault injection):\n"
+    "pacing:\n"
+    "  --task-delay-ms MS   sleep MS milliseconds in every task\n"
+#ifdef EDGEGRID_TEST_HOOKS
+    "\n"
+    "testing aids (fault injection; builds with EDGEGRID_TEST_HOOKS only):\n"
     "  --die-on-task K      kill itself (SIGKILL) 50 ms into task K\n"
     "  --fail-once-file F   fail one task if it can remove file F (so among\n"
     "                       several workers, exactly one failure happens)\n"
     "  --duplicate-results  send every result twice\n"
-    "  --task-delay-ms MS   sleep MS milliseconds in every task\n"
+#endif
     "\n"
     "exit status: 0 stopped cleanly, 1 runtime failure, 2 bad usage.\n";
 
@@ -82,7 +86,6 @@ static int parse_option(int c, const char *arg, void *ctx)
 {
     eg_worker_opts *o = ((worker_cli *)ctx)->o;
     int *verbose = ((worker_cli *)ctx)->verbose;
-    unsigned u;
     switch (c) {
     case OPT_TASKS: o->tasks_endpoint = arg; return CLI_EXIT_OK;
     case OPT_RESULTS: o->results_endpoint = arg; return CLI_EXIT_OK;
@@ -99,14 +102,19 @@ static int parse_option(int c, const char *arg, void *ctx)
                              "integer", arg);
         return CLI_EXIT_OK;
     case OPT_VERBOSE: *verbose = 1; return CLI_EXIT_OK;
-    case OPT_DIE:
+#ifdef EDGEGRID_TEST_HOOKS
+    case OPT_DIE: {
+        unsigned u;
         if (cli_parse_uint(arg, &u) != 0)
             return cli_usage("worker", "--die-on-task: '%s' is not a task "
                              "id", arg);
         o->die_on_task = u;
         return CLI_EXIT_OK;
+    }
     case OPT_FAIL_ONCE: o->fail_once_file = arg; return CLI_EXIT_OK;
     case OPT_DUPLICATE: o->duplicate_results = 1; return CLI_EXIT_OK;
+    case OPT_FORGE: o->forge_results = 1; return CLI_EXIT_OK;
+#endif
     case OPT_DELAY:
         if (cli_parse_uint(arg, &o->task_delay_ms) != 0)
             return cli_usage("worker", "--task-delay-ms: '%s' is not a "
@@ -115,7 +123,6 @@ static int parse_option(int c, const char *arg, void *ctx)
     case OPT_CURVE_SECRET: o->curve_secret = arg; return CLI_EXIT_OK;
     case OPT_SERVER_KEY: o->server_key = arg; return CLI_EXIT_OK;
     case OPT_INSECURE: o->insecure = 1; return CLI_EXIT_OK;
-    case OPT_FORGE: o->forge_results = 1; return CLI_EXIT_OK;
     default: return CLI_EXIT_USAGE;
     }
 }
@@ -130,15 +137,17 @@ static int parse_args(int argc, char **argv, eg_worker_opts *o, int *verbose)
         {"shard-root", required_argument, NULL, OPT_SHARD_ROOT},
         {"credit", required_argument, NULL, OPT_CREDIT},
         {"verbose", no_argument, NULL, OPT_VERBOSE},
-        {"die-on-task", required_argument, NULL, OPT_DIE},
-        {"fail-once-file", required_argument, NULL, OPT_FAIL_ONCE},
-        {"duplicate-results", no_argument, NULL, OPT_DUPLICATE},
         {"task-delay-ms", required_argument, NULL, OPT_DELAY},
         {"curve-secret", required_argument, NULL, OPT_CURVE_SECRET},
         {"server-key", required_argument, NULL, OPT_SERVER_KEY},
         {"insecure", no_argument, NULL, OPT_INSECURE},
+#ifdef EDGEGRID_TEST_HOOKS
+        {"die-on-task", required_argument, NULL, OPT_DIE},
+        {"fail-once-file", required_argument, NULL, OPT_FAIL_ONCE},
+        {"duplicate-results", no_argument, NULL, OPT_DUPLICATE},
         /* Hidden testing aid for the security tests: see grid.h. */
         {"forge-results", no_argument, NULL, OPT_FORGE},
+#endif
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };

@@ -1,19 +1,12 @@
 /* progress.c - the progress bar behind `edgegrid reduce --progress`. */
-#include <time.h>
+#include "progress.h"
+
 #include <unistd.h>
 
-#include "progress.h"
+#include "edgegrid.h" /* eg_now */
 
 #define BAR_WIDTH 30
 #define GIB (1024.0 * 1024.0 * 1024.0)
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 int progress_default(uint64_t input_bytes)
 {
@@ -25,7 +18,7 @@ void progress_init(progress *p, FILE *out)
     p->out = out;
     p->tty = isatty(fileno(out));
     p->drawn = 0;
-    p->start = now_seconds();
+    p->start = eg_now();
     p->last_draw = 0;
     p->last_tenth = -1;
     pthread_mutex_init(&p->lock, NULL);
@@ -55,7 +48,7 @@ void progress_update(void *ctx, uint64_t done, uint64_t total)
     if (total == 0)
         return;
     double frac = done >= total ? 1.0 : (double)done / (double)total;
-    double t = now_seconds();
+    double t = eg_now();
 
     pthread_mutex_lock(&p->lock);
     if (p->tty) {

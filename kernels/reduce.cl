@@ -1,7 +1,7 @@
 /* reduce.cl - the chunk kernel: one work-item per canonical lane.
  *
- * Computes exactly the lane of engine/lanes.h, bit for bit what the host
- * reference eg_lanes_fast (engine/lanes_host.c) computes: every IEEE
+ * Computes exactly the lane of engine/lanes/lanes.h, bit for bit what the host
+ * reference eg_lanes_fast (engine/lanes/lanes_host.c) computes: every IEEE
  * operation is correctly rounded, so the same operations in the same order
  * give the same bits.  The 8 slots of a lane live in the 8 components of
  * double8 (or long8) vectors: element i of the lane feeds component i % 8,
@@ -10,7 +10,7 @@
  * Built once per (dtype, groups) with
  *   -DEG_T=<OpenCL type> -DEG_DT=<eg_dtype> -DEG_GROUPS=<EG_G_* bits>
  *   -DEG_LANE_ELEMS=<elements per lane>
- * behind a prelude (engine/cl_program.c) that defines the eg_dtype values,
+ * behind a prelude (engine/backend/opencl/cl_program.c) that defines the eg_dtype values,
  * the EG_G_* bits, the EG_W_* record layout and the other constants of
  * lanes.h, so none of them is restated here.
  */

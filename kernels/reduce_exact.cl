@@ -1,11 +1,11 @@
 /* reduce_exact.cl - the exact-mode chunk kernel: one record of
  * EG_EXACT_LANE_WORDS words per lane of EG_LANE_ELEMS elements, the same
- * words as the host reference eg_lanes_exact (engine/lanes_exact.c).
+ * words as the host reference eg_lanes_exact (engine/lanes/lanes_exact.c).
  *
  * Every term of a lane (x, |x|, and for x^2 and x*y the rounded products p
  * and, for f64, their exact errors e = fma(v, w, -p)) is cut onto at most
  * EG_EXACT_LEVELS fixed grids by Rump's extraction q = (sigma + t) - sigma,
- * and each grid is summed in a double.  engine/exact_levels.h explains why
+ * and each grid is summed in a double.  engine/lanes/exact_levels.h explains why
  * every one of those sums is exact, so the order of the additions, the
  * vector width and the number of accumulators do not matter: the record is
  * the exact value of the lane, decomposed by a plan that depends on the
@@ -23,7 +23,7 @@
  *
  * Built with -DEG_T=float|double -DEG_DT -DEG_GROUPS (EG_G_EXACT set)
  * -DEG_LANE_ELEMS -DEG_LPI, and on CPU devices -DEG_PREFETCH=<bytes>
- * (software prefetch distance), behind a prelude (engine/cl_program.c) that
+ * (software prefetch distance), behind a prelude (engine/backend/opencl/cl_program.c) that
  * defines the EG_G_*, EG_X_* and EG_EXACT_* constants.  No FP contraction:
  * v * w and (sigma + t) - sigma must round exactly as written; fma() is the
  * correctly rounded fused operation of OpenCL C, the TwoProduct error term.
@@ -138,7 +138,7 @@ void eg_scan_fold(eg_bits8 mx, eg_bits8 mn, eg_bits *maxb, eg_bits *min1b)
 
 /* ---------------------------------------------------------------- plans */
 
-/* The rules of engine/exact_levels.h, restated. */
+/* The rules of engine/lanes/exact_levels.h, restated. */
 int eg_top(eg_bits abs_bits)
 {
     int be = (int)(abs_bits >> EG_MANT);

@@ -1,5 +1,5 @@
 /* test_faults.c - OpenCL faults by injection (EDGEGRID_CL_FAULT, see
- * engine/cl_fault.c): a kernel that fails to build, a buffer that cannot be
+ * engine/backend/opencl/cl_fault.c): a kernel that fails to build, a buffer that cannot be
  * allocated and a device lost in the middle of a job must move the work to
  * the other devices or the host path, name the device and the CL error in
  * the notes, and give the bits of a fault-free run (the chunk size is

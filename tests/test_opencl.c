@@ -48,19 +48,10 @@ static void devlist_close(devlist *l)
     l->count = 0;
 }
 
-/* SplitMix64: deterministic test data. */
-static uint64_t next_u64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 /* Uniform in [-1, 1). */
 static double next_sym(uint64_t *s)
 {
-    return (double)(next_u64(s) >> 11) * 0x1p-52 - 1.0;
+    return (double)(eg_splitmix64(s) >> 11) * 0x1p-52 - 1.0;
 }
 
 /* Floats: a large offset plus noise (the case compensated sums and the shift
@@ -71,7 +62,7 @@ static void fill(void *p, eg_dtype t, size_t n, uint64_t seed, int offset)
 {
     uint64_t s = seed;
     for (size_t i = 0; i < n; i++) {
-        uint64_t r = next_u64(&s);
+        uint64_t r = eg_splitmix64(&s);
         double f = offset ? 1e9 + 1e3 * next_sym(&s)
                           : ldexp(next_sym(&s), (int)(r % 81) - 40);
         switch (t) {

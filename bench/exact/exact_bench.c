@@ -26,13 +26,6 @@
 
 #define MAX_REPS 64
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* ------------------------------------------------------------- the roof */
 
 typedef double v8d __attribute__((vector_size(64)));
@@ -79,7 +72,7 @@ static double roof_seconds(const char *p, size_t bytes, int threads)
     pthread_t th[256];
     roof_part part[256];
     size_t per = bytes / (size_t)threads / 256 * 256;
-    double t0 = now();
+    double t0 = eg_now();
     for (int i = 0; i < threads; i++) {
         part[i].p = p + per * (size_t)i;
         part[i].bytes = per;
@@ -87,7 +80,7 @@ static double roof_seconds(const char *p, size_t bytes, int threads)
     }
     for (int i = 0; i < threads; i++)
         pthread_join(th[i], NULL);
-    return now() - t0;
+    return eg_now() - t0;
 }
 
 /* ----------------------------------------------------------- edgegrid */
@@ -102,12 +95,12 @@ static double reduce_seconds(eg_engine *e, const void *x, const void *y,
     o.ops = EG_OPS_BIT(y ? EG_OP_DOT : EG_OP_SUM);
     eg_result r;
     eg_error err;
-    double t0 = now();
+    double t0 = eg_now();
     if (eg_reduce(e, x, y, n, t, &o, &r, &err) != EG_OK) {
         fprintf(stderr, "exact_bench: %s\n", err.msg);
         exit(1);
     }
-    double s = now() - t0;
+    double s = eg_now() - t0;
     *value = r.value[y ? EG_OP_DOT : EG_OP_SUM].v.f;
     return s;
 }
@@ -130,10 +123,7 @@ static void fill(void *p, eg_dtype t, size_t n, uint64_t seed)
 {
     uint64_t s = seed;
     for (size_t i = 0; i < n; i++) {
-        uint64_t z = (s += 0x9e3779b97f4a7c15ull);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        z ^= z >> 31;
+        uint64_t z = eg_splitmix64(&s);
         double u1 = ((double)(z >> 11) + 0.5) * 0x1p-53;
         double u2 = (double)(z & 0x7ff) * (1.0 / 2048.0);
         double v = 1.0 + sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);

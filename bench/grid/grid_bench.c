@@ -41,7 +41,7 @@
 #include "curve.h"
 #include "edgegrid.h"
 #include "grid.h"
-#include "source.h"
+#include "engine_grid.h"
 
 #ifndef GRID_BENCH_EDGEGRID
 #define GRID_BENCH_EDGEGRID "edgegrid"
@@ -58,13 +58,6 @@ typedef struct bench_opts {
     int curve;                    /* this run's jobs use CURVE */
     const eg_curve_local *keys;   /* their keys */
 } bench_opts;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void die(const char *what, const eg_error *err)
 {
@@ -237,12 +230,12 @@ static void kill_events(void *ctx, const eg_coord_event *ev)
 static int kill_tick(void *ctx, char *why, size_t len)
 {
     kill_trial *k = ctx;
-    double now = now_s();
+    double now = eg_now();
     if (k->start == 0)
         k->start = now;
     if (k->t_kill == 0 && now - k->start > 0.4 && k->w->n > 0) {
         snprintf(k->victim, sizeof k->victim, "%s", k->w->name[0]);
-        k->t_kill = now_s();
+        k->t_kill = eg_now();
         kill(k->w->pid[0], k->sig);
     }
     if (k->t_again > 0 || (k->t_kill > 0 && now - k->t_kill > 20)) {
@@ -360,7 +353,7 @@ static double raw_zmq_gbps(const bench_opts *o, const uint8_t *data,
      * spreads over all receivers. */
     struct timespec pause = {0, 300 * 1000 * 1000};
     nanosleep(&pause, NULL);
-    double t0 = now_s();
+    double t0 = eg_now();
     uint64_t sent = 0;
     while (got < bytes) {
         /* Send while the socket takes more, then collect acks. */
@@ -379,7 +372,7 @@ static double raw_zmq_gbps(const bench_opts *o, const uint8_t *data,
             while (zmq_recv(acks, &size, sizeof size, ZMQ_DONTWAIT) >= 0)
                 got += size;
     }
-    double secs = now_s() - t0;
+    double secs = eg_now() - t0;
     for (unsigned i = 0; i < nrx; i++)
         kill(pid[i], SIGKILL);
     for (unsigned i = 0; i < nrx; i++)
@@ -459,10 +452,10 @@ static double one_box_gbps(const bench_opts *o, const bench_data *d)
     eg_result r;
     if (eg_engine_open(&e, o->devices, &err) != EG_OK)
         die("opening the engine", &err);
-    double t0 = now_s();
+    double t0 = eg_now();
     if (eg_reduce_file(e, d->whole, NULL, NULL, NULL, &r, &err) != EG_OK)
         die("one-box reduce", &err);
-    double secs = now_s() - t0;
+    double secs = eg_now() - t0;
     eg_engine_close(&e);
     return (double)r.bytes / secs / 1e9;
 }

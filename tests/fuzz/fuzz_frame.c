@@ -1,4 +1,4 @@
-// fuzz-sources: cluster/frame.c engine/state_wire.c engine/state.c engine/exact.c engine/exact_big.c engine/exact_finish.c engine/exact_wire.c engine/error.c engine/dtype.c engine/ops.c
+// fuzz-sources: cluster/frame.c engine/state/state_wire.c engine/state/state.c engine/state/exact.c engine/state/exact_big.c engine/state/exact_finish.c engine/state/exact_wire.c engine/core/error.c engine/core/dtype.c engine/core/ops.c
 /* fuzz_frame.c - libFuzzer harness for the grid's frame decoder
  * (cluster/frame.c), the code that reads every byte a peer sends.
  *

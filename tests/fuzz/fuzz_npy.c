@@ -1,5 +1,5 @@
-// fuzz-sources: engine/npy.c engine/dtype.c engine/error.c
-/* fuzz_npy.c - libFuzzer harness for the .npy header parser (engine/npy.c).
+// fuzz-sources: engine/io/npy.c engine/core/dtype.c engine/core/error.c
+/* fuzz_npy.c - libFuzzer harness for the .npy header parser (engine/io/npy.c).
  *
  * Copies the input to an allocation of exactly its size (so AddressSanitizer
  * sees any read past the end), parses it, and checks what a successful parse

@@ -1,6 +1,6 @@
-// fuzz-sources: engine/state_wire.c engine/state.c engine/exact.c engine/exact_big.c engine/exact_finish.c engine/exact_wire.c engine/error.c engine/dtype.c engine/ops.c
+// fuzz-sources: engine/state/state_wire.c engine/state/state.c engine/state/exact.c engine/state/exact_big.c engine/state/exact_finish.c engine/state/exact_wire.c engine/core/error.c engine/core/dtype.c engine/core/ops.c
 /* fuzz_state.c - libFuzzer harness for the partial-state decoder
- * (engine/state_wire.c), the code that reads every state a grid worker
+ * (engine/state/state_wire.c), the code that reads every state a grid worker
  * sends back.
  *
  * Input layout: 4 bytes of finalize parameters (ops bits, NaN policy,

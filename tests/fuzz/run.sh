@@ -4,7 +4,7 @@
 # time; exits non-zero if a harness fails to build or finds anything.
 #
 # Each harness names the sources it needs in its first line:
-#     // fuzz-sources: engine/npy.c engine/error.c engine/dtype.c
+#     // fuzz-sources: engine/io/npy.c engine/core/error.c engine/core/dtype.c
 # (paths from the repository root; the folder of each source is added to the
 # include path) and may add `// fuzz-max-len: N` (default 4096).  Seeds come
 # from tests/fuzz/corpus/<short>/ (fuzz_npy -> npy) and, when there is a
@@ -51,7 +51,11 @@ for src in tests/fuzz/fuzz_*.c; do
         broken+=("fuzz: $name: FAILED: no '// fuzz-sources:' line in $src")
         continue
     fi
-    includes=(-I engine)
+    # every room of the engine, as its own build has them (engine/CMakeLists.txt)
+    includes=(-I engine/include)
+    for room in engine/*/ engine/backend/*/; do
+        includes+=(-I "$room")
+    done
     for s in $sources; do
         includes+=(-I "$(dirname "$s")")
     done

@@ -21,4 +21,10 @@ void eg_error_prefix(eg_error *err, const char *fmt, ...) EG_PRINTF(2, 3);
 /* Clears err to EG_OK with an empty message. */
 void eg_error_clear(eg_error *err);
 
+/* Appends a sentence to a notes buffer ("" or earlier sentences, "; "
+ * between them), truncating at len - 1 characters: the notes of a run
+ * (eg_result.notes) say what fell back and why, without failing it. */
+void eg_notes_append(char *notes, size_t len, const char *fmt, ...)
+    EG_PRINTF(3, 4);
+
 #endif

@@ -113,27 +113,6 @@ eg_status eg_cl_fail(eg_error *err, const char *call, const char *device,
                         name);
 }
 
-/* ------------------------------------------------------------- notes */
-
-/* Appends a sentence to notes ("" or earlier sentences), truncating. */
-static void note(char *notes, size_t len, const char *fmt, ...) EG_PRINTF(3, 4);
-
-static void note(char *notes, size_t len, const char *fmt, ...)
-{
-    if (!notes || len == 0)
-        return;
-    size_t used = strnlen(notes, len - 1);
-    notes[used] = '\0';
-    if (used > 0 && used + 2 < len) {
-        memcpy(notes + used, "; ", 3);
-        used += 2;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(notes + used, len - used, fmt, ap);
-    va_end(ap);
-}
-
 /* ---------------------------------------------------------- device info */
 
 static cl_int info_string(cl_device_id dev, cl_device_info what, char *buf,
@@ -375,7 +354,7 @@ static eg_status enumerate_platform(cl_platform_id p, eg_device ***devs,
     if (rc == CL_DEVICE_NOT_FOUND || (rc == CL_SUCCESS && n == 0))
         return EG_OK;
     if (rc != CL_SUCCESS) {
-        note(notes, notes_len,
+        eg_notes_append(notes, notes_len,
              "clGetDeviceIDs on platform \"%s\": %s; "
              "skipped",
              pname, eg_cl_error_name(rc));
@@ -396,7 +375,7 @@ static eg_status enumerate_platform(cl_platform_id p, eg_device ***devs,
         }
         cl_int qrc = query_device(ids[i], pname, &dev->info, dev->impl);
         if (qrc != CL_SUCCESS) {
-            note(notes, notes_len,
+            eg_notes_append(notes, notes_len,
                  "clGetDeviceInfo on device %u of \"%s\": "
                  "%s; skipped",
                  (unsigned)i, pname, eg_cl_error_name(qrc));
@@ -408,7 +387,7 @@ static eg_status enumerate_platform(cl_platform_id p, eg_device ***devs,
             eg_device_destroy(&dev);
     }
     if (rc != CL_SUCCESS)
-        note(notes, notes_len,
+        eg_notes_append(notes, notes_len,
              "clGetDeviceIDs on platform \"%s\": %s; "
              "skipped",
              pname, eg_cl_error_name(rc));
@@ -423,7 +402,7 @@ eg_status eg_cl_enumerate(eg_device ***devs, size_t *count, char *notes,
     cl_int rc = clGetPlatformIDs(0, NULL, &n);
     if (rc != CL_SUCCESS || n == 0) {
         /* No ICD, no platform: an answer, not a failure. */
-        note(notes, notes_len,
+        eg_notes_append(notes, notes_len,
              "no OpenCL platform found (%s); using the "
              "host backend",
              rc == CL_SUCCESS ? "zero platforms" : eg_cl_error_name(rc));
@@ -437,7 +416,7 @@ eg_status eg_cl_enumerate(eg_device ***devs, size_t *count, char *notes,
     size_t before = *count;
     rc = clGetPlatformIDs(n, ids, NULL);
     if (rc != CL_SUCCESS)
-        note(notes, notes_len,
+        eg_notes_append(notes, notes_len,
              "clGetPlatformIDs: %s; using the host "
              "backend",
              eg_cl_error_name(rc));
@@ -445,7 +424,7 @@ eg_status eg_cl_enumerate(eg_device ***devs, size_t *count, char *notes,
         st = enumerate_platform(ids[i], devs, count, notes, notes_len, err);
     free(ids);
     if (st == EG_OK && rc == CL_SUCCESS && *count == before)
-        note(notes, notes_len,
+        eg_notes_append(notes, notes_len,
              "no OpenCL device found; using the host "
              "backend");
     return st;

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine_internal.h"
+#include "engine_grid.h"
 #include "error.h"
 #include "host_backend.h"
 #include "lanes.h"
@@ -69,13 +69,6 @@ const eg_device_info *eg_engine_device(const eg_engine *e, size_t i)
 const char *eg_engine_notes(const eg_engine *e)
 {
     return e->notes;
-}
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* Builds kernels before the clock starts; a device that cannot build is
@@ -180,7 +173,7 @@ static eg_status reduce_small(eg_engine *e, const eg_source *x,
         free(ys);
         return eg_error_set(err, EG_ENOMEM, "small input: out of memory");
     }
-    double t0 = now_seconds();
+    double t0 = eg_now();
     const void *xp = eg_source_native(x, first, count, xs);
     const void *yp = y ? eg_source_native(y, first, count, ys) : NULL;
     eg_lanes_any(xp, yp, count, eg_source_info(x)->dtype, groups, words);
@@ -195,7 +188,7 @@ static eg_status reduce_small(eg_engine *e, const eg_source *x,
     snprintf(d->name, sizeof d->name, "host (small-input path)");
     d->elements = count;
     d->chunks = 1;
-    d->seconds = now_seconds() - t0;
+    d->seconds = eg_now() - t0;
     stats->ndevices = 1;
     stats->seconds = d->seconds;
     return EG_OK;
@@ -243,12 +236,12 @@ eg_status eg_engine_reduce_range(eg_engine *e, const eg_source *x,
                   .first = first, .count = count, .groups = groups,
                   .chunk_elems = chunk, .opts = o};
     snprintf(stats->notes, sizeof stats->notes, "%s", e->notes);
-    double t0 = now_seconds();
+    double t0 = eg_now();
     st = eg_schedule(&job, out, stats->devices, stats->notes,
                      sizeof stats->notes, err);
     if (st != EG_OK)
         return st;
-    stats->seconds = now_seconds() - t0;
+    stats->seconds = eg_now() - t0;
     stats->ndevices = e->ndev;
     return EG_OK;
 }

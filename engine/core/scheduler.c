@@ -46,13 +46,6 @@ struct worker {
     eg_status failure;
 };
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Native-order views of chunk [start, start+n) of x and y. */
 typedef struct chunk_bufs {
     void *xs, *ys;     /* scratch for byte-swapped inputs */
@@ -98,7 +91,7 @@ static void run_chunks(worker *w, chunk_bufs *b, uint64_t idx, uint64_t k)
     const void *x = eg_source_native(job->x, job->first + off, n, b->xs);
     const void *y =
         job->y ? eg_source_native(job->y, job->first + off, n, b->ys) : NULL;
-    double t0 = now_seconds();
+    double t0 = eg_now();
     if (w->failure == EG_OK) {
         eg_error err;
         eg_error_clear(&err);
@@ -128,7 +121,7 @@ static void run_chunks(worker *w, chunk_bufs *b, uint64_t idx, uint64_t k)
             y ? (const char *)y + at * sz : NULL, nj, job->first + off + at, dt,
             job->groups, &sh->states[idx + j]);
     }
-    w->seconds += now_seconds() - t0;
+    w->seconds += eg_now() - t0;
     w->elements += n;
     w->chunks += k;
     w->calls++;

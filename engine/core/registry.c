@@ -11,23 +11,6 @@
 #include "error.h"
 #include "host_backend.h"
 
-void eg_notes_append(char *notes, size_t len, const char *fmt, ...)
-{
-    if (!notes || len == 0)
-        return;
-    size_t used = strlen(notes);
-    if (used && used + 2 < len) {
-        memcpy(notes + used, "; ", 3);
-        used += 2;
-    }
-    if (used + 1 >= len)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(notes + used, len - used, fmt, ap);
-    va_end(ap);
-}
-
 void eg_registry_free(eg_device ***devs, size_t count)
 {
     if (!devs || !*devs)

@@ -18,11 +18,4 @@ eg_status eg_registry_select(eg_device **devs, size_t *count, const char *spec,
 
 void eg_registry_free(eg_device ***devs, size_t count);
 
-/* Appends a sentence to a notes buffer ("; " between sentences). */
-void eg_notes_append(char *notes, size_t len, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
 #endif

@@ -250,6 +250,17 @@ typedef struct eg_gen_opts {
  * half-written. */
 eg_status eg_gen_npy(const char *path, const eg_gen_opts *o, eg_error *err);
 
+/* ------------------------------------------------------------- helpers */
+
+/* Seconds on CLOCK_MONOTONIC: the clock of every figure the engine reports
+ * (eg_result.seconds), for front ends that time beside it. */
+double eg_now(void);
+
+/* SplitMix64: advances *state and returns the next 64 random bits.  The
+ * stream behind eg_gen_npy's seeds; tests and benchmarks draw theirs from
+ * it too, so one seed means one data set everywhere. */
+uint64_t eg_splitmix64(uint64_t *state);
+
 #ifdef __cplusplus
 }
 #endif

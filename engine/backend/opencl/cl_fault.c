@@ -8,6 +8,8 @@
  * its notes and still gives the fault-free bits.  The setting is read when
  * a device is first prepared and kept in its impl with its own counter:
  * no global state, and a device is driven by one thread at a time.
+ * Built only with EDGEGRID_TEST_HOOKS (engine/CMakeLists.txt; cl_device.h
+ * has the product's no-op spellings).
  */
 #include <stdlib.h>
 #include <string.h>

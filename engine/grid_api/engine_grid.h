@@ -1,12 +1,23 @@
-/* engine_internal.h - the engine at the level of partial states, for
- * producers and carriers of states beside the public API (the grid's worker
- * reduces task ranges; its collector finishes merged states). */
-#ifndef EG_ENGINE_INTERNAL_H
-#define EG_ENGINE_INTERNAL_H
+/* engine_grid.h - the engine's one internal contract with the grid
+ * (cluster/): the engine at the level of partial states, for producers and
+ * carriers of states beside the public API.  The grid's worker reduces task
+ * ranges; its collector merges states and finishes them.
+ *
+ * cluster/ includes edgegrid.h and this header, nothing else of the engine:
+ * the headers named here (the state and its wire form, sources, the error
+ * helpers) are reached through it by relative path, and no other engine
+ * folder is on the grid's include path. */
+#ifndef EG_ENGINE_GRID_H
+#define EG_ENGINE_GRID_H
 
 #include "edgegrid.h"
-#include "source.h"
-#include "state.h"
+#include "../core/error.h"
+#include "../io/source.h"
+#include "../state/state.h"
+
+/* Default chunk: 4 Mi elements (16 MiB of f32), a multiple of a lane; the
+ * coordinator cuts tasks on the same grid. */
+#define EG_DEFAULT_CHUNK_ELEMS (1024u * EG_LANE_ELEMS)
 
 /* Reduces elements [first, first + count) of x (and y for dot) into `out`,
  * whose indices are global (first included).  Fills stats->devices,

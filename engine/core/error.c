@@ -81,3 +81,21 @@ void eg_error_clear(eg_error *err)
         err->msg[0] = '\0';
     }
 }
+
+void eg_notes_append(char *notes, size_t len, const char *fmt, ...)
+{
+    if (!notes || len == 0)
+        return;
+    size_t used = strnlen(notes, len - 1);
+    notes[used] = '\0';
+    if (used > 0 && used + 2 < len) {
+        memcpy(notes + used, "; ", 3);
+        used += 2;
+    }
+    if (used + 1 >= len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(notes + used, len - used, fmt, ap);
+    va_end(ap);
+}

@@ -4,11 +4,7 @@
 #define EG_SCHEDULER_H
 
 #include "device.h"
-#include "source.h"
-#include "state.h"
-
-/* Default chunk: 4 Mi elements (16 MiB of f32), a multiple of a lane. */
-#define EG_DEFAULT_CHUNK_ELEMS (1024u * EG_LANE_ELEMS)
+#include "engine_grid.h" /* EG_DEFAULT_CHUNK_ELEMS, sources, states */
 
 typedef struct eg_job {
     eg_device **devs;      /* borrowed */

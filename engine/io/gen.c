@@ -49,19 +49,11 @@ typedef struct rng {
     double spare;
 } rng;
 
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static void rng_seed(rng *r, uint64_t seed)
 {
     uint64_t x = seed;
     for (int k = 0; k < 4; k++)
-        r->s[k] = splitmix64(&x);
+        r->s[k] = eg_splitmix64(&x);
     r->has_spare = 0;
     r->spare = 0.0;
 }

@@ -6,9 +6,6 @@
 
 #include "bench.h"
 
-/* Seconds on CLOCK_MONOTONIC. */
-double bench_now(void);
-
 /* One run of the thing being measured; returns 0, or nonzero to stop. */
 typedef int (*bench_fn)(void *ctx);
 

@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "exact_state.h"
+#include "finish_values.h"
 #include "lanes.h"
 #include "twosum.h"
 
@@ -183,43 +184,10 @@ void eg_state_merge(eg_state *a, const eg_state *b)
 
 /* ------------------------------------------------------------- finalize */
 
-static eg_number num_f(double v)
-{
-    eg_number n = {.kind = EG_NUM_F64};
-    n.v.f = v;
-    return n;
-}
-
-static eg_number num_i(int64_t v)
-{
-    eg_number n = {.kind = EG_NUM_I64};
-    n.v.i = v;
-    return n;
-}
-
-static eg_number num_u(uint64_t v)
-{
-    eg_number n = {.kind = EG_NUM_U64};
-    n.v.u = v;
-    return n;
-}
-
 /* A compensated pair as one double; an overflowed s stands for itself. */
 static double pair_value(double s, double c)
 {
     return isfinite(s) ? s + c : s;
-}
-
-/* The IEEE sum of the finite part and the infinities seen. */
-static double with_infinities(double finite, uint64_t pinf, uint64_t ninf)
-{
-    if (pinf && ninf)
-        return NAN;
-    if (pinf)
-        return INFINITY;
-    if (ninf)
-        return -INFINITY;
-    return finite;
 }
 
 /* LAPACK dnrm2 (Blue's algorithm): combines the three scaled sums. */
@@ -257,14 +225,14 @@ static eg_status int_sum(const eg_state *s, eg_number *out, eg_error *err)
                                 "sum of %llu %s elements overflows int64",
                                 (unsigned long long)s->n,
                                 eg_dtype_name(s->dtype));
-        *out = num_i((int64_t)v);
+        *out = eg_num_i((int64_t)v);
     } else {
         if (v < 0 || v > (eg_i128)UINT64_MAX)
             return eg_error_set(err, EG_EOVERFLOW,
                                 "sum of %llu %s elements overflows uint64",
                                 (unsigned long long)s->n,
                                 eg_dtype_name(s->dtype));
-        *out = num_u((uint64_t)v);
+        *out = eg_num_u((uint64_t)v);
     }
     return EG_OK;
 }
@@ -273,19 +241,19 @@ static eg_number extreme(const eg_state *s, eg_value v, uint64_t idx,
                          int nan_result)
 {
     if (nan_result || idx == EG_NONE_INDEX)
-        return num_f(NAN);
+        return eg_num_f(NAN);
     if (eg_dtype_is_float(s->dtype))
-        return num_f(v.f);
-    return eg_dtype_is_signed(s->dtype) ? num_i(v.i) : num_u(v.u);
+        return eg_num_f(v.f);
+    return eg_dtype_is_signed(s->dtype) ? eg_num_i(v.i) : eg_num_u(v.u);
 }
 
 static eg_number arg_extreme(uint64_t idx, uint64_t first_nan, int nan_result)
 {
     if (nan_result)
-        return num_i((int64_t)first_nan);
+        return eg_num_i((int64_t)first_nan);
     if (idx == EG_NONE_INDEX)
         return (eg_number){.kind = EG_NUM_NONE};
-    return num_i((int64_t)idx);
+    return eg_num_i((int64_t)idx);
 }
 
 eg_status eg_state_finalize(const eg_state *s, unsigned ops,
@@ -306,7 +274,7 @@ eg_status eg_state_finalize(const eg_state *s, unsigned ops,
     out->elements = s->n;
 
     double fsum = nan_out ? NAN
-                          : with_infinities(pair_value(s->sum_s, s->sum_c),
+                          : eg_with_infinities(pair_value(s->sum_s, s->sum_c),
                                             s->pinf_n, s->ninf_n);
     double var = NAN;
     if (!nan_out && infs == 0 && s->vn > 0) {
@@ -315,10 +283,10 @@ eg_status eg_state_finalize(const eg_state *s, unsigned ops,
     }
 
     if (ops & EG_OPS_BIT(EG_OP_COUNT))
-        v[EG_OP_COUNT] = num_u(count);
+        v[EG_OP_COUNT] = eg_num_u(count);
     if (ops & EG_OPS_BIT(EG_OP_SUM)) {
         if (is_float)
-            v[EG_OP_SUM] = num_f(fsum);
+            v[EG_OP_SUM] = eg_num_f(fsum);
         else if ((st = int_sum(s, &v[EG_OP_SUM], err)) != EG_OK)
             return st;
     }
@@ -330,7 +298,7 @@ eg_status eg_state_finalize(const eg_state *s, unsigned ops,
             m = fsum / (double)count;
         else
             m = (double)((long double)isum_of(s) / (long double)count);
-        v[EG_OP_MEAN] = num_f(m);
+        v[EG_OP_MEAN] = eg_num_f(m);
     }
     if (ops & EG_OPS_BIT(EG_OP_MIN))
         v[EG_OP_MIN] = extreme(s, s->min, s->argmin, nan_out);
@@ -341,9 +309,9 @@ eg_status eg_state_finalize(const eg_state *s, unsigned ops,
     if (ops & EG_OPS_BIT(EG_OP_ARGMAX))
         v[EG_OP_ARGMAX] = arg_extreme(s->argmax, s->first_nan, nan_out);
     if (ops & EG_OPS_BIT(EG_OP_VAR))
-        v[EG_OP_VAR] = num_f(var);
+        v[EG_OP_VAR] = eg_num_f(var);
     if (ops & EG_OPS_BIT(EG_OP_STD))
-        v[EG_OP_STD] = num_f(sqrt(var));
+        v[EG_OP_STD] = eg_num_f(sqrt(var));
     if (ops & EG_OPS_BIT(EG_OP_L1)) {
         double l1;
         if (nan_out)
@@ -354,22 +322,22 @@ eg_status eg_state_finalize(const eg_state *s, unsigned ops,
             l1 = pair_value(s->l1_s, s->l1_c);
         else
             l1 = (double)(((eg_u128)s->il1_hi << 64) | s->il1_lo);
-        v[EG_OP_L1] = num_f(l1);
+        v[EG_OP_L1] = eg_num_f(l1);
     }
     if (ops & EG_OPS_BIT(EG_OP_L2)) {
         double l2 = nan_out ? NAN
                     : infs  ? INFINITY
                             : blue_norm(s->l2_sml, s->l2_med, s->l2_big);
-        v[EG_OP_L2] = num_f(l2);
+        v[EG_OP_L2] = eg_num_f(l2);
     }
     if (ops & EG_OPS_BIT(EG_OP_DOT)) {
         double d;
         if (s->dot_nan_gen || (s->dot_nan_in && nan == EG_NAN_PROPAGATE))
             d = NAN;
         else
-            d = with_infinities(pair_value(s->dot_s, s->dot_c), s->dot_pinf,
+            d = eg_with_infinities(pair_value(s->dot_s, s->dot_c), s->dot_pinf,
                                 s->dot_ninf);
-        v[EG_OP_DOT] = num_f(d);
+        v[EG_OP_DOT] = eg_num_f(d);
     }
     if (is_float && (s->groups & EG_G_EXACT))
         eg_exact_finish(s, ops, nan, ddof, out);

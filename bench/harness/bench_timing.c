@@ -6,14 +6,6 @@
 
 #include "bench_timing.h"
 
-double bench_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 uint64_t bench_bytes(eg_dtype t, uint64_t count, int two_inputs)
 {
     return count * (uint64_t)eg_dtype_size(t) * (two_inputs ? 2u : 1u);
@@ -65,10 +57,10 @@ int bench_repeat(const bench_plan *plan, bench_fn fn, void *ctx,
     }
     while (n < max && (n < plan->min_reps || total < plan->min_seconds ||
                        n == 0)) {
-        double t0 = bench_now();
+        double t0 = eg_now();
         if ((rc = fn(ctx)) != 0)
             goto out;
-        t[n] = bench_now() - t0;
+        t[n] = eg_now() - t0;
         total += t[n++];
     }
     bench_figure_set(fig, bench_median(t, n), n, bytes);

@@ -5,25 +5,7 @@
 
 #include "exact_big.h"
 #include "exact_state.h"
-
-static eg_number num_f(double v)
-{
-    eg_number n = {.kind = EG_NUM_F64};
-    n.v.f = v;
-    return n;
-}
-
-/* The IEEE sum of a finite value and the infinities seen. */
-static double with_infinities(double finite, uint64_t pinf, uint64_t ninf)
-{
-    if (pinf && ninf)
-        return NAN;
-    if (pinf)
-        return INFINITY;
-    if (ninf)
-        return -INFINITY;
-    return finite;
-}
+#include "finish_values.h"
 
 static double fixed_value(const uint64_t *w, size_t nw, int lsb)
 {
@@ -105,7 +87,7 @@ void eg_exact_finish(const eg_state *s, unsigned ops, eg_nan_policy nan,
     uint64_t count = nan == EG_NAN_OMIT ? s->n - s->nan_n : s->n;
     uint64_t infs = s->pinf_n + s->ninf_n;
     eg_number *v = out->value;
-    double inf_sum = with_infinities(0.0, s->pinf_n, s->ninf_n);
+    double inf_sum = eg_with_infinities(0.0, s->pinf_n, s->ninf_n);
 
     if (ops & (EG_OPS_BIT(EG_OP_SUM) | EG_OPS_BIT(EG_OP_MEAN))) {
         double sum = nan_out ? NAN
@@ -113,14 +95,14 @@ void eg_exact_finish(const eg_state *s, unsigned ops, eg_nan_policy nan,
                              : fixed_value(s->ex.sum, EG_EXACT_SUM_WORDS,
                                            EG_EXACT_SUM_LSB);
         if (ops & EG_OPS_BIT(EG_OP_SUM))
-            v[EG_OP_SUM] = num_f(sum);
+            v[EG_OP_SUM] = eg_num_f(sum);
         if (ops & EG_OPS_BIT(EG_OP_MEAN)) {
             double m = count == 0      ? NAN
                        : nan_out || infs ? sum
                                          : mean_value(s->ex.sum,
                                                       EG_EXACT_SUM_WORDS,
                                                       EG_EXACT_SUM_LSB, count);
-            v[EG_OP_MEAN] = num_f(m);
+            v[EG_OP_MEAN] = eg_num_f(m);
         }
     }
     if (ops & (EG_OPS_BIT(EG_OP_VAR) | EG_OPS_BIT(EG_OP_STD))) {
@@ -128,16 +110,16 @@ void eg_exact_finish(const eg_state *s, unsigned ops, eg_nan_policy nan,
         if (!nan_out && infs == 0 && s->vn > 0)
             var_std(s, ddof, &var, &std);
         if (ops & EG_OPS_BIT(EG_OP_VAR))
-            v[EG_OP_VAR] = num_f(var);
+            v[EG_OP_VAR] = eg_num_f(var);
         if (ops & EG_OPS_BIT(EG_OP_STD))
-            v[EG_OP_STD] = num_f(std);
+            v[EG_OP_STD] = eg_num_f(std);
     }
     if (ops & EG_OPS_BIT(EG_OP_L1)) {
         double l1 = nan_out ? NAN
                     : infs  ? INFINITY
                             : fixed_value(s->ex.l1, EG_EXACT_SUM_WORDS,
                                           EG_EXACT_SUM_LSB);
-        v[EG_OP_L1] = num_f(l1);
+        v[EG_OP_L1] = eg_num_f(l1);
     }
     if (ops & EG_OPS_BIT(EG_OP_L2)) {
         double l2 = nan_out ? NAN : infs ? INFINITY : 0.0;
@@ -146,17 +128,17 @@ void eg_exact_finish(const eg_state *s, unsigned ops, eg_nan_policy nan,
             eg_big_from_fixed(&b, s->ex.sq, EG_EXACT_PROD_WORDS);
             l2 = sqrt_value(&b, EG_EXACT_PROD_LSB, 0);
         }
-        v[EG_OP_L2] = num_f(l2);
+        v[EG_OP_L2] = eg_num_f(l2);
     }
     if (ops & EG_OPS_BIT(EG_OP_DOT)) {
         double d;
         if (s->dot_nan_gen || (s->dot_nan_in && nan == EG_NAN_PROPAGATE))
             d = NAN;
         else if (s->dot_pinf || s->dot_ninf)
-            d = with_infinities(0.0, s->dot_pinf, s->dot_ninf);
+            d = eg_with_infinities(0.0, s->dot_pinf, s->dot_ninf);
         else
             d = fixed_value(s->ex.dot, EG_EXACT_PROD_WORDS,
                             EG_EXACT_PROD_LSB);
-        v[EG_OP_DOT] = num_f(d);
+        v[EG_OP_DOT] = eg_num_f(d);
     }
 }

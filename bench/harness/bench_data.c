@@ -7,29 +7,18 @@
 
 #include "bench_data.h"
 
-/* splitmix64: tiny, fast and good enough to defeat any value pattern a
- * kernel or cache could exploit. */
-static uint64_t splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15u);
-
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
-
 #define FILL_FLOAT(type)                                                   \
     do {                                                                   \
         type *p = buf;                                                     \
         for (uint64_t i = 0; i < count; i++)                               \
-            p[i] = (type)((double)(splitmix64(&s) >> 11) * 0x1p-53);       \
+            p[i] = (type)((double)(eg_splitmix64(&s) >> 11) * 0x1p-53);       \
     } while (0)
 
 #define FILL_INT(type, lo)                                                 \
     do {                                                                   \
         type *p = buf;                                                     \
         for (uint64_t i = 0; i < count; i++)                               \
-            p[i] = (type)((int)(splitmix64(&s) % 201u) + (lo));            \
+            p[i] = (type)((int)(eg_splitmix64(&s) % 201u) + (lo));            \
     } while (0)
 
 static void fill(void *buf, eg_dtype t, uint64_t count, uint64_t seed)
