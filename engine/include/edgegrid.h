@@ -233,6 +233,38 @@ eg_status eg_reduce_file(eg_engine *e, const char *path, const char *with_path,
                          const eg_input_opts *in, const eg_reduce_opts *o,
                          eg_result *out, eg_error *err);
 
+/* -------------------------------------------------------------- partials */
+
+/* A partial is the mergeable state of a reduction over some elements, as
+ * bytes a front end can keep, send and merge: a 16-byte header ("EGPT", u16
+ * version, u8 mode, u8 nan policy, u32 ops, u32 ddof, little-endian) then
+ * the engine's own state wire form (the one the grid carries).  Indices in a
+ * partial (argmin, argmax, first NaN) count from its own first element, so
+ * a caller who splits an array anyhow merges the parts' partials in order
+ * and gets the one-box answer; in exact mode, the one-box bits. */
+#define EG_PARTIAL_VERSION 1
+size_t eg_partial_size(void);  /* every partial has this many bytes */
+
+/* Reduces like eg_reduce but stops before finalize: writes the partial of x
+ * (and y for dot) to buf (cap >= eg_partial_size()).  Device stats, seconds
+ * and notes go to *stats when it is non-NULL. */
+eg_status eg_reduce_partial(eg_engine *e, const void *x, const void *y,
+                            uint64_t count, eg_dtype dtype,
+                            const eg_reduce_opts *o, uint8_t *buf,
+                            size_t cap, eg_result *stats, eg_error *err);
+
+/* out = left (+) right, where right covers the elements after left's.  All
+ * three are eg_partial_size() bytes; out may be left or right.  Partials of
+ * different dtypes, ops, modes, NaN policies or ddof are EG_EINPUT, as is
+ * anything that does not decode (the checks of the grid's decoder). */
+eg_status eg_partial_merge(const uint8_t *left, const uint8_t *right,
+                           size_t len, uint8_t *out, eg_error *err);
+
+/* The values of a partial, as eg_reduce would give them for its elements
+ * (out->ndim 1, shape {elements}, no device stats). */
+eg_status eg_partial_finalize(const uint8_t *p, size_t len, eg_result *out,
+                              eg_error *err);
+
 /* ------------------------------------------------------------ data sets */
 
 typedef enum eg_dist { EG_DIST_UNIFORM, EG_DIST_NORMAL, EG_DIST_ILL } eg_dist;
