@@ -1,0 +1,284 @@
+"""edgegrid from Python: reductions of numeric arrays on the engine's devices.
+
+    import edgegrid as eg
+    r = eg.reduce(x, ops="sum,mean,std")      # r["mean"], r.devices, r.seconds
+    eg.mean(x), eg.std(x, ddof=1), eg.dot(x, y)
+
+Input is read in place (zero copy) through the buffer protocol when it is
+C-contiguous, native-order and of one of the ten dtypes (float32, float64,
+int8 .. uint64): numpy arrays, memory maps, memoryview, array.array, bytes.
+Other numpy arrays (strided views, Fortran order, big-endian) are copied
+once into a C-order native array, and the result's notes say so; objects
+without the buffer protocol (lists) go through numpy.asarray.
+
+State algebra: partial() gives a reduction's mergeable state as bytes,
+merge(a, b) joins two (a covers the lower indices), finalize() gives the
+values; merged in any tree they give the one-box answer (in exact mode, its
+bits).
+
+Errors: InputError (a ValueError) for bad input or usage, the CLI's exit 2;
+EngineError (a RuntimeError) for failures at run time, the CLI's exit 1.
+Both carry the library's message and .status (its code's name, "EINPUT").
+"""
+import threading
+
+import numpy as _np
+
+from . import _edgegrid as _c
+
+InputError = _c.InputError
+EngineError = _c.EngineError
+
+__all__ = [
+    "InputError", "EngineError", "Result", "Engine", "devices", "reduce",
+    "reduce_file", "partial", "merge", "finalize", "sum", "mean", "std",
+    "var", "min", "max", "argmin", "argmax", "l1", "l2", "dot",
+    "DEFAULT_OPS", "LANE_ELEMS",
+]
+
+DEFAULT_OPS = "count,sum,mean,min,max,std"
+LANE_ELEMS = _c.LANE_ELEMS
+
+_OK_KINDS = "fiu"
+_COPY_NOTE = "input copied: not a C-contiguous native-order array"
+
+
+class Result(dict):
+    """The values of a reduction, by op name, plus its stats.
+
+    .devices  list of dicts: index, name, elements, chunks, calls, seconds
+    .seconds  wall time of the reduction
+    .notes    fallbacks the engine took ("" if none)
+    .elements, .dtype (numpy's name), .mode
+    """
+
+    def __init__(self, values, devices=(), seconds=0.0, notes="",
+                 elements=0, dtype="", mode=""):
+        super().__init__(values)
+        self.devices = list(devices)
+        self.seconds = seconds
+        self.notes = notes
+        self.elements = elements
+        self.dtype = dtype
+        self.mode = mode
+
+    def __repr__(self):
+        return "Result(%s, dtype=%r, mode=%r, seconds=%.3g)" % (
+            dict.__repr__(self), self.dtype, self.mode, self.seconds)
+
+
+class DeviceList(list):
+    """devices(): a list of dicts as `edgegrid devices --json`; .notes."""
+
+    def __init__(self, items, notes=""):
+        super().__init__(items)
+        self.notes = notes
+
+
+def _input_error(msg, status="EINPUT"):
+    """An InputError raised here, shaped as the C layer's."""
+    e = InputError(msg)
+    e.status = status
+    return e
+
+
+def _join_notes(a, b):
+    return "; ".join(n for n in (a, b) if n)
+
+
+def _prepare(x, what):
+    """(buffer for the C layer, note): x itself when it can be read in
+    place, else one C-order native copy."""
+    if isinstance(x, _np.ndarray):
+        dt = x.dtype
+        if dt.kind not in _OK_KINDS or dt.itemsize == 2 and dt.kind == "f":
+            raise _input_error(
+                "%s: unsupported dtype '%s' (edgegrid reads float32, float64 "
+                "and 8- to 64-bit integers)" % (what, dt), "EDTYPE")
+        if x.flags.c_contiguous and dt.isnative:
+            return x, ""
+        return _np.ascontiguousarray(x, dtype=dt.newbyteorder("=")), _COPY_NOTE
+    try:
+        view = memoryview(x)
+    except TypeError:
+        return _prepare(_np.asarray(x), what)
+    if view.c_contiguous:
+        return x, ""
+    return _prepare(_np.asarray(view), what)
+
+
+def _chunk(chunk):
+    return 0 if chunk is None else int(chunk)
+
+
+class Engine:
+    """An engine on a set of devices; kernels are built once and reused.
+
+    devices: "all" (default), "opencl", "cpu", "gpu", "host", or a comma
+    list of indices from devices().  An Engine may be shared between
+    threads: calls take turns on it (the GIL is released meanwhile); give
+    each thread its own Engine to run them in parallel.
+    """
+
+    def __init__(self, devices="all"):
+        self._c = _c.Engine(devices)
+
+    def close(self):
+        """Releases the devices; later calls raise InputError."""
+        self._c.close()
+
+    @property
+    def closed(self):
+        return self._c.closed
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def devices(self):
+        """The engine's devices, as devices() lists them; .notes."""
+        items, notes = self._c._devices()
+        return DeviceList(items, notes)
+
+    def _run(self, x, y, ops, mode, nan, ddof, chunk, partial):
+        x, nx = _prepare(x, "x")
+        ny = ""
+        if y is not None:
+            y, ny = _prepare(y, "y")
+        out = self._c._reduce(x, y, ops, mode, nan, ddof, _chunk(chunk),
+                              partial)
+        return out, _join_notes(nx, ny)
+
+    def reduce(self, x, ops=DEFAULT_OPS, mode="fast", nan="propagate",
+               ddof=0, chunk=None, y=None):
+        """Reduces every element of x (flattened in C order).
+
+        ops: comma list of count sum mean min max argmin argmax var std l1 l2
+        dot (dot needs y, of x's dtype and size).  mode: "fast" or "exact".
+        nan: "propagate" or "omit".  chunk: elements per chunk (a multiple
+        of LANE_ELEMS; fixes the merge tree) or None.  Returns a Result.
+        """
+        (vals, devs, secs, notes, n, dt, md), extra = self._run(
+            x, y, ops, mode, nan, ddof, chunk, False)
+        return Result(vals, devs, secs, _join_notes(notes, extra), n, dt, md)
+
+    def reduce_file(self, path, ops=DEFAULT_OPS, mode="fast", nan="propagate",
+                    ddof=0, chunk=None, y=None):
+        """Reduces a .npy file, memory-mapped as the CLI does; y: the path
+        of dot's second operand."""
+        vals, devs, secs, notes, n, dt, md = self._c._reduce_file(
+            path, "" if y is None else y, ops, mode, nan, ddof, _chunk(chunk))
+        return Result(vals, devs, secs, notes, n, dt, md)
+
+    def partial(self, x, ops=DEFAULT_OPS, mode="fast", nan="propagate",
+                ddof=0, chunk=None, y=None):
+        """The mergeable state of reduce(x, ...) as bytes (see merge)."""
+        out, _ = self._run(x, y, ops, mode, nan, ddof, chunk, True)
+        return out[0]
+
+
+_engines = {}
+_engines_lock = threading.Lock()
+
+
+def _engine(devices):
+    """One shared Engine per device spec for the module-level functions."""
+    with _engines_lock:
+        eng = _engines.get(devices)
+        if eng is None or eng.closed:
+            eng = _engines[devices] = Engine(devices)
+        return eng
+
+
+def devices():
+    """Every device of the box, the host backend last (DeviceList)."""
+    items, notes = _c.devices()
+    return DeviceList(items, notes)
+
+
+def reduce(x, ops=DEFAULT_OPS, mode="fast", nan="propagate", ddof=0,
+           devices="all", chunk=None, y=None):
+    """Engine(devices).reduce(x, ...) on a shared engine; see Engine.reduce."""
+    return _engine(devices).reduce(x, ops, mode, nan, ddof, chunk, y)
+
+
+def reduce_file(path, ops=DEFAULT_OPS, mode="fast", nan="propagate", ddof=0,
+                devices="all", chunk=None, y=None):
+    """Reduces a .npy file (memory-mapped); see Engine.reduce_file."""
+    return _engine(devices).reduce_file(path, ops, mode, nan, ddof, chunk, y)
+
+
+def partial(x, ops=DEFAULT_OPS, mode="fast", nan="propagate", ddof=0,
+            devices="all", chunk=None, y=None):
+    """The mergeable state of reduce(x, ...) as bytes: the engine's wire
+    form, with the ops, mode, nan policy and ddof it was asked for."""
+    return _engine(devices).partial(x, ops, mode, nan, ddof, chunk, y)
+
+
+def merge(a, b):
+    """The state of a's elements followed by b's.  States of different
+    dtypes, ops, modes, nan policies or ddof raise InputError."""
+    return _c.merge(a, b)
+
+
+def finalize(state):
+    """The Result of a state (no device stats: they stay with partial)."""
+    vals, devs, secs, notes, n, dt, md = _c.finalize(state)
+    return Result(vals, devs, secs, notes, n, dt, md)
+
+
+# numpy-like functions: one op each, on the shared engine.  Keyword
+# arguments: mode, nan, devices, chunk (and ddof for var and std).
+def _one(op, x, y=None, ddof=0, **kw):
+    return reduce(x, ops=op, ddof=ddof, y=y, **kw)[op]
+
+
+def sum(x, **kw):
+    """The sum of every element (exact integers for integer input)."""
+    return _one("sum", x, **kw)
+
+
+def mean(x, **kw):
+    return _one("mean", x, **kw)
+
+
+def var(x, ddof=0, **kw):
+    return _one("var", x, ddof=ddof, **kw)
+
+
+def std(x, ddof=0, **kw):
+    return _one("std", x, ddof=ddof, **kw)
+
+
+def min(x, **kw):
+    return _one("min", x, **kw)
+
+
+def max(x, **kw):
+    return _one("max", x, **kw)
+
+
+def argmin(x, **kw):
+    """Index of the first minimum in the C-order flattening (numpy's)."""
+    return _one("argmin", x, **kw)
+
+
+def argmax(x, **kw):
+    return _one("argmax", x, **kw)
+
+
+def l1(x, **kw):
+    """sum(|x|)"""
+    return _one("l1", x, **kw)
+
+
+def l2(x, **kw):
+    """sqrt(sum(x*x)), without overflow (Blue's algorithm)."""
+    return _one("l2", x, **kw)
+
+
+def dot(x, y, **kw):
+    return _one("dot", x, y=y, **kw)

@@ -1,0 +1,580 @@
+/* _edgegrid.c - the CPython face of edgegrid.h, kept thin: buffers in (zero
+ * copy), values and stats out as plain tuples, dicts and bytes, eg_error
+ * mapped to two exception types.  Defaults, docstrings and the shape of
+ * results live in the Python package (edgegrid/__init__.py), so new
+ * parameters (axis=, by=, q=) are a few lines there.
+ *
+ * Threads: the GIL is released while the engine runs.  An eg_engine is not
+ * safe to drive from two threads at once, so each Engine object holds a lock
+ * that every call (and close) takes with the GIL released: threads sharing
+ * an Engine take turns; threads with their own Engines run in parallel. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <pythread.h>
+
+#include <string.h>
+
+#include "edgegrid.h"
+
+/* The module's two exception types.  Set once when the module initialises
+ * and only read after that (single-phase init, as numpy's own modules). */
+static PyObject *InputError;
+static PyObject *EngineError;
+
+/* ---------------------------------------------------------------- errors */
+
+/* Raises InputError (the CLI's exit 2) or EngineError (exit 1) with the
+ * library's message; the exception's .status is the code's name. */
+static PyObject *raise_eg(const eg_error *err)
+{
+    PyObject *type =
+        eg_status_exit_code(err->code) == 2 ? InputError : EngineError;
+    const char *msg = err->msg[0] ? err->msg : eg_strerror(err->code);
+    PyObject *exc = PyObject_CallFunction(type, "s", msg);
+    if (!exc)
+        return NULL;
+    PyObject *name = PyUnicode_FromString(eg_status_name(err->code));
+    if (name) {
+        PyObject_SetAttrString(exc, "status", name);
+        Py_DECREF(name);
+    }
+    PyErr_SetObject(type, exc);
+    Py_DECREF(exc);
+    return NULL;
+}
+
+static PyObject *raise_input(eg_status code, const char *fmt, ...)
+{
+    eg_error err = {.code = code};
+    va_list ap;
+    va_start(ap, fmt);
+    PyOS_vsnprintf(err.msg, sizeof err.msg, fmt, ap);
+    va_end(ap);
+    return raise_eg(&err);
+}
+
+/* --------------------------------------------------------------- buffers */
+
+/* The dtype of a buffer from its struct format and item size: "d", "<f",
+ * "=q", "l" ...  Big-endian and other formats are refused by name. */
+static int format_dtype(const Py_buffer *v, eg_dtype *out)
+{
+    const char *f = v->format ? v->format : "B";
+    if (*f == '@' || *f == '=' || *f == '<')
+        f++;
+    else if (*f == '>' || *f == '!')
+        return 0; /* this binding is built for little-endian hosts */
+    if (f[0] == 0 || f[1] != 0)
+        return 0;
+    int n = (int)v->itemsize;
+    switch (f[0]) {
+    case 'f': *out = EG_F32; return n == 4;
+    case 'd': *out = EG_F64; return n == 8;
+    case 'b': *out = EG_I8; return n == 1;
+    case 'B': *out = EG_U8; return n == 1;
+    case 'h': *out = EG_I16; return n == 2;
+    case 'H': *out = EG_U16; return n == 2;
+    case 'i': case 'l': case 'q':
+        *out = n == 4 ? EG_I32 : EG_I64;
+        return n == 4 || n == 8;
+    case 'I': case 'L': case 'Q':
+        *out = n == 4 ? EG_U32 : EG_U64;
+        return n == 4 || n == 8;
+    default:
+        return 0;
+    }
+}
+
+/* Takes a read-only, C-contiguous view of `obj` (never a copy).  On failure
+ * raises InputError naming `what` and leaves no view to release. */
+static int get_input(PyObject *obj, const char *what, Py_buffer *v,
+                     eg_dtype *dtype)
+{
+    if (PyObject_GetBuffer(obj, v, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) != 0) {
+        PyErr_Clear();
+        raise_input(EG_EINPUT,
+                    "%s: a %.64s is not a C-contiguous buffer (numpy array, "
+                    "memory map, memoryview, array.array or bytes)",
+                    what, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    if (!format_dtype(v, dtype)) {
+        raise_input(EG_EDTYPE,
+                    "%s: unsupported dtype (buffer format '%.16s', %zd-byte "
+                    "items; edgegrid reads float32, float64 and 8- to 64-bit "
+                    "native-order integers)",
+                    what, v->format ? v->format : "B", v->itemsize);
+        PyBuffer_Release(v);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------- options, values */
+
+static int parse_opts(eg_reduce_opts *o, const char *ops, const char *mode,
+                      const char *nan, long long ddof, long long chunk)
+{
+    eg_error err = {0};
+    eg_reduce_opts_init(o);
+    if (eg_ops_parse(ops, &o->ops, &err) != EG_OK) {
+        raise_eg(&err);
+        return -1;
+    }
+    if (strcmp(mode, "fast") == 0)
+        o->mode = EG_MODE_FAST;
+    else if (strcmp(mode, "exact") == 0)
+        o->mode = EG_MODE_EXACT;
+    else {
+        raise_input(EG_EUSAGE, "mode: '%.64s' (expected fast or exact)", mode);
+        return -1;
+    }
+    if (strcmp(nan, "propagate") == 0)
+        o->nan = EG_NAN_PROPAGATE;
+    else if (strcmp(nan, "omit") == 0)
+        o->nan = EG_NAN_OMIT;
+    else {
+        raise_input(EG_EUSAGE, "nan: '%.64s' (expected propagate or omit)",
+                    nan);
+        return -1;
+    }
+    if (ddof < 0 || ddof > 0x7fffffff) {
+        raise_input(EG_EUSAGE, "ddof: %lld (expected 0 or more)", ddof);
+        return -1;
+    }
+    if (chunk < 0) {
+        raise_input(EG_EUSAGE, "chunk: %lld (expected a positive multiple of "
+                               "%u, or None)",
+                    chunk, EG_LANE_ELEMS);
+        return -1;
+    }
+    o->ddof = (unsigned)ddof;
+    o->chunk_elems = (uint64_t)chunk;
+    return 0;
+}
+
+static PyObject *number(eg_number n)
+{
+    switch (n.kind) {
+    case EG_NUM_F64: return PyFloat_FromDouble(n.v.f);
+    case EG_NUM_I64: return PyLong_FromLongLong(n.v.i);
+    case EG_NUM_U64: return PyLong_FromUnsignedLongLong(n.v.u);
+    default: Py_RETURN_NONE;
+    }
+}
+
+/* {op name: value} for the ops the result holds, in eg_op order. */
+static PyObject *values_dict(const eg_result *r)
+{
+    PyObject *d = PyDict_New();
+    for (unsigned op = 0; d && op < EG_OP_COUNT_ALL; op++) {
+        if (!(r->ops & EG_OPS_BIT(op)))
+            continue;
+        PyObject *v = number(r->value[op]);
+        if (!v || PyDict_SetItemString(d, eg_op_name((eg_op)op), v) != 0)
+            Py_CLEAR(d);
+        Py_XDECREF(v);
+    }
+    return d;
+}
+
+static PyObject *device_stats(const eg_result *r)
+{
+    PyObject *list = PyList_New((Py_ssize_t)r->ndevices);
+    for (size_t i = 0; list && i < r->ndevices; i++) {
+        const eg_device_stats *d = &r->devices[i];
+        PyObject *item = Py_BuildValue(
+            "{s:I,s:s,s:K,s:K,s:K,s:d}", "index", d->index, "name", d->name,
+            "elements", (unsigned long long)d->elements, "chunks",
+            (unsigned long long)d->chunks, "calls",
+            (unsigned long long)d->calls, "seconds", d->seconds);
+        if (!item)
+            Py_CLEAR(list);
+        else
+            PyList_SET_ITEM(list, (Py_ssize_t)i, item);
+    }
+    return list;
+}
+
+/* (values or partial, device stats, seconds, notes, elements, dtype, mode):
+ * the Python layer shapes it.  Steals `first`. */
+static PyObject *result_tuple(PyObject *first, const eg_result *r)
+{
+    if (!first)
+        return NULL;
+    PyObject *devs = device_stats(r);
+    if (!devs) {
+        Py_DECREF(first);
+        return NULL;
+    }
+    return Py_BuildValue("(NNdsKss)", first, devs, r->seconds, r->notes,
+                         (unsigned long long)r->elements,
+                         eg_dtype_numpy_name(r->dtype),
+                         r->mode == EG_MODE_EXACT ? "exact" : "fast");
+}
+
+static PyObject *device_info(const eg_device_info *d)
+{
+    return Py_BuildValue(
+        "{s:I,s:s,s:s,s:s,s:s,s:I,s:K,s:K,s:O,s:O}", "index", d->index,
+        "type", eg_device_kind_name(d->kind), "platform", d->platform, "name",
+        d->name, "driver", d->driver, "compute_units", d->compute_units,
+        "global_mem", (unsigned long long)d->global_mem, "max_alloc",
+        (unsigned long long)d->max_alloc, "unified_memory",
+        d->unified_memory ? Py_True : Py_False, "fp64",
+        d->fp64 ? Py_True : Py_False);
+}
+
+/* ---------------------------------------------------------------- Engine */
+
+typedef struct {
+    PyObject_HEAD
+    eg_engine *eng;            /* NULL once closed */
+    PyThread_type_lock lock;   /* one engine call at a time */
+} EngineObject;
+
+static int engine_init(EngineObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"devices", NULL};
+    const char *spec = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|z", kwlist, &spec))
+        return -1;
+    if (self->eng) {
+        PyErr_SetString(PyExc_TypeError, "Engine is already initialised");
+        return -1;
+    }
+    if (!self->lock && !(self->lock = PyThread_allocate_lock())) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    eg_error err = {0};
+    eg_status st;
+    eg_engine *e = NULL;
+    Py_BEGIN_ALLOW_THREADS
+    st = eg_engine_open(&e, spec, &err);
+    Py_END_ALLOW_THREADS
+    if (st != EG_OK) {
+        raise_eg(&err);
+        return -1;
+    }
+    self->eng = e;
+    return 0;
+}
+
+static void engine_dealloc(EngineObject *self)
+{
+    eg_engine_close(&self->eng);
+    if (self->lock)
+        PyThread_free_lock(self->lock);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *closed_error(void)
+{
+    return raise_input(EG_EUSAGE, "engine: used after close()");
+}
+
+static PyObject *engine_close(EngineObject *self, PyObject *unused)
+{
+    (void)unused;
+    if (self->lock) {
+        Py_BEGIN_ALLOW_THREADS
+        PyThread_acquire_lock(self->lock, WAIT_LOCK);
+        eg_engine_close(&self->eng);
+        PyThread_release_lock(self->lock);
+        Py_END_ALLOW_THREADS
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *engine_closed(EngineObject *self, void *unused)
+{
+    (void)unused;
+    return PyBool_FromLong(self->eng == NULL);
+}
+
+static PyObject *engine_devices(EngineObject *self, PyObject *unused)
+{
+    (void)unused;
+    if (!self->eng)
+        return closed_error();
+    size_t n = eg_engine_device_count(self->eng);
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; list && i < n; i++) {
+        PyObject *d = device_info(eg_engine_device(self->eng, i));
+        if (!d)
+            Py_CLEAR(list);
+        else
+            PyList_SET_ITEM(list, (Py_ssize_t)i, d);
+    }
+    return Py_BuildValue("(Ns)", list, eg_engine_notes(self->eng));
+}
+
+/* _reduce(x, y, ops, mode, nan, ddof, chunk, partial): eg_reduce, or
+ * eg_reduce_partial when `partial` (the first item is then the bytes). */
+static PyObject *engine_reduce(EngineObject *self, PyObject *args)
+{
+    PyObject *xo, *yo;
+    const char *ops, *mode, *nan;
+    long long ddof, chunk;
+    int partial;
+    if (!PyArg_ParseTuple(args, "OOsssLLp", &xo, &yo, &ops, &mode, &nan,
+                          &ddof, &chunk, &partial))
+        return NULL;
+    eg_reduce_opts o;
+    if (parse_opts(&o, ops, mode, nan, ddof, chunk) != 0)
+        return NULL;
+    Py_buffer xv, yv;
+    eg_dtype dt, ydt;
+    int has_y = yo != Py_None;
+    if (get_input(xo, "x", &xv, &dt) != 0)
+        return NULL;
+    if (has_y && get_input(yo, "y", &yv, &ydt) != 0) {
+        PyBuffer_Release(&xv);
+        return NULL;
+    }
+    uint64_t count = (uint64_t)(xv.len / xv.itemsize);
+    PyObject *out = NULL, *blob = NULL;
+    if (has_y && ydt != dt)
+        raise_input(EG_EINPUT, "y is %s but x is %s; dot needs one dtype",
+                    eg_dtype_numpy_name(ydt), eg_dtype_numpy_name(dt));
+    else if (has_y && (uint64_t)(yv.len / yv.itemsize) != count)
+        raise_input(EG_EINPUT,
+                    "y has %zd elements but x has %llu; dot needs the same "
+                    "count",
+                    yv.len / yv.itemsize, (unsigned long long)count);
+    else if (partial &&
+             !(blob = PyBytes_FromStringAndSize(NULL,
+                                                (Py_ssize_t)eg_partial_size())))
+        ;
+    else {
+        eg_result r;
+        eg_error err = {0};
+        eg_status st = EG_OK;
+        int closed = 0;
+        const void *y = has_y ? yv.buf : NULL;
+        Py_BEGIN_ALLOW_THREADS
+        PyThread_acquire_lock(self->lock, WAIT_LOCK);
+        if (!self->eng)
+            closed = 1;
+        else if (partial)
+            st = eg_reduce_partial(self->eng, xv.buf, y, count, dt, &o,
+                                   (uint8_t *)PyBytes_AS_STRING(blob),
+                                   eg_partial_size(), &r, &err);
+        else
+            st = eg_reduce(self->eng, xv.buf, y, count, dt, &o, &r, &err);
+        PyThread_release_lock(self->lock);
+        Py_END_ALLOW_THREADS
+        if (closed)
+            closed_error();
+        else if (st != EG_OK)
+            raise_eg(&err);
+        else if (partial) {
+            out = result_tuple(blob, &r);
+            blob = NULL;
+        } else
+            out = result_tuple(values_dict(&r), &r);
+    }
+    Py_XDECREF(blob);
+    if (has_y)
+        PyBuffer_Release(&yv);
+    PyBuffer_Release(&xv);
+    return out;
+}
+
+/* _reduce_file(path, with_path, ops, mode, nan, ddof, chunk) */
+static PyObject *engine_reduce_file(EngineObject *self, PyObject *args)
+{
+    PyObject *po, *wo;
+    const char *ops, *mode, *nan;
+    long long ddof, chunk;
+    if (!PyArg_ParseTuple(args, "O&O&sssLL", PyUnicode_FSConverter, &po,
+                          PyUnicode_FSConverter, &wo, &ops, &mode, &nan,
+                          &ddof, &chunk))
+        return NULL;
+    PyObject *out = NULL;
+    eg_reduce_opts o;
+    if (parse_opts(&o, ops, mode, nan, ddof, chunk) == 0) {
+        const char *path = PyBytes_AS_STRING(po);
+        const char *with = PyBytes_GET_SIZE(wo) ? PyBytes_AS_STRING(wo) : NULL;
+        eg_result r;
+        eg_error err = {0};
+        eg_status st = EG_OK;
+        int closed = 0;
+        Py_BEGIN_ALLOW_THREADS
+        PyThread_acquire_lock(self->lock, WAIT_LOCK);
+        if (!self->eng)
+            closed = 1;
+        else
+            st = eg_reduce_file(self->eng, path, with, NULL, &o, &r, &err);
+        PyThread_release_lock(self->lock);
+        Py_END_ALLOW_THREADS
+        if (closed)
+            closed_error();
+        else if (st != EG_OK)
+            raise_eg(&err);
+        else
+            out = result_tuple(values_dict(&r), &r);
+    }
+    Py_DECREF(po);
+    Py_DECREF(wo);
+    return out;
+}
+
+static PyMethodDef engine_methods[] = {
+    {"_reduce", (PyCFunction)engine_reduce, METH_VARARGS, NULL},
+    {"_reduce_file", (PyCFunction)engine_reduce_file, METH_VARARGS, NULL},
+    {"_devices", (PyCFunction)engine_devices, METH_NOARGS, NULL},
+    {"close", (PyCFunction)engine_close, METH_NOARGS,
+     "Releases the engine's devices; later calls raise InputError."},
+    {NULL, NULL, 0, NULL}};
+
+static PyGetSetDef engine_getset[] = {
+    {"closed", (getter)engine_closed, NULL, "True after close()", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyTypeObject EngineType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "edgegrid._edgegrid.Engine",
+    .tp_basicsize = sizeof(EngineObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "An edgegrid engine on a set of devices (see edgegrid.Engine).",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)engine_init,
+    .tp_dealloc = (destructor)engine_dealloc,
+    .tp_methods = engine_methods,
+    .tp_getset = engine_getset,
+};
+
+/* ----------------------------------------------------- module functions */
+
+static PyObject *mod_devices(PyObject *mod, PyObject *unused)
+{
+    (void)mod;
+    (void)unused;
+    eg_device_info *d = NULL;
+    size_t n = 0;
+    char notes[512] = "";
+    eg_error err = {0};
+    eg_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = eg_devices_list(&d, &n, notes, sizeof notes, &err);
+    Py_END_ALLOW_THREADS
+    if (st != EG_OK)
+        return raise_eg(&err);
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; list && i < n; i++) {
+        PyObject *item = device_info(&d[i]);
+        if (!item)
+            Py_CLEAR(list);
+        else
+            PyList_SET_ITEM(list, (Py_ssize_t)i, item);
+    }
+    free(d);
+    return list ? Py_BuildValue("(Ns)", list, notes) : NULL;
+}
+
+/* A partial's bytes, from any bytes-like object. */
+static int get_partial(PyObject *obj, const char *what, Py_buffer *v)
+{
+    if (PyObject_GetBuffer(obj, v, PyBUF_SIMPLE) != 0) {
+        PyErr_Clear();
+        raise_input(EG_EINPUT, "%s: a %.64s is not a partial (bytes)", what,
+                    Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *mod_merge(PyObject *mod, PyObject *args)
+{
+    (void)mod;
+    PyObject *ao, *bo;
+    if (!PyArg_ParseTuple(args, "OO", &ao, &bo))
+        return NULL;
+    Py_buffer a, b;
+    if (get_partial(ao, "left", &a) != 0)
+        return NULL;
+    if (get_partial(bo, "right", &b) != 0) {
+        PyBuffer_Release(&a);
+        return NULL;
+    }
+    PyObject *out = NULL;
+    eg_error err = {0};
+    if (a.len != b.len)
+        raise_input(EG_EINPUT,
+                    "merge: the partials have %zd and %zd bytes, expected "
+                    "%zu each",
+                    a.len, b.len, eg_partial_size());
+    else if ((out = PyBytes_FromStringAndSize(NULL, a.len)) != NULL &&
+             eg_partial_merge(a.buf, b.buf, (size_t)a.len,
+                              (uint8_t *)PyBytes_AS_STRING(out),
+                              &err) != EG_OK) {
+        Py_CLEAR(out);
+        raise_eg(&err);
+    }
+    PyBuffer_Release(&b);
+    PyBuffer_Release(&a);
+    return out;
+}
+
+static PyObject *mod_finalize(PyObject *mod, PyObject *arg)
+{
+    (void)mod;
+    Py_buffer p;
+    if (get_partial(arg, "state", &p) != 0)
+        return NULL;
+    eg_result r;
+    eg_error err = {0};
+    PyObject *out = NULL;
+    if (eg_partial_finalize(p.buf, (size_t)p.len, &r, &err) != EG_OK)
+        raise_eg(&err);
+    else
+        out = result_tuple(values_dict(&r), &r);
+    PyBuffer_Release(&p);
+    return out;
+}
+
+static PyObject *mod_partial_size(PyObject *mod, PyObject *unused)
+{
+    (void)mod;
+    (void)unused;
+    return PyLong_FromSize_t(eg_partial_size());
+}
+
+static PyMethodDef module_methods[] = {
+    {"devices", mod_devices, METH_NOARGS, NULL},
+    {"merge", mod_merge, METH_VARARGS, NULL},
+    {"finalize", mod_finalize, METH_O, NULL},
+    {"partial_size", mod_partial_size, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT, .m_name = "edgegrid._edgegrid",
+    .m_doc = "C layer of the edgegrid package; use `import edgegrid`.",
+    .m_size = -1, .m_methods = module_methods};
+
+PyMODINIT_FUNC PyInit__edgegrid(void)
+{
+    if (PyType_Ready(&EngineType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module_def);
+    if (!m)
+        return NULL;
+    InputError = PyErr_NewExceptionWithDoc(
+        "edgegrid.InputError",
+        "Bad input or usage (the edgegrid CLI's exit status 2).",
+        PyExc_ValueError, NULL);
+    EngineError = PyErr_NewExceptionWithDoc(
+        "edgegrid.EngineError",
+        "The engine failed at run time (the edgegrid CLI's exit status 1).",
+        PyExc_RuntimeError, NULL);
+    if (!InputError || !EngineError ||
+        PyModule_AddObjectRef(m, "InputError", InputError) < 0 ||
+        PyModule_AddObjectRef(m, "EngineError", EngineError) < 0 ||
+        PyModule_AddObjectRef(m, "Engine", (PyObject *)&EngineType) < 0 ||
+        PyModule_AddIntConstant(m, "LANE_ELEMS", EG_LANE_ELEMS) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
