@@ -43,6 +43,9 @@ _OK_KINDS = "fiu"
 _COPY_NOTE = "input copied: not a C-contiguous native-order array"
 
 
+_DEVICE_FIELDS = ("index", "name", "elements", "chunks", "calls", "seconds")
+
+
 class Result(dict):
     """The values of a reduction, by op name, plus its stats.
 
@@ -52,19 +55,33 @@ class Result(dict):
     .elements, .dtype (numpy's name), .mode
     """
 
-    def __init__(self, values, devices=(), seconds=0.0, notes="",
-                 elements=0, dtype="", mode=""):
-        super().__init__(values)
-        self.devices = list(devices)
-        self.seconds = seconds
-        self.notes = notes
-        self.elements = elements
-        self.dtype = dtype
-        self.mode = mode
+    # The stats stay the C layer's tuple until read: building them costs
+    # more than reducing a few KiB.
+    __slots__ = ("_stats",)
+
+    @property
+    def devices(self):
+        return [dict(zip(_DEVICE_FIELDS, d)) for d in self._stats[0]]
+
+    seconds = property(lambda self: self._stats[1])
+    notes = property(lambda self: self._stats[2])
+    elements = property(lambda self: self._stats[3])
+    dtype = property(lambda self: self._stats[4])
+    mode = property(lambda self: self._stats[5])
 
     def __repr__(self):
         return "Result(%s, dtype=%r, mode=%r, seconds=%.3g)" % (
             dict.__repr__(self), self.dtype, self.mode, self.seconds)
+
+
+def _result(out, note=""):
+    """A Result from the C layer's (values, stats)."""
+    r = Result(out[0])
+    st = out[1]
+    if note:
+        st = st[:2] + (_join_notes(st[2], note),) + st[3:]
+    r._stats = st
+    return r
 
 
 class DeviceList(list):
@@ -107,10 +124,6 @@ def _prepare(x, what):
     return _prepare(_np.asarray(view), what)
 
 
-def _chunk(chunk):
-    return 0 if chunk is None else int(chunk)
-
-
 class Engine:
     """An engine on a set of devices; kernels are built once and reused.
 
@@ -144,12 +157,18 @@ class Engine:
         return DeviceList(items, notes)
 
     def _run(self, x, y, ops, mode, nan, ddof, chunk, partial):
-        x, nx = _prepare(x, "x")
-        ny = ""
-        if y is not None:
-            y, ny = _prepare(y, "y")
-        out = self._c._reduce(x, y, ops, mode, nan, ddof, _chunk(chunk),
-                              partial)
+        """The C layer's (values or partial, stats), and a note when the
+        input had to be copied."""
+        chunk = 0 if chunk is None else chunk
+        try:  # the common case first: a buffer read in place
+            return self._c._reduce(x, y, ops, mode, nan, ddof, chunk,
+                                   partial), ""
+        except _c.Unreadable:
+            px, nx = _prepare(x, "x")
+            py, ny = (None, "") if y is None else _prepare(y, "y")
+            if px is x and py is y:  # nothing numpy can fix
+                raise
+        out = self._c._reduce(px, py, ops, mode, nan, ddof, chunk, partial)
         return out, _join_notes(nx, ny)
 
     def reduce(self, x, ops=DEFAULT_OPS, mode="fast", nan="propagate",
@@ -161,23 +180,20 @@ class Engine:
         nan: "propagate" or "omit".  chunk: elements per chunk (a multiple
         of LANE_ELEMS; fixes the merge tree) or None.  Returns a Result.
         """
-        (vals, devs, secs, notes, n, dt, md), extra = self._run(
-            x, y, ops, mode, nan, ddof, chunk, False)
-        return Result(vals, devs, secs, _join_notes(notes, extra), n, dt, md)
+        return _result(*self._run(x, y, ops, mode, nan, ddof, chunk, False))
 
     def reduce_file(self, path, ops=DEFAULT_OPS, mode="fast", nan="propagate",
                     ddof=0, chunk=None, y=None):
         """Reduces a .npy file, memory-mapped as the CLI does; y: the path
         of dot's second operand."""
-        vals, devs, secs, notes, n, dt, md = self._c._reduce_file(
-            path, "" if y is None else y, ops, mode, nan, ddof, _chunk(chunk))
-        return Result(vals, devs, secs, notes, n, dt, md)
+        return _result(self._c._reduce_file(
+            path, "" if y is None else y, ops, mode, nan, ddof,
+            0 if chunk is None else chunk))
 
     def partial(self, x, ops=DEFAULT_OPS, mode="fast", nan="propagate",
                 ddof=0, chunk=None, y=None):
         """The mergeable state of reduce(x, ...) as bytes (see merge)."""
-        out, _ = self._run(x, y, ops, mode, nan, ddof, chunk, True)
-        return out[0]
+        return self._run(x, y, ops, mode, nan, ddof, chunk, True)[0][0]
 
 
 _engines = {}
@@ -226,8 +242,7 @@ def merge(a, b):
 
 def finalize(state):
     """The Result of a state (no device stats: they stay with partial)."""
-    vals, devs, secs, notes, n, dt, md = _c.finalize(state)
-    return Result(vals, devs, secs, notes, n, dt, md)
+    return _result(_c.finalize(state))
 
 
 # numpy-like functions: one op each, on the shared engine.  Keyword

@@ -16,19 +16,23 @@
 
 #include "edgegrid.h"
 
-/* The module's two exception types.  Set once when the module initialises
- * and only read after that (single-phase init, as numpy's own modules). */
+/* The module's exception types and the interned names of ops, dtypes and
+ * modes that every result uses as keys and values.  Set once when the
+ * module initialises and only read after that (single-phase init, as
+ * numpy's own modules). */
 static PyObject *InputError;
 static PyObject *EngineError;
+static PyObject *Unreadable; /* InputError: no C-contiguous native buffer */
+static PyObject *op_names[EG_OP_COUNT_ALL];
+static PyObject *dtype_names[EG_DTYPE_COUNT];
+static PyObject *mode_names[2];
 
 /* ---------------------------------------------------------------- errors */
 
 /* Raises InputError (the CLI's exit 2) or EngineError (exit 1) with the
  * library's message; the exception's .status is the code's name. */
-static PyObject *raise_eg(const eg_error *err)
+static PyObject *raise_as(PyObject *type, const eg_error *err)
 {
-    PyObject *type =
-        eg_status_exit_code(err->code) == 2 ? InputError : EngineError;
     const char *msg = err->msg[0] ? err->msg : eg_strerror(err->code);
     PyObject *exc = PyObject_CallFunction(type, "s", msg);
     if (!exc)
@@ -41,6 +45,13 @@ static PyObject *raise_eg(const eg_error *err)
     PyErr_SetObject(type, exc);
     Py_DECREF(exc);
     return NULL;
+}
+
+static PyObject *raise_eg(const eg_error *err)
+{
+    return raise_as(eg_status_exit_code(err->code) == 2 ? InputError
+                                                        : EngineError,
+                    err);
 }
 
 static PyObject *raise_input(eg_status code, const char *fmt, ...)
@@ -86,25 +97,32 @@ static int format_dtype(const Py_buffer *v, eg_dtype *out)
 }
 
 /* Takes a read-only, C-contiguous view of `obj` (never a copy).  On failure
- * raises InputError naming `what` and leaves no view to release. */
+ * raises Unreadable (an InputError naming `what`), on which the Python
+ * layer makes one C-order native copy where numpy can, and leaves no view
+ * to release. */
 static int get_input(PyObject *obj, const char *what, Py_buffer *v,
                      eg_dtype *dtype)
 {
+    eg_error err = {0};
     if (PyObject_GetBuffer(obj, v, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) != 0) {
         PyErr_Clear();
-        raise_input(EG_EINPUT,
-                    "%s: a %.64s is not a C-contiguous buffer (numpy array, "
-                    "memory map, memoryview, array.array or bytes)",
-                    what, Py_TYPE(obj)->tp_name);
+        err.code = EG_EINPUT;
+        PyOS_snprintf(err.msg, sizeof err.msg,
+                      "%s: a %.64s is not a C-contiguous buffer (numpy "
+                      "array, memory map, memoryview, array.array or bytes)",
+                      what, Py_TYPE(obj)->tp_name);
+        raise_as(Unreadable, &err);
         return -1;
     }
     if (!format_dtype(v, dtype)) {
-        raise_input(EG_EDTYPE,
-                    "%s: unsupported dtype (buffer format '%.16s', %zd-byte "
-                    "items; edgegrid reads float32, float64 and 8- to 64-bit "
-                    "native-order integers)",
-                    what, v->format ? v->format : "B", v->itemsize);
+        err.code = EG_EDTYPE;
+        PyOS_snprintf(err.msg, sizeof err.msg,
+                      "%s: unsupported dtype (buffer format '%.16s', "
+                      "%zd-byte items; edgegrid reads float32, float64 and "
+                      "8- to 64-bit native-order integers)",
+                      what, v->format ? v->format : "B", v->itemsize);
         PyBuffer_Release(v);
+        raise_as(Unreadable, &err);
         return -1;
     }
     return 0;
@@ -171,46 +189,64 @@ static PyObject *values_dict(const eg_result *r)
         if (!(r->ops & EG_OPS_BIT(op)))
             continue;
         PyObject *v = number(r->value[op]);
-        if (!v || PyDict_SetItemString(d, eg_op_name((eg_op)op), v) != 0)
+        if (!v || PyDict_SetItem(d, op_names[op], v) != 0)
             Py_CLEAR(d);
         Py_XDECREF(v);
     }
     return d;
 }
 
+/* One (index, name, elements, chunks, calls, seconds) per device: tuples,
+ * which the Python layer turns into dicts when they are read. */
 static PyObject *device_stats(const eg_result *r)
 {
-    PyObject *list = PyList_New((Py_ssize_t)r->ndevices);
-    for (size_t i = 0; list && i < r->ndevices; i++) {
+    PyObject *t = PyTuple_New((Py_ssize_t)r->ndevices);
+    for (size_t i = 0; t && i < r->ndevices; i++) {
         const eg_device_stats *d = &r->devices[i];
         PyObject *item = Py_BuildValue(
-            "{s:I,s:s,s:K,s:K,s:K,s:d}", "index", d->index, "name", d->name,
-            "elements", (unsigned long long)d->elements, "chunks",
-            (unsigned long long)d->chunks, "calls",
-            (unsigned long long)d->calls, "seconds", d->seconds);
+            "(IsKKKd)", d->index, d->name, (unsigned long long)d->elements,
+            (unsigned long long)d->chunks, (unsigned long long)d->calls,
+            d->seconds);
         if (!item)
-            Py_CLEAR(list);
+            Py_CLEAR(t);
         else
-            PyList_SET_ITEM(list, (Py_ssize_t)i, item);
+            PyTuple_SET_ITEM(t, (Py_ssize_t)i, item);
     }
-    return list;
+    return t;
 }
 
-/* (values or partial, device stats, seconds, notes, elements, dtype, mode):
- * the Python layer shapes it.  Steals `first`. */
+/* (values or partial, (device stats, seconds, notes, elements, dtype,
+ * mode)): the Python layer shapes it.  Steals `first`. */
 static PyObject *result_tuple(PyObject *first, const eg_result *r)
 {
     if (!first)
         return NULL;
-    PyObject *devs = device_stats(r);
-    if (!devs) {
+    PyObject *st = PyTuple_New(6), *out = PyTuple_New(2);
+    PyObject *items[6] = {
+        device_stats(r), PyFloat_FromDouble(r->seconds),
+        PyUnicode_FromString(r->notes),
+        PyLong_FromUnsignedLongLong(r->elements),
+        dtype_names[(unsigned)r->dtype < EG_DTYPE_COUNT ? r->dtype : 0],
+        mode_names[r->mode == EG_MODE_EXACT]};
+    Py_INCREF(items[4]);
+    Py_INCREF(items[5]);
+    int ok = st && out;
+    for (int i = 0; i < 6; i++) {
+        ok = ok && items[i];
+        if (st && items[i])
+            PyTuple_SET_ITEM(st, i, items[i]);
+        else
+            Py_XDECREF(items[i]);
+    }
+    if (!ok) {
+        Py_XDECREF(st);
+        Py_XDECREF(out);
         Py_DECREF(first);
         return NULL;
     }
-    return Py_BuildValue("(NNdsKss)", first, devs, r->seconds, r->notes,
-                         (unsigned long long)r->elements,
-                         eg_dtype_numpy_name(r->dtype),
-                         r->mode == EG_MODE_EXACT ? "exact" : "fast");
+    PyTuple_SET_ITEM(out, 0, first);
+    PyTuple_SET_ITEM(out, 1, st);
+    return out;
 }
 
 static PyObject *device_info(const eg_device_info *d)
@@ -312,14 +348,29 @@ static PyObject *engine_devices(EngineObject *self, PyObject *unused)
 
 /* _reduce(x, y, ops, mode, nan, ddof, chunk, partial): eg_reduce, or
  * eg_reduce_partial when `partial` (the first item is then the bytes). */
-static PyObject *engine_reduce(EngineObject *self, PyObject *args)
+static PyObject *engine_reduce(EngineObject *self, PyObject *const *args,
+                               Py_ssize_t nargs)
 {
-    PyObject *xo, *yo;
-    const char *ops, *mode, *nan;
-    long long ddof, chunk;
-    int partial;
-    if (!PyArg_ParseTuple(args, "OOsssLLp", &xo, &yo, &ops, &mode, &nan,
-                          &ddof, &chunk, &partial))
+    /* Parsed by hand (METH_FASTCALL): the format parser costs more than
+     * the engine on a few KiB. */
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError, "_reduce takes 8 arguments");
+        return NULL;
+    }
+    PyObject *xo = args[0], *yo = args[1];
+    const char *ops = PyUnicode_AsUTF8(args[2]);
+    const char *mode = ops ? PyUnicode_AsUTF8(args[3]) : NULL;
+    const char *nan = mode ? PyUnicode_AsUTF8(args[4]) : NULL;
+    if (!nan)
+        return NULL;
+    long long ddof = PyLong_AsLongLong(args[5]);
+    if (ddof == -1 && PyErr_Occurred())
+        return NULL;
+    long long chunk = PyLong_AsLongLong(args[6]);
+    if (chunk == -1 && PyErr_Occurred())
+        return NULL;
+    int partial = PyObject_IsTrue(args[7]);
+    if (partial < 0)
         return NULL;
     eg_reduce_opts o;
     if (parse_opts(&o, ops, mode, nan, ddof, chunk) != 0)
@@ -422,7 +473,8 @@ static PyObject *engine_reduce_file(EngineObject *self, PyObject *args)
 }
 
 static PyMethodDef engine_methods[] = {
-    {"_reduce", (PyCFunction)engine_reduce, METH_VARARGS, NULL},
+    {"_reduce", (PyCFunction)(void (*)(void))engine_reduce, METH_FASTCALL,
+     NULL},
     {"_reduce_file", (PyCFunction)engine_reduce_file, METH_VARARGS, NULL},
     {"_devices", (PyCFunction)engine_devices, METH_NOARGS, NULL},
     {"close", (PyCFunction)engine_close, METH_NOARGS,
@@ -568,7 +620,21 @@ PyMODINIT_FUNC PyInit__edgegrid(void)
         "edgegrid.EngineError",
         "The engine failed at run time (the edgegrid CLI's exit status 1).",
         PyExc_RuntimeError, NULL);
-    if (!InputError || !EngineError ||
+    Unreadable = PyErr_NewExceptionWithDoc(
+        "edgegrid._edgegrid.Unreadable",
+        "Input without a C-contiguous native buffer of a supported dtype.",
+        InputError, NULL);
+    int named = 1;
+    for (unsigned op = 0; op < EG_OP_COUNT_ALL; op++)
+        named = named && (op_names[op] = PyUnicode_InternFromString(
+                              eg_op_name((eg_op)op))) != NULL;
+    for (unsigned t = 0; t < EG_DTYPE_COUNT; t++)
+        named = named && (dtype_names[t] = PyUnicode_InternFromString(
+                              eg_dtype_numpy_name((eg_dtype)t))) != NULL;
+    named = named && (mode_names[0] = PyUnicode_InternFromString("fast")) &&
+            (mode_names[1] = PyUnicode_InternFromString("exact"));
+    if (!named || !InputError || !EngineError || !Unreadable ||
+        PyModule_AddObjectRef(m, "Unreadable", Unreadable) < 0 ||
         PyModule_AddObjectRef(m, "InputError", InputError) < 0 ||
         PyModule_AddObjectRef(m, "EngineError", EngineError) < 0 ||
         PyModule_AddObjectRef(m, "Engine", (PyObject *)&EngineType) < 0 ||
