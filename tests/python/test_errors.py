@@ -30,10 +30,21 @@ def test_unsupported_dtypes(eg, bad):
 
 def test_unsupported_buffer_formats(eg):
     import array
-    raises(eg, eg.InputError, "EDTYPE", "buffer format 'e'", eg.sum,
+    raises(eg, eg.InputError, "EDTYPE", "'float16'", eg.sum,
            memoryview(X.astype(np.float16)))
-    raises(eg, eg.InputError, "EDTYPE", "buffer format", eg.sum,
+    raises(eg, eg.InputError, "EDTYPE", "unsupported dtype", eg.sum,
            array.array("u", "abc"))
+    # The C layer's own check, beneath the package's numpy names.
+    c = eg.Engine(devices="host")._c
+    raises(eg, eg.InputError, "EDTYPE", "buffer format 'e'", c._reduce,
+           memoryview(X.astype(np.float16)), None, "sum", "fast",
+           "propagate", 0, 0, False)
+    raises(eg, eg.InputError, "EINPUT", "not a C-contiguous buffer",
+           c._reduce, memoryview(X)[::2], None, "sum", "fast", "propagate",
+           0, 0, False)
+    raises(eg, eg.InputError, "EINPUT", "not aligned", c._reduce,
+           memoryview(X.view(np.uint8))[1:81].cast("d"), None, "sum", "fast",
+           "propagate", 0, 0, False)
 
 
 def test_mismatched_y(eg):

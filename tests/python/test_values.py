@@ -187,3 +187,16 @@ def test_result_and_devices(eg):
         assert [d["type"] for d in e.devices] == ["host"]
         assert e.reduce(x, ops="max")["max"] == x.max()
     assert e.closed
+
+
+def test_unaligned_input_is_copied(eg):
+    raw = np.zeros(8 * 5001 + 1, dtype=np.uint8)
+    x = np.frombuffer(raw.data, dtype=np.float64, count=5000, offset=1)
+    assert not x.flags.aligned
+    x2 = make("float64", 5000, seed=4)
+    raw[1:1 + x.nbytes] = x2.view(np.uint8)
+    r = eg.reduce(x, ops="sum,argmax", mode="exact")
+    assert "copied" in r.notes
+    assert r["sum"] == float(exact_sum(x2)) and r["argmax"] == x2.argmax()
+    mv = memoryview(raw)[1:1 + x.nbytes].cast("d")  # not numpy: copied too
+    assert eg.sum(mv, mode="exact") == r["sum"]

@@ -7,8 +7,8 @@
 Input is read in place (zero copy) through the buffer protocol when it is
 C-contiguous, native-order and of one of the ten dtypes (float32, float64,
 int8 .. uint64): numpy arrays, memory maps, memoryview, array.array, bytes.
-Other numpy arrays (strided views, Fortran order, big-endian) are copied
-once into a C-order native array, and the result's notes say so; objects
+Other numpy arrays (strided views, Fortran order, big-endian, unaligned)
+are copied once into a C-order native array, and the result's notes say so; objects
 without the buffer protocol (lists) go through numpy.asarray.
 
 State algebra: partial() gives a reduction's mergeable state as bytes,
@@ -40,7 +40,7 @@ DEFAULT_OPS = "count,sum,mean,min,max,std"
 LANE_ELEMS = _c.LANE_ELEMS
 
 _OK_KINDS = "fiu"
-_COPY_NOTE = "input copied: not a C-contiguous native-order array"
+_COPY_NOTE = "input copied: not a C-contiguous, aligned, native-order array"
 
 
 _DEVICE_FIELDS = ("index", "name", "elements", "chunks", "calls", "seconds")
@@ -112,16 +112,16 @@ def _prepare(x, what):
             raise _input_error(
                 "%s: unsupported dtype '%s' (edgegrid reads float32, float64 "
                 "and 8- to 64-bit integers)" % (what, dt), "EDTYPE")
-        if x.flags.c_contiguous and dt.isnative:
+        flags = x.flags
+        if flags.c_contiguous and flags.aligned and dt.isnative:
             return x, ""
-        return _np.ascontiguousarray(x, dtype=dt.newbyteorder("=")), _COPY_NOTE
+        return (_np.array(x, dtype=dt.newbyteorder("="), order="C"),
+                _COPY_NOTE)
     try:
         view = memoryview(x)
-    except TypeError:
+    except TypeError:  # no buffer protocol: a list, a scalar
         return _prepare(_np.asarray(x), what)
-    if view.c_contiguous:
-        return x, ""
-    return _prepare(_np.asarray(view), what)
+    return _prepare(_np.asarray(view), what)  # numpy's rules, same memory
 
 
 class Engine:

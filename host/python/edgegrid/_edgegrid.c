@@ -12,6 +12,7 @@
 #include <Python.h>
 #include <pythread.h>
 
+#include <stdint.h>
 #include <string.h>
 
 #include "edgegrid.h"
@@ -111,6 +112,18 @@ static int get_input(PyObject *obj, const char *what, Py_buffer *v,
                       "%s: a %.64s is not a C-contiguous buffer (numpy "
                       "array, memory map, memoryview, array.array or bytes)",
                       what, Py_TYPE(obj)->tp_name);
+        raise_as(Unreadable, &err);
+        return -1;
+    }
+    if (format_dtype(v, dtype) && (uintptr_t)v->buf % (size_t)v->itemsize) {
+        /* The engine loads whole items: reading them misaligned is
+         * undefined behaviour in C (numpy's unaligned views, pickled
+         * frames), so such input takes the copy path. */
+        err.code = EG_EINPUT;
+        PyOS_snprintf(err.msg, sizeof err.msg,
+                      "%s: buffer not aligned to its %zd-byte items", what,
+                      v->itemsize);
+        PyBuffer_Release(v);
         raise_as(Unreadable, &err);
         return -1;
     }
