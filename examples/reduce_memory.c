@@ -1,7 +1,7 @@
 /* reduce_memory.c - the smallest complete use of libedgegrid: reduce an
  * array that already sits in memory.
  *
- *   cc reduce_memory.c $(pkg-config --cflags --libs --static edgegrid)
+ *   cc reduce_memory.c $(pkg-config --cflags --libs edgegrid-static)
  *
  * Opens an engine on the default devices ($EDGEGRID_DEVICES, else all),
  * reduces one million floats with the default ops and prints sum, mean and
