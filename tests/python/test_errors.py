@@ -136,3 +136,15 @@ def test_engine_error_class(eg):
     e = raises(eg, eg.EngineError, "EOVERFLOW", "overflows", eg.sum,
                np.full(3, 2**63, dtype=np.uint64))
     assert isinstance(e, RuntimeError)
+
+
+def test_engine_without_init(eg):
+    bare = eg._c.Engine.__new__(eg._c.Engine)
+    assert bare.closed
+    for call in (lambda: bare._reduce(X, None, "sum", "fast", "propagate", 0,
+                                      0, False),
+                 lambda: bare._reduce_file("x.npy", "", "sum", "fast",
+                                           "propagate", 0, 0),
+                 bare._devices):
+        raises(eg, eg.InputError, "EUSAGE", "after close", call)
+    bare.close()

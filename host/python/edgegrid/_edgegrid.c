@@ -342,11 +342,31 @@ static PyObject *engine_closed(EngineObject *self, void *unused)
     return PyBool_FromLong(self->eng == NULL);
 }
 
+/* Takes the engine's lock with the GIL released: nobody waits for it
+ * while holding the GIL, so the two locks cannot deadlock.  0 when the
+ * engine is open (the caller then releases the lock), else raises. */
+static int engine_hold(EngineObject *self)
+{
+    if (!self->lock) {
+        closed_error(); /* made by __new__ without __init__ */
+        return -1;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    PyThread_acquire_lock(self->lock, WAIT_LOCK);
+    Py_END_ALLOW_THREADS
+    if (!self->eng) {
+        PyThread_release_lock(self->lock);
+        closed_error();
+        return -1;
+    }
+    return 0;
+}
+
 static PyObject *engine_devices(EngineObject *self, PyObject *unused)
 {
     (void)unused;
-    if (!self->eng)
-        return closed_error();
+    if (engine_hold(self) != 0)
+        return NULL;
     size_t n = eg_engine_device_count(self->eng);
     PyObject *list = PyList_New((Py_ssize_t)n);
     for (size_t i = 0; list && i < n; i++) {
@@ -356,7 +376,10 @@ static PyObject *engine_devices(EngineObject *self, PyObject *unused)
         else
             PyList_SET_ITEM(list, (Py_ssize_t)i, d);
     }
-    return Py_BuildValue("(Ns)", list, eg_engine_notes(self->eng));
+    PyObject *out =
+        list ? Py_BuildValue("(Ns)", list, eg_engine_notes(self->eng)) : NULL;
+    PyThread_release_lock(self->lock);
+    return out;
 }
 
 /* _reduce(x, y, ops, mode, nan, ddof, chunk, partial): eg_reduce, or
@@ -385,6 +408,8 @@ static PyObject *engine_reduce(EngineObject *self, PyObject *const *args,
     int partial = PyObject_IsTrue(args[7]);
     if (partial < 0)
         return NULL;
+    if (!self->lock)
+        return closed_error(); /* made by __new__ without __init__ */
     eg_reduce_opts o;
     if (parse_opts(&o, ops, mode, nan, ddof, chunk) != 0)
         return NULL;
@@ -458,7 +483,9 @@ static PyObject *engine_reduce_file(EngineObject *self, PyObject *args)
         return NULL;
     PyObject *out = NULL;
     eg_reduce_opts o;
-    if (parse_opts(&o, ops, mode, nan, ddof, chunk) == 0) {
+    if (!self->lock)
+        closed_error(); /* made by __new__ without __init__ */
+    else if (parse_opts(&o, ops, mode, nan, ddof, chunk) == 0) {
         const char *path = PyBytes_AS_STRING(po);
         const char *with = PyBytes_GET_SIZE(wo) ? PyBytes_AS_STRING(wo) : NULL;
         eg_result r;
