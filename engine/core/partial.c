@@ -86,8 +86,8 @@ static eg_status decode(const uint8_t *p, size_t len, const char *which,
     if (h->ops == 0 || (h->ops >> EG_OP_COUNT_ALL) != 0)
         return eg_error_set(err, EG_EINPUT, "%s partial: bad ops 0x%x", which,
                             h->ops);
-    eg_status st = eg_state_decode(s, p + EG_PARTIAL_HEADER,
-                                   len - EG_PARTIAL_HEADER, err);
+    eg_status st =
+        eg_state_decode(s, p + EG_PARTIAL_HEADER, len - EG_PARTIAL_HEADER, err);
     if (st != EG_OK) {
         eg_error_prefix(err, "%s partial", which);
         return st;
@@ -100,13 +100,21 @@ static eg_status decode(const uint8_t *p, size_t len, const char *which,
     return EG_OK;
 }
 
-static eg_status encode(const partial_head *h, const eg_state *s,
-                        uint8_t *buf, size_t cap, eg_error *err)
+static eg_status check_cap(const uint8_t *buf, size_t cap, eg_error *err)
 {
     if (!buf || cap < eg_partial_size())
         return eg_error_set(err, EG_EUSAGE,
                             "partial: a buffer of %zu bytes, needs %zu", cap,
                             eg_partial_size());
+    return EG_OK;
+}
+
+static eg_status encode(const partial_head *h, const eg_state *s, uint8_t *buf,
+                        size_t cap, eg_error *err)
+{
+    eg_status st = check_cap(buf, cap, err);
+    if (st != EG_OK)
+        return st;
     put_head(buf, h);
     eg_state_encode(s, buf + EG_PARTIAL_HEADER, cap - EG_PARTIAL_HEADER);
     return EG_OK;
@@ -114,8 +122,8 @@ static eg_status encode(const partial_head *h, const eg_state *s,
 
 eg_status eg_reduce_partial(eg_engine *e, const void *x, const void *y,
                             uint64_t count, eg_dtype dtype,
-                            const eg_reduce_opts *o, uint8_t *buf,
-                            size_t cap, eg_result *stats, eg_error *err)
+                            const eg_reduce_opts *o, uint8_t *buf, size_t cap,
+                            eg_result *stats, eg_error *err)
 {
     eg_reduce_opts defaults;
     if (!o) {
@@ -128,14 +136,15 @@ eg_status eg_reduce_partial(eg_engine *e, const void *x, const void *y,
         return eg_error_set(err, EG_EDTYPE, "unknown dtype %d", (int)dtype);
     if (!x && count > 0)
         return eg_error_set(err, EG_EUSAGE, "eg_reduce_partial: NULL data");
-    if (!buf || cap < eg_partial_size())
-        return encode(NULL, NULL, buf, cap, err);
+    eg_status st = check_cap(buf, cap, err);
+    if (st != EG_OK)
+        return st;
     eg_result scratch;
     eg_result *st_out = stats ? stats : &scratch;
     memset(st_out, 0, sizeof *st_out);
     eg_source *sx = NULL, *sy = NULL;
     eg_state s;
-    eg_status st = eg_source_wrap(&sx, x, count, dtype, err);
+    st = eg_source_wrap(&sx, x, count, dtype, err);
     if (st == EG_OK && y)
         st = eg_source_wrap(&sy, y, count, dtype, err);
     if (st == EG_OK)
@@ -163,10 +172,9 @@ eg_status eg_partial_merge(const uint8_t *left, const uint8_t *right,
     if (st != EG_OK)
         return st;
     if (sl.dtype != sr.dtype)
-        return eg_error_set(err, EG_EINPUT,
-                            "merge: left partial is %s but right is %s",
-                            eg_dtype_numpy_name(sl.dtype),
-                            eg_dtype_numpy_name(sr.dtype));
+        return eg_error_set(
+            err, EG_EINPUT, "merge: left partial is %s but right is %s",
+            eg_dtype_numpy_name(sl.dtype), eg_dtype_numpy_name(sr.dtype));
     if (hl.ops != hr.ops)
         return eg_error_set(err, EG_EINPUT,
                             "merge: the partials hold different ops "

@@ -50,9 +50,8 @@ static PyObject *raise_as(PyObject *type, const eg_error *err)
 
 static PyObject *raise_eg(const eg_error *err)
 {
-    return raise_as(eg_status_exit_code(err->code) == 2 ? InputError
-                                                        : EngineError,
-                    err);
+    return raise_as(
+        eg_status_exit_code(err->code) == 2 ? InputError : EngineError, err);
 }
 
 static PyObject *raise_input(eg_status code, const char *fmt, ...)
@@ -80,16 +79,32 @@ static int format_dtype(const Py_buffer *v, eg_dtype *out)
         return 0;
     int n = (int)v->itemsize;
     switch (f[0]) {
-    case 'f': *out = EG_F32; return n == 4;
-    case 'd': *out = EG_F64; return n == 8;
-    case 'b': *out = EG_I8; return n == 1;
-    case 'B': *out = EG_U8; return n == 1;
-    case 'h': *out = EG_I16; return n == 2;
-    case 'H': *out = EG_U16; return n == 2;
-    case 'i': case 'l': case 'q':
+    case 'f':
+        *out = EG_F32;
+        return n == 4;
+    case 'd':
+        *out = EG_F64;
+        return n == 8;
+    case 'b':
+        *out = EG_I8;
+        return n == 1;
+    case 'B':
+        *out = EG_U8;
+        return n == 1;
+    case 'h':
+        *out = EG_I16;
+        return n == 2;
+    case 'H':
+        *out = EG_U16;
+        return n == 2;
+    case 'i':
+    case 'l':
+    case 'q':
         *out = n == 4 ? EG_I32 : EG_I64;
         return n == 4 || n == 8;
-    case 'I': case 'L': case 'Q':
+    case 'I':
+    case 'L':
+    case 'Q':
         *out = n == 4 ? EG_U32 : EG_U64;
         return n == 4 || n == 8;
     default:
@@ -174,8 +189,9 @@ static int parse_opts(eg_reduce_opts *o, const char *ops, const char *mode,
         return -1;
     }
     if (chunk < 0) {
-        raise_input(EG_EUSAGE, "chunk: %lld (expected a positive multiple of "
-                               "%u, or None)",
+        raise_input(EG_EUSAGE,
+                    "chunk: %lld (expected a positive multiple of "
+                    "%u, or None)",
                     chunk, EG_LANE_ELEMS);
         return -1;
     }
@@ -187,10 +203,14 @@ static int parse_opts(eg_reduce_opts *o, const char *ops, const char *mode,
 static PyObject *number(eg_number n)
 {
     switch (n.kind) {
-    case EG_NUM_F64: return PyFloat_FromDouble(n.v.f);
-    case EG_NUM_I64: return PyLong_FromLongLong(n.v.i);
-    case EG_NUM_U64: return PyLong_FromUnsignedLongLong(n.v.u);
-    default: Py_RETURN_NONE;
+    case EG_NUM_F64:
+        return PyFloat_FromDouble(n.v.f);
+    case EG_NUM_I64:
+        return PyLong_FromLongLong(n.v.i);
+    case EG_NUM_U64:
+        return PyLong_FromUnsignedLongLong(n.v.u);
+    default:
+        Py_RETURN_NONE;
     }
 }
 
@@ -236,7 +256,8 @@ static PyObject *result_tuple(PyObject *first, const eg_result *r)
         return NULL;
     PyObject *st = PyTuple_New(6), *out = PyTuple_New(2);
     PyObject *items[6] = {
-        device_stats(r), PyFloat_FromDouble(r->seconds),
+        device_stats(r),
+        PyFloat_FromDouble(r->seconds),
         PyUnicode_FromString(r->notes),
         PyLong_FromUnsignedLongLong(r->elements),
         dtype_names[(unsigned)r->dtype < EG_DTYPE_COUNT ? r->dtype : 0],
@@ -265,10 +286,10 @@ static PyObject *result_tuple(PyObject *first, const eg_result *r)
 static PyObject *device_info(const eg_device_info *d)
 {
     return Py_BuildValue(
-        "{s:I,s:s,s:s,s:s,s:s,s:I,s:K,s:K,s:O,s:O}", "index", d->index,
-        "type", eg_device_kind_name(d->kind), "platform", d->platform, "name",
-        d->name, "driver", d->driver, "compute_units", d->compute_units,
-        "global_mem", (unsigned long long)d->global_mem, "max_alloc",
+        "{s:I,s:s,s:s,s:s,s:s,s:I,s:K,s:K,s:O,s:O}", "index", d->index, "type",
+        eg_device_kind_name(d->kind), "platform", d->platform, "name", d->name,
+        "driver", d->driver, "compute_units", d->compute_units, "global_mem",
+        (unsigned long long)d->global_mem, "max_alloc",
         (unsigned long long)d->max_alloc, "unified_memory",
         d->unified_memory ? Py_True : Py_False, "fp64",
         d->fp64 ? Py_True : Py_False);
@@ -277,9 +298,8 @@ static PyObject *device_info(const eg_device_info *d)
 /* ---------------------------------------------------------------- Engine */
 
 typedef struct {
-    PyObject_HEAD
-    eg_engine *eng;            /* NULL once closed */
-    PyThread_type_lock lock;   /* one engine call at a time */
+    PyObject_HEAD eg_engine *eng; /* NULL once closed */
+    PyThread_type_lock lock;      /* one engine call at a time */
 } EngineObject;
 
 static int engine_init(EngineObject *self, PyObject *args, PyObject *kw)
@@ -299,10 +319,9 @@ static int engine_init(EngineObject *self, PyObject *args, PyObject *kw)
     eg_error err = {0};
     eg_status st;
     eg_engine *e = NULL;
-    Py_BEGIN_ALLOW_THREADS
-    st = eg_engine_open(&e, spec, &err);
-    Py_END_ALLOW_THREADS
-    if (st != EG_OK) {
+    Py_BEGIN_ALLOW_THREADS st = eg_engine_open(&e, spec, &err);
+    Py_END_ALLOW_THREADS if (st != EG_OK)
+    {
         raise_eg(&err);
         return -1;
     }
@@ -327,8 +346,7 @@ static PyObject *engine_close(EngineObject *self, PyObject *unused)
 {
     (void)unused;
     if (self->lock) {
-        Py_BEGIN_ALLOW_THREADS
-        PyThread_acquire_lock(self->lock, WAIT_LOCK);
+        Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock(self->lock, WAIT_LOCK);
         eg_engine_close(&self->eng);
         PyThread_release_lock(self->lock);
         Py_END_ALLOW_THREADS
@@ -351,10 +369,9 @@ static int engine_hold(EngineObject *self)
         closed_error(); /* made by __new__ without __init__ */
         return -1;
     }
-    Py_BEGIN_ALLOW_THREADS
-    PyThread_acquire_lock(self->lock, WAIT_LOCK);
-    Py_END_ALLOW_THREADS
-    if (!self->eng) {
+    Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock(self->lock, WAIT_LOCK);
+    Py_END_ALLOW_THREADS if (!self->eng)
+    {
         PyThread_release_lock(self->lock);
         closed_error();
         return -1;
@@ -432,9 +449,8 @@ static PyObject *engine_reduce(EngineObject *self, PyObject *const *args,
                     "y has %zd elements but x has %llu; dot needs the same "
                     "count",
                     yv.len / yv.itemsize, (unsigned long long)count);
-    else if (partial &&
-             !(blob = PyBytes_FromStringAndSize(NULL,
-                                                (Py_ssize_t)eg_partial_size())))
+    else if (partial && !(blob = PyBytes_FromStringAndSize(
+                              NULL, (Py_ssize_t)eg_partial_size())))
         ;
     else {
         eg_result r;
@@ -442,8 +458,7 @@ static PyObject *engine_reduce(EngineObject *self, PyObject *const *args,
         eg_status st = EG_OK;
         int closed = 0;
         const void *y = has_y ? yv.buf : NULL;
-        Py_BEGIN_ALLOW_THREADS
-        PyThread_acquire_lock(self->lock, WAIT_LOCK);
+        Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock(self->lock, WAIT_LOCK);
         if (!self->eng)
             closed = 1;
         else if (partial)
@@ -453,16 +468,14 @@ static PyObject *engine_reduce(EngineObject *self, PyObject *const *args,
         else
             st = eg_reduce(self->eng, xv.buf, y, count, dt, &o, &r, &err);
         PyThread_release_lock(self->lock);
-        Py_END_ALLOW_THREADS
-        if (closed)
-            closed_error();
-        else if (st != EG_OK)
-            raise_eg(&err);
-        else if (partial) {
+        Py_END_ALLOW_THREADS if (closed) closed_error();
+        else if (st != EG_OK) raise_eg(&err);
+        else if (partial)
+        {
             out = result_tuple(blob, &r);
             blob = NULL;
-        } else
-            out = result_tuple(values_dict(&r), &r);
+        }
+        else out = result_tuple(values_dict(&r), &r);
     }
     Py_XDECREF(blob);
     if (has_y)
@@ -478,8 +491,8 @@ static PyObject *engine_reduce_file(EngineObject *self, PyObject *args)
     const char *ops, *mode, *nan;
     long long ddof, chunk;
     if (!PyArg_ParseTuple(args, "O&O&sssLL", PyUnicode_FSConverter, &po,
-                          PyUnicode_FSConverter, &wo, &ops, &mode, &nan,
-                          &ddof, &chunk))
+                          PyUnicode_FSConverter, &wo, &ops, &mode, &nan, &ddof,
+                          &chunk))
         return NULL;
     PyObject *out = NULL;
     eg_reduce_opts o;
@@ -492,20 +505,15 @@ static PyObject *engine_reduce_file(EngineObject *self, PyObject *args)
         eg_error err = {0};
         eg_status st = EG_OK;
         int closed = 0;
-        Py_BEGIN_ALLOW_THREADS
-        PyThread_acquire_lock(self->lock, WAIT_LOCK);
+        Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock(self->lock, WAIT_LOCK);
         if (!self->eng)
             closed = 1;
         else
             st = eg_reduce_file(self->eng, path, with, NULL, &o, &r, &err);
         PyThread_release_lock(self->lock);
-        Py_END_ALLOW_THREADS
-        if (closed)
-            closed_error();
-        else if (st != EG_OK)
-            raise_eg(&err);
-        else
-            out = result_tuple(values_dict(&r), &r);
+        Py_END_ALLOW_THREADS if (closed) closed_error();
+        else if (st != EG_OK) raise_eg(&err);
+        else out = result_tuple(values_dict(&r), &r);
     }
     Py_DECREF(po);
     Py_DECREF(wo);
@@ -548,11 +556,9 @@ static PyObject *mod_devices(PyObject *mod, PyObject *unused)
     char notes[512] = "";
     eg_error err = {0};
     eg_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = eg_devices_list(&d, &n, notes, sizeof notes, &err);
-    Py_END_ALLOW_THREADS
-    if (st != EG_OK)
-        return raise_eg(&err);
+    Py_BEGIN_ALLOW_THREADS st =
+        eg_devices_list(&d, &n, notes, sizeof notes, &err);
+    Py_END_ALLOW_THREADS if (st != EG_OK) return raise_eg(&err);
     PyObject *list = PyList_New((Py_ssize_t)n);
     for (size_t i = 0; list && i < n; i++) {
         PyObject *item = device_info(&d[i]);
