@@ -1,124 +1,13 @@
-/* partial.c - the public face of the state algebra (edgegrid.h, partials):
- * reduce to a partial, merge two, finalize one.  A partial is the state's
- * wire form behind a header that keeps what finalize needs (ops, NaN policy,
- * ddof) and what a merge must agree on (mode), so front ends carry one blob. */
+/* partial.c - eg_reduce_partial: a reduction stopped before finalize, its
+ * state written as a public partial (state/partial_wire.c has the bytes,
+ * the merge and the finalize). */
 #include <string.h>
 
 #include "engine_grid.h"
 #include "error.h"
+#include "partial.h"
 #include "source.h"
 #include "state.h"
-
-#define EG_PARTIAL_HEADER 16
-
-typedef struct partial_head {
-    eg_mode mode;
-    eg_nan_policy nan;
-    unsigned ops;
-    unsigned ddof;
-} partial_head;
-
-static void put_le(uint8_t *p, uint64_t v, int bytes)
-{
-    for (int i = 0; i < bytes; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, int bytes)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < bytes; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
-size_t eg_partial_size(void)
-{
-    return EG_PARTIAL_HEADER + eg_state_encoded_size();
-}
-
-static void put_head(uint8_t *buf, const partial_head *h)
-{
-    memcpy(buf, "EGPT", 4);
-    put_le(buf + 4, EG_PARTIAL_VERSION, 2);
-    buf[6] = (uint8_t)h->mode;
-    buf[7] = (uint8_t)h->nan;
-    put_le(buf + 8, h->ops, 4);
-    put_le(buf + 12, h->ddof, 4);
-}
-
-/* The groups a state of these ops and mode must hold: what the engine
- * computes for them (eg_engine_reduce_range), so a forged header cannot ask
- * finalize for sums the state never had. */
-static unsigned groups_expected(const partial_head *h, eg_dtype dtype)
-{
-    unsigned g = eg_groups_for_ops(h->ops);
-    if (h->mode == EG_MODE_EXACT && eg_dtype_is_float(dtype))
-        g |= EG_G_EXACT;
-    return g;
-}
-
-/* Decodes and checks one partial; `which` names it in messages. */
-static eg_status decode(const uint8_t *p, size_t len, const char *which,
-                        partial_head *h, eg_state *s, eg_error *err)
-{
-    if (!p)
-        return eg_error_set(err, EG_EUSAGE, "%s partial: NULL", which);
-    if (len != eg_partial_size())
-        return eg_error_set(err, EG_EINPUT,
-                            "%s partial: %zu bytes, expected %zu", which, len,
-                            eg_partial_size());
-    if (memcmp(p, "EGPT", 4) != 0)
-        return eg_error_set(err, EG_EINPUT, "%s partial: bad magic", which);
-    unsigned version = (unsigned)get_le(p + 4, 2);
-    if (version != EG_PARTIAL_VERSION)
-        return eg_error_set(err, EG_EINPUT,
-                            "%s partial: version %u, this build reads %u",
-                            which, version, EG_PARTIAL_VERSION);
-    if (p[6] > EG_MODE_EXACT || p[7] > EG_NAN_OMIT)
-        return eg_error_set(err, EG_EINPUT,
-                            "%s partial: bad mode or nan byte (%u, %u)", which,
-                            p[6], p[7]);
-    h->mode = (eg_mode)p[6];
-    h->nan = (eg_nan_policy)p[7];
-    h->ops = (unsigned)get_le(p + 8, 4);
-    h->ddof = (unsigned)get_le(p + 12, 4);
-    if (h->ops == 0 || (h->ops >> EG_OP_COUNT_ALL) != 0)
-        return eg_error_set(err, EG_EINPUT, "%s partial: bad ops 0x%x", which,
-                            h->ops);
-    eg_status st =
-        eg_state_decode(s, p + EG_PARTIAL_HEADER, len - EG_PARTIAL_HEADER, err);
-    if (st != EG_OK) {
-        eg_error_prefix(err, "%s partial", which);
-        return st;
-    }
-    if (s->groups != groups_expected(h, s->dtype))
-        return eg_error_set(err, EG_EINPUT,
-                            "%s partial: its state's groups 0x%x do not match "
-                            "its ops 0x%x",
-                            which, s->groups, h->ops);
-    return EG_OK;
-}
-
-static eg_status check_cap(const uint8_t *buf, size_t cap, eg_error *err)
-{
-    if (!buf || cap < eg_partial_size())
-        return eg_error_set(err, EG_EUSAGE,
-                            "partial: a buffer of %zu bytes, needs %zu", cap,
-                            eg_partial_size());
-    return EG_OK;
-}
-
-static eg_status encode(const partial_head *h, const eg_state *s, uint8_t *buf,
-                        size_t cap, eg_error *err)
-{
-    eg_status st = check_cap(buf, cap, err);
-    if (st != EG_OK)
-        return st;
-    put_head(buf, h);
-    eg_state_encode(s, buf + EG_PARTIAL_HEADER, cap - EG_PARTIAL_HEADER);
-    return EG_OK;
-}
 
 eg_status eg_reduce_partial(eg_engine *e, const void *x, const void *y,
                             uint64_t count, eg_dtype dtype,
@@ -136,15 +25,16 @@ eg_status eg_reduce_partial(eg_engine *e, const void *x, const void *y,
         return eg_error_set(err, EG_EDTYPE, "unknown dtype %d", (int)dtype);
     if (!x && count > 0)
         return eg_error_set(err, EG_EUSAGE, "eg_reduce_partial: NULL data");
-    eg_status st = check_cap(buf, cap, err);
-    if (st != EG_OK)
-        return st;
+    if (!buf || cap < eg_partial_size())
+        return eg_error_set(err, EG_EUSAGE,
+                            "partial: a buffer of %zu bytes, needs %zu", cap,
+                            eg_partial_size());
     eg_result scratch;
     eg_result *st_out = stats ? stats : &scratch;
     memset(st_out, 0, sizeof *st_out);
     eg_source *sx = NULL, *sy = NULL;
     eg_state s;
-    st = eg_source_wrap(&sx, x, count, dtype, err);
+    eg_status st = eg_source_wrap(&sx, x, count, dtype, err);
     if (st == EG_OK && y)
         st = eg_source_wrap(&sy, y, count, dtype, err);
     if (st == EG_OK)
@@ -157,58 +47,6 @@ eg_status eg_reduce_partial(eg_engine *e, const void *x, const void *y,
     st_out->dtype = dtype;
     st_out->mode = o->mode;
     st_out->elements = count;
-    partial_head h = {o->mode, o->nan, o->ops, o->ddof};
-    return encode(&h, &s, buf, cap, err);
-}
-
-eg_status eg_partial_merge(const uint8_t *left, const uint8_t *right,
-                           size_t len, uint8_t *out, eg_error *err)
-{
-    partial_head hl, hr;
-    eg_state sl, sr;
-    eg_status st = decode(left, len, "left", &hl, &sl, err);
-    if (st == EG_OK)
-        st = decode(right, len, "right", &hr, &sr, err);
-    if (st != EG_OK)
-        return st;
-    if (sl.dtype != sr.dtype)
-        return eg_error_set(
-            err, EG_EINPUT, "merge: left partial is %s but right is %s",
-            eg_dtype_numpy_name(sl.dtype), eg_dtype_numpy_name(sr.dtype));
-    if (hl.ops != hr.ops)
-        return eg_error_set(err, EG_EINPUT,
-                            "merge: the partials hold different ops "
-                            "(0x%x, 0x%x)",
-                            hl.ops, hr.ops);
-    if (hl.mode != hr.mode)
-        return eg_error_set(err, EG_EINPUT,
-                            "merge: left partial is %s mode but right is %s",
-                            hl.mode == EG_MODE_EXACT ? "exact" : "fast",
-                            hr.mode == EG_MODE_EXACT ? "exact" : "fast");
-    if (hl.nan != hr.nan || hl.ddof != hr.ddof)
-        return eg_error_set(err, EG_EINPUT,
-                            "merge: the partials differ in nan policy or "
-                            "ddof");
-    /* Right's indices count from its own start: move them past left's. */
-    eg_state_shift(&sr, sl.n);
-    eg_state_merge(&sl, &sr);
-    return encode(&hl, &sl, out, len, err);
-}
-
-eg_status eg_partial_finalize(const uint8_t *p, size_t len, eg_result *out,
-                              eg_error *err)
-{
-    partial_head h;
-    eg_state s;
-    eg_status st = decode(p, len, "the", &h, &s, err);
-    if (st != EG_OK)
-        return st;
-    eg_reduce_opts o;
-    eg_reduce_opts_init(&o);
-    o.ops = h.ops;
-    o.mode = h.mode;
-    o.nan = h.nan;
-    o.ddof = h.ddof;
-    memset(out, 0, sizeof *out);
-    return eg_result_finish(&s, NULL, &o, out, err);
+    eg_partial_head h = {o->mode, o->nan, o->ops, o->ddof};
+    return eg_partial_encode(&h, &s, buf, cap, err);
 }
