@@ -200,3 +200,14 @@ def test_unaligned_input_is_copied(eg):
     assert r["sum"] == float(exact_sum(x2)) and r["argmax"] == x2.argmax()
     mv = memoryview(raw)[1:1 + x.nbytes].cast("d")  # not numpy: copied too
     assert eg.sum(mv, mode="exact") == r["sum"]
+
+
+def test_result_pickles_and_copies(eg):
+    import copy
+    import pickle
+    r = eg.reduce(make("float64", 70_000), ops="sum,argmin", devices="host")
+    for back in (pickle.loads(pickle.dumps(r)), copy.deepcopy(r)):
+        assert dict(back) == dict(r) and isinstance(back, eg.Result)
+        assert back.devices == r.devices and back.seconds == r.seconds
+        assert (back.elements, back.dtype, back.mode) == (70_000, "float64",
+                                                          "fast")
