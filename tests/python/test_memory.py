@@ -139,3 +139,22 @@ def test_close_waits_for_a_running_call(eg):
         assert res[0]["sum"] == pytest.approx(float(np.sum(x)))
     with pytest.raises(eg.InputError):
         eng.reduce(x)
+
+
+def test_a_forked_child_opens_its_own_engine(eg):
+    import os
+    x = np.arange(100_000, dtype=np.float64)
+    parent = eg._engine("host")
+    assert eg.sum(x, devices="host") == 4999950000.0
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: a fresh engine, and a right answer
+        ok = eg._engine("host") is not parent and \
+            eg.sum(x, devices="host") == 4999950000.0
+        os.write(w, b"1" if ok else b"0")
+        os._exit(0)
+    os.close(w)
+    got = os.read(r, 1)
+    os.waitpid(pid, 0)
+    assert got == b"1"
+    assert eg._engine("host") is parent

@@ -20,6 +20,7 @@ Errors: InputError (a ValueError) for bad input or usage, the CLI's exit 2;
 EngineError (a RuntimeError) for failures at run time, the CLI's exit 1.
 Both carry the library's message and .status (its code's name, "EINPUT").
 """
+import os
 import threading
 
 import numpy as _np
@@ -198,6 +199,20 @@ class Engine:
 
 _engines = {}
 _engines_lock = threading.Lock()
+
+
+def _forget_engines_after_fork():
+    """A forked child has none of its parent's engine threads (nor an
+    OpenCL runtime's): it opens engines of its own.  The inherited ones are
+    dropped unclosed, as closing them could wait on those threads."""
+    global _engines_lock
+    _engines_lock = threading.Lock()
+    _abandoned.extend(_engines.values())  # never freed: see above
+    _engines.clear()
+
+
+_abandoned = []
+os.register_at_fork(after_in_child=_forget_engines_after_fork)
 
 
 def _engine(devices):
