@@ -22,7 +22,8 @@ def test_exception_types(eg):
 
 @pytest.mark.parametrize("bad", [
     X.astype(np.complex128), np.array([1, "a", None], dtype=object),
-    X.astype(np.float16), np.zeros(3, dtype=bool), np.array(["ab", "c"]),
+    X.astype(np.float16), X.astype(np.longdouble), np.zeros(3, dtype=bool),
+    np.array(["ab", "c"]),
     np.zeros(3, dtype="M8[s]")])
 def test_unsupported_dtypes(eg, bad):
     raises(eg, eg.InputError, "EDTYPE", "unsupported dtype", eg.sum, bad)

@@ -109,7 +109,8 @@ def _prepare(x, what):
     place, else one C-order native copy."""
     if isinstance(x, _np.ndarray):
         dt = x.dtype
-        if dt.kind not in _OK_KINDS or dt.itemsize == 2 and dt.kind == "f":
+        if dt.kind not in _OK_KINDS or dt.kind == "f" and \
+                dt.itemsize not in (4, 8):  # float16, long double
             raise _input_error(
                 "%s: unsupported dtype '%s' (edgegrid reads float32, float64 "
                 "and 8- to 64-bit integers)" % (what, dt), "EDTYPE")
