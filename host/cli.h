@@ -71,6 +71,11 @@ typedef int (*cli_option_fn)(int c, const char *arg, void *ctx);
  * option to fn.  Leaves optind at the first operand. */
 int cli_getopts(const char *cmd, const char *help, int argc, char **argv,
                 const struct option *longopts, cli_option_fn fn, void *ctx);
+/* The same with short options too: `shorts` as getopt takes them, starting
+ * with ":h" ("-o FILE": ":ho:"). */
+int cli_getopts_short(const char *cmd, const char *help, const char *shorts,
+                      int argc, char **argv, const struct option *longopts,
+                      cli_option_fn fn, void *ctx);
 
 /* Element counts: a decimal integer ("268435456"), scientific notation that
  * names an integer ("1e6", "2.5e3") or an integer with a binary suffix

@@ -94,9 +94,16 @@ int cli_getopt_error(const char *cmd, int c, char **argv)
 int cli_getopts(const char *cmd, const char *help, int argc, char **argv,
                 const struct option *longopts, cli_option_fn fn, void *ctx)
 {
+    return cli_getopts_short(cmd, help, ":h", argc, argv, longopts, fn, ctx);
+}
+
+int cli_getopts_short(const char *cmd, const char *help, const char *shorts,
+                      int argc, char **argv, const struct option *longopts,
+                      cli_option_fn fn, void *ctx)
+{
     int c;
     cli_getopt_begin();
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
         if (c == 'h') {
             fputs(help, stdout);
             return CLI_DONE;

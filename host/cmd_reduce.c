@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "output.h"
 #include "progress.h"
+#include "reduce_structured.h"
 
 static const char reduce_help[] =
     "usage: edgegrid reduce [options] FILE|-\n"
@@ -39,6 +40,15 @@ static const char reduce_help[] =
     "  --chunk ELEMS      elements per scheduled chunk, a multiple of 4096 up\n"
     "                     to 1Gi; a fixed value gives the same bits on any\n"
     "                     device set\n"
+    "  --axis A           reduce along axis A only (an int or a comma list;\n"
+    "                     negatives count from the end, as numpy); argmin and\n"
+    "                     argmax take one axis\n"
+    "  --keepdims         keep the reduced axes as 1s (with --axis)\n"
+    "  --by KEYS.npy      one result per distinct integer key over the rows\n"
+    "                     (axis 0), groups ascending; not with --axis\n"
+    "  --shape R,C,...    the shape of raw input (with --raw)\n"
+    "  -o RESULT.npz      write every op's result array (and the groups) for\n"
+    "                     numpy.load; with --axis or --by\n"
     "  --json             print one JSON object instead of the table\n"
     "  --progress         show a progress bar on stderr (default: only when\n"
     "                     stderr is a terminal and the input exceeds 1 GiB)\n"
@@ -49,7 +59,8 @@ static const char reduce_help[] =
 
 enum {
     OPT_OPS = 256, OPT_DEVICES, OPT_MODE, OPT_NAN, OPT_DDOF, OPT_WITH,
-    OPT_RAW, OPT_DTYPE, OPT_JSON, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_CHUNK
+    OPT_RAW, OPT_DTYPE, OPT_JSON, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_CHUNK,
+    OPT_AXIS, OPT_KEEPDIMS, OPT_BY, OPT_SHAPE
 };
 
 /* The largest --chunk, in elements. */
@@ -64,6 +75,7 @@ typedef struct reduce_args {
     int have_dtype;
     int json;
     int progress;         /* -1 automatic, 0 off, 1 forced */
+    structured_args s;    /* --axis, --keepdims, --by, --shape, -o */
 } reduce_args;
 
 static int parse_nan(const char *text, eg_nan_policy *out)
@@ -129,6 +141,19 @@ static int parse_option(int c, const char *arg, void *ctx)
                              "multiple of %u up to 1Gi", arg, EG_LANE_ELEMS);
         a->o.chunk_elems = chunk;
         return CLI_EXIT_OK;
+    case OPT_AXIS:
+        if (structured_parse_axes(arg, &a->s) != 0)
+            return cli_usage("reduce", "--axis: '%s' is not an integer or a "
+                             "comma list of integers", arg);
+        return CLI_EXIT_OK;
+    case OPT_KEEPDIMS: a->s.so.keepdims = 1; return CLI_EXIT_OK;
+    case OPT_BY: a->s.by = arg; return CLI_EXIT_OK;
+    case OPT_SHAPE:
+        if (structured_parse_shape(arg, &a->s) != 0)
+            return cli_usage("reduce", "--shape: '%s' is not a comma list of "
+                             "element counts", arg);
+        return CLI_EXIT_OK;
+    case 'o': a->s.npz = arg; return CLI_EXIT_OK;
     case OPT_JSON: a->json = 1; return CLI_EXIT_OK;
     case OPT_PROGRESS: a->progress = 1; return CLI_EXIT_OK;
     case OPT_NO_PROGRESS: a->progress = 0; return CLI_EXIT_OK;
@@ -153,6 +178,16 @@ static int check_args(const reduce_args *a)
     if (a->with != NULL && strcmp(a->path, "-") == 0 &&
         strcmp(a->with, "-") == 0)
         return cli_usage("reduce", "FILE and --with cannot both be stdin");
+    if (a->s.by && a->s.have_axis)
+        return cli_usage("reduce", "--by groups the rows (axis 0); it does "
+                         "not take --axis");
+    if (a->s.so.keepdims && !a->s.have_axis)
+        return cli_usage("reduce", "--keepdims needs --axis");
+    if (a->s.have_shape && !a->in.raw)
+        return cli_usage("reduce", "--shape applies only to --raw input (a "
+                         ".npy file names its own shape)");
+    if (a->s.npz && !structured_wanted(&a->s))
+        return cli_usage("reduce", "-o writes the arrays of --axis or --by");
     return CLI_EXIT_OK;
 }
 
@@ -169,13 +204,18 @@ static int parse_args(int argc, char **argv, reduce_args *a)
         {"dtype", required_argument, NULL, OPT_DTYPE},
         {"chunk", required_argument, NULL, OPT_CHUNK},
         {"json", no_argument, NULL, OPT_JSON},
+        {"axis", required_argument, NULL, OPT_AXIS},
+        {"keepdims", no_argument, NULL, OPT_KEEPDIMS},
+        {"by", required_argument, NULL, OPT_BY},
+        {"shape", required_argument, NULL, OPT_SHAPE},
+        {"output", required_argument, NULL, 'o'},
         {"progress", no_argument, NULL, OPT_PROGRESS},
         {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int rc = cli_getopts("reduce", reduce_help, argc, argv, longopts,
-                         parse_option, a);
+    int rc = cli_getopts_short("reduce", reduce_help, ":ho:", argc, argv,
+                               longopts, parse_option, a);
     if (rc != CLI_EXIT_OK)
         return rc;
     if (optind >= argc)
@@ -229,6 +269,13 @@ static int run(const reduce_args *a)
         o.progress = 1;
         o.progress_fn = progress_update;
         o.progress_ctx = &bar;
+    }
+    if (structured_wanted(&a->s)) {
+        rc = structured_run(engine, a->path, a->with, &a->in, &o, &a->s,
+                            a->json);
+        if (show)
+            progress_finish(&bar);
+        goto out;
     }
     eg_status st = eg_reduce_file(engine, a->path, a->with, &a->in, &o, &res,
                                   &err);

@@ -15,15 +15,7 @@ double output_gbps(const eg_result *r)
 
 void output_json(FILE *f, const char *input, const eg_result *r)
 {
-    fputs("{\"input\": ", f);
-    json_string(f, input);
-    fputs(", \"dtype\": ", f);
-    json_string(f, eg_dtype_numpy_name(r->dtype));
-    fputs(", \"shape\": [", f);
-    for (unsigned d = 0; d < r->ndim && d < EG_MAX_DIMS; d++)
-        fprintf(f, "%s%" PRIu64, d ? ", " : "", r->shape[d]);
-    fprintf(f, "], \"count\": %" PRIu64 ", \"mode\": ", r->elements);
-    json_string(f, cli_mode_name(r->mode));
+    output_json_head(f, input, r);
 
     fputs(", \"results\": {", f);
     int first = 1;
@@ -37,7 +29,26 @@ void output_json(FILE *f, const char *input, const eg_result *r)
         json_number(f, &r->value[op]);
     }
 
-    fputs("}, \"devices\": [", f);
+    fputs("}, ", f);
+    output_json_tail(f, r);
+}
+
+void output_json_head(FILE *f, const char *input, const eg_result *r)
+{
+    fputs("{\"input\": ", f);
+    json_string(f, input);
+    fputs(", \"dtype\": ", f);
+    json_string(f, eg_dtype_numpy_name(r->dtype));
+    fputs(", \"shape\": [", f);
+    for (unsigned d = 0; d < r->ndim && d < EG_MAX_DIMS; d++)
+        fprintf(f, "%s%" PRIu64, d ? ", " : "", r->shape[d]);
+    fprintf(f, "], \"count\": %" PRIu64 ", \"mode\": ", r->elements);
+    json_string(f, cli_mode_name(r->mode));
+}
+
+void output_json_tail(FILE *f, const eg_result *r)
+{
+    fputs("\"devices\": [", f);
     for (size_t i = 0; i < r->ndevices && i < EG_MAX_DEVICES; i++) {
         const eg_device_stats *d = &r->devices[i];
         /* The id is a string: grid runs will name devices "worker/index". */
@@ -68,7 +79,7 @@ void output_notes(FILE *f, const char *prefix, const char *notes)
     }
 }
 
-static void table_header(FILE *f, const char *input, const eg_result *r)
+void output_table_header(FILE *f, const char *input, const eg_result *r)
 {
     fprintf(f, "%s: %s [", input, eg_dtype_numpy_name(r->dtype));
     for (unsigned d = 0; d < r->ndim && d < EG_MAX_DIMS; d++)
@@ -77,7 +88,7 @@ static void table_header(FILE *f, const char *input, const eg_result *r)
             cli_mode_name(r->mode));
 }
 
-static void table_devices(FILE *f, const eg_result *r)
+void output_table_devices(FILE *f, const eg_result *r)
 {
     size_t n = r->ndevices < EG_MAX_DEVICES ? r->ndevices : EG_MAX_DEVICES;
     int name_w = 4, elem_w = 1;
@@ -98,7 +109,7 @@ static void table_devices(FILE *f, const eg_result *r)
 
 void output_table(FILE *f, const char *input, const eg_result *r)
 {
-    table_header(f, input, r);
+    output_table_header(f, input, r);
     for (int op = 0; op < EG_OP_COUNT_ALL; op++) {
         char buf[FMT_DOUBLE_MAX];
         if (!(r->ops & EG_OPS_BIT(op)))
@@ -106,7 +117,7 @@ void output_table(FILE *f, const char *input, const eg_result *r)
         text_number(buf, sizeof buf, &r->value[op]);
         fprintf(f, "  %-7s %s\n", eg_op_name((eg_op)op), buf);
     }
-    table_devices(f, r);
+    output_table_devices(f, r);
     fprintf(f, "throughput %.2f GB/s (%" PRIu64 " bytes in %.4f s)\n",
             output_gbps(r), r->bytes, r->seconds);
     output_notes(f, "", r->notes);

@@ -14,6 +14,14 @@ double output_gbps(const eg_result *r);
  *  "seconds", "gbps"} on one line.  `input` is the name the user gave. */
 void output_json(FILE *f, const char *input, const eg_result *r);
 
+/* The parts of both that structured results share: the object's first
+ * fields up to "mode" (no comma after), and from "devices" to the end. */
+void output_json_head(FILE *f, const char *input, const eg_result *r);
+void output_json_tail(FILE *f, const eg_result *r);
+/* The table's first line (input, dtype, shape, mode); its device lines. */
+void output_table_header(FILE *f, const char *input, const eg_result *r);
+void output_table_devices(FILE *f, const eg_result *r);
+
 /* Aligned op/value lines, one line per device, the throughput, and the
  * engine's notes as "note: ..." lines. */
 void output_table(FILE *f, const char *input, const eg_result *r);

@@ -104,6 +104,19 @@ static eg_status prepare_devices(eg_engine *e, eg_dtype dtype, unsigned groups,
     return EG_OK;
 }
 
+eg_status eg_engine_devices(eg_engine *e, eg_dtype dtype, unsigned groups,
+                            eg_engine_devs *out, eg_error *err)
+{
+    eg_status st = prepare_devices(e, dtype, groups, err);
+    if (st != EG_OK)
+        return st;
+    out->devs = e->devs;
+    out->ndev = e->ndev;
+    out->host_index = e->host_index;
+    out->notes = e->notes;
+    return EG_OK;
+}
+
 /* argmin/argmax of a Fortran-order array: memory order is not C order, so
  * ties and the first NaN are found again by a C-order scan. */
 static void fix_fortran_args(const eg_source *x, const eg_state *s,
@@ -150,11 +163,6 @@ static eg_status check_inputs(const eg_source *x, const eg_source *y,
                             eg_source_name(x), eg_dtype_numpy_name(a->dtype));
     return EG_OK;
 }
-
-/* Inputs this small take the host path in the calling thread: a kernel
- * launch or a thread start costs more than reducing them.  One chunk either
- * way, so the bits are the scheduler's. */
-#define EG_SMALL_INPUT_ELEMS (64u * EG_LANE_ELEMS)
 
 static eg_status reduce_small(eg_engine *e, const eg_source *x,
                               const eg_source *y, uint64_t first,

@@ -265,6 +265,79 @@ eg_status eg_partial_merge(const uint8_t *left, const uint8_t *right,
 eg_status eg_partial_finalize(const uint8_t *p, size_t len, eg_result *out,
                               eg_error *err);
 
+/* ------------------------------------------------- structured reductions
+ *
+ * Per axis (numpy's `x.sum(axis=...)`) or per group of rows (pandas'
+ * `groupby(keys).agg(...)`): an array of partial states, one per output
+ * element, each reduced, merged and finalized as the whole array would be.
+ * Every output element is that column or group reduced alone: the same bits
+ * as eg_reduce of its elements (in C order along the reduced axes, or in row
+ * order within a group) for the same chunk size, on any device set. */
+
+typedef struct eg_struct_opts {
+    unsigned naxes;           /* axes to reduce; 0: every axis */
+    int axes[EG_MAX_DIMS];    /* negatives count from the end, as numpy */
+    int keepdims;             /* keep reduced axes as 1s */
+    /* Groups of rows (axis 0) by an integer key per row; not with axes.
+     * Either caller memory (keys, key_dtype, nkeys: native order) or a .npy
+     * file (keys_path). */
+    const void *keys;
+    eg_dtype key_dtype;
+    uint64_t nkeys;
+    const char *keys_path;
+    /* The input's shape when its source has none (raw binary, memory):
+     * shape_ndim > 0 and the product must be the element count. */
+    unsigned shape_ndim;
+    uint64_t shape[EG_MAX_DIMS];
+} eg_struct_opts;
+
+void eg_struct_opts_init(eg_struct_opts *so);
+
+/* One op's result array: `n` values in C order of the result shape, all of
+ * one kind (EG_NUM_NONE: no value anywhere, e.g. argmin over an empty axis;
+ * then data is NULL). */
+typedef struct eg_array_result {
+    eg_number_kind kind;
+    void *data;               /* double, int64_t or uint64_t per kind */
+} eg_array_result;
+
+typedef struct eg_sresult {
+    eg_result r;              /* as eg_reduce fills it, but value[] unused:
+                                 the input shape, devices, time, notes */
+    unsigned ndim;            /* the result's shape */
+    uint64_t shape[EG_MAX_DIMS];
+    uint64_t nout;            /* its element count */
+    eg_array_result op[EG_OP_COUNT_ALL];  /* the ops asked for */
+    uint64_t ngroups;         /* with keys: the distinct keys, ascending */
+    int groups_unsigned;      /* keys were uint64: groups holds uint64_t */
+    int64_t *groups;
+} eg_sresult;
+
+/* Structured reduction of caller memory: `x` in C order of so->shape (1-D of
+ * `count` elements without it); `y` for dot, same shape and dtype. */
+eg_status eg_reduce_structured(eg_engine *e, const void *x, const void *y,
+                               uint64_t count, eg_dtype dtype,
+                               const eg_struct_opts *so,
+                               const eg_reduce_opts *o, eg_sresult *out,
+                               eg_error *err);
+/* The same for a file, read as eg_reduce_file reads it; `with_path` must
+ * have x's shape. */
+eg_status eg_reduce_file_structured(eg_engine *e, const char *path,
+                                    const char *with_path,
+                                    const eg_input_opts *in,
+                                    const eg_struct_opts *so,
+                                    const eg_reduce_opts *o, eg_sresult *out,
+                                    eg_error *err);
+/* Frees the arrays of a result and zeroes it; harmless twice. */
+void eg_sresult_free(eg_sresult *r);
+
+/* Writes the result as a numpy .npz (an uncompressed zip of .npy files):
+ * one array per op, named by the op, of the result shape (float64, int64 or
+ * uint64 as the op's kind; an op without values as float64 NaN), plus
+ * `groups` with keys.  Through a temporary name, so nothing is half-written. */
+eg_status eg_sresult_write_npz(const eg_sresult *r, const char *path,
+                               eg_error *err);
+
 /* ------------------------------------------------------------ data sets */
 
 typedef enum eg_dist { EG_DIST_UNIFORM, EG_DIST_NORMAL, EG_DIST_ILL } eg_dist;

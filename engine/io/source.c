@@ -491,6 +491,11 @@ const void *eg_source_native(const eg_source *src, uint64_t start, uint64_t n,
     return scratch;
 }
 
+const void *eg_source_stored(const eg_source *src)
+{
+    return src->data;
+}
+
 /* ------------------------------------------------------ Fortran order */
 
 uint64_t eg_source_c_index(const eg_source *src, uint64_t mem_index)

@@ -42,6 +42,9 @@ const char *eg_source_name(const eg_source *src);  /* path, "-" or "memory" */
 const void *eg_source_native(const eg_source *src, uint64_t start, uint64_t n,
                              void *scratch);
 
+/* The stored bytes: element 0 in memory order, in the stored byte order
+ * (info->swap says whether that is not native).  For gathers by stride. */
+const void *eg_source_stored(const eg_source *src);
 /* Global index of an element in memory order -> its index in the C-order
  * flattening (identity for C-order arrays). */
 uint64_t eg_source_c_index(const eg_source *src, uint64_t mem_index);

@@ -1,0 +1,203 @@
+/* npz.c - a structured result as a numpy .npz: a zip archive of stored
+ * (uncompressed) .npy members, "<op>.npy" per op plus "groups.npy", as
+ * np.savez writes them, so that numpy.load reads it.  Written to
+ * "<path>.tmp.<pid>" and renamed into place. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "npy.h"
+
+/* Members over 4 GiB would need zip64 records. */
+#define ZIP_MAX 0xffffffffull
+
+typedef struct zmember {
+    char name[32];
+    uint32_t crc, size, offset;
+} zmember;
+
+static uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t n)
+{
+    crc = ~crc;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+static void le16(unsigned char *p, unsigned v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+}
+
+static void le32(unsigned char *p, uint32_t v)
+{
+    for (int k = 0; k < 4; k++)
+        p[k] = (unsigned char)(v >> (8 * k));
+}
+
+typedef struct zout {
+    FILE *f;
+    const char *tmp;
+    uint64_t at;
+    eg_status st;
+    eg_error *err;
+} zout;
+
+static void put(zout *z, const void *p, size_t n)
+{
+    if (z->st != EG_OK || n == 0)
+        return;
+    if (fwrite(p, 1, n, z->f) != n)
+        z->st = eg_error_set(z->err, EG_EIO, "%s: write failed: %s", z->tmp,
+                             strerror(errno));
+    z->at += n;
+}
+
+/* One member: the .npy bytes (header, then little-endian 8-byte values). */
+static void member(zout *z, zmember *m, const char *name, eg_dtype dt,
+                   unsigned ndim, const uint64_t *shape, const void *data,
+                   uint64_t n)
+{
+    char hdr[4096];
+    size_t hl = eg_npy_format_header(hdr, sizeof hdr, dt, ndim, shape, 0);
+    uint64_t size = hl + 8 * n;
+    if (z->st != EG_OK)
+        return;
+    if (hl == 0 || size > ZIP_MAX || z->at > ZIP_MAX) {
+        z->st = eg_error_set(z->err, EG_EINPUT,
+                             "%s: the result is over 4 GiB, more than an "
+                             "npz without zip64 holds", z->tmp);
+        return;
+    }
+    snprintf(m->name, sizeof m->name, "%s.npy", name);
+    /* Values go out in little-endian order, as the header says ('<'). */
+    unsigned char *bytes = malloc(8 * n + 1);
+    if (!bytes) {
+        z->st = eg_error_set(z->err, EG_ENOMEM, "npz: out of memory");
+        return;
+    }
+    const unsigned char *src = data;
+    int little = eg_npy_host_little();
+    for (uint64_t i = 0; i < n; i++)
+        for (int k = 0; k < 8; k++)
+            bytes[8 * i + k] = src[8 * i + (little ? k : 7 - k)];
+    m->crc = crc32_update(0, (const unsigned char *)hdr, hl);
+    m->crc = crc32_update(m->crc, bytes, 8 * n);
+    m->size = (uint32_t)size;
+    m->offset = (uint32_t)z->at;
+    size_t nl = strlen(m->name);
+    unsigned char lh[30] = {0};
+    le32(lh, 0x04034b50);
+    le16(lh + 4, 20);          /* version needed: 2.0 */
+    le16(lh + 10, 0);          /* time */
+    le16(lh + 12, (1 << 5) | 1); /* date: 1980-01-01 */
+    le32(lh + 14, m->crc);
+    le32(lh + 18, m->size);
+    le32(lh + 22, m->size);
+    le16(lh + 26, (unsigned)nl);
+    put(z, lh, sizeof lh);
+    put(z, m->name, nl);
+    put(z, hdr, hl);
+    put(z, bytes, 8 * n);
+    free(bytes);
+}
+
+static void central(zout *z, const zmember *ms, unsigned nm)
+{
+    uint64_t start = z->at;
+    for (unsigned i = 0; i < nm; i++) {
+        size_t nl = strlen(ms[i].name);
+        unsigned char ch[46] = {0};
+        le32(ch, 0x02014b50);
+        le16(ch + 4, 20);
+        le16(ch + 6, 20);
+        le16(ch + 14, (1 << 5) | 1);
+        le32(ch + 16, ms[i].crc);
+        le32(ch + 20, ms[i].size);
+        le32(ch + 24, ms[i].size);
+        le16(ch + 28, (unsigned)nl);
+        le32(ch + 42, ms[i].offset);
+        put(z, ch, sizeof ch);
+        put(z, ms[i].name, nl);
+    }
+    if (z->at > ZIP_MAX && z->st == EG_OK)
+        z->st = eg_error_set(z->err, EG_EINPUT, "%s: over 4 GiB", z->tmp);
+    unsigned char end[22] = {0};
+    le32(end, 0x06054b50);
+    le16(end + 8, nm);
+    le16(end + 10, nm);
+    le32(end + 12, (uint32_t)(z->at - start));
+    le32(end + 16, (uint32_t)start);
+    put(z, end, sizeof end);
+}
+
+static eg_dtype npy_type(eg_number_kind k)
+{
+    return k == EG_NUM_I64 ? EG_I64 : k == EG_NUM_U64 ? EG_U64 : EG_F64;
+}
+
+eg_status eg_sresult_write_npz(const eg_sresult *r, const char *path,
+                               eg_error *err)
+{
+    size_t cap = strlen(path) + 32;
+    char *tmp = malloc(cap);
+    if (!tmp)
+        return eg_error_set(err, EG_ENOMEM, "%s: out of memory", path);
+    snprintf(tmp, cap, "%s.tmp.%ld", path, (long)getpid());
+    zout z = {.f = fopen(tmp, "wb"), .tmp = tmp, .err = err};
+    if (!z.f) {
+        eg_status st = eg_error_set(err, errno == ENOENT ? EG_ENOENT : EG_EIO,
+                                    "%s: cannot create: %s", tmp,
+                                    strerror(errno));
+        free(tmp);
+        return st;
+    }
+    zmember ms[EG_OP_COUNT_ALL + 1];
+    unsigned nm = 0;
+    double *nans = NULL;
+    for (unsigned op = 0; op < EG_OP_COUNT_ALL; op++) {
+        if (!(r->r.ops & EG_OPS_BIT(op)))
+            continue;
+        const void *data = r->op[op].data;
+        if (r->op[op].kind == EG_NUM_NONE) {
+            /* No value anywhere (argmin over an empty axis): NaN. */
+            if (!nans) {
+                nans = malloc((r->nout ? r->nout : 1) * sizeof *nans);
+                if (!nans) {
+                    z.st = eg_error_set(err, EG_ENOMEM, "npz: out of memory");
+                    break;
+                }
+                for (uint64_t i = 0; i < r->nout; i++)
+                    nans[i] = NAN;
+            }
+            data = nans;
+        }
+        member(&z, &ms[nm++], eg_op_name((eg_op)op), npy_type(r->op[op].kind),
+               r->ndim, r->shape, data, r->nout);
+    }
+    if (r->groups) {
+        uint64_t gshape[1] = {r->ngroups};
+        member(&z, &ms[nm++], "groups", r->groups_unsigned ? EG_U64 : EG_I64,
+               1, gshape, r->groups, r->ngroups);
+    }
+    central(&z, ms, nm);
+    free(nans);
+    if (fclose(z.f) != 0 && z.st == EG_OK)
+        z.st = eg_error_set(err, EG_EIO, "%s: write failed: %s", tmp,
+                            strerror(errno));
+    if (z.st == EG_OK && rename(tmp, path) != 0)
+        z.st = eg_error_set(err, EG_EIO, "%s: cannot rename into place: %s",
+                            path, strerror(errno));
+    if (z.st != EG_OK)
+        remove(tmp);
+    free(tmp);
+    return z.st;
+}

@@ -1,0 +1,259 @@
+/* struct_plan.c - the shapes of a structured reduction (numpy's axis and
+ * keepdims rules), each source's strides, and gathering a segment's
+ * elements into native-order runs. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "structured.h"
+
+static eg_status set_axes(eg_struct_plan *p, const eg_struct_opts *so,
+                          eg_error *err)
+{
+    int used[EG_MAX_DIMS] = {0};
+    for (unsigned k = 0; k < so->naxes; k++) {
+        int a = so->axes[k];
+        int n = (int)p->ndim;
+        if (a < -n || a >= n)
+            return eg_error_set(err, EG_EUSAGE,
+                                "--axis: axis %d is out of bounds for an "
+                                "array of %u dimension%s",
+                                a, p->ndim, p->ndim == 1 ? "" : "s");
+        if (a < 0)
+            a += n;
+        if (used[a])
+            return eg_error_set(err, EG_EUSAGE,
+                                "--axis: axis %d is repeated", so->axes[k]);
+        used[a] = 1;
+    }
+    p->nred = p->nkeep = 0;
+    for (unsigned d = 0; d < p->ndim; d++) {
+        if (used[d])
+            p->red[p->nred++] = d;
+        else
+            p->keep[p->nkeep++] = d;
+    }
+    p->seg_len = 1;
+    p->rest = 1;
+    for (unsigned k = 0; k < p->nred; k++)
+        p->seg_len *= p->dim[p->red[k]];
+    for (unsigned k = 0; k < p->nkeep; k++)
+        p->rest *= p->dim[p->keep[k]];
+    p->out_ndim = 0;
+    for (unsigned d = 0; d < p->ndim; d++) {
+        if (!used[d])
+            p->out_shape[p->out_ndim++] = p->dim[d];
+        else if (so->keepdims)
+            p->out_shape[p->out_ndim++] = 1;
+    }
+    p->ngroups = 1;
+    p->nout = p->rest;
+    return EG_OK;
+}
+
+eg_status eg_struct_plan_shape(eg_struct_plan *p, const eg_array_info *info,
+                               const eg_struct_opts *so, unsigned ops,
+                               eg_error *err)
+{
+    memset(p, 0, sizeof *p);
+    p->dtype = info->dtype;
+    p->size = eg_dtype_size(info->dtype);
+    p->ndim = info->ndim;
+    memcpy(p->dim, info->shape, sizeof p->dim);
+    if (so->shape_ndim > 0) {
+        if (so->shape_ndim > EG_MAX_DIMS)
+            return eg_error_set(err, EG_EUSAGE, "--shape: more than %d "
+                                "dimensions", EG_MAX_DIMS);
+        uint64_t n = 1;
+        for (unsigned d = 0; d < so->shape_ndim; d++)
+            n *= so->shape[d];
+        if (info->ndim > 1 || n != info->count)
+            return eg_error_set(err, EG_EINPUT,
+                                "--shape: a shape of %llu elements for an "
+                                "input of %llu",
+                                (unsigned long long)n,
+                                (unsigned long long)info->count);
+        p->ndim = so->shape_ndim;
+        memcpy(p->dim, so->shape, so->shape_ndim * sizeof p->dim[0]);
+    }
+    int by = so->keys != NULL || so->keys_path != NULL;
+    if (by && so->naxes > 0)
+        return eg_error_set(err, EG_EUSAGE, "--by groups the rows (axis 0); "
+                                            "it does not take --axis");
+    if (by) {
+        if (p->ndim == 0)
+            return eg_error_set(err, EG_EUSAGE, "--by: the input is a 0-d "
+                                                "array, it has no rows");
+        /* keepdims: axis 0 stays, as the groups' axis ([G, ...]) */
+        eg_struct_opts rows = {.naxes = 1, .axes = {0}, .keepdims = 1};
+        eg_status st = set_axes(p, &rows, err);
+        if (st != EG_OK)
+            return st;
+        p->by = 1;
+        return EG_OK;
+    }
+    if (so->naxes == 0)
+        return eg_error_set(err, EG_EUSAGE, "a structured reduction needs "
+                                            "axes or keys");
+    if (so->naxes > p->ndim && p->ndim > 0)
+        return eg_error_set(err, EG_EUSAGE, "--axis: %u axes for an array "
+                            "of %u dimensions", so->naxes, p->ndim);
+    eg_status st = set_axes(p, so, err);
+    if (st != EG_OK)
+        return st;
+    unsigned args = EG_OPS_BIT(EG_OP_ARGMIN) | EG_OPS_BIT(EG_OP_ARGMAX);
+    if ((ops & args) && p->nred != 1)
+        return eg_error_set(err, EG_EUSAGE, "argmin and argmax take one axis "
+                            "only, not %u", p->nred);
+    return EG_OK;
+}
+
+void eg_struct_plan_view(const eg_struct_plan *p, const eg_source *src,
+                         eg_struct_view *v)
+{
+    const eg_array_info *info = eg_source_info(src);
+    v->base = eg_source_stored(src);
+    v->swap = info->swap;
+    /* A raw or 1-D source is in C order of any shape laid over it. */
+    int fortran = info->fortran_order && info->ndim > 1;
+    uint64_t s = 1;
+    if (fortran) {
+        for (unsigned d = 0; d < p->ndim; d++) {
+            v->stride[d] = s;
+            s *= p->dim[d];
+        }
+    } else {
+        for (unsigned d = p->ndim; d-- > 0;) {
+            v->stride[d] = s;
+            s *= p->dim[d];
+        }
+    }
+}
+
+void eg_struct_plan_free(eg_struct_plan *p)
+{
+    free(p->gstart);
+    free(p->rows);
+    free(p->gkeys);
+    p->gstart = p->rows = NULL;
+    p->gkeys = NULL;
+}
+
+uint64_t eg_struct_out_offset(const eg_struct_plan *p,
+                              const eg_struct_view *v, uint64_t e)
+{
+    uint64_t j = e % p->rest, off = 0;
+    for (unsigned k = p->nkeep; k-- > 0;) {
+        unsigned d = p->keep[k];
+        off += (j % p->dim[d]) * v->stride[d];
+        j /= p->dim[d];
+    }
+    return off;
+}
+
+int eg_struct_seg_contiguous(const eg_struct_plan *p, const eg_struct_view *v)
+{
+    /* Groups take rows from anywhere: always gathered. */
+    if (v->swap || p->by)
+        return 0;
+    /* The reduced axes, in C order, must step by 1, dim, dim*dim', ... */
+    uint64_t s = 1;
+    for (unsigned k = p->nred; k-- > 0;) {
+        unsigned d = p->red[k];
+        if (p->dim[d] > 1 && v->stride[d] != s)
+            return 0;
+        s *= p->dim[d];
+    }
+    return 1;
+}
+
+/* n elements from src, `stride` apart, to dst in native order. */
+static void copy_run(unsigned char *dst, const unsigned char *src, uint64_t n,
+                     uint64_t stride, size_t size, int swap)
+{
+    if (stride == 1 && !swap) {
+        memcpy(dst, src, n * size);
+        return;
+    }
+    uint64_t step = stride * size;
+    switch (size) {
+    case 1:
+        for (uint64_t i = 0; i < n; i++)
+            dst[i] = src[i * step];
+        return;
+    case 2:
+        for (uint64_t i = 0; i < n; i++) {
+            uint16_t w;
+            memcpy(&w, src + i * step, 2);
+            if (swap)
+                w = __builtin_bswap16(w);
+            memcpy(dst + 2 * i, &w, 2);
+        }
+        return;
+    case 4:
+        for (uint64_t i = 0; i < n; i++) {
+            uint32_t w;
+            memcpy(&w, src + i * step, 4);
+            if (swap)
+                w = __builtin_bswap32(w);
+            memcpy(dst + 4 * i, &w, 4);
+        }
+        return;
+    default:
+        for (uint64_t i = 0; i < n; i++) {
+            uint64_t w;
+            memcpy(&w, src + i * step, 8);
+            if (swap)
+                w = __builtin_bswap64(w);
+            memcpy(dst + 8 * i, &w, 8);
+        }
+        return;
+    }
+}
+
+void eg_struct_gather(const eg_struct_plan *p, const eg_struct_view *v,
+                      uint64_t e, uint64_t p0, uint64_t n, void *dst)
+{
+    unsigned char *out = dst;
+    const unsigned char *base =
+        v->base + eg_struct_out_offset(p, v, e) * p->size;
+    if (p->by) {
+        const uint64_t *rows = p->rows + p->gstart[e / p->rest] + p0;
+        uint64_t s0 = v->stride[0];
+        for (uint64_t q = 0; q < n; q++)
+            copy_run(out + q * p->size, base + rows[q] * s0 * p->size, 1, 1,
+                     p->size, v->swap);
+        return;
+    }
+    if (n == 0)
+        return;
+    /* An odometer over the reduced axes, from position p0; the last
+     * reduced axis goes in runs of one stride. */
+    uint64_t idx[EG_MAX_DIMS], off = 0, pos = p0;
+    for (unsigned k = p->nred; k-- > 0;) {
+        unsigned d = p->red[k];
+        idx[k] = pos % p->dim[d];
+        pos /= p->dim[d];
+        off += idx[k] * v->stride[d];
+    }
+    unsigned last = p->nred - 1;
+    uint64_t dl = p->dim[p->red[last]], sl = v->stride[p->red[last]];
+    uint64_t q = 0;
+    while (q < n) {
+        uint64_t run = dl - idx[last];
+        if (run > n - q)
+            run = n - q;
+        copy_run(out + q * p->size, base + off * p->size, run, sl, p->size,
+                 v->swap);
+        q += run;
+        off += run * sl;
+        idx[last] += run;
+        /* carry into the slower axes */
+        for (unsigned k = last; k > 0 && idx[k] == p->dim[p->red[k]]; k--) {
+            off -= idx[k] * v->stride[p->red[k]];
+            idx[k] = 0;
+            idx[k - 1]++;
+            off += v->stride[p->red[k - 1]];
+        }
+    }
+}

@@ -1,0 +1,484 @@
+/* struct_run.c - runs a structured plan: work units (a block of output
+ * elements, one chunk of each of their segments) go to the device threads
+ * from one atomic counter; each (element, chunk) becomes a chunk state from
+ * its own lane records, so which device ran it does not change a bit; the
+ * chunk states of an element merge in chunk order and finalize into the
+ * result arrays.
+ *
+ * Which path a segment takes mirrors eg_engine_reduce_range for a 1-D
+ * array of its length: a segment of at most EG_SMALL_INPUT_ELEMS elements
+ * (and one chunk) is its chunk state; a longer one merges its chunk states
+ * into the identity.  So every output element has the bits of that
+ * column or group reduced alone. */
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "device.h"
+#include "engine_internal.h"
+#include "error.h"
+#include "lanes.h"
+#include "registry.h"
+#include "scheduler.h"
+#include "structured.h"
+
+typedef struct unit {
+    uint64_t e0, e1, c;  /* outputs [e0, e1), chunk c of each segment */
+} unit;
+
+/* Elements a unit of short segments gathers at most: enough that taking a
+ * unit costs nothing beside reducing it. */
+#define UNIT_ELEMS (1u << 20)
+
+typedef struct sjob {
+    const eg_struct_plan *p;
+    const eg_reduce_opts *o;
+    eg_engine_devs devs;
+    unsigned groups;
+    uint64_t chunk;
+    unit *units;
+    uint64_t nunits, cap;
+    atomic_uint_fast64_t next;
+    eg_state *states;     /* chunk states of multi-chunk segments */
+    uint64_t *sbase;      /* per group: its first slot, or UINT64_MAX */
+    int xcontig, ycontig; /* segments readable in place */
+    eg_value *vals[EG_OP_COUNT_ALL];
+    unsigned char *kinds[EG_OP_COUNT_ALL];
+    pthread_mutex_t lock; /* notes and the first error */
+    char *notes;
+    size_t notes_len;
+    eg_status st;
+    uint64_t err_e;       /* the smallest output element that failed */
+    eg_error err;
+} sjob;
+
+typedef struct sworker {
+    sjob *j;
+    eg_device *dev;
+    size_t dev_slot;
+    pthread_t thread;
+    int started;
+    void *xbuf, *ybuf;
+    uint64_t *words;
+    eg_result tmp;        /* finalize's scratch */
+    eg_status failure;    /* the device failed: host lanes from then on */
+    uint64_t elements, host_elements, chunks, calls;
+    double seconds;
+} sworker;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static uint64_t chunks_of(uint64_t len, uint64_t chunk)
+{
+    return len <= chunk ? 1 : (len + chunk - 1) / chunk;
+}
+
+static void fail(sjob *j, uint64_t e, const eg_error *why)
+{
+    pthread_mutex_lock(&j->lock);
+    if (j->st == EG_OK || e < j->err_e) {
+        j->st = why->code;
+        j->err_e = e;
+        j->err = *why;
+    }
+    pthread_mutex_unlock(&j->lock);
+}
+
+static void store(sworker *w, uint64_t e, const eg_state *s)
+{
+    sjob *j = w->j;
+    eg_error why;
+    eg_error_clear(&why);
+    if (eg_state_finalize(s, j->o->ops, j->o->nan, j->o->ddof, &w->tmp,
+                          &why) != EG_OK) {
+        eg_error_prefix(&why, "output element %llu", (unsigned long long)e);
+        fail(j, e, &why);
+        return;
+    }
+    for (unsigned op = 0; op < EG_OP_COUNT_ALL; op++) {
+        if (!j->vals[op])
+            continue;
+        eg_number v = w->tmp.value[op];
+        if ((op == EG_OP_ARGMIN || op == EG_OP_ARGMAX) &&
+            v.kind == EG_NUM_I64)
+            v.v.i = (int64_t)eg_struct_index(j->p, e, (uint64_t)v.v.i);
+        j->kinds[op][e] = (unsigned char)v.kind;
+        memcpy(&j->vals[op][e], &v.v, sizeof j->vals[op][e]);
+    }
+}
+
+/* Positions [p0, p0 + n) of output e's segments in native order: in place
+ * or gathered into the worker's buffers. */
+static const void *segment(const sjob *j, const eg_struct_view *v, int contig,
+                           uint64_t e, uint64_t p0, uint64_t n, void *buf)
+{
+    if (contig)
+        return v->base + (eg_struct_out_offset(j->p, v, e) + p0) * j->p->size;
+    eg_struct_gather(j->p, v, e, p0, n, buf);
+    return buf;
+}
+
+static void run_segment(sworker *w, uint64_t e, uint64_t c)
+{
+    sjob *j = w->j;
+    const eg_struct_plan *p = j->p;
+    uint64_t g = e / p->rest, len = eg_struct_group_len(p, g);
+    uint64_t p0 = c * j->chunk;
+    uint64_t n = len - p0 < j->chunk ? len - p0 : j->chunk;
+    if (len == 0)
+        n = 0;
+    const void *x = segment(j, &p->x, j->xcontig, e, p0, n, w->xbuf);
+    const void *y =
+        p->has_y ? segment(j, &p->y, j->ycontig, e, p0, n, w->ybuf) : NULL;
+    int on_device = w->dev->info.kind != EG_DEV_HOST &&
+                    n > EG_SMALL_INPUT_ELEMS && w->failure == EG_OK;
+    if (on_device) {
+        eg_error why;
+        eg_error_clear(&why);
+        eg_status st = w->dev->ops->reduce_chunk(w->dev, x, y, n, p->dtype,
+                                                 j->groups, w->words, &why);
+        if (st != EG_OK) {
+            w->failure = st;
+            on_device = 0;
+            pthread_mutex_lock(&j->lock);
+            eg_notes_append(j->notes, j->notes_len,
+                            "device %u failed (%s); its chunks moved to the "
+                            "host path",
+                            w->dev->info.index, why.msg);
+            pthread_mutex_unlock(&j->lock);
+        } else {
+            w->calls++;
+        }
+    }
+    if (!on_device)
+        eg_lanes_any(x, y, n, p->dtype, j->groups, w->words);
+    eg_state cs;
+    eg_chunk_state_any(w->words, x, y, n, p0, p->dtype, j->groups, &cs);
+    if (on_device || w->dev->info.kind == EG_DEV_HOST)
+        w->elements += n;
+    else
+        w->host_elements += n;
+    w->chunks++;
+    if (j->sbase[g] != UINT64_MAX) {
+        uint64_t nc = chunks_of(len, j->chunk);
+        j->states[j->sbase[g] + (e % p->rest) * nc + c] = cs;
+        return;
+    }
+    if (len <= EG_SMALL_INPUT_ELEMS) {
+        store(w, e, &cs);
+        return;
+    }
+    eg_state total;
+    eg_state_init(&total, p->dtype, j->groups);
+    eg_state_merge(&total, &cs);
+    store(w, e, &total);
+}
+
+static void *worker_main(void *arg)
+{
+    sworker *w = arg;
+    sjob *j = w->j;
+    for (;;) {
+        uint64_t u = atomic_fetch_add(&j->next, 1);
+        if (u >= j->nunits)
+            break;
+        double t0 = now_seconds();
+        for (uint64_t e = j->units[u].e0; e < j->units[u].e1; e++)
+            run_segment(w, e, j->units[u].c);
+        w->seconds += now_seconds() - t0;
+    }
+    return NULL;
+}
+
+static eg_status add_unit(sjob *j, uint64_t e0, uint64_t e1, uint64_t c,
+                          eg_error *err)
+{
+    if (j->nunits == j->cap) {
+        uint64_t cap = j->cap ? 2 * j->cap : 64;
+        unit *u = realloc(j->units, cap * sizeof *u);
+        if (!u)
+            return eg_error_set(err, EG_ENOMEM, "structured: out of memory");
+        j->units = u;
+        j->cap = cap;
+    }
+    j->units[j->nunits++] = (unit){e0, e1, c};
+    return EG_OK;
+}
+
+/* Units and state slots: single-chunk segments batched up to UNIT_ELEMS,
+ * each chunk of a longer segment a unit of its own. */
+static eg_status plan_units(sjob *j, eg_error *err)
+{
+    const eg_struct_plan *p = j->p;
+    uint64_t slots = 0, open0 = 0, open_cost = 0;
+    int open = 0;
+    eg_status st = EG_OK;
+    j->sbase = malloc((p->ngroups ? p->ngroups : 1) * sizeof *j->sbase);
+    if (!j->sbase)
+        return eg_error_set(err, EG_ENOMEM, "structured: out of memory");
+    for (uint64_t g = 0; g < p->ngroups && st == EG_OK; g++) {
+        uint64_t len = eg_struct_group_len(p, g);
+        uint64_t nc = chunks_of(len, j->chunk);
+        uint64_t e0 = g * p->rest, e1 = e0 + p->rest;
+        if (nc == 1) {
+            j->sbase[g] = UINT64_MAX;
+            uint64_t cost = len ? len : 1;
+            for (uint64_t e = e0; e < e1 && st == EG_OK; e++) {
+                if (open && open_cost + cost > UNIT_ELEMS) {
+                    st = add_unit(j, open0, e, 0, err);
+                    open = 0;
+                }
+                if (!open) {
+                    open = 1;
+                    open0 = e;
+                    open_cost = 0;
+                }
+                open_cost += cost;
+            }
+            continue;
+        }
+        if (open) {
+            st = add_unit(j, open0, e0, 0, err);
+            open = 0;
+        }
+        j->sbase[g] = slots;
+        slots += p->rest * nc;
+        for (uint64_t c = 0; c < nc && st == EG_OK; c++)
+            for (uint64_t e = e0; e < e1 && st == EG_OK; e++)
+                st = add_unit(j, e, e + 1, c, err);
+    }
+    if (st == EG_OK && open)
+        st = add_unit(j, open0, p->nout, 0, err);
+    if (st == EG_OK && slots > 0) {
+        j->states = malloc(slots * sizeof *j->states);
+        if (!j->states)
+            st = eg_error_set(err, EG_ENOMEM, "structured: no memory for "
+                              "%llu chunk states", (unsigned long long)slots);
+    }
+    return st;
+}
+
+/* Multi-chunk segments: their chunk states in chunk order. */
+static void merge_slots(sjob *j, sworker *w)
+{
+    const eg_struct_plan *p = j->p;
+    for (uint64_t g = 0; g < p->ngroups; g++) {
+        if (j->sbase[g] == UINT64_MAX)
+            continue;
+        uint64_t nc = chunks_of(eg_struct_group_len(p, g), j->chunk);
+        for (uint64_t r = 0; r < p->rest; r++) {
+            eg_state total;
+            eg_state_init(&total, p->dtype, j->groups);
+            const eg_state *s = j->states + j->sbase[g] + r * nc;
+            for (uint64_t c = 0; c < nc; c++)
+                eg_state_merge(&total, &s[c]);
+            store(w, g * p->rest + r, &total);
+        }
+    }
+}
+
+static eg_status alloc_worker(sworker *w, const sjob *j, eg_error *err)
+{
+    size_t sz = j->p->size;
+    uint64_t n = j->chunk;
+    w->words = malloc(eg_lane_count(n) * eg_lane_words(j->groups) * 8 + 8);
+    if (!j->xcontig)
+        w->xbuf = malloc(n * sz + 8);
+    if (j->p->has_y && !j->ycontig)
+        w->ybuf = malloc(n * sz + 8);
+    if (!w->words || (!j->xcontig && !w->xbuf) ||
+        (j->p->has_y && !j->ycontig && !w->ybuf))
+        return eg_error_set(err, EG_ENOMEM, "structured: no memory for "
+                                            "chunk buffers");
+    return EG_OK;
+}
+
+static void free_worker(sworker *w)
+{
+    free(w->words);
+    free(w->xbuf);
+    free(w->ybuf);
+}
+
+/* Each op's values as one kind; an op of mixed kinds (an empty segment's
+ * NaN beside integers) becomes float64. */
+static void settle_kinds(sjob *j, eg_sresult *out)
+{
+    for (unsigned op = 0; op < EG_OP_COUNT_ALL; op++) {
+        if (!j->vals[op])
+            continue;
+        uint64_t n = j->p->nout;
+        int mixed = 0;
+        eg_number_kind k = n ? (eg_number_kind)j->kinds[op][0] : EG_NUM_F64;
+        for (uint64_t e = 1; e < n && !mixed; e++)
+            mixed = j->kinds[op][e] != k;
+        if (mixed) {
+            for (uint64_t e = 0; e < n; e++) {
+                eg_value *v = &j->vals[op][e];
+                switch (j->kinds[op][e]) {
+                case EG_NUM_I64: v->f = (double)v->i; break;
+                case EG_NUM_U64: v->f = (double)v->u; break;
+                case EG_NUM_NONE: v->f = NAN; break;
+                default: break;
+                }
+            }
+            k = EG_NUM_F64;
+        }
+        /* Counts as int64, as numpy's indices and counts are. */
+        if (op == EG_OP_COUNT && k == EG_NUM_U64)
+            k = EG_NUM_I64;
+        out->op[op].kind = k;
+        if (k == EG_NUM_NONE) {
+            free(j->vals[op]);
+            j->vals[op] = NULL;
+        }
+        out->op[op].data = j->vals[op];
+        j->vals[op] = NULL;
+    }
+}
+
+static void collect_stats(sjob *j, sworker *ws, size_t nthreads,
+                          eg_result *r)
+{
+    size_t nd = j->devs.ndev;
+    uint64_t host_elems = 0;
+    for (size_t d = 0; d < nd; d++) {
+        memset(&r->devices[d], 0, sizeof r->devices[d]);
+        r->devices[d].index = j->devs.devs[d]->info.index;
+        memcpy(r->devices[d].name, j->devs.devs[d]->info.name, EG_NAME_MAX);
+    }
+    for (size_t t = 0; t < nthreads; t++) {
+        eg_device_stats *d = &r->devices[ws[t].dev_slot];
+        d->elements += ws[t].elements;
+        d->chunks += ws[t].chunks;
+        d->calls += ws[t].calls;
+        d->seconds += ws[t].seconds;
+        host_elems += ws[t].host_elements;
+    }
+    r->ndevices = nd;
+    /* Short segments that device threads reduced with the host's lanes. */
+    if (host_elems > 0 && nd < EG_MAX_DEVICES) {
+        eg_device_stats *d = &r->devices[nd];
+        memset(d, 0, sizeof *d);
+        d->index = j->devs.host_index;
+        snprintf(d->name, sizeof d->name, "host (short segments)");
+        d->elements = host_elems;
+        r->ndevices = nd + 1;
+    }
+}
+
+eg_status eg_struct_run(eg_engine *e, const eg_struct_plan *p,
+                        const eg_reduce_opts *o, eg_sresult *out,
+                        eg_error *err)
+{
+    sjob j;
+    memset(&j, 0, sizeof j);
+    j.p = p;
+    j.o = o;
+    j.groups = eg_groups_for_ops(o->ops);
+    if (o->mode == EG_MODE_EXACT && eg_dtype_is_float(p->dtype))
+        j.groups |= EG_G_EXACT;
+    j.chunk = o->chunk_elems ? o->chunk_elems : EG_DEFAULT_CHUNK_ELEMS;
+    if (j.chunk % EG_LANE_ELEMS)
+        return eg_error_set(err, EG_EUSAGE,
+                            "chunk size %llu is not a multiple of %u elements",
+                            (unsigned long long)j.chunk, EG_LANE_ELEMS);
+    j.xcontig = eg_struct_seg_contiguous(p, &p->x);
+    j.ycontig = p->has_y && eg_struct_seg_contiguous(p, &p->y);
+    j.notes = out->r.notes;
+    j.notes_len = sizeof out->r.notes;
+    eg_status st = eg_engine_devices(e, p->dtype, j.groups, &j.devs, err);
+    if (st != EG_OK)
+        return st;
+    snprintf(out->r.notes, sizeof out->r.notes, "%s", j.devs.notes);
+    /* A chunk longer than every segment cuts none of them: buffers of the
+     * longest segment do, with the bits of the chunk asked for. */
+    uint64_t longest = 0;
+    for (uint64_t g = 0; g < p->ngroups; g++) {
+        uint64_t len = eg_struct_group_len(p, g);
+        longest = len > longest ? len : longest;
+    }
+    if (longest < j.chunk)
+        j.chunk = eg_lane_count(longest ? longest : 1) * EG_LANE_ELEMS;
+    for (unsigned op = 0; op < EG_OP_COUNT_ALL && st == EG_OK; op++) {
+        if (!(o->ops & EG_OPS_BIT(op)))
+            continue;
+        j.vals[op] = malloc((p->nout ? p->nout : 1) * sizeof *j.vals[op]);
+        j.kinds[op] = malloc(p->nout ? p->nout : 1);
+        if (!j.vals[op] || !j.kinds[op])
+            st = eg_error_set(err, EG_ENOMEM, "structured: no memory for "
+                              "%llu results", (unsigned long long)p->nout);
+    }
+    if (st == EG_OK)
+        st = plan_units(&j, err);
+
+    size_t nthreads = 0;
+    for (size_t d = 0; d < j.devs.ndev; d++)
+        nthreads += j.devs.devs[d]->threads ? j.devs.devs[d]->threads : 1;
+    if (nthreads > j.nunits)
+        nthreads = j.nunits ? (size_t)j.nunits : 1;
+    sworker *ws = st == EG_OK ? calloc(nthreads, sizeof *ws) : NULL;
+    if (st == EG_OK && !ws)
+        st = eg_error_set(err, EG_ENOMEM, "structured: out of memory");
+    pthread_mutex_init(&j.lock, NULL);
+    atomic_init(&j.next, 0);
+    double t0 = now_seconds();
+    if (st == EG_OK) {
+        size_t t = 0;
+        for (size_t d = 0; d < j.devs.ndev && t < nthreads; d++) {
+            unsigned per = j.devs.devs[d]->threads ? j.devs.devs[d]->threads : 1;
+            for (unsigned k = 0; k < per && t < nthreads; k++, t++) {
+                ws[t].j = &j;
+                ws[t].dev = j.devs.devs[d];
+                ws[t].dev_slot = d;
+            }
+        }
+        for (t = 0; t < nthreads && st == EG_OK; t++)
+            st = alloc_worker(&ws[t], &j, err);
+        for (t = 0; t < nthreads && st == EG_OK; t++) {
+            if (pthread_create(&ws[t].thread, NULL, worker_main, &ws[t]) != 0) {
+                if (t == 0)
+                    st = eg_error_set(err, EG_ENOMEM, "cannot start a thread");
+                break;  /* the threads running drain the units */
+            }
+            ws[t].started = 1;
+        }
+        for (t = 0; t < nthreads; t++)
+            if (ws[t].started)
+                pthread_join(ws[t].thread, NULL);
+        if (st == EG_OK)
+            merge_slots(&j, &ws[0]);
+        if (st == EG_OK && j.st != EG_OK) {
+            st = j.st;
+            if (err)
+                *err = j.err;
+        }
+    }
+    out->r.seconds = now_seconds() - t0;
+    if (st == EG_OK) {
+        collect_stats(&j, ws, nthreads, &out->r);
+        settle_kinds(&j, out);
+    }
+    if (ws)
+        for (size_t t = 0; t < nthreads; t++)
+            free_worker(&ws[t]);
+    free(ws);
+    pthread_mutex_destroy(&j.lock);
+    for (unsigned op = 0; op < EG_OP_COUNT_ALL; op++) {
+        free(j.vals[op]);
+        free(j.kinds[op]);
+    }
+    free(j.units);
+    free(j.states);
+    free(j.sbase);
+    return st;
+}

@@ -1,0 +1,203 @@
+/* structured.c - the public structured reductions: opens the sources and
+ * the keys, checks them against each other, plans, and runs the plan
+ * (struct_plan.c, struct_keys.c, struct_run.c). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "source.h"
+#include "structured.h"
+
+void eg_struct_opts_init(eg_struct_opts *so)
+{
+    memset(so, 0, sizeof *so);
+}
+
+void eg_sresult_free(eg_sresult *r)
+{
+    if (!r)
+        return;
+    for (unsigned op = 0; op < EG_OP_COUNT_ALL; op++)
+        free(r->op[op].data);
+    free(r->groups);
+    memset(r, 0, sizeof *r);
+}
+
+static eg_status check_with(const eg_source *x, const eg_source *y,
+                            const eg_struct_plan *p, unsigned ops,
+                            eg_error *err)
+{
+    if ((ops & EG_OPS_BIT(EG_OP_DOT)) && !y)
+        return eg_error_set(err, EG_EUSAGE, "dot needs a second operand "
+                                            "(--with Y.npy)");
+    if (!y)
+        return EG_OK;
+    const eg_array_info *a = eg_source_info(x), *b = eg_source_info(y);
+    if (a->dtype != b->dtype)
+        return eg_error_set(err, EG_EINPUT,
+                            "%s is %s but %s is %s; dot needs one dtype",
+                            eg_source_name(y), eg_dtype_numpy_name(b->dtype),
+                            eg_source_name(x), eg_dtype_numpy_name(a->dtype));
+    /* y laid out as x: its own shape, or x's shape over a 1-D y of x's
+     * count (raw input with --shape). */
+    int same = b->count == a->count;
+    if (same && b->ndim > 1) {
+        same = b->ndim == p->ndim;
+        for (unsigned d = 0; same && d < p->ndim; d++)
+            same = b->shape[d] == p->dim[d];
+    } else if (same && b->ndim <= 1 && a->ndim > 1) {
+        same = p->ndim == 1;
+    }
+    if (!same)
+        return eg_error_set(err, EG_EINPUT,
+                            "%s does not have the shape of %s; dot along "
+                            "axes needs the same shape",
+                            eg_source_name(y), eg_source_name(x));
+    return EG_OK;
+}
+
+/* The keys as native-order memory: the caller's, or a .npy file's. */
+static eg_status open_keys(const eg_struct_opts *so, eg_source **ks,
+                           const void **keys, eg_dtype *dt, uint64_t *n,
+                           void **scratch, const char **name, eg_error *err)
+{
+    *scratch = NULL;
+    if (!so->keys_path) {
+        *keys = so->keys;
+        *dt = so->key_dtype;
+        *n = so->nkeys;
+        *name = "keys";
+        if ((unsigned)*dt >= EG_DTYPE_COUNT)
+            return eg_error_set(err, EG_EDTYPE, "--by: unknown key dtype");
+        return EG_OK;
+    }
+    eg_input_opts plain = {0};
+    eg_status st = eg_source_open(ks, so->keys_path, &plain, err);
+    if (st != EG_OK)
+        return st;
+    const eg_array_info *info = eg_source_info(*ks);
+    *name = so->keys_path;
+    *dt = info->dtype;
+    *n = info->count;
+    if (info->ndim != 1)
+        return eg_error_set(err, EG_EINPUT,
+                            "--by %s: keys must be a 1-D array, not %u-D",
+                            so->keys_path, info->ndim);
+    if (info->swap) {
+        *scratch = malloc(info->count * eg_dtype_size(info->dtype) + 8);
+        if (!*scratch)
+            return eg_error_set(err, EG_ENOMEM, "--by: out of memory");
+    }
+    *keys = eg_source_native(*ks, 0, info->count, *scratch);
+    return EG_OK;
+}
+
+static eg_status reduce_sources(eg_engine *e, const eg_source *x,
+                                const eg_source *y, const eg_struct_opts *so,
+                                const eg_reduce_opts *o, eg_sresult *out,
+                                eg_error *err)
+{
+    eg_reduce_opts defaults;
+    if (!o) {
+        eg_reduce_opts_init(&defaults);
+        o = &defaults;
+    }
+    memset(out, 0, sizeof *out);
+    if (o->ops == 0)
+        return eg_error_set(err, EG_EUSAGE, "no ops requested");
+    if (!(o->ops & EG_OPS_BIT(EG_OP_DOT)))
+        y = NULL;
+    eg_struct_plan p;
+    const eg_array_info *info = eg_source_info(x);
+    eg_status st = eg_struct_plan_shape(&p, info, so, o->ops, err);
+    if (st == EG_OK)
+        st = check_with(x, y, &p, o->ops, err);
+    eg_source *ks = NULL;
+    void *kscratch = NULL;
+    if (st == EG_OK && p.by) {
+        const void *keys = NULL;
+        const char *name = NULL;
+        eg_dtype kdt = EG_I64;
+        uint64_t nk = 0;
+        st = open_keys(so, &ks, &keys, &kdt, &nk, &kscratch, &name, err);
+        if (st == EG_OK)
+            st = eg_struct_group(&p, keys, kdt, nk, name, err);
+    }
+    eg_source_close(&ks);
+    free(kscratch);
+    if (st == EG_OK) {
+        eg_struct_plan_view(&p, x, &p.x);
+        if (y) {
+            eg_struct_plan_view(&p, y, &p.y);
+            p.has_y = 1;
+        }
+        st = eg_struct_run(e, &p, o, out, err);
+    }
+    if (st == EG_OK) {
+        eg_result *r = &out->r;
+        r->ops = o->ops;
+        r->dtype = info->dtype;
+        r->mode = o->mode;
+        r->elements = info->count;
+        r->ndim = p.ndim;
+        memcpy(r->shape, p.dim, sizeof r->shape);
+        r->bytes = info->count * eg_dtype_size(info->dtype) * (y ? 2 : 1);
+        out->ndim = p.out_ndim;
+        memcpy(out->shape, p.out_shape, sizeof out->shape);
+        out->nout = p.nout;
+        if (p.by) {
+            out->ngroups = p.ngroups;
+            out->groups_unsigned = p.keys_unsigned;
+            out->groups = p.gkeys;
+            p.gkeys = NULL;
+        }
+    } else {
+        eg_sresult_free(out);
+    }
+    eg_struct_plan_free(&p);
+    return st;
+}
+
+eg_status eg_reduce_structured(eg_engine *e, const void *x, const void *y,
+                               uint64_t count, eg_dtype dtype,
+                               const eg_struct_opts *so,
+                               const eg_reduce_opts *o, eg_sresult *out,
+                               eg_error *err)
+{
+    eg_source *sx = NULL, *sy = NULL;
+    memset(out, 0, sizeof *out);
+    if ((unsigned)dtype >= EG_DTYPE_COUNT)
+        return eg_error_set(err, EG_EDTYPE, "unknown dtype %d", (int)dtype);
+    if (!x && count > 0)
+        return eg_error_set(err, EG_EUSAGE, "eg_reduce_structured: NULL data");
+    eg_status st = eg_source_wrap(&sx, x, count, dtype, err);
+    if (st == EG_OK && y)
+        st = eg_source_wrap(&sy, y, count, dtype, err);
+    if (st == EG_OK)
+        st = reduce_sources(e, sx, sy, so, o, out, err);
+    eg_source_close(&sx);
+    eg_source_close(&sy);
+    return st;
+}
+
+eg_status eg_reduce_file_structured(eg_engine *e, const char *path,
+                                    const char *with_path,
+                                    const eg_input_opts *in,
+                                    const eg_struct_opts *so,
+                                    const eg_reduce_opts *o, eg_sresult *out,
+                                    eg_error *err)
+{
+    eg_source *sx = NULL, *sy = NULL;
+    eg_input_opts plain = {0};
+    memset(out, 0, sizeof *out);
+    if (!in)
+        in = &plain;
+    eg_status st = eg_source_open(&sx, path, in, err);
+    if (st == EG_OK && with_path)
+        st = eg_source_open(&sy, with_path, in, err);
+    if (st == EG_OK)
+        st = reduce_sources(e, sx, sy, so, o, out, err);
+    eg_source_close(&sx);
+    eg_source_close(&sy);
+    return st;
+}

@@ -1,0 +1,105 @@
+/* structured.h - structured reductions as an array of partial states.
+ *
+ * A plan maps every output element e to its "segment": the elements it
+ * reduces, in a fixed order (C order along the reduced axes; row order
+ * within a group).  Segment position p of element e lives at memory offset
+ * out_offset(e) + seg_offset(e, p) of each source.  The segment is cut into
+ * chunks of the job's chunk size from p = 0, every chunk becomes lane
+ * records (on any device: they all give the same bits) and one chunk state,
+ * and the chunk states merge in chunk order: the bits of reducing that
+ * segment alone as a 1-D array.
+ *
+ * Axis mode is the one-group case of group mode: one group, whose segment
+ * is the reduced axes, and `rest` outputs per group (the kept axes).
+ */
+#ifndef EG_STRUCTURED_H
+#define EG_STRUCTURED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "edgegrid.h"
+#include "source.h"
+
+/* How one source's memory maps logical (C-order) coordinates. */
+typedef struct eg_struct_view {
+    const unsigned char *base;      /* stored bytes */
+    int swap;                       /* not native byte order */
+    uint64_t stride[EG_MAX_DIMS];   /* elements per step along each axis */
+} eg_struct_view;
+
+typedef struct eg_struct_plan {
+    eg_dtype dtype;
+    size_t size;                    /* bytes per element */
+    unsigned ndim;
+    uint64_t dim[EG_MAX_DIMS];      /* the input's logical shape */
+    int by;                         /* group mode */
+    unsigned nred, red[EG_MAX_DIMS];    /* reduced axes, ascending */
+    unsigned nkeep, keep[EG_MAX_DIMS];  /* kept axes, ascending */
+    uint64_t rest;                  /* outputs per group */
+    uint64_t nout;                  /* ngroups * rest */
+    uint64_t ngroups;
+    uint64_t seg_len;               /* axis mode: elements per segment */
+    uint64_t *gstart;               /* group mode: ngroups + 1 starts ... */
+    uint64_t *rows;                 /* ... into rows, ascending per group */
+    int64_t *gkeys;                 /* group mode: each group's key */
+    int keys_unsigned;
+    unsigned out_ndim;
+    uint64_t out_shape[EG_MAX_DIMS];
+    eg_struct_view x, y;
+    int has_y;
+} eg_struct_plan;
+
+/* Checks the options against the input's shape and fills the plan's shapes
+ * and axes (not the views or the groups).  argmin/argmax with more than one
+ * reduced axis is EG_EUSAGE; a bad or repeated axis too. */
+eg_status eg_struct_plan_shape(eg_struct_plan *p, const eg_array_info *info,
+                               const eg_struct_opts *so, unsigned ops,
+                               eg_error *err);
+
+/* A source's view for the plan's logical shape (C or Fortran order). */
+void eg_struct_plan_view(const eg_struct_plan *p, const eg_source *src,
+                         eg_struct_view *v);
+
+/* Group mode: groups the plan's rows by `nkeys` integer keys (native order
+ * at `keys`, of key_dtype); fills ngroups, gstart, rows, gkeys, nout,
+ * out_shape. `name` names the keys in messages. */
+eg_status eg_struct_group(eg_struct_plan *p, const void *keys,
+                          eg_dtype key_dtype, uint64_t nkeys,
+                          const char *name, eg_error *err);
+
+void eg_struct_plan_free(eg_struct_plan *p);
+
+static inline uint64_t eg_struct_group_len(const eg_struct_plan *p,
+                                           uint64_t g)
+{
+    return p->by ? p->gstart[g + 1] - p->gstart[g] : p->seg_len;
+}
+
+/* Memory offset (elements) of output e's segment start in view v. */
+uint64_t eg_struct_out_offset(const eg_struct_plan *p,
+                              const eg_struct_view *v, uint64_t e);
+
+/* 1 when positions [p0, p0 + n) of every segment are consecutive in v's
+ * memory (offset p0 + q), so no gather is needed (native order only). */
+int eg_struct_seg_contiguous(const eg_struct_plan *p, const eg_struct_view *v);
+
+/* Copies positions [p0, p0 + n) of output e's segment, in native order, to
+ * dst (n elements). */
+void eg_struct_gather(const eg_struct_plan *p, const eg_struct_view *v,
+                      uint64_t e, uint64_t p0, uint64_t n, void *dst);
+
+/* The input's index that segment position `pos` of output e stands for, as
+ * argmin/argmax report it: the index along the reduced axis, or the row. */
+static inline uint64_t eg_struct_index(const eg_struct_plan *p, uint64_t e,
+                                       uint64_t pos)
+{
+    return p->by ? p->rows[p->gstart[e / p->rest] + pos] : pos;
+}
+
+/* Runs a planned job on the engine's devices into out (see edgegrid.h). */
+eg_status eg_struct_run(eg_engine *e, const eg_struct_plan *p,
+                        const eg_reduce_opts *o, eg_sresult *out,
+                        eg_error *err);
+
+#endif

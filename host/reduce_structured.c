@@ -1,0 +1,222 @@
+/* reduce_structured.c - a structured reduction on the command line: its
+ * options, and its result as a table (small results in full, large ones as
+ * shape, first and last value), as JSON (nested lists in C order of the
+ * result shape) and as a .npz for numpy.load. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+#include "output.h"
+#include "reduce_structured.h"
+
+/* Results with more values than this print as shape, first and last. */
+#define TABLE_FULL_MAX 16
+
+int structured_wanted(const structured_args *s)
+{
+    return s->have_axis || s->by != NULL;
+}
+
+int structured_parse_axes(const char *text, structured_args *s)
+{
+    const char *p = text;
+    unsigned n = 0;
+    if (*p == '\0')
+        return -1;
+    while (*p) {
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (end == p || errno || v < -(long)EG_MAX_DIMS ||
+            v >= (long)EG_MAX_DIMS || n == EG_MAX_DIMS)
+            return -1;
+        s->so.axes[n++] = (int)v;
+        if (*end == ',' && end[1] != '\0')
+            p = end + 1;
+        else if (*end == '\0')
+            p = end;
+        else
+            return -1;
+    }
+    s->so.naxes = n;
+    s->have_axis = 1;
+    return 0;
+}
+
+int structured_parse_shape(const char *text, structured_args *s)
+{
+    char buf[1024];
+    unsigned n = 0;
+    if (strlen(text) >= sizeof buf || text[0] == '\0')
+        return -1;
+    strcpy(buf, text);
+    for (char *tok = buf; tok; n++) {
+        char *comma = strchr(tok, ',');
+        if (comma)
+            *comma = '\0';
+        if (n == EG_MAX_DIMS || cli_parse_count(tok, &s->so.shape[n]) != 0)
+            return -1;
+        tok = comma ? comma + 1 : NULL;
+    }
+    s->so.shape_ndim = n;
+    s->have_shape = 1;
+    return 0;
+}
+
+static eg_number value_at(const eg_array_result *a, uint64_t i)
+{
+    eg_number n = {.kind = a->kind};
+    switch (a->kind) {
+    case EG_NUM_F64: n.v.f = ((const double *)a->data)[i]; break;
+    case EG_NUM_I64: n.v.i = ((const int64_t *)a->data)[i]; break;
+    case EG_NUM_U64: n.v.u = ((const uint64_t *)a->data)[i]; break;
+    default: break;
+    }
+    return n;
+}
+
+/* Values [*at, ...) as nested lists over dims [d, ndim); text or JSON. */
+static void nested(FILE *f, const eg_sresult *r, const eg_array_result *a,
+                   unsigned d, uint64_t *at, int json)
+{
+    if (d == r->ndim) {
+        eg_number v = value_at(a, (*at)++);
+        if (json) {
+            json_number(f, &v);
+        } else {
+            char buf[FMT_DOUBLE_MAX];
+            text_number(buf, sizeof buf, &v);
+            fputs(buf, f);
+        }
+        return;
+    }
+    fputc('[', f);
+    for (uint64_t i = 0; i < r->shape[d]; i++) {
+        if (i)
+            fputs(", ", f);
+        nested(f, r, a, d + 1, at, json);
+    }
+    fputc(']', f);
+}
+
+static void shape_text(FILE *f, unsigned ndim, const uint64_t *shape)
+{
+    fputc('[', f);
+    for (unsigned d = 0; d < ndim; d++)
+        fprintf(f, "%s%" PRIu64, d ? ", " : "", shape[d]);
+    fputc(']', f);
+}
+
+static void group_value(FILE *f, const eg_sresult *r, uint64_t g)
+{
+    if (r->groups_unsigned)
+        fprintf(f, "%" PRIu64, (uint64_t)r->groups[g]);
+    else
+        fprintf(f, "%" PRId64, r->groups[g]);
+}
+
+static void print_json(FILE *f, const char *input, const eg_sresult *r)
+{
+    output_json_head(f, input, &r->r);
+    fputs(", \"result_shape\": ", f);
+    shape_text(f, r->ndim, r->shape);
+    if (r->groups) {
+        fputs(", \"groups\": [", f);
+        for (uint64_t g = 0; g < r->ngroups; g++) {
+            if (g)
+                fputs(", ", f);
+            group_value(f, r, g);
+        }
+        fputc(']', f);
+    }
+    fputs(", \"results\": {", f);
+    int first = 1;
+    for (int op = 0; op < EG_OP_COUNT_ALL; op++) {
+        if (!(r->r.ops & EG_OPS_BIT(op)))
+            continue;
+        fputs(first ? "" : ", ", f);
+        first = 0;
+        json_string(f, eg_op_name((eg_op)op));
+        fputs(": ", f);
+        uint64_t at = 0;
+        nested(f, r, &r->op[op], 0, &at, 1);
+    }
+    fputs("}, ", f);
+    output_json_tail(f, &r->r);
+}
+
+static void print_table(FILE *f, const char *input, const eg_sresult *r)
+{
+    output_table_header(f, input, &r->r);
+    fputs("result shape ", f);
+    shape_text(f, r->ndim, r->shape);
+    if (r->groups && r->ngroups > 0) {
+        fprintf(f, ", %" PRIu64 " group%s: ", r->ngroups,
+                r->ngroups == 1 ? "" : "s");
+        group_value(f, r, 0);
+        if (r->ngroups > 1) {
+            fputs(r->ngroups > 2 ? " ... " : ", ", f);
+            group_value(f, r, r->ngroups - 1);
+        }
+    }
+    fputc('\n', f);
+    int large = r->nout > TABLE_FULL_MAX;
+    for (int op = 0; op < EG_OP_COUNT_ALL; op++) {
+        if (!(r->r.ops & EG_OPS_BIT(op)))
+            continue;
+        fprintf(f, "  %-7s ", eg_op_name((eg_op)op));
+        if (!large) {
+            uint64_t at = 0;
+            nested(f, r, &r->op[op], 0, &at, 0);
+        } else {
+            char a[FMT_DOUBLE_MAX], b[FMT_DOUBLE_MAX];
+            eg_number v0 = value_at(&r->op[op], 0);
+            eg_number v1 = value_at(&r->op[op], r->nout - 1);
+            text_number(a, sizeof a, &v0);
+            text_number(b, sizeof b, &v1);
+            fprintf(f, "first %s ... last %s", a, b);
+        }
+        fputc('\n', f);
+    }
+    if (large)
+        fprintf(f, "(%" PRIu64 " values per op; -o RESULT.npz or --json for "
+                   "all of them)\n", r->nout);
+    output_table_devices(f, &r->r);
+    fprintf(f, "throughput %.2f GB/s (%" PRIu64 " bytes in %.4f s)\n",
+            output_gbps(&r->r), r->r.bytes, r->r.seconds);
+    output_notes(f, "", r->r.notes);
+}
+
+int structured_run(eg_engine *e, const char *path, const char *with,
+                   const eg_input_opts *in, const eg_reduce_opts *o,
+                   const structured_args *s, int json)
+{
+    eg_error err = {0};
+    eg_sresult res;
+    eg_struct_opts so = s->so;
+    so.keys_path = s->by;
+    eg_status st = eg_reduce_file_structured(e, path, with, in, &so, o, &res,
+                                             &err);
+    if (st == EG_OK && s->npz)
+        st = eg_sresult_write_npz(&res, s->npz, &err);
+    if (st != EG_OK) {
+        eg_sresult_free(&res);
+        return cli_engine_error(&err);
+    }
+    const char *enotes = eg_engine_notes(e);
+    if (enotes && strstr(res.r.notes, enotes) != NULL)
+        enotes = "";
+    if (json) {
+        print_json(stdout, path, &res);
+        output_notes(stderr, "edgegrid: ", res.r.notes);
+        output_notes(stderr, "edgegrid: ", enotes ? enotes : "");
+    } else {
+        print_table(stdout, path, &res);
+        output_notes(stdout, "", enotes ? enotes : "");
+    }
+    eg_sresult_free(&res);
+    return CLI_EXIT_OK;
+}

@@ -1,0 +1,31 @@
+/* reduce_structured.h - `edgegrid reduce --axis/--by`: the options that make
+ * a reduction structured, and its output (table, JSON, .npz). */
+#ifndef EG_HOST_REDUCE_STRUCTURED_H
+#define EG_HOST_REDUCE_STRUCTURED_H
+
+#include <stdio.h>
+
+#include "edgegrid.h"
+
+typedef struct structured_args {
+    eg_struct_opts so;
+    int have_axis, have_shape;
+    const char *by;       /* KEYS.npy */
+    const char *npz;      /* -o RESULT.npz */
+} structured_args;
+
+/* 1 when the options ask for a structured reduction. */
+int structured_wanted(const structured_args *s);
+
+/* "0", "-1", "0,2": numpy axes into s->so; -1 on a malformed list. */
+int structured_parse_axes(const char *text, structured_args *s);
+/* "R,C,...": positive counts into s->so.shape; -1 when malformed. */
+int structured_parse_shape(const char *text, structured_args *s);
+
+/* Runs the structured reduction and prints it (JSON or table on stdout,
+ * notes as the flat reduction prints them); returns the exit status. */
+int structured_run(eg_engine *e, const char *path, const char *with,
+                   const eg_input_opts *in, const eg_reduce_opts *o,
+                   const structured_args *s, int json);
+
+#endif
