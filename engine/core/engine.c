@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine_devs.h"
 #include "engine_grid.h"
 #include "error.h"
 #include "host_backend.h"

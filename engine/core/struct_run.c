@@ -16,10 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "device.h"
-#include "engine_internal.h"
+#include "engine_devs.h"
 #include "error.h"
 #include "lanes.h"
 #include "registry.h"
@@ -69,13 +68,6 @@ typedef struct sworker {
     uint64_t elements, host_elements, chunks, calls;
     double seconds;
 } sworker;
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static uint64_t chunks_of(uint64_t len, uint64_t chunk)
 {
@@ -191,10 +183,10 @@ static void *worker_main(void *arg)
         uint64_t u = atomic_fetch_add(&j->next, 1);
         if (u >= j->nunits)
             break;
-        double t0 = now_seconds();
+        double t0 = eg_now();
         for (uint64_t e = j->units[u].e0; e < j->units[u].e1; e++)
             run_segment(w, e, j->units[u].c);
-        w->seconds += now_seconds() - t0;
+        w->seconds += eg_now() - t0;
     }
     return NULL;
 }
@@ -431,7 +423,7 @@ eg_status eg_struct_run(eg_engine *e, const eg_struct_plan *p,
         st = eg_error_set(err, EG_ENOMEM, "structured: out of memory");
     pthread_mutex_init(&j.lock, NULL);
     atomic_init(&j.next, 0);
-    double t0 = now_seconds();
+    double t0 = eg_now();
     if (st == EG_OK) {
         size_t t = 0;
         for (size_t d = 0; d < j.devs.ndev && t < nthreads; d++) {
@@ -463,7 +455,7 @@ eg_status eg_struct_run(eg_engine *e, const eg_struct_plan *p,
                 *err = j.err;
         }
     }
-    out->r.seconds = now_seconds() - t0;
+    out->r.seconds = eg_now() - t0;
     if (st == EG_OK) {
         collect_stats(&j, ws, nthreads, &out->r);
         settle_kinds(&j, out);
