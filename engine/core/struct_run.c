@@ -33,6 +33,12 @@ typedef struct unit {
  * unit costs nothing beside reducing it. */
 #define UNIT_ELEMS (1u << 20)
 
+/* run_tiled: positions per tile (whole lanes) and outputs side by side, so
+ * that a tile of f32 columns (1 MiB) stays in L2 while it is gathered and
+ * reduced. */
+#define TILE_ELEMS (4 * EG_LANE_ELEMS)
+#define TILE_OUTS 16
+
 typedef struct sjob {
     const eg_struct_plan *p;
     const eg_reduce_opts *o;
@@ -65,6 +71,8 @@ typedef struct sworker {
     uint64_t *words;
     eg_result tmp;        /* finalize's scratch */
     eg_status failure;    /* the device failed: host lanes from then on */
+    int tiled;            /* host thread on gathered segments: run_tiled */
+    eg_state *cs;         /* run_tiled's chunk states, TILE_OUTS */
     uint64_t elements, host_elements, chunks, calls;
     double seconds;
 } sworker;
@@ -119,6 +127,31 @@ static const void *segment(const sjob *j, const eg_struct_view *v, int contig,
     return buf;
 }
 
+/* A chunk state of output e: its slot when the segment has several
+ * chunks; else the output's state, finalized (the identity merged in
+ * first when the engine's 1-D path would do so: past the small input). */
+static void finish_chunk(sworker *w, uint64_t e, uint64_t c,
+                         const eg_state *cs)
+{
+    sjob *j = w->j;
+    const eg_struct_plan *p = j->p;
+    uint64_t g = e / p->rest, len = eg_struct_group_len(p, g);
+    w->chunks++;
+    if (j->sbase[g] != UINT64_MAX) {
+        uint64_t nc = chunks_of(len, j->chunk);
+        j->states[j->sbase[g] + (e % p->rest) * nc + c] = *cs;
+        return;
+    }
+    if (len <= EG_SMALL_INPUT_ELEMS) {
+        store(w, e, cs);
+        return;
+    }
+    eg_state total;
+    eg_state_init(&total, p->dtype, j->groups);
+    eg_state_merge(&total, cs);
+    store(w, e, &total);
+}
+
 static void run_segment(sworker *w, uint64_t e, uint64_t c)
 {
     sjob *j = w->j;
@@ -159,20 +192,45 @@ static void run_segment(sworker *w, uint64_t e, uint64_t c)
         w->elements += n;
     else
         w->host_elements += n;
-    w->chunks++;
-    if (j->sbase[g] != UINT64_MAX) {
-        uint64_t nc = chunks_of(len, j->chunk);
-        j->states[j->sbase[g] + (e % p->rest) * nc + c] = cs;
-        return;
+    finish_chunk(w, e, c, &cs);
+}
+
+/* Host threads on gathered segments: the unit's outputs go through their
+ * chunk side by side, in tiles of whole lanes that stay in cache, each tile
+ * folded into its output's chunk state (eg_chunk_fold): one pass over the
+ * memory for TILE_OUTS strided columns, and the bits of the chunk at once. */
+static void run_tiled(sworker *w, uint64_t e0, uint64_t e1, uint64_t c)
+{
+    sjob *j = w->j;
+    const eg_struct_plan *p = j->p;
+    uint64_t len = p->seg_len, p0 = c * j->chunk;
+    uint64_t n = len == 0 ? 0 : len - p0 < j->chunk ? len - p0 : j->chunk;
+    uint64_t lw = eg_lane_count(TILE_ELEMS) * eg_lane_words(j->groups);
+    size_t tb = TILE_ELEMS * p->size;
+    for (uint64_t eb = e0; eb < e1; eb += TILE_OUTS) {
+        uint64_t nb = e1 - eb < TILE_OUTS ? e1 - eb : TILE_OUTS;
+        for (uint64_t k = 0; k < nb; k++)
+            eg_state_init(&w->cs[k], p->dtype, j->groups);
+        for (uint64_t t0 = 0; t0 < n; t0 += TILE_ELEMS) {
+            uint64_t tn = n - t0 < TILE_ELEMS ? n - t0 : TILE_ELEMS;
+            for (uint64_t k = 0; k < nb; k++) {
+                unsigned char *xt = (unsigned char *)w->xbuf + k * tb;
+                unsigned char *yt =
+                    p->has_y ? (unsigned char *)w->ybuf + k * tb : NULL;
+                eg_struct_gather(p, &p->x, eb + k, p0 + t0, tn, xt);
+                if (yt)
+                    eg_struct_gather(p, &p->y, eb + k, p0 + t0, tn, yt);
+                eg_lanes_any(xt, yt, tn, p->dtype, j->groups,
+                             w->words + k * lw);
+                eg_chunk_fold_any(w->words + k * lw, xt, yt, tn, p0 + t0,
+                                  p->dtype, j->groups, &w->cs[k]);
+            }
+        }
+        for (uint64_t k = 0; k < nb; k++) {
+            w->elements += n;
+            finish_chunk(w, eb + k, c, &w->cs[k]);
+        }
     }
-    if (len <= EG_SMALL_INPUT_ELEMS) {
-        store(w, e, &cs);
-        return;
-    }
-    eg_state total;
-    eg_state_init(&total, p->dtype, j->groups);
-    eg_state_merge(&total, &cs);
-    store(w, e, &total);
 }
 
 static void *worker_main(void *arg)
@@ -184,8 +242,11 @@ static void *worker_main(void *arg)
         if (u >= j->nunits)
             break;
         double t0 = eg_now();
-        for (uint64_t e = j->units[u].e0; e < j->units[u].e1; e++)
-            run_segment(w, e, j->units[u].c);
+        if (w->tiled)
+            run_tiled(w, j->units[u].e0, j->units[u].e1, j->units[u].c);
+        else
+            for (uint64_t e = j->units[u].e0; e < j->units[u].e1; e++)
+                run_segment(w, e, j->units[u].c);
         w->seconds += eg_now() - t0;
     }
     return NULL;
@@ -245,8 +306,9 @@ static eg_status plan_units(sjob *j, eg_error *err)
         j->sbase[g] = slots;
         slots += p->rest * nc;
         for (uint64_t c = 0; c < nc && st == EG_OK; c++)
-            for (uint64_t e = e0; e < e1 && st == EG_OK; e++)
-                st = add_unit(j, e, e + 1, c, err);
+            for (uint64_t e = e0; e < e1 && st == EG_OK; e += TILE_OUTS)
+                st = add_unit(j, e, e1 - e < TILE_OUTS ? e1 : e + TILE_OUTS,
+                              c, err);
     }
     if (st == EG_OK && open)
         st = add_unit(j, open0, p->nout, 0, err);
@@ -282,13 +344,22 @@ static eg_status alloc_worker(sworker *w, const sjob *j, eg_error *err)
 {
     size_t sz = j->p->size;
     uint64_t n = j->chunk;
+    w->tiled = !j->xcontig && !j->p->by && w->dev->info.kind == EG_DEV_HOST;
+    if (w->tiled) {
+        /* TILE_OUTS tiles instead of a chunk; words for each. */
+        n = (uint64_t)TILE_OUTS * TILE_ELEMS;
+        w->cs = malloc(TILE_OUTS * sizeof *w->cs);
+        if (!w->cs)
+            return eg_error_set(err, EG_ENOMEM, "structured: out of memory");
+    }
     w->words = malloc(eg_lane_count(n) * eg_lane_words(j->groups) * 8 + 8);
     if (!j->xcontig)
         w->xbuf = malloc(n * sz + 8);
-    if (j->p->has_y && !j->ycontig)
+    /* run_tiled gathers y beside x even where y could be read in place */
+    int ygather = j->p->has_y && (!j->ycontig || w->tiled);
+    if (ygather)
         w->ybuf = malloc(n * sz + 8);
-    if (!w->words || (!j->xcontig && !w->xbuf) ||
-        (j->p->has_y && !j->ycontig && !w->ybuf))
+    if (!w->words || (!j->xcontig && !w->xbuf) || (ygather && !w->ybuf))
         return eg_error_set(err, EG_ENOMEM, "structured: no memory for "
                                             "chunk buffers");
     return EG_OK;
@@ -296,6 +367,7 @@ static eg_status alloc_worker(sworker *w, const sjob *j, eg_error *err)
 
 static void free_worker(sworker *w)
 {
+    free(w->cs);
     free(w->words);
     free(w->xbuf);
     free(w->ybuf);

@@ -98,6 +98,14 @@ void eg_chunk_state(const uint64_t *words, const void *x, const void *y,
                     uint64_t n, uint64_t offset, eg_dtype dtype,
                     unsigned groups, eg_state *out);
 
+/* The loop of eg_chunk_state without its eg_state_init: folds the records
+ * into `out` in lane order, so that a chunk's lanes taken in pieces (tiles
+ * of whole lanes, `offset` each piece's first index) give the bits of the
+ * chunk taken at once. */
+void eg_chunk_fold(const uint64_t *words, const void *x, const void *y,
+                   uint64_t n, uint64_t offset, eg_dtype dtype,
+                   unsigned groups, eg_state *out);
+
 /* ------------------------------------------------------------ exact lanes
  *
  * With EG_G_EXACT (floats in exact mode) a lane record is EG_EXACT_LANE_WORDS
@@ -150,6 +158,11 @@ void eg_exact_chunk_state(const uint64_t *words, const void *x, const void *y,
                           uint64_t n, uint64_t offset, eg_dtype dtype,
                           unsigned groups, eg_state *out);
 
+/* eg_chunk_fold for exact records (exact_chunk.c). */
+void eg_exact_chunk_fold(const uint64_t *words, const void *x, const void *y,
+                         uint64_t n, uint64_t offset, eg_dtype dtype,
+                         unsigned groups, eg_state *out);
+
 /* The lane records of either mode, on the host. */
 static inline void eg_lanes_any(const void *x, const void *y, uint64_t n,
                                 eg_dtype dtype, unsigned groups,
@@ -193,6 +206,18 @@ static inline void eg_chunk_state_any(const uint64_t *words, const void *x,
         eg_exact_chunk_state(words, x, y, n, offset, dtype, groups, out);
     else
         eg_chunk_state(words, x, y, n, offset, dtype, groups, out);
+}
+
+/* eg_chunk_fold of either mode. */
+static inline void eg_chunk_fold_any(const uint64_t *words, const void *x,
+                                     const void *y, uint64_t n,
+                                     uint64_t offset, eg_dtype dtype,
+                                     unsigned groups, eg_state *out)
+{
+    if (groups & EG_G_EXACT)
+        eg_exact_chunk_fold(words, x, y, n, offset, dtype, groups, out);
+    else
+        eg_chunk_fold(words, x, y, n, offset, dtype, groups, out);
 }
 
 #endif

@@ -223,8 +223,15 @@ void eg_chunk_state(const uint64_t *words, const void *x, const void *y,
                     uint64_t n, uint64_t offset, eg_dtype dtype, unsigned g,
                     eg_state *out)
 {
-    size_t sz = eg_dtype_size(dtype);
     eg_state_init(out, dtype, g);
+    eg_chunk_fold(words, x, y, n, offset, dtype, g, out);
+}
+
+void eg_chunk_fold(const uint64_t *words, const void *x, const void *y,
+                   uint64_t n, uint64_t offset, eg_dtype dtype, unsigned g,
+                   eg_state *out)
+{
+    size_t sz = eg_dtype_size(dtype);
     for (uint64_t l = 0; l < eg_lane_count(n); l++) {
         uint64_t base = l * EG_LANE_ELEMS;
         uint64_t m = n - base < EG_LANE_ELEMS ? n - base : EG_LANE_ELEMS;

@@ -1,0 +1,141 @@
+#!/usr/bin/python3
+"""Structured reductions, measured in one run on the same bytes:
+
+  --axis 0  on [N, C] float32, C = 2, 3, 8, 64, 1024
+  --axis -1 on [R, C] float32, C = 8, 64, 4096, 1e6
+  --by      over 1-D float32 with int32 keys, K = 10, 1000, 100000 groups
+            (the keys' bytes counted)
+
+each beside edgegrid's flat sum of the same file (`reduce --ops sum`, no
+--axis), numpy's x.sum(axis=...) and, for --by, np.bincount(k, weights=x)
+and pandas' groupby(k).agg("sum").  edgegrid's time is the reduction's own
+(`seconds` of --json, the file mapped from the page cache); numpy and pandas
+run on the arrays in memory.  Best of --reps runs each.  Prints a Markdown
+table (GB/s and ratios); --json FILE writes the figures too.
+
+usage: bench_structured.py EDGEGRID [--mib 256] [--reps 5] [--devices host]
+                           [--json OUT.json]
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def eg_seconds(binary, args, reps, devices):
+    best = float("inf")
+    for _ in range(reps):
+        p = subprocess.run([binary, "reduce", "--json", "--no-progress",
+                            "--devices", devices, *args],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           check=False)
+        if p.returncode != 0:
+            sys.exit("edgegrid %s: %s" % (" ".join(args), p.stderr.decode()))
+        best = min(best, json.loads(p.stdout)["seconds"])
+    return best
+
+
+def py_seconds(fn, reps):
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("edgegrid")
+    ap.add_argument("--mib", type=int, default=256,
+                    help="bytes of float32 data per case, in MiB")
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--devices", default="host")
+    ap.add_argument("--json")
+    a = ap.parse_args()
+    n = a.mib * (1 << 20) // 4
+    rng = np.random.default_rng(0)
+    flat = rng.random(n, dtype=np.float32)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="eg-bench-structured-") as tmp:
+        def case(label, shape, axis_args, np_fn, extra_bytes=0,
+                 others=()):
+            x = flat[:int(np.prod(shape))].reshape(shape)
+            path = os.path.join(tmp, "x.npy")
+            np.save(path, x)
+            nbytes = x.nbytes + extra_bytes
+            t_flat = eg_seconds(a.edgegrid, ["--ops", "sum", path], a.reps,
+                                a.devices)
+            t_eg = eg_seconds(a.edgegrid, ["--ops", "sum", *axis_args(tmp),
+                                           path], a.reps, a.devices)
+            t_np = py_seconds(lambda: np_fn(x), a.reps)
+            row = {"case": label, "shape": list(shape), "bytes": nbytes,
+                   "edgegrid_gbps": nbytes / t_eg / 1e9,
+                   "flat_sum_gbps": x.nbytes / t_flat / 1e9,
+                   "numpy_gbps": nbytes / t_np / 1e9}
+            row["vs_flat"] = row["edgegrid_gbps"] / row["flat_sum_gbps"]
+            row["vs_numpy"] = row["edgegrid_gbps"] / row["numpy_gbps"]
+            for name, fn in others:
+                t = py_seconds(lambda: fn(x), a.reps)
+                row[name + "_gbps"] = nbytes / t / 1e9
+                row["vs_" + name] = row["edgegrid_gbps"] / row[name + "_gbps"]
+            rows.append(row)
+            print("%-22s %7.2f GB/s  flat %6.2f  x%.2f  numpy %6.2f  x%.2f%s"
+                  % (label, row["edgegrid_gbps"], row["flat_sum_gbps"],
+                     row["vs_flat"], row["numpy_gbps"], row["vs_numpy"],
+                     "".join("  %s x%.2f" % (k, row["vs_" + k])
+                             for k, _ in others)), file=sys.stderr)
+
+        for c in (2, 3, 8, 64, 1024):
+            case("--axis 0, C=%d" % c, (n // c, c),
+                 lambda t: ["--axis", "0"], lambda x: x.sum(axis=0))
+        for c in (8, 64, 4096, 1000000):
+            case("--axis -1, C=%d" % c, (n // c, c),
+                 lambda t: ["--axis", "-1"], lambda x: x.sum(axis=-1))
+        import pandas as pd
+        for k in (10, 1000, 100000):
+            keys = rng.integers(0, k, n).astype(np.int32)
+            kp = os.path.join(tmp, "k.npy")
+            np.save(kp, keys)
+            case("--by, K=%d" % k, (n,), lambda t: ["--by", kp],
+                 lambda x: np.bincount(keys, weights=x),
+                 extra_bytes=keys.nbytes,
+                 others=(("pandas", lambda x: pd.Series(x).groupby(
+                     keys).agg("sum")),))
+    print("CPU: %s; %d MiB of float32 per case; best of %d; --devices %s\n"
+          % (cpu_model(), a.mib, a.reps, a.devices))
+    print("| case | edgegrid GB/s | flat sum GB/s | vs flat | numpy GB/s |"
+          " vs numpy | pandas GB/s | vs pandas |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in rows:
+        print("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %s |" % (
+            r["case"], r["edgegrid_gbps"], r["flat_sum_gbps"], r["vs_flat"],
+            r["numpy_gbps"], r["vs_numpy"],
+            "%.2f" % r["pandas_gbps"] if "pandas_gbps" in r else "",
+            "%.2f" % r["vs_pandas"] if "vs_pandas" in r else ""))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"cpu": cpu_model(), "mib": a.mib, "reps": a.reps,
+                       "devices": a.devices, "rows": rows}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
