@@ -257,3 +257,72 @@ void eg_struct_gather(const eg_struct_plan *p, const eg_struct_view *v,
         }
     }
 }
+
+/* dst[k * ld + q] = element (q) of output off[k]'s run, for nb outputs:
+ * one position at a time across the outputs, so that outputs next to each
+ * other in memory (columns of a row) are read together. */
+#define COPY_ACROSS(T, SWAP)                                               \
+    do {                                                                   \
+        T *d = (T *)(void *)dst + q;                                       \
+        for (uint64_t k = 0; k < nb; k++) {                                \
+            T w;                                                           \
+            memcpy(&w, src + off[k] * sizeof(T), sizeof(T));               \
+            if (swap)                                                      \
+                w = SWAP(w);                                               \
+            d[k * ld] = w;                                                 \
+        }                                                                  \
+    } while (0)
+
+#define NO_SWAP(w) (w)
+
+static void copy_across(unsigned char *dst, uint64_t ld, uint64_t q,
+                        const unsigned char *src, const uint64_t *off,
+                        uint64_t nb, size_t size, int swap)
+{
+    switch (size) {
+    case 1: COPY_ACROSS(uint8_t, NO_SWAP); return;
+    case 2: COPY_ACROSS(uint16_t, __builtin_bswap16); return;
+    case 4: COPY_ACROSS(uint32_t, __builtin_bswap32); return;
+    default: COPY_ACROSS(uint64_t, __builtin_bswap64); return;
+    }
+}
+
+void eg_struct_gather_block(const eg_struct_plan *p, const eg_struct_view *v,
+                            uint64_t e0, uint64_t nb, uint64_t p0, uint64_t n,
+                            void *dst, uint64_t ld)
+{
+    uint64_t off[256];
+    /* Across the outputs only where each position of one output is a cache
+     * line of its own (a wide row): narrower strides read whole lines per
+     * output already, and that loop is the tighter one. */
+    unsigned lastd = p->nred ? p->red[p->nred - 1] : 0;
+    int wide = p->nred > 0 && v->stride[lastd] * p->size >= 64;
+    if (nb > 256 || p->by || n == 0 || !wide) {
+        for (uint64_t k = 0; k < nb; k++)
+            eg_struct_gather(p, v, e0 + k, p0, n,
+                             (unsigned char *)dst + k * ld * p->size);
+        return;
+    }
+    for (uint64_t k = 0; k < nb; k++)
+        off[k] = eg_struct_out_offset(p, v, e0 + k);
+    uint64_t idx[EG_MAX_DIMS], soff = 0, pos = p0;
+    for (unsigned k = p->nred; k-- > 0;) {
+        unsigned d = p->red[k];
+        idx[k] = pos % p->dim[d];
+        pos /= p->dim[d];
+        soff += idx[k] * v->stride[d];
+    }
+    unsigned last = p->nred - 1;
+    for (uint64_t q = 0; q < n; q++) {
+        copy_across(dst, ld, q, v->base + soff * p->size, off, nb, p->size,
+                    v->swap);
+        soff += v->stride[p->red[last]];
+        idx[last]++;
+        for (unsigned k = last; k > 0 && idx[k] == p->dim[p->red[k]]; k--) {
+            soff -= idx[k] * v->stride[p->red[k]];
+            idx[k] = 0;
+            idx[k - 1]++;
+            soff += v->stride[p->red[k - 1]];
+        }
+    }
+}

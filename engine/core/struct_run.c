@@ -33,11 +33,15 @@ typedef struct unit {
  * unit costs nothing beside reducing it. */
 #define UNIT_ELEMS (1u << 20)
 
-/* run_tiled: positions per tile (whole lanes) and outputs side by side, so
+/* run_tiled: positions per tile (one lane) and outputs side by side, so
  * that a tile of f32 columns (1 MiB) stays in L2 while it is gathered and
- * reduced. */
-#define TILE_ELEMS (4 * EG_LANE_ELEMS)
-#define TILE_OUTS 16
+ * reduced, and a wide row is read 256 bytes at a time. */
+#define TILE_ELEMS EG_LANE_ELEMS
+#define TILE_OUTS 256
+/* Tile rows lie this many elements apart: a power of two would put every
+ * row's element q in the same L1 set, and the gather's writes across the
+ * rows would evict each other. */
+#define TILE_LD (TILE_ELEMS + 16)
 
 typedef struct sjob {
     const eg_struct_plan *p;
@@ -206,20 +210,22 @@ static void run_tiled(sworker *w, uint64_t e0, uint64_t e1, uint64_t c)
     uint64_t len = p->seg_len, p0 = c * j->chunk;
     uint64_t n = len == 0 ? 0 : len - p0 < j->chunk ? len - p0 : j->chunk;
     uint64_t lw = eg_lane_count(TILE_ELEMS) * eg_lane_words(j->groups);
-    size_t tb = TILE_ELEMS * p->size;
+    size_t tb = TILE_LD * p->size;
     for (uint64_t eb = e0; eb < e1; eb += TILE_OUTS) {
         uint64_t nb = e1 - eb < TILE_OUTS ? e1 - eb : TILE_OUTS;
         for (uint64_t k = 0; k < nb; k++)
             eg_state_init(&w->cs[k], p->dtype, j->groups);
         for (uint64_t t0 = 0; t0 < n; t0 += TILE_ELEMS) {
             uint64_t tn = n - t0 < TILE_ELEMS ? n - t0 : TILE_ELEMS;
+            eg_struct_gather_block(p, &p->x, eb, nb, p0 + t0, tn, w->xbuf,
+                                   TILE_LD);
+            if (p->has_y)
+                eg_struct_gather_block(p, &p->y, eb, nb, p0 + t0, tn, w->ybuf,
+                                       TILE_LD);
             for (uint64_t k = 0; k < nb; k++) {
                 unsigned char *xt = (unsigned char *)w->xbuf + k * tb;
                 unsigned char *yt =
                     p->has_y ? (unsigned char *)w->ybuf + k * tb : NULL;
-                eg_struct_gather(p, &p->x, eb + k, p0 + t0, tn, xt);
-                if (yt)
-                    eg_struct_gather(p, &p->y, eb + k, p0 + t0, tn, yt);
                 eg_lanes_any(xt, yt, tn, p->dtype, j->groups,
                              w->words + k * lw);
                 eg_chunk_fold_any(w->words + k * lw, xt, yt, tn, p0 + t0,
@@ -284,9 +290,15 @@ static eg_status plan_units(sjob *j, eg_error *err)
         uint64_t e0 = g * p->rest, e1 = e0 + p->rest;
         if (nc == 1) {
             j->sbase[g] = UINT64_MAX;
+            /* gathered columns go TILE_OUTS side by side (run_tiled) */
             uint64_t cost = len ? len : 1;
+            uint64_t most = j->xcontig || p->by
+                                ? UNIT_ELEMS
+                                : (uint64_t)TILE_OUTS * cost > UNIT_ELEMS
+                                      ? (uint64_t)TILE_OUTS * cost
+                                      : UNIT_ELEMS;
             for (uint64_t e = e0; e < e1 && st == EG_OK; e++) {
-                if (open && open_cost + cost > UNIT_ELEMS) {
+                if (open && open_cost + cost > most) {
                     st = add_unit(j, open0, e, 0, err);
                     open = 0;
                 }
@@ -347,7 +359,7 @@ static eg_status alloc_worker(sworker *w, const sjob *j, eg_error *err)
     w->tiled = !j->xcontig && !j->p->by && w->dev->info.kind == EG_DEV_HOST;
     if (w->tiled) {
         /* TILE_OUTS tiles instead of a chunk; words for each. */
-        n = (uint64_t)TILE_OUTS * TILE_ELEMS;
+        n = (uint64_t)TILE_OUTS * TILE_LD;
         w->cs = malloc(TILE_OUTS * sizeof *w->cs);
         if (!w->cs)
             return eg_error_set(err, EG_ENOMEM, "structured: out of memory");

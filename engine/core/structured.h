@@ -89,6 +89,13 @@ int eg_struct_seg_contiguous(const eg_struct_plan *p, const eg_struct_view *v);
 void eg_struct_gather(const eg_struct_plan *p, const eg_struct_view *v,
                       uint64_t e, uint64_t p0, uint64_t n, void *dst);
 
+/* The same for outputs [e0, e0 + nb) at once: output e0 + k to
+ * dst + k * ld elements.  Reads across the outputs position by position,
+ * for columns that lie side by side in memory. */
+void eg_struct_gather_block(const eg_struct_plan *p, const eg_struct_view *v,
+                            uint64_t e0, uint64_t nb, uint64_t p0, uint64_t n,
+                            void *dst, uint64_t ld);
+
 /* The input's index that segment position `pos` of output e stands for, as
  * argmin/argmax report it: the index along the reduced axis, or the row. */
 static inline uint64_t eg_struct_index(const eg_struct_plan *p, uint64_t e,
