@@ -110,6 +110,9 @@ eg_status eg_struct_group(eg_struct_plan *p, const void *keys,
                             "--by %s: keys must be integers, not %s", name,
                             eg_dtype_numpy_name(key_dtype));
     uint64_t rows = p->dim[0];
+    if (rows > UINT32_MAX)
+        return eg_error_set(err, EG_EINPUT, "--by %s: more than 2^32 rows",
+                            name);
     if (nkeys != rows)
         return eg_error_set(err, EG_EINPUT,
                             "--by %s: %llu keys for %llu rows (axis 0 of the "
@@ -117,8 +120,9 @@ eg_status eg_struct_group(eg_struct_plan *p, const void *keys,
                             name, (unsigned long long)nkeys,
                             (unsigned long long)rows);
     uint64_t *gid = malloc((rows ? rows : 1) * sizeof *gid);
+    p->gid = malloc((rows ? rows : 1) * sizeof *p->gid);
     p->rows = malloc((rows ? rows : 1) * sizeof *p->rows);
-    if (!gid || !p->rows) {
+    if (!gid || !p->rows || !p->gid) {
         free(gid);
         return eg_error_set(err, EG_ENOMEM, "--by: out of memory");
     }
@@ -140,8 +144,10 @@ eg_status eg_struct_group(eg_struct_plan *p, const void *keys,
         p->gstart[gid[i] + 2]++;
     for (uint64_t g = 2; g < ng + 2; g++)
         p->gstart[g] += p->gstart[g - 1];
-    for (uint64_t i = 0; i < rows; i++)
+    for (uint64_t i = 0; i < rows; i++) {
         p->rows[p->gstart[gid[i] + 1]++] = i;
+        p->gid[i] = (uint32_t)gid[i];
+    }
     p->keys_unsigned = key_dtype == EG_U64;
     int is_signed = eg_dtype_is_signed(key_dtype);
     for (uint64_t g = 0; g < ng; g++)
@@ -152,5 +158,50 @@ eg_status eg_struct_group(eg_struct_plan *p, const void *keys,
     p->ngroups = ng;
     p->nout = ng * p->rest;
     p->out_shape[0] = ng;
+    return EG_OK;
+}
+
+#define SCATTER(T, SWAP)                                                   \
+    do {                                                                   \
+        T *o = (T *)buf;                                                   \
+        for (uint64_t r = 0; r < rows; r++) {                              \
+            uint64_t q = pos[p->gid[r]]++;                                 \
+            const unsigned char *src = v->base + r * s0 * sizeof(T);       \
+            for (uint64_t j = 0; j < p->rest; j++) {                       \
+                T w;                                                       \
+                memcpy(&w, src + joff[j] * sizeof(T), sizeof(T));          \
+                o[j * rows + q] = v->swap ? SWAP(w) : w;                   \
+            }                                                              \
+        }                                                                  \
+    } while (0)
+
+#define NO_SWAP(w) (w)
+
+eg_status eg_struct_permute(const eg_struct_plan *p, const eg_struct_view *v,
+                            void **out, eg_error *err)
+{
+    uint64_t rows = p->dim[0], s0 = v->stride[0];
+    void *buf = malloc(rows * p->rest * p->size + 8);
+    uint64_t *pos = malloc((p->ngroups + 1) * sizeof *pos);
+    uint64_t *joff = malloc((p->rest ? p->rest : 1) * sizeof *joff);
+    if (!buf || !pos || !joff) {
+        free(buf);
+        free(pos);
+        free(joff);
+        return eg_error_set(err, EG_ENOMEM, "--by: no memory for the rows "
+                                            "in group order");
+    }
+    memcpy(pos, p->gstart, p->ngroups * sizeof *pos);
+    for (uint64_t j = 0; j < p->rest; j++)
+        joff[j] = eg_struct_out_offset(p, v, j);
+    switch (p->size) {
+    case 1: SCATTER(uint8_t, NO_SWAP); break;
+    case 2: SCATTER(uint16_t, __builtin_bswap16); break;
+    case 4: SCATTER(uint32_t, __builtin_bswap32); break;
+    default: SCATTER(uint64_t, __builtin_bswap64); break;
+    }
+    free(pos);
+    free(joff);
+    *out = buf;
     return EG_OK;
 }

@@ -135,6 +135,8 @@ void eg_struct_plan_free(eg_struct_plan *p)
     free(p->gstart);
     free(p->rows);
     free(p->gkeys);
+    free(p->gid);
+    p->gid = NULL;
     p->gstart = p->rows = NULL;
     p->gkeys = NULL;
 }
@@ -143,6 +145,8 @@ uint64_t eg_struct_out_offset(const eg_struct_plan *p,
                               const eg_struct_view *v, uint64_t e)
 {
     uint64_t j = e % p->rest, off = 0;
+    if (p->permuted)
+        return j * p->dim[0] + p->gstart[e / p->rest];
     for (unsigned k = p->nkeep; k-- > 0;) {
         unsigned d = p->keep[k];
         off += (j % p->dim[d]) * v->stride[d];
@@ -153,7 +157,9 @@ uint64_t eg_struct_out_offset(const eg_struct_plan *p,
 
 int eg_struct_seg_contiguous(const eg_struct_plan *p, const eg_struct_view *v)
 {
-    /* Groups take rows from anywhere: always gathered. */
+    /* Groups take rows from anywhere: contiguous once permuted. */
+    if (p->permuted)
+        return 1;
     if (v->swap || p->by)
         return 0;
     /* The reduced axes, in C order, must step by 1, dim, dim*dim', ... */

@@ -125,14 +125,30 @@ static eg_status reduce_sources(eg_engine *e, const eg_source *x,
     }
     eg_source_close(&ks);
     free(kscratch);
+    void *xs = NULL, *ys = NULL;
     if (st == EG_OK) {
         eg_struct_plan_view(&p, x, &p.x);
         if (y) {
             eg_struct_plan_view(&p, y, &p.y);
             p.has_y = 1;
         }
-        st = eg_struct_run(e, &p, o, out, err);
     }
+    if (st == EG_OK && p.by) {
+        st = eg_struct_permute(&p, &p.x, &xs, err);
+        if (st == EG_OK && y)
+            st = eg_struct_permute(&p, &p.y, &ys, err);
+        if (st == EG_OK) {
+            p.x.base = xs;
+            p.x.swap = 0;
+            p.y.base = ys;
+            p.y.swap = 0;
+            p.permuted = 1;
+        }
+    }
+    if (st == EG_OK)
+        st = eg_struct_run(e, &p, o, out, err);
+    free(xs);
+    free(ys);
     if (st == EG_OK) {
         eg_result *r = &out->r;
         r->ops = o->ops;

@@ -43,6 +43,11 @@ typedef struct eg_struct_plan {
     uint64_t *gstart;               /* group mode: ngroups + 1 starts ... */
     uint64_t *rows;                 /* ... into rows, ascending per group */
     int64_t *gkeys;                 /* group mode: each group's key */
+    uint32_t *gid;                  /* group mode: each row's group, until
+                                       eg_struct_permute */
+    int permuted;                   /* the views are eg_struct_permute's
+                                       copies: segment (g, j) at
+                                       j * rows + gstart[g], contiguous */
     int keys_unsigned;
     unsigned out_ndim;
     uint64_t out_shape[EG_MAX_DIMS];
@@ -67,6 +72,12 @@ void eg_struct_plan_view(const eg_struct_plan *p, const eg_source *src,
 eg_status eg_struct_group(eg_struct_plan *p, const void *keys,
                           eg_dtype key_dtype, uint64_t nkeys,
                           const char *name, eg_error *err);
+
+/* Group mode: a native-order copy of v's elements with every group's rows
+ * side by side, [rest][rows] in group order (*out, malloc'ed), written in
+ * one pass that reads the input in order: segments then need no gather. */
+eg_status eg_struct_permute(const eg_struct_plan *p, const eg_struct_view *v,
+                            void **out, eg_error *err);
 
 void eg_struct_plan_free(eg_struct_plan *p);
 
