@@ -55,6 +55,7 @@ typedef struct sjob {
     eg_state *states;     /* chunk states of multi-chunk segments */
     uint64_t *sbase;      /* per group: its first slot, or UINT64_MAX */
     int xcontig, ycontig; /* segments readable in place */
+    size_t nthreads;      /* device threads, all devices */
     eg_value *vals[EG_OP_COUNT_ALL];
     unsigned char *kinds[EG_OP_COUNT_ALL];
     pthread_mutex_t lock; /* notes and the first error */
@@ -292,11 +293,13 @@ static eg_status plan_units(sjob *j, eg_error *err)
             j->sbase[g] = UINT64_MAX;
             /* gathered columns go TILE_OUTS side by side (run_tiled) */
             uint64_t cost = len ? len : 1;
-            uint64_t most = j->xcontig || p->by
-                                ? UNIT_ELEMS
-                                : (uint64_t)TILE_OUTS * cost > UNIT_ELEMS
-                                      ? (uint64_t)TILE_OUTS * cost
-                                      : UNIT_ELEMS;
+            uint64_t most = UNIT_ELEMS;
+            if (!j->xcontig && !p->by) {
+                /* a tile's worth of columns: fewer would each walk every
+                 * row (measured slower even with idle threads left) */
+                if ((uint64_t)TILE_OUTS * cost > most)
+                    most = (uint64_t)TILE_OUTS * cost;
+            }
             for (uint64_t e = e0; e < e1 && st == EG_OK; e++) {
                 if (open && open_cost + cost > most) {
                     st = add_unit(j, open0, e, 0, err);
@@ -494,12 +497,13 @@ eg_status eg_struct_run(eg_engine *e, const eg_struct_plan *p,
             st = eg_error_set(err, EG_ENOMEM, "structured: no memory for "
                               "%llu results", (unsigned long long)p->nout);
     }
-    if (st == EG_OK)
-        st = plan_units(&j, err);
-
     size_t nthreads = 0;
     for (size_t d = 0; d < j.devs.ndev; d++)
         nthreads += j.devs.devs[d]->threads ? j.devs.devs[d]->threads : 1;
+    j.nthreads = nthreads;
+    if (st == EG_OK)
+        st = plan_units(&j, err);
+
     if (nthreads > j.nunits)
         nthreads = j.nunits ? (size_t)j.nunits : 1;
     sworker *ws = st == EG_OK ? calloc(nthreads, sizeof *ws) : NULL;

@@ -103,6 +103,8 @@ static eg_status reduce_sources(eg_engine *e, const eg_source *x,
         o = &defaults;
     }
     memset(out, 0, sizeof *out);
+    /* The time counts the grouping and the permutation too. */
+    double t0 = eg_now();
     if (o->ops == 0)
         return eg_error_set(err, EG_EUSAGE, "no ops requested");
     if (!(o->ops & EG_OPS_BIT(EG_OP_DOT)))
@@ -151,6 +153,7 @@ static eg_status reduce_sources(eg_engine *e, const eg_source *x,
     free(ys);
     if (st == EG_OK) {
         eg_result *r = &out->r;
+        r->seconds = eg_now() - t0;
         r->ops = o->ops;
         r->dtype = info->dtype;
         r->mode = o->mode;
