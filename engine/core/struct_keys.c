@@ -7,19 +7,33 @@
 #include "error.h"
 #include "structured.h"
 
-/* A key as an unsigned number of the same order: signed keys flip the sign
- * bit, so that INT64_MIN maps to 0. */
-static uint64_t key_at(const void *keys, eg_dtype t, uint64_t i)
+/* Keys as unsigned numbers of the same order: signed keys flip the sign
+ * bit, so that INT64_MIN maps to 0 (map_keys). */
+
+/* All keys mapped, in one pass per dtype. */
+#define MAP_KEYS(T, FLIP)                                                  \
+    do {                                                                   \
+        const T *k = keys;                                                 \
+        for (uint64_t i = 0; i < n; i++)                                   \
+            out[i] = (uint64_t)(int64_t)k[i] ^ (FLIP);                     \
+    } while (0)
+
+static void map_keys(const void *keys, eg_dtype t, uint64_t n, uint64_t *out)
 {
+    const uint64_t s = 1ull << 63;
     switch (t) {
-    case EG_I8: return (uint64_t)(int64_t)((const int8_t *)keys)[i] ^ (1ull << 63);
-    case EG_U8: return ((const uint8_t *)keys)[i];
-    case EG_I16: return (uint64_t)(int64_t)((const int16_t *)keys)[i] ^ (1ull << 63);
-    case EG_U16: return ((const uint16_t *)keys)[i];
-    case EG_I32: return (uint64_t)(int64_t)((const int32_t *)keys)[i] ^ (1ull << 63);
-    case EG_U32: return ((const uint32_t *)keys)[i];
-    case EG_I64: return (uint64_t)((const int64_t *)keys)[i] ^ (1ull << 63);
-    default: return ((const uint64_t *)keys)[i];
+    case EG_I8: MAP_KEYS(int8_t, s); break;
+    case EG_U8: MAP_KEYS(uint8_t, 0); break;
+    case EG_I16: MAP_KEYS(int16_t, s); break;
+    case EG_U16: MAP_KEYS(uint16_t, 0); break;
+    case EG_I32: MAP_KEYS(int32_t, s); break;
+    case EG_U32: MAP_KEYS(uint32_t, 0); break;
+    case EG_I64: MAP_KEYS(int64_t, s); break;
+    default: {
+        const uint64_t *k = keys;
+        for (uint64_t i = 0; i < n; i++)
+            out[i] = k[i];
+    }
     }
 }
 
@@ -29,18 +43,33 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Keys [b0, b0 + bn) mapped into mk; returns bn (0 past the end).  The
+ * passes below take the keys a block at a time, with no array of them all. */
+#define KEY_BLOCK 4096
+
+static uint64_t key_block(const void *keys, eg_dtype t, uint64_t n,
+                          uint64_t b0, uint64_t *mk)
+{
+    if (b0 >= n)
+        return 0;
+    uint64_t bn = n - b0 < KEY_BLOCK ? n - b0 : KEY_BLOCK;
+    map_keys((const char *)keys + b0 * eg_dtype_size(t), t, bn, mk);
+    return bn;
+}
+
 /* Group ids in key order: a table over the key range when it is small,
  * else the sorted distinct keys and a binary search per row. */
 static eg_status group_ids(const void *keys, eg_dtype t, uint64_t n,
-                           uint64_t *gid, uint64_t **ukeys, uint64_t *ng,
+                           uint32_t *gid, uint64_t **ukeys, uint64_t *ng,
                            eg_error *err)
 {
+    uint64_t mk[KEY_BLOCK], bn;
     uint64_t lo = UINT64_MAX, hi = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t k = key_at(keys, t, i);
-        lo = k < lo ? k : lo;
-        hi = k > hi ? k : hi;
-    }
+    for (uint64_t b0 = 0; (bn = key_block(keys, t, n, b0, mk)); b0 += bn)
+        for (uint64_t q = 0; q < bn; q++) {
+            lo = mk[q] < lo ? mk[q] : lo;
+            hi = mk[q] > hi ? mk[q] : hi;
+        }
     *ng = 0;
     *ukeys = NULL;
     if (n == 0)
@@ -51,8 +80,9 @@ static eg_status group_ids(const void *keys, eg_dtype t, uint64_t n,
         uint64_t *tab = calloc(span + 1, sizeof *tab);
         if (!tab)
             return eg_error_set(err, EG_ENOMEM, "--by: out of memory");
-        for (uint64_t i = 0; i < n; i++)
-            tab[key_at(keys, t, i) - lo] = 1;
+        for (uint64_t b0 = 0; (bn = key_block(keys, t, n, b0, mk)); b0 += bn)
+            for (uint64_t q = 0; q < bn; q++)
+                tab[mk[q] - lo] = 1;
         uint64_t g = 0;
         for (uint64_t k = 0; k <= span; k++)
             if (tab[k])
@@ -68,8 +98,9 @@ static eg_status group_ids(const void *keys, eg_dtype t, uint64_t n,
                 u[g] = lo + k;
                 tab[k] = g++;
             }
-        for (uint64_t i = 0; i < n; i++)
-            gid[i] = tab[key_at(keys, t, i) - lo];
+        for (uint64_t b0 = 0; (bn = key_block(keys, t, n, b0, mk)); b0 += bn)
+            for (uint64_t q = 0; q < bn; q++)
+                gid[b0 + q] = (uint32_t)tab[mk[q] - lo];
         free(tab);
         *ukeys = u;
         *ng = g;
@@ -78,31 +109,31 @@ static eg_status group_ids(const void *keys, eg_dtype t, uint64_t n,
     uint64_t *u = malloc(n * sizeof *u);
     if (!u)
         return eg_error_set(err, EG_ENOMEM, "--by: out of memory");
-    for (uint64_t i = 0; i < n; i++)
-        u[i] = key_at(keys, t, i);
+    map_keys(keys, t, n, u);
     qsort(u, n, sizeof *u, cmp_u64);
     uint64_t g = 0;
     for (uint64_t i = 0; i < n; i++)
         if (i == 0 || u[i] != u[g - 1])
             u[g++] = u[i];
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t k = key_at(keys, t, i), a = 0, b = g;
-        while (b - a > 1) {
-            uint64_t m = a + (b - a) / 2;
-            if (u[m] <= k)
-                a = m;
-            else
-                b = m;
+    for (uint64_t b0 = 0; (bn = key_block(keys, t, n, b0, mk)); b0 += bn)
+        for (uint64_t q = 0; q < bn; q++) {
+            uint64_t a = 0, b = g;
+            while (b - a > 1) {
+                uint64_t m = a + (b - a) / 2;
+                if (u[m] <= mk[q])
+                    a = m;
+                else
+                    b = m;
+            }
+            gid[b0 + q] = (uint32_t)a;
         }
-        gid[i] = a;
-    }
     *ukeys = u;
     *ng = g;
     return EG_OK;
 }
 
 eg_status eg_struct_group(eg_struct_plan *p, const void *keys,
-                          eg_dtype key_dtype, uint64_t nkeys,
+                          eg_dtype key_dtype, uint64_t nkeys, int with_rows,
                           const char *name, eg_error *err)
 {
     if (eg_dtype_is_float(key_dtype))
@@ -119,23 +150,19 @@ eg_status eg_struct_group(eg_struct_plan *p, const void *keys,
                             "input)",
                             name, (unsigned long long)nkeys,
                             (unsigned long long)rows);
-    uint64_t *gid = malloc((rows ? rows : 1) * sizeof *gid);
-    p->gid = malloc((rows ? rows : 1) * sizeof *p->gid);
-    p->rows = malloc((rows ? rows : 1) * sizeof *p->rows);
-    if (!gid || !p->rows || !p->gid) {
-        free(gid);
+    uint32_t *gid = p->gid = malloc((rows ? rows : 1) * sizeof *p->gid);
+    /* Rows by group only where argmin/argmax report them. */
+    if (with_rows)
+        p->rows = malloc((rows ? rows : 1) * sizeof *p->rows);
+    if (!p->gid || (with_rows && !p->rows))
         return eg_error_set(err, EG_ENOMEM, "--by: out of memory");
-    }
     uint64_t *ukeys = NULL, ng = 0;
     eg_status st = group_ids(keys, key_dtype, rows, gid, &ukeys, &ng, err);
-    if (st != EG_OK) {
-        free(gid);
+    if (st != EG_OK)
         return st;
-    }
     p->gstart = calloc(ng + 2, sizeof *p->gstart);
     p->gkeys = malloc((ng ? ng : 1) * sizeof *p->gkeys);
     if (!p->gstart || !p->gkeys) {
-        free(gid);
         free(ukeys);
         return eg_error_set(err, EG_ENOMEM, "--by: out of memory");
     }
@@ -144,16 +171,17 @@ eg_status eg_struct_group(eg_struct_plan *p, const void *keys,
         p->gstart[gid[i] + 2]++;
     for (uint64_t g = 2; g < ng + 2; g++)
         p->gstart[g] += p->gstart[g - 1];
-    for (uint64_t i = 0; i < rows; i++) {
-        p->rows[p->gstart[gid[i] + 1]++] = i;
-        p->gid[i] = (uint32_t)gid[i];
-    }
+    if (p->rows)
+        for (uint64_t i = 0; i < rows; i++)
+            p->rows[p->gstart[gid[i] + 1]++] = i;
+    else
+        for (uint64_t g = 0; g < ng; g++)
+            p->gstart[g + 1] = p->gstart[g + 2];
     p->keys_unsigned = key_dtype == EG_U64;
     int is_signed = eg_dtype_is_signed(key_dtype);
     for (uint64_t g = 0; g < ng; g++)
         p->gkeys[g] = is_signed ? (int64_t)(ukeys[g] ^ (1ull << 63))
                                 : (int64_t)ukeys[g];
-    free(gid);
     free(ukeys);
     p->ngroups = ng;
     p->nout = ng * p->rest;

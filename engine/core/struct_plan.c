@@ -76,6 +76,9 @@ eg_status eg_struct_plan_shape(eg_struct_plan *p, const eg_array_info *info,
         p->ndim = so->shape_ndim;
         memcpy(p->dim, so->shape, so->shape_ndim * sizeof p->dim[0]);
     }
+    if (so->naxes > EG_MAX_DIMS)
+        return eg_error_set(err, EG_EUSAGE, "--axis: more than %d axes",
+                            EG_MAX_DIMS);
     int by = so->keys != NULL || so->keys_path != NULL;
     if (by && so->naxes > 0)
         return eg_error_set(err, EG_EUSAGE, "--by groups the rows (axis 0); "

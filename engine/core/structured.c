@@ -123,7 +123,10 @@ static eg_status reduce_sources(eg_engine *e, const eg_source *x,
         uint64_t nk = 0;
         st = open_keys(so, &ks, &keys, &kdt, &nk, &kscratch, &name, err);
         if (st == EG_OK)
-            st = eg_struct_group(&p, keys, kdt, nk, name, err);
+            st = eg_struct_group(&p, keys, kdt, nk,
+                                 (o->ops & (EG_OPS_BIT(EG_OP_ARGMIN) |
+                                            EG_OPS_BIT(EG_OP_ARGMAX))) != 0,
+                                 name, err);
     }
     eg_source_close(&ks);
     free(kscratch);

@@ -67,10 +67,11 @@ void eg_struct_plan_view(const eg_struct_plan *p, const eg_source *src,
                          eg_struct_view *v);
 
 /* Group mode: groups the plan's rows by `nkeys` integer keys (native order
- * at `keys`, of key_dtype); fills ngroups, gstart, rows, gkeys, nout,
- * out_shape. `name` names the keys in messages. */
+ * at `keys`, of key_dtype); fills ngroups, gstart, gid, gkeys, nout,
+ * out_shape, and with_rows the rows of each group (for argmin/argmax).
+ * `name` names the keys in messages. */
 eg_status eg_struct_group(eg_struct_plan *p, const void *keys,
-                          eg_dtype key_dtype, uint64_t nkeys,
+                          eg_dtype key_dtype, uint64_t nkeys, int with_rows,
                           const char *name, eg_error *err);
 
 /* Group mode: a native-order copy of v's elements with every group's rows

@@ -388,6 +388,33 @@ def by_negative_unsorted_and_all_equal_keys(tmp):
 
 
 @suite.test
+def by_fortran_big_endian_and_dot(tmp):
+    import pandas as pd
+    rng = np.random.default_rng(13)
+    x = data((400, 3), "f64", seed=14)
+    y = data((400, 3), "f64", seed=15)
+    keys = rng.integers(-3, 3, 400).astype(np.int32)
+    pk = save(tmp, "k.npy", keys)
+    big = x.astype(">f8")
+    for label, arr, fortran in (("fortran", x, True), ("big-endian", big,
+                                                       False)):
+        px = save(tmp, "x.npy", arr, fortran)
+        py = save(tmp, "y.npy", y, not fortran)
+        _, z = run_npz(tmp, px, "--by", pk, "--ops", "sum,argmin,dot",
+                       "--with", py)
+        for c in range(3):
+            df = pd.DataFrame({"k": keys, "v": x[:, c], "p": x[:, c] * y[:, c]})
+            g = df.groupby("k", sort=True)
+            for name, want in (("sum", g["v"].sum()), ("dot", g["p"].sum()),
+                               ("argmin", g["v"].idxmin())):
+                got = z[name][:, c].astype(np.float64)
+                if not np.allclose(got, want.to_numpy().astype(np.float64),
+                                   rtol=1e-12, atol=1e-12):
+                    raise AssertionError("%s col %d %s: %r want %r" % (
+                        label, c, name, got, want.to_numpy()))
+
+
+@suite.test
 def by_every_key_dtype_and_byte_order(tmp):
     rng = np.random.default_rng(3)
     x = data((300,), "i32", seed=4)
