@@ -192,6 +192,12 @@ eg_status eg_struct_group(eg_struct_plan *p, const void *keys,
 #define SCATTER(T, SWAP)                                                   \
     do {                                                                   \
         T *o = (T *)buf;                                                   \
+        if (p->rest == 1 && !v->swap) { /* 1-D: the common case */         \
+            const T *in = (const T *)(const void *)v->base;                \
+            for (uint64_t r = 0; r < rows; r++)                            \
+                o[pos[p->gid[r]]++] = in[r * s0 + joff[0]];                \
+            break;                                                         \
+        }                                                                  \
         for (uint64_t r = 0; r < rows; r++) {                              \
             uint64_t q = pos[p->gid[r]]++;                                 \
             const unsigned char *src = v->base + r * s0 * sizeof(T);       \
