@@ -322,9 +322,19 @@ void eg_struct_gather_block(const eg_struct_plan *p, const eg_struct_view *v,
         soff += idx[k] * v->stride[d];
     }
     unsigned last = p->nred - 1;
+    /* Rows a page or more apart defeat the hardware prefetcher, which stays
+     * within a page: fetch the lines of the row 8 positions on while this
+     * one is copied (where the outputs lie side by side in a row). */
+    const uint64_t ahead = 8 * v->stride[p->red[last]] * p->size;
+    size_t span = off[nb - 1] > off[0] && off[nb - 1] - off[0] < 4096
+                      ? (size_t)(off[nb - 1] - off[0] + 1) * p->size
+                      : 0;
     for (uint64_t q = 0; q < n; q++) {
-        copy_across(dst, ld, q, v->base + soff * p->size, off, nb, p->size,
-                    v->swap);
+        const unsigned char *row = v->base + soff * p->size;
+        if (q + 8 < n)
+            for (size_t b = 0; b < span; b += 64)
+                __builtin_prefetch(row + ahead + off[0] * p->size + b);
+        copy_across(dst, ld, q, row, off, nb, p->size, v->swap);
         soff += v->stride[p->red[last]];
         idx[last]++;
         for (unsigned k = last; k > 0 && idx[k] == p->dim[p->red[k]]; k--) {
