@@ -70,10 +70,17 @@ static eg_number value_at(const eg_array_result *a, uint64_t i)
 {
     eg_number n = {.kind = a->kind};
     switch (a->kind) {
-    case EG_NUM_F64: n.v.f = ((const double *)a->data)[i]; break;
-    case EG_NUM_I64: n.v.i = ((const int64_t *)a->data)[i]; break;
-    case EG_NUM_U64: n.v.u = ((const uint64_t *)a->data)[i]; break;
-    default: break;
+    case EG_NUM_F64:
+        n.v.f = ((const double *)a->data)[i];
+        break;
+    case EG_NUM_I64:
+        n.v.i = ((const int64_t *)a->data)[i];
+        break;
+    case EG_NUM_U64:
+        n.v.u = ((const uint64_t *)a->data)[i];
+        break;
+    default:
+        break;
     }
     return n;
 }
@@ -182,8 +189,10 @@ static void print_table(FILE *f, const char *input, const eg_sresult *r)
         fputc('\n', f);
     }
     if (large)
-        fprintf(f, "(%" PRIu64 " values per op; -o RESULT.npz or --json for "
-                   "all of them)\n", r->nout);
+        fprintf(f,
+                "(%" PRIu64 " values per op; -o RESULT.npz or --json for "
+                "all of them)\n",
+                r->nout);
     output_table_devices(f, &r->r);
     fprintf(f, "throughput %.2f GB/s (%" PRIu64 " bytes in %.4f s)\n",
             output_gbps(&r->r), r->r.bytes, r->r.seconds);
@@ -198,8 +207,8 @@ int structured_run(eg_engine *e, const char *path, const char *with,
     eg_sresult res;
     eg_struct_opts so = s->so;
     so.keys_path = s->by;
-    eg_status st = eg_reduce_file_structured(e, path, with, in, &so, o, &res,
-                                             &err);
+    eg_status st =
+        eg_reduce_file_structured(e, path, with, in, &so, o, &res, &err);
     if (st == EG_OK && s->npz)
         st = eg_sresult_write_npz(&res, s->npz, &err);
     if (st != EG_OK) {

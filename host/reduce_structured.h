@@ -10,8 +10,8 @@
 typedef struct structured_args {
     eg_struct_opts so;
     int have_axis, have_shape;
-    const char *by;       /* KEYS.npy */
-    const char *npz;      /* -o RESULT.npz */
+    const char *by;  /* KEYS.npy */
+    const char *npz; /* -o RESULT.npz */
 } structured_args;
 
 /* 1 when the options ask for a structured reduction. */

@@ -40,7 +40,7 @@ static eg_reduce_opts opts(unsigned ops, uint64_t chunk)
     return o;
 }
 
-#define OPS3                                                               \
+#define OPS3                                                                   \
     (EG_OPS_BIT(EG_OP_SUM) | EG_OPS_BIT(EG_OP_MIN) | EG_OPS_BIT(EG_OP_ARGMAX))
 
 Test(structured, integer_columns_and_rows_against_loops)
@@ -54,9 +54,9 @@ Test(structured, integer_columns_and_rows_against_loops)
         eg_reduce_opts o = opts(OPS3, 0);
         eg_sresult r;
         eg_error err;
-        cr_assert_eq(eg_reduce_structured(e, x, NULL, R * C, EG_I32, &so, &o,
-                                          &r, &err),
-                     EG_OK, "%s", err.msg);
+        cr_assert_eq(
+            eg_reduce_structured(e, x, NULL, R * C, EG_I32, &so, &o, &r, &err),
+            EG_OK, "%s", err.msg);
         unsigned nout = axis == 0 ? C : R, len = axis == 0 ? R : C;
         cr_assert_eq(r.ndim, 1);
         cr_assert_eq(r.shape[0], nout);
@@ -102,9 +102,9 @@ static void columns_alone(const char *spec)
         o.mode = m ? EG_MODE_EXACT : EG_MODE_FAST;
         eg_sresult r;
         eg_error err;
-        cr_assert_eq(eg_reduce_structured(e, x, NULL, R * C, EG_F64, &so, &o,
-                                          &r, &err),
-                     EG_OK, "%s", err.msg);
+        cr_assert_eq(
+            eg_reduce_structured(e, x, NULL, R * C, EG_F64, &so, &o, &r, &err),
+            EG_OK, "%s", err.msg);
         cr_assert_str_empty(r.r.notes, "%s", r.r.notes);
         uint64_t total = 0;
         for (size_t d = 0; d < r.r.ndevices; d++)
@@ -125,8 +125,10 @@ static void columns_alone(const char *spec)
                 uint64_t a, b;
                 memcpy(&a, (const char *)r.op[op].data + 8 * c, 8);
                 memcpy(&b, &one.value[op].v, 8);
-                cr_assert_eq(a, b, "%s: mode %d column %u %s: %016llx vs "
-                             "%016llx", spec, m, c, eg_op_name((eg_op)op),
+                cr_assert_eq(a, b,
+                             "%s: mode %d column %u %s: %016llx vs "
+                             "%016llx",
+                             spec, m, c, eg_op_name((eg_op)op),
                              (unsigned long long)a, (unsigned long long)b);
             }
         }
@@ -178,8 +180,7 @@ Test(structured, groups_ascending_with_row_indices)
                             0);
     eg_sresult r;
     eg_error err;
-    cr_assert_eq(eg_reduce_structured(e, x, NULL, N, EG_F64, &so, &o, &r,
-                                      &err),
+    cr_assert_eq(eg_reduce_structured(e, x, NULL, N, EG_F64, &so, &o, &r, &err),
                  EG_OK, "%s", err.msg);
     cr_assert_eq(r.ngroups, 13);
     cr_assert_eq(r.ndim, 1);
@@ -243,33 +244,32 @@ Test(structured, refusals)
     so.keys = k;
     so.key_dtype = EG_F32;
     so.nkeys = 4;
-    cr_assert_eq(eg_reduce_structured(e, x, NULL, 12, EG_F32, &so, &o, &r,
-                                      &err),
-                 EG_EINPUT);
+    cr_assert_eq(
+        eg_reduce_structured(e, x, NULL, 12, EG_F32, &so, &o, &r, &err),
+        EG_EINPUT);
     cr_assert(strstr(err.msg, "integers"), "%s", err.msg);
     so.keys = keys;
     so.key_dtype = EG_I32;
     so.nkeys = 3;
-    cr_assert_eq(eg_reduce_structured(e, x, NULL, 12, EG_F32, &so, &o, &r,
-                                      &err),
-                 EG_EINPUT);
+    cr_assert_eq(
+        eg_reduce_structured(e, x, NULL, 12, EG_F32, &so, &o, &r, &err),
+        EG_EINPUT);
     cr_assert(strstr(err.msg, "3 keys for 4 rows"), "%s", err.msg);
     so.naxes = 1;
     so.nkeys = 4;
-    cr_assert_eq(eg_reduce_structured(e, x, NULL, 12, EG_F32, &so, &o, &r,
-                                      &err),
-                 EG_EUSAGE);
+    cr_assert_eq(
+        eg_reduce_structured(e, x, NULL, 12, EG_F32, &so, &o, &r, &err),
+        EG_EUSAGE);
     so = axes2(5, 3, 0);
-    cr_assert_eq(eg_reduce_structured(e, x, NULL, 12, EG_F32, &so, &o, &r,
-                                      &err),
-                 EG_EINPUT);
+    cr_assert_eq(
+        eg_reduce_structured(e, x, NULL, 12, EG_F32, &so, &o, &r, &err),
+        EG_EINPUT);
     cr_assert_eq(eg_status_exit_code(EG_EINPUT), 2);
     eg_engine_close(&e);
 }
 
 /* memmem is a GNU extension; the tests are C11. */
-static int holds(const unsigned char *buf, size_t n, const void *pat,
-                 size_t m)
+static int holds(const unsigned char *buf, size_t n, const void *pat, size_t m)
 {
     for (size_t i = 0; i + m <= n; i++)
         if (memcmp(buf + i, pat, m) == 0)
@@ -287,8 +287,7 @@ Test(structured, npz_bytes)
     eg_reduce_opts o = opts(EG_OPS_BIT(EG_OP_SUM) | EG_OPS_BIT(EG_OP_COUNT), 0);
     eg_sresult r;
     eg_error err;
-    cr_assert_eq(eg_reduce_structured(e, x, NULL, 6, EG_F64, &so, &o, &r,
-                                      &err),
+    cr_assert_eq(eg_reduce_structured(e, x, NULL, 6, EG_F64, &so, &o, &r, &err),
                  EG_OK, "%s", err.msg);
     char dir[256], path[300];
     cr_assert_eq(tu_tempdir(dir, sizeof dir, "npz"), 0);

@@ -19,10 +19,10 @@ typedef struct eg_device eg_device;
 /* The engine's devices, built for (dtype, groups): for producers of states
  * that drive devices themselves (structured reductions). */
 typedef struct eg_engine_devs {
-    eg_device **devs;     /* borrowed from the engine */
+    eg_device **devs; /* borrowed from the engine */
     size_t ndev;
-    unsigned host_index;  /* the host backend's index in the registry */
-    const char *notes;    /* the engine's notes so far */
+    unsigned host_index; /* the host backend's index in the registry */
+    const char *notes;   /* the engine's notes so far */
 } eg_engine_devs;
 
 eg_status eg_engine_devices(eg_engine *e, eg_dtype dtype, unsigned groups,

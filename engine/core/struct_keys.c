@@ -11,24 +11,38 @@
  * bit, so that INT64_MIN maps to 0 (map_keys). */
 
 /* All keys mapped, in one pass per dtype. */
-#define MAP_KEYS(T, FLIP)                                                  \
-    do {                                                                   \
-        const T *k = keys;                                                 \
-        for (uint64_t i = 0; i < n; i++)                                   \
-            out[i] = (uint64_t)(int64_t)k[i] ^ (FLIP);                     \
+#define MAP_KEYS(T, FLIP)                                                      \
+    do {                                                                       \
+        const T *k = keys;                                                     \
+        for (uint64_t i = 0; i < n; i++)                                       \
+            out[i] = (uint64_t)(int64_t)k[i] ^ (FLIP);                         \
     } while (0)
 
 static void map_keys(const void *keys, eg_dtype t, uint64_t n, uint64_t *out)
 {
     const uint64_t s = 1ull << 63;
     switch (t) {
-    case EG_I8: MAP_KEYS(int8_t, s); break;
-    case EG_U8: MAP_KEYS(uint8_t, 0); break;
-    case EG_I16: MAP_KEYS(int16_t, s); break;
-    case EG_U16: MAP_KEYS(uint16_t, 0); break;
-    case EG_I32: MAP_KEYS(int32_t, s); break;
-    case EG_U32: MAP_KEYS(uint32_t, 0); break;
-    case EG_I64: MAP_KEYS(int64_t, s); break;
+    case EG_I8:
+        MAP_KEYS(int8_t, s);
+        break;
+    case EG_U8:
+        MAP_KEYS(uint8_t, 0);
+        break;
+    case EG_I16:
+        MAP_KEYS(int16_t, s);
+        break;
+    case EG_U16:
+        MAP_KEYS(uint16_t, 0);
+        break;
+    case EG_I32:
+        MAP_KEYS(int32_t, s);
+        break;
+    case EG_U32:
+        MAP_KEYS(uint32_t, 0);
+        break;
+    case EG_I64:
+        MAP_KEYS(int64_t, s);
+        break;
     default: {
         const uint64_t *k = keys;
         for (uint64_t i = 0; i < n; i++)
@@ -47,8 +61,8 @@ static int cmp_u64(const void *a, const void *b)
  * passes below take the keys a block at a time, with no array of them all. */
 #define KEY_BLOCK 4096
 
-static uint64_t key_block(const void *keys, eg_dtype t, uint64_t n,
-                          uint64_t b0, uint64_t *mk)
+static uint64_t key_block(const void *keys, eg_dtype t, uint64_t n, uint64_t b0,
+                          uint64_t *mk)
 {
     if (b0 >= n)
         return 0;
@@ -180,8 +194,8 @@ eg_status eg_struct_group(eg_struct_plan *p, const void *keys,
     p->keys_unsigned = key_dtype == EG_U64;
     int is_signed = eg_dtype_is_signed(key_dtype);
     for (uint64_t g = 0; g < ng; g++)
-        p->gkeys[g] = is_signed ? (int64_t)(ukeys[g] ^ (1ull << 63))
-                                : (int64_t)ukeys[g];
+        p->gkeys[g] =
+            is_signed ? (int64_t)(ukeys[g] ^ (1ull << 63)) : (int64_t)ukeys[g];
     free(ukeys);
     p->ngroups = ng;
     p->nout = ng * p->rest;
@@ -189,24 +203,24 @@ eg_status eg_struct_group(eg_struct_plan *p, const void *keys,
     return EG_OK;
 }
 
-#define SCATTER(T, SWAP)                                                   \
-    do {                                                                   \
-        T *o = (T *)buf;                                                   \
-        if (p->rest == 1 && !v->swap) { /* 1-D: the common case */         \
-            const T *in = (const T *)(const void *)v->base;                \
-            for (uint64_t r = 0; r < rows; r++)                            \
-                o[pos[p->gid[r]]++] = in[r * s0 + joff[0]];                \
-            break;                                                         \
-        }                                                                  \
-        for (uint64_t r = 0; r < rows; r++) {                              \
-            uint64_t q = pos[p->gid[r]]++;                                 \
-            const unsigned char *src = v->base + r * s0 * sizeof(T);       \
-            for (uint64_t j = 0; j < p->rest; j++) {                       \
-                T w;                                                       \
-                memcpy(&w, src + joff[j] * sizeof(T), sizeof(T));          \
-                o[j * rows + q] = v->swap ? SWAP(w) : w;                   \
-            }                                                              \
-        }                                                                  \
+#define SCATTER(T, SWAP)                                                       \
+    do {                                                                       \
+        T *o = (T *)buf;                                                       \
+        if (p->rest == 1 && !v->swap) { /* 1-D: the common case */             \
+            const T *in = (const T *)(const void *)v->base;                    \
+            for (uint64_t r = 0; r < rows; r++)                                \
+                o[pos[p->gid[r]]++] = in[r * s0 + joff[0]];                    \
+            break;                                                             \
+        }                                                                      \
+        for (uint64_t r = 0; r < rows; r++) {                                  \
+            uint64_t q = pos[p->gid[r]]++;                                     \
+            const unsigned char *src = v->base + r * s0 * sizeof(T);           \
+            for (uint64_t j = 0; j < p->rest; j++) {                           \
+                T w;                                                           \
+                memcpy(&w, src + joff[j] * sizeof(T), sizeof(T));              \
+                o[j * rows + q] = v->swap ? SWAP(w) : w;                       \
+            }                                                                  \
+        }                                                                      \
     } while (0)
 
 #define NO_SWAP(w) (w)
@@ -222,17 +236,26 @@ eg_status eg_struct_permute(const eg_struct_plan *p, const eg_struct_view *v,
         free(buf);
         free(pos);
         free(joff);
-        return eg_error_set(err, EG_ENOMEM, "--by: no memory for the rows "
-                                            "in group order");
+        return eg_error_set(err, EG_ENOMEM,
+                            "--by: no memory for the rows "
+                            "in group order");
     }
     memcpy(pos, p->gstart, p->ngroups * sizeof *pos);
     for (uint64_t j = 0; j < p->rest; j++)
         joff[j] = eg_struct_out_offset(p, v, j);
     switch (p->size) {
-    case 1: SCATTER(uint8_t, NO_SWAP); break;
-    case 2: SCATTER(uint16_t, __builtin_bswap16); break;
-    case 4: SCATTER(uint32_t, __builtin_bswap32); break;
-    default: SCATTER(uint64_t, __builtin_bswap64); break;
+    case 1:
+        SCATTER(uint8_t, NO_SWAP);
+        break;
+    case 2:
+        SCATTER(uint16_t, __builtin_bswap16);
+        break;
+    case 4:
+        SCATTER(uint32_t, __builtin_bswap32);
+        break;
+    default:
+        SCATTER(uint64_t, __builtin_bswap64);
+        break;
     }
     free(pos);
     free(joff);

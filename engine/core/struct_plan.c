@@ -22,8 +22,8 @@ static eg_status set_axes(eg_struct_plan *p, const eg_struct_opts *so,
         if (a < 0)
             a += n;
         if (used[a])
-            return eg_error_set(err, EG_EUSAGE,
-                                "--axis: axis %d is repeated", so->axes[k]);
+            return eg_error_set(err, EG_EUSAGE, "--axis: axis %d is repeated",
+                                so->axes[k]);
         used[a] = 1;
     }
     p->nred = p->nkeep = 0;
@@ -62,8 +62,10 @@ eg_status eg_struct_plan_shape(eg_struct_plan *p, const eg_array_info *info,
     memcpy(p->dim, info->shape, sizeof p->dim);
     if (so->shape_ndim > 0) {
         if (so->shape_ndim > EG_MAX_DIMS)
-            return eg_error_set(err, EG_EUSAGE, "--shape: more than %d "
-                                "dimensions", EG_MAX_DIMS);
+            return eg_error_set(err, EG_EUSAGE,
+                                "--shape: more than %d "
+                                "dimensions",
+                                EG_MAX_DIMS);
         uint64_t n = 1;
         for (unsigned d = 0; d < so->shape_ndim; d++)
             n *= so->shape[d];
@@ -81,12 +83,14 @@ eg_status eg_struct_plan_shape(eg_struct_plan *p, const eg_array_info *info,
                             EG_MAX_DIMS);
     int by = so->keys != NULL || so->keys_path != NULL;
     if (by && so->naxes > 0)
-        return eg_error_set(err, EG_EUSAGE, "--by groups the rows (axis 0); "
-                                            "it does not take --axis");
+        return eg_error_set(err, EG_EUSAGE,
+                            "--by groups the rows (axis 0); "
+                            "it does not take --axis");
     if (by) {
         if (p->ndim == 0)
-            return eg_error_set(err, EG_EUSAGE, "--by: the input is a 0-d "
-                                                "array, it has no rows");
+            return eg_error_set(err, EG_EUSAGE,
+                                "--by: the input is a 0-d "
+                                "array, it has no rows");
         /* keepdims: axis 0 stays, as the groups' axis ([G, ...]) */
         eg_struct_opts rows = {.naxes = 1, .axes = {0}, .keepdims = 1};
         eg_status st = set_axes(p, &rows, err);
@@ -96,18 +100,23 @@ eg_status eg_struct_plan_shape(eg_struct_plan *p, const eg_array_info *info,
         return EG_OK;
     }
     if (so->naxes == 0)
-        return eg_error_set(err, EG_EUSAGE, "a structured reduction needs "
-                                            "axes or keys");
+        return eg_error_set(err, EG_EUSAGE,
+                            "a structured reduction needs "
+                            "axes or keys");
     if (so->naxes > p->ndim && p->ndim > 0)
-        return eg_error_set(err, EG_EUSAGE, "--axis: %u axes for an array "
-                            "of %u dimensions", so->naxes, p->ndim);
+        return eg_error_set(err, EG_EUSAGE,
+                            "--axis: %u axes for an array "
+                            "of %u dimensions",
+                            so->naxes, p->ndim);
     eg_status st = set_axes(p, so, err);
     if (st != EG_OK)
         return st;
     unsigned args = EG_OPS_BIT(EG_OP_ARGMIN) | EG_OPS_BIT(EG_OP_ARGMAX);
     if ((ops & args) && p->nred != 1)
-        return eg_error_set(err, EG_EUSAGE, "argmin and argmax take one axis "
-                            "only, not %u", p->nred);
+        return eg_error_set(err, EG_EUSAGE,
+                            "argmin and argmax take one axis "
+                            "only, not %u",
+                            p->nred);
     return EG_OK;
 }
 
@@ -144,8 +153,8 @@ void eg_struct_plan_free(eg_struct_plan *p)
     p->gkeys = NULL;
 }
 
-uint64_t eg_struct_out_offset(const eg_struct_plan *p,
-                              const eg_struct_view *v, uint64_t e)
+uint64_t eg_struct_out_offset(const eg_struct_plan *p, const eg_struct_view *v,
+                              uint64_t e)
 {
     uint64_t j = e % p->rest, off = 0;
     if (p->permuted)
@@ -270,16 +279,16 @@ void eg_struct_gather(const eg_struct_plan *p, const eg_struct_view *v,
 /* dst[k * ld + q] = element (q) of output off[k]'s run, for nb outputs:
  * one position at a time across the outputs, so that outputs next to each
  * other in memory (columns of a row) are read together. */
-#define COPY_ACROSS(T, SWAP)                                               \
-    do {                                                                   \
-        T *d = (T *)(void *)dst + q;                                       \
-        for (uint64_t k = 0; k < nb; k++) {                                \
-            T w;                                                           \
-            memcpy(&w, src + off[k] * sizeof(T), sizeof(T));               \
-            if (swap)                                                      \
-                w = SWAP(w);                                               \
-            d[k * ld] = w;                                                 \
-        }                                                                  \
+#define COPY_ACROSS(T, SWAP)                                                   \
+    do {                                                                       \
+        T *d = (T *)(void *)dst + q;                                           \
+        for (uint64_t k = 0; k < nb; k++) {                                    \
+            T w;                                                               \
+            memcpy(&w, src + off[k] * sizeof(T), sizeof(T));                   \
+            if (swap)                                                          \
+                w = SWAP(w);                                                   \
+            d[k * ld] = w;                                                     \
+        }                                                                      \
     } while (0)
 
 #define NO_SWAP(w) (w)
@@ -289,10 +298,18 @@ static void copy_across(unsigned char *dst, uint64_t ld, uint64_t q,
                         uint64_t nb, size_t size, int swap)
 {
     switch (size) {
-    case 1: COPY_ACROSS(uint8_t, NO_SWAP); return;
-    case 2: COPY_ACROSS(uint16_t, __builtin_bswap16); return;
-    case 4: COPY_ACROSS(uint32_t, __builtin_bswap32); return;
-    default: COPY_ACROSS(uint64_t, __builtin_bswap64); return;
+    case 1:
+        COPY_ACROSS(uint8_t, NO_SWAP);
+        return;
+    case 2:
+        COPY_ACROSS(uint16_t, __builtin_bswap16);
+        return;
+    case 4:
+        COPY_ACROSS(uint32_t, __builtin_bswap32);
+        return;
+    default:
+        COPY_ACROSS(uint64_t, __builtin_bswap64);
+        return;
     }
 }
 

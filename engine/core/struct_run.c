@@ -26,7 +26,7 @@
 #include "structured.h"
 
 typedef struct unit {
-    uint64_t e0, e1, c;  /* outputs [e0, e1), chunk c of each segment */
+    uint64_t e0, e1, c; /* outputs [e0, e1), chunk c of each segment */
 } unit;
 
 /* Elements a unit of short segments gathers at most: enough that taking a
@@ -55,14 +55,13 @@ typedef struct sjob {
     eg_state *states;     /* chunk states of multi-chunk segments */
     uint64_t *sbase;      /* per group: its first slot, or UINT64_MAX */
     int xcontig, ycontig; /* segments readable in place */
-    size_t nthreads;      /* device threads, all devices */
     eg_value *vals[EG_OP_COUNT_ALL];
     unsigned char *kinds[EG_OP_COUNT_ALL];
     pthread_mutex_t lock; /* notes and the first error */
     char *notes;
     size_t notes_len;
     eg_status st;
-    uint64_t err_e;       /* the smallest output element that failed */
+    uint64_t err_e; /* the smallest output element that failed */
     eg_error err;
 } sjob;
 
@@ -74,10 +73,10 @@ typedef struct sworker {
     int started;
     void *xbuf, *ybuf;
     uint64_t *words;
-    eg_result tmp;        /* finalize's scratch */
-    eg_status failure;    /* the device failed: host lanes from then on */
-    int tiled;            /* host thread on gathered segments: run_tiled */
-    eg_state *cs;         /* run_tiled's chunk states, TILE_OUTS */
+    eg_result tmp;     /* finalize's scratch */
+    eg_status failure; /* the device failed: host lanes from then on */
+    int tiled;         /* host thread on gathered segments: run_tiled */
+    eg_state *cs;      /* run_tiled's chunk states, TILE_OUTS */
     uint64_t elements, host_elements, chunks, calls;
     double seconds;
 } sworker;
@@ -103,8 +102,8 @@ static void store(sworker *w, uint64_t e, const eg_state *s)
     sjob *j = w->j;
     eg_error why;
     eg_error_clear(&why);
-    if (eg_state_finalize(s, j->o->ops, j->o->nan, j->o->ddof, &w->tmp,
-                          &why) != EG_OK) {
+    if (eg_state_finalize(s, j->o->ops, j->o->nan, j->o->ddof, &w->tmp, &why) !=
+        EG_OK) {
         eg_error_prefix(&why, "output element %llu", (unsigned long long)e);
         fail(j, e, &why);
         return;
@@ -113,8 +112,7 @@ static void store(sworker *w, uint64_t e, const eg_state *s)
         if (!j->vals[op])
             continue;
         eg_number v = w->tmp.value[op];
-        if ((op == EG_OP_ARGMIN || op == EG_OP_ARGMAX) &&
-            v.kind == EG_NUM_I64)
+        if ((op == EG_OP_ARGMIN || op == EG_OP_ARGMAX) && v.kind == EG_NUM_I64)
             v.v.i = (int64_t)eg_struct_index(j->p, e, (uint64_t)v.v.i);
         j->kinds[op][e] = (unsigned char)v.kind;
         memcpy(&j->vals[op][e], &v.v, sizeof j->vals[op][e]);
@@ -135,8 +133,7 @@ static const void *segment(const sjob *j, const eg_struct_view *v, int contig,
 /* A chunk state of output e: its slot when the segment has several
  * chunks; else the output's state, finalized (the identity merged in
  * first when the engine's 1-D path would do so: past the small input). */
-static void finish_chunk(sworker *w, uint64_t e, uint64_t c,
-                         const eg_state *cs)
+static void finish_chunk(sworker *w, uint64_t e, uint64_t c, const eg_state *cs)
 {
     sjob *j = w->j;
     const eg_struct_plan *p = j->p;
@@ -322,16 +319,18 @@ static eg_status plan_units(sjob *j, eg_error *err)
         slots += p->rest * nc;
         for (uint64_t c = 0; c < nc && st == EG_OK; c++)
             for (uint64_t e = e0; e < e1 && st == EG_OK; e += TILE_OUTS)
-                st = add_unit(j, e, e1 - e < TILE_OUTS ? e1 : e + TILE_OUTS,
-                              c, err);
+                st = add_unit(j, e, e1 - e < TILE_OUTS ? e1 : e + TILE_OUTS, c,
+                              err);
     }
     if (st == EG_OK && open)
         st = add_unit(j, open0, p->nout, 0, err);
     if (st == EG_OK && slots > 0) {
         j->states = malloc(slots * sizeof *j->states);
         if (!j->states)
-            st = eg_error_set(err, EG_ENOMEM, "structured: no memory for "
-                              "%llu chunk states", (unsigned long long)slots);
+            st = eg_error_set(err, EG_ENOMEM,
+                              "structured: no memory for "
+                              "%llu chunk states",
+                              (unsigned long long)slots);
     }
     return st;
 }
@@ -375,8 +374,9 @@ static eg_status alloc_worker(sworker *w, const sjob *j, eg_error *err)
     if (ygather)
         w->ybuf = malloc(n * sz + 8);
     if (!w->words || (!j->xcontig && !w->xbuf) || (ygather && !w->ybuf))
-        return eg_error_set(err, EG_ENOMEM, "structured: no memory for "
-                                            "chunk buffers");
+        return eg_error_set(err, EG_ENOMEM,
+                            "structured: no memory for "
+                            "chunk buffers");
     return EG_OK;
 }
 
@@ -404,10 +404,17 @@ static void settle_kinds(sjob *j, eg_sresult *out)
             for (uint64_t e = 0; e < n; e++) {
                 eg_value *v = &j->vals[op][e];
                 switch (j->kinds[op][e]) {
-                case EG_NUM_I64: v->f = (double)v->i; break;
-                case EG_NUM_U64: v->f = (double)v->u; break;
-                case EG_NUM_NONE: v->f = NAN; break;
-                default: break;
+                case EG_NUM_I64:
+                    v->f = (double)v->i;
+                    break;
+                case EG_NUM_U64:
+                    v->f = (double)v->u;
+                    break;
+                case EG_NUM_NONE:
+                    v->f = NAN;
+                    break;
+                default:
+                    break;
                 }
             }
             k = EG_NUM_F64;
@@ -425,8 +432,7 @@ static void settle_kinds(sjob *j, eg_sresult *out)
     }
 }
 
-static void collect_stats(sjob *j, sworker *ws, size_t nthreads,
-                          eg_result *r)
+static void collect_stats(sjob *j, sworker *ws, size_t nthreads, eg_result *r)
 {
     size_t nd = j->devs.ndev;
     uint64_t host_elems = 0;
@@ -455,9 +461,47 @@ static void collect_stats(sjob *j, sworker *ws, size_t nthreads,
     }
 }
 
+/* One thread per device thread, each on its device, until the units run
+ * out; then the multi-chunk outputs.  The first failure of any element
+ * (the smallest index) is the job's. */
+static eg_status run_workers(sjob *j, sworker *ws, size_t nthreads,
+                             eg_error *err)
+{
+    eg_status st = EG_OK;
+    size_t t = 0;
+    for (size_t d = 0; d < j->devs.ndev && t < nthreads; d++) {
+        unsigned per = j->devs.devs[d]->threads ? j->devs.devs[d]->threads : 1;
+        for (unsigned k = 0; k < per && t < nthreads; k++, t++) {
+            ws[t].j = j;
+            ws[t].dev = j->devs.devs[d];
+            ws[t].dev_slot = d;
+        }
+    }
+    for (t = 0; t < nthreads && st == EG_OK; t++)
+        st = alloc_worker(&ws[t], j, err);
+    for (t = 0; t < nthreads && st == EG_OK; t++) {
+        if (pthread_create(&ws[t].thread, NULL, worker_main, &ws[t]) != 0) {
+            if (t == 0)
+                st = eg_error_set(err, EG_ENOMEM, "cannot start a thread");
+            break; /* the threads running drain the units */
+        }
+        ws[t].started = 1;
+    }
+    for (t = 0; t < nthreads; t++)
+        if (ws[t].started)
+            pthread_join(ws[t].thread, NULL);
+    if (st == EG_OK)
+        merge_slots(j, &ws[0]);
+    if (st == EG_OK && j->st != EG_OK) {
+        st = j->st;
+        if (err)
+            *err = j->err;
+    }
+    return st;
+}
+
 eg_status eg_struct_run(eg_engine *e, const eg_struct_plan *p,
-                        const eg_reduce_opts *o, eg_sresult *out,
-                        eg_error *err)
+                        const eg_reduce_opts *o, eg_sresult *out, eg_error *err)
 {
     sjob j;
     memset(&j, 0, sizeof j);
@@ -494,13 +538,14 @@ eg_status eg_struct_run(eg_engine *e, const eg_struct_plan *p,
         j.vals[op] = malloc((p->nout ? p->nout : 1) * sizeof *j.vals[op]);
         j.kinds[op] = malloc(p->nout ? p->nout : 1);
         if (!j.vals[op] || !j.kinds[op])
-            st = eg_error_set(err, EG_ENOMEM, "structured: no memory for "
-                              "%llu results", (unsigned long long)p->nout);
+            st = eg_error_set(err, EG_ENOMEM,
+                              "structured: no memory for "
+                              "%llu results",
+                              (unsigned long long)p->nout);
     }
     size_t nthreads = 0;
     for (size_t d = 0; d < j.devs.ndev; d++)
         nthreads += j.devs.devs[d]->threads ? j.devs.devs[d]->threads : 1;
-    j.nthreads = nthreads;
     if (st == EG_OK)
         st = plan_units(&j, err);
 
@@ -512,37 +557,8 @@ eg_status eg_struct_run(eg_engine *e, const eg_struct_plan *p,
     pthread_mutex_init(&j.lock, NULL);
     atomic_init(&j.next, 0);
     double t0 = eg_now();
-    if (st == EG_OK) {
-        size_t t = 0;
-        for (size_t d = 0; d < j.devs.ndev && t < nthreads; d++) {
-            unsigned per = j.devs.devs[d]->threads ? j.devs.devs[d]->threads : 1;
-            for (unsigned k = 0; k < per && t < nthreads; k++, t++) {
-                ws[t].j = &j;
-                ws[t].dev = j.devs.devs[d];
-                ws[t].dev_slot = d;
-            }
-        }
-        for (t = 0; t < nthreads && st == EG_OK; t++)
-            st = alloc_worker(&ws[t], &j, err);
-        for (t = 0; t < nthreads && st == EG_OK; t++) {
-            if (pthread_create(&ws[t].thread, NULL, worker_main, &ws[t]) != 0) {
-                if (t == 0)
-                    st = eg_error_set(err, EG_ENOMEM, "cannot start a thread");
-                break;  /* the threads running drain the units */
-            }
-            ws[t].started = 1;
-        }
-        for (t = 0; t < nthreads; t++)
-            if (ws[t].started)
-                pthread_join(ws[t].thread, NULL);
-        if (st == EG_OK)
-            merge_slots(&j, &ws[0]);
-        if (st == EG_OK && j.st != EG_OK) {
-            st = j.st;
-            if (err)
-                *err = j.err;
-        }
-    }
+    if (st == EG_OK)
+        st = run_workers(&j, ws, nthreads, err);
     out->r.seconds = eg_now() - t0;
     if (st == EG_OK) {
         collect_stats(&j, ws, nthreads, &out->r);

@@ -28,8 +28,9 @@ static eg_status check_with(const eg_source *x, const eg_source *y,
                             eg_error *err)
 {
     if ((ops & EG_OPS_BIT(EG_OP_DOT)) && !y)
-        return eg_error_set(err, EG_EUSAGE, "dot needs a second operand "
-                                            "(--with Y.npy)");
+        return eg_error_set(err, EG_EUSAGE,
+                            "dot needs a second operand "
+                            "(--with Y.npy)");
     if (!y)
         return EG_OK;
     const eg_array_info *a = eg_source_info(x), *b = eg_source_info(y);

@@ -23,31 +23,31 @@
 
 /* How one source's memory maps logical (C-order) coordinates. */
 typedef struct eg_struct_view {
-    const unsigned char *base;      /* stored bytes */
-    int swap;                       /* not native byte order */
-    uint64_t stride[EG_MAX_DIMS];   /* elements per step along each axis */
+    const unsigned char *base;    /* stored bytes */
+    int swap;                     /* not native byte order */
+    uint64_t stride[EG_MAX_DIMS]; /* elements per step along each axis */
 } eg_struct_view;
 
 typedef struct eg_struct_plan {
     eg_dtype dtype;
-    size_t size;                    /* bytes per element */
+    size_t size; /* bytes per element */
     unsigned ndim;
-    uint64_t dim[EG_MAX_DIMS];      /* the input's logical shape */
-    int by;                         /* group mode */
-    unsigned nred, red[EG_MAX_DIMS];    /* reduced axes, ascending */
-    unsigned nkeep, keep[EG_MAX_DIMS];  /* kept axes, ascending */
-    uint64_t rest;                  /* outputs per group */
-    uint64_t nout;                  /* ngroups * rest */
+    uint64_t dim[EG_MAX_DIMS];         /* the input's logical shape */
+    int by;                            /* group mode */
+    unsigned nred, red[EG_MAX_DIMS];   /* reduced axes, ascending */
+    unsigned nkeep, keep[EG_MAX_DIMS]; /* kept axes, ascending */
+    uint64_t rest;                     /* outputs per group */
+    uint64_t nout;                     /* ngroups * rest */
     uint64_t ngroups;
-    uint64_t seg_len;               /* axis mode: elements per segment */
-    uint64_t *gstart;               /* group mode: ngroups + 1 starts ... */
-    uint64_t *rows;                 /* ... into rows, ascending per group */
-    int64_t *gkeys;                 /* group mode: each group's key */
-    uint32_t *gid;                  /* group mode: each row's group, until
-                                       eg_struct_permute */
-    int permuted;                   /* the views are eg_struct_permute's
-                                       copies: segment (g, j) at
-                                       j * rows + gstart[g], contiguous */
+    uint64_t seg_len; /* axis mode: elements per segment */
+    uint64_t *gstart; /* group mode: ngroups + 1 starts ... */
+    uint64_t *rows;   /* ... into rows, ascending per group */
+    int64_t *gkeys;   /* group mode: each group's key */
+    uint32_t *gid;    /* group mode: each row's group, until
+                         eg_struct_permute */
+    int permuted;     /* the views are eg_struct_permute's
+                         copies: segment (g, j) at
+                         j * rows + gstart[g], contiguous */
     int keys_unsigned;
     unsigned out_ndim;
     uint64_t out_shape[EG_MAX_DIMS];
@@ -82,15 +82,14 @@ eg_status eg_struct_permute(const eg_struct_plan *p, const eg_struct_view *v,
 
 void eg_struct_plan_free(eg_struct_plan *p);
 
-static inline uint64_t eg_struct_group_len(const eg_struct_plan *p,
-                                           uint64_t g)
+static inline uint64_t eg_struct_group_len(const eg_struct_plan *p, uint64_t g)
 {
     return p->by ? p->gstart[g + 1] - p->gstart[g] : p->seg_len;
 }
 
 /* Memory offset (elements) of output e's segment start in view v. */
-uint64_t eg_struct_out_offset(const eg_struct_plan *p,
-                              const eg_struct_view *v, uint64_t e);
+uint64_t eg_struct_out_offset(const eg_struct_plan *p, const eg_struct_view *v,
+                              uint64_t e);
 
 /* 1 when positions [p0, p0 + n) of every segment are consecutive in v's
  * memory (offset p0 + q), so no gather is needed (native order only). */

@@ -74,7 +74,8 @@ static void member(zout *z, zmember *m, const char *name, eg_dtype dt,
     if (hl == 0 || size > ZIP_MAX || z->at > ZIP_MAX) {
         z->st = eg_error_set(z->err, EG_EINPUT,
                              "%s: the result is over 4 GiB, more than an "
-                             "npz without zip64 holds", z->tmp);
+                             "npz without zip64 holds",
+                             z->tmp);
         return;
     }
     snprintf(m->name, sizeof m->name, "%s.npy", name);
@@ -96,8 +97,8 @@ static void member(zout *z, zmember *m, const char *name, eg_dtype dt,
     size_t nl = strlen(m->name);
     unsigned char lh[30] = {0};
     le32(lh, 0x04034b50);
-    le16(lh + 4, 20);          /* version needed: 2.0 */
-    le16(lh + 10, 0);          /* time */
+    le16(lh + 4, 20);            /* version needed: 2.0 */
+    le16(lh + 10, 0);            /* time */
     le16(lh + 12, (1 << 5) | 1); /* date: 1980-01-01 */
     le32(lh + 14, m->crc);
     le32(lh + 18, m->size);
@@ -154,9 +155,9 @@ eg_status eg_sresult_write_npz(const eg_sresult *r, const char *path,
     snprintf(tmp, cap, "%s.tmp.%ld", path, (long)getpid());
     zout z = {.f = fopen(tmp, "wb"), .tmp = tmp, .err = err};
     if (!z.f) {
-        eg_status st = eg_error_set(err, errno == ENOENT ? EG_ENOENT : EG_EIO,
-                                    "%s: cannot create: %s", tmp,
-                                    strerror(errno));
+        eg_status st =
+            eg_error_set(err, errno == ENOENT ? EG_ENOENT : EG_EIO,
+                         "%s: cannot create: %s", tmp, strerror(errno));
         free(tmp);
         return st;
     }
@@ -185,8 +186,8 @@ eg_status eg_sresult_write_npz(const eg_sresult *r, const char *path,
     }
     if (r->groups) {
         uint64_t gshape[1] = {r->ngroups};
-        member(&z, &ms[nm++], "groups", r->groups_unsigned ? EG_U64 : EG_I64,
-               1, gshape, r->groups, r->ngroups);
+        member(&z, &ms[nm++], "groups", r->groups_unsigned ? EG_U64 : EG_I64, 1,
+               gshape, r->groups, r->ngroups);
     }
     central(&z, ms, nm);
     free(nans);

@@ -576,6 +576,14 @@ def bad_input_exits_2_with_one_line(tmp):
                     "--axis", "0", raw], 2, contains="shape")
     if os.path.exists(os.path.join(tmp, "r.npz")):
         raise AssertionError("a failed run left r.npz")
+    # a column whose int64 sum overflows: a runtime error (1) naming it
+    big = np.zeros((3, 2), np.int64)
+    big[:, 1] = np.iinfo(np.int64).max
+    out = os.path.join(tmp, "o.npz")
+    cu.expect_fail(["reduce", "--ops", "sum", "--axis", "0", "-o", out,
+                    save(tmp, "big.npy", big)], 1, contains="element 1")
+    if os.path.exists(out):
+        raise AssertionError("a failed run left o.npz")
 
 
 if __name__ == "__main__":
