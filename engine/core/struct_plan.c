@@ -186,6 +186,37 @@ int eg_struct_seg_contiguous(const eg_struct_plan *p, const eg_struct_view *v)
 }
 
 /* n elements from src, `stride` apart, to dst in native order. */
+/* Native-order columns of a few: the stride a constant, so that the
+ * compiler turns the loop into vector loads and shuffles. */
+#define STRIDED(T, S)                                                      \
+    do {                                                                   \
+        T *d = (T *)(void *)dst;                                           \
+        for (uint64_t i = 0; i < n; i++) {                                 \
+            T w;                                                           \
+            memcpy(&w, src + (i * (S)) * sizeof(T), sizeof(T));            \
+            d[i] = w;                                                      \
+        }                                                                  \
+    } while (0)
+
+#define STRIDED_SMALL(T)                                                   \
+    switch (stride) {                                                      \
+    case 2: STRIDED(T, 2); return 1;                                       \
+    case 3: STRIDED(T, 3); return 1;                                       \
+    case 4: STRIDED(T, 4); return 1;                                       \
+    case 8: STRIDED(T, 8); return 1;                                       \
+    default: return 0;                                                     \
+    }
+
+static int copy_small_stride(unsigned char *dst, const unsigned char *src,
+                             uint64_t n, uint64_t stride, size_t size)
+{
+    if (size == 4)
+        STRIDED_SMALL(uint32_t)
+    if (size == 8)
+        STRIDED_SMALL(uint64_t)
+    return 0;
+}
+
 static void copy_run(unsigned char *dst, const unsigned char *src, uint64_t n,
                      uint64_t stride, size_t size, int swap)
 {
@@ -193,6 +224,8 @@ static void copy_run(unsigned char *dst, const unsigned char *src, uint64_t n,
         memcpy(dst, src, n * size);
         return;
     }
+    if (!swap && copy_small_stride(dst, src, n, stride, size))
+        return;
     uint64_t step = stride * size;
     switch (size) {
     case 1:
