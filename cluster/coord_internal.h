@@ -68,10 +68,13 @@ const char *coord_job_check_result(eg_coord *c, const eg_frame_result *r);
 /* Builds a TASK frame for task `id`, attempt `attempt`; returns its size. */
 size_t coord_job_task_frame(eg_coord *c, uint64_t id, uint32_t attempt,
                             uint8_t *buf, size_t cap);
-/* Native-order bytes of task `id` of x (which = 0) or y (which = 1): a
- * pointer into the input, or a malloc'ed swapped copy (*owned set). */
-const void *coord_job_task_data(eg_coord *c, uint64_t id, int which,
-                                size_t *len, int *owned);
+/* Native-order bytes of task `id` of x (which = 0) or y (which = 1) into
+ * *data: a pointer into the input held in memory, or a malloc'ed buffer
+ * read from the file or swapped (*owned set).  EG_EIO names the file and
+ * how far it was read when it changed under the job. */
+eg_status coord_job_task_data(eg_coord *c, uint64_t id, int which,
+                              const void **data, size_t *len, int *owned,
+                              eg_error *err);
 /* Merges, checks that every element is covered once, finalises. */
 eg_status coord_job_finish(eg_coord *c, eg_result *res, eg_error *err);
 /* Fills the report from the ledger and the per-worker table. */

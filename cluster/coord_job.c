@@ -183,26 +183,37 @@ size_t coord_job_task_frame(eg_coord *c, uint64_t id, uint32_t attempt,
     return eg_frame_encode_task(buf, cap, c->job, &f);
 }
 
-const void *coord_job_task_data(eg_coord *c, uint64_t id, int which,
-                                size_t *len, int *owned)
+eg_status coord_job_task_data(eg_coord *c, uint64_t id, int which,
+                              const void **data, size_t *len, int *owned,
+                              eg_error *err)
 {
     const eg_task *t = &c->ledger.tasks[id];
     const eg_source *s = which ? c->y : c->x;
     *owned = 0;
     *len = 0;
+    *data = NULL;
     if (!s || t->count == 0)
-        return NULL;
+        return EG_OK;
     *len = (size_t)(t->count * eg_dtype_size(c->dtype));
-    void *scratch = NULL;
-    if (eg_source_info(s)->swap) {
-        /* Foreign byte order: the worker gets native order, so this task's
-         * bytes are swapped into a buffer ZeroMQ frees once sent. */
-        scratch = malloc(*len);
-        if (!scratch)
-            return NULL;
+    void *buf = NULL;
+    if (eg_source_needs_buffer(s)) {
+        /* Read from the file, or swapped to native order: into a buffer
+         * ZeroMQ frees once sent. */
+        buf = malloc(*len);
+        if (!buf)
+            return eg_error_set(err, EG_ENOMEM,
+                                "coordinator: out of memory for task %llu's "
+                                "data",
+                                (unsigned long long)id);
         *owned = 1;
     }
-    return eg_source_native(s, t->first, t->count, scratch);
+    eg_status st = eg_source_get(s, t->first, t->count, buf, data, err);
+    if (st != EG_OK) {
+        free(buf);
+        *owned = 0;
+        *data = NULL;
+    }
+    return st;
 }
 
 /* -------------------------------------------------------------- results */

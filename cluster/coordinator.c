@@ -221,24 +221,32 @@ static void free_data(void *data, void *hint)
     free(data);
 }
 
-/* One data part; zero-copy from the input mapping when no swap was
- * needed, else from a buffer ZeroMQ frees when it is done with it. */
+/* One data part; zero-copy from the input when it is in memory in native
+ * order, else from a buffer ZeroMQ frees when it is done with it.  -1 and
+ * the job's fatal error when the input could not be read (a file that
+ * changed under the job), -2 when ZeroMQ refused the part. */
 static int send_data(eg_coord *c, uint64_t id, int which, int more)
 {
     size_t len;
     int owned;
-    const void *data = coord_job_task_data(c, id, which, &len, &owned);
+    const void *data = NULL;
+    eg_error err;
+    eg_error_clear(&err);
+    eg_status st =
+        coord_job_task_data(c, id, which, &data, &len, &owned, &err);
+    if (st != EG_OK) {
+        fatal(c, st, "%s", err.msg);
+        return -1;
+    }
     zmq_msg_t m;
     if (len == 0)
         zmq_msg_init(&m);
-    else if (!data)
-        return -1;
     else
         zmq_msg_init_data(&m, (void *)data, len, owned ? free_data : NULL,
                           NULL);
     if (zmq_msg_send(&m, c->router, more ? ZMQ_SNDMORE : 0) < 0) {
         zmq_msg_close(&m);
-        return -1;
+        return -2;
     }
     return 0;
 }
@@ -258,9 +266,11 @@ static enum send_outcome send_task(eg_coord *c, eg_peer *p, uint64_t id,
     enum send_outcome r = send_parts(c, p, frame, len, inline_data);
     if (r != SENT)
         return r;
-    if (inline_data &&
-        (send_data(c, id, 0, c->y != NULL) != 0 ||
-         (c->y && send_data(c, id, 1, 0) != 0))) {
+    int sent = inline_data ? send_data(c, id, 0, c->y != NULL) : 0;
+    if (sent == 0 && inline_data && c->y)
+        sent = send_data(c, id, 1, 0);
+    if (sent != 0) {
+        /* fatal() keeps the first reason: a read error's, if it was one */
         fatal(c, EG_ENOMEM, "coordinator: cannot send task %llu's data: %s",
               (unsigned long long)id, zmq_strerror(zmq_errno()));
         return SEND_FATAL;

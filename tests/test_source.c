@@ -27,6 +27,27 @@
 
 static char dir[64];
 
+/* Elements [start, +n) through eg_source_get, or NULL when it fails. */
+static const void *native(const eg_source *src, uint64_t start, uint64_t n,
+                          void *buf)
+{
+    const void *p = NULL;
+    eg_error err;
+    return eg_source_get(src, start, n, buf, &p, &err) == EG_OK ? p : NULL;
+}
+
+/* eg_source_first_c_index_of's index; a failure fails the test. */
+static uint64_t first_c(const eg_source *src, double f, int64_t i,
+                        uint64_t u, int want_nan)
+{
+    uint64_t idx = 0;
+    eg_error err;
+    cr_assert_eq(eg_source_first_c_index_of(src, f, i, u, want_nan, &idx,
+                                            &err),
+                 EG_OK, "%s", err.msg);
+    return idx;
+}
+
 static void setup(void)
 {
     cr_assert_eq(tu_tempdir(dir, sizeof dir, "test_source"), 0, "mkdtemp: %s",
@@ -269,11 +290,13 @@ static void check_fixture(const char *name)
 
     size_t size = eg_dtype_size(info->dtype);
     unsigned char *scratch = malloc(count * size + 8);
-    const void *all = eg_source_native(src, 0, count, scratch);
+    const void *all = native(src, 0, count, scratch);
     cr_assert_not_null(all);
     cr_assert_eq((uintptr_t)all % size, 0, "%s: misaligned elements", name);
-    cr_assert(count == 0 || (all == scratch) == (info->swap != 0),
-              "%s: swapped data comes from scratch, the rest is mapped", name);
+    cr_assert(count == 0 ||
+                  (all == scratch) == (eg_source_needs_buffer(src) != 0),
+              "%s: data read from the file or swapped comes in the buffer",
+              name);
     for (uint64_t m = 0; m < count; m++) {
         uint64_t c = eg_source_c_index(src, m);
         cr_assert_eq(c, cidx[m], "%s: memory index %llu", name,
@@ -283,7 +306,7 @@ static void check_fixture(const char *name)
     /* the same elements through small ranges */
     for (uint64_t start = 0; start < count; start += 7) {
         uint64_t n = count - start < 7 ? count - start : 7;
-        const void *part = eg_source_native(src, start, n, scratch);
+        const void *part = native(src, start, n, scratch);
         cr_assert_not_null(part);
         for (uint64_t k = 0; k < n; k++) {
             uint64_t c = cidx[start + k];
@@ -291,7 +314,7 @@ static void check_fixture(const char *name)
                         c);
         }
     }
-    cr_assert_null(eg_source_native(src, count, 1, scratch), "past the end");
+    cr_assert_null(native(src, count, 1, scratch), "past the end");
     free(scratch);
     free(expect);
     free(cidx);
@@ -385,12 +408,12 @@ Test(source, zero_dim_and_empty)
     check_fixture("empty3");
     eg_source *src = open_ok("empty3.npy", NULL);
     cr_assert_eq(eg_source_info(src)->count, 0);
-    cr_assert_not_null(eg_source_native(src, 0, 0, NULL),
+    cr_assert_not_null(native(src, 0, 0, NULL),
                        "an empty range is still a valid pointer");
-    cr_assert_eq(eg_source_first_c_index_of(src, 0, 0, 0, 0), EG_NONE_INDEX);
+    cr_assert_eq(first_c(src, 0, 0, 0, 0), EG_NONE_INDEX);
     eg_source_close(&src);
     src = open_ok("scalar.npy", NULL);
-    cr_assert_eq(eg_source_first_c_index_of(src, 3.5, 0, 0, 0), 0);
+    cr_assert_eq(first_c(src, 3.5, 0, 0, 0), 0);
     eg_source_close(&src);
 }
 
@@ -413,13 +436,13 @@ static void check_args(const char *name)
     for (int k = 0; k < 2; k++) {
         if (eg_dtype_is_float(t)) {
             double v = strtod(p, &p);
-            got[k] = eg_source_first_c_index_of(src, v, 0, 0, 0);
+            got[k] = first_c(src, v, 0, 0, 0);
         } else if (eg_dtype_is_signed(t)) {
             long long v = strtoll(p, &p, 10);
-            got[k] = eg_source_first_c_index_of(src, 0, v, 0, 0);
+            got[k] = first_c(src, 0, v, 0, 0);
         } else {
             unsigned long long v = strtoull(p, &p, 10);
-            got[k] = eg_source_first_c_index_of(src, 0, 0, v, 0);
+            got[k] = first_c(src, 0, 0, v, 0);
         }
     }
     free(text);
@@ -485,18 +508,18 @@ Test(source, first_c_index_nan_and_signed_zero)
     uint64_t first_nan = strtoull(text, NULL, 10);
     free(text);
     eg_source *src = open_ok("nan3.npy", NULL);
-    cr_assert_eq(eg_source_first_c_index_of(src, NAN, 0, 0, 1), first_nan,
+    cr_assert_eq(first_c(src, NAN, 0, 0, 1), first_nan,
                  "numpy's argmax is the first NaN in C order");
-    cr_assert_eq(eg_source_first_c_index_of(src, 2.0, 0, 0, 0), EG_NONE_INDEX);
+    cr_assert_eq(first_c(src, 2.0, 0, 0, 0), EG_NONE_INDEX);
     eg_source_close(&src);
 
     /* -0.0 at memory index 2 comes before 0.0 in memory but after it in
      * C order; both compare equal to either zero */
     check_args("zeros");
     src = open_ok("zeros.npy", NULL);
-    cr_assert_eq(eg_source_first_c_index_of(src, -0.0, 0, 0, 0), 7);
-    cr_assert_eq(eg_source_first_c_index_of(src, 0.0, 0, 0, 0), 7);
-    cr_assert_eq(eg_source_first_c_index_of(src, NAN, 0, 0, 1), EG_NONE_INDEX);
+    cr_assert_eq(first_c(src, -0.0, 0, 0, 0), 7);
+    cr_assert_eq(first_c(src, 0.0, 0, 0, 0), 7);
+    cr_assert_eq(first_c(src, NAN, 0, 0, 1), EG_NONE_INDEX);
     eg_source_close(&src);
 }
 
@@ -513,14 +536,16 @@ Test(source, raw_files)
     cr_assert_eq(info->count, 10);
     cr_assert_eq(info->ndim, 1);
     cr_assert_eq(info->shape[0], 10);
-    const float *v = eg_source_native(src, 0, 10, NULL);
+    float fbuf[10];
+    const float *v = native(src, 0, 10, fbuf);
     for (int k = 0; k < 10; k++)
         cr_assert_eq(v[k], (float)k);
     eg_source_close(&src);
 
     in.raw_dtype = EG_I16;
     src = open_ok("r16.bin", &in);
-    const int16_t *w = eg_source_native(src, 0, 6, NULL);
+    int16_t ibuf[6];
+    const int16_t *w = native(src, 0, 6, ibuf);
     cr_assert_eq(w[0], -3);
     cr_assert_eq(w[5], 2);
     eg_source_close(&src);
@@ -578,7 +603,7 @@ Test(source, misaligned_data)
     write_whole("odd.npy", file, 10 + hlen + 24);
     eg_source *src = open_ok("odd.npy", NULL);
     double scratch[3];
-    const double *v = eg_source_native(src, 0, 3, scratch);
+    const double *v = native(src, 0, 3, scratch);
     cr_assert_eq((uintptr_t)v % 8, 0);
     for (int k = 0; k < 3; k++)
         cr_assert_eq(v[k], vals[k]);
@@ -693,7 +718,7 @@ Test(source, stdin_npy_and_raw)
     wide *expect = read_whole("s.expect", &elen);
     uint64_t *cidx = read_whole("s.cidx", &elen);
     int16_t scratch[24];
-    const int16_t *v = eg_source_native(src, 0, 24, scratch);
+    const int16_t *v = native(src, 0, 24, scratch);
     for (int m = 0; m < 24; m++) {
         cr_assert_eq(eg_source_c_index(src, (uint64_t)m), cidx[m]);
         cr_assert_eq(v[m], expect[cidx[m]].i);
@@ -704,7 +729,7 @@ Test(source, stdin_npy_and_raw)
     eg_input_opts in = {1, EG_U8};
     cr_assert_eq(eg_source_open(&src, "-", &in, &err), EG_OK, "%s", err.msg);
     cr_assert_eq(eg_source_info(src)->count, 3);
-    const uint8_t *u = eg_source_native(src, 0, 3, NULL);
+    const uint8_t *u = native(src, 0, 3, NULL);
     cr_assert_eq(u[2], 3);
     eg_source_close(&src);
 
@@ -728,10 +753,10 @@ Test(source, wrap_memory)
     cr_assert_str_eq(eg_source_name(src), "memory");
     cr_assert_eq(eg_source_info(src)->count, 5);
     cr_assert_eq(eg_source_info(src)->swap, 0);
-    cr_assert_eq(eg_source_native(src, 1, 3, NULL), &data[1]);
+    cr_assert_eq(native(src, 1, 3, NULL), &data[1]);
     cr_assert_eq(eg_source_c_index(src, 4), 4);
-    cr_assert_eq(eg_source_first_c_index_of(src, 0, -1, 0, 0), 1);
-    cr_assert_eq(eg_source_first_c_index_of(src, 0, 9, 0, 0), EG_NONE_INDEX);
+    cr_assert_eq(first_c(src, 0, -1, 0, 0), 1);
+    cr_assert_eq(first_c(src, 0, 9, 0, 0), EG_NONE_INDEX);
     eg_source_close(&src);
     cr_assert_null(src);
     cr_assert_eq(eg_source_wrap(&src, NULL, 0, EG_F64, &err), EG_OK,
@@ -766,7 +791,7 @@ Test(source, larger_than_4gib)
     cr_assert_eq(eg_source_info(src)->count, (uint64_t)1 << 30);
     double scratch[2];
     const double *v =
-        eg_source_native(src, ((uint64_t)1 << 30) - 2, 2, scratch);
+        native(src, ((uint64_t)1 << 30) - 2, 2, scratch);
     cr_assert_not_null(v);
     cr_assert_eq(v[0], 0.0);
     cr_assert_eq(v[1], 42.0);

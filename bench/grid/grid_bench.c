@@ -65,6 +65,22 @@ static void die(const char *what, const eg_error *err)
     exit(1);
 }
 
+/* Elements [first, +n) of s in native order; *buf, if set, is freed by the
+ * caller. */
+static const void *elements_of(const eg_source *s, uint64_t first, uint64_t n,
+                               void **buf)
+{
+    eg_error err;
+    const void *p = NULL;
+    size_t size = eg_dtype_size(eg_source_info(s)->dtype);
+    *buf = eg_source_needs_buffer(s) ? malloc(n * size + 1) : NULL;
+    if (eg_source_needs_buffer(s) && !*buf)
+        die("reading the data", NULL);
+    if (eg_source_get(s, first, n, *buf, &p, &err) != EG_OK)
+        die("reading the data", &err);
+    return p;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -419,9 +435,11 @@ static void make_data(const bench_opts *o, bench_data *d)
         char path[400];
         snprintf(path, sizeof path, "%s/shard%u.f32", d->dir, i);
         FILE *f = fopen(path, "wb");
-        if (!f || fwrite(eg_source_native(s, first, n, NULL), 4, n, f) != n ||
-            fclose(f) != 0)
+        void *buf = NULL;
+        const void *p = elements_of(s, first, n, &buf);
+        if (!f || fwrite(p, 4, n, f) != n || fclose(f) != 0)
             die("writing a shard", NULL);
+        free(buf);
         fprintf(m, "shard%u.f32 %llu\n", i, (unsigned long long)n);
     }
     if (!m || fclose(m) != 0)
@@ -678,13 +696,15 @@ int main(int argc, char **argv)
     if (eg_source_open(&s, d.whole, NULL, &err) != EG_OK)
         die("opening the data", &err);
     uint64_t bytes = eg_source_info(s)->count * 4;
-    const uint8_t *data = eg_source_native(s, 0, eg_source_info(s)->count,
-                                           NULL);
+    void *data_buf = NULL;
+    const uint8_t *data =
+        elements_of(s, 0, eg_source_info(s)->count, &data_buf);
     double raw[16];
     for (unsigned i = 0; i < o.trials; i++)
         raw[i] = raw_zmq_gbps(&o, data, bytes, o.task_mib * 1024 * 1024,
                               o.workers);
     double raw_gbps = median(raw, o.trials);
+    free(data_buf);
     eg_source_close(&s);
     double inl = median_of(inline_sum_gbps, &o, &d);
     double inl_default = median_of(inline_default_gbps, &o, &d);

@@ -120,12 +120,13 @@ eg_status eg_engine_devices(eg_engine *e, eg_dtype dtype, unsigned groups,
 
 /* argmin/argmax of a Fortran-order array: memory order is not C order, so
  * ties and the first NaN are found again by a C-order scan. */
-static void fix_fortran_args(const eg_source *x, const eg_state *s,
-                             eg_nan_policy nan, eg_result *r)
+static eg_status fix_fortran_args(const eg_source *x, const eg_state *s,
+                                  eg_nan_policy nan, eg_result *r,
+                                  eg_error *err)
 {
     const eg_array_info *info = eg_source_info(x);
     if (!info->fortran_order || info->ndim < 2)
-        return;
+        return EG_OK;
     int nan_out = nan == EG_NAN_PROPAGATE && s->nan_n > 0;
     const eg_op ops[2] = {EG_OP_ARGMIN, EG_OP_ARGMAX};
     const eg_value vals[2] = {s->min, s->max};
@@ -133,11 +134,15 @@ static void fix_fortran_args(const eg_source *x, const eg_state *s,
         eg_number *v = &r->value[ops[k]];
         if (v->kind != EG_NUM_I64)
             continue;
-        uint64_t idx = eg_source_first_c_index_of(
-            x, vals[k].f, vals[k].i, vals[k].u, nan_out);
+        uint64_t idx = EG_NONE_INDEX;
+        eg_status st = eg_source_first_c_index_of(
+            x, vals[k].f, vals[k].i, vals[k].u, nan_out, &idx, err);
+        if (st != EG_OK)
+            return st;
         if (idx != EG_NONE_INDEX)
             v->v.i = (int64_t)idx;
     }
+    return EG_OK;
 }
 
 static eg_status check_inputs(const eg_source *x, const eg_source *y,
@@ -171,26 +176,32 @@ static eg_status reduce_small(eg_engine *e, const eg_source *x,
                               eg_result *stats, eg_error *err)
 {
     size_t sz = eg_dtype_size(eg_source_info(x)->dtype);
+    int bx = eg_source_needs_buffer(x), by = y && eg_source_needs_buffer(y);
     uint64_t *words =
         malloc(eg_lane_count(count) * eg_lane_words(groups) * 8 + 8);
-    void *xs = eg_source_info(x)->swap ? malloc(count * sz + 1) : NULL;
-    void *ys = y && eg_source_info(y)->swap ? malloc(count * sz + 1) : NULL;
-    if (!words || (eg_source_info(x)->swap && !xs) ||
-        (y && eg_source_info(y)->swap && !ys)) {
+    void *xs = bx ? malloc(count * sz + 1) : NULL;
+    void *ys = by ? malloc(count * sz + 1) : NULL;
+    if (!words || (bx && !xs) || (by && !ys)) {
         free(words);
         free(xs);
         free(ys);
         return eg_error_set(err, EG_ENOMEM, "small input: out of memory");
     }
     double t0 = eg_now();
-    const void *xp = eg_source_native(x, first, count, xs);
-    const void *yp = y ? eg_source_native(y, first, count, ys) : NULL;
-    eg_lanes_any(xp, yp, count, eg_source_info(x)->dtype, groups, words);
-    eg_chunk_state_any(words, xp, yp, count, first, eg_source_info(x)->dtype,
-                       groups, out);
+    const void *xp = NULL, *yp = NULL;
+    eg_status st = eg_source_get(x, first, count, xs, &xp, err);
+    if (st == EG_OK && y)
+        st = eg_source_get(y, first, count, ys, &yp, err);
+    if (st == EG_OK) {
+        eg_lanes_any(xp, yp, count, eg_source_info(x)->dtype, groups, words);
+        eg_chunk_state_any(words, xp, yp, count, first,
+                           eg_source_info(x)->dtype, groups, out);
+    }
     free(words);
     free(xs);
     free(ys);
+    if (st != EG_OK)
+        return st;
     eg_device_stats *d = &stats->devices[0];
     memset(d, 0, sizeof *d);
     d->index = e->host_index;
@@ -265,7 +276,8 @@ eg_status eg_result_finish(const eg_state *s, const eg_source *x,
     out->mode = o->mode;
     if (x) {
         const eg_array_info *info = eg_source_info(x);
-        fix_fortran_args(x, s, o->nan, out);
+        if ((st = fix_fortran_args(x, s, o->nan, out, err)) != EG_OK)
+            return st;
         out->ndim = info->ndim;
         memcpy(out->shape, info->shape, sizeof out->shape);
     } else {

@@ -32,6 +32,11 @@ typedef struct shared {
     pthread_mutex_t notes_lock;
     char *notes;
     size_t notes_len;
+    /* The first input that could not be read (a file that changed under
+     * the job): every thread stops taking chunks, the job fails with it. */
+    atomic_int stop;
+    eg_status input_st;       /* under notes_lock */
+    eg_error input_err;
 } shared;
 
 struct worker {
@@ -48,7 +53,7 @@ struct worker {
 
 /* Native-order views of chunk [start, start+n) of x and y. */
 typedef struct chunk_bufs {
-    void *xs, *ys;     /* scratch for byte-swapped inputs */
+    void *xs, *ys;     /* where a file's elements are read, or swapped */
     uint64_t *words;
 } chunk_bufs;
 
@@ -56,15 +61,16 @@ static eg_status bufs_alloc(chunk_bufs *b, const eg_job *job, uint64_t chunk,
                             eg_error *err)
 {
     size_t sz = eg_dtype_size(eg_source_info(job->x)->dtype);
+    int bx = eg_source_needs_buffer(job->x);
+    int by = job->y && eg_source_needs_buffer(job->y);
     memset(b, 0, sizeof *b);
     b->words = malloc(eg_lane_count(chunk) * eg_lane_words(job->groups) *
                       sizeof *b->words);
-    if (eg_source_info(job->x)->swap)
+    if (bx)
         b->xs = malloc(chunk * sz);
-    if (job->y && eg_source_info(job->y)->swap)
+    if (by)
         b->ys = malloc(chunk * sz);
-    if (!b->words || (eg_source_info(job->x)->swap && !b->xs) ||
-        (job->y && eg_source_info(job->y)->swap && !b->ys))
+    if (!b->words || (bx && !b->xs) || (by && !b->ys))
         return eg_error_set(err, EG_ENOMEM, "chunk buffers: out of memory");
     return EG_OK;
 }
@@ -76,10 +82,24 @@ static void bufs_free(chunk_bufs *b)
     free(b->words);
 }
 
+/* Records why the input could not be read (the first reason wins) and
+ * stops the job. */
+static void input_failed(shared *sh, const eg_error *err)
+{
+    pthread_mutex_lock(&sh->notes_lock);
+    if (sh->input_st == EG_OK) {
+        sh->input_st = err->code != EG_OK ? err->code : EG_EIO;
+        sh->input_err = *err;
+    }
+    pthread_mutex_unlock(&sh->notes_lock);
+    atomic_store(&sh->stop, 1);
+}
+
 /* Reduces chunks [idx, idx + k) in one call on the worker's device, or on
  * the host path once the device has failed; each chunk's state from its
- * own lane records, so the bits do not depend on k. */
-static void run_chunks(worker *w, chunk_bufs *b, uint64_t idx, uint64_t k)
+ * own lane records, so the bits do not depend on k.  Returns 0 when the
+ * input could not be read (the job stops). */
+static int run_chunks(worker *w, chunk_bufs *b, uint64_t idx, uint64_t k)
 {
     shared *sh = w->sh;
     const eg_job *job = sh->job;
@@ -88,10 +108,18 @@ static void run_chunks(worker *w, chunk_bufs *b, uint64_t idx, uint64_t k)
     uint64_t off = idx * sh->chunk;
     uint64_t n =
         job->count - off < k * sh->chunk ? job->count - off : k * sh->chunk;
-    const void *x = eg_source_native(job->x, job->first + off, n, b->xs);
-    const void *y =
-        job->y ? eg_source_native(job->y, job->first + off, n, b->ys) : NULL;
     double t0 = eg_now();
+    const void *x = NULL, *y = NULL;
+    eg_error rerr;
+    eg_error_clear(&rerr);
+    eg_status rst = eg_source_get(job->x, job->first + off, n, b->xs, &x,
+                                  &rerr);
+    if (rst == EG_OK && job->y)
+        rst = eg_source_get(job->y, job->first + off, n, b->ys, &y, &rerr);
+    if (rst != EG_OK) {
+        input_failed(sh, &rerr);
+        return 0;
+    }
     if (w->failure == EG_OK) {
         eg_error err;
         eg_error_clear(&err);
@@ -126,6 +154,7 @@ static void run_chunks(worker *w, chunk_bufs *b, uint64_t idx, uint64_t k)
     w->chunks += k;
     w->calls++;
     atomic_fetch_add(&sh->done_elems, n);
+    return 1;
 }
 
 /* Elements one call takes at most: batching is for small chunks, whose
@@ -165,14 +194,15 @@ static void *worker_main(void *arg)
     eg_error err;
     if (bufs_alloc(&b, sh->job, chunks_per_call(w) * sh->chunk, &err) ==
         EG_OK) {
-        for (;;) {
+        while (!atomic_load(&sh->stop)) {
             uint64_t k = chunks_to_take(w);
             uint64_t idx = atomic_fetch_add(&sh->next, k);
             if (idx >= sh->nchunks)
                 break;
             if (k > sh->nchunks - idx)
                 k = sh->nchunks - idx;
-            run_chunks(w, &b, idx, k);
+            if (!run_chunks(w, &b, idx, k))
+                break;
         }
     } else {
         w->failure = EG_ENOMEM;
@@ -268,6 +298,7 @@ eg_status eg_schedule(const eg_job *job, eg_state *total,
     atomic_init(&sh.next, 0);
     atomic_init(&sh.done_elems, 0);
     atomic_init(&sh.running, 0);
+    atomic_init(&sh.stop, 0);
     eg_status st = start_workers(&sh, ws, nthreads, err);
     if (st == EG_OK)
         report_progress(&sh);
@@ -279,6 +310,10 @@ eg_status eg_schedule(const eg_job *job, eg_state *total,
         stats[ws[t].dev_slot].chunks += ws[t].chunks;
         stats[ws[t].dev_slot].calls += ws[t].calls;
         stats[ws[t].dev_slot].seconds += ws[t].seconds;
+    }
+    if (st == EG_OK && sh.input_st != EG_OK) {
+        st = sh.input_st;
+        *err = sh.input_err;
     }
     /* Every chunk taken is finished; untaken ones mean every thread lacked
      * its buffers. */

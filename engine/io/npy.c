@@ -469,17 +469,18 @@ static eg_status size_array(eg_npy_header *h, uint64_t len, const char *name,
     return EG_OK;
 }
 
-eg_status eg_npy_parse(const void *buf, uint64_t len, const char *name,
-                       eg_npy_header *out, eg_error *err)
+eg_status eg_npy_parse_head(const void *buf, size_t head_len,
+                            uint64_t file_len, const char *name,
+                            eg_npy_header *out, eg_error *err)
 {
     if (name == NULL)
         name = "input";
-    if (out == NULL || (buf == NULL && len > 0))
+    if (out == NULL || (buf == NULL && head_len > 0) || file_len < head_len)
         return eg_error_set(err, EG_EUSAGE, "%s: no buffer to parse", name);
     eg_npy_header h;
     memset(&h, 0, sizeof h);
     const unsigned char *b = buf;
-    eg_status st = parse_prelude(b, buf == NULL ? 0 : len, name, &h, err);
+    eg_status st = parse_prelude(b, buf == NULL ? 0 : head_len, name, &h, err);
     if (st != EG_OK)
         return st;
 
@@ -491,11 +492,34 @@ eg_status eg_npy_parse(const void *buf, uint64_t len, const char *name,
     if (st != EG_OK)
         return st;
     h.info.fortran_order = fortran;
-    st = size_array(&h, len, name, err);
+    st = size_array(&h, file_len, name, err);
     if (st != EG_OK)
         return st;
     *out = h;
     return EG_OK;
+}
+
+eg_status eg_npy_parse(const void *buf, uint64_t len, const char *name,
+                       eg_npy_header *out, eg_error *err)
+{
+    if (len > SIZE_MAX) {
+        return eg_error_set(err, EG_EINPUT, "%s: %llu bytes do not fit "
+                            "this address space", name ? name : "input",
+                            (unsigned long long)len);
+    }
+    return eg_npy_parse_head(buf, (size_t)len, len, name, out, err);
+}
+
+uint64_t eg_npy_header_span(const void *buf, size_t len)
+{
+    const unsigned char *b = buf;
+    if (b == NULL || len < 12 || memcmp(b, NPY_MAGIC, NPY_MAGIC_LEN) != 0)
+        return 0;
+    unsigned lenbytes = b[6] == 1 ? 2 : 4;
+    uint64_t hlen = load_le(b + 8, lenbytes);
+    if (hlen > EG_NPY_MAX_HEADER)
+        hlen = EG_NPY_MAX_HEADER;
+    return 8 + lenbytes + hlen;
 }
 
 /* ---------------------------------------------------------------- writer */

@@ -37,6 +37,19 @@ typedef struct eg_npy_header {
 eg_status eg_npy_parse(const void *buf, uint64_t len, const char *name,
                        eg_npy_header *out, eg_error *err);
 
+/* The bytes before the first element as far as the first `len` bytes of a
+ * file tell (magic, version and header length), capped at the largest
+ * header accepted; 0 when they do not tell.  A source that reads its file
+ * rather than mapping it reads this much before eg_npy_parse_head. */
+uint64_t eg_npy_header_span(const void *buf, size_t len);
+
+/* eg_npy_parse for a file whose first `head_len` bytes are in buf and whose
+ * whole length is `file_len` (>= head_len): the header must lie within
+ * buf, the data it announces within the file. */
+eg_status eg_npy_parse_head(const void *buf, size_t head_len,
+                            uint64_t file_len, const char *name,
+                            eg_npy_header *out, eg_error *err);
+
 /* Writes a version 1.0 header for a C-order or Fortran-order array of
  * little-endian `dtype`, byte for byte as numpy 1.24's np.save: the dict, room
  * for the growing axis, space padding and a final '\n' so that the data

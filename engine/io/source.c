@@ -1,9 +1,19 @@
-/* source.c - input arrays: .npy or raw files mapped read-only, stdin and
- * pipes read into memory, and caller memory wrapped as it is.
+/* source.c - input arrays: .npy or raw files read with pread (or, when
+ * asked, mapped read-only), stdin and pipes read into memory, and caller
+ * memory wrapped as it is.
  *
- * A source owns at most one of: a private read-only mapping of the whole
- * file, or a malloc'ed copy of the bytes.  Elements are handed out in native
- * order, straight from those bytes when no swap is needed.
+ * A source owns at most one of: the open file it reads ranges from, a
+ * private read-only mapping of the whole file, or a malloc'ed copy of the
+ * bytes.  Elements are handed out in native order, straight from memory
+ * when they are there and need no swap, else in the caller's buffer.
+ *
+ * Why files are read and not mapped by default: a mapped file that another
+ * process truncates kills every thread that touches the lost pages with
+ * SIGBUS, POCL's own threads included (they read the host pointer), and no
+ * handler can make that safe in a library.  pread reports a short read
+ * instead, and an fstat after each range catches a file rewritten in place.
+ * A file replaced by rename is harmless: the open descriptor keeps the old
+ * one.  What pread costs against a mapping is measured in bench/README.md.
  */
 /* MAP_POPULATE and MADV_POPULATE_READ are Linux extensions. */
 #define _DEFAULT_SOURCE 1
@@ -26,12 +36,24 @@
 struct eg_source {
     char *name;
     eg_array_info info;
-    const unsigned char *data; /* the first element; never NULL */
+    const unsigned char *data; /* the first element in memory; never NULL */
+    int fd;                    /* the file ranges are read from, or -1 */
+    uint64_t file_offset;      /* its byte of the first element */
+    struct stat opened;        /* its size and times when opened */
     void *map;                 /* the mapped file, or NULL */
     size_t map_len;
     int prefault;              /* map each range in before handing it out */
     unsigned char *owned; /* malloc'ed bytes, or NULL */
 };
+
+/* How regular files come in: $EDGEGRID_INGEST "read" (the default: pread
+ * into the caller's buffers) or "map" (a memory map: no copy, but a file
+ * truncated while mapped ends the process with SIGBUS). */
+#define EG_INGEST_ENV "EDGEGRID_INGEST"
+
+/* The header of a .npy file read with pread: first this much, then the
+ * whole header if it is longer. */
+#define HEAD_FIRST 4096u
 
 /* Where an empty source points, so that data + 0 is a valid pointer. */
 static const unsigned char no_data[8];
@@ -209,17 +231,117 @@ static eg_status map_file(eg_source *src, int fd, uint64_t size, eg_error *err)
     return EG_OK;
 }
 
-/* Opens path and leaves its bytes mapped (regular files) or read into memory
- * (pipes, devices).  Sets *base and *len to the whole content. */
-static eg_status load_path(eg_source *src, const char *path,
-                           const unsigned char **base, uint64_t *len,
+/* Whether regular files are mapped ($EDGEGRID_INGEST=map) rather than
+ * read. */
+static eg_status want_map(int *map, eg_error *err)
+{
+    const char *env = getenv(EG_INGEST_ENV);
+    *map = 0;
+    if (env == NULL || env[0] == '\0' || strcmp(env, "read") == 0)
+        return EG_OK;
+    if (strcmp(env, "map") == 0) {
+        *map = 1;
+        return EG_OK;
+    }
+    return eg_error_set(err, EG_EUSAGE,
+                        "%s: '%.40s' is not 'read' or 'map'", EG_INGEST_ENV,
+                        env);
+}
+
+/* Reads len bytes at offset `at` of the source's file into buf.  A short
+ * read or a file whose size or times moved since it was opened means it
+ * changed under the reduction: EG_EIO naming the file and how far the read
+ * got, never a signal or a mix of old and new bytes. */
+static eg_status read_range(const eg_source *src, uint64_t at, void *buf,
+                            size_t len, eg_error *err)
+{
+    unsigned char *p = buf;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t got = pread(src->fd, p + done, len - done,
+                            (off_t)(at + done));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            int e = errno;
+            char text[128];
+            if (strerror_r(e, text, sizeof text) != 0)
+                text[0] = '\0';
+            return eg_error_set(err, EG_EIO,
+                                "%s: read failed at byte %llu: %s", src->name,
+                                (unsigned long long)(at + done), text);
+        }
+        if (got == 0)
+            break;
+        done += (size_t)got;
+    }
+    struct stat now;
+    memset(&now, 0, sizeof now);
+    int same = fstat(src->fd, &now) == 0 &&
+               now.st_size == src->opened.st_size &&
+               now.st_mtim.tv_sec == src->opened.st_mtim.tv_sec &&
+               now.st_mtim.tv_nsec == src->opened.st_mtim.tv_nsec &&
+               now.st_ctim.tv_sec == src->opened.st_ctim.tv_sec &&
+               now.st_ctim.tv_nsec == src->opened.st_ctim.tv_nsec;
+    if (done == len && same)
+        return EG_OK;
+    const char *how = "rewritten in place";
+    if (now.st_size < src->opened.st_size || done < len)
+        how = "truncated";
+    else if (now.st_size > src->opened.st_size)
+        how = "grown";
+    return eg_error_set(err, EG_EIO,
+                        "%s: the file changed while it was read: %s to %llu "
+                        "bytes (%llu when opened), read up to byte %llu",
+                        src->name, how, (unsigned long long)now.st_size,
+                        (unsigned long long)src->opened.st_size,
+                        (unsigned long long)(at + done));
+}
+
+/* Reads the head of a regular file for describe(): the .npy header (raw
+ * files have none).  *head is malloc'ed. */
+static eg_status read_head(eg_source *src, const eg_input_opts *in,
+                           unsigned char **head, size_t *head_len,
                            eg_error *err)
+{
+    uint64_t size = (uint64_t)src->opened.st_size;
+    *head = NULL;
+    *head_len = 0;
+    if (in != NULL && in->raw)
+        return EG_OK;
+    size_t want = size < HEAD_FIRST ? (size_t)size : HEAD_FIRST;
+    for (int pass = 0; pass < 2; pass++) {
+        unsigned char *bigger = realloc(*head, want ? want : 1);
+        if (bigger == NULL)
+            return eg_error_set(err, EG_ENOMEM, "%s: out of memory",
+                                src->name);
+        *head = bigger;
+        eg_status st = read_range(src, 0, *head, want, err);
+        if (st != EG_OK)
+            return st;
+        *head_len = want;
+        uint64_t span = eg_npy_header_span(*head, want);
+        if (span <= want || want == size)
+            break;
+        want = span < size ? (size_t)span : (size_t)size;
+    }
+    return EG_OK;
+}
+
+/* Opens path and leaves it open for reads or mapped (regular files), or
+ * read into memory (pipes).  Sets *base and *len to the bytes in memory
+ * (none for a file read with pread: *head then holds its first bytes). */
+static eg_status load_path(eg_source *src, const char *path,
+                           const eg_input_opts *in, const unsigned char **base,
+                           uint64_t *len, unsigned char **head,
+                           size_t *head_len, eg_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno_error(err, src->name, "cannot open", errno);
     struct stat sb;
     eg_status st = EG_OK;
+    int map = 0;
     if (fstat(fd, &sb) != 0) {
         st = errno_error(err, src->name, "cannot stat", errno);
     } else if (S_ISDIR(sb.st_mode)) {
@@ -228,8 +350,16 @@ static eg_status load_path(eg_source *src, const char *path,
                           src->name);
     } else if (S_ISREG(sb.st_mode)) {
         *len = (uint64_t)sb.st_size;
-        st = map_file(src, fd, *len, err);
-        *base = src->map;
+        st = want_map(&map, err);
+        if (st == EG_OK && map) {
+            st = map_file(src, fd, *len, err);
+            *base = src->map;
+        } else if (st == EG_OK) {
+            src->fd = fd;
+            src->opened = sb;
+            fd = -1;
+            st = read_head(src, in, head, head_len, err);
+        }
     } else if (S_ISFIFO(sb.st_mode)) {
         st = read_all(fd, src->name, &src->owned, len, err);
         *base = src->owned;
@@ -244,13 +374,17 @@ static eg_status load_path(eg_source *src, const char *path,
                           : S_ISBLK(sb.st_mode) ? "block device"
                                                 : "special file");
     }
-    close(fd);
+    if (fd >= 0)
+        close(fd);
     return st;
 }
 
-/* Fills info and data from the bytes: a .npy header, or raw elements. */
+/* Fills info and data from the bytes: a .npy header, or raw elements.  A
+ * file read with pread has only its head in memory (head_len bytes of
+ * len). */
 static eg_status describe(eg_source *src, const unsigned char *base,
-                          uint64_t len, const eg_input_opts *in, eg_error *err)
+                          uint64_t len, size_t head_len,
+                          const eg_input_opts *in, eg_error *err)
 {
     if (in != NULL && in->raw) {
         size_t itemsize = eg_dtype_size(in->raw_dtype);
@@ -272,11 +406,15 @@ static eg_status describe(eg_source *src, const unsigned char *base,
         return EG_OK;
     }
     eg_npy_header h;
-    eg_status st = eg_npy_parse(base, len, src->name, &h, err);
+    eg_status st = src->fd >= 0
+                       ? eg_npy_parse_head(base, head_len, len, src->name,
+                                           &h, err)
+                       : eg_npy_parse(base, len, src->name, &h, err);
     if (st != EG_OK)
         return st;
     src->info = h.info;
-    src->data = base + h.data_offset;
+    src->file_offset = h.data_offset;
+    src->data = src->fd >= 0 ? NULL : base + h.data_offset;
     return EG_OK;
 }
 
@@ -288,6 +426,7 @@ static eg_status align_data(eg_source *src, eg_error *err)
     size_t itemsize = eg_dtype_size(src->info.dtype);
     uint64_t bytes = src->info.count * itemsize;
     if (src->info.count == 0 || src->data == NULL) {
+        /* nothing in memory: empty, or read into the caller's buffers */
         src->data = no_data;
         return EG_OK;
     }
@@ -325,6 +464,7 @@ static eg_source *source_new(const char *name)
     }
     strcpy(src->name, name);
     src->data = no_data;
+    src->fd = -1;
     return src;
 }
 
@@ -341,18 +481,23 @@ eg_status eg_source_open(eg_source **out, const char *path,
         return eg_error_set(err, EG_ENOMEM, "%s: out of memory", path);
 
     const unsigned char *base = NULL;
+    unsigned char *head = NULL;
+    size_t head_len = 0;
     uint64_t len = 0;
     eg_status st;
     if (strcmp(path, "-") == 0) {
         st = read_all(STDIN_FILENO, "-", &src->owned, &len, err);
         base = src->owned;
     } else {
-        st = load_path(src, path, &base, &len, err);
+        st = load_path(src, path, in, &base, &len, &head, &head_len, err);
+        if (src->fd >= 0)
+            base = head;
     }
     if (st == EG_OK)
-        st = describe(src, base, len, in, err);
+        st = describe(src, base, len, head_len, in, err);
     if (st == EG_OK)
         st = align_data(src, err);
+    free(head);
     if (st != EG_OK) {
         eg_source_close(&src);
         return st;
@@ -395,6 +540,8 @@ void eg_source_close(eg_source **srcp)
     eg_source *src = *srcp;
     if (src->map != NULL)
         munmap(src->map, src->map_len);
+    if (src->fd >= 0)
+        close(src->fd);
     free(src->owned);
     free(src->name);
     free(src);
@@ -474,21 +621,49 @@ static void prefault(const unsigned char *p, size_t len)
 #endif
 }
 
-const void *eg_source_native(const eg_source *src, uint64_t start, uint64_t n,
-                             void *scratch)
+int eg_source_needs_buffer(const eg_source *src)
 {
+    return src->fd >= 0 || src->info.swap;
+}
+
+eg_status eg_source_get(const eg_source *src, uint64_t start, uint64_t n,
+                        void *buf, const void **out, eg_error *err)
+{
+    *out = NULL;
     if (src == NULL || start > src->info.count || n > src->info.count - start)
-        return NULL;
+        return eg_error_set(err, EG_EINTERNAL,
+                            "%s: elements [%llu, +%llu) are outside the "
+                            "array",
+                            src ? src->name : "source",
+                            (unsigned long long)start, (unsigned long long)n);
     size_t size = eg_dtype_size(src->info.dtype);
-    const unsigned char *p = src->data + start * size;
-    if (src->prefault && n > 0)
-        prefault(p, n * size);
-    if (!src->info.swap || n == 0)
-        return p;
-    if (scratch == NULL)
-        return NULL;
-    swap_copy(scratch, p, n, size);
-    return scratch;
+    if (n == 0) {
+        *out = no_data;
+        return EG_OK;
+    }
+    if (buf == NULL && eg_source_needs_buffer(src))
+        return eg_error_set(err, EG_EINTERNAL, "%s: no buffer for a range",
+                            src->name);
+    const unsigned char *p;
+    if (src->fd >= 0) {
+        eg_status st = read_range(src, src->file_offset + start * size, buf,
+                                  (size_t)(n * size), err);
+        if (st != EG_OK)
+            return st;
+        p = buf;
+    } else {
+        p = src->data + start * size;
+        if (src->prefault)
+            prefault(p, n * size);
+    }
+    if (src->info.swap) {
+        /* in place when p is buf: each element is loaded before it is
+         * stored */
+        swap_copy(buf, p, n, size);
+        p = buf;
+    }
+    *out = p;
+    return EG_OK;
 }
 
 const void *eg_source_stored(const eg_source *src)
@@ -524,17 +699,10 @@ typedef struct probe {
     int want_nan;
 } probe;
 
-/* Loads element `mem` (in stored order) and compares it with the probe:
- * floats as doubles (so -0.0 == 0.0) or by NaN-ness, integers exactly. */
-static int element_matches(const eg_source *src, uint64_t mem, const probe *q)
+/* Compares element p (native order) with the probe: floats as doubles (so
+ * -0.0 == 0.0) or by NaN-ness, integers exactly. */
+static int element_matches(eg_dtype t, const unsigned char *p, const probe *q)
 {
-    eg_dtype t = src->info.dtype;
-    size_t size = eg_dtype_size(t);
-    unsigned char raw[8];
-    if (src->info.swap)
-        swap_copy(raw, src->data + mem * size, 1, size);
-    else
-        memcpy(raw, src->data + mem * size, size);
     union {
         float f32;
         double f64;
@@ -547,7 +715,7 @@ static int element_matches(const eg_source *src, uint64_t mem, const probe *q)
         int64_t i64;
         uint64_t u64;
     } v;
-    memcpy(&v, raw, size);
+    memcpy(&v, p, eg_dtype_size(t));
     double f;
     switch (t) {
     case EG_F32:
@@ -577,39 +745,46 @@ static int element_matches(const eg_source *src, uint64_t mem, const probe *q)
     }
 }
 
-uint64_t eg_source_first_c_index_of(const eg_source *src, double fvalue,
-                                    int64_t ivalue, uint64_t uvalue,
-                                    int want_nan)
+/* Elements the scan of eg_source_first_c_index_of takes at a time. */
+#define SCAN_BLOCK_ELEMS 65536u
+
+eg_status eg_source_first_c_index_of(const eg_source *src, double fvalue,
+                                     int64_t ivalue, uint64_t uvalue,
+                                     int want_nan, uint64_t *index,
+                                     eg_error *err)
 {
     const eg_array_info *info = &src->info;
     const probe q = {fvalue, ivalue, uvalue,
                      want_nan && eg_dtype_is_float(info->dtype)};
-    if (!info->fortran_order) {
-        for (uint64_t c = 0; c < info->count; c++) {
-            if (element_matches(src, c, &q))
-                return c;
-        }
-        return EG_NONE_INDEX;
-    }
-    /* Walk the C-order multi-index (last dimension fastest) and keep the
-     * memory index in step with Fortran strides. */
-    uint64_t idx[EG_MAX_DIMS] = {0}, stride[EG_MAX_DIMS];
-    uint64_t s = 1;
-    for (unsigned k = 0; k < info->ndim; k++) {
-        stride[k] = s;
-        s *= info->shape[k];
-    }
-    uint64_t mem = 0;
-    for (uint64_t c = 0; c < info->count; c++) {
-        if (element_matches(src, mem, &q))
-            return c;
-        for (unsigned k = info->ndim; k-- > 0;) {
-            mem += stride[k];
-            if (++idx[k] < info->shape[k])
+    size_t size = eg_dtype_size(info->dtype);
+    *index = EG_NONE_INDEX;
+    unsigned char *buf =
+        eg_source_needs_buffer(src) ? malloc(SCAN_BLOCK_ELEMS * size) : NULL;
+    if (eg_source_needs_buffer(src) && buf == NULL)
+        return eg_error_set(err, EG_ENOMEM, "%s: out of memory", src->name);
+    /* One pass in memory order, in blocks (the file is read, not mapped):
+     * in C order the first hit is the answer; in Fortran order the hit
+     * with the smallest C-order index, which needs the whole pass but
+     * reads every element once rather than jumping through the file. */
+    eg_status st = EG_OK;
+    for (uint64_t at = 0; at < info->count && st == EG_OK; at += SCAN_BLOCK_ELEMS) {
+        uint64_t n = info->count - at < SCAN_BLOCK_ELEMS ? info->count - at
+                                                          : SCAN_BLOCK_ELEMS;
+        const void *p = NULL;
+        st = eg_source_get(src, at, n, buf, &p, err);
+        for (uint64_t k = 0; st == EG_OK && k < n; k++) {
+            if (!element_matches(info->dtype,
+                                 (const unsigned char *)p + k * size, &q))
+                continue;
+            uint64_t c = eg_source_c_index(src, at + k);
+            if (c < *index)
+                *index = c;
+            if (!info->fortran_order)
                 break;
-            mem -= info->shape[k] * stride[k];
-            idx[k] = 0;
         }
+        if (!info->fortran_order && *index != EG_NONE_INDEX)
+            break;
     }
-    return EG_NONE_INDEX;
+    free(buf);
+    return st;
 }

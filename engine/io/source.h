@@ -1,8 +1,11 @@
 /* source.h - input arrays: .npy files, raw binary, stdin, caller memory.
  *
- * Files are memory-mapped, never copied.  A source hands out ranges of
- * elements in native byte order: a pointer straight into the mapping, or,
- * for big-endian data, a swapped copy in the caller's scratch buffer.
+ * Files are read with pread into the caller's buffers (or memory-mapped
+ * with $EDGEGRID_INGEST=map), stdin and pipes into memory.  A source hands
+ * out ranges of elements in native byte order: a pointer into memory it
+ * holds, or the caller's buffer filled by a read and, for foreign byte
+ * order, swapped.  A file that changes while it is read is an error
+ * (EG_EIO naming the file and how far the read got), never a signal.
  */
 #ifndef EG_SOURCE_H
 #define EG_SOURCE_H
@@ -37,10 +40,17 @@ void eg_source_close(eg_source **src);
 const eg_array_info *eg_source_info(const eg_source *src);
 const char *eg_source_name(const eg_source *src);  /* path, "-" or "memory" */
 
-/* Elements [start, start + n) in native order: a pointer into the mapping, or
- * `scratch` (n * itemsize bytes, caller-owned) filled with swapped copies. */
-const void *eg_source_native(const eg_source *src, uint64_t start, uint64_t n,
-                             void *scratch);
+/* Whether eg_source_get needs the caller's buffer: the file is read, or
+ * its bytes are swapped. */
+int eg_source_needs_buffer(const eg_source *src);
+
+/* Elements [start, start + n) in native order: *out points into memory the
+ * source holds, or into `buf` (n * itemsize bytes, caller-owned; may be
+ * NULL when !eg_source_needs_buffer).  Threads may call it at once with
+ * buffers of their own.  EG_EIO when the file shrank, was rewritten or
+ * failed to read. */
+eg_status eg_source_get(const eg_source *src, uint64_t start, uint64_t n,
+                        void *buf, const void **out, eg_error *err);
 
 /* The stored bytes: element 0 in memory order, in the stored byte order
  * (info->swap says whether that is not native).  For gathers by stride. */
@@ -49,11 +59,13 @@ const void *eg_source_stored(const eg_source *src);
  * flattening (identity for C-order arrays). */
 uint64_t eg_source_c_index(const eg_source *src, uint64_t mem_index);
 
-/* For Fortran-order arrays, where memory order is not C order: the smallest
- * C-order index whose element equals `value` (for NaN: is NaN), by a scan in
- * C order that stops at the first hit.  Returns EG_NONE_INDEX if none. */
-uint64_t eg_source_first_c_index_of(const eg_source *src, double fvalue,
+/* The smallest C-order index whose element equals `value` (for NaN: is
+ * NaN) into *index, EG_NONE_INDEX if none: one pass over the elements in
+ * memory order.  argmin/argmax of Fortran-order arrays need it, where
+ * memory order is not C order. */
+eg_status eg_source_first_c_index_of(const eg_source *src, double fvalue,
                                      int64_t ivalue, uint64_t uvalue,
-                                     int want_nan);
+                                     int want_nan, uint64_t *index,
+                                     eg_error *err);
 
 #endif

@@ -72,6 +72,15 @@ static void check_error(eg_status st, const eg_error *err, const char *name)
         check((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f);
 }
 
+/* Elements [start, +n) through eg_source_get, or NULL when it fails. */
+static const unsigned char *native(const eg_source *src, uint64_t start,
+                                   uint64_t n, void *buf)
+{
+    const void *p = NULL;
+    eg_error err;
+    return eg_source_get(src, start, n, buf, &p, &err) == EG_OK ? p : NULL;
+}
+
 /* Every element, in chunks, in native order; and the index mapping. */
 static void check_elements(const eg_source *src)
 {
@@ -82,7 +91,7 @@ static void check_elements(const eg_source *src)
     unsigned char scratch[CHUNK * 8];
     for (uint64_t start = 0; start < info->count; start += CHUNK) {
         uint64_t n = info->count - start < CHUNK ? info->count - start : CHUNK;
-        const unsigned char *p = eg_source_native(src, start, n, scratch);
+        const unsigned char *p = native(src, start, n, scratch);
         check(p != NULL);
         /* every byte is readable (ASan checks the range) */
         volatile unsigned char sink = 0;
@@ -90,13 +99,13 @@ static void check_elements(const eg_source *src)
             sink ^= p[k];
         (void)sink;
     }
-    check(eg_source_native(src, info->count, 1, scratch) == NULL);
+    check(native(src, info->count, 1, scratch) == NULL);
     for (uint64_t i = 0; i < info->count && i < 4096; i++)
         check(eg_source_c_index(src, i) < info->count);
     if (info->count > 0) {
         /* element 0 in memory order exists, so a search for its value
          * (or NaN-ness) must find something */
-        const unsigned char *p = eg_source_native(src, 0, 1, scratch);
+        const unsigned char *p = native(src, 0, 1, scratch);
         double f = 0;
         int64_t i = 0;
         uint64_t u = 0;
@@ -124,7 +133,10 @@ static void check_elements(const eg_source *src)
             break;
         }
         }
-        uint64_t c = eg_source_first_c_index_of(src, f, i, u, is_nan);
+        uint64_t c = EG_NONE_INDEX;
+        eg_error err;
+        check(eg_source_first_c_index_of(src, f, i, u, is_nan, &c, &err) ==
+              EG_OK);
         check(c < info->count);
     }
 }
