@@ -1,0 +1,210 @@
+"""A file truncated while it is read, as a user whose producer rewrites it
+would do: `edgegrid reduce` (the host backend and a POCL device), the grid's
+coordinator reading tasks inline, and a worker reading a shard.  Every run
+must end in one clear line naming the file and how far it was read, exit 1
+(never a signal: a memory-mapped file ends in SIGBUS); the coordinator's
+workers stay up; stdin and pipes read as before.
+
+The moment of the cut is taken from the run itself (a progress line) or
+from workers slowed with --task-delay-ms, so it falls mid-read on a fast
+machine or a slow one.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+
+sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cliutil as cu  # noqa: E402
+import gridutil as gu  # noqa: E402
+
+suite = cu.Suite()
+CHANGED = "the file changed while it was read"
+
+
+def last_line(err):
+    lines = err.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+def check_changed(rc, err, path, what):
+    """rc 1 and a last line that names the file, the change and how far
+    the read got."""
+    line = last_line(err)
+    if rc < 0:
+        raise AssertionError("%s: killed by signal %d: %r" % (what, -rc,
+                                                              err[-500:]))
+    want = "edgegrid: %s: %s: truncated to " % (path, CHANGED)
+    if rc != 1 or not line.startswith(want) or "read up to byte" not in line:
+        raise AssertionError("%s: exit %d, last line %r, want %r..." % (
+            what, rc, line, want))
+
+
+def reduce_cut_at(pristine, path, delay, cut, devices):
+    """Runs reduce on a fresh copy of pristine; `delay` seconds after its
+    first progress line (its threads are reading by then) stops it, cuts
+    the file to `cut` bytes and lets it go on.  Returns (rc, stderr)."""
+    shutil.copyfile(pristine, path)
+    # Small chunks make many reads; the progress lines tell when the run
+    # is under way.
+    argv = [cu.binary(), "reduce", "--devices", devices, "--chunk", 4096,
+            "--progress", "--json", path]
+    p = subprocess.Popen([str(a) for a in argv], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         env=cu.env())
+    lines = []
+    for raw in p.stderr:
+        line = raw.decode(errors="replace")
+        lines.append(line)
+        if len(lines) == 1 and line.startswith("progress:"):
+            time.sleep(delay)
+            # SIGSTOP freezes it mid-read, however fast the machine
+            p.send_signal(signal.SIGSTOP)
+            os.truncate(path, cut)
+            p.send_signal(signal.SIGCONT)
+    rc = p.wait(timeout=cu.TIMEOUT)
+    return rc, "".join(lines)
+
+
+def reduce_truncated(tmp, devices):
+    pristine = os.path.join(tmp, "pristine.npy")
+    path = os.path.join(tmp, "x.npy")
+    cu.ok(["gen", "--count", "32Mi", "--dtype", "f32", "--seed", 3,
+           "-o", pristine])
+    size = os.path.getsize(pristine)
+    hits = 0
+    moments = ((0, size // 2), (0, 128), (0.01, size - 1), (0.03, 4096))
+    for delay, cut in moments:
+        rc, err = reduce_cut_at(pristine, path, delay, cut, devices)
+        what = "%s, cut to %d %g s in" % (devices, cut, delay)
+        if rc == 0 and CHANGED not in err:
+            # The reads were done already: nothing lost.  Fine, but a run
+            # that never fails would prove nothing (checked below).
+            continue
+        check_changed(rc, err, path, what)
+        hits += 1
+    if hits < 2:
+        raise AssertionError("%s: only %d of %d cuts fell mid-read" % (
+            devices, hits, len(moments)))
+
+
+@suite.test
+def reduce_host_backend(tmp):
+    reduce_truncated(tmp, "host")
+
+
+@suite.test
+def reduce_opencl_device(tmp):
+    devs = cu.run(["devices", "--json"])
+    if b'"type": "cpu"' not in devs.stdout:
+        print("skip: no OpenCL CPU device")
+        return
+    reduce_truncated(tmp, "cpu")
+
+
+@suite.test
+def stdin_and_pipes_still_read(tmp):
+    x = np.random.default_rng(4).standard_normal(300001).astype(np.float32)
+    path = os.path.join(tmp, "x.npy")
+    np.save(path, x)
+    want = cu.reduce_json(path)
+    with open(path, "rb") as f:
+        data = f.read()
+    got = cu.reduce_json("-", stdin=data)
+    fifo = os.path.join(tmp, "fifo")
+    os.mkfifo(fifo)
+
+    def feed():
+        with open(fifo, "wb") as f:
+            f.write(data)
+
+    t = threading.Thread(target=feed)
+    t.start()
+    piped = cu.reduce_json(fifo)
+    t.join(timeout=30)
+    for doc, how in ((got, "stdin"), (piped, "a named pipe")):
+        if doc["results"] != want["results"]:
+            raise AssertionError("%s: %r, file: %r" % (how, doc["results"],
+                                                       want["results"]))
+
+
+ELEMS = 4096  # elements per task
+
+
+@suite.test
+def coordinator_fails_the_job_and_workers_stay_up(tmp):
+    path = os.path.join(tmp, "x.npy")
+    np.save(path, np.arange(400 * ELEMS, dtype=np.float32))
+    args = ["--task-bytes", ELEMS * 4, "--timeout", 60, "--json", path]
+    with gu.Grid(tmp, args) as g:
+        for name in ("a", "b"):
+            g.worker(name, "--task-delay-ms", 10, wait=True)
+        time.sleep(0.5)  # 400 tasks of 10 ms on two workers: 2 s
+        os.truncate(path, 100 * ELEMS * 4)
+        rc, out, err = g.wait(timeout=60)
+        check_changed(rc, err, path, "coordinator")
+        time.sleep(0.5)
+        for name, w in g.workers.items():
+            if not w.alive():
+                raise AssertionError("worker %s ended with the job: %r" % (
+                    name, w.stderr()[-500:]))
+
+
+def rchar(pid):
+    """Bytes the process has read (read, pread), from /proc/PID/io."""
+    with open("/proc/%d/io" % pid) as f:
+        for line in f:
+            if line.startswith("rchar:"):
+                return int(line.split()[1])
+    return 0
+
+
+@suite.test
+def worker_fails_the_shard_task_with_the_reason(tmp):
+    root = os.path.join(tmp, "root")
+    os.makedirs(root)
+    shard = os.path.join(root, "s0.npy")
+    n = 32 * 1024 * 1024
+    np.save(shard, np.ones(n, dtype=np.float32))
+    manifest = os.path.join(tmp, "manifest.txt")
+    with open(manifest, "w") as f:
+        f.write("s0.npy %d\n" % n)
+    with gu.Grid(tmp, ["--shards", manifest, "--timeout", 60, "--json"]) as g:
+        w = g.worker("a", "--shard-root", root, "--task-delay-ms", 300,
+                     wait=True)
+        # Once the worker has read a few MiB of its 128 MiB shard it is
+        # stopped, the shard cut, and it goes on.
+        base = rchar(w.p.pid)
+        deadline = time.monotonic() + 30
+        while rchar(w.p.pid) < base + (4 << 20):
+            if time.monotonic() > deadline:
+                raise AssertionError("the worker never read its shard")
+        w.kill(signal.SIGSTOP)
+        os.truncate(shard, 4096)
+        w.kill(signal.SIGCONT)
+        rc, out, err = g.wait(timeout=60)
+        line = last_line(err)
+        if rc != 1 or "shard 's0.npy' failed" not in line:
+            raise AssertionError("exit %d, last line %r" % (rc, line))
+        wl = w.stderr()
+        first = [x for x in wl.splitlines() if "task 0 failed" in x][:1]
+        want = "%s: %s: truncated to 4096 bytes" % (shard, CHANGED)
+        if not first or want not in first[0]:
+            raise AssertionError("worker's first failure %r, want %r" % (
+                first, want))
+        if want not in err:
+            raise AssertionError("the reason is not passed on: %r" % err)
+        time.sleep(0.3)
+        if not w.alive():
+            raise AssertionError("worker ended: %r" % wl[-500:])
+
+
+if __name__ == "__main__":
+    suite.main()
