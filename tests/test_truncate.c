@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "edgegrid.h"
-#include "engine_internal.h"
+#include "engine_grid.h"
 #include "npy.h"
 #include "source.h"
 #include "testutil.h"
