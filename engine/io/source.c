@@ -248,11 +248,46 @@ static eg_status want_map(int *map, eg_error *err)
                         env);
 }
 
+/* The error for a file that changed after it was opened: `now` is its
+ * stat now, `at` the byte the read had reached, `short_read` whether the
+ * file ended before it. */
+static eg_status changed_error(const eg_source *src, const struct stat *now,
+                               uint64_t at, int short_read, eg_error *err)
+{
+    const char *how = "rewritten in place";
+    if (now->st_size < src->opened.st_size || short_read)
+        how = "truncated";
+    else if (now->st_size > src->opened.st_size)
+        how = "grown";
+    return eg_error_set(err, EG_EIO,
+                        "%s: the file changed while it was read: %s to %llu "
+                        "bytes (%llu when opened), read up to byte %llu",
+                        src->name, how, (unsigned long long)now->st_size,
+                        (unsigned long long)src->opened.st_size,
+                        (unsigned long long)at);
+}
+
+/* Whether the file still has the size and times it had when opened: an
+ * fstat after the reads catches a rewrite in place that a short read
+ * cannot.  `at` is how far the reads got, for the message. */
+static eg_status check_unchanged(const eg_source *src, uint64_t at,
+                                 eg_error *err)
+{
+    struct stat now;
+    memset(&now, 0, sizeof now);
+    int same = fstat(src->fd, &now) == 0 &&
+               now.st_size == src->opened.st_size &&
+               now.st_mtim.tv_sec == src->opened.st_mtim.tv_sec &&
+               now.st_mtim.tv_nsec == src->opened.st_mtim.tv_nsec &&
+               now.st_ctim.tv_sec == src->opened.st_ctim.tv_sec &&
+               now.st_ctim.tv_nsec == src->opened.st_ctim.tv_nsec;
+    return same ? EG_OK : changed_error(src, &now, at, 0, err);
+}
+
 /* Reads len bytes at offset `at` of the source's file into buf.  A short
- * read or a file whose size or times moved since it was opened means it
- * changed under the reduction: EG_EIO naming the file and how far the read
- * got, never a signal or a mix of old and new bytes. */
-static eg_status read_range(const eg_source *src, uint64_t at, void *buf,
+ * read means the file shrank under the reduction: EG_EIO naming the file
+ * and how far the read got, never a signal. */
+static eg_status read_bytes(const eg_source *src, uint64_t at, void *buf,
                             size_t len, eg_error *err)
 {
     unsigned char *p = buf;
@@ -271,31 +306,23 @@ static eg_status read_range(const eg_source *src, uint64_t at, void *buf,
                                 "%s: read failed at byte %llu: %s", src->name,
                                 (unsigned long long)(at + done), text);
         }
-        if (got == 0)
-            break;
+        if (got == 0) {
+            struct stat now;
+            memset(&now, 0, sizeof now);
+            (void)fstat(src->fd, &now);
+            return changed_error(src, &now, at + done, 1, err);
+        }
         done += (size_t)got;
     }
-    struct stat now;
-    memset(&now, 0, sizeof now);
-    int same = fstat(src->fd, &now) == 0 &&
-               now.st_size == src->opened.st_size &&
-               now.st_mtim.tv_sec == src->opened.st_mtim.tv_sec &&
-               now.st_mtim.tv_nsec == src->opened.st_mtim.tv_nsec &&
-               now.st_ctim.tv_sec == src->opened.st_ctim.tv_sec &&
-               now.st_ctim.tv_nsec == src->opened.st_ctim.tv_nsec;
-    if (done == len && same)
-        return EG_OK;
-    const char *how = "rewritten in place";
-    if (now.st_size < src->opened.st_size || done < len)
-        how = "truncated";
-    else if (now.st_size > src->opened.st_size)
-        how = "grown";
-    return eg_error_set(err, EG_EIO,
-                        "%s: the file changed while it was read: %s to %llu "
-                        "bytes (%llu when opened), read up to byte %llu",
-                        src->name, how, (unsigned long long)now.st_size,
-                        (unsigned long long)src->opened.st_size,
-                        (unsigned long long)(at + done));
+    return EG_OK;
+}
+
+/* read_bytes, then check_unchanged. */
+static eg_status read_range(const eg_source *src, uint64_t at, void *buf,
+                            size_t len, eg_error *err)
+{
+    eg_status st = read_bytes(src, at, buf, len, err);
+    return st != EG_OK ? st : check_unchanged(src, at + len, err);
 }
 
 /* Reads the head of a regular file for describe(): the .npy header (raw
@@ -358,6 +385,8 @@ static eg_status load_path(eg_source *src, const char *path,
             src->fd = fd;
             src->opened = sb;
             fd = -1;
+            /* reductions stream through the file once: read ahead */
+            (void)posix_fadvise(src->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
             st = read_head(src, in, head, head_len, err);
         }
     } else if (S_ISFIFO(sb.st_mode)) {
@@ -626,8 +655,11 @@ int eg_source_needs_buffer(const eg_source *src)
     return src->fd >= 0 || src->info.swap;
 }
 
-eg_status eg_source_get(const eg_source *src, uint64_t start, uint64_t n,
-                        void *buf, const void **out, eg_error *err)
+/* eg_source_get and eg_source_get_part: `check` whether a file read is
+ * unchanged after the read. */
+static eg_status get_range(const eg_source *src, uint64_t start, uint64_t n,
+                           void *buf, const void **out, int check,
+                           eg_error *err)
 {
     *out = NULL;
     if (src == NULL || start > src->info.count || n > src->info.count - start)
@@ -646,8 +678,9 @@ eg_status eg_source_get(const eg_source *src, uint64_t start, uint64_t n,
                             src->name);
     const unsigned char *p;
     if (src->fd >= 0) {
-        eg_status st = read_range(src, src->file_offset + start * size, buf,
-                                  (size_t)(n * size), err);
+        uint64_t at = src->file_offset + start * size;
+        eg_status st = check ? read_range(src, at, buf, (size_t)(n * size), err)
+                             : read_bytes(src, at, buf, (size_t)(n * size), err);
         if (st != EG_OK)
             return st;
         p = buf;
@@ -669,6 +702,26 @@ eg_status eg_source_get(const eg_source *src, uint64_t start, uint64_t n,
 const void *eg_source_stored(const eg_source *src)
 {
     return src->data;
+}
+
+eg_status eg_source_get(const eg_source *src, uint64_t start, uint64_t n,
+                        void *buf, const void **out, eg_error *err)
+{
+    return get_range(src, start, n, buf, out, 1, err);
+}
+
+eg_status eg_source_get_part(const eg_source *src, uint64_t start, uint64_t n,
+                             void *buf, const void **out, eg_error *err)
+{
+    return get_range(src, start, n, buf, out, 0, err);
+}
+
+eg_status eg_source_check(const eg_source *src, uint64_t end, eg_error *err)
+{
+    if (src->fd < 0)
+        return EG_OK;
+    return check_unchanged(
+        src, src->file_offset + end * eg_dtype_size(src->info.dtype), err);
 }
 
 /* ------------------------------------------------------ Fortran order */

@@ -55,6 +55,16 @@ eg_status eg_source_get(const eg_source *src, uint64_t start, uint64_t n,
 /* The stored bytes: element 0 in memory order, in the stored byte order
  * (info->swap says whether that is not native).  For gathers by stride. */
 const void *eg_source_stored(const eg_source *src);
+
+/* eg_source_get in parts: the same, but a file read is not checked for a
+ * rewrite in place (a short read still fails).  eg_source_check after the
+ * parts of a range does that once, with `end` the element the parts
+ * reached: a range read in many small parts pays one fstat, not one a
+ * part. */
+eg_status eg_source_get_part(const eg_source *src, uint64_t start, uint64_t n,
+                             void *buf, const void **out, eg_error *err);
+eg_status eg_source_check(const eg_source *src, uint64_t end, eg_error *err);
+
 /* Global index of an element in memory order -> its index in the C-order
  * flattening (identity for C-order arrays). */
 uint64_t eg_source_c_index(const eg_source *src, uint64_t mem_index);
