@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "bench_file.h"
 #include "bench_plot.h"
 #include "bench_run.h"
 #include "cli.h"
@@ -46,6 +48,15 @@ static const char bench_help[] =
     "                     2Gi)\n"
     "  --copy-gbps X      a bus bandwidth to compare with (e.g. a GPU's\n"
     "                     host-to-device copy rate from bench/cl_copy_probe)\n"
+    "  --file DIR         instead: files in the page cache.  Writes two\n"
+    "                     float32 .npy files of --size bytes in DIR, one in\n"
+    "                     64 MiB writes and one in 4 KiB writes, and\n"
+    "                     measures in rounds, on each: the page-cache roof\n"
+    "                     (pread into 256 KiB and 1 MiB buffers, mmap with\n"
+    "                     MADV_POPULATE_READ; every core) and whole-process\n"
+    "                     'edgegrid reduce --ops sum' and 'edgegrid reduce';\n"
+    "                     ratios are medians of per-round ratios.  --reps\n"
+    "                     sets the rounds; use --size 4Gi for the goals\n"
     "  -h, --help         this text\n"
     "\n"
     "numpy runs in /usr/bin/python3 from a .npy file in /dev/shm; without\n"
@@ -58,13 +69,14 @@ static const char default_ops[] =
 
 enum {
     OPT_SIZE = 256, OPT_DTYPE, OPT_OPS, OPT_DEVICES, OPT_MODE, OPT_REPS,
-    OPT_JSON, OPT_PLOT, OPT_MAX_SIZE, OPT_COPY
+    OPT_JSON, OPT_PLOT, OPT_MAX_SIZE, OPT_COPY, OPT_FILE
 };
 
 typedef struct cmd_args {
     bench_args b;
     const char *ops;
     int json;
+    const char *file_dir;  /* --file: the page-cache bench, in this dir */
 } cmd_args;
 
 /* One word of --ops: an op name, or "fused" for the default op set. */
@@ -142,6 +154,11 @@ static int parse_option(int c, const char *arg, void *ctx)
 
     switch (c) {
     case OPT_SIZE: return parse_size("--size", arg, &a->b.size);
+    case OPT_FILE:
+        if (arg[0] == '\0')
+            return cli_usage("bench", "--file: empty directory name");
+        a->file_dir = arg;
+        return CLI_EXIT_OK;
     case OPT_MAX_SIZE: return parse_size("--max-size", arg, &a->b.max_size);
     case OPT_DTYPE:
         if (eg_dtype_parse(arg, &a->b.dtype, &err) != EG_OK)
@@ -219,6 +236,7 @@ static int parse_args(int argc, char **argv, cmd_args *a)
         {"plot", required_argument, NULL, OPT_PLOT},
         {"max-size", required_argument, NULL, OPT_MAX_SIZE},
         {"copy-gbps", required_argument, NULL, OPT_COPY},
+        {"file", required_argument, NULL, OPT_FILE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -229,6 +247,38 @@ static int parse_args(int argc, char **argv, cmd_args *a)
     if (optind < argc)
         return cli_usage("bench", "unexpected argument '%s'", argv[optind]);
     return check_args(a);
+}
+
+/* --file: the page-cache bench (bench_file.h). */
+static int bench_files(const cmd_args *a)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+        cli_errorf("bench: cannot find the edgegrid program "
+                   "(/proc/self/exe)");
+        return CLI_EXIT_FAIL;
+    }
+    self[n] = '\0';
+    struct stat sb;
+    if (stat(a->file_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return cli_usage("bench", "--file: '%s' is not a directory",
+                         a->file_dir);
+    bench_file_report *r = calloc(1, sizeof *r);
+    if (r == NULL) {
+        cli_errorf("bench: out of memory");
+        return CLI_EXIT_FAIL;
+    }
+    int rc = bench_file_run(a->file_dir, a->b.size, a->b.reps, self,
+                            a->b.verbose, r);
+    if (rc == 0) {
+        if (a->json)
+            bench_file_json(stdout, r);
+        else
+            bench_file_table(stdout, r);
+    }
+    free(r);
+    return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
 int cmd_bench(int argc, char **argv)
@@ -249,6 +299,8 @@ int cmd_bench(int argc, char **argv)
     if (rc != CLI_EXIT_OK)
         return rc == CLI_DONE ? CLI_EXIT_OK : rc;
     a.b.verbose = isatty(STDERR_FILENO);
+    if (a.file_dir != NULL)
+        return bench_files(&a);
 
     /* The report holds every cell of every row: too big for the stack. */
     if ((r = calloc(1, sizeof *r)) == NULL) {
