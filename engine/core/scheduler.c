@@ -54,8 +54,15 @@ struct worker {
 /* Native-order views of chunk [start, start+n) of x and y. */
 typedef struct chunk_bufs {
     void *xs, *ys;     /* where a file's elements are read, or swapped */
+    void *px, *py;     /* the host's pieces (EG_PIECE_BYTES each) */
     uint64_t *words;
 } chunk_bufs;
+
+/* Bytes of input a host thread reads and reduces at a time when the input
+ * is read from a file (pread) or swapped: the piece lands in a buffer that
+ * stays in the core's L2 cache, and the lanes read it from there.  A piece
+ * the size of a whole chunk would go out to memory and come back. */
+#define EG_PIECE_BYTES ((size_t)256 << 10)
 
 static eg_status bufs_alloc(chunk_bufs *b, const eg_job *job, uint64_t chunk,
                             eg_error *err)
@@ -66,11 +73,16 @@ static eg_status bufs_alloc(chunk_bufs *b, const eg_job *job, uint64_t chunk,
     memset(b, 0, sizeof *b);
     b->words = malloc(eg_lane_count(chunk) * eg_lane_words(job->groups) *
                       sizeof *b->words);
-    if (bx)
+    if (bx) {
         b->xs = malloc(chunk * sz);
-    if (by)
+        b->px = malloc(EG_PIECE_BYTES);
+    }
+    if (by) {
         b->ys = malloc(chunk * sz);
-    if (!b->words || (bx && !b->xs) || (by && !b->ys))
+        b->py = malloc(EG_PIECE_BYTES);
+    }
+    if (!b->words || (bx && (!b->xs || !b->px)) ||
+        (by && (!b->ys || !b->py)))
         return eg_error_set(err, EG_ENOMEM, "chunk buffers: out of memory");
     return EG_OK;
 }
@@ -79,6 +91,8 @@ static void bufs_free(chunk_bufs *b)
 {
     free(b->xs);
     free(b->ys);
+    free(b->px);
+    free(b->py);
     free(b->words);
 }
 
@@ -95,42 +109,65 @@ static void input_failed(shared *sh, const eg_error *err)
     atomic_store(&sh->stop, 1);
 }
 
-/* Bytes of input a host thread reads and reduces at a time when the input
- * is read from a file (pread into the thread's buffer): the piece is still
- * in the core's L2 cache when the lanes read it, so the copy costs one
- * pass over L2 rather than a write to memory and a read back.  */
-#define EG_PIECE_BYTES ((size_t)256 << 10)
+/* Whether eg_chunk_state will read the elements of any of these lane
+ * records: it does for a record the fast path could not fill (a
+ * non-finite value, an extreme magnitude), and only then. */
+static int records_need_input(const uint64_t *words, uint64_t lanes,
+                              eg_dtype dt, unsigned groups)
+{
+    uint64_t nw = eg_lane_words(groups);
+    for (uint64_t l = 0; l < lanes; l++) {
+        const uint64_t *w = words + l * nw;
+        eg_lane lane;
+        if ((groups & EG_G_EXACT) ? (w[EG_X_FLAGS] & EG_LANE_NEEDS_CAREFUL) != 0
+                                  : !eg_lane_decode(w, dt, groups, &lane))
+            return 1;
+    }
+    return 0;
+}
 
-/* The host lanes over a range read from its file piece by piece, each
- * piece reduced right after it is read.  The records are those of one
- * call over the whole range: a lane's record depends on its own elements
- * only, and its indices move from the piece's first element to the
- * range's.  *x and *y get the whole range, for eg_chunk_state. */
+/* The host lanes over a range read from its file (or swapped) piece by
+ * piece, each piece reduced right after it is read, from a buffer that
+ * stays in L2.  The records are those of one call over the whole range: a
+ * lane's record depends on its own elements only, and its indices move
+ * from the piece's first element to the range's.  A piece whose records
+ * eg_chunk_state must redo from the elements is also copied to its place
+ * in the chunk buffers, which *x and *y then name. */
 static eg_status host_pieces(const eg_job *job, chunk_bufs *b, uint64_t first,
                              uint64_t n, const void **x, const void **y,
                              eg_error *err)
 {
     eg_dtype dt = eg_source_info(job->x)->dtype;
     size_t sz = eg_dtype_size(dt);
-    uint64_t piece = EG_PIECE_BYTES / sz / (job->y ? 2 : 1);
+    uint64_t piece = EG_PIECE_BYTES / sz;
     piece -= piece % EG_LANE_ELEMS;
     if (piece == 0)
         piece = EG_LANE_ELEMS;
     uint64_t nw = eg_lane_words(job->groups);
     eg_status st = EG_OK;
+    *x = b->xs;
+    *y = NULL;
+    if (job->y && !b->ys)
+        st = eg_source_get(job->y, first, n, NULL, y, err);  /* in memory */
+    else if (job->y)
+        *y = b->ys;
     for (uint64_t at = 0; at < n && st == EG_OK; at += piece) {
         uint64_t m = n - at < piece ? n - at : piece;
         const void *xp = NULL, *yp = NULL;
-        st = eg_source_get_part(job->x, first + at, m,
-                                (char *)b->xs + at * sz, &xp, err);
-        if (st == EG_OK && job->y)
-            st = eg_source_get_part(job->y, first + at, m,
-                                    b->ys ? (char *)b->ys + at * sz : NULL,
-                                    &yp, err);
+        st = eg_source_get_part(job->x, first + at, m, b->px, &xp, err);
+        if (st == EG_OK && job->y && b->ys)
+            st = eg_source_get_part(job->y, first + at, m, b->py, &yp, err);
+        else if (job->y)
+            yp = (const char *)*y + at * sz;
         if (st != EG_OK)
             break;
         uint64_t *wp = b->words + (at / EG_LANE_ELEMS) * nw;
         eg_lanes_any(xp, yp, m, dt, job->groups, wp);
+        if (records_need_input(wp, eg_lane_count(m), dt, job->groups)) {
+            memcpy((char *)b->xs + at * sz, xp, m * sz);
+            if (job->y && b->ys)
+                memcpy((char *)b->ys + at * sz, yp, m * sz);
+        }
         /* eg_lanes_rebase subtracts; (0 - at) mod 2^64 adds at */
         eg_lanes_rebase(wp, eg_lane_count(m), job->groups, (uint64_t)0 - at);
     }
@@ -138,11 +175,6 @@ static eg_status host_pieces(const eg_job *job, chunk_bufs *b, uint64_t first,
         st = eg_source_check(job->x, first + n, err);
     if (st == EG_OK && job->y)
         st = eg_source_check(job->y, first + n, err);
-    *x = b->xs;
-    *y = NULL;
-    if (st == EG_OK && job->y)
-        st = b->ys ? (*y = b->ys, EG_OK)
-                   : eg_source_get(job->y, first, n, NULL, y, err);
     return st;
 }
 
