@@ -13,8 +13,20 @@ typedef struct bench_share {
     double seconds;       /* busy time */
 } bench_share;
 
+/* Ratios of readings taken in pairs, each pair two neighbours in time (the
+ * roof then edgegrid, or fast mode then exact mode): their median, the
+ * smallest and the largest.  A load that comes and goes on a shared box
+ * moves both readings of a pair, so the median of the pairs' ratios is
+ * steadier than a ratio of two medians taken minutes apart. */
+typedef struct bench_pairs {
+    unsigned n;           /* 0: not measured */
+    double median, lo, hi;
+} bench_pairs;
+
 typedef struct bench_eg_cell {
     bench_figure fig;
+    bench_pairs xroof;                  /* its GB/s over the roof's */
+    bench_pairs xfast;                  /* exact cells: over fast mode's */
     unsigned ops;                       /* the op set measured */
     eg_number value[EG_OP_COUNT_ALL];   /* its results, from the last run */
     size_t nshares;

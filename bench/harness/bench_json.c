@@ -128,6 +128,23 @@ static void print_devices(FILE *f, const bench_report *r)
     fputc(']', f);
 }
 
+/* , "name": {"median", "lo", "hi", "n"} of ratios in pairs, or null. */
+static void print_pairs(FILE *f, const char *name, const bench_pairs *p)
+{
+    fprintf(f, ", \"%s\": ", name);
+    if (p->n == 0) {
+        fputs("null", f);
+        return;
+    }
+    fputs("{\"median\": ", f);
+    json_double(f, p->median);
+    fputs(", \"lo\": ", f);
+    json_double(f, p->lo);
+    fputs(", \"hi\": ", f);
+    json_double(f, p->hi);
+    fprintf(f, ", \"n\": %u}", p->n);
+}
+
 /* The edgegrid figure of one config with its results and device shares;
  * with `fast` (an exact cell's fast-mode twin) also its ratio to that. */
 static void print_eg(FILE *f, const bench_eg_cell *c, double roof,
@@ -151,6 +168,9 @@ static void print_eg(FILE *f, const bench_eg_cell *c, double roof,
         fputs(", \"ratio_fast\": ", f);
         ratio_or_null(f, fast->fig.have, c->fig.gbps, fast->fig.gbps);
     }
+    print_pairs(f, "pairs_roof", &c->xroof);
+    if (fast != NULL)
+        print_pairs(f, "pairs_fast", &c->xfast);
     fputs(", \"results\": {", f);
     for (int op = 0; op < EG_OP_COUNT_ALL; op++) {
         if (!(c->ops & EG_OPS_BIT(op)))

@@ -13,6 +13,7 @@
 #include "bench_machine.h"
 #include "bench_numpy.h"
 #include "bench_run.h"
+#include "bench_timing.h"
 #include "cli.h"
 
 #define SWEEP_MIN ((uint64_t)4096)
@@ -300,6 +301,69 @@ static void measure_row(bench_report *r, eg_engine *e, const bench_data *d,
                          &row->exact[c]);
 }
 
+#define BENCH_MAX_PAIRS 64
+
+static void pairs_set(bench_pairs *p, double *v, unsigned n)
+{
+    memset(p, 0, sizeof *p);
+    if (n == 0)
+        return;
+    p->n = n;
+    p->lo = p->hi = v[0];
+    for (unsigned k = 1; k < n; k++) {
+        p->lo = v[k] < p->lo ? v[k] : p->lo;
+        p->hi = v[k] > p->hi ? v[k] : p->hi;
+    }
+    p->median = bench_median(v, n);
+}
+
+/* The row's ratios in pairs (bench_pairs): `reps` rounds of one roof
+ * reading (the threads and ISA that won), one fast reading and, with
+ * --mode exact, one exact reading, each round's readings divided by each
+ * other. */
+static void measure_pairs(bench_report *r, eg_engine *e, const bench_data *d,
+                          size_t c, size_t i, unsigned reps)
+{
+    bench_row *row = &r->rows[i];
+    /* one reading: runs for 20 ms at least, so that small inputs are not
+     * read by a single call's clock */
+    bench_plan one = {0, 1, 100000, 0.02};
+    double xr[BENCH_MAX_PAIRS], xe[BENCH_MAX_PAIRS], xf[BENCH_MAX_PAIRS];
+    unsigned n = 0, exact = r->mode == EG_MODE_EXACT;
+    bench_eg_cell *tmp = malloc(sizeof *tmp);
+
+    if (tmp == NULL || !row->eg[c].fig.have)
+        reps = 0;
+    if (reps > BENCH_MAX_PAIRS)
+        reps = BENCH_MAX_PAIRS;
+    for (unsigned k = 0; k < reps; k++) {
+        bench_roof roof;
+        if (bench_roof_measure(d->x, r->bytes, r->roof.threads,
+                               1u << r->roof.isa, &one, &roof) != 0 ||
+            !roof.best.have)
+            break;
+        if (bench_eg_measure(e, d, r->count, row->ops, EG_MODE_FAST, &one,
+                             tmp) != EG_OK)
+            break;
+        double fast = tmp->fig.gbps;
+        xr[n] = fast / roof.best.gbps;
+        if (exact) {
+            if (bench_eg_measure(e, d, r->count, row->ops, EG_MODE_EXACT,
+                                 &one, tmp) != EG_OK)
+                break;
+            xe[n] = tmp->fig.gbps / roof.best.gbps;
+            xf[n] = tmp->fig.gbps / fast;
+        }
+        n++;
+    }
+    free(tmp);
+    pairs_set(&row->eg[c].xroof, xr, n);
+    if (exact) {
+        pairs_set(&row->exact[c].xroof, xe, n);
+        pairs_set(&row->exact[c].xfast, xf, n);
+    }
+}
+
 static void measure_edgegrid(const bench_args *a, bench_report *r,
                              const bench_data *d)
 {
@@ -312,8 +376,10 @@ static void measure_edgegrid(const bench_args *a, bench_report *r,
         eg_engine *e = open_config(cf, d, r->count);
         if (e == NULL)
             continue;
-        for (size_t i = 0; i < r->nrows; i++)
+        for (size_t i = 0; i < r->nrows; i++) {
             measure_row(r, e, d, c, &plan, i);
+            measure_pairs(r, e, d, c, i, a->reps);
+        }
         measure_latency(a, r, e, d, c);
         eg_engine_close(&e);
         sample_roof(a, r, d);

@@ -64,6 +64,17 @@ static void ratio(FILE *f, int width, int have, double num, double den)
         fprintf(f, " %*.2f", width, num / den);
 }
 
+/* A ratio from pairs (bench_pairs) when they were measured, else from the
+ * two medians. */
+static void pair_ratio(FILE *f, int width, const bench_pairs *p, int have,
+                       double num, double den)
+{
+    if (p->n > 0)
+        fprintf(f, " %*.2f", width, p->median);
+    else
+        ratio(f, width, have, num, den);
+}
+
 static int config_width(const bench_config *c)
 {
     int w = (int)strlen(c->spec);
@@ -125,10 +136,11 @@ static void print_cells(FILE *f, const bench_report *r,
         if (cells[c].error[0] != '\0')
             fprintf(f, " %*s", w, "err");
         else if (show == SHOW_XROOF)
-            ratio(f, w, fig->have, fig->gbps, r->roof.best.gbps);
+            pair_ratio(f, w, &cells[c].xroof, fig->have, fig->gbps,
+                       r->roof.best.gbps);
         else if (show == SHOW_XFAST)
-            ratio(f, w, fig->have && fast[c].fig.have, fig->gbps,
-                  fast[c].fig.gbps);
+            pair_ratio(f, w, &cells[c].xfast, fig->have && fast[c].fig.have,
+                       fig->gbps, fast[c].fig.gbps);
         else
             cell(f, w, fig, fig->gbps);
     }
@@ -161,7 +173,10 @@ static int print_best(FILE *f, const bench_report *r,
 
     fputs(" |", f);
     fprintf(f, " %7s", b >= 0 ? r->configs[b].spec : "-");
-    ratio(f, 7, b >= 0, best, r->roof.best.gbps);
+    if (b >= 0)
+        pair_ratio(f, 7, &cells[b].xroof, 1, best, r->roof.best.gbps);
+    else
+        ratio(f, 7, 0, 0, 0);
     if (r->copy_gbps > 0)
         ratio(f, 7, b >= 0, best, r->copy_gbps);
     return b;
@@ -379,6 +394,10 @@ static void print_notes(FILE *f, const bench_report *r)
                 r->numpy_version);
     else if (r->numpy_note[0] != '\0')
         fprintf(f, "note: %s\n", r->numpy_note);
+    fprintf(f, "ratios of edgegrid to the roof (and exact to fast): the "
+            "median of %u pairs of neighbouring readings (bench/README.md, "
+            "\"Noise\"); numpy and OpenBLAS: over the highest roof\n",
+            r->reps);
     if (bench_roof_spread(r) > BENCH_ROOF_SPREAD_WARN)
         fprintf(f, "note: the roof's readings spread by x%.2f: something else "
                 "loaded the machine during the run; its ratios are suspect\n",
