@@ -54,13 +54,26 @@ TGT_INLINE __m512d load_row(const void *p, int f32)
                : _mm512_loadu_pd((const double *)p);
 }
 
+/* a + b, issued as a fused multiply-add with the multiplier exactly 1.0:
+ * a * 1.0 is exact, so the one rounding is that of a + b and the bits are
+ * the add's (signed zeros and infinities included; a NaN makes the lane
+ * go the careful way in either form).  Nothing is contracted: no product
+ * is ever folded into an add.  The point is the port: Zen 4 and 5 run adds
+ * on two FADD pipes and FMAs on two others, which the lanes otherwise
+ * leave idle but for var's one multiply a row; on Intel both forms share
+ * the same ports and cost the same. */
+TGT_INLINE __m512d add_fma(__m512d a, __m512d b)
+{
+    return _mm512_fmadd_pd(a, _mm512_set1_pd(1.0), b);
+}
+
 /* (s, c) += b, as VTWOSUM and eg_twosum_acc. */
 TGT_INLINE void twosum(__m512d *s, __m512d *c, __m512d b)
 {
     __m512d t = _mm512_add_pd(*s, b), z = _mm512_sub_pd(t, *s);
     __m512d e = _mm512_add_pd(_mm512_sub_pd(*s, _mm512_sub_pd(t, z)),
                               _mm512_sub_pd(b, z));
-    *c = _mm512_add_pd(*c, e);
+    *c = add_fma(*c, e);
     *s = t;
 }
 
@@ -169,19 +182,19 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
                  * +0.0 + row: the same bits, as only an all -0.0 block
                  * differs (-0.0 for +0.0), and TwoSum into an s that is
                  * never -0.0 gives the same (s, c) for either zero. */
-                a[l].p = r ? _mm512_add_pd(a[l].p, v) : v;
+                a[l].p = r ? add_fma(a[l].p, v) : v;
                 if (g & EG_G_VAR) {
                     __m512d d = _mm512_sub_pd(v, a[l].k);
-                    a[l].d1 = _mm512_add_pd(a[l].d1, d);
-                    a[l].d2 = _mm512_add_pd(a[l].d2, _mm512_mul_pd(d, d));
+                    a[l].d1 = add_fma(a[l].d1, d);
+                    a[l].d2 = add_fma(a[l].d2, _mm512_mul_pd(d, d));
                 }
                 if (g & EG_G_L1)
-                    a[l].l1p = r ? _mm512_add_pd(a[l].l1p, vabs(v)) : vabs(v);
+                    a[l].l1p = r ? add_fma(a[l].l1p, vabs(v)) : vabs(v);
                 if (g & EG_G_L2)
                     a[l].ssq = _mm512_add_pd(a[l].ssq, _mm512_mul_pd(v, v));
                 if (g & EG_G_DOT) {
                     __m512d xy = _mm512_mul_pd(v, load_row(y + at, f32));
-                    a[l].dp = r ? _mm512_add_pd(a[l].dp, xy) : xy;
+                    a[l].dp = r ? add_fma(a[l].dp, xy) : xy;
                 }
                 if ((g & EG_G_MINMAX) && f32 && r % 2 == 0) {
                     __m512 z = _mm512_loadu_ps((const float *)(x + at));
