@@ -67,12 +67,20 @@ TGT_INLINE __m512d add_fma(__m512d a, __m512d b)
     return _mm512_fmadd_pd(a, _mm512_set1_pd(1.0), b);
 }
 
-/* (s, c) += b, as VTWOSUM and eg_twosum_acc. */
-TGT_INLINE void twosum(__m512d *s, __m512d *c, __m512d b)
+/* a - b the same way: -(b * 1.0) + a. */
+TGT_INLINE __m512d sub_fma(__m512d a, __m512d b)
+{
+    return _mm512_fnmadd_pd(b, _mm512_set1_pd(1.0), a);
+}
+
+/* (s, c) += b, as VTWOSUM and eg_twosum_acc.  For f32 lanes, whose rows
+ * also carry the widening on the FADD pipes, b - z moves to the FMA pipes
+ * too (measured: f32 l1 +8 %, f64 no better). */
+TGT_INLINE void twosum(__m512d *s, __m512d *c, __m512d b, int f32)
 {
     __m512d t = _mm512_add_pd(*s, b), z = _mm512_sub_pd(t, *s);
-    __m512d e = _mm512_add_pd(_mm512_sub_pd(*s, _mm512_sub_pd(t, z)),
-                              _mm512_sub_pd(b, z));
+    __m512d bz = f32 ? sub_fma(b, z) : _mm512_sub_pd(b, z);
+    __m512d e = _mm512_add_pd(_mm512_sub_pd(*s, _mm512_sub_pd(t, z)), bz);
     *c = add_fma(*c, e);
     *s = t;
 }
@@ -215,11 +223,11 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
                 sn[l].mx64[seg] = a[l].mx64;
             }
         for (int l = 0; l < ln; l++) {
-            twosum(&a[l].s, &a[l].c, a[l].p);
+            twosum(&a[l].s, &a[l].c, a[l].p, f32);
             if (g & EG_G_L1)
-                twosum(&a[l].l1s, &a[l].l1c, a[l].l1p);
+                twosum(&a[l].l1s, &a[l].l1c, a[l].l1p, f32);
             if (g & EG_G_DOT)
-                twosum(&a[l].ds, &a[l].dc, a[l].dp);
+                twosum(&a[l].ds, &a[l].dc, a[l].dp, f32);
         }
     }
     for (int l = 0; l < ln; l++) {
