@@ -187,7 +187,7 @@ static eg_status read_all(int fd, const char *name, unsigned char **out,
     return EG_OK;
 }
 
-/* Maps a regular file of `size` bytes; an empty file maps to nothing (mmap
+/* Maps a regular file of `size` bytes ($EDGEGRID_INGEST=map); an empty file maps to nothing (mmap
  * refuses length 0). */
 static eg_status map_file(eg_source *src, int fd, uint64_t size, eg_error *err)
 {
@@ -202,7 +202,7 @@ static eg_status map_file(eg_source *src, int fd, uint64_t size, eg_error *err)
      * when the file fits comfortably in memory its pages are mapped in
      * ahead of the reads (a larger file streams through demand paging).
      * Each chunk's range is mapped in by the thread about to reduce it
-     * (eg_source_native), so the threads share that work and it overlaps
+     * (eg_source_get), so the threads share that work and it overlaps
      * the reading: a 4 GiB file went 7 % faster, whole process, than with
      * the whole file mapped in up front by one thread (MAP_POPULATE), which
      * is what a kernel without MADV_POPULATE_READ (Linux < 5.14) gets. */

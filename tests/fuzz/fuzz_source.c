@@ -133,7 +133,7 @@ static void check_elements(const eg_source *src)
             break;
         }
         }
-        uint64_t c = EG_NONE_INDEX;
+        uint64_t c = UINT64_MAX;
         eg_error err;
         check(eg_source_first_c_index_of(src, f, i, u, is_nan, &c, &err) ==
               EG_OK);
