@@ -187,8 +187,8 @@ static eg_status read_all(int fd, const char *name, unsigned char **out,
     return EG_OK;
 }
 
-/* Maps a regular file of `size` bytes ($EDGEGRID_INGEST=map); an empty file maps to nothing (mmap
- * refuses length 0). */
+/* Maps a regular file of `size` bytes ($EDGEGRID_INGEST=map); an empty
+ * file maps to nothing (mmap refuses length 0). */
 static eg_status map_file(eg_source *src, int fd, uint64_t size, eg_error *err)
 {
     if (size == 0)
