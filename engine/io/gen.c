@@ -208,11 +208,12 @@ static void store_le(unsigned char *out, uint64_t v, size_t size)
 /* ---------------------------------------------------------- the output */
 
 /* The output goes to the kernel in writes of this size: the page cache
- * keeps a file written in large writes in large folios, which every later
- * read of it (pread or a mapping) pays less for than 4 KiB pages; stdio's
- * 4 KiB writes left the demo's own data set at half the read speed of a
- * file numpy wrote (bench/README.md, "Files"). */
-#define OUT_WRITE_BYTES ((size_t)64 << 20)
+ * gives a write folios up to its size (2 MiB at most on x86-64), and a file
+ * kept in large folios reads back faster, by pread or a map, than one in
+ * 4 KiB pages; stdio's 4 KiB writes left the demo's own data set at half
+ * the read speed of a file numpy wrote (bench/README.md, "Files").  8 MiB
+ * is several whole 2 MiB folios and keeps gen's memory small. */
+#define OUT_WRITE_BYTES ((size_t)8 << 20)
 
 typedef struct out_file {
     int fd;
