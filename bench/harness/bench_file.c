@@ -57,7 +57,13 @@ static uint64_t sum_avx512(const unsigned char *p, size_t n)
         a3 = _mm512_add_epi64(a3, _mm512_loadu_si512(p + i + 192));
     }
     a0 = _mm512_add_epi64(_mm512_add_epi64(a0, a1), _mm512_add_epi64(a2, a3));
-    return (uint64_t)_mm512_reduce_add_epi64(a0) + sum_scalar(p + i, n - i);
+    /* summed as unsigned words: _mm512_reduce_add_epi64 adds signed ones,
+     * whose wrap-around is undefined */
+    uint64_t w[8], s = 0;
+    _mm512_storeu_si512((void *)w, a0);
+    for (int k = 0; k < 8; k++)
+        s += w[k];
+    return s + sum_scalar(p + i, n - i);
 }
 #endif
 
