@@ -3,8 +3,8 @@
 `edgegrid bench`.
 
 Runs the bench on 1 MiB, checks that its JSON parses and holds the roof and
-edgegrid's figures (and numpy's when numpy is importable), and that bad
-options are usage errors.  With --mode exact it also checks exact mode's
+edgegrid's figures with their ratios to the roof in pairs (and numpy's when
+numpy is importable), and that bad options are usage errors.  With --mode exact it also checks exact mode's
 figures beside fast mode's, and that exact results have the same bits on
 every device selection.  No speed is asserted: timings on a shared CI box
 say nothing.  Registered with CTest as bench_smoke and bench_smoke_exact.
@@ -22,6 +22,14 @@ def fail(msg):
 
 def positive(x):
     return isinstance(x, (int, float)) and math.isfinite(x) and x > 0
+
+
+def check_pairs(p, what):
+    """Ratios of paired readings: two pairs, median inside their range."""
+    if not p or p.get("n") != 2 or not all(
+            positive(p.get(k)) for k in ("median", "lo", "hi")) or not (
+            p["lo"] <= p["median"] <= p["hi"]):
+        fail("%s: pairs %r" % (what, p))
 
 
 def check_report(d):
@@ -47,6 +55,11 @@ def check_report(d):
         if not best or not positive(best.get("gbps")) or not positive(
                 best.get("ratio_roof")):
             fail("no edgegrid figure for %s: %r" % (op, rows[op]))
+    # Every measured cell has its ratio to the roof in pairs (--reps 2).
+    for op, row in rows.items():
+        for spec, c in row.get("edgegrid", {}).items():
+            if "gbps" in c:
+                check_pairs(c.get("pairs_roof"), "%s on %s" % (op, spec))
     # The same bytes went to every device selection: their sums agree.
     sums = [c["results"]["sum"] for c in rows["sum"]["edgegrid"].values()
             if "results" in c]
@@ -86,6 +99,8 @@ def check_exact(d):
             if not positive(c.get("gbps")) or not positive(
                     c.get("ratio_fast")):
                 fail("%s on %s: no exact figure: %r" % (op, spec, c))
+            check_pairs(c.get("pairs_roof"), "exact %s on %s" % (op, spec))
+            check_pairs(c.get("pairs_fast"), "exact %s on %s" % (op, spec))
         best = row.get("exact_best") or {}
         for k in ("gbps", "ratio_roof", "ratio_fast"):
             if not positive(best.get(k)):
