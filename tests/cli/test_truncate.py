@@ -34,15 +34,16 @@ def last_line(err):
     return lines[-1] if lines else ""
 
 
-def check_changed(rc, err, path, what):
-    """rc 1 and a last line that names the file, the change and how far
-    the read got."""
+def check_changed(rc, err, path, what, cut, size):
+    """rc 1 and a last line that names the file, the change (to `cut` of
+    `size` bytes) and how far the read got."""
     line = last_line(err)
     if rc < 0:
         raise AssertionError("%s: killed by signal %d: %r" % (what, -rc,
                                                               err[-500:]))
-    want = "edgegrid: %s: %s: truncated to " % (path, CHANGED)
-    if rc != 1 or not line.startswith(want) or "read up to byte" not in line:
+    want = ("edgegrid: %s: %s: truncated to %d bytes (%d when opened), "
+            "read up to byte " % (path, CHANGED, cut, size))
+    if rc != 1 or not line.startswith(want):
         raise AssertionError("%s: exit %d, last line %r, want %r..." % (
             what, rc, line, want))
 
@@ -60,10 +61,12 @@ def reduce_cut_at(pristine, path, delay, cut, devices):
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                          env=cu.env())
     lines = []
+    stopped = False
     for raw in p.stderr:
         line = raw.decode(errors="replace")
         lines.append(line)
-        if len(lines) == 1 and line.startswith("progress:"):
+        if not stopped and line.startswith("progress:"):
+            stopped = True
             time.sleep(delay)
             # SIGSTOP freezes it mid-read, however fast the machine
             p.send_signal(signal.SIGSTOP)
@@ -88,7 +91,7 @@ def reduce_truncated(tmp, devices):
             # The reads were done already: nothing lost.  Fine, but a run
             # that never fails would prove nothing (checked below).
             continue
-        check_changed(rc, err, path, what)
+        check_changed(rc, err, path, what, cut, size)
         hits += 1
     if hits < 2:
         raise AssertionError("%s: only %d of %d cuts fell mid-read" % (
@@ -142,6 +145,7 @@ ELEMS = 4096  # elements per task
 def coordinator_fails_the_job_and_workers_stay_up(tmp):
     path = os.path.join(tmp, "x.npy")
     np.save(path, np.arange(400 * ELEMS, dtype=np.float32))
+    size = os.path.getsize(path)
     args = ["--task-bytes", ELEMS * 4, "--timeout", 60, "--json", path]
     with gu.Grid(tmp, args) as g:
         for name in ("a", "b"):
@@ -149,7 +153,7 @@ def coordinator_fails_the_job_and_workers_stay_up(tmp):
         time.sleep(0.5)  # 400 tasks of 10 ms on two workers: 2 s
         os.truncate(path, 100 * ELEMS * 4)
         rc, out, err = g.wait(timeout=60)
-        check_changed(rc, err, path, "coordinator")
+        check_changed(rc, err, path, "coordinator", 100 * ELEMS * 4, size)
         time.sleep(0.5)
         for name, w in g.workers.items():
             if not w.alive():
