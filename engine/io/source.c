@@ -39,7 +39,7 @@ struct eg_source {
     const unsigned char *data; /* the first element in memory; never NULL */
     int fd;                    /* the file ranges are read from, or -1 */
     uint64_t file_offset;      /* its byte of the first element */
-    struct stat opened;        /* its size and times when opened */
+    struct stat opened;        /* its size and mtime when opened */
     void *map;                 /* the mapped file, or NULL */
     size_t map_len;
     int prefault;              /* map each range in before handing it out */
@@ -267,9 +267,11 @@ static eg_status changed_error(const eg_source *src, const struct stat *now,
                         (unsigned long long)at);
 }
 
-/* Whether the file still has the size and times it had when opened: an
- * fstat after the reads catches a rewrite in place that a short read
- * cannot.  `at` is how far the reads got, for the message. */
+/* Whether the file still has the size and modification time it had when
+ * opened: an fstat after the reads catches a rewrite in place that a short
+ * read cannot.  (Not the change time: a chmod or a new hard link moves it
+ * and leaves the bytes alone.)  `at` is how far the reads got, for the
+ * message. */
 static eg_status check_unchanged(const eg_source *src, uint64_t at,
                                  eg_error *err)
 {
@@ -278,9 +280,7 @@ static eg_status check_unchanged(const eg_source *src, uint64_t at,
     int same = fstat(src->fd, &now) == 0 &&
                now.st_size == src->opened.st_size &&
                now.st_mtim.tv_sec == src->opened.st_mtim.tv_sec &&
-               now.st_mtim.tv_nsec == src->opened.st_mtim.tv_nsec &&
-               now.st_ctim.tv_sec == src->opened.st_ctim.tv_sec &&
-               now.st_ctim.tv_nsec == src->opened.st_ctim.tv_nsec;
+               now.st_mtim.tv_nsec == src->opened.st_mtim.tv_nsec;
     return same ? EG_OK : changed_error(src, &now, at, 0, err);
 }
 
