@@ -73,7 +73,7 @@ static eg_status open_keys(const eg_struct_opts *so, eg_source **ks,
         return EG_OK;
     }
     eg_input_opts plain = {0};
-    eg_status st = eg_source_open(ks, so->keys_path, &plain, err);
+    eg_status st = eg_source_open_mapped(ks, so->keys_path, &plain, err);
     if (st != EG_OK)
         return st;
     const eg_array_info *info = eg_source_info(*ks);
@@ -89,8 +89,7 @@ static eg_status open_keys(const eg_struct_opts *so, eg_source **ks,
         if (!*scratch)
             return eg_error_set(err, EG_ENOMEM, "--by: out of memory");
     }
-    *keys = eg_source_native(*ks, 0, info->count, *scratch);
-    return EG_OK;
+    return eg_source_get(*ks, 0, info->count, *scratch, keys, err);
 }
 
 static eg_status reduce_sources(eg_engine *e, const eg_source *x,
@@ -215,9 +214,11 @@ eg_status eg_reduce_file_structured(eg_engine *e, const char *path,
     memset(out, 0, sizeof *out);
     if (!in)
         in = &plain;
-    eg_status st = eg_source_open(&sx, path, in, err);
+    /* Structured reductions gather by stride across the whole array:
+     * mapped, not read in chunks (source.h). */
+    eg_status st = eg_source_open_mapped(&sx, path, in, err);
     if (st == EG_OK && with_path)
-        st = eg_source_open(&sy, with_path, in, err);
+        st = eg_source_open_mapped(&sy, with_path, in, err);
     if (st == EG_OK)
         st = reduce_sources(e, sx, sy, so, o, out, err);
     eg_source_close(&sx);

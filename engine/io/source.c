@@ -359,9 +359,10 @@ static eg_status read_head(eg_source *src, const eg_input_opts *in,
  * read into memory (pipes).  Sets *base and *len to the bytes in memory
  * (none for a file read with pread: *head then holds its first bytes). */
 static eg_status load_path(eg_source *src, const char *path,
-                           const eg_input_opts *in, const unsigned char **base,
-                           uint64_t *len, unsigned char **head,
-                           size_t *head_len, eg_error *err)
+                           const eg_input_opts *in, int force_map,
+                           const unsigned char **base, uint64_t *len,
+                           unsigned char **head, size_t *head_len,
+                           eg_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -378,7 +379,7 @@ static eg_status load_path(eg_source *src, const char *path,
     } else if (S_ISREG(sb.st_mode)) {
         *len = (uint64_t)sb.st_size;
         st = want_map(&map, err);
-        if (st == EG_OK && map) {
+        if (st == EG_OK && (map || force_map)) {
             st = map_file(src, fd, *len, err);
             *base = src->map;
         } else if (st == EG_OK) {
@@ -499,8 +500,10 @@ static eg_source *source_new(const char *name)
 
 /* ------------------------------------------------------------- opening */
 
-eg_status eg_source_open(eg_source **out, const char *path,
-                         const eg_input_opts *in, eg_error *err)
+/* eg_source_open, and with force_map eg_source_open_mapped. */
+static eg_status open_source(eg_source **out, const char *path,
+                             const eg_input_opts *in, int force_map,
+                             eg_error *err)
 {
     if (out == NULL || path == NULL)
         return eg_error_set(err, EG_EUSAGE, "no input file given");
@@ -518,7 +521,8 @@ eg_status eg_source_open(eg_source **out, const char *path,
         st = read_all(STDIN_FILENO, "-", &src->owned, &len, err);
         base = src->owned;
     } else {
-        st = load_path(src, path, in, &base, &len, &head, &head_len, err);
+        st = load_path(src, path, in, force_map, &base, &len, &head,
+                       &head_len, err);
         if (src->fd >= 0)
             base = head;
     }
@@ -533,6 +537,18 @@ eg_status eg_source_open(eg_source **out, const char *path,
     }
     *out = src;
     return EG_OK;
+}
+
+eg_status eg_source_open(eg_source **out, const char *path,
+                         const eg_input_opts *in, eg_error *err)
+{
+    return open_source(out, path, in, 0, err);
+}
+
+eg_status eg_source_open_mapped(eg_source **out, const char *path,
+                                const eg_input_opts *in, eg_error *err)
+{
+    return open_source(out, path, in, 1, err);
 }
 
 eg_status eg_source_wrap(eg_source **out, const void *data, uint64_t count,
@@ -701,7 +717,7 @@ static eg_status get_range(const eg_source *src, uint64_t start, uint64_t n,
 
 const void *eg_source_stored(const eg_source *src)
 {
-    return src->data;
+    return src->fd >= 0 ? NULL : src->data;
 }
 
 eg_status eg_source_get(const eg_source *src, uint64_t start, uint64_t n,

@@ -32,6 +32,12 @@ typedef struct eg_source eg_source;
  * as paths (/dev/zero, a disk) are refused. */
 eg_status eg_source_open(eg_source **out, const char *path,
                          const eg_input_opts *in, eg_error *err);
+/* eg_source_open with a regular file mapped whatever $EDGEGRID_INGEST
+ * says, so that eg_source_stored holds every element: for readers that
+ * gather by stride across the whole array (--axis, --by).  A file
+ * truncated under such a reader still ends the process with SIGBUS. */
+eg_status eg_source_open_mapped(eg_source **out, const char *path,
+                                const eg_input_opts *in, eg_error *err);
 /* Wraps caller memory (native order, 1-D); the memory is not copied. */
 eg_status eg_source_wrap(eg_source **out, const void *data, uint64_t count,
                          eg_dtype dtype, eg_error *err);
@@ -53,7 +59,10 @@ eg_status eg_source_get(const eg_source *src, uint64_t start, uint64_t n,
                         void *buf, const void **out, eg_error *err);
 
 /* The stored bytes: element 0 in memory order, in the stored byte order
- * (info->swap says whether that is not native).  For gathers by stride. */
+ * (info->swap says whether that is not native).  For gathers by stride;
+ * only a source held in memory has them (eg_source_open_mapped, stdin,
+ * wrapped memory): a file read with pread (eg_source_open) has none and
+ * this is NULL. */
 const void *eg_source_stored(const eg_source *src);
 
 /* eg_source_get in parts: the same, but a file read is not checked for a
