@@ -56,6 +56,12 @@ void output_json_tail(FILE *f, const eg_result *r)
         json_string(f, d->name);
         fprintf(f, ", \"elements\": %" PRIu64 ", \"seconds\": ", d->elements);
         json_double(f, d->seconds);
+        /* How an OpenCL device was driven: the last call's work sizes. */
+        if (d->launch_local)
+            fprintf(f,
+                    ", \"launch\": {\"global\": %" PRIu64
+                    ", \"local\": %" PRIu64 ", \"calls\": %" PRIu64 "}",
+                    d->launch_global, d->launch_local, d->calls);
         fputc('}', f);
     }
     fputs("], \"seconds\": ", f);

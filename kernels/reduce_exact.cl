@@ -23,8 +23,10 @@
  *
  * Built with -DEG_T=float|double -DEG_DT -DEG_GROUPS (EG_G_EXACT set)
  * -DEG_LANE_ELEMS -DEG_LPI, and on CPU devices -DEG_PREFETCH=<bytes>
- * (software prefetch distance), behind a prelude (engine/backend/opencl/cl_program.c) that
- * defines the EG_G_*, EG_X_* and EG_EXACT_* constants.  No FP contraction:
+ * (software prefetch distance), behind a prelude
+ * (engine/backend/opencl/cl_program.c) that defines the EG_G_* and EG_X_*
+ * constants, and behind kernels/exact_rules.h, the plan's rules and
+ * EG_EXACT_* constants shared with the host.  No FP contraction:
  * v * w and (sigma + t) - sigma must round exactly as written; fma() is the
  * correctly rounded fused operation of OpenCL C, the TwoProduct error term.
  */
@@ -138,44 +140,31 @@ void eg_scan_fold(eg_bits8 mx, eg_bits8 mn, eg_bits *maxb, eg_bits *min1b)
 
 /* ---------------------------------------------------------------- plans */
 
-/* The rules of engine/lanes/exact_levels.h, restated. */
+/* The rules of kernels/exact_rules.h (in front of this file), for this
+ * float format. */
 int eg_top(eg_bits abs_bits)
 {
-    int be = (int)(abs_bits >> EG_MANT);
-    return (be ? be : 1) - EG_BIAS + 1;
+    return eg_exact_top(abs_bits, EG_MANT, EG_BIAS);
 }
 
 int eg_low(eg_bits abs_bits)
 {
-    int be = (int)(abs_bits >> EG_MANT);
-    return (be ? be : 1) - EG_BIAS - EG_MANT;
+    return eg_exact_low(abs_bits, EG_MANT, EG_BIAS);
 }
 
 int eg_floor(eg_bits abs_bits)
 {
-    int be = (int)(abs_bits >> EG_MANT);
-    return be ? be - EG_BIAS : 1 - EG_BIAS - EG_MANT;
-}
-
-double eg_sigma(int k)
-{
-    return as_double(((ulong)(k + 1023) << 52) | (1UL << 51));
-}
-
-int eg_span(int levels)
-{
-    return levels == 1 ? 40 : 81 + EG_EXACT_STEP * (levels - 2);
+    return eg_exact_floor(abs_bits, EG_MANT, EG_BIAS);
 }
 
 /* The sigmas of `levels` levels for terms up to 2^e; 0 when one would not
  * be a finite normal double. */
 int eg_fixed_plan(int e, int levels, double *sig)
 {
-    int k_low = e + EG_EXACT_HEADROOM - 1 - EG_EXACT_STEP * (levels - 2);
-    if (e > EG_EXACT_TOP_MAX || (levels > 1 && k_low < -1022))
+    if (!eg_exact_fixed_fits(e, levels))
         return 0;
     for (int j = 0; j + 1 < levels; j++)
-        sig[j] = eg_sigma(e + EG_EXACT_HEADROOM - 1 - EG_EXACT_STEP * j);
+        sig[j] = eg_exact_level_sigma(e, j);
     return 1;
 }
 
@@ -183,17 +172,9 @@ int eg_fixed_plan(int e, int levels, double *sig)
  * too large; sig[] gets the extraction constants. */
 int eg_plan(int e, int b, double *sig)
 {
-    int span = e - b, levels;
-    if (span <= 40)
-        levels = 1;
-    else if (span <= 81)
-        levels = 2;
-    else
-        levels = 2 + (span - 81 + EG_EXACT_STEP - 1) / EG_EXACT_STEP;
-    if (levels > EG_EXACT_LEVELS || e > EG_EXACT_TOP_MAX)
-        return 0;
+    int levels = eg_exact_levels_for(e, b, EG_EXACT_LEVELS);
     for (int j = 0; j + 1 < levels; j++)
-        sig[j] = eg_sigma(e + EG_EXACT_HEADROOM - 1 - EG_EXACT_STEP * j);
+        sig[j] = eg_exact_level_sigma(e, j);
     return levels;
 }
 
@@ -633,15 +614,10 @@ eg_bounds eg_bounds_of(eg_bits maxb, eg_bits min1b)
     return o;
 }
 
-/* The guessed plans hold: every term up to 2^E and on the lowest grid. */
-int eg_holds(int e_act, int b_act, int e_guess, int levels)
-{
-    return e_act <= e_guess && b_act >= e_guess - eg_span(levels);
-}
-
-/* f64 products must stay on the 2^-1074 grid for e to be exact; f32
- * products are exact in double anyway. */
-#define EG_MIN_LOW (EG_IS_F64 ? -1074 : -100000)
+/* The guessed plans hold: every term up to 2^E and on the lowest grid;
+ * f64 products stay on the 2^-1074 grid (f32 products are exact). */
+#define eg_holds eg_exact_guess_fits
+#define EG_MIN_LOW (EG_IS_F64 ? EG_EXACT_F64_MIN_LOW : -100000)
 
 int eg_guess_holds(const eg_bounds *bx, const eg_bounds *by, int gx, int gy)
 {

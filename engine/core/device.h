@@ -39,6 +39,9 @@ struct eg_device {
      * a call has a fixed cost (a kernel launch, the wait for it), fewer
      * calls per byte. */
     unsigned chunks_per_call;
+    /* The last call's launch geometry (OpenCL: global and local work
+     * sizes); 0 for backends without one. */
+    uint64_t launch_global, launch_local;
 };
 
 /* Frees a device made by a backend and nulls *dev. */

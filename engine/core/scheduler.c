@@ -371,6 +371,8 @@ eg_status eg_schedule(const eg_job *job, eg_state *total,
         memset(&stats[d], 0, sizeof stats[d]);
         stats[d].index = job->devs[d]->info.index;
         memcpy(stats[d].name, job->devs[d]->info.name, EG_NAME_MAX);
+        /* The launch of this job only, not of an earlier one. */
+        job->devs[d]->launch_global = job->devs[d]->launch_local = 0;
     }
     if (sh.nchunks == 0)
         return EG_OK;
@@ -406,6 +408,10 @@ eg_status eg_schedule(const eg_job *job, eg_state *total,
     if (st == EG_OK && sh.input_st != EG_OK) {
         st = sh.input_st;
         *err = sh.input_err;
+    }
+    for (size_t d = 0; d < job->ndev; d++) {
+        stats[d].launch_global = job->devs[d]->launch_global;
+        stats[d].launch_local = job->devs[d]->launch_local;
     }
     /* Every chunk taken is finished; untaken ones mean every thread lacked
      * its buffers. */

@@ -150,6 +150,8 @@ typedef struct eg_device_stats {
     uint64_t elements;        /* elements this device reduced */
     uint64_t chunks;
     uint64_t calls;           /* device calls; one may take several chunks */
+    uint64_t launch_global;   /* OpenCL: the last call's global and local */
+    uint64_t launch_local;    /* work sizes; 0 for the host backend */
     double seconds;           /* busy time */
 } eg_device_stats;
 

@@ -29,26 +29,18 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "exact_rules.h"
 #include "lanes.h"
-
-#define EG_EXACT_HEADROOM 13 /* log2 of the terms a level may take */
-#define EG_EXACT_STEP 41     /* 54 - headroom: bits between two grids */
-#define EG_EXACT_TOP_MAX 1010 /* largest E: sigma and the sums stay finite */
 
 /* The one-pass plan.  A kernel would rather not read a lane twice, so each
  * lane first guesses its plan from its first EG_EXACT_GUESS_ELEMS elements:
  * E from their largest |x| plus EG_EXACT_GUESS_MARGIN binades, and a fixed
- * number of levels per kind of term (below), which fixes the lowest grid.
- * It then cuts and scans in the same pass, and keeps the result when the
- * scan shows the guess held (every term below 2^E and on the lowest grid);
- * otherwise it recomputes the lane with the plan of its actual bounds.  The
- * rule is a function of the lane's data alone, so every backend picks the
- * same plan and writes the same words. */
-#define EG_EXACT_GUESS_ELEMS 8
-#define EG_EXACT_GUESS_MARGIN 2
-#define EG_EXACT_FIX_X 2 /* levels of x and |x| */
-#define EG_EXACT_FIX_P 3 /* of rounded products p */
-#define EG_EXACT_FIX_E 3 /* of product errors e (f64) */
+ * number of levels per kind of term (exact_rules.h), which fixes the lowest
+ * grid.  It then cuts and scans in the same pass, and keeps the result when
+ * the scan shows the guess held (every term below 2^E and on the lowest
+ * grid); otherwise it recomputes the lane with the plan of its actual
+ * bounds.  The rule is a function of the lane's data alone, so every
+ * backend picks the same plan and writes the same words. */
 
 typedef struct eg_level_plan {
     int levels; /* 0: every term is zero */
@@ -61,54 +53,15 @@ typedef struct eg_level_plan {
 #define EG_F32_MANT 23
 #define EG_F32_BIAS 127
 
-/* E with |v| < 2^E, from the bits of |v| (sign cleared). */
-static inline int eg_exact_top(uint64_t abs_bits, int mant, int bias)
-{
-    int be = (int)(abs_bits >> mant);
-    return (be ? be : 1) - bias + 1;
-}
-
-/* B: the ulp of |v| (non-zero), which divides every element at least as
- * large. */
-static inline int eg_exact_low(uint64_t abs_bits, int mant, int bias)
-{
-    int be = (int)(abs_bits >> mant);
-    return (be ? be : 1) - bias - mant;
-}
-
-/* F with 2^F <= |v| (v non-zero): a lower bound of its binade. */
-static inline int eg_exact_floor(uint64_t abs_bits, int mant, int bias)
-{
-    int be = (int)(abs_bits >> mant);
-    return be ? be - bias : 1 - bias - mant;
-}
-
-/* 1.5 * 2^k for -1022 <= k <= 1023. */
-static inline double eg_exact_sigma(int k)
-{
-    uint64_t bits = ((uint64_t)(k + 1023) << 52) | (UINT64_C(1) << 51);
-    double d;
-    memcpy(&d, &bits, sizeof d);
-    return d;
-}
-
-/* The largest span E - B that L levels hold. */
-static inline int eg_exact_span(int levels)
-{
-    return levels == 1 ? 40 : 81 + EG_EXACT_STEP * (levels - 2);
-}
-
 /* Fills the plan of `levels` levels for terms up to 2^e; 0 when a sigma
  * would not be a finite normal double. */
 static inline int eg_exact_fixed_plan(int e, int levels, eg_level_plan *p)
 {
-    int k_low = e + EG_EXACT_HEADROOM - 1 - EG_EXACT_STEP * (levels - 2);
-    if (e > EG_EXACT_TOP_MAX || (levels > 1 && k_low < -1022))
+    if (!eg_exact_fixed_fits(e, levels))
         return 0;
     p->levels = levels;
     for (int j = 0; j + 1 < levels; j++)
-        p->sigma[j] = eg_exact_sigma(e + EG_EXACT_HEADROOM - 1 -
-                                     EG_EXACT_STEP * j);
+        p->sigma[j] = eg_exact_level_sigma(e, j);
     return 1;
 }
 
@@ -117,19 +70,12 @@ static inline int eg_exact_fixed_plan(int e, int levels, eg_level_plan *p)
  * then goes the careful way). */
 static inline int eg_exact_plan(int e, int b, eg_level_plan *p)
 {
-    int span = e - b, levels;
-    if (span <= 40)
-        levels = 1;
-    else if (span <= 81)
-        levels = 2;
-    else
-        levels = 2 + (span - 81 + EG_EXACT_STEP - 1) / EG_EXACT_STEP;
-    if (levels > EG_EXACT_LEVELS || e > EG_EXACT_TOP_MAX)
+    int levels = eg_exact_levels_for(e, b, EG_EXACT_LEVELS);
+    if (!levels)
         return 0;
     p->levels = levels;
     for (int j = 0; j + 1 < levels; j++)
-        p->sigma[j] = eg_exact_sigma(e + EG_EXACT_HEADROOM - 1 -
-                                     EG_EXACT_STEP * j);
+        p->sigma[j] = eg_exact_level_sigma(e, j);
     return 1;
 }
 

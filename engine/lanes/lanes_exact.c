@@ -242,7 +242,7 @@ static int product_plans(const bounds *a, const bounds *b, const fmt *f,
                          eg_level_plan *p, eg_level_plan *e)
 {
     int low = a->b + b->b, ulp = a->f + b->f - 52;
-    if (f->is_f64 && low < -1074)
+    if (f->is_f64 && low < EG_EXACT_F64_MIN_LOW)
         return 0;
     if (!eg_exact_plan(a->e + b->e, low > ulp ? low : ulp, p))
         return 0;
@@ -270,7 +270,7 @@ static int guess_top(const void *p, uint64_t m, const fmt *f, int *e)
 static int guess_holds(int e_act, int b_act, int e_guess, int levels,
                        eg_level_plan *p)
 {
-    return e_act <= e_guess && b_act >= e_guess - eg_exact_span(levels) &&
+    return eg_exact_guess_fits(e_act, b_act, e_guess, levels) &&
            eg_exact_fixed_plan(e_guess, levels, p);
 }
 
@@ -289,7 +289,7 @@ static int guess_plans(const void *x, const void *y, uint64_t m,
     plans[EG_T_ABS] = plans[EG_T_X];
     if (g & (EG_G_VAR | EG_G_L2)) {
         int low = 2 * bx->b, ulp = 2 * bx->f - 52;
-        if ((f->is_f64 && low < -1074) ||
+        if ((f->is_f64 && low < EG_EXACT_F64_MIN_LOW) ||
             !guess_holds(2 * bx->e, low > ulp ? low : ulp, 2 * gx,
                          EG_EXACT_FIX_P, &plans[EG_T_SQ]) ||
             (f->is_f64 && !guess_holds(2 * bx->e - 53, low, 2 * gx - 53,
@@ -298,7 +298,7 @@ static int guess_plans(const void *x, const void *y, uint64_t m,
     }
     if (g & EG_G_DOT) { /* y's first elements are not all zero */
         int low = bx->b + by->b, ulp = bx->f + by->f - 52;
-        if (by->e > gy || (f->is_f64 && low < -1074) ||
+        if (by->e > gy || (f->is_f64 && low < EG_EXACT_F64_MIN_LOW) ||
             !guess_holds(bx->e + by->e, low > ulp ? low : ulp, gx + gy,
                          EG_EXACT_FIX_P, &plans[EG_T_DOT]) ||
             (f->is_f64 &&

@@ -262,6 +262,26 @@ void eg_cl_device_counters(const eg_device *dev, unsigned *built,
     *loaded = impl ? impl->programs_loaded : 0;
 }
 
+void eg_cl_device_set_portable(eg_device *dev, int portable)
+{
+    if (!eg_cl_device_is_opencl(dev))
+        return;
+    eg_cl_impl *impl = dev->impl;
+    if (impl->portable == (portable != 0))
+        return;
+    for (int t = 0; t < EG_DTYPE_COUNT; t++) {
+        for (int g = 0; g < EG_CL_GROUP_SETS; g++) {
+            eg_cl_kernel *k = &impl->kernels[t][g];
+            if (k->kernel)
+                clReleaseKernel(k->kernel);
+            if (k->program)
+                clReleaseProgram(k->program);
+            memset(k, 0, sizeof *k);
+        }
+    }
+    impl->portable = portable != 0;
+}
+
 eg_status eg_cl_ensure_context(eg_device *dev, eg_error *err)
 {
     eg_cl_impl *impl = dev->impl;
@@ -382,6 +402,10 @@ static eg_status enumerate_platform(cl_platform_id p, eg_device ***devs,
             eg_device_destroy(&dev);
             continue;
         }
+        /* GPUs and accelerators get the portable kernels: a CPU-tuned
+         * work-item (a whole lane in vectors) would leave most of one
+         * idle and read nothing side by side. */
+        ((eg_cl_impl *)dev->impl)->portable = dev->info.kind != EG_DEV_CPU;
         st = append_device(devs, count, dev, err);
         if (st != EG_OK)
             eg_device_destroy(&dev);

@@ -23,6 +23,7 @@ typedef struct eg_cl_kernel {
     cl_kernel kernel;
     size_t local_size; /* work-group size used to launch it */
     unsigned lanes_per_item; /* EG_LPI the kernel was built with */
+    int portable;            /* reduce_gpu.cl: 8 work-items a lane */
 } eg_cl_kernel;
 
 /* A reusable device buffer that grows on demand. */
@@ -61,6 +62,14 @@ typedef struct eg_cl_impl {
     unsigned programs_built;  /* compiled from source */
     unsigned programs_loaded; /* loaded from the binary cache */
     eg_cl_fault fault;        /* per device: its counter, no global state */
+    /* Which kernels: 0 the CPU-tuned ones (reduce.cl, several lanes a
+     * work-item), 1 the portable ones (reduce_gpu.cl, a lane over 8
+     * work-items), chosen from the device type when it is listed. */
+    int portable;
+    int probed; /* the contraction probe ran and passed */
+    /* Extra build options of the contraction probe, a testing aid
+     * (eg_cl_device_set_probe_options); NULL normally. */
+    const char *probe_options;
 } eg_cl_impl;
 
 extern const eg_backend_ops eg_cl_ops;
@@ -114,6 +123,22 @@ static inline int eg_cl_fault_fires(eg_device *dev, eg_cl_fault_kind kind)
 int eg_cl_device_is_opencl(const eg_device *dev);
 void eg_cl_device_counters(const eg_device *dev, unsigned *built,
                            unsigned *loaded);
+
+/* For tests: makes dev use the portable kernels (1) or the CPU-tuned ones
+ * (0) whatever its type; kernels built before are released. */
+void eg_cl_device_set_portable(eg_device *dev, int portable);
+
+/* The contraction probe (cl_probe.c): builds kernels/probe_fma.cl with the
+ * kernels' own options plus `extra` (NULL: none), runs a * b + c on values
+ * where a fused multiply-add gives another result, and sets *contracts. */
+eg_status eg_cl_probe_contraction(eg_device *dev, const char *extra,
+                                  int *contracts, eg_error *err);
+/* The probe's verdict from its two results (double, float): 1 when either
+ * is not the separately rounded 0.0, i.e. the device fused a * b + c. */
+int eg_cl_probe_verdict(const double out[2]);
+/* For tests: extra options for the probe eg_cl_prepare runs, so that a
+ * test can build it with contraction on and see the device refused. */
+void eg_cl_device_set_probe_options(eg_device *dev, const char *extra);
 
 /* Compiles `src` (len bytes) with `options` for dev and throws the program
  * away: lets tests check how build failures are reported. */

@@ -50,14 +50,11 @@ static const eg_cl_const eg_cl_consts[] = {
     EG_CL_CONST(EG_W_COUNT),   EG_CL_CONST(EG_W_FLAGS),
 };
 
-/* What only the exact kernel (reduce_exact.cl) needs on top. */
+/* What only the exact kernel (reduce_exact.cl) needs on top; the plan's
+ * rules and constants come with kernels/exact_rules.h itself. */
 static const eg_cl_const eg_cl_exact_consts[] = {
     EG_CL_CONST(EG_G_EXACT),   EG_CL_CONST(EG_EXACT_LANE_WORDS),
-    EG_CL_CONST(EG_EXACT_LEVELS), EG_CL_CONST(EG_EXACT_HEADROOM),
-    EG_CL_CONST(EG_EXACT_STEP), EG_CL_CONST(EG_EXACT_TOP_MAX),
-    EG_CL_CONST(EG_EXACT_GUESS_ELEMS), EG_CL_CONST(EG_EXACT_GUESS_MARGIN),
-    EG_CL_CONST(EG_EXACT_FIX_X), EG_CL_CONST(EG_EXACT_FIX_P),
-    EG_CL_CONST(EG_EXACT_FIX_E),
+    EG_CL_CONST(EG_EXACT_LEVELS),
     EG_CL_CONST(EG_X_COUNT),   EG_CL_CONST(EG_X_FLAGS),
     EG_CL_CONST(EG_X_MIN),     EG_CL_CONST(EG_X_MAX),
     EG_CL_CONST(EG_X_ARGMIN),  EG_CL_CONST(EG_X_ARGMAX),
@@ -100,35 +97,64 @@ static size_t write_prelude(char *buf, size_t cap, int exact)
     append(buf, cap, &used, "#define EG_BLUE_TBIG %a\n", EG_BLUE_TBIG);
     append(buf, cap, &used, "#define EG_NONE_INDEX 0x%llxUL\n",
            (unsigned long long)EG_NONE_INDEX);
-    append(buf, cap, &used, "#line 1 \"%s\"\n",
-           exact ? "reduce_exact.cl" : "reduce.cl");
     return used;
 }
 
-static char *program_source(const unsigned char *body, size_t body_len,
-                            int exact, size_t *len)
+/* One embedded file of a program, and the name #line gives it, so that a
+ * build log points into the right file. */
+typedef struct eg_cl_part {
+    const char *name;
+    const unsigned char *bytes;
+    size_t len;
+} eg_cl_part;
+
+/* prelude, then each part behind its #line. */
+static char *program_source(const eg_cl_part *parts, size_t nparts, int exact,
+                            size_t *len)
 {
     char prelude[4096];
     size_t plen = write_prelude(prelude, sizeof prelude, exact);
-    char *src = malloc(plen + body_len + 1);
+    size_t total = plen;
+    for (size_t i = 0; i < nparts; i++)
+        total += parts[i].len + 64 + strlen(parts[i].name);
+    char *src = malloc(total + 1);
     if (!src)
         return NULL;
     memcpy(src, prelude, plen);
-    memcpy(src + plen, body, body_len);
-    src[plen + body_len] = '\0';
-    *len = plen + body_len;
+    size_t at = plen;
+    for (size_t i = 0; i < nparts; i++) {
+        int n = snprintf(src + at, total + 1 - at, "\n#line 1 \"%s\"\n",
+                         parts[i].name);
+        at += n > 0 ? (size_t)n : 0;
+        memcpy(src + at, parts[i].bytes, parts[i].len);
+        at += parts[i].len;
+    }
+    src[at] = '\0';
+    *len = at;
     return src;
 }
 
 char *eg_cl_kernel_source(size_t *len)
 {
-    return program_source(eg_kernel_reduce, eg_kernel_reduce_len, 0, len);
+    const eg_cl_part parts[] = {
+        {"reduce.cl", eg_kernel_reduce, eg_kernel_reduce_len}};
+    return program_source(parts, 1, 0, len);
+}
+
+char *eg_cl_gpu_kernel_source(size_t *len)
+{
+    const eg_cl_part parts[] = {
+        {"reduce_gpu.cl", eg_kernel_reduce_gpu, eg_kernel_reduce_gpu_len}};
+    return program_source(parts, 1, 0, len);
 }
 
 char *eg_cl_exact_kernel_source(size_t *len)
 {
-    return program_source(eg_kernel_reduce_exact, eg_kernel_reduce_exact_len,
-                          1, len);
+    const eg_cl_part parts[] = {
+        {"exact_rules.h", eg_kernel_exact_rules, eg_kernel_exact_rules_len},
+        {"reduce_exact.cl", eg_kernel_reduce_exact,
+         eg_kernel_reduce_exact_len}};
+    return program_source(parts, 2, 1, len);
 }
 
 static const char *cl_type_name(eg_dtype t)

@@ -1,6 +1,8 @@
 /* cl_program.h - building OpenCL programs, with an on-disk binary cache.
  *
- * A program is the embedded kernels/reduce.cl behind a generated prelude
+ * A program is an embedded kernel (kernels/reduce.cl for CPU devices,
+ * kernels/reduce_gpu.cl for GPUs and accelerators, kernels/reduce_exact.cl
+ * behind kernels/exact_rules.h in exact mode) behind a generated prelude
  * (the lane layout and constants of lanes.h/state.h as #defines, so the
  * kernel never restates them), built with -D options for one (dtype, groups).
  *
@@ -34,7 +36,11 @@ typedef struct eg_cl_target {
 /* The full program text (prelude + reduce.cl), malloc'ed, NUL-terminated;
  * *len excludes the NUL.  NULL when out of memory. */
 char *eg_cl_kernel_source(size_t *len);
-/* The same for the exact-mode kernel (prelude + reduce_exact.cl). */
+/* The same for the portable kernel of GPUs and accelerators (prelude +
+ * reduce_gpu.cl): the same records, a lane spread over 8 work-items. */
+char *eg_cl_gpu_kernel_source(size_t *len);
+/* The same for the exact-mode kernel (prelude + kernels/exact_rules.h +
+ * reduce_exact.cl). */
 char *eg_cl_exact_kernel_source(size_t *len);
 
 /* "-DEG_T=float -DEG_DT=0 -DEG_GROUPS=31 -DEG_LANE_ELEMS=4096".  Never any

@@ -11,9 +11,15 @@
 #include "lanes.h"
 
 /* Work-group size: a multiple of every common SIMD width, small enough that
- * a chunk of a few hundred lanes still spreads over many compute units. */
+ * a chunk of a few hundred lanes still spreads over many compute units.  The
+ * portable kernel spreads a lane over EG_LANE_SLOTS work-items, so its
+ * groups are 8 lanes. */
 #define EG_CL_LOCAL_SIZE 64
 #define EG_CL_CPU_LOCAL_SIZE 8
+
+/* Local memory per work-item of the portable kernel: an upper bound of its
+ * eg_slot (reduce_gpu.cl checks that it fits). */
+#define EG_CL_GPU_SLOT_BYTES 256
 
 #define EG_CL_KERNEL_NAME "eg_reduce"
 
@@ -46,10 +52,20 @@ static eg_status create_kernel(eg_device *dev, cl_program prog,
     slot->program = prog;
     slot->kernel = k;
     /* CPU work-items are whole loops over several lanes: small groups keep
-     * every core busy to the end of a chunk. */
-    size_t want = dev->info.kind == EG_DEV_CPU ? EG_CL_CPU_LOCAL_SIZE
-                                               : EG_CL_LOCAL_SIZE;
+     * every core busy to the end of a chunk.  The portable kernel needs
+     * whole lanes (8 work-items) in a group. */
+    size_t want = impl->portable ? EG_CL_LOCAL_SIZE : EG_CL_CPU_LOCAL_SIZE;
     slot->local_size = wg == 0 ? 1 : wg < want ? wg : want;
+    if (slot->portable) {
+        slot->local_size -= slot->local_size % EG_LANE_SLOTS;
+        if (slot->local_size == 0) {
+            clReleaseKernel(k);
+            return eg_error_set(err, EG_EOPENCL,
+                                "\"%s\" runs work-groups of at most %zu "
+                                "work-items; the portable kernel needs %d",
+                                dev->info.name, wg, EG_LANE_SLOTS);
+        }
+    }
     return EG_OK;
 }
 
@@ -74,7 +90,12 @@ static eg_status build_kernel(eg_device *dev, eg_dtype dtype, unsigned g,
 {
     eg_cl_impl *impl = dev->impl;
     size_t len = 0;
+    /* Fast mode: the portable kernel on GPUs and accelerators, the
+     * CPU-tuned one on CPUs.  Exact mode has one kernel; its layout follows
+     * the same choice through EG_LPI and EG_PREFETCH below. */
+    slot->portable = impl->portable && !(g & EG_G_EXACT);
     char *src = (g & EG_G_EXACT) ? eg_cl_exact_kernel_source(&len)
+                : slot->portable ? eg_cl_gpu_kernel_source(&len)
                                  : eg_cl_kernel_source(&len);
     if (src && eg_cl_fault_fires(dev, EG_CL_FAULT_BUILD))
         src = broken_source(src, &len);
@@ -87,14 +108,18 @@ static eg_status build_kernel(eg_device *dev, eg_dtype dtype, unsigned g,
     eg_cl_build_options(dtype, g, options, sizeof options);
     /* CPU devices run several lanes per work-item (see EG_LPI in the
      * kernel); the count is part of the options, so of the cache key. */
-    slot->lanes_per_item = dev->info.kind == EG_DEV_CPU ? EG_CL_CPU_LPI : 1;
+    slot->lanes_per_item = impl->portable ? 1 : EG_CL_CPU_LPI;
     size_t used = strlen(options);
-    snprintf(options + used, sizeof options - used, " -DEG_LPI=%u",
-             slot->lanes_per_item);
+    if (slot->portable)
+        snprintf(options + used, sizeof options - used,
+                 " -DEG_GPU_SLOT_BYTES=%d", EG_CL_GPU_SLOT_BYTES);
+    else
+        snprintf(options + used, sizeof options - used, " -DEG_LPI=%u",
+                 slot->lanes_per_item);
     /* The exact kernel reads each lane in one pass that does more
      * arithmetic per byte; on a CPU it asks for its data ahead. */
     used = strlen(options);
-    if ((g & EG_G_EXACT) && dev->info.kind == EG_DEV_CPU)
+    if ((g & EG_G_EXACT) && !impl->portable)
         snprintf(options + used, sizeof options - used, " -DEG_PREFETCH=%u",
                  EG_CL_CPU_PREFETCH);
     eg_cl_target t = {impl->context,    impl->device,
@@ -143,6 +168,21 @@ eg_status eg_cl_prepare(eg_device *dev, eg_dtype dtype, unsigned groups,
     if (st != EG_OK)
         return st;
     eg_cl_impl *impl = dev->impl;
+    if (!impl->probed) {
+        int contracts = 0;
+        st = eg_cl_probe_contraction(dev, impl->probe_options, &contracts,
+                                     err);
+        if (st != EG_OK)
+            return st;
+        if (contracts)
+            return eg_error_set(err, EG_EOPENCL,
+                                "device \"%s\" fuses a * b + c although its "
+                                "kernels forbid contraction (FP_CONTRACT "
+                                "OFF); its results would not have the "
+                                "host's bits, so it is not used",
+                                dev->info.name);
+        impl->probed = 1;
+    }
     eg_cl_kernel *slot = &impl->kernels[dtype][groups & EG_CL_GROUP_MASK];
     if (slot->kernel)
         return EG_OK;
@@ -223,32 +263,33 @@ static eg_status run_kernel(eg_device *dev, const eg_cl_kernel *k, cl_mem xm,
         (rc = clSetKernelArg(k->kernel, 2, sizeof cn, &cn)) != CL_SUCCESS ||
         (rc = clSetKernelArg(k->kernel, 3, sizeof out, &out)) != CL_SUCCESS)
         return eg_cl_fail(err, "clSetKernelArg", dev->info.name, rc);
-    /* Rounded up to whole work-groups; the kernel skips lanes >= lanes. */
+    /* Rounded up to whole work-groups; the kernel skips lanes >= lanes.
+     * The portable kernel takes a lane per EG_LANE_SLOTS work-items and
+     * local memory for their slots. */
     size_t local = k->local_size;
-    uint64_t items = (lanes + k->lanes_per_item - 1) / k->lanes_per_item;
+    uint64_t items = k->portable
+                         ? lanes * EG_LANE_SLOTS
+                         : (lanes + k->lanes_per_item - 1) / k->lanes_per_item;
+    if (k->portable &&
+        (rc = clSetKernelArg(k->kernel, 4, local * EG_CL_GPU_SLOT_BYTES,
+                             NULL)) != CL_SUCCESS)
+        return eg_cl_fail(err, "clSetKernelArg", dev->info.name, rc);
     size_t global = (size_t)((items + local - 1) / local) * local;
     rc = clEnqueueNDRangeKernel(impl->queue, k->kernel, 1, NULL, &global,
                                 &local, 0, NULL, NULL);
     if (rc != CL_SUCCESS)
         return eg_cl_fail(err, "clEnqueueNDRangeKernel", dev->info.name, rc);
+    dev->launch_global = global;
+    dev->launch_local = local;
     return EG_OK;
 }
 
-eg_status eg_cl_reduce_chunk(eg_device *dev, const void *x, const void *y,
-                             uint64_t n, eg_dtype dtype, unsigned groups,
-                             uint64_t *lanes_out, eg_error *err)
+/* One launch over x[0..n): at most piece_elems() elements. */
+static eg_status reduce_piece(eg_device *dev, const void *x, const void *y,
+                              uint64_t n, eg_dtype dtype, unsigned g,
+                              uint64_t *lanes_out, eg_error *err)
 {
-    unsigned g = groups & EG_CL_GROUP_MASK;
-    if (n == 0)
-        return EG_OK;
-    if ((g & EG_G_DOT) && !y)
-        return eg_error_set(err, EG_EINTERNAL,
-                            "dot on \"%s\" without a "
-                            "second operand",
-                            dev->info.name);
-    eg_status st = eg_cl_prepare(dev, dtype, g, err);
-    if (st != EG_OK)
-        return st;
+    eg_status st;
     eg_cl_impl *impl = dev->impl;
     size_t isz = eg_dtype_size(dtype);
     uint64_t lanes = eg_lane_count(n);
@@ -300,6 +341,79 @@ done:
         clReleaseMemObject(ym);
     if (x_owned)
         clReleaseMemObject(xm);
+    return st;
+}
+
+/* The most elements one launch takes: every buffer within the device's
+ * largest allocation, and inputs and records together within half its
+ * global memory (the rest is the driver's and other users'), in whole
+ * lanes.  A call above it is cut into launches, never refused, so a large
+ * chunk does not fall back to the host. */
+static uint64_t piece_elems(const eg_device *dev, eg_dtype dtype, unsigned g)
+{
+    uint64_t isz = eg_dtype_size(dtype);
+    uint64_t alloc = dev->info.max_alloc, mem = dev->info.global_mem / 2;
+    uint64_t per = isz * ((g & EG_G_DOT) ? 2 : 1) +
+                   (eg_lane_words(g) * 8 + EG_LANE_ELEMS - 1) / EG_LANE_ELEMS;
+    uint64_t cap = UINT64_MAX;
+    if (alloc)
+        cap = alloc / isz;
+    if (mem && mem / per < cap)
+        cap = mem / per;
+    cap -= cap % EG_LANE_ELEMS;
+    return cap < EG_LANE_ELEMS ? EG_LANE_ELEMS : cap;
+}
+
+/* Records of a launch that started `offset` elements into the call: their
+ * indices made relative to the call, as one launch would give them. */
+static void shift_indices(uint64_t *w, uint64_t lanes, unsigned g,
+                          uint64_t offset)
+{
+    if (!(g & EG_G_MINMAX) || offset == 0)
+        return;
+    uint64_t words = eg_lane_words(g);
+    int exact = (g & EG_G_EXACT) != 0;
+    int amn = exact ? EG_X_ARGMIN : EG_W_ARGMIN;
+    int amx = exact ? EG_X_ARGMAX : EG_W_ARGMAX;
+    for (uint64_t l = 0; l < lanes; l++) {
+        uint64_t *r = w + l * words;
+        /* A careful exact lane is all zero but its count and flag. */
+        if (exact && (r[EG_X_FLAGS] & EG_LANE_NEEDS_CAREFUL))
+            continue;
+        if (r[amn] != EG_NONE_INDEX)
+            r[amn] += offset;
+        if (r[amx] != EG_NONE_INDEX)
+            r[amx] += offset;
+    }
+}
+
+eg_status eg_cl_reduce_chunk(eg_device *dev, const void *x, const void *y,
+                             uint64_t n, eg_dtype dtype, unsigned groups,
+                             uint64_t *lanes_out, eg_error *err)
+{
+    unsigned g = groups & EG_CL_GROUP_MASK;
+    if (n == 0)
+        return EG_OK;
+    if ((g & EG_G_DOT) && !y)
+        return eg_error_set(err, EG_EINTERNAL,
+                            "dot on \"%s\" without a "
+                            "second operand",
+                            dev->info.name);
+    eg_status st = eg_cl_prepare(dev, dtype, g, err);
+    if (st != EG_OK)
+        return st;
+    uint64_t cap = piece_elems(dev, dtype, g);
+    size_t isz = eg_dtype_size(dtype);
+    uint64_t words = eg_lane_words(g);
+    for (uint64_t at = 0; at < n && st == EG_OK; at += cap) {
+        uint64_t m = n - at < cap ? n - at : cap;
+        uint64_t *w = lanes_out + (at / EG_LANE_ELEMS) * words;
+        st = reduce_piece(dev, (const char *)x + at * isz,
+                          y ? (const char *)y + at * isz : NULL, m, dtype, g,
+                          w, err);
+        if (st == EG_OK)
+            shift_indices(w, eg_lane_count(m), g, at);
+    }
     return st;
 }
 
