@@ -128,6 +128,36 @@ static void expect_host_words(eg_device *dev, const void *x, const void *y,
     free(want);
 }
 
+/* The (device, kernel variant) pairs a words test runs on: every OpenCL
+ * device present with its own kernels, and CPU devices with the portable
+ * (GPU) kernels too, so that every POCL run checks those words as well. */
+typedef struct variant {
+    eg_device *dev;
+    int portable;
+} variant;
+
+static size_t variants(const devlist *l, variant *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < l->count && n + 2 <= cap; i++) {
+        eg_device *d = l->devs[i];
+        int own = d->info.kind != EG_DEV_CPU;
+        out[n++] = (variant){d, own};
+        if (!own)
+            out[n++] = (variant){d, 1};
+    }
+    return n;
+}
+
+/* Selects the variant's kernels on its device and returns the device. */
+static eg_device *use(const variant *v)
+{
+    eg_cl_device_set_portable(v->dev, v->portable);
+    return v->dev;
+}
+
+#define MAX_VARIANTS 16
+
 static const uint64_t test_sizes[] = {
     1, 7, EG_LANE_ELEMS, EG_LANE_ELEMS + 1, 3 * EG_LANE_ELEMS + 5, 1000003,
 };
@@ -139,7 +169,8 @@ static void check_dtype(eg_dtype t, const unsigned *groups, size_t ngroups)
 {
     devlist l;
     devlist_open(&l);
-    eg_device *dev = l.devs[0];
+    variant vs[MAX_VARIANTS];
+    size_t nv = variants(&l, vs, MAX_VARIANTS);
     size_t sz = eg_dtype_size(t);
     void *x = malloc(MAX_N * sz), *y = malloc(MAX_N * sz);
     cr_assert(x && y);
@@ -148,9 +179,13 @@ static void check_dtype(eg_dtype t, const unsigned *groups, size_t ngroups)
             break; /* integers have one shape: all bits random */
         fill(x, t, MAX_N, 1000 + t + 17 * offset, offset);
         fill(y, t, MAX_N, 2000 + t, 0);
-        for (size_t gi = 0; gi < ngroups; gi++)
-            for (size_t si = 0; si < NSIZES; si++)
-                expect_host_words(dev, x, y, test_sizes[si], t, groups[gi]);
+        for (size_t v = 0; v < nv; v++) {
+            eg_device *dev = use(&vs[v]);
+            for (size_t gi = 0; gi < ngroups; gi++)
+                for (size_t si = 0; si < NSIZES; si++)
+                    expect_host_words(dev, x, y, test_sizes[si], t,
+                                      groups[gi]);
+        }
     }
     free(x);
     free(y);
@@ -208,20 +243,24 @@ Test(opencl_words, float_ties_go_to_the_smaller_index)
         x[i] = 1.0;
     x[EG_LANE_ELEMS + 7] = 0.0;
     x[EG_LANE_ELEMS + 2] = -0.0;
-    expect_host_words(l.devs[0], x, NULL, N, EG_F64, EG_G_MINMAX);
-
-    uint64_t w[3 * EG_LANE_WORDS];
-    eg_error err;
-    cr_assert_eq(l.devs[0]->ops->reduce_chunk(l.devs[0], x, NULL, N, EG_F64,
-                                              EG_G_MINMAX, w, &err),
-                 EG_OK, "%s", err.msg);
-    cr_assert_eq(word(w, 0, EG_W_ARGMIN), 10);
-    cr_assert_eq(word(w, 0, EG_W_ARGMAX), 9);
-    cr_assert_eq(word(w, 1, EG_W_ARGMIN), EG_LANE_ELEMS + 2);
-    cr_assert_eq(word(w, 1, EG_W_ARGMAX), EG_LANE_ELEMS);
-    /* Indices are relative to the chunk: the first multiple of 50 in lane
-     * 2 (which starts at 8192). */
-    cr_assert_eq(word(w, 2, EG_W_ARGMIN), 8200);
+    variant vs[MAX_VARIANTS];
+    size_t nv = variants(&l, vs, MAX_VARIANTS);
+    for (size_t v = 0; v < nv; v++) {
+        eg_device *dev = use(&vs[v]);
+        expect_host_words(dev, x, NULL, N, EG_F64, EG_G_MINMAX);
+        uint64_t w[3 * EG_LANE_WORDS];
+        eg_error err;
+        cr_assert_eq(dev->ops->reduce_chunk(dev, x, NULL, N, EG_F64,
+                                            EG_G_MINMAX, w, &err),
+                     EG_OK, "%s", err.msg);
+        cr_assert_eq(word(w, 0, EG_W_ARGMIN), 10);
+        cr_assert_eq(word(w, 0, EG_W_ARGMAX), 9);
+        cr_assert_eq(word(w, 1, EG_W_ARGMIN), EG_LANE_ELEMS + 2);
+        cr_assert_eq(word(w, 1, EG_W_ARGMAX), EG_LANE_ELEMS);
+        /* Indices are relative to the chunk: the first multiple of 50 in
+         * lane 2 (which starts at 8192). */
+        cr_assert_eq(word(w, 2, EG_W_ARGMIN), 8200);
+    }
     devlist_close(&l);
 }
 
@@ -233,30 +272,35 @@ Test(opencl_words, integer_extremes_at_the_first_element)
     static int64_t x[N];
     /* All equal to INT64_MAX: no later element is "smaller", so the first
      * element of each lane must be both argmin and argmax. */
-    for (size_t i = 0; i < N; i++)
-        x[i] = INT64_MAX;
+    variant vs[MAX_VARIANTS];
+    size_t nv = variants(&l, vs, MAX_VARIANTS);
     const unsigned g = EG_G_ALL & ~EG_G_DOT;
-    expect_host_words(l.devs[0], x, NULL, N, EG_I64, g);
-    uint64_t w[2 * EG_LANE_WORDS];
-    eg_error err;
-    cr_assert_eq(
-        l.devs[0]->ops->reduce_chunk(l.devs[0], x, NULL, N, EG_I64, g, w, &err),
-        EG_OK, "%s", err.msg);
-    cr_assert_eq(word(w, 0, EG_W_ARGMIN), 0);
-    cr_assert_eq(word(w, 0, EG_W_ARGMAX), 0);
-    cr_assert_eq(word(w, 1, EG_W_ARGMIN), EG_LANE_ELEMS);
-    cr_assert_eq(word(w, 1, EG_W_MIN), (uint64_t)INT64_MAX);
-    /* 4096 * (2^63 - 1) = 2^75 - 2^12 needs the high word. */
-    cr_assert_eq(word(w, 0, EG_W_SUM_C), 2047);
-    cr_assert_eq(word(w, 0, EG_W_SUM_S), (uint64_t)0 - 4096);
-    /* The minimum repeated later: the first occurrence wins. */
-    x[5] = x[17] = x[4000] = INT64_MIN;
-    expect_host_words(l.devs[0], x, NULL, N, EG_I64, EG_G_MINMAX);
-    cr_assert_eq(l.devs[0]->ops->reduce_chunk(l.devs[0], x, NULL, N, EG_I64,
-                                              EG_G_MINMAX, w, &err),
-                 EG_OK, "%s", err.msg);
-    cr_assert_eq(word(w, 0, EG_W_ARGMIN), 5);
-    cr_assert_eq(word(w, 0, EG_W_MIN), (uint64_t)INT64_MIN);
+    for (size_t v = 0; v < nv; v++) {
+        eg_device *dev = use(&vs[v]);
+        for (size_t i = 0; i < N; i++)
+            x[i] = INT64_MAX;
+        expect_host_words(dev, x, NULL, N, EG_I64, g);
+        uint64_t w[2 * EG_LANE_WORDS];
+        eg_error err;
+        cr_assert_eq(dev->ops->reduce_chunk(dev, x, NULL, N, EG_I64, g, w,
+                                            &err),
+                     EG_OK, "%s", err.msg);
+        cr_assert_eq(word(w, 0, EG_W_ARGMIN), 0);
+        cr_assert_eq(word(w, 0, EG_W_ARGMAX), 0);
+        cr_assert_eq(word(w, 1, EG_W_ARGMIN), EG_LANE_ELEMS);
+        cr_assert_eq(word(w, 1, EG_W_MIN), (uint64_t)INT64_MAX);
+        /* 4096 * (2^63 - 1) = 2^75 - 2^12 needs the high word. */
+        cr_assert_eq(word(w, 0, EG_W_SUM_C), 2047);
+        cr_assert_eq(word(w, 0, EG_W_SUM_S), (uint64_t)0 - 4096);
+        /* The minimum repeated later: the first occurrence wins. */
+        x[5] = x[17] = x[4000] = INT64_MIN;
+        expect_host_words(dev, x, NULL, N, EG_I64, EG_G_MINMAX);
+        cr_assert_eq(dev->ops->reduce_chunk(dev, x, NULL, N, EG_I64,
+                                            EG_G_MINMAX, w, &err),
+                     EG_OK, "%s", err.msg);
+        cr_assert_eq(word(w, 0, EG_W_ARGMIN), 5);
+        cr_assert_eq(word(w, 0, EG_W_MIN), (uint64_t)INT64_MIN);
+    }
     devlist_close(&l);
 }
 
@@ -311,19 +355,24 @@ Test(opencl_words, f64_l2_outside_blue_range_sets_the_flag)
     double x[N];
     for (int i = 0; i < N; i++)
         x[i] = 1.0 + i;
-    uint64_t w[EG_LANE_WORDS];
-    eg_error err;
-    eg_device *dev = l.devs[0];
-    cr_assert_eq(
-        dev->ops->reduce_chunk(dev, x, NULL, N, EG_F64, EG_G_L2, w, &err),
-        EG_OK, "%s", err.msg);
-    cr_assert_eq(w[EG_W_FLAGS], 0);
-    x[33] = 1e-200; /* below Blue's small threshold, in the partial tail */
-    cr_assert_eq(
-        dev->ops->reduce_chunk(dev, x, NULL, N, EG_F64, EG_G_L2, w, &err),
-        EG_OK, "%s", err.msg);
-    cr_assert_eq(w[EG_W_FLAGS], EG_LANE_NEEDS_CAREFUL);
-    expect_host_words(dev, x, NULL, N, EG_F64, EG_G_L2);
+    variant vs[MAX_VARIANTS];
+    size_t nv = variants(&l, vs, MAX_VARIANTS);
+    for (size_t v = 0; v < nv; v++) {
+        uint64_t w[EG_LANE_WORDS];
+        eg_error err;
+        eg_device *dev = use(&vs[v]);
+        x[33] = 34.0;
+        cr_assert_eq(
+            dev->ops->reduce_chunk(dev, x, NULL, N, EG_F64, EG_G_L2, w, &err),
+            EG_OK, "%s", err.msg);
+        cr_assert_eq(w[EG_W_FLAGS], 0);
+        x[33] = 1e-200; /* below Blue's small threshold, in the partial tail */
+        cr_assert_eq(
+            dev->ops->reduce_chunk(dev, x, NULL, N, EG_F64, EG_G_L2, w, &err),
+            EG_OK, "%s", err.msg);
+        cr_assert_eq(w[EG_W_FLAGS], EG_LANE_NEEDS_CAREFUL);
+        expect_host_words(dev, x, NULL, N, EG_F64, EG_G_L2);
+    }
     devlist_close(&l);
 }
 
@@ -337,6 +386,143 @@ Test(opencl_words, dot_without_second_operand_is_refused)
     cr_assert_eq(l.devs[0]->ops->reduce_chunk(l.devs[0], x, NULL, 4, EG_F64,
                                               EG_G_DOT, w, &err),
                  EG_EINTERNAL);
+    devlist_close(&l);
+}
+
+/* ------------------------------------------------------------ launches */
+
+Test(opencl_words, portable_kernel_spreads_a_lane_over_eight_work_items)
+{
+    devlist l;
+    devlist_open(&l);
+    enum { N = 37 * EG_LANE_ELEMS + 11 }; /* 38 lanes */
+    float *x = malloc(N * sizeof *x);
+    cr_assert_not_null(x);
+    fill(x, EG_F32, N, 91, 0);
+    for (size_t i = 0; i < l.count; i++) {
+        eg_device *dev = l.devs[i];
+        eg_cl_device_set_portable(dev, 1);
+        expect_host_words(dev, x, NULL, N, EG_F32, EG_G_ALL & ~EG_G_DOT);
+        cr_assert_gt(dev->launch_local, 0);
+        cr_assert_eq(dev->launch_local % EG_LANE_SLOTS, 0);
+        cr_assert_geq(dev->launch_global, 38 * EG_LANE_SLOTS);
+        cr_assert_lt(dev->launch_global, 38 * EG_LANE_SLOTS + dev->launch_local);
+        cr_assert_eq(dev->launch_global % dev->launch_local, 0);
+    }
+    free(x);
+    devlist_close(&l);
+}
+
+/* A call larger than the device's largest allocation is cut into
+ * launches that each fit, with the indices of one launch: no error, so no
+ * fallback to the host. */
+Test(opencl_words, call_above_the_max_allocation_is_cut)
+{
+    devlist l;
+    devlist_open(&l);
+    enum { N = 10 * EG_LANE_ELEMS + 5 };
+    double *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    cr_assert(x && y);
+    fill(x, EG_F64, N, 61, 0);
+    fill(y, EG_F64, N, 62, 0);
+    x[N - 2] = -1e30; /* the minimum, in the last launch's last lane */
+    x[3 * EG_LANE_ELEMS + 1] = 1e30;
+    variant vs[MAX_VARIANTS];
+    size_t nv = variants(&l, vs, MAX_VARIANTS);
+    for (size_t v = 0; v < nv; v++) {
+        eg_device *dev = use(&vs[v]);
+        uint64_t saved = dev->info.max_alloc;
+        /* Three lanes of f64 per allocation: four launches. */
+        dev->info.max_alloc = 3 * EG_LANE_ELEMS * sizeof(double) + 100;
+        expect_host_words(dev, x, y, N, EG_F64, EG_G_ALL);
+        uint64_t w[11 * EG_LANE_WORDS];
+        eg_error err;
+        cr_assert_eq(dev->ops->reduce_chunk(dev, x, NULL, N, EG_F64,
+                                            EG_G_MINMAX, w, &err),
+                     EG_OK, "%s", err.msg);
+        cr_assert_eq(word(w, 10, EG_W_ARGMIN), N - 2);
+        cr_assert_eq(word(w, 3, EG_W_ARGMAX), 3 * EG_LANE_ELEMS + 1);
+        dev->info.max_alloc = saved;
+    }
+    free(x);
+    free(y);
+    devlist_close(&l);
+}
+
+/* ------------------------------------------------------------ contraction */
+
+Test(opencl_probe, verdict_tells_fused_from_rounded_twice)
+{
+    /* The probe's inputs, computed here both ways. */
+    volatile double a = 1.0 + 0x1p-30, b = 1.0 - 0x1p-30, c = -1.0;
+    volatile float fa = 1.0f + 0x1p-13f, fb = 1.0f - 0x1p-13f, fc = -1.0f;
+    double p = a * b;
+    float fp = fa * fb;
+    const double twice[2] = {p + c, (double)(fp + fc)};
+    const double fused[2] = {fma(a, b, c), (double)fmaf(fa, fb, fc)};
+    cr_assert_eq(twice[0], 0.0);
+    cr_assert_eq(twice[1], 0.0);
+    cr_assert_eq(fused[0], -0x1p-60);
+    cr_assert_eq(fused[1], -0x1p-26);
+    cr_assert_not(eg_cl_probe_verdict(twice));
+    cr_assert(eg_cl_probe_verdict(fused));
+    const double only_float[2] = {0.0, fused[1]};
+    cr_assert(eg_cl_probe_verdict(only_float));
+}
+
+Test(opencl_probe, every_device_rounds_products_before_adding)
+{
+    devlist l;
+    devlist_open(&l);
+    for (size_t i = 0; i < l.count; i++) {
+        int contracts = -1;
+        eg_error err;
+        cr_assert_eq(eg_cl_probe_contraction(l.devs[i], NULL, &contracts,
+                                             &err),
+                     EG_OK, "%s", err.msg);
+        cr_assert_eq(contracts, 0, "\"%s\" contracts a * b + c",
+                     l.devs[i]->info.name);
+    }
+    devlist_close(&l);
+}
+
+/* With contraction allowed on purpose (FP_CONTRACT ON, -cl-mad-enable), a
+ * compiler for a machine with FMA fuses; prepare must then refuse the
+ * device with a message naming it.  A device whose compiler still rounds
+ * twice has nothing to refuse: that is checked too. */
+Test(opencl_probe, device_that_contracts_is_refused)
+{
+    devlist l;
+    devlist_open(&l);
+    static const char on[] = "-DEG_PROBE_CONTRACT -cl-mad-enable";
+    size_t refused = 0;
+    for (size_t i = 0; i < l.count; i++) {
+        eg_device *dev = l.devs[i];
+        int contracts = -1;
+        eg_error err;
+        cr_assert_eq(eg_cl_probe_contraction(dev, on, &contracts, &err), EG_OK,
+                     "%s", err.msg);
+        eg_cl_device_set_probe_options(dev, on);
+        eg_status st = dev->ops->prepare(dev, EG_F64, EG_G_ALL, &err);
+        if (!contracts) {
+            cr_assert_eq(st, EG_OK, "%s", err.msg);
+            continue;
+        }
+        refused++;
+        cr_assert_eq(st, EG_EOPENCL);
+        cr_assert(strstr(err.msg, dev->info.name), "%s", err.msg);
+        cr_assert(strstr(err.msg, "fuses a * b + c"), "%s", err.msg);
+        /* Without the hook the same device object is trusted again. */
+        eg_cl_device_set_probe_options(dev, NULL);
+        cr_assert_eq(dev->ops->prepare(dev, EG_F64, EG_G_ALL, &err), EG_OK,
+                     "%s", err.msg);
+    }
+    /* POCL on an x86-64 CPU with FMA (AVX-512 here) does fuse when told
+     * it may: there the refusal path must have run. */
+    for (size_t i = 0; i < l.count; i++)
+        if (strstr(l.devs[i]->info.platform, "Portable Computing Language") &&
+            __builtin_cpu_supports("fma"))
+            cr_assert_gt(refused, 0, "POCL did not fuse with %s", on);
     devlist_close(&l);
 }
 
@@ -507,16 +693,29 @@ static void temp_cache(char *dir)
     setenv("XDG_CACHE_HOME", dir, 1);
 }
 
-/* The one cache file (there must be exactly one) into path. */
+/* The name of the contraction probe's cache file on the first device: the
+ * probe runs at every device's first prepare and is cached too. */
+static void probe_file_name(char *name, size_t cap)
+{
+    devlist l;
+    devlist_open(&l);
+    snprintf(name, cap, "%016llx.bin",
+             (unsigned long long)eg_cl_probe_cache_key(l.devs[0]));
+    devlist_close(&l);
+}
+
+/* The one kernel cache file (there must be exactly one beside the
+ * probe's) into path. */
 static void only_cache_file(const char *root, char *path, size_t cap)
 {
-    char kdir[512];
+    char kdir[512], probe[32];
     snprintf(kdir, sizeof kdir, "%s/edgegrid/kernels", root);
+    probe_file_name(probe, sizeof probe);
     DIR *d = opendir(kdir);
     cr_assert_not_null(d, "no cache directory %s", kdir);
     int found = 0;
     for (struct dirent *e = readdir(d); e; e = readdir(d)) {
-        if (e->d_name[0] == '.')
+        if (e->d_name[0] == '.' || !strcmp(e->d_name, probe))
             continue;
         found++;
         cr_assert(strlen(e->d_name) == 20 && !strcmp(e->d_name + 16, ".bin"),

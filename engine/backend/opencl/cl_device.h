@@ -136,6 +136,9 @@ eg_status eg_cl_probe_contraction(eg_device *dev, const char *extra,
 /* The probe's verdict from its two results (double, float): 1 when either
  * is not the separately rounded 0.0, i.e. the device fused a * b + c. */
 int eg_cl_probe_verdict(const double out[2]);
+/* The binary cache key of the probe as eg_cl_prepare builds it, so that
+ * tests of the cache can tell its file from the kernels'. */
+uint64_t eg_cl_probe_cache_key(const eg_device *dev);
 /* For tests: extra options for the probe eg_cl_prepare runs, so that a
  * test can build it with contraction on and see the device refused. */
 void eg_cl_device_set_probe_options(eg_device *dev, const char *extra);

@@ -64,6 +64,35 @@ done:
     return st;
 }
 
+/* The reduction kernels' options for one of them (the same compiler flags
+ * the real kernels get), then `extra`. */
+static void probe_options(const char *extra, char *options, size_t cap)
+{
+    eg_cl_build_options(EG_F64, 0, options, cap);
+    if (extra) {
+        size_t used = strlen(options);
+        snprintf(options + used, cap - used, " %s", extra);
+    }
+}
+
+static eg_cl_target probe_target(const eg_device *dev)
+{
+    const eg_cl_impl *impl = dev->impl;
+    eg_cl_target t = {impl->context,    impl->device,
+                      dev->info.name,   dev->info.platform,
+                      dev->info.driver, impl->device_version};
+    return t;
+}
+
+uint64_t eg_cl_probe_cache_key(const eg_device *dev)
+{
+    char options[512];
+    probe_options(NULL, options, sizeof options);
+    eg_cl_target t = probe_target(dev);
+    return eg_cl_cache_key(&t, (const char *)eg_kernel_probe_fma,
+                           eg_kernel_probe_fma_len, options);
+}
+
 eg_status eg_cl_probe_contraction(eg_device *dev, const char *extra,
                                   int *contracts, eg_error *err)
 {
@@ -72,18 +101,9 @@ eg_status eg_cl_probe_contraction(eg_device *dev, const char *extra,
     eg_status st = eg_cl_ensure_context(dev, err);
     if (st != EG_OK)
         return st;
-    eg_cl_impl *impl = dev->impl;
-    /* The reduction kernels' options for one of them: the same compiler
-     * flags the real kernels get. */
     char options[512];
-    eg_cl_build_options(EG_F64, 0, options, sizeof options);
-    if (extra) {
-        size_t used = strlen(options);
-        snprintf(options + used, sizeof options - used, " %s", extra);
-    }
-    eg_cl_target t = {impl->context,    impl->device,
-                      dev->info.name,   dev->info.platform,
-                      dev->info.driver, impl->device_version};
+    probe_options(extra, options, sizeof options);
+    eg_cl_target t = probe_target(dev);
     /* Through the binary cache: a compile per run would cost about as
      * much as a small reduction. */
     cl_program prog = NULL;
