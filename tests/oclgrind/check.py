@@ -1,0 +1,107 @@
+"""The GPU path under Oclgrind (see run.sh, which sets the environment):
+every op, f32/f64/i32, fast and exact, several chunk sizes, inputs just
+above the engine's small-input threshold (64 lanes of 4096; smaller inputs
+never reach a device).  Each run on the Oclgrind device must give the
+host backend's results, bit for bit (the JSON prints every double with 17
+significant digits, so equal text is equal bits), the device must have
+reduced every element, and stderr must be empty: no note of a dropped
+device or a fallback, no Oclgrind diagnostic (invalid access, data race,
+API misuse)."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+EG, WORK = sys.argv[1], sys.argv[2]
+OPS = "count,sum,mean,min,max,argmin,argmax,var,std,l1,l2,dot"
+# Just above the small-input threshold, not a multiple of a lane or a
+# chunk, so every run has partial lanes and a short last chunk.
+COUNT = 64 * 4096 + 4096 * 3 + 77
+# 16384: several calls of 8 chunks; 1Mi: one chunk for the whole input.
+CHUNKS = (16384, 65536, 1 << 20)
+TIMEOUT = 600
+
+
+def run(args, env=None):
+    p = subprocess.run([EG, *args], capture_output=True, text=True,
+                       timeout=TIMEOUT, env=env)
+    return p.returncode, p.stdout, p.stderr
+
+
+def host_env():
+    """The host backend needs no OpenCL at all: no ICD for it."""
+    e = dict(os.environ)
+    e["OCL_ICD_VENDORS"] = os.path.join(WORK, "none")
+    os.makedirs(e["OCL_ICD_VENDORS"], exist_ok=True)
+    return e
+
+
+def oclgrind_index():
+    rc, out, err = run(["devices", "--json"])
+    if rc != 0:
+        sys.exit("oclgrind: devices --json failed (%d): %s" % (rc, err))
+    devs = [d for d in json.loads(out)["devices"]
+            if "Oclgrind" in d["name"] or "Oclgrind" in d["platform"]]
+    if len(devs) != 1:
+        sys.exit("oclgrind: want one Oclgrind device, got %r" % devs)
+    d = devs[0]
+    if d["type"] != "gpu" or d["unified_memory"]:
+        sys.exit("oclgrind: %r is not a GPU with its own memory" % d)
+    return d["index"]
+
+
+def gen(dtype, seed):
+    path = os.path.join(WORK, "%s_%d.npy" % (dtype, seed))
+    rc, _, err = run(["gen", "--count", str(COUNT), "--dtype", dtype,
+                      "--dist", "normal", "--seed", str(seed), "-o", path],
+                     host_env())
+    if rc != 0:
+        sys.exit("oclgrind: gen %s: %s" % (dtype, err))
+    return path
+
+
+def main():
+    dev = oclgrind_index()
+    failures, runs, t0 = [], 0, time.time()
+    for dtype in ("f32", "f64", "i32"):
+        x, y = gen(dtype, 1), gen(dtype, 2)
+        for mode in ("fast", "exact"):
+            for chunk in CHUNKS:
+                args = ["reduce", "--json", "--mode", mode, "--ops", OPS,
+                        "--with", y, "--chunk", str(chunk), x]
+                rc, want, herr = run([*args, "--devices", "host"], host_env())
+                if rc != 0:
+                    sys.exit("oclgrind: host run failed: %s" % herr)
+                rc, got, err = run([*args, "--devices", str(dev)])
+                runs += 1
+                what = "%s %s --chunk %d" % (dtype, mode, chunk)
+                if rc != 0:
+                    failures.append("%s: exit %d: %s" % (what, rc, err))
+                    continue
+                g, w = json.loads(got), json.loads(want)
+                problems = []
+                if err.strip():
+                    problems.append("stderr: " + err.strip()[:2000])
+                if g["results"] != w["results"]:
+                    problems.append("results %r, host %r" % (
+                        g["results"], w["results"]))
+                devs = [(d["id"], d["elements"]) for d in g["devices"]]
+                if devs != [(str(dev), COUNT)]:
+                    problems.append("devices %r, want all %d elements on %d"
+                                    % (devs, COUNT, dev))
+                launch = g["devices"][0].get("launch") if devs else None
+                if not launch or launch["calls"] < 1:
+                    problems.append("no launch recorded: %r" % launch)
+                print("  %-28s %s  launch %s" % (
+                    what, "FAIL" if problems else "ok", launch), flush=True)
+                if problems:
+                    failures.append("%s: %s" % (what, "; ".join(problems)))
+    print("oclgrind: %d runs in %.0f s" % (runs, time.time() - t0))
+    for f in failures:
+        print("FAIL " + f)
+    sys.exit(1 if failures else 0)
+
+
+main()

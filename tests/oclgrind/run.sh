@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# tests/oclgrind/run.sh [EDGEGRID] - the GPU path on a simulated GPU
+# (EDGEGRID: the built program, default build/edgegrid).
+#
+# Oclgrind (Debian package oclgrind) presents itself as a GPU with its own
+# memory, so edgegrid drives it as it drives a real one: the portable
+# kernels, the copy path.  Every run goes through its memory checker (on by
+# default) and its data-race checker; its --uninitialized checker is left
+# off (it faults on our kernels, an Oclgrind bug).  check.py asserts the
+# host's bits, that the Oclgrind device reduced every element, and that
+# nothing was written to stderr (no notes, no fallback, no Oclgrind
+# diagnostic).  Exit 0 pass, 1 fail, 77 skipped (no Oclgrind here).
+set -euo pipefail
+edgegrid=$(realpath "${1:-build/edgegrid}")
+lib=${OCLGRIND_ICD:-/usr/lib/oclgrind/liboclgrind-rt-icd.so}
+if [[ ! -e $lib ]]; then
+    echo "oclgrind: $lib not found (apt-get install oclgrind); skipped"
+    exit 77
+fi
+work=$(mktemp -d /tmp/eg_oclgrind.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+# An ICD vendor directory holding Oclgrind alone: the only OpenCL device.
+mkdir -p "$work/icd"
+echo "$lib" >"$work/icd/oclgrind.icd"
+export OCL_ICD_VENDORS=$work/icd
+export OCLGRIND_DATA_RACES=1
+export OCLGRIND_CHECK_API=1
+# Kernels are cached per run of this script: built once, then loaded.
+export XDG_CACHE_HOME=$work/cache
+unset EDGEGRID_DEVICES POCL_DEVICES
+/usr/bin/python3 "$(dirname "$0")/check.py" "$edgegrid" "$work"
