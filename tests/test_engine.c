@@ -3,6 +3,7 @@
  * splitting on two POCL devices, and bitwise identity for a fixed chunk. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,49 @@ __extension__ typedef __int128 i128;
 static void two_pocl_devices(void)
 {
     setenv("POCL_DEVICES", "pthread pthread", 1);
+}
+
+/* Device indices as this box lists them (never POCL's layout assumed):
+ * the POCL CPU devices in order, the host backend, every device. */
+typedef struct box {
+    unsigned pocl[EG_MAX_DEVICES];
+    size_t npocl;
+    unsigned host;
+    eg_device_info *all;
+    size_t count;
+} box;
+
+static box box_open(void)
+{
+    box b;
+    memset(&b, 0, sizeof b);
+    eg_error err;
+    cr_assert_eq(eg_devices_list(&b.all, &b.count, NULL, 0, &err), EG_OK, "%s",
+                 err.msg);
+    for (size_t i = 0; i < b.count; i++) {
+        if (b.all[i].kind == EG_DEV_HOST)
+            b.host = b.all[i].index;
+        else if (b.all[i].kind == EG_DEV_CPU &&
+                 strstr(b.all[i].platform, "Portable Computing Language") &&
+                 b.npocl < EG_MAX_DEVICES)
+            b.pocl[b.npocl++] = b.all[i].index;
+    }
+    return b;
+}
+
+static void box_close(box *b)
+{
+    free(b->all);
+    b->all = NULL;
+}
+
+/* Skips the test (a real skip, reported as such) without two POCL CPU
+ * devices. */
+static void need_pocl(const box *b, size_t n)
+{
+    if (b->npocl < n)
+        cr_skip_test("needs %zu POCL CPU devices, this box lists %zu", n,
+                     b->npocl);
 }
 
 static eg_engine *open_engine(const char *spec)
@@ -35,8 +79,25 @@ static eg_result run(eg_engine *e, const void *x, const void *y, size_t n,
     o.chunk_elems = chunk;
     eg_result r;
     eg_error err;
-    cr_assert_eq(eg_reduce(e, x, y, n, t, &o, &r, &err), EG_OK, "%s",
-                 err.msg);
+    cr_assert_eq(eg_reduce(e, x, y, n, t, &o, &r, &err), EG_OK, "%s", err.msg);
+    /* No fallback, no dropped device: the devices asked for did all the
+     * work between them. */
+    cr_assert_str_empty(r.notes, "notes: %s", r.notes);
+    uint64_t elements = 0;
+    for (size_t d = 0; d < r.ndevices; d++)
+        elements += r.devices[d].elements;
+    cr_assert_eq(elements, n, "devices reduced %llu of %zu elements",
+                 (unsigned long long)elements, n);
+    return r;
+}
+
+/* Runs on one engine of exactly one device and asserts it did it all. */
+static eg_result run_on(eg_engine *e, const void *x, const void *y, size_t n,
+                        eg_dtype t, unsigned ops, uint64_t chunk)
+{
+    eg_result r = run(e, x, y, n, t, ops, chunk);
+    cr_assert_eq(r.ndevices, 1);
+    cr_assert_eq(r.devices[0].index, eg_engine_device(e, 0)->index);
     return r;
 }
 
@@ -91,8 +152,10 @@ static void check(const eg_result *r, const void *x, const void *y, size_t n,
                   "%s %s var", where, eg_dtype_name(t));
     cr_assert_leq(fabsl(v[EG_OP_STD].v.f - sqrtl(var)),
                   1e-12L * sqrtl(var) + 1e-300L);
-    cr_assert_leq(fabsl(v[EG_OP_L1].v.f - ref.abs_sum), ldexpl(ref.abs_sum, -50) + 1);
-    cr_assert_leq(fabsl(v[EG_OP_L2].v.f - sqrtl(ref.l2sq)), 1e-13L * sqrtl(ref.l2sq));
+    cr_assert_leq(fabsl(v[EG_OP_L1].v.f - ref.abs_sum),
+                  ldexpl(ref.abs_sum, -50) + 1);
+    cr_assert_leq(fabsl(v[EG_OP_L2].v.f - sqrtl(ref.l2sq)),
+                  1e-13L * sqrtl(ref.l2sq));
     cr_assert_leq(fabsl(v[EG_OP_DOT].v.f - ref.dot),
                   1e-14L * sqrtl(ref.l2sq) * sqrtl(ref.l2sq) + 1e-300L,
                   "%s %s dot", where, eg_dtype_name(t));
@@ -105,7 +168,8 @@ static void every_op_and_dtype(const char *spec)
     for (int t = 0; t < EG_DTYPE_COUNT; t++) {
         for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
             size_t n = sizes[k];
-            void *x = make((eg_dtype)t, n, 100 + t), *y = make((eg_dtype)t, n, 200 + t);
+            void *x = make((eg_dtype)t, n, 100 + t),
+                 *y = make((eg_dtype)t, n, 200 + t);
             eg_result r = run(e, x, y, n, (eg_dtype)t, ALL_OPS, 0);
             check(&r, x, y, n, (eg_dtype)t, spec);
             free(x);
@@ -131,25 +195,46 @@ Test(engine, opencl_every_op_and_dtype)
  * devices that would share them; "opencl" and index lists still run them. */
 Test(engine, all_takes_the_cpu_cores_once, .init = two_pocl_devices)
 {
+    box b = box_open();
+    need_pocl(&b, 2);
+    size_t accel = 0, opencl = 0;
+    for (size_t i = 0; i < b.count; i++) {
+        accel += b.all[i].kind == EG_DEV_GPU || b.all[i].kind == EG_DEV_ACCEL;
+        opencl += b.all[i].kind != EG_DEV_HOST;
+    }
+    /* "all": every GPU and accelerator, then the host, no OpenCL CPU. */
     eg_engine *e = open_engine("all");
-    cr_assert_eq(eg_engine_device_count(e), 1);
-    cr_assert_eq(eg_engine_device(e, 0)->kind, EG_DEV_HOST);
+    cr_assert_eq(eg_engine_device_count(e), accel + 1);
+    for (size_t i = 0; i < eg_engine_device_count(e); i++)
+        cr_assert_neq(eg_engine_device(e, i)->kind, EG_DEV_CPU);
+    cr_assert_eq(eg_engine_device(e, accel)->kind, EG_DEV_HOST);
     eg_engine_close(&e);
     e = open_engine("opencl");
-    cr_assert_eq(eg_engine_device_count(e), 2);
-    for (size_t i = 0; i < 2; i++)
-        cr_assert_eq(eg_engine_device(e, i)->kind, EG_DEV_CPU);
+    cr_assert_eq(eg_engine_device_count(e), opencl);
+    size_t cpus = 0;
+    for (size_t i = 0; i < opencl; i++)
+        cpus += eg_engine_device(e, i)->kind == EG_DEV_CPU;
+    cr_assert_geq(cpus, 2);
     eg_engine_close(&e);
-    e = open_engine("0,2");
+    char spec[64];
+    snprintf(spec, sizeof spec, "%u,%u", b.pocl[0], b.host);
+    e = open_engine(spec);
     cr_assert_eq(eg_engine_device_count(e), 2);
+    cr_assert_eq(eg_engine_device(e, 0)->kind, EG_DEV_CPU);
     cr_assert_eq(eg_engine_device(e, 1)->kind, EG_DEV_HOST);
     eg_engine_close(&e);
+    box_close(&b);
 }
 
 Test(engine, two_pocl_devices_split_the_work, .init = two_pocl_devices)
 {
-    eg_engine *e = open_engine("opencl");
-    cr_assert_geq(eg_engine_device_count(e), 2);
+    box b = box_open();
+    need_pocl(&b, 2);
+    char spec[64];
+    snprintf(spec, sizeof spec, "%u,%u", b.pocl[0], b.pocl[1]);
+    box_close(&b);
+    eg_engine *e = open_engine(spec);
+    cr_assert_eq(eg_engine_device_count(e), 2);
     size_t n = 8 * 1024 * 1024 + 11;
     float *x = make(EG_F32, n, 9);
     eg_result r = run(e, x, NULL, n, EG_F32, ALL_OPS & ~EG_OPS_BIT(EG_OP_DOT),
@@ -172,7 +257,15 @@ Test(engine, fixed_chunk_is_bitwise_identical_across_devices,
     double *y = make(EG_F64, n, 32);
     for (size_t i = 0; i < n; i++)
         x[i] += 1e9;
-    const char *specs[] = {"0", "1", "0,1", "host", "0,1,2"};
+    box b = box_open();
+    need_pocl(&b, 2);
+    char specs[5][64];
+    snprintf(specs[0], 64, "%u", b.pocl[0]);
+    snprintf(specs[1], 64, "%u", b.pocl[1]);
+    snprintf(specs[2], 64, "%u,%u", b.pocl[0], b.pocl[1]);
+    snprintf(specs[3], 64, "host");
+    snprintf(specs[4], 64, "%u,%u,%u", b.pocl[0], b.pocl[1], b.host);
+    box_close(&b);
     eg_result first = {0};
     for (size_t s = 0; s < sizeof specs / sizeof specs[0]; s++) {
         eg_engine *e = open_engine(specs[s]);
@@ -180,9 +273,9 @@ Test(engine, fixed_chunk_is_bitwise_identical_across_devices,
         if (s == 0)
             first = r;
         for (int op = 0; op < EG_OP_COUNT_ALL; op++)
-            cr_assert(!memcmp(&r.value[op], &first.value[op],
-                              sizeof r.value[op]),
-                      "--devices %s: %s differs", specs[s], eg_op_name(op));
+            cr_assert(
+                !memcmp(&r.value[op], &first.value[op], sizeof r.value[op]),
+                "--devices %s: %s differs", specs[s], eg_op_name(op));
         eg_engine_close(&e);
     }
     free(x);
@@ -198,13 +291,18 @@ Test(engine, opencl_calls_take_several_chunks)
     size_t n = 64 * chunk + 5;
     float *x = make(EG_F32, n, 41);
     unsigned ops = ALL_OPS & ~EG_OPS_BIT(EG_OP_DOT);
-    eg_engine *host = open_engine("host"), *cl = open_engine("0");
-    eg_result want = run(host, x, NULL, n, EG_F32, ops, chunk);
-    eg_result got = run(cl, x, NULL, n, EG_F32, ops, chunk);
+    box b = box_open();
+    cr_assert_gt(b.count, 1, "no OpenCL device on this box");
+    char spec[16];
+    snprintf(spec, sizeof spec, "%u", b.all[0].index); /* the first one */
+    box_close(&b);
+    eg_engine *host = open_engine("host"), *cl = open_engine(spec);
+    eg_result want = run_on(host, x, NULL, n, EG_F32, ops, chunk);
+    eg_result got = run_on(cl, x, NULL, n, EG_F32, ops, chunk);
     for (int op = 0; op < EG_OP_COUNT_ALL; op++)
-        cr_assert(!memcmp(&got.value[op], &want.value[op],
-                          sizeof got.value[op]),
-                  "%s differs", eg_op_name(op));
+        cr_assert(
+            !memcmp(&got.value[op], &want.value[op], sizeof got.value[op]),
+            "%s differs", eg_op_name(op));
     cr_assert_eq(got.ndevices, 1);
     cr_assert_eq(got.devices[0].chunks, 65);
     cr_assert_lt(got.devices[0].calls, got.devices[0].chunks,
@@ -243,8 +341,15 @@ Test(engine, no_opencl_platform_falls_back_to_the_host)
     cr_assert(strstr(eg_engine_notes(e), "host backend"), "%s",
               eg_engine_notes(e));
     double x[] = {1, 2, 3};
-    eg_result r = run(e, x, NULL, 3, EG_F64, EG_OPS_DEFAULT, 0);
+    eg_reduce_opts o;
+    eg_reduce_opts_init(&o);
+    eg_result r;
+    eg_error err;
+    cr_assert_eq(eg_reduce(e, x, NULL, 3, EG_F64, &o, &r, &err), EG_OK, "%s",
+                 err.msg);
     cr_assert_eq(r.value[EG_OP_SUM].v.f, 6.0);
+    /* The fallback is named in the result too. */
+    cr_assert(strstr(r.notes, "no OpenCL platform"), "notes: %s", r.notes);
     eg_engine_close(&e);
 }
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cl_backend.h"
+#include "cl_device.h"
 #include "exact.h"
 #include "exact_big.h"
 #include "exact_state.h"
@@ -57,7 +58,40 @@ static eg_result exact_run(eg_engine *e, const void *x, const void *y,
     cr_assert_eq(eg_reduce(e, x, y, n, t, &o, &r, &err), EG_OK, "%s",
                  err.msg);
     cr_assert_eq(r.mode, EG_MODE_EXACT);
+    /* No fallback, no dropped device: the devices asked for did all the
+     * work between them. */
+    cr_assert_str_empty(r.notes, "notes: %s", r.notes);
+    uint64_t elements = 0;
+    for (size_t d = 0; d < r.ndevices; d++)
+        elements += r.devices[d].elements;
+    cr_assert_eq(elements, n, "devices reduced %llu of %zu elements",
+                 (unsigned long long)elements, n);
     return r;
+}
+
+/* The indices of the POCL CPU devices and of the host backend as this box
+ * lists them; skips the test (a real skip) with fewer than `need` POCL
+ * devices. */
+static size_t pocl_indices(unsigned *pocl, size_t cap, unsigned *host,
+                           size_t need)
+{
+    eg_device_info *all = NULL;
+    size_t count = 0, n = 0;
+    eg_error err;
+    cr_assert_eq(eg_devices_list(&all, &count, NULL, 0, &err), EG_OK, "%s",
+                 err.msg);
+    for (size_t i = 0; i < count; i++) {
+        if (all[i].kind == EG_DEV_HOST)
+            *host = all[i].index;
+        else if (all[i].kind == EG_DEV_CPU && n < cap &&
+                 strstr(all[i].platform, "Portable Computing Language"))
+            pocl[n++] = all[i].index;
+    }
+    free(all);
+    if (n < need)
+        cr_skip_test("needs %zu POCL CPU devices, this box lists %zu", need,
+                     n);
+    return n;
 }
 
 static uint64_t dbits(double d)
@@ -559,7 +593,14 @@ static void *mixed_data(eg_dtype t, size_t n, uint64_t seed)
 Test(exact, same_bits_on_every_device_set_and_chunk_size,
      .init = two_pocl_devices)
 {
-    const char *sets[] = {"host", "0", "1", "0,1", "0,1,2"};
+    unsigned pocl[2], host = 0;
+    pocl_indices(pocl, 2, &host, 2);
+    char sets[5][64];
+    snprintf(sets[0], 64, "host");
+    snprintf(sets[1], 64, "%u", pocl[0]);
+    snprintf(sets[2], 64, "%u", pocl[1]);
+    snprintf(sets[3], 64, "%u,%u", pocl[0], pocl[1]);
+    snprintf(sets[4], 64, "%u,%u,%u", pocl[0], pocl[1], host);
     const uint64_t chunks[] = {EG_LANE_ELEMS, 3 * EG_LANE_ELEMS,
                                64 * EG_LANE_ELEMS, 0};
     size_t n = 2000003;
@@ -652,53 +693,64 @@ Test(exact, kernel_records_match_the_host_word_for_word)
     cr_assert_eq(eg_cl_enumerate(&devs, &count, notes, sizeof notes, &err),
                  EG_OK);
     cr_assert_geq(count, 1, "no OpenCL device: %s", notes);
-    eg_device *dev = devs[0];
-    /* Sets of every width of the kernel's side-by-side pass. */
-    const unsigned sets[] = {EG_G_EXACT, EG_G_EXACT | EG_G_ALL,
-                             EG_G_EXACT | EG_G_DOT,
-                             EG_G_EXACT | EG_G_VAR | EG_G_MINMAX | EG_G_L1,
-                             EG_G_EXACT | EG_G_MINMAX, EG_G_EXACT | EG_G_L1};
-    const size_t nsets = sizeof sets / sizeof sets[0];
-    const uint64_t sizes[] = {1, 7, EG_LANE_ELEMS, EG_LANE_ELEMS + 1,
-                              3 * EG_LANE_ELEMS + 5, 200003};
-    size_t maxn = 200003;
-    for (int t = EG_F32; t <= EG_F64; t++) {
-        size_t sz = eg_dtype_size((eg_dtype)t);
-        void *x = malloc(maxn * sz), *y = malloc(maxn * sz);
-        size_t words = eg_lane_count(maxn) * EG_EXACT_LANE_WORDS;
-        uint64_t *got = malloc(words * 8), *want = malloc(words * 8);
-        for (int kind = 0; kind < 7; kind++) {
-            fill_kind(x, (eg_dtype)t, maxn, kind, 10 + kind);
-            fill_kind(y, (eg_dtype)t, maxn, kind == 1 ? 0 : kind, 20 + kind);
-            for (size_t g = 0; g < nsets; g++) {
-                for (size_t k = 0; k < 6; k++) {
-                    uint64_t n = sizes[k], nw = eg_lane_count(n) *
-                                                EG_EXACT_LANE_WORDS;
-                    memset(got, 0xa5, nw * 8);
-                    eg_status st = dev->ops->reduce_chunk(
-                        dev, x, (sets[g] & EG_G_DOT) ? y : NULL, n,
-                        (eg_dtype)t, sets[g], got, &err);
-                    cr_assert_eq(st, EG_OK, "%s", err.msg);
-                    eg_lanes_exact(x, (sets[g] & EG_G_DOT) ? y : NULL, n,
-                                   (eg_dtype)t, sets[g], want);
-                    for (size_t i = 0; i < nw; i++)
-                        cr_assert_eq(got[i], want[i],
-                                     "%s kind %d groups 0x%x n %llu: lane "
-                                     "%zu word %zu: kernel %016llx host "
-                                     "%016llx",
-                                     eg_dtype_name((eg_dtype)t), kind,
-                                     sets[g], (unsigned long long)n,
-                                     i / EG_EXACT_LANE_WORDS,
-                                     i % EG_EXACT_LANE_WORDS,
-                                     (unsigned long long)got[i],
-                                     (unsigned long long)want[i]);
+    /* Every OpenCL device with its own layout, and CPU devices with the
+     * portable one too (a lane a work-item, nothing side by side, no
+     * prefetch: what GPUs run). */
+    for (size_t v = 0; v < 2 * count; v++) {
+        eg_device *dev = devs[v / 2];
+        int portable = (int)(v % 2);
+        if (!portable && dev->info.kind != EG_DEV_CPU)
+            continue; /* a GPU's own layout is the portable one */
+        eg_cl_device_set_portable(dev, portable);
+        /* Sets of every width of the kernel's side-by-side pass. */
+        const unsigned sets[] = {EG_G_EXACT, EG_G_EXACT | EG_G_ALL,
+                                 EG_G_EXACT | EG_G_DOT,
+                                 EG_G_EXACT | EG_G_VAR | EG_G_MINMAX | EG_G_L1,
+                                 EG_G_EXACT | EG_G_MINMAX, EG_G_EXACT | EG_G_L1};
+        const size_t nsets = sizeof sets / sizeof sets[0];
+        const uint64_t sizes[] = {1, 7, EG_LANE_ELEMS, EG_LANE_ELEMS + 1,
+                                  3 * EG_LANE_ELEMS + 5, 200003};
+        size_t maxn = 200003;
+        for (int t = EG_F32; t <= EG_F64; t++) {
+            size_t sz = eg_dtype_size((eg_dtype)t);
+            void *x = malloc(maxn * sz), *y = malloc(maxn * sz);
+            size_t words = eg_lane_count(maxn) * EG_EXACT_LANE_WORDS;
+            uint64_t *got = malloc(words * 8), *want = malloc(words * 8);
+            for (int kind = 0; kind < 7; kind++) {
+                fill_kind(x, (eg_dtype)t, maxn, kind, 10 + kind);
+                fill_kind(y, (eg_dtype)t, maxn, kind == 1 ? 0 : kind, 20 + kind);
+                for (size_t g = 0; g < nsets; g++) {
+                    for (size_t k = 0; k < 6; k++) {
+                        uint64_t n = sizes[k], nw = eg_lane_count(n) *
+                                                    EG_EXACT_LANE_WORDS;
+                        memset(got, 0xa5, nw * 8);
+                        eg_status st = dev->ops->reduce_chunk(
+                            dev, x, (sets[g] & EG_G_DOT) ? y : NULL, n,
+                            (eg_dtype)t, sets[g], got, &err);
+                        cr_assert_eq(st, EG_OK, "%s", err.msg);
+                        eg_lanes_exact(x, (sets[g] & EG_G_DOT) ? y : NULL, n,
+                                       (eg_dtype)t, sets[g], want);
+                        for (size_t i = 0; i < nw; i++)
+                            cr_assert_eq(got[i], want[i],
+                                         "%s %s: %s kind %d groups 0x%x n "
+                                         "%llu: lane %zu word %zu: kernel "
+                                         "%016llx host %016llx",
+                                         dev->info.name,
+                                         portable ? "portable" : "cpu-tuned",
+                                         eg_dtype_name((eg_dtype)t), kind,
+                                         sets[g], (unsigned long long)n,
+                                         i / EG_EXACT_LANE_WORDS,
+                                         i % EG_EXACT_LANE_WORDS,
+                                         (unsigned long long)got[i],
+                                         (unsigned long long)want[i]);
+                    }
                 }
             }
+            free(x);
+            free(y);
+            free(got);
+            free(want);
         }
-        free(x);
-        free(y);
-        free(got);
-        free(want);
     }
     for (size_t i = 0; i < count; i++)
         eg_device_destroy(&devs[i]);

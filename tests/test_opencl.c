@@ -183,8 +183,7 @@ static void check_dtype(eg_dtype t, const unsigned *groups, size_t ngroups)
             eg_device *dev = use(&vs[v]);
             for (size_t gi = 0; gi < ngroups; gi++)
                 for (size_t si = 0; si < NSIZES; si++)
-                    expect_host_words(dev, x, y, test_sizes[si], t,
-                                      groups[gi]);
+                    expect_host_words(dev, x, y, test_sizes[si], t, groups[gi]);
         }
     }
     free(x);
@@ -282,9 +281,9 @@ Test(opencl_words, integer_extremes_at_the_first_element)
         expect_host_words(dev, x, NULL, N, EG_I64, g);
         uint64_t w[2 * EG_LANE_WORDS];
         eg_error err;
-        cr_assert_eq(dev->ops->reduce_chunk(dev, x, NULL, N, EG_I64, g, w,
-                                            &err),
-                     EG_OK, "%s", err.msg);
+        cr_assert_eq(
+            dev->ops->reduce_chunk(dev, x, NULL, N, EG_I64, g, w, &err), EG_OK,
+            "%s", err.msg);
         cr_assert_eq(word(w, 0, EG_W_ARGMIN), 0);
         cr_assert_eq(word(w, 0, EG_W_ARGMAX), 0);
         cr_assert_eq(word(w, 1, EG_W_ARGMIN), EG_LANE_ELEMS);
@@ -406,7 +405,8 @@ Test(opencl_words, portable_kernel_spreads_a_lane_over_eight_work_items)
         cr_assert_gt(dev->launch_local, 0);
         cr_assert_eq(dev->launch_local % EG_LANE_SLOTS, 0);
         cr_assert_geq(dev->launch_global, 38 * EG_LANE_SLOTS);
-        cr_assert_lt(dev->launch_global, 38 * EG_LANE_SLOTS + dev->launch_local);
+        cr_assert_lt(dev->launch_global,
+                     38 * EG_LANE_SLOTS + dev->launch_local);
         cr_assert_eq(dev->launch_global % dev->launch_local, 0);
     }
     free(x);
@@ -477,8 +477,7 @@ Test(opencl_probe, every_device_rounds_products_before_adding)
     for (size_t i = 0; i < l.count; i++) {
         int contracts = -1;
         eg_error err;
-        cr_assert_eq(eg_cl_probe_contraction(l.devs[i], NULL, &contracts,
-                                             &err),
+        cr_assert_eq(eg_cl_probe_contraction(l.devs[i], NULL, &contracts, &err),
                      EG_OK, "%s", err.msg);
         cr_assert_eq(contracts, 0, "\"%s\" contracts a * b + c",
                      l.devs[i]->info.name);

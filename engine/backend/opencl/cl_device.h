@@ -21,7 +21,7 @@
 typedef struct eg_cl_kernel {
     cl_program program;
     cl_kernel kernel;
-    size_t local_size; /* work-group size used to launch it */
+    size_t local_size;       /* work-group size used to launch it */
     unsigned lanes_per_item; /* EG_LPI the kernel was built with */
     int portable;            /* reduce_gpu.cl: 8 work-items a lane */
 } eg_cl_kernel;
@@ -95,8 +95,9 @@ void eg_cl_impl_release(eg_cl_impl *impl);
  *     build | alloc | run   [:K]   [@DEV]
  * fails the K-th (default 1st) program build, buffer allocation or
  * reduce_chunk call (of one or several chunks) of the device whose index
- * is DEV (default every OpenCL device), and every one after it.  Unset or empty: no fault.  A malformed value is
- * EG_EUSAGE, so the device is dropped with the reason in the notes. */
+ * is DEV (default every OpenCL device), and every one after it.  Unset or
+ * empty: no fault.  A malformed value is EG_EUSAGE, so the device is dropped
+ * with the reason in the notes. */
 #ifdef EDGEGRID_TEST_HOOKS
 eg_status eg_cl_fault_load(eg_device *dev, eg_error *err);
 /* Counts one occasion of `kind` on dev; 1 when the fault fires now. */

@@ -109,8 +109,8 @@ eg_status eg_cl_probe_contraction(eg_device *dev, const char *extra,
     cl_program prog = NULL;
     int from_cache = 0;
     st = eg_cl_program_get(&t, (const char *)eg_kernel_probe_fma,
-                           eg_kernel_probe_fma_len, options, &prog,
-                           &from_cache, err);
+                           eg_kernel_probe_fma_len, options, &prog, &from_cache,
+                           err);
     if (st != EG_OK)
         return st;
     double out[2] = {0.0, 0.0};

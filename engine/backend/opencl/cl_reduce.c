@@ -170,8 +170,7 @@ eg_status eg_cl_prepare(eg_device *dev, eg_dtype dtype, unsigned groups,
     eg_cl_impl *impl = dev->impl;
     if (!impl->probed) {
         int contracts = 0;
-        st = eg_cl_probe_contraction(dev, impl->probe_options, &contracts,
-                                     err);
+        st = eg_cl_probe_contraction(dev, impl->probe_options, &contracts, err);
         if (st != EG_OK)
             return st;
         if (contracts)
@@ -409,8 +408,8 @@ eg_status eg_cl_reduce_chunk(eg_device *dev, const void *x, const void *y,
         uint64_t m = n - at < cap ? n - at : cap;
         uint64_t *w = lanes_out + (at / EG_LANE_ELEMS) * words;
         st = reduce_piece(dev, (const char *)x + at * isz,
-                          y ? (const char *)y + at * isz : NULL, m, dtype, g,
-                          w, err);
+                          y ? (const char *)y + at * isz : NULL, m, dtype, g, w,
+                          err);
         if (st == EG_OK)
             shift_indices(w, eg_lane_count(m), g, at);
     }
