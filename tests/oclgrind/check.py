@@ -1,4 +1,8 @@
-"""The GPU path under Oclgrind (see run.sh, which sets the environment):
+"""check.py EDGEGRID WORKDIR [--match NAME] [--count N]
+
+The GPU path on one GPU or accelerator device, by default Oclgrind's (see
+run.sh, which sets the environment; bench/gpu-check.sh runs it on a real
+GPU with --match naming it):
 every op, f32/f64/i32, fast and exact, several chunk sizes, inputs just
 above the engine's small-input threshold (64 lanes of 4096; smaller inputs
 never reach a device).  Each run on the Oclgrind device must give the
@@ -15,10 +19,12 @@ import sys
 import time
 
 EG, WORK = sys.argv[1], sys.argv[2]
+OPTS = dict(zip(sys.argv[3::2], sys.argv[4::2]))
+MATCH = OPTS.get("--match", "Oclgrind")
 OPS = "count,sum,mean,min,max,argmin,argmax,var,std,l1,l2,dot"
 # Just above the small-input threshold, not a multiple of a lane or a
 # chunk, so every run has partial lanes and a short last chunk.
-COUNT = 64 * 4096 + 4096 * 3 + 77
+COUNT = int(OPTS.get("--count", 64 * 4096 + 4096 * 3 + 77))
 # 16384: several calls of 8 chunks; 1Mi: one chunk for the whole input.
 CHUNKS = (16384, 65536, 1 << 20)
 TIMEOUT = 600
@@ -38,17 +44,19 @@ def host_env():
     return e
 
 
-def oclgrind_index():
+def device_index():
     rc, out, err = run(["devices", "--json"])
     if rc != 0:
-        sys.exit("oclgrind: devices --json failed (%d): %s" % (rc, err))
+        sys.exit("check: devices --json failed (%d): %s" % (rc, err))
     devs = [d for d in json.loads(out)["devices"]
-            if "Oclgrind" in d["name"] or "Oclgrind" in d["platform"]]
+            if MATCH in d["name"] or MATCH in d["platform"]]
     if len(devs) != 1:
-        sys.exit("oclgrind: want one Oclgrind device, got %r" % devs)
+        sys.exit("check: want one device matching %r, got %r" % (MATCH, devs))
     d = devs[0]
-    if d["type"] != "gpu" or d["unified_memory"]:
-        sys.exit("oclgrind: %r is not a GPU with its own memory" % d)
+    if d["type"] not in ("gpu", "accelerator", "accel"):
+        sys.exit("check: %r is not a GPU or accelerator" % d)
+    if MATCH == "Oclgrind" and d["unified_memory"]:
+        sys.exit("check: Oclgrind %r should have memory of its own" % d)
     return d["index"]
 
 
@@ -58,12 +66,12 @@ def gen(dtype, seed):
                       "--dist", "normal", "--seed", str(seed), "-o", path],
                      host_env())
     if rc != 0:
-        sys.exit("oclgrind: gen %s: %s" % (dtype, err))
+        sys.exit("check: gen %s: %s" % (dtype, err))
     return path
 
 
 def main():
-    dev = oclgrind_index()
+    dev = device_index()
     failures, runs, t0 = [], 0, time.time()
     for dtype in ("f32", "f64", "i32"):
         x, y = gen(dtype, 1), gen(dtype, 2)
@@ -73,7 +81,7 @@ def main():
                         "--with", y, "--chunk", str(chunk), x]
                 rc, want, herr = run([*args, "--devices", "host"], host_env())
                 if rc != 0:
-                    sys.exit("oclgrind: host run failed: %s" % herr)
+                    sys.exit("check: host run failed: %s" % herr)
                 rc, got, err = run([*args, "--devices", str(dev)])
                 runs += 1
                 what = "%s %s --chunk %d" % (dtype, mode, chunk)
@@ -98,7 +106,8 @@ def main():
                     what, "FAIL" if problems else "ok", launch), flush=True)
                 if problems:
                     failures.append("%s: %s" % (what, "; ".join(problems)))
-    print("oclgrind: %d runs in %.0f s" % (runs, time.time() - t0))
+    print("check: %d runs on %s (device %d) in %.0f s" % (
+        runs, MATCH, dev, time.time() - t0))
     for f in failures:
         print("FAIL " + f)
     sys.exit(1 if failures else 0)
