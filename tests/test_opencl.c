@@ -19,6 +19,7 @@
 #include "cl_program.h"
 #include "error.h"
 #include "lanes.h"
+#include "edgegrid.h"
 #include "state.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -905,4 +906,151 @@ Test(opencl_cache, options_never_relax_math)
     eg_cl_build_options(EG_U16, 5, opts, sizeof opts);
     cr_assert(strstr(opts, "-DEG_T=ushort"), "%s", opts);
     cr_assert(strstr(opts, "-DEG_GROUPS=5"), "%s", opts);
+}
+
+/* ------------------------------------------------------------ resident */
+
+/* The registry's index of OpenCL device (platform p, device d): OpenCL
+ * devices in platform order, as eg_devices_list lists them. */
+typedef struct cl_pick {
+    cl_platform_id platform;
+    cl_device_id device;
+    unsigned index;
+} cl_pick;
+
+static size_t cl_picks(cl_pick *out, size_t cap)
+{
+    cl_platform_id ps[8];
+    cl_uint np = 0;
+    size_t n = 0;
+    if (clGetPlatformIDs(8, ps, &np) != CL_SUCCESS)
+        return 0;
+    for (cl_uint p = 0; p < np && p < 8; p++) {
+        cl_device_id ds[8];
+        cl_uint nd = 0;
+        if (clGetDeviceIDs(ps[p], CL_DEVICE_TYPE_ALL, 8, ds, &nd) !=
+            CL_SUCCESS)
+            continue;
+        for (cl_uint d = 0; d < nd && d < 8 && n < cap; d++, n++)
+            out[n] = (cl_pick){ps[p], ds[d], (unsigned)n};
+    }
+    return n;
+}
+
+/* eg_reduce_cl_buffer against eg_reduce of the same values: the same bits
+ * for every op, fast and exact, several chunk sizes, on every OpenCL
+ * device, with lanes that take the careful host path (nan, inf) among
+ * them; and the device did it all without a note. */
+static void resident_case(const cl_pick *pk, eg_dtype t, size_t n,
+                          eg_mode mode, uint64_t chunk, int specials)
+{
+    size_t sz = eg_dtype_size(t);
+    void *x = malloc(n * sz), *y = malloc(n * sz);
+    cr_assert(x && y);
+    fill(x, t, n, 300 + t, 0);
+    fill(y, t, n, 400 + t, 0);
+    if (specials && t == EG_F64) {
+        ((double *)x)[n / 2] = INFINITY;
+        ((double *)x)[n / 3] = NAN;
+        ((double *)y)[7] = 1e300;
+    } else if (specials && t == EG_F32) {
+        ((float *)x)[n / 2] = -INFINITY;
+        ((float *)y)[n - 1] = NAN;
+    }
+    cl_context_properties props[] = {
+        CL_CONTEXT_PLATFORM, (cl_context_properties)pk->platform, 0};
+    cl_int rc;
+    cl_context ctx = clCreateContext(props, 1, &pk->device, NULL, NULL, &rc);
+    cr_assert_eq(rc, CL_SUCCESS);
+    cl_mem xm = clCreateBuffer(ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
+                               n * sz, x, &rc);
+    cr_assert_eq(rc, CL_SUCCESS);
+    cl_mem ym = clCreateBuffer(ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
+                               n * sz, y, &rc);
+    cr_assert_eq(rc, CL_SUCCESS);
+    char spec[16];
+    snprintf(spec, sizeof spec, "%u", pk->index);
+    eg_engine *e = NULL, *h = NULL;
+    eg_error err;
+    cr_assert_eq(eg_engine_open(&e, spec, &err), EG_OK, "%s", err.msg);
+    cr_assert_eq(eg_engine_open(&h, "host", &err), EG_OK, "%s", err.msg);
+    eg_reduce_opts o;
+    eg_reduce_opts_init(&o);
+    o.ops = (1u << EG_OP_COUNT_ALL) - 1;
+    o.mode = mode;
+    o.chunk_elems = chunk;
+    eg_result got, want;
+    cr_assert_eq(eg_reduce_cl_buffer(e, xm, ym, n, t, &o, &got, &err), EG_OK,
+                 "%s", err.msg);
+    cr_assert_eq(eg_reduce(h, x, y, n, t, &o, &want, &err), EG_OK, "%s",
+                 err.msg);
+    for (int op = 0; op < EG_OP_COUNT_ALL; op++)
+        cr_assert(!memcmp(&got.value[op], &want.value[op],
+                          sizeof got.value[op]),
+                  "device %u %s %s chunk %llu: %s differs", pk->index,
+                  eg_dtype_name(t), mode == EG_MODE_EXACT ? "exact" : "fast",
+                  (unsigned long long)chunk, eg_op_name((eg_op)op));
+    cr_assert_str_empty(got.notes, "%s", got.notes);
+    cr_assert_eq(got.ndevices, 1);
+    cr_assert_eq(got.devices[0].index, pk->index);
+    cr_assert_eq(got.devices[0].elements, n);
+    cr_assert_gt(got.devices[0].launch_local, 0);
+    eg_engine_close(&e);
+    eg_engine_close(&h);
+    clReleaseMemObject(xm);
+    clReleaseMemObject(ym);
+    clReleaseContext(ctx);
+    free(x);
+    free(y);
+}
+
+Test(opencl_resident, same_bits_as_host_memory)
+{
+    cl_pick picks[8];
+    size_t np = cl_picks(picks, 8);
+    cr_assert_gt(np, 0, "no OpenCL device");
+    /* A few lanes over the small-input threshold, a short last chunk. */
+    size_t n = 70 * EG_LANE_ELEMS + 123;
+    for (size_t i = 0; i < np; i++) {
+        resident_case(&picks[i], EG_F64, n, EG_MODE_FAST, 16 * EG_LANE_ELEMS,
+                      1);
+        resident_case(&picks[i], EG_F32, n, EG_MODE_FAST, 0, 0);
+        resident_case(&picks[i], EG_I32, n, EG_MODE_FAST, 32 * EG_LANE_ELEMS,
+                      0);
+        resident_case(&picks[i], EG_F64, n, EG_MODE_EXACT,
+                      16 * EG_LANE_ELEMS, 1);
+        resident_case(&picks[i], EG_F32, n, EG_MODE_EXACT, 0, 1);
+    }
+}
+
+Test(opencl_resident, buffer_of_no_engine_device_or_too_small)
+{
+    cl_pick picks[8];
+    size_t np = cl_picks(picks, 8);
+    cr_assert_gt(np, 0, "no OpenCL device");
+    cl_context_properties props[] = {
+        CL_CONTEXT_PLATFORM, (cl_context_properties)picks[0].platform, 0};
+    cl_int rc;
+    cl_context ctx =
+        clCreateContext(props, 1, &picks[0].device, NULL, NULL, &rc);
+    cr_assert_eq(rc, CL_SUCCESS);
+    cl_mem xm = clCreateBuffer(ctx, CL_MEM_READ_ONLY, 4096 * 8, NULL, &rc);
+    cr_assert_eq(rc, CL_SUCCESS);
+    eg_engine *e = NULL;
+    eg_error err;
+    eg_result r;
+    cr_assert_eq(eg_engine_open(&e, "host", &err), EG_OK, "%s", err.msg);
+    cr_assert_eq(eg_reduce_cl_buffer(e, xm, NULL, 4096, EG_F64, NULL, &r, &err),
+                 EG_ENODEV);
+    cr_assert(strstr(err.msg, "none of the engine's"), "%s", err.msg);
+    eg_engine_close(&e);
+    char spec[16];
+    snprintf(spec, sizeof spec, "%u", picks[0].index);
+    cr_assert_eq(eg_engine_open(&e, spec, &err), EG_OK, "%s", err.msg);
+    cr_assert_eq(eg_reduce_cl_buffer(e, xm, NULL, 4097, EG_F64, NULL, &r, &err),
+                 EG_EUSAGE);
+    cr_assert(strstr(err.msg, "bytes"), "%s", err.msg);
+    eg_engine_close(&e);
+    clReleaseMemObject(xm);
+    clReleaseContext(ctx);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cl_resident.h"
 #include "engine_devs.h"
 #include "engine_grid.h"
 #include "error.h"
@@ -322,6 +323,51 @@ eg_status eg_reduce(eg_engine *e, const void *x, const void *y,
     eg_source_close(&sx);
     eg_source_close(&sy);
     return st;
+}
+
+eg_status eg_reduce_cl_buffer(eg_engine *e, struct _cl_mem *x,
+                              struct _cl_mem *y, uint64_t count,
+                              eg_dtype dtype, const eg_reduce_opts *o,
+                              eg_result *out, eg_error *err)
+{
+    eg_reduce_opts defaults;
+    if (!o) {
+        eg_reduce_opts_init(&defaults);
+        o = &defaults;
+    }
+    if ((unsigned)dtype >= EG_DTYPE_COUNT)
+        return eg_error_set(err, EG_EDTYPE, "unknown dtype %d", (int)dtype);
+    if (!x)
+        return eg_error_set(err, EG_EUSAGE, "eg_reduce_cl_buffer: NULL x");
+    int dot = (o->ops & EG_OPS_BIT(EG_OP_DOT)) != 0;
+    if (dot && !y)
+        return eg_error_set(err, EG_EUSAGE,
+                            "dot needs a second operand (eg_reduce_cl_buffer "
+                            "y, or --with)");
+    uint64_t chunk = o->chunk_elems ? o->chunk_elems : EG_DEFAULT_CHUNK_ELEMS;
+    if (chunk % EG_LANE_ELEMS)
+        return eg_error_set(err, EG_EUSAGE,
+                            "chunk size %llu is not a multiple of %u elements",
+                            (unsigned long long)chunk, EG_LANE_ELEMS);
+    unsigned groups = eg_groups_for_ops(o->ops);
+    if (o->mode == EG_MODE_EXACT && eg_dtype_is_float(dtype))
+        groups |= EG_G_EXACT;
+    memset(out, 0, sizeof *out);
+    eg_state total;
+    /* The whole input as one chunk when it is shorter, as eg_reduce does. */
+    uint64_t whole = eg_lane_count(count) * EG_LANE_ELEMS;
+    if (whole > 0 && chunk > whole)
+        chunk = whole;
+    eg_status st = eg_cl_reduce_resident(e->devs, e->ndev, x, dot ? y : NULL,
+                                         count, dtype, groups, chunk, &total,
+                                         &out->devices[0], err);
+    if (st != EG_OK)
+        return st;
+    out->ndevices = 1;
+    out->seconds = out->devices[0].seconds;
+    out->bytes = count * eg_dtype_size(dtype) * (dot ? 2 : 1);
+    snprintf(out->notes, sizeof out->notes, "%s", e->notes);
+    return eg_result_finish(&total, NULL, o, out, err);
 }
 
 eg_status eg_reduce_file(eg_engine *e, const char *path, const char *with_path,

@@ -224,6 +224,22 @@ eg_status eg_reduce(eg_engine *e, const void *x, const void *y,
                     uint64_t count, eg_dtype dtype, const eg_reduce_opts *o,
                     eg_result *out, eg_error *err);
 
+/* The data already on an OpenCL device: reduces `count` elements of the
+ * buffer `x` (and `y` for dot; NULL otherwise), cl_mem objects of the
+ * caller's own context, on the device of that context, with the same
+ * states and bits as eg_reduce on the same values and chunk size.  The
+ * device must be one of the engine's (EG_ENODEV otherwise); the engine
+ * builds its kernels in the caller's context and runs them on a queue of
+ * its own, so the caller must not write the buffers during the call.
+ * The elements are not copied to the host, except the rare lanes that
+ * need the careful host path (nan, inf, extreme magnitudes).  (struct
+ * _cl_mem * is OpenCL's cl_mem; this header does not need CL/cl.h.) */
+struct _cl_mem;
+eg_status eg_reduce_cl_buffer(eg_engine *e, struct _cl_mem *x,
+                              struct _cl_mem *y, uint64_t count,
+                              eg_dtype dtype, const eg_reduce_opts *o,
+                              eg_result *out, eg_error *err);
+
 typedef struct eg_input_opts {
     int raw;                  /* headerless binary of raw_dtype */
     eg_dtype raw_dtype;

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# tests/oclgrind/run.sh [EDGEGRID] - the GPU path on a simulated GPU
-# (EDGEGRID: the built program, default build/edgegrid).
+# tests/oclgrind/run.sh [EDGEGRID [TEST_OPENCL]] - the GPU path on a
+# simulated GPU (EDGEGRID: the built program, default build/edgegrid;
+# TEST_OPENCL: the built tests/test_opencl, whose device-resident cases,
+# eg_reduce_cl_buffer, then run on Oclgrind too).
 #
 # Oclgrind (Debian package oclgrind) presents itself as a GPU with its own
 # memory, so edgegrid drives it as it drives a real one: the portable
@@ -28,4 +30,20 @@ export OCLGRIND_CHECK_API=1
 # Kernels are cached per run of this script: built once, then loaded.
 export XDG_CACHE_HOME=$work/cache
 unset EDGEGRID_DEVICES POCL_DEVICES
-/usr/bin/python3 "$(dirname "$0")/check.py" "$edgegrid" "$work"
+status=0
+/usr/bin/python3 "$(dirname "$0")/check.py" "$edgegrid" "$work" || status=1
+if [[ -n ${2:-} ]]; then
+    # Oclgrind reports what its checkers find on stderr and carries on:
+    # any such report fails the step, as a failing case does.
+    echo "oclgrind: test_opencl --filter 'opencl_resident/*'"
+    if ! "$2" --filter 'opencl_resident/*' >"$work/resident.txt" 2>&1; then
+        status=1
+    fi
+    if grep -Eiq 'invalid (read|write)|data race|out-of-bounds|uninitiali[sz]ed' \
+        "$work/resident.txt"; then
+        echo "oclgrind: its checkers reported:"
+        status=1
+    fi
+    tail -5 "$work/resident.txt"
+fi
+exit "$status"

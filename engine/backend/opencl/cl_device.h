@@ -88,6 +88,11 @@ eg_status eg_cl_prepare(eg_device *dev, eg_dtype dtype, unsigned groups,
 eg_status eg_cl_reduce_chunk(eg_device *dev, const void *x, const void *y,
                              uint64_t n, eg_dtype dtype, unsigned groups,
                              uint64_t *lanes_out, eg_error *err);
+/* The records of n elements already on the device (xm, and ym for dot),
+ * buffers of the device's context: one launch, no copy of the inputs. */
+eg_status eg_cl_reduce_mem(eg_device *dev, cl_mem xm, cl_mem ym, uint64_t n,
+                           eg_dtype dtype, unsigned groups,
+                           uint64_t *lanes_out, eg_error *err);
 /* Releases every CL object of impl (kernels, buffers, queue, context). */
 void eg_cl_impl_release(eg_cl_impl *impl);
 

@@ -343,6 +343,33 @@ done:
     return st;
 }
 
+eg_status eg_cl_reduce_mem(eg_device *dev, cl_mem xm, cl_mem ym, uint64_t n,
+                           eg_dtype dtype, unsigned groups,
+                           uint64_t *lanes_out, eg_error *err)
+{
+    unsigned g = groups & EG_CL_GROUP_MASK;
+    if (n == 0)
+        return EG_OK;
+    eg_status st = eg_cl_prepare(dev, dtype, g, err);
+    if (st != EG_OK)
+        return st;
+    eg_cl_impl *impl = dev->impl;
+    uint64_t lanes = eg_lane_count(n);
+    size_t out_bytes =
+        (size_t)(lanes * eg_lane_words(g)) * sizeof(uint64_t);
+    st = buffer_reserve(dev, &impl->outbuf, CL_MEM_WRITE_ONLY, out_bytes, err);
+    if (st == EG_OK)
+        st = run_kernel(dev, &impl->kernels[dtype][g], xm, ym ? ym : xm, n,
+                        lanes, err);
+    if (st != EG_OK)
+        return st;
+    cl_int rc = clEnqueueReadBuffer(impl->queue, impl->outbuf.mem, CL_TRUE, 0,
+                                    out_bytes, lanes_out, 0, NULL, NULL);
+    if (rc != CL_SUCCESS)
+        return eg_cl_fail(err, "clEnqueueReadBuffer", dev->info.name, rc);
+    return EG_OK;
+}
+
 /* The most elements one launch takes: every buffer within the device's
  * largest allocation, and inputs and records together within half its
  * global memory (the rest is the driver's and other users'), in whole
