@@ -5,7 +5,8 @@
  * own, and OpenCL objects do not cross contexts: the kernels are built (in
  * practice loaded from the binary cache) in the caller's context, on a
  * queue of this call's own, by a device object that shares everything else
- * with the engine's.  Each chunk is a sub-buffer, its records come back,
+ * with the engine's.  A launch covers a sub-buffer of several chunks on a
+ * GPU (enough lanes to fill it), its records come back,
  * and its state is made exactly as the scheduler makes it from a host
  * chunk's records; only a chunk with a lane for the careful host path is
  * read back, for those lanes' sake.  Chunks merge in chunk order, so the
@@ -116,10 +117,13 @@ static eg_status read_back(eg_device *dev, cl_mem m, size_t at, size_t bytes,
     return EG_OK;
 }
 
-/* One chunk [at, at + n) into *state. */
-static eg_status one_chunk(eg_device *dev, cl_mem x, cl_mem y, uint64_t at,
-                           uint64_t n, eg_dtype dt, unsigned g,
-                           uint64_t *words, eg_state *state, eg_error *err)
+/* Chunks [at, at + n) of `chunk` elements (the last one may be short) in
+ * one launch, their states into states[]: each chunk's records rebased to
+ * the chunk, as the scheduler does for a call over several chunks. */
+static eg_status some_chunks(eg_device *dev, cl_mem x, cl_mem y, uint64_t at,
+                             uint64_t n, uint64_t chunk, eg_dtype dt,
+                             unsigned g, uint64_t *words, eg_state *states,
+                             eg_error *err)
 {
     size_t sz = eg_dtype_size(dt);
     cl_mem xs = NULL, ys = NULL;
@@ -134,8 +138,14 @@ static eg_status one_chunk(eg_device *dev, cl_mem x, cl_mem y, uint64_t at,
         if (st == EG_OK && y)
             st = read_back(dev, y, at * sz, n * sz, &hy, err);
     }
-    if (st == EG_OK)
-        eg_chunk_state_any(words, hx, hy, n, at, dt, g, state);
+    uint64_t cw = eg_lane_count(chunk) * eg_lane_words(g);
+    for (uint64_t j = 0; st == EG_OK && j * chunk < n; j++) {
+        uint64_t off = j * chunk, nj = n - off < chunk ? n - off : chunk;
+        eg_lanes_rebase(words + j * cw, eg_lane_count(nj), g, off);
+        eg_chunk_state_any(words + j * cw, hx ? (char *)hx + off * sz : NULL,
+                           hy ? (char *)hy + off * sz : NULL, nj, at + off,
+                           dt, g, &states[j]);
+    }
     free(hx);
     free(hy);
     if (ys)
@@ -143,6 +153,22 @@ static eg_status one_chunk(eg_device *dev, cl_mem x, cl_mem y, uint64_t at,
     if (xs)
         clReleaseMemObject(xs);
     return st;
+}
+
+/* Chunks a launch takes: enough lanes for a few waves of every compute
+ * unit of a GPU (8 work-items a lane with the portable kernel), one chunk
+ * on a CPU device; within the device's largest allocation. */
+static uint64_t chunks_per_launch(const eg_device *dev, uint64_t chunk,
+                                  eg_dtype dt)
+{
+    if (dev->info.kind == EG_DEV_CPU)
+        return 1;
+    uint64_t want = (uint64_t)dev->info.compute_units * 2048 * 4 / 8;
+    uint64_t k = (want + eg_lane_count(chunk) - 1) / eg_lane_count(chunk);
+    uint64_t fit = dev->info.max_alloc / (chunk * eg_dtype_size(dt));
+    if (k > fit)
+        k = fit;
+    return k ? k : 1;
 }
 
 eg_status eg_cl_reduce_resident(eg_device *const *devs, size_t ndev,
@@ -183,30 +209,34 @@ eg_status eg_cl_reduce_resident(eg_device *const *devs, size_t ndev,
     clRetainContext(ctx);
     impl.context = ctx;
 
-    uint64_t *words = malloc(eg_lane_count(chunk) * eg_lane_words(groups) *
+    uint64_t k = chunks_per_launch(dev, chunk, dtype);
+    uint64_t *words = malloc(k * eg_lane_count(chunk) * eg_lane_words(groups) *
                              sizeof *words);
-    if (!words)
+    eg_state *states = malloc(k * sizeof *states);
+    if (!words || !states)
         st = eg_error_set(err, EG_ENOMEM, "eg_reduce_cl_buffer: out of "
                                           "memory");
     double t0 = eg_now();
-    uint64_t calls = 0;
-    for (uint64_t at = 0; st == EG_OK && at < count; at += chunk) {
-        uint64_t n = count - at < chunk ? count - at : chunk;
-        eg_state cs;
-        st = one_chunk(&call, x, y, at, n, dtype, groups, words, &cs, err);
-        if (st == EG_OK)
-            eg_state_merge(total, &cs);
+    uint64_t calls = 0, chunks = 0;
+    for (uint64_t at = 0; st == EG_OK && at < count; at += k * chunk) {
+        uint64_t n = count - at < k * chunk ? count - at : k * chunk;
+        st = some_chunks(&call, x, y, at, n, chunk, dtype, groups, words,
+                         states, err);
+        for (uint64_t j = 0; st == EG_OK && j * chunk < n; j++, chunks++)
+            eg_state_merge(total, &states[j]);
         calls++;
     }
     memset(stats, 0, sizeof *stats);
     stats->index = dev->info.index;
     memcpy(stats->name, dev->info.name, EG_NAME_MAX);
     stats->elements = st == EG_OK ? count : 0;
-    stats->chunks = stats->calls = calls;
+    stats->chunks = chunks;
+    stats->calls = calls;
     stats->seconds = eg_now() - t0;
     stats->launch_global = call.launch_global;
     stats->launch_local = call.launch_local;
     free(words);
+    free(states);
     eg_cl_impl_release(&impl);
     return st;
 }
