@@ -10,6 +10,14 @@
  * every device of every platform, in platform order.
  *
  *   cl_copy_probe [--device INDEX|gpu] [--size BYTES] [--reps N] [--json|-q]
+ *                 [--resident]
+ *
+ * --resident also measures what reductions of data already on the device
+ * are held to: the device-memory read rate (a read kernel, every
+ * work-item summing float4s, a few waves per compute unit), and edgegrid's
+ * eg_reduce_cl_buffer on the same buffer as f32 and f64 for sum, min,max,
+ * l1, the fused default set and exact sum, each as GB/s and as a ratio to
+ * that read rate (the goals: >= 0.85 for single ops, 0.8 fused, 0.7 exact).
  *
  * Exit status: 0 success, 1 OpenCL failure, 2 bad usage or no such device. */
 #include <stdint.h>
@@ -33,6 +41,7 @@ typedef struct probe_args {
     size_t size;
     unsigned reps;
     int json, quiet;
+    int resident;         /* --resident: device-memory reads, edgegrid */
 } probe_args;
 
 typedef struct probe {
@@ -204,6 +213,165 @@ static int run(const probe_args *a, probe *p, double *pageable, double *pinned)
     return status;
 }
 
+/* ------------------------------------------------------ --resident */
+
+/* Not const itself: clCreateProgramWithSource takes a const char **. */
+static const char *read_src =
+    "__kernel void rd(__global const float4 *p, ulong n4,\n"
+    "                 __global float *out)\n"
+    "{\n"
+    "    float4 s = (float4)(0.0f);\n"
+    "    for (ulong i = get_global_id(0); i < n4; i += get_global_size(0))\n"
+    "        s += p[i];\n"
+    "    out[get_global_id(0)] = s.x + s.y + s.z + s.w;\n"
+    "}\n";
+
+/* Median seconds of the read kernel over the whole of p->dst. */
+static int time_reads(const probe_args *a, probe *p, double *median)
+{
+    cl_int rc;
+    cl_uint cus = 1;
+    clGetDeviceInfo(p->dev, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cus, &cus,
+                    NULL);
+    size_t local = 256, global = (size_t)cus * 2048 * 4;
+    cl_program prog = clCreateProgramWithSource(p->ctx, 1, &read_src, NULL,
+                                                &rc);
+    if (rc == CL_SUCCESS)
+        rc = clBuildProgram(prog, 1, &p->dev, "", NULL, NULL);
+    if (rc != CL_SUCCESS)
+        return cl_fail("clBuildProgram(read kernel)", p, rc);
+    cl_kernel k = clCreateKernel(prog, "rd", &rc);
+    cl_mem out = clCreateBuffer(p->ctx, CL_MEM_WRITE_ONLY,
+                                global * sizeof(float), NULL, &rc);
+    if (rc != CL_SUCCESS)
+        return cl_fail("clCreateBuffer", p, rc);
+    size_t wg = 0;
+    clGetKernelWorkGroupInfo(k, p->dev, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg,
+                             &wg, NULL);
+    if (wg && wg < local)
+        local = wg;
+    global -= global % local;
+    cl_ulong n4 = a->size / 16;
+    clSetKernelArg(k, 0, sizeof p->dst, &p->dst);
+    clSetKernelArg(k, 1, sizeof n4, &n4);
+    clSetKernelArg(k, 2, sizeof out, &out);
+    double *t = calloc(a->reps + 1, sizeof *t);
+    for (unsigned i = 0; t && rc == CL_SUCCESS && i <= a->reps; i++) {
+        double t0 = eg_now();
+        rc = clEnqueueNDRangeKernel(p->q, k, 1, NULL, &global, &local, 0,
+                                    NULL, NULL);
+        if (rc == CL_SUCCESS)
+            rc = clFinish(p->q);
+        t[i] = eg_now() - t0; /* t[0]: the warm-up */
+    }
+    clReleaseMemObject(out);
+    clReleaseKernel(k);
+    clReleaseProgram(prog);
+    if (!t || rc != CL_SUCCESS) {
+        free(t);
+        return cl_fail("the read kernel", p, rc);
+    }
+    qsort(t + 1, a->reps, sizeof *t, cmp_double);
+    *median = t[1 + a->reps / 2];
+    free(t);
+    return 0;
+}
+
+/* Median seconds of eg_reduce_cl_buffer over p->dst as `count` elements
+ * of dtype; the first call (kernel builds) is the warm-up. */
+static int time_edgegrid(const probe_args *a, probe *p, eg_engine *e,
+                         eg_dtype dt, unsigned ops, eg_mode mode,
+                         double *median)
+{
+    eg_reduce_opts o;
+    eg_reduce_opts_init(&o);
+    o.ops = ops;
+    o.mode = mode;
+    uint64_t count = a->size / eg_dtype_size(dt);
+    double *t = calloc(a->reps + 1, sizeof *t);
+    eg_result r;
+    eg_error err;
+    for (unsigned i = 0; t && i <= a->reps; i++) {
+        double t0 = eg_now();
+        if (eg_reduce_cl_buffer(e, p->dst, NULL, count, dt, &o, &r, &err) !=
+            EG_OK) {
+            fprintf(stderr, "cl_copy_probe: eg_reduce_cl_buffer: %s\n",
+                    err.msg);
+            free(t);
+            return 1;
+        }
+        t[i] = eg_now() - t0;
+    }
+    if (!t)
+        return 1;
+    qsort(t + 1, a->reps, sizeof *t, cmp_double);
+    *median = t[1 + a->reps / 2];
+    free(t);
+    return 0;
+}
+
+/* Fills p->dst with small finite floats (every float32 and float64 bit
+ * pattern of it finite) and prints the read rate and edgegrid's rows. */
+static int run_resident(const probe_args *a, probe *p)
+{
+    float *host = malloc(a->size);
+    if (!host)
+        return 1;
+    for (size_t i = 0; i < a->size / 4; i++)
+        host[i] = 0.25f + (float)(i % 1000) * 1e-3f;
+    cl_int rc = clEnqueueWriteBuffer(p->q, p->dst, CL_TRUE, 0, a->size, host,
+                                     0, NULL, NULL);
+    free(host);
+    if (rc != CL_SUCCESS)
+        return cl_fail("clEnqueueWriteBuffer", p, rc);
+    double rd = 0;
+    int status = time_reads(a, p, &rd);
+    if (status != 0)
+        return status;
+    double read_gbps = (double)a->size / rd / 1e9;
+    printf("device %u (%s): device-memory read of %zu bytes: %.2f GB/s "
+           "(a GPU-shaped kernel; on a CPU device it says little)\n",
+           p->index, p->name, a->size, read_gbps);
+    char spec[16];
+    snprintf(spec, sizeof spec, "%u", p->index);
+    eg_engine *e = NULL;
+    eg_error err;
+    if (eg_engine_open(&e, spec, &err) != EG_OK) {
+        fprintf(stderr, "cl_copy_probe: %s\n", err.msg);
+        return 1;
+    }
+    static const struct {
+        const char *name;
+        unsigned ops;
+        eg_mode mode;
+    } rows[] = {
+        {"sum", EG_OPS_BIT(EG_OP_SUM), EG_MODE_FAST},
+        {"min,max", EG_OPS_BIT(EG_OP_MIN) | EG_OPS_BIT(EG_OP_MAX),
+         EG_MODE_FAST},
+        {"l1", EG_OPS_BIT(EG_OP_L1), EG_MODE_FAST},
+        {"fused", EG_OPS_DEFAULT, EG_MODE_FAST},
+        {"exact sum", EG_OPS_BIT(EG_OP_SUM), EG_MODE_EXACT},
+    };
+    const eg_dtype dts[] = {EG_F32, EG_F64};
+    for (size_t d = 0; d < 2 && status == 0; d++) {
+        for (size_t i = 0; i < sizeof rows / sizeof rows[0] && status == 0;
+             i++) {
+            double t = 0;
+            status = time_edgegrid(a, p, e, dts[d], rows[i].ops,
+                                   rows[i].mode, &t);
+            if (status == 0) {
+                double g = (double)a->size / t / 1e9;
+                printf("  resident %-4s %-10s %8.2f GB/s  %.2f of the read "
+                       "rate\n",
+                       eg_dtype_name(dts[d]), rows[i].name, g,
+                       g / read_gbps);
+            }
+        }
+    }
+    eg_engine_close(&e);
+    return status;
+}
+
 static int usage(const char *msg, const char *arg)
 {
     fprintf(stderr, "cl_copy_probe: %s%s\nusage: cl_copy_probe [--device "
@@ -219,11 +387,13 @@ static int parse(int argc, char **argv, probe_args *a)
         char *end;
         if (strcmp(o, "--json") == 0) {
             a->json = 1;
+        } else if (strcmp(o, "--resident") == 0) {
+            a->resident = 1;
         } else if (strcmp(o, "-q") == 0) {
             a->quiet = 1;
         } else if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
             puts("usage: cl_copy_probe [--device INDEX|gpu] [--size BYTES] "
-                 "[--reps N] [--json|-q]\n"
+                 "[--reps N] [--json|-q] [--resident]\n"
                  "Host-to-device copy bandwidth (GB/s) of an OpenCL device, "
                  "from pageable and\npinned host memory; -q prints only the "
                  "better figure.  Defaults: the first\nGPU, 256 MiB, 10 "
@@ -250,7 +420,7 @@ static int parse(int argc, char **argv, probe_args *a)
 
 int main(int argc, char **argv)
 {
-    probe_args a = {"gpu", (size_t)256 << 20, 10, 0, 0};
+    probe_args a = {"gpu", (size_t)256 << 20, 10, 0, 0, 0};
     probe p;
     double pageable = 0, pinned = 0;
     cl_ulong max_alloc = 0;
@@ -266,6 +436,8 @@ int main(int argc, char **argv)
     if (max_alloc > 0 && a.size > max_alloc)
         a.size = (size_t)max_alloc;
     rc = run(&a, &p, &pageable, &pinned);
+    if (rc == 0 && a.resident)
+        rc = run_resident(&a, &p);
     if (p.dst)
         clReleaseMemObject(p.dst);
     if (p.q)

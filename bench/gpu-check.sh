@@ -2,9 +2,9 @@
 # bench/gpu-check.sh - edgegrid on an NVIDIA GPU machine that has the driver
 # but no package registry: set up the OpenCL loader from carried .deb files,
 # build, run the test suite on the GPU, and measure `edgegrid bench` for f32
-# and f64 against the card's host-to-device copy rate.  (Device-resident
-# figures need eg_reduce_cl_buffer, which is not there yet: the bench
-# measures host-resident data only.)
+# and f64 against the card's host-to-device copy rate, and the
+# device-resident figures (eg_reduce_cl_buffer, cl_copy_probe --resident)
+# against the card's measured device-memory read rate.
 #
 #   bench/gpu-check.sh [--size BYTES] [--no-tests] [--device INDEX]
 #                      [--driver LIB] [--debs DIR]
@@ -241,7 +241,7 @@ fi
 
 # ------------------------------------------------------------ 6. benches
 copy=""
-if "$build/cl_copy_probe" --device "$gpu" | tee "$out/copy.txt" &&
+if "$build/cl_copy_probe" --device "$gpu" --resident | tee "$out/copy.txt" &&
    copy=$("$build/cl_copy_probe" --device "$gpu" -q); then
     copyopt=(--copy-gbps "$copy")
 else
@@ -262,6 +262,7 @@ done
 # ------------------------------------------------------------ summary
 echo
 say "summary (GB/s of the best device selection; xcopy = over the ${copy:-?} GB/s copy rate)"
+grep -E 'read of|resident' "$out/copy.txt" | sed 's/^/  /' || true
 for t in f32 f64; do
     [[ -f $out/bench-$t.txt ]] || continue
     grep -E '^(GB/s|sum|l1|dot|fused) .*\|' "$out/bench-$t.txt" | sed "s/^/  $t  /"

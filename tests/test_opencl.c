@@ -323,6 +323,30 @@ Test(opencl_words, unaligned_input_and_copy_path)
     expect_host_words(dev, buf, buf + 1, 100, EG_F32, EG_G_ALL);
     expect_host_words(dev, buf, buf + 1, N, EG_F32, EG_G_ALL);
     free(buf);
+    /* Several segments through the pinned staging sets, two sets in flight
+     * each way, the last segment short; the indices of every segment's
+     * records relative to the call. */
+    enum { M = 3 * 1024 * 1024 + 4096 * 5 + 7 };
+    double *big = malloc((size_t)M * sizeof *big);
+    double *other = malloc((size_t)M * sizeof *other);
+    cr_assert(big && other);
+    fill(big, EG_F64, M, 78, 0);
+    fill(other, EG_F64, M, 79, 0);
+    big[M - 3] = -1e30;
+    big[2 * 1024 * 1024 + 17] = 1e30;
+    expect_host_words(dev, big, other, M, EG_F64, EG_G_ALL);
+    uint64_t *w = malloc(eg_lane_count(M) * EG_LANE_WORDS * sizeof *w);
+    cr_assert_not_null(w);
+    eg_error err;
+    cr_assert_eq(dev->ops->reduce_chunk(dev, big, NULL, M, EG_F64,
+                                        EG_G_MINMAX, w, &err),
+                 EG_OK, "%s", err.msg);
+    cr_assert_eq(word(w, (M - 3) / EG_LANE_ELEMS, EG_W_ARGMIN), M - 3);
+    cr_assert_eq(word(w, (2 * 1024 * 1024 + 17) / EG_LANE_ELEMS, EG_W_ARGMAX),
+                 2 * 1024 * 1024 + 17);
+    free(w);
+    free(big);
+    free(other);
     devlist_close(&l);
 }
 
@@ -991,6 +1015,15 @@ static void resident_case(const cl_pick *pk, eg_dtype t, size_t n,
                   eg_dtype_name(t), mode == EG_MODE_EXACT ? "exact" : "fast",
                   (unsigned long long)chunk, eg_op_name((eg_op)op));
     cr_assert_str_empty(got.notes, "%s", got.notes);
+    /* Again on the same engine and context: its queue and kernels kept
+     * from the first call, the same bits. */
+    eg_result again;
+    cr_assert_eq(eg_reduce_cl_buffer(e, xm, ym, n, t, &o, &again, &err),
+                 EG_OK, "%s", err.msg);
+    for (int op = 0; op < EG_OP_COUNT_ALL; op++)
+        cr_assert(!memcmp(&again.value[op], &want.value[op],
+                          sizeof again.value[op]),
+                  "second call: %s differs", eg_op_name((eg_op)op));
     cr_assert_eq(got.ndevices, 1);
     cr_assert_eq(got.devices[0].index, pk->index);
     cr_assert_eq(got.devices[0].elements, n);

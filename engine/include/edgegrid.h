@@ -230,7 +230,9 @@ eg_status eg_reduce(eg_engine *e, const void *x, const void *y,
  * states and bits as eg_reduce on the same values and chunk size.  The
  * device must be one of the engine's (EG_ENODEV otherwise); the engine
  * builds its kernels in the caller's context and runs them on a queue of
- * its own, so the caller must not write the buffers during the call.
+ * its own, so the caller must not write the buffers during the call; it
+ * keeps that queue, its kernels and a reference to the context for the
+ * next call, until a call with another context or eg_engine_close.
  * The elements are not copied to the host, except the rare lanes that
  * need the careful host path (nan, inf, extreme magnitudes).  (struct
  * _cl_mem * is OpenCL's cl_mem; this header does not need CL/cl.h.) */

@@ -280,6 +280,11 @@ void eg_cl_device_set_portable(eg_device *dev, int portable)
         }
     }
     impl->portable = portable != 0;
+    if (impl->resident) { /* built for the old choice */
+        eg_cl_impl_release(impl->resident);
+        free(impl->resident);
+        impl->resident = NULL;
+    }
 }
 
 eg_status eg_cl_ensure_context(eg_device *dev, eg_error *err)

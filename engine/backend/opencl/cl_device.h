@@ -32,6 +32,19 @@ typedef struct eg_cl_buffer {
     size_t bytes;
 } eg_cl_buffer;
 
+/* A pinned staging buffer (CL_MEM_ALLOC_HOST_PTR), mapped for as long as
+ * it lives: the host fills `host`, the copy queue sends it to the device
+ * at the bus's speed (cl_feed.c). */
+typedef struct eg_cl_stage {
+    cl_mem mem;
+    void *host;
+    size_t bytes;
+} eg_cl_stage;
+
+/* Buffers in flight on the copy path: while the kernel reads one set, the
+ * next is filled and copied. */
+#define EG_CL_FEED_SETS 2
+
 /* Fault injection, a testing aid (cl_fault.c): EDGEGRID_CL_FAULT makes
  * one device fail the way a real one can, so tests can check that the work
  * moves elsewhere and the notes say why. */
@@ -57,8 +70,18 @@ typedef struct eg_cl_impl {
     cl_command_queue queue;
     char device_version[128]; /* part of the binary cache key */
     eg_cl_kernel kernels[EG_DTYPE_COUNT][EG_CL_GROUP_SETS];
-    eg_cl_buffer xbuf, ybuf;  /* inputs, for devices without unified memory */
     eg_cl_buffer outbuf;      /* lane records */
+    /* The copy path of devices without unified memory (cl_feed.c): a copy
+     * queue beside the compute queue, and per set in flight the pinned
+     * staging and the device buffers of x and y, and the records. */
+    cl_command_queue copy_queue;
+    eg_cl_stage stage[EG_CL_FEED_SETS][2];
+    eg_cl_buffer feed_in[EG_CL_FEED_SETS][2];
+    eg_cl_buffer feed_out[EG_CL_FEED_SETS];
+    /* The same device in the context of the last eg_reduce_cl_buffer
+     * caller (cl_resident.c), kept so that the next call with that
+     * context reuses its queue and kernels. */
+    struct eg_cl_impl *resident;
     unsigned programs_built;  /* compiled from source */
     unsigned programs_loaded; /* loaded from the binary cache */
     eg_cl_fault fault;        /* per device: its counter, no global state */
@@ -88,6 +111,30 @@ eg_status eg_cl_prepare(eg_device *dev, eg_dtype dtype, unsigned groups,
 eg_status eg_cl_reduce_chunk(eg_device *dev, const void *x, const void *y,
                              uint64_t n, eg_dtype dtype, unsigned groups,
                              uint64_t *lanes_out, eg_error *err);
+/* Makes buf hold at least `bytes`; the old contents are not kept. */
+eg_status eg_cl_buffer_reserve(eg_device *dev, eg_cl_buffer *buf,
+                               cl_mem_flags flags, size_t bytes,
+                               eg_error *err);
+/* Enqueues kernel k over x[0, n) (y for dot, else any buffer) into the
+ * records at out, on the compute queue after the nwait events of wait;
+ * *done (when not NULL) gets the kernel's event.  Records the geometry in
+ * dev->launch_global/local. */
+eg_status eg_cl_launch(eg_device *dev, const eg_cl_kernel *k, cl_mem xm,
+                       cl_mem ym, cl_mem out, uint64_t n, cl_uint nwait,
+                       const cl_event *wait, cl_event *done, eg_error *err);
+/* The copy path (cl_feed.c): x[0, n) (and y) of host memory through
+ * pinned staging buffers, copies overlapped with kernels, into the records
+ * at lanes_out, with indices relative to x. */
+eg_status eg_cl_reduce_staged(eg_device *dev, const void *x, const void *y,
+                              uint64_t n, eg_dtype dtype, unsigned g,
+                              uint64_t *lanes_out, eg_error *err);
+/* Records of a launch that started `offset` elements into the call: their
+ * indices made relative to the call, as one launch would give them. */
+void eg_cl_shift_indices(uint64_t *w, uint64_t lanes, unsigned g,
+                         uint64_t offset);
+/* Releases the copy path's queue and buffers. */
+void eg_cl_feed_release(eg_cl_impl *impl);
+
 /* The records of n elements already on the device (xm, and ym for dot),
  * buffers of the device's context: one launch, no copy of the inputs. */
 eg_status eg_cl_reduce_mem(eg_device *dev, cl_mem xm, cl_mem ym, uint64_t n,

@@ -191,8 +191,9 @@ eg_status eg_cl_prepare(eg_device *dev, eg_dtype dtype, unsigned groups,
 /* ----------------------------------------------------------- reduce_chunk */
 
 /* Makes buf hold at least `bytes`; the old contents are not kept. */
-static eg_status buffer_reserve(eg_device *dev, eg_cl_buffer *buf,
-                                cl_mem_flags flags, size_t bytes, eg_error *err)
+eg_status eg_cl_buffer_reserve(eg_device *dev, eg_cl_buffer *buf,
+                               cl_mem_flags flags, size_t bytes,
+                               eg_error *err)
 {
     if (buf->mem && buf->bytes >= bytes)
         return EG_OK;
@@ -213,49 +214,33 @@ static eg_status buffer_reserve(eg_device *dev, eg_cl_buffer *buf,
     return EG_OK;
 }
 
-/* The device-side view of one input: on a device that shares host memory
- * the caller's memory itself (zero copy, released after the chunk), else a
- * reusable device buffer filled by a write that the final blocking read
- * orders after (in-order queue). */
+/* The device-side view of one input on a device that shares host memory:
+ * the caller's memory itself (zero copy, released after the call). */
 static eg_status input_buffer(eg_device *dev, const void *data, size_t bytes,
-                              eg_cl_buffer *reuse, cl_mem *out, int *owned,
-                              eg_error *err)
+                              cl_mem *out, int *owned, eg_error *err)
 {
     eg_cl_impl *impl = dev->impl;
     cl_int rc;
-    if (dev->info.unified_memory) {
-        if (eg_cl_fault_fires(dev, EG_CL_FAULT_ALLOC))
-            return eg_cl_fail(err, "clCreateBuffer", dev->info.name,
-                              CL_MEM_OBJECT_ALLOCATION_FAILURE);
-        /* OpenCL takes a non-const pointer; READ_ONLY means it never
-         * writes through it. */
-        *out = clCreateBuffer(impl->context,
-                              CL_MEM_READ_ONLY | CL_MEM_USE_HOST_PTR, bytes,
-                              (void *)data, &rc);
-        if (rc != CL_SUCCESS)
-            return eg_cl_fail(err, "clCreateBuffer", dev->info.name, rc);
-        *owned = 1;
-        return EG_OK;
-    }
-    eg_status st = buffer_reserve(dev, reuse, CL_MEM_READ_ONLY, bytes, err);
-    if (st != EG_OK)
-        return st;
-    rc = clEnqueueWriteBuffer(impl->queue, reuse->mem, CL_FALSE, 0, bytes, data,
-                              0, NULL, NULL);
+    if (eg_cl_fault_fires(dev, EG_CL_FAULT_ALLOC))
+        return eg_cl_fail(err, "clCreateBuffer", dev->info.name,
+                          CL_MEM_OBJECT_ALLOCATION_FAILURE);
+    /* OpenCL takes a non-const pointer; READ_ONLY means it never writes
+     * through it. */
+    *out = clCreateBuffer(impl->context, CL_MEM_READ_ONLY | CL_MEM_USE_HOST_PTR,
+                          bytes, (void *)data, &rc);
     if (rc != CL_SUCCESS)
-        return eg_cl_fail(err, "clEnqueueWriteBuffer", dev->info.name, rc);
-    *out = reuse->mem;
-    *owned = 0;
+        return eg_cl_fail(err, "clCreateBuffer", dev->info.name, rc);
+    *owned = 1;
     return EG_OK;
 }
 
-static eg_status run_kernel(eg_device *dev, const eg_cl_kernel *k, cl_mem xm,
-                            cl_mem ym, uint64_t n, uint64_t lanes,
-                            eg_error *err)
+eg_status eg_cl_launch(eg_device *dev, const eg_cl_kernel *k, cl_mem xm,
+                       cl_mem ym, cl_mem out, uint64_t n, cl_uint nwait,
+                       const cl_event *wait, cl_event *done, eg_error *err)
 {
     eg_cl_impl *impl = dev->impl;
     cl_ulong cn = n;
-    cl_mem out = impl->outbuf.mem;
+    uint64_t lanes = eg_lane_count(n);
     cl_int rc;
     if ((rc = clSetKernelArg(k->kernel, 0, sizeof xm, &xm)) != CL_SUCCESS ||
         (rc = clSetKernelArg(k->kernel, 1, sizeof ym, &ym)) != CL_SUCCESS ||
@@ -275,7 +260,7 @@ static eg_status run_kernel(eg_device *dev, const eg_cl_kernel *k, cl_mem xm,
         return eg_cl_fail(err, "clSetKernelArg", dev->info.name, rc);
     size_t global = (size_t)((items + local - 1) / local) * local;
     rc = clEnqueueNDRangeKernel(impl->queue, k->kernel, 1, NULL, &global,
-                                &local, 0, NULL, NULL);
+                                &local, nwait, nwait ? wait : NULL, done);
     if (rc != CL_SUCCESS)
         return eg_cl_fail(err, "clEnqueueNDRangeKernel", dev->info.name, rc);
     dev->launch_global = global;
@@ -301,23 +286,27 @@ static eg_status reduce_piece(eg_device *dev, const void *x, const void *y,
     size_t in_bytes = (size_t)n * isz;
     size_t out_bytes = (size_t)(lanes * words) * sizeof(uint64_t);
 
+    /* Devices with memory of their own: the staged copy path. */
+    if (!dev->info.unified_memory)
+        return eg_cl_reduce_staged(dev, x, y, n, dtype, g, lanes_out, err);
     cl_mem xm = NULL, ym = NULL;
     int x_owned = 0, y_owned = 0;
     cl_int rc;
-    st = buffer_reserve(dev, &impl->outbuf, CL_MEM_WRITE_ONLY, out_bytes, err);
+    st = eg_cl_buffer_reserve(dev, &impl->outbuf, CL_MEM_WRITE_ONLY, out_bytes,
+                              err);
     if (st != EG_OK)
         goto done;
-    st = input_buffer(dev, x, in_bytes, &impl->xbuf, &xm, &x_owned, err);
+    st = input_buffer(dev, x, in_bytes, &xm, &x_owned, err);
     if (st != EG_OK)
         goto done;
     if (g & EG_G_DOT) {
-        st = input_buffer(dev, y, in_bytes, &impl->ybuf, &ym, &y_owned, err);
+        st = input_buffer(dev, y, in_bytes, &ym, &y_owned, err);
         if (st != EG_OK)
             goto done;
     }
     /* Without dot the kernel never reads y; any valid buffer will do. */
-    st = run_kernel(dev, &impl->kernels[dtype][g], xm, ym ? ym : xm, n, lanes,
-                    err);
+    st = eg_cl_launch(dev, &impl->kernels[dtype][g], xm, ym ? ym : xm,
+                      impl->outbuf.mem, n, 0, NULL, NULL, err);
     if (st != EG_OK)
         goto done;
     rc = clEnqueueReadBuffer(impl->queue, impl->outbuf.mem, CL_TRUE, 0,
@@ -357,10 +346,10 @@ eg_status eg_cl_reduce_mem(eg_device *dev, cl_mem xm, cl_mem ym, uint64_t n,
     uint64_t lanes = eg_lane_count(n);
     size_t out_bytes =
         (size_t)(lanes * eg_lane_words(g)) * sizeof(uint64_t);
-    st = buffer_reserve(dev, &impl->outbuf, CL_MEM_WRITE_ONLY, out_bytes, err);
+    st = eg_cl_buffer_reserve(dev, &impl->outbuf, CL_MEM_WRITE_ONLY, out_bytes, err);
     if (st == EG_OK)
-        st = run_kernel(dev, &impl->kernels[dtype][g], xm, ym ? ym : xm, n,
-                        lanes, err);
+        st = eg_cl_launch(dev, &impl->kernels[dtype][g], xm, ym ? ym : xm,
+                          impl->outbuf.mem, n, 0, NULL, NULL, err);
     if (st != EG_OK)
         return st;
     cl_int rc = clEnqueueReadBuffer(impl->queue, impl->outbuf.mem, CL_TRUE, 0,
@@ -390,10 +379,8 @@ static uint64_t piece_elems(const eg_device *dev, eg_dtype dtype, unsigned g)
     return cap < EG_LANE_ELEMS ? EG_LANE_ELEMS : cap;
 }
 
-/* Records of a launch that started `offset` elements into the call: their
- * indices made relative to the call, as one launch would give them. */
-static void shift_indices(uint64_t *w, uint64_t lanes, unsigned g,
-                          uint64_t offset)
+void eg_cl_shift_indices(uint64_t *w, uint64_t lanes, unsigned g,
+                         uint64_t offset)
 {
     if (!(g & EG_G_MINMAX) || offset == 0)
         return;
@@ -438,7 +425,7 @@ eg_status eg_cl_reduce_chunk(eg_device *dev, const void *x, const void *y,
                           y ? (const char *)y + at * isz : NULL, m, dtype, g, w,
                           err);
         if (st == EG_OK)
-            shift_indices(w, eg_lane_count(m), g, at);
+            eg_cl_shift_indices(w, eg_lane_count(m), g, at);
     }
     return st;
 }
@@ -455,6 +442,11 @@ static void buffer_release(eg_cl_buffer *buf)
 
 void eg_cl_impl_release(eg_cl_impl *impl)
 {
+    if (impl->resident) {
+        eg_cl_impl_release(impl->resident);
+        free(impl->resident);
+        impl->resident = NULL;
+    }
     if (impl->queue)
         clFinish(impl->queue);
     for (int t = 0; t < EG_DTYPE_COUNT; t++) {
@@ -468,8 +460,7 @@ void eg_cl_impl_release(eg_cl_impl *impl)
             k->program = NULL;
         }
     }
-    buffer_release(&impl->xbuf);
-    buffer_release(&impl->ybuf);
+    eg_cl_feed_release(impl);
     buffer_release(&impl->outbuf);
     if (impl->queue)
         clReleaseCommandQueue(impl->queue);

@@ -171,6 +171,46 @@ static uint64_t chunks_per_launch(const eg_device *dev, uint64_t chunk,
     return k ? k : 1;
 }
 
+/* The engine's device in the caller's context: the one kept from the last
+ * call when the context is the same, else a new one (its kernels built or
+ * loaded from the binary cache at the first launch). */
+static eg_status resident_impl(eg_device *dev, cl_context ctx,
+                               eg_cl_impl **out, eg_error *err)
+{
+    eg_cl_impl *own = dev->impl;
+    if (own->resident && own->resident->context == ctx) {
+        *out = own->resident;
+        return EG_OK;
+    }
+    if (own->resident) {
+        eg_cl_impl_release(own->resident);
+        free(own->resident);
+        own->resident = NULL;
+    }
+    eg_cl_impl *impl = calloc(1, sizeof *impl);
+    if (!impl)
+        return eg_error_set(err, EG_ENOMEM, "eg_reduce_cl_buffer: out of "
+                                            "memory");
+    impl->platform = own->platform;
+    impl->device = own->device;
+    memcpy(impl->device_version, own->device_version,
+           sizeof impl->device_version);
+    impl->portable = own->portable;
+    impl->probed = own->probed;
+    impl->fault.loaded = 1; /* no fault injection on this path */
+    cl_int rc;
+    impl->queue = clCreateCommandQueue(ctx, impl->device, 0, &rc);
+    if (rc != CL_SUCCESS) {
+        free(impl);
+        return eg_cl_fail(err, "clCreateCommandQueue", dev->info.name, rc);
+    }
+    clRetainContext(ctx);
+    impl->context = ctx;
+    own->resident = impl;
+    *out = impl;
+    return EG_OK;
+}
+
 eg_status eg_cl_reduce_resident(eg_device *const *devs, size_t ndev,
                                 struct _cl_mem *x, struct _cl_mem *y,
                                 uint64_t count, eg_dtype dtype,
@@ -189,26 +229,13 @@ eg_status eg_cl_reduce_resident(eg_device *const *devs, size_t ndev,
         st = check_size(y, count * sz, "y", err);
     if (st != EG_OK)
         return st;
-    /* The engine's device, in the caller's context. */
-    const eg_cl_impl *own = dev->impl;
-    eg_cl_impl impl;
-    memset(&impl, 0, sizeof impl);
-    impl.platform = own->platform;
-    impl.device = own->device;
-    memcpy(impl.device_version, own->device_version,
-           sizeof impl.device_version);
-    impl.portable = own->portable;
-    impl.probed = own->probed;
-    impl.fault.loaded = 1; /* no fault injection on this path */
+    eg_cl_impl *impl = NULL;
+    st = resident_impl(dev, ctx, &impl, err);
+    if (st != EG_OK)
+        return st;
     eg_device call = *dev;
-    call.impl = &impl;
-    cl_int rc;
-    impl.queue = clCreateCommandQueue(ctx, impl.device, 0, &rc);
-    if (rc != CL_SUCCESS)
-        return eg_cl_fail(err, "clCreateCommandQueue", dev->info.name, rc);
-    clRetainContext(ctx);
-    impl.context = ctx;
-
+    call.impl = impl;
+    call.launch_global = call.launch_local = 0;
     uint64_t k = chunks_per_launch(dev, chunk, dtype);
     uint64_t *words = malloc(k * eg_lane_count(chunk) * eg_lane_words(groups) *
                              sizeof *words);
@@ -237,6 +264,5 @@ eg_status eg_cl_reduce_resident(eg_device *const *devs, size_t ndev,
     stats->launch_local = call.launch_local;
     free(words);
     free(states);
-    eg_cl_impl_release(&impl);
     return st;
 }
