@@ -24,6 +24,7 @@ typedef struct eg_cl_kernel {
     size_t local_size;       /* work-group size used to launch it */
     unsigned lanes_per_item; /* EG_LPI the kernel was built with */
     int portable;            /* reduce_gpu.cl: 8 work-items a lane */
+    unsigned slot_bytes;     /* its local memory per work-item */
 } eg_cl_kernel;
 
 /* A reusable device buffer that grows on demand. */

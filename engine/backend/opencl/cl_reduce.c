@@ -17,9 +17,13 @@
 #define EG_CL_LOCAL_SIZE 64
 #define EG_CL_CPU_LOCAL_SIZE 8
 
-/* Local memory per work-item of the portable kernel: an upper bound of its
- * eg_slot (reduce_gpu.cl checks that it fits). */
-#define EG_CL_GPU_SLOT_BYTES 256
+/* Local memory per work-item of the portable kernel: its eg_slot, 112
+ * bytes for floats (13 doubles and indices, a flag), 176 for integers (their
+ * extremes and 128-bit sums too); reduce_gpu.cl refuses to build if the
+ * struct outgrows it.  Kept tight: local memory per group limits how many
+ * groups a compute unit holds at once. */
+#define EG_CL_GPU_SLOT_BYTES_FLOAT 112
+#define EG_CL_GPU_SLOT_BYTES_INT 176
 
 #define EG_CL_KERNEL_NAME "eg_reduce"
 
@@ -110,9 +114,11 @@ static eg_status build_kernel(eg_device *dev, eg_dtype dtype, unsigned g,
      * kernel); the count is part of the options, so of the cache key. */
     slot->lanes_per_item = impl->portable ? 1 : EG_CL_CPU_LPI;
     size_t used = strlen(options);
+    slot->slot_bytes = eg_dtype_is_float(dtype) ? EG_CL_GPU_SLOT_BYTES_FLOAT
+                                                : EG_CL_GPU_SLOT_BYTES_INT;
     if (slot->portable)
         snprintf(options + used, sizeof options - used,
-                 " -DEG_GPU_SLOT_BYTES=%d", EG_CL_GPU_SLOT_BYTES);
+                 " -DEG_GPU_SLOT_BYTES=%u", slot->slot_bytes);
     else
         snprintf(options + used, sizeof options - used, " -DEG_LPI=%u",
                  slot->lanes_per_item);
@@ -255,7 +261,7 @@ eg_status eg_cl_launch(eg_device *dev, const eg_cl_kernel *k, cl_mem xm,
                          ? lanes * EG_LANE_SLOTS
                          : (lanes + k->lanes_per_item - 1) / k->lanes_per_item;
     if (k->portable &&
-        (rc = clSetKernelArg(k->kernel, 4, local * EG_CL_GPU_SLOT_BYTES,
+        (rc = clSetKernelArg(k->kernel, 4, local * k->slot_bytes,
                              NULL)) != CL_SUCCESS)
         return eg_cl_fail(err, "clSetKernelArg", dev->info.name, rc);
     size_t global = (size_t)((items + local - 1) / local) * local;
