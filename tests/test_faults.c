@@ -6,7 +6,9 @@
  * fixed, so the bits do not depend on which device ran what).
  *
  * Two POCL devices (POCL_DEVICES="pthread pthread"), so a healthy OpenCL
- * device is there to take over.  The input is past the small-input path,
+ * device is there to take over; their indices are read from
+ * eg_devices_list (A and B in the specs below), never assumed, and a box
+ * without them skips these tests.  The input is past the small-input path,
  * cut into many chunks so both devices take several. */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -44,22 +46,62 @@ static void *make(eg_dtype t, uint64_t seed)
 
 typedef struct run_out {
     eg_result r;
-    char names[2][EG_NAME_MAX]; /* the OpenCL devices 0 and 1 */
+    char names[2][EG_NAME_MAX]; /* the POCL devices A and B */
+    unsigned idx[2];            /* their indices */
 } run_out;
+
+/* The indices of the two POCL devices; skips the test without them. */
+static void pocl_pair(unsigned idx[2])
+{
+    eg_device_info *all = NULL;
+    size_t count = 0, n = 0;
+    eg_error err;
+    cr_assert_eq(eg_devices_list(&all, &count, NULL, 0, &err), EG_OK, "%s",
+                 err.msg);
+    for (size_t i = 0; i < count && n < 2; i++)
+        if (all[i].kind == EG_DEV_CPU &&
+            strstr(all[i].platform, "Portable Computing Language"))
+            idx[n++] = all[i].index;
+    free(all);
+    if (n < 2)
+        cr_skip_test("needs two POCL CPU devices, this box lists %zu", n);
+}
+
+/* s with A and B replaced by the POCL devices' indices. */
+static void with_indices(const char *s, const unsigned idx[2], char *out,
+                         size_t cap)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (; *s && used + 12 < cap; s++) {
+        if (*s == 'A' || *s == 'B')
+            used +=
+                (size_t)snprintf(out + used, cap - used, "%u", idx[*s == 'B']);
+        else
+            out[used++] = *s;
+        out[used] = '\0';
+    }
+}
 
 /* Reduces x (and y) on `spec` with the fixed chunk and the given fault
  * (NULL: none). */
 static void run(const char *spec, const char *fault, const void *x,
                 const void *y, eg_dtype t, eg_mode mode, run_out *out)
 {
-    if (fault)
-        setenv("EDGEGRID_CL_FAULT", fault, 1);
-    else
+    memset(out, 0, sizeof *out);
+    char sp[64], fl[64];
+    if (strcmp(spec, "host") != 0)
+        pocl_pair(out->idx);
+    with_indices(spec, out->idx, sp, sizeof sp);
+    if (fault) {
+        with_indices(fault, out->idx, fl, sizeof fl);
+        setenv("EDGEGRID_CL_FAULT", fl, 1);
+    } else {
         unsetenv("EDGEGRID_CL_FAULT");
+    }
     eg_engine *e = NULL;
     eg_error err;
-    cr_assert_eq(eg_engine_open(&e, spec, &err), EG_OK, "%s", err.msg);
-    memset(out, 0, sizeof *out);
+    cr_assert_eq(eg_engine_open(&e, sp, &err), EG_OK, "%s", err.msg);
     for (size_t i = 0; i < eg_engine_device_count(e) && i < 2; i++)
         snprintf(out->names[i], EG_NAME_MAX, "%s",
                  eg_engine_device(e, i)->name);
@@ -114,18 +156,19 @@ static uint64_t calls_on(const eg_result *r, unsigned index)
     return n;
 }
 
-/* A fault that fires on device `index` at its k-th call: the scheduler
- * decides who takes what, so the device failed (and the notes name it,
- * its device name and the CL call and error) exactly when it made k calls
+/* A fault that fires on POCL device `d` (0: A, 1: B) at its k-th call: the
+ * scheduler decides who takes what, so the device failed (and the notes name
+ * it, its device name and the CL call and error) exactly when it made k calls
  * (each of one or several chunks).  Returns 1 when it did. */
-static int check_device_fault(const run_out *o, unsigned index, uint64_t k,
+static int check_device_fault(const run_out *o, unsigned d, uint64_t k,
                               const char *call, const char *code,
                               const char *what)
 {
+    unsigned index = o->idx[d];
     char head[64], detail[EG_NAME_MAX + 128];
     snprintf(head, sizeof head, "device %u failed (", index);
-    snprintf(detail, sizeof detail, "%s on \"%s\": %s", call,
-             o->names[index], code);
+    snprintf(detail, sizeof detail, "%s on \"%s\": %s", call, o->names[d],
+             code);
     if (calls_on(&o->r, index) < k) {
         cr_assert_null(strstr(o->r.notes, head), "%s: %s", what, o->r.notes);
         return 0;
@@ -149,28 +192,32 @@ Test(faults, fault_free_runs_agree_across_device_sets)
     double *x = make(EG_F64, 1);
     run_out host, both;
     reference(x, NULL, EG_F64, EG_MODE_FAST, &host);
-    run("0,1", NULL, x, NULL, EG_F64, EG_MODE_FAST, &both);
+    run("A,B", NULL, x, NULL, EG_F64, EG_MODE_FAST, &both);
     same_bits(&both.r, &host.r, "none");
     cr_assert_str_empty(both.r.notes, "%s", both.r.notes);
-    cr_assert_eq(elements_on(&both.r, 0) + elements_on(&both.r, 1), N);
+    cr_assert_eq(elements_on(&both.r, both.idx[0]) +
+                     elements_on(&both.r, both.idx[1]),
+                 N);
     free(x);
 }
 
-/* Device 0's compiler rejects the kernel: it is dropped before the job,
- * device 1 does everything. */
+/* Device A's compiler rejects the kernel: it is dropped before the job,
+ * device B does everything. */
 Test(faults, build_failure_drops_the_device)
 {
     double *x = make(EG_F64, 2);
     run_out want, got;
     reference(x, NULL, EG_F64, EG_MODE_FAST, &want);
-    run("0,1", "build@0", x, NULL, EG_F64, EG_MODE_FAST, &got);
+    run("A,B", "build@A", x, NULL, EG_F64, EG_MODE_FAST, &got);
     same_bits(&got.r, &want.r, "build@0");
-    notes_say(&got.r, "device 0 dropped", "build@0");
+    char dropped[32];
+    snprintf(dropped, sizeof dropped, "device %u dropped", got.idx[0]);
+    notes_say(&got.r, dropped, "build@0");
     notes_say(&got.r, "clBuildProgram", "build@0");
     notes_say(&got.r, got.names[0], "build@0");
     notes_say(&got.r, "CL_BUILD_PROGRAM_FAILURE", "build@0");
     cr_assert_eq(got.r.ndevices, 1);
-    cr_assert_eq(elements_on(&got.r, 1), N);
+    cr_assert_eq(elements_on(&got.r, got.idx[1]), N);
     free(x);
 }
 
@@ -180,12 +227,15 @@ Test(faults, build_failure_everywhere_falls_back_to_the_host)
     float *x = make(EG_F32, 3);
     run_out want, got;
     reference(x, NULL, EG_F32, EG_MODE_FAST, &want);
-    run("0,1", "build", x, NULL, EG_F32, EG_MODE_FAST, &got);
+    run("A,B", "build", x, NULL, EG_F32, EG_MODE_FAST, &got);
     same_bits(&got.r, &want.r, "build");
-    notes_say(&got.r, "device 0 dropped", "build");
+    char dropped[32];
+    snprintf(dropped, sizeof dropped, "device %u dropped", got.idx[0]);
+    notes_say(&got.r, dropped, "build");
     notes_say(&got.r, "CL_BUILD_PROGRAM_FAILURE", "build");
     cr_assert_eq(got.r.ndevices, 1);
-    cr_assert_eq(elements_on(&got.r, 0) + elements_on(&got.r, 1), 0);
+    cr_assert_eq(
+        elements_on(&got.r, got.idx[0]) + elements_on(&got.r, got.idx[1]), 0);
     free(x);
 }
 
@@ -196,23 +246,25 @@ Test(faults, allocation_failure_moves_chunks_to_the_host_path)
     int32_t *x = make(EG_I32, 4);
     run_out want, got;
     reference(x, NULL, EG_I32, EG_MODE_FAST, &want);
-    run("0,1", "alloc", x, NULL, EG_I32, EG_MODE_FAST, &got);
+    run("A,B", "alloc", x, NULL, EG_I32, EG_MODE_FAST, &got);
     same_bits(&got.r, &want.r, "alloc");
     int fired = 0;
     for (unsigned d = 0; d < 2; d++)
-        fired += check_device_fault(&got, d, 1, "clCreateBuffer",
-                                    "CL_MEM_OBJECT_ALLOCATION_FAILURE",
-                                    "alloc");
+        fired +=
+            check_device_fault(&got, d, 1, "clCreateBuffer",
+                               "CL_MEM_OBJECT_ALLOCATION_FAILURE", "alloc");
     cr_assert_geq(fired, 1, "alloc: no device failed: %s", got.r.notes);
-    cr_assert_eq(elements_on(&got.r, 0) + elements_on(&got.r, 1), N);
+    cr_assert_eq(
+        elements_on(&got.r, got.idx[0]) + elements_on(&got.r, got.idx[1]), N);
 
-    /* only device 0: device 1 is untouched */
-    run("0,1", "alloc@0", x, NULL, EG_I32, EG_MODE_FAST, &got);
+    /* only device A: device B is untouched */
+    run("A,B", "alloc@A", x, NULL, EG_I32, EG_MODE_FAST, &got);
     same_bits(&got.r, &want.r, "alloc@0");
     check_device_fault(&got, 0, 1, "clCreateBuffer",
                        "CL_MEM_OBJECT_ALLOCATION_FAILURE", "alloc@0");
-    cr_assert_null(strstr(got.r.notes, "device 1 failed"), "%s",
-                   got.r.notes);
+    char other[32];
+    snprintf(other, sizeof other, "device %u failed", got.idx[1]);
+    cr_assert_null(strstr(got.r.notes, other), "%s", got.r.notes);
     free(x);
 }
 
@@ -238,22 +290,22 @@ Test(faults, device_lost_mid_job_never_leaks_partial_records)
         char what[64];
         snprintf(what, sizeof what, "run:2 %s %s", eg_dtype_name(cases[k].t),
                  cases[k].mode == EG_MODE_EXACT ? "exact" : "fast");
-        run("0,1", "run:2", x, y, cases[k].t, cases[k].mode, &got);
+        run("A,B", "run:2", x, y, cases[k].t, cases[k].mode, &got);
         same_bits(&got.r, &want.r, what);
         int fired = 0;
         for (unsigned d = 0; d < 2; d++)
             fired += check_device_fault(&got, d, 2, "clEnqueueReadBuffer",
                                         "CL_OUT_OF_RESOURCES", what);
-        cr_assert_geq(fired, 1, "%s: no device failed: %s", what,
-                      got.r.notes);
+        cr_assert_geq(fired, 1, "%s: no device failed: %s", what, got.r.notes);
 
         /* one device only, the other carries on on OpenCL */
-        run("0,1", "run:2@1", x, y, cases[k].t, cases[k].mode, &got);
+        run("A,B", "run:2@B", x, y, cases[k].t, cases[k].mode, &got);
         same_bits(&got.r, &want.r, what);
         check_device_fault(&got, 1, 2, "clEnqueueReadBuffer",
                            "CL_OUT_OF_RESOURCES", what);
-        cr_assert_null(strstr(got.r.notes, "device 0 failed"), "%s",
-                       got.r.notes);
+        char other[32];
+        snprintf(other, sizeof other, "device %u failed", got.idx[0]);
+        cr_assert_null(strstr(got.r.notes, other), "%s", got.r.notes);
         free(x);
         free(y);
     }
@@ -266,7 +318,7 @@ Test(faults, every_device_lost)
     double *x = make(EG_F64, 5);
     run_out want, got;
     reference(x, NULL, EG_F64, EG_MODE_FAST, &want);
-    run("0,1", "run", x, NULL, EG_F64, EG_MODE_FAST, &got);
+    run("A,B", "run", x, NULL, EG_F64, EG_MODE_FAST, &got);
     same_bits(&got.r, &want.r, "run");
     int fired = 0;
     for (unsigned d = 0; d < 2; d++)
@@ -280,13 +332,13 @@ Test(faults, every_device_lost)
  * note says why, the result stays right. */
 Test(faults, malformed_setting_is_named)
 {
-    const char *bad[] = {"crash", "run:0", "run:x", "build@", "alloc:2@1x",
-                         "run:9999999999"};
+    const char *bad[] = {"crash",  "run:0",      "run:x",
+                         "build@", "alloc:2@1x", "run:9999999999"};
     double *x = make(EG_F64, 6);
     run_out want, got;
     reference(x, NULL, EG_F64, EG_MODE_FAST, &want);
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
-        run("0", bad[k], x, NULL, EG_F64, EG_MODE_FAST, &got);
+        run("A", bad[k], x, NULL, EG_F64, EG_MODE_FAST, &got);
         same_bits(&got.r, &want.r, bad[k]);
         notes_say(&got.r, "EDGEGRID_CL_FAULT", bad[k]);
     }
