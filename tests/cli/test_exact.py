@@ -7,12 +7,13 @@ rational arithmetic (Python integers on a 2^-1074 / 2^-2148 grid).
   bit for bit; var correctly rounded; std and l2 within one ulp;
 - constructed cases: x and -x pairs plus a tiny value, values from 2^-1074
   to 2^1023, many subnormals, results at rounding ties;
-- the bitwise-identity matrix: --devices host, the POCL device, two POCL
-  devices (POCL_DEVICES="pthread pthread", --devices 0,1) and several
-  --chunk sizes give the same bits;
+- the bitwise-identity matrix: --devices host, the first OpenCL device,
+  two POCL devices (POCL_DEVICES="pthread pthread") and several --chunk
+  sizes give the same bits; device indices come from `devices --json`;
 - NaN and infinities; integer input keeps its (exact) fast path.
 """
 
+import json
 import math
 import os
 import sys
@@ -29,6 +30,23 @@ SUM_SHIFT = 1074    # every double is a whole multiple of 2^-1074
 PROD_SHIFT = 2148   # every product of two doubles, of 2^-2148
 ALL = "count,sum,mean,min,max,argmin,argmax,var,std,l1,l2"
 TWO_POCL = {"POCL_DEVICES": "pthread pthread"}
+
+
+def listed(environ=None):
+    """(OpenCL device indices, POCL CPU device indices, host index) as
+    `devices --json` lists them under environ."""
+    devs = json.loads(cu.ok(["devices", "--json"], environ))["devices"]
+    cl = [str(d["index"]) for d in devs if d["type"] != "host"]
+    pocl = [str(d["index"]) for d in devs if d["type"] == "cpu" and
+            "Portable Computing" in d["platform"]]
+    host = [str(d["index"]) for d in devs if d["type"] == "host"][0]
+    return cl, pocl, host
+
+
+def first_device():
+    """The first OpenCL device, else the host (a box without OpenCL)."""
+    cl, _, host = listed()
+    return cl[0] if cl else host
 
 
 # ---------------------------------------------------------------- references
@@ -188,7 +206,7 @@ def opposite_pairs_plus_a_tiny_value(tmp):
     x = np.concatenate([v, -v, [3 * 2.0 ** -1074]])
     rng.shuffle(x)
     path = save(tmp, "x.npy", x)
-    for dev in ["host", "0"]:
+    for dev in ["host", first_device()]:
         res = cu.reduce_json(path, "--mode", "exact", "--devices", dev,
                              "--ops", "sum,mean,l1")
         bits_equal(cu.num(res["results"]["sum"]), 3 * 2.0 ** -1074,
@@ -204,7 +222,7 @@ def values_from_2_to_the_minus_1074_to_2_to_the_1023(tmp):
     x = np.zeros(400000)
     x[rng.choice(x.size, p.size, replace=False)] = p * signs
     path = save(tmp, "x.npy", x)
-    for dev in ["host", "0"]:
+    for dev in ["host", first_device()]:
         res = cu.reduce_json(path, "--mode", "exact", "--devices", dev,
                              "--ops", "sum,mean,var,std,l1,l2")
         check_exact(res, x, what=dev)
@@ -223,7 +241,7 @@ def many_subnormals(tmp):
     m = rng.integers(1, 2 ** 52, 1000000).astype(np.float64)
     x = np.ldexp(m, -1074) * rng.choice([-1.0, 1.0], m.size)
     path = save(tmp, "x.npy", x)
-    for dev in ["host", "0"]:
+    for dev in ["host", first_device()]:
         res = cu.reduce_json(path, "--mode", "exact", "--devices", dev,
                              "--ops", "sum,mean,l1,var,std,l2")
         check_exact(res, x, what=dev)
@@ -244,7 +262,7 @@ def results_at_rounding_ties(tmp):
         x = np.zeros(300000)
         x[::300000 // len(vals)][:len(vals)] = vals
         path = save(tmp, "t%d.npy" % i, x)
-        for dev in ["host", "0"]:
+        for dev in ["host", first_device()]:
             res = cu.reduce_json(path, "--mode", "exact", "--devices", dev,
                                  "--ops", "sum")
             bits_equal(cu.num(res["results"]["sum"]), want,
@@ -281,11 +299,14 @@ def mixed(dtype, n, seed):
 
 @suite.test
 def same_bits_on_every_device_set_and_chunk(tmp):
-    runs = [
-        ({}, "host"), ({}, "0"),
-        (TWO_POCL, "0"), (TWO_POCL, "1"), (TWO_POCL, "0,1"),
-        (TWO_POCL, "2"), (TWO_POCL, "0,1,2"),
-    ]
+    runs = [({}, "host"), ({}, first_device())]
+    _, pocl, host = listed(cu.env(**TWO_POCL))
+    if len(pocl) >= 2:
+        a, b = pocl[:2]
+        runs += [(TWO_POCL, a), (TWO_POCL, b), (TWO_POCL, a + "," + b),
+                 (TWO_POCL, host), (TWO_POCL, ",".join([a, b, host]))]
+    else:
+        print("     (fewer than two POCL devices: one-device runs only)")
     chunks = [None, "4096", "65536", "1048576"]
     for dtype in ["f32", "f64"]:
         x, y = mixed(dtype, 1500007, 1), mixed(dtype, 1500007, 2)
