@@ -19,8 +19,9 @@
  * Built once per (dtype, groups) with
  *   -DEG_T=<OpenCL type> -DEG_DT=<eg_dtype> -DEG_GROUPS=<EG_G_* bits>
  *   -DEG_LANE_ELEMS=<elements per lane>
- * behind the prelude of engine/backend/opencl/cl_program.c (eg_dtype values, EG_G_* bits,
- * EG_W_* record layout, the constants of lanes.h).  The local size is a
+ * behind the prelude of engine/backend/opencl/cl_program.c (eg_dtype
+ * values, EG_G_* bits, EG_W_* record layout, the constants of lanes.h) and
+ * kernels/twosum.h, the TwoSum the host lanes use too.  The local size is a
  * multiple of 8; the global size covers 8 work-items per lane and may run
  * past the last lane (those work-items take part in the barriers only).
  */
@@ -87,16 +88,6 @@ typedef struct eg_run {
 #endif
 } eg_run;
 
-/* TwoSum of lanes.h: (s, c) += v. */
-void eg_twosum(double *s, double *c, double v)
-{
-    double t = *s + v;
-    double z = t - *s;
-    double e = (*s - (t - z)) + (v - z);
-    *s = t;
-    *c = *c + e;
-}
-
 void eg_run_init(eg_run *r, eg_w first, ulong base)
 {
     r->o.s = r->o.c = r->o.d1 = r->o.d2 = 0.0;
@@ -136,14 +127,14 @@ void eg_step_double(eg_run *r, double v, double yv, double k)
 /* Closes the open blocks, as eg_flush of reduce.cl. */
 void eg_flush(eg_run *r)
 {
-    eg_twosum(&r->o.s, &r->o.c, r->bs);
+    eg_twosum_acc(&r->o.s, &r->o.c, r->bs);
     r->bs = 0.0;
     if (EG_HAS(EG_G_L1)) {
-        eg_twosum(&r->o.l1s, &r->o.l1c, r->bl);
+        eg_twosum_acc(&r->o.l1s, &r->o.l1c, r->bl);
         r->bl = 0.0;
     }
     if (EG_HAS(EG_G_DOT)) {
-        eg_twosum(&r->o.ds, &r->o.dc, r->bd);
+        eg_twosum_acc(&r->o.ds, &r->o.dc, r->bd);
         r->bd = 0.0;
     }
 }
@@ -225,15 +216,6 @@ void eg_add128(ulong *lo, ulong *hi, ulong blo, ulong bhi)
     *lo = t;
 }
 #endif
-
-void eg_twosum_pair(double *s, double *c, double bs, double bc)
-{
-    double t = *s + bs;
-    double z = t - *s;
-    double e = (*s - (t - z)) + (bs - z);
-    *s = t;
-    *c = (*c + bc) + e;
-}
 
 /* Slot a absorbs slot b, as eg_combine_slot of reduce.cl. */
 void eg_combine(__local eg_slot *a, __local const eg_slot *b)

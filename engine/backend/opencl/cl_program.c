@@ -144,8 +144,9 @@ char *eg_cl_kernel_source(size_t *len)
 char *eg_cl_gpu_kernel_source(size_t *len)
 {
     const eg_cl_part parts[] = {
+        {"twosum.h", eg_kernel_twosum, eg_kernel_twosum_len},
         {"reduce_gpu.cl", eg_kernel_reduce_gpu, eg_kernel_reduce_gpu_len}};
-    return program_source(parts, 1, 0, len);
+    return program_source(parts, 2, 0, len);
 }
 
 char *eg_cl_exact_kernel_source(size_t *len)

@@ -37,7 +37,8 @@ typedef struct eg_cl_target {
  * *len excludes the NUL.  NULL when out of memory. */
 char *eg_cl_kernel_source(size_t *len);
 /* The same for the portable kernel of GPUs and accelerators (prelude +
- * reduce_gpu.cl): the same records, a lane spread over 8 work-items. */
+ * kernels/twosum.h + reduce_gpu.cl): the same records, a lane spread over
+ * 8 work-items. */
 char *eg_cl_gpu_kernel_source(size_t *len);
 /* The same for the exact-mode kernel (prelude + kernels/exact_rules.h +
  * reduce_exact.cl). */
