@@ -170,19 +170,6 @@ def reduce_ref(path, *args, chunk=None):
     return cu.reduce_json(path, *extra, *args)
 
 
-def exact_available(tmp):
-    """Whether this build has --mode exact (it arrives with its own issue);
-    cases that need it pass with a note when it does not."""
-    import numpy as np
-    path = os.path.join(tmp, "probe.npy")
-    np.save(path, np.ones(3))
-    p = cu.run(["reduce", "--devices", "host", "--mode", "exact", path])
-    if p.returncode != 0:
-        print("     (--mode exact not in this build: %s)" %
-              p.stderr.decode().strip())
-    return p.returncode == 0
-
-
 def same_results(got, want, what="grid"):
     """Every result bit for bit (NaN equal to NaN)."""
     if list(got["results"]) != list(want["results"]):

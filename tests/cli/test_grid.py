@@ -82,8 +82,6 @@ def default_task_size_matches_default_reduce(tmp):
 def exact_mode_is_bitwise_whatever_the_task_size(tmp):
     # Exact mode merges integers of fixed-point sums: any task size, worker
     # count and arrival order give the bits of a one-box run.
-    if not gu.exact_available(tmp):
-        return
     ops = ["--ops", "count,sum,mean,var,std,l1,l2,dot"]
     for dtype in ("f32", "f64"):
         rng = np.random.default_rng(11)

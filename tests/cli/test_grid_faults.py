@@ -104,8 +104,6 @@ def exact_mode_survives_a_killed_worker(tmp):
     # Exact mode merges integers: a worker killed mid-job, its tasks redone
     # elsewhere and the states arriving in any order still give the bits of
     # a one-box run, whatever that run's chunk size.
-    if not gu.exact_available(tmp):
-        return
     rng = np.random.default_rng(5)
     n = 200 * ELEMS - 17
     x = rng.standard_normal(n) * 1e6

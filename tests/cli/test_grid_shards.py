@@ -112,8 +112,6 @@ def float_shards_within_the_fast_bound(tmp):
 
 @suite.test
 def exact_mode_shards_give_the_one_box_bits(tmp):
-    if not gu.exact_available(tmp):
-        return
     manifest, roots, whole, allp = make_shards(tmp, "float32", 7)
     ops = ["count", "sum", "mean", "var", "std", "l1", "l2"]
     with gu.Grid(tmp, ["--shards", manifest, "--timeout", 60, "--json",
