@@ -1,9 +1,9 @@
 /* exact_rules.h - the integer rules of an exact lane's level plan, stated
- * once for the host (engine/lanes/exact_levels.h includes this file) and for the
- * OpenCL kernels (engine/backend/opencl/cl_program.c puts its embedded bytes in front of
- * reduce_exact.cl, so no kernel restates a rule and none is looked up on
- * disk at run time).  It compiles as C11 and as OpenCL C 1.2: nothing here
- * but integer arithmetic, one bit cast and the constants below.
+ * once for the host (engine/lanes/exact_levels.h includes this file) and for
+ * the OpenCL kernels (engine/backend/opencl/cl_program.c puts its embedded
+ * bytes in front of reduce_exact.cl, so no kernel restates a rule and none is
+ * looked up on disk at run time).  It compiles as C11 and as OpenCL C 1.2:
+ * nothing here but integer arithmetic, one bit cast and the constants below.
  *
  * Why the plans sum exactly is explained in engine/lanes/exact_levels.h. */
 #ifndef EG_EXACT_RULES_H
@@ -61,8 +61,7 @@ EG_RULE_FN int eg_exact_floor(eg_rule_u64 abs_bits, int mant, int bias)
 /* 1.5 * 2^k for -1022 <= k <= 1023. */
 EG_RULE_FN double eg_exact_sigma(int k)
 {
-    eg_rule_u64 bits =
-        ((eg_rule_u64)(k + 1023) << 52) | ((eg_rule_u64)1 << 51);
+    eg_rule_u64 bits = ((eg_rule_u64)(k + 1023) << 52) | ((eg_rule_u64)1 << 51);
 #ifdef __OPENCL_VERSION__
     return as_double(bits);
 #else

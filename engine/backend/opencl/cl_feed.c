@@ -53,9 +53,9 @@ static eg_status stage_reserve(eg_device *dev, eg_cl_stage *s, size_t bytes,
         return eg_cl_fail(err, "clCreateBuffer", dev->info.name,
                           CL_MEM_OBJECT_ALLOCATION_FAILURE);
     cl_int rc;
-    s->mem = clCreateBuffer(impl->context,
-                            CL_MEM_READ_ONLY | CL_MEM_ALLOC_HOST_PTR, bytes,
-                            NULL, &rc);
+    s->mem =
+        clCreateBuffer(impl->context, CL_MEM_READ_ONLY | CL_MEM_ALLOC_HOST_PTR,
+                       bytes, NULL, &rc);
     if (rc != CL_SUCCESS) {
         s->mem = NULL;
         return eg_cl_fail(err, "clCreateBuffer(CL_MEM_ALLOC_HOST_PTR)",
@@ -91,8 +91,8 @@ void eg_cl_feed_release(eg_cl_impl *impl)
 }
 
 /* The buffers of every set for segments of `seg` elements. */
-static eg_status reserve_sets(eg_device *dev, uint64_t seg, size_t isz,
-                              int dot, unsigned g, eg_error *err)
+static eg_status reserve_sets(eg_device *dev, uint64_t seg, size_t isz, int dot,
+                              unsigned g, eg_error *err)
 {
     eg_cl_impl *impl = dev->impl;
     if (!impl->copy_queue) {
@@ -101,8 +101,7 @@ static eg_status reserve_sets(eg_device *dev, uint64_t seg, size_t isz,
             clCreateCommandQueue(impl->context, impl->device, 0, &rc);
         if (rc != CL_SUCCESS) {
             impl->copy_queue = NULL;
-            return eg_cl_fail(err, "clCreateCommandQueue", dev->info.name,
-                              rc);
+            return eg_cl_fail(err, "clCreateCommandQueue", dev->info.name, rc);
         }
     }
     size_t in = (size_t)seg * isz;
@@ -170,23 +169,22 @@ static eg_status feed_one(eg_device *dev, const void *const in[2], int dot,
                                   ev->ran ? 1 : 0, ev->ran ? &ev->ran : NULL,
                                   &ev->copied[v]);
         if (rc != CL_SUCCESS)
-            return eg_cl_fail(err, "clEnqueueWriteBuffer", dev->info.name,
-                              rc);
+            return eg_cl_fail(err, "clEnqueueWriteBuffer", dev->info.name, rc);
     }
     clFlush(impl->copy_queue);
     release_event(&ev->ran);
     cl_mem xm = impl->feed_in[b][0].mem;
     cl_mem ym = dot ? impl->feed_in[b][1].mem : xm;
     st = eg_cl_launch(dev, &impl->kernels[dtype][g], xm, ym,
-                      impl->feed_out[b].mem, m, (cl_uint)(1 + dot),
-                      ev->copied, &ev->ran, err);
+                      impl->feed_out[b].mem, m, (cl_uint)(1 + dot), ev->copied,
+                      &ev->ran, err);
     if (st != EG_OK)
         return st;
     uint64_t lanes = eg_lane_count(m), words = eg_lane_words(g);
     rc = clEnqueueReadBuffer(impl->queue, impl->feed_out[b].mem, CL_FALSE, 0,
                              (size_t)(lanes * words) * 8,
-                             lanes_out + (at / EG_LANE_ELEMS) * words, 0,
-                             NULL, NULL);
+                             lanes_out + (at / EG_LANE_ELEMS) * words, 0, NULL,
+                             NULL);
     if (rc != CL_SUCCESS)
         return eg_cl_fail(err, "clEnqueueReadBuffer", dev->info.name, rc);
     clFlush(impl->queue);
@@ -213,8 +211,8 @@ eg_status eg_cl_reduce_staged(eg_device *dev, const void *x, const void *y,
     int b = 0;
     for (uint64_t at = 0; st == EG_OK && at < n; at += seg) {
         uint64_t m = n - at < seg ? n - at : seg;
-        st = feed_one(dev, in, dot, at, m, isz, dtype, g, b, &ev[b],
-                      lanes_out, err);
+        st = feed_one(dev, in, dot, at, m, isz, dtype, g, b, &ev[b], lanes_out,
+                      err);
         b = (b + 1) % EG_CL_FEED_SETS;
     }
     /* Every read is behind every kernel on the in-order compute queue. */
@@ -231,8 +229,7 @@ eg_status eg_cl_reduce_staged(eg_device *dev, const void *x, const void *y,
     if (st != EG_OK)
         return st;
     for (uint64_t at = seg; at < n; at += seg)
-        eg_cl_shift_indices(lanes_out + (at / EG_LANE_ELEMS) *
-                                            eg_lane_words(g),
+        eg_cl_shift_indices(lanes_out + (at / EG_LANE_ELEMS) * eg_lane_words(g),
                             eg_lane_count(n - at < seg ? n - at : seg), g, at);
     if (eg_cl_fault_fires(dev, EG_CL_FAULT_RUN)) {
         /* A device lost mid-transfer leaves some records written and some

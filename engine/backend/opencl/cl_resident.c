@@ -108,10 +108,11 @@ static eg_status read_back(eg_device *dev, cl_mem m, size_t at, size_t bytes,
     const eg_cl_impl *impl = dev->impl;
     *out = malloc(bytes ? bytes : 1);
     if (!*out)
-        return eg_error_set(err, EG_ENOMEM, "eg_reduce_cl_buffer: out of "
-                                            "memory");
-    cl_int rc = clEnqueueReadBuffer(impl->queue, m, CL_TRUE, at, bytes, *out,
-                                    0, NULL, NULL);
+        return eg_error_set(err, EG_ENOMEM,
+                            "eg_reduce_cl_buffer: out of "
+                            "memory");
+    cl_int rc = clEnqueueReadBuffer(impl->queue, m, CL_TRUE, at, bytes, *out, 0,
+                                    NULL, NULL);
     if (rc != CL_SUCCESS)
         return eg_cl_fail(err, "clEnqueueReadBuffer", dev->info.name, rc);
     return EG_OK;
@@ -143,8 +144,8 @@ static eg_status some_chunks(eg_device *dev, cl_mem x, cl_mem y, uint64_t at,
         uint64_t off = j * chunk, nj = n - off < chunk ? n - off : chunk;
         eg_lanes_rebase(words + j * cw, eg_lane_count(nj), g, off);
         eg_chunk_state_any(words + j * cw, hx ? (char *)hx + off * sz : NULL,
-                           hy ? (char *)hy + off * sz : NULL, nj, at + off,
-                           dt, g, &states[j]);
+                           hy ? (char *)hy + off * sz : NULL, nj, at + off, dt,
+                           g, &states[j]);
     }
     free(hx);
     free(hy);
@@ -174,8 +175,8 @@ static uint64_t chunks_per_launch(const eg_device *dev, uint64_t chunk,
 /* The engine's device in the caller's context: the one kept from the last
  * call when the context is the same, else a new one (its kernels built or
  * loaded from the binary cache at the first launch). */
-static eg_status resident_impl(eg_device *dev, cl_context ctx,
-                               eg_cl_impl **out, eg_error *err)
+static eg_status resident_impl(eg_device *dev, cl_context ctx, eg_cl_impl **out,
+                               eg_error *err)
 {
     eg_cl_impl *own = dev->impl;
     if (own->resident && own->resident->context == ctx) {
@@ -189,8 +190,9 @@ static eg_status resident_impl(eg_device *dev, cl_context ctx,
     }
     eg_cl_impl *impl = calloc(1, sizeof *impl);
     if (!impl)
-        return eg_error_set(err, EG_ENOMEM, "eg_reduce_cl_buffer: out of "
-                                            "memory");
+        return eg_error_set(err, EG_ENOMEM,
+                            "eg_reduce_cl_buffer: out of "
+                            "memory");
     impl->platform = own->platform;
     impl->device = own->device;
     memcpy(impl->device_version, own->device_version,
@@ -213,10 +215,9 @@ static eg_status resident_impl(eg_device *dev, cl_context ctx,
 
 eg_status eg_cl_reduce_resident(eg_device *const *devs, size_t ndev,
                                 struct _cl_mem *x, struct _cl_mem *y,
-                                uint64_t count, eg_dtype dtype,
-                                unsigned groups, uint64_t chunk,
-                                eg_state *total, eg_device_stats *stats,
-                                eg_error *err)
+                                uint64_t count, eg_dtype dtype, unsigned groups,
+                                uint64_t chunk, eg_state *total,
+                                eg_device_stats *stats, eg_error *err)
 {
     cl_context ctx = NULL;
     eg_device *dev = NULL;
@@ -241,8 +242,9 @@ eg_status eg_cl_reduce_resident(eg_device *const *devs, size_t ndev,
                              sizeof *words);
     eg_state *states = malloc(k * sizeof *states);
     if (!words || !states)
-        st = eg_error_set(err, EG_ENOMEM, "eg_reduce_cl_buffer: out of "
-                                          "memory");
+        st = eg_error_set(err, EG_ENOMEM,
+                          "eg_reduce_cl_buffer: out of "
+                          "memory");
     double t0 = eg_now();
     uint64_t calls = 0, chunks = 0;
     for (uint64_t at = 0; st == EG_OK && at < count; at += k * chunk) {

@@ -13,9 +13,8 @@ struct _cl_mem;
  * *total the merged state, stats[0] that device's work. */
 eg_status eg_cl_reduce_resident(eg_device *const *devs, size_t ndev,
                                 struct _cl_mem *x, struct _cl_mem *y,
-                                uint64_t count, eg_dtype dtype,
-                                unsigned groups, uint64_t chunk,
-                                eg_state *total, eg_device_stats *stats,
-                                eg_error *err);
+                                uint64_t count, eg_dtype dtype, unsigned groups,
+                                uint64_t chunk, eg_state *total,
+                                eg_device_stats *stats, eg_error *err);
 
 #endif
