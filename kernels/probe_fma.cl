@@ -1,7 +1,8 @@
 /* probe_fma.cl - does this device fuse a * b + c?  Built with the options
- * and the pragma of the reduction kernels; engine/backend/opencl/cl_probe.c runs it once
- * per device and refuses a device whose compiler contracts anyway (POCL's
- * CUDA backend, for one, defaults to -ffp-contract=fast): every kernel's
+ * and the pragma of the reduction kernels; engine/backend/opencl/cl_probe.c
+ * runs it once per device and refuses a device whose compiler contracts
+ * anyway (POCL's CUDA backend, for one, defaults to -ffp-contract=fast):
+ * every kernel's
  * bits rest on each product being rounded before it is added.
  *
  * in = {1 + 2^-30, 1 - 2^-30, -1, 1 + 2^-13, 1 - 2^-13, -1}: a * b is

@@ -2,8 +2,8 @@
  * the same lane records as reduce.cl (the CPU-tuned kernel) and as the host
  * reference eg_lanes_fast (engine/lanes/lanes_host.c), bit for bit.
  *
- * The lane contract (engine/lanes/lanes.h) gives a lane of EG_LANE_ELEMS elements
- * EG_LANE_SLOTS = 8 slots: element i feeds slot i % 8, each slot adds its
+ * The lane contract (engine/lanes/lanes.h) gives a lane of EG_LANE_ELEMS
+ * elements EG_LANE_SLOTS = 8 slots: element i feeds slot i % 8, each slot adds its
  * elements in order, closing a block into its TwoSum pair every
  * EG_LANE_BLOCK_ROWS rows, and the slots are combined by a fixed tree.
  * reduce.cl keeps the 8 slots of a lane in the components of double8

@@ -350,9 +350,9 @@ eg_status eg_cl_reduce_mem(eg_device *dev, cl_mem xm, cl_mem ym, uint64_t n,
         return st;
     eg_cl_impl *impl = dev->impl;
     uint64_t lanes = eg_lane_count(n);
-    size_t out_bytes =
-        (size_t)(lanes * eg_lane_words(g)) * sizeof(uint64_t);
-    st = eg_cl_buffer_reserve(dev, &impl->outbuf, CL_MEM_WRITE_ONLY, out_bytes, err);
+    size_t out_bytes = (size_t)(lanes * eg_lane_words(g)) * sizeof(uint64_t);
+    st = eg_cl_buffer_reserve(dev, &impl->outbuf, CL_MEM_WRITE_ONLY, out_bytes,
+                              err);
     if (st == EG_OK)
         st = eg_cl_launch(dev, &impl->kernels[dtype][g], xm, ym ? ym : xm,
                           impl->outbuf.mem, n, 0, NULL, NULL, err);
