@@ -2,8 +2,8 @@
  * and the pragma of the reduction kernels; engine/backend/opencl/cl_probe.c
  * runs it once per device and refuses a device whose compiler contracts
  * anyway (POCL's CUDA backend, for one, defaults to -ffp-contract=fast):
- * every kernel's
- * bits rest on each product being rounded before it is added.
+ * every kernel's bits rest on each product being rounded before it is
+ * added.
  *
  * in = {1 + 2^-30, 1 - 2^-30, -1, 1 + 2^-13, 1 - 2^-13, -1}: a * b is
  * 1 - 2^-60 (1 - 2^-26 in float), which rounds to 1, so a * b + c is 0 when
