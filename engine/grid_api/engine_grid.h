@@ -35,4 +35,11 @@ eg_status eg_result_finish(const eg_state *s, const eg_source *x,
                            const eg_reduce_opts *o, eg_result *out,
                            eg_error *err);
 
+/* The state of n values at x (host memory) whose first has index `base`
+ * in its window: the canonical lanes folded as one chunk, fast or exact
+ * as `groups` says (EG_G_* of state.h).  Streams fold their windows'
+ * buffered records with it (cluster/stream/). */
+void eg_state_of_values(const void *x, uint64_t n, eg_dtype dtype,
+                        unsigned groups, uint64_t base, eg_state *out);
+
 #endif
