@@ -707,12 +707,16 @@ static void print_totals(srun *r, const eg_ss *src)
                 ", \"pushed\": %" PRIu64 ", \"acked\": %" PRIu64
                 ", \"resent\": %" PRIu64 ", \"unsent\": %" PRIu64,
                 pt.queued, pt.acked, pt.resent, pt.unsent);
-        if (pt.unsent)
-            cli_errorf("stream: %" PRIu64 " window states were not "
-                       "delivered to the collector (see \"unsent\")",
-                       pt.unsent);
     }
     fputs("}}\n", stderr);
+    if (r->push) {
+        eg_push_totals pt;
+        eg_push_totals_get(r->push, &pt);
+        if (pt.unsent)
+            cli_errorf("stream: %" PRIu64 " window states were not "
+                       "acknowledged by the collector (\"unsent\")",
+                       pt.unsent);
+    }
 }
 
 static int run(srun *r)
