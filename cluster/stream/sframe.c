@@ -202,7 +202,6 @@ eg_status eg_sf_decode(const uint8_t *buf, size_t len, int *type,
         get_u(&r, 2, &ns) != 0 || ns != ch)
         return BAD("bad channel count");
     w->channels = (uint16_t)ch;
-    uint64_t seen = 0;
     for (uint64_t i = 0; i < ns; i++) {
         uint64_t kind, c, sl;
         if (get_u(&r, 2, &kind) != 0 || get_u(&r, 2, &c) != 0 ||
@@ -210,9 +209,9 @@ eg_status eg_sf_decode(const uint8_t *buf, size_t len, int *type,
             return BAD("truncated op state");
         if (kind != EG_SF_MOMENTS)
             return BAD("unknown op state kind");
-        if (c >= ch || (seen & (1ull << c)))
-            return BAD("op state of a bad or repeated channel");
-        seen |= 1ull << c;
+        /* Channels in order, each once: one encoding per window. */
+        if (c != i)
+            return BAD("op states out of channel order");
         eg_state *s = &w->moments[c];
         eg_error se;
         if (eg_state_decode(s, r.p + r.at, (size_t)sl, &se) != EG_OK)

@@ -5,6 +5,7 @@ them, keys, exact mode, and every usage error of the issue."""
 
 import json
 import math
+import signal
 import time
 
 import numpy as np
@@ -263,6 +264,38 @@ def csv_bad_records(tmp):
     assert got[0]["results"]["sum"] == ["inf", 17.0], got
     assert got[0]["results"]["max"] == ["inf", 10.0], got
     assert got[0]["bad"] == 3
+
+
+@suite.test
+def zmq_pull_raw_records(tmp):
+    """zmq+tcp:// source: producers PUSH messages of whole raw records; a
+    message that is not whole records is one bad record."""
+    import zmq
+    port = su.free_port()
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(20000, 4))
+    with su.Procs() as ps:
+        p = ps.start(["stream", "--from", "zmq+tcp://127.0.0.1:%d" % port,
+                      "--format", "raw", "--channels", "4", "--window",
+                      "5000", "--ops", "count,sum,min,max"], stdin=False)
+        ctx = zmq.Context()
+        try:
+            push = ctx.socket(zmq.PUSH)
+            push.setsockopt(zmq.LINGER, 2000)
+            push.connect("tcp://127.0.0.1:%d" % port)
+            for i in range(0, 20000, 500):
+                push.send(x[i:i + 500].tobytes())
+            push.send(b"\0" * 33)
+            w = p.wait_for(lambda w: len(w) == 4, 15, "four windows")
+            push.close()
+        finally:
+            ctx.term()
+        assert p.finish(sig=signal.SIGTERM) == 0
+        tot = p.totals()
+    assert tot["bad"] == 1 and tot["records"] == 20000, tot
+    for i, line in enumerate(w):
+        check_window(line, x[i * 5000:(i + 1) * 5000], "zmq %d" % i,
+                     ("count", "sum", "min", "max"))
 
 
 USAGE = [
