@@ -1,7 +1,11 @@
 /* ssource.c - stdin, ZeroMQ PULL and MQTT sources (ssource.h). */
+/* F_SETPIPE_SZ is a Linux extension. */
+#define _GNU_SOURCE 1
+
 #include "ssource.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <mosquitto.h>
 #include <poll.h>
 #include <stdio.h>
@@ -129,16 +133,18 @@ eg_status eg_ss_open(eg_ss **out, const char *from, const eg_ss_opts *o,
     s->kind = (eg_ss_kind)kind;
     eg_status st = EG_OK;
     if (kind == EG_SS_STDIN) {
+#ifdef F_SETPIPE_SZ
+        /* A pipe hands over at most its size per read (64 KiB by
+         * default); a bigger one halves the reads and wake-ups.  Best
+         * effort: a file or a terminal is left as it is. */
+        (void)fcntl(0, F_SETPIPE_SZ, (int)STDIN_CHUNK);
+#endif
         s->buf = malloc(STDIN_CHUNK);
         if (!s->buf)
             st = eg_error_set(err, EG_ENOMEM, "stream: out of memory");
     } else if (kind == EG_SS_ZMQ) {
         const char *ep = from + 4;
-        s->buf = malloc(ZMQ_MSG_MAX);
-        if (!s->buf)
-            st = eg_error_set(err, EG_ENOMEM, "stream: out of memory");
-        if (st == EG_OK)
-            st = eg_endpoint_check_plain(ep, "--from", o->insecure, err);
+        st = eg_endpoint_check_plain(ep, "--from", o->insecure, err);
         if (st == EG_OK && !(s->sock = zmq_socket(o->zctx, ZMQ_PULL)))
             st = eg_zmq_error(err, "zmq_socket", "PULL");
         int hwm = 100000;
@@ -207,15 +213,20 @@ static eg_status poll_zmq(eg_ss *s, int timeout_ms, eg_ss_fn fn, void *ctx,
     if (zmq_poll(&it, 1, timeout_ms) < 0 && zmq_errno() != EINTR)
         return eg_zmq_error(err, "zmq_poll", "source");
     /* A bounded batch per poll, so windows still close on time. */
+    zmq_msg_t m;
+    zmq_msg_init(&m);
     for (int i = 0; i < 4096; i++) {
-        int n = zmq_recv(s->sock, s->buf, ZMQ_MSG_MAX, ZMQ_DONTWAIT);
-        if (n < 0)
+        /* Read in place from libzmq's message: no copy before the
+         * windows take the records. */
+        if (zmq_msg_recv(&m, s->sock, ZMQ_DONTWAIT) < 0)
             break;
         s->messages++;
-        while (eg_zsock_more(s->sock))
+        int more = zmq_msg_more(&m);
+        fn(ctx, NULL, zmq_msg_data(&m), zmq_msg_size(&m), 1);
+        if (more)
             eg_zsock_drain(s->sock);
-        fn(ctx, NULL, s->buf, (size_t)n, 1);
     }
+    zmq_msg_close(&m);
     return EG_OK;
 }
 

@@ -239,6 +239,22 @@ static void put(eg_win *w, win *x, const unsigned char *vals, uint64_t nrec)
     size_t es = w->esize;
     uint64_t r = 0;
     while (r < nrec) {
+        /* One channel, nothing buffered, whole lanes at hand: fold them
+         * straight from the caller's memory, one copy fewer (a raw pipe's
+         * or socket's records), when they are aligned for their type as
+         * the lane code reads them. */
+        if (nc == 1 && x->len == 0 && nrec - r >= EG_LANE_ELEMS &&
+            (uintptr_t)(vals + r * es) % es == 0) {
+            uint64_t n = (nrec - r) / EG_LANE_ELEMS * EG_LANE_ELEMS;
+            eg_state part;
+            eg_state_of_values(vals + r * es, n, w->cfg.dtype, w->cfg.groups,
+                               x->folded, &part);
+            eg_state_merge(&x->st[0], &part);
+            x->folded += n;
+            x->count += n;
+            r += n;
+            continue;
+        }
         make_room(w, x);
         uint64_t take = x->cap - x->len;
         if (take > nrec - r)
