@@ -103,8 +103,9 @@ Test(stream_window, fast_state_is_the_engine_s)
      * does the same over one lane grid: the same values */
     for (int op = 0; op < EG_OP_COUNT_ALL; op++)
         if (o.ops & EG_OPS_BIT(op))
-            cr_assert(memcmp(&have.value[op], &want.value[op],
-                             sizeof have.value[op]) == 0,
+            cr_assert(have.value[op].kind == want.value[op].kind &&
+                          memcmp(&have.value[op].v, &want.value[op].v,
+                                 sizeof have.value[op].v) == 0,
                       "%s differs", eg_op_name((eg_op)op));
     eg_engine_close(&e);
     free(col);
