@@ -26,7 +26,8 @@ static const char collect_help[] =
     "Receives the window states of 'edgegrid stream --push' boxes, merges\n"
     "each (window, key) across the boxes and prints the window's line with\n"
     "\"boxes\" once every expected box has reported it, or after --wait with\n"
-    "\"missing\" naming the others.  A box's state for a window is taken once:\n"
+    "\"missing\" naming the others.  A box's state for a window is taken "
+    "once:\n"
     "copies are dropped and counted.\n"
     "\n"
     "  --bind ENDPOINT      where boxes push to (tcp://127.0.0.1:* picks a\n"
@@ -47,8 +48,14 @@ static const char collect_help[] =
     "exit status: 0 stopped, 1 runtime failure, 2 bad usage.\n";
 
 enum {
-    OPT_BIND = 256, OPT_EXPECT, OPT_BOXES, OPT_WAIT, OPT_JSON, OPT_SECRET,
-    OPT_ALLOW, OPT_INSECURE
+    OPT_BIND = 256,
+    OPT_EXPECT,
+    OPT_BOXES,
+    OPT_WAIT,
+    OPT_JSON,
+    OPT_SECRET,
+    OPT_ALLOW,
+    OPT_INSECURE
 };
 
 typedef struct copts {
@@ -76,8 +83,12 @@ static int parse_option(int c, const char *arg, void *ctx)
 {
     copts *o = ctx;
     switch (c) {
-    case OPT_BIND: o->bind = arg; break;
-    case OPT_EXPECT: o->expect = arg; break;
+    case OPT_BIND:
+        o->bind = arg;
+        break;
+    case OPT_EXPECT:
+        o->expect = arg;
+        break;
     case OPT_BOXES:
         if (cli_parse_uint(arg, &o->boxes) != 0 || o->boxes == 0 ||
             o->boxes > EG_COLL_MAX_BOXES)
@@ -86,14 +97,24 @@ static int parse_option(int c, const char *arg, void *ctx)
         break;
     case OPT_WAIT:
         if (stream_parse_duration(arg, 1, &o->wait_us) != 0)
-            return cli_usage("collect", "--wait %s: expected a duration such "
-                                        "as 10s", arg);
+            return cli_usage("collect",
+                             "--wait %s: expected a duration such "
+                             "as 10s",
+                             arg);
         break;
-    case OPT_JSON: break;
-    case OPT_SECRET: o->secret = arg; break;
-    case OPT_ALLOW: o->allow = arg; break;
-    case OPT_INSECURE: o->insecure = 1; break;
-    default: break;
+    case OPT_JSON:
+        break;
+    case OPT_SECRET:
+        o->secret = arg;
+        break;
+    case OPT_ALLOW:
+        o->allow = arg;
+        break;
+    case OPT_INSECURE:
+        o->insecure = 1;
+        break;
+    default:
+        break;
     }
     return CLI_EXIT_OK;
 }
@@ -224,8 +245,8 @@ static int run(const copts *o, const char *const *expect, unsigned nexpect)
             eg_zap_verdict v;
             while (eg_zap_serve(r.zap, &v))
                 if (!v.allowed)
-                    cli_errorf("collect: refused a box from %s: %s",
-                               v.address, v.why ? v.why : "not allowed");
+                    cli_errorf("collect: refused a box from %s: %s", v.address,
+                               v.why ? v.why : "not allowed");
         }
         serve_frames(&r, c, w, rid);
         eg_coll_tick(c, eg_now(), on_line, on_ack, &r);
@@ -301,8 +322,9 @@ int cmd_collect(int argc, char **argv)
          t = strtok_r(NULL, ",", &save)) {
         if (n == EG_COLL_MAX_BOXES || strlen(t) > EG_SF_NAME_MAX) {
             free(text);
-            return cli_usage("collect", "--expect: at most %d names of at "
-                                        "most %d characters",
+            return cli_usage("collect",
+                             "--expect: at most %d names of at "
+                             "most %d characters",
                              EG_COLL_MAX_BOXES, EG_SF_NAME_MAX);
         }
         for (unsigned i = 0; i < n; i++)

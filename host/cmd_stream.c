@@ -74,10 +74,29 @@ static const char stream_help[] =
     "exit status: 0 input ended or stopped, 1 runtime failure, 2 bad usage.\n";
 
 enum {
-    OPT_FROM = 256, OPT_FORMAT, OPT_DTYPE, OPT_CHANNELS, OPT_FIELDS, OPT_TIME,
-    OPT_TIME_FIELD, OPT_WINDOW, OPT_SLIDE, OPT_LATENESS, OPT_KEY, OPT_OPS,
-    OPT_MODE, OPT_NAN, OPT_DDOF, OPT_JSON, OPT_PUSH, OPT_NAME, OPT_SECRET,
-    OPT_SERVER_KEY, OPT_INSECURE, OPT_OUTBOX, OPT_DRAIN
+    OPT_FROM = 256,
+    OPT_FORMAT,
+    OPT_DTYPE,
+    OPT_CHANNELS,
+    OPT_FIELDS,
+    OPT_TIME,
+    OPT_TIME_FIELD,
+    OPT_WINDOW,
+    OPT_SLIDE,
+    OPT_LATENESS,
+    OPT_KEY,
+    OPT_OPS,
+    OPT_MODE,
+    OPT_NAN,
+    OPT_DDOF,
+    OPT_JSON,
+    OPT_PUSH,
+    OPT_NAME,
+    OPT_SECRET,
+    OPT_SERVER_KEY,
+    OPT_INSECURE,
+    OPT_OUTBOX,
+    OPT_DRAIN
 };
 
 #define BAD_SHOWN 5
@@ -135,9 +154,15 @@ static int parse_option(int c, const char *arg, void *ctx)
     sopts *o = ctx;
     eg_error err;
     switch (c) {
-    case OPT_FROM: o->from = arg; break;
-    case OPT_FORMAT: o->format = arg; break;
-    case OPT_DTYPE: o->dtype = arg; break;
+    case OPT_FROM:
+        o->from = arg;
+        break;
+    case OPT_FORMAT:
+        o->format = arg;
+        break;
+    case OPT_DTYPE:
+        o->dtype = arg;
+        break;
     case OPT_CHANNELS:
         if (cli_parse_uint(arg, &o->channels) != 0 || o->channels == 0 ||
             o->channels > EG_REC_MAX_CHANNELS)
@@ -145,13 +170,27 @@ static int parse_option(int c, const char *arg, void *ctx)
                              EG_REC_MAX_CHANNELS);
         o->have_channels = 1;
         break;
-    case OPT_FIELDS: o->fields = arg; break;
-    case OPT_TIME: o->time = arg; break;
-    case OPT_TIME_FIELD: o->time_field = arg; break;
-    case OPT_WINDOW: o->window = arg; break;
-    case OPT_SLIDE: o->slide = arg; break;
-    case OPT_LATENESS: o->lateness = arg; break;
-    case OPT_KEY: o->key = arg; break;
+    case OPT_FIELDS:
+        o->fields = arg;
+        break;
+    case OPT_TIME:
+        o->time = arg;
+        break;
+    case OPT_TIME_FIELD:
+        o->time_field = arg;
+        break;
+    case OPT_WINDOW:
+        o->window = arg;
+        break;
+    case OPT_SLIDE:
+        o->slide = arg;
+        break;
+    case OPT_LATENESS:
+        o->lateness = arg;
+        break;
+    case OPT_KEY:
+        o->key = arg;
+        break;
     case OPT_OPS:
         if (eg_ops_parse(arg, &o->ops, &err) != EG_OK)
             return cli_usage("stream", "--ops: %s", err.msg);
@@ -177,12 +216,23 @@ static int parse_option(int c, const char *arg, void *ctx)
         if (cli_parse_uint(arg, &o->ddof) != 0 || o->ddof > 255)
             return cli_usage("stream", "--ddof %s: expected 0 to 255", arg);
         break;
-    case OPT_JSON: break;
-    case OPT_PUSH: o->push = arg; break;
-    case OPT_NAME: o->name = arg; break;
-    case OPT_SECRET: o->secret = arg; break;
-    case OPT_SERVER_KEY: o->server_key = arg; break;
-    case OPT_INSECURE: o->insecure = 1; break;
+    case OPT_JSON:
+        break;
+    case OPT_PUSH:
+        o->push = arg;
+        break;
+    case OPT_NAME:
+        o->name = arg;
+        break;
+    case OPT_SECRET:
+        o->secret = arg;
+        break;
+    case OPT_SERVER_KEY:
+        o->server_key = arg;
+        break;
+    case OPT_INSECURE:
+        o->insecure = 1;
+        break;
     case OPT_OUTBOX:
         if (cli_parse_count(arg, &o->outbox) != 0 || o->outbox == 0 ||
             o->outbox > 10000000)
@@ -190,10 +240,13 @@ static int parse_option(int c, const char *arg, void *ctx)
         break;
     case OPT_DRAIN:
         if (stream_parse_duration(arg, 1, &o->drain_us) != 0)
-            return cli_usage("stream", "--drain %s: expected a duration such "
-                                       "as 5s", arg);
+            return cli_usage("stream",
+                             "--drain %s: expected a duration such "
+                             "as 5s",
+                             arg);
         break;
-    default: break;
+    default:
+        break;
     }
     return CLI_EXIT_OK;
 }
@@ -218,9 +271,11 @@ static int configure(srun *r)
         return cli_usage("stream", "--from is required");
     int kind = eg_ss_kind_of(o->from);
     if (kind < 0)
-        return cli_usage("stream", "--from %s: expected -, "
-                                   "zmq+tcp://HOST:PORT or "
-                                   "mqtt://HOST:PORT/FILTER", o->from);
+        return cli_usage("stream",
+                         "--from %s: expected -, "
+                         "zmq+tcp://HOST:PORT or "
+                         "mqtt://HOST:PORT/FILTER",
+                         o->from);
     if (!o->window)
         return cli_usage("stream", "--window is required (10s, 500ms, or a "
                                    "record count such as 1000)");
@@ -255,15 +310,19 @@ static int configure(srun *r)
     int64_t size = 0, slide = 0, late = 0;
     if (cli_parse_count(o->window, &count) == 0) {
         if (count == 0)
-            return cli_usage("stream", "--window %s: a count window needs at "
-                                       "least one record", o->window);
+            return cli_usage("stream",
+                             "--window %s: a count window needs at "
+                             "least one record",
+                             o->window);
         if (o->slide)
-            return cli_usage("stream", "--slide is for time windows; "
-                                       "--window %s counts records",
+            return cli_usage("stream",
+                             "--slide is for time windows; "
+                             "--window %s counts records",
                              o->window);
         if (r->event)
-            return cli_usage("stream", "--time event is for time windows; "
-                                       "--window %s counts records",
+            return cli_usage("stream",
+                             "--time event is for time windows; "
+                             "--window %s counts records",
                              o->window);
         r->wc.kind = EG_WIN_COUNT;
         r->wc.count = count;
@@ -272,23 +331,30 @@ static int configure(srun *r)
         slide = size;
         if (o->slide) {
             if (stream_parse_duration(o->slide, 0, &slide) != 0)
-                return cli_usage("stream", "--slide %s: expected a duration "
-                                           "such as 2s", o->slide);
+                return cli_usage("stream",
+                                 "--slide %s: expected a duration "
+                                 "such as 2s",
+                                 o->slide);
             if (slide > size)
-                return cli_usage("stream", "--slide %s is longer than "
-                                           "--window %s", o->slide, o->window);
+                return cli_usage("stream",
+                                 "--slide %s is longer than "
+                                 "--window %s",
+                                 o->slide, o->window);
         }
     } else {
-        return cli_usage("stream", "--window %s: expected a duration (10s, "
-                                   "500ms, 2m, 1h) or a record count",
+        return cli_usage("stream",
+                         "--window %s: expected a duration (10s, "
+                         "500ms, 2m, 1h) or a record count",
                          o->window);
     }
     if (o->lateness) {
         if (!r->event)
             return cli_usage("stream", "--lateness is for --time event");
         if (stream_parse_duration(o->lateness, 1, &late) != 0)
-            return cli_usage("stream", "--lateness %s: expected a duration "
-                                       "such as 2s", o->lateness);
+            return cli_usage("stream",
+                             "--lateness %s: expected a duration "
+                             "such as 2s",
+                             o->lateness);
     }
     r->wc.size_us = size;
     r->wc.slide_us = slide;
@@ -351,14 +417,17 @@ static int configure(srun *r)
                                  o->key);
             r->rc.key_field = o->key + 6;
         } else {
-            return cli_usage("stream", "--key %s: expected topic:N (N >= 1) "
-                                       "or field:NAME", o->key);
+            return cli_usage("stream",
+                             "--key %s: expected topic:N (N >= 1) "
+                             "or field:NAME",
+                             o->key);
         }
     }
     /* The box. */
     if (o->name && !name_ok(o->name))
-        return cli_usage("stream", "--name '%s': 1 to %d printable "
-                                   "characters, no blanks or quotes",
+        return cli_usage("stream",
+                         "--name '%s': 1 to %d printable "
+                         "characters, no blanks or quotes",
                          o->name, EG_SF_NAME_MAX);
     if ((o->push || kind == EG_SS_MQTT) && !o->name)
         return cli_usage("stream", "%s needs --name (the box's name)",
@@ -385,9 +454,8 @@ static int configure(srun *r)
         if (strncmp(o->push, "tcp://", 6) != 0)
             return cli_usage("stream", "--push %s: expected tcp://HOST:PORT",
                              o->push);
-        if (!o->secret &&
-            eg_endpoint_check_plain(o->push, "--push", o->insecure, &err) !=
-                EG_OK) {
+        if (!o->secret && eg_endpoint_check_plain(o->push, "--push",
+                                                  o->insecure, &err) != EG_OK) {
             cli_errorf("stream: %s", err.msg);
             return CLI_EXIT_USAGE;
         }
@@ -520,8 +588,8 @@ static void text_record(srun *r, const char *topic, const char *p, size_t len,
     add(r, key, has_key, t, rec.v, 1);
 }
 
-static void raw_records(srun *r, const char *topic, const uint8_t *p,
-                        size_t n, int64_t now)
+static void raw_records(srun *r, const char *topic, const uint8_t *p, size_t n,
+                        int64_t now)
 {
     char key[EG_REC_KEY_MAX + 1] = "";
     int has_key = topic_key(r, topic, key);

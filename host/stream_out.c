@@ -27,8 +27,9 @@ int stream_print_line(FILE *f, const eg_sf_window *w, const char *box,
         json_string(f, w->h.key);
     else
         fputs("null", f);
-    fprintf(f, ", \"count\": %" PRIu64 ", \"late\": %" PRIu64
-               ", \"bad\": %" PRIu64 ", \"results\": {",
+    fprintf(f,
+            ", \"count\": %" PRIu64 ", \"late\": %" PRIu64 ", \"bad\": %" PRIu64
+            ", \"results\": {",
             w->count, w->late, w->bad);
     /* Finish every channel once; eg_result is large, so one at a time per
      * op would repeat the work. */
@@ -45,8 +46,8 @@ int stream_print_line(FILE *f, const eg_sf_window *w, const char *box,
         memset(&r, 0, sizeof r);
         if (eg_state_finalize(&w->moments[c], w->ops, (eg_nan_policy)w->nan,
                               w->ddof, &r, &err) != EG_OK) {
-            cli_errorf("stream: window %" PRId64 " channel %u: %s",
-                       w->h.start, c, err.msg);
+            cli_errorf("stream: window %" PRId64 " channel %u: %s", w->h.start,
+                       c, err.msg);
             rc = -1;
             continue;
         }

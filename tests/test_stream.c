@@ -32,18 +32,21 @@ static void keep(void *ctx, const eg_win_closed *c)
     g->n++;
 }
 
-static void one_window(size_t budget, unsigned groups, const double *x,
-                       got *g)
+static void one_window(size_t budget, unsigned groups, const double *x, got *g)
 {
-    eg_win_cfg cfg = {.kind = EG_WIN_COUNT, .count = N, .channels = 2,
-                      .dtype = EG_F64, .groups = groups,
+    eg_win_cfg cfg = {.kind = EG_WIN_COUNT,
+                      .count = N,
+                      .channels = 2,
+                      .dtype = EG_F64,
+                      .groups = groups,
                       .buffer_budget = budget};
     eg_win *w = NULL;
     eg_error err;
     cr_assert_eq(eg_win_open(&w, &cfg, &err), EG_OK);
     memset(g, 0, sizeof *g);
     /* in uneven batches, as reads deliver them */
-    for (uint64_t at = 0, step = 1; at < N; at += step, step = step * 3 % 997 + 1) {
+    for (uint64_t at = 0, step = 1; at < N;
+         at += step, step = step * 3 % 997 + 1) {
         uint64_t take = step < N - at ? step : N - at;
         cr_assert_eq(eg_win_add(w, "", 0, 0, x + 2 * at, take, keep, g, &err),
                      EG_OK);
@@ -67,8 +70,8 @@ Test(stream_window, exact_states_do_not_depend_on_buffering)
     double *x = data();
     unsigned g = eg_groups_for_ops(EG_OPS_DEFAULT) | EG_G_EXACT;
     got small, big;
-    one_window(0, g, x, &small);        /* folds every 16 records */
-    one_window(64u << 20, g, x, &big);  /* folds every lane */
+    one_window(0, g, x, &small);       /* folds every 16 records */
+    one_window(64u << 20, g, x, &big); /* folds every lane */
     cr_assert_eq(small.count, N);
     for (int c = 0; c < 2; c++) {
         uint8_t a[4096], b[4096];
@@ -131,8 +134,8 @@ static eg_sf_window sample(const char *box, eg_state *st, const double *x,
     w.dtype = EG_F64;
     w.channels = 1;
     w.moments = st;
-    eg_state_of_values(x, n, EG_F64,
-                       eg_groups_for_ops(w.ops) | EG_G_EXACT, 0, st);
+    eg_state_of_values(x, n, EG_F64, eg_groups_for_ops(w.ops) | EG_G_EXACT, 0,
+                       st);
     return w;
 }
 
@@ -214,11 +217,13 @@ Test(stream_collect, any_arrival_order_same_bits)
             eg_state st;
             eg_sf_window w = sample(names[b], &st, x[b], 500);
             uint8_t rid[1] = {(uint8_t)b};
-            cr_assert_eq(eg_coll_take(c, &w, rid, 1, 0, on_line, on_ack, &out,
-                                      &err), EG_OK);
+            cr_assert_eq(
+                eg_coll_take(c, &w, rid, 1, 0, on_line, on_ack, &out, &err),
+                EG_OK);
             if (k == 0) /* a copy: dropped, counted */
-                cr_assert_eq(eg_coll_take(c, &w, rid, 1, 0, on_line, on_ack,
-                                          &out, &err), EG_OK);
+                cr_assert_eq(
+                    eg_coll_take(c, &w, rid, 1, 0, on_line, on_ack, &out, &err),
+                    EG_OK);
         }
         eg_coll_totals t;
         eg_coll_totals_get(c, &t);

@@ -139,8 +139,7 @@ static void print_group(eg_coll *c, size_t i, eg_coll_emit_fn emit,
     w.moments = merged;
     w.count = w.late = w.bad = 0;
     for (unsigned ch = 0; ch < w.channels; ch++) {
-        eg_state_init(&merged[ch], g->e[0].st[ch].dtype,
-                      g->e[0].st[ch].groups);
+        eg_state_init(&merged[ch], g->e[0].st[ch].dtype, g->e[0].st[ch].groups);
         uint64_t offset = 0;
         for (unsigned b = 0; b < g->n; b++) {
             eg_state s = g->e[b].st[ch];
@@ -195,8 +194,7 @@ eg_status eg_coll_take(eg_coll *c, const eg_sf_window *w, const uint8_t *rid,
     if (!expected(c, w->h.box)) {
         c->t.refused++;
         return eg_error_set(err, EG_EINPUT,
-                            "collect: box '%s' is not in --expect",
-                            w->h.box);
+                            "collect: box '%s' is not in --expect", w->h.box);
     }
     if (rid_len > EG_COLL_RID_MAX)
         rid_len = 0;

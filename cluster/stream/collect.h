@@ -23,16 +23,16 @@
 typedef struct eg_coll_cfg {
     const char *const *expect; /* box names, or NULL */
     unsigned nexpect;
-    unsigned boxes;            /* without expect: this many boxes */
+    unsigned boxes; /* without expect: this many boxes */
     double wait_s;
 } eg_coll_cfg;
 
 /* What a printed (window, key) holds. */
 typedef struct eg_coll_line {
-    const eg_sf_window *w;     /* head, ops, mode, dtype, channels; count,
-                                  late and bad summed over the boxes; the
-                                  merged states in w->moments */
-    const char *const *boxes;  /* that reported, in name order */
+    const eg_sf_window *w;    /* head, ops, mode, dtype, channels; count,
+                                 late and bad summed over the boxes; the
+                                 merged states in w->moments */
+    const char *const *boxes; /* that reported, in name order */
     unsigned nboxes;
     const char *const *missing;
     unsigned nmissing;

@@ -12,7 +12,7 @@ typedef struct pending {
     eg_sf_head h;
     uint8_t *bytes;
     size_t len;
-    double sent;  /* last send, 0 when never got out */
+    double sent; /* last send, 0 when never got out */
     int tries;
 } pending;
 
@@ -62,7 +62,10 @@ void eg_push_close(eg_push **pp)
     *pp = NULL;
 }
 
-void *eg_push_socket(eg_push *p) { return p->sock; }
+void *eg_push_socket(eg_push *p)
+{
+    return p->sock;
+}
 
 static void try_send(eg_push *p, pending *e, double now)
 {
@@ -123,8 +126,7 @@ void eg_push_service(eg_push *p, double now)
             if (same_head(&p->q[i].h, &w.h)) {
                 free(p->q[i].bytes);
                 /* Keep the queue in order: oldest frames go first. */
-                memmove(&p->q[i], &p->q[i + 1],
-                        (p->n - i - 1) * sizeof *p->q);
+                memmove(&p->q[i], &p->q[i + 1], (p->n - i - 1) * sizeof *p->q);
                 p->n--;
                 p->t.acked++;
                 break;

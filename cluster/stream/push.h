@@ -17,11 +17,11 @@
 typedef struct eg_push eg_push;
 
 typedef struct eg_push_totals {
-    uint64_t queued;  /* frames taken into the outbox */
-    uint64_t acked;   /* acknowledged by the collector */
-    uint64_t resent;  /* sends after the first */
-    uint64_t unsent;  /* refused (outbox full) or still unacknowledged at
-                         the end */
+    uint64_t queued; /* frames taken into the outbox */
+    uint64_t acked;  /* acknowledged by the collector */
+    uint64_t resent; /* sends after the first */
+    uint64_t unsent; /* refused (outbox full) or still unacknowledged at
+                        the end */
     size_t pending;
 } eg_push_totals;
 

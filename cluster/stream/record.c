@@ -340,8 +340,8 @@ const char *eg_rec_parse_json(const eg_rec_cfg *cfg, const char *msg,
     ws(&p);
     if (p.at != p.len)
         return "json: bytes after the object";
-    uint64_t want = cfg->nfields >= 64 ? UINT64_MAX
-                                       : (1ull << cfg->nfields) - 1;
+    uint64_t want =
+        cfg->nfields >= 64 ? UINT64_MAX : (1ull << cfg->nfields) - 1;
     if ((seen & want) != want)
         return "json: a channel field is missing";
     if (cfg->time_field && !out->has_time)

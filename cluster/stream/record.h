@@ -16,7 +16,11 @@
 /* Longest CSV line or JSON message taken; longer ones are bad records. */
 #define EG_REC_LINE_MAX 65536
 
-typedef enum eg_rec_format { EG_FMT_RAW, EG_FMT_CSV, EG_FMT_JSON } eg_rec_format;
+typedef enum eg_rec_format {
+    EG_FMT_RAW,
+    EG_FMT_CSV,
+    EG_FMT_JSON
+} eg_rec_format;
 
 typedef struct eg_rec_cfg {
     eg_rec_format format;
@@ -32,9 +36,9 @@ typedef struct eg_rec_cfg {
 } eg_rec_cfg;
 
 typedef struct eg_rec {
-    double t;         /* event time in seconds, when has_time */
+    double t; /* event time in seconds, when has_time */
     int has_time;
-    unsigned n;       /* channels parsed */
+    unsigned n; /* channels parsed */
     double v[EG_REC_MAX_CHANNELS];
     int has_key;
     char key[EG_REC_KEY_MAX + 1];

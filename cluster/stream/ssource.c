@@ -83,7 +83,8 @@ static eg_status open_mqtt(eg_ss *s, const char *from, const eg_ss_opts *o,
     const char *colon = strrchr(hp, ':');
     if (!slash || slash[1] == '\0' || !colon || colon > slash)
         return eg_error_set(err, EG_EUSAGE,
-                            "--from %s: expected mqtt://HOST:PORT/FILTER", from);
+                            "--from %s: expected mqtt://HOST:PORT/FILTER",
+                            from);
     char host[256];
     size_t hl = (size_t)(colon - hp);
     if (hl == 0 || hl >= sizeof host)
@@ -97,8 +98,8 @@ static eg_status open_mqtt(eg_ss *s, const char *from, const eg_ss_opts *o,
     if (strlen(slash + 1) >= sizeof s->filter ||
         mosquitto_sub_topic_check(slash + 1) != MOSQ_ERR_SUCCESS)
         return eg_error_set(err, EG_EUSAGE,
-                            "--from %s: '%s' is not an MQTT topic filter",
-                            from, slash + 1);
+                            "--from %s: '%s' is not an MQTT topic filter", from,
+                            slash + 1);
     snprintf(s->filter, sizeof s->filter, "%s", slash + 1);
     mosquitto_lib_init();
     s->mq = mosquitto_new(o->name, false, s);
@@ -110,10 +111,9 @@ static eg_status open_mqtt(eg_ss *s, const char *from, const eg_ss_opts *o,
     mosquitto_message_callback_set(s->mq, on_message);
     int rc = mosquitto_connect(s->mq, host, (int)port, 30);
     if (rc != MOSQ_ERR_SUCCESS)
-        return eg_error_set(err, EG_ENET, "mqtt: connect %s:%ld: %s", host,
-                            port, rc == MOSQ_ERR_ERRNO
-                                      ? strerror(errno)
-                                      : mosquitto_strerror(rc));
+        return eg_error_set(
+            err, EG_ENET, "mqtt: connect %s:%ld: %s", host, port,
+            rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
     return EG_OK;
 }
 
@@ -255,19 +255,28 @@ static eg_status poll_mqtt(eg_ss *s, int timeout_ms, eg_ss_fn fn, void *ctx,
     return EG_OK;
 }
 
-eg_status eg_ss_poll(eg_ss *s, int timeout_ms, eg_ss_fn fn, void *ctx,
-                     int *eof, eg_error *err)
+eg_status eg_ss_poll(eg_ss *s, int timeout_ms, eg_ss_fn fn, void *ctx, int *eof,
+                     eg_error *err)
 {
     *eof = 0;
     if (timeout_ms < 0)
         timeout_ms = 0;
     switch (s->kind) {
-    case EG_SS_STDIN: return poll_stdin(s, timeout_ms, fn, ctx, eof, err);
-    case EG_SS_ZMQ: return poll_zmq(s, timeout_ms, fn, ctx, err);
-    case EG_SS_MQTT: return poll_mqtt(s, timeout_ms, fn, ctx, err);
+    case EG_SS_STDIN:
+        return poll_stdin(s, timeout_ms, fn, ctx, eof, err);
+    case EG_SS_ZMQ:
+        return poll_zmq(s, timeout_ms, fn, ctx, err);
+    case EG_SS_MQTT:
+        return poll_mqtt(s, timeout_ms, fn, ctx, err);
     }
     return EG_OK;
 }
 
-uint64_t eg_ss_messages(const eg_ss *s) { return s->messages; }
-uint64_t eg_ss_reconnects(const eg_ss *s) { return s->reconnects; }
+uint64_t eg_ss_messages(const eg_ss *s)
+{
+    return s->messages;
+}
+uint64_t eg_ss_reconnects(const eg_ss *s)
+{
+    return s->reconnects;
+}

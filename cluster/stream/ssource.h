@@ -23,9 +23,9 @@
 typedef enum eg_ss_kind { EG_SS_STDIN, EG_SS_ZMQ, EG_SS_MQTT } eg_ss_kind;
 
 typedef struct eg_ss_opts {
-    const char *name;   /* MQTT client id (the box's name) */
-    int insecure;       /* a ZeroMQ bind off loopback */
-    void *zctx;         /* the ZeroMQ context */
+    const char *name; /* MQTT client id (the box's name) */
+    int insecure;     /* a ZeroMQ bind off loopback */
+    void *zctx;       /* the ZeroMQ context */
 } eg_ss_opts;
 
 typedef void (*eg_ss_fn)(void *ctx, const char *topic, const uint8_t *data,
@@ -41,8 +41,8 @@ void eg_ss_close(eg_ss **s);
 /* Waits up to timeout_ms for data and hands it to fn; sets *eof when the
  * source has ended (stdin closed).  Network sources never end; a broker
  * that goes away is reconnected to, and *notes (if non-NULL) says so. */
-eg_status eg_ss_poll(eg_ss *s, int timeout_ms, eg_ss_fn fn, void *ctx,
-                     int *eof, eg_error *err);
+eg_status eg_ss_poll(eg_ss *s, int timeout_ms, eg_ss_fn fn, void *ctx, int *eof,
+                     eg_error *err);
 /* Messages taken since the start (stdin: reads). */
 uint64_t eg_ss_messages(const eg_ss *s);
 /* Reconnections to the broker since the start. */

@@ -14,8 +14,8 @@ typedef struct win {
     uint64_t count;  /* records in the window */
     uint64_t folded; /* records already in st */
     uint32_t len, cap;
-    eg_state *st;         /* channels */
-    unsigned char *buf;   /* channels x cap values, channel-major */
+    eg_state *st;       /* channels */
+    unsigned char *buf; /* channels x cap values, channel-major */
 } win;
 
 typedef struct wkey {
@@ -51,11 +51,9 @@ static uint64_t hash_key(const char *s, int has_key)
 eg_status eg_win_open(eg_win **out, const eg_win_cfg *cfg, eg_error *err)
 {
     *out = NULL;
-    if (cfg->channels == 0 ||
-        (cfg->kind == EG_WIN_COUNT && cfg->count == 0) ||
-        (cfg->kind == EG_WIN_TIME &&
-         (cfg->size_us <= 0 || cfg->slide_us <= 0 ||
-          cfg->slide_us > cfg->size_us)))
+    if (cfg->channels == 0 || (cfg->kind == EG_WIN_COUNT && cfg->count == 0) ||
+        (cfg->kind == EG_WIN_TIME && (cfg->size_us <= 0 || cfg->slide_us <= 0 ||
+                                      cfg->slide_us > cfg->size_us)))
         return eg_error_set(err, EG_EUSAGE, "stream: bad window settings");
     eg_win *w = calloc(1, sizeof *w);
     if (!w)
@@ -278,11 +276,15 @@ static void emit_one(eg_win *w, wkey *k, size_t i, eg_win_emit_fn emit,
 {
     win *x = &k->w[i];
     fold(w, x);
-    eg_win_closed c = {
-        .kind = w->cfg.kind, .start = x->start, .end = x->end,
-        .key = k->name, .has_key = k->has_key, .count = x->count,
-        .late = k->late_pending, .channels = w->cfg.channels,
-        .states = x->st};
+    eg_win_closed c = {.kind = w->cfg.kind,
+                       .start = x->start,
+                       .end = x->end,
+                       .key = k->name,
+                       .has_key = k->has_key,
+                       .count = x->count,
+                       .late = k->late_pending,
+                       .channels = w->cfg.channels,
+                       .states = x->st};
     k->late_pending = 0;
     w->windows++;
     emit(ctx, &c);
@@ -400,9 +402,18 @@ eg_status eg_win_add(eg_win *w, const char *key, int has_key, int64_t t,
     return EG_OK;
 }
 
-int64_t eg_win_max_time(const eg_win *w) { return w->max_t; }
-int64_t eg_win_watermark(const eg_win *w) { return w->wm; }
-int64_t eg_win_next_close(const eg_win *w) { return w->next_close; }
+int64_t eg_win_max_time(const eg_win *w)
+{
+    return w->max_t;
+}
+int64_t eg_win_watermark(const eg_win *w)
+{
+    return w->wm;
+}
+int64_t eg_win_next_close(const eg_win *w)
+{
+    return w->next_close;
+}
 
 void eg_win_totals_get(const eg_win *w, eg_win_totals *t)
 {

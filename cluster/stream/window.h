@@ -35,22 +35,22 @@ typedef struct eg_win_cfg {
     int event_time;
     unsigned channels;
     eg_dtype dtype;
-    unsigned groups;           /* EG_G_* of state.h, EG_G_EXACT included */
-    size_t buffer_budget;      /* bytes all windows may buffer; past it a
-                                  window folds at its present size */
+    unsigned groups;      /* EG_G_* of state.h, EG_G_EXACT included */
+    size_t buffer_budget; /* bytes all windows may buffer; past it a
+                             window folds at its present size */
 } eg_win_cfg;
 
 /* A closed window of one key, handed to the caller's emit function. */
 typedef struct eg_win_closed {
     eg_win_kind kind;
     int64_t start, end;
-    const char *key;           /* "" when has_key is 0 */
+    const char *key; /* "" when has_key is 0 */
     int has_key;
-    uint64_t count;            /* records folded in */
-    uint64_t late;             /* late records of this key since its last
-                                  closed window */
+    uint64_t count; /* records folded in */
+    uint64_t late;  /* late records of this key since its last
+                       closed window */
     unsigned channels;
-    const eg_state *states;    /* one per channel */
+    const eg_state *states; /* one per channel */
 } eg_win_closed;
 
 typedef void (*eg_win_emit_fn)(void *ctx, const eg_win_closed *w);

@@ -11,65 +11,62 @@
 #include "sframe.h"
 
 static void write_seed(const char *dir, const char *name, const uint8_t *b,
-                       size_t n)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(b, 1, n, f) != n || fclose(f) != 0) {
-        perror(path);
-        exit(1);
-    }
+                       size_t n) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "wb");
+  if (!f || fwrite(b, 1, n, f) != n || fclose(f) != 0) {
+    perror(path);
+    exit(1);
+  }
 }
 
-int main(int argc, char **argv)
-{
-    if (argc != 2)
-        return 2;
-    static eg_state st[3];
-    size_t cap = eg_sf_window_size(3);
-    uint8_t *buf = malloc(cap);
-    if (!buf)
-        return 1;
-    double x[6][40];
-    for (int c = 0; c < 6; c++)
-        for (int i = 0; i < 40; i++)
-            x[c][i] = (i * 7 % 13) * 0.25 - c;
-    for (int seed = 0; seed < 4; seed++) {
-        unsigned channels = 1u + (unsigned)seed % 3u;
-        int exact = seed & 1;
-        unsigned ops = EG_OPS_DEFAULT | EG_OPS_BIT(EG_OP_ARGMIN);
-        unsigned groups = eg_groups_for_ops(ops) | (exact ? EG_G_EXACT : 0);
-        eg_sf_window w;
-        memset(&w, 0, sizeof w);
-        snprintf(w.h.box, sizeof w.h.box, "box-%d", seed);
-        w.h.has_key = seed >= 2;
-        snprintf(w.h.key, sizeof w.h.key, "%s", w.h.has_key ? "sensor7" : "");
-        w.h.kind = seed & 2 ? 2 : 1;
-        w.h.start = seed & 2 ? 1700000000000000 : 0;
-        w.h.end = w.h.start + (seed & 2 ? 10000000 : 40);
-        w.count = 40;
-        w.late = (uint64_t)seed;
-        w.bad = 1;
-        w.ops = ops;
-        w.mode = (uint8_t)exact;
-        w.dtype = EG_F64;
-        w.channels = (uint16_t)channels;
-        w.moments = st;
-        for (unsigned c = 0; c < channels; c++)
-            eg_state_of_values(x[c + (unsigned)seed], 40, EG_F64, groups, 0,
-                               &st[c]);
-        size_t n = eg_sf_encode_window(&w, buf, cap);
-        if (n == 0)
-            return 1;
-        char name[32];
-        snprintf(name, sizeof name, "window-%d", seed);
-        write_seed(argv[1], name, buf, n);
-        if (seed == 2) {
-            n = eg_sf_encode_ack(&w.h, buf, cap);
-            write_seed(argv[1], "ack", buf, n);
-        }
+int main(int argc, char **argv) {
+  if (argc != 2)
+    return 2;
+  static eg_state st[3];
+  size_t cap = eg_sf_window_size(3);
+  uint8_t *buf = malloc(cap);
+  if (!buf)
+    return 1;
+  double x[6][40];
+  for (int c = 0; c < 6; c++)
+    for (int i = 0; i < 40; i++)
+      x[c][i] = (i * 7 % 13) * 0.25 - c;
+  for (int seed = 0; seed < 4; seed++) {
+    unsigned channels = 1u + (unsigned)seed % 3u;
+    int exact = seed & 1;
+    unsigned ops = EG_OPS_DEFAULT | EG_OPS_BIT(EG_OP_ARGMIN);
+    unsigned groups = eg_groups_for_ops(ops) | (exact ? EG_G_EXACT : 0);
+    eg_sf_window w;
+    memset(&w, 0, sizeof w);
+    snprintf(w.h.box, sizeof w.h.box, "box-%d", seed);
+    w.h.has_key = seed >= 2;
+    snprintf(w.h.key, sizeof w.h.key, "%s", w.h.has_key ? "sensor7" : "");
+    w.h.kind = seed & 2 ? 2 : 1;
+    w.h.start = seed & 2 ? 1700000000000000 : 0;
+    w.h.end = w.h.start + (seed & 2 ? 10000000 : 40);
+    w.count = 40;
+    w.late = (uint64_t)seed;
+    w.bad = 1;
+    w.ops = ops;
+    w.mode = (uint8_t)exact;
+    w.dtype = EG_F64;
+    w.channels = (uint16_t)channels;
+    w.moments = st;
+    for (unsigned c = 0; c < channels; c++)
+      eg_state_of_values(x[c + (unsigned)seed], 40, EG_F64, groups, 0, &st[c]);
+    size_t n = eg_sf_encode_window(&w, buf, cap);
+    if (n == 0)
+      return 1;
+    char name[32];
+    snprintf(name, sizeof name, "window-%d", seed);
+    write_seed(argv[1], name, buf, n);
+    if (seed == 2) {
+      n = eg_sf_encode_ack(&w.h, buf, cap);
+      write_seed(argv[1], "ack", buf, n);
     }
-    free(buf);
-    return 0;
+  }
+  free(buf);
+  return 0;
 }
