@@ -146,8 +146,8 @@ class Broker:
     """A Mosquitto broker on 127.0.0.1 and a free port, config generated in
     tmp, stopped on exit."""
 
-    def __init__(self, tmp):
-        self.port = free_port()
+    def __init__(self, tmp, port=None):
+        self.port = port or free_port()
         conf = os.path.join(tmp, "mosquitto.conf")
         with open(conf, "w") as f:
             f.write("listener %d 127.0.0.1\nallow_anonymous true\n"

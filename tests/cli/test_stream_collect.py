@@ -111,6 +111,49 @@ def three_boxes_one_killed(tmp):
 
 
 @suite.test
+def exact_mode_across_boxes(tmp):
+    """Exact mode through the collector: each merged window's sum is the
+    correctly rounded sum of every box's records of that window."""
+    import math
+    import numpy as np
+    rng = np.random.default_rng(9)
+    port = su.free_port()
+    names = ["e1", "e2", "e3"]
+    data = {}
+    with su.Procs() as ps:
+        col = ps.start(["collect", "--bind", "tcp://127.0.0.1:%d" % port,
+                        "--expect", ",".join(names), "--wait", "5s"],
+                       stdin=False)
+        col.wait_err("listening", 10)
+        boxes = []
+        for i, n in enumerate(names):
+            p = ps.start(["stream", "--from", "-", "--time", "event",
+                          "--window", "%ds" % WIN, "--mode", "exact",
+                          "--ops", "count,sum,mean", "--push",
+                          "tcp://127.0.0.1:%d" % port, "--name", n])
+            t = np.sort(rng.uniform(1000, 1020, size=2000))
+            v = rng.normal(size=2000) * 10.0 ** rng.integers(-6, 12, 2000)
+            data[n] = (t, v)
+            p.write("".join("%r,%r\n" % (float(a), float(b))
+                            for a, b in zip(t, v)))
+            p.close_stdin()
+            boxes.append(p)
+        for p in boxes:
+            assert p.finish() == 0
+        col.wait_for(lambda w: len(w) == 4, 10, "four windows")
+        col.finish(sig=signal.SIGTERM)
+        lines = col.windows()
+    for line in lines:
+        s, e = line["window"]
+        vals = []
+        for n in names:
+            t, v = data[n]
+            vals += v[(t >= s) & (t < e)].tolist()
+        assert line["boxes"] == names and line["count"] == len(vals)
+        cu.same(line["results"]["sum"][0], math.fsum(vals), "window %g" % s)
+
+
+@suite.test
 def collector_restart(tmp):
     port = su.free_port()
     names = ["b1", "b2"]

@@ -6,6 +6,7 @@ box is away is delivered when it comes back under the same --name."""
 
 import json
 import signal
+import time
 
 import numpy as np
 
@@ -94,6 +95,42 @@ def persistent_session_delivers_while_away(tmp):
         assert w[0]["count"] == 50
         assert w[0]["results"]["sum"][0] == sum(range(100, 150))
         assert p2.finish(sig=signal.SIGTERM) == 0
+
+
+@suite.test
+def broker_restart_reconnects(tmp):
+    """A broker that goes away and comes back: the box reconnects,
+    subscribes again and goes on (windows meanwhile close by the clock)."""
+    if not su.have_mosquitto():
+        raise AssertionError("mosquitto and mosquitto_pub are needed")
+    broker = su.Broker(tmp)
+    try:
+        with su.Procs() as ps:
+            p = sub(ps, broker, "r/#", "--format", "csv", "--window", "20",
+                    "--ops", "count,sum", "--name", "box-r")
+            ready(broker, p, "r/probe", "x")
+            broker.publish("r/a", ["%d" % i for i in range(20)])
+            p.wait_for(lambda w: len(w) == 1, 10, "before the restart")
+            broker.close()
+            time.sleep(1.0)
+            broker = su.Broker(tmp, port=broker.port)
+            deadline = time.monotonic() + 15
+            while True:
+                # the new broker has no session: publish until one arrives
+                broker.publish("r/a", ["x"])
+                try:
+                    p.wait_err("bad record 2:", 0.3)
+                    break
+                except AssertionError:
+                    if time.monotonic() > deadline:
+                        raise
+            broker.publish("r/a", ["%d" % i for i in range(20, 40)])
+            w = p.wait_for(lambda w: len(w) == 2, 10, "after the restart")
+            assert w[1]["results"]["sum"][0] == sum(range(20, 40))
+            assert p.finish(sig=signal.SIGTERM) == 0
+            assert p.totals().get("reconnects", 0) >= 1, p.totals()
+    finally:
+        broker.close()
 
 
 if __name__ == "__main__":
