@@ -40,7 +40,8 @@ eg_status eg_ss_open(eg_ss **out, const char *from, const eg_ss_opts *o,
 void eg_ss_close(eg_ss **s);
 /* Waits up to timeout_ms for data and hands it to fn; sets *eof when the
  * source has ended (stdin closed).  Network sources never end; a broker
- * that goes away is reconnected to, and *notes (if non-NULL) says so. */
+ * that goes away is reconnected to (eg_ss_reconnects counts it) while the
+ * caller's windows go on closing. */
 eg_status eg_ss_poll(eg_ss *s, int timeout_ms, eg_ss_fn fn, void *ctx, int *eof,
                      eg_error *err);
 /* Messages taken since the start (stdin: reads). */
