@@ -193,7 +193,7 @@ static int parse_option(int c, const char *arg, void *ctx)
         break;
     case OPT_OPS:
         if (eg_ops_parse(arg, &o->ops, &err) != EG_OK)
-            return cli_usage("stream", "--ops: %s", err.msg);
+            return cli_usage("stream", "%s", err.msg);
         if (o->ops & EG_OPS_BIT(EG_OP_DOT))
             return cli_usage("stream", "--ops: dot needs a second operand, "
                                        "which a stream does not have");
