@@ -196,12 +196,9 @@ static void fold(eg_win *w, win *x)
 {
     if (x->len == 0)
         return;
-    for (unsigned c = 0; c < w->cfg.channels; c++) {
-        eg_state part;
-        eg_state_of_values(x->buf + (size_t)c * x->cap * w->esize, x->len,
-                           w->cfg.dtype, w->cfg.groups, x->folded, &part);
-        eg_state_merge(&x->st[c], &part);
-    }
+    for (unsigned c = 0; c < w->cfg.channels; c++)
+        eg_state_fold_values(&x->st[c], x->buf + (size_t)c * x->cap * w->esize,
+                             x->len, w->cfg.dtype, w->cfg.groups, x->folded);
     x->folded += x->len;
     x->len = 0;
 }
@@ -244,10 +241,8 @@ static void put(eg_win *w, win *x, const unsigned char *vals, uint64_t nrec)
         if (nc == 1 && x->len == 0 && nrec - r >= EG_LANE_ELEMS &&
             (uintptr_t)(vals + r * es) % es == 0) {
             uint64_t n = (nrec - r) / EG_LANE_ELEMS * EG_LANE_ELEMS;
-            eg_state part;
-            eg_state_of_values(vals + r * es, n, w->cfg.dtype, w->cfg.groups,
-                               x->folded, &part);
-            eg_state_merge(&x->st[0], &part);
+            eg_state_fold_values(&x->st[0], vals + r * es, n, w->cfg.dtype,
+                                 w->cfg.groups, x->folded);
             x->folded += n;
             x->count += n;
             r += n;

@@ -15,7 +15,7 @@
  * late field of its key's next closed window and in the totals.
  *
  * Records of a window are buffered per channel and folded through the
- * engine's lane code (eg_state_of_values), so the window's state is the
+ * engine's lane code (eg_state_fold_values), so the window's state is the
  * engine's state of those values in arrival order. */
 #ifndef EG_STREAM_WINDOW_H
 #define EG_STREAM_WINDOW_H
