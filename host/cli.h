@@ -32,6 +32,9 @@ int cmd_worker(int argc, char **argv);
 int cmd_grid(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);  /* CURVE keys (issue 6) */
 int cmd_bench(int argc, char **argv);
+/* Streams (issue 17): cmd_stream.c, cmd_collect.c. */
+int cmd_stream(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
 
 /* Prints "edgegrid: <message>" on stderr. */
 void cli_errorf(const char *fmt, ...)

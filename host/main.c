@@ -21,6 +21,8 @@ static const command commands[] = {
     {"worker", cmd_worker, "serve grid jobs on this box's devices"},
     {"grid", cmd_grid, "run a coordinator and N workers on this box"},
     {"keygen", cmd_keygen, "write a CURVE key pair for the grid"},
+    {"stream", cmd_stream, "reduce a live stream in windows, per key"},
+    {"collect", cmd_collect, "merge the window states of stream boxes"},
     {"bench", cmd_bench, "measure GB/s against the roof, numpy and OpenBLAS"},
 };
 

@@ -35,4 +35,15 @@ eg_status eg_result_finish(const eg_state *s, const eg_source *x,
                            const eg_reduce_opts *o, eg_result *out,
                            eg_error *err);
 
+/* Folds n values at x (host memory), whose first has index `base` in its
+ * window, into acc (acc (+) their state): the canonical lanes taken in
+ * order, fast or exact as `groups` says (EG_G_* of state.h).  Streams fold
+ * their windows' buffered records with it (cluster/stream/); runs of whole
+ * lanes folded one after another give the bits of one chunk of them. */
+void eg_state_fold_values(eg_state *acc, const void *x, uint64_t n,
+                          eg_dtype dtype, unsigned groups, uint64_t base);
+/* The state of those values alone: eg_state_init, then the fold. */
+void eg_state_of_values(const void *x, uint64_t n, eg_dtype dtype,
+                        unsigned groups, uint64_t base, eg_state *out);
+
 #endif

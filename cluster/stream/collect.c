@@ -1,0 +1,308 @@
+/* collect.c - the collector's merge table (collect.h). */
+#include "collect.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Printed (window, key)s remembered, so late copies are known as such. */
+#define DONE_RING 8192
+
+typedef struct entry {
+    char box[EG_SF_NAME_MAX + 1];
+    uint8_t rid[EG_COLL_RID_MAX];
+    size_t rid_len;
+    uint64_t count, late, bad;
+    eg_state *st;
+} entry;
+
+typedef struct group {
+    eg_sf_window proto; /* head, ops, ...; moments unused */
+    double first;
+    entry *e;
+    unsigned n, cap;
+} group;
+
+typedef struct done {
+    eg_sf_head h;
+    int used;
+} done;
+
+struct eg_coll {
+    eg_coll_cfg cfg;
+    group *g;
+    size_t ng, capg;
+    done *ring;
+    size_t ring_at;
+    char (*seen)[EG_SF_NAME_MAX + 1]; /* every box ever heard from */
+    unsigned nseen;
+    eg_coll_totals t;
+};
+
+static int same_window(const eg_sf_head *a, const eg_sf_head *b)
+{
+    return a->kind == b->kind && a->start == b->start && a->end == b->end &&
+           a->has_key == b->has_key && strcmp(a->key, b->key) == 0;
+}
+
+eg_status eg_coll_open(eg_coll **out, const eg_coll_cfg *cfg, eg_error *err)
+{
+    *out = NULL;
+    eg_coll *c = calloc(1, sizeof *c);
+    if (c) {
+        c->ring = calloc(DONE_RING, sizeof *c->ring);
+        c->seen = calloc(EG_COLL_MAX_BOXES, sizeof *c->seen);
+    }
+    if (!c || !c->ring || !c->seen) {
+        if (c) {
+            free(c->ring);
+            free(c->seen);
+        }
+        free(c);
+        return eg_error_set(err, EG_ENOMEM, "collect: out of memory");
+    }
+    c->cfg = *cfg;
+    *out = c;
+    return EG_OK;
+}
+
+static void group_free(group *g)
+{
+    for (unsigned i = 0; i < g->n; i++)
+        free(g->e[i].st);
+    free(g->e);
+    g->e = NULL;
+}
+
+void eg_coll_close(eg_coll **pc)
+{
+    eg_coll *c = *pc;
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->ng; i++)
+        group_free(&c->g[i]);
+    free(c->g);
+    free(c->ring);
+    free(c->seen);
+    free(c);
+    *pc = NULL;
+}
+
+static int expected(const eg_coll *c, const char *box)
+{
+    if (!c->cfg.expect)
+        return 1;
+    for (unsigned i = 0; i < c->cfg.nexpect; i++)
+        if (strcmp(c->cfg.expect[i], box) == 0)
+            return 1;
+    return 0;
+}
+
+static void note_seen(eg_coll *c, const char *box)
+{
+    for (unsigned i = 0; i < c->nseen; i++)
+        if (strcmp(c->seen[i], box) == 0)
+            return;
+    if (c->nseen < EG_COLL_MAX_BOXES)
+        snprintf(c->seen[c->nseen++], EG_SF_NAME_MAX + 1, "%s", box);
+}
+
+static int complete(const eg_coll *c, const group *g)
+{
+    if (c->cfg.expect)
+        return g->n >= c->cfg.nexpect;
+    return g->n >= c->cfg.boxes;
+}
+
+static int by_box(const void *a, const void *b)
+{
+    return strcmp(((const entry *)a)->box, ((const entry *)b)->box);
+}
+
+static void send_acks(const group *g, eg_coll_ack_fn ack, void *ctx)
+{
+    for (unsigned i = 0; i < g->n; i++) {
+        eg_sf_head h = g->proto.h;
+        snprintf(h.box, sizeof h.box, "%s", g->e[i].box);
+        ack(ctx, g->e[i].rid, g->e[i].rid_len, &h);
+    }
+}
+
+/* Merges, prints, acknowledges and forgets group i. */
+static void print_group(eg_coll *c, size_t i, eg_coll_emit_fn emit,
+                        eg_coll_ack_fn ack, void *ctx)
+{
+    group *g = &c->g[i];
+    qsort(g->e, g->n, sizeof *g->e, by_box);
+    eg_state merged[EG_SF_MAX_CHANNELS];
+    eg_sf_window w = g->proto;
+    w.moments = merged;
+    w.count = w.late = w.bad = 0;
+    for (unsigned ch = 0; ch < w.channels; ch++) {
+        eg_state_init(&merged[ch], g->e[0].st[ch].dtype, g->e[0].st[ch].groups);
+        uint64_t offset = 0;
+        for (unsigned b = 0; b < g->n; b++) {
+            eg_state s = g->e[b].st[ch];
+            eg_state_shift(&s, offset);
+            eg_state_merge(&merged[ch], &s);
+            offset += g->e[b].count;
+        }
+    }
+    const char *boxes[EG_COLL_MAX_BOXES], *missing[EG_COLL_MAX_BOXES];
+    unsigned nmissing = 0;
+    for (unsigned b = 0; b < g->n; b++) {
+        boxes[b] = g->e[b].box;
+        w.count += g->e[b].count;
+        w.late += g->e[b].late;
+        w.bad += g->e[b].bad;
+    }
+    /* The missing: the expected boxes, else every box ever heard from,
+     * that did not report this window. */
+    unsigned nnames = c->cfg.expect ? c->cfg.nexpect : c->nseen;
+    for (unsigned k = 0; k < nnames; k++) {
+        const char *name = c->cfg.expect ? c->cfg.expect[k] : c->seen[k];
+        int found = 0;
+        for (unsigned b = 0; b < g->n && !found; b++)
+            found = strcmp(g->e[b].box, name) == 0;
+        if (!found && nmissing < EG_COLL_MAX_BOXES)
+            missing[nmissing++] = name;
+    }
+    eg_coll_line line = {&w, boxes, g->n, missing, nmissing};
+    emit(ctx, &line);
+    c->t.printed++;
+    if (complete(c, g))
+        c->t.complete++;
+    send_acks(g, ack, ctx);
+    c->ring[c->ring_at].h = g->proto.h;
+    c->ring[c->ring_at].used = 1;
+    c->ring_at = (c->ring_at + 1) % DONE_RING;
+    group_free(g);
+    c->g[i] = c->g[--c->ng];
+}
+
+static int same_shape(const eg_sf_window *a, const eg_sf_window *b)
+{
+    return a->ops == b->ops && a->nan == b->nan && a->ddof == b->ddof &&
+           a->mode == b->mode && a->dtype == b->dtype &&
+           a->channels == b->channels;
+}
+
+eg_status eg_coll_take(eg_coll *c, const eg_sf_window *w, const uint8_t *rid,
+                       size_t rid_len, double now, eg_coll_emit_fn emit,
+                       eg_coll_ack_fn ack, void *ctx, eg_error *err)
+{
+    if (!expected(c, w->h.box)) {
+        c->t.refused++;
+        return eg_error_set(err, EG_EINPUT,
+                            "collect: box '%s' is not in --expect", w->h.box);
+    }
+    if (rid_len > EG_COLL_RID_MAX)
+        rid_len = 0;
+    note_seen(c, w->h.box);
+    size_t gi = c->ng;
+    for (size_t i = 0; i < c->ng; i++)
+        if (same_window(&c->g[i].proto.h, &w->h)) {
+            gi = i;
+            break;
+        }
+    if (gi == c->ng) {
+        for (size_t r = 0; r < DONE_RING; r++)
+            if (c->ring[r].used && same_window(&c->ring[r].h, &w->h)) {
+                /* Printed already: a copy sent again, or a box that
+                 * reported after the wait.  Acknowledge it so that the
+                 * box stops sending it. */
+                c->t.after++;
+                ack(ctx, rid, rid_len, &w->h);
+                return EG_OK;
+            }
+        if (c->ng == c->capg) {
+            size_t cap = c->capg ? c->capg * 2 : 16;
+            group *g = realloc(c->g, cap * sizeof *g);
+            if (!g)
+                return eg_error_set(err, EG_ENOMEM, "collect: out of memory");
+            c->g = g;
+            c->capg = cap;
+        }
+        group *g = &c->g[c->ng++];
+        memset(g, 0, sizeof *g);
+        g->proto = *w;
+        g->proto.moments = NULL;
+        g->first = now;
+    }
+    group *g = &c->g[gi];
+    if (!same_shape(&g->proto, w)) {
+        c->t.refused++;
+        return eg_error_set(err, EG_EINPUT,
+                            "collect: box '%s' sent a window whose ops, mode, "
+                            "dtype or channels differ from the others'",
+                            w->h.box);
+    }
+    for (unsigned i = 0; i < g->n; i++)
+        if (strcmp(g->e[i].box, w->h.box) == 0) {
+            c->t.duplicates++;
+            /* The newest connection is where an ack can still arrive. */
+            memcpy(g->e[i].rid, rid, rid_len);
+            g->e[i].rid_len = rid_len;
+            return EG_OK;
+        }
+    if (g->n == g->cap) {
+        unsigned cap = g->cap ? g->cap * 2 : 4;
+        entry *e = realloc(g->e, cap * sizeof *e);
+        if (!e)
+            return eg_error_set(err, EG_ENOMEM, "collect: out of memory");
+        g->e = e;
+        g->cap = cap;
+    }
+    entry *e = &g->e[g->n];
+    memset(e, 0, sizeof *e);
+    e->st = malloc(w->channels * sizeof *e->st);
+    if (!e->st)
+        return eg_error_set(err, EG_ENOMEM, "collect: out of memory");
+    memcpy(e->st, w->moments, w->channels * sizeof *e->st);
+    snprintf(e->box, sizeof e->box, "%s", w->h.box);
+    memcpy(e->rid, rid, rid_len);
+    e->rid_len = rid_len;
+    e->count = w->count;
+    e->late = w->late;
+    e->bad = w->bad;
+    g->n++;
+    c->t.states++;
+    if (complete(c, g))
+        print_group(c, gi, emit, ack, ctx);
+    return EG_OK;
+}
+
+void eg_coll_tick(eg_coll *c, double now, eg_coll_emit_fn emit,
+                  eg_coll_ack_fn ack, void *ctx)
+{
+    /* Oldest first, so lines come out in the order windows began. */
+    for (;;) {
+        size_t best = c->ng;
+        for (size_t i = 0; i < c->ng; i++)
+            if (now - c->g[i].first >= c->cfg.wait_s &&
+                (best == c->ng || c->g[i].first < c->g[best].first))
+                best = i;
+        if (best == c->ng)
+            return;
+        print_group(c, best, emit, ack, ctx);
+    }
+}
+
+double eg_coll_next_due(const eg_coll *c, double now)
+{
+    double due = -1;
+    for (size_t i = 0; i < c->ng; i++) {
+        double d = c->g[i].first + c->cfg.wait_s - now;
+        if (d < 0)
+            d = 0;
+        if (due < 0 || d < due)
+            due = d;
+    }
+    return due;
+}
+
+void eg_coll_totals_get(const eg_coll *c, eg_coll_totals *t)
+{
+    *t = c->t;
+    t->pending = c->ng;
+}

@@ -1,0 +1,243 @@
+/* test_stream.c - the stream modules below the command line: windows fold
+ * their records into the engine's states (exact mode: the same bits however
+ * the buffers cut them), stream frames round-trip and refuse damage, and
+ * the collector merges a window's boxes to the same bits in any arrival
+ * order, taking each box once. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collect.h"
+#include "sframe.h"
+#include "window.h"
+
+#define N 20000
+
+typedef struct got {
+    eg_state st[2];
+    uint64_t count, late;
+    int64_t start;
+    int n;
+} got;
+
+static void keep(void *ctx, const eg_win_closed *c)
+{
+    got *g = ctx;
+    cr_assert_lt(g->n, 1, "one window expected");
+    memcpy(g->st, c->states, c->channels * sizeof *g->st);
+    g->count = c->count;
+    g->late = c->late;
+    g->start = c->start;
+    g->n++;
+}
+
+static void one_window(size_t budget, unsigned groups, const double *x, got *g)
+{
+    eg_win_cfg cfg = {.kind = EG_WIN_COUNT,
+                      .count = N,
+                      .channels = 2,
+                      .dtype = EG_F64,
+                      .groups = groups,
+                      .buffer_budget = budget};
+    eg_win *w = NULL;
+    eg_error err;
+    cr_assert_eq(eg_win_open(&w, &cfg, &err), EG_OK);
+    memset(g, 0, sizeof *g);
+    /* in uneven batches, as reads deliver them */
+    for (uint64_t at = 0, step = 1; at < N;
+         at += step, step = step * 3 % 997 + 1) {
+        uint64_t take = step < N - at ? step : N - at;
+        cr_assert_eq(eg_win_add(w, "", 0, 0, x + 2 * at, take, keep, g, &err),
+                     EG_OK);
+    }
+    cr_assert_eq(g->n, 1);
+    eg_win_close(&w);
+}
+
+static double *data(void)
+{
+    double *x = malloc(2 * N * sizeof *x);
+    uint64_t s = 42;
+    for (int i = 0; i < 2 * N; i++)
+        x[i] = ((double)(eg_splitmix64(&s) >> 11) - 0x1p52) *
+               (i % 7 == 0 ? 1e10 : 1e-3);
+    return x;
+}
+
+Test(stream_window, exact_states_do_not_depend_on_buffering)
+{
+    double *x = data();
+    unsigned g = eg_groups_for_ops(EG_OPS_DEFAULT) | EG_G_EXACT;
+    got small, big;
+    one_window(0, g, x, &small);       /* folds every 16 records */
+    one_window(64u << 20, g, x, &big); /* folds every lane */
+    cr_assert_eq(small.count, N);
+    for (int c = 0; c < 2; c++) {
+        uint8_t a[4096], b[4096];
+        size_t na = eg_state_encode(&small.st[c], a, sizeof a);
+        size_t nb = eg_state_encode(&big.st[c], b, sizeof b);
+        cr_assert(na > 0 && na == nb && memcmp(a, b, na) == 0,
+                  "channel %d: exact states differ", c);
+    }
+    free(x);
+}
+
+Test(stream_window, fast_state_is_the_engine_s)
+{
+    double *x = data();
+    unsigned g = eg_groups_for_ops(EG_OPS_DEFAULT);
+    got w;
+    one_window(64u << 20, g, x, &w);
+    /* channel 0 alone, reduced by the engine's public call */
+    double *col = malloc(N * sizeof *col);
+    for (int i = 0; i < N; i++)
+        col[i] = x[2 * i];
+    eg_engine *e = NULL;
+    eg_error err;
+    cr_assert_eq(eg_engine_open(&e, "host", &err), EG_OK);
+    eg_reduce_opts o;
+    eg_reduce_opts_init(&o);
+    eg_result want, have;
+    cr_assert_eq(eg_reduce(e, col, NULL, N, EG_F64, &o, &want, &err), EG_OK);
+    cr_assert_eq(eg_state_finalize(&w.st[0], o.ops, o.nan, 0, &have, &err),
+                 EG_OK);
+    /* a window folds lane by lane in arrival order, the engine's chunk
+     * does the same over one lane grid: the same values */
+    for (int op = 0; op < EG_OP_COUNT_ALL; op++)
+        if (o.ops & EG_OPS_BIT(op))
+            cr_assert(have.value[op].kind == want.value[op].kind &&
+                          memcmp(&have.value[op].v, &want.value[op].v,
+                                 sizeof have.value[op].v) == 0,
+                      "%s differs", eg_op_name((eg_op)op));
+    eg_engine_close(&e);
+    free(col);
+    free(x);
+}
+
+/* ------------------------------------------------------------- frames */
+
+static eg_sf_window sample(const char *box, eg_state *st, const double *x,
+                           uint64_t n)
+{
+    eg_sf_window w;
+    memset(&w, 0, sizeof w);
+    snprintf(w.h.box, sizeof w.h.box, "%s", box);
+    w.h.has_key = 1;
+    snprintf(w.h.key, sizeof w.h.key, "k7");
+    w.h.kind = EG_WIN_TIME;
+    w.h.start = 1000000;
+    w.h.end = 2000000;
+    w.count = n;
+    w.ops = EG_OPS_DEFAULT | EG_OPS_BIT(EG_OP_ARGMIN);
+    w.mode = EG_MODE_EXACT;
+    w.dtype = EG_F64;
+    w.channels = 1;
+    w.moments = st;
+    eg_state_of_values(x, n, EG_F64, eg_groups_for_ops(w.ops) | EG_G_EXACT, 0,
+                       st);
+    return w;
+}
+
+Test(stream_frame, round_trip_and_damage)
+{
+    double x[100];
+    for (int i = 0; i < 100; i++)
+        x[i] = i * 0.1;
+    eg_state st, back;
+    eg_sf_window w = sample("b1", &st, x, 100), d;
+    uint8_t buf[8192];
+    size_t n = eg_sf_encode_window(&w, buf, sizeof buf);
+    cr_assert_gt(n, 0);
+    memset(&d, 0, sizeof d);
+    d.moments = &back;
+    int type;
+    eg_error err;
+    cr_assert_eq(eg_sf_decode(buf, n, &type, &d, &err), EG_OK, "%s", err.msg);
+    cr_assert_eq(type, EG_SF_WINDOW);
+    cr_assert_str_eq(d.h.box, "b1");
+    cr_assert_str_eq(d.h.key, "k7");
+    cr_assert_eq(d.count, 100);
+    for (size_t cut = 0; cut < n; cut += 7)
+        cr_assert_eq(eg_sf_decode(buf, cut, &type, &d, &err), EG_EINPUT);
+    buf[n - 1] ^= 1; /* a count that disagrees, or a state that is off */
+    uint8_t pad[8200];
+    memcpy(pad, buf, n);
+    pad[n - 1] ^= 1;
+    pad[n] = 0;
+    cr_assert_eq(eg_sf_decode(pad, n + 1, &type, &d, &err), EG_EINPUT);
+    cr_assert(strstr(err.msg, "stream frame: ") == err.msg, "%s", err.msg);
+}
+
+/* ---------------------------------------------------------- collector */
+
+typedef struct lines {
+    uint8_t enc[4096];
+    size_t n;
+    int printed;
+    unsigned nboxes;
+} lines;
+
+static void on_line(void *ctx, const eg_coll_line *l)
+{
+    lines *o = ctx;
+    o->n = eg_state_encode(&l->w->moments[0], o->enc, sizeof o->enc);
+    o->printed++;
+    o->nboxes = l->nboxes;
+}
+
+static void on_ack(void *ctx, const uint8_t *rid, size_t len,
+                   const eg_sf_head *h)
+{
+    (void)ctx;
+    (void)rid;
+    (void)len;
+    (void)h;
+}
+
+Test(stream_collect, any_arrival_order_same_bits)
+{
+    static const char *names[] = {"a", "b", "c"};
+    static const int orders[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
+                                     {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+    double x[3][500];
+    for (int b = 0; b < 3; b++)
+        for (int i = 0; i < 500; i++)
+            x[b][i] = (b + 1) * 1e8 + i * 0.37 - (i % 3) * 1e-9;
+    uint8_t first[4096];
+    size_t first_n = 0;
+    for (int o = 0; o < 6; o++) {
+        eg_coll_cfg cfg = {.expect = names, .nexpect = 3, .wait_s = 60};
+        eg_coll *c = NULL;
+        eg_error err;
+        cr_assert_eq(eg_coll_open(&c, &cfg, &err), EG_OK);
+        lines out = {0};
+        for (int k = 0; k < 3; k++) {
+            int b = orders[o][k];
+            eg_state st;
+            eg_sf_window w = sample(names[b], &st, x[b], 500);
+            uint8_t rid[1] = {(uint8_t)b};
+            cr_assert_eq(
+                eg_coll_take(c, &w, rid, 1, 0, on_line, on_ack, &out, &err),
+                EG_OK);
+            if (k == 0) /* a copy: dropped, counted */
+                cr_assert_eq(
+                    eg_coll_take(c, &w, rid, 1, 0, on_line, on_ack, &out, &err),
+                    EG_OK);
+        }
+        eg_coll_totals t;
+        eg_coll_totals_get(c, &t);
+        cr_assert_eq(out.printed, 1);
+        cr_assert_eq(out.nboxes, 3);
+        cr_assert_eq(t.duplicates, 1);
+        cr_assert_eq(t.states, 3);
+        if (o == 0) {
+            memcpy(first, out.enc, out.n);
+            first_n = out.n;
+        } else {
+            cr_assert(out.n == first_n && memcmp(out.enc, first, out.n) == 0,
+                      "order %d gives other bits", o);
+        }
+        eg_coll_close(&c);
+    }
+}
