@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "output.h"
 #include "progress.h"
+#include "quant_cli.h"
 #include "reduce_structured.h"
 
 static const char reduce_help[] =
@@ -21,7 +22,8 @@ static const char reduce_help[] =
     "options:\n"
     "  --ops LIST         comma list of count sum mean min max argmin argmax\n"
     "                     var std l1 l2 dot (default count,sum,mean,min,max,std);\n"
-    "                     results come in that canonical order\n"
+    "                     results come in that canonical order; and median\n"
+    "                     quantile approx_quantile hist (after them)\n"
     "  --devices SPEC     all (default: GPUs and the host backend for the\n"
     "                     CPU), opencl, cpu, gpu, host, or indices from\n"
     "                     'edgegrid devices' such as 0,1; without it the\n"
@@ -37,6 +39,7 @@ static const char reduce_help[] =
     "  --raw              FILE is headerless binary in native byte order...\n"
     "  --dtype T          ...of this dtype: f32 f64 i8 u8 i16 u16 i32 u32 i64\n"
     "                     u64 (or float32 ...); only with --raw\n"
+    QUANT_HELP
     "  --chunk ELEMS      elements per scheduled chunk, a multiple of 4096 up\n"
     "                     to 1Gi; a fixed value gives the same bits on any\n"
     "                     device set\n"
@@ -60,7 +63,8 @@ static const char reduce_help[] =
 enum {
     OPT_OPS = 256, OPT_DEVICES, OPT_MODE, OPT_NAN, OPT_DDOF, OPT_WITH,
     OPT_RAW, OPT_DTYPE, OPT_JSON, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_CHUNK,
-    OPT_AXIS, OPT_KEEPDIMS, OPT_BY, OPT_SHAPE
+    OPT_AXIS, OPT_KEEPDIMS, OPT_BY, OPT_SHAPE,
+    OPT_QUANT /* .. OPT_QUANT + QUANT_OPT_COUNT - 1: quant_cli.h */
 };
 
 /* The largest --chunk, in elements. */
@@ -69,6 +73,7 @@ enum {
 typedef struct reduce_args {
     eg_reduce_opts o;
     eg_input_opts in;
+    eg_quant_opts q;      /* median, quantile, approx_quantile, hist */
     const char *devices;  /* NULL: let the engine read EDGEGRID_DEVICES */
     const char *path;
     const char *with;
@@ -98,11 +103,8 @@ static int parse_option(int c, const char *arg, void *ctx)
 
     switch (c) {
     case OPT_OPS:
-        if (eg_ops_parse(arg, &a->o.ops, &err) != EG_OK)
-            /* the engine's message names --ops already */
-            return cli_usage("reduce", "%s",
-                             err.msg[0] ? err.msg : eg_strerror(err.code));
-        return CLI_EXIT_OK;
+        /* the engine's messages name --ops already */
+        return quant_cli_ops("reduce", arg, &a->o.ops, &a->q);
     case OPT_DEVICES:
         /* The engine reads "" as "no choice made" (like an empty
          * EDGEGRID_DEVICES); typed on the command line it is a mistake. */
@@ -157,7 +159,10 @@ static int parse_option(int c, const char *arg, void *ctx)
     case OPT_JSON: a->json = 1; return CLI_EXIT_OK;
     case OPT_PROGRESS: a->progress = 1; return CLI_EXIT_OK;
     case OPT_NO_PROGRESS: a->progress = 0; return CLI_EXIT_OK;
-    default: return CLI_EXIT_USAGE;
+    default:
+        if (c >= OPT_QUANT && c < OPT_QUANT + QUANT_OPT_COUNT)
+            return quant_cli_option("reduce", c - OPT_QUANT, arg, &a->q);
+        return CLI_EXIT_USAGE;
     }
 }
 
@@ -188,7 +193,14 @@ static int check_args(const reduce_args *a)
                          ".npy file names its own shape)");
     if (a->s.npz && !structured_wanted(&a->s))
         return cli_usage("reduce", "-o writes the arrays of --axis or --by");
-    return CLI_EXIT_OK;
+    if (a->q.qops && dot)
+        return cli_usage("reduce", "dot cannot be combined with median, "
+                         "quantile, approx_quantile or hist");
+    if (a->q.qops && structured_wanted(&a->s))
+        return cli_usage("reduce", "median, quantile, approx_quantile and "
+                         "hist reduce the whole array; not with --axis or "
+                         "--by yet");
+    return quant_cli_check("reduce", &a->q);
 }
 
 static int parse_args(int argc, char **argv, reduce_args *a)
@@ -211,6 +223,7 @@ static int parse_args(int argc, char **argv, reduce_args *a)
         {"output", required_argument, NULL, 'o'},
         {"progress", no_argument, NULL, OPT_PROGRESS},
         {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+        QUANT_LONGOPTS(OPT_QUANT),
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -249,11 +262,32 @@ static const char *extra_engine_notes(const eg_engine *e, const eg_result *r)
     return n;
 }
 
+typedef struct quant_print {
+    const eg_quant_opts *o;
+    const eg_quant_result *r;
+} quant_print;
+
+static void print_quant_json(FILE *f, const void *ctx, int first)
+{
+    const quant_print *p = ctx;
+    quant_json(f, p->o, p->r, first);
+}
+
+static void print_quant_table(FILE *f, const void *ctx, int first)
+{
+    const quant_print *p = ctx;
+    (void)first;
+    quant_table(f, p->o, p->r);
+}
+
 static int run(const reduce_args *a)
 {
     eg_engine *engine = NULL;
     eg_error err = {0};
     eg_result res;
+    eg_quant_result qres;
+    eg_quant_opts q = a->q;
+    quant_print qp = {&q, &qres};
     eg_reduce_opts o = a->o;
     progress bar;
     int show = a->progress < 0
@@ -262,6 +296,8 @@ static int run(const reduce_args *a)
     int rc = CLI_EXIT_OK;
 
     memset(&res, 0, sizeof res);
+    memset(&qres, 0, sizeof qres);
+    q.nan = o.nan;
     if (eg_engine_open(&engine, a->devices, &err) != EG_OK)
         return cli_engine_error(&err);
     if (show) {
@@ -277,8 +313,11 @@ static int run(const reduce_args *a)
             progress_finish(&bar);
         goto out;
     }
-    eg_status st = eg_reduce_file(engine, a->path, a->with, &a->in, &o, &res,
-                                  &err);
+    eg_status st =
+        q.qops ? eg_reduce_file_quant(engine, a->path, &a->in, &o, &q, &res,
+                                      &qres, &err)
+               : eg_reduce_file(engine, a->path, a->with, &a->in, &o, &res,
+                                &err);
     if (show)
         progress_finish(&bar);  /* before any message, so lines stay whole */
     if (st != EG_OK) {
@@ -287,14 +326,15 @@ static int run(const reduce_args *a)
     }
     if (a->json) {
         /* stdout holds only the JSON object; notes go to stderr. */
-        output_json(stdout, a->path, &res);
+        output_json_ext(stdout, a->path, &res, print_quant_json, &qp);
         output_notes(stderr, "edgegrid: ", res.notes);
         output_notes(stderr, "edgegrid: ", extra_engine_notes(engine, &res));
     } else {
-        output_table(stdout, a->path, &res);
+        output_table_ext(stdout, a->path, &res, print_quant_table, &qp);
         output_notes(stdout, "", extra_engine_notes(engine, &res));
     }
 out:
+    eg_quant_result_free(&qres);
     eg_engine_close(&engine);
     return rc;
 }
@@ -305,6 +345,7 @@ int cmd_reduce(int argc, char **argv)
 
     memset(&a, 0, sizeof a);
     eg_reduce_opts_init(&a.o);
+    eg_quant_opts_init(&a.q);
     a.progress = -1;
     int rc = parse_args(argc, argv, &a);
     if (rc != CLI_EXIT_OK)

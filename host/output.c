@@ -15,6 +15,12 @@ double output_gbps(const eg_result *r)
 
 void output_json(FILE *f, const char *input, const eg_result *r)
 {
+    output_json_ext(f, input, r, NULL, NULL);
+}
+
+void output_json_ext(FILE *f, const char *input, const eg_result *r,
+                     output_extra_fn extra, const void *ctx)
+{
     output_json_head(f, input, r);
 
     fputs(", \"results\": {", f);
@@ -28,6 +34,8 @@ void output_json(FILE *f, const char *input, const eg_result *r)
         fputs(": ", f);
         json_number(f, &r->value[op]);
     }
+    if (extra)
+        extra(f, ctx, first);
 
     fputs("}, ", f);
     output_json_tail(f, r);
@@ -115,6 +123,12 @@ void output_table_devices(FILE *f, const eg_result *r)
 
 void output_table(FILE *f, const char *input, const eg_result *r)
 {
+    output_table_ext(f, input, r, NULL, NULL);
+}
+
+void output_table_ext(FILE *f, const char *input, const eg_result *r,
+                      output_extra_fn extra, const void *ctx)
+{
     output_table_header(f, input, r);
     for (int op = 0; op < EG_OP_COUNT_ALL; op++) {
         char buf[FMT_DOUBLE_MAX];
@@ -123,6 +137,8 @@ void output_table(FILE *f, const char *input, const eg_result *r)
         text_number(buf, sizeof buf, &r->value[op]);
         fprintf(f, "  %-7s %s\n", eg_op_name((eg_op)op), buf);
     }
+    if (extra)
+        extra(f, ctx, 0);
     output_table_devices(f, r);
     fprintf(f, "throughput %.2f GB/s (%" PRIu64 " bytes in %.4f s)\n",
             output_gbps(r), r->bytes, r->seconds);

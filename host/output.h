@@ -26,6 +26,15 @@ void output_table_devices(FILE *f, const eg_result *r);
  * engine's notes as "note: ..." lines. */
 void output_table(FILE *f, const char *input, const eg_result *r);
 
+/* The same with more results from `extra`, called inside the JSON
+ * "results" object (first: nothing printed there yet) or after the table's
+ * op lines. */
+typedef void (*output_extra_fn)(FILE *f, const void *ctx, int first);
+void output_json_ext(FILE *f, const char *input, const eg_result *r,
+                     output_extra_fn extra, const void *ctx);
+void output_table_ext(FILE *f, const char *input, const eg_result *r,
+                      output_extra_fn extra, const void *ctx);
+
 /* Each line of `notes` as "<prefix>note: <line>"; nothing for "". */
 void output_notes(FILE *f, const char *prefix, const char *notes);
 

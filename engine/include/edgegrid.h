@@ -358,6 +358,92 @@ void eg_sresult_free(eg_sresult *r);
 eg_status eg_sresult_write_npz(const eg_sresult *r, const char *path,
                                eg_error *err);
 
+/* ------------------------------------------------ quantiles, histograms */
+
+/* Order statistics and histograms (issue 15).  They are integer-count
+ * states, computed on the host's cores whatever the device set (counts are
+ * integers, so any split gives the same bits):
+ *   quantile/median: exact, by radix selection over the order-preserving
+ *     integer image of the values; each pass is a mergeable histogram of 16
+ *     key bits (8 for 8-bit dtypes); the result is what numpy 1.24's
+ *     quantile(x, q, method=M) / median(x) give, bit for bit;
+ *   approx_quantile: one pass of a log-bucket sketch whose bucket comes from
+ *     the float's bits; within rel_err of numpy's method=lower element;
+ *   hist: numpy.histogram(x, bins, range) counts, plus what falls outside. */
+typedef enum eg_qmethod {
+    EG_QM_LINEAR, EG_QM_LOWER, EG_QM_HIGHER, EG_QM_NEAREST, EG_QM_MIDPOINT,
+    EG_QM_COUNT
+} eg_qmethod;
+
+#define EG_QOP_MEDIAN 1u
+#define EG_QOP_QUANTILE 2u
+#define EG_QOP_APPROX 4u
+#define EG_QOP_HIST 8u
+
+#define EG_QUANT_MAX_Q 64          /* values of q in one job */
+#define EG_HIST_MAX_BINS (1u << 20)
+#define EG_SKETCH_MIN_REL_ERR 1e-6 /* finer sketches outgrow memory */
+
+typedef struct eg_quant_opts {
+    unsigned qops;            /* EG_QOP_* bits */
+    size_t nq;                /* q values for quantile and approx_quantile */
+    double q[EG_QUANT_MAX_Q]; /* each in [0, 1] */
+    eg_qmethod method;        /* EG_QM_LINEAR */
+    eg_nan_policy nan;        /* propagate: any NaN gives NaN */
+    double rel_err;           /* approx_quantile, in (0, 0.5); 0.01 */
+    unsigned bins;            /* hist: 10 */
+    int have_range;           /* hist: range given, else the data's min/max */
+    double lo, hi;            /* finite, lo < hi */
+} eg_quant_opts;
+
+void eg_quant_opts_init(eg_quant_opts *o);
+/* Checks every field; EG_EUSAGE naming the field at fault. */
+eg_status eg_quant_opts_check(const eg_quant_opts *o, eg_error *err);
+const char *eg_qmethod_name(eg_qmethod m);              /* "linear" */
+eg_status eg_qmethod_parse(const char *text, eg_qmethod *out, eg_error *err);
+
+/* Splits an --ops list: the names median, quantile, approx_quantile and hist
+ * go into *qops; the other names are copied, comma-separated, into `rest`
+ * (len bytes), which is "" when none is left. */
+eg_status eg_quant_ops_split(const char *list, unsigned *qops, char *rest,
+                             size_t len, eg_error *err);
+
+typedef struct eg_quant_result {
+    unsigned qops;
+    eg_number median;
+    size_t nq;
+    eg_number quantile[EG_QUANT_MAX_Q];
+    eg_number approx[EG_QUANT_MAX_Q];
+    unsigned nbins;           /* hist: counts[nbins], edges[nbins + 1] */
+    uint64_t *counts;         /* malloc'ed; eg_quant_result_free */
+    double *edges;            /* the edge values of numpy's bin dtype */
+    uint64_t below, above, nan; /* hist: outside the range, NaN */
+    unsigned passes;          /* data passes of the selection */
+    size_t sketch_bytes;      /* approx_quantile: its wire form */
+    double seconds;
+} eg_quant_result;
+
+void eg_quant_result_free(eg_quant_result *r);
+
+/* Quantile ops over `count` elements at x (native order), or over a file
+ * (as eg_reduce_file reads it).  The engine gives nothing but its notes
+ * today: the counting runs on the host's threads. */
+eg_status eg_quant(eg_engine *e, const void *x, uint64_t count, eg_dtype dtype,
+                   const eg_quant_opts *o, eg_quant_result *out,
+                   eg_error *err);
+eg_status eg_quant_file(eg_engine *e, const char *path,
+                        const eg_input_opts *in, const eg_quant_opts *o,
+                        eg_quant_result *out, eg_error *err);
+
+/* The ordinary ops of `o` (none is fine) and the quantile ops of `qo` over
+ * one reading of the file (stdin can be read only once).  out->seconds
+ * includes the quantile passes. */
+eg_status eg_reduce_file_quant(eg_engine *e, const char *path,
+                               const eg_input_opts *in,
+                               const eg_reduce_opts *o,
+                               const eg_quant_opts *qo, eg_result *out,
+                               eg_quant_result *qout, eg_error *err);
+
 /* ------------------------------------------------------------ data sets */
 
 typedef enum eg_dist { EG_DIST_UNIFORM, EG_DIST_NORMAL, EG_DIST_ILL } eg_dist;

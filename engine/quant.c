@@ -1,0 +1,359 @@
+/* quant.c - the quantile and histogram ops from end to end: the passes
+ * over a source (selection, sketch, min/max, histogram), then numpy's
+ * arithmetic on what they found.  Every pass runs on the host's cores and
+ * yields integer counts, which is why the bits never depend on the split. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine_internal.h"
+#include "error.h"
+#include "hist.h"
+#include "qselect.h"
+#include "quant_key.h"
+#include "quant_numpy.h"
+#include "quant_scan.h"
+#include "sketch.h"
+#include "source.h"
+
+static eg_number nan_number(void)
+{
+    eg_number n = {.kind = EG_NUM_F64};
+    n.v.f = NAN;
+    return n;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ------------------------------------------------ quantile and median */
+
+static eg_status run_exact(const eg_source *src, const eg_quant_opts *o,
+                           eg_quant_result *r, eg_error *err)
+{
+    eg_dtype t = eg_source_info(src)->dtype;
+    eg_select s;
+    uint64_t ranks[EG_SELECT_MAX_RANKS], keys[EG_SELECT_MAX_RANKS];
+    size_t nr = 0;
+    int want_q = (o->qops & EG_QOP_QUANTILE) != 0;
+    int want_m = (o->qops & EG_QOP_MEDIAN) != 0;
+
+    eg_status st = eg_select_first(&s, src, err);
+    if (st != EG_OK)
+        return st;
+    r->passes = s.passes;
+    /* propagate: any NaN makes every order statistic NaN, as numpy's
+     * quantile and median; omit drops them, as nanquantile/nanmedian */
+    if (s.n == 0 || (s.nan > 0 && o->nan == EG_NAN_PROPAGATE)) {
+        for (size_t i = 0; i < o->nq; i++)
+            r->quantile[i] = nan_number();
+        r->median = nan_number();
+        eg_select_free(&s);
+        return EG_OK;
+    }
+    if (want_q)
+        for (size_t i = 0; i < o->nq; i++) {
+            eg_np_quantile_ranks(s.n, o->q[i], o->method, &ranks[nr],
+                                 &ranks[nr + 1]);
+            nr += 2;
+        }
+    if (want_m) {
+        eg_np_median_ranks(s.n, &ranks[nr], &ranks[nr + 1]);
+        nr += 2;
+    }
+    st = eg_select_ranks(&s, src, ranks, nr, keys, err);
+    r->passes = s.passes;
+    eg_select_free(&s);
+    if (st != EG_OK)
+        return st;
+    size_t j = 0;
+    if (want_q)
+        for (size_t i = 0; i < o->nq; i++, j += 2)
+            r->quantile[i] = eg_np_quantile_value(
+                s.n, o->q[i], o->method, t, eg_key_value(keys[j], t),
+                eg_key_value(keys[j + 1], t));
+    if (want_m)
+        r->median = eg_np_median_value(s.n, t, eg_key_value(keys[j], t),
+                                       eg_key_value(keys[j + 1], t));
+    return EG_OK;
+}
+
+/* ----------------------------------------------------- approx_quantile */
+
+typedef struct sketch_pass {
+    eg_dtype dtype;
+    eg_sketch sk[EG_QSCAN_MAX_THREADS];
+    eg_status st[EG_QSCAN_MAX_THREADS];
+} sketch_pass;
+
+static void sketch_block(void *ctx, unsigned th, const void *data,
+                         uint64_t n)
+{
+    sketch_pass *p = ctx;
+    if (p->st[th] == EG_OK)
+        p->st[th] = eg_sketch_add(&p->sk[th], data, n, p->dtype, NULL);
+}
+
+static eg_status run_sketch(const eg_source *src, const eg_quant_opts *o,
+                            eg_quant_result *r, eg_error *err)
+{
+    unsigned k, threads = eg_qscan_threads(eg_source_info(src)->count);
+    eg_status st = eg_sketch_k_for(o->rel_err, &k, err);
+    if (st != EG_OK)
+        return st;
+    sketch_pass *p = calloc(1, sizeof *p);
+    if (!p)
+        return eg_error_set(err, EG_ENOMEM, "sketch: out of memory");
+    p->dtype = eg_source_info(src)->dtype;
+    for (unsigned t = 0; t < threads; t++)
+        eg_sketch_init(&p->sk[t], k);
+    st = eg_qscan(src, threads, sketch_block, p, err);
+    for (unsigned t = 0; st == EG_OK && t < threads; t++)
+        if (p->st[t] != EG_OK)
+            st = eg_error_set(err, EG_ENOMEM, "sketch: out of memory");
+    /* merged in thread order; addition makes any order give these bits */
+    for (unsigned t = 1; st == EG_OK && t < threads; t++)
+        st = eg_sketch_merge(&p->sk[0], &p->sk[t], err);
+    if (st == EG_OK) {
+        const eg_sketch *s = &p->sk[0];
+        uint64_t n = eg_sketch_count(s);
+        r->sketch_bytes = eg_sketch_encoded_size(s);
+        for (size_t i = 0; i < o->nq; i++) {
+            eg_number v = nan_number();
+            if (n > 0 && !(s->nan > 0 && o->nan == EG_NAN_PROPAGATE))
+                v.v.f = eg_sketch_at(s, eg_np_lower_rank(n, o->q[i]));
+            r->approx[i] = v;
+        }
+    }
+    for (unsigned t = 0; t < threads; t++)
+        eg_sketch_free(&p->sk[t]);
+    free(p);
+    return st;
+}
+
+/* ----------------------------------------------------------------- hist */
+
+typedef struct range_pass {
+    eg_dtype dtype;
+    uint64_t kmin[EG_QSCAN_MAX_THREADS], kmax[EG_QSCAN_MAX_THREADS];
+    uint64_t n[EG_QSCAN_MAX_THREADS], nan[EG_QSCAN_MAX_THREADS];
+} range_pass;
+
+static void range_block(void *ctx, unsigned th, const void *data, uint64_t n)
+{
+    range_pass *p = ctx;
+    uint64_t lo = p->kmin[th], hi = p->kmax[th], cnt = 0, nan_n = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        int nan;
+        uint64_t k = eg_key_of(data, i, p->dtype, &nan);
+        if (nan) {
+            nan_n++;
+            continue;
+        }
+        lo = k < lo ? k : lo;
+        hi = k > hi ? k : hi;
+        cnt++;
+    }
+    p->kmin[th] = lo;
+    p->kmax[th] = hi;
+    p->n[th] += cnt;
+    p->nan[th] += nan_n;
+}
+
+typedef struct hist_pass {
+    const eg_hist_plan *plan;
+    eg_hist_state h[EG_QSCAN_MAX_THREADS];
+} hist_pass;
+
+static void hist_block(void *ctx, unsigned th, const void *data, uint64_t n)
+{
+    hist_pass *p = ctx;
+    eg_hist_add(p->plan, &p->h[th], data, n);
+}
+
+/* numpy's automatic range: min and max (NaN-free under omit) */
+static eg_status hist_range(const eg_source *src, const eg_quant_opts *o,
+                            uint64_t *kmin, uint64_t *kmax, int *empty,
+                            eg_error *err)
+{
+    unsigned threads = eg_qscan_threads(eg_source_info(src)->count);
+    range_pass *p = calloc(1, sizeof *p);
+    if (!p)
+        return eg_error_set(err, EG_ENOMEM, "hist: out of memory");
+    p->dtype = eg_source_info(src)->dtype;
+    for (unsigned t = 0; t < threads; t++)
+        p->kmin[t] = UINT64_MAX;
+    eg_status st = eg_qscan(src, threads, range_block, p, err);
+    uint64_t n = 0, nan = 0;
+    *kmin = UINT64_MAX;
+    *kmax = 0;
+    for (unsigned t = 0; t < threads; t++) {
+        n += p->n[t];
+        nan += p->nan[t];
+        *kmin = p->kmin[t] < *kmin ? p->kmin[t] : *kmin;
+        *kmax = p->kmax[t] > *kmax ? p->kmax[t] : *kmax;
+    }
+    free(p);
+    if (st != EG_OK)
+        return st;
+    if (nan > 0 && o->nan == EG_NAN_PROPAGATE)
+        return eg_error_set(err, EG_EINPUT,
+                            "hist: %s holds NaN, so its automatic range is "
+                            "undefined (numpy refuses it too); give --range "
+                            "LO,HI or --nan omit", eg_source_name(src));
+    *empty = n == 0;
+    return EG_OK;
+}
+
+static eg_status run_hist(const eg_source *src, const eg_quant_opts *o,
+                          eg_quant_result *r, eg_error *err)
+{
+    eg_dtype t = eg_source_info(src)->dtype;
+    uint64_t kmin = 0, kmax = 0;
+    int empty = 0;
+    eg_hist_plan plan;
+    eg_status st = EG_OK;
+
+    if (!o->have_range && (st = hist_range(src, o, &kmin, &kmax, &empty,
+                                           err)) != EG_OK)
+        return st;
+    st = eg_hist_plan_make(&plan, t, o->bins, o->have_range, o->lo, o->hi,
+                           kmin, kmax, empty, err);
+    if (st != EG_OK) {
+        eg_hist_plan_free(&plan);
+        return st;
+    }
+    unsigned threads = eg_qscan_threads(eg_source_info(src)->count);
+    hist_pass *p = calloc(1, sizeof *p);
+    if (!p) {
+        eg_hist_plan_free(&plan);
+        return eg_error_set(err, EG_ENOMEM, "hist: out of memory");
+    }
+    p->plan = &plan;
+    for (unsigned i = 0; st == EG_OK && i < threads; i++)
+        st = eg_hist_state_init(&p->h[i], o->bins, err);
+    if (st == EG_OK)
+        st = eg_qscan(src, threads, hist_block, p, err);
+    if (st == EG_OK) {
+        for (unsigned i = 1; i < threads; i++)
+            eg_hist_merge(&p->h[0], &p->h[i]);
+        r->nbins = o->bins;
+        r->counts = p->h[0].counts;
+        p->h[0].counts = NULL;
+        r->below = p->h[0].below;
+        r->above = p->h[0].above;
+        r->nan = p->h[0].nan;
+        r->edges = plan.edges;
+        plan.edges = NULL;
+    }
+    for (unsigned i = 0; i < threads; i++)
+        eg_hist_state_free(&p->h[i]);
+    free(p);
+    eg_hist_plan_free(&plan);
+    return st;
+}
+
+/* -------------------------------------------------------------- public */
+
+static eg_status quant_source(const eg_source *src, const eg_quant_opts *o,
+                              eg_quant_result *out, eg_error *err)
+{
+    eg_status st = eg_quant_opts_check(o, err);
+    memset(out, 0, sizeof *out);
+    if (st != EG_OK)
+        return st;
+    double t0 = now_seconds();
+    out->qops = o->qops;
+    out->nq = o->nq;
+    if (o->qops & (EG_QOP_QUANTILE | EG_QOP_MEDIAN))
+        st = run_exact(src, o, out, err);
+    if (st == EG_OK && (o->qops & EG_QOP_APPROX))
+        st = run_sketch(src, o, out, err);
+    if (st == EG_OK && (o->qops & EG_QOP_HIST))
+        st = run_hist(src, o, out, err);
+    out->seconds = now_seconds() - t0;
+    if (st != EG_OK)
+        eg_quant_result_free(out);
+    return st;
+}
+
+void eg_quant_result_free(eg_quant_result *r)
+{
+    free(r->counts);
+    free(r->edges);
+    r->counts = NULL;
+    r->edges = NULL;
+}
+
+eg_status eg_quant(eg_engine *e, const void *x, uint64_t count, eg_dtype dtype,
+                   const eg_quant_opts *o, eg_quant_result *out, eg_error *err)
+{
+    eg_source *src = NULL;
+    (void)e;
+    if ((unsigned)dtype >= EG_DTYPE_COUNT)
+        return eg_error_set(err, EG_EDTYPE, "unknown dtype %d", (int)dtype);
+    if (!x && count > 0)
+        return eg_error_set(err, EG_EUSAGE, "eg_quant: NULL data");
+    eg_status st = eg_source_wrap(&src, x, count, dtype, err);
+    if (st == EG_OK)
+        st = quant_source(src, o, out, err);
+    eg_source_close(&src);
+    return st;
+}
+
+eg_status eg_quant_file(eg_engine *e, const char *path,
+                        const eg_input_opts *in, const eg_quant_opts *o,
+                        eg_quant_result *out, eg_error *err)
+{
+    eg_source *src = NULL;
+    eg_input_opts plain = {0};
+    (void)e;
+    eg_status st = eg_source_open(&src, path, in ? in : &plain, err);
+    if (st == EG_OK)
+        st = quant_source(src, o, out, err);
+    eg_source_close(&src);
+    return st;
+}
+
+eg_status eg_reduce_file_quant(eg_engine *e, const char *path,
+                               const eg_input_opts *in,
+                               const eg_reduce_opts *o,
+                               const eg_quant_opts *qo, eg_result *out,
+                               eg_quant_result *qout, eg_error *err)
+{
+    eg_source *src = NULL;
+    eg_input_opts plain = {0};
+    eg_reduce_opts ro = *o;
+    eg_state total;
+
+    memset(out, 0, sizeof *out);
+    memset(qout, 0, sizeof *qout);
+    eg_status st = eg_quant_opts_check(qo, err);
+    if (st == EG_OK)
+        st = eg_source_open(&src, path, in ? in : &plain, err);
+    if (st != EG_OK)
+        return st;
+    /* the count, shape and devices come from the ordinary ops; with none
+     * asked, a count pass gives them and is then left out */
+    if (ro.ops == 0)
+        ro.ops = EG_OPS_BIT(EG_OP_COUNT);
+    st = eg_engine_reduce_range(e, src, NULL, 0, eg_source_info(src)->count,
+                                &ro, &total, out, err);
+    if (st == EG_OK)
+        st = eg_result_finish(&total, src, &ro, out, err);
+    if (st == EG_OK && o->ops == 0) {
+        out->ops = 0;
+        memset(out->value, 0, sizeof out->value);
+    }
+    if (st == EG_OK && qo->qops)
+        st = quant_source(src, qo, qout, err);
+    if (st == EG_OK)
+        out->seconds += qout->seconds;
+    eg_source_close(&src);
+    return st;
+}
