@@ -98,6 +98,11 @@ eg_status eg_hist_plan_make(eg_hist_plan *p, eg_dtype t, unsigned nbins,
                                 p->first, p->last);
     }
     p->norm = (double)nbins / span_own;
+    if (!have_range && !(span_own > 0 && isfinite(p->norm)))
+        return eg_error_set(err, EG_EINPUT,
+                            "hist: the automatic range [%.17g, %.17g] is "
+                            "empty in float64 (numpy divides by zero on "
+                            "it); give --range", p->first, p->last);
     p->norm_f32 = p->f32 && fits_f32(p->norm);
     p->sfirst = p->f32 ? to_f32(p->first) : p->first;
     p->cfirst = p->sfirst;
