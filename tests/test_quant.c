@@ -1,0 +1,323 @@
+/* test_quant.c - the counting states of the quantile ops: the key image,
+ * the sketch (bucket bound, merge order, wire form and its validation),
+ * histogram merges, and exact selection against a sorted copy. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hist.h"
+#include "quant_key.h"
+#include "sketch.h"
+#include "testutil.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+Test(quant_key, orders_like_the_values_and_inverts)
+{
+    const double f[] = {-INFINITY, -1e300, -2.0, -1e-310, -0.0, 0.0, 1e-310,
+                        1.0, 3.5, 1e300, INFINITY};
+    size_t n = sizeof f / sizeof *f;
+    for (size_t i = 0; i < n; i++) {
+        int nan;
+        uint64_t k = eg_key_of(f, i, EG_F64, &nan);
+        cr_assert(!nan);
+        eg_number v = eg_key_value(k, EG_F64);
+        cr_assert(memcmp(&v.v.f, &f[i], 8) == 0, "round trip of %g", f[i]);
+        if (i > 0) {
+            uint64_t prev = eg_key_of(f, i - 1, EG_F64, &nan);
+            cr_assert(prev < k, "key order at %g", f[i]);
+        }
+    }
+    const int8_t s[] = {-128, -1, 0, 1, 127};
+    for (size_t i = 0; i < 5; i++) {
+        int nan;
+        uint64_t k = eg_key_of(s, i, EG_I8, &nan);
+        cr_assert_eq(eg_key_value(k, EG_I8).v.i, s[i]);
+        if (i > 0)
+            cr_assert(eg_key_of(s, i - 1, EG_I8, &nan) < k);
+    }
+    const int64_t l[] = {INT64_MIN, -1, 0, INT64_MAX};
+    for (size_t i = 0; i < 4; i++) {
+        int nan;
+        cr_assert_eq(eg_key_value(eg_key_of(l, i, EG_I64, &nan), EG_I64).v.i,
+                     l[i]);
+    }
+    const float nanf_[] = {NAN};
+    int nan;
+    (void)eg_key_of(nanf_, 0, EG_F32, &nan);
+    cr_assert(nan, "NaN is flagged, never keyed");
+}
+
+/* Data with a heavy tail on both signs, zeros and infinities. */
+static void heavy(double *x, size_t n, uint64_t seed)
+{
+    uint64_t st = seed;
+    for (size_t i = 0; i < n; i++) {
+        double u = tu_unit(&st);
+        double v = exp(40 * (u - 0.5));
+        x[i] = (tu_next(&st) & 1) ? -v : v;
+        if (i % 97 == 0)
+            x[i] = 0.0;
+    }
+    if (n > 3) {
+        x[1] = INFINITY;
+        x[2] = -INFINITY;
+    }
+}
+
+Test(sketch, every_rank_within_the_bound)
+{
+    const double rels[] = {0.01, 0.001, 0.3};
+    size_t n = 200000;
+    double *x = malloc(n * sizeof *x), *sorted = malloc(n * sizeof *x);
+    heavy(x, n, 42);
+    memcpy(sorted, x, n * sizeof *x);
+    qsort(sorted, n, sizeof *sorted, cmp_double);
+    for (size_t r = 0; r < 3; r++) {
+        unsigned k;
+        eg_sketch s;
+        cr_assert_eq(eg_sketch_k_for(rels[r], &k, NULL), EG_OK);
+        eg_sketch_init(&s, k);
+        cr_assert_eq(eg_sketch_add(&s, x, n, EG_F64, NULL), EG_OK);
+        cr_assert_eq(eg_sketch_count(&s), n);
+        for (uint64_t i = 0; i < n; i += 37) {
+            double got = eg_sketch_at(&s, i), want = sorted[i];
+            if (want == 0 || isinf(want))
+                cr_assert_eq(got, want, "rank %llu", (unsigned long long)i);
+            else
+                cr_assert(fabs(got - want) <= rels[r] * fabs(want),
+                          "rank %llu: %g vs %g (rel %g)",
+                          (unsigned long long)i, got, want, rels[r]);
+        }
+        eg_sketch_free(&s);
+    }
+    free(x);
+    free(sorted);
+}
+
+static uint8_t *encode(const eg_sketch *s, size_t *len)
+{
+    *len = eg_sketch_encoded_size(s);
+    uint8_t *b = malloc(*len);
+    eg_sketch_encode(s, b);
+    return b;
+}
+
+Test(sketch, thousand_states_merge_to_the_same_bytes_in_any_order)
+{
+    enum { STATES = 1000, ORDERS = 100, PER = 300 };
+    uint8_t **wire = malloc(STATES * sizeof *wire);
+    size_t *len = malloc(STATES * sizeof *len);
+    double x[PER];
+    unsigned k;
+    cr_assert_eq(eg_sketch_k_for(0.01, &k, NULL), EG_OK);
+    for (size_t i = 0; i < STATES; i++) {
+        eg_sketch s;
+        eg_sketch_init(&s, k);
+        heavy(x, PER, 1000 + i);
+        for (size_t j = 0; j < PER; j++)
+            x[j] *= (double)(i + 1); /* windows that differ per state */
+        cr_assert_eq(eg_sketch_add(&s, x, PER, EG_F64, NULL), EG_OK);
+        wire[i] = encode(&s, &len[i]);
+        eg_sketch_free(&s);
+    }
+    uint8_t *first = NULL;
+    size_t first_len = 0;
+    size_t order[STATES];
+    uint64_t rng = 7;
+    for (size_t o = 0; o < ORDERS; o++) {
+        for (size_t i = 0; i < STATES; i++)
+            order[i] = i;
+        for (size_t i = STATES - 1; i > 0; i--) {
+            size_t j = tu_next(&rng) % (i + 1), t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        eg_sketch acc;
+        eg_sketch_init(&acc, k);
+        for (size_t i = 0; i < STATES; i++) {
+            eg_sketch part;
+            cr_assert_eq(eg_sketch_decode(&part, wire[order[i]],
+                                          len[order[i]], NULL), EG_OK);
+            cr_assert_eq(eg_sketch_merge(&acc, &part, NULL), EG_OK);
+            eg_sketch_free(&part);
+        }
+        size_t l;
+        uint8_t *b = encode(&acc, &l);
+        cr_assert_eq(eg_sketch_count(&acc), (uint64_t)STATES * PER);
+        if (!first) {
+            first = b;
+            first_len = l;
+        } else {
+            cr_assert_eq(l, first_len);
+            cr_assert(memcmp(b, first, l) == 0, "order %zu differs", o);
+            free(b);
+        }
+        eg_sketch_free(&acc);
+    }
+    free(first);
+    for (size_t i = 0; i < STATES; i++)
+        free(wire[i]);
+    free(wire);
+    free(len);
+}
+
+Test(sketch, wire_form_is_validated)
+{
+    double x[] = {1.0, 2.0, -3.0, 0.0, NAN};
+    eg_sketch s, d;
+    unsigned k;
+    size_t len;
+    eg_error err;
+    cr_assert_eq(eg_sketch_k_for(0.01, &k, NULL), EG_OK);
+    eg_sketch_init(&s, k);
+    cr_assert_eq(eg_sketch_add(&s, x, 5, EG_F64, NULL), EG_OK);
+    uint8_t *b = encode(&s, &len);
+    cr_assert_eq(eg_sketch_decode(&d, b, len, NULL), EG_OK);
+    cr_assert_eq(d.nan, 1);
+    cr_assert_eq(eg_sketch_count(&d), 4);
+    size_t l2;
+    uint8_t *b2 = encode(&d, &l2);
+    cr_assert(l2 == len && memcmp(b, b2, len) == 0, "decode-encode round trip");
+    free(b2);
+    eg_sketch_free(&d);
+
+    uint8_t *bad = malloc(len);
+    /* each damage must be refused with EINPUT and a message */
+    struct { size_t at; uint8_t v; } hits[] = {
+        {0, 'X'}, {4, 9}, {6, 99}, {7, 1}, {48, 0xff}, {len - 8, 0}};
+    for (size_t i = 0; i < sizeof hits / sizeof *hits; i++) {
+        memcpy(bad, b, len);
+        bad[hits[i].at] = hits[i].v;
+        cr_assert_eq(eg_sketch_decode(&d, bad, len, &err), EG_EINPUT,
+                     "damage %zu accepted", i);
+        cr_assert(strstr(err.msg, "sketch state") != NULL, "%s", err.msg);
+    }
+    cr_assert_eq(eg_sketch_decode(&d, b, len - 1, &err), EG_EINPUT);
+    cr_assert_eq(eg_sketch_decode(&d, b, 10, &err), EG_EINPUT);
+    memcpy(bad, b, len);
+    memset(bad + 8, 0xff, 8);  /* nan count near 2^64 */
+    memset(bad + 16, 0xff, 8);
+    cr_assert_eq(eg_sketch_decode(&d, bad, len, &err), EG_EINPUT);
+    free(bad);
+    free(b);
+    eg_sketch_free(&s);
+}
+
+Test(sketch, relative_error_limits)
+{
+    unsigned k;
+    cr_assert_eq(eg_sketch_k_for(0.0, &k, NULL), EG_EUSAGE);
+    cr_assert_eq(eg_sketch_k_for(0.5, &k, NULL), EG_EUSAGE);
+    cr_assert_eq(eg_sketch_k_for(1e-9, &k, NULL), EG_EUSAGE);
+    cr_assert_eq(eg_sketch_k_for(0.01, &k, NULL), EG_OK);
+    cr_assert_eq(k, 6, "1 / (2^7 + 1) <= 0.01 < 1 / (2^6 + 1)");
+    cr_assert_eq(eg_sketch_k_for(0.4, &k, NULL), EG_OK);
+    cr_assert_eq(k, 0, "octaves: 1 / 3 <= 0.4");
+    cr_assert_eq(eg_sketch_k_for(0.3, &k, NULL), EG_OK);
+    cr_assert_eq(k, 1);
+}
+
+Test(hist, split_states_add_up_to_the_whole)
+{
+    size_t n = 10000;
+    float *x = malloc(n * sizeof *x);
+    tu_fill(x, EG_F32, n, 3, -2.0, 2.0);
+    x[5] = NAN;
+    eg_hist_plan p;
+    cr_assert_eq(eg_hist_plan_make(&p, EG_F32, 16, 1, -1.0, 1.0, 0, 0, 0,
+                                   NULL), EG_OK);
+    cr_assert_eq(p.f32, 1, "float32 data in a float32 range: float32 bins");
+    eg_hist_state whole, a, b;
+    eg_hist_state_init(&whole, 16, NULL);
+    eg_hist_state_init(&a, 16, NULL);
+    eg_hist_state_init(&b, 16, NULL);
+    eg_hist_add(&p, &whole, x, n);
+    eg_hist_add(&p, &b, x + 3333, n - 3333);
+    eg_hist_add(&p, &a, x, 3333);
+    eg_hist_merge(&b, &a);
+    cr_assert(memcmp(whole.counts, b.counts, 16 * 8) == 0);
+    cr_assert_eq(whole.below, b.below);
+    cr_assert_eq(whole.above, b.above);
+    cr_assert_eq(whole.nan, 1);
+    uint64_t total = whole.below + whole.above + whole.nan;
+    for (int i = 0; i < 16; i++)
+        total += whole.counts[i];
+    cr_assert_eq(total, n, "nothing is lost");
+    cr_assert_eq(p.edges[0], -1.0);
+    cr_assert_eq(p.edges[8], 0.0);
+    cr_assert_eq(p.edges[16], 1.0);
+    eg_hist_state_free(&whole);
+    eg_hist_state_free(&a);
+    eg_hist_state_free(&b);
+    eg_hist_plan_free(&p);
+    free(x);
+}
+
+Test(hist, edges_and_the_closed_last_bin)
+{
+    const double x[] = {0.0, 0.25, 0.5, 0.75, 1.0, 1.0000000000000002, -0.0};
+    eg_hist_plan p;
+    eg_hist_state s;
+    cr_assert_eq(eg_hist_plan_make(&p, EG_F64, 4, 1, 0.0, 1.0, 0, 0, 0,
+                                   NULL), EG_OK);
+    eg_hist_state_init(&s, 4, NULL);
+    eg_hist_add(&p, &s, x, 7);
+    cr_assert_eq(s.counts[0], 2);
+    cr_assert_eq(s.counts[1], 1);
+    cr_assert_eq(s.counts[2], 1);
+    cr_assert_eq(s.counts[3], 2, "1.0 falls in the closed last bin");
+    cr_assert_eq(s.above, 1);
+    eg_hist_state_free(&s);
+    eg_hist_plan_free(&p);
+}
+
+Test(quant, exact_selection_matches_a_sorted_copy)
+{
+    const eg_dtype types[] = {EG_F32, EG_F64, EG_I8, EG_U16, EG_I32, EG_U64};
+    size_t n = 300001;
+    eg_engine *e = NULL;
+    cr_assert_eq(eg_engine_open(&e, "host", NULL), EG_OK);
+    for (size_t t = 0; t < sizeof types / sizeof *types; t++) {
+        size_t sz = eg_dtype_size(types[t]);
+        uint8_t *x = malloc(n * sz);
+        double *s = malloc(n * sizeof *s);
+        tu_fill(x, types[t], n, 9 + t, -1e6, 1e6);
+        for (size_t i = 0; i < n; i++)
+            s[i] = (double)tu_get(x, types[t], i);
+        qsort(s, n, sizeof *s, cmp_double);
+        eg_quant_opts o;
+        eg_quant_result r;
+        eg_quant_opts_init(&o);
+        o.qops = EG_QOP_QUANTILE | EG_QOP_MEDIAN;
+        o.method = EG_QM_LOWER;
+        o.nq = 5;
+        const double q[] = {0, 0.001, 0.5, 0.77, 1};
+        memcpy(o.q, q, sizeof q);
+        cr_assert_eq(eg_quant(e, x, n, types[t], &o, &r, NULL), EG_OK);
+        for (size_t i = 0; i < 5; i++) {
+            size_t idx = (size_t)floor((double)(n - 1) * q[i]);
+            eg_number v = r.quantile[i];
+            double got = v.kind == EG_NUM_F64 ? v.v.f
+                         : v.kind == EG_NUM_I64 ? (double)v.v.i
+                                                : (double)v.v.u;
+            cr_assert_eq(got, s[idx], "%s q=%g", eg_dtype_name(types[t]),
+                         q[i]);
+        }
+        cr_assert_eq(r.median.v.f, s[n / 2], "odd count: the middle one");
+        unsigned most = eg_dtype_size(types[t]) == 1
+                            ? 1u
+                            : (unsigned)eg_dtype_size(types[t]) * 8u / 16u;
+        cr_assert(r.passes >= 1 && r.passes <= most,
+                  "%u passes for %s", r.passes, eg_dtype_name(types[t]));
+        eg_quant_result_free(&r);
+        free(x);
+        free(s);
+    }
+    eg_engine_close(&e);
+}
