@@ -5,9 +5,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "engine_internal.h"
+#include "engine_grid.h"
 #include "error.h"
 #include "hist.h"
 #include "qselect.h"
@@ -22,13 +21,6 @@ static eg_number nan_number(void)
     eg_number n = {.kind = EG_NUM_F64};
     n.v.f = NAN;
     return n;
-}
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* ------------------------------------------------ quantile and median */
@@ -267,7 +259,7 @@ static eg_status quant_source(const eg_source *src, const eg_quant_opts *o,
     memset(out, 0, sizeof *out);
     if (st != EG_OK)
         return st;
-    double t0 = now_seconds();
+    double t0 = eg_now();
     out->qops = o->qops;
     out->nq = o->nq;
     if (o->qops & (EG_QOP_QUANTILE | EG_QOP_MEDIAN))
@@ -276,7 +268,7 @@ static eg_status quant_source(const eg_source *src, const eg_quant_opts *o,
         st = run_sketch(src, o, out, err);
     if (st == EG_OK && (o->qops & EG_QOP_HIST))
         st = run_hist(src, o, out, err);
-    out->seconds = now_seconds() - t0;
+    out->seconds = eg_now() - t0;
     if (st != EG_OK)
         eg_quant_result_free(out);
     return st;
