@@ -26,6 +26,35 @@ typedef struct sel_pass {
     uint64_t keys[EG_QSCAN_MAX_THREADS];
 } sel_pass;
 
+/* One key into every group it belongs to. */
+static inline void pass_key(sel_pass *p, unsigned th, uint64_t k, unsigned w,
+                            unsigned d, uint64_t mask)
+{
+    for (size_t j = 0; j < p->ngroups; j++) {
+        sel_group *g = &p->g[j];
+        if (g->fixed != 0 && (k >> (w - g->fixed)) != g->prefix)
+            continue;
+        if (g->collect) {
+            if (g->len[th] < g->cap)
+                g->keys[th][g->len[th]++] = k;
+        } else {
+            g->hist[th][(k >> (w - g->fixed - d)) & mask]++;
+        }
+    }
+}
+
+/* The loop per dtype, so the key's switch is resolved once per block. */
+#define PASS_LOOP(T)                                                        \
+    for (uint64_t i = 0; i < n; i++) {                                     \
+        int nan;                                                           \
+        uint64_t k = eg_key_of(data, i, T, &nan);                          \
+        if (nan) {                                                         \
+            nan_n++;                                                       \
+            continue;                                                      \
+        }                                                                  \
+        pass_key(p, th, k, w, d, mask);                                    \
+    }
+
 static void pass_block(void *ctx, unsigned th, const void *data, uint64_t n)
 {
     sel_pass *p = ctx;
@@ -33,24 +62,17 @@ static void pass_block(void *ctx, unsigned th, const void *data, uint64_t n)
     unsigned w = s->width, d = s->digit;
     uint64_t mask = (UINT64_C(1) << d) - 1, nan_n = 0;
 
-    for (uint64_t i = 0; i < n; i++) {
-        int nan;
-        uint64_t k = eg_key_of(data, i, s->dtype, &nan);
-        if (nan) {
-            nan_n++;
-            continue;
-        }
-        for (size_t j = 0; j < p->ngroups; j++) {
-            sel_group *g = &p->g[j];
-            if (g->fixed != 0 && (k >> (w - g->fixed)) != g->prefix)
-                continue;
-            if (g->collect) {
-                if (g->len[th] < g->cap)
-                    g->keys[th][g->len[th]++] = k;
-            } else {
-                g->hist[th][(k >> (w - g->fixed - d)) & mask]++;
-            }
-        }
+    switch (s->dtype) {
+    case EG_F32: PASS_LOOP(EG_F32) break;
+    case EG_F64: PASS_LOOP(EG_F64) break;
+    case EG_I8: PASS_LOOP(EG_I8) break;
+    case EG_U8: PASS_LOOP(EG_U8) break;
+    case EG_I16: PASS_LOOP(EG_I16) break;
+    case EG_U16: PASS_LOOP(EG_U16) break;
+    case EG_I32: PASS_LOOP(EG_I32) break;
+    case EG_U32: PASS_LOOP(EG_U32) break;
+    case EG_I64: PASS_LOOP(EG_I64) break;
+    default: PASS_LOOP(EG_U64) break;
     }
     p->nan[th] += nan_n;
     p->keys[th] += n - nan_n;

@@ -130,33 +130,6 @@ static eg_status run_sketch(const eg_source *src, const eg_quant_opts *o,
 
 /* ----------------------------------------------------------------- hist */
 
-typedef struct range_pass {
-    eg_dtype dtype;
-    uint64_t kmin[EG_QSCAN_MAX_THREADS], kmax[EG_QSCAN_MAX_THREADS];
-    uint64_t n[EG_QSCAN_MAX_THREADS], nan[EG_QSCAN_MAX_THREADS];
-} range_pass;
-
-static void range_block(void *ctx, unsigned th, const void *data, uint64_t n)
-{
-    range_pass *p = ctx;
-    uint64_t lo = p->kmin[th], hi = p->kmax[th], cnt = 0, nan_n = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        int nan;
-        uint64_t k = eg_key_of(data, i, p->dtype, &nan);
-        if (nan) {
-            nan_n++;
-            continue;
-        }
-        lo = k < lo ? k : lo;
-        hi = k > hi ? k : hi;
-        cnt++;
-    }
-    p->kmin[th] = lo;
-    p->kmax[th] = hi;
-    p->n[th] += cnt;
-    p->nan[th] += nan_n;
-}
-
 typedef struct hist_pass {
     const eg_hist_plan *plan;
     eg_hist_state h[EG_QSCAN_MAX_THREADS];
@@ -168,41 +141,70 @@ static void hist_block(void *ctx, unsigned th, const void *data, uint64_t n)
     eg_hist_add(p->plan, &p->h[th], data, n);
 }
 
-/* numpy's automatic range: min and max (NaN-free under omit) */
-static eg_status hist_range(const eg_source *src, const eg_quant_opts *o,
-                            uint64_t *kmin, uint64_t *kmax, int *empty,
-                            eg_error *err)
+/* The key of a min or max the engine's state holds. */
+static uint64_t value_key(eg_value v, eg_dtype t)
 {
-    unsigned threads = eg_qscan_threads(eg_source_info(src)->count);
-    range_pass *p = calloc(1, sizeof *p);
-    if (!p)
-        return eg_error_set(err, EG_ENOMEM, "hist: out of memory");
-    p->dtype = eg_source_info(src)->dtype;
-    for (unsigned t = 0; t < threads; t++)
-        p->kmin[t] = UINT64_MAX;
-    eg_status st = eg_qscan(src, threads, range_block, p, err);
-    uint64_t n = 0, nan = 0;
-    *kmin = UINT64_MAX;
-    *kmax = 0;
-    for (unsigned t = 0; t < threads; t++) {
-        n += p->n[t];
-        nan += p->nan[t];
-        *kmin = p->kmin[t] < *kmin ? p->kmin[t] : *kmin;
-        *kmax = p->kmax[t] > *kmax ? p->kmax[t] : *kmax;
+    union {
+        float f32;
+        double f64;
+        int8_t i8;
+        uint8_t u8;
+        int16_t i16;
+        uint16_t u16;
+        int32_t i32;
+        uint32_t u32;
+        int64_t i64;
+        uint64_t u64;
+    } one;
+    int nan;
+    switch (t) {
+    case EG_F32: one.f32 = (float)v.f; break;
+    case EG_F64: one.f64 = v.f; break;
+    case EG_I8: one.i8 = (int8_t)v.i; break;
+    case EG_U8: one.u8 = (uint8_t)v.u; break;
+    case EG_I16: one.i16 = (int16_t)v.i; break;
+    case EG_U16: one.u16 = (uint16_t)v.u; break;
+    case EG_I32: one.i32 = (int32_t)v.i; break;
+    case EG_U32: one.u32 = (uint32_t)v.u; break;
+    case EG_I64: one.i64 = v.i; break;
+    default: one.u64 = v.u; break;
     }
-    free(p);
+    return eg_key_of(&one, 0, t, &nan);
+}
+
+/* numpy's automatic range, the data's min and max (NaN-free under omit),
+ * from the engine's own min/max reduction on its devices. */
+static eg_status hist_range(eg_engine *e, const eg_source *src,
+                            const eg_quant_opts *o, uint64_t *kmin,
+                            uint64_t *kmax, int *empty, eg_error *err)
+{
+    eg_reduce_opts ro;
+    eg_result stats;
+    eg_state s;
+    eg_dtype t = eg_source_info(src)->dtype;
+    eg_reduce_opts_init(&ro);
+    ro.ops = EG_OPS_BIT(EG_OP_MIN) | EG_OPS_BIT(EG_OP_MAX);
+    ro.nan = EG_NAN_OMIT;
+    memset(&stats, 0, sizeof stats);
+    eg_status st = eg_engine_reduce_range(e, src, NULL, 0,
+                                          eg_source_info(src)->count, &ro, &s,
+                                          &stats, err);
     if (st != EG_OK)
         return st;
-    if (nan > 0 && o->nan == EG_NAN_PROPAGATE)
+    if (s.nan_n > 0 && o->nan == EG_NAN_PROPAGATE)
         return eg_error_set(err, EG_EINPUT,
                             "hist: %s holds NaN, so its automatic range is "
                             "undefined (numpy refuses it too); give --range "
                             "LO,HI or --nan omit", eg_source_name(src));
-    *empty = n == 0;
+    *empty = s.n == s.nan_n;
+    if (!*empty) {
+        *kmin = value_key(s.min, t);
+        *kmax = value_key(s.max, t);
+    }
     return EG_OK;
 }
 
-static eg_status run_hist(const eg_source *src, const eg_quant_opts *o,
+static eg_status run_hist(eg_engine *e, const eg_source *src, const eg_quant_opts *o,
                           eg_quant_result *r, eg_error *err)
 {
     eg_dtype t = eg_source_info(src)->dtype;
@@ -211,7 +213,7 @@ static eg_status run_hist(const eg_source *src, const eg_quant_opts *o,
     eg_hist_plan plan;
     eg_status st = EG_OK;
 
-    if (!o->have_range && (st = hist_range(src, o, &kmin, &kmax, &empty,
+    if (!o->have_range && (st = hist_range(e, src, o, &kmin, &kmax, &empty,
                                            err)) != EG_OK)
         return st;
     st = eg_hist_plan_make(&plan, t, o->bins, o->have_range, o->lo, o->hi,
@@ -252,7 +254,7 @@ static eg_status run_hist(const eg_source *src, const eg_quant_opts *o,
 
 /* -------------------------------------------------------------- public */
 
-static eg_status quant_source(const eg_source *src, const eg_quant_opts *o,
+static eg_status quant_source(eg_engine *e, const eg_source *src, const eg_quant_opts *o,
                               eg_quant_result *out, eg_error *err)
 {
     eg_status st = eg_quant_opts_check(o, err);
@@ -267,7 +269,7 @@ static eg_status quant_source(const eg_source *src, const eg_quant_opts *o,
     if (st == EG_OK && (o->qops & EG_QOP_APPROX))
         st = run_sketch(src, o, out, err);
     if (st == EG_OK && (o->qops & EG_QOP_HIST))
-        st = run_hist(src, o, out, err);
+        st = run_hist(e, src, o, out, err);
     out->seconds = eg_now() - t0;
     if (st != EG_OK)
         eg_quant_result_free(out);
@@ -286,14 +288,13 @@ eg_status eg_quant(eg_engine *e, const void *x, uint64_t count, eg_dtype dtype,
                    const eg_quant_opts *o, eg_quant_result *out, eg_error *err)
 {
     eg_source *src = NULL;
-    (void)e;
     if ((unsigned)dtype >= EG_DTYPE_COUNT)
         return eg_error_set(err, EG_EDTYPE, "unknown dtype %d", (int)dtype);
     if (!x && count > 0)
         return eg_error_set(err, EG_EUSAGE, "eg_quant: NULL data");
     eg_status st = eg_source_wrap(&src, x, count, dtype, err);
     if (st == EG_OK)
-        st = quant_source(src, o, out, err);
+        st = quant_source(e, src, o, out, err);
     eg_source_close(&src);
     return st;
 }
@@ -304,10 +305,9 @@ eg_status eg_quant_file(eg_engine *e, const char *path,
 {
     eg_source *src = NULL;
     eg_input_opts plain = {0};
-    (void)e;
     eg_status st = eg_source_open(&src, path, in ? in : &plain, err);
     if (st == EG_OK)
-        st = quant_source(src, o, out, err);
+        st = quant_source(e, src, o, out, err);
     eg_source_close(&src);
     return st;
 }
@@ -343,7 +343,7 @@ eg_status eg_reduce_file_quant(eg_engine *e, const char *path,
         memset(out->value, 0, sizeof out->value);
     }
     if (st == EG_OK && qo->qops)
-        st = quant_source(src, qo, qout, err);
+        st = quant_source(e, src, qo, qout, err);
     if (st == EG_OK)
         out->seconds += qout->seconds;
     eg_source_close(&src);
