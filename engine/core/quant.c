@@ -3,6 +3,7 @@
  * arithmetic on what they found.  Every pass runs on the host's cores and
  * yields integer counts, which is why the bits never depend on the split. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -331,19 +332,38 @@ eg_status eg_reduce_file_quant(eg_engine *e, const char *path,
     if (st != EG_OK)
         return st;
     /* the count, shape and devices come from the ordinary ops; with none
-     * asked, a count pass gives them and is then left out */
-    if (ro.ops == 0)
-        ro.ops = EG_OPS_BIT(EG_OP_COUNT);
-    st = eg_engine_reduce_range(e, src, NULL, 0, eg_source_info(src)->count,
-                                &ro, &total, out, err);
-    if (st == EG_OK)
-        st = eg_result_finish(&total, src, &ro, out, err);
-    if (st == EG_OK && o->ops == 0) {
-        out->ops = 0;
-        memset(out->value, 0, sizeof out->value);
+     * asked, from the source, and the quantile passes stand as the one
+     * device: the host's cores */
+    if (ro.ops != 0) {
+        st = eg_engine_reduce_range(e, src, NULL, 0,
+                                    eg_source_info(src)->count, &ro, &total,
+                                    out, err);
+        if (st == EG_OK)
+            st = eg_result_finish(&total, src, &ro, out, err);
+    } else {
+        const eg_array_info *info = eg_source_info(src);
+        out->dtype = info->dtype;
+        out->mode = ro.mode;
+        out->elements = info->count;
+        out->ndim = info->ndim;
+        memcpy(out->shape, info->shape, sizeof out->shape);
+        out->bytes = info->count * eg_dtype_size(info->dtype);
     }
     if (st == EG_OK && qo->qops)
         st = quant_source(e, src, qo, qout, err);
+    if (st == EG_OK && ro.ops == 0) {
+        eg_device_stats *d = &out->devices[0];
+        size_t nd = eg_engine_device_count(e);
+        d->index = (unsigned)nd;
+        for (size_t i = 0; i < nd; i++)
+            if (eg_engine_device(e, i)->kind == EG_DEV_HOST)
+                d->index = eg_engine_device(e, i)->index;
+        snprintf(d->name, sizeof d->name, "host (quantile passes)");
+        d->elements = out->elements;
+        d->chunks = d->calls = 1;
+        d->seconds = qout->seconds;
+        out->ndevices = 1;
+    }
     if (st == EG_OK)
         out->seconds += qout->seconds;
     eg_source_close(&src);

@@ -1,0 +1,112 @@
+#!/usr/bin/python3
+"""Quantile and histogram ops against a flat sum and numpy, in one run, on
+the same array (issue 15's ratios).
+
+    /usr/bin/python3 bench/quant_bench.py build/edgegrid [--mib 1024]
+                     [--dtype f32|f64] [--reps 3] [--markdown]
+
+The array (normal, seeded) is written once to /dev/shm and read from there
+by edgegrid (mapped) and by numpy (loaded into memory before its clock).
+edgegrid's figure is the "seconds" of its JSON (the reduction itself,
+without start-up and file mapping), the median of --reps runs; numpy's is
+time.perf_counter around the call, also the median.  Nothing is asserted:
+these machines are shared, so read the ratios of one run, not absolute
+times.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+
+def eg_seconds(binary, path, args, reps):
+    out = []
+    for _ in range(reps):
+        p = subprocess.run([binary, "reduce", "--json", *args, path],
+                           stdout=subprocess.PIPE, check=True)
+        out.append(json.loads(p.stdout)["seconds"])
+    return statistics.median(out)
+
+
+def np_seconds(fn, reps):
+    out = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return statistics.median(out)
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("binary")
+    ap.add_argument("--mib", type=int, default=1024)
+    ap.add_argument("--dtype", default="f32", choices=["f32", "f64"])
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--markdown", action="store_true")
+    a = ap.parse_args()
+    dt = np.float32 if a.dtype == "f32" else np.float64
+    n = a.mib * 2**20 // np.dtype(dt).itemsize
+    path = "/dev/shm/eg_quant_bench_%d.npy" % os.getpid()
+    x = np.random.default_rng(1).standard_normal(n, dtype=dt)
+    np.save(path, x)
+    try:
+        sum_s = eg_seconds(a.binary, path, ["--ops", "sum"], a.reps)
+        rows = []
+        for bins in (10, 4096):
+            eg = eg_seconds(a.binary, path, ["--ops", "hist", "--bins",
+                                             str(bins)], a.reps)
+            ref = np_seconds(lambda: np.histogram(x, bins=bins), a.reps)
+            rows.append(("hist %d bins" % bins, eg, ref,
+                         "numpy.histogram"))
+        eg = eg_seconds(a.binary, path, ["--ops", "approx_quantile", "--q",
+                                         "0.5,0.99"], a.reps)
+        ref = np_seconds(lambda: np.quantile(x, [0.5, 0.99],
+                                             method="lower"), a.reps)
+        rows.append(("approx_quantile", eg, ref, "numpy.quantile lower"))
+        eg = eg_seconds(a.binary, path, ["--ops", "median"], a.reps)
+        ref = np_seconds(lambda: np.median(x), a.reps)
+        rows.append(("median (exact)", eg, ref, "numpy.median"))
+        eg = eg_seconds(a.binary, path, ["--ops", "quantile", "--q",
+                                         "0.01,0.5,0.99"], a.reps)
+        ref = np_seconds(lambda: np.quantile(x, [0.01, 0.5, 0.99]), a.reps)
+        rows.append(("quantile 3 q (exact)", eg, ref, "numpy.quantile"))
+    finally:
+        os.unlink(path)
+    gb = n * np.dtype(dt).itemsize / 1e9
+    print("%s, %d cores; %s, %d MiB (%d elements); flat sum %.4f s "
+          "(%.1f GB/s)" % (cpu_model(), os.cpu_count(), np.dtype(dt).name,
+                           a.mib, n, sum_s, gb / sum_s))
+    if a.markdown:
+        print("| op | edgegrid s | sum / op | numpy s | numpy / edgegrid "
+              "| numpy call |")
+        print("| --- | ---: | ---: | ---: | ---: | --- |")
+        for name, eg, ref, what in rows:
+            print("| %s | %.4f | %.2f | %.4f | %.1f | %s |" % (
+                name, eg, sum_s / eg, ref, ref / eg, what))
+    else:
+        for name, eg, ref, what in rows:
+            print("%-22s edgegrid %.4f s  = %.2f x sum speed   %s %.4f s "
+                  "(%.1f x slower)" % (name, eg, sum_s / eg, what, ref,
+                                        ref / eg))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
