@@ -68,12 +68,24 @@ static int parse_reduce_option(int c, const char *arg, grid_args *a)
     eg_reduce_opts *o = &a->co.reduce;
     eg_error err = {0};
     switch (c) {
-    case OPT_OPS:
+    case OPT_OPS: {
+        /* The quantile ops are not grid states yet: say so, rather than
+         * call them unknown. */
+        unsigned qops = 0;
+        char rest[512];
+        if (strlen(arg) < sizeof rest &&
+            eg_quant_ops_split(arg, &qops, rest, sizeof rest, NULL) ==
+                EG_OK &&
+            qops != 0)
+            return cli_usage(cmd, "--ops: median, quantile, approx_quantile "
+                             "and hist run in 'edgegrid reduce' only; the "
+                             "grid does not carry them yet");
         if (eg_ops_parse(arg, &o->ops, &err) != EG_OK)
             /* The engine's message already names --ops. */
             return cli_usage(cmd, "%s",
                              err.msg[0] ? err.msg : eg_strerror(err.code));
         return CLI_EXIT_OK;
+    }
     case OPT_MODE:
         if (cli_parse_mode(arg, &o->mode) != 0)
             return cli_usage(cmd, "--mode: '%s' is not fast or exact", arg);

@@ -309,6 +309,40 @@ def table_shows_everything(tmp):
 
 
 @suite.test
+def byte_order_and_memory_order(tmp):
+    # big-endian data is swapped block by block; Fortran order changes
+    # nothing for order statistics and counts
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=(301, 7)).astype(">f8")
+    x[3, 3] = np.nan
+    ints = (np.nan_to_num(x) * 1000).astype(">i4")
+    for arr in (x, np.asfortranarray(x), ints):
+        path = save(tmp, "x", arr)
+        r = cu.reduce_json(path, "--ops", "median,quantile,hist", "--q",
+                           "0.1,0.9", "--nan", "omit", "--range", "-1,1")
+        flat = arr.astype(arr.dtype.newbyteorder("="))
+        cu.same(cu.num(r["results"]["median"]),
+                want_number(np.nanmedian(flat) if flat.dtype.kind == "f"
+                            else np.median(flat)), "median")
+        q = (np.nanquantile if flat.dtype.kind == "f" else np.quantile)(
+            flat, [0.1, 0.9])
+        for g, w in zip(r["results"]["quantile"], q.tolist()):
+            cu.same(cu.num(g), w, "quantile")
+        counts = np.histogram(flat, bins=10, range=(-1.0, 1.0))[0]
+        assert r["results"]["hist"]["counts"] == counts.tolist()
+
+
+@suite.test
+def raw_input(tmp):
+    x = np.arange(1000, dtype=np.uint16)[::-1].copy()
+    path = os.path.join(tmp, "x.raw")
+    x.tofile(path)
+    r = cu.reduce_json(path, "--raw", "--dtype", "u16", "--ops",
+                       "quantile", "--q", "0.5", "--method", "higher")
+    assert r["results"]["quantile"] == [500], r
+
+
+@suite.test
 def stdin_is_read_once(tmp):
     x = np.arange(10, dtype=np.float64)
     path = save(tmp, "x", x)
@@ -357,6 +391,9 @@ def bad_input(tmp):
     ]
     for args, word in cases:
         cu.expect_fail(["reduce"] + args, 2, contains=word)
+    for cmd in ("grid", "coordinator"):
+        cu.expect_fail([cmd, "--ops", "sum,median", good], 2,
+                       contains="grid does not carry")
     inf = save(tmp, "inf", np.array([1.0, np.inf]))
     cu.expect_fail(["reduce", "--ops", "hist", inf], 2, contains="finite")
 
