@@ -321,3 +321,43 @@ Test(quant, exact_selection_matches_a_sorted_copy)
     }
     eg_engine_close(&e);
 }
+
+Test(hist, vector_path_counts_as_the_scalar_one)
+{
+    /* every edge, its float neighbours, NaN, infinities and values outside,
+     * counted 16 at a time (AVX-512 where the CPU has it) and one by one
+     * (the scalar code) */
+    enum { BINS = 37 };
+    eg_hist_plan p;
+    cr_assert_eq(eg_hist_plan_make(&p, EG_F32, BINS, 1, -0.3, 0.7, 0, 0, 0,
+                                   NULL), EG_OK);
+    size_t n = 0, cap = (BINS + 1) * 3 + 64 + 4096;
+    float *x = malloc(cap * sizeof *x);
+    for (unsigned i = 0; i <= BINS; i++) {
+        float e = (float)p.edges[i];
+        x[n++] = e;
+        x[n++] = nextafterf(e, -INFINITY);
+        x[n++] = nextafterf(e, INFINITY);
+    }
+    const float odd[] = {NAN, INFINITY, -INFINITY, -1.0f, 2.0f, -0.0f, 0.0f};
+    for (size_t i = 0; i < 64; i++)
+        x[n++] = odd[i % 7];
+    uint64_t st = 5;
+    for (size_t i = 0; i < 4096; i++)
+        x[n++] = (float)(tu_unit(&st) * 1.2 - 0.4);
+    eg_hist_state a, b;
+    eg_hist_state_init(&a, BINS, NULL);
+    eg_hist_state_init(&b, BINS, NULL);
+    eg_hist_add(&p, &a, x, n);
+    for (size_t i = 0; i < n; i++)
+        eg_hist_add(&p, &b, x + i, 1);
+    cr_assert(memcmp(a.counts, b.counts, BINS * 8) == 0);
+    cr_assert_eq(a.below, b.below);
+    cr_assert_eq(a.above, b.above);
+    cr_assert_eq(a.nan, b.nan);
+    cr_assert_eq(a.nan, 10);
+    eg_hist_state_free(&a);
+    eg_hist_state_free(&b);
+    eg_hist_plan_free(&p);
+    free(x);
+}

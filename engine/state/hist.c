@@ -117,13 +117,24 @@ eg_status eg_hist_plan_make(eg_hist_plan *p, eg_dtype t, unsigned nbins,
         return eg_error_set(err, EG_ENOMEM, "hist: out of memory for %u bins",
                             nbins);
     make_edges(p);
+    if (p->f32) {
+        p->edgesf = malloc(((size_t)nbins + 2) * sizeof *p->edgesf);
+        if (!p->edgesf)
+            return eg_error_set(err, EG_ENOMEM,
+                                "hist: out of memory for %u bins", nbins);
+        for (unsigned i = 0; i <= nbins; i++)
+            p->edgesf[i] = (float)p->edges[i];
+        p->edgesf[nbins + 1] = p->edgesf[nbins];
+    }
     return EG_OK;
 }
 
 void eg_hist_plan_free(eg_hist_plan *p)
 {
     free(p->edges);
+    free(p->edgesf);
     p->edges = NULL;
+    p->edgesf = NULL;
 }
 
 eg_status eg_hist_state_init(eg_hist_state *s, unsigned nbins, eg_error *err)
@@ -266,7 +277,8 @@ void eg_hist_add(const eg_hist_plan *p, eg_hist_state *s, const void *data,
     case EG_F32: {
         const float *v = data;
         if (p->f32 && p->norm_f32) {
-            add_f32_fast(p, s, v, n);
+            uint64_t done = eg_hist_add_f32_avx512(p, s, v, n);
+            add_f32_fast(p, s, v + done, n - done);
             break;
         }
         for (uint64_t i = 0; i < n; i++)

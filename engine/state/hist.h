@@ -27,6 +27,8 @@ typedef struct eg_hist_plan {
     double norm;             /* nbins / (last - first), numpy's way */
     int norm_f32;            /* the product x * norm is float32 */
     double *edges;           /* nbins + 1 values of the bin dtype */
+    float *edgesf;           /* the same as floats when f32, and one more
+                                (a copy of the last) for vector reads */
 } eg_hist_plan;
 
 typedef struct eg_hist_state {
@@ -50,6 +52,12 @@ void eg_hist_state_free(eg_hist_state *s);
 /* Counts n elements at data (native order) into s. */
 void eg_hist_add(const eg_hist_plan *p, eg_hist_state *s, const void *data,
                  uint64_t n);
+
+/* The AVX-512 spelling of float32 data in float32 bins (hist_avx512.c):
+ * counts a multiple of 16 of the n elements, the same way, and returns how
+ * many (0 without AVX-512 or when the plan is not of that kind). */
+uint64_t eg_hist_add_f32_avx512(const eg_hist_plan *p, eg_hist_state *s,
+                                const float *v, uint64_t n);
 
 /* a += b; both of one plan. */
 void eg_hist_merge(eg_hist_state *a, const eg_hist_state *b);

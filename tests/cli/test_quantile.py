@@ -192,6 +192,14 @@ def hist_cases():
             out.append((dt + "_special_range",
                         np.array([np.inf, -np.inf, np.nan, 1, 2], t), 5,
                         (0.0, 3.0)))
+            # 16 and more at a time (the vector path), edges and neighbours
+            e = np.linspace(0.1, 0.7, 7).astype(t)
+            near = np.concatenate([e, np.nextafter(e, t.type(-np.inf)),
+                                   np.nextafter(e, t.type(np.inf)),
+                                   np.array([np.nan, np.inf, -np.inf, 0.0,
+                                             -0.0, 5.0] * 3, t)])
+            out.append((dt + "_edges_vector", np.tile(near, 5), 6,
+                        (0.1, 0.7)))
             out.append((dt + "_big", rng.normal(size=3_000_017).astype(t),
                         1000, None))
         else:
