@@ -4,6 +4,7 @@
 
 #include "error.h"
 #include "qselect.h"
+#include "qselect_vec.h"
 #include "quant_key.h"
 #include "quant_scan.h"
 
@@ -60,8 +61,24 @@ static void pass_block(void *ctx, unsigned th, const void *data, uint64_t n)
     sel_pass *p = ctx;
     const eg_select *s = p->s;
     unsigned w = s->width, d = s->digit;
-    uint64_t mask = (UINT64_C(1) << d) - 1, nan_n = 0;
+    uint64_t mask = (UINT64_C(1) << d) - 1, nan_n = 0, total = n;
 
+    /* float data: the vector code takes the bulk, for every bucket */
+    if (p->ngroups <= 16) {
+        eg_select_vgroup vg[16];
+        for (size_t j = 0; j < p->ngroups; j++) {
+            sel_group *g = &p->g[j];
+            vg[j] = (eg_select_vgroup){g->prefix, g->fixed,
+                                       g->collect ? NULL : g->hist[th],
+                                       g->keys[th], g->len[th], g->cap};
+        }
+        uint64_t done = eg_select_pass_avx512(s->dtype, data, n, vg,
+                                              p->ngroups, &nan_n);
+        for (size_t j = 0; j < p->ngroups; j++)
+            p->g[j].len[th] = vg[j].len;
+        data = (const char *)data + done * eg_dtype_size(s->dtype);
+        n -= done;
+    }
     switch (s->dtype) {
     case EG_F32: PASS_LOOP(EG_F32) break;
     case EG_F64: PASS_LOOP(EG_F64) break;
@@ -75,7 +92,7 @@ static void pass_block(void *ctx, unsigned th, const void *data, uint64_t n)
     default: PASS_LOOP(EG_U64) break;
     }
     p->nan[th] += nan_n;
-    p->keys[th] += n - nan_n;
+    p->keys[th] += total - nan_n;
 }
 
 static int cmp_u64(const void *a, const void *b)
