@@ -361,3 +361,74 @@ Test(hist, vector_path_counts_as_the_scalar_one)
     eg_hist_plan_free(&p);
     free(x);
 }
+
+Test(hist, wire_states_merge_in_any_order_and_are_validated)
+{
+    enum { PARTS = 50, PER = 1000, BINS = 64 };
+    double x[PER];
+    eg_hist_plan p, other;
+    cr_assert_eq(eg_hist_plan_make(&p, EG_F64, BINS, 1, -1.0, 1.0, 0, 0, 0,
+                                   NULL), EG_OK);
+    cr_assert_eq(eg_hist_plan_make(&other, EG_F64, BINS, 1, -1.0, 2.0, 0, 0,
+                                   0, NULL), EG_OK);
+    size_t len = eg_hist_encoded_size(&p);
+    uint8_t *wire[PARTS];
+    eg_hist_state whole;
+    eg_hist_state_init(&whole, BINS, NULL);
+    uint64_t rng = 3;
+    for (size_t i = 0; i < PARTS; i++) {
+        for (size_t j = 0; j < PER; j++)
+            x[j] = tu_unit(&rng) * 2.4 - 1.2;
+        x[i % PER] = NAN;
+        eg_hist_state s;
+        eg_hist_state_init(&s, BINS, NULL);
+        eg_hist_add(&p, &s, x, PER);
+        eg_hist_add(&p, &whole, x, PER);
+        wire[i] = malloc(len);
+        eg_hist_encode(&p, &s, wire[i]);
+        eg_hist_state_free(&s);
+    }
+    for (int order = 0; order < 10; order++) {
+        size_t idx[PARTS];
+        for (size_t i = 0; i < PARTS; i++)
+            idx[i] = i;
+        for (size_t i = PARTS - 1; i > 0; i--) {
+            size_t j = tu_next(&rng) % (i + 1), t = idx[i];
+            idx[i] = idx[j];
+            idx[j] = t;
+        }
+        eg_hist_state acc;
+        eg_hist_state_init(&acc, BINS, NULL);
+        for (size_t i = 0; i < PARTS; i++) {
+            eg_hist_state part;
+            cr_assert_eq(eg_hist_decode(&p, &part, wire[idx[i]], len, NULL),
+                         EG_OK);
+            eg_hist_merge(&acc, &part);
+            eg_hist_state_free(&part);
+        }
+        cr_assert(memcmp(acc.counts, whole.counts, BINS * 8) == 0);
+        cr_assert_eq(acc.nan, PARTS);
+        cr_assert_eq(acc.below, whole.below);
+        cr_assert_eq(acc.above, whole.above);
+        eg_hist_state_free(&acc);
+    }
+    eg_error err;
+    eg_hist_state d;
+    cr_assert_eq(eg_hist_decode(&other, &d, wire[0], len, &err), EG_EINPUT,
+                 "a state of another range must not merge");
+    cr_assert_eq(eg_hist_decode(&p, &d, wire[0], len - 8, &err), EG_EINPUT);
+    uint8_t *bad = malloc(len);
+    memcpy(bad, wire[0], len);
+    bad[4] = 7;
+    cr_assert_eq(eg_hist_decode(&p, &d, bad, len, &err), EG_EINPUT);
+    memcpy(bad, wire[0], len);
+    memset(bad + 32, 0xff, 16); /* below and above near 2^64 */
+    cr_assert_eq(eg_hist_decode(&p, &d, bad, len, &err), EG_EINPUT);
+    cr_assert(strstr(err.msg, "histogram state") != NULL, "%s", err.msg);
+    free(bad);
+    for (size_t i = 0; i < PARTS; i++)
+        free(wire[i]);
+    eg_hist_state_free(&whole);
+    eg_hist_plan_free(&p);
+    eg_hist_plan_free(&other);
+}

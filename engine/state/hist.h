@@ -59,6 +59,14 @@ void eg_hist_add(const eg_hist_plan *p, eg_hist_state *s, const void *data,
 uint64_t eg_hist_add_f32_avx512(const eg_hist_plan *p, eg_hist_state *s,
                                 const float *v, uint64_t n);
 
+/* The wire form (hist_wire.c): the plan's identity, then the counts.
+ * Decoding checks it against the plan the receiver holds. */
+size_t eg_hist_encoded_size(const eg_hist_plan *p);
+void eg_hist_encode(const eg_hist_plan *p, const eg_hist_state *s,
+                    uint8_t *out);
+eg_status eg_hist_decode(const eg_hist_plan *p, eg_hist_state *s,
+                         const uint8_t *in, size_t len, eg_error *err);
+
 /* a += b; both of one plan. */
 void eg_hist_merge(eg_hist_state *a, const eg_hist_state *b);
 

@@ -8,7 +8,8 @@ passes), ties, all-equal data, +-0.0, subnormals, +-inf, NaN under both
 policies, the extremes of every integer dtype (whose differences wrap in
 numpy's interpolation), values on bin edges and on the range ends, q = 0
 and 1; approx_quantile within --rel-err of numpy's method=lower element on
-lognormal and Pareto data (10^6 values here, so CI stays quick); the same
+lognormal data (10^7 values here, so CI stays quick;
+EDGEGRID_SKETCH_N=100000000 for the issue's 10^8) and signed Pareto data; the same
 bits from --devices host, the POCL device and two POCL devices; every bad
 input of issue 15 exits 2 with one line.
 """
@@ -249,17 +250,25 @@ def check_sketch(tmp, name, x, rel):
             name, q, g, w, err, rel)
 
 
+# The issue's 10^8 values take minutes here; CI runs 10^7 (lognormal) and
+# 10^6 (the rest).  EDGEGRID_SKETCH_N=100000000 runs the full size.
+SKETCH_N = int(os.environ.get("EDGEGRID_SKETCH_N", "10000000"))
+
+
 @suite.test
 def sketch_lognormal(tmp):
-    x = np.random.default_rng(3).lognormal(0, 4, 1_000_000)
-    for rel in (0.01, 0.001, 0.2):
+    x = np.random.default_rng(3).lognormal(0, 4, SKETCH_N)
+    check_sketch(tmp, "ln", x, 0.01)
+    x = x[:1_000_000]
+    for rel in (0.001, 0.2):
         check_sketch(tmp, "ln", x, rel)
 
 
 @suite.test
 def sketch_pareto_signed(tmp):
     rng = np.random.default_rng(4)
-    x = rng.pareto(1.2, 1_000_000) * rng.choice([-1.0, 1.0], 1_000_000)
+    n = max(1_000_000, SKETCH_N // 10)
+    x = rng.pareto(1.2, n) * rng.choice([-1.0, 1.0], n)
     x[::1000] = 0.0
     x[5] = -np.inf
     check_sketch(tmp, "p", x, 0.01)
