@@ -91,8 +91,14 @@ int quant_cli_ops(const char *cmd, const char *list, unsigned *ops,
     *ops = 0;
     if (rest[0] == '\0' && o->qops != 0)
         return CLI_EXIT_OK;
-    if (eg_ops_parse(rest[0] ? rest : list, ops, &err) != EG_OK)
+    if (eg_ops_parse(rest[0] ? rest : list, ops, &err) != EG_OK) {
+        /* the engine lists its ops in "(expected ...)": add ours */
+        size_t n = strlen(err.msg);
+        if (n > 0 && err.msg[n - 1] == ')')
+            return cli_usage(cmd, "%.*s median quantile approx_quantile "
+                             "hist)", (int)(n - 1), err.msg);
         return cli_usage(cmd, "%s", err.msg[0] ? err.msg : eg_strerror(err.code));
+    }
     return CLI_EXIT_OK;
 }
 

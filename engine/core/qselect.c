@@ -259,6 +259,12 @@ eg_status eg_select_ranks(eg_select *s, const eg_source *src,
 {
     if (nranks > EG_SELECT_MAX_RANKS)
         return eg_error_set(err, EG_EINTERNAL, "selection: %zu ranks", nranks);
+    for (size_t i = 0; i < nranks; i++)
+        if (ranks[i] >= s->n)
+            return eg_error_set(err, EG_EINTERNAL,
+                                "selection: rank %llu of %llu keys",
+                                (unsigned long long)ranks[i],
+                                (unsigned long long)s->n);
     s->ntargets = nranks;
     for (size_t i = 0; i < nranks; i++) {
         eg_select_target *t = &s->t[i];

@@ -60,6 +60,9 @@ eg_status eg_quant_ops_split(const char *list, unsigned *qops, char *rest,
     for (const char *p = list; p && *p;) {
         size_t n = strcspn(p, ",");
         int mine = 0;
+        if (n == 0)
+            return eg_error_set(err, EG_EUSAGE,
+                                "--ops: empty op name in '%.64s'", list);
         for (size_t i = 0; i < sizeof qop_names / sizeof *qop_names; i++)
             if (strlen(qop_names[i].name) == n &&
                 strncmp(p, qop_names[i].name, n) == 0) {

@@ -410,7 +410,7 @@ ARGS = {
                                contains=["--nan", "'ignore'"]),
     "unknown_mode": reduce_args("--mode", "slow",
                                 contains=["--mode", "'slow'"]),
-    "unknown_op": reduce_args("--ops", "sum,median", contains=["median"]),
+    "unknown_op": reduce_args("--ops", "sum,mode", contains=["mode"]),
     "empty_ops": reduce_args("--ops", "", contains=["--ops"]),
     "unknown_device": reduce_args("--devices", "99", contains=["99"]),
     "bad_device_list": reduce_args("--devices", "0,,x",

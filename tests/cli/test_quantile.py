@@ -405,6 +405,7 @@ def bad_input(tmp):
          "--method"),
         (["--ops", "hist", path], "NaN"),
         (["--ops", "median,bogus", good], "--ops"),
+        (["--ops", "median,,hist", good], "--ops"),
     ]
     for args, word in cases:
         cu.expect_fail(["reduce"] + args, 2, contains=word)
