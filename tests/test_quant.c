@@ -325,41 +325,47 @@ Test(quant, exact_selection_matches_a_sorted_copy)
 Test(hist, vector_path_counts_as_the_scalar_one)
 {
     /* every edge, its float neighbours, NaN, infinities and values outside,
-     * counted 16 at a time (AVX-512 where the CPU has it) and one by one
-     * (the scalar code) */
-    enum { BINS = 37 };
-    eg_hist_plan p;
-    cr_assert_eq(eg_hist_plan_make(&p, EG_F32, BINS, 1, -0.3, 0.7, 0, 0, 0,
-                                   NULL), EG_OK);
-    size_t n = 0, cap = (BINS + 1) * 3 + 64 + 4096;
-    float *x = malloc(cap * sizeof *x);
-    for (unsigned i = 0; i <= BINS; i++) {
-        float e = (float)p.edges[i];
-        x[n++] = e;
-        x[n++] = nextafterf(e, -INFINITY);
-        x[n++] = nextafterf(e, INFINITY);
+     * counted 16 at a time (AVX-512 where the CPU has it, edges recomputed
+     * in vectors) and one by one (the scalar code, edges from the table) */
+    const struct { unsigned bins; double lo, hi; } plans[] = {
+        {37, -0.3, 0.7}, {4099, 1e-3, 3.3e4}, {1, -1e30, 1e30}};
+    for (size_t k = 0; k < sizeof plans / sizeof *plans; k++) {
+        unsigned bins = plans[k].bins;
+        eg_hist_plan p;
+        cr_assert_eq(eg_hist_plan_make(&p, EG_F32, bins, 1, plans[k].lo,
+                                       plans[k].hi, 0, 0, 0, NULL), EG_OK);
+        size_t n = 0, cap = ((size_t)bins + 1) * 3 + 64 + 4096;
+        float *x = malloc(cap * sizeof *x);
+        for (unsigned i = 0; i <= bins; i++) {
+            float e = (float)p.edges[i];
+            x[n++] = e;
+            x[n++] = nextafterf(e, -INFINITY);
+            x[n++] = nextafterf(e, INFINITY);
+        }
+        const float odd[] = {NAN, INFINITY, -INFINITY, -1e31f, 2e31f, -0.0f,
+                             0.0f};
+        for (size_t i = 0; i < 64; i++)
+            x[n++] = odd[i % 7];
+        uint64_t st = 5;
+        for (size_t i = 0; i < 4096; i++)
+            x[n++] = (float)(plans[k].lo + (plans[k].hi - plans[k].lo) *
+                                               (tu_unit(&st) * 1.2 - 0.1));
+        eg_hist_state a, b;
+        eg_hist_state_init(&a, bins, NULL);
+        eg_hist_state_init(&b, bins, NULL);
+        eg_hist_add(&p, &a, x, n);
+        for (size_t i = 0; i < n; i++)
+            eg_hist_add(&p, &b, x + i, 1);
+        cr_assert(memcmp(a.counts, b.counts, bins * 8) == 0, "plan %zu", k);
+        cr_assert_eq(a.below, b.below);
+        cr_assert_eq(a.above, b.above);
+        cr_assert_eq(a.nan, b.nan);
+        cr_assert_eq(a.nan, 10);
+        eg_hist_state_free(&a);
+        eg_hist_state_free(&b);
+        eg_hist_plan_free(&p);
+        free(x);
     }
-    const float odd[] = {NAN, INFINITY, -INFINITY, -1.0f, 2.0f, -0.0f, 0.0f};
-    for (size_t i = 0; i < 64; i++)
-        x[n++] = odd[i % 7];
-    uint64_t st = 5;
-    for (size_t i = 0; i < 4096; i++)
-        x[n++] = (float)(tu_unit(&st) * 1.2 - 0.4);
-    eg_hist_state a, b;
-    eg_hist_state_init(&a, BINS, NULL);
-    eg_hist_state_init(&b, BINS, NULL);
-    eg_hist_add(&p, &a, x, n);
-    for (size_t i = 0; i < n; i++)
-        eg_hist_add(&p, &b, x + i, 1);
-    cr_assert(memcmp(a.counts, b.counts, BINS * 8) == 0);
-    cr_assert_eq(a.below, b.below);
-    cr_assert_eq(a.above, b.above);
-    cr_assert_eq(a.nan, b.nan);
-    cr_assert_eq(a.nan, 10);
-    eg_hist_state_free(&a);
-    eg_hist_state_free(&b);
-    eg_hist_plan_free(&p);
-    free(x);
 }
 
 Test(hist, wire_states_merge_in_any_order_and_are_validated)

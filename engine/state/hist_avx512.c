@@ -2,8 +2,10 @@
  * values at a time (hist.h).  The same steps as add_f32_fast in hist.c:
  * the range test, (x - first) * norm in float, the truncation (clamped to
  * [0, nbins] first, as the scalar code does), the step down from nbins,
- * and the two corrections against the float32 edges, read by gathers; only
- * the counting itself stays scalar. */
+ * and the two corrections against the float32 edges, which are recomputed
+ * in vectors exactly as make_edges computes them (gathering them from the
+ * table costs more on the CPUs at hand; the table serves step 0); only the
+ * counting itself stays scalar. */
 #include <stdint.h>
 
 #include "hist.h"
@@ -12,11 +14,33 @@
 
 #include <immintrin.h>
 
-#define TGT __attribute__((target("avx512f")))
+#define TGT __attribute__((target("avx512f,avx512dq")))
+
+/* edges[j] as make_edges in hist.c computes it: float(j * step + first)
+ * in double, and `last` itself at j == nbins (step != 0). */
+TGT static inline __m512 edge_at(__m512i j, __m512d step, __m512d first,
+                                 __m512 lastv, __m512i nb)
+{
+    __m512d lo = _mm512_add_pd(
+        _mm512_mul_pd(_mm512_cvtepi32_pd(_mm512_castsi512_si256(j)), step),
+        first);
+    __m512d hi = _mm512_add_pd(
+        _mm512_mul_pd(
+            _mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(j, 1)), step),
+        first);
+    __m512 e = _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(lo)),
+                                  _mm512_cvtpd_ps(hi), 1);
+    return _mm512_mask_mov_ps(e, _mm512_cmpeq_epi32_mask(j, nb), lastv);
+}
 
 TGT static uint64_t add_avx512(const eg_hist_plan *p, eg_hist_state *s,
                                const float *v, uint64_t n)
 {
+    const double stepd = (p->last - p->first) / (double)p->nbins;
+    const int arith = stepd != 0;
+    const __m512d step = _mm512_set1_pd(stepd);
+    const __m512d firstd = _mm512_set1_pd(p->first);
+    const __m512 lastv = _mm512_set1_ps((float)p->last);
     const __m512 cf = _mm512_set1_ps((float)p->cfirst);
     const __m512 cl = _mm512_set1_ps((float)p->clast);
     const __m512 sf = _mm512_set1_ps((float)p->sfirst);
@@ -48,13 +72,15 @@ TGT static uint64_t add_avx512(const eg_hist_plan *p, eg_hist_state *s,
         j = _mm512_mask_sub_epi32(j, _mm512_cmpeq_epi32_mask(j, nb), j, one);
         /* lanes not kept may hold any index: keep them at 0 */
         j = _mm512_maskz_mov_epi32(keep, j);
-        __m512 e0 = _mm512_i32gather_ps(j, p->edgesf, 4);
+        __m512 e0 = arith ? edge_at(j, step, firstd, lastv, nb)
+                          : _mm512_i32gather_ps(j, p->edgesf, 4);
         __mmask16 dec = _mm512_cmp_ps_mask(x, e0, _CMP_LT_OQ) &
                         _mm512_cmpgt_epi32_mask(j, _mm512_setzero_si512()) &
                         keep;
         j = _mm512_mask_sub_epi32(j, dec, j, one);
         __m512i j1 = _mm512_add_epi32(j, one);
-        __m512 e1 = _mm512_i32gather_ps(j1, p->edgesf, 4);
+        __m512 e1 = arith ? edge_at(j1, step, firstd, lastv, nb)
+                          : _mm512_i32gather_ps(j1, p->edgesf, 4);
         __mmask16 inc = _mm512_cmp_ps_mask(x, e1, _CMP_GE_OQ) &
                         _mm512_cmpneq_epi32_mask(j, last) & keep;
         j = _mm512_mask_add_epi32(j, inc, j, one);
@@ -72,7 +98,8 @@ uint64_t eg_hist_add_f32_avx512(const eg_hist_plan *p, eg_hist_state *s,
                                 const float *v, uint64_t n)
 {
     if (!p->f32 || !p->norm_f32 || !p->edgesf || p->nbins > INT32_MAX - 2 ||
-        !__builtin_cpu_supports("avx512f"))
+        !__builtin_cpu_supports("avx512f") ||
+        !__builtin_cpu_supports("avx512dq"))
         return 0;
     return add_avx512(p, s, v, n);
 }
