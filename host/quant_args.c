@@ -16,8 +16,10 @@ static int parse_q_list(const char *cmd, const char *arg, eg_quant_opts *o)
         if (o->nq == EG_QUANT_MAX_Q)
             return cli_usage(cmd, "--q: more than %d values", EG_QUANT_MAX_Q);
         if (n == 0 || n >= sizeof buf)
-            return cli_usage(cmd, "--q: '%s' is not a comma list of numbers "
-                             "in [0, 1]", arg);
+            return cli_usage(cmd,
+                             "--q: '%s' is not a comma list of numbers "
+                             "in [0, 1]",
+                             arg);
         memcpy(buf, p, n);
         buf[n] = '\0';
         if (cli_parse_double(buf, &v) != 0 || !(v >= 0 && v <= 1))
@@ -53,7 +55,8 @@ int quant_cli_option(const char *cmd, int which, const char *arg,
 {
     eg_error err = {0};
     switch (which) {
-    case QUANT_OPT_Q: return parse_q_list(cmd, arg, o);
+    case QUANT_OPT_Q:
+        return parse_q_list(cmd, arg, o);
     case QUANT_OPT_METHOD:
         if (eg_qmethod_parse(arg, &o->method, &err) != EG_OK)
             return cli_usage(cmd, "%s", err.msg);
@@ -61,12 +64,15 @@ int quant_cli_option(const char *cmd, int which, const char *arg,
     case QUANT_OPT_REL_ERR:
         if (cli_parse_double(arg, &o->rel_err) != 0 ||
             !(o->rel_err > 0 && o->rel_err < 0.5))
-            return cli_usage(cmd, "--rel-err: '%s' is not a number in "
-                             "(0, 0.5)", arg);
+            return cli_usage(cmd,
+                             "--rel-err: '%s' is not a number in "
+                             "(0, 0.5)",
+                             arg);
         if (o->rel_err < EG_SKETCH_MIN_REL_ERR)
-            return cli_usage(cmd, "--rel-err: '%s' is below %g (the sketch "
-                             "would outgrow memory)", arg,
-                             EG_SKETCH_MIN_REL_ERR);
+            return cli_usage(cmd,
+                             "--rel-err: '%s' is below %g (the sketch "
+                             "would outgrow memory)",
+                             arg, EG_SKETCH_MIN_REL_ERR);
         return CLI_EXIT_OK;
     case QUANT_OPT_BINS:
         if (cli_parse_uint(arg, &o->bins) != 0 || o->bins == 0 ||
@@ -74,8 +80,10 @@ int quant_cli_option(const char *cmd, int which, const char *arg,
             return cli_usage(cmd, "--bins: '%s' is not an integer in 1..%u",
                              arg, EG_HIST_MAX_BINS);
         return CLI_EXIT_OK;
-    case QUANT_OPT_RANGE: return parse_range(cmd, arg, o);
-    default: return CLI_EXIT_USAGE;
+    case QUANT_OPT_RANGE:
+        return parse_range(cmd, arg, o);
+    default:
+        return CLI_EXIT_USAGE;
     }
 }
 
@@ -95,9 +103,12 @@ int quant_cli_ops(const char *cmd, const char *list, unsigned *ops,
         /* the engine lists its ops in "(expected ...)": add ours */
         size_t n = strlen(err.msg);
         if (n > 0 && err.msg[n - 1] == ')')
-            return cli_usage(cmd, "%.*s median quantile approx_quantile "
-                             "hist)", (int)(n - 1), err.msg);
-        return cli_usage(cmd, "%s", err.msg[0] ? err.msg : eg_strerror(err.code));
+            return cli_usage(cmd,
+                             "%.*s median quantile approx_quantile "
+                             "hist)",
+                             (int)(n - 1), err.msg);
+        return cli_usage(cmd, "%s",
+                         err.msg[0] ? err.msg : eg_strerror(err.code));
     }
     return CLI_EXIT_OK;
 }

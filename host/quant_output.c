@@ -47,8 +47,9 @@ void quant_json(FILE *f, const eg_quant_opts *o, const eg_quant_result *r,
         fputs("], \"counts\": [", f);
         for (unsigned i = 0; i < r->nbins; i++)
             fprintf(f, "%s%" PRIu64, i ? ", " : "", r->counts[i]);
-        fprintf(f, "], \"below\": %" PRIu64 ", \"above\": %" PRIu64
-                   ", \"nan\": %" PRIu64 "}",
+        fprintf(f,
+                "], \"below\": %" PRIu64 ", \"above\": %" PRIu64
+                ", \"nan\": %" PRIu64 "}",
                 r->below, r->above, r->nan);
     }
 }

@@ -19,8 +19,8 @@ static int cmp_double(const void *a, const void *b)
 
 Test(quant_key, orders_like_the_values_and_inverts)
 {
-    const double f[] = {-INFINITY, -1e300, -2.0, -1e-310, -0.0, 0.0, 1e-310,
-                        1.0, 3.5, 1e300, INFINITY};
+    const double f[] = {-INFINITY, -1e300, -2.0, -1e-310, -0.0,    0.0,
+                        1e-310,    1.0,    3.5,  1e300,   INFINITY};
     size_t n = sizeof f / sizeof *f;
     for (size_t i = 0; i < n; i++) {
         int nan;
@@ -91,8 +91,8 @@ Test(sketch, every_rank_within_the_bound)
                 cr_assert_eq(got, want, "rank %llu", (unsigned long long)i);
             else
                 cr_assert(fabs(got - want) <= rels[r] * fabs(want),
-                          "rank %llu: %g vs %g (rel %g)",
-                          (unsigned long long)i, got, want, rels[r]);
+                          "rank %llu: %g vs %g (rel %g)", (unsigned long long)i,
+                          got, want, rels[r]);
         }
         eg_sketch_free(&s);
     }
@@ -142,8 +142,9 @@ Test(sketch, thousand_states_merge_to_the_same_bytes_in_any_order)
         eg_sketch_init(&acc, k);
         for (size_t i = 0; i < STATES; i++) {
             eg_sketch part;
-            cr_assert_eq(eg_sketch_decode(&part, wire[order[i]],
-                                          len[order[i]], NULL), EG_OK);
+            cr_assert_eq(
+                eg_sketch_decode(&part, wire[order[i]], len[order[i]], NULL),
+                EG_OK);
             cr_assert_eq(eg_sketch_merge(&acc, &part, NULL), EG_OK);
             eg_sketch_free(&part);
         }
@@ -189,8 +190,10 @@ Test(sketch, wire_form_is_validated)
 
     uint8_t *bad = malloc(len);
     /* each damage must be refused with EINPUT and a message */
-    struct { size_t at; uint8_t v; } hits[] = {
-        {0, 'X'}, {4, 9}, {6, 99}, {7, 1}, {48, 0xff}, {len - 8, 0}};
+    struct {
+        size_t at;
+        uint8_t v;
+    } hits[] = {{0, 'X'}, {4, 9}, {6, 99}, {7, 1}, {48, 0xff}, {len - 8, 0}};
     for (size_t i = 0; i < sizeof hits / sizeof *hits; i++) {
         memcpy(bad, b, len);
         bad[hits[i].at] = hits[i].v;
@@ -201,7 +204,7 @@ Test(sketch, wire_form_is_validated)
     cr_assert_eq(eg_sketch_decode(&d, b, len - 1, &err), EG_EINPUT);
     cr_assert_eq(eg_sketch_decode(&d, b, 10, &err), EG_EINPUT);
     memcpy(bad, b, len);
-    memset(bad + 8, 0xff, 8);  /* nan count near 2^64 */
+    memset(bad + 8, 0xff, 8); /* nan count near 2^64 */
     memset(bad + 16, 0xff, 8);
     cr_assert_eq(eg_sketch_decode(&d, bad, len, &err), EG_EINPUT);
     free(bad);
@@ -230,8 +233,8 @@ Test(hist, split_states_add_up_to_the_whole)
     tu_fill(x, EG_F32, n, 3, -2.0, 2.0);
     x[5] = NAN;
     eg_hist_plan p;
-    cr_assert_eq(eg_hist_plan_make(&p, EG_F32, 16, 1, -1.0, 1.0, 0, 0, 0,
-                                   NULL), EG_OK);
+    cr_assert_eq(eg_hist_plan_make(&p, EG_F32, 16, 1, -1.0, 1.0, 0, 0, 0, NULL),
+                 EG_OK);
     cr_assert_eq(p.f32, 1, "float32 data in a float32 range: float32 bins");
     eg_hist_state whole, a, b;
     eg_hist_state_init(&whole, 16, NULL);
@@ -264,8 +267,8 @@ Test(hist, edges_and_the_closed_last_bin)
     const double x[] = {0.0, 0.25, 0.5, 0.75, 1.0, 1.0000000000000002, -0.0};
     eg_hist_plan p;
     eg_hist_state s;
-    cr_assert_eq(eg_hist_plan_make(&p, EG_F64, 4, 1, 0.0, 1.0, 0, 0, 0,
-                                   NULL), EG_OK);
+    cr_assert_eq(eg_hist_plan_make(&p, EG_F64, 4, 1, 0.0, 1.0, 0, 0, 0, NULL),
+                 EG_OK);
     eg_hist_state_init(&s, 4, NULL);
     eg_hist_add(&p, &s, x, 7);
     cr_assert_eq(s.counts[0], 2);
@@ -303,18 +306,17 @@ Test(quant, exact_selection_matches_a_sorted_copy)
         for (size_t i = 0; i < 5; i++) {
             size_t idx = (size_t)floor((double)(n - 1) * q[i]);
             eg_number v = r.quantile[i];
-            double got = v.kind == EG_NUM_F64 ? v.v.f
+            double got = v.kind == EG_NUM_F64   ? v.v.f
                          : v.kind == EG_NUM_I64 ? (double)v.v.i
                                                 : (double)v.v.u;
-            cr_assert_eq(got, s[idx], "%s q=%g", eg_dtype_name(types[t]),
-                         q[i]);
+            cr_assert_eq(got, s[idx], "%s q=%g", eg_dtype_name(types[t]), q[i]);
         }
         cr_assert_eq(r.median.v.f, s[n / 2], "odd count: the middle one");
         unsigned most = eg_dtype_size(types[t]) == 1
                             ? 1u
                             : (unsigned)eg_dtype_size(types[t]) * 8u / 16u;
-        cr_assert(r.passes >= 1 && r.passes <= most,
-                  "%u passes for %s", r.passes, eg_dtype_name(types[t]));
+        cr_assert(r.passes >= 1 && r.passes <= most, "%u passes for %s",
+                  r.passes, eg_dtype_name(types[t]));
         eg_quant_result_free(&r);
         free(x);
         free(s);
@@ -327,13 +329,16 @@ Test(hist, vector_path_counts_as_the_scalar_one)
     /* every edge, its float neighbours, NaN, infinities and values outside,
      * counted 16 at a time (AVX-512 where the CPU has it, edges recomputed
      * in vectors) and one by one (the scalar code, edges from the table) */
-    const struct { unsigned bins; double lo, hi; } plans[] = {
-        {37, -0.3, 0.7}, {4099, 1e-3, 3.3e4}, {1, -1e30, 1e30}};
+    const struct {
+        unsigned bins;
+        double lo, hi;
+    } plans[] = {{37, -0.3, 0.7}, {4099, 1e-3, 3.3e4}, {1, -1e30, 1e30}};
     for (size_t k = 0; k < sizeof plans / sizeof *plans; k++) {
         unsigned bins = plans[k].bins;
         eg_hist_plan p;
         cr_assert_eq(eg_hist_plan_make(&p, EG_F32, bins, 1, plans[k].lo,
-                                       plans[k].hi, 0, 0, 0, NULL), EG_OK);
+                                       plans[k].hi, 0, 0, 0, NULL),
+                     EG_OK);
         size_t n = 0, cap = ((size_t)bins + 1) * 3 + 64 + 4096;
         float *x = malloc(cap * sizeof *x);
         for (unsigned i = 0; i <= bins; i++) {
@@ -342,8 +347,8 @@ Test(hist, vector_path_counts_as_the_scalar_one)
             x[n++] = nextafterf(e, -INFINITY);
             x[n++] = nextafterf(e, INFINITY);
         }
-        const float odd[] = {NAN, INFINITY, -INFINITY, -1e31f, 2e31f, -0.0f,
-                             0.0f};
+        const float odd[] = {NAN,   INFINITY, -INFINITY, -1e31f,
+                             2e31f, -0.0f,    0.0f};
         for (size_t i = 0; i < 64; i++)
             x[n++] = odd[i % 7];
         uint64_t st = 5;
@@ -373,10 +378,12 @@ Test(hist, wire_states_merge_in_any_order_and_are_validated)
     enum { PARTS = 50, PER = 1000, BINS = 64 };
     double x[PER];
     eg_hist_plan p, other;
-    cr_assert_eq(eg_hist_plan_make(&p, EG_F64, BINS, 1, -1.0, 1.0, 0, 0, 0,
-                                   NULL), EG_OK);
-    cr_assert_eq(eg_hist_plan_make(&other, EG_F64, BINS, 1, -1.0, 2.0, 0, 0,
-                                   0, NULL), EG_OK);
+    cr_assert_eq(
+        eg_hist_plan_make(&p, EG_F64, BINS, 1, -1.0, 1.0, 0, 0, 0, NULL),
+        EG_OK);
+    cr_assert_eq(
+        eg_hist_plan_make(&other, EG_F64, BINS, 1, -1.0, 2.0, 0, 0, 0, NULL),
+        EG_OK);
     size_t len = eg_hist_encoded_size(&p);
     uint8_t *wire[PARTS];
     eg_hist_state whole;

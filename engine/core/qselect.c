@@ -13,8 +13,8 @@ typedef struct sel_group {
     uint64_t prefix;
     unsigned fixed;
     int collect;
-    uint64_t *hist[EG_QSCAN_MAX_THREADS];   /* 2^digit each */
-    uint64_t *keys[EG_QSCAN_MAX_THREADS];   /* collect: up to cap each */
+    uint64_t *hist[EG_QSCAN_MAX_THREADS]; /* 2^digit each */
+    uint64_t *keys[EG_QSCAN_MAX_THREADS]; /* collect: up to cap each */
     uint64_t len[EG_QSCAN_MAX_THREADS];
     uint64_t cap;
 } sel_group;
@@ -45,15 +45,15 @@ static inline void pass_key(sel_pass *p, unsigned th, uint64_t k, unsigned w,
 }
 
 /* The loop per dtype, so the key's switch is resolved once per block. */
-#define PASS_LOOP(T)                                                        \
-    for (uint64_t i = 0; i < n; i++) {                                     \
-        int nan;                                                           \
-        uint64_t k = eg_key_of(data, i, T, &nan);                          \
-        if (nan) {                                                         \
-            nan_n++;                                                       \
-            continue;                                                      \
-        }                                                                  \
-        pass_key(p, th, k, w, d, mask);                                    \
+#define PASS_LOOP(T)                                                           \
+    for (uint64_t i = 0; i < n; i++) {                                         \
+        int nan;                                                               \
+        uint64_t k = eg_key_of(data, i, T, &nan);                              \
+        if (nan) {                                                             \
+            nan_n++;                                                           \
+            continue;                                                          \
+        }                                                                      \
+        pass_key(p, th, k, w, d, mask);                                        \
     }
 
 static void pass_block(void *ctx, unsigned th, const void *data, uint64_t n)
@@ -68,28 +68,38 @@ static void pass_block(void *ctx, unsigned th, const void *data, uint64_t n)
         eg_select_vgroup vg[16];
         for (size_t j = 0; j < p->ngroups; j++) {
             sel_group *g = &p->g[j];
-            vg[j] = (eg_select_vgroup){g->prefix, g->fixed,
-                                       g->collect ? NULL : g->hist[th],
-                                       g->keys[th], g->len[th], g->cap};
+            vg[j] = (eg_select_vgroup){
+                g->prefix,   g->fixed,   g->collect ? NULL : g->hist[th],
+                g->keys[th], g->len[th], g->cap};
         }
-        uint64_t done = eg_select_pass_avx512(s->dtype, data, n, vg,
-                                              p->ngroups, &nan_n);
+        uint64_t done =
+            eg_select_pass_avx512(s->dtype, data, n, vg, p->ngroups, &nan_n);
         for (size_t j = 0; j < p->ngroups; j++)
             p->g[j].len[th] = vg[j].len;
         data = (const char *)data + done * eg_dtype_size(s->dtype);
         n -= done;
     }
     switch (s->dtype) {
-    case EG_F32: PASS_LOOP(EG_F32) break;
-    case EG_F64: PASS_LOOP(EG_F64) break;
-    case EG_I8: PASS_LOOP(EG_I8) break;
-    case EG_U8: PASS_LOOP(EG_U8) break;
-    case EG_I16: PASS_LOOP(EG_I16) break;
-    case EG_U16: PASS_LOOP(EG_U16) break;
-    case EG_I32: PASS_LOOP(EG_I32) break;
-    case EG_U32: PASS_LOOP(EG_U32) break;
-    case EG_I64: PASS_LOOP(EG_I64) break;
-    default: PASS_LOOP(EG_U64) break;
+    case EG_F32:
+        PASS_LOOP(EG_F32) break;
+    case EG_F64:
+        PASS_LOOP(EG_F64) break;
+    case EG_I8:
+        PASS_LOOP(EG_I8) break;
+    case EG_U8:
+        PASS_LOOP(EG_U8) break;
+    case EG_I16:
+        PASS_LOOP(EG_I16) break;
+    case EG_U16:
+        PASS_LOOP(EG_U16) break;
+    case EG_I32:
+        PASS_LOOP(EG_I32) break;
+    case EG_U32:
+        PASS_LOOP(EG_U32) break;
+    case EG_I64:
+        PASS_LOOP(EG_I64) break;
+    default:
+        PASS_LOOP(EG_U64) break;
     }
     p->nan[th] += nan_n;
     p->keys[th] += total - nan_n;
@@ -162,7 +172,7 @@ static eg_status group_merge(sel_group *g, unsigned threads, size_t bins,
 /* Moves a target down into its digit of the merged histogram h; -1 when h
  * holds fewer keys than its rank (the data changed under the passes). */
 static int target_descend(const eg_select *s, eg_select_target *t,
-                           const uint64_t *h)
+                          const uint64_t *h)
 {
     size_t bins = (size_t)1 << s->digit;
     uint64_t c = 0;
@@ -210,8 +220,8 @@ eg_status eg_select_first(eg_select *s, const eg_source *src, eg_error *err)
     st = pass_run(p, src, err);
     uint64_t len = 0;
     if (st == EG_OK)
-        st = group_merge(&p->g[0], s->threads, (size_t)1 << s->digit, &len,
-                         err);
+        st =
+            group_merge(&p->g[0], s->threads, (size_t)1 << s->digit, &len, err);
     if (st == EG_OK) {
         for (unsigned t = 0; t < s->threads; t++) {
             s->nan += p->nan[t];
@@ -254,17 +264,16 @@ static void pass_plan(const eg_select *s, sel_pass *p)
 }
 
 eg_status eg_select_ranks(eg_select *s, const eg_source *src,
-                          const uint64_t *ranks, size_t nranks,
-                          uint64_t *keys, eg_error *err)
+                          const uint64_t *ranks, size_t nranks, uint64_t *keys,
+                          eg_error *err)
 {
     if (nranks > EG_SELECT_MAX_RANKS)
         return eg_error_set(err, EG_EINTERNAL, "selection: %zu ranks", nranks);
     for (size_t i = 0; i < nranks; i++)
         if (ranks[i] >= s->n)
-            return eg_error_set(err, EG_EINTERNAL,
-                                "selection: rank %llu of %llu keys",
-                                (unsigned long long)ranks[i],
-                                (unsigned long long)s->n);
+            return eg_error_set(
+                err, EG_EINTERNAL, "selection: rank %llu of %llu keys",
+                (unsigned long long)ranks[i], (unsigned long long)s->n);
     s->ntargets = nranks;
     for (size_t i = 0; i < nranks; i++) {
         eg_select_target *t = &s->t[i];

@@ -20,24 +20,24 @@
 #define EG_SELECT_MAX_RANKS (2 * EG_QUANT_MAX_Q + 2)
 
 typedef struct eg_select_target {
-    uint64_t rank;           /* 0-based, among the non-NaN keys */
-    uint64_t prefix;         /* the top `fixed` bits of its key */
+    uint64_t rank;   /* 0-based, among the non-NaN keys */
+    uint64_t prefix; /* the top `fixed` bits of its key */
     unsigned fixed;
-    uint64_t local;          /* its rank within that bucket */
-    uint64_t bucket;         /* keys in that bucket */
+    uint64_t local;  /* its rank within that bucket */
+    uint64_t bucket; /* keys in that bucket */
     int done;
-    uint64_t key;            /* when done */
+    uint64_t key; /* when done */
 } eg_select_target;
 
 typedef struct eg_select {
     eg_dtype dtype;
-    unsigned width, digit;   /* key bits, bits per pass */
+    unsigned width, digit; /* key bits, bits per pass */
     unsigned threads;
-    uint64_t n, nan;         /* non-NaN keys, NaNs (after the first pass) */
+    uint64_t n, nan; /* non-NaN keys, NaNs (after the first pass) */
     unsigned passes;
     /* the first pass: a histogram of the top digit, or all the keys */
-    uint64_t *top;           /* 2^digit counts, or NULL */
-    uint64_t *all;           /* n sorted keys when the input was small */
+    uint64_t *top; /* 2^digit counts, or NULL */
+    uint64_t *all; /* n sorted keys when the input was small */
     size_t ntargets;
     eg_select_target t[EG_SELECT_MAX_RANKS];
 } eg_select;
@@ -48,8 +48,8 @@ eg_status eg_select_first(eg_select *s, const eg_source *src, eg_error *err);
 /* Finds the keys of ranks[0..nranks) (each < s->n) into keys[], with as
  * many further passes as they need. */
 eg_status eg_select_ranks(eg_select *s, const eg_source *src,
-                          const uint64_t *ranks, size_t nranks,
-                          uint64_t *keys, eg_error *err);
+                          const uint64_t *ranks, size_t nranks, uint64_t *keys,
+                          eg_error *err);
 
 void eg_select_free(eg_select *s);
 

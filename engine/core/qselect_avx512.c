@@ -15,19 +15,19 @@
 #define MAX_VG 16
 
 /* The matching lanes' digits into the group's counts, or their keys. */
-#define TAKE(G, HIT, K, DIGSH, SRL, AND, MASK, TMP)                         \
-    do {                                                                    \
-        if (!(G)->hist) {                                                   \
-            _mm512_storeu_si512((void *)(TMP), (K));                        \
-            for (unsigned m_ = (HIT); m_; m_ &= m_ - 1)                     \
-                if ((G)->len < (G)->cap)                                    \
-                    (G)->keys[(G)->len++] = (TMP)[__builtin_ctz(m_)];       \
-        } else {                                                            \
-            _mm512_storeu_si512((void *)(TMP),                              \
-                                AND(SRL((K), (DIGSH)), (MASK)));            \
-            for (unsigned m_ = (HIT); m_; m_ &= m_ - 1)                     \
-                (G)->hist[(TMP)[__builtin_ctz(m_)]]++;                      \
-        }                                                                   \
+#define TAKE(G, HIT, K, DIGSH, SRL, AND, MASK, TMP)                            \
+    do {                                                                       \
+        if (!(G)->hist) {                                                      \
+            _mm512_storeu_si512((void *)(TMP), (K));                           \
+            for (unsigned m_ = (HIT); m_; m_ &= m_ - 1)                        \
+                if ((G)->len < (G)->cap)                                       \
+                    (G)->keys[(G)->len++] = (TMP)[__builtin_ctz(m_)];          \
+        } else {                                                               \
+            _mm512_storeu_si512((void *)(TMP),                                 \
+                                AND(SRL((K), (DIGSH)), (MASK)));               \
+            for (unsigned m_ = (HIT); m_; m_ &= m_ - 1)                        \
+                (G)->hist[(TMP)[__builtin_ctz(m_)]]++;                         \
+        }                                                                      \
     } while (0)
 
 TGT static uint64_t f32_pass(const float *v, uint64_t n, eg_select_vgroup *g,

@@ -23,7 +23,6 @@ typedef struct eg_select_vgroup {
  * adds the NaNs seen to *nan and returns k (0: no AVX-512, not a float
  * dtype, or a bucket the vectors do not handle). */
 uint64_t eg_select_pass_avx512(eg_dtype t, const void *data, uint64_t n,
-                               eg_select_vgroup *g, size_t ng,
-                               uint64_t *nan);
+                               eg_select_vgroup *g, size_t ng, uint64_t *nan);
 
 #endif

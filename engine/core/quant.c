@@ -67,9 +67,9 @@ static eg_status run_exact(const eg_source *src, const eg_quant_opts *o,
     size_t j = 0;
     if (want_q)
         for (size_t i = 0; i < o->nq; i++, j += 2)
-            r->quantile[i] = eg_np_quantile_value(
-                s.n, o->q[i], o->method, t, eg_key_value(keys[j], t),
-                eg_key_value(keys[j + 1], t));
+            r->quantile[i] = eg_np_quantile_value(s.n, o->q[i], o->method, t,
+                                                  eg_key_value(keys[j], t),
+                                                  eg_key_value(keys[j + 1], t));
     if (want_m)
         r->median = eg_np_median_value(s.n, t, eg_key_value(keys[j], t),
                                        eg_key_value(keys[j + 1], t));
@@ -84,8 +84,7 @@ typedef struct sketch_pass {
     eg_status st[EG_QSCAN_MAX_THREADS];
 } sketch_pass;
 
-static void sketch_block(void *ctx, unsigned th, const void *data,
-                         uint64_t n)
+static void sketch_block(void *ctx, unsigned th, const void *data, uint64_t n)
 {
     sketch_pass *p = ctx;
     if (p->st[th] == EG_OK)
@@ -159,16 +158,36 @@ static uint64_t value_key(eg_value v, eg_dtype t)
     } one;
     int nan;
     switch (t) {
-    case EG_F32: one.f32 = (float)v.f; break;
-    case EG_F64: one.f64 = v.f; break;
-    case EG_I8: one.i8 = (int8_t)v.i; break;
-    case EG_U8: one.u8 = (uint8_t)v.u; break;
-    case EG_I16: one.i16 = (int16_t)v.i; break;
-    case EG_U16: one.u16 = (uint16_t)v.u; break;
-    case EG_I32: one.i32 = (int32_t)v.i; break;
-    case EG_U32: one.u32 = (uint32_t)v.u; break;
-    case EG_I64: one.i64 = v.i; break;
-    default: one.u64 = v.u; break;
+    case EG_F32:
+        one.f32 = (float)v.f;
+        break;
+    case EG_F64:
+        one.f64 = v.f;
+        break;
+    case EG_I8:
+        one.i8 = (int8_t)v.i;
+        break;
+    case EG_U8:
+        one.u8 = (uint8_t)v.u;
+        break;
+    case EG_I16:
+        one.i16 = (int16_t)v.i;
+        break;
+    case EG_U16:
+        one.u16 = (uint16_t)v.u;
+        break;
+    case EG_I32:
+        one.i32 = (int32_t)v.i;
+        break;
+    case EG_U32:
+        one.u32 = (uint32_t)v.u;
+        break;
+    case EG_I64:
+        one.i64 = v.i;
+        break;
+    default:
+        one.u64 = v.u;
+        break;
     }
     return eg_key_of(&one, 0, t, &nan);
 }
@@ -187,16 +206,16 @@ static eg_status hist_range(eg_engine *e, const eg_source *src,
     ro.ops = EG_OPS_BIT(EG_OP_MIN) | EG_OPS_BIT(EG_OP_MAX);
     ro.nan = EG_NAN_OMIT;
     memset(&stats, 0, sizeof stats);
-    eg_status st = eg_engine_reduce_range(e, src, NULL, 0,
-                                          eg_source_info(src)->count, &ro, &s,
-                                          &stats, err);
+    eg_status st = eg_engine_reduce_range(
+        e, src, NULL, 0, eg_source_info(src)->count, &ro, &s, &stats, err);
     if (st != EG_OK)
         return st;
     if (s.nan_n > 0 && o->nan == EG_NAN_PROPAGATE)
         return eg_error_set(err, EG_EINPUT,
                             "hist: %s holds NaN, so its automatic range is "
                             "undefined (numpy refuses it too); give --range "
-                            "LO,HI or --nan omit", eg_source_name(src));
+                            "LO,HI or --nan omit",
+                            eg_source_name(src));
     *empty = s.n == s.nan_n;
     if (!*empty) {
         *kmin = value_key(s.min, t);
@@ -205,8 +224,9 @@ static eg_status hist_range(eg_engine *e, const eg_source *src,
     return EG_OK;
 }
 
-static eg_status run_hist(eg_engine *e, const eg_source *src, const eg_quant_opts *o,
-                          eg_quant_result *r, eg_error *err)
+static eg_status run_hist(eg_engine *e, const eg_source *src,
+                          const eg_quant_opts *o, eg_quant_result *r,
+                          eg_error *err)
 {
     eg_dtype t = eg_source_info(src)->dtype;
     uint64_t kmin = 0, kmax = 0;
@@ -214,11 +234,11 @@ static eg_status run_hist(eg_engine *e, const eg_source *src, const eg_quant_opt
     eg_hist_plan plan;
     eg_status st = EG_OK;
 
-    if (!o->have_range && (st = hist_range(e, src, o, &kmin, &kmax, &empty,
-                                           err)) != EG_OK)
+    if (!o->have_range &&
+        (st = hist_range(e, src, o, &kmin, &kmax, &empty, err)) != EG_OK)
         return st;
-    st = eg_hist_plan_make(&plan, t, o->bins, o->have_range, o->lo, o->hi,
-                           kmin, kmax, empty, err);
+    st = eg_hist_plan_make(&plan, t, o->bins, o->have_range, o->lo, o->hi, kmin,
+                           kmax, empty, err);
     if (st != EG_OK) {
         eg_hist_plan_free(&plan);
         return st;
@@ -255,9 +275,13 @@ static eg_status run_hist(eg_engine *e, const eg_source *src, const eg_quant_opt
 
 /* -------------------------------------------------------------- public */
 
-static eg_status quant_source(eg_engine *e, const eg_source *src, const eg_quant_opts *o,
-                              eg_quant_result *out, eg_error *err)
+static eg_status quant_source(eg_engine *e, const eg_source *src,
+                              const eg_quant_opts *o, eg_quant_result *out,
+                              eg_error *err)
 {
+    if (!e || !o || !out)
+        return eg_error_set(err, EG_EUSAGE,
+                            "eg_quant: NULL engine, options or result");
     eg_status st = eg_quant_opts_check(o, err);
     memset(out, 0, sizeof *out);
     if (st != EG_OK)
@@ -300,9 +324,9 @@ eg_status eg_quant(eg_engine *e, const void *x, uint64_t count, eg_dtype dtype,
     return st;
 }
 
-eg_status eg_quant_file(eg_engine *e, const char *path,
-                        const eg_input_opts *in, const eg_quant_opts *o,
-                        eg_quant_result *out, eg_error *err)
+eg_status eg_quant_file(eg_engine *e, const char *path, const eg_input_opts *in,
+                        const eg_quant_opts *o, eg_quant_result *out,
+                        eg_error *err)
 {
     eg_source *src = NULL;
     eg_input_opts plain = {0};
@@ -314,16 +338,20 @@ eg_status eg_quant_file(eg_engine *e, const char *path,
 }
 
 eg_status eg_reduce_file_quant(eg_engine *e, const char *path,
-                               const eg_input_opts *in,
-                               const eg_reduce_opts *o,
+                               const eg_input_opts *in, const eg_reduce_opts *o,
                                const eg_quant_opts *qo, eg_result *out,
                                eg_quant_result *qout, eg_error *err)
 {
     eg_source *src = NULL;
     eg_input_opts plain = {0};
-    eg_reduce_opts ro = *o;
+    eg_reduce_opts ro;
     eg_state total;
 
+    if (!e || !o || !qo || !out || !qout)
+        return eg_error_set(err, EG_EUSAGE,
+                            "eg_reduce_file_quant: NULL "
+                            "engine, options or result");
+    ro = *o;
     memset(out, 0, sizeof *out);
     memset(qout, 0, sizeof *qout);
     eg_status st = eg_quant_opts_check(qo, err);
@@ -335,9 +363,8 @@ eg_status eg_reduce_file_quant(eg_engine *e, const char *path,
      * asked, from the source, and the quantile passes stand as the one
      * device: the host's cores */
     if (ro.ops != 0) {
-        st = eg_engine_reduce_range(e, src, NULL, 0,
-                                    eg_source_info(src)->count, &ro, &total,
-                                    out, err);
+        st = eg_engine_reduce_range(e, src, NULL, 0, eg_source_info(src)->count,
+                                    &ro, &total, out, err);
         if (st == EG_OK)
             st = eg_result_finish(&total, src, &ro, out, err);
     } else {

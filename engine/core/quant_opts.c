@@ -8,8 +8,8 @@
 #include "error.h"
 
 static const char *const method_names[EG_QM_COUNT] = {
-    [EG_QM_LINEAR] = "linear", [EG_QM_LOWER] = "lower",
-    [EG_QM_HIGHER] = "higher", [EG_QM_NEAREST] = "nearest",
+    [EG_QM_LINEAR] = "linear",     [EG_QM_LOWER] = "lower",
+    [EG_QM_HIGHER] = "higher",     [EG_QM_NEAREST] = "nearest",
     [EG_QM_MIDPOINT] = "midpoint",
 };
 
@@ -46,7 +46,8 @@ eg_status eg_qmethod_parse(const char *text, eg_qmethod *out, eg_error *err)
         }
     return eg_error_set(err, EG_EUSAGE,
                         "--method: '%.64s' is not linear, lower, higher, "
-                        "nearest or midpoint", text);
+                        "nearest or midpoint",
+                        text);
 }
 
 eg_status eg_quant_ops_split(const char *list, unsigned *qops, char *rest,
@@ -97,20 +98,20 @@ eg_status eg_quant_opts_check(const eg_quant_opts *o, eg_error *err)
                             "approx_quantile; add one to --ops");
     for (size_t i = 0; i < o->nq; i++)
         if (!(o->q[i] >= 0 && o->q[i] <= 1))
-            return eg_error_set(err, EG_EUSAGE,
-                                "--q: %g is not in [0, 1]", o->q[i]);
+            return eg_error_set(err, EG_EUSAGE, "--q: %g is not in [0, 1]",
+                                o->q[i]);
     if ((unsigned)o->method >= EG_QM_COUNT)
         return eg_error_set(err, EG_EUSAGE, "--method: unknown method");
     if (!(o->rel_err > 0 && o->rel_err < 0.5))
-        return eg_error_set(err, EG_EUSAGE,
-                            "--rel-err: %g is not in (0, 0.5)", o->rel_err);
+        return eg_error_set(err, EG_EUSAGE, "--rel-err: %g is not in (0, 0.5)",
+                            o->rel_err);
     if (o->bins == 0 || o->bins > EG_HIST_MAX_BINS)
         return eg_error_set(err, EG_EUSAGE, "--bins: %u is not in 1..%u",
                             o->bins, EG_HIST_MAX_BINS);
     if (o->have_range) {
         if (!isfinite(o->lo) || !isfinite(o->hi))
-            return eg_error_set(err, EG_EUSAGE,
-                                "--range: %g,%g is not finite", o->lo, o->hi);
+            return eg_error_set(err, EG_EUSAGE, "--range: %g,%g is not finite",
+                                o->lo, o->hi);
         if (!(o->lo < o->hi))
             return eg_error_set(err, EG_EUSAGE,
                                 "--range: LO %g is not below HI %g", o->lo,

@@ -27,7 +27,7 @@ typedef struct scan_slice {
     void *ctx;
     unsigned thread;
     uint64_t first, count;
-    void *scratch;            /* swapped copies for non-native byte order */
+    void *scratch; /* swapped copies for non-native byte order */
 } scan_slice;
 
 static void *scan_run(void *arg)
@@ -37,8 +37,8 @@ static void *scan_run(void *arg)
         uint64_t n = s->count - done;
         if (n > EG_QSCAN_BLOCK)
             n = EG_QSCAN_BLOCK;
-        const void *p = eg_source_native(s->src, s->first + done, n,
-                                         s->scratch);
+        const void *p =
+            eg_source_native(s->src, s->first + done, n, s->scratch);
         s->fn(s->ctx, s->thread, p, n);
         done += n;
     }
@@ -58,7 +58,10 @@ eg_status eg_qscan(const eg_source *src, unsigned threads, eg_qscan_fn fn,
         threads = 1;
     uint64_t per = info->count / threads;
     for (unsigned t = 0; t < threads; t++) {
-        sl[t] = (scan_slice){.src = src, .fn = fn, .ctx = ctx, .thread = t,
+        sl[t] = (scan_slice){.src = src,
+                             .fn = fn,
+                             .ctx = ctx,
+                             .thread = t,
                              .first = per * t,
                              .count = t + 1 == threads ? info->count - per * t
                                                        : per};

@@ -31,8 +31,7 @@ static void make_edges(eg_hist_plan *p)
     double delta = p->last - p->first;
     double step = delta / (double)n;
     for (unsigned i = 0; i <= n; i++) {
-        double y = step == 0 ? (double)i / (double)n * delta
-                             : (double)i * step;
+        double y = step == 0 ? (double)i / (double)n * delta : (double)i * step;
         y += p->first;
         p->edges[i] = p->f32 ? to_f32(y) : y;
     }
@@ -40,9 +39,8 @@ static void make_edges(eg_hist_plan *p)
 }
 
 eg_status eg_hist_plan_make(eg_hist_plan *p, eg_dtype t, unsigned nbins,
-                            int have_range, double lo, double hi,
-                            uint64_t kmin, uint64_t kmax, int empty,
-                            eg_error *err)
+                            int have_range, double lo, double hi, uint64_t kmin,
+                            uint64_t kmax, int empty, eg_error *err)
 {
     int isf = eg_dtype_is_float(t);
 
@@ -50,8 +48,8 @@ eg_status eg_hist_plan_make(eg_hist_plan *p, eg_dtype t, unsigned nbins,
     p->dtype = t;
     p->nbins = nbins;
     if (nbins == 0 || nbins > EG_HIST_MAX_BINS)
-        return eg_error_set(err, EG_EUSAGE, "--bins: %u is not in 1..%u",
-                            nbins, EG_HIST_MAX_BINS);
+        return eg_error_set(err, EG_EUSAGE, "--bins: %u is not in 1..%u", nbins,
+                            EG_HIST_MAX_BINS);
     /* differences numpy computes in the data's own dtype */
     double span_own = 0;
     if (have_range) {
@@ -71,8 +69,7 @@ eg_status eg_hist_plan_make(eg_hist_plan *p, eg_dtype t, unsigned nbins,
         if (isf) {
             p->first = a.v.f;
             p->last = b.v.f;
-            span_own = p->f32 ? to_f32(p->last - p->first)
-                              : p->last - p->first;
+            span_own = p->f32 ? to_f32(p->last - p->first) : p->last - p->first;
         } else {
             p->first = a.kind == EG_NUM_I64 ? (double)a.v.i : (double)a.v.u;
             p->last = b.kind == EG_NUM_I64 ? (double)b.v.i : (double)b.v.u;
@@ -102,7 +99,8 @@ eg_status eg_hist_plan_make(eg_hist_plan *p, eg_dtype t, unsigned nbins,
         return eg_error_set(err, EG_EINPUT,
                             "hist: the automatic range [%.17g, %.17g] is "
                             "empty in float64 (numpy divides by zero on "
-                            "it); give --range", p->first, p->last);
+                            "it); give --range",
+                            p->first, p->last);
     p->norm_f32 = p->f32 && fits_f32(p->norm);
     p->sfirst = p->f32 ? to_f32(p->first) : p->first;
     p->cfirst = p->sfirst;
@@ -224,14 +222,13 @@ static inline void add_int(const eg_hist_plan *p, eg_hist_state *s,
     s->counts[bin_index(p, xd)]++;
 }
 
-#define HIST_INT_LOOP(ctype)                                               \
-    do {                                                                   \
-        const ctype *v = data;                                             \
-        for (uint64_t i = 0; i < n; i++) {                                 \
-            int nan;                                                       \
-            add_int(p, s, eg_key_of(data, i, p->dtype, &nan),              \
-                    (double)v[i]);                                         \
-        }                                                                  \
+#define HIST_INT_LOOP(ctype)                                                   \
+    do {                                                                       \
+        const ctype *v = data;                                                 \
+        for (uint64_t i = 0; i < n; i++) {                                     \
+            int nan;                                                           \
+            add_int(p, s, eg_key_of(data, i, p->dtype, &nan), (double)v[i]);   \
+        }                                                                      \
     } while (0)
 
 /* float32 data in float32 bins, the common case, in float arithmetic
@@ -291,15 +288,32 @@ void eg_hist_add(const eg_hist_plan *p, eg_hist_state *s, const void *data,
             add_float(p, s, v[i]);
         break;
     }
-    case EG_I8: HIST_INT_LOOP(int8_t); break;
-    case EG_U8: HIST_INT_LOOP(uint8_t); break;
-    case EG_I16: HIST_INT_LOOP(int16_t); break;
-    case EG_U16: HIST_INT_LOOP(uint16_t); break;
-    case EG_I32: HIST_INT_LOOP(int32_t); break;
-    case EG_U32: HIST_INT_LOOP(uint32_t); break;
-    case EG_I64: HIST_INT_LOOP(int64_t); break;
-    case EG_U64: HIST_INT_LOOP(uint64_t); break;
-    default: break;
+    case EG_I8:
+        HIST_INT_LOOP(int8_t);
+        break;
+    case EG_U8:
+        HIST_INT_LOOP(uint8_t);
+        break;
+    case EG_I16:
+        HIST_INT_LOOP(int16_t);
+        break;
+    case EG_U16:
+        HIST_INT_LOOP(uint16_t);
+        break;
+    case EG_I32:
+        HIST_INT_LOOP(int32_t);
+        break;
+    case EG_U32:
+        HIST_INT_LOOP(uint32_t);
+        break;
+    case EG_I64:
+        HIST_INT_LOOP(int64_t);
+        break;
+    case EG_U64:
+        HIST_INT_LOOP(uint64_t);
+        break;
+    default:
+        break;
     }
 }
 

@@ -17,23 +17,23 @@
 typedef struct eg_hist_plan {
     eg_dtype dtype;
     unsigned nbins;
-    int f32;                 /* numpy's bin dtype is float32, else float64 */
-    int int_bounds;          /* integer data, automatic range: the range
-                                test compares integers, as numpy does */
-    uint64_t klo, khi;       /* ... the keys of min and max (quant_key.h) */
-    double first, last;      /* numpy's first_edge and last_edge */
-    double sfirst;           /* first_edge in the bin dtype, subtracted */
-    double cfirst, clast;    /* the bounds as compared with the data */
-    double norm;             /* nbins / (last - first), numpy's way */
-    int norm_f32;            /* the product x * norm is float32 */
-    double *edges;           /* nbins + 1 values of the bin dtype */
-    float *edgesf;           /* the same as floats when f32, and one more
-                                (a copy of the last) for vector reads */
+    int f32;              /* numpy's bin dtype is float32, else float64 */
+    int int_bounds;       /* integer data, automatic range: the range
+                             test compares integers, as numpy does */
+    uint64_t klo, khi;    /* ... the keys of min and max (quant_key.h) */
+    double first, last;   /* numpy's first_edge and last_edge */
+    double sfirst;        /* first_edge in the bin dtype, subtracted */
+    double cfirst, clast; /* the bounds as compared with the data */
+    double norm;          /* nbins / (last - first), numpy's way */
+    int norm_f32;         /* the product x * norm is float32 */
+    double *edges;        /* nbins + 1 values of the bin dtype */
+    float *edgesf;        /* the same as floats when f32, and one more
+                             (a copy of the last) for vector reads */
 } eg_hist_plan;
 
 typedef struct eg_hist_state {
     unsigned nbins;
-    uint64_t *counts;        /* nbins */
+    uint64_t *counts; /* nbins */
     uint64_t below, above, nan;
 } eg_hist_state;
 
@@ -41,9 +41,8 @@ typedef struct eg_hist_state {
  * user (have_range) or else over the data's min and max, passed as keys
  * (quant_key.h) with `empty` set when there is no value at all. */
 eg_status eg_hist_plan_make(eg_hist_plan *p, eg_dtype t, unsigned nbins,
-                            int have_range, double lo, double hi,
-                            uint64_t kmin, uint64_t kmax, int empty,
-                            eg_error *err);
+                            int have_range, double lo, double hi, uint64_t kmin,
+                            uint64_t kmax, int empty, eg_error *err);
 void eg_hist_plan_free(eg_hist_plan *p);
 
 eg_status eg_hist_state_init(eg_hist_state *s, unsigned nbins, eg_error *err);

@@ -25,8 +25,8 @@ TGT static inline __m512 edge_at(__m512i j, __m512d step, __m512d first,
         _mm512_mul_pd(_mm512_cvtepi32_pd(_mm512_castsi512_si256(j)), step),
         first);
     __m512d hi = _mm512_add_pd(
-        _mm512_mul_pd(
-            _mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(j, 1)), step),
+        _mm512_mul_pd(_mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(j, 1)),
+                      step),
         first);
     __m512 e = _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(lo)),
                                   _mm512_cvtpd_ps(hi), 1);

@@ -43,8 +43,7 @@ size_t eg_hist_encoded_size(const eg_hist_plan *p)
     return HS_HEADER + 8 * (size_t)p->nbins;
 }
 
-void eg_hist_encode(const eg_hist_plan *p, const eg_hist_state *s,
-                    uint8_t *out)
+void eg_hist_encode(const eg_hist_plan *p, const eg_hist_state *s, uint8_t *out)
 {
     memcpy(out, HS_MAGIC, 4);
     out[4] = HS_VERSION & 0xff;

@@ -40,15 +40,24 @@ static inline uint64_t eg_key_of(const void *p, uint64_t i, eg_dtype t,
         *nan = f != f;
         return (b >> 63) ? ~b : (b | (UINT64_C(1) << 63));
     }
-    case EG_I8: return (uint8_t)(((const int8_t *)p)[i] ^ INT8_MIN);
-    case EG_U8: return ((const uint8_t *)p)[i];
-    case EG_I16: return (uint16_t)(((const int16_t *)p)[i] ^ INT16_MIN);
-    case EG_U16: return ((const uint16_t *)p)[i];
-    case EG_I32: return (uint32_t)(((const int32_t *)p)[i] ^ INT32_MIN);
-    case EG_U32: return ((const uint32_t *)p)[i];
-    case EG_I64: return (uint64_t)(((const int64_t *)p)[i]) ^ (UINT64_C(1) << 63);
-    case EG_U64: return ((const uint64_t *)p)[i];
-    default: return 0;
+    case EG_I8:
+        return (uint8_t)(((const int8_t *)p)[i] ^ INT8_MIN);
+    case EG_U8:
+        return ((const uint8_t *)p)[i];
+    case EG_I16:
+        return (uint16_t)(((const int16_t *)p)[i] ^ INT16_MIN);
+    case EG_U16:
+        return ((const uint16_t *)p)[i];
+    case EG_I32:
+        return (uint32_t)(((const int32_t *)p)[i] ^ INT32_MIN);
+    case EG_U32:
+        return ((const uint32_t *)p)[i];
+    case EG_I64:
+        return (uint64_t)(((const int64_t *)p)[i]) ^ (UINT64_C(1) << 63);
+    case EG_U64:
+        return ((const uint64_t *)p)[i];
+    default:
+        return 0;
     }
 }
 
@@ -73,7 +82,10 @@ static inline eg_number eg_key_value(uint64_t k, eg_dtype t)
         n.kind = EG_NUM_F64;
         return n;
     }
-    case EG_U8: case EG_U16: case EG_U32: case EG_U64:
+    case EG_U8:
+    case EG_U16:
+    case EG_U32:
+    case EG_U64:
         n.kind = EG_NUM_U64;
         n.v.u = k;
         return n;

@@ -15,9 +15,12 @@ static eg_number f64(double v)
 static double as_double(eg_number v)
 {
     switch (v.kind) {
-    case EG_NUM_I64: return (double)v.v.i;
-    case EG_NUM_U64: return (double)v.v.u;
-    default: return v.v.f;
+    case EG_NUM_I64:
+        return (double)v.v.i;
+    case EG_NUM_U64:
+        return (double)v.v.u;
+    default:
+        return v.v.f;
     }
 }
 
@@ -62,11 +65,19 @@ void eg_np_quantile_ranks(uint64_t n, double q, eg_qmethod m, uint64_t *lo,
 {
     int above;
     switch (m) {
-    case EG_QM_LOWER: *lo = *hi = clamp_rank(floor(scaled(n, q)), n); return;
-    case EG_QM_HIGHER: *lo = *hi = clamp_rank(ceil(scaled(n, q)), n); return;
+    case EG_QM_LOWER:
+        *lo = *hi = clamp_rank(floor(scaled(n, q)), n);
+        return;
+    case EG_QM_HIGHER:
+        *lo = *hi = clamp_rank(ceil(scaled(n, q)), n);
+        return;
     /* np.around: half to even, as rint in the default rounding mode */
-    case EG_QM_NEAREST: *lo = *hi = clamp_rank(rint(scaled(n, q)), n); return;
-    default: neighbours(n, virtual_index(n, q, m), lo, hi, &above); return;
+    case EG_QM_NEAREST:
+        *lo = *hi = clamp_rank(rint(scaled(n, q)), n);
+        return;
+    default:
+        neighbours(n, virtual_index(n, q, m), lo, hi, &above);
+        return;
     }
 }
 
@@ -79,16 +90,26 @@ uint64_t eg_np_lower_rank(uint64_t n, double q)
 static double diff_in_dtype(eg_dtype t, eg_number a, eg_number b)
 {
     switch (t) {
-    case EG_F32: return (double)(float)((float)b.v.f - (float)a.v.f);
-    case EG_F64: return b.v.f - a.v.f;
-    case EG_I8: return (double)(int8_t)(uint8_t)((uint64_t)b.v.i - (uint64_t)a.v.i);
-    case EG_I16: return (double)(int16_t)(uint16_t)((uint64_t)b.v.i - (uint64_t)a.v.i);
-    case EG_I32: return (double)(int32_t)(uint32_t)((uint64_t)b.v.i - (uint64_t)a.v.i);
-    case EG_I64: return (double)(int64_t)((uint64_t)b.v.i - (uint64_t)a.v.i);
-    case EG_U8: return (double)(uint8_t)(b.v.u - a.v.u);
-    case EG_U16: return (double)(uint16_t)(b.v.u - a.v.u);
-    case EG_U32: return (double)(uint32_t)(b.v.u - a.v.u);
-    default: return (double)(b.v.u - a.v.u);
+    case EG_F32:
+        return (double)(float)((float)b.v.f - (float)a.v.f);
+    case EG_F64:
+        return b.v.f - a.v.f;
+    case EG_I8:
+        return (double)(int8_t)(uint8_t)((uint64_t)b.v.i - (uint64_t)a.v.i);
+    case EG_I16:
+        return (double)(int16_t)(uint16_t)((uint64_t)b.v.i - (uint64_t)a.v.i);
+    case EG_I32:
+        return (double)(int32_t)(uint32_t)((uint64_t)b.v.i - (uint64_t)a.v.i);
+    case EG_I64:
+        return (double)(int64_t)((uint64_t)b.v.i - (uint64_t)a.v.i);
+    case EG_U8:
+        return (double)(uint8_t)(b.v.u - a.v.u);
+    case EG_U16:
+        return (double)(uint16_t)(b.v.u - a.v.u);
+    case EG_U32:
+        return (double)(uint32_t)(b.v.u - a.v.u);
+    default:
+        return (double)(b.v.u - a.v.u);
     }
 }
 
@@ -127,8 +148,7 @@ void eg_np_median_ranks(uint64_t n, uint64_t *lo, uint64_t *hi)
     }
 }
 
-eg_number eg_np_median_value(uint64_t n, eg_dtype t, eg_number a,
-                             eg_number b)
+eg_number eg_np_median_value(uint64_t n, eg_dtype t, eg_number a, eg_number b)
 {
     /* mean(part[index-1:index+1]): a float32 sum for float32, float64
      * otherwise, then divided by the count */

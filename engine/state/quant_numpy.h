@@ -21,8 +21,7 @@ eg_number eg_np_quantile_value(uint64_t n, double q, eg_qmethod m, eg_dtype t,
 
 /* median: the ranks, and the mean numpy takes of their values. */
 void eg_np_median_ranks(uint64_t n, uint64_t *lo, uint64_t *hi);
-eg_number eg_np_median_value(uint64_t n, eg_dtype t, eg_number a,
-                             eg_number b);
+eg_number eg_np_median_value(uint64_t n, eg_dtype t, eg_number a, eg_number b);
 
 /* numpy's method=lower rank, the one approx_quantile answers for. */
 uint64_t eg_np_lower_rank(uint64_t n, double q);

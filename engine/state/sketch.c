@@ -10,8 +10,8 @@
 eg_status eg_sketch_k_for(double rel_err, unsigned *k, eg_error *err)
 {
     if (!(rel_err > 0 && rel_err < 0.5))
-        return eg_error_set(err, EG_EUSAGE,
-                            "--rel-err: %g is not in (0, 0.5)", rel_err);
+        return eg_error_set(err, EG_EUSAGE, "--rel-err: %g is not in (0, 0.5)",
+                            rel_err);
     if (rel_err < EG_SKETCH_MIN_REL_ERR)
         return eg_error_set(err, EG_EUSAGE,
                             "--rel-err: %g is below %g, whose sketch would "
@@ -126,28 +126,49 @@ static inline void add_double(eg_sketch *s, double x)
     d->c[i - d->lo]++;
 }
 
-#define SKETCH_LOOP(ctype)                                                 \
-    do {                                                                   \
-        const ctype *v = data;                                             \
-        for (uint64_t i = 0; i < n; i++)                                   \
-            add_double(s, (double)v[i]);                                   \
+#define SKETCH_LOOP(ctype)                                                     \
+    do {                                                                       \
+        const ctype *v = data;                                                 \
+        for (uint64_t i = 0; i < n; i++)                                       \
+            add_double(s, (double)v[i]);                                       \
     } while (0)
 
-eg_status eg_sketch_add(eg_sketch *s, const void *data, uint64_t n,
-                        eg_dtype t, eg_error *err)
+eg_status eg_sketch_add(eg_sketch *s, const void *data, uint64_t n, eg_dtype t,
+                        eg_error *err)
 {
     switch (t) {
-    case EG_F32: SKETCH_LOOP(float); break;
-    case EG_F64: SKETCH_LOOP(double); break;
-    case EG_I8: SKETCH_LOOP(int8_t); break;
-    case EG_U8: SKETCH_LOOP(uint8_t); break;
-    case EG_I16: SKETCH_LOOP(int16_t); break;
-    case EG_U16: SKETCH_LOOP(uint16_t); break;
-    case EG_I32: SKETCH_LOOP(int32_t); break;
-    case EG_U32: SKETCH_LOOP(uint32_t); break;
-    case EG_I64: SKETCH_LOOP(int64_t); break;
-    case EG_U64: SKETCH_LOOP(uint64_t); break;
-    default: break;
+    case EG_F32:
+        SKETCH_LOOP(float);
+        break;
+    case EG_F64:
+        SKETCH_LOOP(double);
+        break;
+    case EG_I8:
+        SKETCH_LOOP(int8_t);
+        break;
+    case EG_U8:
+        SKETCH_LOOP(uint8_t);
+        break;
+    case EG_I16:
+        SKETCH_LOOP(int16_t);
+        break;
+    case EG_U16:
+        SKETCH_LOOP(uint16_t);
+        break;
+    case EG_I32:
+        SKETCH_LOOP(int32_t);
+        break;
+    case EG_U32:
+        SKETCH_LOOP(uint32_t);
+        break;
+    case EG_I64:
+        SKETCH_LOOP(int64_t);
+        break;
+    case EG_U64:
+        SKETCH_LOOP(uint64_t);
+        break;
+    default:
+        break;
     }
     if (s->oom)
         return eg_error_set(err, EG_ENOMEM, "sketch: out of memory");
@@ -158,8 +179,7 @@ static int side_merge(eg_sketch_side *a, const eg_sketch_side *b)
 {
     if (b->len == 0)
         return 0;
-    if (side_reserve(a, b->lo) != 0 ||
-        side_reserve(a, b->lo + b->len - 1) != 0)
+    if (side_reserve(a, b->lo) != 0 || side_reserve(a, b->lo + b->len - 1) != 0)
         return -1;
     for (uint64_t i = 0; i < b->len; i++)
         a->c[b->lo - a->lo + i] += b->c[i];
@@ -169,8 +189,8 @@ static int side_merge(eg_sketch_side *a, const eg_sketch_side *b)
 eg_status eg_sketch_merge(eg_sketch *a, const eg_sketch *b, eg_error *err)
 {
     if (a->k != b->k)
-        return eg_error_set(err, EG_EINPUT,
-                            "sketch: merging k=%u into k=%u", b->k, a->k);
+        return eg_error_set(err, EG_EINPUT, "sketch: merging k=%u into k=%u",
+                            b->k, a->k);
     a->nan += b->nan;
     a->zero += b->zero;
     a->pinf += b->pinf;

@@ -25,13 +25,13 @@
 #define EG_SKETCH_MAX_K 20u
 
 typedef struct eg_sketch_side {
-    uint64_t lo;             /* bucket index of c[0] */
+    uint64_t lo; /* bucket index of c[0] */
     uint64_t len, cap;
     uint64_t *c;
 } eg_sketch_side;
 
 typedef struct eg_sketch {
-    unsigned k;              /* mantissa bits per bucket */
+    unsigned k; /* mantissa bits per bucket */
     uint64_t nan, zero, pinf, ninf;
     eg_sketch_side pos, neg; /* buckets of x > 0 and of -x for x < 0 */
     int oom;                 /* a bucket could not be stored */
@@ -46,8 +46,8 @@ void eg_sketch_free(eg_sketch *s);
 
 /* Counts n elements of dtype t at data; EG_ENOMEM if a bucket array could
  * not grow. */
-eg_status eg_sketch_add(eg_sketch *s, const void *data, uint64_t n,
-                        eg_dtype t, eg_error *err);
+eg_status eg_sketch_add(eg_sketch *s, const void *data, uint64_t n, eg_dtype t,
+                        eg_error *err);
 
 /* a += b (same k). */
 eg_status eg_sketch_merge(eg_sketch *a, const eg_sketch *b, eg_error *err);

@@ -1,4 +1,6 @@
-// fuzz-sources: engine/state/sketch.c engine/state/sketch_wire.c engine/state/hist.c engine/state/hist_wire.c engine/state/hist_avx512.c engine/core/error.c engine/core/dtype.c
+// fuzz-sources: engine/state/sketch.c engine/state/sketch_wire.c
+// engine/state/hist.c engine/state/hist_wire.c engine/state/hist_avx512.c
+// engine/core/error.c engine/core/dtype.c
 /* sketch_seeds.c - writes seeds for fuzz_sketch into the folder given: a
  * few sketches (empty, signed with zeros and infinities, coarse) and a
  * histogram state of the harness's plan, in this build's wire forms. */
@@ -9,8 +11,7 @@
 #include "hist.h"
 #include "sketch.h"
 
-static void put(const char *dir, const char *name, const uint8_t *b,
-                size_t n)
+static void put(const char *dir, const char *name, const uint8_t *b, size_t n)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -40,15 +41,14 @@ int main(int argc, char **argv)
 {
     if (argc != 2)
         return 2;
-    const double mixed[] = {1.0, -2.5, 0.0, INFINITY, -INFINITY, NAN, 1e-310,
-                            3e300, -7.0, 1.0};
+    const double mixed[] = {1.0, -2.5,   0.0,   INFINITY, -INFINITY,
+                            NAN, 1e-310, 3e300, -7.0,     1.0};
     sketch_seed(argv[1], "empty", 6, mixed, 0);
     sketch_seed(argv[1], "mixed", 6, mixed, 10);
     sketch_seed(argv[1], "coarse", 0, mixed, 10);
     eg_hist_plan p;
     eg_hist_state h;
-    if (eg_hist_plan_make(&p, EG_F64, 4, 1, 0.0, 1.0, 0, 0, 0, NULL) !=
-            EG_OK ||
+    if (eg_hist_plan_make(&p, EG_F64, 4, 1, 0.0, 1.0, 0, 0, 0, NULL) != EG_OK ||
         eg_hist_state_init(&h, 4, NULL) != EG_OK)
         return 1;
     const double v[] = {0.1, 0.5, 0.9, 1.0, 2.0, -1.0, NAN};
