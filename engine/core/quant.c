@@ -391,8 +391,20 @@ eg_status eg_reduce_file_quant(eg_engine *e, const char *path,
         d->seconds = qout->seconds;
         out->ndevices = 1;
     }
-    if (st == EG_OK)
+    if (st == EG_OK) {
         out->seconds += qout->seconds;
+        /* --devices chose OpenCL devices too: say where the counting ran */
+        int opencl = 0;
+        for (size_t i = 0; i < eg_engine_device_count(e); i++)
+            opencl |= eg_engine_device(e, i)->kind != EG_DEV_HOST;
+        unsigned th = eg_qscan_threads(out->elements);
+        if (opencl)
+            eg_notes_append(out->notes, sizeof out->notes,
+                            "median, quantile, approx_quantile and hist "
+                            "counted on the host's cores (%u thread%s), "
+                            "not on OpenCL devices",
+                            th, th == 1 ? "" : "s");
+    }
     eg_source_close(&src);
     return st;
 }
