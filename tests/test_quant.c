@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hist.h"
+#include "qselect.h"
 #include "quant_key.h"
 #include "sketch.h"
 #include "testutil.h"
@@ -444,4 +445,80 @@ Test(hist, wire_states_merge_in_any_order_and_are_validated)
     eg_hist_state_free(&whole);
     eg_hist_plan_free(&p);
     eg_hist_plan_free(&other);
+}
+
+Test(qselect, pass_counts_of_parts_merge_on_the_wire_to_the_whole)
+{
+    /* a pass cut the way a grid would cut it: parts counted apart, sent in
+     * the wire form, decoded and added in a shuffled order */
+    enum { N = 100000, PARTS = 17 };
+    double *x = malloc(N * sizeof *x);
+    tu_fill(x, EG_F64, N, 21, -3.0, 3.0);
+    x[7] = NAN;
+    uint64_t *whole = calloc(1u << 16, sizeof *whole), nan = 0;
+    int isnan_;
+    uint64_t key = eg_key_of(x, 123, EG_F64, &isnan_);
+    uint64_t prefix = key >> 48; /* the bucket of x[123] after one pass */
+    cr_assert_eq(
+        eg_select_pass_counts(x, N, EG_F64, prefix, 16, whole, &nan, NULL),
+        EG_OK);
+    uint64_t inside = 0;
+    for (size_t i = 0; i < N; i++) {
+        int nn;
+        uint64_t k = eg_key_of(x, i, EG_F64, &nn);
+        inside += !nn && (k >> 48) == prefix;
+    }
+    uint64_t counted = 0;
+    for (size_t b = 0; b < (1u << 16); b++)
+        counted += whole[b];
+    cr_assert_eq(counted, inside, "every key of the bucket, once");
+    cr_assert_eq(nan, 1);
+
+    size_t len = eg_select_counts_size(EG_F64);
+    uint8_t *wire[PARTS];
+    for (size_t p = 0; p < PARTS; p++) {
+        size_t a = p * N / PARTS, b = (p + 1) * N / PARTS;
+        eg_select_counts c = {EG_F64, 16, 16,
+                              prefix, 0,  calloc(1u << 16, sizeof(uint64_t))};
+        cr_assert_eq(eg_select_pass_counts(x + a, b - a, EG_F64, prefix, 16,
+                                           c.hist, &c.nan, NULL),
+                     EG_OK);
+        wire[p] = malloc(len);
+        eg_select_counts_encode(&c, wire[p]);
+        eg_select_counts_free(&c);
+    }
+    eg_select_counts acc;
+    cr_assert_eq(eg_select_counts_decode(&acc, wire[PARTS - 1], len, NULL),
+                 EG_OK);
+    for (size_t p = PARTS - 1; p-- > 0;) {
+        eg_select_counts part;
+        cr_assert_eq(eg_select_counts_decode(&part, wire[p], len, NULL), EG_OK);
+        cr_assert_eq(eg_select_counts_merge(&acc, &part, NULL), EG_OK);
+        eg_select_counts_free(&part);
+    }
+    cr_assert(memcmp(acc.hist, whole, (1u << 16) * 8) == 0);
+    cr_assert_eq(acc.nan, 1);
+    eg_select_counts_free(&acc);
+
+    eg_error err;
+    eg_select_counts d;
+    uint8_t *bad = malloc(len);
+    memcpy(bad, wire[0], len);
+    bad[8] = 60; /* fixed 60 + 16 bits > 64 */
+    cr_assert_eq(eg_select_counts_decode(&d, bad, len, &err), EG_EINPUT);
+    memcpy(bad, wire[0], len);
+    bad[6] = 99;
+    cr_assert_eq(eg_select_counts_decode(&d, bad, len, &err), EG_EINPUT);
+    cr_assert_eq(eg_select_counts_decode(&d, wire[0], len - 1, &err),
+                 EG_EINPUT);
+    memcpy(bad, wire[0], len);
+    memset(bad + 24, 0xff, 8);
+    memset(bad + 32, 0xff, 8);
+    cr_assert_eq(eg_select_counts_decode(&d, bad, len, &err), EG_EINPUT);
+    cr_assert(strstr(err.msg, "selection pass state") != NULL, "%s", err.msg);
+    free(bad);
+    for (size_t p = 0; p < PARTS; p++)
+        free(wire[p]);
+    free(whole);
+    free(x);
 }

@@ -200,6 +200,37 @@ static eg_status changed(const eg_source *src, eg_error *err)
                         eg_source_name(src));
 }
 
+eg_status eg_select_pass_counts(const void *data, uint64_t n, eg_dtype t,
+                                uint64_t prefix, unsigned fixed,
+                                uint64_t *hist, uint64_t *nan, eg_error *err)
+{
+    unsigned w = eg_key_bits(t), d = w == 8 ? 8 : 16;
+    if ((unsigned)t >= EG_DTYPE_COUNT || fixed + d > w ||
+        (fixed > 0 && fixed < 64 && prefix >> fixed != 0))
+        return eg_error_set(err, EG_EUSAGE,
+                            "selection pass: bucket %llu/%u does not fit %s",
+                            (unsigned long long)prefix, fixed,
+                            eg_dtype_name(t));
+    eg_select s;
+    sel_pass *p = calloc(1, sizeof *p);
+    if (!p)
+        return eg_error_set(err, EG_ENOMEM, "selection: out of memory");
+    memset(&s, 0, sizeof s);
+    s.dtype = t;
+    s.width = w;
+    s.digit = d;
+    s.threads = 1;
+    p->s = &s;
+    p->ngroups = 1;
+    p->g[0].prefix = prefix;
+    p->g[0].fixed = fixed;
+    p->g[0].hist[0] = hist;
+    pass_block(p, 0, data, n);
+    *nan += p->nan[0];
+    free(p);
+    return EG_OK;
+}
+
 eg_status eg_select_first(eg_select *s, const eg_source *src, eg_error *err)
 {
     const eg_array_info *info = eg_source_info(src);

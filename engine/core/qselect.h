@@ -53,4 +53,33 @@ eg_status eg_select_ranks(eg_select *s, const eg_source *src,
 
 void eg_select_free(eg_select *s);
 
+/* One pass over n elements in memory, for a carrier that cuts the data
+ * itself (a grid worker): adds to hist (2^16 counts, 2^8 for 8-bit dtypes)
+ * the next digit of every key in the bucket (prefix, fixed), and the NaNs
+ * to *nan.  The counts are those eg_select's own passes make. */
+eg_status eg_select_pass_counts(const void *data, uint64_t n, eg_dtype t,
+                                uint64_t prefix, unsigned fixed,
+                                uint64_t *hist, uint64_t *nan, eg_error *err);
+
+/* The wire form of one pass's counts (select_wire.c):
+ *   "EGSP" u16 version u8 dtype u8 digit bits, u32 fixed, u64 prefix,
+ *   u64 nan, then 2^digit u64 counts, little-endian.
+ * The decoder checks the bucket against the dtype, the size and that the
+ * counts' sum fits 64 bits; counts merge by addition. */
+typedef struct eg_select_counts {
+    eg_dtype dtype;
+    unsigned digit, fixed;
+    uint64_t prefix, nan;
+    uint64_t *hist;          /* 2^digit; malloc'ed by decode */
+} eg_select_counts;
+
+size_t eg_select_counts_size(eg_dtype t);
+void eg_select_counts_encode(const eg_select_counts *c, uint8_t *out);
+eg_status eg_select_counts_decode(eg_select_counts *c, const uint8_t *in,
+                                  size_t len, eg_error *err);
+/* a += b; EG_EINPUT when they count different buckets. */
+eg_status eg_select_counts_merge(eg_select_counts *a,
+                                 const eg_select_counts *b, eg_error *err);
+void eg_select_counts_free(eg_select_counts *c);
+
 #endif

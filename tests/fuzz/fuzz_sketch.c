@@ -1,9 +1,8 @@
-// fuzz-sources: engine/state/sketch.c engine/state/sketch_wire.c
-// engine/state/hist.c engine/state/hist_wire.c engine/state/hist_avx512.c
-// engine/core/error.c engine/core/dtype.c
+// fuzz-sources: engine/state/sketch.c engine/state/sketch_wire.c engine/state/hist.c engine/state/hist_wire.c engine/state/hist_avx512.c engine/core/select_wire.c engine/core/error.c engine/core/dtype.c
 /* fuzz_sketch.c - libFuzzer harness for the wire decoders of the quantile
  * states: the sketch (engine/state/sketch_wire.c) and the histogram
- * (engine/state/hist_wire.c), the bytes a grid or a stream would carry.
+ * (engine/state/hist_wire.c) and one selection pass's counts
+ * (engine/core/select_wire.c), the bytes a grid or a stream would carry.
  *
  * A sketch the decoder accepts must encode back to the very same bytes
  * (the form is canonical), merge with itself, and answer every rank it
@@ -17,6 +16,7 @@
 
 #include "edgegrid.h"
 #include "hist.h"
+#include "qselect.h"
 #include "sketch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -81,6 +81,27 @@ static void hist_case(const uint8_t *p, size_t len)
     eg_hist_plan_free(&plan);
 }
 
+static void select_case(const uint8_t *p, size_t len)
+{
+    eg_select_counts c, twice;
+    eg_error err;
+    memset(&err, 0, sizeof err);
+    eg_status st = eg_select_counts_decode(&c, p, len, &err);
+    if (st != EG_OK) {
+        check_refused(st, &err);
+        return;
+    }
+    uint8_t *back = malloc(len);
+    check(back != NULL && eg_select_counts_size(c.dtype) == len);
+    eg_select_counts_encode(&c, back);
+    check(memcmp(back, p, len) == 0);
+    check(eg_select_counts_decode(&twice, back, len, NULL) == EG_OK);
+    check(eg_select_counts_merge(&twice, &c, NULL) == EG_OK);
+    eg_select_counts_free(&twice);
+    eg_select_counts_free(&c);
+    free(back);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* exact-size copies, so AddressSanitizer sees any read past the end */
@@ -90,6 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(p, data, size);
     if (size >= 4 && memcmp(p, "EGHS", 4) == 0)
         hist_case(p, size);
+    else if (size >= 4 && memcmp(p, "EGSP", 4) == 0)
+        select_case(p, size);
     else
         sketch_case(p, size);
     free(p);

@@ -1,14 +1,14 @@
-// fuzz-sources: engine/state/sketch.c engine/state/sketch_wire.c
-// engine/state/hist.c engine/state/hist_wire.c engine/state/hist_avx512.c
-// engine/core/error.c engine/core/dtype.c
+// fuzz-sources: engine/state/sketch.c engine/state/sketch_wire.c engine/state/hist.c engine/state/hist_wire.c engine/state/hist_avx512.c engine/core/select_wire.c engine/core/error.c engine/core/dtype.c
 /* sketch_seeds.c - writes seeds for fuzz_sketch into the folder given: a
- * few sketches (empty, signed with zeros and infinities, coarse) and a
- * histogram state of the harness's plan, in this build's wire forms. */
+ * few sketches (empty, signed with zeros and infinities, coarse), a
+ * histogram state of the harness's plan and a selection pass's counts, in
+ * this build's wire forms. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "hist.h"
+#include "qselect.h"
 #include "sketch.h"
 
 static void put(const char *dir, const char *name, const uint8_t *b, size_t n)
@@ -60,5 +60,15 @@ int main(int argc, char **argv)
     free(b);
     eg_hist_state_free(&h);
     eg_hist_plan_free(&p);
+    /* a selection pass of 8-bit keys (256 counts) */
+    uint64_t counts[256] = {0};
+    counts[3] = 5;
+    counts[200] = 1;
+    eg_select_counts sc = {EG_U8, 8, 0, 0, 0, counts};
+    len = eg_select_counts_size(EG_U8);
+    b = malloc(len);
+    eg_select_counts_encode(&sc, b);
+    put(argv[1], "select", b, len);
+    free(b);
     return 0;
 }
