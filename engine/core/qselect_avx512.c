@@ -25,11 +25,20 @@
         } else {                                                               \
             _mm512_storeu_si512((void *)(TMP),                                 \
                                 AND(SRL((K), (DIGSH)), (MASK)));               \
-            for (unsigned m_ = (HIT); m_; m_ &= m_ - 1)                        \
-                (G)->hist[(TMP)[__builtin_ctz(m_)]]++;                         \
+            if ((HIT) == FULL) {                                               \
+                /* every lane counts (the first pass): no mask walk */         \
+                uint64_t *h_ = (G)->hist;                                      \
+                for (unsigned l_ = 0; l_ < LANES; l_++)                        \
+                    h_[(TMP)[l_]]++;                                           \
+            } else {                                                           \
+                for (unsigned m_ = (HIT); m_; m_ &= m_ - 1)                    \
+                    (G)->hist[(TMP)[__builtin_ctz(m_)]]++;                     \
+            }                                                                  \
         }                                                                      \
     } while (0)
 
+#define FULL 0xffffu
+#define LANES 16u
 TGT static uint64_t f32_pass(const float *v, uint64_t n, eg_select_vgroup *g,
                              size_t ng, uint64_t *nan)
 {
@@ -66,6 +75,10 @@ TGT static uint64_t f32_pass(const float *v, uint64_t n, eg_select_vgroup *g,
     return i;
 }
 
+#undef FULL
+#undef LANES
+#define FULL 0xffu
+#define LANES 8u
 TGT static uint64_t f64_pass(const double *v, uint64_t n, eg_select_vgroup *g,
                              size_t ng, uint64_t *nan)
 {
@@ -100,6 +113,9 @@ TGT static uint64_t f64_pass(const double *v, uint64_t n, eg_select_vgroup *g,
     *nan += nans;
     return i;
 }
+
+#undef FULL
+#undef LANES
 
 uint64_t eg_select_pass_avx512(eg_dtype t, const void *data, uint64_t n,
                                eg_select_vgroup *g, size_t ng, uint64_t *nan)

@@ -85,8 +85,14 @@ TGT static uint64_t add_avx512(const eg_hist_plan *p, eg_hist_state *s,
                         _mm512_cmpneq_epi32_mask(j, last) & keep;
         j = _mm512_mask_add_epi32(j, inc, j, one);
         _mm512_storeu_si512((void *)idx, j);
-        for (unsigned m = keep; m; m &= m - 1)
-            counts[idx[__builtin_ctz(m)]]++;
+        if (keep == 0xffff) {
+            /* all in range: no mask walk (its bit scans are a chain) */
+            for (unsigned l = 0; l < 16; l++)
+                counts[idx[l]]++;
+        } else {
+            for (unsigned m = keep; m; m &= m - 1)
+                counts[idx[__builtin_ctz(m)]]++;
+        }
     }
     s->below += below;
     s->above += above;
