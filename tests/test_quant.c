@@ -522,3 +522,40 @@ Test(qselect, pass_counts_of_parts_merge_on_the_wire_to_the_whole)
     free(whole);
     free(x);
 }
+
+Test(sketch, vector_path_counts_as_the_scalar_one)
+{
+    /* normal values on both signs, zeros, subnormals, infinities, NaN and
+     * buckets that make the windows grow, 8 at a time and one by one */
+    enum { N = 20000 };
+    double *x = malloc(N * sizeof *x);
+    float *f = malloc(N * sizeof *f);
+    heavy(x, N, 77);
+    for (size_t i = 0; i < N; i += 101)
+        x[i] = (i & 1) ? 4e-320 : NAN;
+    for (size_t i = 0; i < N; i++)
+        f[i] = (float)x[i];
+    for (int t = 0; t < 2; t++) {
+        eg_sketch a, b;
+        eg_sketch_init(&a, 6);
+        eg_sketch_init(&b, 6);
+        cr_assert_eq(eg_sketch_add(&a, t ? (void *)f : (void *)x, N,
+                                   t ? EG_F32 : EG_F64, NULL),
+                     EG_OK);
+        for (size_t i = 0; i < N; i++)
+            cr_assert_eq(eg_sketch_add(&b, t ? (void *)(f + i)
+                                             : (void *)(x + i),
+                                       1, t ? EG_F32 : EG_F64, NULL),
+                         EG_OK);
+        size_t la, lb;
+        uint8_t *wa = encode(&a, &la), *wb = encode(&b, &lb);
+        cr_assert(la == lb && memcmp(wa, wb, la) == 0, "%s",
+                  t ? "f32" : "f64");
+        free(wa);
+        free(wb);
+        eg_sketch_free(&a);
+        eg_sketch_free(&b);
+    }
+    free(x);
+    free(f);
+}

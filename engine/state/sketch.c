@@ -126,6 +126,11 @@ static inline void add_double(eg_sketch *s, double x)
     d->c[i - d->lo]++;
 }
 
+void eg_sketch_add_one(eg_sketch *s, double x)
+{
+    add_double(s, x);
+}
+
 #define SKETCH_LOOP(ctype)                                                     \
     do {                                                                       \
         const ctype *v = data;                                                 \
@@ -136,6 +141,10 @@ static inline void add_double(eg_sketch *s, double x)
 eg_status eg_sketch_add(eg_sketch *s, const void *data, uint64_t n, eg_dtype t,
                         eg_error *err)
 {
+    /* floats: the vectors take the bulk, the loops below the tail */
+    uint64_t done = eg_sketch_add_avx512(s, data, n, t);
+    data = (const char *)data + done * eg_dtype_size(t);
+    n -= done;
     switch (t) {
     case EG_F32:
         SKETCH_LOOP(float);

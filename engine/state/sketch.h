@@ -49,6 +49,16 @@ void eg_sketch_free(eg_sketch *s);
 eg_status eg_sketch_add(eg_sketch *s, const void *data, uint64_t n, eg_dtype t,
                         eg_error *err);
 
+/* One value (as a double), by the scalar code; sets s->oom when a bucket
+ * array could not grow. */
+void eg_sketch_add_one(eg_sketch *s, double x);
+
+/* The AVX-512 spelling for float data (sketch_avx512.c): counts the
+ * largest multiple of 8 of the n elements, the same way, and returns it (0
+ * without AVX-512 or for integer dtypes). */
+uint64_t eg_sketch_add_avx512(eg_sketch *s, const void *data, uint64_t n,
+                              eg_dtype t);
+
 /* a += b (same k). */
 eg_status eg_sketch_merge(eg_sketch *a, const eg_sketch *b, eg_error *err);
 
