@@ -27,7 +27,9 @@ typedef struct scan_slice {
     void *ctx;
     unsigned thread;
     uint64_t first, count;
-    void *scratch; /* swapped copies for non-native byte order */
+    void *scratch; /* when the source needs a buffer (swap, file reads) */
+    eg_status st;  /* the first read that failed, with its message */
+    eg_error err;
 } scan_slice;
 
 static void *scan_run(void *arg)
@@ -37,8 +39,11 @@ static void *scan_run(void *arg)
         uint64_t n = s->count - done;
         if (n > EG_QSCAN_BLOCK)
             n = EG_QSCAN_BLOCK;
-        const void *p =
-            eg_source_native(s->src, s->first + done, n, s->scratch);
+        const void *p = NULL;
+        s->st = eg_source_get(s->src, s->first + done, n, s->scratch, &p,
+                              &s->err);
+        if (s->st != EG_OK)
+            break;
         s->fn(s->ctx, s->thread, p, n);
         done += n;
     }
@@ -65,8 +70,9 @@ eg_status eg_qscan(const eg_source *src, unsigned threads, eg_qscan_fn fn,
                              .first = per * t,
                              .count = t + 1 == threads ? info->count - per * t
                                                        : per};
-        sl[t].scratch = info->swap ? malloc(EG_QSCAN_BLOCK * sz) : NULL;
-        if (info->swap && !sl[t].scratch) {
+        int buf = eg_source_needs_buffer(src);
+        sl[t].scratch = buf ? malloc(EG_QSCAN_BLOCK * sz) : NULL;
+        if (buf && !sl[t].scratch) {
             st = eg_error_set(err, EG_ENOMEM, "%s: out of memory for a pass",
                               eg_source_name(src));
             for (unsigned u = 0; u < t; u++)
@@ -88,7 +94,13 @@ eg_status eg_qscan(const eg_source *src, unsigned threads, eg_qscan_fn fn,
             pthread_join(tid[t], NULL);
         }
     }
-    for (unsigned t = 0; t < threads; t++)
+    for (unsigned t = 0; t < threads; t++) {
+        if (st == EG_OK && sl[t].st != EG_OK) {
+            st = sl[t].st;
+            if (err)
+                *err = sl[t].err;
+        }
         free(sl[t].scratch);
+    }
     return st;
 }
