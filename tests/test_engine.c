@@ -8,16 +8,12 @@
 #include <string.h>
 
 #include "edgegrid.h"
+#include "engine_fixture.h"
 #include "testutil.h"
 
 __extension__ typedef __int128 i128;
 
 #define ALL_OPS ((1u << EG_OP_COUNT_ALL) - 1)
-
-static void two_pocl_devices(void)
-{
-    setenv("POCL_DEVICES", "pthread pthread", 1);
-}
 
 /* Device indices as this box lists them (never POCL's layout assumed):
  * the POCL CPU devices in order, the host backend, every device. */
@@ -60,14 +56,6 @@ static void need_pocl(const box *b, size_t n)
     if (b->npocl < n)
         cr_skip_test("needs %zu POCL CPU devices, this box lists %zu", n,
                      b->npocl);
-}
-
-static eg_engine *open_engine(const char *spec)
-{
-    eg_engine *e = NULL;
-    eg_error err;
-    cr_assert_eq(eg_engine_open(&e, spec, &err), EG_OK, "%s", err.msg);
-    return e;
 }
 
 static eg_result run(eg_engine *e, const void *x, const void *y, size_t n,
@@ -163,7 +151,7 @@ static void check(const eg_result *r, const void *x, const void *y, size_t n,
 
 static void every_op_and_dtype(const char *spec)
 {
-    eg_engine *e = open_engine(spec);
+    eg_engine *e = tu_open_engine(spec);
     const size_t sizes[] = {0, 1, 7, 4097, 65537, 1000003};
     for (int t = 0; t < EG_DTYPE_COUNT; t++) {
         for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
@@ -193,7 +181,7 @@ Test(engine, opencl_every_op_and_dtype)
 
 /* "all" takes the CPU cores once: the host backend, not the OpenCL CPU
  * devices that would share them; "opencl" and index lists still run them. */
-Test(engine, all_takes_the_cpu_cores_once, .init = two_pocl_devices)
+Test(engine, all_takes_the_cpu_cores_once, .init = tu_two_pocl_devices)
 {
     box b = box_open();
     need_pocl(&b, 2);
@@ -203,13 +191,13 @@ Test(engine, all_takes_the_cpu_cores_once, .init = two_pocl_devices)
         opencl += b.all[i].kind != EG_DEV_HOST;
     }
     /* "all": every GPU and accelerator, then the host, no OpenCL CPU. */
-    eg_engine *e = open_engine("all");
+    eg_engine *e = tu_open_engine("all");
     cr_assert_eq(eg_engine_device_count(e), accel + 1);
     for (size_t i = 0; i < eg_engine_device_count(e); i++)
         cr_assert_neq(eg_engine_device(e, i)->kind, EG_DEV_CPU);
     cr_assert_eq(eg_engine_device(e, accel)->kind, EG_DEV_HOST);
     eg_engine_close(&e);
-    e = open_engine("opencl");
+    e = tu_open_engine("opencl");
     cr_assert_eq(eg_engine_device_count(e), opencl);
     size_t cpus = 0;
     for (size_t i = 0; i < opencl; i++)
@@ -218,7 +206,7 @@ Test(engine, all_takes_the_cpu_cores_once, .init = two_pocl_devices)
     eg_engine_close(&e);
     char spec[64];
     snprintf(spec, sizeof spec, "%u,%u", b.pocl[0], b.host);
-    e = open_engine(spec);
+    e = tu_open_engine(spec);
     cr_assert_eq(eg_engine_device_count(e), 2);
     cr_assert_eq(eg_engine_device(e, 0)->kind, EG_DEV_CPU);
     cr_assert_eq(eg_engine_device(e, 1)->kind, EG_DEV_HOST);
@@ -226,14 +214,14 @@ Test(engine, all_takes_the_cpu_cores_once, .init = two_pocl_devices)
     box_close(&b);
 }
 
-Test(engine, two_pocl_devices_split_the_work, .init = two_pocl_devices)
+Test(engine, two_pocl_devices_split_the_work, .init = tu_two_pocl_devices)
 {
     box b = box_open();
     need_pocl(&b, 2);
     char spec[64];
     snprintf(spec, sizeof spec, "%u,%u", b.pocl[0], b.pocl[1]);
     box_close(&b);
-    eg_engine *e = open_engine(spec);
+    eg_engine *e = tu_open_engine(spec);
     cr_assert_eq(eg_engine_device_count(e), 2);
     size_t n = 8 * 1024 * 1024 + 11;
     float *x = make(EG_F32, n, 9);
@@ -250,7 +238,7 @@ Test(engine, two_pocl_devices_split_the_work, .init = two_pocl_devices)
 
 /* A fixed chunk size gives the same bits on any device set. */
 Test(engine, fixed_chunk_is_bitwise_identical_across_devices,
-     .init = two_pocl_devices)
+     .init = tu_two_pocl_devices)
 {
     size_t n = 3 * 1000 * 1000 + 7;
     double *x = make(EG_F64, n, 31);
@@ -268,7 +256,7 @@ Test(engine, fixed_chunk_is_bitwise_identical_across_devices,
     box_close(&b);
     eg_result first = {0};
     for (size_t s = 0; s < sizeof specs / sizeof specs[0]; s++) {
-        eg_engine *e = open_engine(specs[s]);
+        eg_engine *e = tu_open_engine(specs[s]);
         eg_result r = run(e, x, y, n, EG_F64, ALL_OPS, 16 * EG_LANE_ELEMS);
         if (s == 0)
             first = r;
@@ -296,7 +284,7 @@ Test(engine, opencl_calls_take_several_chunks)
     char spec[16];
     snprintf(spec, sizeof spec, "%u", b.all[0].index); /* the first one */
     box_close(&b);
-    eg_engine *host = open_engine("host"), *cl = open_engine(spec);
+    eg_engine *host = tu_open_engine("host"), *cl = tu_open_engine(spec);
     eg_result want = run_on(host, x, NULL, n, EG_F32, ops, chunk);
     eg_result got = run_on(cl, x, NULL, n, EG_F32, ops, chunk);
     for (int op = 0; op < EG_OP_COUNT_ALL; op++)
@@ -325,7 +313,7 @@ Test(engine, device_selection_errors)
     cr_assert_eq(eg_engine_open(&e, "fast", &err), EG_EUSAGE);
     cr_assert_eq(eg_status_exit_code(EG_ENODEV), 2);
     setenv("EDGEGRID_DEVICES", "host", 1);
-    e = open_engine(NULL);
+    e = tu_open_engine(NULL);
     cr_assert_eq(eg_engine_device_count(e), 1);
     cr_assert_eq(eg_engine_device(e, 0)->kind, EG_DEV_HOST);
     eg_engine_close(&e);
@@ -335,7 +323,7 @@ Test(engine, no_opencl_platform_falls_back_to_the_host)
 {
     setenv("OCL_ICD_VENDORS", "/nonexistent", 1);
     setenv("OPENCL_VENDOR_PATH", "/nonexistent", 1);
-    eg_engine *e = open_engine("all");
+    eg_engine *e = tu_open_engine("all");
     cr_assert_eq(eg_engine_device_count(e), 1);
     cr_assert_eq(eg_engine_device(e, 0)->kind, EG_DEV_HOST);
     cr_assert(strstr(eg_engine_notes(e), "host backend"), "%s",
@@ -355,7 +343,7 @@ Test(engine, no_opencl_platform_falls_back_to_the_host)
 
 Test(engine, bad_calls_get_clear_errors)
 {
-    eg_engine *e = open_engine("host");
+    eg_engine *e = tu_open_engine("host");
     eg_reduce_opts o;
     eg_reduce_opts_init(&o);
     eg_result r;
@@ -383,7 +371,7 @@ Test(engine, small_inputs_take_the_host_path)
 {
     size_t n = 64 * EG_LANE_ELEMS;
     double *x = make(EG_F64, n + 1, 41), *y = make(EG_F64, n + 1, 42);
-    eg_engine *e = open_engine("all");
+    eg_engine *e = tu_open_engine("all");
     eg_result small = run(e, x, y, n, EG_F64, ALL_OPS, 0);
     cr_assert(strstr(small.devices[0].name, "small-input"), "%s",
               small.devices[0].name);

@@ -21,6 +21,7 @@
 #include "exact_state.h"
 #include "lanes.h"
 #include "state.h"
+#include "engine_fixture.h"
 #include "testutil.h"
 
 __extension__ typedef __int128 i128;
@@ -29,19 +30,6 @@ __extension__ typedef unsigned __int128 u128;
 #define ALL_OPS ((1u << EG_OP_COUNT_ALL) - 1)
 #define NO_DOT (ALL_OPS & ~EG_OPS_BIT(EG_OP_DOT))
 #define F(r, op) ((r).value[EG_OP_##op].v.f)
-
-static void two_pocl_devices(void)
-{
-    setenv("POCL_DEVICES", "pthread pthread", 1);
-}
-
-static eg_engine *open_engine(const char *spec)
-{
-    eg_engine *e = NULL;
-    eg_error err;
-    cr_assert_eq(eg_engine_open(&e, spec, &err), EG_OK, "%s", err.msg);
-    return e;
-}
 
 static eg_result exact_run(eg_engine *e, const void *x, const void *y,
                            size_t n, eg_dtype t, unsigned ops, uint64_t chunk,
@@ -224,7 +212,7 @@ Test(exact, results_at_ties_round_to_even)
         {{DBL_MAX, DBL_MAX, -DBL_MAX}, 3, DBL_MAX},  /* fast mode: inf */
     };
     for (size_t s = 0; s < NSPECS; s++) {
-        eg_engine *e = open_engine(specs[s]);
+        eg_engine *e = tu_open_engine(specs[s]);
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
             double *p = spread(cases[i].x, cases[i].n);
             eg_result r = exact_run(e, cases[i].x, NULL, cases[i].n, EG_F64,
@@ -289,7 +277,7 @@ Test(exact, opposite_pairs_leave_the_tiny_value)
     shuffle(x, n, 11);
     const uint64_t chunks[] = {0, EG_LANE_ELEMS, 16 * EG_LANE_ELEMS};
     for (size_t sp = 0; sp < NSPECS; sp++) {
-        eg_engine *e = open_engine(specs[sp]);
+        eg_engine *e = tu_open_engine(specs[sp]);
         for (size_t c = 0; c < 3; c++) {
             eg_result r = exact_run(e, x, NULL, n, EG_F64,
                                     EG_OPS_BIT(EG_OP_SUM) |
@@ -324,7 +312,7 @@ Test(exact, values_spanning_the_whole_exponent_range)
     shuffle(x, n - 1, 3); /* 2^1023 stays last */
     shuffle(alt, n, 4);
     for (size_t sp = 0; sp < NSPECS; sp++) {
-        eg_engine *e = open_engine(specs[sp]);
+        eg_engine *e = tu_open_engine(specs[sp]);
         eg_result r = exact_run(e, x, NULL, n - 1, EG_F64, NO_DOT, 0,
                                 EG_NAN_PROPAGATE);
         cr_assert_eq(F(r, SUM), 0x1p1023, "%s", specs[sp]);
@@ -367,7 +355,7 @@ Test(exact, many_subnormals)
     double want = ldexp((double)total, -1074);
     long double l2 = ldexpl(sqrtl((long double)squares), -1074);
     for (size_t sp = 0; sp < NSPECS; sp++) {
-        eg_engine *e = open_engine(specs[sp]);
+        eg_engine *e = tu_open_engine(specs[sp]);
         eg_result r = exact_run(e, x, NULL, n, EG_F64,
                                 EG_OPS_BIT(EG_OP_SUM) | EG_OPS_BIT(EG_OP_L2),
                                 0, EG_NAN_PROPAGATE);
@@ -396,7 +384,7 @@ Test(exact, variance_keeps_its_digits_at_an_offset)
     shuffle(x, n, 1);
     double var = (double)(((u128)n * n - 1) / 12);
     for (size_t sp = 0; sp < NSPECS; sp++) {
-        eg_engine *e = open_engine(specs[sp]);
+        eg_engine *e = tu_open_engine(specs[sp]);
         eg_result r = exact_run(e, x, NULL, n, EG_F64, NO_DOT, 0,
                                 EG_NAN_PROPAGATE);
         cr_assert_eq(F(r, VAR), var, "%s var %.17g", specs[sp], F(r, VAR));
@@ -485,7 +473,7 @@ Test(exact, ill_conditioned_data_is_correctly_rounded)
 {
     const double conds[] = {1e3, 1e10, 1e20, 1e30, 1e40};
     for (size_t sp = 0; sp < NSPECS; sp++) {
-        eg_engine *e = open_engine(specs[sp]);
+        eg_engine *e = tu_open_engine(specs[sp]);
         for (size_t c = 0; c < 5; c++) {
             ill_check(e, specs[sp], EG_F64, conds[c]);
             if (conds[c] < 1e28) /* f32 reaches cond 2^96 */
@@ -505,7 +493,7 @@ Test(exact, nan_and_infinities_follow_ieee)
     double z[] = {1.0, 0.0, 2.0};
     double big[] = {1e200, 1e200}, bigy[] = {1e200, -1e200};
     for (size_t sp = 0; sp < NSPECS; sp++) {
-        eg_engine *e = open_engine(specs[sp]);
+        eg_engine *e = tu_open_engine(specs[sp]);
         eg_result r = exact_run(e, a, NULL, 4, EG_F64, NO_DOT, 0,
                                 EG_NAN_PROPAGATE);
         cr_assert(isnan(F(r, SUM)) && isnan(F(r, MEAN)) && isnan(F(r, VAR)));
@@ -551,7 +539,7 @@ Test(exact, integers_keep_their_exact_path)
     size_t n = 300001;
     int32_t *x = malloc(n * sizeof *x);
     tu_fill(x, EG_I32, n, 9, 0, 0);
-    eg_engine *e = open_engine("all");
+    eg_engine *e = tu_open_engine("all");
     eg_result r = exact_run(e, x, NULL, n, EG_I32, NO_DOT, 0,
                             EG_NAN_PROPAGATE);
     eg_reduce_opts o;
@@ -591,7 +579,7 @@ static void *mixed_data(eg_dtype t, size_t n, uint64_t seed)
 }
 
 Test(exact, same_bits_on_every_device_set_and_chunk_size,
-     .init = two_pocl_devices)
+     .init = tu_two_pocl_devices)
 {
     unsigned pocl[2], host = 0;
     pocl_indices(pocl, 2, &host, 2);
@@ -610,7 +598,7 @@ Test(exact, same_bits_on_every_device_set_and_chunk_size,
         eg_result first = {0};
         int have = 0;
         for (size_t s = 0; s < sizeof sets / sizeof sets[0]; s++) {
-            eg_engine *e = open_engine(sets[s]);
+            eg_engine *e = tu_open_engine(sets[s]);
             for (size_t c = 0; c < 4; c++) {
                 eg_result r = exact_run(e, x, y, n, (eg_dtype)t, ALL_OPS,
                                         chunks[c], EG_NAN_PROPAGATE);

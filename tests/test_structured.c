@@ -9,15 +9,8 @@
 #include <string.h>
 
 #include "edgegrid.h"
+#include "engine_fixture.h"
 #include "testutil.h"
-
-static eg_engine *open_engine(const char *spec)
-{
-    eg_engine *e = NULL;
-    eg_error err;
-    cr_assert_eq(eg_engine_open(&e, spec, &err), EG_OK, "%s", err.msg);
-    return e;
-}
 
 static eg_struct_opts axes2(unsigned r, unsigned c, int axis)
 {
@@ -48,7 +41,7 @@ Test(structured, integer_columns_and_rows_against_loops)
     enum { R = 1000, C = 7 };
     int32_t *x = malloc(R * C * sizeof *x);
     tu_fill(x, EG_I32, R * C, 3, -1000, 1000);
-    eg_engine *e = open_engine("host");
+    eg_engine *e = tu_open_engine("host");
     for (int axis = 0; axis < 2; axis++) {
         eg_struct_opts so = axes2(R, C, axis == 0 ? 0 : -1);
         eg_reduce_opts o = opts(OPS3, 0);
@@ -94,8 +87,8 @@ static void columns_alone(const char *spec)
     double *x = malloc(R * C * sizeof *x);
     double *col = malloc(R * sizeof *col);
     tu_fill(x, EG_F64, R * C, 11, -1e3, 1e6);
-    eg_engine *e = open_engine(spec);
-    eg_engine *h = open_engine("host");
+    eg_engine *e = tu_open_engine(spec);
+    eg_engine *h = tu_open_engine("host");
     for (int m = 0; m < 2; m++) {
         eg_struct_opts so = axes2(R, C, 0);
         eg_reduce_opts o = opts(ops, 65536 * 4);
@@ -169,7 +162,7 @@ Test(structured, groups_ascending_with_row_indices)
     tu_fill(x, EG_F64, N, 5, -10, 10);
     for (int i = 0; i < N; i++)
         keys[i] = (int16_t)((i * 7919) % 13 - 6); /* -6 .. 6, unsorted */
-    eg_engine *e = open_engine("host");
+    eg_engine *e = tu_open_engine("host");
     eg_struct_opts so;
     eg_struct_opts_init(&so);
     so.keys = keys;
@@ -213,7 +206,7 @@ Test(structured, refusals)
     float x[12] = {0};
     float k[4] = {0};
     int32_t keys[3] = {0};
-    eg_engine *e = open_engine("host");
+    eg_engine *e = tu_open_engine("host");
     eg_reduce_opts o = opts(EG_OPS_DEFAULT, 0);
     eg_reduce_opts oa = opts(EG_OPS_BIT(EG_OP_ARGMIN), 0);
     eg_sresult r;
@@ -282,7 +275,7 @@ static int holds(const unsigned char *buf, size_t n, const void *pat, size_t m)
 Test(structured, npz_bytes)
 {
     double x[6] = {1, 2, 3, 4, 5, 6};
-    eg_engine *e = open_engine("host");
+    eg_engine *e = tu_open_engine("host");
     eg_struct_opts so = axes2(2, 3, 0);
     eg_reduce_opts o = opts(EG_OPS_BIT(EG_OP_SUM) | EG_OPS_BIT(EG_OP_COUNT), 0);
     eg_sresult r;

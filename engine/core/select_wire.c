@@ -7,24 +7,11 @@
 #include "error.h"
 #include "qselect.h"
 #include "quant_key.h"
+#include "wire_le.h"
 
 #define SP_MAGIC "EGSP"
 #define SP_VERSION 1u
 #define SP_HEADER 32
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
 
 static unsigned digit_of(eg_dtype t)
 {
@@ -47,10 +34,10 @@ void eg_select_counts_encode(const eg_select_counts *c, uint8_t *out)
     for (int i = 0; i < 4; i++)
         out[8 + i] = (uint8_t)(c->fixed >> (8 * i));
     memset(out + 12, 0, 4);
-    put64(out + 16, c->prefix);
-    put64(out + 24, c->nan);
+    eg_put_le64(out + 16, c->prefix);
+    eg_put_le64(out + 24, c->nan);
     for (size_t i = 0; i < bins; i++)
-        put64(out + SP_HEADER + 8 * i, c->hist[i]);
+        eg_put_le64(out + SP_HEADER + 8 * i, c->hist[i]);
 }
 
 static eg_status bad(eg_error *err, const char *what)
@@ -72,7 +59,7 @@ eg_status eg_select_counts_decode(eg_select_counts *c, const uint8_t *in,
     unsigned w = eg_key_bits(t);
     uint32_t fixed = (uint32_t)in[8] | (uint32_t)in[9] << 8 |
                      (uint32_t)in[10] << 16 | (uint32_t)in[11] << 24;
-    uint64_t prefix = get64(in + 16);
+    uint64_t prefix = eg_get_le64(in + 16);
     if (in[7] != digit_of(t) || fixed + in[7] > w ||
         (in[12] | in[13] | in[14] | in[15]) != 0)
         return bad(err, "bucket does not fit its dtype");
@@ -89,10 +76,10 @@ eg_status eg_select_counts_decode(eg_select_counts *c, const uint8_t *in,
     c->digit = in[7];
     c->fixed = fixed;
     c->prefix = prefix;
-    c->nan = get64(in + 24);
+    c->nan = eg_get_le64(in + 24);
     uint64_t total = c->nan;
     for (size_t i = 0; i < bins; i++) {
-        c->hist[i] = get64(in + SP_HEADER + 8 * i);
+        c->hist[i] = eg_get_le64(in + SP_HEADER + 8 * i);
         if (total + c->hist[i] < total) {
             eg_select_counts_free(c);
             return bad(err, "counts overflow");

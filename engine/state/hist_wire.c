@@ -12,24 +12,11 @@
 
 #include "error.h"
 #include "hist.h"
+#include "wire_le.h"
 
 #define HS_MAGIC "EGHS"
 #define HS_VERSION 1u
 #define HS_HEADER 56
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
 
 static uint64_t bits(double d)
 {
@@ -54,13 +41,13 @@ void eg_hist_encode(const eg_hist_plan *p, const eg_hist_state *s, uint8_t *out)
         out[8 + i] = (uint8_t)(p->nbins >> (8 * i));
     /* (4 bytes of padding keep the words aligned) */
     memset(out + 12, 0, 4);
-    put64(out + 16, bits(p->first));
-    put64(out + 24, bits(p->last));
-    put64(out + 32, s->below);
-    put64(out + 40, s->above);
-    put64(out + 48, s->nan);
+    eg_put_le64(out + 16, bits(p->first));
+    eg_put_le64(out + 24, bits(p->last));
+    eg_put_le64(out + 32, s->below);
+    eg_put_le64(out + 40, s->above);
+    eg_put_le64(out + 48, s->nan);
     for (unsigned i = 0; i < p->nbins; i++)
-        put64(out + HS_HEADER + 8 * (size_t)i, s->counts[i]);
+        eg_put_le64(out + HS_HEADER + 8 * (size_t)i, s->counts[i]);
 }
 
 static eg_status bad(eg_error *err, const char *what)
@@ -78,17 +65,17 @@ eg_status eg_hist_decode(const eg_hist_plan *p, eg_hist_state *s,
     uint32_t nbins = (uint32_t)in[8] | (uint32_t)in[9] << 8 |
                      (uint32_t)in[10] << 16 | (uint32_t)in[11] << 24;
     if (in[6] != (uint8_t)p->dtype || in[7] != (p->f32 ? 1 : 0) ||
-        nbins != p->nbins || get64(in + 16) != bits(p->first) ||
-        get64(in + 24) != bits(p->last) || in[12] | in[13] | in[14] | in[15])
+        nbins != p->nbins || eg_get_le64(in + 16) != bits(p->first) ||
+        eg_get_le64(in + 24) != bits(p->last) || in[12] | in[13] | in[14] | in[15])
         return bad(err, "of another plan (dtype, bins or range)");
     if (len != HS_HEADER + 8 * (size_t)nbins)
         return bad(err, "length does not match its bins");
     eg_status st = eg_hist_state_init(s, nbins, err);
     if (st != EG_OK)
         return st;
-    s->below = get64(in + 32);
-    s->above = get64(in + 40);
-    s->nan = get64(in + 48);
+    s->below = eg_get_le64(in + 32);
+    s->above = eg_get_le64(in + 40);
+    s->nan = eg_get_le64(in + 48);
     uint64_t total = 0;
     uint64_t parts[3] = {s->below, s->above, s->nan};
     for (int i = 0; i < 3; i++) {
@@ -99,7 +86,7 @@ eg_status eg_hist_decode(const eg_hist_plan *p, eg_hist_state *s,
         total += parts[i];
     }
     for (unsigned i = 0; i < nbins; i++) {
-        s->counts[i] = get64(in + HS_HEADER + 8 * (size_t)i);
+        s->counts[i] = eg_get_le64(in + HS_HEADER + 8 * (size_t)i);
         if (total + s->counts[i] < total) {
             eg_hist_state_free(s);
             return bad(err, "counts overflow");

@@ -9,22 +9,9 @@
 #include "error.h"
 #include "partial.h"
 #include "state.h"
+#include "wire_le.h"
 
 #define EG_PARTIAL_HEADER 16
-
-static void put_le(uint8_t *p, uint64_t v, int bytes)
-{
-    for (int i = 0; i < bytes; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, int bytes)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < bytes; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
 
 size_t eg_partial_size(void)
 {
@@ -34,11 +21,11 @@ size_t eg_partial_size(void)
 static void put_head(uint8_t *buf, const eg_partial_head *h)
 {
     memcpy(buf, "EGPT", 4);
-    put_le(buf + 4, EG_PARTIAL_VERSION, 2);
+    eg_put_le(buf + 4, EG_PARTIAL_VERSION, 2);
     buf[6] = (uint8_t)h->mode;
     buf[7] = (uint8_t)h->nan;
-    put_le(buf + 8, h->ops, 4);
-    put_le(buf + 12, h->ddof, 4);
+    eg_put_le(buf + 8, h->ops, 4);
+    eg_put_le(buf + 12, h->ddof, 4);
 }
 
 /* The groups a state of these ops and mode must hold: what the engine
@@ -64,7 +51,7 @@ static eg_status decode(const uint8_t *p, size_t len, const char *which,
                             eg_partial_size());
     if (memcmp(p, "EGPT", 4) != 0)
         return eg_error_set(err, EG_EINPUT, "%s partial: bad magic", which);
-    unsigned version = (unsigned)get_le(p + 4, 2);
+    unsigned version = (unsigned)eg_get_le(p + 4, 2);
     if (version != EG_PARTIAL_VERSION)
         return eg_error_set(err, EG_EINPUT,
                             "%s partial: version %u, this build reads %u",
@@ -75,8 +62,8 @@ static eg_status decode(const uint8_t *p, size_t len, const char *which,
                             p[6], p[7]);
     h->mode = (eg_mode)p[6];
     h->nan = (eg_nan_policy)p[7];
-    h->ops = (unsigned)get_le(p + 8, 4);
-    h->ddof = (unsigned)get_le(p + 12, 4);
+    h->ops = (unsigned)eg_get_le(p + 8, 4);
+    h->ddof = (unsigned)eg_get_le(p + 12, 4);
     if (h->ops == 0 || (h->ops >> EG_OP_COUNT_ALL) != 0)
         return eg_error_set(err, EG_EINPUT, "%s partial: bad ops 0x%x", which,
                             h->ops);

@@ -8,26 +8,13 @@
 
 #include "error.h"
 #include "sketch.h"
+#include "wire_le.h"
 
 #define SK_MAGIC "EGSK"
 #define SK_VERSION 1u
 #define SK_HEADER (4 + 2 + 2 + 4 * 8 + 4 * 8)
 /* (normalised exponent + 52) < 2099 */
 #define SK_MAX_INDEX(k) ((uint64_t)2099 << (k))
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
 
 /* The non-zero span of a side: [*first, *first + *n) of its counts. */
 static void side_span(const eg_sketch_side *d, uint64_t *first, uint64_t *n)
@@ -58,19 +45,19 @@ void eg_sketch_encode(const eg_sketch *s, uint8_t *out)
     out[5] = SK_VERSION >> 8;
     out[6] = (uint8_t)s->k;
     out[7] = 0;
-    put64(out + 8, s->nan);
-    put64(out + 16, s->zero);
-    put64(out + 24, s->pinf);
-    put64(out + 32, s->ninf);
+    eg_put_le64(out + 8, s->nan);
+    eg_put_le64(out + 16, s->zero);
+    eg_put_le64(out + 24, s->pinf);
+    eg_put_le64(out + 32, s->ninf);
     for (int j = 0; j < 2; j++) {
         side_span(sides[j], &first[j], &n[j]);
-        put64(out + 40 + 16 * j, n[j] ? sides[j]->lo + first[j] : 0);
-        put64(out + 48 + 16 * j, n[j]);
+        eg_put_le64(out + 40 + 16 * j, n[j] ? sides[j]->lo + first[j] : 0);
+        eg_put_le64(out + 48 + 16 * j, n[j]);
     }
     uint8_t *p = out + SK_HEADER;
     for (int j = 0; j < 2; j++)
         for (uint64_t i = 0; i < n[j]; i++, p += 8)
-            put64(p, sides[j]->c[first[j] + i]);
+            eg_put_le64(p, sides[j]->c[first[j] + i]);
 }
 
 static eg_status bad(eg_error *err, const char *what)
@@ -92,15 +79,15 @@ eg_status eg_sketch_decode(eg_sketch *s, const uint8_t *in, size_t len,
     if (in[6] > EG_SKETCH_MAX_K || in[7] != 0)
         return bad(err, "bucket bits out of range");
     s->k = in[6];
-    s->nan = get64(in + 8);
-    s->zero = get64(in + 16);
-    s->pinf = get64(in + 24);
-    s->ninf = get64(in + 32);
+    s->nan = eg_get_le64(in + 8);
+    s->zero = eg_get_le64(in + 16);
+    s->pinf = eg_get_le64(in + 24);
+    s->ninf = eg_get_le64(in + 32);
     sides[0] = &s->pos;
     sides[1] = &s->neg;
     for (int j = 0; j < 2; j++) {
-        lo[j] = get64(in + 40 + 16 * j);
-        n[j] = get64(in + 48 + 16 * j);
+        lo[j] = eg_get_le64(in + 40 + 16 * j);
+        n[j] = eg_get_le64(in + 48 + 16 * j);
         if (n[j] > SK_MAX_INDEX(s->k) || lo[j] > SK_MAX_INDEX(s->k) - n[j] ||
             (n[j] == 0 && lo[j] != 0))
             return bad(err, "bucket range out of bounds");
@@ -126,7 +113,7 @@ eg_status eg_sketch_decode(eg_sketch *s, const uint8_t *in, size_t len,
         d->lo = lo[j];
         d->len = d->cap = n[j];
         for (uint64_t i = 0; i < n[j]; i++, p += 8) {
-            d->c[i] = get64(p);
+            d->c[i] = eg_get_le64(p);
             if (total + d->c[i] < total) {
                 eg_sketch_free(s);
                 return bad(err, "counts overflow");

@@ -14,6 +14,7 @@
 #include "error.h"
 #include "exact_state.h"
 #include "state.h"
+#include "wire_le.h"
 
 #define EG_WIRE_HEADER 12
 #define EG_WIRE_FIELDS 30
@@ -39,20 +40,6 @@ static void wire_fields(eg_state *s, uint64_t *f[EG_WIRE_FIELDS])
     memcpy(f, list, sizeof list);
 }
 
-static void put_le(uint8_t *p, uint64_t v, int bytes)
-{
-    for (int i = 0; i < bytes; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, int bytes)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < bytes; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
 size_t eg_state_encoded_size(void)
 {
     return EG_WIRE_HEADER + 8 * EG_WIRE_FIELDS + EG_EXACT_WIRE_BYTES;
@@ -66,14 +53,14 @@ size_t eg_state_encode(const eg_state *s, uint8_t *buf, size_t cap)
     uint64_t *f[EG_WIRE_FIELDS];
     wire_fields(&copy, f);
     memcpy(buf, "EGST", 4);
-    put_le(buf + 4, EG_STATE_WIRE_VERSION, 2);
+    eg_put_le(buf + 4, EG_STATE_WIRE_VERSION, 2);
     buf[6] = (uint8_t)s->dtype;
     buf[7] = 0;
-    put_le(buf + 8, s->groups, 4);
+    eg_put_le(buf + 8, s->groups, 4);
     for (int i = 0; i < EG_WIRE_FIELDS; i++) {
         uint64_t w;
         memcpy(&w, f[i], sizeof w);
-        put_le(buf + EG_WIRE_HEADER + 8 * i, w, 8);
+        eg_put_le(buf + EG_WIRE_HEADER + 8 * i, w, 8);
     }
     eg_exact_encode(s, buf + EG_WIRE_HEADER + 8 * EG_WIRE_FIELDS);
     return eg_state_encoded_size();
@@ -106,7 +93,7 @@ eg_status eg_state_decode(eg_state *s, const uint8_t *buf, size_t len,
                             len, eg_state_encoded_size());
     if (memcmp(buf, "EGST", 4) != 0)
         return eg_error_set(err, EG_EINPUT, "state: bad magic");
-    uint64_t version = get_le(buf + 4, 2);
+    uint64_t version = eg_get_le(buf + 4, 2);
     if (version != EG_STATE_WIRE_VERSION)
         return eg_error_set(err, EG_EINPUT,
                             "state: version %u, this build reads %u",
@@ -114,7 +101,7 @@ eg_status eg_state_decode(eg_state *s, const uint8_t *buf, size_t len,
     if (buf[6] >= EG_DTYPE_COUNT || buf[7] != 0)
         return eg_error_set(err, EG_EINPUT, "state: bad dtype byte %u",
                             buf[6]);
-    uint64_t groups = get_le(buf + 8, 4);
+    uint64_t groups = eg_get_le(buf + 8, 4);
     if (groups & ~(uint64_t)(EG_G_ALL | EG_G_EXACT))
         return eg_error_set(err, EG_EINPUT, "state: unknown groups 0x%x",
                             (unsigned)groups);
@@ -122,7 +109,7 @@ eg_status eg_state_decode(eg_state *s, const uint8_t *buf, size_t len,
     uint64_t *f[EG_WIRE_FIELDS];
     wire_fields(s, f);
     for (int i = 0; i < EG_WIRE_FIELDS; i++) {
-        uint64_t w = get_le(buf + EG_WIRE_HEADER + 8 * i, 8);
+        uint64_t w = eg_get_le(buf + EG_WIRE_HEADER + 8 * i, 8);
         memcpy(f[i], &w, sizeof w);
     }
     eg_exact_decode(s, buf + EG_WIRE_HEADER + 8 * EG_WIRE_FIELDS);
