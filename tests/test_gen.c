@@ -15,34 +15,15 @@
 #include <unistd.h>
 
 #include "edgegrid.h"
+#include "tempdir_suite.h"
 #include "testutil.h"
 
-#define PATH_CAP 4096
-
-static char dir[64];
-
-static void setup(void)
-{
-    cr_assert_eq(tu_tempdir(dir, sizeof dir, "test_gen"), 0, "mkdtemp: %s",
-                 strerror(errno));
-}
-
-static void teardown(void)
-{
-    tu_tempdir_remove(dir);
-}
-
-TestSuite(gen, .init = setup, .fini = teardown);
-
-static void path_of(char *out, const char *name)
-{
-    snprintf(out, PATH_CAP, "%s/%s", dir, name);
-}
+TU_TEMPDIR_SUITE(gen, "test_gen");
 
 static void gen(const char *name, uint64_t count, eg_dtype t, eg_dist dist,
                 double cond, uint64_t seed)
 {
-    char path[PATH_CAP];
+    char path[TU_PATH_CAP];
     path_of(path, name);
     eg_gen_opts o = {count, t, dist, cond, seed};
     eg_error err = {0};
@@ -52,7 +33,7 @@ static void gen(const char *name, uint64_t count, eg_dtype t, eg_dist dist,
 
 static void *read_whole(const char *name, size_t *len)
 {
-    char path[PATH_CAP];
+    char path[TU_PATH_CAP];
     path_of(path, name);
     FILE *f = fopen(path, "rb");
     cr_assert_not_null(f, "%s: %s", path, strerror(errno));
@@ -83,7 +64,7 @@ static int same_file(const char *a, const char *b)
  * prints to D/out.txt comes back as a string (caller frees). */
 static char *python(const char *code)
 {
-    char script[PATH_CAP], cmd[2 * PATH_CAP];
+    char script[TU_PATH_CAP], cmd[2 * TU_PATH_CAP];
     path_of(script, "check.py");
     FILE *f = fopen(script, "w");
     cr_assert_not_null(f);
@@ -378,7 +359,7 @@ Test(gen, streams_large_counts)
     cr_assert_eq(getrusage(RUSAGE_SELF, &ru), 0);
     cr_assert(ru.ru_maxrss - before < 32 * 1024, "max RSS grew by %ld KiB",
               ru.ru_maxrss - before);
-    char path[PATH_CAP];
+    char path[TU_PATH_CAP];
     path_of(path, "big.npy");
     struct stat sb;
     cr_assert_eq(stat(path, &sb), 0);
@@ -397,7 +378,7 @@ static eg_status gen_status(const char *path, uint64_t count, eg_dtype t,
 
 Test(gen, usage_errors)
 {
-    char path[PATH_CAP];
+    char path[TU_PATH_CAP];
     path_of(path, "x.npy");
     eg_error err;
     cr_assert_eq(gen_status(path, 10, EG_I32, EG_DIST_ILL, 1e8, &err),
@@ -426,7 +407,7 @@ Test(gen, usage_errors)
 
 Test(gen, write_errors_leave_nothing)
 {
-    char path[PATH_CAP];
+    char path[TU_PATH_CAP];
     eg_error err;
     path_of(path, "missing/x.npy");
     cr_assert_eq(gen_status(path, 10, EG_F64, EG_DIST_UNIFORM, 0, &err),
@@ -460,7 +441,7 @@ Test(gen, full_disk_is_an_error)
         cr_skip_test("no /dev/full");
     /* a directory we cannot fill: point the temp file at /dev/full through a
      * symlink named like it */
-    char path[PATH_CAP], tmp[PATH_CAP + 32];
+    char path[TU_PATH_CAP], tmp[TU_PATH_CAP + 32];
     path_of(path, "f.npy");
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     cr_assert_eq(symlink("/dev/full", tmp), 0);

@@ -19,13 +19,10 @@
 #include <unistd.h>
 
 #include "npy.h"
+#include "tempdir_suite.h"
 #include "testutil.h"
 #include "source.h"
 #include "state.h"
-
-#define PATH_CAP 4096
-
-static char dir[64];
 
 /* Elements [start, +n) through eg_source_get, or NULL when it fails. */
 static const void *native(const eg_source *src, uint64_t start, uint64_t n,
@@ -48,23 +45,7 @@ static uint64_t first_c(const eg_source *src, double f, int64_t i,
     return idx;
 }
 
-static void setup(void)
-{
-    cr_assert_eq(tu_tempdir(dir, sizeof dir, "test_source"), 0, "mkdtemp: %s",
-                 strerror(errno));
-}
-
-static void teardown(void)
-{
-    tu_tempdir_remove(dir);
-}
-
-TestSuite(source, .init = setup, .fini = teardown);
-
-static void path_of(char *out, const char *name)
-{
-    snprintf(out, PATH_CAP, "%s/%s", dir, name);
-}
+TU_TEMPDIR_SUITE(source, "test_source");
 
 /* ------------------------------------------------------------ python */
 
@@ -108,7 +89,7 @@ static const char py_prelude[] =
 /* Runs the prelude plus `code` with /usr/bin/python3 (which has numpy). */
 static void python(const char *code)
 {
-    char script[PATH_CAP], cmd[2 * PATH_CAP];
+    char script[TU_PATH_CAP], cmd[2 * TU_PATH_CAP];
     path_of(script, "fixture.py");
     FILE *f = fopen(script, "w");
     cr_assert_not_null(f);
@@ -125,7 +106,7 @@ static void python(const char *code)
 
 static void *read_whole(const char *name, size_t *len)
 {
-    char path[PATH_CAP];
+    char path[TU_PATH_CAP];
     path_of(path, name);
     FILE *f = fopen(path, "rb");
     cr_assert_not_null(f, "%s: %s", path, strerror(errno));
@@ -143,7 +124,7 @@ static void *read_whole(const char *name, size_t *len)
 
 static void write_whole(const char *name, const void *p, size_t len)
 {
-    char path[PATH_CAP];
+    char path[TU_PATH_CAP];
     path_of(path, name);
     FILE *f = fopen(path, "wb");
     cr_assert_not_null(f);
@@ -153,7 +134,7 @@ static void write_whole(const char *name, const void *p, size_t len)
 
 static eg_source *open_ok(const char *name, const eg_input_opts *in)
 {
-    char path[PATH_CAP];
+    char path[TU_PATH_CAP];
     path_of(path, name);
     eg_source *src = NULL;
     eg_error err = {0};
@@ -556,7 +537,7 @@ Test(source, raw_files)
     cr_assert_eq(eg_source_info(src)->count, 5);
     eg_source_close(&src);
     write_whole("odd.bin", "0123456789", 10);
-    char path[PATH_CAP];
+    char path[TU_PATH_CAP];
     path_of(path, "odd.bin");
     eg_error err = {0};
     in.raw_dtype = EG_F32;
@@ -617,7 +598,7 @@ Test(source, truncated_numpy_file)
     python("put('t', sample('<f8', 100))\n"
            "p = os.path.join(D, 't.npy')\n"
            "os.truncate(p, os.path.getsize(p) - 8)\n");
-    char path[PATH_CAP];
+    char path[TU_PATH_CAP];
     path_of(path, "t.npy");
     eg_source *src = NULL;
     eg_error err = {0};
@@ -644,7 +625,7 @@ Test(source, unsupported_numpy_dtypes)
     const char *descr[] = {"'<c8'", "'|O'",  "'<U3'",
                            "'|b1'", "'<f2'", "structured"};
     for (int k = 0; k < 6; k++) {
-        char path[PATH_CAP];
+        char path[TU_PATH_CAP];
         path_of(path, names[k]);
         eg_source *src = NULL;
         eg_error err = {0};
@@ -666,7 +647,7 @@ Test(source, directory_missing_unreadable)
               err.msg);
     cr_assert_null(src);
 
-    char path[PATH_CAP];
+    char path[TU_PATH_CAP];
     path_of(path, "nope.npy");
     cr_assert_eq(eg_source_open(&src, path, NULL, &err), EG_ENOENT);
     cr_assert(strstr(err.msg, path) != NULL, "%s", err.msg);
@@ -774,7 +755,7 @@ Test(source, larger_than_4gib)
     char header[256];
     uint64_t shape[2] = {1u << 15, 1u << 15}; /* 2^30 f64 = 8 GiB */
     size_t n = eg_npy_format_header(header, sizeof header, EG_F64, 2, shape, 0);
-    char path[PATH_CAP];
+    char path[TU_PATH_CAP];
     path_of(path, "big.npy");
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     cr_assert(fd >= 0);

@@ -17,21 +17,10 @@
 #include "engine_grid.h"
 #include "npy.h"
 #include "source.h"
+#include "tempdir_suite.h"
 #include "testutil.h"
 
-static char dir[64];
-
-static void setup(void)
-{
-    cr_assert_eq(tu_tempdir(dir, sizeof dir, "truncate"), 0);
-}
-
-static void teardown(void)
-{
-    tu_tempdir_remove(dir);
-}
-
-TestSuite(truncate, .init = setup, .fini = teardown);
+TU_TEMPDIR_SUITE(truncate, "truncate");
 
 /* Elements in the test file: several default-size chunks and a tail, so
  * a truncation can land before, inside and after the first chunks. */
