@@ -15,7 +15,12 @@
 #include "strikes.h"
 #include "zap.h"
 
-typedef enum coord_mode { MODE_INLINE, MODE_SHARDS, MODE_NOOP } coord_mode;
+typedef enum coord_mode {
+    MODE_INLINE,
+    MODE_SHARDS,
+    MODE_NOOP,
+    MODE_STRUCT /* inline data, a structured job's segments per task */
+} coord_mode;
 
 struct eg_coord {
     eg_coord_opts o;
@@ -37,6 +42,9 @@ struct eg_coord {
     uint64_t task_elems;          /* inline: elements per task */
     uint64_t bytes_done;
     eg_ledger ledger;
+    eg_sgrid *sg;                 /* MODE_STRUCT: the plan and collector */
+    eg_sresult sres;              /* MODE_STRUCT: the result, once run */
+    int sres_ready;
     /* The grid. */
     void *zctx, *router, *pull, *monitor;
     char tasks_ep[256], results_ep[256];
@@ -75,6 +83,10 @@ size_t coord_job_task_frame(eg_coord *c, uint64_t id, uint32_t attempt,
 eg_status coord_job_task_data(eg_coord *c, uint64_t id, int which,
                               const void **data, size_t *len, int *owned,
                               eg_error *err);
+/* MODE_STRUCT: the lengths part of task `id` (malloc'ed, *len bytes). */
+void *coord_job_task_lens(eg_coord *c, uint64_t id, size_t *len);
+/* Files an accepted RESULT's states (MODE_STRUCT; nothing otherwise). */
+void coord_job_accept(eg_coord *c, const eg_frame_result *r);
 /* Merges, checks that every element is covered once, finalises. */
 eg_status coord_job_finish(eg_coord *c, eg_result *res, eg_error *err);
 /* Fills the report from the ledger and the per-worker table. */

@@ -7,6 +7,27 @@
 
 #include "coord_internal.h"
 #include "engine_grid.h"
+#include "../state/states_wire.h"
+
+/* A task is chunk c of some outputs' segments; the task size is the
+ * chunk, as for flat jobs. */
+static eg_status open_struct(eg_coord *c, eg_error *err)
+{
+    eg_status st = eg_sgrid_open(&c->sg, c->x, c->y, c->o.structured,
+                                 &c->o.reduce, c->task_elems, err);
+    if (st != EG_OK)
+        return st;
+    eg_ledger_free(&c->ledger);
+    uint64_t ntasks = eg_sgrid_ntasks(c->sg);
+    if ((st = eg_ledger_init(&c->ledger, ntasks, err)) != EG_OK)
+        return st;
+    for (uint64_t i = 0; i < ntasks; i++) {
+        const eg_sgrid_task *t = eg_sgrid_task_at(c->sg, i);
+        eg_ledger_set_range(&c->ledger, i, t->e0, t->count);
+    }
+    c->mode = MODE_STRUCT;
+    return EG_OK;
+}
 
 static eg_status open_inline(eg_coord *c, eg_error *err)
 {
@@ -56,7 +77,7 @@ static eg_status open_inline(eg_coord *c, eg_error *err)
         uint64_t n = a->count - first < elems ? a->count - first : elems;
         eg_ledger_set_range(&c->ledger, i, first, n);
     }
-    return EG_OK;
+    return o->structured ? open_struct(c, err) : EG_OK;
 }
 
 /* The SHARDQ frame every new worker is asked: which of these do you hold? */
@@ -131,6 +152,9 @@ eg_status coord_job_open(eg_coord *c, eg_error *err)
         c->mode = MODE_NOOP;
         return open_noop(c, err);
     }
+    if (o->structured && (o->manifest || o->noop_tasks))
+        return eg_error_set(err, EG_EUSAGE, "--axis and --by need the data "
+                            "inline (a FILE), not --shards or --noop-tasks");
     if (o->manifest) {
         c->mode = MODE_SHARDS;
         return open_shards(c, err);
@@ -144,6 +168,8 @@ eg_status coord_job_open(eg_coord *c, eg_error *err)
 
 void coord_job_close(eg_coord *c)
 {
+    eg_sgrid_close(&c->sg);
+    eg_sresult_free(&c->sres);
     eg_source_close(&c->x);
     eg_source_close(&c->y);
     eg_manifest_free(&c->manifest);
@@ -166,7 +192,17 @@ size_t coord_job_task_frame(eg_coord *c, uint64_t id, uint32_t attempt,
     f.nan = (uint8_t)c->o.reduce.nan;
     f.ops = c->o.reduce.ops;
     f.ddof = c->o.reduce.ddof;
-    if (c->mode == MODE_SHARDS) {
+    if (c->mode == MODE_STRUCT) {
+        const eg_sgrid_task *s = eg_sgrid_task_at(c->sg, id);
+        f.kind = EG_TASK_SEGS;
+        f.dtype = (uint8_t)c->dtype;
+        f.has_y = c->y != NULL && (c->o.reduce.ops & EG_OPS_BIT(EG_OP_DOT));
+        f.first = s->e0;
+        f.count = s->count;
+        f.chunk = eg_sgrid_chunk(c->sg);
+        f.nseg = (uint32_t)s->nseg;
+        f.p0 = s->p0;
+    } else if (c->mode == MODE_SHARDS) {
         f.kind = EG_TASK_SHARD;
         f.raw = (uint8_t)(c->o.in.raw != 0);
         f.dtype = (uint8_t)(c->o.in.raw ? c->o.in.raw_dtype : 0);
@@ -195,6 +231,19 @@ eg_status coord_job_task_data(eg_coord *c, uint64_t id, int which,
     if (!s || t->count == 0)
         return EG_OK;
     *len = (size_t)(t->count * eg_dtype_size(c->dtype));
+    if (c->mode == MODE_STRUCT) {
+        /* Gathered (and swapped) into a buffer ZeroMQ frees once sent. */
+        void *sbuf = malloc(*len);
+        if (!sbuf)
+            return eg_error_set(err, EG_ENOMEM,
+                                "coordinator: out of memory for task %llu's "
+                                "data",
+                                (unsigned long long)id);
+        eg_sgrid_task_data(c->sg, id, which, sbuf);
+        *owned = 1;
+        *data = sbuf;
+        return EG_OK;
+    }
     void *buf = NULL;
     if (eg_source_needs_buffer(s)) {
         /* Read from the file, or swapped to native order: into a buffer
@@ -216,7 +265,54 @@ eg_status coord_job_task_data(eg_coord *c, uint64_t id, int which,
     return st;
 }
 
+void *coord_job_task_lens(eg_coord *c, uint64_t id, size_t *len)
+{
+    const eg_sgrid_task *t = eg_sgrid_task_at(c->sg, id);
+    uint64_t *lens = malloc(t->nseg * sizeof *lens);
+    uint8_t *part = malloc(t->nseg * 4);
+    *len = 0;
+    if (lens && part) {
+        eg_sgrid_task_lens(c->sg, id, lens);
+        eg_frame_put_lens(part, lens, (uint32_t)t->nseg);
+        *len = t->nseg * 4;
+    } else {
+        free(part);
+        part = NULL;
+    }
+    free(lens);
+    return part;
+}
+
 /* -------------------------------------------------------------- results */
+
+static const char *struct_check(eg_coord *c, const eg_frame_result *r)
+{
+    const eg_sgrid_task *t = eg_sgrid_task_at(c->sg, r->task);
+    if (r->nstates != t->nseg)
+        return "result holds another number of states than its task";
+    for (uint32_t i = 0; i < r->nstates; i++) {
+        eg_state s;
+        eg_error why;
+        if (eg_states_get(r->states, r->states_len, i, &s, &why) != EG_OK)
+            return "state container unreadable";
+        const char *bad = eg_sgrid_check(c->sg, r->task, i, &s);
+        if (bad)
+            return bad;
+    }
+    return NULL;
+}
+
+void coord_job_accept(eg_coord *c, const eg_frame_result *r)
+{
+    if (c->mode != MODE_STRUCT)
+        return;
+    for (uint32_t i = 0; i < r->nstates; i++) {
+        eg_state s;
+        eg_error why;
+        if (eg_states_get(r->states, r->states_len, i, &s, &why) == EG_OK)
+            eg_sgrid_put(c->sg, r->task, i, &s);
+    }
+}
 
 static int index_in(uint64_t idx, uint64_t first, uint64_t n)
 {
@@ -254,6 +350,10 @@ const char *coord_job_check_result(eg_coord *c, const eg_frame_result *r)
 {
     if (r->task >= c->ledger.ntasks)
         return "task id out of range";
+    if (c->mode == MODE_STRUCT)
+        return struct_check(c, r);
+    if (r->nstates != 1)
+        return "flat task with several states";
     const eg_task *t = &c->ledger.tasks[r->task];
     const eg_state *s = &r->state;
     /* The engine may add mode bits (exact mode) to the ops' groups; the
@@ -285,8 +385,52 @@ const char *coord_job_check_result(eg_coord *c, const eg_frame_result *r)
     return why;
 }
 
+static void fill_devices(eg_coord *c, eg_result *res)
+{
+    res->bytes = c->bytes_done;
+    res->seconds = c->last_result > c->first_dispatch
+                       ? c->last_result - c->first_dispatch
+                       : 0.0;
+    const eg_peers *p = &c->peers;
+    res->ndevices = p->nstats < EG_MAX_DEVICES ? p->nstats : EG_MAX_DEVICES;
+    for (size_t i = 0; i < res->ndevices; i++) {
+        eg_device_stats *d = &res->devices[i];
+        memset(d, 0, sizeof *d);
+        d->index = (unsigned)i;
+        snprintf(d->name, sizeof d->name, "%s", p->stats[i].name);
+        d->elements = p->stats[i].elements;
+        d->chunks = p->stats[i].tasks;
+        d->seconds = p->stats[i].seconds;
+    }
+}
+
+static eg_status struct_finish(eg_coord *c, eg_result *res, eg_error *err)
+{
+    eg_sresult_free(&c->sres);
+    eg_status st = eg_sgrid_finish(c->sg, c->x, c->y != NULL, &c->sres, err);
+    if (st != EG_OK)
+        return st;
+    fill_devices(c, &c->sres.r);
+    c->sres_ready = 1;
+    *res = c->sres.r;
+    return EG_OK;
+}
+
+eg_status eg_coord_take_sresult(eg_coord *c, eg_sresult *out, eg_error *err)
+{
+    if (!c->sres_ready)
+        return eg_error_set(err, EG_EUSAGE, "coordinator: no structured "
+                            "result (a flat job, or not run)");
+    *out = c->sres;
+    memset(&c->sres, 0, sizeof c->sres);
+    c->sres_ready = 0;
+    return EG_OK;
+}
+
 eg_status coord_job_finish(eg_coord *c, eg_result *res, eg_error *err)
 {
+    if (c->mode == MODE_STRUCT)
+        return struct_finish(c, res, err);
     eg_state total;
     eg_state_init(&total, c->dtype, c->groups);
     uint64_t merged =
@@ -300,20 +444,7 @@ eg_status coord_job_finish(eg_coord *c, eg_result *res, eg_error *err)
     eg_status st = eg_result_finish(&total, c->x, &c->o.reduce, res, err);
     if (st != EG_OK)
         return st;
-    res->bytes = c->bytes_done;
-    res->seconds = c->last_result > c->first_dispatch
-                       ? c->last_result - c->first_dispatch
-                       : 0.0;
-    const eg_peers *p = &c->peers;
-    res->ndevices = p->nstats < EG_MAX_DEVICES ? p->nstats : EG_MAX_DEVICES;
-    for (size_t i = 0; i < res->ndevices; i++) {
-        eg_device_stats *d = &res->devices[i];
-        d->index = (unsigned)i;
-        snprintf(d->name, sizeof d->name, "%s", p->stats[i].name);
-        d->elements = p->stats[i].elements;
-        d->chunks = p->stats[i].tasks;
-        d->seconds = p->stats[i].seconds;
-    }
+    fill_devices(c, res);
     return EG_OK;
 }
 

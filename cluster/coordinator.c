@@ -251,6 +251,22 @@ static int send_data(eg_coord *c, uint64_t id, int which, int more)
     return 0;
 }
 
+/* A SEGS task's last part: its segments' lengths. */
+static int send_lens(eg_coord *c, uint64_t id)
+{
+    size_t len;
+    void *part = coord_job_task_lens(c, id, &len);
+    zmq_msg_t m;
+    if (!part)
+        return -1;
+    zmq_msg_init_data(&m, part, len, free_data, NULL);
+    if (zmq_msg_send(&m, c->router, 0) < 0) {
+        zmq_msg_close(&m);
+        return -1;
+    }
+    return 0;
+}
+
 static enum send_outcome send_task(eg_coord *c, eg_peer *p, uint64_t id,
                                    double now)
 {
@@ -263,12 +279,17 @@ static enum send_outcome send_task(eg_coord *c, eg_peer *p, uint64_t id,
         return SEND_FATAL;
     }
     int inline_data = c->mode != MODE_SHARDS;
+    int segs = c->mode == MODE_STRUCT;
+    int with_y = c->y != NULL &&
+                 (!segs || (c->o.reduce.ops & EG_OPS_BIT(EG_OP_DOT)));
     enum send_outcome r = send_parts(c, p, frame, len, inline_data);
     if (r != SENT)
         return r;
-    int sent = inline_data ? send_data(c, id, 0, c->y != NULL) : 0;
-    if (sent == 0 && inline_data && c->y)
-        sent = send_data(c, id, 1, 0);
+    int sent = inline_data ? send_data(c, id, 0, with_y || segs) : 0;
+    if (sent == 0 && inline_data && with_y)
+        sent = send_data(c, id, 1, segs);
+    if (sent == 0 && segs)
+        sent = send_lens(c, id) == 0 ? 0 : -2;
     if (sent != 0) {
         /* fatal() keeps the first reason: a read error's, if it was one */
         fatal(c, EG_ENOMEM, "coordinator: cannot send task %llu's data: %s",
@@ -563,6 +584,7 @@ static void on_result(eg_coord *c, const eg_frame *f, uint32_t uid,
              (unsigned long long)r->task, r->name);
         return;
     }
+    coord_job_accept(c, r);
     c->bytes_done += r->bytes;
     c->last_result = now;
     eg_grid_worker_stats *s = eg_peers_stats(&c->peers, r->name);

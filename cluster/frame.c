@@ -6,9 +6,9 @@
  *   CREDIT    u32 credit (1..EG_CREDIT_MAX)
  *   TASK      u64 task  u32 attempt  u8 kind  u8 dtype  u8 mode  u8 nan
  *             u8 raw  u8 has_y  u16 name_len  u32 ops  u32 ddof
- *             u64 first  u64 count  u64 chunk  name
+ *             u64 first  u64 count  u64 chunk  u32 nseg  u64 p0  name
  *   RESULT    u64 task  u32 attempt  u64 elements  u64 bytes  f64 seconds
- *             u8 name_len  u16 state_len  name  state
+ *             u8 name_len  u32 states_len  name  states (a container)
  *   FAIL      u64 task  u32 attempt  i32 status  u16 msg_len  msg
  *   RETURN    u64 task  u32 attempt
  *   SHARDQ    u32 count, then count x (u32 index  u8 name_len  name)
@@ -21,10 +21,11 @@
 #include <string.h>
 
 #include "engine_grid.h"
+#include "../state/states_wire.h"
 
 #define READY_FIXED 21
-#define TASK_FIXED 52
-#define RESULT_FIXED 39
+#define TASK_FIXED 64
+#define RESULT_FIXED 41
 #define FAIL_FIXED 18
 #define RETURN_FIXED 12
 
@@ -189,6 +190,8 @@ size_t eg_frame_encode_task(uint8_t *buf, size_t cap, uint64_t job,
     put(p + 28, t->first, 8);
     put(p + 36, t->count, 8);
     put(p + 44, t->chunk, 8);
+    put(p + 52, t->nseg, 4);
+    put(p + 56, t->p0, 8);
     memcpy(p + TASK_FIXED, t->shard, nl);
     return len;
 }
@@ -196,9 +199,12 @@ size_t eg_frame_encode_task(uint8_t *buf, size_t cap, uint64_t job,
 size_t eg_frame_encode_result(uint8_t *buf, size_t cap, uint64_t job,
                               const eg_frame_result *r)
 {
-    size_t nl = strlen(r->name), sl = eg_state_encoded_size();
+    const eg_state *states = r->out_states ? r->out_states : &r->state;
+    uint32_t ns = r->out_states ? r->out_n : 1;
+    size_t nl = strlen(r->name), sl = eg_states_encoded_size(ns);
     size_t len = EG_FRAME_HEADER + RESULT_FIXED + nl + sl;
-    if (cap < len || !eg_frame_name_ok(r->name, nl, EG_GRID_NAME_MAX))
+    if (cap < len || !eg_frame_name_ok(r->name, nl, EG_GRID_NAME_MAX) ||
+        ns == 0 || ns > EG_SEGS_MAX)
         return 0;
     uint8_t *p = buf + put_header(buf, EG_FRAME_RESULT, job);
     put(p, r->task, 8);
@@ -207,9 +213,9 @@ size_t eg_frame_encode_result(uint8_t *buf, size_t cap, uint64_t job,
     put(p + 20, r->bytes, 8);
     put(p + 28, double_bits(r->seconds), 8);
     p[36] = (uint8_t)nl;
-    put(p + 37, sl, 2);
+    put(p + 37, sl, 4);
     memcpy(p + RESULT_FIXED, r->name, nl);
-    if (eg_state_encode(&r->state, p + RESULT_FIXED + nl, sl) != sl)
+    if (eg_states_encode(states, ns, p + RESULT_FIXED + nl, sl) != sl)
         return 0;
     return len;
 }
@@ -217,7 +223,7 @@ size_t eg_frame_encode_result(uint8_t *buf, size_t cap, uint64_t job,
 size_t eg_frame_result_max(void)
 {
     return EG_FRAME_HEADER + RESULT_FIXED + EG_GRID_NAME_MAX +
-           eg_state_encoded_size();
+           eg_states_encoded_size(EG_SEGS_MAX);
 }
 
 size_t eg_frame_encode_fail(uint8_t *buf, size_t cap, uint64_t job,
@@ -345,9 +351,11 @@ static eg_status decode_task(eg_frame *f, const uint8_t *p, size_t n,
     t->first = get(p + 28, 8);
     t->count = get(p + 36, 8);
     t->chunk = get(p + 44, 8);
+    t->nseg = (uint32_t)get(p + 52, 4);
+    t->p0 = get(p + 56, 8);
     if (t->attempt == 0)
         return bad(err, "frame: %s attempt 0", "TASK");
-    if (t->kind > EG_TASK_SHARD || t->dtype >= EG_DTYPE_COUNT ||
+    if (t->kind > EG_TASK_SEGS || t->dtype >= EG_DTYPE_COUNT ||
         t->mode > EG_MODE_EXACT || t->nan > EG_NAN_OMIT || t->raw > 1 ||
         t->has_y > 1)
         return bad(err, "frame: %s has an out-of-range enum field", "TASK");
@@ -357,6 +365,18 @@ static eg_status decode_task(eg_frame *f, const uint8_t *p, size_t n,
         return bad(err, "frame: %s dot and the y operand disagree", "TASK");
     if (t->chunk % EG_LANE_ELEMS != 0)
         return bad(err, "frame: %s chunk is not a lane multiple", "TASK");
+    if (t->kind == EG_TASK_SEGS) {
+        if (nl != 0 || t->raw)
+            return bad(err, "frame: %s segments task names a shard", "TASK");
+        if (t->nseg == 0 || t->nseg > EG_SEGS_MAX || t->chunk == 0 ||
+            t->p0 % t->chunk != 0 || t->first > UINT64_MAX - t->nseg ||
+            t->count > EG_TASK_BYTES_MAX / eg_dtype_size(t->dtype))
+            return bad(err, "frame: %s segments out of bounds", "TASK");
+        t->shard[0] = '\0';
+        return EG_OK;
+    }
+    if (t->nseg != 0 || t->p0 != 0)
+        return bad(err, "frame: %s flat task with segments", "TASK");
     if (t->kind == EG_TASK_INLINE) {
         if (nl != 0 || t->raw)
             return bad(err, "frame: %s inline task names a shard", "TASK");
@@ -380,9 +400,9 @@ static eg_status decode_result(eg_frame *f, const uint8_t *p, size_t n,
 {
     eg_frame_result *r = &f->u.result;
     if (n < RESULT_FIXED ||
-        n != RESULT_FIXED + (size_t)p[36] + (size_t)get(p + 37, 2))
+        n != RESULT_FIXED + (size_t)p[36] + (size_t)get(p + 37, 4))
         return bad(err, "frame: %s body has the wrong size", "RESULT");
-    size_t nl = p[36], sl = (size_t)get(p + 37, 2);
+    size_t nl = p[36], sl = (size_t)get(p + 37, 4);
     r->task = get(p, 8);
     r->attempt = (uint32_t)get(p + 8, 4);
     r->elements = get(p + 12, 8);
@@ -397,9 +417,22 @@ static eg_status decode_result(eg_frame *f, const uint8_t *p, size_t n,
         return bad(err, "frame: %s worker name is not printable", "RESULT");
     copy_text(r->name, p + RESULT_FIXED, nl);
     eg_error why;
-    if (eg_state_decode(&r->state, p + RESULT_FIXED + nl, sl, &why) != EG_OK)
+    const uint8_t *c = p + RESULT_FIXED + nl;
+    uint64_t elements = 0;
+    if (eg_states_check(c, sl, EG_SEGS_MAX, &r->nstates, &why) != EG_OK)
         return eg_error_set(err, EG_EINPUT, "frame: RESULT %s", why.msg);
-    if (r->elements != r->state.n)
+    for (uint32_t i = 0; i < r->nstates; i++) {
+        eg_state s;
+        if (eg_states_get(c, sl, i, i ? &s : &r->state, &why) != EG_OK)
+            return eg_error_set(err, EG_EINPUT, "frame: RESULT %s", why.msg);
+        uint64_t k = i ? s.n : r->state.n;
+        if (k > UINT64_MAX - elements)
+            return bad(err, "frame: %s element counts overflow", "RESULT");
+        elements += k;
+    }
+    r->states = c;
+    r->states_len = sl;
+    if (r->elements != elements)
         return bad(err, "frame: %s element count disagrees with its state",
                    "RESULT");
     /* At most two operands of at most 8 bytes per element. */
@@ -534,7 +567,7 @@ eg_status eg_frame_task_check_parts(const eg_frame_task *t, size_t x_len,
                                     int have_y, size_t y_len, eg_error *err)
 {
     uint64_t want = t->count * eg_dtype_size(t->dtype);
-    if (t->kind != EG_TASK_INLINE)
+    if (t->kind == EG_TASK_SHARD)
         return x_len == 0 && !have_y
                    ? EG_OK
                    : bad(err, "frame: %s shard task carries data", "TASK");
@@ -548,6 +581,37 @@ eg_status eg_frame_task_check_parts(const eg_frame_task *t, size_t x_len,
                             "missing or of the wrong size",
                             (unsigned long long)t->task);
     return EG_OK;
+}
+
+eg_status eg_frame_task_lens(const eg_frame_task *t, const uint8_t *part,
+                             size_t len, uint64_t *lens, eg_error *err)
+{
+    if (t->kind != EG_TASK_SEGS || len != (size_t)t->nseg * 4)
+        return eg_error_set(err, EG_EINPUT, "frame: TASK %llu segment "
+                            "lengths missing or of the wrong size",
+                            (unsigned long long)t->task);
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < t->nseg; i++) {
+        lens[i] = get(part + 4 * (size_t)i, 4);
+        if (lens[i] > t->chunk)
+            return eg_error_set(err, EG_EINPUT, "frame: TASK %llu segment "
+                                "%u is longer than a chunk",
+                                (unsigned long long)t->task, i);
+        sum += lens[i];
+    }
+    if (sum != t->count)
+        return eg_error_set(err, EG_EINPUT, "frame: TASK %llu segment "
+                            "lengths add up to %llu, not its %llu elements",
+                            (unsigned long long)t->task,
+                            (unsigned long long)sum,
+                            (unsigned long long)t->count);
+    return EG_OK;
+}
+
+void eg_frame_put_lens(uint8_t *part, const uint64_t *lens, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        put(part + 4 * (size_t)i, lens[i], 4);
 }
 
 int eg_frame_shardq_next(const eg_frame *f, eg_shardq_iter *it,

@@ -11,7 +11,10 @@
  * padded, forged or foreign frame is refused with a reason and never reaches
  * the ledger or the merge.  Partial states travel in the engine's own
  * versioned encoding (eg_state_encode) and are decoded with eg_state_decode,
- * which checks their sanity.
+ * which checks their sanity.  A RESULT carries a container of states
+ * (eg_states_encode): one for a flat task, one per output element for a
+ * structured task (version 2: the container and the SEGS task came in;
+ * version 1 frames are refused).
  *
  * Who sends what, and on which socket:
  *
@@ -21,7 +24,10 @@
  *   worker PUSH -> coordinator PULL       RESULT
  *
  * A TASK of an inline job is a multipart message: the TASK frame, then the
- * native-order bytes of x, then (dot only) those of y.
+ * native-order bytes of x, then (dot only) those of y.  A SEGS task (a
+ * structured job: chunk c of nseg output elements' segments) carries those
+ * segments' elements side by side in x (and y), then a last part with each
+ * segment's length, nseg x u32.
  */
 #ifndef EG_FRAME_H
 #define EG_FRAME_H
@@ -33,7 +39,7 @@
 #include "engine_grid.h"
 
 #define EG_FRAME_MAGIC "EGGF"
-#define EG_FRAME_VERSION 1
+#define EG_FRAME_VERSION 2
 #define EG_FRAME_HEADER 16
 
 /* Longest worker name and shard name, and the longest failure message. */
@@ -46,6 +52,8 @@
 #define EG_SHARDS_MAX 65536u
 /* Largest data part of one task (per operand). */
 #define EG_TASK_BYTES_MAX (256u * 1024u * 1024u)
+/* Most segments (so states) in one SEGS task and its RESULT. */
+#define EG_SEGS_MAX 1024u
 
 typedef enum eg_frame_type {
     EG_FRAME_READY = 1,
@@ -75,7 +83,11 @@ typedef struct eg_frame_ready {
     char name[EG_GRID_NAME_MAX + 1];
 } eg_frame_ready;
 
-typedef enum eg_task_kind { EG_TASK_INLINE = 0, EG_TASK_SHARD = 1 } eg_task_kind;
+typedef enum eg_task_kind {
+    EG_TASK_INLINE = 0,
+    EG_TASK_SHARD = 1,
+    EG_TASK_SEGS = 2
+} eg_task_kind;
 
 typedef struct eg_frame_task {
     uint64_t task;
@@ -86,9 +98,13 @@ typedef struct eg_frame_task {
     uint8_t raw;             /* shard: the file is raw binary of dtype */
     uint8_t has_y;           /* inline dot: a y part follows x */
     uint32_t ops, ddof;
-    uint64_t first, count;   /* inline: global range; shard: count or 0 */
+    uint64_t first, count;   /* inline: global range; shard: count or 0;
+                                segs: first output, elements per operand */
     uint64_t chunk;          /* chunk elements for the worker's engine; 0 =
                                 its default */
+    uint32_t nseg;           /* segs: segments (1..EG_SEGS_MAX); else 0 */
+    uint64_t p0;             /* segs: position of the chunk in every
+                                segment (a multiple of chunk); else 0 */
     char shard[EG_SHARD_NAME_MAX + 1]; /* shard tasks only, else "" */
 } eg_frame_task;
 
@@ -99,7 +115,15 @@ typedef struct eg_frame_result {
     uint64_t bytes;     /* bytes read */
     double seconds;     /* the worker's compute time */
     char name[EG_GRID_NAME_MAX + 1];
-    eg_state state;
+    eg_state state;          /* the first (a flat task's only) state */
+    /* Encoding: out_n states at out_states; NULL: `state` alone. */
+    const eg_state *out_states;
+    uint32_t out_n;
+    /* Decoded: the validated container inside the frame's buffer (walk it
+     * with eg_states_get) and its count. */
+    const uint8_t *states;
+    size_t states_len;
+    uint32_t nstates;
 } eg_frame_result;
 
 typedef struct eg_frame_fail {
@@ -137,6 +161,12 @@ eg_status eg_frame_decode(eg_frame *f, const uint8_t *buf, size_t len,
  * count elements of dtype each, y present exactly when has_y. */
 eg_status eg_frame_task_check_parts(const eg_frame_task *t, size_t x_len,
                                     int have_y, size_t y_len, eg_error *err);
+/* Validates a SEGS task's lengths part (nseg x u32, at most chunk each,
+ * adding up to count) and copies them to lens[nseg]. */
+eg_status eg_frame_task_lens(const eg_frame_task *t, const uint8_t *part,
+                             size_t len, uint64_t *lens, eg_error *err);
+/* The lengths part of a SEGS task, for the encoder side. */
+void eg_frame_put_lens(uint8_t *part, const uint64_t *lens, uint32_t n);
 
 /* Encoders write into buf (cap bytes) and return the frame's length, or 0
  * when it does not fit or a field is out of range (a caller bug: encoders

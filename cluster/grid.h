@@ -97,6 +97,10 @@ typedef struct eg_coord_opts {
     const char *manifest;
     uint64_t noop_tasks;
     eg_reduce_opts reduce;         /* ops, mode, nan, ddof */
+    /* Inline mode: a structured job (--axis, --by), NULL: flat.  Its tasks
+     * are chunks of the outputs' segments; eg_coord_take_sresult gives the
+     * arrays. */
+    const eg_struct_opts *structured;
     uint64_t task_bytes;           /* bytes of data per task (per operand);
                                       0: the engine's default chunk */
     double timeout_s;              /* bound on the whole job; 0: none */
@@ -138,6 +142,9 @@ uint64_t eg_coord_task_count(const eg_coord *c);
 eg_status eg_coord_run(eg_coord *c, eg_result *res, eg_grid_stats *stats,
                        eg_error *err);
 void eg_coord_close(eg_coord **c);
+/* After a successful eg_coord_run of a structured job: moves its arrays
+ * into out (eg_sresult_free frees them).  EG_EUSAGE for a flat job. */
+eg_status eg_coord_take_sresult(eg_coord *c, eg_sresult *out, eg_error *err);
 
 /* --------------------------------------------------------------- worker */
 

@@ -219,16 +219,37 @@ static void feed_compute(wk *w)
 
 /* ------------------------------------------------------------ receiving */
 
+static eg_status segs_check(eg_worker_task *t, const eg_frame_task *task,
+                            int ndata, eg_error *why)
+{
+    uint64_t *lens = malloc((size_t)task->nseg * sizeof *lens);
+    if (!lens)
+        return eg_error_set(why, EG_ENOMEM, "worker: out of memory");
+    zmq_msg_t *m = &t->part[1 + ndata];
+    eg_status st = ndata == 1 + task->has_y
+                       ? eg_frame_task_lens(task, zmq_msg_data(m),
+                                            zmq_msg_size(m), lens, why)
+                       : eg_error_set(why, EG_EINPUT, "frame: TASK %llu "
+                                      "segment lengths missing",
+                                      (unsigned long long)task->task);
+    free(lens);
+    return st;
+}
+
 static void on_task(wk *w, eg_worker_task *t, const eg_frame *f)
 {
     const eg_frame_task *task = &f->u.task;
     t->f = *f;
     eg_error why;
-    size_t ylen = t->nparts > 2 ? zmq_msg_size(&t->part[2]) : 0;
-    size_t xlen = t->nparts > 1 ? zmq_msg_size(&t->part[1]) : 0;
-    if (eg_frame_task_check_parts(task, xlen, t->nparts > 2, ylen, &why) !=
+    /* A SEGS task's lengths come last, after its data parts. */
+    int segs = task->kind == EG_TASK_SEGS;
+    int ndata = t->nparts - 1 - (segs && t->nparts > 1);
+    size_t ylen = ndata > 1 ? zmq_msg_size(&t->part[2]) : 0;
+    size_t xlen = ndata > 0 ? zmq_msg_size(&t->part[1]) : 0;
+    if (eg_frame_task_check_parts(task, xlen, ndata > 1, ylen, &why) !=
             EG_OK ||
-        (task->kind == EG_TASK_INLINE && t->nparts < 2)) {
+        ndata > 2 || (task->kind != EG_TASK_SHARD && t->nparts < 2) ||
+        (segs && segs_check(t, task, ndata, &why) != EG_OK)) {
         /* The frame is sound, its data is not: say so for this task. */
         eg_frame_fail fail = {.task = task->task, .attempt = task->attempt,
                               .status = EG_EINPUT};
@@ -323,7 +344,7 @@ static void read_dealer(wk *w, double now)
             return;
         }
         t.nparts = 1;
-        while (zmq_msg_more(&t.part[t.nparts - 1]) && t.nparts < 3) {
+        while (zmq_msg_more(&t.part[t.nparts - 1]) && t.nparts < 4) {
             zmq_msg_init(&t.part[t.nparts]);
             zmq_msg_recv(&t.part[t.nparts], w->dealer, 0);
             t.nparts++;

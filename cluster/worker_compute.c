@@ -23,7 +23,7 @@ static int receive(eg_worker_compute *w, eg_worker_task *t)
 {
     t->nparts = 0;
     do {
-        if (t->nparts == 3) {
+        if (t->nparts == 4) {
             eg_zsock_drain(w->pair);
             break;
         }
@@ -96,6 +96,39 @@ static eg_status reduce_inline(eg_worker_compute *w, eg_worker_task *t,
     return st;
 }
 
+/* A SEGS task: each segment's chunk into its own state (the I/O thread
+ * checked the lengths against the data). */
+static eg_status reduce_segs(eg_worker_task *t, const eg_reduce_opts *o,
+                             eg_state **states, eg_result *stats,
+                             eg_error *err)
+{
+    const eg_frame_task *f = &t->f.u.task;
+    size_t item = eg_dtype_size((eg_dtype)f->dtype);
+    zmq_msg_t *lp = &t->part[2 + f->has_y];
+    uint64_t *lens = malloc((size_t)f->nseg * sizeof *lens);
+    *states = malloc((size_t)f->nseg * sizeof **states);
+    void *cx = NULL, *cy = NULL;
+    const void *x = aligned(&t->part[1], item, &cx);
+    const void *y = f->has_y ? aligned(&t->part[2], item, &cy) : NULL;
+    eg_status st = EG_OK;
+    if (!lens || !*states || (f->count && !x) || (f->has_y && f->count && !y))
+        st = eg_error_set(err, EG_ENOMEM, "worker: out of memory");
+    if (st == EG_OK)
+        st = eg_frame_task_lens(f, zmq_msg_data(lp), zmq_msg_size(lp), lens,
+                                err);
+    if (st == EG_OK)
+        st = eg_reduce_segments(x, y, lens, f->nseg, f->p0,
+                                (eg_dtype)f->dtype, o, *states, err);
+    if (st == EG_OK) {
+        stats->bytes = f->count * item * (f->has_y ? 2 : 1);
+        stats->elements = f->count;
+    }
+    free(lens);
+    free(cx);
+    free(cy);
+    return st;
+}
+
 static eg_status reduce_shard(eg_worker_compute *w, const eg_frame_task *f,
                               const eg_reduce_opts *o, eg_state *s,
                               eg_result *stats, eg_error *err)
@@ -150,6 +183,7 @@ size_t eg_worker_compute_run(eg_worker_compute *w, eg_worker_task *t,
     eg_error err;
     eg_error_clear(&err);
     eg_state s;
+    eg_state *segs = NULL;
     eg_status st;
     double t0 = eg_now();
 #ifdef EDGEGRID_TEST_HOOKS
@@ -169,9 +203,12 @@ size_t eg_worker_compute_run(eg_worker_compute *w, eg_worker_task *t,
                           w->o->fail_once_file);
     else if (f->kind == EG_TASK_SHARD)
         st = reduce_shard(w, f, &o, &s, stats, &err);
+    else if (f->kind == EG_TASK_SEGS)
+        st = reduce_segs(t, &o, &segs, stats, &err);
     else
         st = reduce_inline(w, t, &o, &s, stats, &err);
     if (st != EG_OK) {
+        free(segs);
         eg_frame_fail fail = {.task = f->task, .attempt = f->attempt,
                               .status = st};
         /* Messages longer than a frame carries are cut, on purpose. */
@@ -187,8 +224,17 @@ size_t eg_worker_compute_run(eg_worker_compute *w, eg_worker_task *t,
     r.bytes = stats->bytes;
     r.seconds = eg_now() - t0;
     snprintf(r.name, sizeof r.name, "%s", w->name);
-    r.state = s;
-    return eg_frame_encode_result(out, cap, t->f.job, &r);
+    if (segs) {
+        r.elements = f->count;
+        r.state = segs[0];
+        r.out_states = segs;
+        r.out_n = f->nseg;
+    } else {
+        r.state = s;
+    }
+    size_t n = eg_frame_encode_result(out, cap, t->f.job, &r);
+    free(segs);
+    return n;
 }
 
 static void *compute_main(void *arg)

@@ -18,9 +18,9 @@
 #include "grid.h"
 
 /* A task as it arrived: the parts of its message (the TASK frame, x, and y
- * for dot) and the decoded frame. */
+ * for dot, and a SEGS task's lengths) and the decoded frame. */
 typedef struct eg_worker_task {
-    zmq_msg_t part[3];
+    zmq_msg_t part[4];
     int nparts;
     eg_frame f;
 } eg_worker_task;

@@ -109,7 +109,10 @@ int cmd_coordinator(int argc, char **argv)
     if (eg_coord_run(c, &res, &stats, &err) != EG_OK) {
         rc = cli_engine_error(&err);
     } else {
-        grid_output_print(&a, &res, &stats);
+        if (a.co.structured)
+            rc = grid_output_structured(&a, c, &stats);
+        else
+            grid_output_print(&a, &res, &stats);
     }
     eg_grid_stats_free(&stats);
     eg_coord_close(&c);

@@ -239,7 +239,10 @@ int cmd_grid(int argc, char **argv)
     } else if (eg_coord_run(c, &res, &stats, &err) != EG_OK) {
         rc = cli_engine_error(&err);
     } else {
-        grid_output_print(&a, &res, &stats);
+        if (a.co.structured)
+            rc = grid_output_structured(&a, c, &stats);
+        else
+            grid_output_print(&a, &res, &stats);
     }
     stop_workers(&g);
     eg_curve_local_remove(&g.keys);

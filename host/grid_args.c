@@ -13,7 +13,7 @@ enum {
     OPT_TASK_BYTES, OPT_TIMEOUT, OPT_MIN_WORKERS, OPT_SHARDS, OPT_JSON,
     OPT_VERBOSE, OPT_NOOP, OPT_TASKS, OPT_RESULTS, OPT_WORKERS, OPT_DEVICES,
     OPT_SHARD_ROOT, OPT_CREDIT, OPT_CURVE_SECRET, OPT_ALLOW, OPT_INSECURE,
-    OPT_CURVE
+    OPT_CURVE, OPT_AXIS, OPT_KEEPDIMS, OPT_BY, OPT_SHAPE
 };
 
 /* The job's default bound: long enough for real jobs on slow links, short
@@ -35,6 +35,11 @@ enum {
     {"json", no_argument, NULL, OPT_JSON},                                  \
     {"verbose", no_argument, NULL, OPT_VERBOSE},                            \
     {"noop-tasks", required_argument, NULL, OPT_NOOP},                      \
+    {"axis", required_argument, NULL, OPT_AXIS},                            \
+    {"keepdims", no_argument, NULL, OPT_KEEPDIMS},                          \
+    {"by", required_argument, NULL, OPT_BY},                                \
+    {"shape", required_argument, NULL, OPT_SHAPE},                          \
+    {"output", required_argument, NULL, 'o'},                               \
     {"help", no_argument, NULL, 'h'}
 
 static const struct option coordinator_options[] = {
@@ -153,6 +158,19 @@ static int parse_option(int c, const char *arg, void *ctx)
                              "count", arg);
         a->co.noop_tasks = n;
         return CLI_EXIT_OK;
+    case OPT_AXIS:
+        if (structured_parse_axes(arg, &a->s) != 0)
+            return cli_usage(name_of(a), "--axis: '%s' is not an integer or "
+                             "a comma list of integers", arg);
+        return CLI_EXIT_OK;
+    case OPT_KEEPDIMS: a->s.so.keepdims = 1; return CLI_EXIT_OK;
+    case OPT_BY: a->s.by = arg; return CLI_EXIT_OK;
+    case OPT_SHAPE:
+        if (structured_parse_shape(arg, &a->s) != 0)
+            return cli_usage(name_of(a), "--shape: '%s' is not a comma list "
+                             "of positive counts", arg);
+        return CLI_EXIT_OK;
+    case 'o': a->s.npz = arg; return CLI_EXIT_OK;
     case OPT_TASKS: a->co.tasks_endpoint = arg; return CLI_EXIT_OK;
     case OPT_RESULTS: a->co.results_endpoint = arg; return CLI_EXIT_OK;
     case OPT_WORKERS:
@@ -210,6 +228,19 @@ static int check_args(grid_args *a, int positional)
                            "public keys)"
                          : "--allow needs --curve-secret FILE (the "
                            "coordinator's secret key)");
+    if (a->s.by && a->s.have_axis)
+        return cli_usage(cmd, "--by groups the rows (axis 0); it does not "
+                         "take --axis");
+    if (a->s.so.keepdims && !a->s.have_axis)
+        return cli_usage(cmd, "--keepdims needs --axis");
+    if (a->s.have_shape && !co->in.raw)
+        return cli_usage(cmd, "--shape applies only to --raw input (a .npy "
+                         "file names its own shape)");
+    if (a->s.npz && !structured_wanted(&a->s))
+        return cli_usage(cmd, "-o writes the arrays of --axis or --by");
+    if (structured_wanted(&a->s) && (co->manifest || co->noop_tasks))
+        return cli_usage(cmd, "--axis and --by need a FILE (the data goes "
+                         "inline), not --shards or --noop-tasks");
     if (a->cmd == GRID_CMD_GRID && a->workers == 0)
         return cli_usage(cmd, "needs --workers N");
     if (a->cmd == GRID_CMD_GRID && a->shard_root && !co->manifest)
@@ -236,7 +267,12 @@ int grid_args_parse(int argc, char **argv, grid_args *a, const char *help)
         a->co.path = argv[optind];
     if (positional > 1)
         return cli_usage(cmd, "unexpected argument '%s'", argv[optind + 1]);
-    return check_args(a, positional);
+    rc = check_args(a, positional);
+    if (rc == CLI_EXIT_OK && structured_wanted(&a->s)) {
+        a->s.so.keys_path = a->s.by;
+        a->co.structured = &a->s.so;
+    }
+    return rc;
 }
 
 void grid_events_print(void *ctx, const eg_coord_event *ev)

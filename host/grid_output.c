@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "json.h"
 #include "output.h"
+#include "reduce_structured.h"
 
 static void grid_object(FILE *f, const eg_grid_stats *g)
 {
@@ -89,4 +91,49 @@ void grid_output_print(const grid_args *a, const eg_result *r,
         grid_output_json(stdout, input, r, g);
     else
         grid_output_table(stdout, input, r, g);
+}
+
+int grid_output_structured(const grid_args *a, eg_coord *c,
+                           const eg_grid_stats *g)
+{
+    eg_sresult res;
+    eg_error err = {0};
+    memset(&res, 0, sizeof res);
+    eg_status st = eg_coord_take_sresult(c, &res, &err);
+    if (st == EG_OK && a->s.npz)
+        st = eg_sresult_write_npz(&res, a->s.npz, &err);
+    if (st != EG_OK) {
+        eg_sresult_free(&res);
+        return cli_engine_error(&err);
+    }
+    const char *input = a->co.path;
+    if (!a->json) {
+        structured_print_table(stdout, input, &res);
+        fprintf(stdout, "grid %" PRIu64 " tasks on %zu worker(s): %" PRIu64
+                        " attempts (%" PRIu64 " sent again), %" PRIu64
+                        " duplicates dropped, %" PRIu64 " frames rejected\n",
+                g->tasks, g->nworkers, g->attempts, g->redispatched,
+                g->duplicates, g->rejected);
+        eg_sresult_free(&res);
+        return CLI_EXIT_OK;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (mem) {
+        structured_print_json(mem, input, &res);
+        if (fclose(mem) != 0)
+            len = 0;
+    }
+    if (!text || len < 2 || strcmp(text + len - 2, "}\n") != 0) {
+        structured_print_json(stdout, input, &res);
+    } else {
+        fwrite(text, 1, len - 2, stdout);
+        fputs(", ", stdout);
+        grid_object(stdout, g);
+        fputs("}\n", stdout);
+    }
+    free(text);
+    eg_sresult_free(&res);
+    return CLI_EXIT_OK;
 }

@@ -27,4 +27,10 @@ void grid_output_table(FILE *f, const char *input, const eg_result *r,
 void grid_output_print(const grid_args *a, const eg_result *r,
                        const eg_grid_stats *g);
 
+/* A structured job's arrays (coordinator run already): -o's .npz, then
+ * the structured table or JSON of `reduce --axis/--by`, with the grid's
+ * object or summary line.  Returns the exit status. */
+int grid_output_structured(const grid_args *a, eg_coord *c,
+                           const eg_grid_stats *g);
+
 #endif

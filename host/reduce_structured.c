@@ -125,7 +125,7 @@ static void group_value(FILE *f, const eg_sresult *r, uint64_t g)
         fprintf(f, "%" PRId64, r->groups[g]);
 }
 
-static void print_json(FILE *f, const char *input, const eg_sresult *r)
+void structured_print_json(FILE *f, const char *input, const eg_sresult *r)
 {
     output_json_head(f, input, &r->r);
     fputs(", \"result_shape\": ", f);
@@ -155,7 +155,7 @@ static void print_json(FILE *f, const char *input, const eg_sresult *r)
     output_json_tail(f, &r->r);
 }
 
-static void print_table(FILE *f, const char *input, const eg_sresult *r)
+void structured_print_table(FILE *f, const char *input, const eg_sresult *r)
 {
     output_table_header(f, input, &r->r);
     fputs("result shape ", f);
@@ -219,11 +219,11 @@ int structured_run(eg_engine *e, const char *path, const char *with,
     if (enotes && strstr(res.r.notes, enotes) != NULL)
         enotes = "";
     if (json) {
-        print_json(stdout, path, &res);
+        structured_print_json(stdout, path, &res);
         output_notes(stderr, "edgegrid: ", res.r.notes);
         output_notes(stderr, "edgegrid: ", enotes ? enotes : "");
     } else {
-        print_table(stdout, path, &res);
+        structured_print_table(stdout, path, &res);
         output_notes(stdout, "", enotes ? enotes : "");
     }
     eg_sresult_free(&res);

@@ -28,4 +28,8 @@ int structured_run(eg_engine *e, const char *path, const char *with,
                    const eg_input_opts *in, const eg_reduce_opts *o,
                    const structured_args *s, int json);
 
+/* The structured result as `reduce --axis/--by` prints it. */
+void structured_print_json(FILE *f, const char *input, const eg_sresult *r);
+void structured_print_table(FILE *f, const char *input, const eg_sresult *r);
+
 #endif

@@ -52,11 +52,8 @@ typedef struct sjob {
     unit *units;
     uint64_t nunits, cap;
     atomic_uint_fast64_t next;
-    eg_state *states;     /* chunk states of multi-chunk segments */
-    uint64_t *sbase;      /* per group: its first slot, or UINT64_MAX */
+    eg_struct_out out;    /* result arrays and chunk slots */
     int xcontig, ycontig; /* segments readable in place */
-    eg_value *vals[EG_OP_COUNT_ALL];
-    unsigned char *kinds[EG_OP_COUNT_ALL];
     pthread_mutex_t lock; /* notes and the first error */
     char *notes;
     size_t notes_len;
@@ -81,10 +78,6 @@ typedef struct sworker {
     double seconds;
 } sworker;
 
-static uint64_t chunks_of(uint64_t len, uint64_t chunk)
-{
-    return len <= chunk ? 1 : (len + chunk - 1) / chunk;
-}
 
 static void fail(sjob *j, uint64_t e, const eg_error *why)
 {
@@ -97,26 +90,9 @@ static void fail(sjob *j, uint64_t e, const eg_error *why)
     pthread_mutex_unlock(&j->lock);
 }
 
-static void store(sworker *w, uint64_t e, const eg_state *s)
+static void fail_cb(void *ctx, uint64_t e, const eg_error *why)
 {
-    sjob *j = w->j;
-    eg_error why;
-    eg_error_clear(&why);
-    if (eg_state_finalize(s, j->o->ops, j->o->nan, j->o->ddof, &w->tmp, &why) !=
-        EG_OK) {
-        eg_error_prefix(&why, "output element %llu", (unsigned long long)e);
-        fail(j, e, &why);
-        return;
-    }
-    for (unsigned op = 0; op < EG_OP_COUNT_ALL; op++) {
-        if (!j->vals[op])
-            continue;
-        eg_number v = w->tmp.value[op];
-        if ((op == EG_OP_ARGMIN || op == EG_OP_ARGMAX) && v.kind == EG_NUM_I64)
-            v.v.i = (int64_t)eg_struct_index(j->p, e, (uint64_t)v.v.i);
-        j->kinds[op][e] = (unsigned char)v.kind;
-        memcpy(&j->vals[op][e], &v.v, sizeof j->vals[op][e]);
-    }
+    fail(ctx, e, why);
 }
 
 /* Positions [p0, p0 + n) of output e's segments in native order: in place
@@ -130,28 +106,13 @@ static const void *segment(const sjob *j, const eg_struct_view *v, int contig,
     return buf;
 }
 
-/* A chunk state of output e: its slot when the segment has several
- * chunks; else the output's state, finalized (the identity merged in
- * first when the engine's 1-D path would do so: past the small input). */
 static void finish_chunk(sworker *w, uint64_t e, uint64_t c, const eg_state *cs)
 {
-    sjob *j = w->j;
-    const eg_struct_plan *p = j->p;
-    uint64_t g = e / p->rest, len = eg_struct_group_len(p, g);
+    eg_error why;
+    eg_error_clear(&why);
     w->chunks++;
-    if (j->sbase[g] != UINT64_MAX) {
-        uint64_t nc = chunks_of(len, j->chunk);
-        j->states[j->sbase[g] + (e % p->rest) * nc + c] = *cs;
-        return;
-    }
-    if (len <= EG_SMALL_INPUT_ELEMS) {
-        store(w, e, cs);
-        return;
-    }
-    eg_state total;
-    eg_state_init(&total, p->dtype, j->groups);
-    eg_state_merge(&total, cs);
-    store(w, e, &total);
+    if (eg_struct_out_chunk(&w->j->out, e, c, cs, &w->tmp, &why) != EG_OK)
+        fail(w->j, e, &why);
 }
 
 static void run_segment(sworker *w, uint64_t e, uint64_t c)
@@ -276,18 +237,14 @@ static eg_status add_unit(sjob *j, uint64_t e0, uint64_t e1, uint64_t c,
 static eg_status plan_units(sjob *j, eg_error *err)
 {
     const eg_struct_plan *p = j->p;
-    uint64_t slots = 0, open0 = 0, open_cost = 0;
+    uint64_t open0 = 0, open_cost = 0;
     int open = 0;
     eg_status st = EG_OK;
-    j->sbase = malloc((p->ngroups ? p->ngroups : 1) * sizeof *j->sbase);
-    if (!j->sbase)
-        return eg_error_set(err, EG_ENOMEM, "structured: out of memory");
     for (uint64_t g = 0; g < p->ngroups && st == EG_OK; g++) {
         uint64_t len = eg_struct_group_len(p, g);
-        uint64_t nc = chunks_of(len, j->chunk);
+        uint64_t nc = eg_struct_chunks(len, j->chunk);
         uint64_t e0 = g * p->rest, e1 = e0 + p->rest;
         if (nc == 1) {
-            j->sbase[g] = UINT64_MAX;
             /* gathered columns go TILE_OUTS side by side (run_tiled) */
             uint64_t cost = len ? len : 1;
             uint64_t most = UNIT_ELEMS;
@@ -315,8 +272,6 @@ static eg_status plan_units(sjob *j, eg_error *err)
             st = add_unit(j, open0, e0, 0, err);
             open = 0;
         }
-        j->sbase[g] = slots;
-        slots += p->rest * nc;
         for (uint64_t c = 0; c < nc && st == EG_OK; c++)
             for (uint64_t e = e0; e < e1 && st == EG_OK; e += TILE_OUTS)
                 st = add_unit(j, e, e1 - e < TILE_OUTS ? e1 : e + TILE_OUTS, c,
@@ -324,34 +279,7 @@ static eg_status plan_units(sjob *j, eg_error *err)
     }
     if (st == EG_OK && open)
         st = add_unit(j, open0, p->nout, 0, err);
-    if (st == EG_OK && slots > 0) {
-        j->states = malloc(slots * sizeof *j->states);
-        if (!j->states)
-            st = eg_error_set(err, EG_ENOMEM,
-                              "structured: no memory for "
-                              "%llu chunk states",
-                              (unsigned long long)slots);
-    }
     return st;
-}
-
-/* Multi-chunk segments: their chunk states in chunk order. */
-static void merge_slots(sjob *j, sworker *w)
-{
-    const eg_struct_plan *p = j->p;
-    for (uint64_t g = 0; g < p->ngroups; g++) {
-        if (j->sbase[g] == UINT64_MAX)
-            continue;
-        uint64_t nc = chunks_of(eg_struct_group_len(p, g), j->chunk);
-        for (uint64_t r = 0; r < p->rest; r++) {
-            eg_state total;
-            eg_state_init(&total, p->dtype, j->groups);
-            const eg_state *s = j->states + j->sbase[g] + r * nc;
-            for (uint64_t c = 0; c < nc; c++)
-                eg_state_merge(&total, &s[c]);
-            store(w, g * p->rest + r, &total);
-        }
-    }
 }
 
 static eg_status alloc_worker(sworker *w, const sjob *j, eg_error *err)
@@ -386,50 +314,6 @@ static void free_worker(sworker *w)
     free(w->words);
     free(w->xbuf);
     free(w->ybuf);
-}
-
-/* Each op's values as one kind; an op of mixed kinds (an empty segment's
- * NaN beside integers) becomes float64. */
-static void settle_kinds(sjob *j, eg_sresult *out)
-{
-    for (unsigned op = 0; op < EG_OP_COUNT_ALL; op++) {
-        if (!j->vals[op])
-            continue;
-        uint64_t n = j->p->nout;
-        int mixed = 0;
-        eg_number_kind k = n ? (eg_number_kind)j->kinds[op][0] : EG_NUM_F64;
-        for (uint64_t e = 1; e < n && !mixed; e++)
-            mixed = j->kinds[op][e] != k;
-        if (mixed) {
-            for (uint64_t e = 0; e < n; e++) {
-                eg_value *v = &j->vals[op][e];
-                switch (j->kinds[op][e]) {
-                case EG_NUM_I64:
-                    v->f = (double)v->i;
-                    break;
-                case EG_NUM_U64:
-                    v->f = (double)v->u;
-                    break;
-                case EG_NUM_NONE:
-                    v->f = NAN;
-                    break;
-                default:
-                    break;
-                }
-            }
-            k = EG_NUM_F64;
-        }
-        /* Counts as int64, as numpy's indices and counts are. */
-        if (op == EG_OP_COUNT && k == EG_NUM_U64)
-            k = EG_NUM_I64;
-        out->op[op].kind = k;
-        if (k == EG_NUM_NONE) {
-            free(j->vals[op]);
-            j->vals[op] = NULL;
-        }
-        out->op[op].data = j->vals[op];
-        j->vals[op] = NULL;
-    }
 }
 
 static void collect_stats(sjob *j, sworker *ws, size_t nthreads, eg_result *r)
@@ -491,7 +375,7 @@ static eg_status run_workers(sjob *j, sworker *ws, size_t nthreads,
         if (ws[t].started)
             pthread_join(ws[t].thread, NULL);
     if (st == EG_OK)
-        merge_slots(j, &ws[0]);
+        eg_struct_out_merge(&j->out, &ws[0].tmp, fail_cb, j);
     if (st == EG_OK && j->st != EG_OK) {
         st = j->st;
         if (err)
@@ -507,9 +391,7 @@ eg_status eg_struct_run(eg_engine *e, const eg_struct_plan *p,
     memset(&j, 0, sizeof j);
     j.p = p;
     j.o = o;
-    j.groups = eg_groups_for_ops(o->ops);
-    if (o->mode == EG_MODE_EXACT && eg_dtype_is_float(p->dtype))
-        j.groups |= EG_G_EXACT;
+    j.groups = eg_struct_groups(p, o);
     j.chunk = o->chunk_elems ? o->chunk_elems : EG_DEFAULT_CHUNK_ELEMS;
     if (j.chunk % EG_LANE_ELEMS)
         return eg_error_set(err, EG_EUSAGE,
@@ -532,17 +414,7 @@ eg_status eg_struct_run(eg_engine *e, const eg_struct_plan *p,
     }
     if (longest < j.chunk)
         j.chunk = eg_lane_count(longest ? longest : 1) * EG_LANE_ELEMS;
-    for (unsigned op = 0; op < EG_OP_COUNT_ALL && st == EG_OK; op++) {
-        if (!(o->ops & EG_OPS_BIT(op)))
-            continue;
-        j.vals[op] = malloc((p->nout ? p->nout : 1) * sizeof *j.vals[op]);
-        j.kinds[op] = malloc(p->nout ? p->nout : 1);
-        if (!j.vals[op] || !j.kinds[op])
-            st = eg_error_set(err, EG_ENOMEM,
-                              "structured: no memory for "
-                              "%llu results",
-                              (unsigned long long)p->nout);
-    }
+    st = eg_struct_out_init(&j.out, p, o, j.chunk, err);
     size_t nthreads = 0;
     for (size_t d = 0; d < j.devs.ndev; d++)
         nthreads += j.devs.devs[d]->threads ? j.devs.devs[d]->threads : 1;
@@ -562,19 +434,14 @@ eg_status eg_struct_run(eg_engine *e, const eg_struct_plan *p,
     out->r.seconds = eg_now() - t0;
     if (st == EG_OK) {
         collect_stats(&j, ws, nthreads, &out->r);
-        settle_kinds(&j, out);
+        eg_struct_out_settle(&j.out, out);
     }
     if (ws)
         for (size_t t = 0; t < nthreads; t++)
             free_worker(&ws[t]);
     free(ws);
     pthread_mutex_destroy(&j.lock);
-    for (unsigned op = 0; op < EG_OP_COUNT_ALL; op++) {
-        free(j.vals[op]);
-        free(j.kinds[op]);
-    }
+    eg_struct_out_free(&j.out);
     free(j.units);
-    free(j.states);
-    free(j.sbase);
     return st;
 }

@@ -92,6 +92,77 @@ static eg_status open_keys(const eg_struct_opts *so, eg_source **ks,
     return eg_source_get(*ks, 0, info->count, *scratch, keys, err);
 }
 
+eg_status eg_struct_prepare(eg_struct_plan *p, const eg_source *x,
+                            const eg_source *y, const eg_struct_opts *so,
+                            const eg_reduce_opts *o, void **xs, void **ys,
+                            eg_error *err)
+{
+    *xs = *ys = NULL;
+    const eg_array_info *info = eg_source_info(x);
+    eg_status st = eg_struct_plan_shape(p, info, so, o->ops, err);
+    if (st == EG_OK)
+        st = check_with(x, y, p, o->ops, err);
+    eg_source *ks = NULL;
+    void *kscratch = NULL;
+    if (st == EG_OK && p->by) {
+        const void *keys = NULL;
+        const char *name = NULL;
+        eg_dtype kdt = EG_I64;
+        uint64_t nk = 0;
+        st = open_keys(so, &ks, &keys, &kdt, &nk, &kscratch, &name, err);
+        if (st == EG_OK)
+            st = eg_struct_group(p, keys, kdt, nk,
+                                 (o->ops & (EG_OPS_BIT(EG_OP_ARGMIN) |
+                                            EG_OPS_BIT(EG_OP_ARGMAX))) != 0,
+                                 name, err);
+    }
+    eg_source_close(&ks);
+    free(kscratch);
+    if (st == EG_OK) {
+        eg_struct_plan_view(p, x, &p->x);
+        if (y) {
+            eg_struct_plan_view(p, y, &p->y);
+            p->has_y = 1;
+        }
+    }
+    if (st == EG_OK && p->by) {
+        st = eg_struct_permute(p, &p->x, xs, err);
+        if (st == EG_OK && y)
+            st = eg_struct_permute(p, &p->y, ys, err);
+        if (st == EG_OK) {
+            p->x.base = *xs;
+            p->x.swap = 0;
+            p->y.base = *ys;
+            p->y.swap = 0;
+            p->permuted = 1;
+        }
+    }
+    return st;
+}
+
+void eg_struct_result_meta(eg_struct_plan *p, const eg_source *x, int has_y,
+                           const eg_reduce_opts *o, eg_sresult *out)
+{
+    const eg_array_info *info = eg_source_info(x);
+    eg_result *r = &out->r;
+    r->ops = o->ops;
+    r->dtype = info->dtype;
+    r->mode = o->mode;
+    r->elements = info->count;
+    r->ndim = p->ndim;
+    memcpy(r->shape, p->dim, sizeof r->shape);
+    r->bytes = info->count * eg_dtype_size(info->dtype) * (has_y ? 2 : 1);
+    out->ndim = p->out_ndim;
+    memcpy(out->shape, p->out_shape, sizeof out->shape);
+    out->nout = p->nout;
+    if (p->by) {
+        out->ngroups = p->ngroups;
+        out->groups_unsigned = p->keys_unsigned;
+        out->groups = p->gkeys;
+        p->gkeys = NULL;
+    }
+}
+
 static eg_status reduce_sources(eg_engine *e, const eg_source *x,
                                 const eg_source *y, const eg_struct_opts *so,
                                 const eg_reduce_opts *o, eg_sresult *out,
@@ -110,69 +181,15 @@ static eg_status reduce_sources(eg_engine *e, const eg_source *x,
     if (!(o->ops & EG_OPS_BIT(EG_OP_DOT)))
         y = NULL;
     eg_struct_plan p;
-    const eg_array_info *info = eg_source_info(x);
-    eg_status st = eg_struct_plan_shape(&p, info, so, o->ops, err);
-    if (st == EG_OK)
-        st = check_with(x, y, &p, o->ops, err);
-    eg_source *ks = NULL;
-    void *kscratch = NULL;
-    if (st == EG_OK && p.by) {
-        const void *keys = NULL;
-        const char *name = NULL;
-        eg_dtype kdt = EG_I64;
-        uint64_t nk = 0;
-        st = open_keys(so, &ks, &keys, &kdt, &nk, &kscratch, &name, err);
-        if (st == EG_OK)
-            st = eg_struct_group(&p, keys, kdt, nk,
-                                 (o->ops & (EG_OPS_BIT(EG_OP_ARGMIN) |
-                                            EG_OPS_BIT(EG_OP_ARGMAX))) != 0,
-                                 name, err);
-    }
-    eg_source_close(&ks);
-    free(kscratch);
     void *xs = NULL, *ys = NULL;
-    if (st == EG_OK) {
-        eg_struct_plan_view(&p, x, &p.x);
-        if (y) {
-            eg_struct_plan_view(&p, y, &p.y);
-            p.has_y = 1;
-        }
-    }
-    if (st == EG_OK && p.by) {
-        st = eg_struct_permute(&p, &p.x, &xs, err);
-        if (st == EG_OK && y)
-            st = eg_struct_permute(&p, &p.y, &ys, err);
-        if (st == EG_OK) {
-            p.x.base = xs;
-            p.x.swap = 0;
-            p.y.base = ys;
-            p.y.swap = 0;
-            p.permuted = 1;
-        }
-    }
+    eg_status st = eg_struct_prepare(&p, x, y, so, o, &xs, &ys, err);
     if (st == EG_OK)
         st = eg_struct_run(e, &p, o, out, err);
     free(xs);
     free(ys);
     if (st == EG_OK) {
-        eg_result *r = &out->r;
-        r->seconds = eg_now() - t0;
-        r->ops = o->ops;
-        r->dtype = info->dtype;
-        r->mode = o->mode;
-        r->elements = info->count;
-        r->ndim = p.ndim;
-        memcpy(r->shape, p.dim, sizeof r->shape);
-        r->bytes = info->count * eg_dtype_size(info->dtype) * (y ? 2 : 1);
-        out->ndim = p.out_ndim;
-        memcpy(out->shape, p.out_shape, sizeof out->shape);
-        out->nout = p.nout;
-        if (p.by) {
-            out->ngroups = p.ngroups;
-            out->groups_unsigned = p.keys_unsigned;
-            out->groups = p.gkeys;
-            p.gkeys = NULL;
-        }
+        out->r.seconds = eg_now() - t0;
+        eg_struct_result_meta(&p, x, y != NULL, o, out);
     } else {
         eg_sresult_free(out);
     }

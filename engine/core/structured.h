@@ -20,6 +20,7 @@
 
 #include "edgegrid.h"
 #include "source.h"
+#include "state.h"
 
 /* How one source's memory maps logical (C-order) coordinates. */
 typedef struct eg_struct_view {
@@ -119,5 +120,63 @@ static inline uint64_t eg_struct_index(const eg_struct_plan *p, uint64_t e,
 eg_status eg_struct_run(eg_engine *e, const eg_struct_plan *p,
                         const eg_reduce_opts *o, eg_sresult *out,
                         eg_error *err);
+
+/* Where the states of a structured job end up, on one box or on the grid:
+ * each output's state finalized into the result arrays; the chunk states
+ * of multi-chunk segments kept in slots until they merge in chunk order.
+ * Which path an output takes mirrors eg_engine_reduce_range for a 1-D
+ * array of its length, so every output has the bits of its segment alone. */
+typedef struct eg_struct_out {
+    const eg_struct_plan *p;
+    const eg_reduce_opts *o;
+    unsigned groups;
+    uint64_t chunk;
+    eg_value *vals[EG_OP_COUNT_ALL];
+    unsigned char *kinds[EG_OP_COUNT_ALL];
+    eg_state *states; /* chunk states of multi-chunk segments */
+    uint64_t *sbase;  /* per group: its first slot, or UINT64_MAX */
+} eg_struct_out;
+
+/* Chunks of a segment of `len` elements (1 for an empty one). */
+static inline uint64_t eg_struct_chunks(uint64_t len, uint64_t chunk)
+{
+    return len <= chunk ? 1 : (len + chunk - 1) / chunk;
+}
+
+/* The accumulator groups a job of these options computes. */
+unsigned eg_struct_groups(const eg_struct_plan *p, const eg_reduce_opts *o);
+
+eg_status eg_struct_out_init(eg_struct_out *so, const eg_struct_plan *p,
+                             const eg_reduce_opts *o, uint64_t chunk,
+                             eg_error *err);
+/* Finalizes output e's whole state into the arrays (tmp: scratch). */
+eg_status eg_struct_out_store(eg_struct_out *so, uint64_t e,
+                              const eg_state *s, eg_result *tmp,
+                              eg_error *why);
+/* Chunk c's state of output e: into its slot, or finalized when it is the
+ * segment's only chunk.  Threads may call it for distinct (e, c). */
+eg_status eg_struct_out_chunk(eg_struct_out *so, uint64_t e, uint64_t c,
+                              const eg_state *cs, eg_result *tmp,
+                              eg_error *why);
+/* Merges the slots in chunk order and stores them; fail(ctx, e, why) for
+ * each output that cannot be finalized. */
+void eg_struct_out_merge(eg_struct_out *so, eg_result *tmp,
+                         void (*fail)(void *ctx, uint64_t e,
+                                      const eg_error *why),
+                         void *ctx);
+/* Moves the arrays into out->op[] (one kind per op). */
+void eg_struct_out_settle(eg_struct_out *so, eg_sresult *out);
+void eg_struct_out_free(eg_struct_out *so);
+
+/* Plans a structured job over sources x (and y) as eg_reduce_file_structured
+ * does: shapes, groups and (group mode) the permuted copies, which *xs and
+ * *ys own (free them after the plan). */
+eg_status eg_struct_prepare(eg_struct_plan *p, const eg_source *x,
+                            const eg_source *y, const eg_struct_opts *so,
+                            const eg_reduce_opts *o, void **xs, void **ys,
+                            eg_error *err);
+/* Fills out's shapes, groups (moved from the plan) and input figures. */
+void eg_struct_result_meta(eg_struct_plan *p, const eg_source *x, int has_y,
+                           const eg_reduce_opts *o, eg_sresult *out);
 
 #endif

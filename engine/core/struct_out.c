@@ -1,0 +1,186 @@
+/* struct_out.c - where a structured job's states end up (eg_struct_out in
+ * structured.h): finalized into the result arrays, or kept per chunk until
+ * the segment's chunks merge in chunk order.  Shared by the one-box run
+ * (struct_run.c) and the grid's collector (struct_grid.c), so both finish
+ * every output the same way. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_devs.h"
+#include "error.h"
+#include "structured.h"
+
+unsigned eg_struct_groups(const eg_struct_plan *p, const eg_reduce_opts *o)
+{
+    unsigned g = eg_groups_for_ops(o->ops);
+    if (o->mode == EG_MODE_EXACT && eg_dtype_is_float(p->dtype))
+        g |= EG_G_EXACT;
+    return g;
+}
+
+eg_status eg_struct_out_init(eg_struct_out *so, const eg_struct_plan *p,
+                             const eg_reduce_opts *o, uint64_t chunk,
+                             eg_error *err)
+{
+    memset(so, 0, sizeof *so);
+    so->p = p;
+    so->o = o;
+    so->groups = eg_struct_groups(p, o);
+    so->chunk = chunk;
+    uint64_t n = p->nout ? p->nout : 1;
+    for (unsigned op = 0; op < EG_OP_COUNT_ALL; op++) {
+        if (!(o->ops & EG_OPS_BIT(op)))
+            continue;
+        so->vals[op] = malloc(n * sizeof *so->vals[op]);
+        so->kinds[op] = malloc(n);
+        if (!so->vals[op] || !so->kinds[op])
+            return eg_error_set(err, EG_ENOMEM,
+                                "structured: no memory for %llu results",
+                                (unsigned long long)p->nout);
+    }
+    so->sbase = malloc((p->ngroups ? p->ngroups : 1) * sizeof *so->sbase);
+    if (!so->sbase)
+        return eg_error_set(err, EG_ENOMEM, "structured: out of memory");
+    uint64_t slots = 0;
+    for (uint64_t g = 0; g < p->ngroups; g++) {
+        uint64_t nc = eg_struct_chunks(eg_struct_group_len(p, g), chunk);
+        so->sbase[g] = nc == 1 ? UINT64_MAX : slots;
+        if (nc > 1)
+            slots += p->rest * nc;
+    }
+    if (slots > 0) {
+        so->states = malloc(slots * sizeof *so->states);
+        if (!so->states)
+            return eg_error_set(err, EG_ENOMEM,
+                                "structured: no memory for %llu chunk states",
+                                (unsigned long long)slots);
+    }
+    return EG_OK;
+}
+
+eg_status eg_struct_out_store(eg_struct_out *so, uint64_t e,
+                              const eg_state *s, eg_result *tmp,
+                              eg_error *why)
+{
+    const eg_reduce_opts *o = so->o;
+    eg_status st = eg_state_finalize(s, o->ops, o->nan, o->ddof, tmp, why);
+    if (st != EG_OK) {
+        eg_error_prefix(why, "output element %llu", (unsigned long long)e);
+        return st;
+    }
+    for (unsigned op = 0; op < EG_OP_COUNT_ALL; op++) {
+        if (!so->vals[op])
+            continue;
+        eg_number v = tmp->value[op];
+        if ((op == EG_OP_ARGMIN || op == EG_OP_ARGMAX) && v.kind == EG_NUM_I64)
+            v.v.i = (int64_t)eg_struct_index(so->p, e, (uint64_t)v.v.i);
+        so->kinds[op][e] = (unsigned char)v.kind;
+        memcpy(&so->vals[op][e], &v.v, sizeof so->vals[op][e]);
+    }
+    return EG_OK;
+}
+
+eg_status eg_struct_out_chunk(eg_struct_out *so, uint64_t e, uint64_t c,
+                              const eg_state *cs, eg_result *tmp,
+                              eg_error *why)
+{
+    const eg_struct_plan *p = so->p;
+    uint64_t g = e / p->rest, len = eg_struct_group_len(p, g);
+    if (so->sbase[g] != UINT64_MAX) {
+        uint64_t nc = eg_struct_chunks(len, so->chunk);
+        so->states[so->sbase[g] + (e % p->rest) * nc + c] = *cs;
+        return EG_OK;
+    }
+    /* One chunk: the state itself up to the small input, else merged into
+     * the identity first, as the 1-D path does. */
+    if (len <= EG_SMALL_INPUT_ELEMS)
+        return eg_struct_out_store(so, e, cs, tmp, why);
+    eg_state total;
+    eg_state_init(&total, p->dtype, so->groups);
+    eg_state_merge(&total, cs);
+    return eg_struct_out_store(so, e, &total, tmp, why);
+}
+
+void eg_struct_out_merge(eg_struct_out *so, eg_result *tmp,
+                         void (*fail)(void *ctx, uint64_t e,
+                                      const eg_error *why),
+                         void *ctx)
+{
+    const eg_struct_plan *p = so->p;
+    for (uint64_t g = 0; g < p->ngroups; g++) {
+        if (so->sbase[g] == UINT64_MAX)
+            continue;
+        uint64_t nc = eg_struct_chunks(eg_struct_group_len(p, g), so->chunk);
+        for (uint64_t r = 0; r < p->rest; r++) {
+            eg_state total;
+            eg_state_init(&total, p->dtype, so->groups);
+            const eg_state *s = so->states + so->sbase[g] + r * nc;
+            for (uint64_t c = 0; c < nc; c++)
+                eg_state_merge(&total, &s[c]);
+            eg_error why;
+            eg_error_clear(&why);
+            uint64_t e = g * p->rest + r;
+            if (eg_struct_out_store(so, e, &total, tmp, &why) != EG_OK)
+                fail(ctx, e, &why);
+        }
+    }
+}
+
+/* Each op's values as one kind; an op of mixed kinds (an empty segment's
+ * NaN beside integers) becomes float64. */
+void eg_struct_out_settle(eg_struct_out *so, eg_sresult *out)
+{
+    for (unsigned op = 0; op < EG_OP_COUNT_ALL; op++) {
+        if (!so->vals[op])
+            continue;
+        uint64_t n = so->p->nout;
+        int mixed = 0;
+        eg_number_kind k = n ? (eg_number_kind)so->kinds[op][0] : EG_NUM_F64;
+        for (uint64_t e = 1; e < n && !mixed; e++)
+            mixed = so->kinds[op][e] != k;
+        if (mixed) {
+            for (uint64_t e = 0; e < n; e++) {
+                eg_value *v = &so->vals[op][e];
+                switch (so->kinds[op][e]) {
+                case EG_NUM_I64:
+                    v->f = (double)v->i;
+                    break;
+                case EG_NUM_U64:
+                    v->f = (double)v->u;
+                    break;
+                case EG_NUM_NONE:
+                    v->f = NAN;
+                    break;
+                default:
+                    break;
+                }
+            }
+            k = EG_NUM_F64;
+        }
+        /* Counts as int64, as numpy's indices and counts are. */
+        if (op == EG_OP_COUNT && k == EG_NUM_U64)
+            k = EG_NUM_I64;
+        out->op[op].kind = k;
+        if (k == EG_NUM_NONE) {
+            free(so->vals[op]);
+            so->vals[op] = NULL;
+        }
+        out->op[op].data = so->vals[op];
+        so->vals[op] = NULL;
+    }
+}
+
+void eg_struct_out_free(eg_struct_out *so)
+{
+    for (unsigned op = 0; op < EG_OP_COUNT_ALL; op++) {
+        free(so->vals[op]);
+        free(so->kinds[op]);
+        so->vals[op] = NULL;
+        so->kinds[op] = NULL;
+    }
+    free(so->states);
+    free(so->sbase);
+    so->states = NULL;
+    so->sbase = NULL;
+}
