@@ -258,8 +258,8 @@ int grid_args_parse(int argc, char **argv, grid_args *a, const char *help)
         a->cmd == GRID_CMD_GRID ? grid_options : coordinator_options;
     eg_reduce_opts_init(&a->co.reduce);
     a->co.timeout_s = DEFAULT_TIMEOUT_S;
-    int rc = cli_getopts(cmd, help, argc, argv, longopts, parse_option,
-                         a);
+    int rc = cli_getopts_short(cmd, help, ":ho:", argc, argv, longopts,
+                               parse_option, a);
     if (rc != CLI_EXIT_OK)
         return rc;
     int positional = argc - optind;
