@@ -28,7 +28,7 @@ READY, CREDIT, HEARTBEAT, TASK, RESULT, FAIL = 1, 2, 3, 4, 5, 6
 RESET = 9
 
 
-def header(ftype, job, version=1):
+def header(ftype, job, version=2):
     return b"EGGF" + struct.pack("<HBBQ", version, ftype, 0, job)
 
 
@@ -50,10 +50,15 @@ def state(n, dtype=8, groups=3):
         struct.pack("<30Q", *fields)
 
 
-def result(job, task, n=0, name=b"forger"):
-    st = state(n)
-    return header(RESULT, job) + struct.pack("<QIQQdBH", task, 1, n, 0, 0.0,
-                                             len(name), len(st)) + name + st
+def container(*states):
+    """A container of states (wire version 1), as a RESULT carries."""
+    return b"EGSC" + struct.pack("<HHI", 1, 0, len(states)) + b"".join(states)
+
+
+def result(job, task, n=0, name=b"forger", version=2):
+    st = container(state(n))
+    return header(RESULT, job, version) + struct.pack(
+        "<QIQQdBI", task, 1, n, 0, 0.0, len(name), len(st)) + name + st
 
 
 def endpoint_port(ep):
@@ -95,7 +100,8 @@ def garbage_on_both_endpoints_does_not_disturb_the_job(tmp):
 
             # Frames the ROUTER must refuse (each counted once).
             bad_control = [
-                os.urandom(7), os.urandom(64), b"", header(READY, 0, 2),
+                os.urandom(7), os.urandom(64), b"", header(READY, 0, 3),
+                header(READY, 0, 1),
                 ready("two words"), header(CREDIT, 0) + b"\0\0\0\0",
                 header(77, 0), b"EGGF" + os.urandom(40),
             ]
@@ -106,6 +112,7 @@ def garbage_on_both_endpoints_does_not_disturb_the_job(tmp):
             bad_results = [
                 os.urandom(100), header(RESULT, 0), result(12345, 0),
                 result(0, 0)[:-1], header(RESULT, 0) + os.urandom(300),
+                result(0, 0, version=1),
             ]
             for f in bad_results:
                 results.send(f)
@@ -147,6 +154,10 @@ def garbage_on_both_endpoints_does_not_disturb_the_job(tmp):
     if gg["rejected"] < want_rejected:
         raise AssertionError("rejected %d, want at least %d\n%s" % (
             gg["rejected"], want_rejected, err[-3000:]))
+    for old in ("frame: version 1, this build speaks 2",
+                "frame: version 3, this build speaks 2"):
+        if old not in err:
+            raise AssertionError("no %r in the log:\n%s" % (old, err[-3000:]))
     if "worker thief lost (silent for" not in err:
         raise AssertionError("the silent thief was not declared dead:\n%s"
                              % err[-3000:])

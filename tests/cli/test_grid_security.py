@@ -107,7 +107,7 @@ class Keys:
 
 
 def header(ftype, job=0):
-    return b"EGGF" + struct.pack("<HBBQ", 1, ftype, 0, job)
+    return b"EGGF" + struct.pack("<HBBQ", 2, ftype, 0, job)
 
 
 def ready(name, credit=2, session=7):

@@ -62,6 +62,18 @@ int main(int argc, char **argv)
     t.ops = EG_OPS_DEFAULT;
     strcpy(t.shard, "site/a.npy");
     put(dir, "task_shard", buf, eg_frame_encode_task(buf, cap, job, &t));
+    memset(&t, 0, sizeof t);
+    t.task = 4;
+    t.attempt = 1;
+    t.kind = EG_TASK_SEGS;
+    t.dtype = EG_F32;
+    t.ops = EG_OPS_DEFAULT;
+    t.first = 16;
+    t.count = 96;
+    t.chunk = 4096;
+    t.nseg = 8;
+    t.p0 = 8192;
+    put(dir, "task_segs", buf, eg_frame_encode_task(buf, cap, job, &t));
 
     eg_frame_result res;
     memset(&res, 0, sizeof res);
@@ -79,6 +91,13 @@ int main(int argc, char **argv)
     res.seconds = 0.5;
     strcpy(res.name, "w1");
     put(dir, "result", buf, eg_frame_encode_result(buf, cap, job, &res));
+    /* A structured task's result: one state per segment. */
+    eg_state segs[3] = {res.state, res.state, res.state};
+    segs[1].argmin = 8192;
+    res.out_states = segs;
+    res.out_n = 3;
+    res.elements = 300;
+    put(dir, "result_segs", buf, eg_frame_encode_result(buf, cap, job, &res));
 
     eg_frame_fail fl = {.task = 3, .attempt = 1, .status = EG_EIO};
     strcpy(fl.msg, "device 0 failed");

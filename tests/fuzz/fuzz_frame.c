@@ -1,4 +1,4 @@
-// fuzz-sources: cluster/frame.c engine/state/state_wire.c engine/state/state.c engine/state/exact.c engine/state/exact_big.c engine/state/exact_finish.c engine/state/exact_wire.c engine/core/error.c engine/core/dtype.c engine/core/ops.c
+// fuzz-sources: cluster/frame.c engine/state/states_wire.c engine/state/state_wire.c engine/state/state.c engine/state/exact.c engine/state/exact_big.c engine/state/exact_finish.c engine/state/exact_wire.c engine/core/error.c engine/core/dtype.c engine/core/ops.c
 /* fuzz_frame.c - libFuzzer harness for the grid's frame decoder
  * (cluster/frame.c), the code that reads every byte a peer sends.
  *
@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "frame.h"
+#include "states_wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -52,8 +53,20 @@ static size_t reencode(const eg_frame *f, uint8_t *out, size_t cap)
         return eg_frame_encode_credit(out, cap, f->job, f->u.credit);
     case EG_FRAME_TASK:
         return eg_frame_encode_task(out, cap, f->job, &f->u.task);
-    case EG_FRAME_RESULT:
-        return eg_frame_encode_result(out, cap, f->job, &f->u.result);
+    case EG_FRAME_RESULT: {
+        /* Every state of the container, as a worker hands them over. */
+        eg_frame_result r = f->u.result;
+        eg_state *s = malloc((size_t)r.nstates * sizeof *s);
+        check(s != NULL);
+        for (uint32_t i = 0; i < r.nstates; i++)
+            check(eg_states_get(r.states, r.states_len, i, &s[i], NULL) ==
+                  EG_OK);
+        r.out_states = s;
+        r.out_n = r.nstates;
+        size_t len = eg_frame_encode_result(out, cap, f->job, &r);
+        free(s);
+        return len;
+    }
     case EG_FRAME_FAIL:
         return eg_frame_encode_fail(out, cap, f->job, &f->u.fail);
     case EG_FRAME_RETURN:
@@ -84,7 +97,8 @@ static void check_accepted(const eg_frame *f, const uint8_t *buf, size_t size)
     free(out);
     if (f->type == EG_FRAME_RESULT) {
         const eg_state *s = &f->u.result.state;
-        check(f->u.result.elements == s->n);
+        check(f->u.result.nstates >= 1 && f->u.result.nstates <= EG_SEGS_MAX);
+        check(f->u.result.elements >= s->n);
         check(s->nan_n + s->pinf_n + s->ninf_n <= s->n && s->vn <= s->n);
         eg_state acc;
         eg_state_init(&acc, s->dtype, s->groups);
@@ -93,7 +107,7 @@ static void check_accepted(const eg_frame *f, const uint8_t *buf, size_t size)
     if (f->type == EG_FRAME_TASK) {
         const eg_frame_task *t = &f->u.task;
         /* The parts check agrees with the range it was given. */
-        size_t want = t->kind == EG_TASK_INLINE
+        size_t want = t->kind != EG_TASK_SHARD
                           ? (size_t)(t->count * eg_dtype_size(t->dtype))
                           : 0;
         check(eg_frame_task_check_parts(t, want, t->has_y,
