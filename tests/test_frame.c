@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "frame.h"
+#include "states_wire.h"
 #include "testutil.h"
 
 #define ALL_TYPES 0xffffffffu
@@ -238,8 +239,11 @@ Test(frame, header_faults)
     buf[0] = 'X';
     expect_bad(buf, n, "bad magic");
     n = ready_frame(buf);
-    buf[4] = 2;
+    buf[4] = EG_FRAME_VERSION + 1;
     expect_bad(buf, n, "future version");
+    n = ready_frame(buf);
+    buf[4] = 1; /* before the state container: refused, not misread */
+    expect_bad(buf, n, "old version");
     n = ready_frame(buf);
     buf[7] = 1;
     expect_bad(buf, n, "reserved byte");
@@ -465,4 +469,91 @@ Test(frame, random_damage_never_crashes)
             cr_assert_eq(f.u.result.elements, f.u.result.state.n);
         free(copy);
     }
+}
+
+/* A structured task's RESULT: a container of one state per segment. */
+Test(frame, result_with_several_states)
+{
+    uint8_t *buf = malloc(eg_frame_result_max());
+    eg_state st[3] = {sample_state(), sample_state(), sample_state()};
+    st[1].n = 7;
+    st[1].vn = 7;
+    eg_frame_result r;
+    memset(&r, 0, sizeof r);
+    r.task = 9;
+    r.attempt = 1;
+    r.elements = 3 * st[0].n - st[0].n + 7;
+    strcpy(r.name, "w2");
+    r.out_states = st;
+    r.out_n = 3;
+    size_t n = eg_frame_encode_result(buf, eg_frame_result_max(), 1, &r);
+    cr_assert_gt(n, 0);
+    eg_frame f = decode_ok(buf, n);
+    cr_assert_eq(f.u.result.nstates, 3);
+    for (uint32_t i = 0; i < 3; i++) {
+        eg_state got;
+        cr_assert_eq(eg_states_get(f.u.result.states, f.u.result.states_len,
+                                   i, &got, NULL),
+                     EG_OK);
+        cr_assert_eq(memcmp(&got, &st[i], sizeof got), 0, "state %u", i);
+    }
+    size_t at = n - eg_states_encoded_size(3);
+    buf[at + 4] = 2; /* container version */
+    expect_bad(buf, n, "container version");
+    buf[at + 4] = 1;
+    buf[at + 8] = 2; /* count 2, bytes for 3 */
+    expect_bad(buf, n, "container count");
+    buf[at + 8] = 3;
+    buf[EG_FRAME_HEADER + 12] ^= 1; /* elements not the states' sum */
+    expect_bad(buf, n, "element sum");
+    /* more states than a task may have: the encoder refuses */
+    r.out_n = EG_SEGS_MAX + 1;
+    cr_assert_eq(eg_frame_encode_result(buf, eg_frame_result_max(), 1, &r),
+                 0);
+    free(buf);
+}
+
+Test(frame, segs_task_and_its_lengths)
+{
+    uint8_t buf[BUF];
+    eg_frame_task t;
+    memset(&t, 0, sizeof t);
+    t.task = 2;
+    t.attempt = 1;
+    t.kind = EG_TASK_SEGS;
+    t.dtype = EG_F32;
+    t.ops = EG_OPS_DEFAULT;
+    t.first = 40;
+    t.count = 4096 + 5;
+    t.chunk = 4096;
+    t.nseg = 2;
+    t.p0 = 8192;
+    size_t n = eg_frame_encode_task(buf, sizeof buf, 1, &t);
+    eg_frame f = decode_ok(buf, n);
+    cr_assert_eq(f.u.task.nseg, 2);
+    cr_assert_eq(f.u.task.p0, 8192);
+    uint8_t part[8];
+    uint64_t in[2] = {4096, 5}, out[2];
+    eg_frame_put_lens(part, in, 2);
+    cr_assert_eq(eg_frame_task_lens(&f.u.task, part, 8, out, NULL), EG_OK);
+    cr_assert_eq(out[1], 5);
+    cr_assert_eq(eg_frame_task_lens(&f.u.task, part, 4, out, NULL), EG_EINPUT);
+    in[1] = 6; /* lengths that do not add up to the count */
+    eg_frame_put_lens(part, in, 2);
+    cr_assert_eq(eg_frame_task_lens(&f.u.task, part, 8, out, NULL), EG_EINPUT);
+    in[0] = 4097; /* longer than a chunk */
+    in[1] = 4;
+    eg_frame_put_lens(part, in, 2);
+    cr_assert_eq(eg_frame_task_lens(&f.u.task, part, 8, out, NULL), EG_EINPUT);
+    t.p0 = 100; /* not a chunk boundary */
+    n = eg_frame_encode_task(buf, sizeof buf, 1, &t);
+    expect_bad(buf, n, "p0 off the chunk grid");
+    t.p0 = 0;
+    t.nseg = 0;
+    n = eg_frame_encode_task(buf, sizeof buf, 1, &t);
+    expect_bad(buf, n, "no segments");
+    t.kind = EG_TASK_INLINE;
+    t.nseg = 3;
+    n = eg_frame_encode_task(buf, sizeof buf, 1, &t);
+    expect_bad(buf, n, "a flat task with segments");
 }
