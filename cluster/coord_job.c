@@ -32,9 +32,13 @@ static eg_status open_struct(eg_coord *c, eg_error *err)
 static eg_status open_inline(eg_coord *c, eg_error *err)
 {
     const eg_coord_opts *o = &c->o;
-    eg_status st = eg_source_open(&c->x, o->path, &o->in, err);
+    /* A structured job gathers by stride across the whole array: mapped. */
+    eg_status (*open)(eg_source **, const char *, const eg_input_opts *,
+                      eg_error *) =
+        o->structured ? eg_source_open_mapped : eg_source_open;
+    eg_status st = open(&c->x, o->path, &o->in, err);
     if (st == EG_OK && o->with_path)
-        st = eg_source_open(&c->y, o->with_path, &o->in, err);
+        st = open(&c->y, o->with_path, &o->in, err);
     if (st != EG_OK)
         return st;
     const eg_array_info *a = eg_source_info(c->x);

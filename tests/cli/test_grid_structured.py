@@ -134,8 +134,6 @@ def groups_and_npz(tmp):
 
 @suite.test
 def exact_mode_per_group(tmp):
-    if not gu.exact_available(tmp):
-        return
     rng = np.random.default_rng(13)
     n = 2 * ELEMS + 99
     x = rng.standard_normal(n) * 10.0 ** rng.integers(-20, 20, n)
