@@ -19,14 +19,14 @@
 struct eg_sgrid {
     eg_struct_plan p;
     eg_reduce_opts o;
-    void *xs, *ys;     /* group mode: the permuted copies */
+    void *xs, *ys; /* group mode: the permuted copies */
     eg_struct_out out;
     unsigned groups;
     uint64_t chunk;
     eg_sgrid_task *tasks;
     uint64_t ntasks, cap;
-    eg_result tmp;     /* finalize's scratch */
-    eg_status st;      /* the first output that cannot be finalized */
+    eg_result tmp; /* finalize's scratch */
+    eg_status st;  /* the first output that cannot be finalized */
     uint64_t err_e;
     eg_error err;
     double t0;
@@ -43,9 +43,8 @@ static eg_status add_task(eg_sgrid *g, uint64_t e0, uint64_t nseg, uint64_t c,
         g->tasks = t;
         g->cap = cap;
     }
-    g->tasks[g->ntasks++] =
-        (eg_sgrid_task){.e0 = e0, .nseg = nseg, .c = c, .p0 = c * g->chunk,
-                        .count = count};
+    g->tasks[g->ntasks++] = (eg_sgrid_task){
+        .e0 = e0, .nseg = nseg, .c = c, .p0 = c * g->chunk, .count = count};
     return EG_OK;
 }
 
@@ -71,8 +70,8 @@ static eg_status plan_tasks(eg_sgrid *g, eg_error *err)
         uint64_t e0 = gr * p->rest, e1 = e0 + p->rest;
         if (nc == 1) {
             for (uint64_t e = e0; e < e1 && st == EG_OK; e++) {
-                if (nopen && (cost + len > g->chunk ||
-                              nopen == EG_SGRID_SEGS_MAX)) {
+                if (nopen &&
+                    (cost + len > g->chunk || nopen == EG_SGRID_SEGS_MAX)) {
                     st = add_task(g, open0, nopen, 0, cost, err);
                     nopen = 0;
                 }
@@ -105,10 +104,9 @@ static eg_status plan_tasks(eg_sgrid *g, eg_error *err)
     return st;
 }
 
-eg_status eg_sgrid_open(eg_sgrid **out, const eg_source *x,
-                        const eg_source *y, const eg_struct_opts *so,
-                        const eg_reduce_opts *o, uint64_t chunk,
-                        eg_error *err)
+eg_status eg_sgrid_open(eg_sgrid **out, const eg_source *x, const eg_source *y,
+                        const eg_struct_opts *so, const eg_reduce_opts *o,
+                        uint64_t chunk, eg_error *err)
 {
     *out = NULL;
     if (chunk == 0 || chunk % EG_LANE_ELEMS)
@@ -126,8 +124,8 @@ eg_status eg_sgrid_open(eg_sgrid **out, const eg_source *x,
     g->chunk = chunk;
     if (!(o->ops & EG_OPS_BIT(EG_OP_DOT)))
         y = NULL;
-    eg_status st = eg_struct_prepare(&g->p, x, y, so, &g->o, &g->xs, &g->ys,
-                                     err);
+    eg_status st =
+        eg_struct_prepare(&g->p, x, y, so, &g->o, &g->xs, &g->ys, err);
     if (st == EG_OK) {
         g->groups = eg_struct_groups(&g->p, &g->o);
         st = eg_struct_out_init(&g->out, &g->p, &g->o, chunk, err);
@@ -271,10 +269,10 @@ void eg_sgrid_close(eg_sgrid **gp)
 
 /* ------------------------------------------------------------ worker */
 
-eg_status eg_reduce_segments(const void *x, const void *y,
-                             const uint64_t *lens, uint64_t nseg, uint64_t p0,
-                             eg_dtype dtype, const eg_reduce_opts *o,
-                             eg_state *out, eg_error *err)
+eg_status eg_reduce_segments(const void *x, const void *y, const uint64_t *lens,
+                             uint64_t nseg, uint64_t p0, eg_dtype dtype,
+                             const eg_reduce_opts *o, eg_state *out,
+                             eg_error *err)
 {
     if ((unsigned)dtype >= EG_DTYPE_COUNT)
         return eg_error_set(err, EG_EDTYPE, "unknown dtype %d", (int)dtype);
@@ -284,10 +282,8 @@ eg_status eg_reduce_segments(const void *x, const void *y,
     uint64_t longest = 0;
     for (uint64_t i = 0; i < nseg; i++)
         longest = lens[i] > longest ? lens[i] : longest;
-    uint64_t *words =
-        malloc(eg_lane_count(longest ? longest : 1) * eg_lane_words(groups) *
-                   8 +
-               8);
+    uint64_t *words = malloc(
+        eg_lane_count(longest ? longest : 1) * eg_lane_words(groups) * 8 + 8);
     if (!words)
         return eg_error_set(err, EG_ENOMEM, "segments: out of memory");
     size_t size = eg_dtype_size(dtype);

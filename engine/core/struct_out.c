@@ -59,9 +59,8 @@ eg_status eg_struct_out_init(eg_struct_out *so, const eg_struct_plan *p,
     return EG_OK;
 }
 
-eg_status eg_struct_out_store(eg_struct_out *so, uint64_t e,
-                              const eg_state *s, eg_result *tmp,
-                              eg_error *why)
+eg_status eg_struct_out_store(eg_struct_out *so, uint64_t e, const eg_state *s,
+                              eg_result *tmp, eg_error *why)
 {
     const eg_reduce_opts *o = so->o;
     eg_status st = eg_state_finalize(s, o->ops, o->nan, o->ddof, tmp, why);
@@ -82,8 +81,7 @@ eg_status eg_struct_out_store(eg_struct_out *so, uint64_t e,
 }
 
 eg_status eg_struct_out_chunk(eg_struct_out *so, uint64_t e, uint64_t c,
-                              const eg_state *cs, eg_result *tmp,
-                              eg_error *why)
+                              const eg_state *cs, eg_result *tmp, eg_error *why)
 {
     const eg_struct_plan *p = so->p;
     uint64_t g = e / p->rest, len = eg_struct_group_len(p, g);

@@ -24,8 +24,7 @@ size_t eg_states_encoded_size(uint32_t n)
     return EG_STATES_HEADER + (size_t)n * eg_state_encoded_size();
 }
 
-size_t eg_states_encode(const eg_state *s, uint32_t n, uint8_t *buf,
-                        size_t cap)
+size_t eg_states_encode(const eg_state *s, uint32_t n, uint8_t *buf, size_t cap)
 {
     size_t len = eg_states_encoded_size(n), one = eg_state_encoded_size();
     if (cap < len)
@@ -74,8 +73,8 @@ eg_status eg_states_check(const uint8_t *buf, size_t len, uint32_t max,
     for (uint64_t i = 0; i < count; i++) {
         eg_state s;
         eg_error why;
-        if (eg_state_decode(&s, buf + EG_STATES_HEADER + i * one, one,
-                            &why) != EG_OK)
+        if (eg_state_decode(&s, buf + EG_STATES_HEADER + i * one, one, &why) !=
+            EG_OK)
             return eg_error_set(err, EG_EINPUT, "states: #%llu: %s",
                                 (unsigned long long)i, why.msg);
     }
@@ -83,12 +82,11 @@ eg_status eg_states_check(const uint8_t *buf, size_t len, uint32_t max,
     return EG_OK;
 }
 
-eg_status eg_states_get(const uint8_t *buf, size_t len, uint32_t i,
-                        eg_state *s, eg_error *err)
+eg_status eg_states_get(const uint8_t *buf, size_t len, uint32_t i, eg_state *s,
+                        eg_error *err)
 {
     size_t one = eg_state_encoded_size();
-    if (len < EG_STATES_HEADER ||
-        (uint64_t)i >= (len - EG_STATES_HEADER) / one)
+    if (len < EG_STATES_HEADER || (uint64_t)i >= (len - EG_STATES_HEADER) / one)
         return eg_error_set(err, EG_EINPUT, "states: no state #%u", i);
     return eg_state_decode(s, buf + EG_STATES_HEADER + (size_t)i * one, one,
                            err);

@@ -29,7 +29,7 @@ size_t eg_states_encode(const eg_state *s, uint32_t n, uint8_t *buf,
 eg_status eg_states_check(const uint8_t *buf, size_t len, uint32_t max,
                           uint32_t *n, eg_error *err);
 /* State i of a container eg_states_check accepted. */
-eg_status eg_states_get(const uint8_t *buf, size_t len, uint32_t i,
-                        eg_state *s, eg_error *err);
+eg_status eg_states_get(const uint8_t *buf, size_t len, uint32_t i, eg_state *s,
+                        eg_error *err);
 
 #endif
