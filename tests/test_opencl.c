@@ -350,6 +350,48 @@ Test(opencl_words, unaligned_input_and_copy_path)
     devlist_close(&l);
 }
 
+/* Unified memory: the zero-copy view of a region is created once and kept,
+ * and a kept view still sees what the host wrote since (no stale bits). */
+Test(opencl_words, unified_views_are_kept_and_see_new_contents)
+{
+    devlist l;
+    devlist_open(&l);
+    eg_device *dev = NULL;
+    for (size_t i = 0; i < l.count && !dev; i++)
+        if (l.devs[i]->info.unified_memory)
+            dev = l.devs[i];
+    if (!dev) {
+        devlist_close(&l);
+        cr_skip_test("no OpenCL device with unified memory");
+    }
+    enum { N = 3 * EG_LANE_ELEMS + 5 };
+    double *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    cr_assert(x && y);
+    fill(x, EG_F64, N, 91, 0);
+    fill(y, EG_F64, N, 92, 0);
+    unsigned made0, hits0, made, hits;
+    eg_cl_device_hostbuf_counters(dev, &made0, &hits0);
+    expect_host_words(dev, x, y, N, EG_F64, EG_G_ALL);
+    eg_cl_device_hostbuf_counters(dev, &made, &hits);
+    cr_assert_eq(made - made0, 2, "views of x and y: %u", made - made0);
+    /* The same regions again, after the host changed them. */
+    x[N - 1] = 1e300;
+    y[7] = -2.5;
+    expect_host_words(dev, x, y, N, EG_F64, EG_G_ALL);
+    fill(x, EG_F64, N, 93, 0);
+    expect_host_words(dev, x, y, N, EG_F64, EG_G_ALL);
+    eg_cl_device_hostbuf_counters(dev, &made, &hits);
+    cr_assert_eq(made - made0, 2, "no view created again: %u", made - made0);
+    cr_assert_eq(hits - hits0, 4, "kept views used: %u", hits - hits0);
+    /* Another length over the same address is another view. */
+    expect_host_words(dev, x, NULL, N - 5, EG_F64, EG_G_MINMAX);
+    eg_cl_device_hostbuf_counters(dev, &made, &hits);
+    cr_assert_eq(made - made0, 3);
+    free(x);
+    free(y);
+    devlist_close(&l);
+}
+
 Test(opencl_words, infinities_reach_the_sum_word)
 {
     devlist l;

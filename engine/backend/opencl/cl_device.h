@@ -42,6 +42,19 @@ typedef struct eg_cl_stage {
     size_t bytes;
 } eg_cl_stage;
 
+/* A zero-copy view (CL_MEM_USE_HOST_PTR) of host memory on a device that
+ * shares it, kept between calls (cl_hostbuf.c). */
+typedef struct eg_cl_hostbuf {
+    cl_mem mem;
+    const void *host;
+    size_t bytes;
+    unsigned long long used; /* clock of its last use: LRU replacement */
+} eg_cl_hostbuf;
+
+/* Views kept per device: enough for the chunks of a few hundred MiB of
+ * input at the default chunk size; a miss replaces the oldest. */
+#define EG_CL_HOSTBUF_VIEWS 64
+
 /* Buffers in flight on the copy path: while the kernel reads one set, the
  * next is filled and copied. */
 #define EG_CL_FEED_SETS 2
@@ -79,6 +92,11 @@ typedef struct eg_cl_impl {
     eg_cl_stage stage[EG_CL_FEED_SETS][2];
     eg_cl_buffer feed_in[EG_CL_FEED_SETS][2];
     eg_cl_buffer feed_out[EG_CL_FEED_SETS];
+    /* Unified memory: the views of host memory kept between calls. */
+    eg_cl_hostbuf hostbuf[EG_CL_HOSTBUF_VIEWS];
+    unsigned long long hostbuf_clock;
+    unsigned hostbuf_created; /* views created (misses) */
+    unsigned hostbuf_hits;    /* calls served by a kept view */
     /* The same device in the context of the last eg_reduce_cl_buffer
      * caller (cl_resident.c), kept so that the next call with that
      * context reuses its queue and kernels. */
@@ -135,6 +153,17 @@ void eg_cl_shift_indices(uint64_t *w, uint64_t lanes, unsigned g,
                          uint64_t offset);
 /* Releases the copy path's queue and buffers. */
 void eg_cl_feed_release(eg_cl_impl *impl);
+
+/* Unified memory (cl_hostbuf.c): *out becomes a zero-copy view of
+ * data[0, bytes), a kept one when the same region was seen before, owned
+ * by the device (the caller does not release it). */
+eg_status eg_cl_hostbuf_get(eg_device *dev, const void *data, size_t bytes,
+                            cl_mem *out, eg_error *err);
+/* Releases every kept view. */
+void eg_cl_hostbuf_release(eg_cl_impl *impl);
+/* For tests and the bench: views created and calls that reused one. */
+void eg_cl_device_hostbuf_counters(const eg_device *dev, unsigned *created,
+                                   unsigned *hits);
 
 /* The records of n elements already on the device (xm, and ym for dot),
  * buffers of the device's context: one launch, no copy of the inputs. */

@@ -220,26 +220,6 @@ eg_status eg_cl_buffer_reserve(eg_device *dev, eg_cl_buffer *buf,
     return EG_OK;
 }
 
-/* The device-side view of one input on a device that shares host memory:
- * the caller's memory itself (zero copy, released after the call). */
-static eg_status input_buffer(eg_device *dev, const void *data, size_t bytes,
-                              cl_mem *out, int *owned, eg_error *err)
-{
-    eg_cl_impl *impl = dev->impl;
-    cl_int rc;
-    if (eg_cl_fault_fires(dev, EG_CL_FAULT_ALLOC))
-        return eg_cl_fail(err, "clCreateBuffer", dev->info.name,
-                          CL_MEM_OBJECT_ALLOCATION_FAILURE);
-    /* OpenCL takes a non-const pointer; READ_ONLY means it never writes
-     * through it. */
-    *out = clCreateBuffer(impl->context, CL_MEM_READ_ONLY | CL_MEM_USE_HOST_PTR,
-                          bytes, (void *)data, &rc);
-    if (rc != CL_SUCCESS)
-        return eg_cl_fail(err, "clCreateBuffer", dev->info.name, rc);
-    *owned = 1;
-    return EG_OK;
-}
-
 eg_status eg_cl_launch(eg_device *dev, const eg_cl_kernel *k, cl_mem xm,
                        cl_mem ym, cl_mem out, uint64_t n, cl_uint nwait,
                        const cl_event *wait, cl_event *done, eg_error *err)
@@ -295,18 +275,18 @@ static eg_status reduce_piece(eg_device *dev, const void *x, const void *y,
     /* Devices with memory of their own: the staged copy path. */
     if (!dev->info.unified_memory)
         return eg_cl_reduce_staged(dev, x, y, n, dtype, g, lanes_out, err);
+    /* Views of the caller's memory, kept by the device between calls. */
     cl_mem xm = NULL, ym = NULL;
-    int x_owned = 0, y_owned = 0;
     cl_int rc;
     st = eg_cl_buffer_reserve(dev, &impl->outbuf, CL_MEM_WRITE_ONLY, out_bytes,
                               err);
     if (st != EG_OK)
         goto done;
-    st = input_buffer(dev, x, in_bytes, &xm, &x_owned, err);
+    st = eg_cl_hostbuf_get(dev, x, in_bytes, &xm, err);
     if (st != EG_OK)
         goto done;
     if (g & EG_G_DOT) {
-        st = input_buffer(dev, y, in_bytes, &ym, &y_owned, err);
+        st = eg_cl_hostbuf_get(dev, y, in_bytes, &ym, err);
         if (st != EG_OK)
             goto done;
     }
@@ -331,10 +311,6 @@ done:
      * caller's memory: wait for them before handing it back. */
     if (st != EG_OK && impl->queue)
         clFinish(impl->queue);
-    if (y_owned)
-        clReleaseMemObject(ym);
-    if (x_owned)
-        clReleaseMemObject(xm);
     return st;
 }
 
@@ -467,6 +443,7 @@ void eg_cl_impl_release(eg_cl_impl *impl)
         }
     }
     eg_cl_feed_release(impl);
+    eg_cl_hostbuf_release(impl);
     buffer_release(&impl->outbuf);
     if (impl->queue)
         clReleaseCommandQueue(impl->queue);
