@@ -16,10 +16,26 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "finisher.h"
 #include "lanes.h"
 #include "registry.h"
 
 typedef struct worker worker;
+
+/* Native-order views of chunk [start, start+n) of x and y. */
+typedef struct chunk_bufs {
+    void *xs, *ys;     /* where a file's elements are read, or swapped */
+    void *px, *py;     /* the host's pieces (EG_PIECE_BYTES each) */
+    uint64_t *words;
+} chunk_bufs;
+
+/* One call's records, waiting to become chunk states: chunks
+ * [idx, idx + k), n elements, read from x and y. */
+typedef struct call_done {
+    chunk_bufs *b;
+    uint64_t idx, k, n;
+    const void *x, *y;
+} call_done;
 
 typedef struct shared {
     const eg_job *job;
@@ -49,14 +65,13 @@ struct worker {
     uint64_t elements, chunks, calls;
     double seconds;
     eg_status failure;
+    /* Accelerators: chunk states are built by a finisher thread
+     * (finisher.h) from one set while the device fills the other. */
+    int split;
+    eg_finisher fin;
+    chunk_bufs bufs[EG_FINISH_SETS];
+    call_done pending[EG_FINISH_SETS];
 };
-
-/* Native-order views of chunk [start, start+n) of x and y. */
-typedef struct chunk_bufs {
-    void *xs, *ys;     /* where a file's elements are read, or swapped */
-    void *px, *py;     /* the host's pieces (EG_PIECE_BYTES each) */
-    uint64_t *words;
-} chunk_bufs;
 
 /* Bytes of input a host thread reads and reduces at a time when the input
  * is read from a file (pread) or swapped: the piece lands in a buffer that
@@ -179,15 +194,15 @@ static eg_status host_pieces(const eg_job *job, chunk_bufs *b, uint64_t first,
 }
 
 /* Reduces chunks [idx, idx + k) in one call on the worker's device, or on
- * the host path once the device has failed; each chunk's state from its
- * own lane records, so the bits do not depend on k.  Returns 0 when the
- * input could not be read (the job stops). */
-static int run_chunks(worker *w, chunk_bufs *b, uint64_t idx, uint64_t k)
+ * the host path once the device has failed, into the lane records of b;
+ * *out says what finish_call must turn into chunk states.  Returns 0 when
+ * the input could not be read (the job stops). */
+static int run_chunks(worker *w, chunk_bufs *b, uint64_t idx, uint64_t k,
+                      call_done *out)
 {
     shared *sh = w->sh;
     const eg_job *job = sh->job;
     eg_dtype dt = eg_source_info(job->x)->dtype;
-    size_t sz = eg_dtype_size(dt);
     uint64_t off = idx * sh->chunk;
     uint64_t n =
         job->count - off < k * sh->chunk ? job->count - off : k * sh->chunk;
@@ -229,6 +244,25 @@ static int run_chunks(worker *w, chunk_bufs *b, uint64_t idx, uint64_t k)
     }
     if (w->failure != EG_OK)
         eg_lanes_any(x, y, n, dt, job->groups, b->words);
+    w->seconds += eg_now() - t0;
+    w->calls++;
+    *out = (call_done){.b = b, .idx = idx, .k = k, .n = n, .x = x, .y = y};
+    return 1;
+}
+
+/* Chunk states from the records of one call: each chunk's state from its
+ * own lane records (and its elements where a record needs them), in its
+ * own slot. */
+static void finish_call(worker *w, const call_done *c)
+{
+    shared *sh = w->sh;
+    const eg_job *job = sh->job;
+    eg_dtype dt = eg_source_info(job->x)->dtype;
+    size_t sz = eg_dtype_size(dt);
+    chunk_bufs *b = c->b;
+    uint64_t idx = c->idx, k = c->k, n = c->n;
+    uint64_t off = idx * sh->chunk;
+    const void *x = c->x, *y = c->y;
     uint64_t chunk_words =
         eg_lane_count(sh->chunk) * eg_lane_words(job->groups);
     for (uint64_t j = 0; j < k; j++) {
@@ -241,12 +275,15 @@ static int run_chunks(worker *w, chunk_bufs *b, uint64_t idx, uint64_t k)
             y ? (const char *)y + at * sz : NULL, nj, job->first + off + at, dt,
             job->groups, &sh->states[idx + j]);
     }
-    w->seconds += eg_now() - t0;
     w->elements += n;
     w->chunks += k;
-    w->calls++;
     atomic_fetch_add(&sh->done_elems, n);
-    return 1;
+}
+
+static void finish_set(void *arg, unsigned set)
+{
+    worker *w = arg;
+    finish_call(w, &w->pending[set]);
 }
 
 /* Elements one call takes at most: batching is for small chunks, whose
@@ -282,10 +319,15 @@ static void *worker_main(void *arg)
 {
     worker *w = arg;
     shared *sh = w->sh;
-    chunk_bufs b;
     eg_error err;
-    if (bufs_alloc(&b, sh->job, chunks_per_call(w) * sh->chunk, &err) ==
-        EG_OK) {
+    uint64_t cap = chunks_per_call(w) * sh->chunk;
+    /* The host's own threads build their states themselves: they have no
+     * device to keep busy.  Without a second thread or set, one thread. */
+    w->split = w->dev->info.kind != EG_DEV_HOST &&
+               bufs_alloc(&w->bufs[1], sh->job, cap, &err) == EG_OK &&
+               eg_finisher_start(&w->fin, finish_set, w, &err) == EG_OK;
+    if (bufs_alloc(&w->bufs[0], sh->job, cap, &err) == EG_OK) {
+        unsigned set = 0;
         while (!atomic_load(&sh->stop)) {
             uint64_t k = chunks_to_take(w);
             uint64_t idx = atomic_fetch_add(&sh->next, k);
@@ -293,13 +335,24 @@ static void *worker_main(void *arg)
                 break;
             if (k > sh->nchunks - idx)
                 k = sh->nchunks - idx;
-            if (!run_chunks(w, &b, idx, k))
+            if (w->split)
+                eg_finisher_wait(&w->fin, set);
+            if (!run_chunks(w, &w->bufs[set], idx, k, &w->pending[set]))
                 break;
+            if (w->split) {
+                eg_finisher_post(&w->fin, set);
+                set = (set + 1) % EG_FINISH_SETS;
+            } else {
+                finish_call(w, &w->pending[set]);
+            }
         }
     } else {
         w->failure = EG_ENOMEM;
     }
-    bufs_free(&b);
+    if (w->split)
+        eg_finisher_stop(&w->fin);
+    bufs_free(&w->bufs[0]);
+    bufs_free(&w->bufs[1]);
     atomic_fetch_sub(&sh->running, 1);
     return NULL;
 }
