@@ -10,6 +10,7 @@
 
 #include "bench_file.h"
 #include "bench_plot.h"
+#include "bench_resident.h"
 #include "bench_run.h"
 #include "cli.h"
 
@@ -48,6 +49,11 @@ static const char bench_help[] =
     "                     2Gi)\n"
     "  --copy-gbps X      a bus bandwidth to compare with (e.g. a GPU's\n"
     "                     host-to-device copy rate from bench/cl_copy_probe)\n"
+    "  --resident         instead: on each OpenCL device, the --ops rows\n"
+    "                     (but dot) on data already in device memory\n"
+    "                     (eg_reduce_cl_buffer) beside host memory\n"
+    "                     (eg_reduce), over a read probe's device-memory\n"
+    "                     GB/s\n"
     "  --file DIR         instead: files in the page cache.  Writes two\n"
     "                     float32 .npy files of --size bytes in DIR, one in\n"
     "                     64 MiB writes and one in 4 KiB writes, and\n"
@@ -69,7 +75,7 @@ static const char default_ops[] =
 
 enum {
     OPT_SIZE = 256, OPT_DTYPE, OPT_OPS, OPT_DEVICES, OPT_MODE, OPT_REPS,
-    OPT_JSON, OPT_PLOT, OPT_MAX_SIZE, OPT_COPY, OPT_FILE
+    OPT_JSON, OPT_PLOT, OPT_MAX_SIZE, OPT_COPY, OPT_FILE, OPT_RESIDENT
 };
 
 typedef struct cmd_args {
@@ -77,6 +83,7 @@ typedef struct cmd_args {
     const char *ops;
     int json;
     const char *file_dir;  /* --file: the page-cache bench, in this dir */
+    int resident;          /* --resident: data in device memory */
 } cmd_args;
 
 /* One word of --ops: an op name, or "fused" for the default op set. */
@@ -159,6 +166,9 @@ static int parse_option(int c, const char *arg, void *ctx)
             return cli_usage("bench", "--file: empty directory name");
         a->file_dir = arg;
         return CLI_EXIT_OK;
+    case OPT_RESIDENT:
+        a->resident = 1;
+        return CLI_EXIT_OK;
     case OPT_MAX_SIZE: return parse_size("--max-size", arg, &a->b.max_size);
     case OPT_DTYPE:
         if (eg_dtype_parse(arg, &a->b.dtype, &err) != EG_OK)
@@ -237,6 +247,7 @@ static int parse_args(int argc, char **argv, cmd_args *a)
         {"max-size", required_argument, NULL, OPT_MAX_SIZE},
         {"copy-gbps", required_argument, NULL, OPT_COPY},
         {"file", required_argument, NULL, OPT_FILE},
+        {"resident", no_argument, NULL, OPT_RESIDENT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -301,6 +312,12 @@ int cmd_bench(int argc, char **argv)
     a.b.verbose = isatty(STDERR_FILENO);
     if (a.file_dir != NULL)
         return bench_files(&a);
+    if (a.resident) {
+        if (a.json)
+            return cli_usage("bench", "--resident prints a table; --json "
+                                      "is not available with it");
+        return bench_resident_run(&a.b, stdout);
+    }
 
     /* The report holds every cell of every row: too big for the stack. */
     if ((r = calloc(1, sizeof *r)) == NULL) {
