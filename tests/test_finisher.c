@@ -39,8 +39,7 @@ Test(finisher, sets_finish_in_order_and_are_not_refilled_early)
     static log_t l;
     eg_finisher f;
     eg_error err;
-    cr_assert_eq(eg_finisher_start(&f, record, &l, &err), EG_OK, "%s",
-                 err.msg);
+    cr_assert_eq(eg_finisher_start(&f, record, &l, &err), EG_OK, "%s", err.msg);
     unsigned set = 0;
     for (int i = 0; i < POSTS; i++) {
         eg_finisher_wait(&f, set);
@@ -59,8 +58,7 @@ Test(finisher, stop_finishes_what_was_posted)
     static log_t l;
     eg_finisher f;
     eg_error err;
-    cr_assert_eq(eg_finisher_start(&f, record, &l, &err), EG_OK, "%s",
-                 err.msg);
+    cr_assert_eq(eg_finisher_start(&f, record, &l, &err), EG_OK, "%s", err.msg);
     l.payload[0] = 0; /* slow */
     l.payload[1] = 1;
     eg_finisher_post(&f, 0);

@@ -103,8 +103,7 @@ static cl_int res_open(res_dev *r, const bench_data *d, uint64_t bytes)
         r->k = clCreateKernel(r->prog, "rd", &rc);
     cl_ulong n4 = bytes / 16;
     if (rc == CL_SUCCESS &&
-        ((rc = clSetKernelArg(r->k, 0, sizeof r->buf, &r->buf)) !=
-             CL_SUCCESS ||
+        ((rc = clSetKernelArg(r->k, 0, sizeof r->buf, &r->buf)) != CL_SUCCESS ||
          (rc = clSetKernelArg(r->k, 1, sizeof n4, &n4)) != CL_SUCCESS ||
          (rc = clSetKernelArg(r->k, 2, sizeof r->out, &r->out)) != CL_SUCCESS))
         return rc;
@@ -163,8 +162,8 @@ static int one_device(const bench_args *a, const eg_device_info *info,
     bench_plan plan = {2, a->reps, a->reps > 1000 ? a->reps : 1000, 0.05};
     bench_figure probe = {0};
     read_run rr = {&r, CL_SUCCESS};
-    if (rc == CL_SUCCESS && bench_repeat(&plan, read_rep, &rr, bytes,
-                                         &probe) != 0)
+    if (rc == CL_SUCCESS &&
+        bench_repeat(&plan, read_rep, &rr, bytes, &probe) != 0)
         rc = rr.rc != CL_SUCCESS ? rr.rc : CL_OUT_OF_HOST_MEMORY;
     if (rc != CL_SUCCESS) {
         cli_errorf("bench: --resident: device %u (%s): OpenCL error %d",
@@ -201,8 +200,8 @@ static int one_device(const bench_args *a, const eg_device_info *info,
         c.opts.ops = row->ops;
         c.opts.mode = a->mode;
         bench_figure res = {0};
-        if (bench_eg_measure(e, d, d->count, row->ops, a->mode, &plan,
-                             &host) != EG_OK) {
+        if (bench_eg_measure(e, d, d->count, row->ops, a->mode, &plan, &host) !=
+            EG_OK) {
             cli_errorf("bench: --resident: %s: %s", row->name, host.error);
             status = CLI_EXIT_FAIL;
         } else if (bench_repeat(&plan, cl_rep, &c, bytes, &res) != 0) {
@@ -237,11 +236,12 @@ int bench_resident_run(const bench_args *a, FILE *f)
         cli_errorf("bench: --resident: out of memory");
         return CLI_EXIT_FAIL;
     }
-    fprintf(f, "edgegrid bench --resident: %s, %llu bytes, %s mode, median "
-               "of at least %u runs after warm-up\n",
-            eg_dtype_name(a->dtype), (unsigned long long)(count *
-            eg_dtype_size(a->dtype)), a->mode == EG_MODE_EXACT ? "exact" :
-            "fast", a->reps);
+    fprintf(f,
+            "edgegrid bench --resident: %s, %llu bytes, %s mode, median "
+            "of at least %u runs after warm-up\n",
+            eg_dtype_name(a->dtype),
+            (unsigned long long)(count * eg_dtype_size(a->dtype)),
+            a->mode == EG_MODE_EXACT ? "exact" : "fast", a->reps);
     int status = CLI_EXIT_OK, any = 0;
     for (size_t i = 0; i < ndev && status == CLI_EXIT_OK; i++) {
         if (devs[i].kind == EG_DEV_HOST)
