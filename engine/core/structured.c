@@ -73,7 +73,7 @@ static eg_status open_keys(const eg_struct_opts *so, eg_source **ks,
         return EG_OK;
     }
     eg_input_opts plain = {0};
-    eg_status st = eg_source_open_mapped(ks, so->keys_path, &plain, err);
+    eg_status st = eg_source_open_stored(ks, so->keys_path, &plain, err);
     if (st != EG_OK)
         return st;
     const eg_array_info *info = eg_source_info(*ks);
@@ -232,10 +232,10 @@ eg_status eg_reduce_file_structured(eg_engine *e, const char *path,
     if (!in)
         in = &plain;
     /* Structured reductions gather by stride across the whole array:
-     * mapped, not read in chunks (source.h). */
-    eg_status st = eg_source_open_mapped(&sx, path, in, err);
+     * read whole into memory, not in chunks (source.h). */
+    eg_status st = eg_source_open_stored(&sx, path, in, err);
     if (st == EG_OK && with_path)
-        st = eg_source_open_mapped(&sy, with_path, in, err);
+        st = eg_source_open_stored(&sy, with_path, in, err);
     if (st == EG_OK)
         st = reduce_sources(e, sx, sy, so, o, out, err);
     eg_source_close(&sx);

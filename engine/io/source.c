@@ -43,6 +43,7 @@ struct eg_source {
     void *map;                 /* the mapped file, or NULL */
     size_t map_len;
     int prefault;              /* map each range in before handing it out */
+    int unaligned;             /* caller memory not aligned to its type */
     unsigned char *owned; /* malloc'ed bytes, or NULL */
 };
 
@@ -355,11 +356,47 @@ static eg_status read_head(eg_source *src, const eg_input_opts *in,
     return EG_OK;
 }
 
+/* Reads the whole regular file into a malloc'ed copy (eg_source_open_stored)
+ * and lets the file go: a truncation after that cannot reach the bytes,
+ * one during the reads is a short read or a changed size, reported as for
+ * any file read. */
+static eg_status store_file(eg_source *src, int fd, const struct stat *sb,
+                            eg_error *err)
+{
+    uint64_t size = (uint64_t)sb->st_size;
+    src->owned = size <= SIZE_MAX ? malloc(size ? (size_t)size : 1) : NULL;
+    if (src->owned == NULL)
+        return eg_error_set(err, EG_ENOMEM,
+                            "%s: out of memory reading its %llu bytes",
+                            src->name, (unsigned long long)size);
+    src->fd = fd;
+    src->opened = *sb;
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    eg_status st = read_range(src, 0, src->owned, (size_t)size, err);
+    src->fd = -1; /* the caller closes fd */
+    return st;
+}
+
+/* Whether a file of `size` bytes is copied into memory by
+ * eg_source_open_stored: when it takes at most half the physical memory.
+ * A larger one is mapped (a copy would push the page cache and the rest
+ * of the machine into swap), and keeps the SIGBUS risk source.h names. */
+static int store_fits(uint64_t size)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 &&
+           size <= (uint64_t)pages * (uint64_t)page / 2;
+}
+
+/* How load_path brings a regular file in. */
+enum { EG_LOAD_READ, EG_LOAD_MAP, EG_LOAD_STORE };
+
 /* Opens path and leaves it open for reads or mapped (regular files), or
- * read into memory (pipes).  Sets *base and *len to the bytes in memory
- * (none for a file read with pread: *head then holds its first bytes). */
+ * read into memory (pipes, and regular files for EG_LOAD_STORE).  Sets
+ * *base and *len to the bytes in memory (none for a file read with pread:
+ * *head then holds its first bytes). */
 static eg_status load_path(eg_source *src, const char *path,
-                           const eg_input_opts *in, int force_map,
+                           const eg_input_opts *in, int how,
                            const unsigned char **base, uint64_t *len,
                            unsigned char **head, size_t *head_len,
                            eg_error *err)
@@ -379,7 +416,10 @@ static eg_status load_path(eg_source *src, const char *path,
     } else if (S_ISREG(sb.st_mode)) {
         *len = (uint64_t)sb.st_size;
         st = want_map(&map, err);
-        if (st == EG_OK && (map || force_map)) {
+        if (st == EG_OK && how == EG_LOAD_STORE && !map && store_fits(*len)) {
+            st = store_file(src, fd, &sb, err);
+            *base = src->owned;
+        } else if (st == EG_OK && (map || how != EG_LOAD_READ)) {
             st = map_file(src, fd, *len, err);
             *base = src->map;
         } else if (st == EG_OK) {
@@ -500,9 +540,10 @@ static eg_source *source_new(const char *name)
 
 /* ------------------------------------------------------------- opening */
 
-/* eg_source_open, and with force_map eg_source_open_mapped. */
+/* eg_source_open (how: EG_LOAD_READ) and eg_source_open_stored
+ * (EG_LOAD_STORE). */
 static eg_status open_source(eg_source **out, const char *path,
-                             const eg_input_opts *in, int force_map,
+                             const eg_input_opts *in, int how,
                              eg_error *err)
 {
     if (out == NULL || path == NULL)
@@ -521,7 +562,7 @@ static eg_status open_source(eg_source **out, const char *path,
         st = read_all(STDIN_FILENO, "-", &src->owned, &len, err);
         base = src->owned;
     } else {
-        st = load_path(src, path, in, force_map, &base, &len, &head,
+        st = load_path(src, path, in, how, &base, &len, &head,
                        &head_len, err);
         if (src->fd >= 0)
             base = head;
@@ -542,13 +583,13 @@ static eg_status open_source(eg_source **out, const char *path,
 eg_status eg_source_open(eg_source **out, const char *path,
                          const eg_input_opts *in, eg_error *err)
 {
-    return open_source(out, path, in, 0, err);
+    return open_source(out, path, in, EG_LOAD_READ, err);
 }
 
-eg_status eg_source_open_mapped(eg_source **out, const char *path,
+eg_status eg_source_open_stored(eg_source **out, const char *path,
                                 const eg_input_opts *in, eg_error *err)
 {
-    return open_source(out, path, in, 1, err);
+    return open_source(out, path, in, EG_LOAD_STORE, err);
 }
 
 eg_status eg_source_wrap(eg_source **out, const void *data, uint64_t count,
@@ -574,6 +615,10 @@ eg_status eg_source_wrap(eg_source **out, const void *data, uint64_t count,
     src->info.shape[0] = count;
     if (count > 0)
         src->data = data;
+    /* The lanes load typed elements (a double from an odd address is
+     * undefined behaviour): such memory is handed out through the
+     * caller's buffers, copied, like a file's. */
+    src->unaligned = (uintptr_t)src->data % itemsize != 0;
     *out = src;
     return EG_OK;
 }
@@ -668,7 +713,7 @@ static void prefault(const unsigned char *p, size_t len)
 
 int eg_source_needs_buffer(const eg_source *src)
 {
-    return src->fd >= 0 || src->info.swap;
+    return src->fd >= 0 || src->info.swap || src->unaligned;
 }
 
 /* eg_source_get and eg_source_get_part: `check` whether a file read is
@@ -709,6 +754,9 @@ static eg_status get_range(const eg_source *src, uint64_t start, uint64_t n,
         /* in place when p is buf: each element is loaded before it is
          * stored */
         swap_copy(buf, p, n, size);
+        p = buf;
+    } else if (src->unaligned) {
+        memcpy(buf, p, (size_t)(n * size));
         p = buf;
     }
     *out = p;

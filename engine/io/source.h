@@ -32,13 +32,19 @@ typedef struct eg_source eg_source;
  * as paths (/dev/zero, a disk) are refused. */
 eg_status eg_source_open(eg_source **out, const char *path,
                          const eg_input_opts *in, eg_error *err);
-/* eg_source_open with a regular file mapped whatever $EDGEGRID_INGEST
- * says, so that eg_source_stored holds every element: for readers that
- * gather by stride across the whole array (--axis, --by).  A file
- * truncated under such a reader still ends the process with SIGBUS. */
-eg_status eg_source_open_mapped(eg_source **out, const char *path,
+/* eg_source_open with a regular file read whole into memory, so that
+ * eg_source_stored holds every element: for readers that gather by stride
+ * across the whole array (--axis, --by).  A file truncated while it is
+ * read is EG_EIO as for eg_source_open; after that the copy is safe from
+ * it.  A file larger than half the physical memory is mapped instead, as
+ * is every file with $EDGEGRID_INGEST=map, and a truncation under that
+ * map still ends the process with SIGBUS. */
+eg_status eg_source_open_stored(eg_source **out, const char *path,
                                 const eg_input_opts *in, eg_error *err);
-/* Wraps caller memory (native order, 1-D); the memory is not copied. */
+/* Wraps caller memory (native order, 1-D); the memory is not copied.
+ * Memory not aligned to its element size is handed out copied into the
+ * caller's buffers (eg_source_needs_buffer), as typed loads from it would
+ * be undefined. */
 eg_status eg_source_wrap(eg_source **out, const void *data, uint64_t count,
                          eg_dtype dtype, eg_error *err);
 void eg_source_close(eg_source **src);
@@ -46,8 +52,8 @@ void eg_source_close(eg_source **src);
 const eg_array_info *eg_source_info(const eg_source *src);
 const char *eg_source_name(const eg_source *src);  /* path, "-" or "memory" */
 
-/* Whether eg_source_get needs the caller's buffer: the file is read, or
- * its bytes are swapped. */
+/* Whether eg_source_get needs the caller's buffer: the file is read, its
+ * bytes are swapped, or the wrapped memory is misaligned. */
 int eg_source_needs_buffer(const eg_source *src);
 
 /* Elements [start, start + n) in native order: *out points into memory the
@@ -60,7 +66,7 @@ eg_status eg_source_get(const eg_source *src, uint64_t start, uint64_t n,
 
 /* The stored bytes: element 0 in memory order, in the stored byte order
  * (info->swap says whether that is not native).  For gathers by stride;
- * only a source held in memory has them (eg_source_open_mapped, stdin,
+ * only a source held in memory has them (eg_source_open_stored, stdin,
  * wrapped memory): a file read with pread (eg_source_open) has none and
  * this is NULL. */
 const void *eg_source_stored(const eg_source *src);

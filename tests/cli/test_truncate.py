@@ -1,6 +1,7 @@
 """A file truncated while it is read, as a user whose producer rewrites it
-would do: `edgegrid reduce` (the host backend and a POCL device), the grid's
-coordinator reading tasks inline, and a worker reading a shard.  Every run
+would do: `edgegrid reduce` (the host backend and a POCL device, whole
+array, --axis and --by), the grid's coordinator reading tasks inline, and a
+worker reading a shard.  Every run
 must end in one clear line naming the file and how far it was read, exit 1
 (never a signal: a memory-mapped file ends in SIGBUS); the coordinator's
 workers stay up; stdin and pipes read as before.
@@ -136,6 +137,118 @@ def stdin_and_pipes_still_read(tmp):
         if doc["results"] != want["results"]:
             raise AssertionError("%s: %r, file: %r" % (how, doc["results"],
                                                        want["results"]))
+
+
+def opened(pid, path):
+    """Whether process pid holds path open or mapped (it has begun)."""
+    real = os.path.realpath(path)
+    try:
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                if os.readlink("/proc/%d/fd/%s" % (pid, fd)) == real:
+                    return True
+            except OSError:
+                pass
+        with open("/proc/%d/maps" % pid) as f:
+            return any(line.rstrip().endswith(real) for line in f)
+    except OSError:
+        return False
+
+
+def structured_run(paths, argv, out, cut=None, delay=0, cut_to=0):
+    """`reduce --devices host ARGV -o OUT` with {x}/{k} in argv filled from
+    paths.  With cut, `delay` seconds after the process has opened
+    paths[cut] it is stopped, that file cut to `cut_to` bytes and the
+    process let go on.  Returns (rc, stderr, whether it was still running
+    when cut)."""
+    if os.path.exists(out):
+        os.remove(out)
+    cmd = [cu.binary(), "reduce", "--devices", "host", "--json"]
+    cmd += [str(a).format(**paths) for a in argv] + ["-o", out]
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         env=cu.env())
+    running = False
+    if cut is not None:
+        deadline = time.monotonic() + cu.TIMEOUT
+        while p.poll() is None and not opened(p.pid, paths[cut]):
+            if time.monotonic() > deadline:
+                p.kill()
+                raise AssertionError("%r never opened its input" % cmd)
+        time.sleep(delay)
+        running = p.poll() is None
+        if running:
+            # SIGSTOP freezes it mid-read, however fast the machine
+            p.send_signal(signal.SIGSTOP)
+        os.truncate(paths[cut], cut_to)
+        if running:
+            p.send_signal(signal.SIGCONT)
+    err = p.stderr.read().decode(errors="replace")
+    return p.wait(timeout=cu.TIMEOUT), err, running
+
+
+def structured_truncated(tmp, name, arrays, argv, cut):
+    """--axis / --by with arrays[cut] (the input or the keys) cut at
+    several moments: every run ends in the clear line (exit 1) or, when the
+    cut came after the bytes were read, in the uncut files' result, bit for
+    bit; never a signal (a mapped input ends in SIGBUS)."""
+    pristine, live = {}, {}
+    for key, a in arrays.items():
+        pristine[key] = os.path.join(tmp, "%s-%s-pristine.npy" % (name, key))
+        live[key] = os.path.join(tmp, "%s-%s.npy" % (name, key))
+        np.save(pristine[key], a)
+    ref = os.path.join(tmp, name + "-ref.npz")
+    rc, err, _ = structured_run(pristine, argv, ref)
+    if rc != 0:
+        raise AssertionError("%s uncut: exit %d: %r" % (name, rc, err[-500:]))
+    with np.load(ref) as z:
+        want = {k: z[k].copy() for k in z.files}
+    size = os.path.getsize(pristine[cut])
+    out = os.path.join(tmp, name + "-cut.npz")
+    running = 0
+    for delay, cut_to in ((0, size // 2), (0.003, 128), (0.02, size - 1),
+                          (0.06, 4096)):
+        for key in arrays:
+            shutil.copyfile(pristine[key], live[key])
+        rc, err, live_cut = structured_run(live, argv, out, cut, delay,
+                                           cut_to)
+        what = "%s, cut to %d %g s in" % (name, cut_to, delay)
+        running += live_cut
+        if rc < 0:
+            raise AssertionError("%s: killed by signal %d: %r" % (
+                what, -rc, err[-500:]))
+        if rc == 0:
+            with np.load(out) as z:
+                for k, v in want.items():
+                    if not np.array_equal(z[k], v, equal_nan=True):
+                        raise AssertionError("%s: %s differs from the "
+                                             "uncut file's" % (what, k))
+            continue
+        check_changed(rc, err, live[cut], what, cut_to, size)
+    # A cut after the run ended would prove nothing.
+    if running < 3:
+        raise AssertionError("%s: only %d of 4 cuts came while it ran" % (
+            name, running))
+
+
+@suite.test
+def axis_reduction_input_cut(tmp):
+    x = np.random.default_rng(5).standard_normal((1024, 8192))
+    structured_truncated(tmp, "axis0", {"x": x.astype(np.float32)},
+                         ["--axis", 0, "{x}"], "x")
+    structured_truncated(tmp, "axis1", {"x": x},
+                         ["--axis", 1, "--ops", "sum,min,argmax", "{x}"], "x")
+
+
+@suite.test
+def group_reduction_input_and_keys_cut(tmp):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal(8 << 20).astype(np.float32)
+    k = rng.integers(0, 1000, x.size).astype(np.int64)
+    arrays = {"x": x, "k": k}
+    argv = ["--by", "{k}", "{x}"]
+    structured_truncated(tmp, "byx", arrays, argv, "x")
+    structured_truncated(tmp, "byk", arrays, argv, "k")
 
 
 ELEMS = 4096  # elements per task
