@@ -60,7 +60,11 @@ void output_json_tail(FILE *f, const eg_result *r)
     for (size_t i = 0; i < r->ndevices && i < EG_MAX_DEVICES; i++) {
         const eg_device_stats *d = &r->devices[i];
         /* The id is a string: grid runs will name devices "worker/index". */
-        fprintf(f, "%s{\"id\": \"%u\", \"name\": ", i ? ", " : "", d->index);
+        if (d->index == EG_INDEX_UNLISTED)
+            fprintf(f, "%s{\"id\": \"host\", \"name\": ", i ? ", " : "");
+        else
+            fprintf(f, "%s{\"id\": \"%u\", \"name\": ", i ? ", " : "",
+                    d->index);
         json_string(f, d->name);
         fprintf(f, ", \"elements\": %" PRIu64 ", \"seconds\": ", d->elements);
         json_double(f, d->seconds);
@@ -116,8 +120,13 @@ void output_table_devices(FILE *f, const eg_result *r)
     }
     for (size_t i = 0; i < n; i++) {
         const eg_device_stats *d = &r->devices[i];
-        fprintf(f, "device %-2u %-*s  %*" PRIu64 " elements  %.4f s\n",
-                d->index, name_w, d->name, elem_w, d->elements, d->seconds);
+        char id[16];
+        if (d->index == EG_INDEX_UNLISTED)
+            snprintf(id, sizeof id, "host");
+        else
+            snprintf(id, sizeof id, "%u", d->index);
+        fprintf(f, "device %-2s %-*s  %*" PRIu64 " elements  %.4f s\n", id,
+                name_w, d->name, elem_w, d->elements, d->seconds);
     }
 }
 

@@ -60,6 +60,23 @@ eg_status eg_registry_discover(eg_device ***devs, size_t *count, char *notes,
     return EG_OK;
 }
 
+eg_status eg_registry_host_only(eg_device ***devs, size_t *count,
+                                eg_error *err)
+{
+    eg_device **list = malloc(sizeof *list);
+    if (!list)
+        return eg_error_set(err, EG_ENOMEM, "device list: out of memory");
+    eg_status st = eg_host_device_create(&list[0], err);
+    if (st != EG_OK) {
+        free(list);
+        return st;
+    }
+    list[0]->info.index = EG_INDEX_UNLISTED;
+    *devs = list;
+    *count = 1;
+    return EG_OK;
+}
+
 /* Parses "0,2,3" into a mask over `count` devices. */
 static eg_status parse_index_list(const char *spec, size_t count, int *keep,
                                   eg_error *err)

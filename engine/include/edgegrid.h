@@ -176,9 +176,15 @@ typedef enum eg_device_kind {
     EG_DEV_CPU, EG_DEV_GPU, EG_DEV_ACCEL, EG_DEV_HOST
 } eg_device_kind;
 
+/* The index of the host backend in an engine opened with "host": OpenCL
+ * is not asked then, so where the host falls in eg_devices_list is not
+ * known (the command line prints the id "host"). */
+#define EG_INDEX_UNLISTED 0xffffffffu
+
 typedef struct eg_device_info {
     unsigned index;           /* stable for this machine: OpenCL devices in
-                                 platform order, then the host backend */
+                                 platform order, then the host backend
+                                 (or EG_INDEX_UNLISTED) */
     eg_device_kind kind;
     char platform[EG_NAME_MAX];
     char name[EG_NAME_MAX];

@@ -236,7 +236,15 @@ static PyObject *device_stats(const eg_result *r)
     PyObject *t = PyTuple_New((Py_ssize_t)r->ndevices);
     for (size_t i = 0; t && i < r->ndevices; i++) {
         const eg_device_stats *d = &r->devices[i];
-        PyObject *item = Py_BuildValue(
+        /* "host" for the host backend of an engine that asked no OpenCL
+         * (EG_INDEX_UNLISTED), as the command line prints it */
+        PyObject *item =
+            d->index == EG_INDEX_UNLISTED
+                ? Py_BuildValue("(ssKKKd)", "host", d->name,
+                                (unsigned long long)d->elements,
+                                (unsigned long long)d->chunks,
+                                (unsigned long long)d->calls, d->seconds)
+                : Py_BuildValue(
             "(IsKKKd)", d->index, d->name, (unsigned long long)d->elements,
             (unsigned long long)d->chunks, (unsigned long long)d->calls,
             d->seconds);
