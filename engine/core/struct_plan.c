@@ -172,7 +172,9 @@ int eg_struct_seg_contiguous(const eg_struct_plan *p, const eg_struct_view *v)
     /* Groups take rows from anywhere: contiguous once permuted. */
     if (p->permuted)
         return 1;
-    if (v->swap || p->by)
+    /* Misaligned caller memory is gathered (memcpy) into aligned
+     * buffers: the lanes load typed elements. */
+    if (v->swap || p->by || (uintptr_t)v->base % p->size != 0)
         return 0;
     /* The reduced axes, in C order, must step by 1, dim, dim*dim', ... */
     uint64_t s = 1;
