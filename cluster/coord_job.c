@@ -32,10 +32,11 @@ static eg_status open_struct(eg_coord *c, eg_error *err)
 static eg_status open_inline(eg_coord *c, eg_error *err)
 {
     const eg_coord_opts *o = &c->o;
-    /* A structured job gathers by stride across the whole array: mapped. */
+    /* A structured job gathers by stride across the whole array: read
+     * whole into memory first (a truncation is then an error, not SIGBUS). */
     eg_status (*open)(eg_source **, const char *, const eg_input_opts *,
                       eg_error *) =
-        o->structured ? eg_source_open_mapped : eg_source_open;
+        o->structured ? eg_source_open_stored : eg_source_open;
     eg_status st = open(&c->x, o->path, &o->in, err);
     if (st == EG_OK && o->with_path)
         st = open(&c->y, o->with_path, &o->in, err);
