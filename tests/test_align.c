@@ -32,8 +32,7 @@ static eg_result run(eg_engine *e, const void *x, const void *y, eg_dtype t,
     o.chunk_elems = CHUNK;
     eg_result r;
     eg_error err;
-    cr_assert_eq(eg_reduce(e, x, y, N, t, &o, &r, &err), EG_OK, "%s",
-                 err.msg);
+    cr_assert_eq(eg_reduce(e, x, y, N, t, &o, &r, &err), EG_OK, "%s", err.msg);
     return r;
 }
 
@@ -43,10 +42,10 @@ static void same_bits(const eg_result *a, const eg_result *b, eg_dtype t,
     for (int op = 0; op < EG_OP_COUNT_ALL; op++) {
         cr_assert_eq(a->value[op].kind, b->value[op].kind, "%s %s op %d",
                      eg_dtype_name(t), mode ? "exact" : "fast", op);
-        cr_assert_eq(memcmp(&a->value[op].v, &b->value[op].v,
-                            sizeof a->value[op].v),
-                     0, "%s %s op %d: offset %u gives other bits",
-                     eg_dtype_name(t), mode ? "exact" : "fast", op, off);
+        cr_assert_eq(
+            memcmp(&a->value[op].v, &b->value[op].v, sizeof a->value[op].v), 0,
+            "%s %s op %d: offset %u gives other bits", eg_dtype_name(t),
+            mode ? "exact" : "fast", op, off);
     }
 }
 
@@ -102,8 +101,7 @@ static void one_dtype(eg_engine *e, eg_dtype t)
         for (unsigned off = 1; off < sz || off == 1; off++) {
             memcpy(bx + off, ax, bytes);
             memcpy(by + 16 - off, ay, bytes);
-            eg_result got =
-                run(e, bx + off, by + 16 - off, t, (eg_mode)mode);
+            eg_result got = run(e, bx + off, by + 16 - off, t, (eg_mode)mode);
             same_bits(&got, &want, t, (eg_mode)mode, off);
         }
     }
@@ -184,9 +182,8 @@ Test(align, axis_rows_at_an_odd_address)
         cr_assert_eq(eg_reduce_structured(e, a, NULL, (uint64_t)ROWS * COLS,
                                           EG_F64, &so, &o, &ra, &err),
                      EG_OK, "%s", err.msg);
-        cr_assert_eq(eg_reduce_structured(e, b + 5, NULL,
-                                          (uint64_t)ROWS * COLS, EG_F64, &so,
-                                          &o, &rb, &err),
+        cr_assert_eq(eg_reduce_structured(e, b + 5, NULL, (uint64_t)ROWS * COLS,
+                                          EG_F64, &so, &o, &rb, &err),
                      EG_OK, "%s", err.msg);
         cr_assert_eq(ra.nout, ROWS);
         for (int op = 0; op < EG_OP_COUNT_ALL; op++) {
