@@ -284,7 +284,8 @@ void eg_hist_add(const eg_hist_plan *p, eg_hist_state *s, const void *data,
     }
     case EG_F64: {
         const double *v = data;
-        for (uint64_t i = 0; i < n; i++)
+        uint64_t i = eg_hist_add_f64_avx512(p, s, v, n);
+        for (; i < n; i++)
             add_float(p, s, v[i]);
         break;
     }

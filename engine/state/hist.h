@@ -57,6 +57,9 @@ void eg_hist_add(const eg_hist_plan *p, eg_hist_state *s, const void *data,
  * many (0 without AVX-512 or when the plan is not of that kind). */
 uint64_t eg_hist_add_f32_avx512(const eg_hist_plan *p, eg_hist_state *s,
                                 const float *v, uint64_t n);
+/* ... and of float64 data, 8 at a time. */
+uint64_t eg_hist_add_f64_avx512(const eg_hist_plan *p, eg_hist_state *s,
+                                const double *v, uint64_t n);
 
 /* The wire form (hist_wire.c): the plan's identity, then the counts.
  * Decoding checks it against the plan the receiver holds. */

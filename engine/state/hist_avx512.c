@@ -5,8 +5,16 @@
  * and the two corrections against the float32 edges, which are recomputed
  * in vectors exactly as make_edges computes them (gathering them from the
  * table costs more on the CPUs at hand; the table serves step 0); only the
- * counting itself stays scalar. */
+ * counting itself stays scalar.  float64 data goes 8 values at a time the
+ * same way, its edges gathered from the plan's table (exact doubles).
+ *
+ * With few bins neighbouring values often fall in one bin, and each
+ * increment then waits on the previous one's store (a chain of
+ * store-to-load forwards, the cost of a 10-bin histogram of normal data).
+ * So with up to SPREAD_BINS_MAX bins lane l counts into copy l % 4 of its
+ * bin, 32-bit counters folded into the state at the end of each call. */
 #include <stdint.h>
+#include <string.h>
 
 #include "hist.h"
 
@@ -15,6 +23,59 @@
 #include <immintrin.h>
 
 #define TGT __attribute__((target("avx512f,avx512dq")))
+
+#define SPREAD_COPIES 4u
+#define SPREAD_BINS_MAX 512u
+/* 32-bit copies: fold them before any can reach 2^32 */
+#define SPREAD_CHUNK (1ull << 30)
+
+typedef struct spread {
+    uint32_t c[SPREAD_BINS_MAX * SPREAD_COPIES];
+} spread;
+
+/* The counters of a call: the spread copies with few bins, else (NULL) the
+ * state's own counts. */
+static uint32_t *spread_begin(spread *sp, unsigned nbins)
+{
+    if (nbins > SPREAD_BINS_MAX)
+        return NULL;
+    memset(sp->c, 0, (size_t)nbins * SPREAD_COPIES * sizeof sp->c[0]);
+    return sp->c;
+}
+
+static void spread_fold(const uint32_t *c, eg_hist_state *s)
+{
+    if (!c)
+        return;
+    for (unsigned b = 0; b < s->nbins; b++) {
+        const uint32_t *k = c + (size_t)b * SPREAD_COPIES;
+        s->counts[b] += (uint64_t)k[0] + k[1] + k[2] + k[3];
+    }
+}
+
+/* Counts the kept lanes (bits of keep, `all` when every lane is kept) of
+ * the bin indexes idx. */
+#define COUNT_LANES(C, COUNTS, IDX, KEEP, ALL, LANES)                          \
+    do {                                                                       \
+        if (C) {                                                               \
+            if ((KEEP) == (ALL)) {                                             \
+                for (unsigned l_ = 0; l_ < (LANES); l_++)                      \
+                    (C)[(size_t)(IDX)[l_] * SPREAD_COPIES + (l_ & 3u)]++;      \
+            } else {                                                           \
+                for (unsigned m_ = (KEEP); m_; m_ &= m_ - 1) {                 \
+                    unsigned l_ = (unsigned)__builtin_ctz(m_);                 \
+                    (C)[(size_t)(IDX)[l_] * SPREAD_COPIES + (l_ & 3u)]++;      \
+                }                                                              \
+            }                                                                  \
+        } else if ((KEEP) == (ALL)) {                                          \
+            /* all in range: no mask walk (its bit scans are a chain) */       \
+            for (unsigned l_ = 0; l_ < (LANES); l_++)                          \
+                (COUNTS)[(IDX)[l_]]++;                                         \
+        } else {                                                               \
+            for (unsigned m_ = (KEEP); m_; m_ &= m_ - 1)                       \
+                (COUNTS)[(IDX)[__builtin_ctz(m_)]]++;                          \
+        }                                                                      \
+    } while (0)
 
 /* edges[j] as make_edges in hist.c computes it: float(j * step + first)
  * in double, and `last` itself at j == nbins (step != 0). */
@@ -34,7 +95,7 @@ TGT static inline __m512 edge_at(__m512i j, __m512d step, __m512d first,
 }
 
 TGT static uint64_t add_avx512(const eg_hist_plan *p, eg_hist_state *s,
-                               const float *v, uint64_t n)
+                               uint32_t *c, const float *v, uint64_t n)
 {
     const double stepd = (p->last - p->first) / (double)p->nbins;
     const int arith = stepd != 0;
@@ -53,6 +114,13 @@ TGT static uint64_t add_avx512(const eg_hist_plan *p, eg_hist_state *s,
     uint64_t *counts = s->counts, below = 0, nan = 0, above = 0;
     uint64_t i = 0;
     int32_t idx[16];
+    /* Up to 31 bins the edges sit in two registers: a permute fetches
+     * them, cheaper than recomputing them or a gather. */
+    const int small = p->nbins + 1 <= 32;
+    float tab[32];
+    for (unsigned k = 0; k < 32; k++)
+        tab[k] = p->edgesf[k <= p->nbins ? k : p->nbins];
+    const __m512 tlo = _mm512_loadu_ps(tab), thi = _mm512_loadu_ps(tab + 16);
 
     for (; i + 16 <= n; i += 16) {
         __m512 x = _mm512_loadu_ps(v + i);
@@ -72,27 +140,22 @@ TGT static uint64_t add_avx512(const eg_hist_plan *p, eg_hist_state *s,
         j = _mm512_mask_sub_epi32(j, _mm512_cmpeq_epi32_mask(j, nb), j, one);
         /* lanes not kept may hold any index: keep them at 0 */
         j = _mm512_maskz_mov_epi32(keep, j);
-        __m512 e0 = arith ? edge_at(j, step, firstd, lastv, nb)
-                          : _mm512_i32gather_ps(j, p->edgesf, 4);
+        __m512 e0 = small   ? _mm512_permutex2var_ps(tlo, j, thi)
+                    : arith ? edge_at(j, step, firstd, lastv, nb)
+                            : _mm512_i32gather_ps(j, p->edgesf, 4);
         __mmask16 dec = _mm512_cmp_ps_mask(x, e0, _CMP_LT_OQ) &
                         _mm512_cmpgt_epi32_mask(j, _mm512_setzero_si512()) &
                         keep;
         j = _mm512_mask_sub_epi32(j, dec, j, one);
         __m512i j1 = _mm512_add_epi32(j, one);
-        __m512 e1 = arith ? edge_at(j1, step, firstd, lastv, nb)
-                          : _mm512_i32gather_ps(j1, p->edgesf, 4);
+        __m512 e1 = small   ? _mm512_permutex2var_ps(tlo, j1, thi)
+                    : arith ? edge_at(j1, step, firstd, lastv, nb)
+                            : _mm512_i32gather_ps(j1, p->edgesf, 4);
         __mmask16 inc = _mm512_cmp_ps_mask(x, e1, _CMP_GE_OQ) &
                         _mm512_cmpneq_epi32_mask(j, last) & keep;
         j = _mm512_mask_add_epi32(j, inc, j, one);
         _mm512_storeu_si512((void *)idx, j);
-        if (keep == 0xffff) {
-            /* all in range: no mask walk (its bit scans are a chain) */
-            for (unsigned l = 0; l < 16; l++)
-                counts[idx[l]]++;
-        } else {
-            for (unsigned m = keep; m; m &= m - 1)
-                counts[idx[__builtin_ctz(m)]]++;
-        }
+        COUNT_LANES(c, counts, idx, (unsigned)keep, 0xffffu, 16u);
     }
     s->below += below;
     s->above += above;
@@ -100,20 +163,146 @@ TGT static uint64_t add_avx512(const eg_hist_plan *p, eg_hist_state *s,
     return i;
 }
 
+/* edges[j] of float64 bins as make_edges computes them: j * step + first,
+ * and `last` itself at j == nbins (step != 0). */
+TGT static inline __m512d edge_at_pd(__m512i j, __m512d step, __m512d first,
+                                     __m512d lastv, __m512i nb)
+{
+    __m512d e = _mm512_add_pd(_mm512_mul_pd(_mm512_cvtepi64_pd(j), step),
+                              first);
+    return _mm512_mask_mov_pd(e, _mm512_cmpeq_epi64_mask(j, nb), lastv);
+}
+
+/* float64 data (float64 bins): hist.c's add_float and bin_index, 8 lanes;
+ * the edges from registers (up to 15 bins), recomputed (more, step != 0:
+ * a gather costs more here) or gathered. */
+TGT static uint64_t add_f64_avx512(const eg_hist_plan *p, eg_hist_state *s,
+                                   uint32_t *c, const double *v, uint64_t n)
+{
+    const __m512d cf = _mm512_set1_pd(p->cfirst);
+    const __m512d cl = _mm512_set1_pd(p->clast);
+    const __m512d sf = _mm512_set1_pd(p->sfirst);
+    const __m512d nf = _mm512_set1_pd(p->norm);
+    const __m512d zero = _mm512_setzero_pd();
+    const __m512d nbf = _mm512_set1_pd((double)p->nbins);
+    const __m512i nb = _mm512_set1_epi64((long long)p->nbins);
+    const __m512i last = _mm512_set1_epi64((long long)p->nbins - 1);
+    const __m512i one = _mm512_set1_epi64(1);
+    const double *edges = p->edges;
+    const double stepd = (p->last - p->first) / (double)p->nbins;
+    const int arith = stepd != 0;
+    const __m512d step = _mm512_set1_pd(stepd);
+    const __m512d firstd = _mm512_set1_pd(p->first);
+    const __m512d lastv = _mm512_set1_pd(p->last);
+    uint64_t *counts = s->counts, below = 0, nan = 0, above = 0;
+    uint64_t i = 0;
+    int64_t idx[8];
+    /* up to 15 bins the edges sit in two registers (as for float32) */
+    const int small = p->nbins + 1 <= 16;
+    double tab[16];
+    for (unsigned k = 0; k < 16; k++)
+        tab[k] = edges[k <= p->nbins ? k : p->nbins];
+    const __m512d tlo = _mm512_loadu_pd(tab), thi = _mm512_loadu_pd(tab + 8);
+
+    for (; i + 8 <= n; i += 8) {
+        __m512d x = _mm512_loadu_pd(v + i);
+        __mmask8 ge = _mm512_cmp_pd_mask(x, cf, _CMP_GE_OQ);
+        __mmask8 le = _mm512_cmp_pd_mask(x, cl, _CMP_LE_OQ);
+        __mmask8 keep = ge & le;
+        if (keep != 0xff) {
+            __mmask8 isnan = _mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q);
+            nan += (uint64_t)__builtin_popcount(isnan);
+            below += (uint64_t)__builtin_popcount(~ge & ~isnan & 0xff);
+            above += (uint64_t)__builtin_popcount(ge & ~le & 0xff);
+        }
+        __m512d f = _mm512_mul_pd(_mm512_sub_pd(x, sf), nf);
+        /* f >= nbins -> nbins; f > 0 -> trunc(f); else (NaN too) 0 */
+        f = _mm512_min_pd(_mm512_max_pd(f, zero), nbf);
+        __m512i j = _mm512_cvttpd_epi64(f);
+        j = _mm512_mask_sub_epi64(j, _mm512_cmpeq_epi64_mask(j, nb), j, one);
+        j = _mm512_maskz_mov_epi64(keep, j);
+        __m512d e0 = small   ? _mm512_permutex2var_pd(tlo, j, thi)
+                     : arith ? edge_at_pd(j, step, firstd, lastv, nb)
+                             : _mm512_i64gather_pd(j, edges, 8);
+        __mmask8 dec = _mm512_cmp_pd_mask(x, e0, _CMP_LT_OQ) &
+                       _mm512_cmpgt_epi64_mask(j, _mm512_setzero_si512()) &
+                       keep;
+        j = _mm512_mask_sub_epi64(j, dec, j, one);
+        __m512i j1 = _mm512_add_epi64(j, one);
+        __m512d e1 = small   ? _mm512_permutex2var_pd(tlo, j1, thi)
+                     : arith ? edge_at_pd(j1, step, firstd, lastv, nb)
+                             : _mm512_i64gather_pd(j1, edges, 8);
+        __mmask8 inc = _mm512_cmp_pd_mask(x, e1, _CMP_GE_OQ) &
+                       _mm512_cmpneq_epi64_mask(j, last) & keep;
+        j = _mm512_mask_add_epi64(j, inc, j, one);
+        _mm512_storeu_si512((void *)idx, j);
+        COUNT_LANES(c, counts, idx, (unsigned)keep, 0xffu, 8u);
+    }
+    s->below += below;
+    s->above += above;
+    s->nan += nan;
+    return i;
+}
+
+static int have_avx512(void)
+{
+    return __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512dq");
+}
+
 uint64_t eg_hist_add_f32_avx512(const eg_hist_plan *p, eg_hist_state *s,
                                 const float *v, uint64_t n)
 {
     if (!p->f32 || !p->norm_f32 || !p->edgesf || p->nbins > INT32_MAX - 2 ||
-        !__builtin_cpu_supports("avx512f") ||
-        !__builtin_cpu_supports("avx512dq"))
+        !have_avx512())
         return 0;
-    return add_avx512(p, s, v, n);
+    spread sp;
+    uint64_t done = 0;
+    while (done < n) {
+        uint64_t k = n - done < SPREAD_CHUNK ? n - done : SPREAD_CHUNK;
+        uint32_t *c = spread_begin(&sp, p->nbins);
+        uint64_t d = add_avx512(p, s, c, v + done, k);
+        spread_fold(c, s);
+        done += d;
+        if (d < k)
+            break;
+    }
+    return done;
+}
+
+uint64_t eg_hist_add_f64_avx512(const eg_hist_plan *p, eg_hist_state *s,
+                                const double *v, uint64_t n)
+{
+    if (p->dtype != EG_F64 || p->f32 || !p->edges || !have_avx512())
+        return 0;
+    spread sp;
+    uint64_t done = 0;
+    while (done < n) {
+        uint64_t k = n - done < SPREAD_CHUNK ? n - done : SPREAD_CHUNK;
+        uint32_t *c = spread_begin(&sp, p->nbins);
+        uint64_t d = add_f64_avx512(p, s, c, v + done, k);
+        spread_fold(c, s);
+        done += d;
+        if (d < k)
+            break;
+    }
+    return done;
 }
 
 #else
 
 uint64_t eg_hist_add_f32_avx512(const eg_hist_plan *p, eg_hist_state *s,
                                 const float *v, uint64_t n)
+{
+    (void)p;
+    (void)s;
+    (void)v;
+    (void)n;
+    return 0;
+}
+
+uint64_t eg_hist_add_f64_avx512(const eg_hist_plan *p, eg_hist_state *s,
+                                const double *v, uint64_t n)
 {
     (void)p;
     (void)s;

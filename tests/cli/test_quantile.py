@@ -201,6 +201,16 @@ def hist_cases():
                                              -0.0, 5.0] * 3, t)])
             out.append((dt + "_edges_vector", np.tile(near, 5), 6,
                         (0.1, 0.7)))
+            # more bins than the vector paths hold in registers: the
+            # edges recomputed in lanes, each edge and its neighbours
+            e = np.linspace(-2.0, 3.0, 101).astype(t)
+            near = np.concatenate([e, np.nextafter(e, t.type(-np.inf)),
+                                   np.nextafter(e, t.type(np.inf))])
+            out.append((dt + "_edges_vector_100", np.tile(near, 3), 100,
+                        (-2.0, 3.0)))
+            e = np.histogram(near, bins=40)[1].astype(t)
+            out.append((dt + "_auto_edges_40", np.concatenate(
+                [near, e, np.nextafter(e, t.type(np.inf))]), 40, None))
             out.append((dt + "_big", rng.normal(size=3_000_017).astype(t),
                         1000, None))
         else:
