@@ -168,8 +168,8 @@ TGT static uint64_t add_avx512(const eg_hist_plan *p, eg_hist_state *s,
 TGT static inline __m512d edge_at_pd(__m512i j, __m512d step, __m512d first,
                                      __m512d lastv, __m512i nb)
 {
-    __m512d e = _mm512_add_pd(_mm512_mul_pd(_mm512_cvtepi64_pd(j), step),
-                              first);
+    __m512d e =
+        _mm512_add_pd(_mm512_mul_pd(_mm512_cvtepi64_pd(j), step), first);
     return _mm512_mask_mov_pd(e, _mm512_cmpeq_epi64_mask(j, nb), lastv);
 }
 
