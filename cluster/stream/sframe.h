@@ -24,6 +24,8 @@
 #include <stdint.h>
 
 #include "engine_grid.h"
+#include "hist.h"
+#include "sketch.h"
 #include "record.h"
 
 #define EG_SF_VERSION 1
@@ -51,6 +53,14 @@ typedef struct eg_sf_window {
     uint8_t nan, ddof, mode, dtype;
     uint16_t channels;
     eg_state *moments; /* channels states; the caller's memory */
+    /* approx_quantile and hist of a box's own window, for its line: one
+     * sketch and one histogram per channel (NULL when not asked for) and
+     * the options they answer.  Not in the wire form of this version, so
+     * a box refuses --push with those ops; the decoder leaves them NULL. */
+    const eg_quant_opts *qo;
+    const eg_sketch *sketches;
+    const eg_hist_state *hists;
+    const eg_hist_plan *plan;
 } eg_sf_window;
 
 /* Bytes a window frame of `channels` channels takes at most. */
