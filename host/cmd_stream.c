@@ -484,6 +484,7 @@ static int configure(srun *r)
         r->wc.groups |= EG_G_EXACT;
     if (o->q.qops) {
         eg_error err;
+        o->q.nan = o->nan; /* one --nan for every op */
         int rc = quant_cli_check("stream", &o->q);
         if (rc != CLI_EXIT_OK)
             return rc;
