@@ -492,9 +492,6 @@ static int configure(srun *r)
             return cli_usage("stream", "--ops hist needs --range LO,HI: a "
                                        "window cannot know its min and max "
                                        "before it closes");
-        if (o->push)
-            return cli_usage("stream", "--push: approx_quantile and hist are "
-                                       "not carried in stream frames yet");
         if (o->q.qops & EG_QOP_APPROX) {
             r->wc.sketch = 1;
             if (eg_sketch_k_for(o->q.rel_err, &r->wc.sketch_k, &err) != EG_OK)
@@ -543,9 +540,9 @@ static void on_closed(void *ctx, const eg_win_closed *c)
     w.channels = (uint16_t)c->channels;
     w.moments = (eg_state *)c->states;
     if (r->o.q.qops) {
-        w.qo = &r->o.q;
-        w.sketches = c->sketches;
-        w.hists = c->hists;
+        w.q = r->o.q;
+        w.sketches = (eg_sketch *)c->sketches;
+        w.hists = (eg_hist_state *)c->hists;
         w.plan = r->have_plan ? &r->plan : NULL;
     }
     stream_print_line(stdout, &w, r->box, NULL, 0, NULL, 0);

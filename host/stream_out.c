@@ -17,11 +17,9 @@
  * (its values printed null and named on stderr). */
 static int print_quant(FILE *f, const eg_sf_window *w, int first)
 {
-    const eg_quant_opts *o = w->qo;
+    const eg_quant_opts *o = &w->q;
     int rc = 0;
-    if (!o)
-        return 0;
-    if (w->sketches) {
+    if ((o->qops & EG_QOP_APPROX) && w->sketches) {
         fprintf(f, "%s\"approx_quantile\": [", first ? "" : ", ");
         first = 0;
         for (unsigned c = 0; c < w->channels; c++) {
@@ -47,7 +45,7 @@ static int print_quant(FILE *f, const eg_sf_window *w, int first)
         }
         fputc(']', f);
     }
-    if (w->hists && w->plan) {
+    if ((o->qops & EG_QOP_HIST) && w->hists && w->plan) {
         fprintf(f, "%s\"hist\": [", first ? "" : ", ");
         for (unsigned c = 0; c < w->channels; c++) {
             const eg_hist_state *h = &w->hists[c];
