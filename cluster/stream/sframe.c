@@ -375,6 +375,13 @@ eg_status eg_sf_decode(const uint8_t *buf, size_t len, int *type,
                 eg_hist_state *hs = &w->hists[c];
                 eg_hist_state_free(hs);
                 qs = eg_hist_decode(w->plan, hs, r.p + r.at, (size_t)sl, &se);
+                /* every record lands in a bin, below, above or NaN */
+                uint64_t sum = hs->below + hs->above + hs->nan;
+                for (unsigned b = 0; qs == EG_OK && b < hs->nbins; b++)
+                    sum += hs->counts[b];
+                if (qs == EG_OK && sum != w->count)
+                    qs = eg_error_set(&se, EG_EINPUT, "histogram disagrees "
+                                                      "with the count");
             }
             if (qs != EG_OK)
                 return eg_error_set(err, EG_EINPUT,
