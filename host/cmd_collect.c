@@ -194,10 +194,14 @@ static int run(const copts *o, const char *const *expect, unsigned nexpect)
                        .wait_s = (double)o->wait_us / 1e6};
     eg_sf_window *w = calloc(1, sizeof *w);
     eg_state *moments = calloc(EG_SF_MAX_CHANNELS, sizeof *moments);
+    eg_sketch *sketches = calloc(EG_SF_MAX_CHANNELS, sizeof *sketches);
+    eg_hist_state *hists = calloc(EG_SF_MAX_CHANNELS, sizeof *hists);
+    eg_hist_plan *plan = calloc(1, sizeof *plan);
     uint8_t rid[EG_COLL_RID_MAX];
     void *zctx = zmq_ctx_new();
     int rc = CLI_EXIT_OK;
-    eg_status st = (w && moments && zctx) ? EG_OK
+    eg_status st = (w && moments && sketches && hists && plan && zctx)
+                       ? EG_OK
                                           : eg_error_set(&err, EG_ENOMEM,
                                                          "collect: out of "
                                                          "memory");
@@ -215,7 +219,7 @@ static int run(const copts *o, const char *const *expect, unsigned nexpect)
     }
     if (st == EG_OK)
         st = eg_zsock_bind_tasks(zctx, o->bind,
-                                 eg_sf_window_size(EG_SF_MAX_CHANNELS),
+                                 EG_SF_FRAME_MAX,
                                  o->secret ? &keys : NULL, &r.sock, &err);
     eg_curve_wipe(&keys, sizeof keys);
     char ep[256];
@@ -226,6 +230,9 @@ static int run(const copts *o, const char *const *expect, unsigned nexpect)
         goto out;
     }
     w->moments = moments;
+    w->sketches = sketches;
+    w->hists = hists;
+    w->plan = plan;
     cli_errorf("collect: listening on %s%s", ep, o->secret ? " (CURVE)" : "");
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -268,7 +275,12 @@ out:
     eg_coll_close(&c);
     if (zctx)
         zmq_ctx_term(zctx);
+    if (w)
+        eg_sf_window_free_quant(w);
     free(moments);
+    free(sketches);
+    free(hists);
+    free(plan);
     free(w);
     return rc;
 }

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "curve.h"
 #include "push.h"
+#include "quant_cli.h"
 #include "record.h"
 #include "sframe.h"
 #include "ssource.h"
@@ -52,9 +53,12 @@ static const char stream_help[] =
     "                       (default 0)\n"
     "  --key SPEC           topic:N (the N-th MQTT topic level) or\n"
     "                       field:NAME (json)\n"
-    "  --ops LIST           fast ops as 'edgegrid reduce' (not dot)\n"
+    "  --ops LIST           fast ops as 'edgegrid reduce' (not dot), and\n"
+    "                       approx_quantile and hist (hist needs --range:\n"
+    "                       a window cannot know its min and max up front)\n"
     "  --mode fast|exact    as 'edgegrid reduce'\n"
     "  --nan propagate|omit, --ddof D   as 'edgegrid reduce'\n"
+    "  --q LIST, --rel-err E, --bins N, --range LO,HI   as 'edgegrid reduce'\n"
     "  --json               the line format (the only one; accepted)\n"
     "\n"
     "pushing window states to 'edgegrid collect':\n"
@@ -96,7 +100,8 @@ enum {
     OPT_SERVER_KEY,
     OPT_INSECURE,
     OPT_OUTBOX,
-    OPT_DRAIN
+    OPT_DRAIN,
+    OPT_QUANT /* .. OPT_QUANT + QUANT_OPT_COUNT - 1: quant_cli.h */
 };
 
 #define BAD_SHOWN 5
@@ -111,6 +116,7 @@ typedef struct sopts {
     eg_nan_policy nan;
     uint64_t outbox;
     int64_t drain_us;
+    eg_quant_opts q; /* approx_quantile, hist */
 } sopts;
 
 typedef struct srun {
@@ -123,6 +129,8 @@ typedef struct srun {
     int event;
     eg_win_cfg wc;
     eg_win *win;
+    eg_hist_plan plan; /* hist: the bins of every window */
+    int have_plan;
     eg_push *push;
     char box[EG_SF_NAME_MAX + 1];
     /* stdin: a line or record cut by a read */
@@ -152,7 +160,6 @@ static int64_t wall_us(void)
 static int parse_option(int c, const char *arg, void *ctx)
 {
     sopts *o = ctx;
-    eg_error err;
     switch (c) {
     case OPT_FROM:
         o->from = arg;
@@ -191,13 +198,21 @@ static int parse_option(int c, const char *arg, void *ctx)
     case OPT_KEY:
         o->key = arg;
         break;
-    case OPT_OPS:
-        if (eg_ops_parse(arg, &o->ops, &err) != EG_OK)
-            return cli_usage("stream", "%s", err.msg);
+    case OPT_OPS: {
+        int rc = quant_cli_ops("stream", arg, &o->ops, &o->q);
+        if (rc != CLI_EXIT_OK)
+            return rc;
+        /* Exact order statistics take passes over data a stream has
+         * already let go of. */
+        if (o->q.qops & (EG_QOP_MEDIAN | EG_QOP_QUANTILE))
+            return cli_usage("stream", "--ops: median and quantile need "
+                                       "several passes over the data; a "
+                                       "stream has one (use approx_quantile)");
         if (o->ops & EG_OPS_BIT(EG_OP_DOT))
             return cli_usage("stream", "--ops: dot needs a second operand, "
                                        "which a stream does not have");
         break;
+    }
     case OPT_MODE:
         if (cli_parse_mode(arg, &o->mode) != 0)
             return cli_usage("stream", "--mode %s: expected fast or exact",
@@ -246,6 +261,8 @@ static int parse_option(int c, const char *arg, void *ctx)
                              arg);
         break;
     default:
+        if (c >= OPT_QUANT && c < OPT_QUANT + QUANT_OPT_COUNT)
+            return quant_cli_option("stream", c - OPT_QUANT, arg, &o->q);
         break;
     }
     return CLI_EXIT_OK;
@@ -465,6 +482,32 @@ static int configure(srun *r)
     r->wc.groups = eg_groups_for_ops(o->ops);
     if (o->mode == EG_MODE_EXACT && eg_dtype_is_float(r->dtype))
         r->wc.groups |= EG_G_EXACT;
+    if (o->q.qops) {
+        eg_error err;
+        o->q.nan = o->nan; /* one --nan for every op */
+        int rc = quant_cli_check("stream", &o->q);
+        if (rc != CLI_EXIT_OK)
+            return rc;
+        if ((o->q.qops & EG_QOP_HIST) && !o->q.have_range)
+            return cli_usage("stream", "--ops hist needs --range LO,HI: a "
+                                       "window cannot know its min and max "
+                                       "before it closes");
+        if (o->q.qops & EG_QOP_APPROX) {
+            r->wc.sketch = 1;
+            if (eg_sketch_k_for(o->q.rel_err, &r->wc.sketch_k, &err) != EG_OK)
+                return cli_usage("stream", "%s", err.msg);
+        }
+        if (o->q.qops & EG_QOP_HIST) {
+            if (eg_hist_plan_make(&r->plan, r->dtype, o->q.bins, 1, o->q.lo,
+                                  o->q.hi, 0, 0, 0, &err) != EG_OK)
+                return cli_usage("stream", "%s", err.msg);
+            r->have_plan = 1;
+            r->wc.hist = &r->plan;
+        }
+    } else if (o->q.nq || o->q.have_range) {
+        return cli_usage("stream", "--q and --range are for approx_quantile "
+                                   "and hist in --ops");
+    }
     /* 4 MiB of buffered values: a lane per channel for a few keys, short
      * buffers for many (1,000 keys x 8 channels stay within 32 MiB). */
     r->wc.buffer_budget = 4u << 20;
@@ -496,6 +539,12 @@ static void on_closed(void *ctx, const eg_win_closed *c)
     w.dtype = (uint8_t)r->dtype;
     w.channels = (uint16_t)c->channels;
     w.moments = (eg_state *)c->states;
+    if (r->o.q.qops) {
+        w.q = r->o.q;
+        w.sketches = (eg_sketch *)c->sketches;
+        w.hists = (eg_hist_state *)c->hists;
+        w.plan = r->have_plan ? &r->plan : NULL;
+    }
     stream_print_line(stdout, &w, r->box, NULL, 0, NULL, 0);
     r->lines++;
     if (r->push && eg_push_window(r->push, &w, eg_now()) != 0) {
@@ -886,6 +935,7 @@ int cmd_stream(int argc, char **argv)
         {"insecure", no_argument, NULL, OPT_INSECURE},
         {"outbox", required_argument, NULL, OPT_OUTBOX},
         {"drain", required_argument, NULL, OPT_DRAIN},
+        QUANT_LONGOPTS(OPT_QUANT),
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -893,6 +943,7 @@ int cmd_stream(int argc, char **argv)
     memset(&r, 0, sizeof r);
     r.o.ops = EG_OPS_DEFAULT;
     r.o.drain_us = -1;
+    eg_quant_opts_init(&r.o.q);
     int rc = cli_getopts("stream", stream_help, argc, argv, longopts,
                          parse_option, &r.o);
     if (rc == CLI_DONE)
@@ -910,5 +961,7 @@ int cmd_stream(int argc, char **argv)
         rc = run(&r);
     }
     free(r.field_text);
+    if (r.have_plan)
+        eg_hist_plan_free(&r.plan);
     return rc;
 }

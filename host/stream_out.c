@@ -8,6 +8,64 @@
 
 #include "cli.h"
 #include "json.h"
+#include "quant_numpy.h"
+
+/* approx_quantile: [[one value per q] per channel], the element numpy's
+ * method=lower picks within rel-err (NaN under propagate when the window
+ * holds one, null for an empty window); hist: [{edges, counts, below,
+ * above, nan} per channel].  Returns -1 when a sketch ran out of memory
+ * (its values printed null and named on stderr). */
+static int print_quant(FILE *f, const eg_sf_window *w, int first)
+{
+    const eg_quant_opts *o = &w->q;
+    int rc = 0;
+    if ((o->qops & EG_QOP_APPROX) && w->sketches) {
+        fprintf(f, "%s\"approx_quantile\": [", first ? "" : ", ");
+        first = 0;
+        for (unsigned c = 0; c < w->channels; c++) {
+            const eg_sketch *s = &w->sketches[c];
+            uint64_t n = eg_sketch_count(s);
+            fputs(c ? ", [" : "[", f);
+            if (s->oom) {
+                cli_errorf("stream: window %" PRId64 " channel %u: the "
+                           "sketch ran out of memory",
+                           w->h.start, c);
+                rc = -1;
+            }
+            for (size_t i = 0; i < o->nq; i++) {
+                fputs(i ? ", " : "", f);
+                if (s->oom || n == 0)
+                    fputs("null", f);
+                else if (s->nan > 0 && o->nan == EG_NAN_PROPAGATE)
+                    json_double(f, NAN);
+                else
+                    json_double(f, eg_sketch_at(s, eg_np_lower_rank(n, o->q[i])));
+            }
+            fputc(']', f);
+        }
+        fputc(']', f);
+    }
+    if ((o->qops & EG_QOP_HIST) && w->hists && w->plan) {
+        fprintf(f, "%s\"hist\": [", first ? "" : ", ");
+        for (unsigned c = 0; c < w->channels; c++) {
+            const eg_hist_state *h = &w->hists[c];
+            fputs(c ? ", {\"edges\": [" : "{\"edges\": [", f);
+            for (unsigned i = 0; i <= w->plan->nbins; i++) {
+                fputs(i ? ", " : "", f);
+                json_double(f, w->plan->edges[i]);
+            }
+            fputs("], \"counts\": [", f);
+            for (unsigned i = 0; i < h->nbins; i++)
+                fprintf(f, "%s%" PRIu64, i ? ", " : "", h->counts[i]);
+            fprintf(f,
+                    "], \"below\": %" PRIu64 ", \"above\": %" PRIu64
+                    ", \"nan\": %" PRIu64 "}",
+                    h->below, h->above, h->nan);
+        }
+        fputc(']', f);
+    }
+    return rc;
+}
 
 int stream_print_line(FILE *f, const eg_sf_window *w, const char *box,
                       const char *const *boxes, unsigned nboxes,
@@ -68,6 +126,8 @@ int stream_print_line(FILE *f, const eg_sf_window *w, const char *box,
         fputc(']', f);
     }
     free(vals);
+    if (print_quant(f, w, first) != 0)
+        rc = -1;
     fputc('}', f);
     if (box) {
         fputs(", \"box\": ", f);

@@ -14,10 +14,13 @@ typedef struct entry {
     size_t rid_len;
     uint64_t count, late, bad;
     eg_state *st;
+    eg_sketch *sk;     /* channels, when approx_quantile */
+    eg_hist_state *hs; /* channels, when hist */
 } entry;
 
 typedef struct group {
-    eg_sf_window proto; /* head, ops, ...; moments unused */
+    eg_sf_window proto; /* head, ops, quantile settings; no states */
+    eg_hist_plan plan;  /* hist: the bins of every box's states */
     double first;
     entry *e;
     unsigned n, cap;
@@ -66,12 +69,52 @@ eg_status eg_coll_open(eg_coll **out, const eg_coll_cfg *cfg, eg_error *err)
     return EG_OK;
 }
 
+static void entry_free(entry *e, unsigned channels)
+{
+    for (unsigned c = 0; e->sk && c < channels; c++)
+        eg_sketch_free(&e->sk[c]);
+    for (unsigned c = 0; e->hs && c < channels; c++)
+        eg_hist_state_free(&e->hs[c]);
+    free(e->st);
+    free(e->sk);
+    free(e->hs);
+}
+
 static void group_free(group *g)
 {
     for (unsigned i = 0; i < g->n; i++)
-        free(g->e[i].st);
+        entry_free(&g->e[i], g->proto.channels);
     free(g->e);
     g->e = NULL;
+    eg_hist_plan_free(&g->plan);
+}
+
+/* A box's sketches and histograms, copied out of the decoder's memory:
+ * the merge of nothing and b is b. */
+static eg_status copy_quant(entry *e, const eg_sf_window *w, eg_error *err)
+{
+    unsigned nc = w->channels;
+    if (w->q.qops & EG_QOP_APPROX) {
+        if (!(e->sk = calloc(nc, sizeof *e->sk)))
+            return eg_error_set(err, EG_ENOMEM, "collect: out of memory");
+        for (unsigned c = 0; c < nc; c++) {
+            eg_sketch_init(&e->sk[c], w->sketches[c].k);
+            eg_status st = eg_sketch_merge(&e->sk[c], &w->sketches[c], err);
+            if (st != EG_OK)
+                return st;
+        }
+    }
+    if (w->q.qops & EG_QOP_HIST) {
+        if (!(e->hs = calloc(nc, sizeof *e->hs)))
+            return eg_error_set(err, EG_ENOMEM, "collect: out of memory");
+        for (unsigned c = 0; c < nc; c++) {
+            eg_status st = eg_hist_state_init(&e->hs[c], w->q.bins, err);
+            if (st != EG_OK)
+                return st;
+            eg_hist_merge(&e->hs[c], &w->hists[c]);
+        }
+    }
+    return EG_OK;
 }
 
 void eg_coll_close(eg_coll **pc)
@@ -148,6 +191,26 @@ static void print_group(eg_coll *c, size_t i, eg_coll_emit_fn emit,
             offset += g->e[b].count;
         }
     }
+    /* Sketches and histograms are integer counts: their sums are the same
+     * bytes in any order. */
+    eg_sketch msk[EG_SF_MAX_CHANNELS];
+    eg_hist_state mhs[EG_SF_MAX_CHANNELS];
+    int sk = (w.q.qops & EG_QOP_APPROX) != 0, hs = (w.q.qops & EG_QOP_HIST) != 0;
+    memset(mhs, 0, sizeof mhs);
+    for (unsigned ch = 0; ch < w.channels; ch++) {
+        if (sk) {
+            eg_sketch_init(&msk[ch], g->e[0].sk[ch].k);
+            for (unsigned b = 0; b < g->n; b++)
+                if (eg_sketch_merge(&msk[ch], &g->e[b].sk[ch], NULL) != EG_OK)
+                    msk[ch].oom = 1;
+        }
+        if (hs && eg_hist_state_init(&mhs[ch], w.q.bins, NULL) == EG_OK)
+            for (unsigned b = 0; b < g->n; b++)
+                eg_hist_merge(&mhs[ch], &g->e[b].hs[ch]);
+    }
+    w.sketches = sk ? msk : NULL;
+    w.hists = hs ? mhs : NULL;
+    w.plan = hs ? &g->plan : NULL;
     const char *boxes[EG_COLL_MAX_BOXES], *missing[EG_COLL_MAX_BOXES];
     unsigned nmissing = 0;
     for (unsigned b = 0; b < g->n; b++) {
@@ -169,6 +232,12 @@ static void print_group(eg_coll *c, size_t i, eg_coll_emit_fn emit,
     }
     eg_coll_line line = {&w, boxes, g->n, missing, nmissing};
     emit(ctx, &line);
+    for (unsigned ch = 0; ch < w.channels; ch++) {
+        if (sk)
+            eg_sketch_free(&msk[ch]);
+        if (hs)
+            eg_hist_state_free(&mhs[ch]);
+    }
     c->t.printed++;
     if (complete(c, g))
         c->t.complete++;
@@ -180,11 +249,25 @@ static void print_group(eg_coll *c, size_t i, eg_coll_emit_fn emit,
     c->g[i] = c->g[--c->ng];
 }
 
+static int same_quant(const eg_quant_opts *a, const eg_quant_opts *b)
+{
+    if (a->qops != b->qops || a->nq != b->nq)
+        return 0;
+    if (a->qops == 0)
+        return 1;
+    for (size_t i = 0; i < a->nq; i++)
+        if (memcmp(&a->q[i], &b->q[i], sizeof a->q[i]) != 0)
+            return 0;
+    return memcmp(&a->rel_err, &b->rel_err, sizeof a->rel_err) == 0 &&
+           a->bins == b->bins && memcmp(&a->lo, &b->lo, sizeof a->lo) == 0 &&
+           memcmp(&a->hi, &b->hi, sizeof a->hi) == 0;
+}
+
 static int same_shape(const eg_sf_window *a, const eg_sf_window *b)
 {
     return a->ops == b->ops && a->nan == b->nan && a->ddof == b->ddof &&
            a->mode == b->mode && a->dtype == b->dtype &&
-           a->channels == b->channels;
+           a->channels == b->channels && same_quant(&a->q, &b->q);
 }
 
 eg_status eg_coll_take(eg_coll *c, const eg_sf_window *w, const uint8_t *rid,
@@ -227,7 +310,16 @@ eg_status eg_coll_take(eg_coll *c, const eg_sf_window *w, const uint8_t *rid,
         memset(g, 0, sizeof *g);
         g->proto = *w;
         g->proto.moments = NULL;
+        g->proto.sketches = NULL;
+        g->proto.hists = NULL;
+        g->proto.plan = NULL;
         g->first = now;
+        if ((w->q.qops & EG_QOP_HIST) &&
+            eg_hist_plan_make(&g->plan, (eg_dtype)w->dtype, w->q.bins, 1,
+                              w->q.lo, w->q.hi, 0, 0, 0, err) != EG_OK) {
+            c->ng--;
+            return err ? err->code : EG_EINPUT;
+        }
     }
     group *g = &c->g[gi];
     if (!same_shape(&g->proto, w)) {
@@ -259,6 +351,11 @@ eg_status eg_coll_take(eg_coll *c, const eg_sf_window *w, const uint8_t *rid,
     if (!e->st)
         return eg_error_set(err, EG_ENOMEM, "collect: out of memory");
     memcpy(e->st, w->moments, w->channels * sizeof *e->st);
+    eg_status qst = copy_quant(e, w, err);
+    if (qst != EG_OK) {
+        entry_free(e, w->channels);
+        return qst;
+    }
     snprintf(e->box, sizeof e->box, "%s", w->h.box);
     memcpy(e->rid, rid, rid_len);
     e->rid_len = rid_len;

@@ -84,8 +84,12 @@ int eg_push_window(eg_push *p, const eg_sf_window *w, double now)
         p->t.unsent++;
         return -1;
     }
-    uint8_t *buf = malloc(p->frame_max);
-    size_t len = buf ? eg_sf_encode_window(w, buf, p->frame_max) : 0;
+    /* A window of sketches has no fixed size: its own, within the cap. */
+    size_t need = eg_sf_window_len(w);
+    if (need < p->frame_max)
+        need = p->frame_max;
+    uint8_t *buf = need <= EG_SF_FRAME_MAX ? malloc(need) : NULL;
+    size_t len = buf ? eg_sf_encode_window(w, buf, need) : 0;
     if (len == 0) {
         free(buf);
         p->t.unsent++;

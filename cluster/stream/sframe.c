@@ -2,6 +2,8 @@
  * every length, name and state before anything reads them. */
 #include "sframe.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const uint8_t MAGIC[4] = {'E', 'G', 'S', 'F'};
@@ -22,6 +24,20 @@ static void put(wr *w, const void *v, size_t n)
     w->at += n;
 }
 
+static uint64_t f64_bits(double d)
+{
+    uint64_t b;
+    memcpy(&b, &d, 8);
+    return b;
+}
+
+static double bits_f64(uint64_t b)
+{
+    double d;
+    memcpy(&d, &b, 8);
+    return d;
+}
+
 static void put_u(wr *w, uint64_t v, unsigned bytes)
 {
     uint8_t b[8];
@@ -36,15 +52,33 @@ size_t eg_sf_window_size(unsigned channels)
            channels * (8 + eg_state_encoded_size());
 }
 
+static size_t quant_head_size(const eg_quant_opts *q)
+{
+    return q->qops ? 2 + 8 * q->nq + 8 + 4 + 16 : 0;
+}
+
+size_t eg_sf_window_len(const eg_sf_window *w)
+{
+    size_t n = eg_sf_window_size(w->channels) + quant_head_size(&w->q);
+    for (unsigned c = 0; c < w->channels; c++) {
+        if ((w->q.qops & EG_QOP_APPROX) && w->sketches)
+            n += 8 + eg_sketch_encoded_size(&w->sketches[c]);
+        if ((w->q.qops & EG_QOP_HIST) && w->plan)
+            n += 8 + eg_hist_encoded_size(w->plan);
+    }
+    return n;
+}
+
 size_t eg_sf_ack_size(void)
 {
     return 8 + 2 + EG_SF_NAME_MAX + 2 + EG_REC_KEY_MAX + 17;
 }
 
-static void put_head(wr *w, unsigned type, const eg_sf_head *h)
+static void put_head(wr *w, unsigned version, unsigned type,
+                     const eg_sf_head *h)
 {
     put(w, MAGIC, 4);
-    put_u(w, EG_SF_VERSION, 2);
+    put_u(w, version, 2);
     put_u(w, type, 2);
     size_t bl = strlen(h->box), kl = h->has_key ? strlen(h->key) : 0;
     if (bl > EG_SF_NAME_MAX || kl > EG_REC_KEY_MAX) {
@@ -64,14 +98,18 @@ static void put_head(wr *w, unsigned type, const eg_sf_head *h)
 size_t eg_sf_encode_ack(const eg_sf_head *h, uint8_t *buf, size_t cap)
 {
     wr w = {buf, 0, cap, 0};
-    put_head(&w, EG_SF_ACK, h);
+    put_head(&w, 1, EG_SF_ACK, h);
     return w.bad ? 0 : w.at;
 }
 
 size_t eg_sf_encode_window(const eg_sf_window *x, uint8_t *buf, size_t cap)
 {
     wr w = {buf, 0, cap, 0};
-    put_head(&w, EG_SF_WINDOW, &x->h);
+    const eg_quant_opts *q = &x->q;
+    int sk = (q->qops & EG_QOP_APPROX) != 0, hs = (q->qops & EG_QOP_HIST) != 0;
+    if ((sk && !x->sketches) || (hs && (!x->hists || !x->plan)))
+        return 0;
+    put_head(&w, q->qops ? 2 : 1, EG_SF_WINDOW, &x->h);
     put_u(&w, x->count, 8);
     put_u(&w, x->late, 8);
     put_u(&w, x->bad, 8);
@@ -80,20 +118,54 @@ size_t eg_sf_encode_window(const eg_sf_window *x, uint8_t *buf, size_t cap)
     put_u(&w, x->ddof, 1);
     put_u(&w, x->mode, 1);
     put_u(&w, x->dtype, 1);
+    if (q->qops) {
+        put_u(&w, q->qops, 1);
+        put_u(&w, q->nq, 1);
+        for (size_t i = 0; i < q->nq; i++)
+            put_u(&w, f64_bits(q->q[i]), 8);
+        put_u(&w, f64_bits(q->rel_err), 8);
+        put_u(&w, q->bins, 4);
+        put_u(&w, f64_bits(q->lo), 8);
+        put_u(&w, f64_bits(q->hi), 8);
+    }
     put_u(&w, x->channels, 2);
-    put_u(&w, x->channels, 2); /* one moments state per channel */
+    put_u(&w, (uint64_t)x->channels * (1u + (unsigned)sk + (unsigned)hs), 2);
     size_t es = eg_state_encoded_size();
     for (unsigned c = 0; c < x->channels && !w.bad; c++) {
         put_u(&w, EG_SF_MOMENTS, 2);
         put_u(&w, c, 2);
         put_u(&w, es, 4);
-        if (w.cap - w.at < es) {
+        if (w.bad || w.cap - w.at < es) {
             w.bad = 1;
             break;
         }
         if (eg_state_encode(&x->moments[c], buf + w.at, es) != es)
             w.bad = 1;
         w.at += es;
+        if (sk) {
+            size_t n = eg_sketch_encoded_size(&x->sketches[c]);
+            put_u(&w, EG_SF_SKETCH, 2);
+            put_u(&w, c, 2);
+            put_u(&w, n, 4);
+            if (w.bad || x->sketches[c].oom || w.cap - w.at < n) {
+                w.bad = 1;
+                break;
+            }
+            eg_sketch_encode(&x->sketches[c], buf + w.at);
+            w.at += n;
+        }
+        if (hs) {
+            size_t n = eg_hist_encoded_size(x->plan);
+            put_u(&w, EG_SF_HIST, 2);
+            put_u(&w, c, 2);
+            put_u(&w, n, 4);
+            if (w.bad || w.cap - w.at < n) {
+                w.bad = 1;
+                break;
+            }
+            eg_hist_encode(x->plan, &x->hists[c], buf + w.at);
+            w.at += n;
+        }
     }
     return w.bad ? 0 : w.at;
 }
@@ -145,8 +217,9 @@ static eg_status get_head(rd *r, int *type, eg_sf_head *h, eg_error *err)
     uint64_t ver, ty, bl, hk, kl, kind, s, e;
     if (get(r, magic, 4) != 0 || memcmp(magic, MAGIC, 4) != 0)
         return BAD("not a stream frame (magic)");
-    if (get_u(r, 2, &ver) != 0 || ver != EG_SF_VERSION)
+    if (get_u(r, 2, &ver) != 0 || ver < 1 || ver > EG_SF_VERSION)
         return BAD("unknown version");
+    h->version = (unsigned)ver;
     if (get_u(r, 2, &ty) != 0 || (ty != EG_SF_WINDOW && ty != EG_SF_ACK))
         return BAD("unknown type");
     if (get_u(r, 1, &bl) != 0 || bl == 0 || bl > EG_SF_NAME_MAX ||
@@ -168,6 +241,65 @@ static eg_status get_head(rd *r, int *type, eg_sf_head *h, eg_error *err)
     if (h->end <= h->start)
         return BAD("window ends before it starts");
     *type = (int)ty;
+    return EG_OK;
+}
+
+void eg_sf_window_free_quant(eg_sf_window *w)
+{
+    for (unsigned c = 0; w->sketches && c < EG_SF_MAX_CHANNELS; c++)
+        eg_sketch_free(&w->sketches[c]);
+    for (unsigned c = 0; w->hists && c < EG_SF_MAX_CHANNELS; c++)
+        eg_hist_state_free(&w->hists[c]);
+    if (w->plan)
+        eg_hist_plan_free(w->plan);
+}
+
+/* Version 2's quantile settings: checked as the command line checks them,
+ * then the bins' plan made for the histograms that follow. */
+static eg_status get_quant(rd *r, eg_sf_window *w, eg_error *err)
+{
+    uint64_t qops, nq, b, bins;
+    eg_quant_opts *q = &w->q;
+    if (get_u(r, 1, &qops) != 0 || get_u(r, 1, &nq) != 0)
+        return BAD("truncated");
+    if (qops == 0 || (qops & ~(uint64_t)(EG_QOP_APPROX | EG_QOP_HIST)) ||
+        nq > EG_QUANT_MAX_Q || (nq == 0) != !(qops & EG_QOP_APPROX))
+        return BAD("bad quantile ops");
+    q->qops = (unsigned)qops;
+    q->nq = (size_t)nq;
+    for (size_t i = 0; i < q->nq; i++) {
+        if (get_u(r, 8, &b) != 0)
+            return BAD("truncated");
+        q->q[i] = bits_f64(b);
+    }
+    if (get_u(r, 8, &b) != 0)
+        return BAD("truncated");
+    q->rel_err = bits_f64(b);
+    if (get_u(r, 4, &bins) != 0)
+        return BAD("truncated");
+    q->bins = (unsigned)bins;
+    if (get_u(r, 8, &b) != 0)
+        return BAD("truncated");
+    q->lo = bits_f64(b);
+    if (get_u(r, 8, &b) != 0)
+        return BAD("truncated");
+    q->hi = bits_f64(b);
+    q->have_range = 1;
+    eg_error qe;
+    if (eg_quant_opts_check(q, &qe) != EG_OK ||
+        !(isfinite(q->lo) && isfinite(q->hi) && q->lo < q->hi))
+        return BAD("bad quantile settings");
+    if ((q->qops & EG_QOP_APPROX) &&
+        (!w->sketches || eg_sketch_k_for(q->rel_err, &w->sketch_k, &qe) != EG_OK))
+        return BAD("a sketch where none is expected, or a bad rel-err");
+    if (q->qops & EG_QOP_HIST) {
+        if (!w->hists || !w->plan)
+            return BAD("a histogram where none is expected");
+        eg_hist_plan_free(w->plan);
+        if (eg_hist_plan_make(w->plan, (eg_dtype)w->dtype, q->bins, 1, q->lo,
+                              q->hi, 0, 0, 0, &qe) != EG_OK)
+            return BAD("bad histogram range");
+    }
     return EG_OK;
 }
 
@@ -198,8 +330,15 @@ eg_status eg_sf_decode(const uint8_t *buf, size_t len, int *type,
     if (get_u(&r, 1, &v[0]) != 0 || v[0] >= EG_DTYPE_COUNT)
         return BAD("bad dtype");
     w->dtype = (uint8_t)v[0];
+    eg_quant_opts_init(&w->q);
+    w->q.qops = 0;
+    w->q.nq = 0;
+    if (w->h.version >= 2 && (st = get_quant(&r, w, err)) != EG_OK)
+        return st;
+    unsigned per = 1 + !!(w->q.qops & EG_QOP_APPROX) +
+                   !!(w->q.qops & EG_QOP_HIST);
     if (get_u(&r, 2, &ch) != 0 || ch == 0 || ch > EG_SF_MAX_CHANNELS ||
-        get_u(&r, 2, &ns) != 0 || ns != ch)
+        get_u(&r, 2, &ns) != 0 || ns != ch * per)
         return BAD("bad channel count");
     w->channels = (uint16_t)ch;
     for (uint64_t i = 0; i < ns; i++) {
@@ -207,11 +346,50 @@ eg_status eg_sf_decode(const uint8_t *buf, size_t len, int *type,
         if (get_u(&r, 2, &kind) != 0 || get_u(&r, 2, &c) != 0 ||
             get_u(&r, 4, &sl) != 0 || r.len - r.at < sl)
             return BAD("truncated op state");
-        if (kind != EG_SF_MOMENTS)
+        /* Channels in order, each once, its kinds in order: one encoding
+         * per window. */
+        unsigned want_kind = EG_SF_MOMENTS, at = (unsigned)(i % per);
+        if (at >= 1 && (w->q.qops & EG_QOP_APPROX))
+            want_kind = at == 1 ? EG_SF_SKETCH : EG_SF_HIST;
+        else if (at >= 1)
+            want_kind = EG_SF_HIST;
+        if (kind != EG_SF_MOMENTS && kind != EG_SF_SKETCH &&
+            kind != EG_SF_HIST)
             return BAD("unknown op state kind");
-        /* Channels in order, each once: one encoding per window. */
-        if (c != i)
+        if (kind != want_kind || c != i / per)
             return BAD("op states out of channel order");
+        if (kind == EG_SF_SKETCH || kind == EG_SF_HIST) {
+            eg_error se;
+            eg_status qs;
+            if (kind == EG_SF_SKETCH) {
+                eg_sketch *sk = &w->sketches[c];
+                eg_sketch_free(sk);
+                qs = eg_sketch_decode(sk, r.p + r.at, (size_t)sl, &se);
+                if (qs == EG_OK && sk->k != w->sketch_k)
+                    qs = eg_error_set(&se, EG_EINPUT, "sketch of another "
+                                                      "relative error");
+                if (qs == EG_OK && eg_sketch_count(sk) + sk->nan != w->count)
+                    qs = eg_error_set(&se, EG_EINPUT, "sketch disagrees "
+                                                      "with the count");
+            } else {
+                eg_hist_state *hs = &w->hists[c];
+                eg_hist_state_free(hs);
+                qs = eg_hist_decode(w->plan, hs, r.p + r.at, (size_t)sl, &se);
+                /* every record lands in a bin, below, above or NaN */
+                uint64_t sum = hs->below + hs->above + hs->nan;
+                for (unsigned b = 0; qs == EG_OK && b < hs->nbins; b++)
+                    sum += hs->counts[b];
+                if (qs == EG_OK && sum != w->count)
+                    qs = eg_error_set(&se, EG_EINPUT, "histogram disagrees "
+                                                      "with the count");
+            }
+            if (qs != EG_OK)
+                return eg_error_set(err, EG_EINPUT,
+                                    "stream frame: channel %u: %s",
+                                    (unsigned)c, se.msg);
+            r.at += (size_t)sl;
+            continue;
+        }
         eg_state *s = &w->moments[c];
         eg_error se;
         if (eg_state_decode(s, r.p + r.at, (size_t)sl, &se) != EG_OK)

@@ -3,13 +3,22 @@
  *
  * Little-endian, versioned, every size checked on decode:
  *
- *   "EGSF" u16 version (1) u16 type (1 window, 2 ack)
+ *   "EGSF" u16 version (1 or 2) u16 type (1 window, 2 ack)
  *   u8 box_len, box;  u8 has_key, u8 key_len, key
  *   u8 window kind (1 count, 2 time), i64 start, i64 end
  *   window only:
  *   u64 count, late, bad;  u32 ops, u8 nan, u8 ddof, u8 mode, u8 dtype
+ *   version 2 only, the quantile ops' settings:
+ *       u8 qops (EG_QOP_APPROX | EG_QOP_HIST), u8 nq, nq f64 q,
+ *       f64 rel_err, u32 bins, f64 lo, f64 hi  (f64: IEEE bits)
  *   u16 channels, u16 nstates, then nstates op states:
  *       u16 kind, u16 channel, u32 len, len bytes
+ *   channel by channel: its moments, then (version 2) its sketch when
+ *   qops has approx_quantile, then its histogram when qops has hist.
+ *
+ * A box writes version 1 when it has no quantile op, so collectors that
+ * know only version 1 keep taking the windows of the fast ops; a decoder
+ * takes both versions.
  *
  * The payload is a list of op states so that states of other kinds (a
  * quantile sketch, a histogram) join it as new kinds beside the one kind
@@ -24,9 +33,11 @@
 #include <stdint.h>
 
 #include "engine_grid.h"
+#include "hist.h"
+#include "sketch.h"
 #include "record.h"
 
-#define EG_SF_VERSION 1
+#define EG_SF_VERSION 2 /* the newest; version 1 is still written and read */
 #define EG_SF_WINDOW 1
 #define EG_SF_ACK 2
 #define EG_SF_NAME_MAX 64
@@ -34,7 +45,12 @@
 
 /* Op state kinds.  Add a kind here, its encoder in eg_sf_encode's loop and
  * its decoder in decode_states, and a merge in collect.c. */
-enum { EG_SF_MOMENTS = 1 };
+enum { EG_SF_MOMENTS = 1, EG_SF_SKETCH = 2, EG_SF_HIST = 3 };
+
+/* No frame is larger: a sketch grows with the log of its values' range,
+ * so a window of sketches has no fixed size; past this it is not sent
+ * (the box counts it unsent). */
+#define EG_SF_FRAME_MAX ((size_t)64 << 20)
 
 typedef struct eg_sf_head {
     char box[EG_SF_NAME_MAX + 1];
@@ -42,6 +58,7 @@ typedef struct eg_sf_head {
     char key[EG_REC_KEY_MAX + 1];
     uint8_t kind; /* eg_win_kind */
     int64_t start, end;
+    unsigned version; /* set by the decoder: the frame's, 1 or 2 */
 } eg_sf_head;
 
 typedef struct eg_sf_window {
@@ -51,10 +68,24 @@ typedef struct eg_sf_window {
     uint8_t nan, ddof, mode, dtype;
     uint16_t channels;
     eg_state *moments; /* channels states; the caller's memory */
+    /* approx_quantile and hist (version 2): their settings (q.qops 0 when
+     * neither), one sketch and one histogram per channel and the bins'
+     * plan.  The caller's memory; to decode, EG_SF_MAX_CHANNELS of each,
+     * zeroed at first: the decoder frees what an earlier frame left. */
+    eg_quant_opts q;
+    eg_sketch *sketches;
+    eg_hist_state *hists;
+    eg_hist_plan *plan;
+    unsigned sketch_k; /* set by the decoder: the sketches' k */
 } eg_sf_window;
 
-/* Bytes a window frame of `channels` channels takes at most. */
+/* Frees what decoding left in w's sketches, histograms and plan. */
+void eg_sf_window_free_quant(eg_sf_window *w);
+
+/* Bytes a window frame of `channels` channels of fast ops takes at most,
+ * and the bytes of this window's frame. */
 size_t eg_sf_window_size(unsigned channels);
+size_t eg_sf_window_len(const eg_sf_window *w);
 size_t eg_sf_ack_size(void);
 
 /* Encode into buf (cap bytes); return the length, 0 if it does not fit. */

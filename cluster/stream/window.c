@@ -15,6 +15,8 @@ typedef struct win {
     uint64_t folded; /* records already in st */
     uint32_t len, cap;
     eg_state *st;       /* channels */
+    eg_sketch *sk;      /* channels, when cfg.sketch */
+    eg_hist_state *hs;  /* channels, when cfg.hist */
     unsigned char *buf; /* channels x cap values, channel-major */
 } win;
 
@@ -76,9 +78,17 @@ eg_status eg_win_open(eg_win **out, const eg_win_cfg *cfg, eg_error *err)
 static void win_free(eg_win *w, win *x)
 {
     w->buffered -= (size_t)x->cap * w->cfg.channels * w->esize;
+    for (unsigned c = 0; x->sk && c < w->cfg.channels; c++)
+        eg_sketch_free(&x->sk[c]);
+    for (unsigned c = 0; x->hs && c < w->cfg.channels; c++)
+        eg_hist_state_free(&x->hs[c]);
     free(x->st);
+    free(x->sk);
+    free(x->hs);
     free(x->buf);
     x->st = NULL;
+    x->sk = NULL;
+    x->hs = NULL;
     x->buf = NULL;
 }
 
@@ -173,15 +183,30 @@ static win *open_window(eg_win *w, wkey *k, int64_t start, int64_t end,
     x->start = start;
     x->end = end;
     x->cap = WIN_CAP_MIN;
-    x->st = malloc(w->cfg.channels * sizeof *x->st);
-    x->buf = malloc((size_t)x->cap * w->cfg.channels * w->esize);
-    if (!x->st || !x->buf) {
+    unsigned nc = w->cfg.channels;
+    x->st = malloc(nc * sizeof *x->st);
+    x->buf = malloc((size_t)x->cap * nc * w->esize);
+    if (w->cfg.sketch)
+        x->sk = malloc(nc * sizeof *x->sk);
+    if (w->cfg.hist)
+        x->hs = calloc(nc, sizeof *x->hs);
+    int ok = x->st && x->buf && (!w->cfg.sketch || x->sk) &&
+             (!w->cfg.hist || x->hs);
+    for (unsigned c = 0; ok && x->hs && c < nc; c++)
+        ok = eg_hist_state_init(&x->hs[c], w->cfg.hist->nbins, NULL) == EG_OK;
+    if (!ok) {
+        for (unsigned c = 0; x->hs && c < nc; c++)
+            eg_hist_state_free(&x->hs[c]);
         free(x->st);
         free(x->buf);
+        free(x->sk);
+        free(x->hs);
         goto oom;
     }
-    for (unsigned c = 0; c < w->cfg.channels; c++)
+    for (unsigned c = 0; c < nc; c++)
         eg_state_init(&x->st[c], w->cfg.dtype, w->cfg.groups);
+    for (unsigned c = 0; x->sk && c < nc; c++)
+        eg_sketch_init(&x->sk[c], w->cfg.sketch_k);
     w->buffered += (size_t)x->cap * w->cfg.channels * w->esize;
     k->nw++;
     if (end < w->next_close)
@@ -192,13 +217,25 @@ oom:
     return NULL;
 }
 
+/* One channel's values into its state, sketch and histogram.  A sketch
+ * that could not grow keeps its oom flag, which the printer reports. */
+static void fold_channel(eg_win *w, win *x, unsigned c, const void *v,
+                         uint64_t n)
+{
+    eg_state_fold_values(&x->st[c], v, n, w->cfg.dtype, w->cfg.groups,
+                         x->folded);
+    if (x->sk && eg_sketch_add(&x->sk[c], v, n, w->cfg.dtype, NULL) != EG_OK)
+        x->sk[c].oom = 1;
+    if (x->hs)
+        eg_hist_add(w->cfg.hist, &x->hs[c], v, n);
+}
+
 static void fold(eg_win *w, win *x)
 {
     if (x->len == 0)
         return;
     for (unsigned c = 0; c < w->cfg.channels; c++)
-        eg_state_fold_values(&x->st[c], x->buf + (size_t)c * x->cap * w->esize,
-                             x->len, w->cfg.dtype, w->cfg.groups, x->folded);
+        fold_channel(w, x, c, x->buf + (size_t)c * x->cap * w->esize, x->len);
     x->folded += x->len;
     x->len = 0;
 }
@@ -241,8 +278,7 @@ static void put(eg_win *w, win *x, const unsigned char *vals, uint64_t nrec)
         if (nc == 1 && x->len == 0 && nrec - r >= EG_LANE_ELEMS &&
             (uintptr_t)(vals + r * es) % es == 0) {
             uint64_t n = (nrec - r) / EG_LANE_ELEMS * EG_LANE_ELEMS;
-            eg_state_fold_values(&x->st[0], vals + r * es, n, w->cfg.dtype,
-                                 w->cfg.groups, x->folded);
+            fold_channel(w, x, 0, vals + r * es, n);
             x->folded += n;
             x->count += n;
             r += n;
@@ -279,7 +315,9 @@ static void emit_one(eg_win *w, wkey *k, size_t i, eg_win_emit_fn emit,
                        .count = x->count,
                        .late = k->late_pending,
                        .channels = w->cfg.channels,
-                       .states = x->st};
+                       .states = x->st,
+                       .sketches = x->sk,
+                       .hists = x->hs};
     k->late_pending = 0;
     w->windows++;
     emit(ctx, &c);

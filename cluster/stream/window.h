@@ -24,6 +24,8 @@
 #include <stdint.h>
 
 #include "engine_grid.h"
+#include "hist.h"
+#include "sketch.h"
 
 typedef enum eg_win_kind { EG_WIN_COUNT = 1, EG_WIN_TIME = 2 } eg_win_kind;
 
@@ -38,6 +40,14 @@ typedef struct eg_win_cfg {
     unsigned groups;      /* EG_G_* of state.h, EG_G_EXACT included */
     size_t buffer_budget; /* bytes all windows may buffer; past it a
                              window folds at its present size */
+    /* approx_quantile: a log-bucket sketch of k mantissa bits per channel,
+     * fed from the same buffers as the state (sketch.h). */
+    int sketch;
+    unsigned sketch_k;
+    /* hist: a count state per channel over this plan (the caller's, alive
+     * while the windows are), or NULL.  A window cannot learn its min and
+     * max before it closes, so the plan's range is the user's. */
+    const eg_hist_plan *hist;
 } eg_win_cfg;
 
 /* A closed window of one key, handed to the caller's emit function. */
@@ -51,6 +61,8 @@ typedef struct eg_win_closed {
                        closed window */
     unsigned channels;
     const eg_state *states; /* one per channel */
+    const eg_sketch *sketches;  /* one per channel, or NULL */
+    const eg_hist_state *hists; /* one per channel, or NULL */
 } eg_win_closed;
 
 typedef void (*eg_win_emit_fn)(void *ctx, const eg_win_closed *w);

@@ -56,6 +56,8 @@ for src in tests/fuzz/fuzz_*.c; do
     for room in engine/*/ engine/backend/*/; do
         includes+=(-I "$room")
     done
+    # kernels/ holds twosum.h, shared by the lanes and the OpenCL kernels
+    includes+=(-I kernels)
     for s in $sources; do
         includes+=(-I "$(dirname "$s")")
     done

@@ -1,7 +1,8 @@
-// fuzz-sources: cluster/stream/sframe.c engine/lanes/lanes_values.c engine/lanes/lanes_fast.c engine/lanes/lanes_avx512.c engine/lanes/lanes_exact.c engine/lanes/lanes_exact_avx512.c engine/lanes/lanes_host.c engine/state/exact_chunk.c engine/state/state_wire.c engine/state/state.c engine/state/exact.c engine/state/exact_big.c engine/state/exact_finish.c engine/state/exact_wire.c engine/core/error.c engine/core/dtype.c engine/core/ops.c
+// fuzz-sources: cluster/stream/sframe.c engine/lanes/lanes_values.c engine/lanes/lanes_fast.c engine/lanes/lanes_avx512.c engine/lanes/lanes_exact.c engine/lanes/lanes_exact_avx512.c engine/lanes/lanes_host.c engine/state/exact_chunk.c engine/state/state_wire.c engine/state/state.c engine/state/exact.c engine/state/exact_big.c engine/state/exact_finish.c engine/state/exact_wire.c engine/core/error.c engine/core/dtype.c engine/core/ops.c engine/state/sketch.c engine/state/sketch_wire.c engine/state/sketch_avx512.c engine/state/hist.c engine/state/hist_wire.c engine/state/hist_avx512.c engine/core/quant_opts.c
 /* sframe_seeds.c - writes seeds for fuzz_sframe: window frames as a box
  * pushes them (fast and exact, one to three channels, keyed or not, count
- * and time windows) and an acknowledgement.  tests/fuzz/run.sh builds and
+ * and time windows; version 1 of the fast ops, version 2 with sketches
+ * and histograms) and an acknowledgement.  tests/fuzz/run.sh builds and
  * runs it before every fuzz_sframe run, so the seeds follow this build's
  * frame and state formats. */
 #include <stdio.h>
@@ -25,7 +26,14 @@ int main(int argc, char **argv) {
   if (argc != 2)
     return 2;
   static eg_state st[3];
-  size_t cap = eg_sf_window_size(3);
+  static eg_sketch sk[3];
+  static eg_hist_state hs[3];
+  eg_hist_plan plan;
+  eg_error err;
+  if (eg_hist_plan_make(&plan, EG_F64, 6, 1, -3.0, 3.0, 0, 0, 0, &err) !=
+      EG_OK)
+    return 1;
+  size_t cap = 1u << 16;
   uint8_t *buf = malloc(cap);
   if (!buf)
     return 1;
@@ -33,7 +41,7 @@ int main(int argc, char **argv) {
   for (int c = 0; c < 6; c++)
     for (int i = 0; i < 40; i++)
       x[c][i] = (i * 7 % 13) * 0.25 - c;
-  for (int seed = 0; seed < 4; seed++) {
+  for (int seed = 0; seed < 7; seed++) {
     unsigned channels = 1u + (unsigned)seed % 3u;
     int exact = seed & 1;
     unsigned ops = EG_OPS_DEFAULT | EG_OPS_BIT(EG_OP_ARGMIN);
@@ -55,8 +63,44 @@ int main(int argc, char **argv) {
     w.channels = (uint16_t)channels;
     w.moments = st;
     for (unsigned c = 0; c < channels; c++)
-      eg_state_of_values(x[c + (unsigned)seed], 40, EG_F64, groups, 0, &st[c]);
+      eg_state_of_values(x[c + (unsigned)seed % 3u], 40, EG_F64, groups, 0,
+                         &st[c]);
+    /* seeds 4..6: approx_quantile, hist, both */
+    if (seed >= 4) {
+      eg_quant_opts_init(&w.q);
+      w.q.qops = seed == 4 ? EG_QOP_APPROX
+                 : seed == 5 ? EG_QOP_HIST
+                             : EG_QOP_APPROX | EG_QOP_HIST;
+      if (w.q.qops & EG_QOP_APPROX) {
+        w.q.nq = 3;
+        w.q.q[0] = 0;
+        w.q.q[1] = 0.5;
+        w.q.q[2] = 1;
+      }
+      w.q.have_range = 1;
+      w.q.lo = -3.0;
+      w.q.hi = 3.0;
+      w.q.bins = 6;
+      unsigned k;
+      if (eg_sketch_k_for(w.q.rel_err, &k, &err) != EG_OK)
+        return 1;
+      for (unsigned c = 0; c < channels; c++) {
+        eg_sketch_init(&sk[c], k);
+        if (eg_sketch_add(&sk[c], x[c + (unsigned)seed % 3u], 40, EG_F64,
+                          &err) != EG_OK ||
+            eg_hist_state_init(&hs[c], 6, &err) != EG_OK)
+          return 1;
+        eg_hist_add(&plan, &hs[c], x[c + (unsigned)seed % 3u], 40);
+      }
+      w.sketches = sk;
+      w.hists = hs;
+      w.plan = &plan;
+    }
     size_t n = eg_sf_encode_window(&w, buf, cap);
+    for (unsigned c = 0; seed >= 4 && c < channels; c++) {
+      eg_sketch_free(&sk[c]);
+      eg_hist_state_free(&hs[c]);
+    }
     if (n == 0)
       return 1;
     char name[32];
@@ -68,5 +112,6 @@ int main(int argc, char **argv) {
     }
   }
   free(buf);
+  eg_hist_plan_free(&plan);
   return 0;
 }
