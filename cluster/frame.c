@@ -47,20 +47,6 @@ const char *eg_frame_type_name(unsigned type)
 
 /* ------------------------------------------------------------ raw words */
 
-static void put(uint8_t *p, uint64_t v, int bytes)
-{
-    for (int i = 0; i < bytes; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get(const uint8_t *p, int bytes)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < bytes; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
 static uint64_t double_bits(double d)
 {
     uint64_t w;
@@ -78,10 +64,10 @@ static double bits_double(uint64_t w)
 static size_t put_header(uint8_t *buf, unsigned type, uint64_t job)
 {
     memcpy(buf, EG_FRAME_MAGIC, 4);
-    put(buf + 4, EG_FRAME_VERSION, 2);
+    eg_put_le(buf + 4, EG_FRAME_VERSION, 2);
     buf[6] = (uint8_t)type;
     buf[7] = 0;
-    put(buf + 8, job, 8);
+    eg_put_le(buf + 8, job, 8);
     return EG_FRAME_HEADER;
 }
 
@@ -140,10 +126,10 @@ size_t eg_frame_encode_ready(uint8_t *buf, size_t cap, uint64_t job,
         r->credit > EG_CREDIT_MAX)
         return 0;
     uint8_t *p = buf + put_header(buf, EG_FRAME_READY, job);
-    put(p, r->session, 8);
-    put(p + 8, r->generation, 4);
-    put(p + 12, r->credit, 4);
-    put(p + 16, r->flags, 4);
+    eg_put_le(p, r->session, 8);
+    eg_put_le(p + 8, r->generation, 4);
+    eg_put_le(p + 12, r->credit, 4);
+    eg_put_le(p + 16, r->flags, 4);
     p[20] = (uint8_t)nl;
     memcpy(p + READY_FIXED, r->name, nl);
     return len;
@@ -154,7 +140,7 @@ size_t eg_frame_encode_credit(uint8_t *buf, size_t cap, uint64_t job,
 {
     if (cap < EG_FRAME_HEADER + 4 || credit == 0 || credit > EG_CREDIT_MAX)
         return 0;
-    put(buf + put_header(buf, EG_FRAME_CREDIT, job), credit, 4);
+    eg_put_le(buf + put_header(buf, EG_FRAME_CREDIT, job), credit, 4);
     return EG_FRAME_HEADER + 4;
 }
 
@@ -176,22 +162,22 @@ size_t eg_frame_encode_task(uint8_t *buf, size_t cap, uint64_t job,
     if (cap < len || nl > EG_SHARD_NAME_MAX)
         return 0;
     uint8_t *p = buf + put_header(buf, EG_FRAME_TASK, job);
-    put(p, t->task, 8);
-    put(p + 8, t->attempt, 4);
+    eg_put_le(p, t->task, 8);
+    eg_put_le(p + 8, t->attempt, 4);
     p[12] = t->kind;
     p[13] = t->dtype;
     p[14] = t->mode;
     p[15] = t->nan;
     p[16] = t->raw;
     p[17] = t->has_y;
-    put(p + 18, nl, 2);
-    put(p + 20, t->ops, 4);
-    put(p + 24, t->ddof, 4);
-    put(p + 28, t->first, 8);
-    put(p + 36, t->count, 8);
-    put(p + 44, t->chunk, 8);
-    put(p + 52, t->nseg, 4);
-    put(p + 56, t->p0, 8);
+    eg_put_le(p + 18, nl, 2);
+    eg_put_le(p + 20, t->ops, 4);
+    eg_put_le(p + 24, t->ddof, 4);
+    eg_put_le(p + 28, t->first, 8);
+    eg_put_le(p + 36, t->count, 8);
+    eg_put_le(p + 44, t->chunk, 8);
+    eg_put_le(p + 52, t->nseg, 4);
+    eg_put_le(p + 56, t->p0, 8);
     memcpy(p + TASK_FIXED, t->shard, nl);
     return len;
 }
@@ -207,13 +193,13 @@ size_t eg_frame_encode_result(uint8_t *buf, size_t cap, uint64_t job,
         ns == 0 || ns > EG_SEGS_MAX)
         return 0;
     uint8_t *p = buf + put_header(buf, EG_FRAME_RESULT, job);
-    put(p, r->task, 8);
-    put(p + 8, r->attempt, 4);
-    put(p + 12, r->elements, 8);
-    put(p + 20, r->bytes, 8);
-    put(p + 28, double_bits(r->seconds), 8);
+    eg_put_le(p, r->task, 8);
+    eg_put_le(p + 8, r->attempt, 4);
+    eg_put_le(p + 12, r->elements, 8);
+    eg_put_le(p + 20, r->bytes, 8);
+    eg_put_le(p + 28, double_bits(r->seconds), 8);
     p[36] = (uint8_t)nl;
-    put(p + 37, sl, 4);
+    eg_put_le(p + 37, sl, 4);
     memcpy(p + RESULT_FIXED, r->name, nl);
     if (eg_states_encode(states, ns, p + RESULT_FIXED + nl, sl) != sl)
         return 0;
@@ -234,10 +220,10 @@ size_t eg_frame_encode_fail(uint8_t *buf, size_t cap, uint64_t job,
     if (cap < len)
         return 0;
     uint8_t *p = buf + put_header(buf, EG_FRAME_FAIL, job);
-    put(p, f->task, 8);
-    put(p + 8, f->attempt, 4);
-    put(p + 12, (uint32_t)(int32_t)f->status, 4);
-    put(p + 16, ml, 2);
+    eg_put_le(p, f->task, 8);
+    eg_put_le(p + 8, f->attempt, 4);
+    eg_put_le(p + 12, (uint32_t)(int32_t)f->status, 4);
+    eg_put_le(p + 16, ml, 2);
     /* Anything unprintable in an engine message becomes '?', so the frame
      * always passes its own decoder. */
     for (size_t i = 0; i < ml; i++) {
@@ -253,8 +239,8 @@ size_t eg_frame_encode_return(uint8_t *buf, size_t cap, uint64_t job,
     if (cap < EG_FRAME_HEADER + RETURN_FIXED)
         return 0;
     uint8_t *p = buf + put_header(buf, EG_FRAME_RETURN, job);
-    put(p, task, 8);
-    put(p + 8, attempt, 4);
+    eg_put_le(p, task, 8);
+    eg_put_le(p + 8, attempt, 4);
     return EG_FRAME_HEADER + RETURN_FIXED;
 }
 
@@ -268,7 +254,7 @@ size_t eg_frame_shardq_begin(uint8_t *buf, size_t cap, uint64_t job,
 {
     if (cap < EG_FRAME_HEADER + 4 || n > EG_SHARDS_MAX)
         return 0;
-    put(buf + put_header(buf, EG_FRAME_SHARDQ, job), n, 4);
+    eg_put_le(buf + put_header(buf, EG_FRAME_SHARDQ, job), n, 4);
     return EG_FRAME_HEADER + 4;
 }
 
@@ -279,7 +265,7 @@ size_t eg_frame_shardq_put(uint8_t *buf, size_t cap, size_t at,
     if (at == 0 || cap < at || cap - at < 5 + nl ||
         !eg_frame_shard_name_ok(name, nl) || index >= EG_SHARDS_MAX)
         return 0;
-    put(buf + at, index, 4);
+    eg_put_le(buf + at, index, 4);
     buf[at + 4] = (uint8_t)nl;
     memcpy(buf + at + 5, name, nl);
     return at + 5 + nl;
@@ -297,9 +283,9 @@ size_t eg_frame_encode_sharda(uint8_t *buf, size_t cap, uint64_t job,
     if (cap < len || n > EG_SHARDS_MAX)
         return 0;
     uint8_t *p = buf + put_header(buf, EG_FRAME_SHARDA, job);
-    put(p, n, 4);
+    eg_put_le(p, n, 4);
     for (uint32_t i = 0; i < n; i++)
-        put(p + 4 + 4 * (size_t)i, index[i], 4);
+        eg_put_le(p + 4 + 4 * (size_t)i, index[i], 4);
     return len;
 }
 
@@ -316,10 +302,10 @@ static eg_status decode_ready(eg_frame *f, const uint8_t *p, size_t n,
     eg_frame_ready *r = &f->u.ready;
     if (n < READY_FIXED || n != READY_FIXED + (size_t)p[20])
         return bad(err, "frame: %s body has the wrong size", "READY");
-    r->session = get(p, 8);
-    r->generation = (uint32_t)get(p + 8, 4);
-    r->credit = (uint32_t)get(p + 12, 4);
-    r->flags = (uint32_t)get(p + 16, 4);
+    r->session = eg_get_le(p, 8);
+    r->generation = (uint32_t)eg_get_le(p + 8, 4);
+    r->credit = (uint32_t)eg_get_le(p + 12, 4);
+    r->flags = (uint32_t)eg_get_le(p + 16, 4);
     if (r->credit > EG_CREDIT_MAX)
         return bad(err, "frame: %s credit out of range", "READY");
     if (r->flags & ~(uint32_t)EG_READY_SHARDS)
@@ -335,24 +321,24 @@ static eg_status decode_task(eg_frame *f, const uint8_t *p, size_t n,
                              eg_error *err)
 {
     eg_frame_task *t = &f->u.task;
-    if (n < TASK_FIXED || n != TASK_FIXED + get(p + 18, 2))
+    if (n < TASK_FIXED || n != TASK_FIXED + eg_get_le(p + 18, 2))
         return bad(err, "frame: %s body has the wrong size", "TASK");
-    size_t nl = (size_t)get(p + 18, 2);
-    t->task = get(p, 8);
-    t->attempt = (uint32_t)get(p + 8, 4);
+    size_t nl = (size_t)eg_get_le(p + 18, 2);
+    t->task = eg_get_le(p, 8);
+    t->attempt = (uint32_t)eg_get_le(p + 8, 4);
     t->kind = p[12];
     t->dtype = p[13];
     t->mode = p[14];
     t->nan = p[15];
     t->raw = p[16];
     t->has_y = p[17];
-    t->ops = (uint32_t)get(p + 20, 4);
-    t->ddof = (uint32_t)get(p + 24, 4);
-    t->first = get(p + 28, 8);
-    t->count = get(p + 36, 8);
-    t->chunk = get(p + 44, 8);
-    t->nseg = (uint32_t)get(p + 52, 4);
-    t->p0 = get(p + 56, 8);
+    t->ops = (uint32_t)eg_get_le(p + 20, 4);
+    t->ddof = (uint32_t)eg_get_le(p + 24, 4);
+    t->first = eg_get_le(p + 28, 8);
+    t->count = eg_get_le(p + 36, 8);
+    t->chunk = eg_get_le(p + 44, 8);
+    t->nseg = (uint32_t)eg_get_le(p + 52, 4);
+    t->p0 = eg_get_le(p + 56, 8);
     if (t->attempt == 0)
         return bad(err, "frame: %s attempt 0", "TASK");
     if (t->kind > EG_TASK_SEGS || t->dtype >= EG_DTYPE_COUNT ||
@@ -400,14 +386,14 @@ static eg_status decode_result(eg_frame *f, const uint8_t *p, size_t n,
 {
     eg_frame_result *r = &f->u.result;
     if (n < RESULT_FIXED ||
-        n != RESULT_FIXED + (size_t)p[36] + (size_t)get(p + 37, 4))
+        n != RESULT_FIXED + (size_t)p[36] + (size_t)eg_get_le(p + 37, 4))
         return bad(err, "frame: %s body has the wrong size", "RESULT");
-    size_t nl = p[36], sl = (size_t)get(p + 37, 4);
-    r->task = get(p, 8);
-    r->attempt = (uint32_t)get(p + 8, 4);
-    r->elements = get(p + 12, 8);
-    r->bytes = get(p + 20, 8);
-    r->seconds = bits_double(get(p + 28, 8));
+    size_t nl = p[36], sl = (size_t)eg_get_le(p + 37, 4);
+    r->task = eg_get_le(p, 8);
+    r->attempt = (uint32_t)eg_get_le(p + 8, 4);
+    r->elements = eg_get_le(p + 12, 8);
+    r->bytes = eg_get_le(p + 20, 8);
+    r->seconds = bits_double(eg_get_le(p + 28, 8));
     if (r->attempt == 0)
         return bad(err, "frame: %s attempt 0", "RESULT");
     if (!isfinite(r->seconds) || r->seconds < 0)
@@ -458,12 +444,12 @@ static eg_status decode_fail(eg_frame *f, const uint8_t *p, size_t n,
                              eg_error *err)
 {
     eg_frame_fail *x = &f->u.fail;
-    if (n < FAIL_FIXED || n != FAIL_FIXED + get(p + 16, 2))
+    if (n < FAIL_FIXED || n != FAIL_FIXED + eg_get_le(p + 16, 2))
         return bad(err, "frame: %s body has the wrong size", "FAIL");
-    size_t ml = (size_t)get(p + 16, 2);
-    x->task = get(p, 8);
-    x->attempt = (uint32_t)get(p + 8, 4);
-    int32_t st = (int32_t)(uint32_t)get(p + 12, 4);
+    size_t ml = (size_t)eg_get_le(p + 16, 2);
+    x->task = eg_get_le(p, 8);
+    x->attempt = (uint32_t)eg_get_le(p + 8, 4);
+    int32_t st = (int32_t)(uint32_t)eg_get_le(p + 12, 4);
     if (x->attempt == 0 || !known_status(st))
         return bad(err, "frame: %s has attempt 0 or an unknown status",
                    "FAIL");
@@ -479,14 +465,14 @@ static eg_status decode_shardq(eg_frame *f, const uint8_t *p, size_t n,
 {
     if (n < 4)
         return bad(err, "frame: %s body has the wrong size", "SHARDQ");
-    uint64_t count = get(p, 4);
+    uint64_t count = eg_get_le(p, 4);
     if (count > EG_SHARDS_MAX)
         return bad(err, "frame: %s lists too many shards", "SHARDQ");
     size_t at = 4;
     for (uint64_t i = 0; i < count; i++) {
         if (n - at < 5 || n - at - 5 < p[at + 4])
             return bad(err, "frame: %s entry runs past the frame", "SHARDQ");
-        if (get(p + at, 4) >= EG_SHARDS_MAX ||
+        if (eg_get_le(p + at, 4) >= EG_SHARDS_MAX ||
             !eg_frame_shard_name_ok((const char *)p + at + 5, p[at + 4]))
             return bad(err, "frame: %s entry has a bad index or name",
                        "SHARDQ");
@@ -502,11 +488,11 @@ static eg_status decode_shardq(eg_frame *f, const uint8_t *p, size_t n,
 static eg_status decode_sharda(eg_frame *f, const uint8_t *p, size_t n,
                                eg_error *err)
 {
-    if (n < 4 || get(p, 4) > EG_SHARDS_MAX || n != 4 + 4 * get(p, 4))
+    if (n < 4 || eg_get_le(p, 4) > EG_SHARDS_MAX || n != 4 + 4 * eg_get_le(p, 4))
         return bad(err, "frame: %s body has the wrong size", "SHARDA");
-    uint32_t count = (uint32_t)get(p, 4);
+    uint32_t count = (uint32_t)eg_get_le(p, 4);
     for (uint32_t i = 0; i < count; i++)
-        if (get(p + 4 + 4 * (size_t)i, 4) >= EG_SHARDS_MAX)
+        if (eg_get_le(p + 4 + 4 * (size_t)i, 4) >= EG_SHARDS_MAX)
             return bad(err, "frame: %s index out of range", "SHARDA");
     f->u.shards.body = p;
     f->u.shards.count = count;
@@ -522,12 +508,12 @@ eg_status eg_frame_decode(eg_frame *f, const uint8_t *buf, size_t len,
                             "a header", len);
     if (memcmp(buf, EG_FRAME_MAGIC, 4) != 0)
         return eg_error_set(err, EG_EINPUT, "frame: bad magic");
-    unsigned version = (unsigned)get(buf + 4, 2);
+    unsigned version = (unsigned)eg_get_le(buf + 4, 2);
     if (version != EG_FRAME_VERSION)
         return eg_error_set(err, EG_EINPUT, "frame: version %u, this build "
                             "speaks %u", version, EG_FRAME_VERSION);
     f->type = buf[6];
-    f->job = get(buf + 8, 8);
+    f->job = eg_get_le(buf + 8, 8);
     if (buf[7] != 0)
         return eg_error_set(err, EG_EINPUT, "frame: reserved byte set");
     if (f->type == 0 || f->type >= EG_FRAME_TYPE_END ||
@@ -540,18 +526,18 @@ eg_status eg_frame_decode(eg_frame *f, const uint8_t *buf, size_t len,
     switch (f->type) {
     case EG_FRAME_READY: return decode_ready(f, p, n, err);
     case EG_FRAME_CREDIT:
-        if (n != 4 || get(p, 4) == 0 || get(p, 4) > EG_CREDIT_MAX)
+        if (n != 4 || eg_get_le(p, 4) == 0 || eg_get_le(p, 4) > EG_CREDIT_MAX)
             return bad(err, "frame: %s size or value out of range", "CREDIT");
-        f->u.credit = (uint32_t)get(p, 4);
+        f->u.credit = (uint32_t)eg_get_le(p, 4);
         return EG_OK;
     case EG_FRAME_TASK: return decode_task(f, p, n, err);
     case EG_FRAME_RESULT: return decode_result(f, p, n, err);
     case EG_FRAME_FAIL: return decode_fail(f, p, n, err);
     case EG_FRAME_RETURN:
-        if (n != RETURN_FIXED || get(p + 8, 4) == 0)
+        if (n != RETURN_FIXED || eg_get_le(p + 8, 4) == 0)
             return bad(err, "frame: %s body has the wrong size", "RETURN");
-        f->u.ret.task = get(p, 8);
-        f->u.ret.attempt = (uint32_t)get(p + 8, 4);
+        f->u.ret.task = eg_get_le(p, 8);
+        f->u.ret.attempt = (uint32_t)eg_get_le(p + 8, 4);
         return EG_OK;
     case EG_FRAME_SHARDQ: return decode_shardq(f, p, n, err);
     case EG_FRAME_SHARDA: return decode_sharda(f, p, n, err);
@@ -592,7 +578,7 @@ eg_status eg_frame_task_lens(const eg_frame_task *t, const uint8_t *part,
                             (unsigned long long)t->task);
     uint64_t sum = 0;
     for (uint32_t i = 0; i < t->nseg; i++) {
-        lens[i] = get(part + 4 * (size_t)i, 4);
+        lens[i] = eg_get_le(part + 4 * (size_t)i, 4);
         if (lens[i] > t->chunk)
             return eg_error_set(err, EG_EINPUT, "frame: TASK %llu segment "
                                 "%u is longer than a chunk",
@@ -611,7 +597,7 @@ eg_status eg_frame_task_lens(const eg_frame_task *t, const uint8_t *part,
 void eg_frame_put_lens(uint8_t *part, const uint64_t *lens, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++)
-        put(part + 4 * (size_t)i, lens[i], 4);
+        eg_put_le(part + 4 * (size_t)i, lens[i], 4);
 }
 
 int eg_frame_shardq_next(const eg_frame *f, eg_shardq_iter *it,
@@ -623,7 +609,7 @@ int eg_frame_shardq_next(const eg_frame *f, eg_shardq_iter *it,
         return 0;
     if (it->at == 0)
         it->at = 4;
-    *index = (uint32_t)get(p + it->at, 4);
+    *index = (uint32_t)eg_get_le(p + it->at, 4);
     copy_text(name, p + it->at + 5, p[it->at + 4]);
     it->at += 5 + (size_t)p[it->at + 4];
     it->seen++;
@@ -632,5 +618,5 @@ int eg_frame_shardq_next(const eg_frame *f, eg_shardq_iter *it,
 
 uint32_t eg_frame_sharda_get(const eg_frame *f, uint32_t i)
 {
-    return (uint32_t)get(f->u.shards.body + 4 + 4 * (size_t)i, 4);
+    return (uint32_t)eg_get_le(f->u.shards.body + 4 + 4 * (size_t)i, 4);
 }

@@ -4,8 +4,8 @@
  * ranges; its collector merges states and finishes them.
  *
  * cluster/ includes edgegrid.h and this header, nothing else of the engine:
- * the headers named here (the state and its wire form, sources, the error
- * helpers) are reached through it by relative path, and no other engine
+ * the headers named here (the state and its wire form, the little-endian
+ * words of every wire form, sources, the error helpers) are reached through it by relative path, and no other engine
  * folder is on the grid's include path. */
 #ifndef EG_ENGINE_GRID_H
 #define EG_ENGINE_GRID_H
@@ -14,6 +14,7 @@
 #include "../core/error.h"
 #include "../io/source.h"
 #include "../state/state.h"
+#include "../state/wire_le.h"
 
 /* Default chunk: 4 Mi elements (16 MiB of f32), a multiple of a lane; the
  * coordinator cuts tasks on the same grid. */
