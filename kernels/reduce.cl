@@ -21,28 +21,6 @@
 #define EG_CAT(a, b) EG_CAT_(a, b)
 #define EG_T8 EG_CAT(EG_T, 8)
 
-#define EG_HAS(g) ((EG_GROUPS & (g)) != 0)
-
-#if EG_DT == EG_F32 || EG_DT == EG_F64
-#define EG_IS_FLOAT 1
-#else
-#define EG_IS_FLOAT 0
-#endif
-
-#if EG_DT == EG_I8 || EG_DT == EG_I16 || EG_DT == EG_I32 || EG_DT == EG_I64
-#define EG_IS_SIGNED_INT 1
-#else
-#define EG_IS_SIGNED_INT 0
-#endif
-
-/* 64-bit integers need a carry to sum exactly; narrower ones cannot
- * overflow a 64-bit slot sum (512 values of at most 2^32 each). */
-#if EG_DT == EG_I64 || EG_DT == EG_U64
-#define EG_IS_WIDE 1
-#else
-#define EG_IS_WIDE 0
-#endif
-
 /* Integers: values, min and max in 64 bits of the input's signedness. */
 #if EG_IS_SIGNED_INT
 typedef long eg_w;

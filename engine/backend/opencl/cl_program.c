@@ -137,16 +137,18 @@ static char *program_source(const eg_cl_part *parts, size_t nparts, int exact,
 char *eg_cl_kernel_source(size_t *len)
 {
     const eg_cl_part parts[] = {
+        {"lane_dtype.h", eg_kernel_lane_dtype, eg_kernel_lane_dtype_len},
         {"reduce.cl", eg_kernel_reduce, eg_kernel_reduce_len}};
-    return program_source(parts, 1, 0, len);
+    return program_source(parts, 2, 0, len);
 }
 
 char *eg_cl_gpu_kernel_source(size_t *len)
 {
     const eg_cl_part parts[] = {
         {"twosum.h", eg_kernel_twosum, eg_kernel_twosum_len},
+        {"lane_dtype.h", eg_kernel_lane_dtype, eg_kernel_lane_dtype_len},
         {"reduce_gpu.cl", eg_kernel_reduce_gpu, eg_kernel_reduce_gpu_len}};
-    return program_source(parts, 2, 0, len);
+    return program_source(parts, 3, 0, len);
 }
 
 char *eg_cl_exact_kernel_source(size_t *len)
