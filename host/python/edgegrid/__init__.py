@@ -194,7 +194,8 @@ class Engine:
         (one integer key per row of axis 0; not with axis) make each value a
         numpy array shaped as numpy's x.sum(axis=..., keepdims=...) or, with
         by, [groups, ...] with the keys in Result.groups; argmin/argmax
-        index along the reduced axes (in C order, numpy's for one axis).
+        index along the reduced axes (in C order, numpy's for one axis);
+        an op with no value anywhere (argmin of an empty axis) is NaN.
         """
         if axis is None and not keepdims and by is None:
             return _result(*self._run(x, y, ops, mode, nan, ddof, chunk,

@@ -532,12 +532,11 @@ static PyObject *engine_reduce_file(EngineObject *self, PyObject *args)
 
 /* A tuple of Python ints as uint64s (shape) or ints (axes): at most
  * EG_MAX_DIMS of them. */
-static int int_tuple(PyObject *t, const char *what, long long *out,
-                     unsigned *n)
+static int int_tuple(PyObject *t, const char *what, long long *out, unsigned *n)
 {
     if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) > EG_MAX_DIMS) {
-        raise_input(EG_EUSAGE, "%s: expected a tuple of at most %d ints",
-                    what, EG_MAX_DIMS);
+        raise_input(EG_EUSAGE, "%s: expected a tuple of at most %d ints", what,
+                    EG_MAX_DIMS);
         return -1;
     }
     *n = (unsigned)PyTuple_GET_SIZE(t);
@@ -606,8 +605,7 @@ static PyObject *engine_reduce_structured(EngineObject *self, PyObject *args)
     long long ddof, chunk;
     int keepdims;
     if (!PyArg_ParseTuple(args, "OOsssLLOOpO", &xo, &yo, &ops, &mode, &nan,
-                          &ddof, &chunk, &shape_o, &axes_o, &keepdims,
-                          &keys_o))
+                          &ddof, &chunk, &shape_o, &axes_o, &keepdims, &keys_o))
         return NULL;
     if (!self->lock)
         return closed_error();
@@ -674,8 +672,8 @@ static PyObject *engine_reduce_structured(EngineObject *self, PyObject *args)
         if (!self->eng)
             closed = 1;
         else
-            st = eg_reduce_structured(self->eng, xv.buf, y, count, dt, &so,
-                                      &o, &s, &err);
+            st = eg_reduce_structured(self->eng, xv.buf, y, count, dt, &so, &o,
+                                      &s, &err);
         PyThread_release_lock(self->lock);
         Py_END_ALLOW_THREADS if (closed) closed_error();
         else if (st != EG_OK) raise_eg(&err);
@@ -724,8 +722,7 @@ static PyObject *engine_quant(EngineObject *self, PyObject *args)
     eg_quant_opts_init(&qo);
     qo.qops = qops;
     if (!PyTuple_Check(q_o) || PyTuple_GET_SIZE(q_o) > EG_QUANT_MAX_Q)
-        return raise_input(EG_EUSAGE, "q: at most %d values",
-                           EG_QUANT_MAX_Q);
+        return raise_input(EG_EUSAGE, "q: at most %d values", EG_QUANT_MAX_Q);
     qo.nq = (size_t)PyTuple_GET_SIZE(q_o);
     for (size_t i = 0; i < qo.nq; i++) {
         qo.q[i] = PyFloat_AsDouble(PyTuple_GET_ITEM(q_o, (Py_ssize_t)i));
@@ -777,10 +774,10 @@ static PyObject *engine_quant(EngineObject *self, PyObject *args)
             "{s:N,s:N,s:N,s:y#,s:y#,s:K,s:K,s:K,s:I,s:d}", "median",
             number(r.median), "quantile", numbers(r.quantile, r.nq), "approx",
             numbers(r.approx, r.nq), "counts", (const char *)r.counts, nb * 8,
-            "edges", (const char *)r.edges, r.edges ? (nb + 1) * 8 : 0,
-            "below", (unsigned long long)r.below, "above",
-            (unsigned long long)r.above, "nan", (unsigned long long)r.nan,
-            "passes", r.passes, "seconds", r.seconds);
+            "edges", (const char *)r.edges, r.edges ? (nb + 1) * 8 : 0, "below",
+            (unsigned long long)r.below, "above", (unsigned long long)r.above,
+            "nan", (unsigned long long)r.nan, "passes", r.passes, "seconds",
+            r.seconds);
     }
     eg_quant_result_free(&r);
     return out;
@@ -790,8 +787,8 @@ static PyMethodDef engine_methods[] = {
     {"_reduce", (PyCFunction)(void (*)(void))engine_reduce, METH_FASTCALL,
      NULL},
     {"_reduce_file", (PyCFunction)engine_reduce_file, METH_VARARGS, NULL},
-    {"_reduce_structured", (PyCFunction)engine_reduce_structured,
-     METH_VARARGS, NULL},
+    {"_reduce_structured", (PyCFunction)engine_reduce_structured, METH_VARARGS,
+     NULL},
     {"_quant", (PyCFunction)engine_quant, METH_VARARGS, NULL},
     {"_devices", (PyCFunction)engine_devices, METH_NOARGS, NULL},
     {"close", (PyCFunction)engine_close, METH_NOARGS,
