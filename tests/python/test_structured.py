@@ -146,3 +146,32 @@ def test_quantile_bad_input(eg):
         eg.quantile(x, 0.5, method="cubic")
     with pytest.raises(eg.InputError):
         eg.histogram(x, 0)
+
+
+def test_memory_map_along_an_axis_is_read_in_place(eg, tmp_path):
+    x = _x((64, 33))
+    np.save(tmp_path / "x.npy", x)
+    m = np.load(tmp_path / "x.npy", mmap_mode="r")
+    r = eg.reduce(m, ops="sum,argmax", axis=0)
+    assert "copied" not in r.notes
+    np.testing.assert_allclose(r["sum"], x.sum(axis=0), rtol=1e-12)
+    np.testing.assert_array_equal(r["argmax"], x.argmax(axis=0))
+
+
+def test_threads_sharing_the_engine_get_their_own_answers(eg):
+    import threading
+    xs = [_x((200, 50), seed=s) for s in range(4)]
+    out = [None] * 4
+
+    def work(i):
+        out[i] = eg.mean(xs[i], axis=1)
+        out[i] = (out[i], eg.quantile(xs[i], 0.5))
+
+    ts = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    for x, (m, q) in zip(xs, out):
+        np.testing.assert_allclose(m, x.mean(axis=1), rtol=1e-12)
+        assert q == np.quantile(x, 0.5)
