@@ -34,7 +34,8 @@ __all__ = [
     "InputError", "EngineError", "Result", "Engine", "devices", "reduce",
     "reduce_file", "partial", "merge", "finalize", "sum", "mean", "std",
     "var", "min", "max", "argmin", "argmax", "l1", "l2", "dot",
-    "DEFAULT_OPS", "LANE_ELEMS",
+    "DEFAULT_OPS", "LANE_ELEMS", "quantile", "median", "approx_quantile",
+    "histogram",
 ]
 
 DEFAULT_OPS = "count,sum,mean,min,max,std"
@@ -58,7 +59,13 @@ class Result(dict):
 
     # The stats stay the C layer's tuple until read: building them costs
     # more than reducing a few KiB.
-    __slots__ = ("_stats",)
+    __slots__ = ("_stats", "_groups")
+
+    @property
+    def groups(self):
+        """With by=: the distinct keys, ascending (row i of each array is
+        group groups[i]); else None."""
+        return getattr(self, "_groups", None)
 
     @property
     def devices(self):
@@ -174,15 +181,116 @@ class Engine:
         return out, _join_notes(nx, ny)
 
     def reduce(self, x, ops=DEFAULT_OPS, mode="fast", nan="propagate",
-               ddof=0, chunk=None, y=None):
-        """Reduces every element of x (flattened in C order).
+               ddof=0, chunk=None, y=None, axis=None, keepdims=False,
+               by=None):
+        """Reduces every element of x (flattened in C order), or along axes.
 
         ops: comma list of count sum mean min max argmin argmax var std l1 l2
         dot (dot needs y, of x's dtype and size).  mode: "fast" or "exact".
         nan: "propagate" or "omit".  chunk: elements per chunk (a multiple
         of LANE_ELEMS; fixes the merge tree) or None.  Returns a Result.
+
+        axis (an int or a tuple, negatives from the end), keepdims and by
+        (one integer key per row of axis 0; not with axis) make each value a
+        numpy array shaped as numpy's x.sum(axis=..., keepdims=...) or, with
+        by, [groups, ...] with the keys in Result.groups; argmin/argmax
+        index along the reduced axes (in C order, numpy's for one axis);
+        an op with no value anywhere (argmin of an empty axis) is NaN.
         """
-        return _result(*self._run(x, y, ops, mode, nan, ddof, chunk, False))
+        if axis is None and not keepdims and by is None:
+            return _result(*self._run(x, y, ops, mode, nan, ddof, chunk,
+                                      False))
+        return self._structured(x, y, ops, mode, nan, ddof, chunk, axis,
+                                keepdims, by)
+
+    def _structured(self, x, y, ops, mode, nan, ddof, chunk, axis, keepdims,
+                    by):
+        px, note = _prepare(x, "x")
+        py, ny = (None, "") if y is None else _prepare(y, "y")
+        keys = None
+        if by is not None:
+            if axis is not None:
+                raise _input_error("by: not with axis (groups are of rows)",
+                                   "EUSAGE")
+            keys, nk = _prepare(by, "by")
+            if keys.dtype.kind not in "iu":
+                raise _input_error("by: keys must be integers, not %s"
+                                   % keys.dtype, "EDTYPE")
+            note = _join_notes(note, nk)
+        scalar = px.ndim == 0
+        if scalar:  # numpy's keepdims of a 0-d array is 0-d
+            px = px.reshape(1)
+        if axis is None:  # every axis (by: rows, the engine's default)
+            axes = () if keys is not None else tuple(range(px.ndim))
+        elif isinstance(axis, tuple):
+            axes = tuple(_index(a, "axis") for a in axis)
+        else:
+            axes = (_index(axis, "axis"),)
+        (vals, shape, groups, gu), st = self._c._reduce_structured(
+            px, py, ops, mode, nan, ddof, 0 if chunk is None else chunk,
+            tuple(px.shape), axes, bool(keepdims), keys)
+        r = _result(({}, st), _join_notes(note, ny))
+        for op, (kind, data) in vals.items():
+            if kind is None:  # no value anywhere (argmin of an empty axis)
+                a = _np.full(shape, _np.nan)
+            else:
+                a = _np.frombuffer(data, dtype=kind).reshape(shape)
+                if op in ("min", "max"):  # numpy keeps the input's dtype
+                    a = a.astype(px.dtype)
+            dict.__setitem__(r, op, a.reshape(()) if scalar else a)
+        if groups is not None:
+            r._groups = _np.frombuffer(groups,
+                                       dtype="u8" if gu else "i8").copy()
+        return r
+
+    def quantile(self, x, q, method="linear", nan="propagate"):
+        """numpy.quantile(x, q, method=...) over every element: a float for
+        a scalar q, else an array shaped as q (at most 64 values)."""
+        return self._q(x, _c.QOP_QUANTILE, q, method, nan, "quantile")
+
+    def median(self, x, nan="propagate"):
+        """numpy.median(x) over every element."""
+        px, _ = _prepare(x, "x")
+        return self._quant(px, _c.QOP_MEDIAN, (), "linear", nan)["median"]
+
+    def approx_quantile(self, x, q, rel_err=0.01, nan="propagate"):
+        """Within rel_err (relative) of numpy.quantile(x, q,
+        method="lower"), from one pass of a log-bucket sketch."""
+        return self._q(x, _c.QOP_APPROX, q, "lower", nan, "approx",
+                       rel_err=rel_err)
+
+    def histogram(self, x, bins=10, range=None):
+        """numpy.histogram(x, bins, range): (counts, edges); bins an int."""
+        if isinstance(bins, bool) or not isinstance(bins, int):
+            raise _input_error("bins: expected an int (edgegrid makes "
+                               "equal-width bins)", "EUSAGE")
+        if bins < 1:
+            raise _input_error("bins: %d (expected 1 or more)" % bins,
+                               "EUSAGE")
+        px, _ = _prepare(x, "x")
+        rng = None if range is None else (float(range[0]), float(range[1]))
+        out = self._quant(px, _c.QOP_HIST, (), "linear", "propagate",
+                          bins=bins, rng=rng)
+        counts = _np.frombuffer(out["counts"], dtype="u8").astype(_np.int64)
+        # numpy's bin dtype: float32 input keeps float32 edges
+        edt = _np.result_type(px.dtype, 1.0) if px.dtype.kind == "f" \
+            else _np.float64
+        edges = _np.frombuffer(out["edges"], dtype="f8").astype(edt)
+        return counts, edges
+
+    def _q(self, x, qop, q, method, nan, key, rel_err=0.01):
+        px, _ = _prepare(x, "x")
+        qa = _np.asarray(q, dtype=_np.float64)
+        out = self._quant(px, qop, tuple(float(v) for v in qa.ravel()),
+                          method, nan, rel_err=rel_err)[key]
+        if qa.ndim == 0:
+            return out[0]
+        return _np.array(out, dtype=_np.float64).reshape(qa.shape)
+
+    def _quant(self, px, qop, q, method, nan, rel_err=0.01, bins=10,
+               rng=None):
+        return self._c._quant(px, qop, q, method, nan, float(rel_err),
+                              bins, rng)
 
     def reduce_file(self, path, ops=DEFAULT_OPS, mode="fast", nan="propagate",
                     ddof=0, chunk=None, y=None):
@@ -196,6 +304,13 @@ class Engine:
                 ddof=0, chunk=None, y=None):
         """The mergeable state of reduce(x, ...) as bytes (see merge)."""
         return self._run(x, y, ops, mode, nan, ddof, chunk, True)[0][0]
+
+
+def _index(a, what):
+    """An axis as a Python int; bools and floats are refused as numpy does."""
+    if isinstance(a, bool) or not isinstance(a, (int, _np.integer)):
+        raise _input_error("%s: %r is not an int" % (what, a), "EUSAGE")
+    return int(a)
 
 
 _engines = {}
@@ -232,9 +347,31 @@ def devices():
 
 
 def reduce(x, ops=DEFAULT_OPS, mode="fast", nan="propagate", ddof=0,
-           devices="all", chunk=None, y=None):
+           devices="all", chunk=None, y=None, axis=None, keepdims=False,
+           by=None):
     """Engine(devices).reduce(x, ...) on a shared engine; see Engine.reduce."""
-    return _engine(devices).reduce(x, ops, mode, nan, ddof, chunk, y)
+    return _engine(devices).reduce(x, ops, mode, nan, ddof, chunk, y, axis,
+                                   keepdims, by)
+
+
+def quantile(x, q, method="linear", nan="propagate", devices="all"):
+    """numpy.quantile(x, q, method=...) of every element (exact)."""
+    return _engine(devices).quantile(x, q, method, nan)
+
+
+def median(x, nan="propagate", devices="all"):
+    """numpy.median(x) of every element (exact)."""
+    return _engine(devices).median(x, nan)
+
+
+def approx_quantile(x, q, rel_err=0.01, nan="propagate", devices="all"):
+    """quantile(x, q, method="lower") within rel_err, in one pass."""
+    return _engine(devices).approx_quantile(x, q, rel_err, nan)
+
+
+def histogram(x, bins=10, range=None, devices="all"):
+    """numpy.histogram(x, bins, range): (counts, edges)."""
+    return _engine(devices).histogram(x, bins, range)
 
 
 def reduce_file(path, ops=DEFAULT_OPS, mode="fast", nan="propagate", ddof=0,
@@ -262,7 +399,9 @@ def finalize(state):
 
 
 # numpy-like functions: one op each, on the shared engine.  Keyword
-# arguments: mode, nan, devices, chunk (and ddof for var and std).
+# arguments: axis, keepdims, by (then the value is a numpy array; the
+# groups are reduce(...).groups), mode, nan, devices, chunk (and ddof for
+# var and std).
 def _one(op, x, y=None, ddof=0, **kw):
     return reduce(x, ops=op, ddof=ddof, y=y, **kw)[op]
 

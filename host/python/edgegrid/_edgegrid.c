@@ -528,10 +528,268 @@ static PyObject *engine_reduce_file(EngineObject *self, PyObject *args)
     return out;
 }
 
+/* ---------------------------------------------- structured, quantiles */
+
+/* A tuple of Python ints as uint64s (shape) or ints (axes): at most
+ * EG_MAX_DIMS of them. */
+static int int_tuple(PyObject *t, const char *what, long long *out, unsigned *n)
+{
+    if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) > EG_MAX_DIMS) {
+        raise_input(EG_EUSAGE, "%s: expected a tuple of at most %d ints", what,
+                    EG_MAX_DIMS);
+        return -1;
+    }
+    *n = (unsigned)PyTuple_GET_SIZE(t);
+    for (unsigned i = 0; i < *n; i++) {
+        out[i] = PyLong_AsLongLong(PyTuple_GET_ITEM(t, i));
+        if (out[i] == -1 && PyErr_Occurred())
+            return -1;
+    }
+    return 0;
+}
+
+/* {op: (kind, bytes)} of a structured result: kind "f8", "i8", "u8" or
+ * None (no value anywhere); numpy arrays are made from them in Python. */
+static PyObject *sresult_ops(const eg_sresult *s)
+{
+    PyObject *d = PyDict_New();
+    for (unsigned op = 0; d && op < EG_OP_COUNT_ALL; op++) {
+        if (!(s->r.ops & EG_OPS_BIT(op)))
+            continue;
+        const eg_array_result *a = &s->op[op];
+        const char *kind = a->kind == EG_NUM_F64   ? "f8"
+                           : a->kind == EG_NUM_I64 ? "i8"
+                           : a->kind == EG_NUM_U64 ? "u8"
+                                                   : NULL;
+        PyObject *v = kind && a->data
+                          ? Py_BuildValue("(sy#)", kind, (const char *)a->data,
+                                          (Py_ssize_t)(s->nout * 8))
+                          : Py_BuildValue("(OO)", Py_None, Py_None);
+        if (!v || PyDict_SetItem(d, op_names[op], v) != 0)
+            Py_CLEAR(d);
+        Py_XDECREF(v);
+    }
+    return d;
+}
+
+/* (ops dict, result shape, groups bytes or None, groups unsigned) */
+static PyObject *sresult_first(const eg_sresult *s)
+{
+    PyObject *ops = sresult_ops(s);
+    PyObject *shape = ops ? PyTuple_New(s->ndim) : NULL;
+    for (unsigned i = 0; shape && i < s->ndim; i++) {
+        PyObject *v = PyLong_FromUnsignedLongLong(s->shape[i]);
+        if (!v)
+            Py_CLEAR(shape);
+        else
+            PyTuple_SET_ITEM(shape, i, v);
+    }
+    if (!shape) {
+        Py_XDECREF(ops);
+        return NULL;
+    }
+    if (!s->groups)
+        return Py_BuildValue("(NNOO)", ops, shape, Py_None, Py_False);
+    return Py_BuildValue("(NNy#O)", ops, shape, (const char *)s->groups,
+                         (Py_ssize_t)(s->ngroups * 8),
+                         s->groups_unsigned ? Py_True : Py_False);
+}
+
+/* _reduce_structured(x, y, ops, mode, nan, ddof, chunk, shape, axes,
+ * keepdims, keys): eg_reduce_structured.  axes: a tuple (() for every
+ * axis); keys: a buffer of integers, one per row, or None. */
+static PyObject *engine_reduce_structured(EngineObject *self, PyObject *args)
+{
+    PyObject *xo, *yo, *shape_o, *axes_o, *keys_o;
+    const char *ops, *mode, *nan;
+    long long ddof, chunk;
+    int keepdims;
+    if (!PyArg_ParseTuple(args, "OOsssLLOOpO", &xo, &yo, &ops, &mode, &nan,
+                          &ddof, &chunk, &shape_o, &axes_o, &keepdims, &keys_o))
+        return NULL;
+    if (!self->lock)
+        return closed_error();
+    eg_reduce_opts o;
+    eg_struct_opts so;
+    long long vals[EG_MAX_DIMS];
+    unsigned n;
+    if (parse_opts(&o, ops, mode, nan, ddof, chunk) != 0)
+        return NULL;
+    eg_struct_opts_init(&so);
+    if (int_tuple(shape_o, "shape", vals, &n) != 0)
+        return NULL;
+    so.shape_ndim = n;
+    for (unsigned i = 0; i < n; i++)
+        so.shape[i] = (uint64_t)vals[i];
+    if (int_tuple(axes_o, "axis", vals, &n) != 0)
+        return NULL;
+    so.naxes = n;
+    for (unsigned i = 0; i < n; i++) {
+        if (vals[i] < -EG_MAX_DIMS || vals[i] > EG_MAX_DIMS)
+            return raise_input(EG_EUSAGE, "axis: %lld is out of range",
+                               vals[i]);
+        so.axes[i] = (int)vals[i];
+    }
+    so.keepdims = keepdims;
+    Py_buffer xv, yv, kv;
+    eg_dtype dt, ydt, kdt;
+    int has_y = yo != Py_None, has_k = keys_o != Py_None;
+    if (get_input(xo, "x", &xv, &dt) != 0)
+        return NULL;
+    if (has_y && get_input(yo, "y", &yv, &ydt) != 0) {
+        PyBuffer_Release(&xv);
+        return NULL;
+    }
+    if (has_k && get_input(keys_o, "by", &kv, &kdt) != 0) {
+        if (has_y)
+            PyBuffer_Release(&yv);
+        PyBuffer_Release(&xv);
+        return NULL;
+    }
+    if (has_k) {
+        so.keys = kv.buf;
+        so.key_dtype = kdt;
+        so.nkeys = (uint64_t)(kv.len / kv.itemsize);
+    }
+    uint64_t count = (uint64_t)(xv.len / xv.itemsize);
+    PyObject *out = NULL;
+    if (has_y && ydt != dt)
+        raise_input(EG_EINPUT, "y is %s but x is %s; dot needs one dtype",
+                    eg_dtype_numpy_name(ydt), eg_dtype_numpy_name(dt));
+    else if (has_y && (uint64_t)(yv.len / yv.itemsize) != count)
+        raise_input(EG_EINPUT,
+                    "y has %zd elements but x has %llu; dot needs the same "
+                    "count",
+                    yv.len / yv.itemsize, (unsigned long long)count);
+    else {
+        eg_sresult s;
+        memset(&s, 0, sizeof s);
+        eg_error err = {0};
+        eg_status st = EG_OK;
+        int closed = 0;
+        const void *y = has_y ? yv.buf : NULL;
+        Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock(self->lock, WAIT_LOCK);
+        if (!self->eng)
+            closed = 1;
+        else
+            st = eg_reduce_structured(self->eng, xv.buf, y, count, dt, &so, &o,
+                                      &s, &err);
+        PyThread_release_lock(self->lock);
+        Py_END_ALLOW_THREADS if (closed) closed_error();
+        else if (st != EG_OK) raise_eg(&err);
+        else out = result_tuple(sresult_first(&s), &s.r);
+        eg_sresult_free(&s);
+    }
+    if (has_k)
+        PyBuffer_Release(&kv);
+    if (has_y)
+        PyBuffer_Release(&yv);
+    PyBuffer_Release(&xv);
+    return out;
+}
+
+/* A tuple of the first n numbers. */
+static PyObject *numbers(const eg_number *v, size_t n)
+{
+    PyObject *t = PyTuple_New((Py_ssize_t)n);
+    for (size_t i = 0; t && i < n; i++) {
+        PyObject *item = number(v[i]);
+        if (!item)
+            Py_CLEAR(t);
+        else
+            PyTuple_SET_ITEM(t, (Py_ssize_t)i, item);
+    }
+    return t;
+}
+
+/* _quant(x, qops, q, method, nan, rel_err, bins, range): eg_quant; q a
+ * tuple of floats, range None or (lo, hi).  Returns a dict: median,
+ * quantile, approx (tuples), counts (uint64 bytes), edges (float64 bytes),
+ * below, above, nan, passes, seconds. */
+static PyObject *engine_quant(EngineObject *self, PyObject *args)
+{
+    PyObject *xo, *q_o, *range_o;
+    unsigned qops, bins;
+    const char *method, *nan;
+    double rel_err;
+    if (!PyArg_ParseTuple(args, "OIOssdIO", &xo, &qops, &q_o, &method, &nan,
+                          &rel_err, &bins, &range_o))
+        return NULL;
+    if (!self->lock)
+        return closed_error();
+    eg_quant_opts qo;
+    eg_error err = {0};
+    eg_quant_opts_init(&qo);
+    qo.qops = qops;
+    if (!PyTuple_Check(q_o) || PyTuple_GET_SIZE(q_o) > EG_QUANT_MAX_Q)
+        return raise_input(EG_EUSAGE, "q: at most %d values", EG_QUANT_MAX_Q);
+    qo.nq = (size_t)PyTuple_GET_SIZE(q_o);
+    for (size_t i = 0; i < qo.nq; i++) {
+        qo.q[i] = PyFloat_AsDouble(PyTuple_GET_ITEM(q_o, (Py_ssize_t)i));
+        if (qo.q[i] == -1.0 && PyErr_Occurred())
+            return NULL;
+    }
+    if (eg_qmethod_parse(method, &qo.method, &err) != EG_OK)
+        return raise_eg(&err);
+    if (strcmp(nan, "propagate") == 0)
+        qo.nan = EG_NAN_PROPAGATE;
+    else if (strcmp(nan, "omit") == 0)
+        qo.nan = EG_NAN_OMIT;
+    else
+        return raise_input(EG_EUSAGE,
+                           "nan: '%.64s' (expected propagate or omit)", nan);
+    qo.rel_err = rel_err;
+    qo.bins = bins;
+    if (range_o != Py_None) {
+        if (!PyArg_ParseTuple(range_o, "dd", &qo.lo, &qo.hi))
+            return NULL;
+        qo.have_range = 1;
+    }
+    if (eg_quant_opts_check(&qo, &err) != EG_OK)
+        return raise_eg(&err);
+    Py_buffer xv;
+    eg_dtype dt;
+    if (get_input(xo, "x", &xv, &dt) != 0)
+        return NULL;
+    uint64_t count = (uint64_t)(xv.len / xv.itemsize);
+    eg_quant_result r;
+    memset(&r, 0, sizeof r);
+    eg_status st = EG_OK;
+    int closed = 0;
+    Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock(self->lock, WAIT_LOCK);
+    if (!self->eng)
+        closed = 1;
+    else
+        st = eg_quant(self->eng, xv.buf, count, dt, &qo, &r, &err);
+    PyThread_release_lock(self->lock);
+    Py_END_ALLOW_THREADS PyBuffer_Release(&xv);
+    PyObject *out = NULL;
+    if (closed)
+        closed_error();
+    else if (st != EG_OK)
+        raise_eg(&err);
+    else {
+        Py_ssize_t nb = r.counts ? (Py_ssize_t)r.nbins : 0;
+        out = Py_BuildValue(
+            "{s:N,s:N,s:N,s:y#,s:y#,s:K,s:K,s:K,s:I,s:d}", "median",
+            number(r.median), "quantile", numbers(r.quantile, r.nq), "approx",
+            numbers(r.approx, r.nq), "counts", (const char *)r.counts, nb * 8,
+            "edges", (const char *)r.edges, r.edges ? (nb + 1) * 8 : 0, "below",
+            (unsigned long long)r.below, "above", (unsigned long long)r.above,
+            "nan", (unsigned long long)r.nan, "passes", r.passes, "seconds",
+            r.seconds);
+    }
+    eg_quant_result_free(&r);
+    return out;
+}
+
 static PyMethodDef engine_methods[] = {
     {"_reduce", (PyCFunction)(void (*)(void))engine_reduce, METH_FASTCALL,
      NULL},
     {"_reduce_file", (PyCFunction)engine_reduce_file, METH_VARARGS, NULL},
+    {"_reduce_structured", (PyCFunction)engine_reduce_structured, METH_VARARGS,
+     NULL},
+    {"_quant", (PyCFunction)engine_quant, METH_VARARGS, NULL},
     {"_devices", (PyCFunction)engine_devices, METH_NOARGS, NULL},
     {"close", (PyCFunction)engine_close, METH_NOARGS,
      "Releases the engine's devices; later calls raise InputError."},
@@ -692,7 +950,11 @@ PyMODINIT_FUNC PyInit__edgegrid(void)
         PyModule_AddObjectRef(m, "InputError", InputError) < 0 ||
         PyModule_AddObjectRef(m, "EngineError", EngineError) < 0 ||
         PyModule_AddObjectRef(m, "Engine", (PyObject *)&EngineType) < 0 ||
-        PyModule_AddIntConstant(m, "LANE_ELEMS", EG_LANE_ELEMS) < 0) {
+        PyModule_AddIntConstant(m, "LANE_ELEMS", EG_LANE_ELEMS) < 0 ||
+        PyModule_AddIntConstant(m, "QOP_MEDIAN", EG_QOP_MEDIAN) < 0 ||
+        PyModule_AddIntConstant(m, "QOP_QUANTILE", EG_QOP_QUANTILE) < 0 ||
+        PyModule_AddIntConstant(m, "QOP_APPROX", EG_QOP_APPROX) < 0 ||
+        PyModule_AddIntConstant(m, "QOP_HIST", EG_QOP_HIST) < 0) {
         Py_DECREF(m);
         return NULL;
     }
