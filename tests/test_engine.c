@@ -68,14 +68,7 @@ static eg_result run(eg_engine *e, const void *x, const void *y, size_t n,
     eg_result r;
     eg_error err;
     cr_assert_eq(eg_reduce(e, x, y, n, t, &o, &r, &err), EG_OK, "%s", err.msg);
-    /* No fallback, no dropped device: the devices asked for did all the
-     * work between them. */
-    cr_assert_str_empty(r.notes, "notes: %s", r.notes);
-    uint64_t elements = 0;
-    for (size_t d = 0; d < r.ndevices; d++)
-        elements += r.devices[d].elements;
-    cr_assert_eq(elements, n, "devices reduced %llu of %zu elements",
-                 (unsigned long long)elements, n);
+    tu_assert_devices_did_all(&r, n);
     return r;
 }
 
