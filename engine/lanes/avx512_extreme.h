@@ -13,15 +13,16 @@
 
 #include "lanes.h"
 
-/* First index of the full lane x holding a value equal to m (it is
- * there): four vectors per step, so the branch and the loop cost a
- * quarter. */
+/* First index among the n elements at x (n a multiple of four vectors,
+ * never past the lane's end) holding a value equal to m; 0 when none
+ * does, as for a NaN extreme (such lanes go the careful way).  Four
+ * vectors per step, so the branch and the loop cost a quarter. */
 #define EG_DEFINE_FIRST_EQUAL(SFX, T, V, W, SET1, LOAD, CMP, MASK)           \
     __attribute__((target("avx512f"))) static uint64_t first_equal_##SFX(    \
-        const T *x, T m)                                                     \
+        const T *x, uint64_t n, T m)                                         \
     {                                                                        \
         V vm = SET1(m);                                                      \
-        for (uint64_t i = 0; i < EG_LANE_ELEMS; i += 4 * (W)) {              \
+        for (uint64_t i = 0; i < n; i += 4 * (W)) {                          \
             MASK h0 = CMP(LOAD(x + i), vm, _CMP_EQ_OQ);                      \
             MASK h1 = CMP(LOAD(x + i + (W)), vm, _CMP_EQ_OQ);                \
             MASK h2 = CMP(LOAD(x + i + 2 * (W)), vm, _CMP_EQ_OQ);            \

@@ -131,8 +131,8 @@ TGT static void put_extremes(const void *lane, int f32, const snaps *sn,
         float mx = _mm512_reduce_max_ps(sn->mx32[SEGS - 1]);
         imn = first_seg_f32(sn->mn32, mn) * SEG_ELEMS;
         imx = first_seg_f32(sn->mx32, mx) * SEG_ELEMS;
-        imn += first_equal_f32(x + imn, mn);
-        imx += first_equal_f32(x + imx, mx);
+        imn += first_equal_f32(x + imn, EG_LANE_ELEMS - imn, mn);
+        imx += first_equal_f32(x + imx, EG_LANE_ELEMS - imx, mx);
         sl->mn[0] = (double)x[imn];
         sl->mx[0] = (double)x[imx];
     } else {
@@ -141,8 +141,8 @@ TGT static void put_extremes(const void *lane, int f32, const snaps *sn,
         double mx = _mm512_reduce_max_pd(sn->mx64[SEGS - 1]);
         imn = first_seg_f64(sn->mn64, mn) * SEG_ELEMS;
         imx = first_seg_f64(sn->mx64, mx) * SEG_ELEMS;
-        imn += first_equal_f64(x + imn, mn);
-        imx += first_equal_f64(x + imx, mx);
+        imn += first_equal_f64(x + imn, EG_LANE_ELEMS - imn, mn);
+        imx += first_equal_f64(x + imx, EG_LANE_ELEMS - imx, mx);
         sl->mn[0] = x[imn];
         sl->mx[0] = x[imx];
     }

@@ -493,14 +493,14 @@ TGT static void put_extremes(const char *x, int f64, const lane_out *o,
     double mn, mx;
     if (f64) {
         const double *xd = (const double *)x;
-        imn = first_equal_f64(xd, o->mn);
-        imx = first_equal_f64(xd, o->mx);
+        imn = first_equal_f64(xd, EG_LANE_ELEMS, o->mn);
+        imx = first_equal_f64(xd, EG_LANE_ELEMS, o->mx);
         mn = xd[imn];
         mx = xd[imx];
     } else {
         const float *xf = (const float *)x;
-        imn = first_equal_f32(xf, (float)o->mn);
-        imx = first_equal_f32(xf, (float)o->mx);
+        imn = first_equal_f32(xf, EG_LANE_ELEMS, (float)o->mn);
+        imx = first_equal_f32(xf, EG_LANE_ELEMS, (float)o->mx);
         mn = (double)xf[imn];
         mx = (double)xf[imx];
     }
