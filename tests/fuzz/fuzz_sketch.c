@@ -1,8 +1,8 @@
-// fuzz-sources: engine/state/sketch.c engine/state/sketch_wire.c engine/state/sketch_avx512.c engine/state/hist.c engine/state/hist_wire.c engine/state/hist_avx512.c engine/core/select_wire.c engine/core/error.c engine/core/dtype.c
+// fuzz-sources: engine/state/sketch.c engine/state/sketch_wire.c engine/state/sketch_avx512.c engine/state/hist.c engine/state/hist_wire.c engine/state/hist_avx512.c engine/quant/select_wire.c engine/core/error.c engine/core/dtype.c
 /* fuzz_sketch.c - libFuzzer harness for the wire decoders of the quantile
  * states: the sketch (engine/state/sketch_wire.c) and the histogram
  * (engine/state/hist_wire.c) and one selection pass's counts
- * (engine/core/select_wire.c), the bytes a grid or a stream would carry.
+ * (engine/quant/select_wire.c), the bytes a grid or a stream would carry.
  *
  * A sketch the decoder accepts must encode back to the very same bytes
  * (the form is canonical), merge with itself, and answer every rank it
