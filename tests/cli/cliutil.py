@@ -126,6 +126,24 @@ def expect_fail(args, code, environ=None, stdin=None, contains=None,
 
 # ------------------------------------------------------------ comparisons
 
+def pair_npy(tmp, dtype, n=1000003, seed=1):
+    """x and y of n values of dtype (normal floats, integers in [-1000,
+    1000)), saved as tmp/x.npy and tmp/y.npy: (x, y, x_path, y_path)."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    name = NUMPY_NAMES[dtype]
+    if dtype in ("f32", "f64"):
+        x = rng.standard_normal(n).astype(name)
+        y = rng.standard_normal(n).astype(name)
+    else:
+        x = rng.integers(-1000, 1000, n).astype(name)
+        y = rng.integers(-1000, 1000, n).astype(name)
+    xp, yp = os.path.join(tmp, "x.npy"), os.path.join(tmp, "y.npy")
+    np.save(xp, x)
+    np.save(yp, y)
+    return x, y, xp, yp
+
+
 def is_nan(v):
     return isinstance(v, float) and math.isnan(v)
 

@@ -77,27 +77,11 @@ def pocl_devices_follow_pocl_devices_env(tmp):
             (d["index"], d["type"], d["name"]) for d in two["devices"]])
 
 
-# ------------------------------------------------------------ reductions
-
-def data(tmp, dtype, n=1000003, seed=1):
-    rng = np.random.default_rng(seed)
-    if dtype in ("f32", "f64"):
-        x = rng.standard_normal(n).astype(cu.NUMPY_NAMES[dtype])
-        y = rng.standard_normal(n).astype(cu.NUMPY_NAMES[dtype])
-    else:
-        x = rng.integers(-1000, 1000, n).astype(cu.NUMPY_NAMES[dtype])
-        y = rng.integers(-1000, 1000, n).astype(cu.NUMPY_NAMES[dtype])
-    xp, yp = os.path.join(tmp, "x.npy"), os.path.join(tmp, "y.npy")
-    np.save(xp, x)
-    np.save(yp, y)
-    return x, y, xp, yp
-
-
 # ------------------------------------------------------------ selection
 
 @suite.test
 def host_only(tmp):
-    x, _, xp, _ = data(tmp, "f64", n=10007)
+    x, _, xp, _ = cu.pair_npy(tmp, "f64", n=10007)
     doc = cu.reduce_json(xp, "--devices", "host")
     # OpenCL is not asked: the id is the selector, not an index
     if [d["id"] for d in doc["devices"]] != ["host"]:
@@ -106,7 +90,7 @@ def host_only(tmp):
 
 @suite.test
 def edgegrid_devices_env(tmp):
-    x, _, xp, _ = data(tmp, "f32", n=10007)
+    x, _, xp, _ = cu.pair_npy(tmp, "f32", n=10007)
     hidx = "host"
     doc = cu.reduce_json(xp, environ=cu.env(EDGEGRID_DEVICES="host"))
     if [d["id"] for d in doc["devices"]] != [hidx]:
@@ -124,7 +108,7 @@ def edgegrid_devices_env(tmp):
 @suite.test
 def env_selects_opencl_device(tmp):
     # Above the small-input limit (256 Ki elements), which the host takes.
-    x, _, xp, _ = data(tmp, "f32", n=300007)
+    x, _, xp, _ = cu.pair_npy(tmp, "f32", n=300007)
     doc = devices()
     first = [d["index"] for d in doc["devices"] if d["type"] != "host"]
     if not first:
@@ -151,7 +135,7 @@ def no_opencl_platform_falls_back_to_host(tmp):
     doc = devices(environ)
     if [d["type"] for d in doc["devices"]] != ["host"] or not doc["notes"]:
         raise AssertionError("devices without OpenCL: %r" % doc)
-    x, _, xp, _ = data(tmp, "i16", n=10007)
+    x, _, xp, _ = cu.pair_npy(tmp, "i16", n=10007)
     p = cu.run(["reduce", "--json", "--ops", "sum", xp], environ)
     if p.returncode != 0:
         raise AssertionError("exit %d: %r" % (p.returncode, p.stderr))
@@ -167,7 +151,7 @@ def no_opencl_platform_falls_back_to_host(tmp):
 
 @suite.test
 def table_shows_devices_and_throughput(tmp):
-    x, _, xp, _ = data(tmp, "f32", n=10007)
+    x, _, xp, _ = cu.pair_npy(tmp, "f32", n=10007)
     out = cu.ok(["reduce", "--devices", "host", xp])
     if "GB/s" not in out or "device" not in out:
         raise AssertionError("table:\n" + out)

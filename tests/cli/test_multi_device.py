@@ -68,20 +68,6 @@ def reduce_on(xp, *args, devices):
     return doc
 
 
-def data(tmp, dtype, n=1000003, seed=1):
-    rng = np.random.default_rng(seed)
-    if dtype in ("f32", "f64"):
-        x = rng.standard_normal(n).astype(cu.NUMPY_NAMES[dtype])
-        y = rng.standard_normal(n).astype(cu.NUMPY_NAMES[dtype])
-    else:
-        x = rng.integers(-1000, 1000, n).astype(cu.NUMPY_NAMES[dtype])
-        y = rng.integers(-1000, 1000, n).astype(cu.NUMPY_NAMES[dtype])
-    xp, yp = os.path.join(tmp, "x.npy"), os.path.join(tmp, "y.npy")
-    np.save(xp, x)
-    np.save(yp, y)
-    return x, y, xp, yp
-
-
 def agree(a, b, x, y, what):
     """Two result sets of the same data, each within the fast-mode bound of
     the exact value, so within twice that bound of each other."""
@@ -107,7 +93,7 @@ def agree(a, b, x, y, what):
 
 
 def case_device_sets_agree(tmp, dtype):
-    x, y, xp, yp = data(tmp, dtype)
+    x, y, xp, yp = cu.pair_npy(tmp, dtype)
     ref = reduce_on(xp, "--ops", OPS, "--with", yp, devices="host")
     for s in ("all", "opencl", "a,b", "a", "b", "cpu", "b,a"):
         sel = spec(s)
@@ -121,7 +107,7 @@ def case_device_sets_agree(tmp, dtype):
 
 
 def case_fixed_chunk_bitwise(tmp, dtype):
-    x, y, xp, yp = data(tmp, dtype, seed=2)
+    x, y, xp, yp = cu.pair_npy(tmp, dtype, seed=2)
     runs = {}
     for s in ("a", "a,b", "b", "all", "opencl", "a,b,h", "host"):
         sel = spec(s)
