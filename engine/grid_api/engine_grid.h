@@ -101,4 +101,75 @@ eg_status eg_reduce_segments(const void *x, const void *y,
                              eg_dtype dtype, const eg_reduce_opts *o,
                              eg_state *out, eg_error *err);
 
+/* ------------------------------------------------- quantile jobs on the grid
+ *
+ * median, quantile, approx_quantile and hist over a grid (quant_grid.c):
+ * the coordinator runs them as rounds of tasks over the same ranges as the
+ * flat job.  A MINMAX round is an ordinary flat round (ops min,max, NaN
+ * omitted) that gives hist its automatic range; a PASS round sends every
+ * task the round's parameters (the "EGQP" part) and gets back a payload
+ * ("EGQR") of integer counts: the histogram's, the sketch's, or one
+ * selection pass's per searched bucket.  Counts merge by addition as they
+ * arrive, so the bits never depend on the order, the split or the worker
+ * count, and the answer is a one-box run's.  Rounds: one for hist (two
+ * without --range), one for approx_quantile, and W / 16 selection passes
+ * for a W-bit dtype (one for 8 and 16 bits), more only when a pass has
+ * over EG_QGRID_GROUPS_MAX buckets to search. */
+
+/* Largest payload of one task's result, and most buckets one selection
+ * pass searches. */
+#define EG_QGRID_PAYLOAD_MAX (32u << 20)
+#define EG_QGRID_GROUPS_MAX 16u
+
+typedef struct eg_qgrid eg_qgrid;
+
+typedef enum eg_qround {
+    EG_QROUND_DONE,   /* nothing left: eg_qgrid_result */
+    EG_QROUND_MINMAX, /* a flat round of min,max with NaN omitted */
+    EG_QROUND_PASS    /* a round of quantile tasks with the parameters */
+} eg_qround;
+
+/* The quantile ops of qo over `count` elements of dtype t (the name for
+ * messages): checks the options (EG_EUSAGE) and plans the rounds. */
+eg_status eg_qgrid_open(eg_qgrid **g, eg_dtype t, uint64_t count,
+                        const eg_quant_opts *qo, const char *name,
+                        eg_error *err);
+/* The next round: its kind and, for a PASS, the parameters every task of
+ * it carries (owned by g, valid until the next call). */
+eg_status eg_qgrid_next(eg_qgrid *g, eg_qround *kind, const uint8_t **params,
+                        size_t *len, eg_error *err);
+/* What the round does, for messages ("selection pass 2"). */
+const char *eg_qgrid_round_name(const eg_qgrid *g);
+/* After a MINMAX round: the merged min/max state.  EG_EINPUT for data
+ * with NaN under propagate (no automatic range, as numpy). */
+eg_status eg_qgrid_minmax(eg_qgrid *g, const eg_state *s, eg_error *err);
+/* NULL when payload can be a PASS result of a task of `count` elements in
+ * the round running (kind, dtype, plan, buckets, counts adding up), else
+ * why not. */
+const char *eg_qgrid_check(const eg_qgrid *g, const uint8_t *payload,
+                           size_t len, uint64_t count);
+/* Adds a checked payload (each task's once). */
+eg_status eg_qgrid_put(eg_qgrid *g, const uint8_t *payload, size_t len,
+                       eg_error *err);
+/* Every task of the PASS round is in: takes its counts in. */
+eg_status eg_qgrid_round_end(eg_qgrid *g, eg_error *err);
+/* Once eg_qgrid_next said DONE: the results, as eg_quant gives them
+ * (passes: the selection's rounds). */
+eg_status eg_qgrid_result(eg_qgrid *g, eg_quant_result *out, eg_error *err);
+void eg_qgrid_close(eg_qgrid **g);
+
+/* The frame decoder's side: the payload's own structure (magic, version,
+ * kind, sizes; a sketch decoded whole) and the elements it says it
+ * covers.  EG_EINPUT with the reason. */
+eg_status eg_qgrid_payload_check(const uint8_t *p, size_t len,
+                                 uint64_t *count, eg_error *err);
+/* The worker's side: parameters checked for data of dtype t. */
+eg_status eg_qgrid_params_check(const uint8_t *p, size_t len, eg_dtype t,
+                                eg_error *err);
+/* ... and n elements at data counted as they say, into a malloc'ed
+ * payload (*out, *out_len bytes). */
+eg_status eg_qgrid_task_run(const uint8_t *params, size_t plen,
+                            const void *data, uint64_t n, eg_dtype t,
+                            uint8_t **out, size_t *out_len, eg_error *err);
+
 #endif

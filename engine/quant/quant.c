@@ -13,6 +13,7 @@
 #include "qselect.h"
 #include "quant_key.h"
 #include "quant_numpy.h"
+#include "quant_range.h"
 #include "quant_scan.h"
 #include "sketch.h"
 #include "source.h"
@@ -141,57 +142,6 @@ static void hist_block(void *ctx, unsigned th, const void *data, uint64_t n)
     eg_hist_add(p->plan, &p->h[th], data, n);
 }
 
-/* The key of a min or max the engine's state holds. */
-static uint64_t value_key(eg_value v, eg_dtype t)
-{
-    union {
-        float f32;
-        double f64;
-        int8_t i8;
-        uint8_t u8;
-        int16_t i16;
-        uint16_t u16;
-        int32_t i32;
-        uint32_t u32;
-        int64_t i64;
-        uint64_t u64;
-    } one;
-    int nan;
-    switch (t) {
-    case EG_F32:
-        one.f32 = (float)v.f;
-        break;
-    case EG_F64:
-        one.f64 = v.f;
-        break;
-    case EG_I8:
-        one.i8 = (int8_t)v.i;
-        break;
-    case EG_U8:
-        one.u8 = (uint8_t)v.u;
-        break;
-    case EG_I16:
-        one.i16 = (int16_t)v.i;
-        break;
-    case EG_U16:
-        one.u16 = (uint16_t)v.u;
-        break;
-    case EG_I32:
-        one.i32 = (int32_t)v.i;
-        break;
-    case EG_U32:
-        one.u32 = (uint32_t)v.u;
-        break;
-    case EG_I64:
-        one.i64 = v.i;
-        break;
-    default:
-        one.u64 = v.u;
-        break;
-    }
-    return eg_key_of(&one, 0, t, &nan);
-}
-
 /* numpy's automatic range, the data's min and max (NaN-free under omit),
  * from the engine's own min/max reduction on its devices. */
 static eg_status hist_range(eg_engine *e, const eg_source *src,
@@ -210,18 +160,8 @@ static eg_status hist_range(eg_engine *e, const eg_source *src,
         e, src, NULL, 0, eg_source_info(src)->count, &ro, &s, &stats, err);
     if (st != EG_OK)
         return st;
-    if (s.nan_n > 0 && o->nan == EG_NAN_PROPAGATE)
-        return eg_error_set(err, EG_EINPUT,
-                            "hist: %s holds NaN, so its automatic range is "
-                            "undefined (numpy refuses it too); give --range "
-                            "LO,HI or --nan omit",
-                            eg_source_name(src));
-    *empty = s.n == s.nan_n;
-    if (!*empty) {
-        *kmin = value_key(s.min, t);
-        *kmax = value_key(s.max, t);
-    }
-    return EG_OK;
+    return eg_quant_range_keys(&s, t, o->nan, eg_source_name(src), kmin, kmax,
+                               empty, err);
 }
 
 static eg_status run_hist(eg_engine *e, const eg_source *src,
