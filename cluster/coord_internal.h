@@ -45,6 +45,18 @@ struct eg_coord {
     eg_sgrid *sg;                 /* MODE_STRUCT: the plan and collector */
     eg_sresult sres;              /* MODE_STRUCT: the result, once run */
     int sres_ready;
+    /* A job with quantile ops (coord_quant.c): their plan and collector,
+     * the round running (its reduce options; a PASS round's parameters,
+     * NULL otherwise), the counts of the rounds done, and the results. */
+    eg_qgrid *qg;
+    eg_reduce_opts rr;
+    const uint8_t *qparams;
+    size_t qparams_len;
+    unsigned rounds;
+    eg_ledger past;               /* counters of the finished rounds */
+    eg_quant_result qres;
+    int qres_ready;
+    double run_start;             /* the job's start, for --timeout */
     /* The grid. */
     void *zctx, *router, *pull, *monitor;
     char tasks_ep[256], results_ep[256];
@@ -93,6 +105,27 @@ eg_status coord_job_finish(eg_coord *c, eg_result *res, eg_error *err);
 void coord_job_stats(eg_coord *c, eg_grid_stats *stats);
 /* "shards a, b and 3 more" still missing, or tasks for inline jobs. */
 void coord_job_missing(eg_coord *c, char *buf, size_t len);
+
+/* Fills res->bytes, seconds and one device per worker. */
+void coord_job_fill_devices(eg_coord *c, eg_result *res);
+
+/* coordinator.c: runs the current round's ledger to its end. */
+eg_status coord_loop(eg_coord *c, eg_error *err);
+/* Sends an event to the front end. */
+void coord_emit_round(eg_coord *c, const char *text);
+
+/* coord_quant.c */
+/* Checks a job with quantile ops and plans its rounds (after the input is
+ * open). */
+eg_status coord_quant_open(eg_coord *c, eg_error *err);
+/* Runs the flat round (if there are ordinary ops) and every quantile
+ * round; res as coord_job_finish gives it. */
+eg_status coord_quant_run(eg_coord *c, eg_result *res, eg_error *err);
+/* NULL when a RESULT fits the quantile round running (or, outside one, is
+ * no quantile payload), else why not. */
+const char *coord_quant_check(eg_coord *c, const eg_frame_result *r);
+/* Adds an accepted PASS result's counts (a failure ends the job). */
+void coord_quant_accept(eg_coord *c, const eg_frame_result *r);
 
 /* curve_coord.c */
 /* Checks the security options and, for CURVE, reads the secret key into

@@ -143,12 +143,19 @@ static eg_status open_noop(eg_coord *c, eg_error *err)
 eg_status coord_job_open(eg_coord *c, eg_error *err)
 {
     const eg_coord_opts *o = &c->o;
+    int quant = o->quant && o->quant->qops;
+    c->rr = o->reduce;
     c->groups = eg_groups_for_ops(o->reduce.ops);
     /* Fast mode states carry exactly the ops' groups; other modes may add
      * bits of their own, learned from the first state. */
     c->groups_known = o->reduce.mode == EG_MODE_FAST;
-    if (o->reduce.ops == 0)
+    if (o->reduce.ops == 0 && !quant)
         return eg_error_set(err, EG_EUSAGE, "no ops requested");
+    if (quant && (o->manifest || o->noop_tasks || o->structured || o->with_path))
+        return eg_error_set(err, EG_EUSAGE, "median, quantile, "
+                            "approx_quantile and hist on the grid need the "
+                            "data inline (a FILE), flat: not with --shards, "
+                            "--noop-tasks, --axis, --by or dot");
     if (!!(o->reduce.ops & EG_OPS_BIT(EG_OP_DOT)) != (o->with_path != NULL) &&
         !o->manifest)
         return eg_error_set(err, EG_EUSAGE, "dot needs --with Y.npy, and "
@@ -168,13 +175,16 @@ eg_status coord_job_open(eg_coord *c, eg_error *err)
         return eg_error_set(err, EG_EUSAGE, "no input: give a FILE or "
                             "--shards MANIFEST");
     c->mode = MODE_INLINE;
-    return open_inline(c, err);
+    eg_status st = open_inline(c, err);
+    return st == EG_OK && quant ? coord_quant_open(c, err) : st;
 }
 
 void coord_job_close(eg_coord *c)
 {
     eg_sgrid_close(&c->sg);
     eg_sresult_free(&c->sres);
+    eg_qgrid_close(&c->qg);
+    eg_quant_result_free(&c->qres);
     eg_source_close(&c->x);
     eg_source_close(&c->y);
     eg_manifest_free(&c->manifest);
@@ -193,11 +203,20 @@ size_t coord_job_task_frame(eg_coord *c, uint64_t id, uint32_t attempt,
     memset(&f, 0, sizeof f);
     f.task = id;
     f.attempt = attempt;
-    f.mode = (uint8_t)c->o.reduce.mode;
-    f.nan = (uint8_t)c->o.reduce.nan;
-    f.ops = c->o.reduce.ops;
-    f.ddof = c->o.reduce.ddof;
-    if (c->mode == MODE_STRUCT) {
+    f.mode = (uint8_t)c->rr.mode;
+    f.nan = (uint8_t)c->rr.nan;
+    f.ops = c->rr.ops;
+    f.ddof = c->rr.ddof;
+    if (c->qparams) {
+        /* A quantile round: the range, and its parameters in a last part. */
+        f.kind = EG_TASK_QUANT;
+        f.ops = 0;
+        f.ddof = 0;
+        f.dtype = (uint8_t)c->dtype;
+        f.first = t->first;
+        f.count = t->count;
+        f.chunk = c->task_elems;
+    } else if (c->mode == MODE_STRUCT) {
         const eg_sgrid_task *s = eg_sgrid_task_at(c->sg, id);
         f.kind = EG_TASK_SEGS;
         f.dtype = (uint8_t)c->dtype;
@@ -309,6 +328,10 @@ static const char *struct_check(eg_coord *c, const eg_frame_result *r)
 
 void coord_job_accept(eg_coord *c, const eg_frame_result *r)
 {
+    if (c->qparams) {
+        coord_quant_accept(c, r);
+        return;
+    }
     if (c->mode != MODE_STRUCT)
         return;
     for (uint32_t i = 0; i < r->nstates; i++) {
@@ -355,6 +378,9 @@ const char *coord_job_check_result(eg_coord *c, const eg_frame_result *r)
 {
     if (r->task >= c->ledger.ntasks)
         return "task id out of range";
+    const char *qwhy = coord_quant_check(c, r);
+    if (qwhy || c->qparams)
+        return qwhy;
     if (c->mode == MODE_STRUCT)
         return struct_check(c, r);
     if (r->nstates != 1)
@@ -390,7 +416,7 @@ const char *coord_job_check_result(eg_coord *c, const eg_frame_result *r)
     return why;
 }
 
-static void fill_devices(eg_coord *c, eg_result *res)
+void coord_job_fill_devices(eg_coord *c, eg_result *res)
 {
     res->bytes = c->bytes_done;
     res->seconds = c->last_result > c->first_dispatch
@@ -415,7 +441,7 @@ static eg_status struct_finish(eg_coord *c, eg_result *res, eg_error *err)
     eg_status st = eg_sgrid_finish(c->sg, c->x, c->y != NULL, &c->sres, err);
     if (st != EG_OK)
         return st;
-    fill_devices(c, &c->sres.r);
+    coord_job_fill_devices(c, &c->sres.r);
     c->sres_ready = 1;
     *res = c->sres.r;
     return EG_OK;
@@ -449,27 +475,29 @@ eg_status coord_job_finish(eg_coord *c, eg_result *res, eg_error *err)
     eg_status st = eg_result_finish(&total, c->x, &c->o.reduce, res, err);
     if (st != EG_OK)
         return st;
-    fill_devices(c, res);
+    coord_job_fill_devices(c, res);
     return EG_OK;
 }
 
 void coord_job_stats(eg_coord *c, eg_grid_stats *s)
 {
-    const eg_ledger *l = &c->ledger;
-    s->tasks = l->ntasks;
-    s->attempts = l->attempts;
-    s->redispatched = l->redispatched;
-    s->failures = l->failures;
-    s->returned = l->returned;
-    s->unstarted = l->unstarted;
-    s->duplicates = l->duplicates;
+    const eg_ledger *l = &c->ledger, *p = &c->past;
+    /* A quantile job's rounds each had a ledger: all of them count. */
+    s->tasks = p->ntasks + l->ntasks;
+    s->attempts = p->attempts + l->attempts;
+    s->redispatched = p->redispatched + l->redispatched;
+    s->failures = p->failures + l->failures;
+    s->returned = p->returned + l->returned;
+    s->unstarted = p->unstarted + l->unstarted;
+    s->duplicates = p->duplicates + l->duplicates;
     s->rejected = c->rejected;
     s->refused = c->refused;
     s->bytes = c->bytes_done;
     s->seconds = c->last_result > c->first_dispatch
                      ? c->last_result - c->first_dispatch
                      : 0.0;
-    s->tasks_per_s = s->seconds > 0 ? (double)l->done / s->seconds : 0.0;
+    s->tasks_per_s =
+        s->seconds > 0 ? (double)(p->done + l->done) / s->seconds : 0.0;
     s->gbps = s->seconds > 0 ? (double)s->bytes / s->seconds / 1e9 : 0.0;
     free(s->workers);
     s->workers = NULL;

@@ -279,17 +279,21 @@ static enum send_outcome send_task(eg_coord *c, eg_peer *p, uint64_t id,
         return SEND_FATAL;
     }
     int inline_data = c->mode != MODE_SHARDS;
-    int segs = c->mode == MODE_STRUCT;
-    int with_y = c->y != NULL &&
+    int quant = c->qparams != NULL;
+    int segs = c->mode == MODE_STRUCT && !quant;
+    int with_y = c->y != NULL && !quant &&
                  (!segs || (c->o.reduce.ops & EG_OPS_BIT(EG_OP_DOT)));
     enum send_outcome r = send_parts(c, p, frame, len, inline_data);
     if (r != SENT)
         return r;
-    int sent = inline_data ? send_data(c, id, 0, with_y || segs) : 0;
+    int sent = inline_data ? send_data(c, id, 0, with_y || segs || quant) : 0;
     if (sent == 0 && inline_data && with_y)
         sent = send_data(c, id, 1, segs);
     if (sent == 0 && segs)
         sent = send_lens(c, id) == 0 ? 0 : -2;
+    if (sent == 0 && quant &&
+        zmq_send(c->router, c->qparams, c->qparams_len, 0) < 0)
+        sent = -2;
     if (sent != 0) {
         /* fatal() keeps the first reason: a read error's, if it was one */
         fatal(c, EG_ENOMEM, "coordinator: cannot send task %llu's data: %s",
@@ -775,9 +779,16 @@ static eg_status timed_out(eg_coord *c, double now, double start,
                         c->peers.n, missing);
 }
 
-static eg_status loop(eg_coord *c, eg_error *err)
+void coord_emit_round(eg_coord *c, const char *text)
 {
-    double start = eg_now(), next_wait = start + WAIT_FIRST_S;
+    emit(c, EG_EV_ROUND, 0, 0, NULL, "%s", text);
+}
+
+eg_status coord_loop(eg_coord *c, eg_error *err)
+{
+    if (c->run_start == 0)
+        c->run_start = eg_now();
+    double start = c->run_start, next_wait = eg_now() + WAIT_FIRST_S;
     double next_stop = start, next_timer = start;
     while (!eg_ledger_finished(&c->ledger)) {
         if (c->fatal != EG_OK) {
@@ -823,9 +834,14 @@ static eg_status loop(eg_coord *c, eg_error *err)
 eg_status eg_coord_run(eg_coord *c, eg_result *res, eg_grid_stats *stats,
                        eg_error *err)
 {
-    eg_status st = loop(c, err);
-    if (st == EG_OK)
-        st = coord_job_finish(c, res, err);
+    eg_status st;
+    if (c->qg) {
+        st = coord_quant_run(c, res, err);
+    } else {
+        st = coord_loop(c, err);
+        if (st == EG_OK)
+            st = coord_job_finish(c, res, err);
+    }
     if (stats)
         coord_job_stats(c, stats);
     return st;

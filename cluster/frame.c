@@ -8,7 +8,8 @@
  *             u8 raw  u8 has_y  u16 name_len  u32 ops  u32 ddof
  *             u64 first  u64 count  u64 chunk  u32 nseg  u64 p0  name
  *   RESULT    u64 task  u32 attempt  u64 elements  u64 bytes  f64 seconds
- *             u8 name_len  u32 states_len  name  states (a container)
+ *             u8 name_len  u32 states_len  name  states (a container,
+ *             or a QUANT task's payload)
  *   FAIL      u64 task  u32 attempt  i32 status  u16 msg_len  msg
  *   RETURN    u64 task  u32 attempt
  *   SHARDQ    u32 count, then count x (u32 index  u8 name_len  name)
@@ -187,10 +188,13 @@ size_t eg_frame_encode_result(uint8_t *buf, size_t cap, uint64_t job,
 {
     const eg_state *states = r->out_states ? r->out_states : &r->state;
     uint32_t ns = r->out_states ? r->out_n : 1;
-    size_t nl = strlen(r->name), sl = eg_states_encoded_size(ns);
+    size_t nl = strlen(r->name);
+    size_t sl = r->quant ? r->quant_len : eg_states_encoded_size(ns);
     size_t len = EG_FRAME_HEADER + RESULT_FIXED + nl + sl;
     if (cap < len || !eg_frame_name_ok(r->name, nl, EG_GRID_NAME_MAX) ||
-        ns == 0 || ns > EG_SEGS_MAX)
+        ns == 0 || ns > EG_SEGS_MAX ||
+        (r->quant && (sl > EG_QGRID_PAYLOAD_MAX || sl < 4 ||
+                      memcmp(r->quant, "EGQR", 4) != 0)))
         return 0;
     uint8_t *p = buf + put_header(buf, EG_FRAME_RESULT, job);
     eg_put_le(p, r->task, 8);
@@ -201,15 +205,18 @@ size_t eg_frame_encode_result(uint8_t *buf, size_t cap, uint64_t job,
     p[36] = (uint8_t)nl;
     eg_put_le(p + 37, sl, 4);
     memcpy(p + RESULT_FIXED, r->name, nl);
-    if (eg_states_encode(states, ns, p + RESULT_FIXED + nl, sl) != sl)
+    if (r->quant)
+        memcpy(p + RESULT_FIXED + nl, r->quant, sl);
+    else if (eg_states_encode(states, ns, p + RESULT_FIXED + nl, sl) != sl)
         return 0;
     return len;
 }
 
 size_t eg_frame_result_max(void)
 {
+    size_t states = eg_states_encoded_size(EG_SEGS_MAX);
     return EG_FRAME_HEADER + RESULT_FIXED + EG_GRID_NAME_MAX +
-           eg_states_encoded_size(EG_SEGS_MAX);
+           (states > EG_QGRID_PAYLOAD_MAX ? states : EG_QGRID_PAYLOAD_MAX);
 }
 
 size_t eg_frame_encode_fail(uint8_t *buf, size_t cap, uint64_t job,
@@ -341,16 +348,28 @@ static eg_status decode_task(eg_frame *f, const uint8_t *p, size_t n,
     t->p0 = eg_get_le(p + 56, 8);
     if (t->attempt == 0)
         return bad(err, "frame: %s attempt 0", "TASK");
-    if (t->kind > EG_TASK_SEGS || t->dtype >= EG_DTYPE_COUNT ||
+    if (t->kind > EG_TASK_QUANT || t->dtype >= EG_DTYPE_COUNT ||
         t->mode > EG_MODE_EXACT || t->nan > EG_NAN_OMIT || t->raw > 1 ||
         t->has_y > 1)
         return bad(err, "frame: %s has an out-of-range enum field", "TASK");
+    if (t->chunk % EG_LANE_ELEMS != 0)
+        return bad(err, "frame: %s chunk is not a lane multiple", "TASK");
+    if (t->kind == EG_TASK_QUANT) {
+        /* Its parameters travel in their own part, checked with it. */
+        if (t->ops != 0 || t->ddof != 0 || t->has_y || nl != 0 || t->raw ||
+            t->nseg != 0 || t->p0 != 0)
+            return bad(err, "frame: %s quantile task with ops, dot, a shard "
+                       "or segments", "TASK");
+        if (t->first > UINT64_MAX - t->count ||
+            t->count > EG_TASK_BYTES_MAX / eg_dtype_size(t->dtype))
+            return bad(err, "frame: %s range out of bounds", "TASK");
+        t->shard[0] = '\0';
+        return EG_OK;
+    }
     if (t->ops == 0 || (t->ops >> EG_OP_COUNT_ALL) != 0)
         return bad(err, "frame: %s ops are empty or unknown", "TASK");
     if (!!(t->ops & EG_OPS_BIT(EG_OP_DOT)) != t->has_y)
         return bad(err, "frame: %s dot and the y operand disagree", "TASK");
-    if (t->chunk % EG_LANE_ELEMS != 0)
-        return bad(err, "frame: %s chunk is not a lane multiple", "TASK");
     if (t->kind == EG_TASK_SEGS) {
         if (nl != 0 || t->raw)
             return bad(err, "frame: %s segments task names a shard", "TASK");
@@ -405,6 +424,24 @@ static eg_status decode_result(eg_frame *f, const uint8_t *p, size_t n,
     eg_error why;
     const uint8_t *c = p + RESULT_FIXED + nl;
     uint64_t elements = 0;
+    r->quant = NULL;
+    r->quant_len = 0;
+    if (sl >= 4 && memcmp(c, "EGQR", 4) == 0) {
+        if (eg_qgrid_payload_check(c, sl, &elements, &why) != EG_OK)
+            return eg_error_set(err, EG_EINPUT, "frame: RESULT %s", why.msg);
+        memset(&r->state, 0, sizeof r->state);
+        r->states = NULL;
+        r->states_len = 0;
+        r->nstates = 0;
+        r->quant = c;
+        r->quant_len = sl;
+        if (r->elements != elements)
+            return bad(err, "frame: %s element count disagrees with its "
+                       "payload", "RESULT");
+        if (r->bytes / 8 > r->elements)
+            return bad(err, "frame: %s byte count out of range", "RESULT");
+        return EG_OK;
+    }
     if (eg_states_check(c, sl, EG_SEGS_MAX, &r->nstates, &why) != EG_OK)
         return eg_error_set(err, EG_EINPUT, "frame: RESULT %s", why.msg);
     for (uint32_t i = 0; i < r->nstates; i++) {

@@ -14,7 +14,9 @@
  * which checks their sanity.  A RESULT carries a container of states
  * (eg_states_encode): one for a flat task, one per output element for a
  * structured task (version 2: the container and the SEGS task came in;
- * version 1 frames are refused).
+ * version 1 frames are refused).  The RESULT of a QUANT task carries a
+ * quantile payload instead ("EGQR", engine_grid.h), told apart from a
+ * container by its magic; an older decoder refuses the QUANT kind.
  *
  * Who sends what, and on which socket:
  *
@@ -27,7 +29,10 @@
  * native-order bytes of x, then (dot only) those of y.  A SEGS task (a
  * structured job: chunk c of nseg output elements' segments) carries those
  * segments' elements side by side in x (and y), then a last part with each
- * segment's length, nseg x u32.
+ * segment's length, nseg x u32.  A QUANT task (one round of a quantile job:
+ * a histogram, a sketch or a selection pass over the range) carries x,
+ * then a last part with the round's parameters ("EGQP", engine_grid.h);
+ * its ops are 0.
  */
 #ifndef EG_FRAME_H
 #define EG_FRAME_H
@@ -86,7 +91,8 @@ typedef struct eg_frame_ready {
 typedef enum eg_task_kind {
     EG_TASK_INLINE = 0,
     EG_TASK_SHARD = 1,
-    EG_TASK_SEGS = 2
+    EG_TASK_SEGS = 2,
+    EG_TASK_QUANT = 3
 } eg_task_kind;
 
 typedef struct eg_frame_task {
@@ -124,6 +130,11 @@ typedef struct eg_frame_result {
     const uint8_t *states;
     size_t states_len;
     uint32_t nstates;
+    /* A QUANT task's payload instead of states (encoding: set it; decoded:
+     * structurally checked, inside the buffer; NULL otherwise, and then
+     * `state` is zeroed and nstates 0). */
+    const uint8_t *quant;
+    size_t quant_len;
 } eg_frame_result;
 
 typedef struct eg_frame_fail {

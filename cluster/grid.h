@@ -70,7 +70,8 @@ typedef enum eg_coord_event_kind {
     EG_EV_REJECTED,   /* a frame was refused; text says why */
     EG_EV_DUPLICATE,  /* a duplicate result was dropped */
     EG_EV_REFUSED,    /* a CURVE handshake was refused; text says whose */
-    EG_EV_ALLOW       /* the allow-list was read again (or could not be) */
+    EG_EV_ALLOW,      /* the allow-list was read again (or could not be) */
+    EG_EV_ROUND       /* a round of a quantile job begins; text says which */
 } eg_coord_event_kind;
 
 typedef struct eg_coord_event {
@@ -101,6 +102,11 @@ typedef struct eg_coord_opts {
      * are chunks of the outputs' segments; eg_coord_take_sresult gives the
      * arrays. */
     const eg_struct_opts *structured;
+    /* Inline mode, flat: median, quantile, approx_quantile and hist (their
+     * qops; NULL or 0: none), run as rounds of tasks after the ordinary
+     * ops (engine_grid.h, "Quantile jobs on the grid");
+     * eg_coord_take_qresult gives their results. */
+    const eg_quant_opts *quant;
     uint64_t task_bytes;           /* bytes of data per task (per operand);
                                       0: the engine's default chunk */
     double timeout_s;              /* bound on the whole job; 0: none */
@@ -145,6 +151,12 @@ void eg_coord_close(eg_coord **c);
 /* After a successful eg_coord_run of a structured job: moves its arrays
  * into out (eg_sresult_free frees them).  EG_EUSAGE for a flat job. */
 eg_status eg_coord_take_sresult(eg_coord *c, eg_sresult *out, eg_error *err);
+
+/* After a successful eg_coord_run of a job with quantile ops: moves their
+ * results into out (eg_quant_result_free frees them).  EG_EUSAGE for a
+ * job without. */
+eg_status eg_coord_take_qresult(eg_coord *c, eg_quant_result *out,
+                                eg_error *err);
 
 /* --------------------------------------------------------------- worker */
 

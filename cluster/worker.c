@@ -236,20 +236,35 @@ static eg_status segs_check(eg_worker_task *t, const eg_frame_task *task,
     return st;
 }
 
+static eg_status quant_check(eg_worker_task *t, const eg_frame_task *task,
+                             int ndata, eg_error *why)
+{
+    if (ndata != 1 || t->nparts != 3)
+        return eg_error_set(why, EG_EINPUT, "frame: TASK %llu quantile "
+                            "parameters missing",
+                            (unsigned long long)task->task);
+    zmq_msg_t *m = &t->part[2];
+    return eg_qgrid_params_check(zmq_msg_data(m), zmq_msg_size(m),
+                                 (eg_dtype)task->dtype, why);
+}
+
 static void on_task(wk *w, eg_worker_task *t, const eg_frame *f)
 {
     const eg_frame_task *task = &f->u.task;
     t->f = *f;
     eg_error why;
-    /* A SEGS task's lengths come last, after its data parts. */
+    /* A SEGS task's lengths, a QUANT task's parameters come last, after
+     * its data parts. */
     int segs = task->kind == EG_TASK_SEGS;
-    int ndata = t->nparts - 1 - (segs && t->nparts > 1);
+    int quant = task->kind == EG_TASK_QUANT;
+    int ndata = t->nparts - 1 - ((segs || quant) && t->nparts > 1);
     size_t ylen = ndata > 1 ? zmq_msg_size(&t->part[2]) : 0;
     size_t xlen = ndata > 0 ? zmq_msg_size(&t->part[1]) : 0;
     if (eg_frame_task_check_parts(task, xlen, ndata > 1, ylen, &why) !=
             EG_OK ||
         ndata > 2 || (task->kind != EG_TASK_SHARD && t->nparts < 2) ||
-        (segs && segs_check(t, task, ndata, &why) != EG_OK)) {
+        (segs && segs_check(t, task, ndata, &why) != EG_OK) ||
+        (quant && quant_check(t, task, ndata, &why) != EG_OK)) {
         /* The frame is sound, its data is not: say so for this task. */
         eg_frame_fail fail = {.task = task->task, .attempt = task->attempt,
                               .status = EG_EINPUT};

@@ -96,6 +96,31 @@ static eg_status reduce_inline(eg_worker_compute *w, eg_worker_task *t,
     return st;
 }
 
+/* A QUANT task: the range counted as its parameters say (the I/O thread
+ * checked them) into a malloc'ed payload. */
+static eg_status reduce_quant(eg_worker_task *t, uint8_t **payload,
+                              size_t *len, eg_result *stats, eg_error *err)
+{
+    const eg_frame_task *f = &t->f.u.task;
+    size_t item = eg_dtype_size((eg_dtype)f->dtype);
+    void *cx = NULL;
+    const void *x = aligned(&t->part[1], item, &cx);
+    zmq_msg_t *pp = &t->part[2];
+    eg_status st = EG_OK;
+    if (f->count && !x)
+        st = eg_error_set(err, EG_ENOMEM, "worker: out of memory");
+    if (st == EG_OK)
+        st = eg_qgrid_task_run(zmq_msg_data(pp), zmq_msg_size(pp), x,
+                               f->count, (eg_dtype)f->dtype, payload, len,
+                               err);
+    if (st == EG_OK) {
+        stats->bytes = f->count * item;
+        stats->elements = f->count;
+    }
+    free(cx);
+    return st;
+}
+
 /* A SEGS task: each segment's chunk into its own state (the I/O thread
  * checked the lengths against the data). */
 static eg_status reduce_segs(eg_worker_task *t, const eg_reduce_opts *o,
@@ -184,6 +209,8 @@ size_t eg_worker_compute_run(eg_worker_compute *w, eg_worker_task *t,
     eg_error_clear(&err);
     eg_state s;
     eg_state *segs = NULL;
+    uint8_t *payload = NULL;
+    size_t payload_len = 0;
     eg_status st;
     double t0 = eg_now();
 #ifdef EDGEGRID_TEST_HOOKS
@@ -205,10 +232,13 @@ size_t eg_worker_compute_run(eg_worker_compute *w, eg_worker_task *t,
         st = reduce_shard(w, f, &o, &s, stats, &err);
     else if (f->kind == EG_TASK_SEGS)
         st = reduce_segs(t, &o, &segs, stats, &err);
+    else if (f->kind == EG_TASK_QUANT)
+        st = reduce_quant(t, &payload, &payload_len, stats, &err);
     else
         st = reduce_inline(w, t, &o, &s, stats, &err);
     if (st != EG_OK) {
         free(segs);
+        free(payload);
         eg_frame_fail fail = {.task = f->task, .attempt = f->attempt,
                               .status = st};
         /* Messages longer than a frame carries are cut, on purpose. */
@@ -224,7 +254,12 @@ size_t eg_worker_compute_run(eg_worker_compute *w, eg_worker_task *t,
     r.bytes = stats->bytes;
     r.seconds = eg_now() - t0;
     snprintf(r.name, sizeof r.name, "%s", w->name);
-    if (segs) {
+    if (payload) {
+        memset(&r.state, 0, sizeof r.state);
+        r.elements = f->count;
+        r.quant = payload;
+        r.quant_len = payload_len;
+    } else if (segs) {
         r.elements = f->count;
         r.state = segs[0];
         r.out_states = segs;
@@ -234,6 +269,7 @@ size_t eg_worker_compute_run(eg_worker_compute *w, eg_worker_task *t,
     }
     size_t n = eg_frame_encode_result(out, cap, t->f.job, &r);
     free(segs);
+    free(payload);
     return n;
 }
 

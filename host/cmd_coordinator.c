@@ -114,7 +114,7 @@ int cmd_coordinator(int argc, char **argv)
         if (a.co.structured)
             rc = grid_output_structured(&a, c, &stats);
         else
-            grid_output_print(&a, &res, &stats);
+            rc = grid_output_flat(&a, c, &res, &stats);
     }
     eg_grid_stats_free(&stats);
     eg_coord_close(&c);

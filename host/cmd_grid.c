@@ -243,7 +243,7 @@ int cmd_grid(int argc, char **argv)
         if (a.co.structured)
             rc = grid_output_structured(&a, c, &stats);
         else
-            grid_output_print(&a, &res, &stats);
+            rc = grid_output_flat(&a, c, &res, &stats);
     }
     stop_workers(&g);
     eg_curve_local_remove(&g.keys);

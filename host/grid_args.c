@@ -13,7 +13,8 @@ enum {
     OPT_TASK_BYTES, OPT_TIMEOUT, OPT_MIN_WORKERS, OPT_SHARDS, OPT_JSON,
     OPT_VERBOSE, OPT_NOOP, OPT_TASKS, OPT_RESULTS, OPT_WORKERS, OPT_DEVICES,
     OPT_SHARD_ROOT, OPT_CREDIT, OPT_CURVE_SECRET, OPT_ALLOW, OPT_INSECURE,
-    OPT_CURVE, OPT_AXIS, OPT_KEEPDIMS, OPT_BY, OPT_SHAPE
+    OPT_CURVE, OPT_AXIS, OPT_KEEPDIMS, OPT_BY, OPT_SHAPE,
+    OPT_QUANT /* .. OPT_QUANT + QUANT_OPT_COUNT - 1: quant_cli.h */
 };
 
 /* The job's default bound: long enough for real jobs on slow links, short
@@ -40,6 +41,7 @@ enum {
     {"by", required_argument, NULL, OPT_BY},                                \
     {"shape", required_argument, NULL, OPT_SHAPE},                          \
     {"output", required_argument, NULL, 'o'},                               \
+    QUANT_LONGOPTS(OPT_QUANT),                                              \
     {"help", no_argument, NULL, 'h'}
 
 static const struct option coordinator_options[] = {
@@ -73,24 +75,9 @@ static int parse_reduce_option(int c, const char *arg, grid_args *a)
     eg_reduce_opts *o = &a->co.reduce;
     eg_error err = {0};
     switch (c) {
-    case OPT_OPS: {
-        /* The quantile ops are not grid states yet: say so, rather than
-         * call them unknown. */
-        unsigned qops = 0;
-        char rest[512];
-        if (strlen(arg) < sizeof rest &&
-            eg_quant_ops_split(arg, &qops, rest, sizeof rest, NULL) ==
-                EG_OK &&
-            qops != 0)
-            return cli_usage(cmd, "--ops: median, quantile, approx_quantile "
-                             "and hist run in 'edgegrid reduce' only; the "
-                             "grid does not carry them yet");
-        if (eg_ops_parse(arg, &o->ops, &err) != EG_OK)
-            /* The engine's message already names --ops. */
-            return cli_usage(cmd, "%s",
-                             err.msg[0] ? err.msg : eg_strerror(err.code));
-        return CLI_EXIT_OK;
-    }
+    case OPT_OPS:
+        /* The quantile ops run as rounds of tasks after the others. */
+        return quant_cli_ops(cmd, arg, &o->ops, &a->q);
     case OPT_MODE:
         if (cli_parse_mode(arg, &o->mode) != 0)
             return cli_usage(cmd, "--mode: '%s' is not fast or exact", arg);
@@ -116,7 +103,10 @@ static int parse_reduce_option(int c, const char *arg, grid_args *a)
             return cli_usage(cmd, "--dtype: unknown dtype '%s'", arg);
         a->have_dtype = 1;
         return CLI_EXIT_OK;
-    default: return CLI_EXIT_USAGE;
+    default:
+        if (c >= OPT_QUANT && c < OPT_QUANT + QUANT_OPT_COUNT)
+            return quant_cli_option(cmd, c - OPT_QUANT, arg, &a->q);
+        return CLI_EXIT_USAGE;
     }
 }
 
@@ -241,6 +231,16 @@ static int check_args(grid_args *a, int positional)
     if (structured_wanted(&a->s) && (co->manifest || co->noop_tasks))
         return cli_usage(cmd, "--axis and --by need a FILE (the data goes "
                          "inline), not --shards or --noop-tasks");
+    if (a->q.qops && (dot || co->manifest || co->noop_tasks))
+        return cli_usage(cmd, "median, quantile, approx_quantile and hist "
+                         "need the data inline (a FILE); not with dot, "
+                         "--shards or --noop-tasks");
+    if (a->q.qops && structured_wanted(&a->s))
+        return cli_usage(cmd, "median, quantile, approx_quantile and hist "
+                         "reduce the whole array; not with --axis or --by "
+                         "on the grid");
+    if (quant_cli_check(cmd, &a->q) != CLI_EXIT_OK)
+        return CLI_EXIT_USAGE;
     if (a->cmd == GRID_CMD_GRID && a->workers == 0)
         return cli_usage(cmd, "needs --workers N");
     if (a->cmd == GRID_CMD_GRID && a->shard_root && !co->manifest)
@@ -257,6 +257,7 @@ int grid_args_parse(int argc, char **argv, grid_args *a, const char *help)
     const struct option *longopts =
         a->cmd == GRID_CMD_GRID ? grid_options : coordinator_options;
     eg_reduce_opts_init(&a->co.reduce);
+    eg_quant_opts_init(&a->q);
     a->co.timeout_s = DEFAULT_TIMEOUT_S;
     int rc = cli_getopts_short(cmd, help, ":ho:", argc, argv, longopts,
                                parse_option, a);
@@ -268,6 +269,9 @@ int grid_args_parse(int argc, char **argv, grid_args *a, const char *help)
     if (positional > 1)
         return cli_usage(cmd, "unexpected argument '%s'", argv[optind + 1]);
     rc = check_args(a, positional);
+    a->q.nan = a->co.reduce.nan;
+    if (rc == CLI_EXIT_OK && a->q.qops)
+        a->co.quant = &a->q;
     if (rc == CLI_EXIT_OK && structured_wanted(&a->s)) {
         a->s.so.keys_path = a->s.by;
         a->co.structured = &a->s.so;

@@ -5,6 +5,7 @@
 #define EG_HOST_GRID_ARGS_H
 
 #include "grid.h"
+#include "quant_cli.h"
 #include "reduce_structured.h"
 
 typedef enum grid_cmd { GRID_CMD_COORDINATOR, GRID_CMD_GRID } grid_cmd;
@@ -14,6 +15,7 @@ typedef struct grid_args {
     eg_coord_opts co;
     int have_dtype, json, verbose;
     structured_args s;  /* --axis, --keepdims, --by, --shape, -o */
+    eg_quant_opts q;    /* median, quantile, approx_quantile, hist */
     /* grid only */
     unsigned workers;
     const char *devices, *shard_root;

@@ -46,20 +46,21 @@ static void grid_object(FILE *f, const eg_grid_stats *g)
 }
 
 void grid_output_json(FILE *f, const char *input, const eg_result *r,
-                      const eg_grid_stats *g)
+                      const eg_grid_stats *g, output_extra_fn extra,
+                      const void *ctx)
 {
     char *text = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
     if (mem) {
-        output_json(mem, input, r);
+        output_json_ext(mem, input, r, extra, ctx);
         if (fclose(mem) != 0)
             len = 0;
     }
     /* output_json ends its object with "}\n"; the grid goes before it. */
     if (!text || len < 2 || strcmp(text + len - 2, "}\n") != 0) {
         free(text);
-        output_json(f, input, r);
+        output_json_ext(f, input, r, extra, ctx);
         return;
     }
     fwrite(text, 1, len - 2, f);
@@ -70,9 +71,10 @@ void grid_output_json(FILE *f, const char *input, const eg_result *r,
 }
 
 void grid_output_table(FILE *f, const char *input, const eg_result *r,
-                       const eg_grid_stats *g)
+                       const eg_grid_stats *g, output_extra_fn extra,
+                       const void *ctx)
 {
-    output_table(f, input, r);
+    output_table_ext(f, input, r, extra, ctx);
     fprintf(f, "grid %" PRIu64 " tasks on %zu worker(s): %" PRIu64
                " attempts (%" PRIu64 " sent again, %" PRIu64 " failed, %" PRIu64
                " returned), %" PRIu64 " duplicates dropped, %" PRIu64
@@ -81,16 +83,54 @@ void grid_output_table(FILE *f, const char *input, const eg_result *r,
             g->returned, g->duplicates, g->rejected, g->tasks_per_s);
 }
 
+/* The quantile ops' results inside reduce's output (quant_cli.h). */
+typedef struct quant_print {
+    const eg_quant_opts *o;
+    const eg_quant_result *r;
+} quant_print;
+
+static void print_quant_json(FILE *f, const void *ctx, int first)
+{
+    const quant_print *p = ctx;
+    quant_json(f, p->o, p->r, first);
+}
+
+static void print_quant_table(FILE *f, const void *ctx, int first)
+{
+    const quant_print *p = ctx;
+    (void)first;
+    quant_table(f, p->o, p->r);
+}
+
 void grid_output_print(const grid_args *a, const eg_result *r,
-                       const eg_grid_stats *g)
+                       const eg_quant_result *q, const eg_grid_stats *g)
 {
     const char *input = a->co.manifest ? a->co.manifest
                         : a->co.path   ? a->co.path
                                        : "noop";
+    quant_print qp = {&a->q, q};
     if (a->json)
-        grid_output_json(stdout, input, r, g);
+        grid_output_json(stdout, input, r, g, q ? print_quant_json : NULL,
+                         &qp);
     else
-        grid_output_table(stdout, input, r, g);
+        grid_output_table(stdout, input, r, g, q ? print_quant_table : NULL,
+                          &qp);
+}
+
+int grid_output_flat(const grid_args *a, eg_coord *c, const eg_result *r,
+                     const eg_grid_stats *g)
+{
+    if (!a->co.quant) {
+        grid_output_print(a, r, NULL, g);
+        return CLI_EXIT_OK;
+    }
+    eg_quant_result q;
+    eg_error err = {0};
+    if (eg_coord_take_qresult(c, &q, &err) != EG_OK)
+        return cli_engine_error(&err);
+    grid_output_print(a, r, &q, g);
+    eg_quant_result_free(&q);
+    return CLI_EXIT_OK;
 }
 
 int grid_output_structured(const grid_args *a, eg_coord *c,

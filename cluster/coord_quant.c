@@ -1,0 +1,166 @@
+/* coord_quant.c - a job with median, quantile, approx_quantile or hist as
+ * rounds of tasks (engine_grid.h, "Quantile jobs on the grid").
+ *
+ * Every round covers the input with the same tasks as the flat job, under
+ * a ledger of its own and a job id of its own, so a late result of an
+ * earlier round is refused as another job's, never merged into this one;
+ * a worker lost in a round has its tasks sent again like in any job.  The
+ * rounds: the ordinary ops first (when asked), then what eg_qgrid_next
+ * says: a min/max round for hist's automatic range, and PASS rounds whose
+ * integer counts are added up as they are accepted. */
+#include <stdio.h>
+#include <string.h>
+
+#include "coord_internal.h"
+#include "engine_grid.h"
+#include "sysdep.h"
+
+eg_status coord_quant_open(eg_coord *c, eg_error *err)
+{
+    eg_quant_opts q = *c->o.quant;
+    /* One --nan for the whole job, as in `reduce`. */
+    q.nan = c->o.reduce.nan;
+    return eg_qgrid_open(&c->qg, c->dtype, c->count, &q, c->input_name, err);
+}
+
+/* Starts a new round over the same ranges: the finished ledger's counters
+ * are kept for the report. */
+static eg_status next_ledger(eg_coord *c, eg_error *err)
+{
+    eg_ledger *l = &c->ledger, *p = &c->past;
+    if (c->rounds > 0) { /* else: the ledger of open, never run */
+        p->ntasks += l->ntasks;
+        p->done += l->done;
+        p->attempts += l->attempts;
+        p->redispatched += l->redispatched;
+        p->duplicates += l->duplicates;
+        p->failures += l->failures;
+        p->returned += l->returned;
+        p->unstarted += l->unstarted;
+    }
+    uint64_t n = l->ntasks;
+    eg_ledger_free(l);
+    eg_status st = eg_ledger_init(l, n, err);
+    for (uint64_t i = 0; st == EG_OK && i < n; i++) {
+        uint64_t f = i * c->task_elems;
+        eg_ledger_set_range(l, i, f,
+                            c->count - f < c->task_elems ? c->count - f
+                                                         : c->task_elems);
+    }
+    c->job = eg_random64();
+    return st;
+}
+
+/* The result's figures when no ordinary op ran: those of the input. */
+static void input_result(eg_coord *c, eg_result *res)
+{
+    const eg_array_info *info = eg_source_info(c->x);
+    memset(res, 0, sizeof *res);
+    res->dtype = info->dtype;
+    res->mode = c->o.reduce.mode;
+    res->elements = info->count;
+    res->ndim = info->ndim;
+    memcpy(res->shape, info->shape, sizeof res->shape);
+}
+
+static void round_notice(eg_coord *c, const char *what)
+{
+    char text[160];
+    c->rounds++;
+    snprintf(text, sizeof text, "round %u: %s (%llu tasks)", c->rounds, what,
+             (unsigned long long)c->ledger.ntasks);
+    coord_emit_round(c, text);
+}
+
+static eg_status run_round(eg_coord *c, eg_qround kind, eg_error *err)
+{
+    eg_status st = next_ledger(c, err);
+    if (st != EG_OK)
+        return st;
+    if (kind == EG_QROUND_MINMAX) {
+        /* numpy's range ignores nothing but NaN here: min and max with
+         * NaN omitted, fast mode (min and max are exact in every mode). */
+        eg_reduce_opts_init(&c->rr);
+        c->rr.ops = EG_OPS_BIT(EG_OP_MIN) | EG_OPS_BIT(EG_OP_MAX);
+        c->rr.nan = EG_NAN_OMIT;
+        c->rr.mode = EG_MODE_FAST;
+        c->groups = eg_groups_for_ops(c->rr.ops);
+        c->groups_known = 1;
+    }
+    round_notice(c, eg_qgrid_round_name(c->qg));
+    st = coord_loop(c, err);
+    if (st != EG_OK)
+        return st;
+    if (kind == EG_QROUND_PASS)
+        return eg_qgrid_round_end(c->qg, err);
+    eg_state total;
+    eg_state_init(&total, c->dtype, c->groups);
+    eg_ledger_merge(&c->ledger, 0, &total);
+    return eg_qgrid_minmax(c->qg, &total, err);
+}
+
+eg_status coord_quant_run(eg_coord *c, eg_result *res, eg_error *err)
+{
+    eg_status st = EG_OK;
+    if (c->o.reduce.ops) {
+        round_notice(c, "ordinary ops");
+        st = coord_loop(c, err);
+        if (st == EG_OK)
+            st = coord_job_finish(c, res, err);
+    } else {
+        input_result(c, res);
+    }
+    while (st == EG_OK) {
+        eg_qround kind;
+        const uint8_t *params;
+        size_t len;
+        st = eg_qgrid_next(c->qg, &kind, &params, &len, err);
+        if (st != EG_OK || kind == EG_QROUND_DONE)
+            break;
+        c->qparams = kind == EG_QROUND_PASS ? params : NULL;
+        c->qparams_len = len;
+        st = run_round(c, kind, err);
+        c->qparams = NULL;
+    }
+    if (st == EG_OK) {
+        eg_quant_result_free(&c->qres);
+        st = eg_qgrid_result(c->qg, &c->qres, err);
+    }
+    if (st != EG_OK)
+        return st;
+    c->qres_ready = 1;
+    coord_job_fill_devices(c, res);
+    return EG_OK;
+}
+
+const char *coord_quant_check(eg_coord *c, const eg_frame_result *r)
+{
+    if (!c->qparams)
+        return r->quant ? "quantile result in a round of states" : NULL;
+    if (!r->quant)
+        return "states in a quantile round";
+    return eg_qgrid_check(c->qg, r->quant, r->quant_len,
+                          c->ledger.tasks[r->task].count);
+}
+
+void coord_quant_accept(eg_coord *c, const eg_frame_result *r)
+{
+    eg_error why;
+    if (c->fatal == EG_OK &&
+        eg_qgrid_put(c->qg, r->quant, r->quant_len, &why) != EG_OK) {
+        c->fatal = why.code;
+        c->fatal_err = why;
+    }
+}
+
+eg_status eg_coord_take_qresult(eg_coord *c, eg_quant_result *out,
+                                eg_error *err)
+{
+    if (!c->qres_ready)
+        return eg_error_set(err, EG_EUSAGE, "coordinator: no quantile "
+                            "results (none asked, or not run)");
+    *out = c->qres;
+    memset(&c->qres, 0, sizeof c->qres);
+    c->qres_ready = 0;
+    return EG_OK;
+}
