@@ -99,6 +99,61 @@ int main(int argc, char **argv)
     res.elements = 300;
     put(dir, "result_segs", buf, eg_frame_encode_result(buf, cap, job, &res));
 
+    /* A quantile job's task and its results: a histogram, a sketch and a
+     * selection pass (of int8 data, whose counts stay small), made by the
+     * collector's plan and the worker's counting. */
+    memset(&t, 0, sizeof t);
+    t.task = 2;
+    t.attempt = 1;
+    t.kind = EG_TASK_QUANT;
+    t.dtype = EG_I8;
+    t.first = 8192;
+    t.count = 4096;
+    t.chunk = 4096;
+    put(dir, "task_quant", buf, eg_frame_encode_task(buf, cap, job, &t));
+    eg_quant_opts qo;
+    eg_quant_opts_init(&qo);
+    qo.qops = EG_QOP_HIST | EG_QOP_APPROX | EG_QOP_MEDIAN;
+    qo.nq = 1;
+    qo.q[0] = 0.9;
+    qo.have_range = 1;
+    qo.lo = -100;
+    qo.hi = 100;
+    int8_t data[300];
+    for (int i = 0; i < 300; i++)
+        data[i] = (int8_t)(i * 37);
+    eg_qgrid *g = NULL;
+    eg_error err;
+    if (eg_qgrid_open(&g, EG_I8, 300, &qo, "seed", &err) != EG_OK)
+        return 1;
+    const char *names[] = {"result_quant_hist", "result_quant_sketch",
+                           "result_quant_select"};
+    for (int k = 0; k < 3; k++) {
+        eg_qround kind;
+        const uint8_t *params;
+        size_t plen, len;
+        uint8_t *payload;
+        if (eg_qgrid_next(g, &kind, &params, &plen, &err) != EG_OK ||
+            kind != EG_QROUND_PASS ||
+            eg_qgrid_task_run(params, plen, data, 300, EG_I8, &payload, &len,
+                              &err) != EG_OK)
+            return 1;
+        memset(&res, 0, sizeof res);
+        res.task = 2;
+        res.attempt = 1;
+        res.elements = 300;
+        res.bytes = 300;
+        strcpy(res.name, "w2");
+        res.quant = payload;
+        res.quant_len = len;
+        put(dir, names[k], buf, eg_frame_encode_result(buf, cap, job, &res));
+        if (eg_qgrid_put(g, payload, len, &err) != EG_OK ||
+            eg_qgrid_round_end(g, &err) != EG_OK)
+            return 1;
+        free(payload);
+    }
+    eg_qgrid_close(&g);
+
     eg_frame_fail fl = {.task = 3, .attempt = 1, .status = EG_EIO};
     strcpy(fl.msg, "device 0 failed");
     put(dir, "fail", buf, eg_frame_encode_fail(buf, cap, job, &fl));

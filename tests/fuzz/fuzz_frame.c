@@ -1,4 +1,4 @@
-// fuzz-sources: cluster/frame.c engine/state/states_wire.c engine/state/state_wire.c engine/state/state.c engine/state/exact.c engine/state/exact_big.c engine/state/exact_finish.c engine/state/exact_wire.c engine/core/error.c engine/core/dtype.c engine/core/ops.c
+// fuzz-sources: cluster/frame.c engine/state/states_wire.c engine/state/state_wire.c engine/state/state.c engine/state/exact.c engine/state/exact_big.c engine/state/exact_finish.c engine/state/exact_wire.c engine/core/error.c engine/core/dtype.c engine/core/ops.c engine/quant/quant_grid.c engine/quant/quant_range.c engine/state/quant_numpy.c engine/quant/quant_opts.c engine/quant/qselect.c engine/quant/qselect_avx512.c engine/quant/quant_scan.c engine/quant/select_wire.c engine/state/sketch.c engine/state/sketch_wire.c engine/state/sketch_avx512.c engine/state/hist.c engine/state/hist_wire.c engine/state/hist_avx512.c engine/io/source.c engine/io/npy.c
 /* fuzz_frame.c - libFuzzer harness for the grid's frame decoder
  * (cluster/frame.c), the code that reads every byte a peer sends.
  *
@@ -7,7 +7,8 @@
  * A refused frame must leave one printable line starting "frame".  An
  * accepted frame must survive re-encoding: the encoder of its type writes
  * back exactly the input bytes (every field is checked, nothing is padding),
- * and a RESULT's embedded state is one the engine would merge.  Build and
+ * and a RESULT's embedded state is one the engine would merge (a quantile
+ * payload: one its own check accepts again).  Build and
  * run: see README.md next to this file.
  */
 #include <stdint.h>
@@ -56,6 +57,8 @@ static size_t reencode(const eg_frame *f, uint8_t *out, size_t cap)
     case EG_FRAME_RESULT: {
         /* Every state of the container, as a worker hands them over. */
         eg_frame_result r = f->u.result;
+        if (r.quant)
+            return eg_frame_encode_result(out, cap, f->job, &r);
         eg_state *s = malloc((size_t)r.nstates * sizeof *s);
         check(s != NULL);
         for (uint32_t i = 0; i < r.nstates; i++)
@@ -95,7 +98,12 @@ static void check_accepted(const eg_frame *f, const uint8_t *buf, size_t size)
     size_t n = reencode(f, out, size + 1);
     check(n == size && memcmp(out, buf, size) == 0);
     free(out);
-    if (f->type == EG_FRAME_RESULT) {
+    if (f->type == EG_FRAME_RESULT && f->u.result.quant) {
+        uint64_t count = 0;
+        check(eg_qgrid_payload_check(f->u.result.quant, f->u.result.quant_len,
+                                     &count, NULL) == EG_OK);
+        check(count == f->u.result.elements && f->u.result.nstates == 0);
+    } else if (f->type == EG_FRAME_RESULT) {
         const eg_state *s = &f->u.result.state;
         check(f->u.result.nstates >= 1 && f->u.result.nstates <= EG_SEGS_MAX);
         check(f->u.result.elements >= s->n);
