@@ -130,7 +130,8 @@ eg_status eg_coord_open(eg_coord **out, const eg_coord_opts *o, eg_error *err)
                                  curve ? &keys : NULL, &c->router, err);
     if (st == EG_OK)
         st = eg_zsock_bind_results(c->zctx, o->results_endpoint,
-                                   eg_frame_result_max(),
+                                   c->qg ? eg_frame_result_max()
+                                         : eg_frame_result_states_max(),
                                    curve ? &keys : NULL, &c->pull, err);
     eg_curve_wipe(&keys, sizeof keys);
     if (st == EG_OK)

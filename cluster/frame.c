@@ -212,6 +212,12 @@ size_t eg_frame_encode_result(uint8_t *buf, size_t cap, uint64_t job,
     return len;
 }
 
+size_t eg_frame_result_states_max(void)
+{
+    return EG_FRAME_HEADER + RESULT_FIXED + EG_GRID_NAME_MAX +
+           eg_states_encoded_size(EG_SEGS_MAX);
+}
+
 size_t eg_frame_result_max(void)
 {
     size_t states = eg_states_encoded_size(EG_SEGS_MAX);

@@ -202,8 +202,12 @@ size_t eg_frame_encode_return(uint8_t *buf, size_t cap, uint64_t job,
  * SHARDA. */
 #define EG_FRAME_SMALL_MAX 1024
 /* The largest RESULT frame: its size follows the engine's state encoding,
- * which may grow with new state versions. */
+ * which may grow with new state versions, and the largest quantile
+ * payload. */
 size_t eg_frame_result_max(void);
+/* ... and the largest that carries states (a job without quantile ops
+ * takes no larger one). */
+size_t eg_frame_result_states_max(void);
 
 /* SHARDQ: the coordinator asks which of these shards a worker holds.
  * Size of the frame for `n` names of total length `names_len`. */
