@@ -419,9 +419,10 @@ def bad_input(tmp):
     ]
     for args, word in cases:
         cu.expect_fail(["reduce"] + args, 2, contains=word)
+    # the grid takes these ops (test_grid_quantile.py) and their checks
     for cmd in ("grid", "coordinator"):
-        cu.expect_fail([cmd, "--ops", "sum,median", good], 2,
-                       contains="grid does not carry")
+        cu.expect_fail([cmd, "--ops", "sum,quantile", "--q", "2", good], 2,
+                       contains="--q")
     inf = save(tmp, "inf", np.array([1.0, np.inf]))
     cu.expect_fail(["reduce", "--ops", "hist", inf], 2, contains="finite")
 
