@@ -228,6 +228,25 @@ def rounds_counted_in_the_report(tmp):
 
 
 @suite.test
+def many_q_values_take_more_rounds(tmp):
+    x = np.random.default_rng(7).uniform(-1e6, 1e6, 12 * ELEMS)
+    path = save(tmp, "manyq", x)
+    q = ",".join(repr(i / 63) for i in range(64))
+    args = ["--ops", "median,quantile", "--q", q]
+    want = one_box(path, *args)
+    got = grid_json(path, 2, *args)
+    same_bits(got["results"], want["results"], "64 q values")
+    ref = np.quantile(x, [i / 63 for i in range(64)])
+    for g, w in zip(got["results"]["quantile"], ref.tolist()):
+        cu.same(cu.num(g), w, "quantile")
+    # 130 ranks fall in more buckets than a pass searches (16): the later
+    # passes need more than the four rounds of float64
+    per_round = x.nbytes // ELEMS  # --task-bytes ELEMS
+    tasks = got["grid"]["tasks"]
+    assert tasks % per_round == 0 and tasks > 4 * per_round, got["grid"]
+
+
+@suite.test
 def worker_killed_during_selection_passes(tmp):
     rng = np.random.default_rng(5)
     x = rng.standard_normal(24 * ELEMS)
