@@ -25,7 +25,7 @@ import cliutil as cu  # noqa: E402
 import gridutil as gu  # noqa: E402
 
 suite = cu.Suite()
-ELEMS = 4096  # elements per task
+ELEMS = 4096  # elements per task: --task-bytes 4096 rounds to one lane
 METHODS = ["linear", "lower", "higher", "nearest", "midpoint"]
 QS = [0.0, 1.0, 0.5, 0.25, 0.1, 0.9, 0.99, 1 / 3]
 QARG = ",".join(repr(q) for q in QS)
@@ -241,7 +241,7 @@ def many_q_values_take_more_rounds(tmp):
         cu.same(cu.num(g), w, "quantile")
     # 130 ranks fall in more buckets than a pass searches (16): the later
     # passes need more than the four rounds of float64
-    per_round = x.nbytes // ELEMS  # --task-bytes ELEMS
+    per_round = x.size // ELEMS  # a task is one lane, whatever the dtype
     tasks = got["grid"]["tasks"]
     assert tasks % per_round == 0 and tasks > 4 * per_round, got["grid"]
 
