@@ -36,6 +36,10 @@ static const char collect_help[] =
     "  --boxes N            or: a window is complete with N boxes\n"
     "  --wait SPEC          how long a window waits for the missing boxes\n"
     "                       after its first state (default 10s)\n"
+    "  --state-dir DIR      remember the windows printed in DIR (fsync'd\n"
+    "                       before the boxes are acknowledged): restarted\n"
+    "                       with the same DIR, the collector prints none\n"
+    "                       of them again\n"
     "  --json               the line format (the only one; accepted)\n"
     "\n"
     "security (README, \"Grid security\"):\n"
@@ -45,6 +49,12 @@ static const char collect_help[] =
     "  --insecure           allow plain TCP on an address that is not\n"
     "                       loopback\n"
     "\n"
+#ifdef EDGEGRID_TEST_HOOKS
+    "\n"
+    "testing aids (fault injection; builds with EDGEGRID_TEST_HOOKS only):\n"
+    "  --die-after-record K kill itself (SIGKILL) once the K-th printed\n"
+    "                       window is recorded, before its acks\n"
+#endif
     "exit status: 0 stopped, 1 runtime failure, 2 bad usage.\n";
 
 enum {
@@ -55,12 +65,14 @@ enum {
     OPT_JSON,
     OPT_SECRET,
     OPT_ALLOW,
-    OPT_INSECURE
+    OPT_INSECURE,
+    OPT_STATE_DIR,
+    OPT_DIE_AFTER
 };
 
 typedef struct copts {
-    const char *bind, *expect, *secret, *allow;
-    unsigned boxes;
+    const char *bind, *expect, *secret, *allow, *state_dir;
+    unsigned boxes, die_after;
     int64_t wait_us;
     int insecure;
 } copts;
@@ -68,7 +80,8 @@ typedef struct copts {
 typedef struct crun {
     void *sock;
     eg_zap *zap;
-    uint64_t bad_frames, refused_shown;
+    uint64_t bad_frames, old_frames, refused_shown;
+    unsigned die_after, records;
 } crun;
 
 static volatile sig_atomic_t stop_signals;
@@ -113,6 +126,17 @@ static int parse_option(int c, const char *arg, void *ctx)
     case OPT_INSECURE:
         o->insecure = 1;
         break;
+    case OPT_STATE_DIR:
+        o->state_dir = arg;
+        break;
+#ifdef EDGEGRID_TEST_HOOKS
+    case OPT_DIE_AFTER:
+        if (cli_parse_uint(arg, &o->die_after) != 0 || o->die_after == 0)
+            return cli_usage("collect", "--die-after-record %s: expected a "
+                                        "count from 1",
+                             arg);
+        break;
+#endif
     default:
         break;
     }
@@ -124,6 +148,15 @@ static void on_line(void *ctx, const eg_coll_line *l)
     (void)ctx;
     stream_print_line(stdout, l->w, NULL, l->boxes, l->nboxes, l->missing,
                       l->nmissing);
+}
+
+/* The fault injection of a test build: dies where a power cut would
+ * leave a window printed and recorded but not acknowledged. */
+static void on_recorded(void *ctx)
+{
+    crun *r = ctx;
+    if (r->die_after && ++r->records == r->die_after)
+        raise(SIGKILL);
 }
 
 static void on_ack(void *ctx, const uint8_t *rid, size_t rid_len,
@@ -175,6 +208,10 @@ static void serve_frames(crun *r, eg_coll *c, eg_sf_window *w, uint8_t *rid)
                               r, &err);
         zmq_msg_close(&msg);
         if (st != EG_OK) {
+            /* A box of an older version: counted apart, so that an
+             * upgrade left half done shows. */
+            if (w->h.version != 0 && w->h.version < EG_SF_VERSION)
+                r->old_frames++;
             r->bad_frames++;
             if (r->bad_frames <= 5)
                 cli_errorf("collect: frame dropped: %s", err.msg);
@@ -187,11 +224,14 @@ static int run(const copts *o, const char *const *expect, unsigned nexpect)
     eg_error err;
     crun r;
     memset(&r, 0, sizeof r);
+    r.die_after = o->die_after;
     eg_coll *c = NULL;
     eg_coll_cfg cfg = {.expect = nexpect ? expect : NULL,
                        .nexpect = nexpect,
                        .boxes = o->boxes,
-                       .wait_s = (double)o->wait_us / 1e6};
+                       .wait_s = (double)o->wait_us / 1e6,
+                       .state_dir = o->state_dir,
+                       .recorded = on_recorded};
     eg_sf_window *w = calloc(1, sizeof *w);
     eg_state *moments = calloc(EG_SF_MAX_CHANNELS, sizeof *moments);
     eg_sketch *sketches = calloc(EG_SF_MAX_CHANNELS, sizeof *sketches);
@@ -234,12 +274,18 @@ static int run(const copts *o, const char *const *expect, unsigned nexpect)
     w->hists = hists;
     w->plan = plan;
     cli_errorf("collect: listening on %s%s", ep, o->secret ? " (CURVE)" : "");
+    if (o->state_dir) {
+        eg_coll_totals t0;
+        eg_coll_totals_get(c, &t0);
+        cli_errorf("collect: state in %s: %" PRIu64 " printed ids recovered",
+                   o->state_dir, t0.recovered);
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    while (!stop_signals) {
+    while (!stop_signals && !eg_coll_failure(c)) {
         zmq_pollitem_t it[2] = {{.socket = r.sock, .events = ZMQ_POLLIN},
                                 {.socket = r.zap ? eg_zap_socket(r.zap) : NULL,
                                  .events = ZMQ_POLLIN}};
@@ -259,16 +305,20 @@ static int run(const copts *o, const char *const *expect, unsigned nexpect)
         eg_coll_tick(c, eg_now(), on_line, on_ack, &r);
     }
     /* Stopping: what still waits is printed now, with its missing boxes. */
-    eg_coll_tick(c, eg_now() + cfg.wait_s + 1, on_line, on_ack, &r);
+    if (!eg_coll_failure(c))
+        eg_coll_tick(c, eg_now() + cfg.wait_s + 1, on_line, on_ack, &r);
     eg_coll_totals t;
     eg_coll_totals_get(c, &t);
     fprintf(stderr,
             "{\"totals\": {\"states\": %" PRIu64 ", \"printed\": %" PRIu64
             ", \"complete\": %" PRIu64 ", \"duplicates\": %" PRIu64
             ", \"after\": %" PRIu64 ", \"refused\": %" PRIu64
-            ", \"bad\": %" PRIu64 "}}\n",
+            ", \"bad\": %" PRIu64 ", \"old\": %" PRIu64
+            ", \"recovered\": %" PRIu64 "}}\n",
             t.states, t.printed, t.complete, t.duplicates, t.after, t.refused,
-            r.bad_frames);
+            r.bad_frames, r.old_frames, t.recovered);
+    if (eg_coll_failure(c))
+        rc = cli_engine_error(eg_coll_failure(c));
 out:
     eg_zsock_close(&r.sock);
     eg_zap_close(&r.zap);
@@ -296,6 +346,10 @@ int cmd_collect(int argc, char **argv)
         {"curve-secret", required_argument, NULL, OPT_SECRET},
         {"allow", required_argument, NULL, OPT_ALLOW},
         {"insecure", no_argument, NULL, OPT_INSECURE},
+        {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+#ifdef EDGEGRID_TEST_HOOKS
+        {"die-after-record", required_argument, NULL, OPT_DIE_AFTER},
+#endif
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };

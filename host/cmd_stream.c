@@ -22,6 +22,7 @@
 #include "sframe.h"
 #include "ssource.h"
 #include "stream_out.h"
+#include "sysdep.h"
 #include "window.h"
 
 static const char stream_help[] =
@@ -133,6 +134,9 @@ typedef struct srun {
     int have_plan;
     eg_push *push;
     char box[EG_SF_NAME_MAX + 1];
+    /* This start's incarnation: count windows are numbered from it, so the
+     * collector tells a restarted box's windows from copies by it. */
+    uint64_t epoch;
     /* stdin: a line or record cut by a read */
     uint8_t *carry;
     size_t carry_len, carry_cap;
@@ -527,6 +531,7 @@ static void on_closed(void *ctx, const eg_win_closed *c)
     w.h.kind = (uint8_t)c->kind;
     w.h.start = c->start;
     w.h.end = c->end;
+    w.h.epoch = r->epoch;
     w.count = c->count;
     w.late = c->late;
     /* Bad records have no key or window: they go with the next line. */
@@ -848,6 +853,7 @@ static int run(srun *r)
         cli_errorf("stream: zmq_ctx_new failed");
         return CLI_EXIT_FAIL;
     }
+    r->epoch = eg_random64();
     r->carry_cap = EG_REC_LINE_MAX + 16;
     r->carry = malloc(r->carry_cap);
     eg_status st = r->carry ? eg_win_open(&r->win, &r->wc, &err) : EG_ENOMEM;

@@ -2,12 +2,18 @@
  * their records into the engine's states (exact mode: the same bits however
  * the buffers cut them), stream frames round-trip and refuse damage, and
  * the collector merges a window's boxes to the same bits in any arrival
- * order, taking each box once. */
+ * order, taking each box once (a count window once per box and epoch),
+ * and its printed set survives a restart through its journal. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cdone.h"
 #include "collect.h"
 #include "sframe.h"
 #include "window.h"
@@ -128,6 +134,7 @@ static eg_sf_window sample(const char *box, eg_state *st, const double *x,
     w.h.kind = EG_WIN_TIME;
     w.h.start = 1000000;
     w.h.end = 2000000;
+    w.h.epoch = 7;
     w.count = n;
     w.ops = EG_OPS_DEFAULT | EG_OPS_BIT(EG_OP_ARGMIN);
     w.mode = EG_MODE_EXACT;
@@ -167,6 +174,28 @@ Test(stream_frame, round_trip_and_damage)
     pad[n] = 0;
     cr_assert_eq(eg_sf_decode(pad, n + 1, &type, &d, &err), EG_EINPUT);
     cr_assert(strstr(err.msg, "stream frame: ") == err.msg, "%s", err.msg);
+    cr_assert_eq(d.h.epoch, 7);
+}
+
+Test(stream_frame, old_versions_refused_by_name)
+{
+    double x[10] = {1, 2, 3};
+    eg_state st, back;
+    eg_sf_window w = sample("b1", &st, x, 10), d;
+    uint8_t buf[8192];
+    size_t n = eg_sf_encode_window(&w, buf, sizeof buf);
+    cr_assert_gt(n, 0);
+    cr_assert_eq(buf[4], EG_SF_VERSION);
+    for (uint8_t v = 1; v < EG_SF_VERSION; v++) {
+        buf[4] = v;
+        memset(&d, 0, sizeof d);
+        d.moments = &back;
+        int type;
+        eg_error err;
+        cr_assert_eq(eg_sf_decode(buf, n, &type, &d, &err), EG_EINPUT);
+        cr_assert_eq(d.h.version, v);
+        cr_assert(strstr(err.msg, "has no box epoch") != NULL, "%s", err.msg);
+    }
 }
 
 /* ---------------------------------------------------------- collector */
@@ -240,4 +269,145 @@ Test(stream_collect, any_arrival_order_same_bits)
         }
         eg_coll_close(&c);
     }
+}
+
+/* Count windows restart their numbering with their box: a restarted box's
+ * window [0, 100) of a new epoch is new data, a copy of either epoch is
+ * not, and a box named missing when the window was printed is late. */
+typedef struct tally {
+    int printed;
+    uint64_t count;
+    unsigned nboxes, nmissing;
+} tally;
+
+static void on_tally(void *ctx, const eg_coll_line *l)
+{
+    tally *t = ctx;
+    t->printed++;
+    t->count += l->w->count;
+    t->nboxes = l->nboxes;
+    t->nmissing = l->nmissing;
+}
+
+static eg_sf_window count_window(const char *box, uint64_t epoch,
+                                 eg_state *st, const double *x)
+{
+    eg_sf_window w = sample(box, st, x, 100);
+    w.h.kind = EG_WIN_COUNT;
+    w.h.start = 0;
+    w.h.end = 100;
+    w.h.epoch = epoch;
+    return w;
+}
+
+Test(stream_collect, count_windows_of_a_restarted_box)
+{
+    static const char *names[] = {"a", "b"};
+    double x[100];
+    for (int i = 0; i < 100; i++)
+        x[i] = i;
+    eg_coll_cfg cfg = {.expect = names, .nexpect = 2, .wait_s = 1};
+    eg_coll *c = NULL;
+    eg_error err;
+    cr_assert_eq(eg_coll_open(&c, &cfg, &err), EG_OK);
+    tally t = {0};
+    uint8_t rid[1] = {1};
+    eg_state st;
+    eg_sf_window a1 = count_window("a", 11, &st, x);
+    cr_assert_eq(eg_coll_take(c, &a1, rid, 1, 0, on_tally, on_ack, &t, &err),
+                 EG_OK);
+    /* a restarts before b reports: its new [0, 100) joins the window */
+    eg_state st2;
+    eg_sf_window a2 = count_window("a", 12, &st2, x);
+    cr_assert_eq(eg_coll_take(c, &a2, rid, 1, 0, on_tally, on_ack, &t, &err),
+                 EG_OK);
+    cr_assert_eq(t.printed, 0, "two epochs of a are still one box");
+    eg_coll_tick(c, 2, on_tally, on_ack, &t);
+    cr_assert_eq(t.printed, 1);
+    cr_assert_eq(t.count, 200);
+    cr_assert_eq(t.nboxes, 1);
+    cr_assert_eq(t.nmissing, 1);
+    /* copies of either epoch, and b past the wait: printed already */
+    eg_state st3;
+    eg_sf_window b1 = count_window("b", 5, &st3, x);
+    cr_assert_eq(eg_coll_take(c, &a1, rid, 1, 3, on_tally, on_ack, &t, &err),
+                 EG_OK);
+    cr_assert_eq(eg_coll_take(c, &a2, rid, 1, 3, on_tally, on_ack, &t, &err),
+                 EG_OK);
+    cr_assert_eq(eg_coll_take(c, &b1, rid, 1, 3, on_tally, on_ack, &t, &err),
+                 EG_OK);
+    /* a third start of a: new records, a new line */
+    eg_state st4;
+    eg_sf_window a3 = count_window("a", 13, &st4, x);
+    cr_assert_eq(eg_coll_take(c, &a3, rid, 1, 3, on_tally, on_ack, &t, &err),
+                 EG_OK);
+    eg_coll_tick(c, 5, on_tally, on_ack, &t);
+    eg_coll_totals tt;
+    eg_coll_totals_get(c, &tt);
+    cr_assert_eq(tt.after, 3);
+    cr_assert_eq(tt.states, 3);
+    cr_assert_eq(t.printed, 2);
+    cr_assert_eq(t.count, 300);
+    eg_coll_close(&c);
+}
+
+static void tmpdir(char *dir)
+{
+    const char *t = getenv("TMPDIR");
+    snprintf(dir, 256, "%s/eg-cdone-XXXXXX", t && *t ? t : "/tmp");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+static void rm_dir(const char *dir)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/printed.log", dir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/printed.log.tmp", dir);
+    unlink(p);
+    rmdir(dir);
+}
+
+Test(stream_collect, printed_set_survives_a_restart)
+{
+    char dir[256];
+    tmpdir(dir);
+    eg_error err;
+    eg_cdone *d = NULL;
+    cr_assert_eq(eg_cdone_open(&d, dir, 8, &err), EG_OK, "%s", err.msg);
+    eg_cdone_id ids[40];
+    for (int i = 0; i < 40; i++)
+        ids[i] = (eg_cdone_id){(uint64_t)i * 77 + 1, (uint64_t)i ^ 0x5555};
+    for (int i = 0; i < 20; i++) /* past 2 x 8: rewritten (renamed) */
+        cr_assert_eq(eg_cdone_add(d, &ids[i], 1, &err), EG_OK, "%s", err.msg);
+    eg_cdone_close(&d);
+    cr_assert_eq(eg_cdone_open(&d, dir, 8, &err), EG_OK, "%s", err.msg);
+    for (int i = 0; i < 12; i++)
+        cr_assert(!eg_cdone_has(d, ids[i]), "%d is older than the newest 8",
+                  i);
+    for (int i = 12; i < 20; i++)
+        cr_assert(eg_cdone_has(d, ids[i]), "%d lost in the restart", i);
+    cr_assert(!eg_cdone_has(d, ids[30]));
+    cr_assert_eq(eg_cdone_add(d, &ids[20], 2, &err), EG_OK);
+    eg_cdone_close(&d);
+    /* a crash mid-record: the torn record is cut, the rest stays */
+    char p[512];
+    snprintf(p, sizeof p, "%s/printed.log", dir);
+    int fd = open(p, O_WRONLY | O_APPEND);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, "0123456789", 10), 10);
+    close(fd);
+    struct stat sb;
+    cr_assert_eq(eg_cdone_open(&d, dir, 8, &err), EG_OK, "%s", err.msg);
+    cr_assert(eg_cdone_has(d, ids[21]) && eg_cdone_has(d, ids[20]));
+    cr_assert_eq(stat(p, &sb), 0);
+    cr_assert_eq((sb.st_size - 8) % 24, 0, "torn end not cut");
+    eg_cdone_close(&d);
+    /* not a journal: refused by name */
+    fd = open(p, O_WRONLY | O_TRUNC);
+    cr_assert_eq(write(fd, "garbage!", 8), 8);
+    close(fd);
+    cr_assert_eq(eg_cdone_open(&d, dir, 8, &err), EG_EINPUT);
+    cr_assert(strstr(err.msg, "printed.log") != NULL, "%s", err.msg);
+    rm_dir(dir);
 }

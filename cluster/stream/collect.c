@@ -5,11 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Printed (window, key)s remembered, so late copies are known as such. */
-#define DONE_RING 8192
+#include "cdone.h"
+#include "window.h"
+
+/* Printed ids remembered (cdone.h), so late copies are known as such: a
+ * (window, key) per time window, (box, epoch) and missing box per count
+ * window. */
+#define DONE_KEEP 65536
 
 typedef struct entry {
     char box[EG_SF_NAME_MAX + 1];
+    uint64_t epoch;
     uint8_t rid[EG_COLL_RID_MAX];
     size_t rid_len;
     uint64_t count, late, bad;
@@ -26,17 +32,13 @@ typedef struct group {
     unsigned n, cap;
 } group;
 
-typedef struct done {
-    eg_sf_head h;
-    int used;
-} done;
-
 struct eg_coll {
     eg_coll_cfg cfg;
     group *g;
     size_t ng, capg;
-    done *ring;
-    size_t ring_at;
+    eg_cdone *done;
+    int failed; /* the journal could not be written: no more acks */
+    eg_error fail;
     char (*seen)[EG_SF_NAME_MAX + 1]; /* every box ever heard from */
     unsigned nseen;
     eg_coll_totals t;
@@ -52,19 +54,22 @@ eg_status eg_coll_open(eg_coll **out, const eg_coll_cfg *cfg, eg_error *err)
 {
     *out = NULL;
     eg_coll *c = calloc(1, sizeof *c);
-    if (c) {
-        c->ring = calloc(DONE_RING, sizeof *c->ring);
+    if (c)
         c->seen = calloc(EG_COLL_MAX_BOXES, sizeof *c->seen);
-    }
-    if (!c || !c->ring || !c->seen) {
-        if (c) {
-            free(c->ring);
+    if (!c || !c->seen) {
+        if (c)
             free(c->seen);
-        }
         free(c);
         return eg_error_set(err, EG_ENOMEM, "collect: out of memory");
     }
+    eg_status st = eg_cdone_open(&c->done, cfg->state_dir, DONE_KEEP, err);
+    if (st != EG_OK) {
+        free(c->seen);
+        free(c);
+        return st;
+    }
     c->cfg = *cfg;
+    c->t.recovered = eg_cdone_loaded(c->done);
     *out = c;
     return EG_OK;
 }
@@ -125,7 +130,7 @@ void eg_coll_close(eg_coll **pc)
     for (size_t i = 0; i < c->ng; i++)
         group_free(&c->g[i]);
     free(c->g);
-    free(c->ring);
+    eg_cdone_close(&c->done);
     free(c->seen);
     free(c);
     *pc = NULL;
@@ -150,16 +155,88 @@ static void note_seen(eg_coll *c, const char *box)
         snprintf(c->seen[c->nseen++], EG_SF_NAME_MAX + 1, "%s", box);
 }
 
+/* Entries sorted by box: the boxes, each once (a restarted box may have
+ * given one count window states of two epochs). */
+static unsigned distinct_boxes(const group *g)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < g->n; i++) {
+        unsigned j = 0;
+        while (j < i && strcmp(g->e[j].box, g->e[i].box) != 0)
+            j++;
+        n += j == i;
+    }
+    return n;
+}
+
 static int complete(const eg_coll *c, const group *g)
 {
     if (c->cfg.expect)
-        return g->n >= c->cfg.nexpect;
-    return g->n >= c->cfg.boxes;
+        return distinct_boxes(g) >= c->cfg.nexpect;
+    return distinct_boxes(g) >= c->cfg.boxes;
 }
 
 static int by_box(const void *a, const void *b)
 {
-    return strcmp(((const entry *)a)->box, ((const entry *)b)->box);
+    const entry *x = a, *y = b;
+    int d = strcmp(x->box, y->box);
+    if (d)
+        return d;
+    return x->epoch < y->epoch ? -1 : x->epoch > y->epoch;
+}
+
+/* ------------------------------------------------------------ identities */
+
+static void hash_bytes(uint64_t h[2], const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h[0] = (h[0] ^ b[i]) * 1099511628211ull;
+        h[1] = (h[1] ^ b[i]) * 0x100000001b3ull * 31u + 7u;
+    }
+}
+
+static void hash_u64(uint64_t h[2], uint64_t v)
+{
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
+    hash_bytes(h, b, 8);
+}
+
+/* tag: 'W' a printed time window, 'S' a printed count window state of
+ * (box, epoch), 'M' a box missing from a printed count window. */
+static eg_cdone_id make_id(char tag, const eg_sf_head *h, const char *box,
+                           uint64_t epoch)
+{
+    uint64_t s[2] = {1469598103934665603ull, 0x9e3779b97f4a7c15ull};
+    size_t kl = h->has_key ? strlen(h->key) : 0;
+    hash_bytes(s, &tag, 1);
+    hash_u64(s, h->kind);
+    hash_u64(s, (uint64_t)h->start);
+    hash_u64(s, (uint64_t)h->end);
+    hash_u64(s, (uint64_t)h->has_key);
+    hash_u64(s, kl);
+    hash_bytes(s, h->key, kl);
+    if (box) {
+        size_t bl = strlen(box);
+        hash_u64(s, bl);
+        hash_bytes(s, box, bl);
+        hash_u64(s, epoch);
+    }
+    return (eg_cdone_id){s[0], s[1]};
+}
+
+/* Printed already?  A time window is named by the clock, so a copy from
+ * any box or epoch (a replay, a box past the wait) is one.  A count window
+ * is numbered from its box's start: (box, epoch) names a box's state, and
+ * a box named missing when the window was printed reported too late. */
+static int printed(const eg_coll *c, const eg_sf_head *h)
+{
+    if (h->kind != EG_WIN_COUNT)
+        return eg_cdone_has(c->done, make_id('W', h, NULL, 0));
+    return eg_cdone_has(c->done, make_id('S', h, h->box, h->epoch)) ||
+           eg_cdone_has(c->done, make_id('M', h, h->box, 0));
 }
 
 static void send_acks(const group *g, eg_coll_ack_fn ack, void *ctx)
@@ -167,8 +244,27 @@ static void send_acks(const group *g, eg_coll_ack_fn ack, void *ctx)
     for (unsigned i = 0; i < g->n; i++) {
         eg_sf_head h = g->proto.h;
         snprintf(h.box, sizeof h.box, "%s", g->e[i].box);
+        h.epoch = g->e[i].epoch;
         ack(ctx, g->e[i].rid, g->e[i].rid_len, &h);
     }
+}
+
+/* What the printed group leaves in the printed set: on disk first (with a
+ * state directory), so nothing is acknowledged that a restart forgets. */
+static eg_status record_group(eg_coll *c, const group *g,
+                              const char *const *missing, unsigned nmissing)
+{
+    eg_cdone_id ids[EG_COLL_MAX_BOXES * 2];
+    size_t n = 0;
+    if (g->proto.h.kind != EG_WIN_COUNT) {
+        ids[n++] = make_id('W', &g->proto.h, NULL, 0);
+    } else {
+        for (unsigned i = 0; i < g->n && n < EG_COLL_MAX_BOXES; i++)
+            ids[n++] = make_id('S', &g->proto.h, g->e[i].box, g->e[i].epoch);
+        for (unsigned i = 0; i < nmissing; i++)
+            ids[n++] = make_id('M', &g->proto.h, missing[i], 0);
+    }
+    return eg_cdone_add(c->done, ids, n, &c->fail);
 }
 
 /* Merges, prints, acknowledges and forgets group i. */
@@ -212,9 +308,10 @@ static void print_group(eg_coll *c, size_t i, eg_coll_emit_fn emit,
     w.hists = hs ? mhs : NULL;
     w.plan = hs ? &g->plan : NULL;
     const char *boxes[EG_COLL_MAX_BOXES], *missing[EG_COLL_MAX_BOXES];
-    unsigned nmissing = 0;
+    unsigned nmissing = 0, nboxes = 0;
     for (unsigned b = 0; b < g->n; b++) {
-        boxes[b] = g->e[b].box;
+        if (nboxes == 0 || strcmp(boxes[nboxes - 1], g->e[b].box) != 0)
+            boxes[nboxes++] = g->e[b].box;
         w.count += g->e[b].count;
         w.late += g->e[b].late;
         w.bad += g->e[b].bad;
@@ -230,7 +327,7 @@ static void print_group(eg_coll *c, size_t i, eg_coll_emit_fn emit,
         if (!found && nmissing < EG_COLL_MAX_BOXES)
             missing[nmissing++] = name;
     }
-    eg_coll_line line = {&w, boxes, g->n, missing, nmissing};
+    eg_coll_line line = {&w, boxes, nboxes, missing, nmissing};
     emit(ctx, &line);
     for (unsigned ch = 0; ch < w.channels; ch++) {
         if (sk)
@@ -241,10 +338,16 @@ static void print_group(eg_coll *c, size_t i, eg_coll_emit_fn emit,
     c->t.printed++;
     if (complete(c, g))
         c->t.complete++;
-    send_acks(g, ack, ctx);
-    c->ring[c->ring_at].h = g->proto.h;
-    c->ring[c->ring_at].used = 1;
-    c->ring_at = (c->ring_at + 1) % DONE_RING;
+    /* The line is out; its record goes to disk before any ack, so a
+     * collector killed from here on neither prints it again nor loses it
+     * (killed between the line and the record, it prints it again). */
+    if (!c->failed && record_group(c, g, missing, nmissing) != EG_OK)
+        c->failed = 1;
+    if (!c->failed) {
+        if (c->cfg.recorded)
+            c->cfg.recorded(ctx);
+        send_acks(g, ack, ctx);
+    }
     group_free(g);
     c->g[i] = c->g[--c->ng];
 }
@@ -288,16 +391,16 @@ eg_status eg_coll_take(eg_coll *c, const eg_sf_window *w, const uint8_t *rid,
             gi = i;
             break;
         }
+    if (printed(c, &w->h)) {
+        /* Printed already: a copy sent again, or a box that reported
+         * after the wait.  Acknowledge it so that the box stops sending
+         * it (not while the printed set cannot be written). */
+        c->t.after++;
+        if (!c->failed)
+            ack(ctx, rid, rid_len, &w->h);
+        return EG_OK;
+    }
     if (gi == c->ng) {
-        for (size_t r = 0; r < DONE_RING; r++)
-            if (c->ring[r].used && same_window(&c->ring[r].h, &w->h)) {
-                /* Printed already: a copy sent again, or a box that
-                 * reported after the wait.  Acknowledge it so that the
-                 * box stops sending it. */
-                c->t.after++;
-                ack(ctx, rid, rid_len, &w->h);
-                return EG_OK;
-            }
         if (c->ng == c->capg) {
             size_t cap = c->capg ? c->capg * 2 : 16;
             group *g = realloc(c->g, cap * sizeof *g);
@@ -329,14 +432,24 @@ eg_status eg_coll_take(eg_coll *c, const eg_sf_window *w, const uint8_t *rid,
                             "dtype or channels differ from the others'",
                             w->h.box);
     }
+    /* A box's state of a time window, or of a count window in one epoch,
+     * comes once; a restarted box's count window of a new epoch is new. */
     for (unsigned i = 0; i < g->n; i++)
-        if (strcmp(g->e[i].box, w->h.box) == 0) {
+        if (strcmp(g->e[i].box, w->h.box) == 0 &&
+            (w->h.kind != EG_WIN_COUNT || g->e[i].epoch == w->h.epoch)) {
             c->t.duplicates++;
             /* The newest connection is where an ack can still arrive. */
             memcpy(g->e[i].rid, rid, rid_len);
             g->e[i].rid_len = rid_len;
             return EG_OK;
         }
+    if (g->n == EG_COLL_MAX_BOXES) {
+        c->t.refused++;
+        return eg_error_set(err, EG_EINPUT,
+                            "collect: box '%s': more than %d states for one "
+                            "window",
+                            w->h.box, EG_COLL_MAX_BOXES);
+    }
     if (g->n == g->cap) {
         unsigned cap = g->cap ? g->cap * 2 : 4;
         entry *e = realloc(g->e, cap * sizeof *e);
@@ -357,6 +470,7 @@ eg_status eg_coll_take(eg_coll *c, const eg_sf_window *w, const uint8_t *rid,
         return qst;
     }
     snprintf(e->box, sizeof e->box, "%s", w->h.box);
+    e->epoch = w->h.epoch;
     memcpy(e->rid, rid, rid_len);
     e->rid_len = rid_len;
     e->count = w->count;
@@ -396,6 +510,11 @@ double eg_coll_next_due(const eg_coll *c, double now)
             due = d;
     }
     return due;
+}
+
+const eg_error *eg_coll_failure(const eg_coll *c)
+{
+    return c->failed ? &c->fail : NULL;
 }
 
 void eg_coll_totals_get(const eg_coll *c, eg_coll_totals *t)

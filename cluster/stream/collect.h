@@ -1,14 +1,18 @@
 /* collect.h - the stream collector's table: window frames from many boxes,
  * merged per (window, key), each box's state taken exactly once.
  *
- * A state is keyed by (box, window, key): one already held, or one for a
- * window already printed, is dropped and counted.  A (window, key) is
+ * A state is keyed by (box, window, key), and a count window's also by
+ * the box's epoch (its numbering starts again when the box does): one
+ * already held, or one for a window already printed, is dropped and
+ * counted.  A (window, key) is
  * printed once every expected box has reported it, or when `wait` seconds
  * have passed since its first state (naming the boxes still missing); its
  * boxes' states are merged in box-name order, each one's indices shifted
  * past those before it, so the result does not depend on arrival order.
- * Only after printing are the boxes acknowledged, so a frame a collector
- * lost by dying before it printed comes again to the next one. */
+ * Only after printing, and recording the window as printed (on disk with
+ * a state directory, cdone.h), are the boxes acknowledged, so a frame a
+ * collector lost by dying before it printed comes again to the next one,
+ * and one it printed is known as such after a restart. */
 #ifndef EG_STREAM_COLLECT_H
 #define EG_STREAM_COLLECT_H
 
@@ -25,6 +29,10 @@ typedef struct eg_coll_cfg {
     unsigned nexpect;
     unsigned boxes; /* without expect: this many boxes */
     double wait_s;
+    const char *state_dir; /* the printed set's journal, or NULL */
+    /* Called with the emit context once a printed window is recorded,
+     * before its acks (a test build's fault injection), or NULL. */
+    void (*recorded)(void *ctx);
 } eg_coll_cfg;
 
 /* What a printed (window, key) holds. */
@@ -45,6 +53,7 @@ typedef void (*eg_coll_ack_fn)(void *ctx, const uint8_t *rid, size_t rid_len,
 
 typedef struct eg_coll_totals {
     uint64_t states, printed, complete, duplicates, after, refused;
+    uint64_t recovered; /* printed ids read from the state directory */
     size_t pending;
 } eg_coll_totals;
 
@@ -66,5 +75,8 @@ void eg_coll_tick(eg_coll *c, double now, eg_coll_emit_fn emit,
 /* Seconds until the next (window, key) times out; -1 when none waits. */
 double eg_coll_next_due(const eg_coll *c, double now);
 void eg_coll_totals_get(const eg_coll *c, eg_coll_totals *t);
+/* Set once the printed set could not be written (the error names the
+ * file); from then on nothing is acknowledged and the caller should stop. */
+const eg_error *eg_coll_failure(const eg_coll *c);
 
 #endif

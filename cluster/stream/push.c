@@ -109,7 +109,7 @@ static int same_head(const eg_sf_head *a, const eg_sf_head *b)
 {
     return a->kind == b->kind && a->start == b->start && a->end == b->end &&
            a->has_key == b->has_key && strcmp(a->key, b->key) == 0 &&
-           strcmp(a->box, b->box) == 0;
+           strcmp(a->box, b->box) == 0 && a->epoch == b->epoch;
 }
 
 void eg_push_service(eg_push *p, double now)

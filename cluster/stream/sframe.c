@@ -48,13 +48,13 @@ static void put_u(wr *w, uint64_t v, unsigned bytes)
 
 size_t eg_sf_window_size(unsigned channels)
 {
-    return 8 + 2 + EG_SF_NAME_MAX + 2 + EG_REC_KEY_MAX + 17 + 24 + 8 + 4 +
+    return 8 + 2 + EG_SF_NAME_MAX + 2 + EG_REC_KEY_MAX + 25 + 24 + 8 + 1 + 4 +
            channels * (8 + eg_state_encoded_size());
 }
 
 static size_t quant_head_size(const eg_quant_opts *q)
 {
-    return q->qops ? 2 + 8 * q->nq + 8 + 4 + 16 : 0;
+    return q->qops ? 1 + 8 * q->nq + 8 + 4 + 16 : 0;
 }
 
 size_t eg_sf_window_len(const eg_sf_window *w)
@@ -71,14 +71,13 @@ size_t eg_sf_window_len(const eg_sf_window *w)
 
 size_t eg_sf_ack_size(void)
 {
-    return 8 + 2 + EG_SF_NAME_MAX + 2 + EG_REC_KEY_MAX + 17;
+    return 8 + 2 + EG_SF_NAME_MAX + 2 + EG_REC_KEY_MAX + 25;
 }
 
-static void put_head(wr *w, unsigned version, unsigned type,
-                     const eg_sf_head *h)
+static void put_head(wr *w, unsigned type, const eg_sf_head *h)
 {
     put(w, MAGIC, 4);
-    put_u(w, version, 2);
+    put_u(w, EG_SF_VERSION, 2);
     put_u(w, type, 2);
     size_t bl = strlen(h->box), kl = h->has_key ? strlen(h->key) : 0;
     if (bl > EG_SF_NAME_MAX || kl > EG_REC_KEY_MAX) {
@@ -93,12 +92,13 @@ static void put_head(wr *w, unsigned version, unsigned type,
     put_u(w, h->kind, 1);
     put_u(w, (uint64_t)h->start, 8);
     put_u(w, (uint64_t)h->end, 8);
+    put_u(w, h->epoch, 8);
 }
 
 size_t eg_sf_encode_ack(const eg_sf_head *h, uint8_t *buf, size_t cap)
 {
     wr w = {buf, 0, cap, 0};
-    put_head(&w, 1, EG_SF_ACK, h);
+    put_head(&w, EG_SF_ACK, h);
     return w.bad ? 0 : w.at;
 }
 
@@ -109,7 +109,7 @@ size_t eg_sf_encode_window(const eg_sf_window *x, uint8_t *buf, size_t cap)
     int sk = (q->qops & EG_QOP_APPROX) != 0, hs = (q->qops & EG_QOP_HIST) != 0;
     if ((sk && !x->sketches) || (hs && (!x->hists || !x->plan)))
         return 0;
-    put_head(&w, q->qops ? 2 : 1, EG_SF_WINDOW, &x->h);
+    put_head(&w, EG_SF_WINDOW, &x->h);
     put_u(&w, x->count, 8);
     put_u(&w, x->late, 8);
     put_u(&w, x->bad, 8);
@@ -118,8 +118,8 @@ size_t eg_sf_encode_window(const eg_sf_window *x, uint8_t *buf, size_t cap)
     put_u(&w, x->ddof, 1);
     put_u(&w, x->mode, 1);
     put_u(&w, x->dtype, 1);
+    put_u(&w, q->qops, 1);
     if (q->qops) {
-        put_u(&w, q->qops, 1);
         put_u(&w, q->nq, 1);
         for (size_t i = 0; i < q->nq; i++)
             put_u(&w, f64_bits(q->q[i]), 8);
@@ -214,12 +214,19 @@ static int name_ok(const char *s, size_t n)
 static eg_status get_head(rd *r, int *type, eg_sf_head *h, eg_error *err)
 {
     uint8_t magic[4];
-    uint64_t ver, ty, bl, hk, kl, kind, s, e;
+    uint64_t ver, ty, bl, hk, kl, kind, s, e, ep;
+    h->version = 0;
     if (get(r, magic, 4) != 0 || memcmp(magic, MAGIC, 4) != 0)
         return BAD("not a stream frame (magic)");
     if (get_u(r, 2, &ver) != 0 || ver < 1 || ver > EG_SF_VERSION)
         return BAD("unknown version");
     h->version = (unsigned)ver;
+    if (ver < EG_SF_VERSION)
+        return eg_error_set(err, EG_EINPUT,
+                            "stream frame: version %u has no box epoch "
+                            "(this collector takes version %u: upgrade the "
+                            "box)",
+                            (unsigned)ver, EG_SF_VERSION);
     if (get_u(r, 2, &ty) != 0 || (ty != EG_SF_WINDOW && ty != EG_SF_ACK))
         return BAD("unknown type");
     if (get_u(r, 1, &bl) != 0 || bl == 0 || bl > EG_SF_NAME_MAX ||
@@ -235,6 +242,9 @@ static eg_status get_head(rd *r, int *type, eg_sf_head *h, eg_error *err)
     if (get_u(r, 1, &kind) != 0 || (kind != 1 && kind != 2) ||
         get_u(r, 8, &s) != 0 || get_u(r, 8, &e) != 0)
         return BAD("bad window");
+    if (get_u(r, 8, &ep) != 0 || ep == 0)
+        return BAD("bad epoch");
+    h->epoch = ep;
     h->kind = (uint8_t)kind;
     h->start = (int64_t)s;
     h->end = (int64_t)e;
@@ -254,15 +264,16 @@ void eg_sf_window_free_quant(eg_sf_window *w)
         eg_hist_plan_free(w->plan);
 }
 
-/* Version 2's quantile settings: checked as the command line checks them,
- * then the bins' plan made for the histograms that follow. */
-static eg_status get_quant(rd *r, eg_sf_window *w, eg_error *err)
+/* The quantile settings (qops not 0): checked as the command line checks
+ * them, then the bins' plan made for the histograms that follow. */
+static eg_status get_quant(rd *r, uint64_t qops, eg_sf_window *w,
+                           eg_error *err)
 {
-    uint64_t qops, nq, b, bins;
+    uint64_t nq, b, bins;
     eg_quant_opts *q = &w->q;
-    if (get_u(r, 1, &qops) != 0 || get_u(r, 1, &nq) != 0)
+    if (get_u(r, 1, &nq) != 0)
         return BAD("truncated");
-    if (qops == 0 || (qops & ~(uint64_t)(EG_QOP_APPROX | EG_QOP_HIST)) ||
+    if ((qops & ~(uint64_t)(EG_QOP_APPROX | EG_QOP_HIST)) ||
         nq > EG_QUANT_MAX_Q || (nq == 0) != !(qops & EG_QOP_APPROX))
         return BAD("bad quantile ops");
     q->qops = (unsigned)qops;
@@ -333,7 +344,9 @@ eg_status eg_sf_decode(const uint8_t *buf, size_t len, int *type,
     eg_quant_opts_init(&w->q);
     w->q.qops = 0;
     w->q.nq = 0;
-    if (w->h.version >= 2 && (st = get_quant(&r, w, err)) != EG_OK)
+    if (get_u(&r, 1, &v[0]) != 0)
+        return BAD("truncated");
+    if (v[0] != 0 && (st = get_quant(&r, v[0], w, err)) != EG_OK)
         return st;
     unsigned per = 1 + !!(w->q.qops & EG_QOP_APPROX) +
                    !!(w->q.qops & EG_QOP_HIST);

@@ -3,22 +3,25 @@
  *
  * Little-endian, versioned, every size checked on decode:
  *
- *   "EGSF" u16 version (1 or 2) u16 type (1 window, 2 ack)
+ *   "EGSF" u16 version (3) u16 type (1 window, 2 ack)
  *   u8 box_len, box;  u8 has_key, u8 key_len, key
  *   u8 window kind (1 count, 2 time), i64 start, i64 end
+ *   u64 epoch (the box's incarnation: drawn at its start, never 0)
  *   window only:
  *   u64 count, late, bad;  u32 ops, u8 nan, u8 ddof, u8 mode, u8 dtype
- *   version 2 only, the quantile ops' settings:
- *       u8 qops (EG_QOP_APPROX | EG_QOP_HIST), u8 nq, nq f64 q,
- *       f64 rel_err, u32 bins, f64 lo, f64 hi  (f64: IEEE bits)
+ *   u8 qops (0, or EG_QOP_APPROX | EG_QOP_HIST), and when not 0 the
+ *       quantile ops' settings: u8 nq, nq f64 q, f64 rel_err, u32 bins,
+ *       f64 lo, f64 hi  (f64: IEEE bits)
  *   u16 channels, u16 nstates, then nstates op states:
  *       u16 kind, u16 channel, u32 len, len bytes
- *   channel by channel: its moments, then (version 2) its sketch when
- *   qops has approx_quantile, then its histogram when qops has hist.
+ *   channel by channel: its moments, then its sketch when qops has
+ *   approx_quantile, then its histogram when qops has hist.
  *
- * A box writes version 1 when it has no quantile op, so collectors that
- * know only version 1 keep taking the windows of the fast ops; a decoder
- * takes both versions.
+ * Version 3 added the epoch: a count window is numbered from its box's
+ * start, so only (box, epoch, window, key) names it once the box has
+ * restarted.  Versions 1 and 2 (no epoch) are refused, and the collector
+ * counts them ("old"): taking them would bring back the restarted box's
+ * windows dropped as copies.
  *
  * The payload is a list of op states so that states of other kinds (a
  * quantile sketch, a histogram) join it as new kinds beside the one kind
@@ -37,7 +40,7 @@
 #include "sketch.h"
 #include "record.h"
 
-#define EG_SF_VERSION 2 /* the newest; version 1 is still written and read */
+#define EG_SF_VERSION 3 /* the one written and read */
 #define EG_SF_WINDOW 1
 #define EG_SF_ACK 2
 #define EG_SF_NAME_MAX 64
@@ -58,7 +61,9 @@ typedef struct eg_sf_head {
     char key[EG_REC_KEY_MAX + 1];
     uint8_t kind; /* eg_win_kind */
     int64_t start, end;
-    unsigned version; /* set by the decoder: the frame's, 1 or 2 */
+    uint64_t epoch;   /* the box's incarnation */
+    unsigned version; /* set by the decoder: the frame's, also when it
+                         refuses an old one */
 } eg_sf_head;
 
 typedef struct eg_sf_window {

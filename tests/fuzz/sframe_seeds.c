@@ -1,8 +1,9 @@
 // fuzz-sources: cluster/stream/sframe.c engine/lanes/lanes_values.c engine/lanes/lanes_fast.c engine/lanes/lanes_avx512.c engine/lanes/lanes_exact.c engine/lanes/lanes_exact_avx512.c engine/lanes/lanes_host.c engine/state/exact_chunk.c engine/state/state_wire.c engine/state/state.c engine/state/exact.c engine/state/exact_big.c engine/state/exact_finish.c engine/state/exact_wire.c engine/core/error.c engine/core/dtype.c engine/core/ops.c engine/state/sketch.c engine/state/sketch_wire.c engine/state/sketch_avx512.c engine/state/hist.c engine/state/hist_wire.c engine/state/hist_avx512.c engine/quant/quant_opts.c
 /* sframe_seeds.c - writes seeds for fuzz_sframe: window frames as a box
  * pushes them (fast and exact, one to three channels, keyed or not, count
- * and time windows; version 1 of the fast ops, version 2 with sketches
- * and histograms) and an acknowledgement.  tests/fuzz/run.sh builds and
+ * and time windows, each with its box's epoch; the fast ops alone, and
+ * with sketches and histograms), an acknowledgement, and frames of the
+ * versions before 3 (no epoch), which the decoder refuses.  tests/fuzz/run.sh builds and
  * runs it before every fuzz_sframe run, so the seeds follow this build's
  * frame and state formats. */
 #include <stdio.h>
@@ -54,6 +55,7 @@ int main(int argc, char **argv) {
     w.h.kind = seed & 2 ? 2 : 1;
     w.h.start = seed & 2 ? 1700000000000000 : 0;
     w.h.end = w.h.start + (seed & 2 ? 10000000 : 40);
+    w.h.epoch = 0x0123456789abcdefull + (uint64_t)seed;
     w.count = 40;
     w.late = (uint64_t)seed;
     w.bad = 1;
@@ -109,6 +111,11 @@ int main(int argc, char **argv) {
     if (seed == 2) {
       n = eg_sf_encode_ack(&w.h, buf, cap);
       write_seed(argv[1], "ack", buf, n);
+    }
+    if (seed == 4) {
+      /* the same frame marked version 2: refused by its version */
+      buf[4] = 2;
+      write_seed(argv[1], "old-version-2", buf, n);
     }
   }
   free(buf);
