@@ -1,7 +1,9 @@
 """edgegrid stream --push and edgegrid collect on 127.0.0.1: three boxes
 and a collector with one box SIGKILLed and restarted mid-stream (every
 window has all boxes or names the missing one, nothing counted twice, a
-replayed window dropped and counted), a collector killed and restarted (the
+replayed window dropped and counted), count windows of a box SIGKILLed
+and restarted (its new windows counted once, not dropped as copies), a
+collector killed and restarted (the
 boxes send again what it never printed), a stalled collector (the boxes
 count what they could not send), and CURVE with the allow-list."""
 
@@ -108,6 +110,74 @@ def three_boxes_one_killed(tmp):
     for s in (1015, 1020, 1025):
         assert by[s]["missing"] == ["b2"], by[s]
     assert tot["after"] >= 1, tot
+
+
+@suite.test
+def count_windows_box_restarted(tmp):
+    """Count windows are numbered from a box's start: after b1 is SIGKILLed
+    and restarted, its windows [0, 100) ... come again with new records.
+    Every record reaches the collector exactly once: the lines' counts and
+    sums (of values unique to each record) are numpy's over what was fed."""
+    import numpy as np
+    N = 100
+    port = su.free_port()
+    rng = np.random.default_rng(17)
+    # integer values: sums are exact, and unique per record
+    vals = rng.permutation(10 ** 6)[:1050].astype(np.float64) + 1
+    b1a, b2v, b1b = vals[:300], vals[300:800], vals[800:1050]
+
+    def start(ps, name):
+        return ps.start(["stream", "--from", "-", "--window", str(N),
+                         "--ops", "count,sum,max", "--push",
+                         "tcp://127.0.0.1:%d" % port, "--name", name])
+
+    def feed(p, v):
+        p.write("".join("%d\n" % x for x in v))
+
+    with su.Procs() as ps:
+        col = ps.start(["collect", "--bind", "tcp://127.0.0.1:%d" % port,
+                        "--expect", "b1,b2", "--wait", "1s"], stdin=False)
+        col.wait_err("listening", 10)
+        b1, b2 = start(ps, "b1"), start(ps, "b2")
+        feed(b1, b1a)
+        feed(b2, b2v[:300])
+        col.wait_for(lambda w: len(w) >= 3, 10, "three windows of both")
+        b1.kill()  # its three windows are printed; nothing open
+        b1 = start(ps, "b1")
+        feed(b1, b1b)  # [0,100) [100,200) again, [200,250) at the end
+        feed(b2, b2v[300:])
+        b1.close_stdin()
+        b2.close_stdin()
+        assert b1.finish() == 0 and b2.finish() == 0
+        for p in (b1, b2):
+            t = p.totals()
+            assert t["unsent"] == 0 and t["acked"] == t["pushed"], t
+        col.finish(sig=signal.SIGTERM)
+        lines = col.windows()
+        tot = col.totals()
+
+    def w(start, parts):
+        return (start, sum(len(p) for p in parts),
+                float(sum(p.sum() for p in parts)),
+                float(max(p.max() for p in parts)))
+
+    want = [w(0, [b1a[0:100], b2v[0:100]]), w(100, [b1a[100:200],
+            b2v[100:200]]), w(200, [b1a[200:300], b2v[200:300]]),
+            w(0, [b1b[0:100]]), w(100, [b1b[100:200]]),
+            w(200, [b1b[200:250]]), w(300, [b2v[300:400]]),
+            w(400, [b2v[400:500]])]
+    got = [(l["window"][0], l["count"], l["results"]["sum"][0],
+            l["results"]["max"][0]) for l in lines]
+    assert sorted(got) == sorted(want), (sorted(got), sorted(want))
+    assert sum(l["count"] for l in lines) == len(vals)
+    cu.same(math_fsum([l["results"]["sum"][0] for l in lines]),
+            float(vals.sum()), "all records once")
+    assert tot["duplicates"] == 0 and tot["old"] == 0, tot
+
+
+def math_fsum(xs):
+    import math
+    return math.fsum(xs)
 
 
 @suite.test
