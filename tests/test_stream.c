@@ -89,6 +89,33 @@ Test(stream_window, exact_states_do_not_depend_on_buffering)
     free(x);
 }
 
+/* Fast windows keep compact states (window.c): the bits are a full
+ * state's folded over the same cuts (every 16 records with no budget). */
+Test(stream_window, compact_fast_states_keep_the_bits)
+{
+    double *x = data();
+    unsigned g = eg_groups_for_ops(EG_OPS_DEFAULT | EG_OPS_BIT(EG_OP_ARGMIN));
+    got w;
+    one_window(0, g, x, &w);
+    double *col = malloc(N * sizeof *col);
+    for (int c = 0; c < 2; c++) {
+        for (int i = 0; i < N; i++)
+            col[i] = x[2 * i + c];
+        eg_state ref;
+        eg_state_init(&ref, EG_F64, g);
+        for (uint64_t at = 0; at < N; at += 16)
+            eg_state_fold_values(&ref, col + at, N - at < 16 ? N - at : 16,
+                                 EG_F64, g, at);
+        uint8_t a[4096], b[4096];
+        size_t na = eg_state_encode(&w.st[c], a, sizeof a);
+        size_t nb = eg_state_encode(&ref, b, sizeof b);
+        cr_assert(na > 0 && na == nb && memcmp(a, b, na) == 0,
+                  "channel %d: the compact state's bits differ", c);
+    }
+    free(col);
+    free(x);
+}
+
 Test(stream_window, fast_state_is_the_engine_s)
 {
     double *x = data();

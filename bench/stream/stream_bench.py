@@ -14,6 +14,7 @@ beside its yardstick measured in the same run on the same messages:
   memory          peak RSS with 1,000 keys x 8 channels, default ops
 
 usage: bench/stream/stream_bench.py [BUILD_DIR] [--quick] [--json]
+                                    [--only=stdin,zmq,mqtt,latency,memory]
 """
 
 import json
@@ -36,6 +37,13 @@ EG = os.path.join(BUILD, "edgegrid")
 PROBE = os.path.join(BUILD, "pull_probe")
 QUICK = "--quick" in sys.argv
 REPS = 1 if QUICK else 3
+ONLY = [a.split("=", 1)[1].split(",") for a in sys.argv[1:]
+        if a.startswith("--only=")]
+ONLY = ONLY[0] if ONLY else None
+
+
+def wanted(name):
+    return ONLY is None or name in ONLY
 
 
 def free_port():
@@ -298,38 +306,47 @@ def main():
             sys.exit("stream_bench: %s not built" % tool)
     res = {"cpu": cpu_model(), "cores": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="eg-stream-bench-") as tmp:
-        res["stdin_raw"] = stdin_raw(tmp)
-        res["zmq_raw"] = zmq_raw(tmp)
-        if shutil.which("mosquitto") and shutil.which("mosquitto_sub"):
+        if wanted("stdin"):
+            res["stdin_raw"] = stdin_raw(tmp)
+        if wanted("zmq"):
+            res["zmq_raw"] = zmq_raw(tmp)
+        if wanted("mqtt") and shutil.which("mosquitto") and \
+                shutil.which("mosquitto_sub"):
             res["mqtt_json"] = mqtt_json(tmp)
-        res["latency"] = latency(tmp)
-        res["memory"] = memory(tmp)
+        if wanted("latency"):
+            res["latency"] = latency(tmp)
+        if wanted("memory"):
+            res["memory"] = memory(tmp)
     if "--json" in sys.argv:
         print(json.dumps(res, indent=1))
         return
     print("CPU: %s (%d cores)" % (res["cpu"], res["cores"]))
-    s = res["stdin_raw"]
-    print("stdin raw f32     edgegrid %.2f GB/s   cat %.2f GB/s   ratio %.2f"
-          % (s["edgegrid_gbps"], s["cat_gbps"], s["ratio"]))
-    z = res["zmq_raw"]
-    print("zmq raw 64 KiB    edgegrid %.2f GB/s   libzmq PULL %.2f GB/s   "
-          "ratio %.2f" % (z["edgegrid_gbps"], z["libzmq_pull_gbps"],
-                          z["ratio"]))
+    if "stdin_raw" in res:
+        s = res["stdin_raw"]
+        print("stdin raw f32     edgegrid %.2f GB/s   cat %.2f GB/s   ratio "
+              "%.2f" % (s["edgegrid_gbps"], s["cat_gbps"], s["ratio"]))
+    if "zmq_raw" in res:
+        z = res["zmq_raw"]
+        print("zmq raw 64 KiB    edgegrid %.2f GB/s   libzmq PULL %.2f GB/s   "
+              "ratio %.2f" % (z["edgegrid_gbps"], z["libzmq_pull_gbps"],
+                              z["ratio"]))
     if "mqtt_json" in res:
         m = res["mqtt_json"]
         print("mqtt json QoS 1   edgegrid %.0f msg/s   mosquitto_sub %.0f "
               "msg/s   ratio %.2f   (eKuiper published: 12,000 msg/s on a "
               "Pi 3B+)" % (m["edgegrid_msgs"], m["mosquitto_sub_msgs"],
                            m["ratio"]))
-    la = res["latency"]
-    print("window close      stream p50 %.2f ms p99 %.2f ms   collect p50 "
-          "%.2f ms p99 %.2f ms" % (la["stream"]["p50_ms"],
-                                   la["stream"]["p99_ms"],
-                                   la["collect"]["p50_ms"],
-                                   la["collect"]["p99_ms"]))
-    me = res["memory"]
-    print("memory            %d keys x %d channels: peak RSS %.1f MiB" % (
-        me["keys"], me["channels"], me["peak_rss_mib"]))
+    if "latency" in res:
+        la = res["latency"]
+        print("window close      stream p50 %.2f ms p99 %.2f ms   collect "
+              "p50 %.2f ms p99 %.2f ms" % (la["stream"]["p50_ms"],
+                                           la["stream"]["p99_ms"],
+                                           la["collect"]["p50_ms"],
+                                           la["collect"]["p99_ms"]))
+    if "memory" in res:
+        me = res["memory"]
+        print("memory            %d keys x %d channels: peak RSS %.1f MiB" %
+              (me["keys"], me["channels"], me["peak_rss_mib"]))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
  * watermark (window.h). */
 #include "window.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,12 +10,19 @@
  * budget allows: 1,000 keys x 8 channels then stay within a few MiB. */
 #define WIN_CAP_MIN 16u
 
+/* A fast-mode window keeps its states compact: eg_state without the exact
+ * block (its last member, 1.6 KiB that only exact mode fills; fast folds
+ * leave it zero), so 1,000 keys x 8 channels hold 2 MiB of states, not
+ * 15.  Folds and emits go through full states of the eg_win's own whose
+ * exact blocks stay zero, so the bits are those of a full state. */
+#define WIN_COMPACT offsetof(eg_state, ex)
+
 typedef struct win {
     int64_t start, end;
     uint64_t count;  /* records in the window */
     uint64_t folded; /* records already in st */
     uint32_t len, cap;
-    eg_state *st;       /* channels */
+    unsigned char *st;  /* channels states of stride bytes */
     eg_sketch *sk;      /* channels, when cfg.sketch */
     eg_hist_state *hs;  /* channels, when cfg.hist */
     unsigned char *buf; /* channels x cap values, channel-major */
@@ -40,7 +48,25 @@ struct eg_win {
     int64_t max_t, wm, next_close;
     size_t buffered;
     uint64_t records, late, windows;
+    size_t stride;  /* bytes of a window's state: full, or WIN_COMPACT */
+    eg_state *full; /* channels full states to fold and emit through */
 };
+
+/* Channel c's state of window x, as a full state: in place (exact mode)
+ * or copied into w->full[c]. */
+static eg_state *state_in(eg_win *w, win *x, unsigned c)
+{
+    if (w->stride == sizeof(eg_state))
+        return (eg_state *)(void *)(x->st + (size_t)c * w->stride);
+    memcpy(&w->full[c], x->st + (size_t)c * w->stride, WIN_COMPACT);
+    return &w->full[c];
+}
+
+static void state_out(eg_win *w, win *x, unsigned c, const eg_state *s)
+{
+    if (w->stride != sizeof(eg_state))
+        memcpy(x->st + (size_t)c * w->stride, s, WIN_COMPACT);
+}
 
 static uint64_t hash_key(const char *s, int has_key)
 {
@@ -67,7 +93,11 @@ eg_status eg_win_open(eg_win **out, const eg_win_cfg *cfg, eg_error *err)
     w->next_close = INT64_MAX;
     w->nslots = 64;
     w->slots = calloc(w->nslots, sizeof *w->slots);
-    if (!w->slots) {
+    w->stride = (cfg->groups & EG_G_EXACT) ? sizeof(eg_state) : WIN_COMPACT;
+    w->full = malloc(cfg->channels * sizeof *w->full);
+    if (!w->slots || !w->full) {
+        free(w->slots);
+        free(w->full);
         free(w);
         return eg_error_set(err, EG_ENOMEM, "stream: out of memory");
     }
@@ -105,6 +135,7 @@ void eg_win_close(eg_win **pw)
     }
     free(w->keys);
     free(w->slots);
+    free(w->full);
     free(w);
     *pw = NULL;
 }
@@ -184,7 +215,7 @@ static win *open_window(eg_win *w, wkey *k, int64_t start, int64_t end,
     x->end = end;
     x->cap = WIN_CAP_MIN;
     unsigned nc = w->cfg.channels;
-    x->st = malloc(nc * sizeof *x->st);
+    x->st = malloc(nc * w->stride);
     x->buf = malloc((size_t)x->cap * nc * w->esize);
     if (w->cfg.sketch)
         x->sk = malloc(nc * sizeof *x->sk);
@@ -203,8 +234,16 @@ static win *open_window(eg_win *w, wkey *k, int64_t start, int64_t end,
         free(x->hs);
         goto oom;
     }
-    for (unsigned c = 0; c < nc; c++)
-        eg_state_init(&x->st[c], w->cfg.dtype, w->cfg.groups);
+    for (unsigned c = 0; c < nc; c++) {
+        /* w->full[c]'s exact block is zeroed here and nowhere written
+         * again in fast mode */
+        eg_state_init(&w->full[c], w->cfg.dtype, w->cfg.groups);
+        if (w->stride == sizeof(eg_state))
+            memcpy(x->st + (size_t)c * w->stride, &w->full[c],
+                   sizeof(eg_state));
+        else
+            state_out(w, x, c, &w->full[c]);
+    }
     for (unsigned c = 0; x->sk && c < nc; c++)
         eg_sketch_init(&x->sk[c], w->cfg.sketch_k);
     w->buffered += (size_t)x->cap * w->cfg.channels * w->esize;
@@ -222,8 +261,9 @@ oom:
 static void fold_channel(eg_win *w, win *x, unsigned c, const void *v,
                          uint64_t n)
 {
-    eg_state_fold_values(&x->st[c], v, n, w->cfg.dtype, w->cfg.groups,
-                         x->folded);
+    eg_state *s = state_in(w, x, c);
+    eg_state_fold_values(s, v, n, w->cfg.dtype, w->cfg.groups, x->folded);
+    state_out(w, x, c, s);
     if (x->sk && eg_sketch_add(&x->sk[c], v, n, w->cfg.dtype, NULL) != EG_OK)
         x->sk[c].oom = 1;
     if (x->hs)
@@ -307,6 +347,12 @@ static void emit_one(eg_win *w, wkey *k, size_t i, eg_win_emit_fn emit,
 {
     win *x = &k->w[i];
     fold(w, x);
+    const eg_state *states = (const eg_state *)(const void *)x->st;
+    if (w->stride != sizeof(eg_state)) {
+        for (unsigned ch = 0; ch < w->cfg.channels; ch++)
+            (void)state_in(w, x, ch);
+        states = w->full;
+    }
     eg_win_closed c = {.kind = w->cfg.kind,
                        .start = x->start,
                        .end = x->end,
@@ -315,7 +361,7 @@ static void emit_one(eg_win *w, wkey *k, size_t i, eg_win_emit_fn emit,
                        .count = x->count,
                        .late = k->late_pending,
                        .channels = w->cfg.channels,
-                       .states = x->st,
+                       .states = states,
                        .sketches = x->sk,
                        .hists = x->hs};
     k->late_pending = 0;
