@@ -5,6 +5,7 @@
  * order, taking each box once (a count window once per box and epoch),
  * and its printed set survives a restart through its journal. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include "cdone.h"
 #include "collect.h"
+#include "decimal.h"
 #include "sframe.h"
 #include "window.h"
 
@@ -437,4 +439,78 @@ Test(stream_collect, printed_set_survives_a_restart)
     cr_assert_eq(eg_cdone_open(&d, dir, 8, &err), EG_EINPUT);
     cr_assert(strstr(err.msg, "printed.log") != NULL, "%s", err.msg);
     rm_dir(dir);
+}
+
+/* The records' number reader gives strtod's bits: on the text of random
+ * doubles at every precision and scale, integers, millisecond times, and
+ * numbers near the midpoints of two doubles (where its fast path has to
+ * hand over), and it refuses what strtod does not take whole. */
+static void same_as_strtod(const char *s)
+{
+    double got = 0;
+    char *end = NULL;
+    double want = strtod(s, &end);
+    int ok = *s && end == s + strlen(s);
+    int rc = eg_decimal_parse(s, strlen(s), &got);
+    cr_assert_eq(rc == 0, ok, "'%s': taken by one of the two", s);
+    if (ok)
+        cr_assert(memcmp(&got, &want, sizeof got) == 0,
+                  "'%s': %a, strtod %a", s, got, want);
+}
+
+Test(stream_records, decimal_is_strtod)
+{
+    static const char *fixed[] = {
+        "0", "-0", "0.0", "00012", "1.", ".5", "-.5", "1e23", "9007199254740993",
+        "9007199254740992", "9007199254740995", "18446744073709551615",
+        "1844674407370955161", "0.12573022092024163", "1700000000123",
+        "71.5", "2.2250738585072011e-308", "4.9e-324", "1.7976931348623157e308",
+        "1e309", "1e-400", "0e999", "inf", "-nan", "+5", "0x1p3", "1e", "1e+",
+        "-", ".", "", "1.5.2", "12a", "1,5", " 7", "7 ", "5e-27", "5e27",
+        "123456789012345678e-27", "1234567890123456789e27",
+        "12345678901234567890", "0.000000000000000000000000000001"};
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+        same_as_strtod(fixed[i]);
+    uint64_t seed = 2026;
+    char buf[128];
+    for (int i = 0; i < 300000; i++) {
+        uint64_t r = eg_splitmix64(&seed);
+        double d;
+        uint64_t bits = eg_splitmix64(&seed);
+        switch (r % 6) {
+        case 0: /* any finite double, shortest and longer */
+            memcpy(&d, &bits, sizeof d);
+            if (!isfinite(d))
+                d = 1.5;
+            snprintf(buf, sizeof buf, "%.*g", 15 + (int)(r >> 8) % 3, d);
+            break;
+        case 1: /* sensor-like: few digits, within +-1e6 */
+            snprintf(buf, sizeof buf, "%.*f", (int)(r >> 8) % 6,
+                     ((double)(bits >> 11) / 0x1p53 - 0.5) * 2e6);
+            break;
+        case 2: /* 16 to 19 digits scaled by 10^-30 .. 10^30 */
+            snprintf(buf, sizeof buf, "%llue%d",
+                     (unsigned long long)(bits % 10000000000000000000ull),
+                     (int)((r >> 8) % 61) - 30);
+            break;
+        case 3: { /* next to a midpoint of two doubles, in 17 to 19 digits */
+            memcpy(&d, &bits, sizeof d);
+            d = ldexp(1.0 + (double)(bits >> 12) / 0x1p52,
+                      (int)((r >> 8) % 160) - 80);
+            double mid = d + (nextafter(d, INFINITY) - d) / 2;
+            snprintf(buf, sizeof buf, "%.*e", 16 + (int)(r >> 16) % 3, mid);
+            break;
+        }
+        case 4: /* integers, millisecond times */
+            snprintf(buf, sizeof buf, "%lld",
+                     (long long)(bits >> ((r >> 8) % 64)) *
+                         ((r >> 20) & 1 ? -1 : 1));
+            break;
+        default: /* small decimals with exponents */
+            snprintf(buf, sizeof buf, "%d.%de%d", (int)(bits % 1000),
+                     (int)((bits >> 20) % 100000), (int)((r >> 8) % 41) - 20);
+            break;
+        }
+        same_as_strtod(buf);
+    }
 }

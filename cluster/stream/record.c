@@ -3,6 +3,8 @@
 #include "record.h"
 
 #include <math.h>
+
+#include "decimal.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,26 +13,17 @@ double eg_rec_time_seconds(double t)
     return fabs(t) >= 1e11 ? t / 1000.0 : t;
 }
 
-/* strtod on a bounded, non-terminated field: copied to a local buffer. */
+/* A C number (strtod's) in a bounded, non-terminated field, spaces and
+ * tabs around it allowed. */
 static int parse_number(const char *p, size_t len, double *out)
 {
-    char buf[128];
     while (len > 0 && (*p == ' ' || *p == '\t')) {
         p++;
         len--;
     }
     while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
         len--;
-    if (len == 0 || len >= sizeof buf)
-        return -1;
-    memcpy(buf, p, len);
-    buf[len] = '\0';
-    char *end = NULL;
-    double v = strtod(buf, &end);
-    if (end != buf + len)
-        return -1;
-    *out = v;
-    return 0;
+    return eg_decimal_parse(p, len, out);
 }
 
 const char *eg_rec_parse_csv(const eg_rec_cfg *cfg, const char *line,

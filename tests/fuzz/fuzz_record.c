@@ -1,4 +1,4 @@
-// fuzz-sources: cluster/stream/record.c
+// fuzz-sources: cluster/stream/record.c cluster/stream/decimal.c
 /* fuzz_record.c - libFuzzer harness for the stream record parsers
  * (cluster/stream/record.c): the CSV and JSON readers of every payload a
  * sensor, broker or pipe hands `edgegrid stream`.
