@@ -860,8 +860,10 @@ static int run(srun *r)
      * it: past glibc's default 128 KiB of free memory at the heap's top
      * every free gave pages back and the next message faulted them in
      * again (100,000 page faults for 20,000 messages of 64 KiB, a third
-     * of the ZeroMQ source's time).  16 MiB kept is the price. */
-    mallopt(M_TRIM_THRESHOLD, 16 << 20);
+     * of the ZeroMQ source's time).  16 MiB kept is the price, paid by
+     * that source only. */
+    if (eg_ss_kind_of(r->o.from) == EG_SS_ZMQ)
+        mallopt(M_TRIM_THRESHOLD, 16 << 20);
 #endif
     r->carry_cap = EG_REC_LINE_MAX + 16;
     r->carry = malloc(r->carry_cap);
