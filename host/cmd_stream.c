@@ -828,6 +828,8 @@ static void print_totals(srun *r, const eg_ss *src)
     if (r->push) {
         eg_push_totals pt;
         eg_push_totals_get(r->push, &pt);
+        /* The epoch names this start's count windows at the collector. */
+        fprintf(stderr, ", \"epoch\": \"%016" PRIx64 "\"", r->epoch);
         fprintf(stderr,
                 ", \"pushed\": %" PRIu64 ", \"acked\": %" PRIu64
                 ", \"resent\": %" PRIu64 ", \"unsent\": %" PRIu64,

@@ -152,6 +152,8 @@ def count_windows_box_restarted(tmp):
         for p in (b1, b2):
             t = p.totals()
             assert t["unsent"] == 0 and t["acked"] == t["pushed"], t
+            assert len(t["epoch"]) == 16 and int(t["epoch"], 16) != 0, t
+        assert b1.totals()["epoch"] != b2.totals()["epoch"]
         col.finish(sig=signal.SIGTERM)
         lines = col.windows()
         tot = col.totals()
