@@ -152,10 +152,11 @@ static void on_line(void *ctx, const eg_coll_line *l)
 
 /* The fault injection of a test build: dies where a power cut would
  * leave a window printed and recorded but not acknowledged. */
-static void on_recorded(void *ctx)
+static void on_recorded(void *ctx, unsigned windows)
 {
     crun *r = ctx;
-    if (r->die_after && ++r->records == r->die_after)
+    r->records += windows;
+    if (r->die_after && r->records >= r->die_after)
         raise(SIGKILL);
 }
 
@@ -303,10 +304,13 @@ static int run(const copts *o, const char *const *expect, unsigned nexpect)
         }
         serve_frames(&r, c, w, rid);
         eg_coll_tick(c, eg_now(), on_line, on_ack, &r);
+        eg_coll_flush(c, on_ack, &r);
     }
     /* Stopping: what still waits is printed now, with its missing boxes. */
-    if (!eg_coll_failure(c))
+    if (!eg_coll_failure(c)) {
         eg_coll_tick(c, eg_now() + cfg.wait_s + 1, on_line, on_ack, &r);
+        eg_coll_flush(c, on_ack, &r);
+    }
     eg_coll_totals t;
     eg_coll_totals_get(c, &t);
     fprintf(stderr,

@@ -514,3 +514,56 @@ Test(stream_records, decimal_is_strtod)
         same_as_strtod(buf);
     }
 }
+
+/* A printed window is acknowledged only at the flush that records it
+ * (collect.h): take and tick print, flush records and acks. */
+static void count_ack(void *ctx, const uint8_t *rid, size_t len,
+                      const eg_sf_head *h)
+{
+    (void)rid;
+    (void)len;
+    cr_assert_eq(h->epoch, 7);
+    (*(int *)ctx)++;
+}
+
+static void no_line(void *ctx, const eg_coll_line *l)
+{
+    (void)ctx;
+    (void)l;
+}
+
+Test(stream_collect, acks_wait_for_the_record)
+{
+    char dir[256];
+    tmpdir(dir);
+    static const char *names[] = {"a", "b"};
+    double x[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    eg_coll_cfg cfg = {.expect = names, .nexpect = 2, .wait_s = 60,
+                       .state_dir = dir};
+    eg_coll *c = NULL;
+    eg_error err;
+    cr_assert_eq(eg_coll_open(&c, &cfg, &err), EG_OK, "%s", err.msg);
+    int acks = 0;
+    uint8_t rid[1] = {1};
+    eg_state sa, sb;
+    eg_sf_window a = sample("a", &sa, x, 10), b = sample("b", &sb, x, 10);
+    cr_assert_eq(eg_coll_take(c, &a, rid, 1, 0, no_line, count_ack, &acks,
+                              &err), EG_OK);
+    cr_assert_eq(eg_coll_take(c, &b, rid, 1, 0, no_line, count_ack, &acks,
+                              &err), EG_OK);
+    cr_assert_eq(acks, 0, "acknowledged before the record");
+    eg_coll_flush(c, count_ack, &acks);
+    cr_assert_eq(acks, 2);
+    eg_coll_close(&c);
+    /* restarted on the directory: a copy is known, acknowledged at once */
+    cr_assert_eq(eg_coll_open(&c, &cfg, &err), EG_OK, "%s", err.msg);
+    cr_assert_eq(eg_coll_take(c, &a, rid, 1, 0, no_line, count_ack, &acks,
+                              &err), EG_OK);
+    eg_coll_totals t;
+    eg_coll_totals_get(c, &t);
+    cr_assert_eq(acks, 3);
+    cr_assert_eq(t.after, 1);
+    cr_assert_eq(t.recovered, 1);
+    eg_coll_close(&c);
+    rm_dir(dir);
+}

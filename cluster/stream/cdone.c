@@ -22,6 +22,8 @@ struct eg_cdone {
     char path[4096], tmp[4096], dir[4096];
     size_t records; /* in the journal file */
     size_t loaded;
+    uint8_t *pend; /* encoded records noted, not yet written */
+    size_t npend, cappend;
 };
 
 static uint64_t mix(uint64_t z)
@@ -217,6 +219,7 @@ void eg_cdone_close(eg_cdone **pd)
     free(d->ring);
     free(d->next);
     free(d->bucket);
+    free(d->pend);
     free(d);
     *pd = NULL;
 }
@@ -253,28 +256,48 @@ static eg_status compact(eg_cdone *d, eg_error *err)
     return EG_OK;
 }
 
-eg_status eg_cdone_add(eg_cdone *d, const eg_cdone_id *ids, size_t n,
-                       eg_error *err)
+eg_status eg_cdone_note(eg_cdone *d, const eg_cdone_id *ids, size_t n,
+                        eg_error *err)
 {
     for (size_t i = 0; i < n; i++)
         remember(d, ids[i]);
     if (d->fd < 0 || n == 0)
         return EG_OK;
-    uint8_t stack[16 * REC];
-    uint8_t *buf = n <= 16 ? stack : malloc(n * REC);
-    if (!buf)
-        return eg_error_set(err, EG_ENOMEM, "collect: out of memory");
+    if (d->npend + n > d->cappend) {
+        size_t cap = d->cappend ? d->cappend : 64;
+        while (cap < d->npend + n)
+            cap *= 2;
+        uint8_t *p = realloc(d->pend, cap * REC);
+        if (!p)
+            return eg_error_set(err, EG_ENOMEM, "collect: out of memory");
+        d->pend = p;
+        d->cappend = cap;
+    }
     for (size_t i = 0; i < n; i++)
-        encode(buf + i * REC, ids[i]);
-    int ok = write_all(d->fd, buf, n * REC) == 0 && fdatasync(d->fd) == 0;
-    if (buf != stack)
-        free(buf);
-    if (!ok)
+        encode(d->pend + (d->npend + i) * REC, ids[i]);
+    d->npend += n;
+    return EG_OK;
+}
+
+eg_status eg_cdone_commit(eg_cdone *d, eg_error *err)
+{
+    if (d->fd < 0 || d->npend == 0)
+        return EG_OK;
+    size_t n = d->npend;
+    d->npend = 0;
+    if (write_all(d->fd, d->pend, n * REC) != 0 || fdatasync(d->fd) != 0)
         return io_error(err, "cannot write", d->path);
     d->records += n;
     if (d->records > 2 * d->cap)
         return compact(d, err);
     return EG_OK;
+}
+
+eg_status eg_cdone_add(eg_cdone *d, const eg_cdone_id *ids, size_t n,
+                       eg_error *err)
+{
+    eg_status st = eg_cdone_note(d, ids, n, err);
+    return st != EG_OK ? st : eg_cdone_commit(d, err);
 }
 
 size_t eg_cdone_loaded(const eg_cdone *d)

@@ -5,8 +5,10 @@
  *
  * The journal, DIR/printed.log: "EGCJ" u32 version (1), then 24-byte
  * records: u64 a, u64 b, u64 check (a mix of a and b), little-endian.
- * eg_cdone_add appends a batch in one write and fsyncs it before it
- * returns, so the caller acknowledges only what is on disk.  A record cut
+ * eg_cdone_note takes ids into the set at once and eg_cdone_commit writes
+ * all noted since in one write and one fsync (an fsync costs milliseconds:
+ * a collector printing a thousand keys' windows at once pays one), so the
+ * caller acknowledges only what is on disk.  A record cut
  * by a crash, or one whose check fails, ends the journal: what follows is
  * cut off when it is opened.  Past 2 x cap records the journal is
  * rewritten with the newest cap (a new file, fsync'd, renamed over the
@@ -33,8 +35,14 @@ eg_status eg_cdone_open(eg_cdone **out, const char *dir, size_t cap,
 void eg_cdone_close(eg_cdone **d);
 
 int eg_cdone_has(const eg_cdone *d, eg_cdone_id id);
-/* Adds n ids, durably when there is a journal (EG_EIO with the file named
- * when it cannot be written: then nothing may be acknowledged). */
+/* Takes n ids into the set; they reach the journal with the next commit. */
+eg_status eg_cdone_note(eg_cdone *d, const eg_cdone_id *ids, size_t n,
+                        eg_error *err);
+/* Writes what was noted since the last commit, fsync'd (EG_EIO with the
+ * file named when it cannot be written: then nothing may be
+ * acknowledged).  Without a journal it only forgets the list. */
+eg_status eg_cdone_commit(eg_cdone *d, eg_error *err);
+/* note, then commit. */
 eg_status eg_cdone_add(eg_cdone *d, const eg_cdone_id *ids, size_t n,
                        eg_error *err);
 /* Ids read from the journal when it was opened. */

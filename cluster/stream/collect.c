@@ -24,6 +24,13 @@ typedef struct entry {
     eg_hist_state *hs; /* channels, when hist */
 } entry;
 
+/* An acknowledgement waiting for its window's record to reach the disk. */
+typedef struct pend_ack {
+    uint8_t rid[EG_COLL_RID_MAX];
+    size_t rid_len;
+    eg_sf_head h;
+} pend_ack;
+
 typedef struct group {
     eg_sf_window proto; /* head, ops, quantile settings; no states */
     eg_hist_plan plan;  /* hist: the bins of every box's states */
@@ -37,6 +44,9 @@ struct eg_coll {
     group *g;
     size_t ng, capg;
     eg_cdone *done;
+    pend_ack *acks; /* printed since the last flush */
+    size_t nacks, capacks;
+    unsigned pend_windows;
     int failed; /* the journal could not be written: no more acks */
     eg_error fail;
     char (*seen)[EG_SF_NAME_MAX + 1]; /* every box ever heard from */
@@ -130,6 +140,7 @@ void eg_coll_close(eg_coll **pc)
     for (size_t i = 0; i < c->ng; i++)
         group_free(&c->g[i]);
     free(c->g);
+    free(c->acks);
     eg_cdone_close(&c->done);
     free(c->seen);
     free(c);
@@ -239,18 +250,49 @@ static int printed(const eg_coll *c, const eg_sf_head *h)
            eg_cdone_has(c->done, make_id('M', h, h->box, 0));
 }
 
-static void send_acks(const group *g, eg_coll_ack_fn ack, void *ctx)
+/* Queues the group's acks for eg_coll_flush; one that finds no memory is
+ * not sent, and its box sends the state again (known by then). */
+static void queue_acks(eg_coll *c, const group *g)
 {
     for (unsigned i = 0; i < g->n; i++) {
-        eg_sf_head h = g->proto.h;
-        snprintf(h.box, sizeof h.box, "%s", g->e[i].box);
-        h.epoch = g->e[i].epoch;
-        ack(ctx, g->e[i].rid, g->e[i].rid_len, &h);
+        if (c->nacks == c->capacks) {
+            size_t cap = c->capacks ? c->capacks * 2 : 64;
+            pend_ack *a = realloc(c->acks, cap * sizeof *a);
+            if (!a)
+                return;
+            c->acks = a;
+            c->capacks = cap;
+        }
+        pend_ack *a = &c->acks[c->nacks++];
+        a->h = g->proto.h;
+        snprintf(a->h.box, sizeof a->h.box, "%s", g->e[i].box);
+        a->h.epoch = g->e[i].epoch;
+        memcpy(a->rid, g->e[i].rid, g->e[i].rid_len);
+        a->rid_len = g->e[i].rid_len;
     }
 }
 
-/* What the printed group leaves in the printed set: on disk first (with a
- * state directory), so nothing is acknowledged that a restart forgets. */
+void eg_coll_flush(eg_coll *c, eg_coll_ack_fn ack, void *ctx)
+{
+    if (c->pend_windows == 0 && c->nacks == 0)
+        return;
+    /* Lines first (the emit function flushes its own), then the record,
+     * then the acks: killed before the record, the collector prints those
+     * lines again; after it, never. */
+    if (!c->failed && eg_cdone_commit(c->done, &c->fail) != EG_OK)
+        c->failed = 1;
+    if (!c->failed) {
+        if (c->cfg.recorded)
+            c->cfg.recorded(ctx, c->pend_windows);
+        for (size_t i = 0; i < c->nacks; i++)
+            ack(ctx, c->acks[i].rid, c->acks[i].rid_len, &c->acks[i].h);
+    }
+    c->nacks = 0;
+    c->pend_windows = 0;
+}
+
+/* What the printed group leaves in the printed set: at once in memory,
+ * on disk at the next flush and before any of its acks. */
 static eg_status record_group(eg_coll *c, const group *g,
                               const char *const *missing, unsigned nmissing)
 {
@@ -264,7 +306,7 @@ static eg_status record_group(eg_coll *c, const group *g,
         for (unsigned i = 0; i < nmissing; i++)
             ids[n++] = make_id('M', &g->proto.h, missing[i], 0);
     }
-    return eg_cdone_add(c->done, ids, n, &c->fail);
+    return eg_cdone_note(c->done, ids, n, &c->fail);
 }
 
 /* Merges, prints, acknowledges and forgets group i. */
@@ -338,15 +380,13 @@ static void print_group(eg_coll *c, size_t i, eg_coll_emit_fn emit,
     c->t.printed++;
     if (complete(c, g))
         c->t.complete++;
-    /* The line is out; its record goes to disk before any ack, so a
-     * collector killed from here on neither prints it again nor loses it
-     * (killed between the line and the record, it prints it again). */
+    /* The line is out; its record and acks wait for eg_coll_flush. */
+    (void)ack;
     if (!c->failed && record_group(c, g, missing, nmissing) != EG_OK)
         c->failed = 1;
     if (!c->failed) {
-        if (c->cfg.recorded)
-            c->cfg.recorded(ctx);
-        send_acks(g, ack, ctx);
+        queue_acks(c, g);
+        c->pend_windows++;
     }
     group_free(g);
     c->g[i] = c->g[--c->ng];

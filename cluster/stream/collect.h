@@ -10,7 +10,8 @@
  * boxes' states are merged in box-name order, each one's indices shifted
  * past those before it, so the result does not depend on arrival order.
  * Only after printing, and recording the window as printed (on disk with
- * a state directory, cdone.h), are the boxes acknowledged, so a frame a
+ * a state directory, cdone.h, one fsync for all the windows printed since
+ * the last eg_coll_flush), are the boxes acknowledged, so a frame a
  * collector lost by dying before it printed comes again to the next one,
  * and one it printed is known as such after a restart. */
 #ifndef EG_STREAM_COLLECT_H
@@ -30,9 +31,10 @@ typedef struct eg_coll_cfg {
     unsigned boxes; /* without expect: this many boxes */
     double wait_s;
     const char *state_dir; /* the printed set's journal, or NULL */
-    /* Called with the emit context once a printed window is recorded,
-     * before its acks (a test build's fault injection), or NULL. */
-    void (*recorded)(void *ctx);
+    /* Called with the emit context and how many windows a flush has just
+     * recorded, before their acks (a test build's fault injection), or
+     * NULL. */
+    void (*recorded)(void *ctx, unsigned windows);
 } eg_coll_cfg;
 
 /* What a printed (window, key) holds. */
@@ -69,6 +71,10 @@ void eg_coll_close(eg_coll **c);
 eg_status eg_coll_take(eg_coll *c, const eg_sf_window *w, const uint8_t *rid,
                        size_t rid_len, double now, eg_coll_emit_fn emit,
                        eg_coll_ack_fn ack, void *ctx, eg_error *err);
+/* Records what was printed since the last flush (one fsync with a state
+ * directory) and sends its acks: call it after a batch of eg_coll_take
+ * and after eg_coll_tick; take and tick acknowledge nothing printed. */
+void eg_coll_flush(eg_coll *c, eg_coll_ack_fn ack, void *ctx);
 /* Prints what has waited long enough. */
 void eg_coll_tick(eg_coll *c, double now, eg_coll_emit_fn emit,
                   eg_coll_ack_fn ack, void *ctx);
