@@ -25,6 +25,8 @@ typedef struct eg_cl_kernel {
     unsigned lanes_per_item; /* EG_LPI the kernel was built with */
     int portable;            /* reduce_gpu.cl: 8 work-items a lane */
     unsigned slot_bytes;     /* its local memory per work-item */
+    unsigned group_lane;     /* reduce_exact_gpu.cl: a work-group of this
+                                many work-items a lane; 0 otherwise */
 } eg_cl_kernel;
 
 /* A reusable device buffer that grows on demand. */
@@ -184,6 +186,10 @@ void eg_cl_impl_release(eg_cl_impl *impl);
 eg_status eg_cl_fault_load(eg_device *dev, eg_error *err);
 /* Counts one occasion of `kind` on dev; 1 when the fault fires now. */
 int eg_cl_fault_fires(eg_device *dev, eg_cl_fault_kind kind);
+/* The injected build fault: the program text src (malloc'ed, *len bytes)
+ * plus a line the compiler rejects, so the failure takes the real
+ * clBuildProgram path, log included.  Takes src; NULL when out of memory. */
+char *eg_cl_fault_break_source(char *src, size_t *len);
 #else
 /* A product build (EDGEGRID_TEST_HOOKS off) has no fault injection: the
  * variable is not read and nothing can scribble over the read path. */
@@ -198,6 +204,12 @@ static inline int eg_cl_fault_fires(eg_device *dev, eg_cl_fault_kind kind)
     (void)dev;
     (void)kind;
     return 0;
+}
+/* Never called (no fault fires): the product holds no broken source. */
+static inline char *eg_cl_fault_break_source(char *src, size_t *len)
+{
+    (void)len;
+    return src;
 }
 #endif
 

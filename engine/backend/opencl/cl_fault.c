@@ -106,3 +106,16 @@ int eg_cl_fault_fires(eg_device *dev, eg_cl_fault_kind kind)
         f->seen++;
     return f->seen >= f->from;
 }
+
+char *eg_cl_fault_break_source(char *src, size_t *len)
+{
+    static const char line[] = "\n#error \"EDGEGRID_CL_FAULT=build\"\n";
+    char *grown = realloc(src, *len + sizeof line);
+    if (!grown) {
+        free(src);
+        return NULL;
+    }
+    memcpy(grown + *len, line, sizeof line);
+    *len += sizeof line - 1;
+    return grown;
+}

@@ -155,9 +155,20 @@ char *eg_cl_exact_kernel_source(size_t *len)
 {
     const eg_cl_part parts[] = {
         {"exact_rules.h", eg_kernel_exact_rules, eg_kernel_exact_rules_len},
+        {"exact_plan.h", eg_kernel_exact_plan, eg_kernel_exact_plan_len},
         {"reduce_exact.cl", eg_kernel_reduce_exact,
          eg_kernel_reduce_exact_len}};
-    return program_source(parts, 2, 1, len);
+    return program_source(parts, 3, 1, len);
+}
+
+char *eg_cl_exact_gpu_kernel_source(size_t *len)
+{
+    const eg_cl_part parts[] = {
+        {"exact_rules.h", eg_kernel_exact_rules, eg_kernel_exact_rules_len},
+        {"exact_plan.h", eg_kernel_exact_plan, eg_kernel_exact_plan_len},
+        {"reduce_exact_gpu.cl", eg_kernel_reduce_exact_gpu,
+         eg_kernel_reduce_exact_gpu_len}};
+    return program_source(parts, 3, 1, len);
 }
 
 static const char *cl_type_name(eg_dtype t)

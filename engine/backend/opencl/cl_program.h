@@ -1,8 +1,9 @@
 /* cl_program.h - building OpenCL programs, with an on-disk binary cache.
  *
  * A program is an embedded kernel (kernels/reduce.cl for CPU devices,
- * kernels/reduce_gpu.cl for GPUs and accelerators, kernels/reduce_exact.cl
- * behind kernels/exact_rules.h in exact mode) behind a generated prelude
+ * kernels/reduce_gpu.cl for GPUs and accelerators; in exact mode
+ * kernels/reduce_exact.cl and kernels/reduce_exact_gpu.cl, behind
+ * kernels/exact_rules.h and kernels/exact_plan.h) behind a generated prelude
  * (the lane layout and constants of lanes.h/state.h as #defines, so the
  * kernel never restates them), built with -D options for one (dtype, groups).
  *
@@ -40,9 +41,13 @@ char *eg_cl_kernel_source(size_t *len);
  * kernels/twosum.h + reduce_gpu.cl): the same records, a lane spread over
  * 8 work-items. */
 char *eg_cl_gpu_kernel_source(size_t *len);
-/* The same for the exact-mode kernel (prelude + kernels/exact_rules.h +
- * reduce_exact.cl). */
+/* The same for the exact-mode kernel of CPU devices (prelude +
+ * kernels/exact_rules.h + kernels/exact_plan.h + reduce_exact.cl). */
 char *eg_cl_exact_kernel_source(size_t *len);
+/* The same for the exact-mode kernel of GPUs and accelerators (the same
+ * headers + reduce_exact_gpu.cl): the same records, a lane spread over a
+ * work-group. */
+char *eg_cl_exact_gpu_kernel_source(size_t *len);
 
 /* "-DEG_T=float -DEG_DT=0 -DEG_GROUPS=31 -DEG_LANE_ELEMS=4096".  Never any
  * relaxed-math option: the kernels must give the host's bits. */

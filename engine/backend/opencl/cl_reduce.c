@@ -27,6 +27,12 @@
 
 #define EG_CL_KERNEL_NAME "eg_reduce"
 
+/* Work-items a lane of the portable exact kernel (reduce_exact_gpu.cl), a
+ * work-group each: 64 elements a work-item, and a power of two every GPU's
+ * work-groups hold; 8192 lanes of a 32 Mi-element call fill an H200
+ * (132 compute units of 2048 work-items) about twice. */
+#define EG_CL_EXACT_GPU_ITEMS 64
+
 /* Lanes per work-item on CPU devices: enough independent chains to keep
  * the adders busy; the exact kernel reads up to four of them side by side,
  * one memory stream each. */
@@ -55,6 +61,19 @@ static eg_status create_kernel(eg_device *dev, cl_program prog,
     }
     slot->program = prog;
     slot->kernel = k;
+    if (slot->group_lane) {
+        /* Its work-group size is compiled in (reqd_work_group_size). */
+        if (wg < slot->group_lane) {
+            clReleaseKernel(k);
+            return eg_error_set(err, EG_EOPENCL,
+                                "\"%s\" runs work-groups of at most %zu "
+                                "work-items; the portable exact kernel "
+                                "needs %u",
+                                dev->info.name, wg, slot->group_lane);
+        }
+        slot->local_size = slot->group_lane;
+        return EG_OK;
+    }
     /* CPU work-items are whole loops over several lanes: small groups keep
      * every core busy to the end of a chunk.  The portable kernel needs
      * whole lanes (8 work-items) in a group. */
@@ -73,36 +92,22 @@ static eg_status create_kernel(eg_device *dev, cl_program prog,
     return EG_OK;
 }
 
-/* The injected build fault (cl_fault.c): the real source plus a line the
- * compiler rejects, so the failure takes the real clBuildProgram path, log
- * included.  Takes src; NULL when out of memory. */
-static char *broken_source(char *src, size_t *len)
-{
-    static const char line[] = "\n#error \"EDGEGRID_CL_FAULT=build\"\n";
-    char *grown = realloc(src, *len + sizeof line);
-    if (!grown) {
-        free(src);
-        return NULL;
-    }
-    memcpy(grown + *len, line, sizeof line);
-    *len += sizeof line - 1;
-    return grown;
-}
-
 static eg_status build_kernel(eg_device *dev, eg_dtype dtype, unsigned g,
                               eg_cl_kernel *slot, eg_error *err)
 {
     eg_cl_impl *impl = dev->impl;
     size_t len = 0;
-    /* Fast mode: the portable kernel on GPUs and accelerators, the
-     * CPU-tuned one on CPUs.  Exact mode has one kernel; its layout follows
-     * the same choice through EG_LPI and EG_PREFETCH below. */
-    slot->portable = impl->portable && !(g & EG_G_EXACT);
-    char *src = (g & EG_G_EXACT) ? eg_cl_exact_kernel_source(&len)
+    /* The portable kernels on GPUs and accelerators, the CPU-tuned ones
+     * on CPUs, in both modes. */
+    int exact = (g & EG_G_EXACT) != 0;
+    slot->portable = impl->portable && !exact;
+    slot->group_lane = impl->portable && exact ? EG_CL_EXACT_GPU_ITEMS : 0;
+    char *src = slot->group_lane ? eg_cl_exact_gpu_kernel_source(&len)
+                : exact          ? eg_cl_exact_kernel_source(&len)
                 : slot->portable ? eg_cl_gpu_kernel_source(&len)
                                  : eg_cl_kernel_source(&len);
     if (src && eg_cl_fault_fires(dev, EG_CL_FAULT_BUILD))
-        src = broken_source(src, &len);
+        src = eg_cl_fault_break_source(src, &len);
     if (!src)
         return eg_error_set(err, EG_ENOMEM,
                             "out of memory building kernels "
@@ -119,6 +124,9 @@ static eg_status build_kernel(eg_device *dev, eg_dtype dtype, unsigned g,
     if (slot->portable)
         snprintf(options + used, sizeof options - used,
                  " -DEG_GPU_SLOT_BYTES=%u", slot->slot_bytes);
+    else if (slot->group_lane)
+        snprintf(options + used, sizeof options - used, " -DEG_XW=%u",
+                 slot->group_lane);
     else
         snprintf(options + used, sizeof options - used, " -DEG_LPI=%u",
                  slot->lanes_per_item);
@@ -235,11 +243,13 @@ eg_status eg_cl_launch(eg_device *dev, const eg_cl_kernel *k, cl_mem xm,
         return eg_cl_fail(err, "clSetKernelArg", dev->info.name, rc);
     /* Rounded up to whole work-groups; the kernel skips lanes >= lanes.
      * The portable kernel takes a lane per EG_LANE_SLOTS work-items and
-     * local memory for their slots. */
+     * local memory for their slots, the portable exact one a work-group
+     * a lane. */
     size_t local = k->local_size;
-    uint64_t items = k->portable
-                         ? lanes * EG_LANE_SLOTS
-                         : (lanes + k->lanes_per_item - 1) / k->lanes_per_item;
+    uint64_t items = k->portable     ? lanes * EG_LANE_SLOTS
+                     : k->group_lane ? lanes * k->group_lane
+                                     : (lanes + k->lanes_per_item - 1) /
+                                           k->lanes_per_item;
     if (k->portable &&
         (rc = clSetKernelArg(k->kernel, 4, local * k->slot_bytes,
                              NULL)) != CL_SUCCESS)
