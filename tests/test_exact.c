@@ -738,6 +738,55 @@ Test(exact, kernel_records_match_the_host_word_for_word)
     free(devs);
 }
 
+/* The portable exact kernel (GPUs and accelerators) gives a lane a
+ * work-group: one group per lane, the host's words, on every OpenCL device
+ * present (CPU devices forced onto the portable kernels). */
+Test(exact, portable_kernel_takes_a_lane_per_work_group)
+{
+    eg_device **devs = NULL;
+    size_t count = 0;
+    char notes[256] = "";
+    eg_error err;
+    cr_assert_eq(eg_cl_enumerate(&devs, &count, notes, sizeof notes, &err),
+                 EG_OK);
+    cr_assert_geq(count, 1, "no OpenCL device: %s", notes);
+    enum { N = 37 * EG_LANE_ELEMS + 11 }; /* 38 lanes */
+    const unsigned g = EG_G_EXACT | EG_G_ALL;
+    double *x = mixed_data(EG_F64, N, 31), *y = mixed_data(EG_F64, N, 32);
+    size_t words = eg_lane_count(N) * EG_EXACT_LANE_WORDS;
+    uint64_t *got = malloc(words * 8), *want = malloc(words * 8);
+    cr_assert(got && want);
+    eg_lanes_exact(x, y, N, EG_F64, g, want);
+    for (size_t d = 0; d < count; d++) {
+        eg_device *dev = devs[d];
+        eg_cl_device_set_portable(dev, 1);
+        memset(got, 0xa5, words * 8);
+        cr_assert_eq(dev->ops->reduce_chunk(dev, x, y, N, EG_F64, g, got, &err),
+                     EG_OK, "%s", err.msg);
+        for (size_t i = 0; i < words; i++)
+            cr_assert_eq(got[i], want[i], "%s: lane %zu word %zu: %016llx, "
+                         "host %016llx", dev->info.name,
+                         i / EG_EXACT_LANE_WORDS, i % EG_EXACT_LANE_WORDS,
+                         (unsigned long long)got[i],
+                         (unsigned long long)want[i]);
+        cr_assert_geq(dev->launch_local, 32, "%s: local size %llu",
+                      dev->info.name,
+                      (unsigned long long)dev->launch_local);
+        cr_assert_eq(dev->launch_global, 38 * dev->launch_local,
+                     "%s: global %llu local %llu, want a group a lane",
+                     dev->info.name,
+                     (unsigned long long)dev->launch_global,
+                     (unsigned long long)dev->launch_local);
+    }
+    free(x);
+    free(y);
+    free(got);
+    free(want);
+    for (size_t i = 0; i < count; i++)
+        eg_device_destroy(&devs[i]);
+    free(devs);
+}
+
 /* ---------------------------------------------- merges and the wire */
 
 /* The state of x[from, to) through the host's exact lanes. */
