@@ -10,6 +10,7 @@
 #include "bench_resident.h"
 #include "bench_timing.h"
 #include "cli.h"
+#include "json.h"
 
 /* The yardstick: every work-item sums float4s a grid-stride apart, so
  * neighbours read neighbours, a few waves per compute unit. */
@@ -145,10 +146,24 @@ static int cl_rep(void *ctx)
     return c->st != EG_OK;
 }
 
-/* One device's block: the probe, then host-resident and device-resident
- * figures per row. */
+/* What one device measured: the probe, then per row the reduction of
+ * host memory and of the same data in device memory. */
+typedef struct res_row {
+    const char *name;
+    bench_figure host, resident;
+} res_row;
+
+typedef struct res_block {
+    const eg_device_info *info;
+    bench_figure probe;
+    size_t nrows;
+    res_row rows[BENCH_MAX_ROWS];
+} res_block;
+
+/* One device's figures into *b.  Returns an exit status (after printing
+ * the one error line). */
 static int one_device(const bench_args *a, const eg_device_info *info,
-                      const bench_data *d, FILE *f)
+                      const bench_data *d, res_block *b)
 {
     res_dev r;
     memset(&r, 0, sizeof r);
@@ -160,10 +175,11 @@ static int one_device(const bench_args *a, const eg_device_info *info,
     }
     cl_int rc = res_open(&r, d, bytes);
     bench_plan plan = {2, a->reps, a->reps > 1000 ? a->reps : 1000, 0.05};
-    bench_figure probe = {0};
+    b->info = info;
+    b->nrows = 0;
     read_run rr = {&r, CL_SUCCESS};
     if (rc == CL_SUCCESS &&
-        bench_repeat(&plan, read_rep, &rr, bytes, &probe) != 0)
+        bench_repeat(&plan, read_rep, &rr, bytes, &b->probe) != 0)
         rc = rr.rc != CL_SUCCESS ? rr.rc : CL_OUT_OF_HOST_MEMORY;
     if (rc != CL_SUCCESS) {
         cli_errorf("bench: --resident: device %u (%s): OpenCL error %d",
@@ -180,10 +196,6 @@ static int one_device(const bench_args *a, const eg_device_info *info,
         cli_errorf("bench: --resident: %s", err.msg);
         return CLI_EXIT_FAIL;
     }
-    fprintf(f, "device %u (%s, %s): read probe %.2f GB/s (device memory)\n",
-            info->index, eg_device_kind_name(info->kind), info->name,
-            probe.gbps);
-    fprintf(f, "GB/s            host   xprobe | resident   xprobe\n");
     int status = CLI_EXIT_OK;
     for (size_t i = 0; i < a->nrows && status == CLI_EXIT_OK; i++) {
         const bench_row_spec *row = &a->rows[i];
@@ -209,9 +221,10 @@ static int one_device(const bench_args *a, const eg_device_info *info,
                        c.err.msg[0] ? c.err.msg : eg_strerror(c.st));
             status = CLI_EXIT_FAIL;
         } else {
-            fprintf(f, "%-10s %9.2f %8.2f | %8.2f %8.2f\n", row->name,
-                    host.fig.gbps, host.fig.gbps / probe.gbps, res.gbps,
-                    res.gbps / probe.gbps);
+            res_row *out = &b->rows[b->nrows++];
+            out->name = row->name;
+            out->host = host.fig;
+            out->resident = res;
         }
     }
     eg_engine_close(&e);
@@ -219,7 +232,75 @@ static int one_device(const bench_args *a, const eg_device_info *info,
     return status;
 }
 
-int bench_resident_run(const bench_args *a, FILE *f)
+static void print_table(FILE *f, const res_block *b)
+{
+    fprintf(f, "device %u (%s, %s): read probe %.2f GB/s (device memory)\n",
+            b->info->index, eg_device_kind_name(b->info->kind), b->info->name,
+            b->probe.gbps);
+    fprintf(f, "GB/s            host   xprobe | resident   xprobe\n");
+    for (size_t i = 0; i < b->nrows; i++) {
+        const res_row *r = &b->rows[i];
+        fprintf(f, "%-10s %9.2f %8.2f | %8.2f %8.2f\n", r->name, r->host.gbps,
+                r->host.gbps / b->probe.gbps, r->resident.gbps,
+                r->resident.gbps / b->probe.gbps);
+    }
+}
+
+/* {"gbps", "seconds", "reps", "xprobe"}: the table's figure and ratio. */
+static void json_figure(FILE *f, const bench_figure *fig, double probe)
+{
+    fputs("{\"gbps\": ", f);
+    json_double(f, fig->gbps);
+    fputs(", \"seconds\": ", f);
+    json_double(f, fig->seconds);
+    fprintf(f, ", \"reps\": %u, \"xprobe\": ", fig->reps);
+    json_double(f, probe > 0 ? fig->gbps / probe : 0.0);
+    fputc('}', f);
+}
+
+static void print_json(FILE *f, const bench_args *a, uint64_t bytes,
+                       const res_block *blocks, size_t nblocks,
+                       const char *notes)
+{
+    fputs("{\"bench\": \"resident\", \"dtype\": ", f);
+    json_string(f, eg_dtype_numpy_name(a->dtype));
+    fprintf(f, ", \"bytes\": %llu, \"mode\": \"%s\", \"min_reps\": %u, "
+               "\"devices\": [",
+            (unsigned long long)bytes,
+            a->mode == EG_MODE_EXACT ? "exact" : "fast", a->reps);
+    for (size_t i = 0; i < nblocks; i++) {
+        const res_block *b = &blocks[i];
+        fprintf(f, "%s{\"index\": %u, \"type\": ", i ? ", " : "",
+                b->info->index);
+        json_string(f, eg_device_kind_name(b->info->kind));
+        fputs(", \"name\": ", f);
+        json_string(f, b->info->name);
+        fputs(", \"read_probe\": {\"gbps\": ", f);
+        json_double(f, b->probe.gbps);
+        fputs(", \"seconds\": ", f);
+        json_double(f, b->probe.seconds);
+        fprintf(f, ", \"reps\": %u}, \"rows\": [", b->probe.reps);
+        for (size_t k = 0; k < b->nrows; k++) {
+            const res_row *r = &b->rows[k];
+            fputs(k ? ", {\"name\": " : "{\"name\": ", f);
+            json_string(f, r->name);
+            fputs(", \"host\": ", f);
+            json_figure(f, &r->host, b->probe.gbps);
+            fputs(", \"resident\": ", f);
+            json_figure(f, &r->resident, b->probe.gbps);
+            fputc('}', f);
+        }
+        fputs("]}", f);
+    }
+    fputs("], \"notes\": ", f);
+    if (nblocks == 0 && notes[0])
+        json_string(f, notes);
+    else
+        fputs(nblocks ? "null" : "\"no OpenCL device\"", f);
+    fputs("}\n", f);
+}
+
+int bench_resident_run(const bench_args *a, int json, FILE *f)
 {
     eg_device_info *devs = NULL;
     size_t ndev = 0;
@@ -236,25 +317,42 @@ int bench_resident_run(const bench_args *a, FILE *f)
         cli_errorf("bench: --resident: out of memory");
         return CLI_EXIT_FAIL;
     }
-    fprintf(f,
-            "edgegrid bench --resident: %s, %llu bytes, %s mode, median "
-            "of at least %u runs after warm-up\n",
-            eg_dtype_name(a->dtype),
-            (unsigned long long)(count * eg_dtype_size(a->dtype)),
-            a->mode == EG_MODE_EXACT ? "exact" : "fast", a->reps);
-    int status = CLI_EXIT_OK, any = 0;
+    uint64_t bytes = count * eg_dtype_size(a->dtype);
+    res_block *blocks = calloc(ndev ? ndev : 1, sizeof *blocks);
+    if (!blocks) {
+        bench_data_free(&d);
+        free(devs);
+        cli_errorf("bench: --resident: out of memory");
+        return CLI_EXIT_FAIL;
+    }
+    if (!json)
+        fprintf(f,
+                "edgegrid bench --resident: %s, %llu bytes, %s mode, median "
+                "of at least %u runs after warm-up\n",
+                eg_dtype_name(a->dtype), (unsigned long long)bytes,
+                a->mode == EG_MODE_EXACT ? "exact" : "fast", a->reps);
+    int status = CLI_EXIT_OK;
+    size_t nblocks = 0;
     for (size_t i = 0; i < ndev && status == CLI_EXIT_OK; i++) {
         if (devs[i].kind == EG_DEV_HOST)
             continue;
-        any = 1;
-        status = one_device(a, &devs[i], &d, f);
+        status = one_device(a, &devs[i], &d, &blocks[nblocks]);
+        if (status != CLI_EXIT_OK)
+            break;
+        /* The table goes out device by device, as it is measured. */
+        if (!json)
+            print_table(f, &blocks[nblocks]);
+        nblocks++;
     }
-    if (!any)
+    if (json && status == CLI_EXIT_OK)
+        print_json(f, a, bytes, blocks, nblocks, notes);
+    else if (!json && nblocks == 0 && status == CLI_EXIT_OK)
         fprintf(f, "no OpenCL device%s%s\n", notes[0] ? ": " : "", notes);
-    else
+    else if (!json && status == CLI_EXIT_OK)
         fprintf(f, "host: eg_reduce of host memory on that device; resident: "
                    "eg_reduce_cl_buffer of the same data in device memory; "
                    "xprobe: over the read probe\n");
+    free(blocks);
     bench_data_free(&d);
     free(devs);
     return status;

@@ -10,8 +10,10 @@
 #include "bench_run.h"
 
 /* Measures every row of `a` but dot (one buffer) on every OpenCL device
- * and prints one block per device to f.  Returns an exit status (0; 1 on
- * an OpenCL or engine failure, after printing the one error line). */
-int bench_resident_run(const bench_args *a, FILE *f);
+ * and prints one block per device to f, or with `json` one JSON object
+ * with the same figures (bench/README.md).  Returns an exit status (0; 1
+ * on an OpenCL or engine failure, after printing the one error line, and
+ * then no JSON). */
+int bench_resident_run(const bench_args *a, int json, FILE *f);
 
 #endif

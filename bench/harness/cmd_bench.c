@@ -53,7 +53,8 @@ static const char bench_help[] =
     "                     (but dot) on data already in device memory\n"
     "                     (eg_reduce_cl_buffer) beside host memory\n"
     "                     (eg_reduce), over a read probe's device-memory\n"
-    "                     GB/s\n"
+    "                     GB/s; with --json the same figures as one JSON\n"
+    "                     object\n"
     "  --file DIR         instead: files in the page cache.  Writes two\n"
     "                     float32 .npy files of --size bytes in DIR, one in\n"
     "                     64 MiB writes and one in 4 KiB writes, and\n"
@@ -312,12 +313,8 @@ int cmd_bench(int argc, char **argv)
     a.b.verbose = isatty(STDERR_FILENO);
     if (a.file_dir != NULL)
         return bench_files(&a);
-    if (a.resident) {
-        if (a.json)
-            return cli_usage("bench", "--resident prints a table; --json "
-                                      "is not available with it");
-        return bench_resident_run(&a.b, stdout);
-    }
+    if (a.resident)
+        return bench_resident_run(&a.b, a.json, stdout);
 
     /* The report holds every cell of every row: too big for the stack. */
     if ((r = calloc(1, sizeof *r)) == NULL) {
