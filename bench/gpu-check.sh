@@ -4,10 +4,20 @@
 # build, run the test suite on the GPU, and measure `edgegrid bench` for f32
 # and f64 against the card's host-to-device copy rate, and the
 # device-resident figures (eg_reduce_cl_buffer, cl_copy_probe --resident)
-# against the card's measured device-memory read rate.
+# against the card's measured device-memory read rate.  Sized to run once
+# in about 8 minutes on a 16-core GPU machine (each step has a time limit,
+# so one that hangs cannot eat the machine's lease).
 #
-#   bench/gpu-check.sh [--size BYTES] [--no-tests] [--device INDEX]
-#                      [--driver LIB] [--debs DIR]
+#   bench/gpu-check.sh [--size BYTES] [--tests gpu|full|none] [--no-tests]
+#                      [--device INDEX] [--driver LIB] [--debs DIR]
+#                      [--dry-run]
+#
+# --tests gpu (default): the tests that drive OpenCL devices (test_opencl,
+# test_exact, test_engine, test_faults, the device CLI tests, the bench
+# smoke tests); full: the whole suite but Oclgrind's; none (--no-tests).
+# --dry-run checks the script's logic on a machine without a GPU: the
+# OpenCL platforms it already has (no driver search), the first OpenCL
+# device whatever its type, 64 MiB, the GPU-path check on that device.
 #
 # Before: on a machine WITH the Debian 12 registry run bench/fetch-debs.sh,
 # then carry bench/debs/ along with the working tree (device tool:
@@ -36,8 +46,11 @@
 #   5. measures the copy rate (build-gpu/cl_copy_probe) and runs
 #      `edgegrid bench --copy-gbps RATE` for f32 and f64; the xcopy column is
 #      the GB/s of a reduction over the copy rate (the goal: >= 0.85).
-# Everything it prints is also saved under $OUT (when set, as on the device
-# tool, which brings $OUT back) or build-gpu/gpu-check/.
+#   6. bench/gpu_summary.py turns the JSON figures into the Markdown table
+#      of the README's GPU section (summary.md), goals marked.
+# Everything it prints is also saved under build-gpu/gpu-check/; with $OUT
+# set (the device tool brings back at most 8 files) $OUT gets summary.md
+# and gpu-check-logs.tar.gz, every log and JSON file.
 #
 # Exit status: 0 when the build, the tests and the benches ran clean; 1
 # otherwise (the summary says which step failed); 2 bad usage.
@@ -46,7 +59,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$(cd "$here/.." && pwd)
 size=1Gi
-run_tests=1
+tests=gpu
+dry=0
 gpu=""
 driver=""
 debs=$here/debs
@@ -55,14 +69,16 @@ build=${EDGEGRID_GPU_BUILD:-$src/build-gpu}
 say() { echo "gpu-check: $*"; }
 die() { echo "gpu-check: $*" >&2; exit 1; }
 usage() {
-    echo "usage: bench/gpu-check.sh [--size BYTES] [--no-tests] [--device INDEX] [--driver LIB] [--debs DIR]" >&2
+    echo "usage: bench/gpu-check.sh [--size BYTES] [--tests gpu|full|none] [--no-tests] [--device INDEX] [--driver LIB] [--debs DIR] [--dry-run]" >&2
     exit 2
 }
 
 while (($#)); do
     case $1 in
     --size) (($# > 1)) || usage; size=$2; shift 2 ;;
-    --no-tests) run_tests=0; shift ;;
+    --no-tests) tests=none; shift ;;
+    --tests) (($# > 1)) || usage; tests=$2; shift 2 ;;
+    --dry-run) dry=1; size=64Mi; shift ;;
     --device) (($# > 1)) || usage; gpu=$2; shift 2 ;;
     --driver) (($# > 1)) || usage; driver=$2; shift 2 ;;
     --debs) (($# > 1)) || usage; debs=$2; shift 2 ;;
@@ -71,19 +87,40 @@ while (($#)); do
     esac
 done
 
-out=${OUT:-$build/gpu-check}
+case $tests in gpu | full | none) ;; *) usage ;; esac
+out=$build/gpu-check
 work=$build/gpu-env
 prefix=$work/root
 multiarch=x86_64-linux-gnu
+rm -rf "$out"
 mkdir -p "$out"
+t_start=$SECONDS
+# Runs "$@" for at most $1 seconds (timeout, when this machine has it).
+limit() {
+    local s=$1
+    shift
+    if command -v timeout >/dev/null 2>&1; then
+        timeout --kill-after=10 "$s" "$@"
+    else
+        "$@"
+    fi
+}
 
 # ---------------------------------------------------------------- tools
 missing=()
-for tool in cmake make cc ldconfig; do
+for tool in cmake cc ldconfig; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
+generator=()
+if ! command -v make >/dev/null 2>&1; then
+    if command -v ninja >/dev/null 2>&1; then
+        generator=(-G Ninja)
+    else
+        missing+=("make or ninja")
+    fi
+fi
 if ((${#missing[@]})); then
-    die "missing on this machine: ${missing[*]} (not carried; cmake, make and a C compiler must be there)"
+    die "missing on this machine: ${missing[*]} (not carried; cmake, make or ninja and a C compiler must be there)"
 fi
 
 # ------------------------------------------------------- 1. carried .debs
@@ -133,12 +170,15 @@ done
 export LD_LIBRARY_PATH="$work/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 # ---------------------------------------------------------------- 2. ICD
-if [[ -z $driver ]]; then
+if ((dry)) && [[ -z $driver ]]; then
+    say "dry run: the OpenCL platforms this machine has (${OCL_ICD_VENDORS:-/etc/OpenCL/vendors})"
+elif [[ -z $driver ]]; then
     driver=$(ldconfig -p 2>/dev/null |
              awk '/libnvidia-opencl\.so\.1 / { print $NF; exit }')
 fi
 if [[ -z $driver ]]; then
     for d in /usr/lib/$multiarch /usr/lib64 /usr/lib /usr/local/nvidia/lib64 \
+             /usr/local/nvidia/lib \
              /usr/lib/$multiarch/nvidia/current /usr/local/cuda/lib64; do
         if [[ -e $d/libnvidia-opencl.so.1 ]]; then
             driver=$d/libnvidia-opencl.so.1
@@ -146,11 +186,13 @@ if [[ -z $driver ]]; then
         fi
     done
 fi
-[[ -n $driver && -e $driver ]] ||
-    die "no NVIDIA OpenCL driver library (libnvidia-opencl.so.1) found; is the driver installed? (--driver PATH names one)"
-echo "$driver" >"$work/vendors/gpu.icd"
-export OCL_ICD_VENDORS=$work/vendors
-say "OpenCL driver: $driver"
+if ! ((dry)) || [[ -n $driver ]]; then
+    [[ -n $driver && -e $driver ]] ||
+        die "no NVIDIA OpenCL driver library (libnvidia-opencl.so.1) found; is the driver installed? (--driver PATH names one)"
+    echo "$driver" >"$work/vendors/gpu.icd"
+    export OCL_ICD_VENDORS=$work/vendors
+    say "OpenCL driver: $driver"
+fi
 if [[ -x $prefix/usr/bin/clinfo ]]; then
     "$prefix/usr/bin/clinfo" -l >"$out/clinfo.txt" 2>&1 || true
 fi
@@ -184,23 +226,27 @@ status=0
 failed=()
 say "building into $build"
 # No -Werror here: another compiler's new warnings are not what this checks.
-if ! { cmake -S "$src" -B "$build" -DEDGEGRID_WERROR=OFF \
+if ! { limit 420 cmake -S "$src" -B "$build" "${generator[@]}" -DEDGEGRID_WERROR=OFF \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DCMAKE_PREFIX_PATH="$prefix/usr" \
         -DPKG_CONFIG_EXECUTABLE="$pkgconfig" \
         -DCMAKE_C_FLAGS="-isystem $prefix/usr/include" \
         -DCMAKE_EXE_LINKER_FLAGS="-Wl,-rpath-link,$work/lib" &&
-      cmake --build "$build" -j"$(nproc)"; } >"$out/build.txt" 2>&1; then
+      limit 420 cmake --build "$build" -j"$(nproc)"; } >"$out/build.txt" 2>&1; then
     tail -30 "$out/build.txt" >&2
     die "the build failed (log: $out/build.txt)"
 fi
+say "built in $((SECONDS - t_start)) s"
 
 edgegrid=$build/edgegrid
 "$edgegrid" devices | tee "$out/devices.txt"
 if [[ -z $gpu ]]; then
+    # The first GPU, or in a dry run the first OpenCL device of any type.
+    kind='"gpu"'
+    ((dry)) && kind='"[a-z]*"'
     gpu=$("$edgegrid" devices --json |
-          grep -o '"index": [0-9]*, "type": "gpu"' | head -1 |
-          grep -o '[0-9][0-9]*' | head -1 || true)
+          grep -o "\"index\": [0-9]*, \"type\": $kind" | grep -v '"host"' |
+          head -1 | grep -o '[0-9][0-9]*' | head -1 || true)
 fi
 [[ -n $gpu ]] || die "edgegrid sees no GPU (devices: $out/devices.txt, loader: $out/clinfo.txt)"
 all=$("$edgegrid" devices --json | grep -o '"index": [0-9]*' |
@@ -208,15 +254,23 @@ all=$("$edgegrid" devices --json | grep -o '"index": [0-9]*' |
 say "GPU is device $gpu; every device: $all"
 
 # -------------------------------------------------------------- 5. tests
-if ((run_tests)); then
+have_numpy=0
+command -v python3 >/dev/null 2>&1 && python3 -c 'import numpy' 2>/dev/null &&
+    have_numpy=1
+if [[ $tests != none ]]; then
+    select=()
+    if [[ $tests == gpu ]]; then
+        select=(-R '^(test_opencl|test_exact|test_engine|test_faults|cli_test_devices|cli_test_exact|cli_test_multi_device|cli_test_reduce_numpy|bench_smoke|bench_smoke_exact|bench_resident_smoke)$')
+    fi
     exclude=()
-    if ! python3 -c 'import numpy' 2>/dev/null; then
+    if ((!have_numpy)); then
         say "no numpy for python3: the CLI tests (checked against numpy) are left out"
         exclude=(-E '^cli_')
     fi
-    say "ctest (the GPU is the only OpenCL device)"
-    if ! (cd "$build" && ctest --output-on-failure -LE oclgrind \
-            "${exclude[@]}") >"$out/ctest.txt" 2>&1; then
+    say "ctest --tests $tests (the GPU is the only OpenCL device)"
+    if ! (cd "$build" && limit 330 ctest --output-on-failure -LE oclgrind \
+            -j4 --timeout 300 "${select[@]}" "${exclude[@]}") \
+            >"$out/ctest.txt" 2>&1; then
         status=1
         failed+=(tests)
     fi
@@ -229,20 +283,25 @@ d = [d for d in json.load(sys.stdin)["devices"] if d["index"] == int(sys.argv[1]
 print(d[0]["name"])' "$gpu" 2>/dev/null || true)
     say "the GPU does the work: tests/oclgrind/check.py --match \"$gpuname\""
     chk=$(mktemp -d)
-    if [[ -z $gpuname ]] || ! XDG_CACHE_HOME=$chk/cache python3 \
+    anytype=()
+    ((dry)) && anytype=(--any-type 1)
+    if [[ -z $gpuname ]] || ! XDG_CACHE_HOME=$chk/cache limit 240 python3 \
             "$src/tests/oclgrind/check.py" "$edgegrid" "$chk" \
-            --match "$gpuname" --count 4000077 >"$out/gpu-path.txt" 2>&1; then
+            --match "$gpuname" --count 4000077 "${anytype[@]}" \
+            >"$out/gpu-path.txt" 2>&1; then
         status=1
         failed+=(gpu-path)
     fi
     rm -rf "$chk"
     tail -3 "$out/gpu-path.txt" || true
+    say "tests done at $((SECONDS - t_start)) s"
 fi
 
 # ------------------------------------------------------------ 6. benches
 copy=""
-if "$build/cl_copy_probe" --device "$gpu" --resident | tee "$out/copy.txt" &&
-   copy=$("$build/cl_copy_probe" --device "$gpu" -q); then
+if limit 120 "$build/cl_copy_probe" --device "$gpu" --resident | tee "$out/copy-resident.txt" &&
+   copy=$(limit 60 "$build/cl_copy_probe" --device "$gpu" -q) && [[ -n $copy ]]; then
+    echo "$copy" >"$out/copy.txt"
     copyopt=(--copy-gbps "$copy")
 else
     status=1
@@ -250,10 +309,27 @@ else
     copyopt=()
 fi
 for t in f32 f64; do
+    # Data in device memory (eg_reduce_cl_buffer) beside host memory on the
+    # same device, over the read probe; fast, then exact.
+    for mode in fast exact; do
+        ops=sum,min,max,l1,fused
+        [[ $mode == exact ]] && ops=sum,l1,fused
+        say "edgegrid bench --resident --dtype $t --mode $mode --size $size"
+        if ! limit 120 "$edgegrid" bench --resident --json --size "$size" \
+                --dtype "$t" --mode "$mode" --ops "$ops" \
+                >"$out/resident-$t-$mode.json" 2>"$out/resident-$t-$mode.err"; then
+            cat "$out/resident-$t-$mode.err" >&2
+            status=1
+            failed+=("resident-$t-$mode")
+        fi
+    done
+    # Host memory: the GPU alone, the host alone, every device together.
     say "edgegrid bench --dtype $t --size $size"
-    if ! "$edgegrid" bench --size "$size" --dtype "$t" --devices "$gpu" \
-            --devices all --devices "$all" "${copyopt[@]}" \
-            | tee "$out/bench-$t.txt"; then
+    if ! limit 240 "$edgegrid" bench --json --size "$size" --dtype "$t" \
+            --ops sum,l1,fused --reps 3 --devices "$gpu" --devices host \
+            --devices all "${copyopt[@]}" >"$out/bench-$t.json" \
+            2>"$out/bench-$t.err"; then
+        cat "$out/bench-$t.err" >&2
         status=1
         failed+=("bench-$t")
     fi
@@ -261,15 +337,20 @@ done
 
 # ------------------------------------------------------------ summary
 echo
-say "summary (GB/s of the best device selection; xcopy = over the ${copy:-?} GB/s copy rate)"
-grep -E 'read of|resident' "$out/copy.txt" | sed 's/^/  /' || true
-for t in f32 f64; do
-    [[ -f $out/bench-$t.txt ]] || continue
-    grep -E '^(GB/s|sum|l1|dot|fused) .*\|' "$out/bench-$t.txt" | sed "s/^/  $t  /"
-done
+if command -v python3 >/dev/null 2>&1; then
+    python3 "$here/gpu_summary.py" "$out" | tee "$out/summary.md" || true
+else
+    say "no python3: no summary table (the JSON files are in $out)"
+fi
+say "$((SECONDS - t_start)) s in all"
 if ((status)); then
     say "FAILED: ${failed[*]} (logs in $out)"
 else
     say "ok (logs in $out)"
+fi
+if [[ -n ${OUT:-} ]]; then
+    # The device tool brings back a few files: the table and one archive.
+    [[ ! -f $out/summary.md ]] || cp "$out/summary.md" "$OUT/summary.md"
+    tar -czf "$OUT/gpu-check-logs.tar.gz" -C "$(dirname "$out")" "$(basename "$out")" || true
 fi
 exit "$status"

@@ -18,6 +18,7 @@
 #include "cl_device.h"
 #include "exact.h"
 #include "exact_big.h"
+#include "exact_levels.h"
 #include "exact_state.h"
 #include "lanes.h"
 #include "state.h"
@@ -752,11 +753,29 @@ Test(exact, portable_kernel_takes_a_lane_per_work_group)
     cr_assert_geq(count, 1, "no OpenCL device: %s", notes);
     enum { N = 37 * EG_LANE_ELEMS + 11 }; /* 38 lanes */
     const unsigned g = EG_G_EXACT | EG_G_ALL;
-    double *x = mixed_data(EG_F64, N, 31), *y = mixed_data(EG_F64, N, 32);
+    /* Lanes without a guessed plan, lanes whose plan fails late (cut
+     * again on more levels), two careful lanes (a NaN, an infinity), the
+     * rest on their guessed plan. */
+    double *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    cr_assert(x && y);
+    fill_kind(x, EG_F64, N, 6, 41);
+    fill_kind(y, EG_F64, N, 6, 42);
+    x[9 * EG_LANE_ELEMS + 100] = NAN;
+    y[20 * EG_LANE_ELEMS + 5] = -INFINITY;
     size_t words = eg_lane_count(N) * EG_EXACT_LANE_WORDS;
     uint64_t *got = malloc(words * 8), *want = malloc(words * 8);
     cr_assert(got && want);
     eg_lanes_exact(x, y, N, EG_F64, g, want);
+    /* The data takes every path of the kernel. */
+    size_t careful = 0, wide = 0;
+    for (size_t l = 0; l < eg_lane_count(N); l++) {
+        const uint64_t *r = want + l * EG_EXACT_LANE_WORDS;
+        careful += (r[EG_X_FLAGS] & EG_LANE_NEEDS_CAREFUL) != 0;
+        wide += r[EG_X_SUM + EG_EXACT_FIX_X] != 0;
+    }
+    cr_assert(careful > 0 && wide > 0 && careful + wide < eg_lane_count(N),
+              "careful %zu, more levels %zu of %llu lanes", careful, wide,
+              (unsigned long long)eg_lane_count(N));
     for (size_t d = 0; d < count; d++) {
         eg_device *dev = devs[d];
         eg_cl_device_set_portable(dev, 1);

@@ -5,7 +5,8 @@ run.sh, which sets the environment; bench/gpu-check.sh runs it on a real
 GPU with --match naming it):
 every op, f32/f64/i32, fast and exact, several chunk sizes, inputs just
 above the engine's small-input threshold (64 lanes of 4096; smaller inputs
-never reach a device).  Each run on the Oclgrind device must give the
+never reach a device); --any-type 1 accepts a CPU device too (the dry
+run of bench/gpu-check.sh).  Each run on the Oclgrind device must give the
 host backend's results, bit for bit (the JSON prints every double with 17
 significant digits, so equal text is equal bits), the device must have
 reduced every element, and stderr must be empty: no note of a dropped
@@ -53,7 +54,9 @@ def device_index():
     if len(devs) != 1:
         sys.exit("check: want one device matching %r, got %r" % (MATCH, devs))
     d = devs[0]
-    if d["type"] not in ("gpu", "accelerator", "accel"):
+    # --any-type 1: bench/gpu-check.sh --dry-run, on a CPU device.
+    if (d["type"] not in ("gpu", "accelerator", "accel") and
+            OPTS.get("--any-type") != "1"):
         sys.exit("check: %r is not a GPU or accelerator" % d)
     if MATCH == "Oclgrind" and d["unified_memory"]:
         sys.exit("check: Oclgrind %r should have memory of its own" % d)

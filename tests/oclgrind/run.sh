@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# tests/oclgrind/run.sh [EDGEGRID [TEST_OPENCL]] - the GPU path on a
-# simulated GPU (EDGEGRID: the built program, default build/edgegrid;
-# TEST_OPENCL: the built tests/test_opencl, whose device-resident cases,
-# eg_reduce_cl_buffer, then run on Oclgrind too).
+# tests/oclgrind/run.sh [EDGEGRID [TEST_OPENCL [TEST_EXACT]]] - the GPU
+# path on a simulated GPU (EDGEGRID: the built program, default
+# build/edgegrid; TEST_OPENCL: the built tests/test_opencl, whose
+# device-resident cases, eg_reduce_cl_buffer, then run on Oclgrind too;
+# TEST_EXACT: the built tests/test_exact, whose case of the portable exact
+# kernel, every path of it, against the host's words, runs there too).
 #
 # Oclgrind (Debian package oclgrind) presents itself as a GPU with its own
 # memory, so edgegrid drives it as it drives a real one: the portable
@@ -32,18 +34,29 @@ export XDG_CACHE_HOME=$work/cache
 unset EDGEGRID_DEVICES POCL_DEVICES
 status=0
 /usr/bin/python3 "$(dirname "$0")/check.py" "$edgegrid" "$work" || status=1
-if [[ -n ${2:-} ]]; then
-    # Oclgrind reports what its checkers find on stderr and carries on:
-    # any such report fails the step, as a failing case does.
-    echo "oclgrind: test_opencl --filter 'opencl_resident/*'"
-    if ! "$2" --filter 'opencl_resident/*' >"$work/resident.txt" 2>&1; then
+# A Criterion test binary's cases under Oclgrind: $1 the binary, $2 the
+# filter.  Oclgrind reports what its checkers find on stderr and carries
+# on: any such report fails the step, as a failing case does.
+criterion_cases() {
+    local log
+    log=$work/$(basename "$1").txt
+    echo "oclgrind: $(basename "$1") --filter '$2'"
+    if ! "$1" --filter "$2" >"$log" 2>&1; then
         status=1
     fi
     if grep -Eiq 'invalid (read|write)|data race|out-of-bounds|uninitiali[sz]ed' \
-        "$work/resident.txt"; then
+        "$log"; then
         echo "oclgrind: its checkers reported:"
         status=1
     fi
-    tail -5 "$work/resident.txt"
+    tail -5 "$log"
+}
+if [[ -n ${2:-} ]]; then
+    criterion_cases "$2" 'opencl_resident/*'
+fi
+if [[ -n ${3:-} ]]; then
+    # The portable exact kernel's every path: guessed plans, plans cut
+    # again on more levels, lanes without a guess, careful lanes.
+    criterion_cases "$3" 'exact/portable_kernel_takes_a_lane_per_work_group'
 fi
 exit "$status"
