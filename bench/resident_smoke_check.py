@@ -8,7 +8,8 @@ rows sum and fused (dot is left out: one buffer), each with positive GB/s
 for host and device memory and ratios that are those GB/s over the probe;
 and that --json gives the same structure as one JSON object: the same
 devices, rows sum and fused, positive GB/s, seconds and reps, and each
-xprobe that GB/s over the device's read probe.  No speed is asserted.  Registered with CTest as bench_resident_smoke.
+xprobe that GB/s over the device's read probe.  No speed is asserted.
+Registered with CTest as bench_resident_smoke.
 """
 import json
 import re

@@ -116,11 +116,13 @@ void eg_tree_marks(__local eg_xgroup *s, uint t)
         s->xmn[t] = min(s->xmn[t], s->xmn[u]);
         s->ymx[t] = max(s->ymx[t], s->ymx[u]);
         s->ymn[t] = min(s->ymn[t], s->ymn[u]);
-        if (s->mn[u] < s->mn[t] || (s->mn[u] == s->mn[t] && s->amn[u] < s->amn[t])) {
+        if (s->mn[u] < s->mn[t] ||
+            (s->mn[u] == s->mn[t] && s->amn[u] < s->amn[t])) {
             s->mn[t] = s->mn[u];
             s->amn[t] = s->amn[u];
         }
-        if (s->mx[u] > s->mx[t] || (s->mx[u] == s->mx[t] && s->amx[u] < s->amx[t])) {
+        if (s->mx[u] > s->mx[t] ||
+            (s->mx[u] == s->mx[t] && s->amx[u] < s->amx[t])) {
             s->mx[t] = s->mx[u];
             s->amx[t] = s->amx[u];
         }
@@ -269,7 +271,9 @@ int eg_xplan(const eg_bounds *bx, const eg_bounds *by, int nzy, eg_xplans *p)
     {
         int low = 2 * bx->b, ulp = 2 * bx->f - 52;
         p->lq = low < EG_MIN_LOW ? 0 : eg_plan(2 * bx->e, max(low, ulp), p->sq);
-        p->lqe = !EG_IS_F64 ? 1 : p->lq ? eg_plan(2 * bx->e - 53, low, p->sqe) : 0;
+        p->lqe = !EG_IS_F64 ? 1
+                 : p->lq    ? eg_plan(2 * bx->e - 53, low, p->sqe)
+                            : 0;
         if (!p->lq || !p->lqe)
             return 0;
     }
