@@ -93,8 +93,8 @@ def main():
             exact_goal = (mark(eres / probe, GOAL_EXACT_SUM)
                           if op == "sum" and eres and probe else "")
             out.append("| %s | %s | %s%s | %s | %s%s | %s%s | %s |" % (
-                op, fmt(res), fmt(xr, 2), mark(xr, GOAL_RESIDENT.get(op)),
-                fmt(host), fmt(xh, 2), mark(xh, GOAL_HOST), fmt(eres),
+                op, fmt(res), fmt(xr, 3), mark(xr, GOAL_RESIDENT.get(op)),
+                fmt(host), fmt(xh, 3), mark(xh, GOAL_HOST), fmt(eres),
                 exact_goal, fmt(xe, 2)))
         bench = load(os.path.join(d, "bench-%s.json" % t))
         if bench:
