@@ -49,6 +49,14 @@ static const char reduce_help[] =
     "  --keepdims         keep the reduced axes as 1s (with --axis)\n"
     "  --by KEYS.npy      one result per distinct integer key over the rows\n"
     "                     (axis 0), groups ascending; not with --axis\n"
+    "                     median, quantile, approx_quantile and hist work\n"
+    "                     per column and group too: quantile and\n"
+    "                     approx_quantile are [q, ...] (numpy's q axis\n"
+    "                     first), hist counts [..., bins]; with --range\n"
+    "                     every column shares one set of edges [bins+1],\n"
+    "                     without it each column takes its own min and max\n"
+    "                     (edges [..., bins+1]), as numpy.histogram of that\n"
+    "                     column alone\n"
     "  --shape R,C,...    the shape of raw input (with --raw)\n"
     "  -o RESULT.npz      write every op's result array (and the groups) for\n"
     "                     numpy.load; with --axis or --by\n"
@@ -196,10 +204,6 @@ static int check_args(const reduce_args *a)
     if (a->q.qops && dot)
         return cli_usage("reduce", "dot cannot be combined with median, "
                          "quantile, approx_quantile or hist");
-    if (a->q.qops && structured_wanted(&a->s))
-        return cli_usage("reduce", "median, quantile, approx_quantile and "
-                         "hist reduce the whole array; not with --axis or "
-                         "--by yet");
     return quant_cli_check("reduce", &a->q);
 }
 
@@ -307,7 +311,7 @@ static int run(const reduce_args *a)
         o.progress_ctx = &bar;
     }
     if (structured_wanted(&a->s)) {
-        rc = structured_run(engine, a->path, a->with, &a->in, &o, &a->s,
+        rc = structured_run(engine, a->path, a->with, &a->in, &o, &q, &a->s,
                             a->json);
         if (show)
             progress_finish(&bar);

@@ -127,6 +127,13 @@ static void group_value(FILE *f, const eg_sresult *r, uint64_t g)
 
 void structured_print_json(FILE *f, const char *input, const eg_sresult *r)
 {
+    structured_print_json_quant(f, input, r, NULL);
+}
+
+void structured_print_json_quant(FILE *f, const char *input,
+                                 const eg_sresult *r,
+                                 const eg_squant_result *q)
+{
     output_json_head(f, input, &r->r);
     fputs(", \"result_shape\": ", f);
     shape_text(f, r->ndim, r->shape);
@@ -151,11 +158,20 @@ void structured_print_json(FILE *f, const char *input, const eg_sresult *r)
         uint64_t at = 0;
         nested(f, r, &r->op[op], 0, &at, 1);
     }
+    if (q && q->qops)
+        squant_json(f, r, q, first);
     fputs("}, ", f);
     output_json_tail(f, &r->r);
 }
 
 void structured_print_table(FILE *f, const char *input, const eg_sresult *r)
+{
+    structured_print_table_quant(f, input, r, NULL, NULL);
+}
+
+void structured_print_table_quant(FILE *f, const char *input,
+                                  const eg_sresult *r, const eg_quant_opts *o,
+                                  const eg_squant_result *q)
 {
     output_table_header(f, input, &r->r);
     fputs("result shape ", f);
@@ -188,11 +204,13 @@ void structured_print_table(FILE *f, const char *input, const eg_sresult *r)
         }
         fputc('\n', f);
     }
-    if (large)
+    if (large && r->r.ops)
         fprintf(f,
                 "(%" PRIu64 " values per op; -o RESULT.npz or --json for "
                 "all of them)\n",
                 r->nout);
+    if (q && q->qops)
+        squant_table(f, r, o, q);
     output_table_devices(f, &r->r);
     fprintf(f, "throughput %.2f GB/s (%" PRIu64 " bytes in %.4f s)\n",
             output_gbps(&r->r), r->r.bytes, r->r.seconds);
@@ -201,31 +219,39 @@ void structured_print_table(FILE *f, const char *input, const eg_sresult *r)
 
 int structured_run(eg_engine *e, const char *path, const char *with,
                    const eg_input_opts *in, const eg_reduce_opts *o,
-                   const structured_args *s, int json)
+                   const eg_quant_opts *q, const structured_args *s, int json)
 {
     eg_error err = {0};
     eg_sresult res;
+    eg_squant_result qres;
     eg_struct_opts so = s->so;
     so.keys_path = s->by;
+    memset(&qres, 0, sizeof qres);
     eg_status st =
-        eg_reduce_file_structured(e, path, with, in, &so, o, &res, &err);
+        q && q->qops
+            ? eg_reduce_file_structured_quant(e, path, in, &so, o, q, &res,
+                                              &qres, &err)
+            : eg_reduce_file_structured(e, path, with, in, &so, o, &res,
+                                        &err);
     if (st == EG_OK && s->npz)
-        st = eg_sresult_write_npz(&res, s->npz, &err);
+        st = eg_sresult_write_npz_quant(&res, &qres, s->npz, &err);
     if (st != EG_OK) {
         eg_sresult_free(&res);
+        eg_squant_result_free(&qres);
         return cli_engine_error(&err);
     }
     const char *enotes = eg_engine_notes(e);
     if (enotes && strstr(res.r.notes, enotes) != NULL)
         enotes = "";
     if (json) {
-        structured_print_json(stdout, path, &res);
+        structured_print_json_quant(stdout, path, &res, &qres);
         output_notes(stderr, "edgegrid: ", res.r.notes);
         output_notes(stderr, "edgegrid: ", enotes ? enotes : "");
     } else {
-        structured_print_table(stdout, path, &res);
+        structured_print_table_quant(stdout, path, &res, q, &qres);
         output_notes(stdout, "", enotes ? enotes : "");
     }
     eg_sresult_free(&res);
+    eg_squant_result_free(&qres);
     return CLI_EXIT_OK;
 }

@@ -26,10 +26,24 @@ int structured_parse_shape(const char *text, structured_args *s);
  * notes as the flat reduction prints them); returns the exit status. */
 int structured_run(eg_engine *e, const char *path, const char *with,
                    const eg_input_opts *in, const eg_reduce_opts *o,
-                   const structured_args *s, int json);
+                   const eg_quant_opts *q, const structured_args *s, int json);
 
 /* The structured result as `reduce --axis/--by` prints it. */
 void structured_print_json(FILE *f, const char *input, const eg_sresult *r);
 void structured_print_table(FILE *f, const char *input, const eg_sresult *r);
+/* ... with the quantile ops' arrays (q may be NULL; o gives the q values) */
+void structured_print_json_quant(FILE *f, const char *input,
+                                 const eg_sresult *r,
+                                 const eg_squant_result *q);
+void structured_print_table_quant(FILE *f, const char *input,
+                                  const eg_sresult *r, const eg_quant_opts *o,
+                                  const eg_squant_result *q);
+
+/* The quantile ops' members inside the JSON "results" object (each after
+ * ", " unless `first`) and their table lines (squant_output.c). */
+void squant_json(FILE *f, const eg_sresult *r, const eg_squant_result *q,
+                 int first);
+void squant_table(FILE *f, const eg_sresult *r, const eg_quant_opts *o,
+                  const eg_squant_result *q);
 
 #endif

@@ -450,6 +450,65 @@ eg_status eg_reduce_file_quant(eg_engine *e, const char *path,
                                const eg_quant_opts *qo, eg_result *out,
                                eg_quant_result *qout, eg_error *err);
 
+/* Quantile ops per axis or per group (eg_struct_opts as above): every
+ * output element (a column, a group's column) is that segment alone run
+ * through eg_quant, so each value has numpy's bits for that column:
+ * numpy.quantile(x, q, axis=A, method=M) per column, nanquantile under
+ * omit, numpy.histogram per column.  Array layouts, C order:
+ *   quantile, approx: [nq][nout] (numpy's q axis first); median: [nout];
+ *   hist counts: [nout][nbins]; hist edges: [nbins + 1] shared by every
+ *     output when a range is given (shared_edges), else [nout][nbins + 1],
+ *     each output over its own min and max as numpy.histogram of that
+ *     column alone would take them;
+ *   below, above, nan: [nout]. */
+typedef struct eg_squant_result {
+    unsigned qops;
+    size_t nq;
+    uint64_t nout;             /* the structured result's element count */
+    eg_array_result quantile;  /* kind as numpy's: float64, or the input's
+                                  integers (int64/uint64) for lower, higher
+                                  and nearest over integer input */
+    eg_array_result median;    /* float64 */
+    eg_array_result approx;    /* float64 */
+    unsigned nbins;
+    uint64_t *counts;
+    int shared_edges;
+    double *edges;             /* values of numpy's bin dtype */
+    uint64_t *below, *above, *nan;
+    unsigned passes;           /* selection passes of the longest output */
+    double seconds;
+} eg_squant_result;
+
+void eg_squant_result_free(eg_squant_result *r);
+
+/* The ordinary ops of `o` (o->ops may be 0) and the quantile ops of `qo`
+ * per axis or group, over caller memory (as eg_reduce_structured) or a
+ * file read once (as eg_reduce_file_structured).  `out` gets the shapes,
+ * groups, input figures and the ordinary ops' arrays. */
+eg_status eg_reduce_structured_quant(eg_engine *e, const void *x,
+                                     uint64_t count, eg_dtype dtype,
+                                     const eg_struct_opts *so,
+                                     const eg_reduce_opts *o,
+                                     const eg_quant_opts *qo,
+                                     eg_sresult *out, eg_squant_result *qout,
+                                     eg_error *err);
+eg_status eg_reduce_file_structured_quant(eg_engine *e, const char *path,
+                                          const eg_input_opts *in,
+                                          const eg_struct_opts *so,
+                                          const eg_reduce_opts *o,
+                                          const eg_quant_opts *qo,
+                                          eg_sresult *out,
+                                          eg_squant_result *qout,
+                                          eg_error *err);
+
+/* eg_sresult_write_npz plus the quantile arrays (q may be NULL): members
+ * quantile [nq, ...], median, approx_quantile [nq, ...], hist_counts
+ * [..., bins] (int64), hist_edges ([bins + 1] or [..., bins + 1]),
+ * hist_below, hist_above, hist_nan (int64). */
+eg_status eg_sresult_write_npz_quant(const eg_sresult *r,
+                                     const eg_squant_result *q,
+                                     const char *path, eg_error *err);
+
 /* ------------------------------------------------------------ data sets */
 
 typedef enum eg_dist { EG_DIST_UNIFORM, EG_DIST_NORMAL, EG_DIST_ILL } eg_dist;

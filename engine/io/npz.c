@@ -145,8 +145,62 @@ static eg_dtype npy_type(eg_number_kind k)
     return k == EG_NUM_I64 ? EG_I64 : k == EG_NUM_U64 ? EG_U64 : EG_F64;
 }
 
+/* The quantile ops' members (eg_sresult_write_npz_quant): a q axis first
+ * for quantile and approx_quantile, a bins axis last for the counts. */
+static unsigned quant_members(zout *z, zmember *ms, const eg_sresult *r,
+                              const eg_squant_result *q)
+{
+    unsigned nm = 0, nd = r->ndim;
+    uint64_t shape[EG_MAX_DIMS + 1];
+    if (nd >= EG_MAX_DIMS) {
+        z->st = eg_error_set(z->err, EG_EINPUT,
+                             "%s: a result of %u dimensions has no room for "
+                             "the q or bins axis",
+                             z->tmp, nd);
+        return 0;
+    }
+    shape[0] = q->nq;
+    memcpy(shape + 1, r->shape, nd * sizeof *shape);
+    if (q->qops & EG_QOP_QUANTILE)
+        member(z, &ms[nm++], "quantile", npy_type(q->quantile.kind), nd + 1,
+               shape, q->quantile.data, q->nq * q->nout);
+    if (q->qops & EG_QOP_MEDIAN)
+        member(z, &ms[nm++], "median", EG_F64, nd, r->shape, q->median.data,
+               q->nout);
+    if (q->qops & EG_QOP_APPROX)
+        member(z, &ms[nm++], "approx_quantile", EG_F64, nd + 1, shape,
+               q->approx.data, q->nq * q->nout);
+    if (!(q->qops & EG_QOP_HIST))
+        return nm;
+    memcpy(shape, r->shape, nd * sizeof *shape);
+    shape[nd] = q->nbins;
+    /* counts below 2^63: the same bytes as int64, numpy's count dtype */
+    member(z, &ms[nm++], "hist_counts", EG_I64, nd + 1, shape, q->counts,
+           q->nout * q->nbins);
+    shape[nd] = q->nbins + 1;
+    if (q->shared_edges)
+        member(z, &ms[nm++], "hist_edges", EG_F64, 1, shape + nd, q->edges,
+               q->nbins + 1);
+    else
+        member(z, &ms[nm++], "hist_edges", EG_F64, nd + 1, shape, q->edges,
+               q->nout * (q->nbins + 1));
+    member(z, &ms[nm++], "hist_below", EG_I64, nd, r->shape, q->below,
+           q->nout);
+    member(z, &ms[nm++], "hist_above", EG_I64, nd, r->shape, q->above,
+           q->nout);
+    member(z, &ms[nm++], "hist_nan", EG_I64, nd, r->shape, q->nan, q->nout);
+    return nm;
+}
+
 eg_status eg_sresult_write_npz(const eg_sresult *r, const char *path,
                                eg_error *err)
+{
+    return eg_sresult_write_npz_quant(r, NULL, path, err);
+}
+
+eg_status eg_sresult_write_npz_quant(const eg_sresult *r,
+                                     const eg_squant_result *q,
+                                     const char *path, eg_error *err)
 {
     size_t cap = strlen(path) + 32;
     char *tmp = malloc(cap);
@@ -161,7 +215,7 @@ eg_status eg_sresult_write_npz(const eg_sresult *r, const char *path,
         free(tmp);
         return st;
     }
-    zmember ms[EG_OP_COUNT_ALL + 1];
+    zmember ms[EG_OP_COUNT_ALL + 1 + 8];
     unsigned nm = 0;
     double *nans = NULL;
     for (unsigned op = 0; op < EG_OP_COUNT_ALL; op++) {
@@ -184,6 +238,8 @@ eg_status eg_sresult_write_npz(const eg_sresult *r, const char *path,
         member(&z, &ms[nm++], eg_op_name((eg_op)op), npy_type(r->op[op].kind),
                r->ndim, r->shape, data, r->nout);
     }
+    if (q && q->qops)
+        nm += quant_members(&z, ms + nm, r, q);
     if (r->groups) {
         uint64_t gshape[1] = {r->ngroups};
         member(&z, &ms[nm++], "groups", r->groups_unsigned ? EG_U64 : EG_I64, 1,
