@@ -207,57 +207,88 @@ class Engine:
                     by):
         px, note = _prepare(x, "x")
         py, ny = (None, "") if y is None else _prepare(y, "y")
-        keys = None
-        if by is not None:
-            if axis is not None:
-                raise _input_error("by: not with axis (groups are of rows)",
-                                   "EUSAGE")
-            keys, nk = _prepare(by, "by")
-            if keys.dtype.kind not in "iu":
-                raise _input_error("by: keys must be integers, not %s"
-                                   % keys.dtype, "EDTYPE")
-            note = _join_notes(note, nk)
+        keys, nk = _keys(by, axis, with_note=True)
+        note = _join_notes(note, nk)
         scalar = px.ndim == 0
         if scalar:  # numpy's keepdims of a 0-d array is 0-d
             px = px.reshape(1)
-        if axis is None:  # every axis (by: rows, the engine's default)
-            axes = () if keys is not None else tuple(range(px.ndim))
-        elif isinstance(axis, tuple):
-            axes = tuple(_index(a, "axis") for a in axis)
-        else:
-            axes = (_index(axis, "axis"),)
+        axes = _axes(axis, px.ndim, keys is not None)
         (vals, shape, groups, gu), st = self._c._reduce_structured(
             px, py, ops, mode, nan, ddof, 0 if chunk is None else chunk,
             tuple(px.shape), axes, bool(keepdims), keys)
         r = _result(({}, st), _join_notes(note, ny))
-        for op, (kind, data) in vals.items():
-            if kind is None:  # no value anywhere (argmin of an empty axis)
-                a = _np.full(shape, _np.nan)
-            else:
-                a = _np.frombuffer(data, dtype=kind).reshape(shape)
-                if op in ("min", "max"):  # numpy keeps the input's dtype
-                    a = a.astype(px.dtype)
-            dict.__setitem__(r, op, a.reshape(()) if scalar else a)
-        if groups is not None:
-            r._groups = _np.frombuffer(groups,
-                                       dtype="u8" if gu else "i8").copy()
+        _fill(r, vals, shape, groups, gu, px.dtype, scalar)
         return r
 
-    def quantile(self, x, q, method="linear", nan="propagate"):
-        """numpy.quantile(x, q, method=...) over every element: a float for
-        a scalar q, else an array shaped as q (at most 64 values)."""
-        return self._q(x, _c.QOP_QUANTILE, q, method, nan, "quantile")
-
-    def median(self, x, nan="propagate"):
-        """numpy.median(x) over every element."""
+    def _structured_quant(self, x, qop, q, method, nan, axis, keepdims, by,
+                          rel_err=0.01, bins=10, rng=None):
+        """The quantile ops per axis or group: ((arrays dict, result
+        shape), input dtype, scalar input, groups or None)."""
         px, _ = _prepare(x, "x")
-        return self._quant(px, _c.QOP_MEDIAN, (), "linear", nan)["median"]
+        keys = _keys(by, axis)
+        scalar = px.ndim == 0
+        if scalar:
+            px = px.reshape(1)
+        axes = _axes(axis, px.ndim, keys is not None)
+        (d, shape, groups, gu), _st = self._c._quant_structured(
+            px, tuple(px.shape), axes, bool(keepdims), keys, qop, q, method,
+            nan, float(rel_err), bins, rng)
+        if groups is not None:
+            groups = _np.frombuffer(groups, dtype="u8" if gu else "i8").copy()
+        return d, (() if scalar else shape), px.dtype, groups
 
-    def approx_quantile(self, x, q, rel_err=0.01, nan="propagate"):
+    def quantile(self, x, q, method="linear", nan="propagate", axis=None,
+                 keepdims=False, by=None):
+        """numpy.quantile(x, q, method=...) over every element: a float for
+        a scalar q, else an array shaped as q (at most 64 values).
+
+        axis (an int or a tuple) and keepdims give numpy.quantile(x, q,
+        axis=..., keepdims=...): q's shape first, then the kept axes, in
+        numpy's dtype (the input's for lower, higher and nearest, else
+        float64); by (one integer key per row) gives [q..., groups,
+        ...] for the groups of reduce(..., by=keys).groups.  nan="omit" is
+        numpy.nanquantile.  A column with no value is NaN."""
+        if axis is None and not keepdims and by is None:
+            return self._q(x, _c.QOP_QUANTILE, q, method, nan, "quantile")
+        qa, qt = _qtuple(q)
+        d, shape, dt, _ = self._structured_quant(x, _c.QOP_QUANTILE, qt,
+                                                 method, nan, axis, keepdims,
+                                                 by)
+        # numpy 1.24: the picking methods keep the input's dtype, the
+        # interpolating ones give float64 (q is float64), float32 too
+        keep = method in ("lower", "higher", "nearest")
+        a = _qvalues(d["quantile"], (len(qt),) + tuple(shape),
+                     dt if keep else _np.float64)
+        return a.reshape(qa.shape + tuple(shape))[()]
+
+    def median(self, x, nan="propagate", axis=None, keepdims=False,
+               by=None):
+        """numpy.median(x) over every element; axis, keepdims and by as in
+        quantile (float input keeps its dtype, as numpy's)."""
+        if axis is None and not keepdims and by is None:
+            px, _ = _prepare(x, "x")
+            return self._quant(px, _c.QOP_MEDIAN, (), "linear",
+                               nan)["median"]
+        d, shape, dt, _ = self._structured_quant(x, _c.QOP_MEDIAN, (),
+                                                 "linear", nan, axis,
+                                                 keepdims, by)
+        return _qvalues(d["median"], shape,
+                        dt if dt.kind == "f" else _np.float64)[()]
+
+    def approx_quantile(self, x, q, rel_err=0.01, nan="propagate",
+                        axis=None, keepdims=False, by=None):
         """Within rel_err (relative) of numpy.quantile(x, q,
-        method="lower"), from one pass of a log-bucket sketch."""
-        return self._q(x, _c.QOP_APPROX, q, "lower", nan, "approx",
-                       rel_err=rel_err)
+        method="lower"), from one pass of a log-bucket sketch; axis,
+        keepdims and by as in quantile (float64 values)."""
+        if axis is None and not keepdims and by is None:
+            return self._q(x, _c.QOP_APPROX, q, "lower", nan, "approx",
+                           rel_err=rel_err)
+        qa, qt = _qtuple(q)
+        d, shape, _, _ = self._structured_quant(x, _c.QOP_APPROX, qt,
+                                                "lower", nan, axis, keepdims,
+                                                by, rel_err=rel_err)
+        a = _qvalues(d["approx"], (len(qt),) + tuple(shape), _np.float64)
+        return a.reshape(qa.shape + tuple(shape))[()]
 
     def histogram(self, x, bins=10, range=None):
         """numpy.histogram(x, bins, range): (counts, edges); bins an int."""
@@ -293,17 +324,95 @@ class Engine:
                               bins, rng)
 
     def reduce_file(self, path, ops=DEFAULT_OPS, mode="fast", nan="propagate",
-                    ddof=0, chunk=None, y=None):
+                    ddof=0, chunk=None, y=None, axis=None, keepdims=False,
+                    by=None):
         """Reduces a .npy file, memory-mapped as the CLI does; y: the path
-        of dot's second operand."""
-        return _result(self._c._reduce_file(
-            path, "" if y is None else y, ops, mode, nan, ddof,
-            0 if chunk is None else chunk))
+        of dot's second operand.  axis, keepdims and by as in reduce (the
+        file is then read whole, as `reduce --axis/--by`); by may also be
+        the path of a .npy file of keys."""
+        chunk = 0 if chunk is None else chunk
+        y = "" if y is None else y
+        if axis is None and not keepdims and by is None:
+            return _result(self._c._reduce_file(path, y, ops, mode, nan,
+                                                ddof, chunk))
+        keys, keys_path, note = None, "", ""
+        if isinstance(by, (str, bytes, os.PathLike)):
+            if axis is not None:
+                raise _input_error("by: not with axis (groups are of rows)",
+                                   "EUSAGE")
+            keys_path = by
+        else:
+            keys, note = _keys(by, axis, with_note=True)
+        if axis is None and keys is None and not keys_path:
+            # keepdims over every axis: the header's ndim (nothing read)
+            axes = tuple(range(_np.load(path, mmap_mode="r").ndim))
+        else:  # () with keys: the rows
+            axes = _axes(axis, 0, True)
+        (vals, shape, groups, gu), st = self._c._reduce_file_structured(
+            path, y, ops, mode, nan, ddof, chunk, axes, bool(keepdims), keys,
+            keys_path)
+        r = _result(({}, st), note)
+        _fill(r, vals, shape, groups, gu, _np.dtype(r.dtype), False)
+        return r
 
     def partial(self, x, ops=DEFAULT_OPS, mode="fast", nan="propagate",
                 ddof=0, chunk=None, y=None):
         """The mergeable state of reduce(x, ...) as bytes (see merge)."""
         return self._run(x, y, ops, mode, nan, ddof, chunk, True)[0][0]
+
+
+def _axes(axis, ndim, grouped):
+    """numpy's axis argument as the engine's tuple: () with keys (the
+    rows), every axis for None."""
+    if axis is None:
+        return () if grouped else tuple(range(ndim))
+    if isinstance(axis, tuple):
+        return tuple(_index(a, "axis") for a in axis)
+    return (_index(axis, "axis"),)
+
+
+def _keys(by, axis, with_note=False):
+    """by= as an integer buffer for the engine (or None)."""
+    keys, note = None, ""
+    if by is not None:
+        if axis is not None:
+            raise _input_error("by: not with axis (groups are of rows)",
+                               "EUSAGE")
+        keys, note = _prepare(by, "by")
+        if keys.dtype.kind not in "iu":
+            raise _input_error("by: keys must be integers, not %s"
+                               % keys.dtype, "EDTYPE")
+    return (keys, note) if with_note else keys
+
+
+def _fill(r, vals, shape, groups, gu, dtype, scalar):
+    """A structured Result's arrays from the C layer's (kind, bytes)."""
+    for op, (kind, data) in vals.items():
+        if kind is None:  # no value anywhere (argmin of an empty axis)
+            a = _np.full(shape, _np.nan)
+        else:
+            a = _np.frombuffer(data, dtype=kind).reshape(shape)
+            if op in ("min", "max"):  # numpy keeps the input's dtype
+                a = a.astype(dtype)
+        dict.__setitem__(r, op, a.reshape(()) if scalar else a)
+    if groups is not None:
+        r._groups = _np.frombuffer(groups, dtype="u8" if gu else "i8").copy()
+
+
+def _qtuple(q):
+    """q as numpy's array (its shape shapes the result) and a tuple."""
+    qa = _np.asarray(q, dtype=_np.float64)
+    return qa, tuple(float(v) for v in qa.ravel())
+
+
+def _qvalues(kd, shape, dtype):
+    """A quantile array from the C layer's (kind, bytes), in numpy's dtype;
+    NaN (a column with no value) keeps float64 for integer dtypes."""
+    kind, data = kd
+    a = _np.frombuffer(data, dtype=kind).reshape(shape)
+    if kind == "f8" and _np.dtype(dtype).kind in "iu":
+        return a.copy()
+    return a.astype(dtype)
 
 
 def _index(a, what):
@@ -354,19 +463,25 @@ def reduce(x, ops=DEFAULT_OPS, mode="fast", nan="propagate", ddof=0,
                                    keepdims, by)
 
 
-def quantile(x, q, method="linear", nan="propagate", devices="all"):
-    """numpy.quantile(x, q, method=...) of every element (exact)."""
-    return _engine(devices).quantile(x, q, method, nan)
+def quantile(x, q, method="linear", nan="propagate", devices="all",
+             axis=None, keepdims=False, by=None):
+    """numpy.quantile(x, q, axis=..., method=..., keepdims=...), exact;
+    see Engine.quantile."""
+    return _engine(devices).quantile(x, q, method, nan, axis, keepdims, by)
 
 
-def median(x, nan="propagate", devices="all"):
-    """numpy.median(x) of every element (exact)."""
-    return _engine(devices).median(x, nan)
+def median(x, nan="propagate", devices="all", axis=None, keepdims=False,
+           by=None):
+    """numpy.median(x, axis=..., keepdims=...), exact."""
+    return _engine(devices).median(x, nan, axis, keepdims, by)
 
 
-def approx_quantile(x, q, rel_err=0.01, nan="propagate", devices="all"):
-    """quantile(x, q, method="lower") within rel_err, in one pass."""
-    return _engine(devices).approx_quantile(x, q, rel_err, nan)
+def approx_quantile(x, q, rel_err=0.01, nan="propagate", devices="all",
+                    axis=None, keepdims=False, by=None):
+    """quantile(x, q, method="lower") within rel_err, in one pass; per axis
+    or group as quantile."""
+    return _engine(devices).approx_quantile(x, q, rel_err, nan, axis,
+                                            keepdims, by)
 
 
 def histogram(x, bins=10, range=None, devices="all"):
@@ -375,9 +490,11 @@ def histogram(x, bins=10, range=None, devices="all"):
 
 
 def reduce_file(path, ops=DEFAULT_OPS, mode="fast", nan="propagate", ddof=0,
-                devices="all", chunk=None, y=None):
+                devices="all", chunk=None, y=None, axis=None, keepdims=False,
+                by=None):
     """Reduces a .npy file (memory-mapped); see Engine.reduce_file."""
-    return _engine(devices).reduce_file(path, ops, mode, nan, ddof, chunk, y)
+    return _engine(devices).reduce_file(path, ops, mode, nan, ddof, chunk, y,
+                                        axis, keepdims, by)
 
 
 def partial(x, ops=DEFAULT_OPS, mode="fast", nan="propagate", ddof=0,

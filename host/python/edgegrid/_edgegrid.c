@@ -548,6 +548,33 @@ static int int_tuple(PyObject *t, const char *what, long long *out, unsigned *n)
     return 0;
 }
 
+/* shape (a tuple, () for a file: it names its own), axes (() for every
+ * axis) and keepdims into so. */
+static int struct_opts_from(eg_struct_opts *so, PyObject *shape_o,
+                            PyObject *axes_o, int keepdims)
+{
+    long long vals[EG_MAX_DIMS];
+    unsigned n;
+    eg_struct_opts_init(so);
+    if (int_tuple(shape_o, "shape", vals, &n) != 0)
+        return -1;
+    so->shape_ndim = n;
+    for (unsigned i = 0; i < n; i++)
+        so->shape[i] = (uint64_t)vals[i];
+    if (int_tuple(axes_o, "axis", vals, &n) != 0)
+        return -1;
+    so->naxes = n;
+    for (unsigned i = 0; i < n; i++) {
+        if (vals[i] < -EG_MAX_DIMS || vals[i] > EG_MAX_DIMS) {
+            raise_input(EG_EUSAGE, "axis: %lld is out of range", vals[i]);
+            return -1;
+        }
+        so->axes[i] = (int)vals[i];
+    }
+    so->keepdims = keepdims;
+    return 0;
+}
+
 /* {op: (kind, bytes)} of a structured result: kind "f8", "i8", "u8" or
  * None (no value anywhere); numpy arrays are made from them in Python. */
 static PyObject *sresult_ops(const eg_sresult *s)
@@ -611,26 +638,9 @@ static PyObject *engine_reduce_structured(EngineObject *self, PyObject *args)
         return closed_error();
     eg_reduce_opts o;
     eg_struct_opts so;
-    long long vals[EG_MAX_DIMS];
-    unsigned n;
-    if (parse_opts(&o, ops, mode, nan, ddof, chunk) != 0)
+    if (parse_opts(&o, ops, mode, nan, ddof, chunk) != 0 ||
+        struct_opts_from(&so, shape_o, axes_o, keepdims) != 0)
         return NULL;
-    eg_struct_opts_init(&so);
-    if (int_tuple(shape_o, "shape", vals, &n) != 0)
-        return NULL;
-    so.shape_ndim = n;
-    for (unsigned i = 0; i < n; i++)
-        so.shape[i] = (uint64_t)vals[i];
-    if (int_tuple(axes_o, "axis", vals, &n) != 0)
-        return NULL;
-    so.naxes = n;
-    for (unsigned i = 0; i < n; i++) {
-        if (vals[i] < -EG_MAX_DIMS || vals[i] > EG_MAX_DIMS)
-            return raise_input(EG_EUSAGE, "axis: %lld is out of range",
-                               vals[i]);
-        so.axes[i] = (int)vals[i];
-    }
-    so.keepdims = keepdims;
     Py_buffer xv, yv, kv;
     eg_dtype dt, ydt, kdt;
     int has_y = yo != Py_None, has_k = keys_o != Py_None;
@@ -702,6 +712,52 @@ static PyObject *numbers(const eg_number *v, size_t n)
     return t;
 }
 
+/* The quantile options, checked: q a tuple of floats, range None or
+ * (lo, hi). */
+static int quant_opts_from(eg_quant_opts *qo, unsigned qops, PyObject *q_o,
+                           const char *method, const char *nan,
+                           double rel_err, unsigned bins, PyObject *range_o)
+{
+    eg_error err = {0};
+    eg_quant_opts_init(qo);
+    qo->qops = qops;
+    if (!PyTuple_Check(q_o) || PyTuple_GET_SIZE(q_o) > EG_QUANT_MAX_Q) {
+        raise_input(EG_EUSAGE, "q: at most %d values", EG_QUANT_MAX_Q);
+        return -1;
+    }
+    qo->nq = (size_t)PyTuple_GET_SIZE(q_o);
+    for (size_t i = 0; i < qo->nq; i++) {
+        qo->q[i] = PyFloat_AsDouble(PyTuple_GET_ITEM(q_o, (Py_ssize_t)i));
+        if (qo->q[i] == -1.0 && PyErr_Occurred())
+            return -1;
+    }
+    if (eg_qmethod_parse(method, &qo->method, &err) != EG_OK) {
+        raise_eg(&err);
+        return -1;
+    }
+    if (strcmp(nan, "propagate") == 0)
+        qo->nan = EG_NAN_PROPAGATE;
+    else if (strcmp(nan, "omit") == 0)
+        qo->nan = EG_NAN_OMIT;
+    else {
+        raise_input(EG_EUSAGE, "nan: '%.64s' (expected propagate or omit)",
+                    nan);
+        return -1;
+    }
+    qo->rel_err = rel_err;
+    qo->bins = bins;
+    if (range_o != Py_None) {
+        if (!PyArg_ParseTuple(range_o, "dd", &qo->lo, &qo->hi))
+            return -1;
+        qo->have_range = 1;
+    }
+    if (eg_quant_opts_check(qo, &err) != EG_OK) {
+        raise_eg(&err);
+        return -1;
+    }
+    return 0;
+}
+
 /* _quant(x, qops, q, method, nan, rel_err, bins, range): eg_quant; q a
  * tuple of floats, range None or (lo, hi).  Returns a dict: median,
  * quantile, approx (tuples), counts (uint64 bytes), edges (float64 bytes),
@@ -719,34 +775,9 @@ static PyObject *engine_quant(EngineObject *self, PyObject *args)
         return closed_error();
     eg_quant_opts qo;
     eg_error err = {0};
-    eg_quant_opts_init(&qo);
-    qo.qops = qops;
-    if (!PyTuple_Check(q_o) || PyTuple_GET_SIZE(q_o) > EG_QUANT_MAX_Q)
-        return raise_input(EG_EUSAGE, "q: at most %d values", EG_QUANT_MAX_Q);
-    qo.nq = (size_t)PyTuple_GET_SIZE(q_o);
-    for (size_t i = 0; i < qo.nq; i++) {
-        qo.q[i] = PyFloat_AsDouble(PyTuple_GET_ITEM(q_o, (Py_ssize_t)i));
-        if (qo.q[i] == -1.0 && PyErr_Occurred())
-            return NULL;
-    }
-    if (eg_qmethod_parse(method, &qo.method, &err) != EG_OK)
-        return raise_eg(&err);
-    if (strcmp(nan, "propagate") == 0)
-        qo.nan = EG_NAN_PROPAGATE;
-    else if (strcmp(nan, "omit") == 0)
-        qo.nan = EG_NAN_OMIT;
-    else
-        return raise_input(EG_EUSAGE,
-                           "nan: '%.64s' (expected propagate or omit)", nan);
-    qo.rel_err = rel_err;
-    qo.bins = bins;
-    if (range_o != Py_None) {
-        if (!PyArg_ParseTuple(range_o, "dd", &qo.lo, &qo.hi))
-            return NULL;
-        qo.have_range = 1;
-    }
-    if (eg_quant_opts_check(&qo, &err) != EG_OK)
-        return raise_eg(&err);
+    if (quant_opts_from(&qo, qops, q_o, method, nan, rel_err, bins,
+                        range_o) != 0)
+        return NULL;
     Py_buffer xv;
     eg_dtype dt;
     if (get_input(xo, "x", &xv, &dt) != 0)
@@ -783,6 +814,181 @@ static PyObject *engine_quant(EngineObject *self, PyObject *args)
     return out;
 }
 
+/* (kind, bytes) of one quantile array of n values, or None. */
+static PyObject *qarray(const eg_array_result *a, uint64_t n)
+{
+    if (!a->data)
+        Py_RETURN_NONE;
+    const char *kind = a->kind == EG_NUM_I64   ? "i8"
+                       : a->kind == EG_NUM_U64 ? "u8"
+                                               : "f8";
+    return Py_BuildValue("(sy#)", kind, (const char *)a->data,
+                         (Py_ssize_t)(n * 8));
+}
+
+/* bytes of n 8-byte words, or b"" */
+static PyObject *words(const void *p, uint64_t n)
+{
+    return PyBytes_FromStringAndSize(p ? (const char *)p : "",
+                                     p ? (Py_ssize_t)(n * 8) : 0);
+}
+
+/* The quantile arrays of a structured result, as a dict of (kind, bytes)
+ * and bytes; shapes are the Python layer's (edgegrid.h). */
+static PyObject *squant_dict(const eg_squant_result *q)
+{
+    uint64_t nb = q->nbins, ne = q->shared_edges ? 1 : q->nout;
+    return Py_BuildValue(
+        "{s:N,s:N,s:N,s:N,s:N,s:O,s:N,s:N,s:N,s:I}", "quantile",
+        qarray(&q->quantile, q->nq * q->nout), "median",
+        qarray(&q->median, q->nout), "approx",
+        qarray(&q->approx, q->nq * q->nout), "counts",
+        words(q->counts, q->nout * nb), "edges",
+        words(q->edges, nb ? ne * (nb + 1) : 0), "shared_edges",
+        q->shared_edges ? Py_True : Py_False, "below",
+        words(q->below, q->nout), "above", words(q->above, q->nout), "nan",
+        words(q->nan, q->nout), "passes", q->passes);
+}
+
+/* _quant_structured(x, shape, axes, keepdims, keys, qops, q, method, nan,
+ * rel_err, bins, range): eg_reduce_structured_quant with no ordinary op.
+ * Returns ((quantile dict, result shape, groups, unsigned), stats). */
+static PyObject *engine_quant_structured(EngineObject *self, PyObject *args)
+{
+    PyObject *xo, *shape_o, *axes_o, *keys_o, *q_o, *range_o;
+    int keepdims;
+    unsigned qops, bins;
+    const char *method, *nan;
+    double rel_err;
+    if (!PyArg_ParseTuple(args, "OOOpOIOssdIO", &xo, &shape_o, &axes_o,
+                          &keepdims, &keys_o, &qops, &q_o, &method, &nan,
+                          &rel_err, &bins, &range_o))
+        return NULL;
+    if (!self->lock)
+        return closed_error();
+    eg_struct_opts so;
+    eg_quant_opts qo;
+    eg_reduce_opts o;
+    if (struct_opts_from(&so, shape_o, axes_o, keepdims) != 0 ||
+        quant_opts_from(&qo, qops, q_o, method, nan, rel_err, bins,
+                        range_o) != 0)
+        return NULL;
+    eg_reduce_opts_init(&o);
+    o.ops = 0;
+    o.nan = qo.nan;
+    Py_buffer xv, kv;
+    eg_dtype dt, kdt;
+    int has_k = keys_o != Py_None;
+    if (get_input(xo, "x", &xv, &dt) != 0)
+        return NULL;
+    if (has_k && get_input(keys_o, "by", &kv, &kdt) != 0) {
+        PyBuffer_Release(&xv);
+        return NULL;
+    }
+    if (has_k) {
+        so.keys = kv.buf;
+        so.key_dtype = kdt;
+        so.nkeys = (uint64_t)(kv.len / kv.itemsize);
+    }
+    eg_sresult s;
+    eg_squant_result q;
+    memset(&s, 0, sizeof s);
+    memset(&q, 0, sizeof q);
+    eg_error err = {0};
+    eg_status st = EG_OK;
+    int closed = 0;
+    uint64_t count = (uint64_t)(xv.len / xv.itemsize);
+    Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock(self->lock, WAIT_LOCK);
+    if (!self->eng)
+        closed = 1;
+    else
+        st = eg_reduce_structured_quant(self->eng, xv.buf, count, dt, &so, &o,
+                                        &qo, &s, &q, &err);
+    PyThread_release_lock(self->lock);
+    Py_END_ALLOW_THREADS PyObject *out = NULL;
+    if (closed)
+        closed_error();
+    else if (st != EG_OK)
+        raise_eg(&err);
+    else {
+        PyObject *first = sresult_first(&s);
+        PyObject *qd = first ? squant_dict(&q) : NULL;
+        if (qd && PyDict_Update(PyTuple_GET_ITEM(first, 0), qd) == 0)
+            out = result_tuple(first, &s.r);
+        else
+            Py_XDECREF(first);
+        Py_XDECREF(qd);
+    }
+    eg_sresult_free(&s);
+    eg_squant_result_free(&q);
+    if (has_k)
+        PyBuffer_Release(&kv);
+    PyBuffer_Release(&xv);
+    return out;
+}
+
+/* _reduce_file_structured(path, with_path, ops, mode, nan, ddof, chunk,
+ * axes, keepdims, keys, keys_path): eg_reduce_file_structured; keys a
+ * buffer or None, keys_path "" or a .npy file of keys. */
+static PyObject *engine_reduce_file_structured(EngineObject *self,
+                                               PyObject *args)
+{
+    PyObject *po, *wo, *kpo, *axes_o, *keys_o;
+    const char *ops, *mode, *nan;
+    long long ddof, chunk;
+    int keepdims;
+    if (!PyArg_ParseTuple(args, "O&O&sssLLOpOO&", PyUnicode_FSConverter, &po,
+                          PyUnicode_FSConverter, &wo, &ops, &mode, &nan, &ddof,
+                          &chunk, &axes_o, &keepdims, &keys_o,
+                          PyUnicode_FSConverter, &kpo))
+        return NULL;
+    PyObject *out = NULL, *no_shape = PyTuple_New(0);
+    eg_reduce_opts o;
+    eg_struct_opts so;
+    Py_buffer kv;
+    eg_dtype kdt;
+    int has_k = 0;
+    if (!self->lock)
+        closed_error();
+    else if (no_shape && parse_opts(&o, ops, mode, nan, ddof, chunk) == 0 &&
+             struct_opts_from(&so, no_shape, axes_o, keepdims) == 0 &&
+             (keys_o == Py_None ||
+              (has_k = get_input(keys_o, "by", &kv, &kdt) == 0))) {
+        const char *path = PyBytes_AS_STRING(po);
+        const char *with = PyBytes_GET_SIZE(wo) ? PyBytes_AS_STRING(wo) : NULL;
+        if (PyBytes_GET_SIZE(kpo))
+            so.keys_path = PyBytes_AS_STRING(kpo);
+        if (has_k) {
+            so.keys = kv.buf;
+            so.key_dtype = kdt;
+            so.nkeys = (uint64_t)(kv.len / kv.itemsize);
+        }
+        eg_sresult s;
+        memset(&s, 0, sizeof s);
+        eg_error err = {0};
+        eg_status st = EG_OK;
+        int closed = 0;
+        Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock(self->lock, WAIT_LOCK);
+        if (!self->eng)
+            closed = 1;
+        else
+            st = eg_reduce_file_structured(self->eng, path, with, NULL, &so,
+                                           &o, &s, &err);
+        PyThread_release_lock(self->lock);
+        Py_END_ALLOW_THREADS if (closed) closed_error();
+        else if (st != EG_OK) raise_eg(&err);
+        else out = result_tuple(sresult_first(&s), &s.r);
+        eg_sresult_free(&s);
+    }
+    if (has_k)
+        PyBuffer_Release(&kv);
+    Py_XDECREF(no_shape);
+    Py_DECREF(po);
+    Py_DECREF(wo);
+    Py_DECREF(kpo);
+    return out;
+}
+
 static PyMethodDef engine_methods[] = {
     {"_reduce", (PyCFunction)(void (*)(void))engine_reduce, METH_FASTCALL,
      NULL},
@@ -790,6 +996,10 @@ static PyMethodDef engine_methods[] = {
     {"_reduce_structured", (PyCFunction)engine_reduce_structured, METH_VARARGS,
      NULL},
     {"_quant", (PyCFunction)engine_quant, METH_VARARGS, NULL},
+    {"_quant_structured", (PyCFunction)engine_quant_structured, METH_VARARGS,
+     NULL},
+    {"_reduce_file_structured", (PyCFunction)engine_reduce_file_structured,
+     METH_VARARGS, NULL},
     {"_devices", (PyCFunction)engine_devices, METH_NOARGS, NULL},
     {"close", (PyCFunction)engine_close, METH_NOARGS,
      "Releases the engine's devices; later calls raise InputError."},
