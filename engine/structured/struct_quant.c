@@ -13,8 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+
 #include "error.h"
+#include "hist.h"
+#include "quant_scan.h"
 #include "source.h"
+#include "struct_qseg.h"
 #include "structured.h"
 
 void eg_squant_result_free(eg_squant_result *r)
@@ -154,7 +159,8 @@ static eg_status alloc_arrays(const eg_quant_opts *qo, uint64_t nout,
     return EG_OK;
 }
 
-/* Output e's values from its own eg_quant result. */
+/* Output e's values from its own eg_quant (or eg_qseg) result.  Threads
+ * call it for distinct outputs. */
 static void store(const eg_quant_opts *qo, uint64_t nout, uint64_t e,
                   const eg_quant_result *r, eg_squant_result *q, qwork *w)
 {
@@ -166,69 +172,182 @@ static void store(const eg_quant_opts *qo, uint64_t nout, uint64_t e,
     }
     if (w->median)
         w->median[e] = r->median;
-    if (r->passes > q->passes)
-        q->passes = r->passes;
     if (!(qo->qops & EG_QOP_HIST))
         return;
     unsigned nb = qo->bins;
     memcpy(q->counts + e * nb, r->counts, nb * sizeof *q->counts);
     if (!qo->have_range)
         memcpy(q->edges + e * (nb + 1), r->edges, (nb + 1) * sizeof *q->edges);
-    else if (e == 0)
-        memcpy(q->edges, r->edges, (nb + 1) * sizeof *q->edges);
     q->below[e] = r->below;
     q->above[e] = r->above;
     q->nan[e] = r->nan;
 }
 
-/* Every output's segment through eg_quant. */
+/* One thread's share of the short segments: outputs [from, to). */
+typedef struct qslice {
+    const struct qjob *job;
+    uint64_t from, to;
+    uint64_t fail_at; /* UINT64_MAX: none */
+    eg_status st;
+    eg_error why;
+} qslice;
+
+typedef struct qjob {
+    eg_engine *e;
+    const eg_struct_plan *p;
+    const eg_quant_opts *qo;
+    const eg_hist_plan *shared;
+    eg_squant_result *q;
+    qwork *w;
+    int contiguous;
+    uint64_t maxshort; /* the longest short segment */
+} qjob;
+
+/* Segment of output o: in place, or gathered into buf. */
+static const void *segment(const qjob *j, uint64_t o, uint64_t len, void *buf)
+{
+    const eg_struct_plan *p = j->p;
+    if (j->contiguous)
+        return p->x.base + eg_struct_out_offset(p, &p->x, o) * p->size;
+    eg_struct_gather(p, &p->x, o, 0, len, buf);
+    return buf;
+}
+
+static void *short_slice(void *arg)
+{
+    qslice *sl = arg;
+    const qjob *j = sl->job;
+    const eg_struct_plan *p = j->p;
+    eg_qseg w;
+    unsigned char *buf = NULL;
+    sl->fail_at = UINT64_MAX;
+    sl->st = eg_qseg_init(&w, j->qo, p->dtype, j->shared, &sl->why);
+    if (sl->st == EG_OK && !j->contiguous &&
+        !(buf = malloc(j->maxshort * p->size + 8)))
+        sl->st = eg_error_set(&sl->why, EG_ENOMEM,
+                              "quantile: out of memory");
+    if (sl->st != EG_OK)
+        sl->fail_at = sl->from;
+    for (uint64_t o = sl->from; sl->st == EG_OK && o < sl->to; o++) {
+        uint64_t len = eg_struct_group_len(p, o / p->rest);
+        if (len > EG_QSEG_MAX)
+            continue; /* eg_quant's, after the threads */
+        eg_quant_result r;
+        sl->st = eg_qseg_run(&w, segment(j, o, len, buf), len, &r, &sl->why);
+        if (sl->st != EG_OK)
+            sl->fail_at = o;
+        else
+            store(j->qo, p->nout, o, &r, j->q, j->w);
+    }
+    free(buf);
+    eg_qseg_free(&w);
+    return NULL;
+}
+
+/* The short segments on the host's cores, in slices of outputs; the first
+ * failing output (the lowest index) gives the error. */
+static eg_status run_short(const qjob *j, uint64_t *bad, eg_error *why)
+{
+    const eg_struct_plan *p = j->p;
+    uint64_t elems = 0;
+    for (uint64_t g = 0; g < p->ngroups; g++) {
+        uint64_t len = eg_struct_group_len(p, g);
+        if (len <= EG_QSEG_MAX)
+            elems += len * p->rest;
+    }
+    unsigned t = eg_qscan_threads(elems);
+    if (t > p->nout)
+        t = p->nout ? (unsigned)p->nout : 1;
+    qslice sl[EG_QSCAN_MAX_THREADS];
+    pthread_t th[EG_QSCAN_MAX_THREADS];
+    int started[EG_QSCAN_MAX_THREADS] = {0};
+    for (unsigned i = 0; i < t; i++) {
+        sl[i] = (qslice){.job = j,
+                         .from = p->nout * i / t,
+                         .to = p->nout * (i + 1) / t};
+        if (i > 0)
+            started[i] = pthread_create(&th[i], NULL, short_slice, &sl[i]) == 0;
+    }
+    for (unsigned i = 0; i < t; i++)
+        if (!started[i])
+            short_slice(&sl[i]); /* the caller's share, or a failed start */
+    for (unsigned i = 1; i < t; i++)
+        if (started[i])
+            pthread_join(th[i], NULL);
+    eg_status st = EG_OK;
+    *bad = UINT64_MAX;
+    for (unsigned i = 0; i < t; i++)
+        if (sl[i].st != EG_OK && sl[i].fail_at < *bad) {
+            *bad = sl[i].fail_at;
+            st = sl[i].st;
+            *why = sl[i].why;
+        }
+    return st;
+}
+
+/* Every output's segment: the short ones by eg_qseg on threads, the long
+ * ones through eg_quant (whose passes use every core), one at a time. */
 static eg_status run_outputs(eg_engine *e, const eg_struct_plan *p,
                              const char *input, const eg_quant_opts *qo,
                              eg_squant_result *q, qwork *w, eg_error *err)
 {
+    qjob j = {.e = e, .p = p, .qo = qo, .q = q, .w = w,
+              .contiguous = eg_struct_seg_contiguous(p, &p->x)};
     uint64_t maxlen = 0;
-    for (uint64_t g = 0; g < p->ngroups; g++)
-        if (eg_struct_group_len(p, g) > maxlen)
-            maxlen = eg_struct_group_len(p, g);
-    int contiguous = eg_struct_seg_contiguous(p, &p->x);
-    unsigned char *buf = NULL;
-    if (!contiguous && p->nout > 0) {
-        buf = malloc(maxlen * p->size + 8);
-        if (!buf)
-            return eg_error_set(err, EG_ENOMEM,
-                                "quantile: no memory to gather %llu elements",
-                                (unsigned long long)maxlen);
+    for (uint64_t g = 0; g < p->ngroups; g++) {
+        uint64_t len = eg_struct_group_len(p, g);
+        maxlen = len > maxlen ? len : maxlen;
+        if (len <= EG_QSEG_MAX && len > j.maxshort)
+            j.maxshort = len;
     }
+    eg_hist_plan shared;
+    int have_shared = (qo->qops & EG_QOP_HIST) && qo->have_range;
     eg_status st = EG_OK;
-    for (uint64_t o = 0; st == EG_OK && o < p->nout; o++) {
-        uint64_t len = eg_struct_group_len(p, o / p->rest);
-        const void *data = buf;
-        if (contiguous)
-            data = p->x.base + eg_struct_out_offset(p, &p->x, o) * p->size;
-        else
-            eg_struct_gather(p, &p->x, o, 0, len, buf);
-        eg_quant_result r;
-        eg_error why = {0};
-        st = eg_quant(e, len ? data : NULL, len, p->dtype, qo, &r, &why);
+    if (have_shared) {
+        st = eg_hist_plan_make(&shared, p->dtype, qo->bins, 1, qo->lo, qo->hi,
+                               0, 0, 0, err);
         if (st != EG_OK) {
-            st = segment_error(p, o, input, st, &why, err);
+            eg_hist_plan_free(&shared);
+            return st;
+        }
+        j.shared = &shared;
+        memcpy(q->edges, shared.edges, (qo->bins + 1) * sizeof *q->edges);
+    }
+    uint64_t bad = UINT64_MAX;
+    eg_error why = {0};
+    if (p->nout > 0)
+        st = run_short(&j, &bad, &why);
+    unsigned char *buf = NULL;
+    if (st == EG_OK && maxlen > EG_QSEG_MAX && !j.contiguous &&
+        !(buf = malloc(maxlen * p->size + 8)))
+        st = eg_error_set(err, EG_ENOMEM,
+                          "quantile: no memory to gather %llu elements",
+                          (unsigned long long)maxlen);
+    for (uint64_t o = 0; st == EG_OK && maxlen > EG_QSEG_MAX && o < p->nout;
+         o++) {
+        uint64_t len = eg_struct_group_len(p, o / p->rest);
+        if (len <= EG_QSEG_MAX)
+            continue;
+        eg_quant_result r;
+        st = eg_quant(e, segment(&j, o, len, buf), len, p->dtype, qo, &r,
+                      &why);
+        if (st != EG_OK) {
+            bad = o;
             break;
         }
+        if (r.passes > q->passes)
+            q->passes = r.passes;
         store(qo, p->nout, o, &r, q, w);
         eg_quant_result_free(&r);
     }
     free(buf);
-    /* a shared range with no output at all still has its edges */
-    if (st == EG_OK && p->nout == 0 && (qo->qops & EG_QOP_HIST) &&
-        qo->have_range) {
-        eg_quant_opts h = *qo;
-        eg_quant_result r;
-        h.qops = EG_QOP_HIST;
-        st = eg_quant(e, NULL, 0, p->dtype, &h, &r, err);
-        if (st == EG_OK)
-            memcpy(q->edges, r.edges, (qo->bins + 1) * sizeof *q->edges);
-        eg_quant_result_free(&r);
-    }
+    if (have_shared)
+        eg_hist_plan_free(&shared);
+    if (st != EG_OK && bad != UINT64_MAX)
+        st = segment_error(p, bad, input, st, &why, err);
+    if (st == EG_OK && q->passes == 0 && p->nout > 0 &&
+        (qo->qops & (EG_QOP_QUANTILE | EG_QOP_MEDIAN)))
+        q->passes = 1; /* the short segments' one reading */
     return st;
 }
 

@@ -135,13 +135,21 @@ def axis_long_columns(tmp):
     # columns long enough for the threaded, multi-pass selection
     rng = np.random.default_rng(9)
     x = rng.normal(size=(400_000, 3)).astype(np.float32)
+    x[:, 2] = np.round(x[:, 2] * 4)  # ties
+    x[17, 1] = np.nan
     path = save(tmp, "long", x)
     for m in ("linear", "nearest"):
-        got = cu.reduce_json(path, *HOST, "--ops", "quantile", "--q", QARG,
-                             "--method", m, "--axis", "0")
-        assert_array(got["results"]["quantile"],
-                     np.quantile(x, np.array(QS), axis=0, method=m),
-                     "long " + m)
+        for nan in ("propagate", "omit"):
+            got = cu.reduce_json(path, *HOST, "--ops", "median,quantile,"
+                                 "approx_quantile", "--q", QARG, "--method",
+                                 m, "--nan", nan, "--axis", "0")
+            res = got["results"]
+            assert_array(res["quantile"], np_quantile(x, 0, m, nan),
+                         "long %s %s" % (m, nan))
+            fm = np.nanmedian if nan == "omit" else np.median
+            assert_array(res["median"], quiet(fm, x, axis=0), "long median")
+            assert cu.is_nan(cu.num(res["approx_quantile"][1][1])) == (
+                nan == "propagate")
 
 
 @suite.test
@@ -238,6 +246,11 @@ def hist_per_column(tmp):
     check_hist_axis(tmp, "rows", x[:40], 1, 3, nan="omit")
     xi = rng.integers(-50, 50, size=(999, 3)).astype(np.int16)
     check_hist_axis(tmp, "int", xi, 0, 16)
+    # columns past the short-segment path (2^16), through the flat passes
+    xl = rng.normal(size=(70_000, 2))
+    xl[9, 0] = np.nan
+    check_hist_axis(tmp, "long", xl, 0, 50, nan="omit")
+    check_hist_axis(tmp, "long_range", xl, 0, 50, rng=(-2.0, 2.5))
     edge = np.tile(np.linspace(0, 1, 11), (3, 1)).T  # values on the edges
     check_hist_axis(tmp, "edges", edge, 0, 10)
     check_hist_axis(tmp, "edges_range", edge, 0, 10, rng=(0.0, 1.0))
