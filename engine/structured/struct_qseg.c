@@ -22,7 +22,8 @@ eg_status eg_qseg_init(eg_qseg *w, const eg_quant_opts *qo, eg_dtype t,
             return st;
     }
     w->keys = malloc(EG_QSEG_MAX * sizeof *w->keys);
-    if (!w->keys)
+    w->tmp = malloc(EG_QSEG_MAX * sizeof *w->tmp);
+    if (!w->keys || !w->tmp)
         return eg_error_set(err, EG_ENOMEM, "quantile: out of memory");
     if (!(qo->qops & EG_QOP_HIST))
         return EG_OK;
@@ -35,15 +36,90 @@ eg_status eg_qseg_init(eg_qseg *w, const eg_quant_opts *qo, eg_dtype t,
 void eg_qseg_free(eg_qseg *w)
 {
     free(w->keys);
+    free(w->tmp);
     free(w->edges);
     eg_hist_state_free(&w->h);
     memset(w, 0, sizeof *w);
 }
 
-static int key_cmp(const void *a, const void *b)
+/* Below this many keys a comparison sort wins; above, a radix sort. */
+#define QSEG_RADIX_MIN 256
+
+static void insertion_sort(uint64_t *k, uint64_t n)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
+    for (uint64_t i = 1; i < n; i++) {
+        uint64_t v = k[i], j = i;
+        for (; j > 0 && k[j - 1] > v; j--)
+            k[j] = k[j - 1];
+        k[j] = v;
+    }
+}
+
+/* Quicksort on the keys themselves (no comparison callback), median of
+ * three, insertion sort below 16; n < QSEG_RADIX_MIN keeps the recursion
+ * shallow. */
+static void small_sort(uint64_t *k, uint64_t n)
+{
+    while (n > 16) {
+        uint64_t a = k[0], b = k[n / 2], c = k[n - 1];
+        uint64_t pivot = a < b ? (b < c ? b : (a < c ? c : a))
+                               : (a < c ? a : (b < c ? c : b));
+        uint64_t i = 0, j = n - 1;
+        for (;;) {
+            while (k[i] < pivot)
+                i++;
+            while (k[j] > pivot)
+                j--;
+            if (i >= j)
+                break;
+            uint64_t t = k[i];
+            k[i++] = k[j];
+            k[j--] = t;
+        }
+        /* [0, j] <= pivot <= [j + 1, n): the smaller side recursively */
+        uint64_t left = j + 1;
+        if (left < n - left) {
+            small_sort(k, left);
+            k += left;
+            n -= left;
+        } else {
+            small_sort(k + left, n - left);
+            n = left;
+        }
+    }
+    insertion_sort(k, n);
+}
+
+/* Sorts n keys of `bits` bits: least significant byte first, a stable
+ * counting pass per byte through tmp, skipping bytes all keys share.
+ * The sorted keys end in k. */
+static void sort_keys(uint64_t *k, uint64_t *tmp, uint64_t n, unsigned bits)
+{
+    if (n < QSEG_RADIX_MIN) {
+        small_sort(k, n);
+        return;
+    }
+    uint64_t *src = k, *dst = tmp;
+    for (unsigned sh = 0; sh < bits; sh += 8) {
+        uint64_t count[256] = {0};
+        for (uint64_t i = 0; i < n; i++)
+            count[(src[i] >> sh) & 0xff]++;
+        if (count[(src[0] >> sh) & 0xff] == n)
+            continue; /* one value of this byte: nothing moves */
+        uint64_t at = 0;
+        for (unsigned d = 0; d < 256; d++) {
+            uint64_t c = count[d];
+            count[d] = at;
+            at += c;
+        }
+        for (uint64_t i = 0; i < n; i++)
+            dst[count[(src[i] >> sh) & 0xff]++] = src[i];
+        uint64_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != k)
+        memcpy(k, src, n * sizeof *k);
 }
 
 static eg_number nan_number(void)
@@ -165,7 +241,7 @@ eg_status eg_qseg_run(eg_qseg *w, const void *data, uint64_t n,
             w->keys[nn++] = k;
         }
     if (want_keys) {
-        qsort(w->keys, nn, sizeof *w->keys, key_cmp);
+        sort_keys(w->keys, w->tmp, nn, (unsigned)eg_dtype_size(w->dtype) * 8);
         exact(w, nn, nan, r);
         r->passes = 1;
     }

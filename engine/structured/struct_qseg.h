@@ -4,7 +4,8 @@
  * of 8 channels, a group of a few rows).  eg_quant's passes are built for
  * long data (threads, 2^16-count histograms, the engine's min/max pass),
  * and their setup dwarfs a short segment.  Here a segment's keys (the
- * order-preserving image of quant_key.h) are sorted whole, which finds the
+ * order-preserving image of quant_key.h) are sorted whole (qsort when
+ * few, else a radix sort by bytes), which finds the
  * very keys the selection passes find, and numpy's arithmetic
  * (quant_numpy.h) turns them into values: the same bits as eg_quant.  The
  * sketch and the histogram are the flat ops' own states. */
@@ -24,7 +25,7 @@ typedef struct eg_qseg {
     const eg_quant_opts *qo;
     eg_dtype dtype;
     const eg_hist_plan *shared; /* hist with a given range: one plan */
-    uint64_t *keys;             /* EG_QSEG_MAX scratch keys */
+    uint64_t *keys, *tmp;       /* EG_QSEG_MAX scratch keys each */
     eg_hist_state h;            /* scratch counts */
     double *edges;              /* nbins + 1 scratch edges */
     unsigned k;                 /* the sketch's mantissa bits */

@@ -153,6 +153,28 @@ def axis_long_columns(tmp):
 
 
 @suite.test
+def sort_paths(tmp):
+    # short columns sort their keys: below 256 by comparisons, above by
+    # bytes; ties, sorted and reversed columns on both sides
+    rng = np.random.default_rng(10)
+    for rows in (17, 255, 256, 3000):
+        for name, x in (("ties", rng.integers(0, 3, (rows, 6))),
+                        ("sorted", np.tile(np.arange(rows), (6, 1)).T),
+                        ("reversed", np.tile(np.arange(rows)[::-1],
+                                             (6, 1)).T),
+                        ("normal", rng.normal(size=(rows, 6)))):
+            for dt in (np.float64, np.int16):
+                path = save(tmp, "s", x.astype(dt))
+                got = cu.reduce_json(path, *HOST, "--ops", "quantile",
+                                     "--q", QARG, "--method", "lower",
+                                     "--axis", "0")
+                assert_array(got["results"]["quantile"],
+                             np.quantile(x.astype(dt), QS, axis=0,
+                                         method="lower"),
+                             "%s %d %s" % (name, rows, np.dtype(dt).name))
+
+
+@suite.test
 def axis_empty(tmp):
     # an empty axis gives NaN per column, as the flat op does for an empty
     # array (numpy raises there instead)
