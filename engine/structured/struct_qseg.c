@@ -222,24 +222,47 @@ eg_status eg_qseg_run(eg_qseg *w, const void *data, uint64_t n,
                       eg_quant_result *r, eg_error *err)
 {
     const eg_quant_opts *o = w->qo;
-    memset(r, 0, sizeof *r);
+    /* only the fields store() reads: the whole result is 2 KiB, more than
+     * a short segment's data */
     r->qops = o->qops;
     r->nq = o->nq;
+    r->passes = 0;
+    r->nbins = 0;
+    r->counts = NULL;
+    r->edges = NULL;
+    r->below = r->above = r->nan = 0;
     int want_keys = (o->qops & (EG_QOP_QUANTILE | EG_QOP_MEDIAN)) != 0;
     int want_ext = (o->qops & EG_QOP_HIST) && !w->shared;
     uint64_t nn = 0, nan = 0, kmin = UINT64_MAX, kmax = 0;
-    if (want_keys || want_ext)
-        for (uint64_t i = 0; i < n; i++) {
-            int isnan;
-            uint64_t k = eg_key_of(data, i, w->dtype, &isnan);
-            if (isnan) {
-                nan++;
-                continue;
-            }
-            kmin = k < kmin ? k : kmin;
-            kmax = k > kmax ? k : kmax;
-            w->keys[nn++] = k;
+    if (want_keys || want_ext) {
+        uint64_t *keys = w->keys;
+        /* one loop per dtype, so eg_key_of's switch folds away */
+#define KEY_LOOP(T)                                                          \
+    for (uint64_t i = 0; i < n; i++) {                                       \
+        int isnan;                                                           \
+        uint64_t k = eg_key_of(data, i, T, &isnan);                          \
+        if (isnan) {                                                         \
+            nan++;                                                           \
+            continue;                                                        \
+        }                                                                    \
+        kmin = k < kmin ? k : kmin;                                          \
+        kmax = k > kmax ? k : kmax;                                          \
+        keys[nn++] = k;                                                      \
+    }
+        switch (w->dtype) {
+        case EG_F32: KEY_LOOP(EG_F32) break;
+        case EG_F64: KEY_LOOP(EG_F64) break;
+        case EG_I8: KEY_LOOP(EG_I8) break;
+        case EG_U8: KEY_LOOP(EG_U8) break;
+        case EG_I16: KEY_LOOP(EG_I16) break;
+        case EG_U16: KEY_LOOP(EG_U16) break;
+        case EG_I32: KEY_LOOP(EG_I32) break;
+        case EG_U32: KEY_LOOP(EG_U32) break;
+        case EG_I64: KEY_LOOP(EG_I64) break;
+        default: KEY_LOOP(EG_U64) break;
         }
+#undef KEY_LOOP
+    }
     if (want_keys) {
         sort_keys(w->keys, w->tmp, nn, (unsigned)eg_dtype_size(w->dtype) * 8);
         exact(w, nn, nan, r);
