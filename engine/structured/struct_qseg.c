@@ -10,8 +10,10 @@
 #include "struct_qseg.h"
 
 eg_status eg_qseg_init(eg_qseg *w, const eg_quant_opts *qo, eg_dtype t,
-                       const eg_hist_plan *shared, eg_error *err)
+                       const eg_hist_plan *shared, uint64_t cap,
+                       eg_error *err)
 {
+    cap = cap == 0 ? 1 : cap > EG_QSEG_MAX ? EG_QSEG_MAX : cap;
     memset(w, 0, sizeof *w);
     w->qo = qo;
     w->dtype = t;
@@ -21,8 +23,8 @@ eg_status eg_qseg_init(eg_qseg *w, const eg_quant_opts *qo, eg_dtype t,
         if (st != EG_OK)
             return st;
     }
-    w->keys = malloc(EG_QSEG_MAX * sizeof *w->keys);
-    w->tmp = malloc(EG_QSEG_MAX * sizeof *w->tmp);
+    w->keys = malloc(cap * sizeof *w->keys);
+    w->tmp = malloc(cap * sizeof *w->tmp);
     if (!w->keys || !w->tmp)
         return eg_error_set(err, EG_ENOMEM, "quantile: out of memory");
     if (!(qo->qops & EG_QOP_HIST))

@@ -25,14 +25,16 @@ typedef struct eg_qseg {
     const eg_quant_opts *qo;
     eg_dtype dtype;
     const eg_hist_plan *shared; /* hist with a given range: one plan */
-    uint64_t *keys, *tmp;       /* EG_QSEG_MAX scratch keys each */
+    uint64_t *keys, *tmp;       /* scratch keys, cap each */
     eg_hist_state h;            /* scratch counts */
     double *edges;              /* nbins + 1 scratch edges */
     unsigned k;                 /* the sketch's mantissa bits */
 } eg_qseg;
 
+/* cap: the longest segment it will be given (at most EG_QSEG_MAX). */
 eg_status eg_qseg_init(eg_qseg *w, const eg_quant_opts *qo, eg_dtype t,
-                       const eg_hist_plan *shared, eg_error *err);
+                       const eg_hist_plan *shared, uint64_t cap,
+                       eg_error *err);
 void eg_qseg_free(eg_qseg *w);
 
 /* The ops of qo over n <= EG_QSEG_MAX elements at data (native order),

@@ -193,7 +193,6 @@ typedef struct qslice {
 } qslice;
 
 typedef struct qjob {
-    eg_engine *e;
     const eg_struct_plan *p;
     const eg_quant_opts *qo;
     const eg_hist_plan *shared;
@@ -207,6 +206,8 @@ typedef struct qjob {
 static const void *segment(const qjob *j, uint64_t o, uint64_t len, void *buf)
 {
     const eg_struct_plan *p = j->p;
+    if (len == 0)
+        return buf; /* nothing is read; an empty array may have no base */
     if (j->contiguous)
         return p->x.base + eg_struct_out_offset(p, &p->x, o) * p->size;
     eg_struct_gather(p, &p->x, o, 0, len, buf);
@@ -221,7 +222,8 @@ static void *short_slice(void *arg)
     eg_qseg w;
     unsigned char *buf = NULL;
     sl->fail_at = UINT64_MAX;
-    sl->st = eg_qseg_init(&w, j->qo, p->dtype, j->shared, &sl->why);
+    sl->st = eg_qseg_init(&w, j->qo, p->dtype, j->shared, j->maxshort,
+                          &sl->why);
     if (sl->st == EG_OK && !j->contiguous &&
         !(buf = malloc(j->maxshort * p->size + 8)))
         sl->st = eg_error_set(&sl->why, EG_ENOMEM,
@@ -291,7 +293,7 @@ static eg_status run_outputs(eg_engine *e, const eg_struct_plan *p,
                              const char *input, const eg_quant_opts *qo,
                              eg_squant_result *q, qwork *w, eg_error *err)
 {
-    qjob j = {.e = e, .p = p, .qo = qo, .q = q, .w = w,
+    qjob j = {.p = p, .qo = qo, .q = q, .w = w,
               .contiguous = eg_struct_seg_contiguous(p, &p->x)};
     uint64_t maxlen = 0;
     for (uint64_t g = 0; g < p->ngroups; g++) {
