@@ -146,6 +146,7 @@ static eg_status dev_unit(qworker *w, uint64_t first, uint64_t n)
                     "%s: device %u stopped counting (%s); the host's cores "
                     "counted the rest",
                     w->what, w->dev->info.index, why.msg);
+    w->d->off[w->slot] = 1;
     pthread_mutex_unlock(w->lock);
     w->dev = NULL;
     return host_unit(w, first, n);
@@ -237,7 +238,7 @@ eg_status eg_qdevs_scan(const eg_source *src, eg_qdevs *d, const char *what,
                          .dev_fn = dev_fn,
                          .ctx = ctx,
                          .slot = i,
-                         .dev = i < d->ncl ? d->cl[i] : NULL,
+                         .dev = i < d->ncl && !d->off[i] ? d->cl[i] : NULL,
                          .next = &next,
                          .stop = &stop,
                          .lock = &lock,

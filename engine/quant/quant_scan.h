@@ -47,6 +47,8 @@ typedef eg_status (*eg_qdev_fn)(void *ctx, unsigned slot, eg_device *dev,
 typedef struct eg_qdevs {
     eg_device *cl[EG_MAX_DEVICES]; /* the OpenCL devices that count */
     size_t ncl;
+    int off[EG_MAX_DEVICES]; /* cl[i] failed a pass: the host takes its
+                                share of the later ones */
     int host;            /* the host backend is among the devices */
     unsigned host_index; /* its eg_devices_list index */
     /* what every device counted, over every pass: elements, busy time */
