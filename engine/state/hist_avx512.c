@@ -234,6 +234,14 @@ TGT static uint64_t add_f64_avx512(const eg_hist_plan *p, eg_hist_state *s,
     for (unsigned k = 0; k < 16; k++)
         tab[k] = edges[k <= p->nbins ? k : p->nbins];
     const __m512d tlo = _mm512_loadu_pd(tab), thi = _mm512_loadu_pd(tab + 8);
+    /* the edge skip of the float32 code, with float64's rounding (2^-53,
+     * 16 of it allowed on every term) */
+    const double mg =
+        0x1p-49 * ((double)p->nbins + (abs_d(p->first) + abs_d(p->last) +
+                                       abs_d(p->sfirst)) *
+                                          p->norm);
+    const int skip = mg < 0.25;
+    const __m512d mlo = _mm512_set1_pd(mg), mhi = _mm512_set1_pd(1.0 - mg);
 
     for (; i + 8 <= n; i += 8) {
         __m512d x = _mm512_loadu_pd(v + i);
@@ -252,6 +260,19 @@ TGT static uint64_t add_f64_avx512(const eg_hist_plan *p, eg_hist_state *s,
         __m512i j = _mm512_cvttpd_epi64(f);
         j = _mm512_mask_sub_epi64(j, _mm512_cmpeq_epi64_mask(j, nb), j, one);
         j = _mm512_maskz_mov_epi64(keep, j);
+        if (skip) {
+            __m512d fr = _mm512_sub_pd(
+                f, _mm512_roundscale_pd(f, _MM_FROUND_TO_ZERO |
+                                               _MM_FROUND_NO_EXC));
+            __mmask8 near = (_mm512_cmp_pd_mask(fr, mlo, _CMP_LT_OQ) |
+                             _mm512_cmp_pd_mask(fr, mhi, _CMP_GT_OQ)) &
+                            keep;
+            if (!near) {
+                _mm512_storeu_si512((void *)idx, j);
+                COUNT_LANES(c, counts, idx, (unsigned)keep, 0xffu, 8u);
+                continue;
+            }
+        }
         __m512d e0 = small   ? _mm512_permutex2var_pd(tlo, j, thi)
                      : arith ? edge_at_pd(j, step, firstd, lastv, nb)
                              : _mm512_i64gather_pd(j, edges, 8);
