@@ -374,6 +374,79 @@ Test(hist, vector_path_counts_as_the_scalar_one)
     }
 }
 
+Test(hist, vector_edge_skip_counts_as_the_scalar_one)
+{
+    /* The vector code skips the edges for blocks whose values all lie
+     * more than a margin inside their bins: values 1 to 4096 float steps
+     * from every edge (inside and outside the margin), random ones, and
+     * plans with few and many bins, offsets large against the bin width
+     * (where the margin covers whole bins and nothing is skipped); float32
+     * and float64, against the scalar code one value at a time. */
+    const struct {
+        unsigned bins;
+        double lo, hi;
+    } plans[] = {{10, -6, 6},         {4096, -6, 6},
+                 {4096, -5.3, 5.1},   {1000, 0.1, 0.7},
+                 {257, 1e4, 1e4 + 1}, {4096, 1e3, 1e3 + 7},
+                 {64, -1e-3, 3e-3},   {4096, -1e20, 1e20},
+                 {4096, 1e12, 1e12 + 1e-2}};
+    static const int steps[] = {1, 2, 3, 5, 8, 16, 64, 256, 1024, 4096};
+    uint64_t st = 11;
+    for (int f64 = 0; f64 < 2; f64++)
+        for (size_t k = 0; k < sizeof plans / sizeof *plans; k++) {
+            unsigned bins = plans[k].bins;
+            eg_dtype t = f64 ? EG_F64 : EG_F32;
+            eg_hist_plan p;
+            cr_assert_eq(eg_hist_plan_make(&p, t, bins, 1, plans[k].lo,
+                                           plans[k].hi, 0, 0, 0, NULL),
+                         EG_OK);
+            size_t cap = ((size_t)bins + 1) * 20 + 65536, n = 0;
+            double *v = malloc(cap * sizeof *v);
+            for (unsigned i = 0; i <= bins; i++)
+                for (size_t s = 0; s < sizeof steps / sizeof *steps; s++) {
+                    double e = p.edges[i], lo = e, hi = e;
+                    for (int j = 0; j < steps[s]; j++) {
+                        lo = f64 ? nextafter(lo, -INFINITY)
+                                 : nextafterf((float)lo, -INFINITY);
+                        hi = f64 ? nextafter(hi, INFINITY)
+                                 : nextafterf((float)hi, INFINITY);
+                    }
+                    v[n++] = lo;
+                    v[n++] = hi;
+                }
+            while (n < cap)
+                v[n++] = plans[k].lo +
+                         (plans[k].hi - plans[k].lo) * tu_unit(&st);
+            /* shuffled, so edge values share blocks with inner ones */
+            for (size_t i = n - 1; i > 0; i--) {
+                size_t j = tu_next(&st) % (i + 1);
+                double x = v[i];
+                v[i] = v[j];
+                v[j] = x;
+            }
+            float *vf = malloc(n * sizeof *vf);
+            for (size_t i = 0; i < n; i++)
+                vf[i] = (float)v[i];
+            const void *x = f64 ? (const void *)v : (const void *)vf;
+            size_t sz = f64 ? 8 : 4;
+            eg_hist_state a, b;
+            eg_hist_state_init(&a, bins, NULL);
+            eg_hist_state_init(&b, bins, NULL);
+            eg_hist_add(&p, &a, x, n);
+            for (size_t i = 0; i < n; i++)
+                eg_hist_add(&p, &b, (const char *)x + i * sz, 1);
+            cr_assert(memcmp(a.counts, b.counts, bins * 8) == 0,
+                      "f64 %d plan %zu", f64, k);
+            cr_assert_eq(a.below, b.below, "f64 %d plan %zu", f64, k);
+            cr_assert_eq(a.above, b.above, "f64 %d plan %zu", f64, k);
+            eg_hist_state_free(&a);
+            eg_hist_state_free(&b);
+            eg_hist_plan_free(&p);
+            free(v);
+            free(vf);
+        }
+}
+
 Test(hist, wire_states_merge_in_any_order_and_are_validated)
 {
     enum { PARTS = 50, PER = 1000, BINS = 64 };

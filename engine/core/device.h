@@ -13,6 +13,22 @@
 #include "edgegrid.h"
 
 typedef struct eg_device eg_device;
+struct eg_hist_plan;
+struct eg_hist_state;
+
+/* One bucket of a radix-selection pass (quant/qselect.c) as a device
+ * counts it: the keys whose top `fixed` bits equal `prefix` (fixed 0:
+ * every key), their next digit counted into hist (2^16 counts, 2^8 for
+ * 8-bit dtypes), or, with hist NULL, the keys themselves appended to
+ * keys[*len ..] while *len < cap. */
+typedef struct eg_count_group {
+    uint64_t prefix;
+    unsigned fixed;
+    uint64_t *hist;
+    uint64_t *keys;
+    uint64_t *len;
+    uint64_t cap;
+} eg_count_group;
 
 typedef struct eg_backend_ops {
     /* Builds whatever reduce_chunk needs for (dtype, groups) so that the first
@@ -26,6 +42,18 @@ typedef struct eg_backend_ops {
     eg_status (*reduce_chunk)(eg_device *dev, const void *x, const void *y,
                               uint64_t n, eg_dtype dtype, unsigned groups,
                               uint64_t *lanes_out, eg_error *err);
+    /* The counting passes of the quantile ops, optional (NULL: the device
+     * does not count; the host's cores do).  Both add to what the caller
+     * holds only when they succeed, so a failed call can be redone
+     * elsewhere.  count_hist: x[0..n) into s, numpy's bins of plan p.
+     * count_select: x[0..n) into the ng groups, and its NaNs to *nan. */
+    eg_status (*count_hist)(eg_device *dev, const struct eg_hist_plan *p,
+                            const void *x, uint64_t n,
+                            struct eg_hist_state *s, eg_error *err);
+    eg_status (*count_select)(eg_device *dev, eg_dtype t,
+                              const eg_count_group *g, size_t ng,
+                              const void *x, uint64_t n, uint64_t *nan,
+                              eg_error *err);
     /* Frees impl. */
     void (*destroy)(eg_device *dev);
 } eg_backend_ops;

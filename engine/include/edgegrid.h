@@ -427,13 +427,20 @@ typedef struct eg_quant_result {
     unsigned passes;          /* data passes of the selection */
     size_t sketch_bytes;      /* approx_quantile: its wire form */
     double seconds;
+    /* Where the passes counted: each device's elements over every pass
+     * (a pass reads every element once), and why a device named by the
+     * engine's spec did not count when it did not. */
+    size_t ndevices;
+    eg_device_stats devices[EG_MAX_DEVICES];
+    char notes[512];
 } eg_quant_result;
 
 void eg_quant_result_free(eg_quant_result *r);
 
 /* Quantile ops over `count` elements at x (native order), or over a file
- * (as eg_reduce_file reads it).  The engine gives nothing but its notes
- * today: the counting runs on the host's threads. */
+ * (as eg_reduce_file reads it).  The passes count on the engine's OpenCL
+ * devices and, when the host backend is among its devices, on the host's
+ * threads; inputs below the small-input threshold on the host's. */
 eg_status eg_quant(eg_engine *e, const void *x, uint64_t count, eg_dtype dtype,
                    const eg_quant_opts *o, eg_quant_result *out,
                    eg_error *err);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "device.h"
 #include "error.h"
 #include "qselect.h"
 #include "qselect_vec.h"
@@ -105,6 +106,28 @@ static void pass_block(void *ctx, unsigned th, const void *data, uint64_t n)
     p->keys[th] += total - nan_n;
 }
 
+/* The same pass on a device: its count_select over every group. */
+static eg_status pass_device(void *ctx, unsigned th, eg_device *dev,
+                             const void *data, uint64_t n, eg_error *err)
+{
+    sel_pass *p = ctx;
+    eg_count_group cg[EG_SELECT_MAX_RANKS];
+    for (size_t j = 0; j < p->ngroups; j++) {
+        sel_group *g = &p->g[j];
+        cg[j] = (eg_count_group){g->prefix,   g->fixed,    g->collect ? NULL
+                                                                     : g->hist[th],
+                                 g->keys[th], &g->len[th], g->cap};
+    }
+    uint64_t nan = 0;
+    eg_status st = dev->ops->count_select(dev, p->s->dtype, cg, p->ngroups,
+                                          data, n, &nan, err);
+    if (st == EG_OK) {
+        p->nan[th] += nan;
+        p->keys[th] += n - nan;
+    }
+    return st;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -137,7 +160,8 @@ static eg_status pass_run(sel_pass *p, const eg_source *src, eg_error *err)
                                     "%s: out of memory for a selection pass",
                                     eg_source_name(src));
         }
-    return eg_qscan(src, s->threads, pass_block, p, err);
+    return eg_qdevs_scan(src, s->devs, "median and quantile", pass_block,
+                         pass_device, p, err);
 }
 
 /* Sums a group's histograms into hist[0], or its keys into one sorted
@@ -231,7 +255,8 @@ eg_status eg_select_pass_counts(const void *data, uint64_t n, eg_dtype t,
     return EG_OK;
 }
 
-eg_status eg_select_first(eg_select *s, const eg_source *src, eg_error *err)
+eg_status eg_select_first(eg_select *s, const eg_source *src, eg_qdevs *devs,
+                          eg_error *err)
 {
     const eg_array_info *info = eg_source_info(src);
     sel_pass *p = calloc(1, sizeof *p);
@@ -243,7 +268,9 @@ eg_status eg_select_first(eg_select *s, const eg_source *src, eg_error *err)
     s->dtype = info->dtype;
     s->width = eg_key_bits(info->dtype);
     s->digit = s->width == 8 ? 8 : 16;
-    s->threads = eg_qscan_threads(info->count);
+    s->devs = devs;
+    s->threads = devs ? eg_qdevs_slots(devs, info->count)
+                      : eg_qscan_threads(info->count);
     p->s = s;
     p->ngroups = 1;
     p->g[0].collect = info->count <= EG_SELECT_COLLECT;

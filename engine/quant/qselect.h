@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "quant_scan.h"
 #include "source.h"
 
 #define EG_SELECT_COLLECT (1u << 16)
@@ -32,7 +33,8 @@ typedef struct eg_select_target {
 typedef struct eg_select {
     eg_dtype dtype;
     unsigned width, digit; /* key bits, bits per pass */
-    unsigned threads;
+    unsigned threads; /* slots of a pass (quant_scan.h) */
+    eg_qdevs *devs;   /* where the passes count; NULL: the host's cores */
     uint64_t n, nan; /* non-NaN keys, NaNs (after the first pass) */
     unsigned passes;
     /* the first pass: a histogram of the top digit, or all the keys */
@@ -42,8 +44,10 @@ typedef struct eg_select {
     eg_select_target t[EG_SELECT_MAX_RANKS];
 } eg_select;
 
-/* The first pass: counts NaNs and non-NaN keys and their top digit. */
-eg_status eg_select_first(eg_select *s, const eg_source *src, eg_error *err);
+/* The first pass: counts NaNs and non-NaN keys and their top digit, on
+ * devs (NULL: the host's cores), as every later pass of s. */
+eg_status eg_select_first(eg_select *s, const eg_source *src, eg_qdevs *devs,
+                          eg_error *err);
 
 /* Finds the keys of ranks[0..nranks) (each < s->n) into keys[], with as
  * many further passes as they need. */

@@ -1,13 +1,16 @@
 /* quant.c - the quantile and histogram ops from end to end: the passes
  * over a source (selection, sketch, min/max, histogram), then numpy's
- * arithmetic on what they found.  Every pass runs on the host's cores and
- * yields integer counts, which is why the bits never depend on the split. */
+ * arithmetic on what they found.  The selection and histogram passes count
+ * on the engine's devices (quant_scan.h), the sketch on the host's cores;
+ * every pass yields integer counts, which is why the bits never depend on
+ * the split. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine_grid.h"
+#include "device.h"
 #include "error.h"
 #include "hist.h"
 #include "qselect.h"
@@ -28,7 +31,7 @@ static eg_number nan_number(void)
 /* ------------------------------------------------ quantile and median */
 
 static eg_status run_exact(const eg_source *src, const eg_quant_opts *o,
-                           eg_quant_result *r, eg_error *err)
+                           eg_quant_result *r, eg_qdevs *devs, eg_error *err)
 {
     eg_dtype t = eg_source_info(src)->dtype;
     eg_select s;
@@ -37,7 +40,7 @@ static eg_status run_exact(const eg_source *src, const eg_quant_opts *o,
     int want_q = (o->qops & EG_QOP_QUANTILE) != 0;
     int want_m = (o->qops & EG_QOP_MEDIAN) != 0;
 
-    eg_status st = eg_select_first(&s, src, err);
+    eg_status st = eg_select_first(&s, src, devs, err);
     if (st != EG_OK)
         return st;
     r->passes = s.passes;
@@ -93,7 +96,7 @@ static void sketch_block(void *ctx, unsigned th, const void *data, uint64_t n)
 }
 
 static eg_status run_sketch(const eg_source *src, const eg_quant_opts *o,
-                            eg_quant_result *r, eg_error *err)
+                            eg_quant_result *r, eg_qdevs *devs, eg_error *err)
 {
     unsigned k, threads = eg_qscan_threads(eg_source_info(src)->count);
     eg_status st = eg_sketch_k_for(o->rel_err, &k, err);
@@ -105,7 +108,9 @@ static eg_status run_sketch(const eg_source *src, const eg_quant_opts *o,
     p->dtype = eg_source_info(src)->dtype;
     for (unsigned t = 0; t < threads; t++)
         eg_sketch_init(&p->sk[t], k);
-    st = eg_qscan(src, threads, sketch_block, p, err);
+    /* no sketch kernel yet: the host's cores, credited and noted */
+    st = eg_qdevs_scan(src, devs, "approx_quantile", sketch_block, NULL, p,
+                       err);
     for (unsigned t = 0; st == EG_OK && t < threads; t++)
         if (p->st[t] != EG_OK)
             st = eg_error_set(err, EG_ENOMEM, "sketch: out of memory");
@@ -142,11 +147,19 @@ static void hist_block(void *ctx, unsigned th, const void *data, uint64_t n)
     eg_hist_add(p->plan, &p->h[th], data, n);
 }
 
+static eg_status hist_device(void *ctx, unsigned th, eg_device *dev,
+                             const void *data, uint64_t n, eg_error *err)
+{
+    hist_pass *p = ctx;
+    return dev->ops->count_hist(dev, p->plan, data, n, &p->h[th], err);
+}
+
 /* numpy's automatic range, the data's min and max (NaN-free under omit),
  * from the engine's own min/max reduction on its devices. */
 static eg_status hist_range(eg_engine *e, const eg_source *src,
                             const eg_quant_opts *o, uint64_t *kmin,
-                            uint64_t *kmax, int *empty, eg_error *err)
+                            uint64_t *kmax, int *empty, eg_qdevs *devs,
+                            eg_error *err)
 {
     eg_reduce_opts ro;
     eg_result stats;
@@ -160,13 +173,16 @@ static eg_status hist_range(eg_engine *e, const eg_source *src,
         e, src, NULL, 0, eg_source_info(src)->count, &ro, &s, &stats, err);
     if (st != EG_OK)
         return st;
+    for (size_t i = 0; i < stats.ndevices; i++)
+        eg_qdevs_credit(devs, stats.devices[i].index, stats.devices[i].name,
+                        stats.devices[i].elements, stats.devices[i].seconds);
     return eg_quant_range_keys(&s, t, o->nan, eg_source_name(src), kmin, kmax,
                                empty, err);
 }
 
 static eg_status run_hist(eg_engine *e, const eg_source *src,
                           const eg_quant_opts *o, eg_quant_result *r,
-                          eg_error *err)
+                          eg_qdevs *devs, eg_error *err)
 {
     eg_dtype t = eg_source_info(src)->dtype;
     uint64_t kmin = 0, kmax = 0;
@@ -175,7 +191,8 @@ static eg_status run_hist(eg_engine *e, const eg_source *src,
     eg_status st = EG_OK;
 
     if (!o->have_range &&
-        (st = hist_range(e, src, o, &kmin, &kmax, &empty, err)) != EG_OK)
+        (st = hist_range(e, src, o, &kmin, &kmax, &empty, devs, err)) !=
+            EG_OK)
         return st;
     st = eg_hist_plan_make(&plan, t, o->bins, o->have_range, o->lo, o->hi, kmin,
                            kmax, empty, err);
@@ -183,7 +200,7 @@ static eg_status run_hist(eg_engine *e, const eg_source *src,
         eg_hist_plan_free(&plan);
         return st;
     }
-    unsigned threads = eg_qscan_threads(eg_source_info(src)->count);
+    unsigned threads = eg_qdevs_slots(devs, eg_source_info(src)->count);
     hist_pass *p = calloc(1, sizeof *p);
     if (!p) {
         eg_hist_plan_free(&plan);
@@ -193,7 +210,8 @@ static eg_status run_hist(eg_engine *e, const eg_source *src,
     for (unsigned i = 0; st == EG_OK && i < threads; i++)
         st = eg_hist_state_init(&p->h[i], o->bins, err);
     if (st == EG_OK)
-        st = eg_qscan(src, threads, hist_block, p, err);
+        st = eg_qdevs_scan(src, devs, "hist", hist_block, hist_device, p,
+                           err);
     if (st == EG_OK) {
         for (unsigned i = 1; i < threads; i++)
             eg_hist_merge(&p->h[0], &p->h[i]);
@@ -229,13 +247,21 @@ static eg_status quant_source(eg_engine *e, const eg_source *src,
     double t0 = eg_now();
     out->qops = o->qops;
     out->nq = o->nq;
-    if (o->qops & (EG_QOP_QUANTILE | EG_QOP_MEDIAN))
-        st = run_exact(src, o, out, err);
+    eg_qdevs *devs = malloc(sizeof *devs);
+    if (!devs)
+        return eg_error_set(err, EG_ENOMEM, "eg_quant: out of memory");
+    st = eg_qdevs_open(devs, e, eg_source_info(src)->dtype, err);
+    if (st == EG_OK && (o->qops & (EG_QOP_QUANTILE | EG_QOP_MEDIAN)))
+        st = run_exact(src, o, out, devs, err);
     if (st == EG_OK && (o->qops & EG_QOP_APPROX))
-        st = run_sketch(src, o, out, err);
+        st = run_sketch(src, o, out, devs, err);
     if (st == EG_OK && (o->qops & EG_QOP_HIST))
-        st = run_hist(e, src, o, out, err);
+        st = run_hist(e, src, o, out, devs, err);
     out->seconds = eg_now() - t0;
+    out->ndevices = devs->nstats;
+    memcpy(out->devices, devs->stats, devs->nstats * sizeof devs->stats[0]);
+    snprintf(out->notes, sizeof out->notes, "%s", devs->notes);
+    free(devs);
     if (st != EG_OK)
         eg_quant_result_free(out);
     return st;
@@ -318,32 +344,32 @@ eg_status eg_reduce_file_quant(eg_engine *e, const char *path,
     }
     if (st == EG_OK && qo->qops)
         st = quant_source(e, src, qo, qout, err);
-    if (st == EG_OK && ro.ops == 0) {
-        eg_device_stats *d = &out->devices[0];
-        size_t nd = eg_engine_device_count(e);
-        d->index = (unsigned)nd;
-        for (size_t i = 0; i < nd; i++)
-            if (eg_engine_device(e, i)->kind == EG_DEV_HOST)
-                d->index = eg_engine_device(e, i)->index;
-        snprintf(d->name, sizeof d->name, "host (quantile passes)");
-        d->elements = out->elements;
-        d->chunks = d->calls = 1;
-        d->seconds = qout->seconds;
-        out->ndevices = 1;
-    }
     if (st == EG_OK) {
         out->seconds += qout->seconds;
-        /* --devices chose OpenCL devices too: say where the counting ran */
-        int opencl = 0;
-        for (size_t i = 0; i < eg_engine_device_count(e); i++)
-            opencl |= eg_engine_device(e, i)->kind != EG_DEV_HOST;
-        unsigned th = eg_qscan_threads(out->elements);
-        if (opencl)
-            eg_notes_append(out->notes, sizeof out->notes,
-                            "median, quantile, approx_quantile and hist "
-                            "counted on the host's cores (%u thread%s), "
-                            "not on OpenCL devices",
-                            th, th == 1 ? "" : "s");
+        /* the devices that counted: with no ordinary op the only ones,
+         * else added to the ordinary ops' entries of the same device */
+        if (ro.ops == 0)
+            out->ndevices = 0;
+        for (size_t i = 0; i < qout->ndevices; i++) {
+            const eg_device_stats *q = &qout->devices[i];
+            size_t j = 0;
+            while (j < out->ndevices && out->devices[j].index != q->index)
+                j++;
+            if (j == out->ndevices) {
+                if (j == EG_MAX_DEVICES)
+                    continue;
+                out->devices[j] = *q;
+                out->ndevices++;
+                continue;
+            }
+            out->devices[j].elements += q->elements;
+            out->devices[j].seconds += q->seconds;
+            out->devices[j].chunks += q->chunks;
+            out->devices[j].calls += q->calls;
+        }
+        if (qout->notes[0])
+            eg_notes_append(out->notes, sizeof out->notes, "%s",
+                            qout->notes);
     }
     eg_source_close(&src);
     return st;

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "edgegrid.h"
 #include "source.h"
 
 /* Elements handed to fn per call. */
@@ -27,5 +28,48 @@ unsigned eg_qscan_threads(uint64_t count);
 /* Runs the pass with `threads` threads (from eg_qscan_threads). */
 eg_status eg_qscan(const eg_source *src, unsigned threads, eg_qscan_fn fn,
                    void *ctx, eg_error *err);
+
+/* ------------------------------------------- passes on the engine's devices
+ * (quant_devs.c).  With OpenCL devices among the engine's, a pass is cut
+ * into units handed out in turn to one thread per OpenCL device (its
+ * count_hist / count_select) and, when the host backend is among them too,
+ * to host threads (fn); each thread fills the private state of its slot,
+ * which the caller merges by addition as before.  Small inputs, and
+ * engines without OpenCL devices, run eg_qscan on the host's cores. */
+
+typedef struct eg_device eg_device;
+
+/* dev_fn(ctx, slot, dev, data, n, err): n elements counted on dev into
+ * slot's state, added only on success (the unit is then redone by fn). */
+typedef eg_status (*eg_qdev_fn)(void *ctx, unsigned slot, eg_device *dev,
+                                const void *data, uint64_t n, eg_error *err);
+
+typedef struct eg_qdevs {
+    eg_device *cl[EG_MAX_DEVICES]; /* the OpenCL devices that count */
+    size_t ncl;
+    int off[EG_MAX_DEVICES]; /* cl[i] failed a pass: the host takes its
+                                share of the later ones */
+    int host;            /* the host backend is among the devices */
+    unsigned host_index; /* its eg_devices_list index */
+    /* what every device counted, over every pass: elements, busy time */
+    eg_device_stats stats[EG_MAX_DEVICES];
+    size_t nstats;
+    char notes[512];
+} eg_qdevs;
+
+/* The host's cores alone (no engine). */
+void eg_qdevs_host(eg_qdevs *d);
+/* The engine's devices, prepared for dtype t. */
+eg_status eg_qdevs_open(eg_qdevs *d, eg_engine *e, eg_dtype t, eg_error *err);
+/* Slots (private states) a pass over `count` elements fills. */
+unsigned eg_qdevs_slots(const eg_qdevs *d, uint64_t count);
+/* One pass; dev_fn may be NULL (the pass then runs on the host). `what`
+ * names the op in notes. */
+eg_status eg_qdevs_scan(const eg_source *src, eg_qdevs *d, const char *what,
+                        eg_qscan_fn fn, eg_qdev_fn dev_fn, void *ctx,
+                        eg_error *err);
+/* Adds elements and seconds to the entry of device `index`. */
+void eg_qdevs_credit(eg_qdevs *d, unsigned index, const char *name,
+                     uint64_t elements, double seconds);
 
 #endif

@@ -1,9 +1,10 @@
-"""check.py EDGEGRID WORKDIR [--match NAME] [--count N]
+"""check.py EDGEGRID WORKDIR [--match NAME] [--count N] [--only quant]
 
 The GPU path on one GPU or accelerator device, by default Oclgrind's (see
 run.sh, which sets the environment; bench/gpu-check.sh runs it on a real
 GPU with --match naming it):
-every op, f32/f64/i32, fast and exact, several chunk sizes, inputs just
+every op, f32/f64/i32, fast and exact, several chunk sizes, the quantile
+ops (median, quantile, hist: kernels/count.cl), inputs just
 above the engine's small-input threshold (64 lanes of 4096; smaller inputs
 never reach a device); --any-type 1 accepts a CPU device too (the dry
 run of bench/gpu-check.sh).  Each run on the Oclgrind device must give the
@@ -79,11 +80,66 @@ def gen(dtype, seed):
     return path
 
 
+# The counting kernels of the quantile ops (kernels/count.cl): selection
+# passes (global counters: 2^16 bins per bucket outgrow local memory), the
+# histogram in local bins (64) and in global counters (20000 bins).
+# Oclgrind takes ~5 s a pass over these inputs, so each dtype gets what
+# its kernels differ in: float32 all of them, float64 the selection (64-bit
+# keys), int32 hist with the automatic range (the range test by keys).
+QUANT_RUNS = (
+    ("f32", ["--ops", "median,quantile,hist", "--q", "0,0.1,0.5,0.9,1",
+             "--bins", "64"]),
+    ("f32", ["--ops", "hist", "--bins", "20000", "--range", "-1,1"]),
+    ("f64", ["--ops", "median,quantile", "--q", "0,0.1,0.5,0.9,1"]),
+    ("i32", ["--ops", "hist", "--bins", "64"]),
+)
+
+
+def quant_checks(dev, paths, failures):
+    runs = 0
+    for dtype, x in paths:
+        for only, qargs in QUANT_RUNS:
+            if only not in (None, dtype):
+                continue
+            args = ["reduce", "--json", *qargs, x]
+            rc, want, herr = run([*args, "--devices", "host"], host_env())
+            if rc != 0:
+                sys.exit("check: host run failed: %s" % herr)
+            rc, got, err = run([*args, "--devices", str(dev)])
+            runs += 1
+            what = "%s %s" % (dtype, " ".join(qargs[:2]))
+            if rc != 0:
+                failures.append("%s: exit %d: %s" % (what, rc, err))
+                continue
+            g, w = json.loads(got), json.loads(want)
+            problems = []
+            if err.strip():
+                problems.append("stderr: " + err.strip()[:2000])
+            if g["results"] != w["results"]:
+                problems.append("results %r, host %r" % (
+                    g["results"], w["results"]))
+            # every pass over every element, all on the device
+            devs = [(d["id"], d["elements"]) for d in g["devices"]]
+            if (len(devs) != 1 or devs[0][0] != str(dev) or devs[0][1] == 0
+                    or devs[0][1] % COUNT):
+                problems.append("devices %r, want whole passes of %d "
+                                "elements on %d" % (devs, COUNT, dev))
+            print("  %-28s %s  devices %s" % (
+                what, "FAIL" if problems else "ok", devs), flush=True)
+            if problems:
+                failures.append("%s: %s" % (what, "; ".join(problems)))
+    return runs
+
+
 def main():
     dev = device_index()
     failures, runs, t0 = [], 0, time.time()
+    paths = []
     for dtype in ("f32", "f64", "i32"):
         x, y = gen(dtype, 1), gen(dtype, 2)
+        paths.append((dtype, x))
+        if OPTS.get("--only") == "quant":
+            continue
         for mode in ("fast", "exact"):
             exact_float = mode == "exact" and dtype != "i32"
             for chunk in (EXACT_CHUNKS if exact_float else CHUNKS):
@@ -116,6 +172,9 @@ def main():
                     what, "FAIL" if problems else "ok", launch), flush=True)
                 if problems:
                     failures.append("%s: %s" % (what, "; ".join(problems)))
+    t1 = time.time()
+    runs += quant_checks(dev, paths, failures)
+    print("check: quantile ops on %s in %.0f s" % (MATCH, time.time() - t1))
     print("check: %d runs on %s (device %d) in %.0f s" % (
         runs, MATCH, dev, time.time() - t0))
     for f in failures:

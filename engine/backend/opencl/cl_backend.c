@@ -246,6 +246,8 @@ static void cl_destroy(eg_device *dev)
 const eg_backend_ops eg_cl_ops = {
     .prepare = eg_cl_prepare,
     .reduce_chunk = eg_cl_reduce_chunk,
+    .count_hist = eg_cl_count_hist,
+    .count_select = eg_cl_count_select,
     .destroy = cl_destroy,
 };
 

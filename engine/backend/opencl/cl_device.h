@@ -79,6 +79,10 @@ typedef struct eg_cl_fault {
     unsigned seen;         /* occasions of `kind` so far */
 } eg_cl_fault;
 
+/* The counting kernels of the quantile ops and their buffers (cl_count.c),
+ * made on the first count. */
+typedef struct eg_cl_count eg_cl_count;
+
 typedef struct eg_cl_impl {
     cl_platform_id platform;
     cl_device_id device;
@@ -114,6 +118,7 @@ typedef struct eg_cl_impl {
     /* Extra build options of the contraction probe, a testing aid
      * (eg_cl_device_set_probe_options); NULL normally. */
     const char *probe_options;
+    eg_cl_count *count; /* NULL until the device first counts */
 } eg_cl_impl;
 
 extern const eg_backend_ops eg_cl_ops;
@@ -172,6 +177,24 @@ void eg_cl_device_hostbuf_counters(const eg_device *dev, unsigned *created,
 eg_status eg_cl_reduce_mem(eg_device *dev, cl_mem xm, cl_mem ym, uint64_t n,
                            eg_dtype dtype, unsigned groups,
                            uint64_t *lanes_out, eg_error *err);
+/* The counting passes (cl_count.c, kernels/count.cl), device.h's
+ * count_hist and count_select: one launch each, of at most
+ * EG_CL_COUNT_MAX elements (32-bit counters per launch) and, for a
+ * selection pass, at most EG_CL_COUNT_GROUPS_MAX buckets. */
+#define EG_CL_COUNT_MAX (1ull << 24)
+#define EG_CL_COUNT_GROUPS_MAX 160
+struct eg_hist_plan;
+struct eg_hist_state;
+eg_status eg_cl_count_hist(eg_device *dev, const struct eg_hist_plan *p,
+                           const void *x, uint64_t n, struct eg_hist_state *s,
+                           eg_error *err);
+eg_status eg_cl_count_select(eg_device *dev, eg_dtype t,
+                             const eg_count_group *g, size_t ng,
+                             const void *x, uint64_t n, uint64_t *nan,
+                             eg_error *err);
+/* Releases the counting kernels and buffers. */
+void eg_cl_count_release(eg_cl_impl *impl);
+
 /* Releases every CL object of impl (kernels, buffers, queue, context). */
 void eg_cl_impl_release(eg_cl_impl *impl);
 

@@ -171,6 +171,13 @@ char *eg_cl_exact_gpu_kernel_source(size_t *len)
     return program_source(parts, 3, 1, len);
 }
 
+char *eg_cl_count_kernel_source(size_t *len)
+{
+    const eg_cl_part parts[] = {
+        {"count.cl", eg_kernel_count, eg_kernel_count_len}};
+    return program_source(parts, 1, 0, len);
+}
+
 static const char *cl_type_name(eg_dtype t)
 {
     static const char *const names[EG_DTYPE_COUNT] = {

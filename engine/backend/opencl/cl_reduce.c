@@ -452,6 +452,7 @@ void eg_cl_impl_release(eg_cl_impl *impl)
             k->program = NULL;
         }
     }
+    eg_cl_count_release(impl);
     eg_cl_feed_release(impl);
     eg_cl_hostbuf_release(impl);
     buffer_release(&impl->outbuf);
