@@ -57,6 +57,9 @@ typedef struct sigmas {
     __m512d x[EG_EXACT_LEVELS - 1], sq[EG_EXACT_LEVELS - 1],
         sqe[EG_EXACT_LEVELS - 1], dot[EG_EXACT_LEVELS - 1],
         dote[EG_EXACT_LEVELS - 1];
+    /* The short pass's threshold (tiny_bits): bits of |x| minus 1, per
+     * 64-bit element (f64) or 32-bit one (f32). */
+    __m512i tiny1;
 } sigmas;
 
 /* One set of level accumulators per kind of term. */
@@ -84,16 +87,72 @@ TGT_INLINE __m512d load_row(const char *p, int f64)
                : _mm512_cvtps_pd(_mm256_loadu_ps((const float *)p));
 }
 
+/* a + b issued as a fused multiply-add with the multiplier exactly 1.0,
+ * and a - b as -(b * 1.0) + a: the product is exact, so the one rounding
+ * is the add's and the bits are the add's.  Nothing is contracted.  The
+ * point is the port: Zen 4 and 5 run adds on two FADD pipes and FMAs on
+ * two others, and the cuts are almost all adds (lanes_avx512.c does the
+ * same for the fast lanes); on Intel both forms share the ports. */
+TGT_INLINE __m512d add_fma(__m512d a, __m512d b)
+{
+    return _mm512_fmadd_pd(a, _mm512_set1_pd(1.0), b);
+}
+
+TGT_INLINE __m512d sub_fma(__m512d a, __m512d b)
+{
+    return _mm512_fnmadd_pd(b, _mm512_set1_pd(1.0), a);
+}
+
+#ifndef CUT_MIX
+#define CUT_MIX 1
+#endif
+
+/* One level's extraction: q = (sigma + t) - sigma into acc, t -= q.  Every
+ * operation but sigma + t is exact, so any of them may take either form. */
+TGT_INLINE __m512d cut_level(__m512d *t, __m512d sig)
+{
+#if CUT_MIX == 0
+    __m512d q = _mm512_sub_pd(_mm512_add_pd(sig, *t), sig);
+    *t = _mm512_sub_pd(*t, q);
+#elif CUT_MIX == 1
+    __m512d q = _mm512_sub_pd(_mm512_add_pd(sig, *t), sig);
+    *t = sub_fma(*t, q);
+#else
+    __m512d q = _mm512_sub_pd(add_fma(sig, *t), sig);
+    *t = sub_fma(*t, q);
+#endif
+    return q;
+}
+
+#ifndef ACC_FMA
+#define ACC_FMA 1
+#endif
+#ifndef LAST_FMA
+#define LAST_FMA 0
+#endif
+
+/* acc + q for a level's sum, on the pipe the mix above leaves freer. */
+TGT_INLINE __m512d acc_add(__m512d acc, __m512d q, int last)
+{
+    if (last ? LAST_FMA : ACC_FMA)
+        return add_fma(acc, q);
+    return _mm512_add_pd(acc, q);
+}
+
+TGT_INLINE __m512d acc_mask_add(__m512d acc, __mmask8 m, __m512d q, int last)
+{
+    if (last ? LAST_FMA : ACC_FMA)
+        return _mm512_mask3_fmadd_pd(q, _mm512_set1_pd(1.0), acc, m);
+    return _mm512_mask_add_pd(acc, m, acc, q);
+}
+
 /* Rump's extraction of one row of terms t onto L grids, as cut_row of
  * lanes_exact.c: q = (sigma + t) - sigma, the remainder goes on. */
 TGT_INLINE void cut(__m512d t, const __m512d *sig, const int L, __m512d *acc)
 {
-    for (int j = 0; j + 1 < L; j++) {
-        __m512d q = _mm512_sub_pd(_mm512_add_pd(sig[j], t), sig[j]);
-        acc[j] = _mm512_add_pd(acc[j], q);
-        t = _mm512_sub_pd(t, q);
-    }
-    acc[L - 1] = _mm512_add_pd(acc[L - 1], t);
+    for (int j = 0; j + 1 < L; j++)
+        acc[j] = acc_add(acc[j], cut_level(&t, sig[j]), 0);
+    acc[L - 1] = acc_add(acc[L - 1], t, 1);
 }
 
 /* The pieces of x and of |x| at once: |x| is cut into the pieces of x
@@ -104,13 +163,12 @@ TGT_INLINE void cut_signed(__m512d t, const __m512d *sig, const int L,
                            __mmask8 neg, __m512d *pos, __m512d *nega)
 {
     for (int j = 0; j + 1 < L; j++) {
-        __m512d q = _mm512_sub_pd(_mm512_add_pd(sig[j], t), sig[j]);
-        pos[j] = _mm512_mask_add_pd(pos[j], (__mmask8)~neg, pos[j], q);
-        nega[j] = _mm512_mask_add_pd(nega[j], neg, nega[j], q);
-        t = _mm512_sub_pd(t, q);
+        __m512d q = cut_level(&t, sig[j]);
+        pos[j] = acc_mask_add(pos[j], (__mmask8)~neg, q, 0);
+        nega[j] = acc_mask_add(nega[j], neg, q, 0);
     }
-    pos[L - 1] = _mm512_mask_add_pd(pos[L - 1], (__mmask8)~neg, pos[L - 1], t);
-    nega[L - 1] = _mm512_mask_add_pd(nega[L - 1], neg, nega[L - 1], t);
+    pos[L - 1] = acc_mask_add(pos[L - 1], (__mmask8)~neg, t, 1);
+    nega[L - 1] = acc_mask_add(nega[L - 1], neg, t, 1);
 }
 
 /* The levels a pass cuts per kind: the fixed plans' (long) or fewer
@@ -118,6 +176,16 @@ TGT_INLINE void cut_signed(__m512d t, const __m512d *sig, const int L,
 typedef struct levels {
     int x, p, e;
 } levels;
+
+#define MIN_(a, b) ((a) < (b) ? (a) : (b))
+
+/* The levels of the long pass (the guessed plans') and of the short one:
+ * f32 x within 2^17 of the top is on the first grid already, and its
+ * products (48 bits) and f64 products within about 2^14 of it reach the
+ * second grid only. */
+#define LONG_LEVELS ((levels){LX, LP, LE})
+#define SHORT_LEVELS(F64)                                                    \
+    ((levels){(F64) ? LX : 1, MIN_(LP, 2), MIN_(LE, 2)})
 
 /* Every term of one row v (and w of y) that the work wk asks for.  f64
  * products go in as their TwoProduct pair: e = fma(v, w, -p) exactly;
@@ -149,19 +217,20 @@ TGT_INLINE void feed(__m512d v, __m512d w, const int f64, const unsigned wk,
 
 /* The scan of 16 f32 or 8 f64 raw elements: the generic scan_f32/f64 on
  * the bits of |v|. */
-TGT_INLINE void scan_bits(__m512i raw, const int f64, scan *s)
+TGT_INLINE __m512i scan_bits(__m512i raw, const int f64, scan *s)
 {
     if (f64) {
         __m512i b = _mm512_and_si512(raw, _mm512_set1_epi64(INT64_MAX));
+        __m512i b1 = _mm512_sub_epi64(b, _mm512_set1_epi64(1));
         s->mx = _mm512_max_epu64(s->mx, b);
-        s->mn1 = _mm512_min_epu64(s->mn1,
-                                  _mm512_sub_epi64(b, _mm512_set1_epi64(1)));
-    } else {
-        __m512i b = _mm512_and_si512(raw, _mm512_set1_epi32(0x7fffffff));
-        s->mx = _mm512_max_epu32(s->mx, b);
-        s->mn1 = _mm512_min_epu32(s->mn1,
-                                  _mm512_sub_epi32(b, _mm512_set1_epi32(1)));
+        s->mn1 = _mm512_min_epu64(s->mn1, b1);
+        return b1;
     }
+    __m512i b = _mm512_and_si512(raw, _mm512_set1_epi32(0x7fffffff));
+    __m512i b1 = _mm512_sub_epi32(b, _mm512_set1_epi32(1));
+    s->mx = _mm512_max_epu32(s->mx, b);
+    s->mn1 = _mm512_min_epu32(s->mn1, b1);
+    return b1;
 }
 
 TGT_INLINE void scan_init(scan *s)
@@ -254,17 +323,29 @@ TGT_INLINE void prefetch_step(const char *p, uint64_t bytes)
 
 /* Row r of a step of one lane at x (and y): its terms into the set a, its
  * bits into the scans, its values into the extremes.  An f32 pair of rows
- * (r even, then odd) is one raw vector for the scan and the extremes. */
+ * (r even, then odd) is one raw vector for the scan and the extremes.
+ *
+ * With hyb (the short pass of a work without dot) a row that holds a
+ * non-zero element below the lane's threshold (tiny_bits) is cut to the
+ * long pass's levels, every other row to the short pass's: a row of
+ * elements at or above it has every term on the grid of its short last
+ * level, where the long cut's last-but-one level takes each term whole
+ * and its last level takes zeros (eg_exact_short_holds), so the two cuts
+ * put the same values into the same accumulators and the level sums,
+ * exact in any order, are the long pass's.  `tiny` keeps an f32 pair's
+ * mask for its odd row. */
 TGT_INLINE void step_row(const char *x, const char *y, const int f64,
                          const unsigned wk, const int r, const levels lv,
-                         const sigmas *sg, accs *a, scan *sx, scan *sy,
-                         extremes *e)
+                         const int hyb, const sigmas *sg, accs *a, scan *sx,
+                         scan *sy, extremes *e, __mmask16 *tiny)
 {
     __m512d v = load_row(x, f64);
     __m512d w = (wk & W_DOT) ? load_row(y, f64) : v;
-    feed(v, w, f64, wk, lv, sg, a);
+    int slow = 0;
     if (f64) {
-        scan_bits(_mm512_castpd_si512(v), 1, sx);
+        __m512i b1 = scan_bits(_mm512_castpd_si512(v), 1, sx);
+        if (hyb)
+            slow = _mm512_cmplt_epu64_mask(b1, sg->tiny1) != 0;
         if (wk & W_DOT)
             scan_bits(_mm512_castpd_si512(w), 1, sy);
         if (wk & W_MINMAX) {
@@ -273,7 +354,9 @@ TGT_INLINE void step_row(const char *x, const char *y, const int f64,
         }
     } else if (r % 2 == 0) {
         __m512 raw = _mm512_loadu_ps((const float *)x);
-        scan_bits(_mm512_castps_si512(raw), 0, sx);
+        __m512i b1 = scan_bits(_mm512_castps_si512(raw), 0, sx);
+        if (hyb)
+            *tiny = _mm512_cmplt_epu32_mask(b1, sg->tiny1);
         if (wk & W_DOT)
             scan_bits(_mm512_loadu_si512(y), 0, sy);
         if (wk & W_MINMAX) {
@@ -281,6 +364,12 @@ TGT_INLINE void step_row(const char *x, const char *y, const int f64,
             e->mx32 = _mm512_max_ps(e->mx32, raw);
         }
     }
+    if (hyb && !f64)
+        slow = (r % 2 == 0 ? (*tiny & 0xff) : (*tiny >> 8)) != 0;
+    if (hyb && __builtin_expect(slow, 0))
+        feed(v, w, f64, wk, LONG_LEVELS, sg, a);
+    else
+        feed(v, w, f64, wk, lv, sg, a);
 }
 
 /* Folds one lane's U sets a, scans and extremes into its lane_out. */
@@ -318,18 +407,21 @@ TGT_INLINE void lane_fold(const accs *a, const int U, const int f64,
  * lane.  A step takes R rows of every lane (R even, so f32 rows pair up),
  * row r to set r % U, the lanes' rows interleaved so that neighbouring
  * adds are independent.  Each lane's sums are exact whatever the order, so
- * its results are those of a pass over it alone.  Always inlined into the
- * instances below, where f64, wk, LN and U are constants. */
+ * its results are those of a pass over it alone.  With hyb (step_row)
+ * the rows of tiny elements are cut to the long levels, so the pass gives
+ * the long pass's sums.  Always inlined into the instances below, where
+ * f64, wk, LN, U and hyb are constants. */
 TGT_INLINE void lanes_pass(const char *const *xs, const char *const *ys,
                            const int f64, const unsigned wk, const int LN,
-                           const int U, const levels lv, const sigmas *sg,
-                           lane_out *o)
+                           const int U, const levels lv, const int hyb,
+                           const sigmas *sg, lane_out *o)
 {
     const uint64_t es = f64 ? 8 : 4;
     const int R = U > 2 ? U : 2;
     accs a[MAX_SETS];
     scan sx[MAX_LN], sy[MAX_LN];
     extremes e[MAX_LN];
+    __mmask16 tiny[MAX_LN] = {0};
     for (int l = 0; l < LN; l++) {
         for (int u = 0; u < U; u++)
             accs_zero(&a[l * U + u]);
@@ -347,12 +439,13 @@ TGT_INLINE void lanes_pass(const char *const *xs, const char *const *ys,
             for (int l = 0; l < LN; l++) {
                 uint64_t at = (i + (uint64_t)ROW * r) * es;
                 step_row(xs[l] + at, (wk & W_DOT) ? ys[l] + at : NULL, f64,
-                         wk, r, lv, &sg[l], &a[l * U + r % U], &sx[l], &sy[l],
-                         &e[l]);
+                         wk, r, lv, hyb, &sg[l], &a[l * U + r % U], &sx[l],
+                         &sy[l], &e[l], &tiny[l]);
             }
     }
     for (int l = 0; l < LN; l++)
-        lane_fold(&a[l * U], U, f64, wk, lv, &sx[l], &sy[l], &e[l], &o[l]);
+        lane_fold(&a[l * U], U, f64, wk, hyb ? LONG_LEVELS : lv, &sx[l],
+                  &sy[l], &e[l], &o[l]);
 }
 
 /* A pass over LN lanes (LN of the instance: 1 or side_ln's). */
@@ -368,26 +461,23 @@ typedef void (*pass_fn)(const char *const *xs, const char *const *ys,
  * already hide the latency and four would spill. */
 #define SETS(WK, F64) (ACC_VECS(WK, F64) <= 5 ? 4 : 2)
 
-#define MIN_(a, b) ((a) < (b) ? (a) : (b))
-
 /* Lanes side by side and sets per lane: the LN * U sets, the scans, the
  * extremes and the sigmas of the lanes must stay in the 32 registers
  * (spilled accumulators put a store and a load on every add's chain).
  * With few accumulators four lanes of one set each (as many chains as a
  * lane alone has); else two lanes, of two sets while they fit. */
-#define SIDE_LN(WK, F64) (ACC_VECS(WK, F64) <= 2 ? MAX_LN : 2)
+#define SIDE_LN(WK, F64)                                                     \
+    (ACC_VECS(WK, F64) <= 2 ? MAX_LN : ACC_VECS(WK, F64) <= 5 ? 2 : 1)
 #define SIDE_U(WK, F64)                                                      \
     (SIDE_LN(WK, F64) == MAX_LN ? 1                                          \
-     : ACC_VECS(WK, F64) <= 5 ? 2                                            \
-                              : 1)
+     : SIDE_LN(WK, F64) == 2    ? 2                                          \
+                                : SETS(WK, F64))
 
-/* The levels of the long pass (the guessed plans') and of the short one:
- * f32 x within 2^17 of the top is on the first grid already, and its
- * products (48 bits) and f64 products within about 2^14 of it reach the
- * second grid only. */
-#define LONG_LEVELS ((levels){LX, LP, LE})
-#define SHORT_LEVELS(F64)                                                    \
-    ((levels){(F64) ? LX : 1, MIN_(LP, 2), MIN_(LE, 2)})
+/* Whether the short pass of a work cuts the rows of tiny elements long
+ * (step_row): every work but dot, whose products' grids depend on two
+ * operands at once (its short pass is checked after it, and a lane it
+ * does not fit is redone long). */
+#define HYB(WK) (((WK) & W_DOT) == 0)
 
 /* Per work: the long and short pass of one lane alone (a lane whose short
  * pass failed is redone alone, and so are the last lanes of a call) and
@@ -397,28 +487,28 @@ typedef void (*pass_fn)(const char *const *xs, const char *const *ys,
                                        const char *const *y,                 \
                                        const sigmas *sg, lane_out *o)        \
     {                                                                        \
-        lanes_pass(x, y, F64, WK, 1, SETS(WK, F64), LONG_LEVELS, sg, o);     \
+        lanes_pass(x, y, F64, WK, 1, SETS(WK, F64), LONG_LEVELS, 0, sg, o);  \
     }                                                                        \
     TGT static void short1_##SFX##_##WK(const char *const *x,                \
                                         const char *const *y,                \
                                         const sigmas *sg, lane_out *o)       \
     {                                                                        \
-        lanes_pass(x, y, F64, WK, 1, SETS(WK, F64), SHORT_LEVELS(F64), sg,   \
-                   o);                                                       \
+        lanes_pass(x, y, F64, WK, 1, SETS(WK, F64), SHORT_LEVELS(F64),       \
+                   HYB(WK), sg, o);                                          \
     }                                                                        \
     TGT static void longn_##SFX##_##WK(const char *const *x,                 \
                                        const char *const *y,                 \
                                        const sigmas *sg, lane_out *o)        \
     {                                                                        \
         lanes_pass(x, y, F64, WK, SIDE_LN(WK, F64), SIDE_U(WK, F64),         \
-                   LONG_LEVELS, sg, o);                                      \
+                   LONG_LEVELS, 0, sg, o);                                   \
     }                                                                        \
     TGT static void shortn_##SFX##_##WK(const char *const *x,                \
                                         const char *const *y,                \
                                         const sigmas *sg, lane_out *o)       \
     {                                                                        \
         lanes_pass(x, y, F64, WK, SIDE_LN(WK, F64), SIDE_U(WK, F64),         \
-                   SHORT_LEVELS(F64), sg, o);                                \
+                   SHORT_LEVELS(F64), HYB(WK), sg, o);                       \
     }
 
 #define TABLE(NAME, SFX)                                                     \
@@ -540,7 +630,9 @@ TGT static void put_record(const char *x, int f64, unsigned g,
 /* The passes of one call, and when to try the short one again: a lane
  * that needs the long pass makes the next few lanes skip the short one,
  * so data that never fits it pays the short pass rarely. */
+#ifndef SHORT_RETRY
 #define SHORT_RETRY 8
+#endif
 
 typedef struct passes {
     pass_fn shrt1, lng1; /* one lane */
@@ -548,6 +640,11 @@ typedef struct passes {
     int ln;
     levels short_lv;
     int skip_short; /* lanes to go before the short pass is tried again */
+    int hyb;        /* HYB of the work */
+    /* The last threshold (tiny_bits) and the x plan's first sigma it was
+     * found for: the guessed plans all follow from that sigma, and
+     * neighbouring lanes mostly share it. */
+    uint64_t tiny_key, tiny1;
 } passes;
 
 /* The levels a pass cuts, per term kind (eg_exact_short_holds). */
@@ -556,6 +653,50 @@ static void kind_levels(levels lv, int lev[EG_T_KINDS])
     lev[EG_T_X] = lev[EG_T_ABS] = lv.x;
     lev[EG_T_SQ] = lev[EG_T_DOT] = lv.p;
     lev[EG_T_SQ_E] = lev[EG_T_DOT_E] = lv.e;
+}
+
+/* The threshold of a hyb short pass under the guessed plans p: the
+ * smallest bits T of a binade's first |x| such that elements of |x| >= T
+ * have every term on the grids of the short levels, as
+ * eg_exact_short_holds finds it for a lane whose smallest non-zero |x| is
+ * T (its rules are monotone in that magnitude, so a bisection over the
+ * exponent finds it).  Returned as T - 1 (0 when every element passes,
+ * all ones when none does), the form step_row compares |x| bits - 1 with. */
+static uint64_t tiny_bits(const eg_level_plan *p, int is_f64, unsigned g,
+                          levels lv)
+{
+    int lev[EG_T_KINDS];
+    kind_levels(lv, lev);
+    const int mant = is_f64 ? EG_F64_MANT : EG_F32_MANT;
+    const int top = is_f64 ? 0x7fe : 0xfe; /* the largest finite binade */
+    eg_exact_mag sy = {1, 0};
+    int lo = 0, hi = top + 1; /* the first binade that holds is in [lo, hi] */
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        uint64_t t = (uint64_t)mid << mant;
+        eg_exact_mag sx = {t ? t : 1, t ? t - 1 : 0};
+        if (eg_exact_short_holds(&sx, &sy, is_f64, g, p, lev))
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    if (lo > top)
+        return is_f64 ? UINT64_MAX : UINT32_MAX;
+    return lo == 0 ? 0 : ((uint64_t)lo << mant) - 1;
+}
+
+/* The threshold of lane plans p into sg, through the one-entry memo. */
+TGT static void load_tiny(passes *ps, const eg_level_plan *p, int is_f64,
+                          unsigned g, sigmas *sg)
+{
+    uint64_t key;
+    memcpy(&key, &p[EG_T_X].sigma[0], sizeof key);
+    if (key != ps->tiny_key) {
+        ps->tiny1 = tiny_bits(p, is_f64, g, ps->short_lv);
+        ps->tiny_key = key;
+    }
+    sg->tiny1 = is_f64 ? _mm512_set1_epi64((long long)ps->tiny1)
+                       : _mm512_set1_epi32((int)(uint32_t)ps->tiny1);
 }
 
 /* Up to MAX_LN lanes with a guess, gathered for one pass side by side
@@ -595,7 +736,7 @@ TGT static void finish_lane(passes *ps, group *gr, int l, int is_f64,
     }
     int lev[EG_T_KINDS];
     kind_levels(ps->short_lv, lev);
-    if (tried_short &&
+    if (tried_short && !ps->hyb &&
         !eg_exact_short_holds(&o->sx, &o->sy, is_f64, g, plans, lev)) {
         ps->lng1(&gr->x[l], &gr->y[l], &gr->sg[l], o);
         ps->skip_short = SHORT_RETRY;
@@ -639,6 +780,8 @@ TGT static void add_lane(passes *ps, group *gr, const char *x, const char *y,
         return;
     }
     load_sigmas(gr->guess[l], &gr->sg[l]);
+    if (ps->hyb)
+        load_tiny(ps, gr->guess[l], is_f64, g, &gr->sg[l]);
     gr->x[l] = x;
     gr->y[l] = y;
     gr->base[l] = base;
@@ -660,6 +803,9 @@ uint64_t eg_lanes_exact_avx512(const void *x, const void *y, uint64_t lanes,
                  is_f64 ? longn_f64[wk] : longn_f32[wk],
                  side_ln(is_f64, wk),
                  SHORT_LEVELS(is_f64),
+                 0,
+                 HYB(wk),
+                 0,
                  0};
     const char *xb = x, *yb = y;
     group gr;
