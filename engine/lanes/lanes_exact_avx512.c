@@ -18,6 +18,7 @@
  * sums (more memory streams and independent work for the core); a lane
  * whose plans fail is redone alone, its neighbours' results stand. */
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -69,10 +70,25 @@ typedef struct accs {
 
 /* What a pass hands back: the level sums, the spans of x and y, the
  * extremes (as doubles; the input type's values widened). */
+/* The running extremes, kept at the end of every segment of a lane (as
+ * lanes_avx512.c keeps them), so that the first index of an extreme is
+ * looked for in one segment only: the first segment whose snapshot holds
+ * the extreme is where it first occurs (a running min only falls, and it
+ * equals the lane's min once an element equal to it has been seen). */
+#define SEG_ELEMS 256
+#define SEGS (EG_LANE_ELEMS / SEG_ELEMS)
+
+typedef union seg_snap {
+    __m512 f32;
+    __m512d f64;
+} seg_snap;
+
 typedef struct lane_out {
     double x[LX], a[LX], sq[LP], sqe[LE], dot[LP], dote[LE];
     eg_exact_mag sx, sy;
     double mn, mx;
+    /* Last: lane_fold clears what comes before, the pass writes these. */
+    seg_snap smn[SEGS], smx[SEGS];
 } lane_out;
 
 /* The magnitude scan's running state: largest |v| bits, smallest
@@ -377,7 +393,7 @@ TGT_INLINE void lane_fold(const accs *a, const int U, const int f64,
                           const unsigned wk, const levels lv, const scan *sx,
                           const scan *sy, const extremes *e, lane_out *o)
 {
-    memset(o, 0, sizeof *o); /* the levels a short pass leaves out */
+    memset(o, 0, offsetof(lane_out, smn)); /* levels a pass leaves out */
     if (wk & W_L1)
         FOLD_SIGNED(a, U, lv.x, o->x, o->a);
     else
@@ -441,6 +457,17 @@ TGT_INLINE void lanes_pass(const char *const *xs, const char *const *ys,
                 step_row(xs[l] + at, (wk & W_DOT) ? ys[l] + at : NULL, f64,
                          wk, r, lv, hyb, &sg[l], &a[l * U + r % U], &sx[l],
                          &sy[l], &e[l], &tiny[l]);
+            }
+        if ((wk & W_MINMAX) && (i + (uint64_t)ROW * R) % SEG_ELEMS == 0)
+            for (int l = 0; l < LN; l++) {
+                uint64_t seg = i / SEG_ELEMS;
+                if (f64) {
+                    o[l].smn[seg].f64 = e[l].mn64;
+                    o[l].smx[seg].f64 = e[l].mx64;
+                } else {
+                    o[l].smn[seg].f32 = e[l].mn32;
+                    o[l].smx[seg].f32 = e[l].mx32;
+                }
             }
     }
     for (int l = 0; l < LN; l++)
@@ -575,7 +602,27 @@ static void put_levels(uint64_t *w, int word, const double *sums, int L)
         memcpy(&w[word + j], &sums[j], sizeof sums[j]);
 }
 
-/* The min/max words: the extremes' first indices by the compare scan. */
+/* The first segment whose snapshot holds m. */
+TGT static uint64_t first_seg_f64(const seg_snap *snap, double m)
+{
+    __m512d vm = _mm512_set1_pd(m);
+    uint64_t s = 0;
+    while (s + 1 < SEGS && !_mm512_cmp_pd_mask(snap[s].f64, vm, _CMP_EQ_OQ))
+        s++;
+    return s;
+}
+
+TGT static uint64_t first_seg_f32(const seg_snap *snap, float m)
+{
+    __m512 vm = _mm512_set1_ps(m);
+    uint64_t s = 0;
+    while (s + 1 < SEGS && !_mm512_cmp_ps_mask(snap[s].f32, vm, _CMP_EQ_OQ))
+        s++;
+    return s;
+}
+
+/* The min/max words: the extremes' first indices by the compare scan of
+ * the segment where each first occurs. */
 TGT static void put_extremes(const char *x, int f64, const lane_out *o,
                              uint64_t base, uint64_t *w)
 {
@@ -583,14 +630,18 @@ TGT static void put_extremes(const char *x, int f64, const lane_out *o,
     double mn, mx;
     if (f64) {
         const double *xd = (const double *)x;
-        imn = first_equal_f64(xd, EG_LANE_ELEMS, o->mn);
-        imx = first_equal_f64(xd, EG_LANE_ELEMS, o->mx);
+        imn = first_seg_f64(o->smn, o->mn) * SEG_ELEMS;
+        imx = first_seg_f64(o->smx, o->mx) * SEG_ELEMS;
+        imn += first_equal_f64(xd + imn, EG_LANE_ELEMS - imn, o->mn);
+        imx += first_equal_f64(xd + imx, EG_LANE_ELEMS - imx, o->mx);
         mn = xd[imn];
         mx = xd[imx];
     } else {
         const float *xf = (const float *)x;
-        imn = first_equal_f32(xf, EG_LANE_ELEMS, (float)o->mn);
-        imx = first_equal_f32(xf, EG_LANE_ELEMS, (float)o->mx);
+        imn = first_seg_f32(o->smn, (float)o->mn) * SEG_ELEMS;
+        imx = first_seg_f32(o->smx, (float)o->mx) * SEG_ELEMS;
+        imn += first_equal_f32(xf + imn, EG_LANE_ELEMS - imn, (float)o->mn);
+        imx += first_equal_f32(xf + imx, EG_LANE_ELEMS - imx, (float)o->mx);
         mn = (double)xf[imn];
         mx = (double)xf[imx];
     }
