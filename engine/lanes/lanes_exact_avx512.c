@@ -503,8 +503,10 @@ typedef void (*pass_fn)(const char *const *xs, const char *const *ys,
 /* Whether the short pass of a work cuts the rows of tiny elements long
  * (step_row): every work but dot, whose products' grids depend on two
  * operands at once (its short pass is checked after it, and a lane it
- * does not fit is redone long). */
-#define HYB(WK) (((WK) & W_DOT) == 0)
+ * does not fit is redone long), and but the f64 works without products,
+ * whose short levels are the long ones (no threshold to compare with). */
+#define HYB(WK, F64)                                                         \
+    (((WK) & W_DOT) == 0 && (!(F64) || ((WK) & W_SQ) != 0))
 
 /* Per work: the long and short pass of one lane alone (a lane whose short
  * pass failed is redone alone, and so are the last lanes of a call) and
@@ -521,7 +523,7 @@ typedef void (*pass_fn)(const char *const *xs, const char *const *ys,
                                         const sigmas *sg, lane_out *o)       \
     {                                                                        \
         lanes_pass(x, y, F64, WK, 1, SETS(WK, F64), SHORT_LEVELS(F64),       \
-                   HYB(WK), sg, o);                                          \
+                   HYB(WK, F64), sg, o);                                     \
     }                                                                        \
     TGT static void longn_##SFX##_##WK(const char *const *x,                 \
                                        const char *const *y,                 \
@@ -535,7 +537,7 @@ typedef void (*pass_fn)(const char *const *xs, const char *const *ys,
                                         const sigmas *sg, lane_out *o)       \
     {                                                                        \
         lanes_pass(x, y, F64, WK, SIDE_LN(WK, F64), SIDE_U(WK, F64),         \
-                   SHORT_LEVELS(F64), HYB(WK), sg, o);                       \
+                   SHORT_LEVELS(F64), HYB(WK, F64), sg, o);                  \
     }
 
 #define TABLE(NAME, SFX)                                                     \
@@ -855,7 +857,7 @@ uint64_t eg_lanes_exact_avx512(const void *x, const void *y, uint64_t lanes,
                  side_ln(is_f64, wk),
                  SHORT_LEVELS(is_f64),
                  0,
-                 HYB(wk),
+                 HYB(wk, is_f64),
                  0,
                  0};
     const char *xb = x, *yb = y;
