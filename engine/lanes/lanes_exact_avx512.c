@@ -58,9 +58,9 @@ typedef struct sigmas {
     __m512d x[EG_EXACT_LEVELS - 1], sq[EG_EXACT_LEVELS - 1],
         sqe[EG_EXACT_LEVELS - 1], dot[EG_EXACT_LEVELS - 1],
         dote[EG_EXACT_LEVELS - 1];
-    /* The short pass's threshold (tiny_bits): bits of |x| minus 1, per
-     * 64-bit element (f64) or 32-bit one (f32). */
-    __m512i tiny1;
+    /* The short pass's thresholds of x and y (tiny_bits): bits of |x|
+     * minus 1, per 64-bit element (f64) or 32-bit one (f32). */
+    __m512i tiny1, tiny1y;
 } sigmas;
 
 /* One set of level accumulators per kind of term. */
@@ -362,8 +362,11 @@ TGT_INLINE void step_row(const char *x, const char *y, const int f64,
         __m512i b1 = scan_bits(_mm512_castpd_si512(v), 1, sx);
         if (hyb)
             slow = _mm512_cmplt_epu64_mask(b1, sg->tiny1) != 0;
-        if (wk & W_DOT)
-            scan_bits(_mm512_castpd_si512(w), 1, sy);
+        if (wk & W_DOT) {
+            __m512i c1 = scan_bits(_mm512_castpd_si512(w), 1, sy);
+            if (hyb)
+                slow |= _mm512_cmplt_epu64_mask(c1, sg->tiny1y) != 0;
+        }
         if (wk & W_MINMAX) {
             e->mn64 = _mm512_min_pd(e->mn64, v);
             e->mx64 = _mm512_max_pd(e->mx64, v);
@@ -373,8 +376,11 @@ TGT_INLINE void step_row(const char *x, const char *y, const int f64,
         __m512i b1 = scan_bits(_mm512_castps_si512(raw), 0, sx);
         if (hyb)
             *tiny = _mm512_cmplt_epu32_mask(b1, sg->tiny1);
-        if (wk & W_DOT)
-            scan_bits(_mm512_loadu_si512(y), 0, sy);
+        if (wk & W_DOT) {
+            __m512i c1 = scan_bits(_mm512_loadu_si512(y), 0, sy);
+            if (hyb)
+                *tiny |= _mm512_cmplt_epu32_mask(c1, sg->tiny1y);
+        }
         if (wk & W_MINMAX) {
             e->mn32 = _mm512_min_ps(e->mn32, raw);
             e->mx32 = _mm512_max_ps(e->mx32, raw);
@@ -501,12 +507,9 @@ typedef void (*pass_fn)(const char *const *xs, const char *const *ys,
                                 : SETS(WK, F64))
 
 /* Whether the short pass of a work cuts the rows of tiny elements long
- * (step_row): every work but dot, whose products' grids depend on two
- * operands at once (its short pass is checked after it, and a lane it
- * does not fit is redone long), and but the f64 works without products,
- * whose short levels are the long ones (no threshold to compare with). */
-#define HYB(WK, F64)                                                         \
-    (((WK) & W_DOT) == 0 && (!(F64) || ((WK) & W_SQ) != 0))
+ * (step_row): every work but the f64 ones without products, whose short
+ * levels are the long ones (no threshold to compare with). */
+#define HYB(WK, F64) (!(F64) || ((WK) & (W_SQ | W_DOT)) != 0)
 
 /* Per work: the long and short pass of one lane alone (a lane whose short
  * pass failed is redone alone, and so are the last lanes of a call) and
@@ -694,10 +697,10 @@ typedef struct passes {
     levels short_lv;
     int skip_short; /* lanes to go before the short pass is tried again */
     int hyb;        /* HYB of the work */
-    /* The last threshold (tiny_bits) and the x plan's first sigma it was
-     * found for: the guessed plans all follow from that sigma, and
-     * neighbouring lanes mostly share it. */
-    uint64_t tiny_key, tiny1;
+    /* The last thresholds (tiny_bits) and the first sigmas of the x and
+     * dot plans they were found for: the guessed plans all follow from
+     * those, and neighbouring lanes mostly share them. */
+    uint64_t tiny_key[2], tiny1[2];
 } passes;
 
 /* The levels a pass cuts, per term kind (eg_exact_short_holds). */
@@ -708,48 +711,85 @@ static void kind_levels(levels lv, int lev[EG_T_KINDS])
     lev[EG_T_SQ_E] = lev[EG_T_DOT_E] = lv.e;
 }
 
-/* The threshold of a hyb short pass under the guessed plans p: the
- * smallest bits T of a binade's first |x| such that elements of |x| >= T
- * have every term on the grids of the short levels, as
- * eg_exact_short_holds finds it for a lane whose smallest non-zero |x| is
- * T (its rules are monotone in that magnitude, so a bisection over the
- * exponent finds it).  Returned as T - 1 (0 when every element passes,
- * all ones when none does), the form step_row compares |x| bits - 1 with. */
-static uint64_t tiny_bits(const eg_level_plan *p, int is_f64, unsigned g,
-                          levels lv)
+/* k of a sigma 1.5 * 2^k. */
+static int sigma_k(double sigma)
+{
+    uint64_t b;
+    memcpy(&b, &sigma, sizeof b);
+    return (int)((b >> EG_F64_MANT) & 0x7ff) - EG_F64_BIAS;
+}
+
+/* The fake span of an operand whose elements are all in or above binade
+ * field f (0: any non-zero element). */
+static eg_exact_mag span_from(int f, int mant)
+{
+    uint64_t t = f > 0 ? (uint64_t)f << mant : 0;
+    eg_exact_mag m = {t ? t : 1, t ? t - 1 : 0};
+    return m;
+}
+
+/* The thresholds of a hyb short pass under the guessed plans p: bits Tx
+ * (and Ty) of the first |x| of a binade d binades below the guessed top
+ * of x (and of y), for the largest d at which eg_exact_short_holds finds,
+ * for a lane whose smallest non-zero |x| (and |y|) are those, every term
+ * on the grids of the short levels.  Its rules are monotone in those
+ * magnitudes, so a bisection finds d, and a row whose elements are all at
+ * or above the thresholds has every term on those grids.  Returned as
+ * T - 1 (0 when every element passes, all ones when none does), the form
+ * step_row compares |x| bits - 1 with. */
+static void tiny_bits(const eg_level_plan *p, int is_f64, unsigned g,
+                      levels lv, uint64_t out[2])
 {
     int lev[EG_T_KINDS];
     kind_levels(lv, lev);
     const int mant = is_f64 ? EG_F64_MANT : EG_F32_MANT;
+    const int bias = is_f64 ? EG_F64_BIAS : EG_F32_BIAS;
     const int top = is_f64 ? 0x7fe : 0xfe; /* the largest finite binade */
-    eg_exact_mag sy = {1, 0};
-    int lo = 0, hi = top + 1; /* the first binade that holds is in [lo, hi] */
+    /* The guessed tops: |x| < 2^gx, |y| < 2^gy (exact_levels.h). */
+    int k0 = EG_EXACT_HEADROOM - 1;
+    int gx = sigma_k(p[EG_T_X].sigma[0]) - k0;
+    int gy = (g & EG_G_DOT) ? sigma_k(p[EG_T_DOT].sigma[0]) - k0 - gx : gx;
+    int fx = gx - 1 + bias, fy = gy - 1 + bias; /* their top binades */
+    fx = fx > top ? top : fx;
+    fy = fy > top ? top : fy;
+    int lo = -1, hi = fx > fy ? fx : fy; /* the largest d that holds */
     while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        uint64_t t = (uint64_t)mid << mant;
-        eg_exact_mag sx = {t ? t : 1, t ? t - 1 : 0};
+        int d = (lo + hi + 1) / 2;
+        eg_exact_mag sx = span_from(fx - d, mant), sy = span_from(fy - d, mant);
         if (eg_exact_short_holds(&sx, &sy, is_f64, g, p, lev))
-            hi = mid;
+            lo = d;
         else
-            lo = mid + 1;
+            hi = d - 1;
     }
-    if (lo > top)
-        return is_f64 ? UINT64_MAX : UINT32_MAX;
-    return lo == 0 ? 0 : ((uint64_t)lo << mant) - 1;
+    const uint64_t none = is_f64 ? UINT64_MAX : UINT32_MAX;
+    if (lo < 0) {
+        out[0] = out[1] = none;
+        return;
+    }
+    out[0] = fx - lo > 0 ? ((uint64_t)(fx - lo) << mant) - 1 : 0;
+    out[1] = fy - lo > 0 ? ((uint64_t)(fy - lo) << mant) - 1 : 0;
 }
 
-/* The threshold of lane plans p into sg, through the one-entry memo. */
+/* The thresholds of lane plans p into sg, through the one-entry memo. */
 TGT static void load_tiny(passes *ps, const eg_level_plan *p, int is_f64,
                           unsigned g, sigmas *sg)
 {
-    uint64_t key;
-    memcpy(&key, &p[EG_T_X].sigma[0], sizeof key);
-    if (key != ps->tiny_key) {
-        ps->tiny1 = tiny_bits(p, is_f64, g, ps->short_lv);
-        ps->tiny_key = key;
+    uint64_t key[2] = {0, 0};
+    memcpy(&key[0], &p[EG_T_X].sigma[0], sizeof key[0]);
+    if (g & EG_G_DOT)
+        memcpy(&key[1], &p[EG_T_DOT].sigma[0], sizeof key[1]);
+    if (key[0] != ps->tiny_key[0] || key[1] != ps->tiny_key[1]) {
+        tiny_bits(p, is_f64, g, ps->short_lv, ps->tiny1);
+        ps->tiny_key[0] = key[0];
+        ps->tiny_key[1] = key[1];
     }
-    sg->tiny1 = is_f64 ? _mm512_set1_epi64((long long)ps->tiny1)
-                       : _mm512_set1_epi32((int)(uint32_t)ps->tiny1);
+    if (is_f64) {
+        sg->tiny1 = _mm512_set1_epi64((long long)ps->tiny1[0]);
+        sg->tiny1y = _mm512_set1_epi64((long long)ps->tiny1[1]);
+    } else {
+        sg->tiny1 = _mm512_set1_epi32((int)(uint32_t)ps->tiny1[0]);
+        sg->tiny1y = _mm512_set1_epi32((int)(uint32_t)ps->tiny1[1]);
+    }
 }
 
 /* Up to MAX_LN lanes with a guess, gathered for one pass side by side
@@ -858,8 +898,8 @@ uint64_t eg_lanes_exact_avx512(const void *x, const void *y, uint64_t lanes,
                  SHORT_LEVELS(is_f64),
                  0,
                  HYB(wk, is_f64),
-                 0,
-                 0};
+                 {0, 0},
+                 {0, 0}};
     const char *xb = x, *yb = y;
     group gr;
     gr.n = 0;
