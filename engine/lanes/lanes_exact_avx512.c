@@ -16,7 +16,15 @@
  * adds' latency) and be folded in any order: the same bits.  Two or four
  * lanes go through one pass side by side, each with its own plans and
  * sums (more memory streams and independent work for the core); a lane
- * whose plans fail is redone alone, its neighbours' results stand. */
+ * whose plans fail is redone alone, its neighbours' results stand.
+ *
+ * Where the time goes (one core, lanes in L2): every cut level is four
+ * vector operations a row and the f64 default set cuts x, x^2's p and its
+ * e, about 24 vector operations a row against four pipes.  So the pass
+ * cuts to the fewest levels a row needs (the short levels, and the long
+ * ones only for a row that holds an element below the lane's threshold,
+ * step_row) and issues the exact operations of each cut on the FMA pipes
+ * as well as the FADD ones (add_fma). */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
