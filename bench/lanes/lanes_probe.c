@@ -1,13 +1,15 @@
 /* lanes_probe.c - the host lanes alone, on one thread, on data in cache:
  * the compute side of a reduction, without memory, threads or scheduling.
  *
- *   lanes_probe [f32|f64] [SET|all] [REPS]
+ *   lanes_probe [f32|f64] [SET|all] [REPS] [OFFSET]
  *
  * 16 lanes of uniform [-1, 1) (x and y, seeded) stay in L2; each group set
  * (sum, minmax, var, l1, l2, dot, fused = minmax+var) is run REPS times
  * (default 400) in fast mode and in exact mode through eg_lanes_any, the
  * best time kept.  Prints GB/s of x per set and mode and a digest of the
- * records, so that two builds can be held to the same bits.  Pin it to
+ * records, so that two builds can be held to the same bits.  OFFSET
+ * (0 to 63, default 0) moves x and y that many bytes past a page, to
+ * show what a misaligned buffer costs.  Pin it to
  * one core (taskset -c 1) and compare builds in turns: a shared box moves
  * every figure (bench/README.md, "Where the time goes"). */
 #define _POSIX_C_SOURCE 200809L
@@ -49,8 +51,8 @@ static const struct {
 static int usage(const char *why)
 {
     fprintf(stderr,
-            "lanes_probe: %s\nusage: lanes_probe [f32|f64] [SET|all] [REPS]\n"
-            "  SET: sum minmax var l1 l2 dot fused\n",
+            "lanes_probe: %s\nusage: lanes_probe [f32|f64] [SET|all] [REPS] "
+            "[OFFSET]\n  SET: sum minmax var l1 l2 dot fused; OFFSET: 0 to 63\n",
             why);
     return 2;
 }
@@ -60,8 +62,11 @@ int main(int argc, char **argv)
     const char *dt = argc > 1 ? argv[1] : "f32";
     const char *only = argc > 2 ? argv[2] : "all";
     long reps = argc > 3 ? strtol(argv[3], NULL, 10) : 400;
-    if (argc > 4)
+    long offset = argc > 4 ? strtol(argv[4], NULL, 10) : 0;
+    if (argc > 5)
         return usage("too many arguments");
+    if (offset < 0 || offset > 63)
+        return usage("OFFSET must be 0 to 63");
     if (strcmp(dt, "f32") && strcmp(dt, "f64"))
         return usage("dtype must be f32 or f64");
     if (reps < 1 || reps > 1000000)
@@ -75,12 +80,14 @@ int main(int argc, char **argv)
     int f64 = !strcmp(dt, "f64");
     uint64_t n = (uint64_t)PROBE_LANES * EG_LANE_ELEMS;
     size_t es = f64 ? 8 : 4;
-    void *x = aligned_alloc(4096, n * es), *y = aligned_alloc(4096, n * es);
+    char *xa = aligned_alloc(4096, n * es + 4096);
+    char *ya = aligned_alloc(4096, n * es + 4096);
     uint64_t *words = malloc(PROBE_LANES * EG_EXACT_LANE_WORDS * 8);
-    if (!x || !y || !words) {
+    if (!xa || !ya || !words) {
         fprintf(stderr, "lanes_probe: out of memory\n");
         return 1;
     }
+    void *x = xa + offset, *y = ya + offset;
     uint64_t seed = 88172645463325252ull;
     for (uint64_t i = 0; i < n; i++) {
         double v = 2 * unit(&seed) - 1, w = 2 * unit(&seed) - 1;
@@ -111,8 +118,8 @@ int main(int argc, char **argv)
                    exact ? "exact" : "fast", sets[s].name,
                    (double)(n * es) / best / 1e9, (unsigned long long)h);
         }
-    free(x);
-    free(y);
+    free(xa);
+    free(ya);
     free(words);
     return 0;
 }
