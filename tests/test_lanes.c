@@ -244,7 +244,7 @@ static void exact_lane(double *v, int kind, uint64_t seed)
         case XL_SHRINKS:
             v[i] = i == 3001 ? 0x1p-90 : u;
             break;
-        case XL_SPREAD: /* the guess holds, a short pass does not do */
+        case XL_SPREAD: /* the guess holds, one row is cut long */
             v[i] = i == 2000 ? u * 0x1p-30 : u;
             break;
         case XL_SUBNORMAL:
@@ -335,12 +335,11 @@ static void assert_same_records(const uint64_t *a, const uint64_t *b,
 }
 
 /* The AVX-512 path cuts up to four lanes side by side in one pass: a lane
- * whose guess fails (grows, shrinks), whose short pass fails (spread), that
- * has no guess (zero head) or goes careful (NaN) must get the record it
- * gets alone, and so must its plain neighbours.  Each block puts one such
- * lane (or a mix) at another place among plain lanes that precede it by
- * more than the lanes a failed short pass skips it for; the call's lane
- * count leaves a partial group at the end. */
+ * whose guess fails (grows, shrinks), whose rows are cut short and long
+ * (spread, ramp), that has no guess (zero head) or goes careful (NaN) must
+ * get the record it gets alone, and so must its plain neighbours.  Each
+ * block puts one such lane (or a mix) at another place among plain lanes;
+ * the call's lane count leaves a partial group at the end. */
 Test(lanes, exact_avx512_side_by_side_lanes_keep_their_own_outcomes)
 {
     enum { BLOCK = 16, PLACES = 4 };

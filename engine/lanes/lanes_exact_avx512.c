@@ -349,7 +349,7 @@ TGT_INLINE void prefetch_step(const char *p, uint64_t bytes)
  * bits into the scans, its values into the extremes.  An f32 pair of rows
  * (r even, then odd) is one raw vector for the scan and the extremes.
  *
- * With hyb (the short pass of a work without dot) a row that holds a
+ * With hyb (HYB: a work whose short levels leave some out) a row that holds a
  * non-zero element below the lane's threshold (tiny_bits) is cut to the
  * long pass's levels, every other row to the short pass's: a row of
  * elements at or above it has every term on the grid of its short last
@@ -519,29 +519,17 @@ typedef void (*pass_fn)(const char *const *xs, const char *const *ys,
  * levels are the long ones (no threshold to compare with). */
 #define HYB(WK, F64) (!(F64) || ((WK) & (W_SQ | W_DOT)) != 0)
 
-/* Per work: the long and short pass of one lane alone (a lane whose short
- * pass failed is redone alone, and so are the last lanes of a call) and
- * of SIDE_LN lanes side by side. */
+/* Per work: the pass of one lane alone (the last lanes of a call) and of
+ * SIDE_LN lanes side by side.  Both cut to the short levels, and to the
+ * long ones the rows that need them (HYB; a work without it has no
+ * levels to leave out), so no lane is ever redone for its levels. */
 #define INSTANCE(SFX, F64, WK)                                               \
-    TGT static void long1_##SFX##_##WK(const char *const *x,                 \
-                                       const char *const *y,                 \
-                                       const sigmas *sg, lane_out *o)        \
-    {                                                                        \
-        lanes_pass(x, y, F64, WK, 1, SETS(WK, F64), LONG_LEVELS, 0, sg, o);  \
-    }                                                                        \
     TGT static void short1_##SFX##_##WK(const char *const *x,                \
                                         const char *const *y,                \
                                         const sigmas *sg, lane_out *o)       \
     {                                                                        \
         lanes_pass(x, y, F64, WK, 1, SETS(WK, F64), SHORT_LEVELS(F64),       \
                    HYB(WK, F64), sg, o);                                     \
-    }                                                                        \
-    TGT static void longn_##SFX##_##WK(const char *const *x,                 \
-                                       const char *const *y,                 \
-                                       const sigmas *sg, lane_out *o)        \
-    {                                                                        \
-        lanes_pass(x, y, F64, WK, SIDE_LN(WK, F64), SIDE_U(WK, F64),         \
-                   LONG_LEVELS, 0, sg, o);                                   \
     }                                                                        \
     TGT static void shortn_##SFX##_##WK(const char *const *x,                \
                                         const char *const *y,                \
@@ -577,9 +565,7 @@ typedef void (*pass_fn)(const char *const *xs, const char *const *ys,
     INSTANCE(SFX, F64, 13)                                                   \
     INSTANCE(SFX, F64, 14)                                                   \
     INSTANCE(SFX, F64, 15)                                                   \
-    TABLE(long1, SFX)                                                        \
     TABLE(short1, SFX)                                                       \
-    TABLE(longn, SFX)                                                        \
     TABLE(shortn, SFX)
 
 INSTANCES(f32, 0)
@@ -691,20 +677,12 @@ TGT static void put_record(const char *x, int f64, unsigned g,
     }
 }
 
-/* The passes of one call, and when to try the short one again: a lane
- * that needs the long pass makes the next few lanes skip the short one,
- * so data that never fits it pays the short pass rarely. */
-#ifndef SHORT_RETRY
-#define SHORT_RETRY 8
-#endif
-
+/* The passes of one call. */
 typedef struct passes {
-    pass_fn shrt1, lng1; /* one lane */
-    pass_fn shrtn, lngn; /* ln lanes side by side */
+    pass_fn one, side; /* one lane; ln lanes side by side */
     int ln;
     levels short_lv;
-    int skip_short; /* lanes to go before the short pass is tried again */
-    int hyb;        /* HYB of the work */
+    int hyb; /* HYB of the work */
     /* The last thresholds (tiny_bits) and the first sigmas of the x and
      * dot plans they were found for: the guessed plans all follow from
      * those, and neighbouring lanes mostly share them. */
@@ -813,12 +791,10 @@ typedef struct group {
     int n;
 } group;
 
-/* The record of lane l of gr after its pass (short when tried_short): kept
- * when its guessed plans are its plans (the short pass's when its levels
- * suffice, else the long pass again, alone, from L1); the generic code
- * otherwise.  Its neighbours' results do not depend on it. */
-TGT static void finish_lane(passes *ps, group *gr, int l, int is_f64,
-                            unsigned g, int tried_short)
+/* The record of lane l of gr after its pass: kept when its guessed plans
+ * are its plans; the generic code otherwise.  Its neighbours' results do
+ * not depend on it. */
+TGT static void finish_lane(group *gr, int l, int is_f64, unsigned g)
 {
     eg_level_plan plans[EG_T_KINDS];
     lane_out *o = &gr->o[l];
@@ -835,38 +811,27 @@ TGT static void finish_lane(passes *ps, group *gr, int l, int is_f64,
                               is_f64, g, w);
         return;
     }
-    int lev[EG_T_KINDS];
-    kind_levels(ps->short_lv, lev);
-    if (tried_short && !ps->hyb &&
-        !eg_exact_short_holds(&o->sx, &o->sy, is_f64, g, plans, lev)) {
-        ps->lng1(&gr->x[l], &gr->y[l], &gr->sg[l], o);
-        ps->skip_short = SHORT_RETRY;
-    }
     put_record(gr->x[l], is_f64, g, o, gr->base[l], w);
 }
 
-/* One pass over the n lanes of gr from `from` (shrt or lng, each of n
- * lanes side by side), then their records. */
-TGT static void run_lanes(passes *ps, group *gr, int from, int n,
-                          pass_fn shrt, pass_fn lng, int is_f64, unsigned g)
+/* One pass over the n lanes of gr from `from` (pass, of n lanes side by
+ * side), then their records. */
+TGT static void run_lanes(group *gr, int from, int n, pass_fn pass,
+                          int is_f64, unsigned g)
 {
-    int tried_short = ps->skip_short == 0;
-    (tried_short ? shrt : lng)(&gr->x[from], &gr->y[from], &gr->sg[from],
-                               &gr->o[from]);
-    if (!tried_short)
-        ps->skip_short = ps->skip_short > n ? ps->skip_short - n : 0;
+    pass(&gr->x[from], &gr->y[from], &gr->sg[from], &gr->o[from]);
     for (int l = from; l < from + n; l++)
-        finish_lane(ps, gr, l, is_f64, g, tried_short);
+        finish_lane(gr, l, is_f64, g);
 }
 
 /* The group's lanes: side by side when it is full, else one by one. */
 TGT static void run_group(passes *ps, group *gr, int is_f64, unsigned g)
 {
     if (gr->n == ps->ln)
-        run_lanes(ps, gr, 0, gr->n, ps->shrtn, ps->lngn, is_f64, g);
+        run_lanes(gr, 0, gr->n, ps->side, is_f64, g);
     else
         for (int l = 0; l < gr->n; l++)
-            run_lanes(ps, gr, l, 1, ps->shrt1, ps->lng1, is_f64, g);
+            run_lanes(gr, l, 1, ps->one, is_f64, g);
     gr->n = 0;
 }
 
@@ -899,12 +864,9 @@ uint64_t eg_lanes_exact_avx512(const void *x, const void *y, uint64_t lanes,
     const uint64_t es = is_f64 ? 8 : 4, stride = EG_LANE_ELEMS * es;
     unsigned wk = work_of(g);
     passes ps = {is_f64 ? short1_f64[wk] : short1_f32[wk],
-                 is_f64 ? long1_f64[wk] : long1_f32[wk],
                  is_f64 ? shortn_f64[wk] : shortn_f32[wk],
-                 is_f64 ? longn_f64[wk] : longn_f32[wk],
                  side_ln(is_f64, wk),
                  SHORT_LEVELS(is_f64),
-                 0,
                  HYB(wk, is_f64),
                  {0, 0},
                  {0, 0}};
