@@ -208,7 +208,9 @@ Test(lanes, large_offset_variance_has_no_cancellation)
  * on the low grid (far smaller), holding with terms too fine for the short
  * pass, no guess at all (a zero head), careful
  * lanes (non-finite, subnormal products, huge values), zeros of both signs
- * and ties for min and max. */
+ * and ties for min and max; and a ramp whose rows hold elements of every
+ * binade down to 2^-23 of the top, so that many rows of a short pass hold
+ * elements on both sides of its threshold and are cut long. */
 enum {
     XL_PLAIN,
     XL_GROWS,
@@ -221,6 +223,7 @@ enum {
     XL_ZERO_MIN,
     XL_NAN,
     XL_HUGE,
+    XL_RAMP,
     XL_KINDS
 };
 
@@ -241,7 +244,7 @@ static void exact_lane(double *v, int kind, uint64_t seed)
         case XL_SHRINKS:
             v[i] = i == 3001 ? 0x1p-90 : u;
             break;
-        case XL_SPREAD: /* the guess holds, a short pass does not do */
+        case XL_SPREAD: /* the guess holds, one row is cut long */
             v[i] = i == 2000 ? u * 0x1p-30 : u;
             break;
         case XL_SUBNORMAL:
@@ -266,6 +269,9 @@ static void exact_lane(double *v, int kind, uint64_t seed)
             break;
         case XL_HUGE:
             v[i] = u * 1e298;
+            break;
+        case XL_RAMP: /* full scale head, so the guess holds */
+            v[i] = i < 8 ? u : ldexp(u, -(int)(i % 24));
             break;
         default: /* plain, with zeros of both signs and tied extremes */
             v[i] = i % 37 == 5 ? 0.0 : i % 41 == 7 ? -0.0 : u;
@@ -329,17 +335,16 @@ static void assert_same_records(const uint64_t *a, const uint64_t *b,
 }
 
 /* The AVX-512 path cuts up to four lanes side by side in one pass: a lane
- * whose guess fails (grows, shrinks), whose short pass fails (spread), that
- * has no guess (zero head) or goes careful (NaN) must get the record it
- * gets alone, and so must its plain neighbours.  Each block puts one such
- * lane (or a mix) at another place among plain lanes that precede it by
- * more than the lanes a failed short pass skips it for; the call's lane
- * count leaves a partial group at the end. */
+ * whose guess fails (grows, shrinks), whose rows are cut short and long
+ * (spread, ramp), that has no guess (zero head) or goes careful (NaN) must
+ * get the record it gets alone, and so must its plain neighbours.  Each
+ * block puts one such lane (or a mix) at another place among plain lanes;
+ * the call's lane count leaves a partial group at the end. */
 Test(lanes, exact_avx512_side_by_side_lanes_keep_their_own_outcomes)
 {
     enum { BLOCK = 16, PLACES = 4 };
-    static const int odd[] = {XL_GROWS, XL_SHRINKS, XL_SPREAD, XL_ZERO_HEAD,
-                              XL_NAN};
+    static const int odd[] = {XL_GROWS,     XL_SHRINKS, XL_SPREAD,
+                              XL_ZERO_HEAD, XL_NAN,     XL_RAMP};
     static const int mix[BLOCK] = {
         XL_PLAIN, XL_PLAIN,  XL_PLAIN,  XL_PLAIN,  XL_PLAIN, XL_PLAIN,
         XL_PLAIN, XL_PLAIN,  XL_PLAIN,  XL_PLAIN,  XL_PLAIN, XL_PLAIN,
@@ -405,7 +410,7 @@ Test(lanes, exact_avx512_matches_generic_for_every_group_set)
         eg_lanes_exact(x, NULL, n, t, EG_G_EXACT, got);
         const int exact_kinds[] = {XL_PLAIN,     XL_GROWS, XL_SHRINKS,
                                    XL_SPREAD,    XL_TIES,  XL_ZERO_HEAD,
-                                   XL_ZERO_MIN};
+                                   XL_ZERO_MIN,  XL_RAMP};
         for (size_t k = 0; k < sizeof exact_kinds / sizeof exact_kinds[0];
              k++)
             cr_assert_eq(got[exact_kinds[k] * EG_EXACT_LANE_WORDS + EG_X_FLAGS],

@@ -79,6 +79,17 @@ struct worker {
  * the size of a whole chunk would go out to memory and come back. */
 #define EG_PIECE_BYTES ((size_t)256 << 10)
 
+/* A buffer the input is read (or swapped) into, page-aligned: glibc's
+ * malloc puts buffers of this size 16 bytes past a page, where every
+ * 64-byte load of the lanes straddles two cache lines.  Measured with
+ * `lanes_probe f64 minmax 300 16` against offset 0 (one core, L2): fast
+ * f64 min/max 119 -> 76 GB/s, exact f32 min/max 56 -> 41. */
+static void *page_alloc(size_t bytes)
+{
+    const size_t page = 4096;
+    return aligned_alloc(page, (bytes + page - 1) / page * page);
+}
+
 static eg_status bufs_alloc(chunk_bufs *b, const eg_job *job, uint64_t chunk,
                             eg_error *err)
 {
@@ -89,12 +100,12 @@ static eg_status bufs_alloc(chunk_bufs *b, const eg_job *job, uint64_t chunk,
     b->words = malloc(eg_lane_count(chunk) * eg_lane_words(job->groups) *
                       sizeof *b->words);
     if (bx) {
-        b->xs = malloc(chunk * sz);
-        b->px = malloc(EG_PIECE_BYTES);
+        b->xs = page_alloc(chunk * sz);
+        b->px = page_alloc(EG_PIECE_BYTES);
     }
     if (by) {
-        b->ys = malloc(chunk * sz);
-        b->py = malloc(EG_PIECE_BYTES);
+        b->ys = page_alloc(chunk * sz);
+        b->py = page_alloc(EG_PIECE_BYTES);
     }
     if (!b->words || (bx && (!b->xs || !b->px)) ||
         (by && (!b->ys || !b->py)))
