@@ -54,6 +54,7 @@ typedef struct sjob {
     atomic_uint_fast64_t next;
     eg_struct_out out;    /* result arrays and chunk slots */
     int xcontig, ycontig; /* segments readable in place */
+    int short_ok;         /* one-lane segments take eg_struct_short */
     pthread_mutex_t lock; /* notes and the first error */
     char *notes;
     size_t notes_len;
@@ -198,6 +199,54 @@ static void run_tiled(sworker *w, uint64_t e0, uint64_t e1, uint64_t c)
     }
 }
 
+/* Outputs [e0, e1) of a unit of one-chunk segments: the one-lane ones
+ * eight at a time through the segmented lane pass, the others (empty or
+ * longer segments, lanes for the careful path) one by one. */
+static void run_short(sworker *w, uint64_t e0, uint64_t e1)
+{
+    sjob *j = w->j;
+    const eg_struct_plan *p = j->p;
+    eg_short_batch b;
+    b.n = 0;
+    for (uint64_t e = e0; e <= e1; e++) {
+        if (e < e1) {
+            uint64_t len = eg_struct_group_len(p, e / p->rest);
+            if (len == 0 || len > EG_LANE_ELEMS) {
+                run_segment(w, e, 0);
+                continue;
+            }
+            b.e[b.n] = e;
+            b.len[b.n] = len;
+            b.x[b.n] = segment(j, &p->x, 1, e, 0, len, NULL);
+            b.y[b.n] = p->has_y ? segment(j, &p->y, 1, e, 0, len, NULL)
+                                : b.x[b.n];
+            if (++b.n < EG_SHORT_BATCH)
+                continue;
+        }
+        if (b.n == 0)
+            break;
+        for (int i = b.n; i < EG_SHORT_BATCH; i++) {
+            b.e[i] = b.e[0];
+            b.len[i] = b.len[0];
+            b.x[i] = b.x[0];
+            b.y[i] = b.y[0];
+        }
+        unsigned left = eg_struct_short(&j->out, &b);
+        for (int i = 0; i < b.n; i++) {
+            w->chunks++;
+            if (left & (1u << i)) {
+                w->chunks--; /* run_segment counts its own */
+                run_segment(w, b.e[i], 0);
+            } else if (w->dev->info.kind == EG_DEV_HOST) {
+                w->elements += b.len[i];
+            } else {
+                w->host_elements += b.len[i];
+            }
+        }
+        b.n = 0;
+    }
+}
+
 static void *worker_main(void *arg)
 {
     sworker *w = arg;
@@ -209,6 +258,8 @@ static void *worker_main(void *arg)
         double t0 = eg_now();
         if (w->tiled)
             run_tiled(w, j->units[u].e0, j->units[u].e1, j->units[u].c);
+        else if (j->short_ok && j->units[u].c == 0)
+            run_short(w, j->units[u].e0, j->units[u].e1);
         else
             for (uint64_t e = j->units[u].e0; e < j->units[u].e1; e++)
                 run_segment(w, e, j->units[u].c);
@@ -399,6 +450,7 @@ eg_status eg_struct_run(eg_engine *e, const eg_struct_plan *p,
                             (unsigned long long)j.chunk, EG_LANE_ELEMS);
     j.xcontig = eg_struct_seg_contiguous(p, &p->x);
     j.ycontig = p->has_y && eg_struct_seg_contiguous(p, &p->y);
+    j.short_ok = eg_struct_short_ok(p, o, j.groups, j.xcontig, j.ycontig);
     j.notes = out->r.notes;
     j.notes_len = sizeof out->r.notes;
     eg_status st = eg_engine_devices(e, p->dtype, j.groups, &j.devs, err);

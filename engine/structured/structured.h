@@ -168,6 +168,29 @@ void eg_struct_out_merge(eg_struct_out *so, eg_result *tmp,
 void eg_struct_out_settle(eg_struct_out *so, eg_sresult *out);
 void eg_struct_out_free(eg_struct_out *so);
 
+/* The segmented lane pass (struct_short.c): up to EG_SHORT_BATCH outputs
+ * whose segments are one lane each (1 to EG_LANE_ELEMS elements, read in
+ * place), reduced side by side into so's arrays with the bits of each
+ * segment alone.  Unused entries of a batch repeat its first (their
+ * results are not stored). */
+#define EG_SHORT_BATCH 8
+typedef struct eg_short_batch {
+    int n;                         /* outputs, 1 to EG_SHORT_BATCH */
+    uint64_t e[EG_SHORT_BATCH];    /* their output elements */
+    uint64_t len[EG_SHORT_BATCH];  /* their segments' lengths */
+    const void *x[EG_SHORT_BATCH]; /* their first elements, native order */
+    const void *y[EG_SHORT_BATCH]; /* (dot's second operand) */
+} eg_short_batch;
+
+/* 1 when a job's one-lane segments can take eg_struct_short: a float dtype
+ * in fast mode, the ops it finishes, segments readable in place. */
+int eg_struct_short_ok(const eg_struct_plan *p, const eg_reduce_opts *o,
+                       unsigned groups, int xcontig, int ycontig);
+/* Stores the batch's results; returns the mask of entries it left alone
+ * (a lane for the careful path: NaN, infinities, overflow, f64 l2 out of
+ * Blue's middle range), for the caller to reduce the generic way. */
+unsigned eg_struct_short(eg_struct_out *so, const eg_short_batch *b);
+
 /* Plans a structured job over sources x (and y) as eg_reduce_file_structured
  * does: shapes, groups and (group mode) the permuted copies, which *xs and
  * *ys own (free them after the plan). */

@@ -1,0 +1,340 @@
+/* struct_short.c - the segmented lane pass: short segments (1 to
+ * EG_LANE_ELEMS elements, so one lane each) of a float dtype in fast mode,
+ * eight at a time, one segment per vector element, straight into the
+ * result arrays.
+ *
+ * A one-lane segment's output is its lane record, decoded, made a state,
+ * merged into the identity (eg_chunk_state) and finalized.  This pass does
+ * the same IEEE operations in the same order on eight segments side by
+ * side: element t feeds slot t % 8, blocks of EG_LANE_BLOCK_ROWS rows are
+ * summed from +0.0 and added by TwoSum, the slots meet in the fixed combine
+ * tree (lanes.h), then come the lane's (mean, M2), the merge into the
+ * identity and eg_state_finalize's arithmetic.  So every output keeps the
+ * bits of its segment reduced alone, without a lane record, a decode, an
+ * eg_state or an eg_result of its own (the ~0.2 us per output element they
+ * cost).
+ *
+ * Segments shorter than the batch's longest see +0.0 past their end (and
+ * no extreme candidate).  Every accumulator starts at +0.0 and can never
+ * become -0.0 (x + y is -0.0 only when both are), so adding +0.0 leaves
+ * its bits alone: the padding changes nothing.  A segment whose lane the
+ * fast path cannot take (a non-finite accumulator: NaN, an infinity, an
+ * overflow; f64 l2 outside Blue's middle range) is handed back to the
+ * caller, which reduces it the generic way (eg_lane_careful). */
+#include <math.h>
+#include <string.h>
+
+#include "lanes.h"
+#include "structured.h"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&       \
+    !defined(__SANITIZE_ADDRESS__)
+#define EG_SHORT_HOT __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define EG_SHORT_HOT
+#endif
+
+#define B EG_SHORT_BATCH
+#define S EG_LANE_SLOTS
+
+typedef double v8d __attribute__((vector_size(64)));
+typedef int64_t v8l __attribute__((vector_size(64)));
+typedef uint64_t v8u __attribute__((vector_size(64)));
+
+/* The ops this pass finishes; any other op sends the job the generic way. */
+#define SHORT_OPS                                                            \
+    (EG_OPS_BIT(EG_OP_COUNT) | EG_OPS_BIT(EG_OP_SUM) |                       \
+     EG_OPS_BIT(EG_OP_MEAN) | EG_OPS_BIT(EG_OP_MIN) |                        \
+     EG_OPS_BIT(EG_OP_MAX) | EG_OPS_BIT(EG_OP_ARGMIN) |                      \
+     EG_OPS_BIT(EG_OP_ARGMAX) | EG_OPS_BIT(EG_OP_VAR) |                      \
+     EG_OPS_BIT(EG_OP_STD) | EG_OPS_BIT(EG_OP_L1) | EG_OPS_BIT(EG_OP_L2) |   \
+     EG_OPS_BIT(EG_OP_DOT))
+
+int eg_struct_short_ok(const eg_struct_plan *p, const eg_reduce_opts *o,
+                       unsigned groups, int xcontig, int ycontig)
+{
+    return eg_dtype_is_float(p->dtype) && !(groups & EG_G_EXACT) &&
+           (o->ops & ~SHORT_OPS) == 0 && xcontig && (!p->has_y || ycontig);
+}
+
+/* The accumulators of eight lanes, slot by slot (lane_slots.h's slots, one
+ * segment per vector element), and their finished values. */
+typedef struct acc {
+    v8d s[S], c[S], d1[S], d2[S], mn[S], mx[S];
+    v8u amn[S], amx[S];
+    v8d l1s[S], l1c[S], med[S], ds[S], dc[S];
+    v8d pe[S], pl1[S], pdot[S]; /* the open block of each compensated sum */
+} acc;
+
+/* (s, c) += v, slot by slot (eg_twosum_acc). */
+#define VTWOSUM_ACC(s_, c_, v_)                                              \
+    do {                                                                     \
+        v8d t_ = (s_) + (v_), z_ = t_ - (s_);                                \
+        (c_) = (c_) + (((s_) - (t_ - z_)) + ((v_) - z_));                    \
+        (s_) = t_;                                                           \
+    } while (0)
+
+/* (s, c) += (bs, bc) (eg_twosum_pair). */
+#define VTWOSUM_PAIR(s_, c_, bs_, bc_)                                       \
+    do {                                                                     \
+        v8d t_ = (s_) + (bs_), z_ = t_ - (s_);                               \
+        v8d e_ = ((s_) - (t_ - z_)) + ((bs_) - z_);                          \
+        (s_) = t_;                                                           \
+        (c_) = ((c_) + (bc_)) + e_;                                          \
+    } while (0)
+
+#define VSEL(m_, a_, b_) ((v8d)(((v8l)(a_) & (m_)) | ((v8l)(b_) & ~(m_))))
+#define VSELU(m_, a_, b_) ((v8u)(((v8l)(a_) & (m_)) | ((v8l)(b_) & ~(m_))))
+#define VMASK(m_, a_) ((v8d)((v8l)(a_) & (m_)))
+#define VABS(v_) ((v8d)((v8l)(v_) & ((v8l){0} + INT64_MAX)))
+#define VFINITE(v_) ((v8l)(((v_) - (v_)) == (v8d){0}))
+
+static inline void acc_init(acc *a)
+{
+    memset(a, 0, sizeof *a);
+    for (int j = 0; j < S; j++) {
+        a->mn[j] = (v8d){0} + INFINITY;
+        a->mx[j] = (v8d){0} - INFINITY;
+        a->amn[j] = (v8u){0} + EG_NONE_INDEX;
+        a->amx[j] = (v8u){0} + EG_NONE_INDEX;
+    }
+}
+
+/* Closes the open block of every compensated sum (lanes.h: a block's sum
+ * goes into every slot's pair, also into slots it gave nothing). */
+static inline void acc_flush(acc *a, unsigned g)
+{
+    for (int j = 0; j < S; j++) {
+        VTWOSUM_ACC(a->s[j], a->c[j], a->pe[j]);
+        a->pe[j] = (v8d){0};
+        if (g & EG_G_L1) {
+            VTWOSUM_ACC(a->l1s[j], a->l1c[j], a->pl1[j]);
+            a->pl1[j] = (v8d){0};
+        }
+        if (g & EG_G_DOT) {
+            VTWOSUM_ACC(a->ds[j], a->dc[j], a->pdot[j]);
+            a->pdot[j] = (v8d){0};
+        }
+    }
+}
+
+/* The combine tree ((0,1),(2,3)),((4,5),(6,7)) (lane_slots.h). */
+static inline void acc_combine(acc *a, unsigned g)
+{
+    static const int pairs[7][2] = {{0, 1}, {2, 3}, {4, 5}, {6, 7},
+                                    {0, 2}, {4, 6}, {0, 4}};
+    for (int i = 0; i < 7; i++) {
+        int x = pairs[i][0], y = pairs[i][1];
+        VTWOSUM_PAIR(a->s[x], a->c[x], a->s[y], a->c[y]);
+        if (g & EG_G_VAR) {
+            a->d1[x] = a->d1[x] + a->d1[y];
+            a->d2[x] = a->d2[x] + a->d2[y];
+        }
+        if (g & EG_G_MINMAX) {
+            v8l t = (a->mn[y] < a->mn[x]) |
+                    ((a->mn[y] == a->mn[x]) & (v8l)(a->amn[y] < a->amn[x]));
+            a->mn[x] = VSEL(t, a->mn[y], a->mn[x]);
+            a->amn[x] = VSELU(t, a->amn[y], a->amn[x]);
+            t = (a->mx[y] > a->mx[x]) |
+                ((a->mx[y] == a->mx[x]) & (v8l)(a->amx[y] < a->amx[x]));
+            a->mx[x] = VSEL(t, a->mx[y], a->mx[x]);
+            a->amx[x] = VSELU(t, a->amx[y], a->amx[x]);
+        }
+        if (g & EG_G_L1)
+            VTWOSUM_PAIR(a->l1s[x], a->l1c[x], a->l1s[y], a->l1c[y]);
+        if (g & EG_G_L2)
+            a->med[x] = a->med[x] + a->med[y];
+        if (g & EG_G_DOT)
+            VTWOSUM_PAIR(a->ds[x], a->dc[x], a->ds[y], a->dc[y]);
+    }
+}
+
+/* Element t of the eight segments (IDX(i): the index read in segment i). */
+#define AT(T, ptrs, IDX, i) ((double)((const T *)(ptrs)[i])[IDX(i)])
+#define GATHER(T, ptrs, IDX, out)                                            \
+    ((out) = (v8d){AT(T, ptrs, IDX, 0), AT(T, ptrs, IDX, 1),                 \
+                   AT(T, ptrs, IDX, 2), AT(T, ptrs, IDX, 3),                 \
+                   AT(T, ptrs, IDX, 4), AT(T, ptrs, IDX, 5),                 \
+                   AT(T, ptrs, IDX, 6), AT(T, ptrs, IDX, 7)})
+
+/* One element t into slot t % 8 of every segment; `ok` masks the segments
+ * that have it (the others add +0.0).  blue: f64 l2 values outside Blue's
+ * middle range (the careful path's). */
+#define STEP(T, IDX, ok)                                                     \
+    do {                                                                     \
+        int j_ = (int)(t & 7);                                               \
+        v8d v_, w_ = {0};                                                    \
+        GATHER(T, b->x, IDX, v_);                                            \
+        if (g & EG_G_DOT)                                                    \
+            GATHER(T, b->y, IDX, w_);                                        \
+        v8d vz_ = VMASK(ok, v_);                                             \
+        a->pe[j_] = a->pe[j_] + vz_;                                         \
+        if (g & EG_G_VAR) {                                                  \
+            v8d d_ = VMASK(ok, v_ - k);                                      \
+            a->d1[j_] = a->d1[j_] + d_;                                      \
+            a->d2[j_] = a->d2[j_] + d_ * d_;                                 \
+        }                                                                    \
+        if (g & EG_G_MINMAX) {                                               \
+            v8u tv_ = (v8u){0} + t;                                          \
+            v8l lt_ = (v_ < a->mn[j_]) & (ok);                               \
+            a->mn[j_] = VSEL(lt_, v_, a->mn[j_]);                            \
+            a->amn[j_] = VSELU(lt_, tv_, a->amn[j_]);                        \
+            v8l gt_ = (v_ > a->mx[j_]) & (ok);                               \
+            a->mx[j_] = VSEL(gt_, v_, a->mx[j_]);                            \
+            a->amx[j_] = VSELU(gt_, tv_, a->amx[j_]);                        \
+        }                                                                    \
+        if (g & EG_G_L1)                                                     \
+            a->pl1[j_] = a->pl1[j_] + VABS(vz_);                             \
+        if (g & EG_G_L2) {                                                   \
+            a->med[j_] = a->med[j_] + vz_ * vz_;                             \
+            if (check_blue) {                                                \
+                v8d m_ = VABS(vz_);                                          \
+                blue |= (m_ > (v8d){0} + EG_BLUE_TBIG) |                     \
+                        ((m_ < (v8d){0} + EG_BLUE_TSML) & (m_ > (v8d){0}));  \
+            }                                                                \
+        }                                                                    \
+        if (g & EG_G_DOT)                                                    \
+            a->pdot[j_] = a->pdot[j_] + VMASK(ok, v_ * w_);                  \
+        if ((t & (EG_LANE_BLOCK_ROWS * S - 1)) == EG_LANE_BLOCK_ROWS * S - 1) \
+            acc_flush(a, g);                                                 \
+    } while (0)
+
+#define IDX_PLAIN(i) t
+#define IDX_CLAMPED(i) (t < b->len[i] ? t : 0)
+
+/* The lanes of a batch into a (combined), each one's first element into
+ * *kout and into *bad the segments the careful path must take (vectors go
+ * through memory: a vector return would differ between the clones' ABIs). */
+#define DEFINE_LANES(T, SFX, CHECK_BLUE)                                     \
+    EG_SHORT_HOT static void lanes_##SFX(const eg_short_batch *b,            \
+                                         unsigned g, acc *a, v8d *kout,      \
+                                         v8l *bad)                           \
+    {                                                                        \
+        const int check_blue = CHECK_BLUE;                                   \
+        v8l blue = {0}, all = (v8l){0} - 1;                                  \
+        uint64_t lo = b->len[0], hi = b->len[0];                             \
+        v8u lenv;                                                            \
+        for (int i = 0; i < B; i++) {                                        \
+            lo = b->len[i] < lo ? b->len[i] : lo;                            \
+            hi = b->len[i] > hi ? b->len[i] : hi;                            \
+            lenv[i] = b->len[i];                                             \
+        }                                                                    \
+        uint64_t t = 0;                                                      \
+        v8d k;                                                               \
+        GATHER(T, b->x, IDX_PLAIN, k); /* each lane's first element */       \
+        acc_init(a);                                                         \
+        for (; t < lo; t++)                                                  \
+            STEP(T, IDX_PLAIN, all);                                         \
+        for (; t < hi; t++) {                                                \
+            v8l ok = (v8l)((v8u){0} + t < lenv);                             \
+            STEP(T, IDX_CLAMPED, ok);                                        \
+        }                                                                    \
+        if (t & (EG_LANE_BLOCK_ROWS * S - 1))                                \
+            acc_flush(a, g);                                                 \
+        acc_combine(a, g);                                                   \
+        *kout = k;                                                           \
+        *bad = blue;                                                         \
+        (void)check_blue;                                                    \
+    }
+
+DEFINE_LANES(float, f32, 0)
+DEFINE_LANES(double, f64, 1)
+
+/* The state arithmetic after the lanes, for all eight at once: eg_lane_decode's
+ * finiteness check, eg_state_from_lane, the merge into the identity and
+ * eg_state_finalize with no NaN and no infinity (a finite lane has none). */
+unsigned eg_struct_short(eg_struct_out *so, const eg_short_batch *b)
+{
+    const eg_struct_plan *p = so->p;
+    const eg_reduce_opts *o = so->o;
+    unsigned g = so->groups;
+    acc a;
+    v8d k;
+    v8l bad;
+    if (p->dtype == EG_F32)
+        lanes_f32(b, g, &a, &k, &bad);
+    else
+        lanes_f64(b, g, &a, &k, &bad);
+    /* eg_lane_decode: every accumulator finite */
+    v8l fin = VFINITE(a.s[0]) & VFINITE(a.c[0]) & VFINITE(k);
+    if (g & EG_G_VAR)
+        fin &= VFINITE(a.d1[0]) & VFINITE(a.d2[0]);
+    if (g & EG_G_L1)
+        fin &= VFINITE(a.l1s[0]) & VFINITE(a.l1c[0]);
+    if (g & EG_G_L2)
+        fin &= VFINITE(a.med[0]);
+    if (g & EG_G_DOT)
+        fin &= VFINITE(a.ds[0]) & VFINITE(a.dc[0]);
+    bad |= ~fin;
+
+    v8d n = {0};
+    for (int i = 0; i < B; i++)
+        n[i] = (double)b->len[i];
+    const v8d zero = {0};
+    /* merge into the identity: (0, 0) (+) (s, c) */
+    v8d sum_s = zero, sum_c = zero;
+    VTWOSUM_PAIR(sum_s, sum_c, a.s[0], a.c[0]);
+    v8d fsum = sum_s + sum_c; /* pair_value of a finite pair */
+    v8d var = zero;
+    if (g & EG_G_VAR) {
+        /* eg_state_from_lane's (mean, M2) */
+        v8d q = a.d1[0] / n;
+        v8d m2 = a.d2[0] - a.d1[0] * q;
+        m2 = VSEL(m2 < zero, zero, m2);
+        m2 = VSEL(m2 != m2, zero + INFINITY, m2);
+        v8d dof = n - (double)o->ddof;
+        var = m2 / VSEL(dof > zero, dof, zero);
+    }
+    v8d l1 = zero, l2 = zero, dot = zero;
+    if (g & EG_G_L1) {
+        v8d s = zero, c = zero;
+        VTWOSUM_PAIR(s, c, a.l1s[0], a.l1c[0]);
+        l1 = s + c;
+    }
+    if (g & EG_G_L2) {
+        l2 = zero + a.med[0]; /* Blue's norm of the middle sum alone */
+        for (int i = 0; i < B; i++)
+            l2[i] = sqrt(l2[i]);
+    }
+    if (g & EG_G_DOT) {
+        v8d s = zero, c = zero;
+        VTWOSUM_PAIR(s, c, a.ds[0], a.dc[0]);
+        dot = s + c;
+    }
+
+    unsigned left = 0;
+    for (int i = 0; i < b->n; i++) {
+        if (bad[i]) {
+            left |= 1u << i;
+            continue;
+        }
+        uint64_t e = b->e[i];
+        double f[EG_OP_COUNT_ALL] = {0};
+        f[EG_OP_SUM] = fsum[i];
+        f[EG_OP_MEAN] = fsum[i] / n[i];
+        f[EG_OP_MIN] = a.mn[0][i];
+        f[EG_OP_MAX] = a.mx[0][i];
+        f[EG_OP_VAR] = var[i];
+        f[EG_OP_STD] = sqrt(var[i]);
+        f[EG_OP_L1] = l1[i];
+        f[EG_OP_L2] = l2[i];
+        f[EG_OP_DOT] = dot[i];
+        for (unsigned op = 0; op < EG_OP_COUNT_ALL; op++) {
+            if (!so->vals[op])
+                continue;
+            eg_value *v = &so->vals[op][e];
+            if (op == EG_OP_COUNT) {
+                v->u = b->len[i];
+                so->kinds[op][e] = EG_NUM_U64;
+            } else if (op == EG_OP_ARGMIN || op == EG_OP_ARGMAX) {
+                uint64_t pos = op == EG_OP_ARGMIN ? a.amn[0][i] : a.amx[0][i];
+                v->i = (int64_t)eg_struct_index(p, e, pos);
+                so->kinds[op][e] = EG_NUM_I64;
+            } else {
+                v->f = f[op];
+                so->kinds[op][e] = EG_NUM_F64;
+            }
+        }
+    }
+    return left;
+}
