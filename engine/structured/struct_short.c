@@ -89,7 +89,7 @@ typedef struct acc {
 #define VABS(v_) ((v8d)((v8l)(v_) & ((v8l){0} + INT64_MAX)))
 #define VFINITE(v_) ((v8l)(((v_) - (v_)) == (v8d){0}))
 
-static inline void acc_init(acc *a)
+__attribute__((always_inline)) static inline void acc_init(acc *a)
 {
     memset(a, 0, sizeof *a);
     for (int j = 0; j < S; j++) {
@@ -102,7 +102,7 @@ static inline void acc_init(acc *a)
 
 /* Closes the open block of every compensated sum (lanes.h: a block's sum
  * goes into every slot's pair, also into slots it gave nothing). */
-static inline void acc_flush(acc *a, unsigned g)
+__attribute__((always_inline)) static inline void acc_flush(acc *a, unsigned g)
 {
     for (int j = 0; j < S; j++) {
         VTWOSUM_ACC(a->s[j], a->c[j], a->pe[j]);
@@ -119,7 +119,7 @@ static inline void acc_flush(acc *a, unsigned g)
 }
 
 /* The combine tree ((0,1),(2,3)),((4,5),(6,7)) (lane_slots.h). */
-static inline void acc_combine(acc *a, unsigned g)
+__attribute__((always_inline)) static inline void acc_combine(acc *a, unsigned g)
 {
     static const int pairs[7][2] = {{0, 1}, {2, 3}, {4, 5}, {6, 7},
                                     {0, 2}, {4, 6}, {0, 4}};

@@ -227,6 +227,80 @@ def each_column_has_the_bits_of_the_column_alone(tmp):
                         "chunk %s column %d %s" % (chunk, c, op))
 
 
+def same_as_alone(tmp, got, seg, ops, extra, what, rows=None):
+    """got (op -> value of one output element) against `reduce` of its
+    elements alone, bit for bit; rows maps argmin/argmax positions to the
+    input's rows (--by)."""
+    one = cu.reduce_json(save(tmp, "one.npy", seg), "--ops", ops, *extra)
+    for op in ops.split(","):
+        want = cu.num(one["results"][op])
+        if rows is not None and op in ("argmin", "argmax") and \
+                isinstance(want, int):
+            want = int(rows[want])
+        if want is None:
+            # no value alone; in an array of other values it reads NaN
+            want = got[op] if got[op] is None else float("nan")
+        cu.same(cu.num(got[op]), want, "%s %s" % (what, op))
+
+
+@suite.test
+def short_segments_have_the_bits_of_each_segment_alone(tmp):
+    """Segments of one lane (1 to 4096 elements: rows of --axis -1, groups
+    of --by) go eight at a time through the segmented lane pass: each output
+    element equals `reduce` of its row or group alone, bit for bit, for
+    rows of 1, 7, 8, 33, 4096 and 4097 elements (the last one the generic
+    path), rows holding NaN, inf and a huge f64 (the careful path), groups
+    of unequal sizes, 1 and many groups, every float dtype and an integer
+    one, both NaN policies, fast and exact mode, and dot."""
+    ops = ALL + ",dot"
+    for dtype, ncol, mode, nan in (
+            ("f32", 1, "fast", "propagate"), ("f32", 7, "fast", "omit"),
+            ("f32", 8, "fast", "propagate"), ("f64", 33, "fast", "omit"),
+            ("f64", 8, "exact", "propagate"), ("f32", 4096, "fast", "omit"),
+            ("f64", 4097, "fast", "propagate"), ("i16", 8, "fast", "omit")):
+        rows = 19
+        x = data((rows, ncol), dtype, seed=ncol)
+        y = data((rows, ncol), dtype, seed=ncol + 1)
+        if x.dtype.kind == "f":
+            x[2, ncol // 2] = np.nan
+            x[5, 0] = np.inf
+            x[9, ncol - 1] = -np.inf
+            if dtype == "f64":
+                x[11, 0] = 1e300  # l2 out of Blue's middle range
+        px, py = save(tmp, "x.npy", x), save(tmp, "y.npy", y)
+        extra = ("--mode", mode, "--nan", nan, "--with", py)
+        j = cu.reduce_json(px, "--ops", ops, "--axis", "-1", *extra)
+        label = "%s [%d,%d] %s %s" % (dtype, rows, ncol, mode, nan)
+        for r in sorted({0, 1, 2, 5, 9, 11, rows - 1} & set(range(rows))):
+            save(tmp, "y.npy", y[r].copy())
+            same_as_alone(tmp, {op: j["results"][op][r]
+                                for op in ops.split(",")},
+                          x[r].copy(), ops, extra, "%s row %d" % (label, r))
+    # --by: groups of 1 to ~600 rows side by side, and a single group
+    rng = np.random.default_rng(3)
+    for dtype, ngroups, mode in (("f32", 40, "fast"), ("f64", 40, "exact"),
+                                 ("f64", 1, "fast"), ("u8", 40, "fast")):
+        keys = np.repeat(np.arange(ngroups), rng.integers(1, 600, ngroups))
+        rng.shuffle(keys)
+        keys = keys.astype(np.int32)
+        x = data((keys.size,), dtype, seed=ngroups)
+        if x.dtype.kind == "f":
+            x[np.flatnonzero(keys == 0)[:1]] = np.nan
+        pk = save(tmp, "k.npy", keys)
+        for nan in ("propagate", "omit"):
+            extra = ("--mode", mode, "--nan", nan)
+            j = cu.reduce_json(save(tmp, "x.npy", x), "--ops", ALL,
+                               "--by", pk, *extra)
+            for g in sorted({0, 1, ngroups // 2, ngroups - 1} &
+                            set(range(ngroups))):
+                at = np.flatnonzero(keys == j["groups"][g])
+                same_as_alone(tmp, {op: j["results"][op][g]
+                                    for op in ALL.split(",")},
+                              x[at].copy(), ALL, extra,
+                              "%s --by %d groups %s %s group %d" % (
+                                  dtype, ngroups, mode, nan, g), rows=at)
+
+
 @suite.test
 def nan_policies_and_ddof(tmp):
     x = data((6, 5), "f64", seed=7)
