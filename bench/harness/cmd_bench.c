@@ -11,6 +11,7 @@
 #include "bench_file.h"
 #include "bench_plot.h"
 #include "bench_resident.h"
+#include "bench_struct.h"
 #include "bench_run.h"
 #include "cli.h"
 
@@ -49,6 +50,10 @@ static const char bench_help[] =
     "                     2Gi)\n"
     "  --copy-gbps X      a bus bandwidth to compare with (e.g. a GPU's\n"
     "                     host-to-device copy rate from bench/cl_copy_probe)\n"
+    "  --structured       instead: reductions per axis and per group\n"
+    "                     (--axis 0 and -1, --by) on --size bytes of\n"
+    "                     float32, each beside the flat sum of the same\n"
+    "                     bytes (ratio xflat); the first --devices spec\n"
     "  --resident         instead: on each OpenCL device, the --ops rows\n"
     "                     (but dot) on data already in device memory\n"
     "                     (eg_reduce_cl_buffer) beside host memory\n"
@@ -76,7 +81,8 @@ static const char default_ops[] =
 
 enum {
     OPT_SIZE = 256, OPT_DTYPE, OPT_OPS, OPT_DEVICES, OPT_MODE, OPT_REPS,
-    OPT_JSON, OPT_PLOT, OPT_MAX_SIZE, OPT_COPY, OPT_FILE, OPT_RESIDENT
+    OPT_JSON, OPT_PLOT, OPT_MAX_SIZE, OPT_COPY, OPT_FILE, OPT_RESIDENT,
+    OPT_STRUCTURED
 };
 
 typedef struct cmd_args {
@@ -85,6 +91,7 @@ typedef struct cmd_args {
     int json;
     const char *file_dir;  /* --file: the page-cache bench, in this dir */
     int resident;          /* --resident: data in device memory */
+    int structured;        /* --structured: per axis and per group */
 } cmd_args;
 
 /* One word of --ops: an op name, or "fused" for the default op set. */
@@ -170,6 +177,9 @@ static int parse_option(int c, const char *arg, void *ctx)
     case OPT_RESIDENT:
         a->resident = 1;
         return CLI_EXIT_OK;
+    case OPT_STRUCTURED:
+        a->structured = 1;
+        return CLI_EXIT_OK;
     case OPT_MAX_SIZE: return parse_size("--max-size", arg, &a->b.max_size);
     case OPT_DTYPE:
         if (eg_dtype_parse(arg, &a->b.dtype, &err) != EG_OK)
@@ -249,6 +259,7 @@ static int parse_args(int argc, char **argv, cmd_args *a)
         {"copy-gbps", required_argument, NULL, OPT_COPY},
         {"file", required_argument, NULL, OPT_FILE},
         {"resident", no_argument, NULL, OPT_RESIDENT},
+        {"structured", no_argument, NULL, OPT_STRUCTURED},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -313,6 +324,8 @@ int cmd_bench(int argc, char **argv)
     a.b.verbose = isatty(STDERR_FILENO);
     if (a.file_dir != NULL)
         return bench_files(&a);
+    if (a.structured)
+        return bench_struct_run(&a.b, a.json, stdout);
     if (a.resident)
         return bench_resident_run(&a.b, a.json, stdout);
 
