@@ -137,10 +137,13 @@ void eg_step(eg_acc *a, EG_T8 x8, EG_T8 y8, double8 k, ulong8 idx)
     a->bs = a->bs + v;
     eg_step_double(a, v, yv, k);
     if (EG_HAS(EG_G_MINMAX)) {
-        long8 lt = v < a->mn;
+        /* the lane rule (lanes.h): an empty slot takes +-inf too */
+        long8 lt = (v < a->mn) |
+                   ((v == a->mn) & (a->amn == (ulong8)(EG_NONE_INDEX)));
         a->mn = select(a->mn, v, lt);
         a->amn = select(a->amn, idx, lt);
-        long8 gt = v > a->mx;
+        long8 gt = (v > a->mx) |
+                   ((v == a->mx) & (a->amx == (ulong8)(EG_NONE_INDEX)));
         a->mx = select(a->mx, v, gt);
         a->amx = select(a->amx, idx, gt);
     }

@@ -222,7 +222,10 @@ void eg_mm_init(eg_mm *a, ulong base)
 
 #define EG_MM_STEP(a, v)                                                     \
     do {                                                                     \
-        long8 lt_ = (v) < (a).mn, gt_ = (v) > (a).mx;                        \
+        /* the lane rule (lanes.h): an empty slot takes +-inf too */       \
+        const ulong8 none_ = (ulong8)(EG_NONE_INDEX);                        \
+        long8 lt_ = ((v) < (a).mn) | (((v) == (a).mn) & ((a).amn == none_)); \
+        long8 gt_ = ((v) > (a).mx) | (((v) == (a).mx) & ((a).amx == none_)); \
         (a).mn = select((a).mn, (v), lt_);                                   \
         (a).amn = select((a).amn, (a).idx, lt_);                             \
         (a).mx = select((a).mx, (v), gt_);                                   \

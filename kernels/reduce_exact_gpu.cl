@@ -165,11 +165,12 @@ void eg_xfused(__global const EG_T *x, __global const EG_T *y, ulong m,
             wv = EG_BITS_DOUBLE(by);
         }
         if (EG_HAS(EG_G_MINMAX)) {
-            if (v < mn) {
+            /* the lane rule (lanes.h): nothing found yet takes +-inf */
+            if (v < mn || (v == mn && amn == EG_NONE_INDEX)) {
                 mn = v;
                 amn = base + i;
             }
-            if (v > mx) {
+            if (v > mx || (v == mx && amx == EG_NONE_INDEX)) {
                 mx = v;
                 amx = base + i;
             }

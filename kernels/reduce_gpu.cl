@@ -126,11 +126,12 @@ void eg_step(eg_run *r, EG_T x, EG_T y, double k, ulong idx)
     r->bs = r->bs + v;
     eg_step_double(r, v, yv, k);
     if (EG_HAS(EG_G_MINMAX)) {
-        if (v < r->o.mn) {
+        /* the lane rule (lanes.h): an empty slot takes +-inf too */
+        if (v < r->o.mn || (v == r->o.mn && r->o.amn == EG_NONE_INDEX)) {
             r->o.mn = v;
             r->o.amn = idx;
         }
-        if (v > r->o.mx) {
+        if (v > r->o.mx || (v == r->o.mx && r->o.amx == EG_NONE_INDEX)) {
             r->o.mx = v;
             r->o.amx = idx;
         }

@@ -17,7 +17,10 @@
  *         terms rounds 3 times, so the fast-mode bound holds:
  *         |err| <= (3u + 2u) sum|x| < 2^-50 sum|x|.
  *   var:  d = v - k;  d1 += d;  d2 += d * d
- *   min:  if (v < mn) mn = v, amin = i    max: if (v > mx) ...
+ *   min:  if (v < mn || (v == mn && amin == none)) mn = v, amin = i
+ *         (mn starts at +inf, amin at EG_NONE_INDEX: the first non-NaN
+ *         element is always taken, so an all-+inf slot has min +inf at its
+ *         first index, not "no element")     max: the same with >, -inf
  *   l1:   fabs(v) in blocks like sum
  *   l2:   ssq += v * v
  *   dot:  p = v * (double)y[i] in blocks like sum

@@ -201,11 +201,13 @@ static void min_max(const void *x, int is_f64, uint64_t m, uint64_t base,
     uint64_t amn = 0, amx = 0;
     for (uint64_t i = 0; i < m; i++) {
         double v = load(x, is_f64, i);
-        if (v < mn) {
+        /* the lane rule (lanes.h): the first element is always taken, so
+         * a lane of +-inf (not reaching here today) keeps index 0 */
+        if (v < mn || (v == mn && i == 0)) {
             mn = v;
             amn = i;
         }
-        if (v > mx) {
+        if (v > mx || (v == mx && i == 0)) {
             mx = v;
             amx = i;
         }

@@ -178,7 +178,12 @@ DEFINE_VEC_TYPE(uint64_t, u64)
     }
 
 /* Slot j keeps its first extreme: strict compares, so a later equal value
- * never replaces it; the combine tree breaks ties between slots by index.
+ * never replaces it, except while the slot has no element (the start +inf
+ * or -inf itself is a value, lanes.h); the combine tree breaks ties between
+ * slots by index.  Only finite lanes keep these words (others go careful),
+ * but the rule is the same everywhere.  "No element" is an index with the
+ * sign bit (only EG_NONE_INDEX has it), so index >> 63 is the lane mask
+ * (a compare of the index vectors crashes GCC 12's default clone).
  * Values travel as their bits (finite doubles: a blend of bits is exact). */
 #define DEFINE_MINMAX_PASS(T, SFX, LN)                                       \
     EG_HOT_SELECT static void pass_minmax_##SFX##_##LN(                      \
@@ -200,11 +205,11 @@ DEFINE_VEC_TYPE(uint64_t, u64)
                 VLOAD(SFX, x + l * EG_LANE_ELEMS + i, v);                    \
                 memcpy(&vb, &v, sizeof vb);                                  \
                 memcpy(&cur, &mn[l], sizeof cur);                            \
-                lt = v < cur;                                                \
+                lt = (v < cur) | ((v == cur) & (an[l] >> 63));             \
                 mn[l] = (vb & lt) | (mn[l] & ~lt);                           \
                 an[l] = (idx[l] & lt) | (an[l] & ~lt);                       \
                 memcpy(&cur, &mx[l], sizeof cur);                            \
-                gt = v > cur;                                                \
+                gt = (v > cur) | ((v == cur) & (ax[l] >> 63));             \
                 mx[l] = (vb & gt) | (mx[l] & ~gt);                           \
                 ax[l] = (idx[l] & gt) | (ax[l] & ~gt);                       \
                 idx[l] += S;                                                 \
@@ -218,11 +223,13 @@ DEFINE_VEC_TYPE(uint64_t, u64)
             for (uint64_t t = i; t < m; t++) {                               \
                 double e = (double)x[l * EG_LANE_ELEMS + t];                 \
                 int j = (int)(t - i);                                        \
-                if (e < sl[l].mn[j]) {                                       \
+                if (e < sl[l].mn[j] || (e == sl[l].mn[j] &&                  \
+                                        sl[l].amn[j] == EG_NONE_INDEX)) {    \
                     sl[l].mn[j] = e;                                         \
                     sl[l].amn[j] = b + t;                                    \
                 }                                                            \
-                if (e > sl[l].mx[j]) {                                       \
+                if (e > sl[l].mx[j] || (e == sl[l].mx[j] &&                  \
+                                        sl[l].amx[j] == EG_NONE_INDEX)) {    \
                     sl[l].mx[j] = e;                                         \
                     sl[l].amx[j] = b + t;                                    \
                 }                                                            \

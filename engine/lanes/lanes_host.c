@@ -63,13 +63,18 @@ int eg_lane_decode(const uint64_t *w, eg_dtype dtype, unsigned g,
 
 /* ---------------------------------------------------------- careful path */
 
+/* The lane rule (lanes.h): a slot that holds no element yet also takes a
+ * value equal to its start, so that +inf (min) or -inf (max) is found; NaN
+ * compares false both ways and is never taken. */
 static void careful_minmax(slots *sl, int j, double v, uint64_t idx)
 {
-    if (v < sl->mn[j]) {
+    if (v < sl->mn[j] ||
+        (v == sl->mn[j] && sl->amn[j] == EG_NONE_INDEX)) {
         sl->mn[j] = v;
         sl->amn[j] = idx;
     }
-    if (v > sl->mx[j]) {
+    if (v > sl->mx[j] ||
+        (v == sl->mx[j] && sl->amx[j] == EG_NONE_INDEX)) {
         sl->mx[j] = v;
         sl->amx[j] = idx;
     }

@@ -175,11 +175,17 @@ __attribute__((always_inline)) static inline void acc_combine(acc *a, unsigned g
             a->d2[j_] = a->d2[j_] + d_ * d_;                                 \
         }                                                                    \
         if (g & EG_G_MINMAX) {                                               \
+            /* the lane rule (lanes.h): an empty slot takes +-inf too */     \
+            const v8u none_ = (v8u){0} + EG_NONE_INDEX;                      \
             v8u tv_ = (v8u){0} + t;                                          \
-            v8l lt_ = (v_ < a->mn[j_]) & (ok);                               \
+            v8l lt_ = ((v_ < a->mn[j_]) |                                    \
+                       ((v_ == a->mn[j_]) & (v8l)(a->amn[j_] == none_))) &   \
+                      (ok);                                                  \
             a->mn[j_] = VSEL(lt_, v_, a->mn[j_]);                            \
             a->amn[j_] = VSELU(lt_, tv_, a->amn[j_]);                        \
-            v8l gt_ = (v_ > a->mx[j_]) & (ok);                               \
+            v8l gt_ = ((v_ > a->mx[j_]) |                                    \
+                       ((v_ == a->mx[j_]) & (v8l)(a->amx[j_] == none_))) &   \
+                      (ok);                                                  \
             a->mx[j_] = VSEL(gt_, v_, a->mx[j_]);                            \
             a->amx[j_] = VSELU(gt_, tv_, a->amx[j_]);                        \
         }                                                                    \
