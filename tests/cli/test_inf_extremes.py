@@ -199,5 +199,37 @@ def all_inf_columns_and_groups(tmp):
                                  what + " --by", True)
 
 
+@suite.test
+def stream_windows_of_infinities(tmp):
+    """Raw f64 records in count windows: all +inf, all -inf, NaN and +inf,
+    finite then +inf; argmin/argmax count from the window's first record."""
+    w = 5000
+    parts = [np.full(w, np.inf), np.full(w, -np.inf), np.full(w, np.inf),
+             np.linspace(-1.0, 1.0, w)]
+    parts[2][::3] = np.nan
+    parts[3][10:] = np.inf
+    x = np.concatenate(parts)
+    for mode in ("fast", "exact"):
+        for nan in ("propagate", "omit"):
+            p = cu.run(["stream", "--from", "-", "--format", "raw", "--dtype",
+                        "f64", "--window", str(w), "--mode", mode, "--nan",
+                        nan, "--ops", OPS], stdin=x.tobytes())
+            if p.returncode != 0:
+                raise AssertionError("stream: exit %d: %s" % (
+                    p.returncode, p.stderr.decode()))
+            lines = [json.loads(l) for l in p.stdout.decode().splitlines()
+                     if l.strip()]
+            if len(lines) != len(parts):
+                raise AssertionError("stream: %d windows" % len(lines))
+            for i, (line, part) in enumerate(zip(lines, parts)):
+                if line["count"] != w:
+                    raise AssertionError("window %d count %r" % (
+                        i, line["count"]))
+                for op, want in want_flat(part, nan).items():
+                    check_value(line["results"][op][0], want,
+                                "stream %s %s window %d %s" % (
+                                    mode, nan, i, op))
+
+
 if __name__ == "__main__":
     suite.main()
