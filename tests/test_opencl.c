@@ -413,6 +413,68 @@ Test(opencl_words, infinities_reach_the_sum_word)
     devlist_close(&l);
 }
 
+/* The lane rule (lanes.h) when the extreme is the start value: an all-+inf
+ * lane's min (an all--inf lane's max) is found at its first element, in the
+ * kernels as in the host lanes, f32 and f64, a full lane and a short one.
+ * Only the extreme words are compared: the sum words of such lanes are
+ * non-finite (the careful path redoes them), their NaN bits unspecified. */
+Test(opencl_words, all_infinite_lanes_find_their_first_element)
+{
+    devlist l;
+    devlist_open(&l);
+    enum { N = 3 * EG_LANE_ELEMS + 100 };
+    static double x[N];
+    static float xf[N];
+    for (size_t i = 0; i < N; i++) {
+        size_t lane = i / EG_LANE_ELEMS;
+        x[i] = lane == 1 ? -INFINITY : lane == 2 ? 3.0 : INFINITY;
+        xf[i] = (float)x[i];
+    }
+    /* lane 2: finite, one +inf and a smaller value after it */
+    x[2 * EG_LANE_ELEMS + 5] = xf[2 * EG_LANE_ELEMS + 5] = INFINITY;
+    x[2 * EG_LANE_ELEMS + 9] = xf[2 * EG_LANE_ELEMS + 9] = -1.0f;
+    const uint64_t amn[4] = {0, EG_LANE_ELEMS, 2 * EG_LANE_ELEMS + 9,
+                             3 * EG_LANE_ELEMS};
+    const uint64_t amx[4] = {0, EG_LANE_ELEMS, 2 * EG_LANE_ELEMS + 5,
+                             3 * EG_LANE_ELEMS};
+    variant vs[MAX_VARIANTS];
+    size_t nv = variants(&l, vs, MAX_VARIANTS);
+    for (size_t v = 0; v < nv; v++) {
+        eg_device *dev = use(&vs[v]);
+        for (int f = 0; f < 2; f++) {
+            eg_dtype t = f ? EG_F32 : EG_F64;
+            const void *p = f ? (const void *)xf : (const void *)x;
+            uint64_t got[4 * EG_LANE_WORDS], want[4 * EG_LANE_WORDS];
+            eg_error err;
+            cr_assert_eq(dev->ops->reduce_chunk(dev, p, NULL, N, t,
+                                                EG_G_MINMAX, got, &err),
+                         EG_OK, "%s", err.msg);
+            eg_lanes_fast(p, NULL, N, t, EG_G_MINMAX, want);
+            for (uint64_t ln = 0; ln < 4; ln++) {
+                cr_assert_eq(word(got, ln, EG_W_ARGMIN), amn[ln],
+                             "%s portable %d %s lane %llu argmin %llx",
+                             dev->info.name, vs[v].portable, eg_dtype_name(t),
+                             (unsigned long long)ln,
+                             (unsigned long long)word(got, ln, EG_W_ARGMIN));
+                cr_assert_eq(word(got, ln, EG_W_ARGMAX), amx[ln],
+                             "%s portable %d %s lane %llu argmax %llx",
+                             dev->info.name, vs[v].portable, eg_dtype_name(t),
+                             (unsigned long long)ln,
+                             (unsigned long long)word(got, ln, EG_W_ARGMAX));
+                for (int i = EG_W_MIN; i <= EG_W_ARGMAX; i++)
+                    cr_assert_eq(word(got, ln, i), word(want, ln, i),
+                                 "%s portable %d %s lane %llu word %d: "
+                                 "kernel %016llx, host %016llx",
+                                 dev->info.name, vs[v].portable,
+                                 eg_dtype_name(t), (unsigned long long)ln, i,
+                                 (unsigned long long)word(got, ln, i),
+                                 (unsigned long long)word(want, ln, i));
+            }
+        }
+    }
+    devlist_close(&l);
+}
+
 Test(opencl_words, f64_l2_outside_blue_range_sets_the_flag)
 {
     devlist l;
