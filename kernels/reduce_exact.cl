@@ -245,11 +245,11 @@ void eg_mm_finish(eg_mm *a, __global const EG_T *x, ulong i, ulong m,
     vstore8(a->amx, 0, samx);
     for (uint j = 0; i < m; i++, j++) {
         double v = convert_double(x[i]);
-        if (v < smn[j]) {
+        if (v < smn[j] || (v == smn[j] && samn[j] == EG_NONE_INDEX)) {
             smn[j] = v;
             samn[j] = base + i;
         }
-        if (v > smx[j]) {
+        if (v > smx[j] || (v == smx[j] && samx[j] == EG_NONE_INDEX)) {
             smx[j] = v;
             samx[j] = base + i;
         }
