@@ -266,24 +266,6 @@ static const char *extra_engine_notes(const eg_engine *e, const eg_result *r)
     return n;
 }
 
-typedef struct quant_print {
-    const eg_quant_opts *o;
-    const eg_quant_result *r;
-} quant_print;
-
-static void print_quant_json(FILE *f, const void *ctx, int first)
-{
-    const quant_print *p = ctx;
-    quant_json(f, p->o, p->r, first);
-}
-
-static void print_quant_table(FILE *f, const void *ctx, int first)
-{
-    const quant_print *p = ctx;
-    (void)first;
-    quant_table(f, p->o, p->r);
-}
-
 static int run(const reduce_args *a)
 {
     eg_engine *engine = NULL;
@@ -330,11 +312,11 @@ static int run(const reduce_args *a)
     }
     if (a->json) {
         /* stdout holds only the JSON object; notes go to stderr. */
-        output_json_ext(stdout, a->path, &res, print_quant_json, &qp);
+        output_json_ext(stdout, a->path, &res, quant_print_json, &qp);
         output_notes(stderr, "edgegrid: ", res.notes);
         output_notes(stderr, "edgegrid: ", extra_engine_notes(engine, &res));
     } else {
-        output_table_ext(stdout, a->path, &res, print_quant_table, &qp);
+        output_table_ext(stdout, a->path, &res, quant_print_table, &qp);
         output_notes(stdout, "", extra_engine_notes(engine, &res));
     }
 out:

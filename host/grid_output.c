@@ -83,25 +83,6 @@ void grid_output_table(FILE *f, const char *input, const eg_result *r,
             g->returned, g->duplicates, g->rejected, g->tasks_per_s);
 }
 
-/* The quantile ops' results inside reduce's output (quant_cli.h). */
-typedef struct quant_print {
-    const eg_quant_opts *o;
-    const eg_quant_result *r;
-} quant_print;
-
-static void print_quant_json(FILE *f, const void *ctx, int first)
-{
-    const quant_print *p = ctx;
-    quant_json(f, p->o, p->r, first);
-}
-
-static void print_quant_table(FILE *f, const void *ctx, int first)
-{
-    const quant_print *p = ctx;
-    (void)first;
-    quant_table(f, p->o, p->r);
-}
-
 void grid_output_print(const grid_args *a, const eg_result *r,
                        const eg_quant_result *q, const eg_grid_stats *g)
 {
@@ -110,10 +91,10 @@ void grid_output_print(const grid_args *a, const eg_result *r,
                                        : "noop";
     quant_print qp = {&a->q, q};
     if (a->json)
-        grid_output_json(stdout, input, r, g, q ? print_quant_json : NULL,
+        grid_output_json(stdout, input, r, g, q ? quant_print_json : NULL,
                          &qp);
     else
-        grid_output_table(stdout, input, r, g, q ? print_quant_table : NULL,
+        grid_output_table(stdout, input, r, g, q ? quant_print_table : NULL,
                           &qp);
 }
 

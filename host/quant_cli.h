@@ -52,4 +52,14 @@ void quant_json(FILE *f, const eg_quant_opts *o, const eg_quant_result *r,
 /* The results as table lines, with a bar chart for hist. */
 void quant_table(FILE *f, const eg_quant_opts *o, const eg_quant_result *r);
 
+/* The two above as the extension callbacks of output.h's printers (reduce's
+ * and the grid's output), whose context is a quant_print. */
+typedef struct quant_print {
+    const eg_quant_opts *o;
+    const eg_quant_result *r;
+} quant_print;
+
+void quant_print_json(FILE *f, const void *ctx, int first);
+void quant_print_table(FILE *f, const void *ctx, int first);
+
 #endif

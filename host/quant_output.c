@@ -115,3 +115,16 @@ void quant_table(FILE *f, const eg_quant_opts *o, const eg_quant_result *r)
     if ((r->qops & EG_QOP_HIST) && r->counts)
         table_hist(f, r);
 }
+
+void quant_print_json(FILE *f, const void *ctx, int first)
+{
+    const quant_print *p = ctx;
+    quant_json(f, p->o, p->r, first);
+}
+
+void quant_print_table(FILE *f, const void *ctx, int first)
+{
+    const quant_print *p = ctx;
+    (void)first;
+    quant_table(f, p->o, p->r);
+}

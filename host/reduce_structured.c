@@ -66,31 +66,21 @@ int structured_parse_shape(const char *text, structured_args *s)
     return 0;
 }
 
-static eg_number value_at(const eg_array_result *a, uint64_t i)
+/* Element i of an array of 8-byte values of one kind. */
+static eg_number value_at(eg_number_kind kind, const void *data, uint64_t i)
 {
-    eg_number n = {.kind = a->kind};
-    switch (a->kind) {
-    case EG_NUM_F64:
-        n.v.f = ((const double *)a->data)[i];
-        break;
-    case EG_NUM_I64:
-        n.v.i = ((const int64_t *)a->data)[i];
-        break;
-    case EG_NUM_U64:
-        n.v.u = ((const uint64_t *)a->data)[i];
-        break;
-    default:
-        break;
-    }
+    eg_number n = {.kind = kind};
+    if (kind != EG_NUM_NONE)
+        memcpy(&n.v, (const unsigned char *)data + 8 * i, 8);
     return n;
 }
 
-/* Values [*at, ...) as nested lists over dims [d, ndim); text or JSON. */
-static void nested(FILE *f, const eg_sresult *r, const eg_array_result *a,
-                   unsigned d, uint64_t *at, int json)
+static void nested_from(FILE *f, eg_number_kind kind, const void *data,
+                        unsigned ndim, const uint64_t *shape, unsigned d,
+                        uint64_t *at, int json)
 {
-    if (d == r->ndim) {
-        eg_number v = value_at(a, (*at)++);
+    if (d == ndim) {
+        eg_number v = value_at(kind, data, (*at)++);
         if (json) {
             json_number(f, &v);
         } else {
@@ -101,15 +91,22 @@ static void nested(FILE *f, const eg_sresult *r, const eg_array_result *a,
         return;
     }
     fputc('[', f);
-    for (uint64_t i = 0; i < r->shape[d]; i++) {
+    for (uint64_t i = 0; i < shape[d]; i++) {
         if (i)
             fputs(", ", f);
-        nested(f, r, a, d + 1, at, json);
+        nested_from(f, kind, data, ndim, shape, d + 1, at, json);
     }
     fputc(']', f);
 }
 
-static void shape_text(FILE *f, unsigned ndim, const uint64_t *shape)
+void structured_nested(FILE *f, eg_number_kind kind, const void *data,
+                       unsigned ndim, const uint64_t *shape, int json)
+{
+    uint64_t at = 0;
+    nested_from(f, kind, data, ndim, shape, 0, &at, json);
+}
+
+void structured_shape(FILE *f, unsigned ndim, const uint64_t *shape)
 {
     fputc('[', f);
     for (unsigned d = 0; d < ndim; d++)
@@ -136,7 +133,7 @@ void structured_print_json_quant(FILE *f, const char *input,
 {
     output_json_head(f, input, &r->r);
     fputs(", \"result_shape\": ", f);
-    shape_text(f, r->ndim, r->shape);
+    structured_shape(f, r->ndim, r->shape);
     if (r->groups) {
         fputs(", \"groups\": [", f);
         for (uint64_t g = 0; g < r->ngroups; g++) {
@@ -155,8 +152,8 @@ void structured_print_json_quant(FILE *f, const char *input,
         first = 0;
         json_string(f, eg_op_name((eg_op)op));
         fputs(": ", f);
-        uint64_t at = 0;
-        nested(f, r, &r->op[op], 0, &at, 1);
+        structured_nested(f, r->op[op].kind, r->op[op].data, r->ndim,
+                          r->shape, 1);
     }
     if (q && q->qops)
         squant_json(f, r, q, first);
@@ -175,7 +172,7 @@ void structured_print_table_quant(FILE *f, const char *input,
 {
     output_table_header(f, input, &r->r);
     fputs("result shape ", f);
-    shape_text(f, r->ndim, r->shape);
+    structured_shape(f, r->ndim, r->shape);
     if (r->groups && r->ngroups > 0) {
         fprintf(f, ", %" PRIu64 " group%s: ", r->ngroups,
                 r->ngroups == 1 ? "" : "s");
@@ -192,12 +189,13 @@ void structured_print_table_quant(FILE *f, const char *input,
             continue;
         fprintf(f, "  %-7s ", eg_op_name((eg_op)op));
         if (!large) {
-            uint64_t at = 0;
-            nested(f, r, &r->op[op], 0, &at, 0);
+            structured_nested(f, r->op[op].kind, r->op[op].data, r->ndim,
+                              r->shape, 0);
         } else {
             char a[FMT_DOUBLE_MAX], b[FMT_DOUBLE_MAX];
-            eg_number v0 = value_at(&r->op[op], 0);
-            eg_number v1 = value_at(&r->op[op], r->nout - 1);
+            eg_number v0 = value_at(r->op[op].kind, r->op[op].data, 0);
+            eg_number v1 = value_at(r->op[op].kind, r->op[op].data,
+                                    r->nout - 1);
             text_number(a, sizeof a, &v0);
             text_number(b, sizeof b, &v1);
             fprintf(f, "first %s ... last %s", a, b);

@@ -29,6 +29,11 @@ int structured_run(eg_engine *e, const char *path, const char *with,
                    const eg_quant_opts *q, const structured_args *s, int json);
 
 /* The structured result as `reduce --axis/--by` prints it. */
+/* An array of 8-byte values of one kind (eg_number_kind) in C order, as
+ * nested lists of that shape, text or JSON; and a shape as "[2, 3]". */
+void structured_nested(FILE *f, eg_number_kind kind, const void *data,
+                       unsigned ndim, const uint64_t *shape, int json);
+void structured_shape(FILE *f, unsigned ndim, const uint64_t *shape);
 void structured_print_json(FILE *f, const char *input, const eg_sresult *r);
 void structured_print_table(FILE *f, const char *input, const eg_sresult *r);
 /* ... with the quantile ops' arrays (q may be NULL; o gives the q values) */

@@ -28,27 +28,6 @@ static eg_number at(const qarray *a, uint64_t i)
     return v;
 }
 
-static void nested(FILE *f, const qarray *a, unsigned d, uint64_t *i, int json)
-{
-    if (d == a->ndim) {
-        eg_number v = at(a, (*i)++);
-        if (json) {
-            json_number(f, &v);
-        } else {
-            char buf[FMT_DOUBLE_MAX];
-            text_number(buf, sizeof buf, &v);
-            fputs(buf, f);
-        }
-        return;
-    }
-    fputc('[', f);
-    for (uint64_t k = 0; k < a->shape[d]; k++) {
-        fputs(k ? ", " : "", f);
-        nested(f, a, d + 1, i, json);
-    }
-    fputc(']', f);
-}
-
 /* lead: an axis before the result shape (q), tail: one after it (bins);
  * 0 for none. */
 static qarray make(const eg_sresult *r, eg_number_kind kind, const void *data,
@@ -68,9 +47,8 @@ static qarray make(const eg_sresult *r, eg_number_kind kind, const void *data,
 
 static void json_array(FILE *f, const char *name, const qarray *a)
 {
-    uint64_t i = 0;
     fprintf(f, "\"%s\": ", name);
-    nested(f, a, 0, &i, 1);
+    structured_nested(f, a->kind, a->data, a->ndim, a->shape, 1);
 }
 
 void squant_json(FILE *f, const eg_sresult *r, const eg_squant_result *q,
@@ -119,21 +97,12 @@ void squant_json(FILE *f, const eg_sresult *r, const eg_squant_result *q,
     fputc('}', f);
 }
 
-static void shape_text(FILE *f, const qarray *a)
-{
-    fputc('[', f);
-    for (unsigned d = 0; d < a->ndim; d++)
-        fprintf(f, "%s%" PRIu64, d ? ", " : "", a->shape[d]);
-    fputc(']', f);
-}
-
 /* One table line: in full when small, else its shape, first and last. */
 static int table_line(FILE *f, const char *name, const qarray *a)
 {
     fprintf(f, "  %-7s ", name);
     if (a->n <= TABLE_FULL_MAX) {
-        uint64_t i = 0;
-        nested(f, a, 0, &i, 0);
+        structured_nested(f, a->kind, a->data, a->ndim, a->shape, 0);
         fputc('\n', f);
         return 0;
     }
@@ -141,7 +110,7 @@ static int table_line(FILE *f, const char *name, const qarray *a)
     eg_number v0 = at(a, 0), v1 = at(a, a->n - 1);
     text_number(x, sizeof x, &v0);
     text_number(y, sizeof y, &v1);
-    shape_text(f, a);
+    structured_shape(f, a->ndim, a->shape);
     fprintf(f, " first %s ... last %s\n", x, y);
     return 1;
 }
