@@ -19,40 +19,16 @@ usage: bench_struct_quant.py EDGEGRID [--mib 64] [--reps 3] [--devices host]
 """
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_structured import cpu_model  # noqa: E402
-
-
-def eg_seconds(binary, args, reps, devices):
-    best = float("inf")
-    for _ in range(reps):
-        p = subprocess.run([binary, "reduce", "--json", "--no-progress",
-                            "--devices", devices, *args],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           check=False)
-        if p.returncode != 0:
-            sys.exit("edgegrid %s: %s" % (" ".join(args), p.stderr.decode()))
-        best = min(best, json.loads(p.stdout)["seconds"])
-    return best
-
-
-def best_of(fn, reps):
-    best = float("inf")
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
+from bench_structured import cpu_model, eg_seconds  # noqa: E402
+from bench_structured import py_seconds as best_of  # noqa: E402
 
 
 def main():
