@@ -588,6 +588,16 @@ Test(frame, compact_and_full_state_containers)
     cr_assert(strstr(states_why(fb, fl), "#1: state: exact-mode state in "
                                          "the compact form"),
               "'%s'", states_why(fb, fl));
+    /* fast states in the full form: one encoding per content */
+    eb[12 + 8] &= (uint8_t)~EG_G_EXACT;
+    cr_assert_null(states_why(eb, el), "a fast and an exact state, full");
+    eb[12 + 1868 + 8] &= (uint8_t)~EG_G_EXACT;
+    cr_assert(strstr(states_why(eb, el), "fast-mode states in the full "
+                                         "form"),
+              "'%s'", states_why(eb, el));
+    eb[12 + 8] |= (uint8_t)EG_G_EXACT;
+    eb[12 + 1868 + 8] |= (uint8_t)EG_G_EXACT;
+    cr_assert_null(states_why(eb, el));
     /* an old container */
     eb[4] = 1;
     cr_assert(strstr(states_why(eb, el),

@@ -100,13 +100,22 @@ eg_status eg_states_check(const uint8_t *buf, size_t len, uint32_t max,
                             "states: %zu bytes do not hold %llu %s states",
                             len, (unsigned long long)count,
                             (flags & EG_STATES_COMPACT) ? "compact" : "full");
+    int any_exact = 0;
     for (uint64_t i = 0; i < count; i++) {
         eg_state s;
         eg_error why;
         if (get_one(buf, len, i, &s, &why) != EG_OK)
             return eg_error_set(err, EG_EINPUT, "states: #%llu: %s",
                                 (unsigned long long)i, why.msg);
+        any_exact |= (s.groups & EG_G_EXACT) != 0;
     }
+    /* One form per content, as eg_states_encode picks it: a container of
+     * fast states only is compact, so decode and encode agree byte for
+     * byte. */
+    if (!(flags & EG_STATES_COMPACT) && !any_exact)
+        return eg_error_set(err, EG_EINPUT,
+                            "states: fast-mode states in the full form, "
+                            "which this build sends compact");
     *n = (uint32_t)count;
     return EG_OK;
 }

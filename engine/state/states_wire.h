@@ -9,7 +9,9 @@
  * (eg_state_encode_compact: no exact block); without it every state is the
  * full form (eg_state_encode).  The encoder picks compact when no state is
  * an exact-mode one, so a fast-mode job sends 252 bytes per state, not
- * 1868.  Version 2 added the flags word (version 1 had it reserved, 0).
+ * 1868; a container of fast states only in the full form is refused, so
+ * each content has one encoding.  Version 2 added the flags word (version
+ * 1 had it reserved, 0).
  *
  * Every state in it is checked by eg_state_decode(_compact); a container
  * of another version, an unknown flag, a count beyond the caller's bound or
