@@ -309,6 +309,19 @@ void *coord_job_task_lens(eg_coord *c, uint64_t id, size_t *len)
 
 /* -------------------------------------------------------------- results */
 
+/* A compact container has no exact blocks, which an exact-mode job of a
+ * float dtype needs: refused by name rather than merged as zero sums or
+ * reported as a mode mismatch.  (Integer states have no exact block even in
+ * exact mode, so their compact form is honest.) */
+static const char *compact_refused(const eg_coord *c,
+                                   const eg_frame_result *r, const eg_state *s)
+{
+    if (eg_states_is_compact(r->states, r->states_len) &&
+        c->rr.mode == EG_MODE_EXACT && eg_dtype_is_float(s->dtype))
+        return "compact state container in an exact-mode job";
+    return NULL;
+}
+
 static const char *struct_check(eg_coord *c, const eg_frame_result *r)
 {
     const eg_sgrid_task *t = eg_sgrid_task_at(c->sg, r->task);
@@ -319,7 +332,9 @@ static const char *struct_check(eg_coord *c, const eg_frame_result *r)
         eg_error why;
         if (eg_states_get(r->states, r->states_len, i, &s, &why) != EG_OK)
             return "state container unreadable";
-        const char *bad = eg_sgrid_check(c->sg, r->task, i, &s);
+        const char *bad = compact_refused(c, r, &s);
+        if (!bad)
+            bad = eg_sgrid_check(c->sg, r->task, i, &s);
         if (bad)
             return bad;
     }
@@ -387,6 +402,9 @@ const char *coord_job_check_result(eg_coord *c, const eg_frame_result *r)
         return "flat task with several states";
     const eg_task *t = &c->ledger.tasks[r->task];
     const eg_state *s = &r->state;
+    const char *compact = compact_refused(c, r, s);
+    if (compact)
+        return compact;
     /* The engine may add mode bits (exact mode) to the ops' groups; the
      * first state tells which, and every other must agree. */
     if ((s->groups & EG_G_ALL) != (c->groups & EG_G_ALL) ||

@@ -189,10 +189,11 @@ size_t eg_frame_encode_result(uint8_t *buf, size_t cap, uint64_t job,
     const eg_state *states = r->out_states ? r->out_states : &r->state;
     uint32_t ns = r->out_states ? r->out_n : 1;
     size_t nl = strlen(r->name);
-    size_t sl = r->quant ? r->quant_len : eg_states_encoded_size(ns);
+    if (ns == 0 || ns > EG_SEGS_MAX)
+        return 0;  /* before the states are read to size them */
+    size_t sl = r->quant ? r->quant_len : eg_states_size_of(states, ns);
     size_t len = EG_FRAME_HEADER + RESULT_FIXED + nl + sl;
     if (cap < len || !eg_frame_name_ok(r->name, nl, EG_GRID_NAME_MAX) ||
-        ns == 0 || ns > EG_SEGS_MAX ||
         (r->quant && (sl > EG_QGRID_PAYLOAD_MAX || sl < 4 ||
                       memcmp(r->quant, "EGQR", 4) != 0)))
         return 0;

@@ -12,8 +12,9 @@
  * the ledger or the merge.  Partial states travel in the engine's own
  * versioned encoding (eg_state_encode) and are decoded with eg_state_decode,
  * which checks their sanity.  A RESULT carries a container of states
- * (eg_states_encode): one for a flat task, one per output element for a
- * structured task (version 2: the container and the SEGS task came in;
+ * (eg_states_encode, compact for fast-mode states): one for a flat task,
+ * one per output element for a structured task (version 2: the container
+ * and the SEGS task came in;
  * version 1 frames are refused).  The RESULT of a QUANT task carries a
  * quantile payload instead ("EGQR", engine_grid.h), told apart from a
  * container by its magic; an older decoder refuses the QUANT kind.

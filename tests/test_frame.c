@@ -359,7 +359,8 @@ Test(frame, result_faults)
 {
     uint8_t buf[BUF];
     size_t n = result_frame(buf);
-    size_t state_at = n - eg_state_encoded_size();
+    /* a fast state: the container carries it in the compact form */
+    size_t state_at = n - eg_state_compact_size();
 
     buf[state_at] = 'X';
     expect_bad(buf, n, "state magic");
@@ -497,10 +498,16 @@ Test(frame, result_with_several_states)
                      EG_OK);
         cr_assert_eq(memcmp(&got, &st[i], sizeof got), 0, "state %u", i);
     }
-    size_t at = n - eg_states_encoded_size(3);
-    buf[at + 4] = 2; /* container version */
+    size_t at = n - eg_states_size_of(st, 3);
+    cr_assert_eq(n - at, EG_STATES_HEADER + 3 * eg_state_compact_size());
+    buf[at + 4] = 1; /* the version before the compact form */
     expect_bad(buf, n, "container version");
-    buf[at + 4] = 1;
+    eg_frame f1;
+    eg_error e1 = {0};
+    eg_frame_decode(&f1, buf, n, ALL_TYPES, &e1);
+    cr_assert(strstr(e1.msg, "version 1, this build speaks 2"), "'%s'",
+              e1.msg);
+    buf[at + 4] = 2;
     buf[at + 8] = 2; /* count 2, bytes for 3 */
     expect_bad(buf, n, "container count");
     buf[at + 8] = 3;
@@ -511,6 +518,92 @@ Test(frame, result_with_several_states)
     cr_assert_eq(eg_frame_encode_result(buf, eg_frame_result_max(), 1, &r),
                  0);
     free(buf);
+}
+
+static eg_state exact_state(void)
+{
+    eg_state s;
+    eg_state_init(&s, EG_F64, eg_groups_for_ops(EG_OPS_DEFAULT) | EG_G_EXACT);
+    return s;  /* empty: an all-zero block is a valid exact one */
+}
+
+static const char *states_why(const uint8_t *buf, size_t len)
+{
+    static eg_error err;  /* read right after; tests run one at a time */
+    uint32_t n;
+    memset(&err, 0, sizeof err);
+    if (eg_states_check(buf, len, 8, &n, &err) == EG_OK)
+        return NULL;
+    cr_assert(strncmp(err.msg, "states: ", 8) == 0, "'%s'", err.msg);
+    return err.msg;
+}
+
+/* Fast states travel without their exact block; exact ones keep it, and
+ * each form is refused where it does not fit. */
+Test(frame, compact_and_full_state_containers)
+{
+    eg_state fast[2] = {sample_state(), sample_state()};
+    eg_state ex[2] = {exact_state(), exact_state()};
+    size_t fl = eg_states_size_of(fast, 2), el = eg_states_size_of(ex, 2);
+    cr_assert_eq(fl, 12 + 2 * 252);
+    cr_assert_eq(el, 12 + 2 * 1868);
+    cr_assert_eq(eg_states_encoded_size(2), el, "the bound is the full form");
+    uint8_t *fb = malloc(el), *eb = malloc(el);
+    cr_assert_eq(eg_states_encode(fast, 2, fb, fl), fl);
+    cr_assert_eq(eg_states_encode(ex, 2, eb, el), el);
+    cr_assert_eq(fb[6], EG_STATES_COMPACT);
+    cr_assert_eq(eb[6], 0);
+    cr_assert(eg_states_is_compact(fb, fl));
+    cr_assert(!eg_states_is_compact(eb, el));
+    cr_assert_null(states_why(fb, fl));
+    cr_assert_null(states_why(eb, el));
+    eg_state got;
+    cr_assert_eq(eg_states_get(fb, fl, 1, &got, NULL), EG_OK);
+    cr_assert_eq(memcmp(&got, &fast[1], sizeof got), 0,
+                 "compact state decodes with a zero exact block");
+    cr_assert_eq(eg_states_get(eb, el, 1, &got, NULL), EG_OK);
+    cr_assert_eq(memcmp(&got, &ex[1], sizeof got), 0);
+    cr_assert_eq(eg_states_get(fb, fl, 2, &got, NULL), EG_EINPUT);
+    /* a mixed pair goes out full */
+    eg_state mix[2] = {sample_state(), exact_state()};
+    cr_assert_eq(eg_states_size_of(mix, 2), el);
+    /* an exact state has no compact form */
+    uint8_t one[252];
+    cr_assert_eq(eg_state_encode_compact(&ex[0], one, sizeof one), 0);
+
+    /* flag and lengths that do not match */
+    fb[6] = 0;
+    cr_assert(strstr(states_why(fb, fl), "do not hold 2 full"));
+    eb[6] = EG_STATES_COMPACT;
+    cr_assert(strstr(states_why(eb, el), "do not hold 2 compact"));
+    eb[6] = 0;
+    fb[6] = EG_STATES_COMPACT | 2;
+    cr_assert(strstr(states_why(fb, fl), "unknown flags"));
+    fb[6] = EG_STATES_COMPACT;
+    cr_assert(strstr(states_why(fb, fl - 1), "do not hold"));
+    /* a compact state that says it is an exact one */
+    fb[12 + 252 + 8] |= (uint8_t)EG_G_EXACT;
+    fb[12 + 252 + 9] |= (uint8_t)(EG_G_EXACT >> 8);
+    fb[12 + 252 + 10] |= (uint8_t)(EG_G_EXACT >> 16);
+    cr_assert(strstr(states_why(fb, fl), "#1: state: exact-mode state in "
+                                         "the compact form"),
+              "'%s'", states_why(fb, fl));
+    /* fast states in the full form: one encoding per content */
+    eb[12 + 8] &= (uint8_t)~EG_G_EXACT;
+    cr_assert_null(states_why(eb, el), "a fast and an exact state, full");
+    eb[12 + 1868 + 8] &= (uint8_t)~EG_G_EXACT;
+    cr_assert(strstr(states_why(eb, el), "fast-mode states in the full "
+                                         "form"),
+              "'%s'", states_why(eb, el));
+    eb[12 + 8] |= (uint8_t)EG_G_EXACT;
+    eb[12 + 1868 + 8] |= (uint8_t)EG_G_EXACT;
+    cr_assert_null(states_why(eb, el));
+    /* an old container */
+    eb[4] = 1;
+    cr_assert(strstr(states_why(eb, el),
+                     "container version 1, this build speaks 2"));
+    free(fb);
+    free(eb);
 }
 
 Test(frame, segs_task_and_its_lengths)

@@ -112,5 +112,12 @@ size_t eg_state_encoded_size(void);
 size_t eg_state_encode(const eg_state *s, uint8_t *buf, size_t cap);
 eg_status eg_state_decode(eg_state *s, const uint8_t *buf, size_t len,
                           eg_error *err);
+/* Compact form: the same bytes without the exact block, for fast-mode
+ * states only (encode returns 0 for an exact state, decode refuses one);
+ * decoding gives a zero exact block. */
+size_t eg_state_compact_size(void);
+size_t eg_state_encode_compact(const eg_state *s, uint8_t *buf, size_t cap);
+eg_status eg_state_decode_compact(eg_state *s, const uint8_t *buf, size_t len,
+                                  eg_error *err);
 
 #endif

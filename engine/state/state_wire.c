@@ -6,6 +6,11 @@
  *   exact_wire.c (zeros unless groups has EG_G_EXACT).  One size for every
  *   state, so carriers can size frames with eg_state_encoded_size().
  *
+ * The compact form is the same bytes without the exact block: a fast-mode
+ * state's block is all zeros, so a container of fast states
+ * (states_wire.c) leaves it out rather than send 1.5 KiB of zeros per
+ * state.  An exact-mode state has no compact form.
+ *
  * The grid carries states in this form; decode checks everything a forged
  * or damaged frame could get wrong before the state reaches a merge. */
 #include <math.h>
@@ -45,10 +50,14 @@ size_t eg_state_encoded_size(void)
     return EG_WIRE_HEADER + 8 * EG_WIRE_FIELDS + EG_EXACT_WIRE_BYTES;
 }
 
-size_t eg_state_encode(const eg_state *s, uint8_t *buf, size_t cap)
+size_t eg_state_compact_size(void)
 {
-    if (cap < eg_state_encoded_size())
-        return 0;
+    return EG_WIRE_HEADER + 8 * EG_WIRE_FIELDS;
+}
+
+/* Header and fields, the part both forms share. */
+static void encode_head(const eg_state *s, uint8_t *buf)
+{
     eg_state copy = *s;
     uint64_t *f[EG_WIRE_FIELDS];
     wire_fields(&copy, f);
@@ -62,8 +71,23 @@ size_t eg_state_encode(const eg_state *s, uint8_t *buf, size_t cap)
         memcpy(&w, f[i], sizeof w);
         eg_put_le(buf + EG_WIRE_HEADER + 8 * i, w, 8);
     }
+}
+
+size_t eg_state_encode(const eg_state *s, uint8_t *buf, size_t cap)
+{
+    if (cap < eg_state_encoded_size())
+        return 0;
+    encode_head(s, buf);
     eg_exact_encode(s, buf + EG_WIRE_HEADER + 8 * EG_WIRE_FIELDS);
     return eg_state_encoded_size();
+}
+
+size_t eg_state_encode_compact(const eg_state *s, uint8_t *buf, size_t cap)
+{
+    if (cap < eg_state_compact_size() || (s->groups & EG_G_EXACT))
+        return 0;
+    encode_head(s, buf);
+    return eg_state_compact_size();
 }
 
 /* Invariants every honest state keeps. */
@@ -85,12 +109,14 @@ static const char *state_insane(const eg_state *s)
     return NULL;
 }
 
-eg_status eg_state_decode(eg_state *s, const uint8_t *buf, size_t len,
-                          eg_error *err)
+/* Decodes either form; `compact` says which one the carrier announced. */
+static eg_status decode_form(eg_state *s, const uint8_t *buf, size_t len,
+                             int compact, eg_error *err)
 {
-    if (len != eg_state_encoded_size())
+    size_t want = compact ? eg_state_compact_size() : eg_state_encoded_size();
+    if (len != want)
         return eg_error_set(err, EG_EINPUT, "state: %zu bytes, expected %zu",
-                            len, eg_state_encoded_size());
+                            len, want);
     if (memcmp(buf, "EGST", 4) != 0)
         return eg_error_set(err, EG_EINPUT, "state: bad magic");
     uint64_t version = eg_get_le(buf + 4, 2);
@@ -105,6 +131,11 @@ eg_status eg_state_decode(eg_state *s, const uint8_t *buf, size_t len,
     if (groups & ~(uint64_t)(EG_G_ALL | EG_G_EXACT))
         return eg_error_set(err, EG_EINPUT, "state: unknown groups 0x%x",
                             (unsigned)groups);
+    /* Without its block an exact state would merge as zero sums. */
+    if (compact && (groups & EG_G_EXACT))
+        return eg_error_set(err, EG_EINPUT,
+                            "state: exact-mode state in the compact form, "
+                            "which has no exact block");
     eg_state_init(s, (eg_dtype)buf[6], (unsigned)groups);
     uint64_t *f[EG_WIRE_FIELDS];
     wire_fields(s, f);
@@ -112,11 +143,25 @@ eg_status eg_state_decode(eg_state *s, const uint8_t *buf, size_t len,
         uint64_t w = eg_get_le(buf + EG_WIRE_HEADER + 8 * i, 8);
         memcpy(f[i], &w, sizeof w);
     }
-    eg_exact_decode(s, buf + EG_WIRE_HEADER + 8 * EG_WIRE_FIELDS);
+    /* The compact form leaves the zeroed block of eg_state_init. */
+    if (!compact)
+        eg_exact_decode(s, buf + EG_WIRE_HEADER + 8 * EG_WIRE_FIELDS);
     const char *why = state_insane(s);
     if (!why)
         why = eg_exact_insane(s);
     if (why)
         return eg_error_set(err, EG_EINPUT, "state: %s", why);
     return EG_OK;
+}
+
+eg_status eg_state_decode(eg_state *s, const uint8_t *buf, size_t len,
+                          eg_error *err)
+{
+    return decode_form(s, buf, len, 0, err);
+}
+
+eg_status eg_state_decode_compact(eg_state *s, const uint8_t *buf, size_t len,
+                                  eg_error *err)
+{
+    return decode_form(s, buf, len, 1, err);
 }

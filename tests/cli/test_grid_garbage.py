@@ -39,24 +39,27 @@ def ready(name, credit=2, session=1):
 
 
 def state(n, dtype=8, groups=3):
-    """An encoded engine state (wire version 1) of n elements and no
-    extremes, for the default ops (groups min/max and var)."""
+    """An encoded engine state (wire version 2) of n elements and no
+    extremes, for the default ops (groups min/max and var), in the compact
+    form (no exact block) a fast-mode container carries."""
     fields = [0] * 30
     fields[0] = n          # n
     fields[2] = NONE       # first_nan
     fields[15] = NONE      # argmin
     fields[16] = NONE      # argmax
-    return b"EGST" + struct.pack("<HBBI", 1, dtype, 0, groups) + \
+    return b"EGST" + struct.pack("<HBBI", 2, dtype, 0, groups) + \
         struct.pack("<30Q", *fields)
 
 
-def container(*states):
-    """A container of states (wire version 1), as a RESULT carries."""
-    return b"EGSC" + struct.pack("<HHI", 1, 0, len(states)) + b"".join(states)
+def container(*states, version=2, flags=1):
+    """A container of compact states (container version 2, flag 1), as a
+    fast-mode RESULT carries."""
+    return b"EGSC" + struct.pack("<HHI", version, flags, len(states)) + \
+        b"".join(states)
 
 
-def result(job, task, n=0, name=b"forger", version=2):
-    st = container(state(n))
+def result(job, task, n=0, name=b"forger", version=2, st=None):
+    st = container(state(n)) if st is None else st
     return header(RESULT, job, version) + struct.pack(
         "<QIQQdBI", task, 1, n, 0, 0.0, len(name), len(st)) + name + st
 
@@ -163,6 +166,50 @@ def garbage_on_both_endpoints_does_not_disturb_the_job(tmp):
                              % err[-3000:])
     if [w["name"] for w in gg["workers"] if w["name"] == "forger"]:
         raise AssertionError("a forged result was accepted: %r" % gg)
+
+
+@suite.test
+def exact_job_refuses_compact_states(tmp):
+    """A compact container (no exact blocks) for a float task of an exact
+    job is refused and counted, and the job's exact sum is still right."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(40 * ELEMS) * 10.0 ** rng.integers(-9, 9,
+                                                                40 * ELEMS)
+    path = os.path.join(tmp, "x.npy")
+    np.save(path, x)
+    ctx = zmq.Context()
+    socks = []
+    try:
+        with gu.Grid(tmp, ["--task-bytes", ELEMS * 8, "--timeout", 60,
+                           "--mode", "exact", "--json", path]) as g:
+            g.worker("w1", "--task-delay-ms", 10)
+            thief = ctx.socket(zmq.DEALER)
+            results = ctx.socket(zmq.PUSH)
+            for s, ep in ((thief, g.tasks), (results, g.results)):
+                s.setsockopt(zmq.LINGER, 0)
+                s.connect(ep)
+                socks.append(s)
+            thief.send(ready("thief", credit=1, session=7))
+            if not thief.poll(5000):
+                raise AssertionError("the thief got no task")
+            parts = thief.recv_multipart()
+            job, task = struct.unpack("<QQ", parts[0][8:24])
+            count = struct.unpack("<Q", parts[0][16 + 36:16 + 44])[0]
+            # honest in every word but the form: f64, the task's length
+            st = container(state(count, dtype=1))
+            results.send(result(job, task, n=count, st=st))
+            doc = g.result(timeout=60)
+            err = g.coord.stderr()
+    finally:
+        for s in socks:
+            s.close()
+        ctx.term()
+    cu.same(cu.num(doc["results"]["sum"]), cu.fsum_exact(x), "exact sum")
+    gg = gu.check_grid_object(doc, tasks=40)
+    if gg["rejected"] < 1:
+        raise AssertionError("nothing rejected: %r" % gg)
+    if "compact state container in an exact-mode job" not in err:
+        raise AssertionError("no reason in the log:\n%s" % err[-3000:])
 
 
 if __name__ == "__main__":

@@ -151,6 +151,38 @@ def exact_mode_per_group(tmp):
 
 
 @suite.test
+def many_short_segments_fast_and_exact(tmp):
+    """Rows of 64: a task carries hundreds of states.  Fast mode sends them
+    compact (no exact block) and must still give the one-box bits; exact
+    mode sends the full block, and its row sums must be the correctly
+    rounded ones (a state that lost its block would sum to 0)."""
+    rng = np.random.default_rng(15)
+    x = (rng.standard_normal((3 * ELEMS + 77, 64)) *
+         10.0 ** rng.integers(-6, 6, (3 * ELEMS + 77, 64))).astype(np.float32)
+    x[9, 5] = np.nan
+    path = os.path.join(tmp, "x.npy")
+    np.save(path, x)
+    want = one_box(path, "--axis", "-1")
+    doc = local_grid(path, 2, "--axis", "-1")
+    same_arrays(doc, want, "fast rows of 64, 2 workers")
+    gg = gu.check_grid_object(doc)
+    if gg["tasks"] < 3 or gg["rejected"] != 0:
+        raise AssertionError("fast rows: %r" % gg)
+    sums_near(doc["results"]["sum"], x, 1, "fast rows of 64")
+    want = one_box(path, "--axis", "-1", "--mode", "exact")
+    doc = local_grid(path, 2, "--axis", "-1", "--mode", "exact")
+    same_arrays(doc, want, "exact rows of 64, 2 workers")
+    if gu.check_grid_object(doc)["rejected"] != 0:
+        raise AssertionError("exact rows: results rejected")
+    sums = doc["results"]["sum"]
+    for r in (0, 1, 4096, 3 * ELEMS + 76):
+        cu.same(cu.num(sums[r]), cu.fsum_exact(x[r].astype(np.float64)),
+                "exact sum of row %d" % r)
+    if not cu.num(sums[9]) != cu.num(sums[9]):
+        raise AssertionError("row 9 holds a NaN: sum %r" % sums[9])
+
+
+@suite.test
 def worker_killed_mid_job(tmp):
     rng = np.random.default_rng(14)
     x = rng.standard_normal((80 * ELEMS // 4, 4)).astype(np.float32)

@@ -1,7 +1,7 @@
 // fuzz-sources: engine/state/states_wire.c engine/state/state_wire.c engine/state/state.c engine/state/exact.c engine/state/exact_big.c engine/state/exact_finish.c engine/state/exact_wire.c engine/core/error.c engine/core/dtype.c engine/core/ops.c
-/* states_seeds.c - writes seeds for fuzz_states: containers of 1 and 3
- * states as the engine encodes them (fast and exact groups), so the seeds
- * follow this build's formats.  tests/fuzz/run.sh runs it before every
+/* states_seeds.c - writes seeds for fuzz_states: containers of 1, 3 and 8
+ * states as the engine encodes them (fast ones compact, exact ones full),
+ * so the seeds follow this build's formats.  tests/fuzz/run.sh runs it before every
  * fuzz_states run. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 static void put(const char *dir, const char *name, const eg_state *s,
                 uint32_t n)
 {
-    size_t len = eg_states_encoded_size(n);
+    size_t len = eg_states_size_of(s, n);
     uint8_t *buf = malloc(len);
     char path[4096];
     snprintf(path, sizeof path, "%s/seed_%s", dir, name);
@@ -45,5 +45,14 @@ int main(int argc, char **argv)
     eg_state e;
     eg_state_init(&e, EG_F64, EG_G_MINMAX | EG_G_EXACT);
     put(argv[1], "exact_empty", &e, 1);
+    /* a structured task's many short segments, compact */
+    eg_state many[8];
+    for (int i = 0; i < 8; i++) {
+        many[i] = s[i % 3];
+        many[i].argmin = many[i].argmax = (uint64_t)(64 * i + 3);
+    }
+    put(argv[1], "eight_compact", many, 8);
+    eg_state ex3[3] = {e, e, e};
+    put(argv[1], "exact_three", ex3, 3);
     return 0;
 }
