@@ -203,46 +203,36 @@ eg_status eg_struct_group(eg_struct_plan *p, const void *keys,
     return EG_OK;
 }
 
+/* Rows [r0, r1) of the input, at `in` (row r0's first element, rows s0
+ * elements apart), to their places in group order: row r's element j at
+ * o[j * rows + pos[its group]++]. */
 #define SCATTER(T, SWAP)                                                       \
     do {                                                                       \
         T *o = (T *)buf;                                                       \
-        if (p->rest == 1 && !v->swap) { /* 1-D: the common case */             \
-            const T *in = (const T *)(const void *)v->base;                    \
-            for (uint64_t r = 0; r < rows; r++)                                \
-                o[pos[p->gid[r]]++] = in[r * s0 + joff[0]];                    \
+        if (p->rest == 1 && !swap) { /* 1-D: the common case */                \
+            const T *x = (const T *)(const void *)in;                          \
+            for (uint64_t r = r0; r < r1; r++)                                 \
+                o[pos[p->gid[r]]++] = x[(r - r0) * s0 + joff[0]];              \
             break;                                                             \
         }                                                                      \
-        for (uint64_t r = 0; r < rows; r++) {                                  \
+        for (uint64_t r = r0; r < r1; r++) {                                   \
             uint64_t q = pos[p->gid[r]]++;                                     \
-            const unsigned char *src = v->base + r * s0 * sizeof(T);           \
+            const unsigned char *src = in + (r - r0) * s0 * sizeof(T);         \
             for (uint64_t j = 0; j < p->rest; j++) {                           \
                 T w;                                                           \
                 memcpy(&w, src + joff[j] * sizeof(T), sizeof(T));              \
-                o[j * rows + q] = v->swap ? SWAP(w) : w;                       \
+                o[j * rows + q] = swap ? SWAP(w) : w;                          \
             }                                                                  \
         }                                                                      \
     } while (0)
 
 #define NO_SWAP(w) (w)
 
-eg_status eg_struct_permute(const eg_struct_plan *p, const eg_struct_view *v,
-                            void **out, eg_error *err)
+static void scatter(const eg_struct_plan *p, const unsigned char *in,
+                    int swap, uint64_t s0, uint64_t r0, uint64_t r1,
+                    uint64_t *pos, const uint64_t *joff, void *buf)
 {
-    uint64_t rows = p->dim[0], s0 = v->stride[0];
-    void *buf = malloc(rows * p->rest * p->size + 8);
-    uint64_t *pos = malloc((p->ngroups + 1) * sizeof *pos);
-    uint64_t *joff = malloc((p->rest ? p->rest : 1) * sizeof *joff);
-    if (!buf || !pos || !joff) {
-        free(buf);
-        free(pos);
-        free(joff);
-        return eg_error_set(err, EG_ENOMEM,
-                            "--by: no memory for the rows "
-                            "in group order");
-    }
-    memcpy(pos, p->gstart, p->ngroups * sizeof *pos);
-    for (uint64_t j = 0; j < p->rest; j++)
-        joff[j] = eg_struct_out_offset(p, v, j);
+    uint64_t rows = p->dim[0];
     switch (p->size) {
     case 1:
         SCATTER(uint8_t, NO_SWAP);
@@ -257,8 +247,72 @@ eg_status eg_struct_permute(const eg_struct_plan *p, const eg_struct_view *v,
         SCATTER(uint64_t, __builtin_bswap64);
         break;
     }
+}
+
+/* Bytes of rows read at once from a file too large to hold twice
+ * (eg_source_open_rows): large enough that a pread's cost is lost in the
+ * copy, small enough to stay in L2 while it is scattered. */
+#define PERMUTE_READ_BYTES (1u << 20)
+
+/* Rows of a source with no stored bytes, read in ranges with pread (a C
+ * order file: row r is elements [r * s0, (r + 1) * s0)), then one check
+ * that the file did not change under the reads. */
+static eg_status scatter_read(const eg_struct_plan *p, const eg_source *src,
+                              uint64_t *pos, const uint64_t *joff, void *buf,
+                              eg_error *err)
+{
+    uint64_t rows = p->dim[0], s0 = p->rest;
+    uint64_t step = PERMUTE_READ_BYTES / (s0 * p->size);
+    if (step == 0)
+        step = 1;
+    void *block = malloc(step * s0 * p->size + 8);
+    if (!block)
+        return eg_error_set(err, EG_ENOMEM,
+                            "--by: no memory for a block of %llu rows",
+                            (unsigned long long)step);
+    eg_status st = EG_OK;
+    for (uint64_t r0 = 0; r0 < rows && st == EG_OK; r0 += step) {
+        uint64_t r1 = rows - r0 < step ? rows : r0 + step;
+        const void *in = NULL;
+        st = eg_source_get_part(src, r0 * s0, (r1 - r0) * s0, block, &in,
+                                err);
+        if (st == EG_OK) /* eg_source_get_part swapped the bytes */
+            scatter(p, in, 0, s0, r0, r1, pos, joff, buf);
+    }
+    if (st == EG_OK)
+        st = eg_source_check(src, rows * s0, err);
+    free(block);
+    return st;
+}
+
+eg_status eg_struct_permute(const eg_struct_plan *p, const eg_struct_view *v,
+                            const eg_source *src, void **out, eg_error *err)
+{
+    uint64_t rows = p->dim[0];
+    void *buf = malloc(rows * p->rest * p->size + 8);
+    uint64_t *pos = malloc((p->ngroups + 1) * sizeof *pos);
+    uint64_t *joff = malloc((p->rest ? p->rest : 1) * sizeof *joff);
+    eg_status st = EG_OK;
+    if (!buf || !pos || !joff) {
+        st = eg_error_set(err, EG_ENOMEM,
+                          "--by: no memory for the rows "
+                          "in group order");
+    } else {
+        memcpy(pos, p->gstart, p->ngroups * sizeof *pos);
+        for (uint64_t j = 0; j < p->rest; j++)
+            joff[j] = eg_struct_out_offset(p, v, j);
+        if (v->base != NULL)
+            scatter(p, v->base, v->swap, v->stride[0], 0, rows, pos, joff,
+                    buf);
+        else if (rows > 0 && p->rest > 0)
+            st = scatter_read(p, src, pos, joff, buf, err);
+    }
     free(pos);
     free(joff);
+    if (st != EG_OK) {
+        free(buf);
+        return st;
+    }
     *out = buf;
     return EG_OK;
 }

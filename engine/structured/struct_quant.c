@@ -493,8 +493,11 @@ eg_status eg_reduce_file_structured_quant(eg_engine *e, const char *path,
     eg_input_opts plain = {0};
     memset(out, 0, sizeof *out);
     memset(qout, 0, sizeof *qout);
-    /* read whole, as eg_reduce_file_structured: segments gather by stride */
-    eg_status st = eg_source_open_stored(&sx, path, in ? in : &plain, err);
+    /* as eg_reduce_file_structured: read whole, as --axis gathers by
+     * stride; --by reads by row ranges into its permuted copy */
+    int by = so != NULL && (so->keys != NULL || so->keys_path != NULL);
+    eg_status st = (by ? eg_source_open_rows : eg_source_open_stored)(
+        &sx, path, in ? in : &plain, err);
     if (st == EG_OK)
         st = quant_sources(e, sx, so, o, qo, out, qout, err);
     eg_source_close(&sx);

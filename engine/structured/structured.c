@@ -73,7 +73,7 @@ static eg_status open_keys(const eg_struct_opts *so, eg_source **ks,
         return EG_OK;
     }
     eg_input_opts plain = {0};
-    eg_status st = eg_source_open_stored(ks, so->keys_path, &plain, err);
+    eg_status st = eg_source_open_rows(ks, so->keys_path, &plain, err);
     if (st != EG_OK)
         return st;
     const eg_array_info *info = eg_source_info(*ks);
@@ -84,7 +84,7 @@ static eg_status open_keys(const eg_struct_opts *so, eg_source **ks,
         return eg_error_set(err, EG_EINPUT,
                             "--by %s: keys must be a 1-D array, not %u-D",
                             so->keys_path, info->ndim);
-    if (info->swap) {
+    if (eg_source_needs_buffer(*ks)) { /* swapped, or read with pread */
         *scratch = malloc(info->count * eg_dtype_size(info->dtype) + 8);
         if (!*scratch)
             return eg_error_set(err, EG_ENOMEM, "--by: out of memory");
@@ -126,9 +126,9 @@ eg_status eg_struct_prepare(eg_struct_plan *p, const eg_source *x,
         }
     }
     if (st == EG_OK && p->by) {
-        st = eg_struct_permute(p, &p->x, xs, err);
+        st = eg_struct_permute(p, &p->x, x, xs, err);
         if (st == EG_OK && y)
-            st = eg_struct_permute(p, &p->y, ys, err);
+            st = eg_struct_permute(p, &p->y, y, ys, err);
         if (st == EG_OK) {
             p->x.base = *xs;
             p->x.swap = 0;
@@ -231,11 +231,17 @@ eg_status eg_reduce_file_structured(eg_engine *e, const char *path,
     memset(out, 0, sizeof *out);
     if (!in)
         in = &plain;
-    /* Structured reductions gather by stride across the whole array:
-     * read whole into memory, not in chunks (source.h). */
-    eg_status st = eg_source_open_stored(&sx, path, in, err);
+    /* --axis gathers by stride across the whole array: read whole into
+     * memory, not in chunks (source.h).  --by reads the rows once, in
+     * order, into its permuted copy: a file too large to copy is read by
+     * row ranges there. */
+    int by = so != NULL && (so->keys != NULL || so->keys_path != NULL);
+    eg_status (*open_in)(eg_source **, const char *, const eg_input_opts *,
+                         eg_error *) =
+        by ? eg_source_open_rows : eg_source_open_stored;
+    eg_status st = open_in(&sx, path, in, err);
     if (st == EG_OK && with_path)
-        st = eg_source_open_stored(&sy, with_path, in, err);
+        st = open_in(&sy, with_path, in, err);
     if (st == EG_OK)
         st = reduce_sources(e, sx, sy, so, o, out, err);
     eg_source_close(&sx);

@@ -77,9 +77,12 @@ eg_status eg_struct_group(eg_struct_plan *p, const void *keys,
 
 /* Group mode: a native-order copy of v's elements with every group's rows
  * side by side, [rest][rows] in group order (*out, malloc'ed), written in
- * one pass that reads the input in order: segments then need no gather. */
+ * one pass that reads the input in order: segments then need no gather.
+ * A view with no base (src a file too large to copy, eg_source_open_rows)
+ * is read from src with pread in row ranges: a file changed under the
+ * reads is EG_EIO. */
 eg_status eg_struct_permute(const eg_struct_plan *p, const eg_struct_view *v,
-                            void **out, eg_error *err);
+                            const eg_source *src, void **out, eg_error *err);
 
 void eg_struct_plan_free(eg_struct_plan *p);
 
