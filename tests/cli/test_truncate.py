@@ -155,19 +155,20 @@ def opened(pid, path):
         return False
 
 
-def structured_run(paths, argv, out, cut=None, delay=0, cut_to=0):
+def structured_run(paths, argv, out, cut=None, delay=0, cut_to=0,
+                   env=None):
     """`reduce --devices host ARGV -o OUT` with {x}/{k} in argv filled from
     paths.  With cut, `delay` seconds after the process has opened
     paths[cut] it is stopped, that file cut to `cut_to` bytes and the
-    process let go on.  Returns (rc, stderr, whether it was still running
-    when cut)."""
+    process let go on.  `env`: variables added to cu.env().  Returns (rc,
+    stderr, whether it was still running when cut)."""
     if os.path.exists(out):
         os.remove(out)
     cmd = [cu.binary(), "reduce", "--devices", "host", "--json"]
     cmd += [str(a).format(**paths) for a in argv] + ["-o", out]
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                         env=cu.env())
+                         env=cu.env(**(env or {})))
     running = False
     if cut is not None:
         deadline = time.monotonic() + cu.TIMEOUT
@@ -187,31 +188,32 @@ def structured_run(paths, argv, out, cut=None, delay=0, cut_to=0):
     return p.wait(timeout=cu.TIMEOUT), err, running
 
 
-def structured_truncated(tmp, name, arrays, argv, cut):
+def structured_truncated(tmp, name, arrays, argv, cut, env=None, hits=0):
     """--axis / --by with arrays[cut] (the input or the keys) cut at
     several moments: every run ends in the clear line (exit 1) or, when the
     cut came after the bytes were read, in the uncut files' result, bit for
-    bit; never a signal (a mapped input ends in SIGBUS)."""
+    bit; never a signal (a mapped input ends in SIGBUS).  `env` for every
+    run; at least `hits` runs must end in the clear line."""
     pristine, live = {}, {}
     for key, a in arrays.items():
         pristine[key] = os.path.join(tmp, "%s-%s-pristine.npy" % (name, key))
         live[key] = os.path.join(tmp, "%s-%s.npy" % (name, key))
         np.save(pristine[key], a)
     ref = os.path.join(tmp, name + "-ref.npz")
-    rc, err, _ = structured_run(pristine, argv, ref)
+    rc, err, _ = structured_run(pristine, argv, ref, env=env)
     if rc != 0:
         raise AssertionError("%s uncut: exit %d: %r" % (name, rc, err[-500:]))
     with np.load(ref) as z:
         want = {k: z[k].copy() for k in z.files}
     size = os.path.getsize(pristine[cut])
     out = os.path.join(tmp, name + "-cut.npz")
-    running = 0
+    running = failed = 0
     for delay, cut_to in ((0, size // 2), (0.003, 128), (0.02, size - 1),
                           (0.06, 4096)):
         for key in arrays:
             shutil.copyfile(pristine[key], live[key])
         rc, err, live_cut = structured_run(live, argv, out, cut, delay,
-                                           cut_to)
+                                           cut_to, env)
         what = "%s, cut to %d %g s in" % (name, cut_to, delay)
         running += live_cut
         if rc < 0:
@@ -225,6 +227,10 @@ def structured_truncated(tmp, name, arrays, argv, cut):
                                              "uncut file's" % (what, k))
             continue
         check_changed(rc, err, live[cut], what, cut_to, size)
+        failed += 1
+    if failed < hits:
+        raise AssertionError("%s: only %d cuts ended in the clear line, "
+                             "want %d" % (name, failed, hits))
     # A cut after the run ended would prove nothing.
     if running < 3:
         raise AssertionError("%s: only %d of 4 cuts came while it ran" % (
@@ -249,6 +255,125 @@ def group_reduction_input_and_keys_cut(tmp):
     argv = ["--by", "{k}", "{x}"]
     structured_truncated(tmp, "byx", arrays, argv, "x")
     structured_truncated(tmp, "byk", arrays, argv, "k")
+
+
+# A file over half the physical memory is not copied for --by but read by
+# row ranges with pread; test builds take that bound from this variable,
+# so a few MiB stand for a file larger than the machine can hold twice.
+STORE_LIMIT = "EDGEGRID_TEST_STORE_LIMIT"
+
+
+def holds(pid, path):
+    """(whether pid has path open, whether it has it mapped)."""
+    real = os.path.realpath(path)
+    fds = False
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            fds = fds or os.readlink("/proc/%d/fd/%s" % (pid, fd)) == real
+        except OSError:
+            pass
+    with open("/proc/%d/maps" % pid) as f:
+        mapped = any(line.rstrip().endswith(real) for line in f)
+    return fds, mapped
+
+
+def cut_while_grouping(tmp, x, k, env):
+    """--by with an input too large to copy: stopped while it groups the
+    keys (it has them open), it holds the input open for pread and not
+    mapped (a copy would have closed it, a map would show in
+    /proc/PID/maps); the input cut then, before its rows are read, ends in
+    the clear line, exit 1, never SIGBUS."""
+    xp, kp = os.path.join(tmp, "g-x.npy"), os.path.join(tmp, "g-k.npy")
+    np.save(xp, x)
+    np.save(kp, k)
+    size = os.path.getsize(xp)
+    cmd = [str(a) for a in (cu.binary(), "reduce", "--devices", "host",
+                            "--json", "--by", kp, xp)]
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         env=cu.env(**env))
+    deadline = time.monotonic() + cu.TIMEOUT
+    caught = None
+    while p.poll() is None and time.monotonic() < deadline:
+        try:
+            if holds(p.pid, kp)[0]:
+                p.send_signal(signal.SIGSTOP)
+                caught = holds(p.pid, xp)
+                os.truncate(xp, size // 2)
+                p.send_signal(signal.SIGCONT)
+                break
+        except OSError:
+            pass  # it ended between the checks
+    err = p.stderr.read().decode(errors="replace")
+    rc = p.wait(timeout=cu.TIMEOUT)
+    if caught is None:
+        raise AssertionError("never caught it with the keys open: exit %d, "
+                             "%r" % (rc, err[-500:]))
+    if caught != (True, False):
+        raise AssertionError("input open %s, mapped %s while the keys are "
+                             "grouped; want open for pread, not mapped" %
+                             caught)
+    check_changed(rc, err, xp, "cut while grouping", size // 2, size)
+
+
+@suite.test
+def group_reduction_of_a_file_too_large_to_copy(tmp):
+    built = os.environ.get("EDGEGRID_TEST_HOOKS_BUILT", "").upper()
+    if built not in ("ON", "1", "TRUE", "YES", "Y"):
+        # only test builds (EDGEGRID_TEST_HOOKS) read the variable
+        print("skip: not a test-hooks build, no %s" % STORE_LIMIT)
+        return
+    rng = np.random.default_rng(7)
+    rows = 1 << 20
+    small = {STORE_LIMIT: "64Ki"}
+    cases = (
+        ("big2d", rng.standard_normal((rows, 3)),
+         ["--ops", "count,sum,min,argmax,std"]),
+        ("big1d", rng.standard_normal(rows).astype(">f4"), ["--ops",
+                                                             "sum,mean,max"]),
+        ("bigq", rng.standard_normal(rows).astype(np.float32),
+         ["--ops", "median,sum"]),
+    )
+    k = rng.integers(-500, 500, rows).astype(np.int64)
+    for name, x, ops in cases:
+        arrays = {"x": x, "k": k}
+        argv = ["--by", "{k}"] + ops + ["{x}"]
+        paths = {}
+        for key, a in arrays.items():
+            paths[key] = os.path.join(tmp, "%s-%s.npy" % (name, key))
+            np.save(paths[key], a)
+        # the same bits as the file read whole into memory
+        got = {}
+        for how, env in (("memory", {STORE_LIMIT: None}), ("pread", small)):
+            out = os.path.join(tmp, "%s-%s.npz" % (name, how))
+            rc, err, _ = structured_run(paths, argv, out, env=env)
+            if rc != 0:
+                raise AssertionError("%s %s: exit %d: %r" % (
+                    name, how, rc, err[-500:]))
+            with np.load(out) as z:
+                got[how] = {f: z[f].copy() for f in z.files}
+        if sorted(got["memory"]) != sorted(got["pread"]):
+            raise AssertionError("%s: fields %r and %r" % (
+                name, sorted(got["memory"]), sorted(got["pread"])))
+        for f, v in got["memory"].items():
+            if not np.array_equal(got["pread"][f], v, equal_nan=True):
+                raise AssertionError("%s: %s read by rows differs from the "
+                                     "file read whole" % (name, f))
+        if name == "big2d":
+            # against numpy, so that both paths cannot agree on a wrong sum
+            keys = np.unique(k)
+            want = np.array([x[k == g].sum(axis=0) for g in keys])
+            if not np.allclose(got["pread"]["sum"], want, rtol=1e-12,
+                               atol=1e-9):
+                raise AssertionError("big2d: sums differ from numpy's")
+    x = rng.standard_normal((rows, 4)).astype(np.float32)
+    cut_while_grouping(tmp, x, k, small)
+    # cut at other moments: the clear line or the uncut result, never a
+    # signal
+    structured_truncated(tmp, "bigx", {"x": x, "k": k},
+                         ["--by", "{k}", "{x}"], "x", env=small, hits=2)
+    structured_truncated(tmp, "bigk", {"x": x, "k": k},
+                         ["--by", "{k}", "{x}"], "k", env=small)
 
 
 ELEMS = 4096  # elements per task
