@@ -401,6 +401,19 @@ static int store_fits(uint64_t size)
            size <= (uint64_t)pages * (uint64_t)page / 2;
 }
 
+uint64_t eg_source_piece_bytes(void)
+{
+#ifdef EDGEGRID_TEST_HOOKS
+    const char *env = getenv(EG_STORE_LIMIT_ENV);
+    uint64_t limit = 0;
+    if (env != NULL && env[0] != '\0' && parse_bytes(env, &limit) == 0)
+        return limit / 4;
+#endif
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page / 8
+                                 : EG_MAX_STDIN_FALLBACK / 8;
+}
+
 /* How load_path brings a regular file in. */
 enum { EG_LOAD_READ, EG_LOAD_MAP, EG_LOAD_STORE, EG_LOAD_ROWS };
 

@@ -51,6 +51,9 @@ eg_status eg_source_open_stored(eg_source **out, const char *path,
  * take the bound from $EDGEGRID_TEST_STORE_LIMIT (bytes) when it is set. */
 eg_status eg_source_open_rows(eg_source **out, const char *path,
                               const eg_input_opts *in, eg_error *err);
+/* The bytes a reader of a file too large to copy may hold of it at once:
+ * a quarter of that bound (an eighth of the physical memory). */
+uint64_t eg_source_piece_bytes(void);
 /* Wraps caller memory (native order, 1-D); the memory is not copied.
  * Memory not aligned to its element size is handed out copied into the
  * caller's buffers (eg_source_needs_buffer), as typed loads from it would

@@ -183,7 +183,11 @@ static eg_status reduce_sources(eg_engine *e, const eg_source *x,
     eg_struct_plan p;
     void *xs = NULL, *ys = NULL;
     eg_status st = eg_struct_prepare(&p, x, y, so, o, &xs, &ys, err);
-    if (st == EG_OK)
+    /* a file too large to copy (eg_reduce_file_structured) */
+    int pieces = st == EG_OK && !p.by && eg_source_stored(x) == NULL;
+    if (st == EG_OK && pieces)
+        st = eg_struct_run_pieces(e, &p, x, y, o, out, err);
+    else if (st == EG_OK)
         st = eg_struct_run(e, &p, o, out, err);
     free(xs);
     free(ys);
@@ -219,6 +223,31 @@ eg_status eg_reduce_structured(eg_engine *e, const void *x, const void *y,
     return st;
 }
 
+/* Whether sources opened by eg_source_open_rows can be reduced as they
+ * are: held in memory, or --by, or an --axis plan that cuts into pieces.
+ * A bad plan is left for reduce_sources to report. */
+static int cut_into_pieces(const eg_source *x, const eg_source *y,
+                           const eg_struct_opts *so, const eg_reduce_opts *o)
+{
+    if (eg_source_stored(x) != NULL &&
+        (y == NULL || eg_source_stored(y) != NULL))
+        return 1;
+    eg_reduce_opts defaults;
+    if (!o) {
+        eg_reduce_opts_init(&defaults);
+        o = &defaults;
+    }
+    eg_struct_plan p;
+    eg_error ignored;
+    memset(&ignored, 0, sizeof ignored);
+    if (eg_struct_plan_shape(&p, eg_source_info(x), so, o->ops, &ignored) !=
+        EG_OK)
+        return 1;
+    int ok = p.by || eg_struct_pieces_fit(&p);
+    eg_struct_plan_free(&p);
+    return ok;
+}
+
 eg_status eg_reduce_file_structured(eg_engine *e, const char *path,
                                     const char *with_path,
                                     const eg_input_opts *in,
@@ -231,17 +260,21 @@ eg_status eg_reduce_file_structured(eg_engine *e, const char *path,
     memset(out, 0, sizeof *out);
     if (!in)
         in = &plain;
-    /* --axis gathers by stride across the whole array: read whole into
-     * memory, not in chunks (source.h).  --by reads the rows once, in
-     * order, into its permuted copy: a file too large to copy is read by
-     * row ranges there. */
-    int by = so != NULL && (so->keys != NULL || so->keys_path != NULL);
-    eg_status (*open_in)(eg_source **, const char *, const eg_input_opts *,
-                         eg_error *) =
-        by ? eg_source_open_rows : eg_source_open_stored;
-    eg_status st = open_in(&sx, path, in, err);
+    /* Read whole into memory, not in chunks (source.h): --axis gathers by
+     * stride across the whole array.  A file too large to copy is left to
+     * pread: --by reads its rows once, in order, into its permuted copy;
+     * --axis in pieces of whole segments where the plan cuts into them
+     * (eg_struct_pieces_fit), else the file is mapped as before. */
+    eg_status st = eg_source_open_rows(&sx, path, in, err);
     if (st == EG_OK && with_path)
-        st = open_in(&sy, with_path, in, err);
+        st = eg_source_open_rows(&sy, with_path, in, err);
+    if (st == EG_OK && !cut_into_pieces(sx, sy, so, o)) {
+        eg_source_close(&sx);
+        eg_source_close(&sy);
+        st = eg_source_open_stored(&sx, path, in, err);
+        if (st == EG_OK && with_path)
+            st = eg_source_open_stored(&sy, with_path, in, err);
+    }
     if (st == EG_OK)
         st = reduce_sources(e, sx, sy, so, o, out, err);
     eg_source_close(&sx);

@@ -119,6 +119,18 @@ static inline uint64_t eg_struct_index(const eg_struct_plan *p, uint64_t e,
     return p->by ? p->rows[p->gstart[e / p->rest] + pos] : pos;
 }
 
+/* Axis mode on sources with no stored bytes (eg_source_open_rows, a file
+ * too large to copy): 1 when the plan cuts into pieces of whole segments
+ * that eg_source_piece_bytes holds (reduced axes last or first, C order). */
+int eg_struct_pieces_fit(const eg_struct_plan *p);
+/* Runs such a plan piece by piece: each piece's elements read with pread
+ * (a file changed under the reads is EG_EIO), reduced as an array of its
+ * own into its outputs of out: the bits of eg_struct_run on the whole. */
+eg_status eg_struct_run_pieces(eg_engine *e, const eg_struct_plan *p,
+                               const eg_source *x, const eg_source *y,
+                               const eg_reduce_opts *o, eg_sresult *out,
+                               eg_error *err);
+
 /* Runs a planned job on the engine's devices into out (see edgegrid.h). */
 eg_status eg_struct_run(eg_engine *e, const eg_struct_plan *p,
                         const eg_reduce_opts *o, eg_sresult *out,
