@@ -277,6 +277,30 @@ def holds(pid, path):
     return fds, mapped
 
 
+def held_after(argv, path, env, delay):
+    """holds() of a run of argv `delay` seconds after it opened path."""
+    p = subprocess.Popen([str(a) for a in argv], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         env=cu.env(**env))
+    deadline = time.monotonic() + cu.TIMEOUT
+    state = None
+    while p.poll() is None and time.monotonic() < deadline:
+        try:
+            if holds(p.pid, path)[0]:
+                time.sleep(delay)
+                p.send_signal(signal.SIGSTOP)
+                state = holds(p.pid, path)
+                p.send_signal(signal.SIGCONT)
+                break
+        except OSError:
+            pass  # it ended between the checks
+    err = p.stderr.read().decode(errors="replace")
+    rc = p.wait(timeout=cu.TIMEOUT)
+    if rc != 0:
+        raise AssertionError("%r: exit %d: %r" % (argv, rc, err[-500:]))
+    return state if state is not None else (False, False)
+
+
 def cut_while_grouping(tmp, x, k, env):
     """--by with an input too large to copy: stopped while it groups the
     keys (it has them open), it holds the input open for pread and not
@@ -374,6 +398,83 @@ def group_reduction_of_a_file_too_large_to_copy(tmp):
                          ["--by", "{k}", "{x}"], "x", env=small, hits=2)
     structured_truncated(tmp, "bigk", {"x": x, "k": k},
                          ["--by", "{k}", "{x}"], "k", env=small)
+
+
+@suite.test
+def axis_reduction_of_a_file_too_large_to_copy(tmp):
+    if os.environ.get("EDGEGRID_TEST_HOOKS_BUILT", "").upper() not in (
+            "ON", "1", "TRUE", "YES", "Y"):
+        print("skip: not a test-hooks build, no %s" % STORE_LIMIT)
+        return
+    # a 1 MiB bound: pieces of 256 KiB, so each file below takes dozens
+    env = {STORE_LIMIT: "1Mi"}
+    rng = np.random.default_rng(8)
+    rows = rng.standard_normal((65536, 16))
+    cols = rng.standard_normal((4096, 512)).astype(">f4")
+    cube = rng.integers(-1000, 1000, (64, 128, 64)).astype(np.int32)
+    cases = (
+        ("rows", {"x": rows}, ["--axis", -1, "--ops",
+                               "count,sum,min,argmax,std,l2", "{x}"]),
+        ("rowsdot", {"x": rows, "y": rows[::-1].copy()},
+         ["--axis", 1, "--ops", "dot,sum", "--with", "{y}", "{x}"]),
+        ("cols", {"x": cols}, ["--axis", 0, "--ops", "sum,mean,argmin,var",
+                               "{x}"]),
+        ("exact", {"x": rows}, ["--mode", "exact", "--axis", 1, "--ops",
+                                "sum,mean", "{x}"]),
+        ("cube12", {"x": cube}, ["--axis", "1,2", "--ops", "sum,min,max",
+                                 "{x}"]),
+        ("cube01", {"x": cube}, ["--axis", "0,1", "--ops", "sum,min,max",
+                                 "{x}"]),
+        # reduced axes in the middle do not cut into pieces: still mapped
+        ("cube1", {"x": cube}, ["--axis", 1, "--ops", "sum", "{x}"]),
+    )
+    for name, arrays, argv in cases:
+        paths = {}
+        for key, a in arrays.items():
+            paths[key] = os.path.join(tmp, "%s-%s.npy" % (name, key))
+            np.save(paths[key], a)
+        got = {}
+        for how, e in (("memory", {STORE_LIMIT: None}), ("pieces", env)):
+            out = os.path.join(tmp, "%s-%s.npz" % (name, how))
+            rc, err, _ = structured_run(paths, argv, out, env=e)
+            if rc != 0:
+                raise AssertionError("%s %s: exit %d: %r" % (
+                    name, how, rc, err[-500:]))
+            with np.load(out) as z:
+                got[how] = {f: z[f].copy() for f in z.files}
+        if sorted(got["memory"]) != sorted(got["pieces"]):
+            raise AssertionError("%s: fields differ" % name)
+        for f, v in got["memory"].items():
+            if not np.array_equal(got["pieces"][f], v, equal_nan=True):
+                raise AssertionError("%s: %s in pieces differs from the "
+                                     "file read whole" % (name, f))
+    # against numpy, so that both paths cannot agree on a wrong result
+    want = {"rows": rows.sum(axis=-1), "cols": cols.astype(np.float64).sum(axis=0),
+            "cube12": cube.sum(axis=(1, 2)), "cube01": cube.sum(axis=(0, 1))}
+    for name, w in want.items():
+        with np.load(os.path.join(tmp, "%s-pieces.npz" % name)) as z:
+            if not np.allclose(z["sum"], w, rtol=1e-9, atol=1e-9):
+                raise AssertionError("%s: sums differ from numpy's" % name)
+    # read in pieces: 5 ms after it opened the input (of the 50 to 300 ms
+    # the reads and exact sums take on an idle machine) it still holds it
+    # open, not mapped; a copy closes it after one read of 2 ms, a map
+    # shows in /proc/PID/maps
+    for name, axis in (("rows", -1), ("cols", 0)):
+        argv = [cu.binary(), "reduce", "--devices", "host", "--axis", axis,
+                "--mode", "exact", "--ops", "sum,std",
+                os.path.join(tmp, "%s-x.npy" % name)]
+        state = held_after(argv, argv[-1], env, 0.005)
+        if state != (True, False):
+            raise AssertionError("%s: input open %s, mapped %s 5 ms in; "
+                                 "want open for pread, not mapped" % (
+                                     name, state[0], state[1]))
+    # cut while it runs: the clear line, never SIGBUS
+    structured_truncated(tmp, "piecerows", {"x": rows},
+                         ["--axis", -1, "--ops", "sum,max", "{x}"], "x",
+                         env=env, hits=2)
+    structured_truncated(tmp, "piececols", {"x": cols},
+                         ["--axis", 0, "--ops", "sum,max", "{x}"], "x",
+                         env=env, hits=2)
 
 
 ELEMS = 4096  # elements per task
