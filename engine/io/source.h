@@ -34,15 +34,17 @@ eg_status eg_source_open(eg_source **out, const char *path,
                          const eg_input_opts *in, eg_error *err);
 /* eg_source_open with a regular file read whole into memory, so that
  * eg_source_stored holds every element: for readers that gather by stride
- * across the whole array (--axis).  A file truncated while it is read is
+ * across the whole array (--axis that cannot be cut into pieces, the
+ * grid's coordinator).  A file truncated while it is read is
  * EG_EIO as for eg_source_open; after that the copy is safe from it.  A
  * file larger than half the physical memory is mapped instead, as is every
  * file with $EDGEGRID_INGEST=map, and a truncation under that map still
  * ends the process with SIGBUS. */
 eg_status eg_source_open_stored(eg_source **out, const char *path,
                                 const eg_input_opts *in, eg_error *err);
-/* eg_source_open_stored for readers that take the array in row ranges
- * (--by's permutation, its keys): a file larger than half the physical
+/* eg_source_open_stored for readers that take the array in pieces
+ * (--by's permutation and its keys by row ranges, --axis in pieces of
+ * whole segments, struct_pieces.c): a file larger than half the physical
  * memory is not mapped but left to pread, as eg_source_open leaves it
  * (eg_source_stored is NULL; eg_source_get_part by row ranges, then
  * eg_source_check), so a truncation is EG_EIO, never a signal.  Only a
