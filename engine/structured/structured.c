@@ -184,7 +184,9 @@ static eg_status reduce_sources(eg_engine *e, const eg_source *x,
     void *xs = NULL, *ys = NULL;
     eg_status st = eg_struct_prepare(&p, x, y, so, o, &xs, &ys, err);
     /* a file too large to copy (eg_reduce_file_structured) */
-    int pieces = st == EG_OK && !p.by && eg_source_stored(x) == NULL;
+    int pieces = st == EG_OK && !p.by &&
+                 (eg_source_stored(x) == NULL ||
+                  (y != NULL && eg_source_stored(y) == NULL));
     if (st == EG_OK && pieces)
         st = eg_struct_run_pieces(e, &p, x, y, o, out, err);
     else if (st == EG_OK)
