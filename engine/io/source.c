@@ -382,36 +382,33 @@ static eg_status store_file(eg_source *src, int fd, const struct stat *sb,
  * a byte count such as 65536 or 64Ki.  Product builds ignore it. */
 #define EG_STORE_LIMIT_ENV "EDGEGRID_TEST_STORE_LIMIT"
 
-/* Whether a file of `size` bytes is copied into memory by
- * eg_source_open_stored and eg_source_open_rows: when it takes at most half
- * the physical memory.  A larger one is not copied (that would push the
+/* The most bytes of a file eg_source_open_stored and eg_source_open_rows
+ * copy into memory: half the physical memory.  A larger one is not copied (that would push the
  * page cache and the rest of the machine into swap): eg_source_open_rows
  * leaves it to be read with pread, eg_source_open_stored maps it and keeps
- * the SIGBUS risk source.h names. */
-static int store_fits(uint64_t size)
+ * the SIGBUS risk source.h names.  (Without the page count: as for a
+ * machine of 64 GiB.) */
+static uint64_t store_limit(void)
 {
 #ifdef EDGEGRID_TEST_HOOKS
     const char *env = getenv(EG_STORE_LIMIT_ENV);
     uint64_t limit = 0;
     if (env != NULL && env[0] != '\0' && parse_bytes(env, &limit) == 0)
-        return size <= limit;
+        return limit;
 #endif
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    return pages > 0 && page > 0 &&
-           size <= (uint64_t)pages * (uint64_t)page / 2;
+    return pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page / 2
+                                 : EG_MAX_STDIN_FALLBACK / 2;
+}
+
+static int store_fits(uint64_t size)
+{
+    return size <= store_limit();
 }
 
 uint64_t eg_source_piece_bytes(void)
 {
-#ifdef EDGEGRID_TEST_HOOKS
-    const char *env = getenv(EG_STORE_LIMIT_ENV);
-    uint64_t limit = 0;
-    if (env != NULL && env[0] != '\0' && parse_bytes(env, &limit) == 0)
-        return limit / 4;
-#endif
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    return pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page / 8
-                                 : EG_MAX_STDIN_FALLBACK / 8;
+    return store_limit() / 4;
 }
 
 /* How load_path brings a regular file in. */
