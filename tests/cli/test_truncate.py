@@ -340,11 +340,44 @@ def cut_while_grouping(tmp, x, k, env):
     check_changed(rc, err, xp, "cut while grouping", size // 2, size)
 
 
+def hooks_built():
+    """Only test builds (EDGEGRID_TEST_HOOKS) read STORE_LIMIT."""
+    return os.environ.get("EDGEGRID_TEST_HOOKS_BUILT", "").upper() in (
+        "ON", "1", "TRUE", "YES", "Y")
+
+
+def same_as_in_memory(tmp, name, arrays, argv, env, how):
+    """Saves arrays as tmp/NAME-KEY.npy, runs argv (structured_run's
+    placeholders) once on the file read whole into memory and once under
+    env (a lowered STORE_LIMIT), and asserts the two .npz results hold the
+    same fields with the same bits.  Returns the limited run's fields; its
+    npz stays as tmp/NAME-HOW.npz."""
+    paths = {}
+    for key, a in arrays.items():
+        paths[key] = os.path.join(tmp, "%s-%s.npy" % (name, key))
+        np.save(paths[key], a)
+    got = {}
+    for run, e in (("memory", {STORE_LIMIT: None}), (how, env)):
+        out = os.path.join(tmp, "%s-%s.npz" % (name, run))
+        rc, err, _ = structured_run(paths, argv, out, env=e)
+        if rc != 0:
+            raise AssertionError("%s %s: exit %d: %r" % (
+                name, run, rc, err[-500:]))
+        with np.load(out) as z:
+            got[run] = {f: z[f].copy() for f in z.files}
+    if sorted(got["memory"]) != sorted(got[how]):
+        raise AssertionError("%s: fields %r and %r" % (
+            name, sorted(got["memory"]), sorted(got[how])))
+    for f, v in got["memory"].items():
+        if not np.array_equal(got[how][f], v, equal_nan=True):
+            raise AssertionError("%s: %s (%s) differs from the file read "
+                                 "whole" % (name, f, how))
+    return got[how]
+
+
 @suite.test
 def group_reduction_of_a_file_too_large_to_copy(tmp):
-    built = os.environ.get("EDGEGRID_TEST_HOOKS_BUILT", "").upper()
-    if built not in ("ON", "1", "TRUE", "YES", "Y"):
-        # only test builds (EDGEGRID_TEST_HOOKS) read the variable
+    if not hooks_built():
         print("skip: not a test-hooks build, no %s" % STORE_LIMIT)
         return
     rng = np.random.default_rng(7)
@@ -360,34 +393,14 @@ def group_reduction_of_a_file_too_large_to_copy(tmp):
     )
     k = rng.integers(-500, 500, rows).astype(np.int64)
     for name, x, ops in cases:
-        arrays = {"x": x, "k": k}
         argv = ["--by", "{k}"] + ops + ["{x}"]
-        paths = {}
-        for key, a in arrays.items():
-            paths[key] = os.path.join(tmp, "%s-%s.npy" % (name, key))
-            np.save(paths[key], a)
-        # the same bits as the file read whole into memory
-        got = {}
-        for how, env in (("memory", {STORE_LIMIT: None}), ("pread", small)):
-            out = os.path.join(tmp, "%s-%s.npz" % (name, how))
-            rc, err, _ = structured_run(paths, argv, out, env=env)
-            if rc != 0:
-                raise AssertionError("%s %s: exit %d: %r" % (
-                    name, how, rc, err[-500:]))
-            with np.load(out) as z:
-                got[how] = {f: z[f].copy() for f in z.files}
-        if sorted(got["memory"]) != sorted(got["pread"]):
-            raise AssertionError("%s: fields %r and %r" % (
-                name, sorted(got["memory"]), sorted(got["pread"])))
-        for f, v in got["memory"].items():
-            if not np.array_equal(got["pread"][f], v, equal_nan=True):
-                raise AssertionError("%s: %s read by rows differs from the "
-                                     "file read whole" % (name, f))
+        got = same_as_in_memory(tmp, name, {"x": x, "k": k}, argv, small,
+                                "pread")
         if name == "big2d":
             # against numpy, so that both paths cannot agree on a wrong sum
             keys = np.unique(k)
             want = np.array([x[k == g].sum(axis=0) for g in keys])
-            if not np.allclose(got["pread"]["sum"], want, rtol=1e-12,
+            if not np.allclose(got["sum"], want, rtol=1e-12,
                                atol=1e-9):
                 raise AssertionError("big2d: sums differ from numpy's")
     x = rng.standard_normal((rows, 4)).astype(np.float32)
@@ -402,8 +415,7 @@ def group_reduction_of_a_file_too_large_to_copy(tmp):
 
 @suite.test
 def axis_reduction_of_a_file_too_large_to_copy(tmp):
-    if os.environ.get("EDGEGRID_TEST_HOOKS_BUILT", "").upper() not in (
-            "ON", "1", "TRUE", "YES", "Y"):
+    if not hooks_built():
         print("skip: not a test-hooks build, no %s" % STORE_LIMIT)
         return
     # a 1 MiB bound: pieces of 256 KiB, so each file below takes dozens
@@ -429,25 +441,7 @@ def axis_reduction_of_a_file_too_large_to_copy(tmp):
         ("cube1", {"x": cube}, ["--axis", 1, "--ops", "sum", "{x}"]),
     )
     for name, arrays, argv in cases:
-        paths = {}
-        for key, a in arrays.items():
-            paths[key] = os.path.join(tmp, "%s-%s.npy" % (name, key))
-            np.save(paths[key], a)
-        got = {}
-        for how, e in (("memory", {STORE_LIMIT: None}), ("pieces", env)):
-            out = os.path.join(tmp, "%s-%s.npz" % (name, how))
-            rc, err, _ = structured_run(paths, argv, out, env=e)
-            if rc != 0:
-                raise AssertionError("%s %s: exit %d: %r" % (
-                    name, how, rc, err[-500:]))
-            with np.load(out) as z:
-                got[how] = {f: z[f].copy() for f in z.files}
-        if sorted(got["memory"]) != sorted(got["pieces"]):
-            raise AssertionError("%s: fields differ" % name)
-        for f, v in got["memory"].items():
-            if not np.array_equal(got["pieces"][f], v, equal_nan=True):
-                raise AssertionError("%s: %s in pieces differs from the "
-                                     "file read whole" % (name, f))
+        same_as_in_memory(tmp, name, arrays, argv, env, "pieces")
     # against numpy, so that both paths cannot agree on a wrong result
     want = {"rows": rows.sum(axis=-1), "cols": cols.astype(np.float64).sum(axis=0),
             "cube12": cube.sum(axis=(1, 2)), "cube01": cube.sum(axis=(0, 1))}
