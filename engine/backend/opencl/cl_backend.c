@@ -318,10 +318,7 @@ eg_status eg_cl_device_try_build(eg_device *dev, const char *src, size_t len,
     eg_status st = eg_cl_ensure_context(dev, err);
     if (st != EG_OK)
         return st;
-    eg_cl_impl *impl = dev->impl;
-    eg_cl_target t = {impl->context,    impl->device,
-                      dev->info.name,   dev->info.platform,
-                      dev->info.driver, impl->device_version};
+    eg_cl_target t = eg_cl_target_of(dev);
     cl_program prog = NULL;
     st = eg_cl_build_source(&t, src, len, options, &prog, err);
     if (prog)

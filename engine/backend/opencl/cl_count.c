@@ -115,9 +115,7 @@ static eg_status build(eg_device *dev, eg_dtype t, const char *name,
     eg_cl_build_options(t, 0, options, sizeof options);
     size_t used = strlen(options);
     snprintf(options + used, sizeof options - used, " %s", extra);
-    eg_cl_target tg = {impl->context,    impl->device,
-                       dev->info.name,   dev->info.platform,
-                       dev->info.driver, impl->device_version};
+    eg_cl_target tg = eg_cl_target_of(dev);
     cl_program prog = NULL;
     int from_cache = 0;
     eg_status st =

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cl_program.h"
 #include "device.h"
 #include "state.h"
 
@@ -122,6 +123,17 @@ typedef struct eg_cl_impl {
 } eg_cl_impl;
 
 extern const eg_backend_ops eg_cl_ops;
+
+/* What the program cache and builder need of an OpenCL device (its
+ * context must exist: eg_cl_ensure_context). */
+static inline eg_cl_target eg_cl_target_of(const eg_device *dev)
+{
+    const eg_cl_impl *impl = dev->impl;
+    eg_cl_target t = {impl->context,    impl->device,
+                      dev->info.name,   dev->info.platform,
+                      dev->info.driver, impl->device_version};
+    return t;
+}
 
 /* Fills err with "<call> on "<device>": CL_NAME" (the numeric code added
  * when the name is unknown) and returns EG_EOPENCL. */

@@ -75,20 +75,11 @@ static void probe_options(const char *extra, char *options, size_t cap)
     }
 }
 
-static eg_cl_target probe_target(const eg_device *dev)
-{
-    const eg_cl_impl *impl = dev->impl;
-    eg_cl_target t = {impl->context,    impl->device,
-                      dev->info.name,   dev->info.platform,
-                      dev->info.driver, impl->device_version};
-    return t;
-}
-
 uint64_t eg_cl_probe_cache_key(const eg_device *dev)
 {
     char options[512];
     probe_options(NULL, options, sizeof options);
-    eg_cl_target t = probe_target(dev);
+    eg_cl_target t = eg_cl_target_of(dev);
     return eg_cl_cache_key(&t, (const char *)eg_kernel_probe_fma,
                            eg_kernel_probe_fma_len, options);
 }
@@ -103,7 +94,7 @@ eg_status eg_cl_probe_contraction(eg_device *dev, const char *extra,
         return st;
     char options[512];
     probe_options(extra, options, sizeof options);
-    eg_cl_target t = probe_target(dev);
+    eg_cl_target t = eg_cl_target_of(dev);
     /* Through the binary cache: a compile per run would cost about as
      * much as a small reduction. */
     cl_program prog = NULL;

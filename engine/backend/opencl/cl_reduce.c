@@ -136,9 +136,7 @@ static eg_status build_kernel(eg_device *dev, eg_dtype dtype, unsigned g,
     if ((g & EG_G_EXACT) && !impl->portable)
         snprintf(options + used, sizeof options - used, " -DEG_PREFETCH=%u",
                  EG_CL_CPU_PREFETCH);
-    eg_cl_target t = {impl->context,    impl->device,
-                      dev->info.name,   dev->info.platform,
-                      dev->info.driver, impl->device_version};
+    eg_cl_target t = eg_cl_target_of(dev);
     cl_program prog = NULL;
     int from_cache = 0;
     eg_status st =
