@@ -130,6 +130,14 @@ class Procs:
         self.procs.append(p)
         return p
 
+    def collector(self, port, *args):
+        """`edgegrid collect --bind tcp://127.0.0.1:PORT ARGS...`, once it
+        says it is listening."""
+        c = self.start(["collect", "--bind", "tcp://127.0.0.1:%d" % port]
+                       + list(args), stdin=False)
+        c.wait_err("listening", 10)
+        return c
+
     def __enter__(self):
         return self
 

@@ -62,10 +62,8 @@ def three_boxes_one_killed(tmp):
     port = su.free_port()
     names = ["b1", "b2", "b3"]
     with su.Procs() as ps:
-        col = ps.start(["collect", "--bind", "tcp://127.0.0.1:%d" % port,
-                        "--expect", ",".join(names), "--wait", "1500ms"],
-                       stdin=False)
-        col.wait_err("listening", 10)
+        col = ps.collector(port, "--expect", ",".join(names),
+                           "--wait", "1500ms")
         boxes = [box(ps, port, n) for n in names]
         fed = [[], [], []]
         for t in range(0, 20):
@@ -135,9 +133,7 @@ def count_windows_box_restarted(tmp):
         p.write("".join("%d\n" % x for x in v))
 
     with su.Procs() as ps:
-        col = ps.start(["collect", "--bind", "tcp://127.0.0.1:%d" % port,
-                        "--expect", "b1,b2", "--wait", "1s"], stdin=False)
-        col.wait_err("listening", 10)
+        col = ps.collector(port, "--expect", "b1,b2", "--wait", "1s")
         b1, b2 = start(ps, "b1"), start(ps, "b2")
         feed(b1, b1a)
         feed(b2, b2v[:300])
@@ -193,10 +189,8 @@ def exact_mode_across_boxes(tmp):
     names = ["e1", "e2", "e3"]
     data = {}
     with su.Procs() as ps:
-        col = ps.start(["collect", "--bind", "tcp://127.0.0.1:%d" % port,
-                        "--expect", ",".join(names), "--wait", "5s"],
-                       stdin=False)
-        col.wait_err("listening", 10)
+        col = ps.collector(port, "--expect", ",".join(names),
+                           "--wait", "5s")
         boxes = []
         for i, n in enumerate(names):
             p = ps.start(["stream", "--from", "-", "--time", "event",
@@ -277,9 +271,7 @@ def collector_restart(tmp):
 def stalled_collector_counts_unsent(tmp):
     port = su.free_port()
     with su.Procs() as ps:
-        col = ps.start(["collect", "--bind", "tcp://127.0.0.1:%d" % port,
-                        "--boxes", "1", "--wait", "1s"], stdin=False)
-        col.wait_err("listening", 10)
+        col = ps.collector(port, "--boxes", "1", "--wait", "1s")
         col.p.send_signal(signal.SIGSTOP)
         p = box(ps, port, "b1", "--outbox", "3", "--drain", "6s")
         feed(p, 0, range(0, 50))  # 10 windows
@@ -308,11 +300,10 @@ def curve_allow_list(tmp):
     os.replace(os.path.join(keys, "b1.pub"), os.path.join(allow, "b1.pub"))
     port = su.free_port()
     with su.Procs() as ps:
-        col = ps.start(["collect", "--bind", "tcp://127.0.0.1:%d" % port,
-                        "--boxes", "1", "--wait", "1s", "--curve-secret",
-                        os.path.join(keys, "collector.secret"), "--allow",
-                        allow], stdin=False)
-        col.wait_err("listening", 10)
+        col = ps.collector(port, "--boxes", "1", "--wait", "1s",
+                           "--curve-secret",
+                           os.path.join(keys, "collector.secret"),
+                           "--allow", allow)
         curve = ["--curve-secret", None, "--server-key",
                  os.path.join(keys, "collector.pub"), "--drain", "2s"]
         curve[1] = os.path.join(keys, "b1.secret")

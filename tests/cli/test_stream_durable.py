@@ -70,11 +70,8 @@ class Run:
 
 
 def collector(ps, port, state, *extra):
-    c = ps.start(["collect", "--bind", "tcp://127.0.0.1:%d" % port,
-                  "--expect", ",".join(NAMES), "--wait", "30s",
-                  "--state-dir", state] + list(extra), stdin=False)
-    c.wait_err("listening", 10)
-    return c
+    return ps.collector(port, "--expect", ",".join(NAMES), "--wait", "30s",
+                        "--state-dir", state, *extra)
 
 
 @suite.test

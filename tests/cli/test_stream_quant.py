@@ -174,10 +174,8 @@ def three_boxes_and_collector(tmp):
     names = ["q1", "q2", "q3"]
     data = {}
     with su.Procs() as ps:
-        col = ps.start(["collect", "--bind", "tcp://127.0.0.1:%d" % port,
-                        "--expect", ",".join(names), "--wait", "5s"],
-                       stdin=False)
-        col.wait_err("listening", 10)
+        col = ps.collector(port, "--expect", ",".join(names),
+                           "--wait", "5s")
         boxes = []
         for n in names:
             p = ps.start(["stream", "--from", "-", "--time", "event",
