@@ -156,6 +156,22 @@ static int get_input(PyObject *obj, const char *what, Py_buffer *v,
     return 0;
 }
 
+/* nan= of every function: "propagate" or "omit"; 0, or -1 with the
+ * InputError raised. */
+static int parse_nan(const char *nan, eg_nan_policy *out)
+{
+    if (strcmp(nan, "propagate") == 0)
+        *out = EG_NAN_PROPAGATE;
+    else if (strcmp(nan, "omit") == 0)
+        *out = EG_NAN_OMIT;
+    else {
+        raise_input(EG_EUSAGE, "nan: '%.64s' (expected propagate or omit)",
+                    nan);
+        return -1;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------- options, values */
 
 static int parse_opts(eg_reduce_opts *o, const char *ops, const char *mode,
@@ -175,15 +191,8 @@ static int parse_opts(eg_reduce_opts *o, const char *ops, const char *mode,
         raise_input(EG_EUSAGE, "mode: '%.64s' (expected fast or exact)", mode);
         return -1;
     }
-    if (strcmp(nan, "propagate") == 0)
-        o->nan = EG_NAN_PROPAGATE;
-    else if (strcmp(nan, "omit") == 0)
-        o->nan = EG_NAN_OMIT;
-    else {
-        raise_input(EG_EUSAGE, "nan: '%.64s' (expected propagate or omit)",
-                    nan);
+    if (parse_nan(nan, &o->nan) != 0)
         return -1;
-    }
     if (ddof < 0 || ddof > 0x7fffffff) {
         raise_input(EG_EUSAGE, "ddof: %lld (expected 0 or more)", ddof);
         return -1;
@@ -735,15 +744,8 @@ static int quant_opts_from(eg_quant_opts *qo, unsigned qops, PyObject *q_o,
         raise_eg(&err);
         return -1;
     }
-    if (strcmp(nan, "propagate") == 0)
-        qo->nan = EG_NAN_PROPAGATE;
-    else if (strcmp(nan, "omit") == 0)
-        qo->nan = EG_NAN_OMIT;
-    else {
-        raise_input(EG_EUSAGE, "nan: '%.64s' (expected propagate or omit)",
-                    nan);
+    if (parse_nan(nan, &qo->nan) != 0)
         return -1;
-    }
     qo->rel_err = rel_err;
     qo->bins = bins;
     if (range_o != Py_None) {
