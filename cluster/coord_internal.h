@@ -48,6 +48,7 @@ struct eg_coord {
     /* A job with quantile ops (coord_quant.c): their plan and collector,
      * the round running (its reduce options; a PASS round's parameters,
      * NULL otherwise), the counts of the rounds done, and the results. */
+    int quant;                    /* quantile ops asked */
     eg_qgrid *qg;
     eg_reduce_opts rr;
     const uint8_t *qparams;

@@ -144,6 +144,7 @@ eg_status coord_job_open(eg_coord *c, eg_error *err)
 {
     const eg_coord_opts *o = &c->o;
     int quant = o->quant && o->quant->qops;
+    c->quant = quant;
     c->rr = o->reduce;
     c->groups = eg_groups_for_ops(o->reduce.ops);
     /* Fast mode states carry exactly the ops' groups; other modes may add
@@ -151,11 +152,11 @@ eg_status coord_job_open(eg_coord *c, eg_error *err)
     c->groups_known = o->reduce.mode == EG_MODE_FAST;
     if (o->reduce.ops == 0 && !quant)
         return eg_error_set(err, EG_EUSAGE, "no ops requested");
-    if (quant && (o->manifest || o->noop_tasks || o->structured || o->with_path))
+    if (quant && (o->noop_tasks || o->structured || o->with_path))
         return eg_error_set(err, EG_EUSAGE, "median, quantile, "
-                            "approx_quantile and hist on the grid need the "
-                            "data inline (a FILE), flat: not with --shards, "
-                            "--noop-tasks, --axis, --by or dot");
+                            "approx_quantile and hist on the grid reduce "
+                            "the whole array: not with --noop-tasks, "
+                            "--axis, --by or dot");
     if (!!(o->reduce.ops & EG_OPS_BIT(EG_OP_DOT)) != (o->with_path != NULL) &&
         !o->manifest)
         return eg_error_set(err, EG_EUSAGE, "dot needs --with Y.npy, and "
@@ -168,6 +169,8 @@ eg_status coord_job_open(eg_coord *c, eg_error *err)
         return eg_error_set(err, EG_EUSAGE, "--axis and --by need the data "
                             "inline (a FILE), not --shards or --noop-tasks");
     if (o->manifest) {
+        /* The quantile plan waits for the first round: only the workers
+         * know the shards' dtype and sizes (coord_quant_run). */
         c->mode = MODE_SHARDS;
         return open_shards(c, err);
     }
@@ -207,7 +210,17 @@ size_t coord_job_task_frame(eg_coord *c, uint64_t id, uint32_t attempt,
     f.nan = (uint8_t)c->rr.nan;
     f.ops = c->rr.ops;
     f.ddof = c->rr.ddof;
-    if (c->qparams) {
+    if (c->qparams && c->mode == MODE_SHARDS) {
+        /* A quantile round over a shard: its name and the count the first
+         * round found, the parameters in the one other part. */
+        f.kind = EG_TASK_SQUANT;
+        f.ops = 0;
+        f.ddof = 0;
+        f.raw = (uint8_t)(c->o.in.raw != 0);
+        f.dtype = (uint8_t)c->dtype;
+        f.count = t->count;
+        snprintf(f.shard, sizeof f.shard, "%s", c->manifest.names[id]);
+    } else if (c->qparams) {
         /* A quantile round: the range, and its parameters in a last part. */
         f.kind = EG_TASK_QUANT;
         f.ops = 0;

@@ -7,7 +7,13 @@
  * a worker lost in a round has its tasks sent again like in any job.  The
  * rounds: the ordinary ops first (when asked), then what eg_qgrid_next
  * says: a min/max round for hist's automatic range, and PASS rounds whose
- * integer counts are added up as they are accepted. */
+ * integer counts are added up as they are accepted.
+ *
+ * With --shards the data never reaches the coordinator: the first round
+ * (the ordinary ops, or a count of each shard when none are asked) is
+ * where it learns the shards' dtype and sizes, so the plan is made after
+ * it; every later round's task names its shard and carries that size,
+ * which the worker checks against the file before counting it. */
 #include <stdio.h>
 #include <string.h>
 
@@ -42,6 +48,11 @@ static eg_status next_ledger(eg_coord *c, eg_error *err)
     eg_ledger_free(l);
     eg_status st = eg_ledger_init(l, n, err);
     for (uint64_t i = 0; st == EG_OK && i < n; i++) {
+        if (c->mode == MODE_SHARDS) {
+            /* a shard's size, as the first round found it */
+            eg_ledger_set_range(l, i, 0, c->manifest.counts[i]);
+            continue;
+        }
         uint64_t f = i * c->task_elems;
         eg_ledger_set_range(l, i, f,
                             c->count - f < c->task_elems ? c->count - f
@@ -51,13 +62,21 @@ static eg_status next_ledger(eg_coord *c, eg_error *err)
     return st;
 }
 
-/* The result's figures when no ordinary op ran: those of the input. */
+/* The result's figures when no ordinary op ran: those of the input (the
+ * shards: their dtype and, one after another, one long array). */
 static void input_result(eg_coord *c, eg_result *res)
 {
-    const eg_array_info *info = eg_source_info(c->x);
     memset(res, 0, sizeof *res);
-    res->dtype = info->dtype;
     res->mode = c->o.reduce.mode;
+    if (c->mode == MODE_SHARDS) {
+        res->dtype = c->dtype;
+        res->elements = c->count;
+        res->ndim = 1;
+        res->shape[0] = c->count;
+        return;
+    }
+    const eg_array_info *info = eg_source_info(c->x);
+    res->dtype = info->dtype;
     res->elements = info->count;
     res->ndim = info->ndim;
     memcpy(res->shape, info->shape, sizeof res->shape);
@@ -95,8 +114,42 @@ static eg_status run_round(eg_coord *c, eg_qround kind, eg_error *err)
         return eg_qgrid_round_end(c->qg, err);
     eg_state total;
     eg_state_init(&total, c->dtype, c->groups);
-    eg_ledger_merge(&c->ledger, 0, &total);
+    eg_ledger_merge(&c->ledger, c->mode == MODE_SHARDS, &total);
     return eg_qgrid_minmax(c->qg, &total, err);
+}
+
+/* Shards without ordinary ops: a round of counts, for their sizes and
+ * dtype (nothing else can tell them). */
+static eg_status sizes_round(eg_coord *c, eg_error *err)
+{
+    eg_reduce_opts_init(&c->rr);
+    c->rr.ops = EG_OPS_BIT(EG_OP_COUNT);
+    c->rr.mode = EG_MODE_FAST;
+    c->groups = eg_groups_for_ops(c->rr.ops);
+    c->groups_known = 1;
+    round_notice(c, "shard sizes");
+    return coord_loop(c, err);
+}
+
+/* After the first round of a shard job: every shard's size from its
+ * accepted state (checked against the manifest where it gives one), then
+ * the quantile plan over them all. */
+static eg_status shards_known(eg_coord *c, eg_error *err)
+{
+    if (!c->dtype_known)
+        return eg_error_set(err, EG_EINTERNAL, "coordinator: no shard "
+                            "reported its dtype");
+    uint64_t total = 0;
+    for (size_t i = 0; i < c->manifest.n; i++) {
+        uint64_t n = c->ledger.states[i].n;
+        if (total + n < total)
+            return eg_error_set(err, EG_EINPUT, "%s: the shards hold more "
+                                "than 2^64 elements", c->input_name);
+        c->manifest.counts[i] = n;
+        total += n;
+    }
+    c->count = total;
+    return coord_quant_open(c, err);
 }
 
 eg_status coord_quant_run(eg_coord *c, eg_result *res, eg_error *err)
@@ -107,9 +160,13 @@ eg_status coord_quant_run(eg_coord *c, eg_result *res, eg_error *err)
         st = coord_loop(c, err);
         if (st == EG_OK)
             st = coord_job_finish(c, res, err);
-    } else {
-        input_result(c, res);
+    } else if (c->mode == MODE_SHARDS) {
+        st = sizes_round(c, err);
     }
+    if (st == EG_OK && c->mode == MODE_SHARDS)
+        st = shards_known(c, err);
+    if (st == EG_OK && !c->o.reduce.ops)
+        input_result(c, res);
     while (st == EG_OK) {
         eg_qround kind;
         const uint8_t *params;

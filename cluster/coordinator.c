@@ -130,7 +130,7 @@ eg_status eg_coord_open(eg_coord **out, const eg_coord_opts *o, eg_error *err)
                                  curve ? &keys : NULL, &c->router, err);
     if (st == EG_OK)
         st = eg_zsock_bind_results(c->zctx, o->results_endpoint,
-                                   c->qg ? eg_frame_result_max()
+                                   c->quant ? eg_frame_result_max()
                                          : eg_frame_result_states_max(),
                                    curve ? &keys : NULL, &c->pull, err);
     eg_curve_wipe(&keys, sizeof keys);
@@ -284,7 +284,8 @@ static enum send_outcome send_task(eg_coord *c, eg_peer *p, uint64_t id,
     int segs = c->mode == MODE_STRUCT && !quant;
     int with_y = c->y != NULL && !quant &&
                  (!segs || (c->o.reduce.ops & EG_OPS_BIT(EG_OP_DOT)));
-    enum send_outcome r = send_parts(c, p, frame, len, inline_data);
+    /* A shard's quantile task: the frame, then the parameters only. */
+    enum send_outcome r = send_parts(c, p, frame, len, inline_data || quant);
     if (r != SENT)
         return r;
     int sent = inline_data ? send_data(c, id, 0, with_y || segs || quant) : 0;
@@ -836,7 +837,7 @@ eg_status eg_coord_run(eg_coord *c, eg_result *res, eg_grid_stats *stats,
                        eg_error *err)
 {
     eg_status st;
-    if (c->qg) {
+    if (c->quant) {
         st = coord_quant_run(c, res, err);
     } else {
         st = coord_loop(c, err);

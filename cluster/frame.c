@@ -355,7 +355,7 @@ static eg_status decode_task(eg_frame *f, const uint8_t *p, size_t n,
     t->p0 = eg_get_le(p + 56, 8);
     if (t->attempt == 0)
         return bad(err, "frame: %s attempt 0", "TASK");
-    if (t->kind > EG_TASK_QUANT || t->dtype >= EG_DTYPE_COUNT ||
+    if (t->kind > EG_TASK_SQUANT || t->dtype >= EG_DTYPE_COUNT ||
         t->mode > EG_MODE_EXACT || t->nan > EG_NAN_OMIT || t->raw > 1 ||
         t->has_y > 1)
         return bad(err, "frame: %s has an out-of-range enum field", "TASK");
@@ -371,6 +371,18 @@ static eg_status decode_task(eg_frame *f, const uint8_t *p, size_t n,
             t->count > EG_TASK_BYTES_MAX / eg_dtype_size(t->dtype))
             return bad(err, "frame: %s range out of bounds", "TASK");
         t->shard[0] = '\0';
+        return EG_OK;
+    }
+    if (t->kind == EG_TASK_SQUANT) {
+        /* A shard's quantile round: a name, no ops, no data, no range. */
+        if (t->ops != 0 || t->ddof != 0 || t->has_y || t->first != 0 ||
+            t->chunk != 0 || t->nseg != 0 || t->p0 != 0)
+            return bad(err, "frame: %s shard quantile task with ops, dot, a "
+                       "range or segments", "TASK");
+        if (!eg_frame_shard_name_ok((const char *)p + TASK_FIXED, nl))
+            return bad(err, "frame: %s shard name is not a safe relative "
+                       "path", "TASK");
+        copy_text(t->shard, p + TASK_FIXED, nl);
         return EG_OK;
     }
     if (t->ops == 0 || (t->ops >> EG_OP_COUNT_ALL) != 0)
@@ -597,7 +609,7 @@ eg_status eg_frame_task_check_parts(const eg_frame_task *t, size_t x_len,
                                     int have_y, size_t y_len, eg_error *err)
 {
     uint64_t want = t->count * eg_dtype_size(t->dtype);
-    if (t->kind == EG_TASK_SHARD)
+    if (t->kind == EG_TASK_SHARD || t->kind == EG_TASK_SQUANT)
         return x_len == 0 && !have_y
                    ? EG_OK
                    : bad(err, "frame: %s shard task carries data", "TASK");

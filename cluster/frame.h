@@ -33,7 +33,10 @@
  * segment's length, nseg x u32.  A QUANT task (one round of a quantile job:
  * a histogram, a sketch or a selection pass over the range) carries x,
  * then a last part with the round's parameters ("EGQP", engine_grid.h);
- * its ops are 0.
+ * its ops are 0.  An SQUANT task is the same round over a shard: the TASK
+ * frame names the shard (as a SHARD task does, with count its elements as
+ * the job's first round found them), and its one other part is the
+ * parameters; an older decoder refuses the kind.
  */
 #ifndef EG_FRAME_H
 #define EG_FRAME_H
@@ -93,7 +96,8 @@ typedef enum eg_task_kind {
     EG_TASK_INLINE = 0,
     EG_TASK_SHARD = 1,
     EG_TASK_SEGS = 2,
-    EG_TASK_QUANT = 3
+    EG_TASK_QUANT = 3,
+    EG_TASK_SQUANT = 4
 } eg_task_kind;
 
 typedef struct eg_frame_task {
@@ -106,13 +110,14 @@ typedef struct eg_frame_task {
     uint8_t has_y;           /* inline dot: a y part follows x */
     uint32_t ops, ddof;
     uint64_t first, count;   /* inline: global range; shard: count or 0;
+                                squant: the shard's count;
                                 segs: first output, elements per operand */
     uint64_t chunk;          /* chunk elements for the worker's engine; 0 =
                                 its default */
     uint32_t nseg;           /* segs: segments (1..EG_SEGS_MAX); else 0 */
     uint64_t p0;             /* segs: position of the chunk in every
                                 segment (a multiple of chunk); else 0 */
-    char shard[EG_SHARD_NAME_MAX + 1]; /* shard tasks only, else "" */
+    char shard[EG_SHARD_NAME_MAX + 1]; /* shard, squant tasks; else "" */
 } eg_frame_task;
 
 typedef struct eg_frame_result {

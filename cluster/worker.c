@@ -239,11 +239,13 @@ static eg_status segs_check(eg_worker_task *t, const eg_frame_task *task,
 static eg_status quant_check(eg_worker_task *t, const eg_frame_task *task,
                              int ndata, eg_error *why)
 {
-    if (ndata != 1 || t->nparts != 3)
+    /* QUANT: the data, then the parameters; SQUANT: the parameters. */
+    int shard = task->kind == EG_TASK_SQUANT;
+    if (ndata != !shard || t->nparts != 3 - shard)
         return eg_error_set(why, EG_EINPUT, "frame: TASK %llu quantile "
                             "parameters missing",
                             (unsigned long long)task->task);
-    zmq_msg_t *m = &t->part[2];
+    zmq_msg_t *m = &t->part[2 - shard];
     return eg_qgrid_params_check(zmq_msg_data(m), zmq_msg_size(m),
                                  (eg_dtype)task->dtype, why);
 }
@@ -256,13 +258,15 @@ static void on_task(wk *w, eg_worker_task *t, const eg_frame *f)
     /* A SEGS task's lengths, a QUANT task's parameters come last, after
      * its data parts. */
     int segs = task->kind == EG_TASK_SEGS;
-    int quant = task->kind == EG_TASK_QUANT;
+    int quant = task->kind == EG_TASK_QUANT || task->kind == EG_TASK_SQUANT;
     int ndata = t->nparts - 1 - ((segs || quant) && t->nparts > 1);
     size_t ylen = ndata > 1 ? zmq_msg_size(&t->part[2]) : 0;
     size_t xlen = ndata > 0 ? zmq_msg_size(&t->part[1]) : 0;
     if (eg_frame_task_check_parts(task, xlen, ndata > 1, ylen, &why) !=
             EG_OK ||
-        ndata > 2 || (task->kind != EG_TASK_SHARD && t->nparts < 2) ||
+        ndata > 2 ||
+        (task->kind != EG_TASK_SHARD && task->kind != EG_TASK_SQUANT &&
+         t->nparts < 2) ||
         (segs && segs_check(t, task, ndata, &why) != EG_OK) ||
         (quant && quant_check(t, task, ndata, &why) != EG_OK)) {
         /* The frame is sound, its data is not: say so for this task. */

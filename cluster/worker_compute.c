@@ -5,7 +5,8 @@
  * reduced as one chunk (the coordinator sets the chunk to the task size),
  * so the state is bit for bit the one a one-box run computes for that
  * chunk, then re-based to the task's global position.  Shard tasks name a
- * file below --shard-root that is opened and reduced whole. */
+ * file below --shard-root that is opened and reduced whole; a shard's
+ * quantile task opens it the same way and counts it whole. */
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -154,10 +155,11 @@ static eg_status reduce_segs(eg_worker_task *t, const eg_reduce_opts *o,
     return st;
 }
 
-static eg_status reduce_shard(eg_worker_compute *w, const eg_frame_task *f,
-                              const eg_reduce_opts *o, eg_state *s,
-                              eg_result *stats, eg_error *err)
+/* The shard a SHARD or SQUANT task names, opened below --shard-root. */
+static eg_status open_shard(eg_worker_compute *w, const eg_frame_task *f,
+                            eg_source **src, eg_error *err)
 {
+    *src = NULL;
     if (!w->o->shard_root)
         return eg_error_set(err, EG_ENOENT, "shard '%s': this worker has no "
                             "--shard-root", f->shard);
@@ -167,8 +169,49 @@ static eg_status reduce_shard(eg_worker_compute *w, const eg_frame_task *f,
         return eg_error_set(err, EG_EINPUT, "shard '%s': path too long",
                             f->shard);
     eg_input_opts in = {.raw = f->raw, .raw_dtype = (eg_dtype)f->dtype};
+    return eg_source_open(src, path, &in, err);
+}
+
+/* An SQUANT task: the shard counted whole as the parameters say (the I/O
+ * thread checked them for the task's dtype).  The shard must still be the
+ * one the job's first round reduced: same dtype, same count, or the
+ * rounds would count different data. */
+static eg_status reduce_squant(eg_worker_compute *w, eg_worker_task *t,
+                               uint8_t **payload, size_t *len,
+                               eg_result *stats, eg_error *err)
+{
+    const eg_frame_task *f = &t->f.u.task;
     eg_source *src = NULL;
-    eg_status st = eg_source_open(&src, path, &in, err);
+    eg_status st = open_shard(w, f, &src, err);
+    const eg_array_info *a = st == EG_OK ? eg_source_info(src) : NULL;
+    if (st == EG_OK && a->dtype != (eg_dtype)f->dtype)
+        st = eg_error_set(err, EG_EINPUT, "shard '%s' holds %s data; the "
+                          "job's shards hold %s", f->shard,
+                          eg_dtype_numpy_name(a->dtype),
+                          eg_dtype_numpy_name((eg_dtype)f->dtype));
+    else if (st == EG_OK && a->count != f->count)
+        st = eg_error_set(err, EG_EINPUT, "shard '%s' holds %llu elements; "
+                          "the job's first round counted %llu", f->shard,
+                          (unsigned long long)a->count,
+                          (unsigned long long)f->count);
+    if (st == EG_OK)
+        st = eg_qgrid_task_run_source(zmq_msg_data(&t->part[1]),
+                                      zmq_msg_size(&t->part[1]), src,
+                                      payload, len, err);
+    if (st == EG_OK) {
+        stats->bytes = a->count * eg_dtype_size(a->dtype);
+        stats->elements = a->count;
+    }
+    eg_source_close(&src);
+    return st;
+}
+
+static eg_status reduce_shard(eg_worker_compute *w, const eg_frame_task *f,
+                              const eg_reduce_opts *o, eg_state *s,
+                              eg_result *stats, eg_error *err)
+{
+    eg_source *src = NULL;
+    eg_status st = open_shard(w, f, &src, err);
     if (st == EG_OK)
         st = eg_engine_reduce_range(w->engine, src, NULL, 0,
                                     eg_source_info(src)->count, o, s, stats,
@@ -234,6 +277,8 @@ size_t eg_worker_compute_run(eg_worker_compute *w, eg_worker_task *t,
         st = reduce_segs(t, &o, &segs, stats, &err);
     else if (f->kind == EG_TASK_QUANT)
         st = reduce_quant(t, &payload, &payload_len, stats, &err);
+    else if (f->kind == EG_TASK_SQUANT)
+        st = reduce_squant(w, t, &payload, &payload_len, stats, &err);
     else
         st = reduce_inline(w, t, &o, &s, stats, &err);
     if (st != EG_OK) {

@@ -231,10 +231,10 @@ static int check_args(grid_args *a, int positional)
     if (structured_wanted(&a->s) && (co->manifest || co->noop_tasks))
         return cli_usage(cmd, "--axis and --by need a FILE (the data goes "
                          "inline), not --shards or --noop-tasks");
-    if (a->q.qops && (dot || co->manifest || co->noop_tasks))
+    if (a->q.qops && (dot || co->noop_tasks))
         return cli_usage(cmd, "median, quantile, approx_quantile and hist "
-                         "need the data inline (a FILE); not with dot, "
-                         "--shards or --noop-tasks");
+                         "need data (a FILE or --shards); not with dot or "
+                         "--noop-tasks");
     if (a->q.qops && structured_wanted(&a->s))
         return cli_usage(cmd, "median, quantile, approx_quantile and hist "
                          "reduce the whole array; not with --axis or --by "

@@ -171,5 +171,11 @@ eg_status eg_qgrid_params_check(const uint8_t *p, size_t len, eg_dtype t,
 eg_status eg_qgrid_task_run(const uint8_t *params, size_t plen,
                             const void *data, uint64_t n, eg_dtype t,
                             uint8_t **out, size_t *out_len, eg_error *err);
+/* ... or every element of a source (a shard the worker opened), read in
+ * parts of bounded size; its read errors (a file that shrank or changed)
+ * are the engine's. */
+eg_status eg_qgrid_task_run_source(const uint8_t *params, size_t plen,
+                                   const eg_source *src, uint8_t **out,
+                                   size_t *out_len, eg_error *err);
 
 #endif

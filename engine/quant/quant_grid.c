@@ -48,6 +48,8 @@
 #define QP_SELECT_MAX (QP_HEADER + 8 + QP_GROUP * EG_QGRID_GROUPS_MAX)
 /* The histogram state's fixed part (hist_wire.c). */
 #define HS_FIXED 56
+/* Largest part of a source a worker counts at once. */
+#define QT_PART_BYTES (64u << 20)
 
 typedef enum qkind { QK_NONE, QK_HIST, QK_SKETCH, QK_SELECT } qkind;
 
@@ -277,117 +279,171 @@ static eg_status make_plan(eg_hist_plan *plan, const qparams *q, eg_error *err)
                              q->hi, q->kmin, q->kmax, q->empty, err);
 }
 
-static uint8_t *payload_alloc(size_t body, const qparams *q, uint64_t n,
-                              size_t *len, eg_error *err)
-{
-    *len = QR_HEADER + body;
-    if (*len > EG_QGRID_PAYLOAD_MAX) {
-        eg_error_set(err, EG_EINPUT, "quantile task: its result of %zu bytes "
-                     "is above the grid's limit of %u bytes%s", *len,
-                     EG_QGRID_PAYLOAD_MAX,
-                     q->kind == QK_SKETCH ? " (raise --rel-err)" : "");
-        return NULL;
-    }
-    uint8_t *p = malloc(*len);
-    if (!p) {
-        eg_error_set(err, EG_ENOMEM, "quantile task: out of memory");
-        return NULL;
-    }
-    put_header(p, QR_MAGIC, q->kind, q->dtype);
-    eg_put_le64(p + 8, n);
-    return p;
-}
-
-static eg_status run_hist(const qparams *q, const void *data, uint64_t n,
-                          uint8_t **out, size_t *len, eg_error *err)
-{
+/* One task's counting, fed its data in one or more pieces (a shard is
+ * read in parts): the counts add up, so the pieces never change them. */
+typedef struct qtask {
+    qparams q;
+    uint64_t n;
     eg_hist_plan plan;
-    eg_hist_state h = {0};
-    eg_status st = make_plan(&plan, q, err);
-    if (st == EG_OK)
-        st = eg_hist_state_init(&h, q->bins, err);
-    if (st == EG_OK) {
-        eg_hist_add(&plan, &h, data, n);
-        *out = payload_alloc(eg_hist_encoded_size(&plan), q, n, len, err);
-        if (*out)
-            eg_hist_encode(&plan, &h, *out + QR_HEADER);
-        else
-            st = err->code;
-    }
-    eg_hist_state_free(&h);
-    eg_hist_plan_free(&plan);
-    return st;
-}
-
-static eg_status run_sketch(const qparams *q, const void *data, uint64_t n,
-                            uint8_t **out, size_t *len, eg_error *err)
-{
+    int have_plan;
+    eg_hist_state h;
     eg_sketch s;
-    eg_sketch_init(&s, q->k);
-    eg_status st = eg_sketch_add(&s, data, n, q->dtype, err);
-    if (st == EG_OK) {
-        *out = payload_alloc(eg_sketch_encoded_size(&s), q, n, len, err);
-        if (*out)
-            eg_sketch_encode(&s, *out + QR_HEADER);
-        else
-            st = err->code;
-    }
-    eg_sketch_free(&s);
-    return st;
+    eg_select_counts c[EG_QGRID_GROUPS_MAX];
+} qtask;
+
+static void qtask_free(qtask *k)
+{
+    if (k->have_plan)
+        eg_hist_plan_free(&k->plan);
+    eg_hist_state_free(&k->h);
+    eg_sketch_free(&k->s);
+    for (size_t i = 0; i < EG_QGRID_GROUPS_MAX; i++)
+        eg_select_counts_free(&k->c[i]);
 }
 
-static eg_status run_select(const qparams *q, const void *data, uint64_t n,
-                            uint8_t **out, size_t *len, eg_error *err)
+static eg_status qtask_init(qtask *k, const uint8_t *params, size_t plen,
+                            eg_dtype t, eg_error *err)
 {
+    memset(k, 0, sizeof *k);
+    eg_sketch_init(&k->s, 0);
+    eg_status st = params_parse(&k->q, params, plen, err);
+    if (st == EG_OK && k->q.dtype != t)
+        st = bad(err, "quantile task parameters", "of another dtype than "
+                 "the task's data");
+    if (st != EG_OK)
+        return st;
+    const qparams *q = &k->q;
+    switch (q->kind) {
+    case QK_HIST:
+        st = make_plan(&k->plan, q, err);
+        if (st != EG_OK) {
+            eg_hist_plan_free(&k->plan);
+            return st;
+        }
+        k->have_plan = 1;
+        return eg_hist_state_init(&k->h, q->bins, err);
+    case QK_SKETCH:
+        eg_sketch_init(&k->s, q->k);
+        return EG_OK;
+    default: {
+        unsigned d = digit_of(q->dtype);
+        for (size_t i = 0; i < q->ngroups; i++) {
+            k->c[i] = (eg_select_counts){.dtype = q->dtype, .digit = d,
+                                         .fixed = q->fixed[i],
+                                         .prefix = q->prefix[i]};
+            k->c[i].hist = calloc((size_t)1 << d, sizeof *k->c[i].hist);
+            if (!k->c[i].hist)
+                return eg_error_set(err, EG_ENOMEM,
+                                    "quantile task: out of memory");
+        }
+        return EG_OK;
+    }
+    }
+}
+
+/* Counts n more elements at data (native order). */
+static eg_status qtask_add(qtask *k, const void *data, uint64_t n,
+                           eg_error *err)
+{
+    k->n += n;
+    switch (k->q.kind) {
+    case QK_HIST: eg_hist_add(&k->plan, &k->h, data, n); return EG_OK;
+    case QK_SKETCH: return eg_sketch_add(&k->s, data, n, k->q.dtype, err);
+    default: {
+        eg_status st = EG_OK;
+        for (size_t i = 0; st == EG_OK && i < k->q.ngroups; i++)
+            st = eg_select_pass_counts(data, n, k->q.dtype, k->c[i].prefix,
+                                       k->c[i].fixed, k->c[i].hist,
+                                       &k->c[i].nan, err);
+        return st;
+    }
+    }
+}
+
+/* The payload of what was counted, malloc'ed. */
+static eg_status qtask_encode(const qtask *k, uint8_t **out, size_t *len,
+                              eg_error *err)
+{
+    const qparams *q = &k->q;
     size_t one = eg_select_counts_size(q->dtype);
-    unsigned d = digit_of(q->dtype);
-    eg_select_counts c = {.dtype = q->dtype, .digit = d};
-    c.hist = malloc(((size_t)1 << d) * sizeof *c.hist);
-    *out = c.hist ? payload_alloc(8 + one * q->ngroups, q, n, len, err) : NULL;
-    if (!*out) {
-        free(c.hist);
-        return c.hist ? err->code
-                      : eg_error_set(err, EG_ENOMEM,
-                                     "quantile task: out of memory");
+    size_t body = q->kind == QK_HIST     ? eg_hist_encoded_size(&k->plan)
+                  : q->kind == QK_SKETCH ? eg_sketch_encoded_size(&k->s)
+                                         : 8 + one * q->ngroups;
+    *len = QR_HEADER + body;
+    if (*len > EG_QGRID_PAYLOAD_MAX)
+        return eg_error_set(err, EG_EINPUT, "quantile task: its result of "
+                            "%zu bytes is above the grid's limit of %u "
+                            "bytes%s", *len, EG_QGRID_PAYLOAD_MAX,
+                            q->kind == QK_SKETCH ? " (raise --rel-err)" : "");
+    uint8_t *p = malloc(*len);
+    if (!p)
+        return eg_error_set(err, EG_ENOMEM, "quantile task: out of memory");
+    put_header(p, QR_MAGIC, q->kind, q->dtype);
+    eg_put_le64(p + 8, k->n);
+    if (q->kind == QK_HIST) {
+        eg_hist_encode(&k->plan, &k->h, p + QR_HEADER);
+    } else if (q->kind == QK_SKETCH) {
+        eg_sketch_encode(&k->s, p + QR_HEADER);
+    } else {
+        eg_put_le64(p + QR_HEADER, q->ngroups);
+        for (size_t i = 0; i < q->ngroups; i++)
+            eg_select_counts_encode(&k->c[i], p + QR_HEADER + 8 + one * i);
     }
-    eg_put_le64(*out + QR_HEADER, q->ngroups);
-    eg_status st = EG_OK;
-    for (size_t i = 0; st == EG_OK && i < q->ngroups; i++) {
-        memset(c.hist, 0, ((size_t)1 << d) * sizeof *c.hist);
-        c.fixed = q->fixed[i];
-        c.prefix = q->prefix[i];
-        c.nan = 0;
-        st = eg_select_pass_counts(data, n, q->dtype, c.prefix, c.fixed,
-                                   c.hist, &c.nan, err);
-        if (st == EG_OK)
-            eg_select_counts_encode(&c, *out + QR_HEADER + 8 + one * i);
-    }
-    free(c.hist);
-    if (st != EG_OK) {
-        free(*out);
-        *out = NULL;
-    }
-    return st;
+    *out = p;
+    return EG_OK;
 }
 
 eg_status eg_qgrid_task_run(const uint8_t *params, size_t plen,
                             const void *data, uint64_t n, eg_dtype t,
                             uint8_t **out, size_t *out_len, eg_error *err)
 {
-    qparams q;
+    qtask k;
     *out = NULL;
     *out_len = 0;
-    eg_status st = params_parse(&q, params, plen, err);
-    if (st == EG_OK && q.dtype != t)
-        st = bad(err, "quantile task parameters", "of another dtype than "
-                 "the task's data");
-    if (st != EG_OK)
-        return st;
-    switch (q.kind) {
-    case QK_HIST: return run_hist(&q, data, n, out, out_len, err);
-    case QK_SKETCH: return run_sketch(&q, data, n, out, out_len, err);
-    default: return run_select(&q, data, n, out, out_len, err);
+    eg_status st = qtask_init(&k, params, plen, t, err);
+    if (st == EG_OK)
+        st = qtask_add(&k, data, n, err);
+    if (st == EG_OK)
+        st = qtask_encode(&k, out, out_len, err);
+    qtask_free(&k);
+    return st;
+}
+
+eg_status eg_qgrid_task_run_source(const uint8_t *params, size_t plen,
+                                   const eg_source *src, uint8_t **out,
+                                   size_t *out_len, eg_error *err)
+{
+    const eg_array_info *a = eg_source_info(src);
+    size_t item = eg_dtype_size(a->dtype);
+    qtask k;
+    *out = NULL;
+    *out_len = 0;
+    eg_status st = qtask_init(&k, params, plen, a->dtype, err);
+    /* Read in parts of a bounded size (a shard may be larger than the
+     * memory), checked once at the end for a rewrite in place, as the
+     * engine's reads of a file are. */
+    uint64_t part = QT_PART_BYTES / item;
+    void *buf = NULL;
+    if (st == EG_OK && eg_source_needs_buffer(src) && a->count) {
+        buf = malloc((size_t)(a->count < part ? a->count : part) * item);
+        if (!buf)
+            st = eg_error_set(err, EG_ENOMEM, "quantile task: out of memory "
+                              "for a read buffer");
     }
+    for (uint64_t at = 0; st == EG_OK && at < a->count; at += part) {
+        uint64_t n = a->count - at < part ? a->count - at : part;
+        const void *data = NULL;
+        st = eg_source_get_part(src, at, n, buf, &data, err);
+        if (st == EG_OK)
+            st = qtask_add(&k, data, n, err);
+    }
+    if (st == EG_OK)
+        st = eg_source_check(src, a->count, err);
+    if (st == EG_OK)
+        st = qtask_encode(&k, out, out_len, err);
+    free(buf);
+    qtask_free(&k);
+    return st;
 }
 
 /* ------------------------------------------------------------ collector */

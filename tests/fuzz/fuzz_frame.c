@@ -115,7 +115,7 @@ static void check_accepted(const eg_frame *f, const uint8_t *buf, size_t size)
     if (f->type == EG_FRAME_TASK) {
         const eg_frame_task *t = &f->u.task;
         /* The parts check agrees with the range it was given. */
-        size_t want = t->kind != EG_TASK_SHARD
+        size_t want = t->kind != EG_TASK_SHARD && t->kind != EG_TASK_SQUANT
                           ? (size_t)(t->count * eg_dtype_size(t->dtype))
                           : 0;
         check(eg_frame_task_check_parts(t, want, t->has_y,
