@@ -153,6 +153,43 @@ Test(frame, task_round_trip_inline_and_shard)
     expect_exact_size(buf, n);
 }
 
+/* A shard's quantile task: a name and a count, no ops, no range. */
+Test(frame, shard_quantile_task_round_trip_and_refusals)
+{
+    uint8_t buf[BUF];
+    eg_frame_task t;
+    memset(&t, 0, sizeof t);
+    t.task = 4;
+    t.attempt = 2;
+    t.kind = EG_TASK_SQUANT;
+    t.dtype = EG_F32;
+    t.count = (uint64_t)1 << 40; /* a shard's size is not a frame's */
+    strcpy(t.shard, "site-b/day-2.npy");
+    size_t n = eg_frame_encode_task(buf, BUF, 1, &t);
+    eg_frame f = decode_ok(buf, n);
+    cr_assert_eq(memcmp(&f.u.task, &t, sizeof t), 0);
+    expect_exact_size(buf, n);
+    cr_assert_eq(eg_frame_task_check_parts(&f.u.task, 0, 0, 0, NULL), EG_OK);
+    cr_assert_eq(eg_frame_task_check_parts(&f.u.task, 4, 0, 0, NULL),
+                 EG_EINPUT);
+    eg_frame_task bad = t;
+    bad.ops = EG_OPS_BIT(EG_OP_SUM);
+    n = eg_frame_encode_task(buf, BUF, 1, &bad);
+    expect_bad(buf, n, "with ops");
+    bad = t;
+    bad.first = 7;
+    n = eg_frame_encode_task(buf, BUF, 1, &bad);
+    expect_bad(buf, n, "with a range");
+    bad = t;
+    strcpy(bad.shard, "../up.npy");
+    n = eg_frame_encode_task(buf, BUF, 1, &bad);
+    expect_bad(buf, n, "escaping name");
+    bad = t;
+    bad.kind = EG_TASK_SQUANT + 1;
+    n = eg_frame_encode_task(buf, BUF, 1, &bad);
+    expect_bad(buf, n, "unknown kind");
+}
+
 Test(frame, result_round_trip_keeps_the_state_bits)
 {
     uint8_t buf[BUF];

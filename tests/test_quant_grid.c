@@ -217,3 +217,69 @@ Test(quant_grid, parameters_are_checked)
     cr_assert_eq(eg_qgrid_open(&g, EG_F32, N, &o, "x", &err), EG_EUSAGE);
     cr_assert_null(g);
 }
+
+/* A shard's task counts a source whole, in parts of at most 64 MiB: the
+ * payload of every round must be byte for byte the one of the same
+ * elements counted at once in memory, whether the source hands out its
+ * memory or copies into a buffer (misaligned, here) and however many
+ * parts it takes (9 Mi doubles: two). */
+Test(quant_grid, a_source_counted_in_parts_gives_the_bytes_of_memory)
+{
+    const uint64_t n = (uint64_t)9 << 20;
+    double *x = malloc(n * sizeof *x + 8);
+    cr_assert(x);
+    uint64_t s = 99;
+    for (uint64_t i = 0; i < n; i++) {
+        s = s * 6364136223846793005u + 1442695040888963407u;
+        x[i] = (double)(int64_t)(s >> 11) / 9007199254740992.0 * 4.0;
+    }
+    unsigned char *odd = (unsigned char *)malloc(n * sizeof *x + 1) + 1;
+    memcpy(odd, x, n * sizeof *x);
+    eg_quant_opts o;
+    opts(&o);
+    o.qops = EG_QOP_HIST | EG_QOP_APPROX | EG_QOP_MEDIAN;
+    eg_qgrid *g = NULL;
+    eg_error err;
+    cr_assert_eq(eg_qgrid_open(&g, EG_F64, n, &o, "x", &err), EG_OK);
+    eg_source *src[2] = {NULL, NULL};
+    cr_assert_eq(eg_source_wrap(&src[0], x, n, EG_F64, &err), EG_OK);
+    cr_assert_eq(eg_source_wrap(&src[1], odd, n, EG_F64, &err), EG_OK);
+    cr_assert(eg_source_needs_buffer(src[1]));
+    unsigned rounds = 0;
+    for (;;) {
+        eg_qround kind;
+        const uint8_t *params;
+        size_t plen, wlen;
+        uint8_t *want;
+        cr_assert_eq(eg_qgrid_next(g, &kind, &params, &plen, &err), EG_OK);
+        if (kind == EG_QROUND_DONE)
+            break;
+        cr_assert_eq(kind, EG_QROUND_PASS);
+        cr_assert_eq(eg_qgrid_task_run(params, plen, x, n, EG_F64, &want,
+                                       &wlen, &err),
+                     EG_OK);
+        for (int k = 0; k < 2; k++) {
+            uint8_t *got;
+            size_t glen;
+            cr_assert_eq(eg_qgrid_task_run_source(params, plen, src[k], &got,
+                                                  &glen, &err),
+                         EG_OK, "%s", err.msg);
+            cr_assert_eq(glen, wlen);
+            cr_assert_eq(memcmp(got, want, wlen), 0, "round %u, source %d",
+                         rounds, k);
+            free(got);
+        }
+        cr_assert_null(eg_qgrid_check(g, want, wlen, n));
+        cr_assert_eq(eg_qgrid_put(g, want, wlen, &err), EG_OK);
+        cr_assert_eq(eg_qgrid_round_end(g, &err), EG_OK);
+        free(want);
+        rounds++;
+    }
+    /* hist, sketch and the four passes of float64 */
+    cr_assert_eq(rounds, 6);
+    eg_source_close(&src[0]);
+    eg_source_close(&src[1]);
+    eg_qgrid_close(&g);
+    free(odd - 1);
+    free(x);
+}

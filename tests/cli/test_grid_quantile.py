@@ -7,6 +7,13 @@ workers; a worker SIGKILLed during a selection pass (by --die-on-task in the
 first pass, by the test in the second) must not change it; quantile
 payloads that are malformed, oversized or of the wrong kind are refused and
 counted, and the answer stays right.
+
+With --shards the data stays on the workers: every round's task names a
+shard, and the answer must be the one-box bits of the shards concatenated
+in manifest order (and numpy's), with replicas, an empty shard, a worker
+killed during a selection pass; a shard that is truncated, rewritten or
+removed between rounds fails its task with a message naming it, and the
+worker stays up.
 """
 
 import math
@@ -277,6 +284,181 @@ def worker_killed_during_selection_passes(tmp):
         raise AssertionError("the kill cost nothing: %r" % doc["grid"])
 
 
+# ---------------------------------------------------------------- shards
+
+SHARD_LENGTHS = [5000, 0, 12345, 7000, 3001]
+SHARD_NAMES = ["s0.npy", "s1.npy", "sub/s2.npy", "s3.npy", "s4.npy"]
+# Worker a holds s0 s1 s2; worker b holds s2 (a replica) s3 s4.
+SHARD_HOLDERS = {"a": [0, 1, 2], "b": [2, 3, 4]}
+
+
+def make_shards(tmp, parts, holders=None, counts=(0, 2)):
+    """The parts as shards under one root per worker (holders: worker ->
+    shard indices; None: one root "all" with every shard), a manifest
+    giving the counts of the shards in `counts`, and the concatenation as
+    one .npy for the one-box reference."""
+    names = ["p%d/s%d.npy" % (i % 3, i) for i in range(len(parts))] \
+        if len(parts) != len(SHARD_NAMES) else SHARD_NAMES
+    holders = holders or {"all": list(range(len(parts)))}
+    roots = {}
+    for w, idx in holders.items():
+        roots[w] = os.path.join(tmp, "root-" + w)
+        for i in idx:
+            path = os.path.join(roots[w], names[i])
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            np.save(path, parts[i])
+    lines = ["# shards in order"] + [
+        n + (" %d" % parts[i].size if i in counts else "")
+        for i, n in enumerate(names)]
+    manifest = os.path.join(tmp, "manifest.txt")
+    with open(manifest, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return manifest, roots, names, save(tmp, "all", np.concatenate(parts))
+
+
+def shard_grid(tmp, manifest, roots, args, kill_at=None, delay=0):
+    """A coordinator over the manifest and one worker per root; with
+    kill_at, the first worker is SIGKILLed as that round starts."""
+    coord = ["--shards", manifest, "--timeout", 60, "--json"] + list(args)
+    with gu.Grid(tmp, coord) as g:
+        for w, root in roots.items():
+            g.worker(w, "--shard-root", root, "--task-delay-ms", delay)
+        if kill_at:
+            g.coord.wait_line(kill_at, 60)
+            time.sleep(0.06)
+            g.kill(sorted(roots)[0])
+        return g.result()
+
+
+@suite.test
+def shards_give_the_one_box_bits(tmp):
+    rng = np.random.default_rng(8)
+    cases = {
+        "float32": [(rng.standard_normal(n) * 50).astype(np.float32)
+                    for n in SHARD_LENGTHS],
+        "float64": [rng.lognormal(0, 2, n) * rng.choice([-1, 1], n)
+                    for n in SHARD_LENGTHS],
+        "int16": [rng.integers(-2 ** 15, 2 ** 15, n, dtype=np.int16)
+                  for n in SHARD_LENGTHS],
+    }
+    cases["float32"][2][::501] = np.nan
+    cases["float64"][3][:700] = 0.0  # ties across shards
+    cases["float64"][4][:10] = 0.0
+    for dt, parts in cases.items():
+        sub = os.path.join(tmp, dt)
+        os.makedirs(sub)
+        manifest, roots, _, allp = make_shards(sub, parts, SHARD_HOLDERS)
+        x = np.load(allp)
+        nan = "omit" if dt == "float32" else "propagate"
+        for ordinary in ("count,sum,max,argmin,", ""):
+            for method in ("linear", "nearest"):
+                # exact mode: the sum's bits do not depend on the split
+                args = ["--ops", ordinary + QOPS, "--q", QARG, "--method",
+                        method, "--nan", nan, "--bins", "16", "--mode",
+                        "exact"]
+                want = one_box(allp, *args)
+                check_numpy(want["results"], x, method, nan)
+                got = shard_grid(sub, manifest, roots, args)
+                assert got["count"] == x.size and got["dtype"] == dt, got
+                same_bits(got["results"], want["results"],
+                          "%s shards %s %r" % (dt, method, ordinary))
+                gu.check_grid_object(got)
+        # the rounds: a round of shard sizes (no ordinary ops), the hist
+        # range, the hist, the sketch, the dtype's selection passes; one
+        # task per shard each
+        passes = {"float32": 2, "float64": 4, "int16": 1}[dt]
+        rounds = 4 + passes
+        assert got["grid"]["tasks"] == rounds * len(parts), got["grid"]
+
+
+@suite.test
+def shards_in_one_command_and_raw(tmp):
+    rng = np.random.default_rng(9)
+    parts = [rng.integers(0, 1000, n, dtype=np.uint32)
+             for n in (4096, 1, 9000, 333)]
+    manifest, roots, names, allp = make_shards(tmp, parts)
+    args = ["--ops", "mean,median,quantile,hist", "--q", "0.5,0.99",
+            "--method", "higher", "--range", "0,1000", "--bins", "7"]
+    want = one_box(allp, *args)
+    p = cu.run(["grid", "--workers", 2, "--devices", "host", "--json",
+                "--shards", manifest, "--shard-root", roots["all"]] + args,
+               timeout=120)
+    assert p.returncode == 0, p.stderr.decode(errors="replace")[-2000:]
+    same_bits(cu.json.loads(p.stdout)["results"], want["results"],
+              "one-command grid")
+    # the same shards as raw little-endian u32 files
+    for n, a in zip(names, parts):
+        with open(os.path.join(roots["all"], n[:-4] + ".bin"), "wb") as f:
+            f.write(a.astype("<u4").tobytes())
+    raw = os.path.join(tmp, "raw.txt")
+    with open(raw, "w") as f:
+        f.write("\n".join(n[:-4] + ".bin" for n in names) + "\n")
+    got = shard_grid(tmp, raw, roots, ["--raw", "--dtype", "u32"] + args)
+    same_bits(got["results"], want["results"], "raw shards")
+
+
+@suite.test
+def worker_killed_during_a_shard_selection_pass(tmp):
+    rng = np.random.default_rng(10)
+    parts = [rng.standard_normal(3000 + 17 * i) for i in range(12)]
+    # both workers hold every shard, so the survivor can redo any task
+    manifest, _, _, allp = make_shards(tmp, parts)
+    root = os.path.join(tmp, "root-all")
+    roots = {"a": root, "b": root}
+    args = ["--ops", "median,quantile", "--q", QARG]
+    want = one_box(allp, *args)
+    cu.same(cu.num(want["results"]["median"]),
+            float(np.median(np.load(allp))), "median")
+    for at in ("selection pass 1", "selection pass 3"):
+        doc = shard_grid(tmp, manifest, roots, args, kill_at=at, delay=40)
+        same_bits(doc["results"], want["results"], "killed at " + at)
+        if doc["grid"]["failures"] + doc["grid"]["unstarted"] < 1:
+            raise AssertionError("the kill cost nothing: %r" % doc["grid"])
+
+
+def shard_changed(tmp, how, needle):
+    """One worker; after the first round, shard s0 is changed as `how`
+    says: its task fails on every try, the job fails naming the shard and
+    why, and the worker stays up."""
+    rng = np.random.default_rng(11)
+    parts = [rng.standard_normal(5000), rng.standard_normal(6000)]
+    manifest, roots, names, _ = make_shards(tmp, parts)
+    s0 = os.path.join(roots["all"], names[0])
+    coord = ["--shards", manifest, "--timeout", 60, "--ops", "median"]
+    with gu.Grid(tmp, coord) as g:
+        w = g.worker("w", "--shard-root", roots["all"], "--task-delay-ms",
+                     150)
+        # the delay runs before a task reads its shard: change it now
+        g.coord.wait_line("round 2: selection pass 1", 60)
+        how(s0)
+        rc, _, err = g.wait(60)
+        alive = w.alive()
+    if rc != 1 or "shard '%s' failed" % names[0] not in err or \
+            needle not in err:
+        raise AssertionError("rc %d, want 1 and %r: %s" % (rc, needle,
+                                                           err[-1500:]))
+    if not alive:
+        raise AssertionError("the worker died: %s" % w.stderr()[-800:])
+
+
+@suite.test
+def shard_truncated_rewritten_or_removed_between_rounds(tmp):
+    def truncate(p):
+        os.truncate(p, os.path.getsize(p) - 800)
+
+    def rewrite(p):
+        np.save(p, np.zeros(4999))
+
+    for name, how, needle in (
+            ("truncated", truncate, "truncated"),
+            ("rewritten", rewrite,
+             "holds 4999 elements; the job's first round counted 5000"),
+            ("removed", os.unlink, "s0.npy")):
+        sub = os.path.join(tmp, name)
+        os.makedirs(sub)
+        shard_changed(sub, how, needle)
+
+
 def qresult(job, task, payload, elements, name=b"forger"):
     return gu_header(RESULT, job) + struct.pack(
         "<QIQQQBI", task, 1, elements, 0, 0, len(name), len(payload)) + \
@@ -344,7 +526,13 @@ def bad_usage_on_the_grid(tmp):
         cu.expect_fail(base + args + [path], 2, contains=needle)
     cu.expect_fail(["coordinator", "--tasks", "tcp://127.0.0.1:*",
                     "--results", "tcp://127.0.0.1:*", "--ops", "median",
-                    "--shards", path], 2, contains="--shards")
+                    "--noop-tasks", 3], 2, contains="--noop-tasks")
+    manifest = os.path.join(tmp, "m.txt")
+    with open(manifest, "w") as f:
+        f.write("u.npy\n")
+    cu.expect_fail(base + ["--ops", "median", "--axis", "0", "--shards",
+                           manifest, "--shard-root", tmp], 2,
+                   contains="--shards")
 
 
 if __name__ == "__main__":

@@ -111,6 +111,13 @@ int main(int argc, char **argv)
     t.count = 4096;
     t.chunk = 4096;
     put(dir, "task_quant", buf, eg_frame_encode_task(buf, cap, job, &t));
+    /* ... and the same round over a shard */
+    t.kind = EG_TASK_SQUANT;
+    t.first = 0;
+    t.chunk = 0;
+    snprintf(t.shard, sizeof t.shard, "site-a/day-1.npy");
+    put(dir, "task_squant", buf, eg_frame_encode_task(buf, cap, job, &t));
+    t.shard[0] = '\0';
     eg_quant_opts qo;
     eg_quant_opts_init(&qo);
     qo.qops = EG_QOP_HIST | EG_QOP_APPROX | EG_QOP_MEDIAN;
