@@ -10,10 +10,11 @@
  * integer counts are added up as they are accepted.
  *
  * With --shards the data never reaches the coordinator: the first round
- * (the ordinary ops, or a count of each shard when none are asked) is
- * where it learns the shards' dtype and sizes, so the plan is made after
- * it; every later round's task names its shard and carries that size,
- * which the worker checks against the file before counting it. */
+ * (the ordinary ops; when none are asked, hist's min/max round if it
+ * needs one, else a count of each shard) is where it learns the shards'
+ * dtype and sizes, so the plan is made after it; every later round's task
+ * names its shard and carries that size, which the worker checks against
+ * the file before counting it. */
 #include <stdio.h>
 #include <string.h>
 
@@ -91,43 +92,60 @@ static void round_notice(eg_coord *c, const char *what)
     coord_emit_round(c, text);
 }
 
-static eg_status run_round(eg_coord *c, eg_qround kind, eg_error *err)
+/* A round of states with these ops, fast mode (count, min and max are
+ * exact in every mode). */
+static void state_round_opts(eg_coord *c, unsigned ops, eg_nan_policy nan)
 {
-    eg_status st = next_ledger(c, err);
-    if (st != EG_OK)
-        return st;
-    if (kind == EG_QROUND_MINMAX) {
-        /* numpy's range ignores nothing but NaN here: min and max with
-         * NaN omitted, fast mode (min and max are exact in every mode). */
-        eg_reduce_opts_init(&c->rr);
-        c->rr.ops = EG_OPS_BIT(EG_OP_MIN) | EG_OPS_BIT(EG_OP_MAX);
-        c->rr.nan = EG_NAN_OMIT;
-        c->rr.mode = EG_MODE_FAST;
-        c->groups = eg_groups_for_ops(c->rr.ops);
-        c->groups_known = 1;
-    }
-    round_notice(c, eg_qgrid_round_name(c->qg));
-    st = coord_loop(c, err);
-    if (st != EG_OK)
-        return st;
-    if (kind == EG_QROUND_PASS)
-        return eg_qgrid_round_end(c->qg, err);
+    eg_reduce_opts_init(&c->rr);
+    c->rr.ops = ops;
+    c->rr.nan = nan;
+    c->rr.mode = EG_MODE_FAST;
+    c->groups = eg_groups_for_ops(c->rr.ops);
+    c->groups_known = 1;
+}
+
+/* numpy's range ignores nothing but NaN here: min and max, NaN omitted. */
+#define MINMAX_OPS (EG_OPS_BIT(EG_OP_MIN) | EG_OPS_BIT(EG_OP_MAX))
+
+/* The hist range from the min/max round just run. */
+static eg_status take_minmax(eg_coord *c, eg_error *err)
+{
     eg_state total;
     eg_state_init(&total, c->dtype, c->groups);
     eg_ledger_merge(&c->ledger, c->mode == MODE_SHARDS, &total);
     return eg_qgrid_minmax(c->qg, &total, err);
 }
 
-/* Shards without ordinary ops: a round of counts, for their sizes and
- * dtype (nothing else can tell them). */
-static eg_status sizes_round(eg_coord *c, eg_error *err)
+static eg_status run_round(eg_coord *c, eg_qround kind, eg_error *err)
 {
-    eg_reduce_opts_init(&c->rr);
-    c->rr.ops = EG_OPS_BIT(EG_OP_COUNT);
-    c->rr.mode = EG_MODE_FAST;
-    c->groups = eg_groups_for_ops(c->rr.ops);
-    c->groups_known = 1;
-    round_notice(c, "shard sizes");
+    eg_status st = next_ledger(c, err);
+    if (st != EG_OK)
+        return st;
+    if (kind == EG_QROUND_MINMAX)
+        state_round_opts(c, MINMAX_OPS, EG_NAN_OMIT);
+    round_notice(c, eg_qgrid_round_name(c->qg));
+    st = coord_loop(c, err);
+    if (st != EG_OK)
+        return st;
+    return kind == EG_QROUND_PASS ? eg_qgrid_round_end(c->qg, err)
+                                  : take_minmax(c, err);
+}
+
+/* Shards without ordinary ops: a first round for their sizes and dtype
+ * (nothing else can tell them).  When hist needs the data's range, that
+ * is the min/max round (*minmax set), which reads every shard anyway;
+ * else a round of counts. */
+static eg_status sizes_round(eg_coord *c, int *minmax, eg_error *err)
+{
+    const eg_quant_opts *q = c->o.quant;
+    *minmax = (q->qops & EG_QOP_HIST) && !q->have_range;
+    if (*minmax) {
+        state_round_opts(c, MINMAX_OPS, EG_NAN_OMIT);
+        round_notice(c, "shard sizes and hist range (min/max)");
+    } else {
+        state_round_opts(c, EG_OPS_BIT(EG_OP_COUNT), EG_NAN_PROPAGATE);
+        round_notice(c, "shard sizes");
+    }
     return coord_loop(c, err);
 }
 
@@ -155,16 +173,19 @@ static eg_status shards_known(eg_coord *c, eg_error *err)
 eg_status coord_quant_run(eg_coord *c, eg_result *res, eg_error *err)
 {
     eg_status st = EG_OK;
+    int minmax = 0;
     if (c->o.reduce.ops) {
         round_notice(c, "ordinary ops");
         st = coord_loop(c, err);
         if (st == EG_OK)
             st = coord_job_finish(c, res, err);
     } else if (c->mode == MODE_SHARDS) {
-        st = sizes_round(c, err);
+        st = sizes_round(c, &minmax, err);
     }
     if (st == EG_OK && c->mode == MODE_SHARDS)
         st = shards_known(c, err);
+    if (st == EG_OK && minmax)
+        st = take_minmax(c, err);
     if (st == EG_OK && !c->o.reduce.ops)
         input_result(c, res);
     while (st == EG_OK) {

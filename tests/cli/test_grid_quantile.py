@@ -363,12 +363,21 @@ def shards_give_the_one_box_bits(tmp):
                 same_bits(got["results"], want["results"],
                           "%s shards %s %r" % (dt, method, ordinary))
                 gu.check_grid_object(got)
-        # the rounds: a round of shard sizes (no ordinary ops), the hist
-        # range, the hist, the sketch, the dtype's selection passes; one
-        # task per shard each
+        # the rounds without ordinary ops: the hist range (which also
+        # finds the shards' sizes), the hist, the sketch, the dtype's
+        # selection passes; one task per shard each
         passes = {"float32": 2, "float64": 4, "int16": 1}[dt]
-        rounds = 4 + passes
+        rounds = 3 + passes
         assert got["grid"]["tasks"] == rounds * len(parts), got["grid"]
+    # NaN under propagate: no automatic hist range, as numpy (exit 2)
+    sub = os.path.join(tmp, "float32")
+    with gu.Grid(sub, ["--shards", os.path.join(sub, "manifest.txt"),
+                       "--timeout", 60, "--ops", "median,hist"]) as g:
+        for w in SHARD_HOLDERS:
+            g.worker(w, "--shard-root", os.path.join(sub, "root-" + w))
+        rc, _, err = g.wait(60)
+    if rc != 2 or "holds NaN" not in err or "--range" not in err:
+        raise AssertionError("rc %d: %s" % (rc, err[-800:]))
 
 
 @suite.test
