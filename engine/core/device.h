@@ -15,6 +15,7 @@
 typedef struct eg_device eg_device;
 struct eg_hist_plan;
 struct eg_hist_state;
+struct eg_sketch;
 
 /* One bucket of a radix-selection pass (quant/qselect.c) as a device
  * counts it: the keys whose top `fixed` bits equal `prefix` (fixed 0:
@@ -53,6 +54,11 @@ typedef struct eg_backend_ops {
     eg_status (*count_select)(eg_device *dev, eg_dtype t,
                               const eg_count_group *g, size_t ng,
                               const void *x, uint64_t n, uint64_t *nan,
+                              eg_error *err);
+    /* approx_quantile's sketch: x[0..n) of dtype t counted into s, added
+     * only when the call succeeds; optional like the two above. */
+    eg_status (*count_sketch)(eg_device *dev, struct eg_sketch *s,
+                              eg_dtype t, const void *x, uint64_t n,
                               eg_error *err);
     /* Frees impl. */
     void (*destroy)(eg_device *dev);

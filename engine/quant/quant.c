@@ -1,9 +1,8 @@
 /* quant.c - the quantile and histogram ops from end to end: the passes
  * over a source (selection, sketch, min/max, histogram), then numpy's
- * arithmetic on what they found.  The selection and histogram passes count
- * on the engine's devices (quant_scan.h), the sketch on the host's cores;
- * every pass yields integer counts, which is why the bits never depend on
- * the split. */
+ * arithmetic on what they found.  The selection, sketch and histogram
+ * passes count on the engine's devices (quant_scan.h); every pass yields
+ * integer counts, which is why the bits never depend on the split. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,10 +94,20 @@ static void sketch_block(void *ctx, unsigned th, const void *data, uint64_t n)
         p->st[th] = eg_sketch_add(&p->sk[th], data, n, p->dtype, NULL);
 }
 
+static eg_status sketch_device(void *ctx, unsigned th, eg_device *dev,
+                               const void *data, uint64_t n, eg_error *err)
+{
+    sketch_pass *p = ctx;
+    if (!dev->ops->count_sketch)
+        return eg_error_set(err, EG_EINTERNAL, "\"%s\" has no sketch kernel",
+                            dev->info.name);
+    return dev->ops->count_sketch(dev, &p->sk[th], p->dtype, data, n, err);
+}
+
 static eg_status run_sketch(const eg_source *src, const eg_quant_opts *o,
                             eg_quant_result *r, eg_qdevs *devs, eg_error *err)
 {
-    unsigned k, threads = eg_qscan_threads(eg_source_info(src)->count);
+    unsigned k, threads = eg_qdevs_slots(devs, eg_source_info(src)->count);
     eg_status st = eg_sketch_k_for(o->rel_err, &k, err);
     if (st != EG_OK)
         return st;
@@ -108,9 +117,8 @@ static eg_status run_sketch(const eg_source *src, const eg_quant_opts *o,
     p->dtype = eg_source_info(src)->dtype;
     for (unsigned t = 0; t < threads; t++)
         eg_sketch_init(&p->sk[t], k);
-    /* no sketch kernel yet: the host's cores, credited and noted */
-    st = eg_qdevs_scan(src, devs, "approx_quantile", sketch_block, NULL, p,
-                       err);
+    st = eg_qdevs_scan(src, devs, "approx_quantile", sketch_block,
+                       sketch_device, p, err);
     for (unsigned t = 0; st == EG_OK && t < threads; t++)
         if (p->st[t] != EG_OK)
             st = eg_error_set(err, EG_ENOMEM, "sketch: out of memory");
@@ -176,6 +184,7 @@ static eg_status hist_range(eg_engine *e, const eg_source *src,
     for (size_t i = 0; i < stats.ndevices; i++)
         eg_qdevs_credit(devs, stats.devices[i].index, stats.devices[i].name,
                         stats.devices[i].elements, stats.devices[i].seconds);
+    eg_qdevs_pass_done(devs);
     return eg_quant_range_keys(&s, t, o->nan, eg_source_name(src), kmin, kmax,
                                empty, err);
 }
@@ -347,7 +356,9 @@ eg_status eg_reduce_file_quant(eg_engine *e, const char *path,
     if (st == EG_OK) {
         out->seconds += qout->seconds;
         /* the devices that counted: with no ordinary op the only ones,
-         * else added to the ordinary ops' entries of the same device */
+         * else their seconds added to the ordinary ops' entries (a device
+         * only the quantile passes used reads 0 elements: the count is
+         * the first pass's, the ordinary ops') */
         if (ro.ops == 0)
             out->ndevices = 0;
         for (size_t i = 0; i < qout->ndevices; i++) {
@@ -359,10 +370,13 @@ eg_status eg_reduce_file_quant(eg_engine *e, const char *path,
                 if (j == EG_MAX_DEVICES)
                     continue;
                 out->devices[j] = *q;
+                if (ro.ops != 0)
+                    out->devices[j].elements = 0;
                 out->ndevices++;
                 continue;
             }
-            out->devices[j].elements += q->elements;
+            /* the ordinary ops' pass read every element once already:
+             * a device's elements are that pass's, its seconds all */
             out->devices[j].seconds += q->seconds;
             out->devices[j].chunks += q->chunks;
             out->devices[j].calls += q->calls;

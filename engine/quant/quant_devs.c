@@ -86,10 +86,17 @@ void eg_qdevs_credit(eg_qdevs *d, unsigned index, const char *name,
         snprintf(d->stats[i].name, sizeof d->stats[i].name, "%s", name);
         d->nstats++;
     }
-    d->stats[i].elements += elements;
+    if (d->passes == 0)
+        d->stats[i].elements += elements;
     d->stats[i].seconds += seconds;
     d->stats[i].chunks++;
     d->stats[i].calls++;
+}
+
+void eg_qdevs_pass_done(eg_qdevs *d)
+{
+    if (d)
+        d->passes++;
 }
 
 typedef struct qworker {
@@ -206,6 +213,7 @@ static eg_status host_pass(const eg_source *src, eg_qdevs *d, const char *what,
                                   "threshold"
                                 : "no device kernel for it yet");
     }
+    eg_qdevs_pass_done(d);
     return st;
 }
 
@@ -275,6 +283,7 @@ eg_status eg_qdevs_scan(const eg_source *src, eg_qdevs *d, const char *what,
                                 w[i].seconds);
         }
     }
+    eg_qdevs_pass_done(d);
     for (unsigned i = 0; w && i < nw; i++)
         free(w[i].scratch);
     free(w);

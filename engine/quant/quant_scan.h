@@ -51,8 +51,11 @@ typedef struct eg_qdevs {
                                 share of the later ones */
     int host;            /* the host backend is among the devices */
     unsigned host_index; /* its eg_devices_list index */
-    /* what every device counted, over every pass: elements, busy time */
+    /* per device: the elements it counted in the first pass (each pass
+     * reads every element once, so over the devices they add up to the
+     * input's count) and its busy time over every pass */
     eg_device_stats stats[EG_MAX_DEVICES];
+    unsigned passes; /* passes finished so far */
     size_t nstats;
     char notes[512];
 } eg_qdevs;
@@ -68,8 +71,11 @@ unsigned eg_qdevs_slots(const eg_qdevs *d, uint64_t count);
 eg_status eg_qdevs_scan(const eg_source *src, eg_qdevs *d, const char *what,
                         eg_qscan_fn fn, eg_qdev_fn dev_fn, void *ctx,
                         eg_error *err);
-/* Adds elements and seconds to the entry of device `index`. */
+/* Adds seconds to the entry of device `index`, and elements while the
+ * first pass runs (later passes read the same elements again). */
 void eg_qdevs_credit(eg_qdevs *d, unsigned index, const char *name,
                      uint64_t elements, double seconds);
+/* Ends a pass that was not eg_qdevs_scan's (hist's min/max range). */
+void eg_qdevs_pass_done(eg_qdevs *d);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "error.h"
 #include "sketch.h"
+#include "sketch_bucket.h"
 
 eg_status eg_sketch_k_for(double rel_err, unsigned *k, eg_error *err)
 {
@@ -40,20 +41,6 @@ void eg_sketch_free(eg_sketch *s)
     free(s->neg.c);
     s->pos.c = s->neg.c = NULL;
     s->pos.len = s->neg.len = s->pos.cap = s->neg.cap = 0;
-}
-
-/* The bucket of a finite, non-zero |x| given by its bits (sign cleared):
- * (normalised exponent + 52) << k | the top k bits of the mantissa. */
-static inline uint64_t bucket_of(uint64_t bits, unsigned k)
-{
-    uint64_t e = bits >> 52, m = bits & ((UINT64_C(1) << 52) - 1);
-    if (e == 0) {
-        /* subnormal: shift the leading one out to bit 52 */
-        unsigned shift = (unsigned)__builtin_clzll(m) - 11;
-        m = (m << shift) & ((UINT64_C(1) << 52) - 1);
-        return ((uint64_t)(53 - shift) << k) | (m >> (52 - k));
-    }
-    return ((e + 52) << k) | (m >> (52 - k));
 }
 
 /* Makes room for index i in side d, keeping the window [lo, lo + len)
@@ -101,22 +88,25 @@ static inline void add_double(eg_sketch *s, double x)
 {
     uint64_t b;
     memcpy(&b, &x, 8);
-    uint64_t a = b & ~(UINT64_C(1) << 63);
-    if (a >= UINT64_C(0x7ff0000000000000)) {
-        if (a > UINT64_C(0x7ff0000000000000))
-            s->nan++;
-        else if (b >> 63)
-            s->ninf++;
-        else
-            s->pinf++;
+    switch (eg_sk_class(b)) {
+    case EG_SK_NAN:
+        s->nan++;
         return;
-    }
-    if (a == 0) {
+    case EG_SK_NINF:
+        s->ninf++;
+        return;
+    case EG_SK_PINF:
+        s->pinf++;
+        return;
+    case EG_SK_ZERO:
         s->zero++;
         return;
+    default:
+        break;
     }
     eg_sketch_side *d = (b >> 63) ? &s->neg : &s->pos;
-    uint64_t i = bucket_of(a, s->k);
+    /* kernels/sketch_bucket.h's bucket, the same on every device */
+    uint64_t i = eg_sk_bucket(b & EG_SK_ABS_MASK, s->k);
     if (d->len == 0 || i < d->lo || i - d->lo >= d->len) {
         if (side_reserve(d, i) != 0) {
             s->oom = 1;
@@ -206,6 +196,39 @@ eg_status eg_sketch_merge(eg_sketch *a, const eg_sketch *b, eg_error *err)
     a->ninf += b->ninf;
     if (side_merge(&a->pos, &b->pos) != 0 || side_merge(&a->neg, &b->neg) != 0)
         return eg_error_set(err, EG_ENOMEM, "sketch: out of memory");
+    return EG_OK;
+}
+
+/* Adds c[0, len) to the buckets lo .. lo + len - 1 of side d; the window
+ * was reserved before, so nothing can fail here. */
+static void side_add32(eg_sketch_side *d, uint64_t lo, const uint32_t *c,
+                       uint64_t len)
+{
+    for (uint64_t i = 0; i < len; i++)
+        d->c[lo - d->lo + i] += c[i];
+}
+
+eg_status eg_sketch_add_window(eg_sketch *s, const eg_sketch_window *w,
+                               const uint32_t *pos, const uint32_t *neg,
+                               eg_error *err)
+{
+    /* both windows first: a failure leaves every count as it was (a
+     * window grown with zeros is the same sketch, sketch_wire.c) */
+    if ((w->pos_len &&
+         (side_reserve(&s->pos, w->pos_lo) != 0 ||
+          side_reserve(&s->pos, w->pos_lo + w->pos_len - 1) != 0)) ||
+        (w->neg_len &&
+         (side_reserve(&s->neg, w->neg_lo) != 0 ||
+          side_reserve(&s->neg, w->neg_lo + w->neg_len - 1) != 0)))
+        return eg_error_set(err, EG_ENOMEM, "sketch: out of memory");
+    if (w->pos_len)
+        side_add32(&s->pos, w->pos_lo, pos, w->pos_len);
+    if (w->neg_len)
+        side_add32(&s->neg, w->neg_lo, neg, w->neg_len);
+    s->nan += w->nan;
+    s->zero += w->zero;
+    s->pinf += w->pinf;
+    s->ninf += w->ninf;
     return EG_OK;
 }
 

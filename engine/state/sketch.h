@@ -59,6 +59,21 @@ void eg_sketch_add_one(eg_sketch *s, double x);
 uint64_t eg_sketch_add_avx512(eg_sketch *s, const void *data, uint64_t n,
                               eg_dtype t);
 
+/* What a device counted over one chunk (cl_count.c): the buckets
+ * pos_lo .. pos_lo + pos_len - 1 and neg_lo .. neg_lo + neg_len - 1 (each
+ * with its first and last bucket occupied, as the host's windows are) and
+ * the values counted apart. */
+typedef struct eg_sketch_window {
+    uint64_t pos_lo, pos_len, neg_lo, neg_len;
+    uint64_t nan, zero, pinf, ninf;
+} eg_sketch_window;
+
+/* s += the window's counts (pos[0, pos_len), neg[0, neg_len)); all or
+ * nothing: EG_ENOMEM leaves s's counts untouched. */
+eg_status eg_sketch_add_window(eg_sketch *s, const eg_sketch_window *w,
+                               const uint32_t *pos, const uint32_t *neg,
+                               eg_error *err);
+
 /* a += b (same k). */
 eg_status eg_sketch_merge(eg_sketch *a, const eg_sketch *b, eg_error *err);
 

@@ -248,6 +248,7 @@ const eg_backend_ops eg_cl_ops = {
     .reduce_chunk = eg_cl_reduce_chunk,
     .count_hist = eg_cl_count_hist,
     .count_select = eg_cl_count_select,
+    .count_sketch = eg_cl_count_sketch,
     .destroy = cl_destroy,
 };
 

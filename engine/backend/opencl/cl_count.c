@@ -1,5 +1,6 @@
 /* cl_count.c - the counting passes of the quantile ops on an OpenCL
- * device (device.h's count_hist and count_select; kernels/count.cl).
+ * device (device.h's count_hist, count_select and count_sketch;
+ * kernels/count.cl and kernels/sketch.cl).
  *
  * One call is one launch over at most EG_CL_COUNT_MAX elements: the data
  * are copied into a device buffer, the kernel counts into 32-bit global
@@ -14,6 +15,7 @@
 #include "cl_program.h"
 #include "error.h"
 #include "hist.h"
+#include "sketch.h"
 
 /* Work-groups per compute unit: enough to keep each busy to the end of a
  * launch; few enough that zeroing and flushing local bins stays cheap. */
@@ -25,9 +27,16 @@
  * bounds; and local bins or not. */
 #define EG_CL_HIST_KINDS 8
 
+/* The most counters a chunk's sketch table may take in global memory
+ * (16 MiB of 32-bit words): far more than data over the whole double
+ * range at --rel-err 0.01 needs (2 * 2099 * 64); a wider table (a
+ * --rel-err near its least, over many octaves) is the host's to count. */
+#define EG_CL_SKETCH_WORDS_MAX (1u << 22)
+
 struct eg_cl_count {
     eg_cl_kernel hist[EG_DTYPE_COUNT][EG_CL_HIST_KINDS][2];
     eg_cl_kernel sel[EG_DTYPE_COUNT][2];
+    eg_cl_kernel sk_span[EG_DTYPE_COUNT], sk_count[EG_DTYPE_COUNT][2];
     eg_cl_buffer in, out, len, keys, par, edges;
     uint64_t local_mem; /* CL_DEVICE_LOCAL_MEM_SIZE */
     uint32_t *host_out; /* the counters read back */
@@ -61,8 +70,11 @@ void eg_cl_count_release(eg_cl_impl *impl)
         for (int k = 0; k < EG_CL_HIST_KINDS; k++)
             for (int l = 0; l < 2; l++)
                 kernel_release(&c->hist[t][k][l]);
-        for (int l = 0; l < 2; l++)
+        for (int l = 0; l < 2; l++) {
             kernel_release(&c->sel[t][l]);
+            kernel_release(&c->sk_count[t][l]);
+        }
+        kernel_release(&c->sk_span[t]);
     }
     buf_release(&c->in);
     buf_release(&c->out);
@@ -100,13 +112,15 @@ static eg_status count_state(eg_device *dev, eg_cl_count **out, eg_error *err)
     return EG_OK;
 }
 
-/* Builds one counting kernel (kernels/count.cl) with extra -D options. */
-static eg_status build(eg_device *dev, eg_dtype t, const char *name,
-                       const char *extra, eg_cl_kernel *slot, eg_error *err)
+/* Builds one counting kernel of the program `source` gives
+ * (kernels/count.cl or kernels/sketch.cl) with extra -D options. */
+static eg_status build_from(eg_device *dev, char *(*source)(size_t *),
+                            eg_dtype t, const char *name, const char *extra,
+                            eg_cl_kernel *slot, eg_error *err)
 {
     eg_cl_impl *impl = dev->impl;
     size_t len = 0;
-    char *src = eg_cl_count_kernel_source(&len);
+    char *src = source(&len);
     if (!src)
         return eg_error_set(err, EG_ENOMEM,
                             "out of memory building kernels for \"%s\"",
@@ -148,6 +162,13 @@ static eg_status build(eg_device *dev, eg_dtype t, const char *name,
     else
         impl->programs_built++;
     return EG_OK;
+}
+
+static eg_status build(eg_device *dev, eg_dtype t, const char *name,
+                       const char *extra, eg_cl_kernel *slot, eg_error *err)
+{
+    return build_from(dev, eg_cl_count_kernel_source, t, name, extra, slot,
+                      err);
 }
 
 /* Copies x[0, bytes) to the device and zeroes the counters. */
@@ -444,4 +465,118 @@ eg_status eg_cl_count_select(eg_device *dev, eg_dtype t,
     }
     *nan += lenv[ng];
     return EG_OK;
+}
+
+/* --------------------------------------------------------------- sketch */
+
+/* The chunk's buckets per side (eg_sketch_span) into w's windows. */
+static eg_status sketch_span(eg_device *dev, eg_cl_count *c, eg_dtype t,
+                             unsigned k, uint64_t n, eg_sketch_window *w,
+                             eg_error *err)
+{
+    eg_cl_kernel *ks = &c->sk_span[t];
+    eg_status st = EG_OK;
+    if (!ks->kernel &&
+        (st = build_from(dev, eg_cl_sketch_kernel_source, t, "eg_sketch_span",
+                         "-DEG_LOCAL=0", ks, err)) != EG_OK)
+        return st;
+    cl_uint span[4] = {UINT32_MAX, 0, UINT32_MAX, 0};
+    st = upload(dev, &c->len, span, sizeof span, err);
+    if (st != EG_OK)
+        return st;
+    cl_ulong cn = n;
+    cl_uint ck = k;
+    cl_int rc = CL_SUCCESS;
+    ARG(ks->kernel, 0, c->in.mem);
+    ARG(ks->kernel, 1, cn);
+    ARG(ks->kernel, 2, ck);
+    ARG(ks->kernel, 3, c->len.mem);
+    if (rc != CL_SUCCESS)
+        return eg_cl_fail(err, "clSetKernelArg", dev->info.name, rc);
+    st = launch(dev, ks, n, err);
+    if (st == EG_OK)
+        st = read_back(dev, &c->len, span, sizeof span, err);
+    if (st != EG_OK)
+        return st;
+    /* a greatest bucket of 0: that side holds none */
+    w->pos_lo = span[1] ? span[0] : 0;
+    w->pos_len = span[1] ? (uint64_t)span[1] - span[0] + 1 : 0;
+    w->neg_lo = span[3] ? span[2] : 0;
+    w->neg_len = span[3] ? (uint64_t)span[3] - span[2] + 1 : 0;
+    return EG_OK;
+}
+
+eg_status eg_cl_count_sketch(eg_device *dev, eg_sketch *s, eg_dtype t,
+                             const void *x, uint64_t n, eg_error *err)
+{
+    eg_cl_count *c = NULL;
+    eg_status st = check_size(dev, n, err);
+    if (st == EG_OK)
+        st = count_state(dev, &c, err);
+    if (st != EG_OK)
+        return st;
+    if (n == 0)
+        return EG_OK;
+    eg_sketch_window w;
+    memset(&w, 0, sizeof w);
+    st = upload(dev, &c->in, x, (size_t)n * eg_dtype_size(t), err);
+    if (st == EG_OK)
+        st = sketch_span(dev, c, t, s->k, n, &w, err);
+    if (st != EG_OK) {
+        clFinish(((eg_cl_impl *)dev->impl)->queue);
+        return st;
+    }
+    uint64_t nb = w.pos_len + w.neg_len;
+    if (nb > EG_CL_SKETCH_WORDS_MAX)
+        return eg_error_set(err, EG_EOPENCL,
+                            "the chunk's sketch spans %llu buckets, more "
+                            "than the %u a launch on \"%s\" counts",
+                            (unsigned long long)nb, EG_CL_SKETCH_WORDS_MAX,
+                            dev->info.name);
+    size_t words = (size_t)nb + 4, lbytes = (size_t)nb * sizeof(cl_uint);
+    int local = nb > 0 && lbytes <= c->local_mem / 2;
+    eg_cl_kernel *k = &c->sk_count[t][local];
+    if (!k->kernel) {
+        char extra[32];
+        snprintf(extra, sizeof extra, "-DEG_LOCAL=%d", local);
+        if ((st = build_from(dev, eg_cl_sketch_kernel_source, t,
+                             "eg_sketch_count", extra, k, err)) != EG_OK)
+            return st;
+    }
+    st = zeros(dev, &c->out, words, err);
+    if (st == EG_OK)
+        st = host_words(c, words, dev, err);
+    if (st != EG_OK)
+        return st;
+    cl_ulong cn = n;
+    cl_uint ck = s->k, plo = (cl_uint)w.pos_lo, plen = (cl_uint)w.pos_len;
+    cl_uint nlo = (cl_uint)w.neg_lo, nlen = (cl_uint)w.neg_len;
+    cl_int rc = CL_SUCCESS;
+    ARG(k->kernel, 0, c->in.mem);
+    ARG(k->kernel, 1, cn);
+    ARG(k->kernel, 2, ck);
+    ARG(k->kernel, 3, plo);
+    ARG(k->kernel, 4, plen);
+    ARG(k->kernel, 5, nlo);
+    ARG(k->kernel, 6, nlen);
+    ARG(k->kernel, 7, c->out.mem);
+    if (rc == CL_SUCCESS)
+        rc = clSetKernelArg(k->kernel, 8, local ? lbytes : sizeof(cl_uint),
+                            NULL);
+    if (rc != CL_SUCCESS)
+        return eg_cl_fail(err, "clSetKernelArg", dev->info.name, rc);
+    st = launch(dev, k, n, err);
+    if (st == EG_OK)
+        st = read_back(dev, &c->out, c->host_out, words * sizeof(cl_uint),
+                       err);
+    if (st != EG_OK) {
+        clFinish(((eg_cl_impl *)dev->impl)->queue);
+        return st;
+    }
+    const uint32_t *o = c->host_out;
+    w.nan = o[nb];
+    w.zero = o[nb + 1];
+    w.pinf = o[nb + 2];
+    w.ninf = o[nb + 3];
+    return eg_sketch_add_window(s, &w, o, o + w.pos_len, err);
 }

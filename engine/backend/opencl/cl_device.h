@@ -204,6 +204,12 @@ eg_status eg_cl_count_select(eg_device *dev, eg_dtype t,
                              const eg_count_group *g, size_t ng,
                              const void *x, uint64_t n, uint64_t *nan,
                              eg_error *err);
+/* approx_quantile's sketch over x[0, n) of dtype t into s
+ * (kernels/sketch.cl): the chunk's bucket span, then its counts; added to
+ * s only when the whole call succeeded. */
+struct eg_sketch;
+eg_status eg_cl_count_sketch(eg_device *dev, struct eg_sketch *s, eg_dtype t,
+                             const void *x, uint64_t n, eg_error *err);
 /* Releases the counting kernels and buffers. */
 void eg_cl_count_release(eg_cl_impl *impl);
 

@@ -178,6 +178,15 @@ char *eg_cl_count_kernel_source(size_t *len)
     return program_source(parts, 1, 0, len);
 }
 
+char *eg_cl_sketch_kernel_source(size_t *len)
+{
+    const eg_cl_part parts[] = {
+        {"sketch_bucket.h", eg_kernel_sketch_bucket,
+         eg_kernel_sketch_bucket_len},
+        {"sketch.cl", eg_kernel_sketch, eg_kernel_sketch_len}};
+    return program_source(parts, 2, 0, len);
+}
+
 static const char *cl_type_name(eg_dtype t)
 {
     static const char *const names[EG_DTYPE_COUNT] = {

@@ -52,6 +52,9 @@ char *eg_cl_exact_gpu_kernel_source(size_t *len);
 /* The same for the counting kernels of the quantile ops (prelude +
  * kernels/count.cl): histograms and selection passes (cl_count.c). */
 char *eg_cl_count_kernel_source(size_t *len);
+/* approx_quantile's sketch (prelude + kernels/sketch_bucket.h +
+ * kernels/sketch.cl): its span and counting kernels (cl_count.c). */
+char *eg_cl_sketch_kernel_source(size_t *len);
 
 /* "-DEG_T=float -DEG_DT=0 -DEG_GROUPS=31 -DEG_LANE_ELEMS=4096".  Never any
  * relaxed-math option: the kernels must give the host's bits. */
