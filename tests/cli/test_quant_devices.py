@@ -1,7 +1,9 @@
-"""The counting passes of median, quantile and hist on OpenCL devices
-(kernels/count.cl through POCL): the counts equal numpy's exactly, and the
-device, not the host, counted them (its element count covers every pass,
-there is no host entry and no note that the host counted).
+"""The counting passes of median, quantile, hist and approx_quantile on
+OpenCL devices (kernels/count.cl and kernels/sketch.cl through POCL): the
+counts equal numpy's exactly (the sketch: the host's answers, bit for
+bit), and the device, not the host, counted them (its element count is
+the first pass's, every element once, there is no host entry and no note
+that the host counted).
 
 Cases: hist on every dtype with the automatic range and a given one (values
 on the edges and the range ends, outside it, NaN, +-inf, subnormals, +-0.0,
@@ -64,10 +66,11 @@ def run_json(path, args, devices, environ=None):
     return json.loads(p.stdout), p.stderr.decode()
 
 
-def on_device(r, err, dev, passes, n):
-    """The device counted every element of every pass, the host none."""
+def on_device(r, err, dev, n):
+    """The device counted every element (of the first pass; the later
+    ones read the same elements), the host none."""
     devs = [(d["id"], d["elements"]) for d in r["devices"]]
-    assert devs == [(dev, passes * n)], (devs, passes, n)
+    assert devs == [(dev, n)], (devs, n)
     assert "host" not in err and "counted on" not in err, err
 
 
@@ -109,7 +112,7 @@ def check_hist(tmp, dev, dtype):
         h = r["results"]["hist"]
         c, _, _, _ = hist_ref(x, bins)
         assert h["counts"] == c, (dtype, bins)
-        on_device(r, err, dev, 2, N)
+        on_device(r, err, dev, N)
     # a given range: edges inside the data, values outside, on the ends
     lo, hi = (-2.5, 2.0) if x.dtype.kind == "f" else (-1000, 777)
     for bins in (7, 100000):
@@ -119,7 +122,7 @@ def check_hist(tmp, dev, dtype):
         c, below, above, nan = hist_ref(x, bins, (lo, hi))
         assert h["counts"] == c, (dtype, bins)
         assert (h["below"], h["above"], h["nan"]) == (below, above, nan)
-        on_device(r, err, dev, 1, N)
+        on_device(r, err, dev, N)
 
 
 def check_exact(tmp, dev, dtype):
@@ -141,16 +144,44 @@ def check_exact(tmp, dev, dtype):
             for g, w in zip(res["quantile"], want.tolist()):
                 cu.same(cu.num(g), w, "%s %s %s" % (dtype, m, nan))
             cu.same(cu.num(res["median"]), float(med), "median")
-            devs = [(d["id"], d["elements"]) for d in r["devices"]]
-            assert len(devs) == 1 and devs[0][0] == dev, devs
-            # one pass at least, every pass over all N elements
-            assert devs[0][1] % N == 0 and devs[0][1] >= N, devs
-            assert "counted on" not in err, err
+            # several passes, each over every element: N, not N * passes
+            on_device(r, err, dev, N)
+
+
+def check_sketch(tmp, dev, dtype):
+    x = data(dtype, 8)
+    if x.dtype.kind == "f":
+        x[11::1001] = np.nan
+        x[13::999] = np.inf
+        x[17::998] = -np.inf
+    path = save(tmp, "x", x)
+    nans = ("propagate", "omit") if x.dtype.kind == "f" else ("propagate",)
+    for nan in nans:
+        for rel in ("0.01", "0.3", "0.0001"):
+            args = ["--ops", "approx_quantile", "--q", QARG, "--rel-err", rel,
+                    "--nan", nan]
+            host, _ = run_json(path, args, "host")
+            r, err = run_json(path, args, dev)
+            assert r["results"] == host["results"], (dtype, rel, nan)
+            on_device(r, err, dev, N)
+            if nan == "omit" or x.dtype.kind != "f":
+                # and within --rel-err of numpy's method=lower element
+                with np.errstate(all="ignore"):
+                    want = np.nanquantile(x, np.array(QS), method="lower")
+                for g, w in zip(r["results"]["approx_quantile"],
+                                want.astype(np.float64)):
+                    g = cu.num(g)
+                    if np.isinf(w):
+                        assert g == w, (g, w)
+                    else:
+                        assert abs(g - w) <= float(rel) * abs(w) * (
+                            1 + 1e-9), (dtype, rel, g, w)
 
 
 for t in DTYPES:
     suite.add("hist_" + t, lambda tmp, t=t: check_hist(tmp, DEV, t))
     suite.add("exact_" + t, lambda tmp, t=t: check_exact(tmp, DEV, t))
+    suite.add("sketch_" + t, lambda tmp, t=t: check_sketch(tmp, DEV, t))
 
 
 @suite.test
@@ -168,7 +199,7 @@ def hist_edges_and_specials(tmp):
         h = r["results"]["hist"]
         assert h["counts"] == c and (h["below"], h["above"], h["nan"]) == (
             below, above, nan), dt
-        on_device(r, err, DEV, 1, N)
+        on_device(r, err, DEV, N)
 
 
 @suite.test
@@ -192,19 +223,37 @@ def host_and_devices_same_bits(tmp):
         print("   (two POCL devices unavailable: host and one device)")
     x = np.random.default_rng(6).normal(size=3 * N).astype(np.float32)
     path = save(tmp, "x", x)
-    args = ["--ops", "median,quantile,hist", "--q", QARG, "--bins", "333"]
-    host, _ = run_json(path, args, "host")
     env = cu.env(**TWO)
-    spec = ",".join((two if len(two) >= 2 else [DEV]) + [host_index(env)])
-    both, err = run_json(path, args, spec, cu.env(**TWO))
-    for k in ("median", "quantile", "hist"):
-        assert both["results"][k] == host["results"][k], k
-    ids = {d["id"] for d in both["devices"] if d["elements"] > 0}
-    assert len(ids) >= 2, both["devices"]
-    # every pass covered every element once, across the devices
-    total = sum(d["elements"] for d in both["devices"])
-    assert total % x.size == 0, both["devices"]
-    assert "counted on" not in err, err
+    devs = two if len(two) >= 2 else [DEV]
+    spec = ",".join(devs + [host_index(env)])
+    for ops, keys in (("median,quantile,hist,approx_quantile",
+                       ("median", "quantile", "hist", "approx_quantile")),
+                      ("approx_quantile", ("approx_quantile",))):
+        args = ["--ops", ops, "--q", QARG, "--bins", "333"]
+        host, _ = run_json(path, args, "host")
+        both, err = run_json(path, args, spec, env)
+        for k in keys:
+            assert both["results"][k] == host["results"][k], k
+        # the first pass covered every element once, across the devices,
+        # and each OpenCL device took a share of it
+        total = sum(d["elements"] for d in both["devices"])
+        assert total == x.size, both["devices"]
+        share = {d["id"]: d["elements"] for d in both["devices"]}
+        for dv in devs:
+            assert share.get(dv, 0) > 0, (ops, both["devices"])
+        assert "counted on" not in err, err
+
+
+@suite.test
+def ordinary_and_quantile_ops_count_once(tmp):
+    # the ordinary ops' pass and the quantile passes read the same
+    # elements: the device's entry reads N, not N times the passes
+    x = np.random.default_rng(9).normal(size=N)
+    path = save(tmp, "x", x)
+    r, err = run_json(path, ["--ops", "sum,median,approx_quantile,hist",
+                             "--q", "0.5"], DEV)
+    assert r["results"]["median"] == float(np.median(x))
+    on_device(r, err, DEV, N)
 
 
 @suite.test

@@ -28,10 +28,11 @@
 #define EG_CL_HIST_KINDS 8
 
 /* The most counters a chunk's sketch table may take in global memory
- * (16 MiB of 32-bit words): far more than data over the whole double
- * range at --rel-err 0.01 needs (2 * 2099 * 64); a wider table (a
- * --rel-err near its least, over many octaves) is the host's to count. */
-#define EG_CL_SKETCH_WORDS_MAX (1u << 22)
+ * (64 MiB of 32-bit words): more than data over the whole double range
+ * needs at --rel-err 0.01 (2 * 2099 * 64), or over the normal doubles and
+ * a subnormal at 10^-4 (2 * 1100 * 8192); a wider table (a --rel-err
+ * near its least, over many octaves) is the host's to count. */
+#define EG_CL_SKETCH_WORDS_MAX (1u << 24)
 
 struct eg_cl_count {
     eg_cl_kernel hist[EG_DTYPE_COUNT][EG_CL_HIST_KINDS][2];
