@@ -39,6 +39,7 @@ struct eg_cl_count {
     eg_cl_kernel sel[EG_DTYPE_COUNT][2];
     eg_cl_kernel sk_span[EG_DTYPE_COUNT], sk_count[EG_DTYPE_COUNT][2];
     eg_cl_buffer in, out, len, keys, par, edges;
+    eg_cl_buffer span; /* the sketch's bucket span: written by the kernel */
     uint64_t local_mem; /* CL_DEVICE_LOCAL_MEM_SIZE */
     uint32_t *host_out; /* the counters read back */
     size_t host_out_cap;
@@ -83,6 +84,7 @@ void eg_cl_count_release(eg_cl_impl *impl)
     buf_release(&c->keys);
     buf_release(&c->par);
     buf_release(&c->edges);
+    buf_release(&c->span);
     free(c->host_out);
     free(c);
     impl->count = NULL;
@@ -481,22 +483,29 @@ static eg_status sketch_span(eg_device *dev, eg_cl_count *c, eg_dtype t,
         (st = build_from(dev, eg_cl_sketch_kernel_source, t, "eg_sketch_span",
                          "-DEG_LOCAL=0", ks, err)) != EG_OK)
         return st;
+    /* its own read-write buffer: the kernel's atomics write it (upload's
+     * buffers are read-only to kernels) */
     cl_uint span[4] = {UINT32_MAX, 0, UINT32_MAX, 0};
-    st = upload(dev, &c->len, span, sizeof span, err);
+    st = eg_cl_buffer_reserve(dev, &c->span, CL_MEM_READ_WRITE, sizeof span,
+                              err);
     if (st != EG_OK)
         return st;
+    cl_int rc = clEnqueueWriteBuffer(((eg_cl_impl *)dev->impl)->queue,
+                                     c->span.mem, CL_TRUE, 0, sizeof span,
+                                     span, 0, NULL, NULL);
+    if (rc != CL_SUCCESS)
+        return eg_cl_fail(err, "clEnqueueWriteBuffer", dev->info.name, rc);
     cl_ulong cn = n;
     cl_uint ck = k;
-    cl_int rc = CL_SUCCESS;
     ARG(ks->kernel, 0, c->in.mem);
     ARG(ks->kernel, 1, cn);
     ARG(ks->kernel, 2, ck);
-    ARG(ks->kernel, 3, c->len.mem);
+    ARG(ks->kernel, 3, c->span.mem);
     if (rc != CL_SUCCESS)
         return eg_cl_fail(err, "clSetKernelArg", dev->info.name, rc);
     st = launch(dev, ks, n, err);
     if (st == EG_OK)
-        st = read_back(dev, &c->len, span, sizeof span, err);
+        st = read_back(dev, &c->span, span, sizeof span, err);
     if (st != EG_OK)
         return st;
     /* a greatest bucket of 0: that side holds none */
