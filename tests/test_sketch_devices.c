@@ -51,7 +51,8 @@ static void fill(void *x, eg_dtype t, size_t n, uint64_t seed)
 {
     uint64_t s = seed;
     for (size_t i = 0; i < n; i++) {
-        double u = tu_unit(&s), v = ldexp(1.0 + u, (int)(tu_next(&s) % 81) - 40);
+        double u = tu_unit(&s),
+               v = ldexp(1.0 + u, (int)(tu_next(&s) % 81) - 40);
         if (tu_next(&s) % 3 == 0)
             v = -v;
         switch (t) {
@@ -76,13 +77,13 @@ static void fill(void *x, eg_dtype t, size_t n, uint64_t seed)
         }
     }
     if (t == EG_F64) {
-        double sp[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, 5e-324, -4e-310,
-                       1e300, -1e-300};
+        double sp[] = {0.0,    -0.0,    INFINITY, -INFINITY, NAN,
+                       5e-324, -4e-310, 1e300,    -1e-300};
         for (size_t j = 0; j < sizeof sp / sizeof *sp; j++)
             ((double *)x)[j * 997] = sp[j];
     } else if (t == EG_F32) {
-        float sp[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 1e-45f, -3e-39f,
-                      3e38f};
+        float sp[] = {0.0f, -0.0f,  INFINITY, -INFINITY,
+                      NAN,  1e-45f, -3e-39f,  3e38f};
         for (size_t j = 0; j < sizeof sp / sizeof *sp; j++)
             ((float *)x)[j * 997] = sp[j];
     } else if (t == EG_I64) {
@@ -178,8 +179,8 @@ Test(sketch_devices, a_table_too_wide_for_a_launch_leaves_the_sketch_alone)
     eg_sketch_init(&before, 20);
     cr_assert_eq(eg_sketch_add(&s, x + 1, 1, EG_F64, &err), EG_OK);
     cr_assert_eq(eg_sketch_add(&before, x + 1, 1, EG_F64, &err), EG_OK);
-    eg_status st = d.dev[0]->ops->count_sketch(d.dev[0], &s, EG_F64, x, 3,
-                                               &err);
+    eg_status st =
+        d.dev[0]->ops->count_sketch(d.dev[0], &s, EG_F64, x, 3, &err);
     cr_assert_eq(st, EG_EOPENCL, "status %d", (int)st);
     cr_assert(strstr(err.msg, "buckets"), "%s", err.msg);
     assert_same_bytes(&s, &before, "after the failed call");
