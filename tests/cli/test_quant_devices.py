@@ -234,15 +234,12 @@ def host_and_devices_same_bits(tmp):
         both, err = run_json(path, args, spec, env)
         for k in keys:
             assert both["results"][k] == host["results"][k], k
-        # the first pass covered every element once, across the devices,
-        # and the OpenCL devices took a share of it (which one takes a
-        # unit is first come, first served: the host's cores may leave a
-        # device none)
+        # the first pass covered every element once, across the devices
+        # (which one takes a unit is first come, first served: on a loaded
+        # machine the host's cores may leave the OpenCL devices none, so
+        # that the devices count is asserted below, with them alone)
         total = sum(d["elements"] for d in both["devices"])
         assert total == x.size, both["devices"]
-        share = {d["id"]: d["elements"] for d in both["devices"]}
-        assert sum(share.get(dv, 0) for dv in devs) > 0, (ops,
-                                                         both["devices"])
         assert "counted on" not in err, err
     if len(two) < 2:
         return
