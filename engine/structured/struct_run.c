@@ -23,6 +23,7 @@
 #include "lanes.h"
 #include "registry.h"
 #include "scheduler.h"
+#include "struct_cols.h"
 #include "structured.h"
 
 typedef struct unit {
@@ -42,6 +43,8 @@ typedef struct unit {
  * row's element q in the same L1 set, and the gather's writes across the
  * rows would evict each other. */
 #define TILE_LD (TILE_ELEMS + 16)
+_Static_assert(TILE_OUTS * EG_LANE_SLOTS <= EG_COLS_POS,
+               "a tile of columns fits eg_struct_cols_lanes");
 
 typedef struct sjob {
     const eg_struct_plan *p;
@@ -55,6 +58,8 @@ typedef struct sjob {
     eg_struct_out out;    /* result arrays and chunk slots */
     int xcontig, ycontig; /* segments readable in place */
     int short_ok;         /* one-lane segments take eg_struct_short */
+    uint64_t cols_st;     /* columns read in place (struct_cols.c): their
+                             positions' stride; 0: gathered */
     pthread_mutex_t lock; /* notes and the first error */
     char *notes;
     size_t notes_len;
@@ -75,6 +80,7 @@ typedef struct sworker {
     eg_status failure; /* the device failed: host lanes from then on */
     int tiled;         /* host thread on gathered segments: run_tiled */
     eg_state *cs;      /* run_tiled's chunk states, TILE_OUTS */
+    void *cols;        /* eg_struct_cols_lanes' scratch, or NULL */
     uint64_t elements, host_elements, chunks, calls;
     double seconds;
 } sworker;
@@ -159,6 +165,28 @@ static void run_segment(sworker *w, uint64_t e, uint64_t c)
     finish_chunk(w, e, c, &cs);
 }
 
+/* A lane record of positions [q0, q0 + m) of output e (one lane, read in
+ * place by struct_cols.c) into *cs, as eg_chunk_fold does for a piece of
+ * one lane: a record the fast path could not finish is redone carefully
+ * from that lane gathered. */
+static void fold_lane(sworker *w, uint64_t e, uint64_t q0, uint64_t m,
+                      const uint64_t *words, eg_state *cs)
+{
+    const eg_struct_plan *p = w->j->p;
+    unsigned g = w->j->groups;
+    eg_lane lane;
+    eg_state st;
+    if (!eg_lane_decode(words, p->dtype, g, &lane)) {
+        eg_struct_gather(p, &p->x, e, q0, m, w->xbuf);
+        if (p->has_y)
+            eg_struct_gather(p, &p->y, e, q0, m, w->ybuf);
+        eg_lane_careful(w->xbuf, p->has_y ? w->ybuf : NULL, m, 0, p->dtype, g,
+                        &lane);
+    }
+    eg_state_from_lane(&st, &lane, p->dtype, g, q0);
+    eg_state_merge(cs, &st);
+}
+
 /* Host threads on gathered segments: the unit's outputs go through their
  * chunk side by side, in tiles of whole lanes that stay in cache, each tile
  * folded into its output's chunk state (eg_chunk_fold): one pass over the
@@ -177,6 +205,14 @@ static void run_tiled(sworker *w, uint64_t e0, uint64_t e1, uint64_t c)
             eg_state_init(&w->cs[k], p->dtype, j->groups);
         for (uint64_t t0 = 0; t0 < n; t0 += TILE_ELEMS) {
             uint64_t tn = n - t0 < TILE_ELEMS ? n - t0 : TILE_ELEMS;
+            if (w->cols) {
+                eg_struct_cols_lanes(p, j->groups, j->cols_st, eb, nb,
+                                     p0 + t0, tn, w->cols, w->words);
+                for (uint64_t k = 0; k < nb; k++)
+                    fold_lane(w, eb + k, p0 + t0, tn,
+                              w->words + k * EG_LANE_WORDS, &w->cs[k]);
+                continue;
+            }
             eg_struct_gather_block(p, &p->x, eb, nb, p0 + t0, tn, w->xbuf,
                                    TILE_LD);
             if (p->has_y)
@@ -345,6 +381,11 @@ static eg_status alloc_worker(sworker *w, const sjob *j, eg_error *err)
         if (!w->cs)
             return eg_error_set(err, EG_ENOMEM, "structured: out of memory");
     }
+    if (w->tiled && j->cols_st) {
+        w->cols = aligned_alloc(64, eg_struct_cols_scratch());
+        if (!w->cols)
+            return eg_error_set(err, EG_ENOMEM, "structured: out of memory");
+    }
     w->words = malloc(eg_lane_count(n) * eg_lane_words(j->groups) * 8 + 8);
     if (!j->xcontig)
         w->xbuf = malloc(n * sz + 8);
@@ -362,6 +403,7 @@ static eg_status alloc_worker(sworker *w, const sjob *j, eg_error *err)
 static void free_worker(sworker *w)
 {
     free(w->cs);
+    free(w->cols);
     free(w->words);
     free(w->xbuf);
     free(w->ybuf);
@@ -451,6 +493,7 @@ eg_status eg_struct_run(eg_engine *e, const eg_struct_plan *p,
     j.xcontig = eg_struct_seg_contiguous(p, &p->x);
     j.ycontig = p->has_y && eg_struct_seg_contiguous(p, &p->y);
     j.short_ok = eg_struct_short_ok(p, o, j.groups, j.xcontig, j.ycontig);
+    j.cols_st = j.xcontig ? 0 : eg_struct_cols_stride(p, j.groups);
     j.notes = out->r.notes;
     j.notes_len = sizeof out->r.notes;
     eg_status st = eg_engine_devices(e, p->dtype, j.groups, &j.devs, err);
