@@ -43,6 +43,9 @@ typedef struct unit {
  * row's element q in the same L1 set, and the gather's writes across the
  * rows would evict each other. */
 #define TILE_LD (TILE_ELEMS + 16)
+/* Columns read in place (struct_cols.c) split into units of at least
+ * this much of each row. */
+#define COLS_RUN_BYTES 1024u
 _Static_assert(TILE_OUTS * EG_LANE_SLOTS <= EG_COLS_POS,
                "a tile of columns fits eg_struct_cols_lanes");
 
@@ -58,6 +61,7 @@ typedef struct sjob {
     eg_struct_out out;    /* result arrays and chunk slots */
     int xcontig, ycontig; /* segments readable in place */
     int short_ok;         /* one-lane segments take eg_struct_short */
+    size_t nthreads;      /* device threads */
     uint64_t cols_st;     /* columns read in place (struct_cols.c): their
                              positions' stride; 0: gathered */
     pthread_mutex_t lock; /* notes and the first error */
@@ -340,6 +344,19 @@ static eg_status plan_units(sjob *j, eg_error *err)
                  * row (measured slower even with idle threads left) */
                 if ((uint64_t)TILE_OUTS * cost > most)
                     most = (uint64_t)TILE_OUTS * cost;
+                /* columns read in place: as many units as keep every
+                 * thread busy, each taking runs of COLS_RUN_BYTES or more
+                 * of a row (narrower, the threads' prefetchers fetch each
+                 * other's lines: measured 4x the memory traffic) */
+                if (j->cols_st) {
+                    uint64_t run = COLS_RUN_BYTES / p->size;
+                    uint64_t ways = 2 * j->nthreads;
+                    uint64_t per = (p->rest + ways - 1) / ways;
+                    per = (per + run - 1) / run * run;
+                    if (per * cost < most)
+                        most = per * cost > UNIT_ELEMS ? per * cost
+                                                       : UNIT_ELEMS;
+                }
             }
             for (uint64_t e = e0; e < e1 && st == EG_OK; e++) {
                 if (open && open_cost + cost > most) {
@@ -513,6 +530,7 @@ eg_status eg_struct_run(eg_engine *e, const eg_struct_plan *p,
     size_t nthreads = 0;
     for (size_t d = 0; d < j.devs.ndev; d++)
         nthreads += j.devs.devs[d]->threads ? j.devs.devs[d]->threads : 1;
+    j.nthreads = nthreads;
     if (st == EG_OK)
         st = plan_units(&j, err);
 
