@@ -3,9 +3,12 @@
  * the segment's chunks merge in chunk order.  Shared by the one-box run
  * (struct_run.c) and the grid's collector (struct_grid.c), so both finish
  * every output the same way. */
+/* MADV_HUGEPAGE is a Linux extension. */
+#define _DEFAULT_SOURCE 1
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "engine_devs.h"
 #include "error.h"
@@ -17,6 +20,26 @@ unsigned eg_struct_groups(const eg_struct_plan *p, const eg_reduce_opts *o)
     if (o->mode == EG_MODE_EXACT && eg_dtype_is_float(p->dtype))
         g |= EG_G_EXACT;
     return g;
+}
+
+/* A result array of `bytes`: large ones on 2 MiB boundaries and asked for
+ * huge pages, as one output per short row writes megabytes that 4 KiB
+ * pages would fault in one by one (measured ~10% of an --axis -1 run on
+ * [8Mi, 8]).  Freed by free(). */
+#define HUGE_BYTES ((size_t)2 << 20)
+static void *result_array(size_t bytes)
+{
+#if defined(MADV_HUGEPAGE)
+    if (bytes >= 2 * HUGE_BYTES) {
+        void *q = NULL;
+        size_t n = (bytes + HUGE_BYTES - 1) / HUGE_BYTES * HUGE_BYTES;
+        if (posix_memalign(&q, HUGE_BYTES, n) != 0)
+            return NULL;
+        (void)madvise(q, n, MADV_HUGEPAGE); /* a hint: failure is fine */
+        return q;
+    }
+#endif
+    return malloc(bytes);
 }
 
 eg_status eg_struct_out_init(eg_struct_out *so, const eg_struct_plan *p,
@@ -32,8 +55,8 @@ eg_status eg_struct_out_init(eg_struct_out *so, const eg_struct_plan *p,
     for (unsigned op = 0; op < EG_OP_COUNT_ALL; op++) {
         if (!(o->ops & EG_OPS_BIT(op)))
             continue;
-        so->vals[op] = malloc(n * sizeof *so->vals[op]);
-        so->kinds[op] = malloc(n);
+        so->vals[op] = result_array(n * sizeof *so->vals[op]);
+        so->kinds[op] = result_array(n);
         if (!so->vals[op] || !so->kinds[op])
             return eg_error_set(err, EG_ENOMEM,
                                 "structured: no memory for %llu results",

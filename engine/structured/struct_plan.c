@@ -167,6 +167,27 @@ uint64_t eg_struct_out_offset(const eg_struct_plan *p, const eg_struct_view *v,
     return off;
 }
 
+uint64_t eg_struct_out_step(const eg_struct_plan *p, const eg_struct_view *v)
+{
+    if (p->by || p->permuted)
+        return 0;
+    /* the kept axes, in C order, step by s, s * dim, ... */
+    uint64_t s = 0;
+    for (unsigned k = p->nkeep; k-- > 0 && s == 0;)
+        if (p->dim[p->keep[k]] > 1)
+            s = v->stride[p->keep[k]];
+    if (s == 0)
+        return 1; /* one output */
+    uint64_t want = s;
+    for (unsigned k = p->nkeep; k-- > 0;) {
+        unsigned d = p->keep[k];
+        if (p->dim[d] > 1 && v->stride[d] != want)
+            return 0;
+        want *= p->dim[d];
+    }
+    return s;
+}
+
 int eg_struct_seg_contiguous(const eg_struct_plan *p, const eg_struct_view *v)
 {
     /* Groups take rows from anywhere: contiguous once permuted. */

@@ -62,6 +62,7 @@ typedef struct sjob {
     int xcontig, ycontig; /* segments readable in place */
     int short_ok;         /* one-lane segments take eg_struct_short */
     size_t nthreads;      /* device threads */
+    uint64_t xstep, ystep; /* output e's segment at e * step, or 0 */
     uint64_t cols_st;     /* columns read in place (struct_cols.c): their
                              positions' stride; 0: gathered */
     pthread_mutex_t lock; /* notes and the first error */
@@ -257,14 +258,24 @@ static void run_short(sworker *w, uint64_t e0, uint64_t e1)
             }
             b.e[b.n] = e;
             b.len[b.n] = len;
-            b.x[b.n] = segment(j, &p->x, 1, e, 0, len, NULL);
-            b.y[b.n] = p->has_y ? segment(j, &p->y, 1, e, 0, len, NULL)
-                                : b.x[b.n];
+            b.x[b.n] = j->xstep ? p->x.base + e * j->xstep * p->size
+                                : segment(j, &p->x, 1, e, 0, len, NULL);
+            b.y[b.n] = !p->has_y ? b.x[b.n]
+                       : j->ystep ? p->y.base + e * j->ystep * p->size
+                                  : segment(j, &p->y, 1, e, 0, len, NULL);
             if (++b.n < EG_SHORT_BATCH)
                 continue;
         }
         if (b.n == 0)
             break;
+        /* eight rows one after the other: the pass loads them in blocks */
+        b.uniform = b.n == EG_SHORT_BATCH;
+        for (int i = 1; i < b.n && b.uniform; i++) {
+            size_t at = (size_t)i * b.len[0] * p->size;
+            b.uniform = b.len[i] == b.len[0] &&
+                        (const char *)b.x[i] == (const char *)b.x[0] + at &&
+                        (const char *)b.y[i] == (const char *)b.y[0] + at;
+        }
         for (int i = b.n; i < EG_SHORT_BATCH; i++) {
             b.e[i] = b.e[0];
             b.len[i] = b.len[0];
@@ -358,7 +369,9 @@ static eg_status plan_units(sjob *j, eg_error *err)
                                                        : UNIT_ELEMS;
                 }
             }
-            for (uint64_t e = e0; e < e1 && st == EG_OK; e++) {
+            /* as many outputs at a time as fit the open unit: a plan of
+             * millions of short rows is then no serial loop over them */
+            for (uint64_t e = e0; e < e1 && st == EG_OK;) {
                 if (open && open_cost + cost > most) {
                     st = add_unit(j, open0, e, 0, err);
                     open = 0;
@@ -368,7 +381,10 @@ static eg_status plan_units(sjob *j, eg_error *err)
                     open0 = e;
                     open_cost = 0;
                 }
-                open_cost += cost;
+                uint64_t take = open_cost < most ? (most - open_cost) / cost : 0;
+                take = take == 0 ? 1 : take < e1 - e ? take : e1 - e;
+                open_cost += take * cost;
+                e += take;
             }
             continue;
         }
@@ -511,6 +527,8 @@ eg_status eg_struct_run(eg_engine *e, const eg_struct_plan *p,
     j.ycontig = p->has_y && eg_struct_seg_contiguous(p, &p->y);
     j.short_ok = eg_struct_short_ok(p, o, j.groups, j.xcontig, j.ycontig);
     j.cols_st = j.xcontig ? 0 : eg_struct_cols_stride(p, j.groups);
+    j.xstep = eg_struct_out_step(p, &p->x);
+    j.ystep = p->has_y ? eg_struct_out_step(p, &p->y) : 0;
     j.notes = out->r.notes;
     j.notes_len = sizeof out->r.notes;
     eg_status st = eg_engine_devices(e, p->dtype, j.groups, &j.devs, err);

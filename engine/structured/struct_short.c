@@ -89,14 +89,26 @@ typedef struct acc {
 #define VABS(v_) ((v8d)((v8l)(v_) & ((v8l){0} + INT64_MAX)))
 #define VFINITE(v_) ((v8l)(((v_) - (v_)) == (v8d){0}))
 
-__attribute__((always_inline)) static inline void acc_init(acc *a)
+/* Only the accumulators of the groups g: the whole struct is ~10 KiB,
+ * several times the bytes of a batch of short rows. */
+__attribute__((always_inline)) static inline void acc_init(acc *a, unsigned g)
 {
-    memset(a, 0, sizeof *a);
     for (int j = 0; j < S; j++) {
-        a->mn[j] = (v8d){0} + INFINITY;
-        a->mx[j] = (v8d){0} - INFINITY;
-        a->amn[j] = (v8u){0} + EG_NONE_INDEX;
-        a->amx[j] = (v8u){0} + EG_NONE_INDEX;
+        a->s[j] = a->c[j] = a->pe[j] = (v8d){0};
+        if (g & EG_G_VAR)
+            a->d1[j] = a->d2[j] = (v8d){0};
+        if (g & EG_G_MINMAX) {
+            a->mn[j] = (v8d){0} + INFINITY;
+            a->mx[j] = (v8d){0} - INFINITY;
+            a->amn[j] = (v8u){0} + EG_NONE_INDEX;
+            a->amx[j] = (v8u){0} + EG_NONE_INDEX;
+        }
+        if (g & EG_G_L1)
+            a->l1s[j] = a->l1c[j] = a->pl1[j] = (v8d){0};
+        if (g & EG_G_L2)
+            a->med[j] = (v8d){0};
+        if (g & EG_G_DOT)
+            a->ds[j] = a->dc[j] = a->pdot[j] = (v8d){0};
     }
 }
 
@@ -162,11 +174,17 @@ __attribute__((always_inline)) static inline void acc_combine(acc *a, unsigned g
  * middle range (the careful path's). */
 #define STEP(T, IDX, ok)                                                     \
     do {                                                                     \
-        int j_ = (int)(t & 7);                                               \
         v8d v_, w_ = {0};                                                    \
         GATHER(T, b->x, IDX, v_);                                            \
         if (g & EG_G_DOT)                                                    \
             GATHER(T, b->y, IDX, w_);                                        \
+        STEP_V(v_, w_, ok);                                                  \
+    } while (0)
+
+/* The same with element t of the eight segments in v_ (and y's in w_). */
+#define STEP_V(v_, w_, ok)                                                   \
+    do {                                                                     \
+        int j_ = (int)(t & 7);                                               \
         v8d vz_ = VMASK(ok, v_);                                             \
         a->pe[j_] = a->pe[j_] + vz_;                                         \
         if (g & EG_G_VAR) {                                                  \
@@ -205,6 +223,40 @@ __attribute__((always_inline)) static inline void acc_combine(acc *a, unsigned g
             acc_flush(a, g);                                                 \
     } while (0)
 
+/* out[u] = element u of rows 0..7 (src + i * ld, eight elements each):
+ * eight row loads and three rounds of shuffles instead of 64 scalar loads. */
+#define TRANSPOSE8(T, src, ld, out)                                          \
+    do {                                                                     \
+        v8d r_[8], a_[8], c_[8];                                             \
+        for (int i_ = 0; i_ < 8; i_++) {                                     \
+            T raw_[8];                                                       \
+            memcpy(raw_, (src) + (uint64_t)i_ * (ld), sizeof raw_);          \
+            for (int u_ = 0; u_ < 8; u_++)                                   \
+                r_[i_][u_] = (double)raw_[u_];                               \
+        }                                                                    \
+        const v8l ev_ = {0, 8, 2, 10, 4, 12, 6, 14};                         \
+        const v8l od_ = {1, 9, 3, 11, 5, 13, 7, 15};                         \
+        const v8l lo2_ = {0, 1, 8, 9, 4, 5, 12, 13};                         \
+        const v8l hi2_ = {2, 3, 10, 11, 6, 7, 14, 15};                       \
+        const v8l lo4_ = {0, 1, 2, 3, 8, 9, 10, 11};                         \
+        const v8l hi4_ = {4, 5, 6, 7, 12, 13, 14, 15};                       \
+        for (int i_ = 0; i_ < 8; i_ += 2) {                                  \
+            a_[i_] = __builtin_shuffle(r_[i_], r_[i_ + 1], ev_);             \
+            a_[i_ + 1] = __builtin_shuffle(r_[i_], r_[i_ + 1], od_);         \
+        }                                                                    \
+        /* c_: elements (0,4) (1,5) (2,6) (3,7) of rows 0-3, then 4-7 */     \
+        for (int h_ = 0; h_ < 8; h_ += 4) {                                  \
+            c_[h_ + 0] = __builtin_shuffle(a_[h_], a_[h_ + 2], lo2_);        \
+            c_[h_ + 1] = __builtin_shuffle(a_[h_ + 1], a_[h_ + 3], lo2_);    \
+            c_[h_ + 2] = __builtin_shuffle(a_[h_], a_[h_ + 2], hi2_);        \
+            c_[h_ + 3] = __builtin_shuffle(a_[h_ + 1], a_[h_ + 3], hi2_);    \
+        }                                                                    \
+        for (int u_ = 0; u_ < 4; u_++) {                                     \
+            (out)[u_] = __builtin_shuffle(c_[u_], c_[u_ + 4], lo4_);         \
+            (out)[u_ + 4] = __builtin_shuffle(c_[u_], c_[u_ + 4], hi4_);     \
+        }                                                                    \
+    } while (0)
+
 #define IDX_PLAIN(i) t
 #define IDX_CLAMPED(i) (t < b->len[i] ? t : 0)
 
@@ -228,7 +280,27 @@ __attribute__((always_inline)) static inline void acc_combine(acc *a, unsigned g
         uint64_t t = 0;                                                      \
         v8d k;                                                               \
         GATHER(T, b->x, IDX_PLAIN, k); /* each lane's first element */       \
-        acc_init(a);                                                         \
+        acc_init(a, g);                                                      \
+        if (b->uniform) {                                                    \
+            /* eight consecutive rows of one length: 8 x 8 blocks */         \
+            const T *x0_ = b->x[0], *y0_ = b->y[0];                          \
+            /* the batch after next: rows this short leave the hardware   \
+             * prefetcher too little time between them */                  \
+            const char *ahead_ = (const char *)(x0_ + 2 * B * lo);           \
+            for (uint64_t o_ = 0; o_ < B * lo * sizeof(T); o_ += 64)         \
+                __builtin_prefetch(ahead_ + o_);                             \
+            while (t + 8 <= lo) {                                            \
+                v8d vv_[8], ww_[8];                                          \
+                TRANSPOSE8(T, x0_ + t, lo, vv_);                             \
+                if (g & EG_G_DOT)                                            \
+                    TRANSPOSE8(T, y0_ + t, lo, ww_);                         \
+                else                                                         \
+                    for (int u_ = 0; u_ < 8; u_++)                           \
+                        ww_[u_] = (v8d){0};                                  \
+                for (int u_ = 0; u_ < 8; u_++, t++)                          \
+                    STEP_V(vv_[u_], ww_[u_], all);                           \
+            }                                                                \
+        }                                                                    \
         for (; t < lo; t++)                                                  \
             STEP(T, IDX_PLAIN, all);                                         \
         for (; t < hi; t++) {                                                \
@@ -309,36 +381,45 @@ unsigned eg_struct_short(eg_struct_out *so, const eg_short_batch *b)
     }
 
     unsigned left = 0;
-    for (int i = 0; i < b->n; i++) {
-        if (bad[i]) {
+    for (int i = 0; i < b->n; i++)
+        if (bad[i])
             left |= 1u << i;
+    /* op by op, so each result array is written in one run */
+    for (unsigned op = 0; op < EG_OP_COUNT_ALL; op++) {
+        if (!so->vals[op])
             continue;
+        eg_value *vals = so->vals[op];
+        unsigned char *kinds = so->kinds[op];
+        v8d f = zero;
+        switch (op) {
+        case EG_OP_SUM: f = fsum; break;
+        case EG_OP_MEAN: f = fsum / n; break;
+        case EG_OP_MIN: f = a.mn[0]; break;
+        case EG_OP_MAX: f = a.mx[0]; break;
+        case EG_OP_VAR: f = var; break;
+        case EG_OP_STD:
+            for (int i = 0; i < B; i++)
+                f[i] = sqrt(var[i]);
+            break;
+        case EG_OP_L1: f = l1; break;
+        case EG_OP_L2: f = l2; break;
+        case EG_OP_DOT: f = dot; break;
+        default: break;
         }
-        uint64_t e = b->e[i];
-        double f[EG_OP_COUNT_ALL] = {0};
-        f[EG_OP_SUM] = fsum[i];
-        f[EG_OP_MEAN] = fsum[i] / n[i];
-        f[EG_OP_MIN] = a.mn[0][i];
-        f[EG_OP_MAX] = a.mx[0][i];
-        f[EG_OP_VAR] = var[i];
-        f[EG_OP_STD] = sqrt(var[i]);
-        f[EG_OP_L1] = l1[i];
-        f[EG_OP_L2] = l2[i];
-        f[EG_OP_DOT] = dot[i];
-        for (unsigned op = 0; op < EG_OP_COUNT_ALL; op++) {
-            if (!so->vals[op])
+        for (int i = 0; i < b->n; i++) {
+            if (left & (1u << i))
                 continue;
-            eg_value *v = &so->vals[op][e];
+            uint64_t e = b->e[i];
             if (op == EG_OP_COUNT) {
-                v->u = b->len[i];
-                so->kinds[op][e] = EG_NUM_U64;
+                vals[e].u = b->len[i];
+                kinds[e] = EG_NUM_U64;
             } else if (op == EG_OP_ARGMIN || op == EG_OP_ARGMAX) {
                 uint64_t pos = op == EG_OP_ARGMIN ? a.amn[0][i] : a.amx[0][i];
-                v->i = (int64_t)eg_struct_index(p, e, pos);
-                so->kinds[op][e] = EG_NUM_I64;
+                vals[e].i = (int64_t)eg_struct_index(p, e, pos);
+                kinds[e] = EG_NUM_I64;
             } else {
-                v->f = f[op];
-                so->kinds[op][e] = EG_NUM_F64;
+                vals[e].f = f[i];
+                kinds[e] = EG_NUM_F64;
             }
         }
     }

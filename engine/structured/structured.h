@@ -95,6 +95,10 @@ static inline uint64_t eg_struct_group_len(const eg_struct_plan *p, uint64_t g)
 uint64_t eg_struct_out_offset(const eg_struct_plan *p, const eg_struct_view *v,
                               uint64_t e);
 
+/* s when output e's segment starts at e * s in v's memory for every e
+ * (axis mode, kept axes laid out in C order), else 0. */
+uint64_t eg_struct_out_step(const eg_struct_plan *p, const eg_struct_view *v);
+
 /* 1 when positions [p0, p0 + n) of every segment are consecutive in v's
  * memory (offset p0 + q), so no gather is needed (native order only). */
 int eg_struct_seg_contiguous(const eg_struct_plan *p, const eg_struct_view *v);
@@ -191,6 +195,8 @@ void eg_struct_out_free(eg_struct_out *so);
 #define EG_SHORT_BATCH 8
 typedef struct eg_short_batch {
     int n;                         /* outputs, 1 to EG_SHORT_BATCH */
+    int uniform;                   /* all EG_SHORT_BATCH of len[0], entry i
+                                      at x[0] + i * len[0] (y alike) */
     uint64_t e[EG_SHORT_BATCH];    /* their output elements */
     uint64_t len[EG_SHORT_BATCH];  /* their segments' lengths */
     const void *x[EG_SHORT_BATCH]; /* their first elements, native order */
