@@ -315,6 +315,68 @@ __attribute__((always_inline)) static inline void acc_combine(acc *a, unsigned g
         (void)check_blue;                                                    \
     }
 
+/* The sum alone of a uniform batch (b->uniform, groups 0): the lanes of
+ * DEFINE_LANES with the slots' accumulators in registers, where the
+ * general pass keeps ~10 KiB of them in memory.  The same operations in
+ * the same order: block sums from +0.0 over EG_LANE_BLOCK_ROWS rows, added
+ * by TwoSum, the last partial block into every slot, the combine tree. */
+#define DEFINE_SUM_UNIFORM(T, SFX)                                           \
+    EG_SHORT_HOT static void sum_uniform_##SFX(const eg_short_batch *b,      \
+                                               acc *a, v8d *kout)            \
+    {                                                                        \
+        const T *x0 = b->x[0];                                               \
+        uint64_t len = b->len[0], t = 0;                                     \
+        const char *ahead = (const char *)(x0 + 2 * B * len);                \
+        for (uint64_t o = 0; o < B * len * sizeof(T); o += 64)               \
+            __builtin_prefetch(ahead + o);                                   \
+        v8d s[S], c[S], pe[S], k;                                            \
+        /* unrolled by hand: a loop here becomes three rep stos */          \
+        _Pragma("GCC unroll 8") for (int j = 0; j < S; j++)                  \
+            s[j] = c[j] = pe[j] = (v8d){0};                                  \
+        for (int i = 0; i < B; i++)                                          \
+            k[i] = (double)x0[i * len];                                      \
+        unsigned rows = 0; /* of the open block */                           \
+        for (; t + S <= len; t += S) {                                       \
+            v8d v[S];                                                        \
+            TRANSPOSE8(T, x0 + t, len, v);                                   \
+            for (int j = 0; j < S; j++)                                      \
+                pe[j] = pe[j] + v[j];                                        \
+            if (++rows == EG_LANE_BLOCK_ROWS) {                              \
+                for (int j = 0; j < S; j++) {                                \
+                    VTWOSUM_ACC(s[j], c[j], pe[j]);                          \
+                    pe[j] = (v8d){0};                                        \
+                }                                                            \
+                rows = 0;                                                    \
+            }                                                                \
+        }                                                                    \
+        uint64_t rem = len - t;                                              \
+        _Pragma("GCC unroll 8") for (int j = 0; j < S; j++) {                \
+            if ((uint64_t)j >= rem)                                          \
+                break;                                                       \
+            v8d v;                                                           \
+            for (int i = 0; i < B; i++)                                      \
+                v[i] = (double)x0[i * len + t + (uint64_t)j];                \
+            pe[j] = pe[j] + v;                                               \
+        }                                                                    \
+        if (rows || rem)                                                     \
+            for (int j = 0; j < S; j++)                                      \
+                VTWOSUM_ACC(s[j], c[j], pe[j]);                              \
+        /* the tree with constant indices: the slots stay in registers */   \
+        VTWOSUM_PAIR(s[0], c[0], s[1], c[1]);                                \
+        VTWOSUM_PAIR(s[2], c[2], s[3], c[3]);                                \
+        VTWOSUM_PAIR(s[4], c[4], s[5], c[5]);                                \
+        VTWOSUM_PAIR(s[6], c[6], s[7], c[7]);                                \
+        VTWOSUM_PAIR(s[0], c[0], s[2], c[2]);                                \
+        VTWOSUM_PAIR(s[4], c[4], s[6], c[6]);                                \
+        VTWOSUM_PAIR(s[0], c[0], s[4], c[4]);                                \
+        a->s[0] = s[0];                                                      \
+        a->c[0] = c[0];                                                      \
+        *kout = k;                                                           \
+    }
+
+DEFINE_SUM_UNIFORM(float, f32)
+DEFINE_SUM_UNIFORM(double, f64)
+
 DEFINE_LANES(float, f32, 0)
 DEFINE_LANES(double, f64, 1)
 
@@ -329,10 +391,17 @@ unsigned eg_struct_short(eg_struct_out *so, const eg_short_batch *b)
     acc a;
     v8d k;
     v8l bad;
-    if (p->dtype == EG_F32)
+    if (b->uniform && g == 0) {
+        bad = (v8l){0};
+        if (p->dtype == EG_F32)
+            sum_uniform_f32(b, &a, &k);
+        else
+            sum_uniform_f64(b, &a, &k);
+    } else if (p->dtype == EG_F32) {
         lanes_f32(b, g, &a, &k, &bad);
-    else
+    } else {
         lanes_f64(b, g, &a, &k, &bad);
+    }
     /* eg_lane_decode: every accumulator finite */
     v8l fin = VFINITE(a.s[0]) & VFINITE(a.c[0]) & VFINITE(k);
     if (g & EG_G_VAR)
