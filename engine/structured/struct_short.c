@@ -383,7 +383,8 @@ DEFINE_LANES(double, f64, 1)
 /* The state arithmetic after the lanes, for all eight at once: eg_lane_decode's
  * finiteness check, eg_state_from_lane, the merge into the identity and
  * eg_state_finalize with no NaN and no infinity (a finite lane has none). */
-unsigned eg_struct_short(eg_struct_out *so, const eg_short_batch *b)
+EG_SHORT_HOT unsigned eg_struct_short(eg_struct_out *so,
+                                      const eg_short_batch *b)
 {
     const eg_struct_plan *p = so->p;
     const eg_reduce_opts *o = so->o;
