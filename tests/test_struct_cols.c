@@ -134,9 +134,10 @@ Test(struct_cols, columns_have_the_bits_of_each_column_alone)
     eg_engine *e = tu_open_engine("host");
     eg_engine *h = tu_open_engine("host");
     /* widths under a vector, odd ones, a row of a line, more than a tile
-     * of outputs (256) with a remainder; rows that cut the last lane and
+     * of outputs (256) with a remainder, units of part of a row (1100);
+     * rows that cut the last lane and
      * block short, and whole lanes */
-    static const uint64_t cs[] = {1, 2, 3, 5, 8, 13, 64, 300};
+    static const uint64_t cs[] = {1, 2, 3, 5, 8, 13, 64, 300, 1100};
     static const uint64_t rs[] = {37, 4096, 9000};
     for (int dt = 0; dt < 2; dt++) {
         eg_dtype t = dt ? EG_F64 : EG_F32;

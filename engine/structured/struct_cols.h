@@ -8,8 +8,8 @@
 
 #include "structured.h"
 
-/* Positions (slot, column) one call holds: 8 slots of up to 256 columns. */
-#define EG_COLS_POS 2048u
+/* Positions (slot, column) one call holds: 8 slots of up to 512 columns. */
+#define EG_COLS_POS 4096u
 
 /* The stride (elements) between a segment's consecutive positions when the
  * plan's columns can be read in place: output e's segment starting at
