@@ -256,6 +256,34 @@ static void run_short(sworker *w, uint64_t e0, uint64_t e1)
     const eg_struct_plan *p = j->p;
     eg_short_batch b;
     b.n = 0;
+    uint64_t len0 = p->seg_len;
+    if (!p->by && j->xstep && len0 > 0 && len0 <= EG_LANE_ELEMS &&
+        (!p->has_y || j->ystep)) {
+        /* rows of one length at fixed steps: whole batches without the
+         * per-output checks below */
+        b.n = EG_SHORT_BATCH;
+        b.uniform = j->xstep == len0 && (!p->has_y || j->ystep == len0);
+        for (; e0 + EG_SHORT_BATCH <= e1; e0 += EG_SHORT_BATCH) {
+            for (int i = 0; i < EG_SHORT_BATCH; i++) {
+                b.e[i] = e0 + (uint64_t)i;
+                b.len[i] = len0;
+                b.x[i] = p->x.base + b.e[i] * j->xstep * p->size;
+                b.y[i] = p->has_y ? p->y.base + b.e[i] * j->ystep * p->size
+                                  : b.x[i];
+            }
+            unsigned left = eg_struct_short(&j->out, &b);
+            unsigned done = EG_SHORT_BATCH - (unsigned)__builtin_popcount(left);
+            w->chunks += done;
+            if (w->dev->info.kind == EG_DEV_HOST)
+                w->elements += done * len0;
+            else
+                w->host_elements += done * len0;
+            for (int i = 0; left; i++, left >>= 1)
+                if (left & 1)
+                    run_segment(w, b.e[i], 0);
+        }
+        b.n = 0;
+    }
     for (uint64_t e = e0; e <= e1; e++) {
         if (e < e1) {
             uint64_t len = eg_struct_group_len(p, e / p->rest);

@@ -454,6 +454,9 @@ EG_SHORT_HOT unsigned eg_struct_short(eg_struct_out *so,
     for (int i = 0; i < b->n; i++)
         if (bad[i])
             left |= 1u << i;
+    int consecutive = left == 0 && b->n == B;
+    for (int i = 1; i < B && consecutive; i++)
+        consecutive = b->e[i] == b->e[0] + (uint64_t)i;
     /* op by op, so each result array is written in one run */
     for (unsigned op = 0; op < EG_OP_COUNT_ALL; op++) {
         if (!so->vals[op])
@@ -475,6 +478,13 @@ EG_SHORT_HOT unsigned eg_struct_short(eg_struct_out *so,
         case EG_OP_L2: f = l2; break;
         case EG_OP_DOT: f = dot; break;
         default: break;
+        }
+        if (consecutive && op != EG_OP_COUNT && op != EG_OP_ARGMIN &&
+            op != EG_OP_ARGMAX) {
+            /* eight outputs side by side: one vector, one word of kinds */
+            memcpy(&vals[b->e[0]], &f, sizeof f);
+            memset(&kinds[b->e[0]], EG_NUM_F64, B);
+            continue;
         }
         for (int i = 0; i < b->n; i++) {
             if (left & (1u << i))
