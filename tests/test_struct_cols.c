@@ -19,8 +19,7 @@
 /* Element i of x as a double. */
 static double get(const void *x, eg_dtype t, size_t i)
 {
-    return t == EG_F32 ? (double)((const float *)x)[i]
-                       : ((const double *)x)[i];
+    return t == EG_F32 ? (double)((const float *)x)[i] : ((const double *)x)[i];
 }
 
 static void put(void *x, eg_dtype t, size_t i, double v)
@@ -89,8 +88,7 @@ static void check_alone(eg_engine *e, eg_engine *h, const void *x,
         const unsigned char *seg = all + o_ * len * sz;
         const unsigned char *yseg = yall + o_ * len * sz;
         eg_result one;
-        cr_assert_eq(eg_reduce(h, seg, y ? yseg : NULL, len, t, &o, &one,
-                               &err),
+        cr_assert_eq(eg_reduce(h, seg, y ? yseg : NULL, len, t, &o, &one, &err),
                      EG_OK, "%s", err.msg);
         for (unsigned op = 0; op < EG_OP_COUNT_ALL; op++) {
             if (!(ops & EG_OPS_BIT(op)))
@@ -104,10 +102,9 @@ static void check_alone(eg_engine *e, eg_engine *h, const void *x,
             cr_assert_eq(r.op[op].kind, one.value[op].kind, "%s %s", what,
                          eg_op_name((eg_op)op));
             memcpy(&b, &one.value[op].v, 8);
-            cr_assert_eq(a, b, "%s: output %llu %s: %016llx vs %016llx",
-                         what, (unsigned long long)o_,
-                         eg_op_name((eg_op)op), (unsigned long long)a,
-                         (unsigned long long)b);
+            cr_assert_eq(a, b, "%s: output %llu %s: %016llx vs %016llx", what,
+                         (unsigned long long)o_, eg_op_name((eg_op)op),
+                         (unsigned long long)a, (unsigned long long)b);
         }
     }
     free(all);
@@ -162,8 +159,8 @@ Test(struct_cols, columns_have_the_bits_of_each_column_alone)
                     check_alone(e, h, x, NULL, t, 2, dims, 1, &ax,
                                 EG_OPS_BIT(EG_OP_SUM), EG_LANE_ELEMS, what);
                     if (t == EG_F32)
-                        check_alone(e, h, x, y, t, 2, dims, 1, &ax,
-                                    ALL_OPS, 2 * EG_LANE_ELEMS, what);
+                        check_alone(e, h, x, y, t, 2, dims, 1, &ax, ALL_OPS,
+                                    2 * EG_LANE_ELEMS, what);
                     free(x);
                     free(y);
                 }
@@ -181,10 +178,10 @@ Test(struct_cols, non_finite_columns_take_the_careful_path)
     for (int dt = 0; dt < 2; dt++) {
         eg_dtype t = dt ? EG_F64 : EG_F32;
         void *x = make(t, R * C, 5, 0);
-        put(x, t, 100 * C + 3, NAN);           /* column 3, first lane */
-        put(x, t, 4500 * C + 7, INFINITY);     /* column 7, second lane */
+        put(x, t, 100 * C + 3, NAN);       /* column 3, first lane */
+        put(x, t, 4500 * C + 7, INFINITY); /* column 7, second lane */
         put(x, t, 17 * C + 11, -INFINITY);
-        put(x, t, 18 * C + 11, INFINITY);      /* column 11: inf - inf */
+        put(x, t, 18 * C + 11, INFINITY); /* column 11: inf - inf */
         put(x, t, 4200 * C + 20, dt ? 1e308 : 3e38);
         put(x, t, 4201 * C + 20, dt ? 1e308 : 3e38); /* overflow in f32? */
         uint64_t dims[2] = {R, C};
@@ -208,11 +205,11 @@ Test(struct_cols, three_dims_axes_leading_and_trailing)
     unsigned ops = ALL_OPS & ~EG_OPS_BIT(EG_OP_DOT);
     check_alone(e, h, x, NULL, EG_F32, 3, dims, 1, a0, ops, 0, "axis 0");
     check_alone(e, h, x, NULL, EG_F32, 3, dims, 2, a01,
-                ops & ~(EG_OPS_BIT(EG_OP_ARGMIN) | EG_OPS_BIT(EG_OP_ARGMAX)),
-                0, "axes 0,1");
+                ops & ~(EG_OPS_BIT(EG_OP_ARGMIN) | EG_OPS_BIT(EG_OP_ARGMAX)), 0,
+                "axes 0,1");
     check_alone(e, h, x, NULL, EG_F32, 3, dims, 2, a12,
-                ops & ~(EG_OPS_BIT(EG_OP_ARGMIN) | EG_OPS_BIT(EG_OP_ARGMAX)),
-                0, "axes 1,2");
+                ops & ~(EG_OPS_BIT(EG_OP_ARGMIN) | EG_OPS_BIT(EG_OP_ARGMAX)), 0,
+                "axes 1,2");
     check_alone(e, h, x, NULL, EG_F32, 3, dims, 1, am1, ops, 0, "axis -1");
     free(x);
     eg_engine_close(&e);
@@ -225,8 +222,7 @@ Test(struct_cols, short_rows_have_the_bits_of_each_row_alone)
     eg_engine *h = tu_open_engine("host");
     /* rows of one element to one lane; row counts that leave a partial
      * batch of eight */
-    static const uint64_t cs[] = {1, 2, 3, 7, 8, 9, 31, 32, 33, 64, 100,
-                                  4096};
+    static const uint64_t cs[] = {1, 2, 3, 7, 8, 9, 31, 32, 33, 64, 100, 4096};
     for (int dt = 0; dt < 2; dt++) {
         eg_dtype t = dt ? EG_F64 : EG_F32;
         for (size_t ci = 0; ci < sizeof cs / sizeof cs[0]; ci++) {
@@ -246,8 +242,8 @@ Test(struct_cols, short_rows_have_the_bits_of_each_row_alone)
                 check_alone(e, h, x, NULL, t, 2, dims, 1, &ax,
                             EG_OPS_BIT(EG_OP_SUM), 0, what);
                 check_alone(e, h, x, NULL, t, 2, dims, 1, &ax,
-                            EG_OPS_BIT(EG_OP_MEAN) | EG_OPS_BIT(EG_OP_STD),
-                            0, what);
+                            EG_OPS_BIT(EG_OP_MEAN) | EG_OPS_BIT(EG_OP_STD), 0,
+                            what);
                 free(x);
                 free(y);
             }

@@ -34,8 +34,8 @@ static double wall_seconds(void)
 static const struct {
     int axis;
     uint64_t c;
-} cases[] = {{0, 2},    {0, 3},  {0, 8},    {0, 64},     {0, 1024},
-             {-1, 8},   {-1, 64}, {-1, 4096}, {-1, 1000000}};
+} cases[] = {{0, 2},  {0, 3},   {0, 8},     {0, 64},      {0, 1024},
+             {-1, 8}, {-1, 64}, {-1, 4096}, {-1, 1000000}};
 
 static int usage(const char *msg)
 {
@@ -67,8 +67,8 @@ int main(int argc, char **argv)
                 return usage(perr.msg);
         } else
             return usage("unknown option");
-        if (end && (*end || mib == 0 || mib > 65536 || reps == 0 ||
-                    reps > 1000))
+        if (end &&
+            (*end || mib == 0 || mib > 65536 || reps == 0 || reps > 1000))
             return usage("--mib: 1 to 65536, --reps: 1 to 1000");
     }
     uint64_t total = (uint64_t)mib << 18; /* float32 elements */

@@ -25,8 +25,8 @@ size_t eg_struct_cols_scratch(void);
  * positions [p0, p0 + n) of outputs [e0, e0 + nb): one lane each (n at most
  * EG_LANE_ELEMS, nb at most EG_COLS_POS / 8), the bits of eg_lanes_fast on
  * each output's gathered lane.  st: eg_struct_cols_stride's. */
-void eg_struct_cols_lanes(const eg_struct_plan *p, unsigned groups,
-                          uint64_t st, uint64_t e0, uint64_t nb, uint64_t p0,
-                          uint64_t n, void *scratch, uint64_t *words);
+void eg_struct_cols_lanes(const eg_struct_plan *p, unsigned groups, uint64_t st,
+                          uint64_t e0, uint64_t nb, uint64_t p0, uint64_t n,
+                          void *scratch, uint64_t *words);
 
 #endif
