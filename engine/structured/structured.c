@@ -102,22 +102,6 @@ eg_status eg_struct_prepare(eg_struct_plan *p, const eg_source *x,
     eg_status st = eg_struct_plan_shape(p, info, so, o->ops, err);
     if (st == EG_OK)
         st = check_with(x, y, p, o->ops, err);
-    eg_source *ks = NULL;
-    void *kscratch = NULL;
-    if (st == EG_OK && p->by) {
-        const void *keys = NULL;
-        const char *name = NULL;
-        eg_dtype kdt = EG_I64;
-        uint64_t nk = 0;
-        st = open_keys(so, &ks, &keys, &kdt, &nk, &kscratch, &name, err);
-        if (st == EG_OK)
-            st = eg_struct_group(p, keys, kdt, nk,
-                                 (o->ops & (EG_OPS_BIT(EG_OP_ARGMIN) |
-                                            EG_OPS_BIT(EG_OP_ARGMAX))) != 0,
-                                 name, err);
-    }
-    eg_source_close(&ks);
-    free(kscratch);
     if (st == EG_OK) {
         eg_struct_plan_view(p, x, &p->x);
         if (y) {
@@ -125,18 +109,36 @@ eg_status eg_struct_prepare(eg_struct_plan *p, const eg_source *x,
             p->has_y = 1;
         }
     }
-    if (st == EG_OK && p->by) {
+    if (st != EG_OK || !p->by)
+        return st;
+    /* The keys stay open until the permutations, which read them again
+     * (each row's slot) instead of an array of every row's group. */
+    eg_source *ks = NULL;
+    void *kscratch = NULL;
+    const void *keys = NULL;
+    const char *name = NULL;
+    eg_dtype kdt = EG_I64;
+    uint64_t nk = 0;
+    st = open_keys(so, &ks, &keys, &kdt, &nk, &kscratch, &name, err);
+    if (st == EG_OK)
+        st = eg_struct_group(p, keys, kdt, nk,
+                             (o->ops & (EG_OPS_BIT(EG_OP_ARGMIN) |
+                                        EG_OPS_BIT(EG_OP_ARGMAX))) != 0,
+                             name, err);
+    if (st == EG_OK)
         st = eg_struct_permute(p, &p->x, x, xs, err);
-        if (st == EG_OK && y)
-            st = eg_struct_permute(p, &p->y, y, ys, err);
-        if (st == EG_OK) {
-            p->x.base = *xs;
-            p->x.swap = 0;
-            p->y.base = *ys;
-            p->y.swap = 0;
-            p->permuted = 1;
-        }
+    if (st == EG_OK && y)
+        st = eg_struct_permute(p, &p->y, y, ys, err);
+    if (st == EG_OK) {
+        p->x.base = *xs;
+        p->x.swap = 0;
+        p->y.base = *ys;
+        p->y.swap = 0;
+        p->permuted = 1;
     }
+    p->keys = NULL;
+    eg_source_close(&ks);
+    free(kscratch);
     return st;
 }
 
