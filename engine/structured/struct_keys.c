@@ -10,8 +10,10 @@
 #include "error.h"
 #include "structured.h"
 
-/* Rows whose slots a pass takes at once (a stack buffer each). */
-#define KEY_BLOCK 4096
+/* Rows whose keys a pass reads at once: a file of keys is read with
+ * pread block by block into a buffer that stays in L2, never copied whole
+ * into fresh memory (whose page faults cost more than the passes). */
+#define KEY_BLOCK EG_STRUCT_KEY_BLOCK
 #define SIGN_BIT (1ull << 63)
 
 /* Keys as unsigned numbers of the same order: signed keys flip the sign
@@ -34,13 +36,12 @@
 
 #define MAP_U64(T, FLIP, v) ((FLIP) ? MAPPED(T, FLIP, v) : (uint64_t)(v))
 
-/* Keys [r0, r0 + n) mapped into out. */
-static void map_keys(const void *keys, eg_dtype t, uint64_t r0, uint64_t n,
-                     uint64_t *out)
+/* n keys at `keys` mapped into out. */
+static void map_keys(const void *keys, eg_dtype t, uint64_t n, uint64_t *out)
 {
 #define MAP_BODY(T, FLIP)                                                      \
     do {                                                                       \
-        const T *k = (const T *)keys + r0;                                     \
+        const T *k = (const T *)keys;                                          \
         for (uint64_t i = 0; i < n; i++)                                       \
             out[i] = MAP_U64(T, FLIP, k[i]);                                   \
     } while (0)
@@ -48,59 +49,102 @@ static void map_keys(const void *keys, eg_dtype t, uint64_t r0, uint64_t n,
 #undef MAP_BODY
 }
 
-void eg_struct_slots(const eg_struct_plan *p, uint64_t r0, uint64_t n,
-                     uint32_t *out)
+eg_status eg_struct_slots(const eg_struct_plan *p, uint64_t r0, uint64_t n,
+                          void *kbuf, uint32_t *out, eg_error *err)
 {
     if (!p->slot_keys) {
         memcpy(out, p->gid + r0, n * sizeof *out);
-        return;
+        return EG_OK;
     }
+    const void *keys = NULL;
+    eg_status st = eg_source_get_part(p->keys, r0, n, kbuf, &keys, err);
+    if (st != EG_OK)
+        return st;
     const uint64_t lo = p->key_lo;
 #define SLOT_BODY(T, FLIP)                                                     \
     do {                                                                       \
-        const T *k = (const T *)p->keys + r0;                                  \
+        const T *k = keys;                                                     \
         for (uint64_t i = 0; i < n; i++)                                       \
             out[i] = (uint32_t)(MAP_U64(T, FLIP, k[i]) - lo);                  \
     } while (0)
     BY_KEY_TYPE(p->key_dtype, SLOT_BODY)
 #undef SLOT_BODY
+    return EG_OK;
 }
 
 /* What the passes over the slices share. */
 typedef struct group_job {
     eg_struct_plan *p;
-    const void *keys;
-    eg_dtype dt;
     uint64_t lo[EG_STRUCT_MAX_SLICES], hi[EG_STRUCT_MAX_SLICES];
     const uint64_t *ukeys; /* sparse keys: the distinct ones, sorted */
     uint64_t ng;
-    int failed[EG_STRUCT_MAX_SLICES]; /* out of memory */
+    eg_status st[EG_STRUCT_MAX_SLICES]; /* each slice's first failure */
+    eg_error err[EG_STRUCT_MAX_SLICES];
 } group_job;
 
-static void slice_range(const group_job *j, unsigned s, uint64_t *r0,
-                        uint64_t *r1)
+/* A slice's buffers: the keys of a block as read, and their slots. */
+typedef struct slice_bufs {
+    void *kbuf;
+    uint32_t *sl;
+    uint64_t *mk;
+} slice_bufs;
+
+static int bufs_open(group_job *j, unsigned s, slice_bufs *b)
 {
-    *r0 = j->p->slice[s];
-    *r1 = j->p->slice[s + 1];
+    b->kbuf = malloc(KEY_BLOCK * sizeof(uint64_t));
+    b->sl = malloc(KEY_BLOCK * sizeof *b->sl);
+    b->mk = malloc(KEY_BLOCK * sizeof *b->mk);
+    if (b->kbuf && b->sl && b->mk)
+        return 1;
+    j->st[s] = eg_error_set(&j->err[s], EG_ENOMEM, "--by: out of memory");
+    return 0;
 }
+
+static void bufs_close(slice_bufs *b)
+{
+    free(b->kbuf);
+    free(b->sl);
+    free(b->mk);
+}
+
+/* Keys [b0, b0 + bn) of slice s mapped into b->mk; 0 when the read
+ * failed (recorded as the slice's failure). */
+static int mapped_block(group_job *j, unsigned s, slice_bufs *b, uint64_t b0,
+                        uint64_t bn)
+{
+    const void *k = NULL;
+    j->st[s] = eg_source_get_part(j->p->keys, b0, bn, b->kbuf, &k, &j->err[s]);
+    if (j->st[s] != EG_OK)
+        return 0;
+    map_keys(k, j->p->key_dtype, bn, b->mk);
+    return 1;
+}
+
+#define FOR_BLOCKS(j, s, b0, bn)                                               \
+    for (uint64_t b0 = (j)->p->slice[s], bn;                                   \
+         b0 < (j)->p->slice[(s) + 1] &&                                        \
+         (bn = (j)->p->slice[(s) + 1] - b0 < KEY_BLOCK                         \
+                   ? (j)->p->slice[(s) + 1] - b0                               \
+                   : KEY_BLOCK,                                                \
+         1);                                                                   \
+         b0 += bn)
 
 /* Pass 1: each slice's smallest and largest mapped key. */
 static void pass_range(void *ctx, unsigned s)
 {
     group_job *j = ctx;
-    uint64_t r0, r1, lo = UINT64_MAX, hi = 0;
-    slice_range(j, s, &r0, &r1);
-#define RANGE_BODY(T, FLIP)                                                    \
-    do {                                                                       \
-        const T *k = (const T *)j->keys;                                       \
-        for (uint64_t r = r0; r < r1; r++) {                                   \
-            uint64_t v = MAP_U64(T, FLIP, k[r]);                               \
-            lo = v < lo ? v : lo;                                              \
-            hi = v > hi ? v : hi;                                              \
-        }                                                                      \
-    } while (0)
-    BY_KEY_TYPE(j->dt, RANGE_BODY)
-#undef RANGE_BODY
+    uint64_t lo = UINT64_MAX, hi = 0;
+    slice_bufs b;
+    if (bufs_open(j, s, &b))
+        FOR_BLOCKS(j, s, b0, bn) {
+            if (!mapped_block(j, s, &b, b0, bn))
+                break;
+            for (uint64_t q = 0; q < bn; q++) {
+                lo = b.mk[q] < lo ? b.mk[q] : lo;
+                hi = b.mk[q] > hi ? b.mk[q] : hi;
+            }
+        }
+    bufs_close(&b);
     j->lo[s] = lo;
     j->hi[s] = hi;
 }
@@ -109,23 +153,24 @@ static void pass_range(void *ctx, unsigned s)
 static void pass_gid(void *ctx, unsigned s)
 {
     group_job *j = ctx;
-    uint64_t r0, r1, mk[KEY_BLOCK];
-    slice_range(j, s, &r0, &r1);
-    for (uint64_t b0 = r0; b0 < r1; b0 += KEY_BLOCK) {
-        uint64_t bn = r1 - b0 < KEY_BLOCK ? r1 - b0 : KEY_BLOCK;
-        map_keys(j->keys, j->dt, b0, bn, mk);
-        for (uint64_t q = 0; q < bn; q++) {
-            uint64_t a = 0, b = j->ng;
-            while (b - a > 1) {
-                uint64_t m = a + (b - a) / 2;
-                if (j->ukeys[m] <= mk[q])
-                    a = m;
-                else
-                    b = m;
+    slice_bufs b;
+    if (bufs_open(j, s, &b))
+        FOR_BLOCKS(j, s, b0, bn) {
+            if (!mapped_block(j, s, &b, b0, bn))
+                break;
+            for (uint64_t q = 0; q < bn; q++) {
+                uint64_t a = 0, e = j->ng;
+                while (e - a > 1) {
+                    uint64_t m = a + (e - a) / 2;
+                    if (j->ukeys[m] <= b.mk[q])
+                        a = m;
+                    else
+                        e = m;
+                }
+                j->p->gid[b0 + q] = (uint32_t)a;
             }
-            j->p->gid[b0 + q] = (uint32_t)a;
         }
-    }
+    bufs_close(&b);
 }
 
 /* Pass 2: slice s's rows per slot, into its row of soff. */
@@ -133,15 +178,17 @@ static void pass_count(void *ctx, unsigned s)
 {
     group_job *j = ctx;
     eg_struct_plan *p = j->p;
-    uint32_t *cnt = p->soff + (uint64_t)s * p->nslots, sl[KEY_BLOCK];
-    uint64_t r0, r1;
-    slice_range(j, s, &r0, &r1);
-    for (uint64_t b0 = r0; b0 < r1; b0 += KEY_BLOCK) {
-        uint64_t bn = r1 - b0 < KEY_BLOCK ? r1 - b0 : KEY_BLOCK;
-        eg_struct_slots(p, b0, bn, sl);
-        for (uint64_t q = 0; q < bn; q++)
-            cnt[sl[q]]++;
-    }
+    uint32_t *cnt = p->soff + (uint64_t)s * p->nslots;
+    slice_bufs b;
+    if (bufs_open(j, s, &b))
+        FOR_BLOCKS(j, s, b0, bn) {
+            j->st[s] = eg_struct_slots(p, b0, bn, b.kbuf, b.sl, &j->err[s]);
+            if (j->st[s] != EG_OK)
+                break;
+            for (uint64_t q = 0; q < bn; q++)
+                cnt[b.sl[q]]++;
+        }
+    bufs_close(&b);
 }
 
 /* argmin/argmax: each group's rows, ascending, in the places the
@@ -151,21 +198,34 @@ static void pass_rows(void *ctx, unsigned s)
     group_job *j = ctx;
     eg_struct_plan *p = j->p;
     uint32_t *pos = malloc((p->nslots ? p->nslots : 1) * sizeof *pos);
-    uint32_t sl[KEY_BLOCK];
+    slice_bufs b;
     if (!pos) {
-        j->failed[s] = 1;
+        j->st[s] = eg_error_set(&j->err[s], EG_ENOMEM, "--by: out of memory");
         return;
     }
     memcpy(pos, p->soff + (uint64_t)s * p->nslots, p->nslots * sizeof *pos);
-    uint64_t r0, r1;
-    slice_range(j, s, &r0, &r1);
-    for (uint64_t b0 = r0; b0 < r1; b0 += KEY_BLOCK) {
-        uint64_t bn = r1 - b0 < KEY_BLOCK ? r1 - b0 : KEY_BLOCK;
-        eg_struct_slots(p, b0, bn, sl);
-        for (uint64_t q = 0; q < bn; q++)
-            p->rows[pos[sl[q]]++] = b0 + q;
-    }
+    if (bufs_open(j, s, &b))
+        FOR_BLOCKS(j, s, b0, bn) {
+            j->st[s] = eg_struct_slots(p, b0, bn, b.kbuf, b.sl, &j->err[s]);
+            if (j->st[s] != EG_OK)
+                break;
+            for (uint64_t q = 0; q < bn; q++)
+                p->rows[pos[b.sl[q]]++] = b0 + q;
+        }
+    bufs_close(&b);
     free(pos);
+}
+
+/* The first failure of the slices, in row order: that of one pass. */
+static eg_status slices_status(const group_job *j, eg_error *err)
+{
+    for (unsigned s = 0; s < j->p->nslice; s++)
+        if (j->st[s] != EG_OK) {
+            if (err)
+                *err = j->err[s];
+            return j->st[s];
+        }
+    return EG_OK;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -180,12 +240,23 @@ static eg_status sparse_slots(group_job *j, uint64_t rows, eg_error *err)
 {
     eg_struct_plan *p = j->p;
     uint64_t *u = malloc(rows * sizeof *u);
+    void *kbuf = malloc(KEY_BLOCK * sizeof(uint64_t));
     p->gid = malloc(rows * sizeof *p->gid);
-    if (!u || !p->gid) {
-        free(u);
-        return eg_error_set(err, EG_ENOMEM, "--by: out of memory");
+    eg_status st = EG_OK;
+    if (!u || !kbuf || !p->gid)
+        st = eg_error_set(err, EG_ENOMEM, "--by: out of memory");
+    for (uint64_t b0 = 0; b0 < rows && st == EG_OK; b0 += KEY_BLOCK) {
+        uint64_t bn = rows - b0 < KEY_BLOCK ? rows - b0 : KEY_BLOCK;
+        const void *k = NULL;
+        st = eg_source_get_part(p->keys, b0, bn, kbuf, &k, err);
+        if (st == EG_OK)
+            map_keys(k, p->key_dtype, bn, u + b0);
     }
-    map_keys(j->keys, j->dt, 0, rows, u);
+    free(kbuf);
+    if (st != EG_OK) {
+        free(u);
+        return st;
+    }
     qsort(u, rows, sizeof *u, cmp_u64);
     uint64_t g = 0;
     for (uint64_t i = 0; i < rows; i++)
@@ -196,7 +267,7 @@ static eg_status sparse_slots(group_job *j, uint64_t rows, eg_error *err)
     eg_struct_par(p->nslice, pass_gid, j);
     p->slot_keys = 0;
     p->nslots = g;
-    return EG_OK;
+    return slices_status(j, err);
 }
 
 /* The counts of every slice per slot become where each slice's rows of it
@@ -237,10 +308,11 @@ static eg_status settle_groups(group_job *j, uint64_t **ukeys, eg_error *err)
     return EG_OK;
 }
 
-eg_status eg_struct_group(eg_struct_plan *p, const void *keys,
-                          eg_dtype key_dtype, uint64_t nkeys, int with_rows,
-                          const char *name, eg_error *err)
+eg_status eg_struct_group(eg_struct_plan *p, const eg_source *keys,
+                          int with_rows, const char *name, eg_error *err)
 {
+    const eg_array_info *ki = eg_source_info(keys);
+    eg_dtype key_dtype = ki->dtype;
     if (eg_dtype_is_float(key_dtype))
         return eg_error_set(err, EG_EINPUT,
                             "--by %s: keys must be integers, not %s", name,
@@ -249,24 +321,23 @@ eg_status eg_struct_group(eg_struct_plan *p, const void *keys,
     if (rows > UINT32_MAX)
         return eg_error_set(err, EG_EINPUT, "--by %s: more than 2^32 rows",
                             name);
-    if (nkeys != rows)
+    if (ki->count != rows)
         return eg_error_set(err, EG_EINPUT,
                             "--by %s: %llu keys for %llu rows (axis 0 of the "
                             "input)",
-                            name, (unsigned long long)nkeys,
+                            name, (unsigned long long)ki->count,
                             (unsigned long long)rows);
     group_job *j = calloc(1, sizeof *j);
     if (!j)
         return eg_error_set(err, EG_ENOMEM, "--by: out of memory");
     j->p = p;
-    j->keys = keys;
-    j->dt = key_dtype;
     p->keys = keys;
     p->key_dtype = key_dtype;
     p->nslice = eg_struct_threads(rows);
     for (unsigned s = 0; s <= p->nslice; s++)
         p->slice[s] = rows * s / p->nslice;
     eg_struct_par(p->nslice, pass_range, j);
+    eg_status st = slices_status(j, err);
     uint64_t lo = UINT64_MAX, hi = 0;
     for (unsigned s = 0; s < p->nslice; s++) {
         lo = j->lo[s] < lo ? j->lo[s] : lo;
@@ -275,15 +346,14 @@ eg_status eg_struct_group(eg_struct_plan *p, const void *keys,
     /* A table of slots per slice while it is no larger than about the
      * keys themselves (and small ones always): else sorted keys. */
     uint64_t table_max = 2 * rows > (1u << 22) ? 2 * rows : (1u << 22);
-    eg_status st = EG_OK;
-    if (rows == 0) {
+    if (st == EG_OK && rows == 0) {
         p->slot_keys = 1;
         p->nslots = 0;
-    } else if (hi - lo < table_max / p->nslice) {
+    } else if (st == EG_OK && hi - lo < table_max / p->nslice) {
         p->slot_keys = 1;
         p->key_lo = lo;
         p->nslots = hi - lo + 1;
-    } else {
+    } else if (st == EG_OK) {
         st = sparse_slots(j, rows, err);
     }
     if (st == EG_OK) {
@@ -291,8 +361,10 @@ eg_status eg_struct_group(eg_struct_plan *p, const void *keys,
         if (!p->soff)
             st = eg_error_set(err, EG_ENOMEM, "--by: out of memory");
     }
-    if (st == EG_OK)
+    if (st == EG_OK) {
         eg_struct_par(p->nslice, pass_count, j);
+        st = slices_status(j, err);
+    }
     uint64_t *ukeys = NULL;
     if (st == EG_OK)
         st = settle_groups(j, &ukeys, err);
@@ -304,13 +376,12 @@ eg_status eg_struct_group(eg_struct_plan *p, const void *keys,
     /* Rows by group only where argmin/argmax report them. */
     if (st == EG_OK && with_rows) {
         p->rows = malloc((rows ? rows : 1) * sizeof *p->rows);
-        if (!p->rows)
+        if (!p->rows) {
             st = eg_error_set(err, EG_ENOMEM, "--by: out of memory");
-        else
+        } else {
             eg_struct_par(p->nslice, pass_rows, j);
-        for (unsigned s = 0; s < p->nslice && st == EG_OK; s++)
-            if (j->failed[s])
-                st = eg_error_set(err, EG_ENOMEM, "--by: out of memory");
+            st = slices_status(j, err);
+        }
     }
     if (st == EG_OK) {
         p->keys_unsigned = key_dtype == EG_U64;

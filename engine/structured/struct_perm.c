@@ -2,43 +2,70 @@
  * rows scattered at once by its own thread, each row to the place its
  * slot's position in that slice says (eg_struct_group), so the copy is the
  * same whatever the number of slices. */
-#define _DEFAULT_SOURCE 1 /* madvise's MADV_HUGEPAGE */
+#define _DEFAULT_SOURCE 1 /* madvise's MADV_POPULATE_WRITE */
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "structured.h"
 
-/* Rows whose slots are computed at once (a stack buffer). */
-#define SLOT_BLOCK 4096
+/* Rows whose slots are computed at once. */
+#define SLOT_BLOCK EG_STRUCT_KEY_BLOCK
 
 /* Bytes of rows read at once from a file too large to hold twice
  * (eg_source_open_rows): large enough that a pread's cost is lost in the
  * copy, small enough to stay in L2 while it is scattered. */
 #define PERMUTE_READ_BYTES (1u << 20)
 
-/* A copy this large is asked for in huge pages: the scatter writes to a
- * place per group, and 4 KiB pages would cost a TLB miss for nearly every
- * row once there are thousands of groups (and a fault per page). */
-#define HUGE_BYTES (8u << 20)
-#define HUGE_ALIGN (2u << 20)
+/* The copy's pages are brought in before the scatter, a part per slice
+ * at once (MADV_POPULATE_WRITE): its writes land anywhere in it, and a
+ * page fault each, one at a time, costs more than the scatter itself.
+ * Advice only: where the kernel has none the writes fault the pages in. */
+#define POPULATE_MIN_BYTES (4u << 20)
 
-static void *alloc_copy(size_t bytes)
+typedef struct populate_job {
+    unsigned char *buf;
+    size_t bytes;
+    unsigned parts;
+} populate_job;
+
+static void populate_part(void *ctx, unsigned s)
 {
-    if (bytes < HUGE_BYTES)
-        return malloc(bytes);
-    void *m = NULL;
-    if (posix_memalign(&m, HUGE_ALIGN, bytes) != 0)
-        return NULL;
-#if defined(MADV_HUGEPAGE)
-    /* advice only: without it the copy is the same, in small pages */
-    (void)madvise(m, (bytes + HUGE_ALIGN - 1) / HUGE_ALIGN * HUGE_ALIGN,
-                  MADV_HUGEPAGE);
+#if defined(MADV_POPULATE_WRITE)
+    populate_job *j = ctx;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t b = (uintptr_t)j->buf, e = b + j->bytes;
+    uintptr_t lo = b + j->bytes * s / j->parts, hi = b + j->bytes * (s + 1) / j->parts;
+    lo = (lo + page - 1) & ~(page - 1); /* whole pages inside the buffer */
+    hi = hi == e ? hi & ~(page - 1) : (hi + page - 1) & ~(page - 1);
+    if (hi > e)
+        hi = e & ~(page - 1);
+    if (hi > lo)
+        (void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+#else
+    (void)ctx;
+    (void)s;
 #endif
+}
+
+static void *alloc_copy(const eg_struct_plan *p, size_t bytes)
+{
+    void *m = malloc(bytes);
+    if (m && bytes >= POPULATE_MIN_BYTES) {
+        populate_job j = {m, bytes, p->nslice};
+        eg_struct_par(p->nslice, populate_part, &j);
+    }
     return m;
 }
+
+/* With more slots than lines L2 holds, a row's place is a miss to L3 or
+ * memory: it is fetched this many rows ahead (its slot's position then,
+ * the same line or the next but rarely). */
+#define PREFETCH_SLOTS 16384
+#define PREFETCH_AHEAD 32
 
 /* n rows at `in` (row 0's first element, rows s0 elements apart), of
  * slots sl, to their places in group order: row i's element j at
@@ -48,7 +75,13 @@ static void *alloc_copy(size_t bytes)
         T *o = (T *)buf;                                                       \
         if (p->rest == 1 && !swap) { /* 1-D: the common case */                \
             const T *x = (const T *)(const void *)in + joff[0];                \
-            for (uint64_t i = 0; i < n; i++)                                   \
+            uint64_t i = 0;                                                    \
+            if (p->nslots > PREFETCH_SLOTS)                                    \
+                for (; i + PREFETCH_AHEAD < n; i++) {                          \
+                    __builtin_prefetch(&o[pos[sl[i + PREFETCH_AHEAD]]], 1);    \
+                    o[pos[sl[i]]++] = x[i * s0];                               \
+                }                                                              \
+            for (; i < n; i++)                                                 \
                 o[pos[sl[i]]++] = x[i * s0];                                   \
             break;                                                             \
         }                                                                      \
@@ -96,19 +129,29 @@ typedef struct perm_job {
     eg_error err[EG_STRUCT_MAX_SLICES];
 } perm_job;
 
+/* A slice's buffers: its slots' next places, and a block's keys and
+ * slots. */
+typedef struct slice_bufs {
+    uint32_t *pos, *sl;
+    void *kbuf;
+} slice_bufs;
+
 /* Rows [r0, r1) of slice s at `in` (row r0's first element), in blocks. */
-static void scatter_rows(const perm_job *j, const unsigned char *in, int swap,
-                         uint64_t r0, uint64_t r1, uint32_t *pos)
+static eg_status scatter_rows(perm_job *j, unsigned s, const slice_bufs *b,
+                              const unsigned char *in, int swap, uint64_t r0,
+                              uint64_t r1)
 {
     const eg_struct_plan *p = j->p;
     uint64_t s0 = j->v->base ? j->v->stride[0] : p->rest;
-    uint32_t sl[SLOT_BLOCK];
     for (uint64_t b0 = r0; b0 < r1; b0 += SLOT_BLOCK) {
         uint64_t bn = r1 - b0 < SLOT_BLOCK ? r1 - b0 : SLOT_BLOCK;
-        eg_struct_slots(p, b0, bn, sl);
-        scatter(p, in + (b0 - r0) * s0 * p->size, swap, s0, bn, sl, pos,
+        eg_status st = eg_struct_slots(p, b0, bn, b->kbuf, b->sl, &j->err[s]);
+        if (st != EG_OK)
+            return st;
+        scatter(p, in + (b0 - r0) * s0 * p->size, swap, s0, bn, b->sl, b->pos,
                 j->joff, j->buf);
     }
+    return EG_OK;
 }
 
 /* Slice s: in place, or (a source with no stored bytes, a file too large
@@ -118,50 +161,52 @@ static void perm_slice(void *ctx, unsigned s)
     perm_job *j = ctx;
     const eg_struct_plan *p = j->p;
     uint64_t r0 = p->slice[s], r1 = p->slice[s + 1];
-    uint32_t *pos = malloc((p->nslots ? p->nslots : 1) * sizeof *pos);
-    if (!pos) {
-        j->st[s] = eg_error_set(&j->err[s], EG_ENOMEM, "--by: out of memory");
-        return;
-    }
-    memcpy(pos, p->soff + (uint64_t)s * p->nslots, p->nslots * sizeof *pos);
-    if (j->v->base != NULL) {
-        scatter_rows(j, j->v->base + r0 * j->v->stride[0] * p->size,
-                     j->v->swap, r0, r1, pos);
-        free(pos);
-        return;
-    }
     /* a C-order file: row r is elements [r * s0, (r + 1) * s0) */
     uint64_t s0 = p->rest;
     uint64_t step = PERMUTE_READ_BYTES / (s0 * p->size);
     if (step == 0)
         step = 1;
-    void *block = malloc(step * s0 * p->size + 8);
-    if (!block) {
+    slice_bufs b;
+    b.pos = malloc((p->nslots ? p->nslots : 1) * sizeof *b.pos);
+    b.sl = malloc(SLOT_BLOCK * sizeof *b.sl);
+    b.kbuf = malloc(SLOT_BLOCK * sizeof(uint64_t));
+    void *block = j->v->base ? NULL : malloc(step * s0 * p->size + 8);
+    if (!b.pos || !b.sl || !b.kbuf || (!j->v->base && !block)) {
         j->st[s] = eg_error_set(&j->err[s], EG_ENOMEM,
                                 "--by: no memory for a block of %llu rows",
                                 (unsigned long long)step);
-        free(pos);
-        return;
-    }
-    for (uint64_t b0 = r0; b0 < r1; b0 += step) {
-        uint64_t b1 = r1 - b0 < step ? r1 : b0 + step;
-        const void *in = NULL;
-        j->st[s] = eg_source_get_part(j->src, b0 * s0, (b1 - b0) * s0, block,
-                                      &in, &j->err[s]);
-        if (j->st[s] != EG_OK)
-            break;
-        /* eg_source_get_part swapped the bytes */
-        scatter_rows(j, in, 0, b0, b1, pos);
+    } else if (j->v->base != NULL) {
+        memcpy(b.pos, p->soff + (uint64_t)s * p->nslots,
+               p->nslots * sizeof *b.pos);
+        j->st[s] =
+            scatter_rows(j, s, &b, j->v->base + r0 * j->v->stride[0] * p->size,
+                         j->v->swap, r0, r1);
+    } else {
+        memcpy(b.pos, p->soff + (uint64_t)s * p->nslots,
+               p->nslots * sizeof *b.pos);
+        for (uint64_t b0 = r0; b0 < r1; b0 += step) {
+            uint64_t b1 = r1 - b0 < step ? r1 : b0 + step;
+            const void *in = NULL;
+            j->st[s] = eg_source_get_part(j->src, b0 * s0, (b1 - b0) * s0,
+                                          block, &in, &j->err[s]);
+            /* eg_source_get_part swapped the bytes */
+            if (j->st[s] == EG_OK)
+                j->st[s] = scatter_rows(j, s, &b, in, 0, b0, b1);
+            if (j->st[s] != EG_OK)
+                break;
+        }
     }
     free(block);
-    free(pos);
+    free(b.pos);
+    free(b.sl);
+    free(b.kbuf);
 }
 
 eg_status eg_struct_permute(const eg_struct_plan *p, const eg_struct_view *v,
                             const eg_source *src, void **out, eg_error *err)
 {
     uint64_t rows = p->dim[0];
-    void *buf = alloc_copy(rows * p->rest * p->size + 8);
+    void *buf = alloc_copy(p, rows * p->rest * p->size + 8);
     uint64_t *joff = malloc((p->rest ? p->rest : 1) * sizeof *joff);
     perm_job *j = calloc(1, sizeof *j);
     eg_status st = EG_OK;

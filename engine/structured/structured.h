@@ -25,6 +25,8 @@
 /* How one source's memory maps logical (C-order) coordinates. */
 /* Threads (slices of rows) of --by's grouping and permutation, at most. */
 #define EG_STRUCT_MAX_SLICES 16
+/* Rows whose keys and slots a pass of them takes at once. */
+#define EG_STRUCT_KEY_BLOCK 16384
 
 typedef struct eg_struct_view {
     const unsigned char *base;    /* stored bytes */
@@ -57,7 +59,7 @@ typedef struct eg_struct_plan {
     unsigned nslice;
     uint64_t slice[EG_STRUCT_MAX_SLICES + 1];
     int slot_keys;
-    const void *keys;
+    const eg_source *keys;
     eg_dtype key_dtype;
     uint64_t key_lo, nslots;
     uint32_t *soff;
@@ -83,20 +85,21 @@ eg_status eg_struct_plan_shape(eg_struct_plan *p, const eg_array_info *info,
 void eg_struct_plan_view(const eg_struct_plan *p, const eg_source *src,
                          eg_struct_view *v);
 
-/* Group mode: groups the plan's rows by `nkeys` integer keys (native order
- * at `keys`, of key_dtype, which must stay until the permutations are
- * done); fills ngroups, gstart, gkeys, nout, out_shape, the slices and
- * slots the permutations take, and with_rows the rows of each group (for
+/* Group mode: groups the plan's rows by the integer keys of source `keys`
+ * (one a row, which must stay open until the permutations are done);
+ * fills ngroups, gstart, gkeys, nout, out_shape, the slices and slots the
+ * permutations take, and with_rows the rows of each group (for
  * argmin/argmax).  `name` names the keys in messages.  Parallel over the
  * slices: a dense key range is counted in tables of slots, others are
  * sorted (their distinct keys) and searched. */
-eg_status eg_struct_group(eg_struct_plan *p, const void *keys,
-                          eg_dtype key_dtype, uint64_t nkeys, int with_rows,
-                          const char *name, eg_error *err);
+eg_status eg_struct_group(eg_struct_plan *p, const eg_source *keys,
+                          int with_rows, const char *name, eg_error *err);
 
-/* Group mode: the slots of rows [r0, r0 + n) into out (one slice's). */
-void eg_struct_slots(const eg_struct_plan *p, uint64_t r0, uint64_t n,
-                     uint32_t *out);
+/* Group mode: the slots of rows [r0, r0 + n) into out (one slice's, n at
+ * most EG_STRUCT_KEY_BLOCK), their keys read through kbuf (8 bytes a
+ * row); EG_EIO when a file of keys fails to read. */
+eg_status eg_struct_slots(const eg_struct_plan *p, uint64_t r0, uint64_t n,
+                          void *kbuf, uint32_t *out, eg_error *err);
 
 /* Group mode: a native-order copy of v's elements with every group's rows
  * side by side, [rest][rows] in group order (*out, malloc'ed), written in
