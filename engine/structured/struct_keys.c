@@ -75,7 +75,11 @@ eg_status eg_struct_slots(const eg_struct_plan *p, uint64_t r0, uint64_t n,
 /* What the passes over the slices share. */
 typedef struct group_job {
     eg_struct_plan *p;
-    uint64_t lo[EG_STRUCT_MAX_SLICES], hi[EG_STRUCT_MAX_SLICES];
+    /* pass_table's tables: slice s counts keys [tlo, tlo + tn) */
+    uint32_t *tab[EG_STRUCT_MAX_SLICES];
+    uint64_t tlo[EG_STRUCT_MAX_SLICES], tn[EG_STRUCT_MAX_SLICES];
+    uint64_t tab_max;
+    int wide[EG_STRUCT_MAX_SLICES];
     const uint64_t *ukeys; /* sparse keys: the distinct ones, sorted */
     uint64_t ng;
     eg_status st[EG_STRUCT_MAX_SLICES]; /* each slice's first failure */
@@ -129,24 +133,102 @@ static int mapped_block(group_job *j, unsigned s, slice_bufs *b, uint64_t b0,
          1);                                                                   \
          b0 += bn)
 
-/* Pass 1: each slice's smallest and largest mapped key. */
-static void pass_range(void *ctx, unsigned s)
+/* Slice s's table of counts covers keys [tlo, tlo + tn) and grows to take
+ * key v: by its own size or more towards v, so that a slice grows it a few
+ * times at most.  0 when it would pass tab_max entries (the keys are then
+ * sorted instead: sparse_slots). */
+static int table_take(group_job *j, unsigned s, uint64_t v)
+{
+    uint64_t lo = j->tlo[s], n = j->tn[s];
+    uint64_t hi = n ? lo + n - 1 : v;
+    uint64_t ext = n > 1024 ? n : 1024;
+    if (n == 0)
+        lo = v;
+    if (v < lo)
+        lo = v >= ext ? v - ext : 0;
+    else if (v > hi)
+        hi = UINT64_MAX - v >= ext ? v + ext : UINT64_MAX;
+    else if (n == 0)
+        hi = UINT64_MAX - v >= ext ? v + ext : UINT64_MAX;
+    if (hi - lo >= j->tab_max)
+        return 0;
+    uint32_t *t = calloc(hi - lo + 1, sizeof *t);
+    if (!t) {
+        j->st[s] = eg_error_set(&j->err[s], EG_ENOMEM, "--by: out of memory");
+        return 0;
+    }
+    if (n)
+        memcpy(t + (j->tlo[s] - lo), j->tab[s], n * sizeof *t);
+    free(j->tab[s]);
+    j->tab[s] = t;
+    j->tlo[s] = lo;
+    j->tn[s] = hi - lo + 1;
+    return 1;
+}
+
+/* Pass 1: slice s's rows per key, in a table over the keys' range as the
+ * slice meets it (no pass for the range first); j->wide[s] when the range
+ * is too wide for a table. */
+static void pass_table(void *ctx, unsigned s)
 {
     group_job *j = ctx;
-    uint64_t lo = UINT64_MAX, hi = 0;
     slice_bufs b;
     if (bufs_open(j, s, &b))
         FOR_BLOCKS(j, s, b0, bn) {
             if (!mapped_block(j, s, &b, b0, bn))
                 break;
-            for (uint64_t q = 0; q < bn; q++) {
-                lo = b.mk[q] < lo ? b.mk[q] : lo;
-                hi = b.mk[q] > hi ? b.mk[q] : hi;
+            uint32_t *t = j->tab[s];
+            uint64_t lo = j->tlo[s], n = j->tn[s], q = 0;
+            for (; q < bn; q++) {
+                uint64_t d = b.mk[q] - lo; /* below lo wraps past n */
+                if (d >= n) {
+                    if (!table_take(j, s, b.mk[q]))
+                        break;
+                    t = j->tab[s];
+                    lo = j->tlo[s];
+                    n = j->tn[s];
+                    d = b.mk[q] - lo;
+                }
+                t[d]++;
+            }
+            if (q < bn) {
+                j->wide[s] = j->st[s] == EG_OK;
+                break;
             }
         }
     bufs_close(&b);
-    j->lo[s] = lo;
-    j->hi[s] = hi;
+}
+
+/* The slices' tables as rows of soff over the keys' range [lo, hi]. */
+static eg_status tables_to_slots(group_job *j, eg_error *err)
+{
+    eg_struct_plan *p = j->p;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (unsigned s = 0; s < p->nslice; s++) {
+        uint64_t a = 0, e = j->tn[s];
+        while (a < e && j->tab[s][a] == 0)
+            a++;
+        while (e > a && j->tab[s][e - 1] == 0)
+            e--;
+        if (a == e)
+            continue; /* an empty slice */
+        lo = j->tlo[s] + a < lo ? j->tlo[s] + a : lo;
+        hi = j->tlo[s] + e - 1 > hi ? j->tlo[s] + e - 1 : hi;
+    }
+    p->slot_keys = 1;
+    p->key_lo = lo == UINT64_MAX ? 0 : lo;
+    p->nslots = lo == UINT64_MAX ? 0 : hi - lo + 1;
+    p->soff = calloc(p->nslice * p->nslots + 1, sizeof *p->soff);
+    if (!p->soff)
+        return eg_error_set(err, EG_ENOMEM, "--by: out of memory");
+    for (unsigned s = 0; s < p->nslice && p->nslots; s++) {
+        uint64_t a = j->tlo[s] > lo ? j->tlo[s] : lo;
+        uint64_t e = j->tn[s] ? j->tlo[s] + j->tn[s] - 1 : 0;
+        e = e < hi ? e : hi;
+        for (uint64_t k = a; j->tn[s] && k <= e; k++)
+            p->soff[s * p->nslots + (k - lo)] = j->tab[s][k - j->tlo[s]];
+    }
+    return EG_OK;
 }
 
 /* Sparse keys: each row's group, by binary search in the distinct keys. */
@@ -336,32 +418,29 @@ eg_status eg_struct_group(eg_struct_plan *p, const eg_source *keys,
     p->nslice = eg_struct_threads(rows);
     for (unsigned s = 0; s <= p->nslice; s++)
         p->slice[s] = rows * s / p->nslice;
-    eg_struct_par(p->nslice, pass_range, j);
-    eg_status st = slices_status(j, err);
-    uint64_t lo = UINT64_MAX, hi = 0;
-    for (unsigned s = 0; s < p->nslice; s++) {
-        lo = j->lo[s] < lo ? j->lo[s] : lo;
-        hi = j->hi[s] > hi ? j->hi[s] : hi;
-    }
     /* A table of slots per slice while it is no larger than about the
      * keys themselves (and small ones always): else sorted keys. */
     uint64_t table_max = 2 * rows > (1u << 22) ? 2 * rows : (1u << 22);
-    if (st == EG_OK && rows == 0) {
-        p->slot_keys = 1;
-        p->nslots = 0;
-    } else if (st == EG_OK && hi - lo < table_max / p->nslice) {
-        p->slot_keys = 1;
-        p->key_lo = lo;
-        p->nslots = hi - lo + 1;
-    } else if (st == EG_OK) {
-        st = sparse_slots(j, rows, err);
+    j->tab_max = table_max / p->nslice;
+    eg_struct_par(p->nslice, pass_table, j);
+    eg_status st = slices_status(j, err);
+    int wide = 0;
+    for (unsigned s = 0; s < p->nslice; s++)
+        wide |= j->wide[s];
+    if (st == EG_OK && !wide)
+        st = tables_to_slots(j, err);
+    for (unsigned s = 0; s < p->nslice; s++) {
+        free(j->tab[s]);
+        j->tab[s] = NULL;
     }
-    if (st == EG_OK) {
+    if (st == EG_OK && wide)
+        st = sparse_slots(j, rows, err);
+    if (st == EG_OK && wide) {
         p->soff = calloc(p->nslice * p->nslots + 1, sizeof *p->soff);
         if (!p->soff)
             st = eg_error_set(err, EG_ENOMEM, "--by: out of memory");
     }
-    if (st == EG_OK) {
+    if (st == EG_OK && wide) {
         eg_struct_par(p->nslice, pass_count, j);
         st = slices_status(j, err);
     }

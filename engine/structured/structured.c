@@ -126,6 +126,12 @@ eg_status eg_struct_prepare(eg_struct_plan *p, const eg_source *x,
         st = eg_source_check(ks, p->dim[0], err);
     p->keys = NULL;
     eg_source_close(&ks);
+    /* Inputs read with pread, checked once more with the keys closed: a
+     * cut any time the keys were open is then the clear error too. */
+    if (st == EG_OK)
+        st = eg_source_check(x, eg_source_info(x)->count, err);
+    if (st == EG_OK && y)
+        st = eg_source_check(y, eg_source_info(y)->count, err);
     return st;
 }
 
