@@ -2,7 +2,7 @@
  * rows scattered at once by its own thread, each row to the place its
  * slot's position in that slice says (eg_struct_group), so the copy is the
  * same whatever the number of slices. */
-#define _DEFAULT_SOURCE 1 /* madvise's MADV_POPULATE_WRITE */
+#define _DEFAULT_SOURCE 1 /* madvise's MADV_HUGEPAGE, MADV_POPULATE_WRITE */
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +20,15 @@
  * copy, small enough to stay in L2 while it is scattered. */
 #define PERMUTE_READ_BYTES (1u << 20)
 
-/* The copy's pages are brought in before the scatter, a part per slice
- * at once (MADV_POPULATE_WRITE): its writes land anywhere in it, and a
- * page fault each, one at a time, costs more than the scatter itself.
- * Advice only: where the kernel has none the writes fault the pages in. */
+/* The copy is asked for in huge pages (2 MiB; advice, where the kernel
+ * has them) and its pages brought in before the scatter, a part per slice
+ * at once (MADV_POPULATE_WRITE): the scatter writes to a place per group
+ * anywhere in the copy, and with 4 KiB pages nearly every row would miss
+ * the TLB once there are thousands of groups, and a page fault each, one
+ * at a time, costs more than the scatter itself (measured: bench/README.md,
+ * --by).  Without the advice the writes fault the pages in. */
 #define POPULATE_MIN_BYTES (4u << 20)
+#define HUGE_PAGE (2u << 20)
 
 typedef struct populate_job {
     unsigned char *buf;
@@ -53,11 +57,16 @@ static void populate_part(void *ctx, unsigned s)
 
 static void *alloc_copy(const eg_struct_plan *p, size_t bytes)
 {
-    void *m = malloc(bytes);
-    if (m && bytes >= POPULATE_MIN_BYTES) {
-        populate_job j = {m, bytes, p->nslice};
-        eg_struct_par(p->nslice, populate_part, &j);
-    }
+    if (bytes < POPULATE_MIN_BYTES)
+        return malloc(bytes);
+    void *m = NULL;
+    if (posix_memalign(&m, HUGE_PAGE, bytes) != 0)
+        return NULL;
+#if defined(MADV_HUGEPAGE)
+    (void)madvise(m, bytes, MADV_HUGEPAGE);
+#endif
+    populate_job j = {m, bytes, p->nslice};
+    eg_struct_par(p->nslice, populate_part, &j);
     return m;
 }
 
