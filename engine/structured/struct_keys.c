@@ -24,14 +24,30 @@
  * are (no conversion through int64_t). */
 #define BY_KEY_TYPE(t, BODY)                                                   \
     switch (t) {                                                               \
-    case EG_I8: BODY(int8_t, SIGN_BIT); break;                                 \
-    case EG_U8: BODY(uint8_t, 0); break;                                       \
-    case EG_I16: BODY(int16_t, SIGN_BIT); break;                               \
-    case EG_U16: BODY(uint16_t, 0); break;                                     \
-    case EG_I32: BODY(int32_t, SIGN_BIT); break;                               \
-    case EG_U32: BODY(uint32_t, 0); break;                                     \
-    case EG_I64: BODY(int64_t, SIGN_BIT); break;                               \
-    default: BODY(uint64_t, 0); break;                                         \
+    case EG_I8:                                                                \
+        BODY(int8_t, SIGN_BIT);                                                \
+        break;                                                                 \
+    case EG_U8:                                                                \
+        BODY(uint8_t, 0);                                                      \
+        break;                                                                 \
+    case EG_I16:                                                               \
+        BODY(int16_t, SIGN_BIT);                                               \
+        break;                                                                 \
+    case EG_U16:                                                               \
+        BODY(uint16_t, 0);                                                     \
+        break;                                                                 \
+    case EG_I32:                                                               \
+        BODY(int32_t, SIGN_BIT);                                               \
+        break;                                                                 \
+    case EG_U32:                                                               \
+        BODY(uint32_t, 0);                                                     \
+        break;                                                                 \
+    case EG_I64:                                                               \
+        BODY(int64_t, SIGN_BIT);                                               \
+        break;                                                                 \
+    default:                                                                   \
+        BODY(uint64_t, 0);                                                     \
+        break;                                                                 \
     }
 
 #define MAP_U64(T, FLIP, v) ((FLIP) ? MAPPED(T, FLIP, v) : (uint64_t)(v))
@@ -124,14 +140,12 @@ static int mapped_block(group_job *j, unsigned s, slice_bufs *b, uint64_t b0,
     return 1;
 }
 
-#define FOR_BLOCKS(j, s, b0, bn)                                               \
-    for (uint64_t b0 = (j)->p->slice[s], bn;                                   \
-         b0 < (j)->p->slice[(s) + 1] &&                                        \
-         (bn = (j)->p->slice[(s) + 1] - b0 < KEY_BLOCK                         \
-                   ? (j)->p->slice[(s) + 1] - b0                               \
-                   : KEY_BLOCK,                                                \
-         1);                                                                   \
-         b0 += bn)
+/* Rows of slice s's block from row b0: KEY_BLOCK but the last. */
+static uint64_t block_rows(const eg_struct_plan *p, unsigned s, uint64_t b0)
+{
+    uint64_t end = p->slice[s + 1];
+    return end - b0 < KEY_BLOCK ? end - b0 : KEY_BLOCK;
+}
 
 /* Slice s's table of counts covers keys [tlo, tlo + tn) and grows to take
  * key v: by its own size or more towards v, so that a slice grows it a few
@@ -174,7 +188,9 @@ static void pass_table(void *ctx, unsigned s)
     group_job *j = ctx;
     slice_bufs b;
     if (bufs_open(j, s, &b))
-        FOR_BLOCKS(j, s, b0, bn) {
+        for (uint64_t b0 = j->p->slice[s], bn; b0 < j->p->slice[s + 1];
+             b0 += bn) {
+            bn = block_rows(j->p, s, b0);
             if (!mapped_block(j, s, &b, b0, bn))
                 break;
             uint32_t *t = j->tab[s];
@@ -237,7 +253,9 @@ static void pass_gid(void *ctx, unsigned s)
     group_job *j = ctx;
     slice_bufs b;
     if (bufs_open(j, s, &b))
-        FOR_BLOCKS(j, s, b0, bn) {
+        for (uint64_t b0 = j->p->slice[s], bn; b0 < j->p->slice[s + 1];
+             b0 += bn) {
+            bn = block_rows(j->p, s, b0);
             if (!mapped_block(j, s, &b, b0, bn))
                 break;
             for (uint64_t q = 0; q < bn; q++) {
@@ -263,7 +281,9 @@ static void pass_count(void *ctx, unsigned s)
     uint32_t *cnt = p->soff + (uint64_t)s * p->nslots;
     slice_bufs b;
     if (bufs_open(j, s, &b))
-        FOR_BLOCKS(j, s, b0, bn) {
+        for (uint64_t b0 = j->p->slice[s], bn; b0 < j->p->slice[s + 1];
+             b0 += bn) {
+            bn = block_rows(j->p, s, b0);
             j->st[s] = eg_struct_slots(p, b0, bn, b.kbuf, b.sl, &j->err[s]);
             if (j->st[s] != EG_OK)
                 break;
@@ -287,7 +307,9 @@ static void pass_rows(void *ctx, unsigned s)
     }
     memcpy(pos, p->soff + (uint64_t)s * p->nslots, p->nslots * sizeof *pos);
     if (bufs_open(j, s, &b))
-        FOR_BLOCKS(j, s, b0, bn) {
+        for (uint64_t b0 = j->p->slice[s], bn; b0 < j->p->slice[s + 1];
+             b0 += bn) {
+            bn = block_rows(j->p, s, b0);
             j->st[s] = eg_struct_slots(p, b0, bn, b.kbuf, b.sl, &j->err[s]);
             if (j->st[s] != EG_OK)
                 break;
@@ -447,9 +469,9 @@ eg_status eg_struct_group(eg_struct_plan *p, const eg_source *keys,
     uint64_t *ukeys = NULL;
     if (st == EG_OK)
         st = settle_groups(j, &ukeys, err);
-    p->gkeys = st == EG_OK ? malloc((p->ngroups ? p->ngroups : 1) *
-                                    sizeof *p->gkeys)
-                           : NULL;
+    p->gkeys = st == EG_OK
+                   ? malloc((p->ngroups ? p->ngroups : 1) * sizeof *p->gkeys)
+                   : NULL;
     if (st == EG_OK && !p->gkeys)
         st = eg_error_set(err, EG_ENOMEM, "--by: out of memory");
     /* Rows by group only where argmin/argmax report them. */
@@ -466,8 +488,8 @@ eg_status eg_struct_group(eg_struct_plan *p, const eg_source *keys,
         p->keys_unsigned = key_dtype == EG_U64;
         int is_signed = eg_dtype_is_signed(key_dtype);
         for (uint64_t g = 0; g < p->ngroups; g++)
-            p->gkeys[g] = is_signed ? (int64_t)(ukeys[g] ^ SIGN_BIT)
-                                    : (int64_t)ukeys[g];
+            p->gkeys[g] =
+                is_signed ? (int64_t)(ukeys[g] ^ SIGN_BIT) : (int64_t)ukeys[g];
         p->nout = p->ngroups * p->rest;
         p->out_shape[0] = p->ngroups;
     }

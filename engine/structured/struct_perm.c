@@ -42,7 +42,8 @@ static void populate_part(void *ctx, unsigned s)
     populate_job *j = ctx;
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
     uintptr_t b = (uintptr_t)j->buf, e = b + j->bytes;
-    uintptr_t lo = b + j->bytes * s / j->parts, hi = b + j->bytes * (s + 1) / j->parts;
+    uintptr_t lo = b + j->bytes * s / j->parts,
+              hi = b + j->bytes * (s + 1) / j->parts;
     lo = (lo + page - 1) & ~(page - 1); /* whole pages inside the buffer */
     hi = hi == e ? hi & ~(page - 1) : (hi + page - 1) & ~(page - 1);
     if (hi > e)
@@ -107,9 +108,9 @@ static void *alloc_copy(const eg_struct_plan *p, size_t bytes)
 
 #define NO_SWAP(w) (w)
 
-static void scatter(const eg_struct_plan *p, const unsigned char *in,
-                    int swap, uint64_t s0, uint64_t n, const uint32_t *sl,
-                    uint32_t *pos, const uint64_t *joff, void *buf)
+static void scatter(const eg_struct_plan *p, const unsigned char *in, int swap,
+                    uint64_t s0, uint64_t n, const uint32_t *sl, uint32_t *pos,
+                    const uint64_t *joff, void *buf)
 {
     uint64_t rows = p->dim[0];
     switch (p->size) {

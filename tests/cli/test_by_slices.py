@@ -140,7 +140,8 @@ def dense_sparse_and_equal_keys_give_the_same_bits_in_any_slices(tmp):
         ("sparse int64", rng.choice(np.array([-2 ** 62, -5, 0, 3, 2 ** 40,
                                               2 ** 62], np.int64), n)),
         ("all equal", np.full(n, -3, np.int16)),
-        ("groups of one row", rng.permutation(n).astype(np.int64) * 1000003 - 11),
+        ("groups of one row",
+         rng.permutation(n).astype(np.int64) * 1000003 - 11),
         ("u8 keys", rng.integers(0, 256, n).astype(np.uint8)),
     )
     for label, keys in cases:
