@@ -13,7 +13,13 @@ and pandas' groupby(k).agg("sum").  edgegrid's time is the reduction's own
 run on the arrays in memory.  Best of --reps runs each.  Prints a Markdown
 table (GB/s and ratios); --json FILE writes the figures too.
 
+--baseline OLD_EDGEGRID runs a second binary (a build of an earlier commit)
+on each case, its runs interleaved with the first one's so that both meet
+the same load, and adds its GB/s and the ratio new/old.  --cases picks the
+groups of cases (axis0, axis1, by; all by default).
+
 usage: bench_structured.py EDGEGRID [--mib 256] [--reps 5] [--devices host]
+                           [--baseline OLD_EDGEGRID] [--cases by,...]
                            [--json OUT.json]
 """
 
@@ -75,7 +81,10 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--devices", default="host")
     ap.add_argument("--json")
+    ap.add_argument("--baseline")
+    ap.add_argument("--cases", default="axis0,axis1,by")
     a = ap.parse_args()
+    wanted = set(a.cases.split(","))
     n = a.mib * (1 << 20) // 4
     rng = np.random.default_rng(0)
     flat = rng.random(n, dtype=np.float32)
@@ -92,14 +101,23 @@ def main():
             nbytes = x.nbytes + extra_bytes
             t_flat = eg_seconds(a.edgegrid, ["--ops", "sum", path], a.reps,
                                 a.devices)
-            t_eg = eg_seconds(a.edgegrid, ["--ops", "sum", *axis_args(tmp),
-                                           path], a.reps, a.devices)
+            args = ["--ops", "sum", *axis_args(tmp), path]
+            t_eg = t_base = float("inf")
+            for _ in range(a.reps):  # interleaved with the baseline's runs
+                t_eg = min(t_eg, eg_seconds(a.edgegrid, args, 1, a.devices))
+                if a.baseline:
+                    t_base = min(t_base, eg_seconds(a.baseline, args, 1,
+                                                    a.devices))
             t_np = py_seconds(lambda: np_fn(x), a.reps)
             row = {"case": label, "shape": list(shape), "bytes": nbytes,
                    "edgegrid_gbps": rate(nbytes, t_eg),
                    "flat_sum_gbps": rate(x.nbytes, t_flat),
                    "numpy_gbps": rate(nbytes, t_np)}
             row["vs_flat"] = row["edgegrid_gbps"] / row["flat_sum_gbps"]
+            if a.baseline:
+                row["baseline_gbps"] = rate(nbytes, t_base)
+                row["vs_baseline"] = row["edgegrid_gbps"] / row[
+                    "baseline_gbps"]
             row["vs_numpy"] = row["edgegrid_gbps"] / row["numpy_gbps"]
             for name, fn in others:
                 t = py_seconds(lambda: fn(x), a.reps)
@@ -110,16 +128,18 @@ def main():
                   % (label, row["edgegrid_gbps"], row["flat_sum_gbps"],
                      row["vs_flat"], row["numpy_gbps"], row["vs_numpy"],
                      "".join("  %s x%.2f" % (k, row["vs_" + k])
-                             for k, _ in others)), file=sys.stderr)
+                             for k in [n for n, _ in others] +
+                             (["baseline"] if a.baseline else []))),
+                  file=sys.stderr)
 
-        for c in (2, 3, 8, 64, 1024):
+        for c in (2, 3, 8, 64, 1024) if "axis0" in wanted else ():
             case("--axis 0, C=%d" % c, (max(1, n // c), c),
                  lambda t: ["--axis", "0"], lambda x: x.sum(axis=0))
-        for c in (8, 64, 4096, 1000000):
+        for c in (8, 64, 4096, 1000000) if "axis1" in wanted else ():
             case("--axis -1, C=%d" % c, (max(1, n // c), c),
                  lambda t: ["--axis", "-1"], lambda x: x.sum(axis=-1))
         import pandas as pd
-        for k in (10, 1000, 100000):
+        for k in (10, 1000, 100000) if "by" in wanted else ():
             keys = rng.integers(0, k, n).astype(np.int32)
             kp = os.path.join(tmp, "k.npy")
             np.save(kp, keys)
@@ -130,15 +150,19 @@ def main():
                      keys).agg("sum")),))
     print("CPU: %s; %d MiB of float32 per case; best of %d; --devices %s\n"
           % (cpu_model(), a.mib, a.reps, a.devices))
+    base = " baseline GB/s | vs baseline |" if a.baseline else ""
     print("| case | edgegrid GB/s | flat sum GB/s | vs flat | numpy GB/s |"
-          " vs numpy | pandas GB/s | vs pandas |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+          " vs numpy | pandas GB/s | vs pandas |" + base)
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |" +
+          (" ---: | ---: |" if a.baseline else ""))
     for r in rows:
-        print("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %s |" % (
+        print("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %s |%s" % (
             r["case"], r["edgegrid_gbps"], r["flat_sum_gbps"], r["vs_flat"],
             r["numpy_gbps"], r["vs_numpy"],
             "%.2f" % r["pandas_gbps"] if "pandas_gbps" in r else "",
-            "%.2f" % r["vs_pandas"] if "vs_pandas" in r else ""))
+            "%.2f" % r["vs_pandas"] if "vs_pandas" in r else "",
+            " %.2f | %.2f |" % (r["baseline_gbps"], r["vs_baseline"])
+            if a.baseline else ""))
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"cpu": cpu_model(), "mib": a.mib, "reps": a.reps,

@@ -148,7 +148,10 @@ void eg_struct_plan_free(eg_struct_plan *p)
     free(p->rows);
     free(p->gkeys);
     free(p->gid);
+    free(p->soff);
     p->gid = NULL;
+    p->soff = NULL;
+    p->keys = NULL;
     p->gstart = p->rows = NULL;
     p->gkeys = NULL;
 }

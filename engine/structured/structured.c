@@ -57,39 +57,28 @@ static eg_status check_with(const eg_source *x, const eg_source *y,
     return EG_OK;
 }
 
-/* The keys as native-order memory: the caller's, or a .npy file's. */
+/* The keys as a source: the caller's memory, or a .npy file read with
+ * pread block by block as the grouping's passes take them. */
 static eg_status open_keys(const eg_struct_opts *so, eg_source **ks,
-                           const void **keys, eg_dtype *dt, uint64_t *n,
-                           void **scratch, const char **name, eg_error *err)
+                           const char **name, eg_error *err)
 {
-    *scratch = NULL;
     if (!so->keys_path) {
-        *keys = so->keys;
-        *dt = so->key_dtype;
-        *n = so->nkeys;
         *name = "keys";
-        if ((unsigned)*dt >= EG_DTYPE_COUNT)
+        if ((unsigned)so->key_dtype >= EG_DTYPE_COUNT)
             return eg_error_set(err, EG_EDTYPE, "--by: unknown key dtype");
-        return EG_OK;
+        return eg_source_wrap(ks, so->keys, so->nkeys, so->key_dtype, err);
     }
     eg_input_opts plain = {0};
-    eg_status st = eg_source_open_rows(ks, so->keys_path, &plain, err);
+    eg_status st = eg_source_open(ks, so->keys_path, &plain, err);
     if (st != EG_OK)
         return st;
     const eg_array_info *info = eg_source_info(*ks);
     *name = so->keys_path;
-    *dt = info->dtype;
-    *n = info->count;
     if (info->ndim != 1)
         return eg_error_set(err, EG_EINPUT,
                             "--by %s: keys must be a 1-D array, not %u-D",
                             so->keys_path, info->ndim);
-    if (eg_source_needs_buffer(*ks)) { /* swapped, or read with pread */
-        *scratch = malloc(info->count * eg_dtype_size(info->dtype) + 8);
-        if (!*scratch)
-            return eg_error_set(err, EG_ENOMEM, "--by: out of memory");
-    }
-    return eg_source_get(*ks, 0, info->count, *scratch, keys, err);
+    return EG_OK;
 }
 
 eg_status eg_struct_prepare(eg_struct_plan *p, const eg_source *x,
@@ -102,22 +91,6 @@ eg_status eg_struct_prepare(eg_struct_plan *p, const eg_source *x,
     eg_status st = eg_struct_plan_shape(p, info, so, o->ops, err);
     if (st == EG_OK)
         st = check_with(x, y, p, o->ops, err);
-    eg_source *ks = NULL;
-    void *kscratch = NULL;
-    if (st == EG_OK && p->by) {
-        const void *keys = NULL;
-        const char *name = NULL;
-        eg_dtype kdt = EG_I64;
-        uint64_t nk = 0;
-        st = open_keys(so, &ks, &keys, &kdt, &nk, &kscratch, &name, err);
-        if (st == EG_OK)
-            st = eg_struct_group(p, keys, kdt, nk,
-                                 (o->ops & (EG_OPS_BIT(EG_OP_ARGMIN) |
-                                            EG_OPS_BIT(EG_OP_ARGMAX))) != 0,
-                                 name, err);
-    }
-    eg_source_close(&ks);
-    free(kscratch);
     if (st == EG_OK) {
         eg_struct_plan_view(p, x, &p->x);
         if (y) {
@@ -125,18 +98,40 @@ eg_status eg_struct_prepare(eg_struct_plan *p, const eg_source *x,
             p->has_y = 1;
         }
     }
-    if (st == EG_OK && p->by) {
+    if (st != EG_OK || !p->by)
+        return st;
+    /* The keys stay open until the permutations, which read them again
+     * (each row's slot) instead of an array of every row's group. */
+    eg_source *ks = NULL;
+    const char *name = NULL;
+    st = open_keys(so, &ks, &name, err);
+    if (st == EG_OK)
+        st = eg_struct_group(p, ks,
+                             (o->ops & (EG_OPS_BIT(EG_OP_ARGMIN) |
+                                        EG_OPS_BIT(EG_OP_ARGMAX))) != 0,
+                             name, err);
+    if (st == EG_OK)
         st = eg_struct_permute(p, &p->x, x, xs, err);
-        if (st == EG_OK && y)
-            st = eg_struct_permute(p, &p->y, y, ys, err);
-        if (st == EG_OK) {
-            p->x.base = *xs;
-            p->x.swap = 0;
-            p->y.base = *ys;
-            p->y.swap = 0;
-            p->permuted = 1;
-        }
+    if (st == EG_OK && y)
+        st = eg_struct_permute(p, &p->y, y, ys, err);
+    if (st == EG_OK) {
+        p->x.base = *xs;
+        p->x.swap = 0;
+        p->y.base = *ys;
+        p->y.swap = 0;
+        p->permuted = 1;
     }
+    /* a file of keys changed under the passes' reads */
+    if (st == EG_OK)
+        st = eg_source_check(ks, p->dim[0], err);
+    p->keys = NULL;
+    eg_source_close(&ks);
+    /* Inputs read with pread, checked once more with the keys closed: a
+     * cut any time the keys were open is then the clear error too. */
+    if (st == EG_OK)
+        st = eg_source_check(x, eg_source_info(x)->count, err);
+    if (st == EG_OK && y)
+        st = eg_source_check(y, eg_source_info(y)->count, err);
     return st;
 }
 

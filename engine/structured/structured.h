@@ -23,6 +23,11 @@
 #include "state.h"
 
 /* How one source's memory maps logical (C-order) coordinates. */
+/* Threads (slices of rows) of --by's grouping and permutation, at most. */
+#define EG_STRUCT_MAX_SLICES 16
+/* Rows whose keys and slots a pass of them takes at once. */
+#define EG_STRUCT_KEY_BLOCK 16384
+
 typedef struct eg_struct_view {
     const unsigned char *base;    /* stored bytes */
     int swap;                     /* not native byte order */
@@ -44,8 +49,21 @@ typedef struct eg_struct_plan {
     uint64_t *gstart; /* group mode: ngroups + 1 starts ... */
     uint64_t *rows;   /* ... into rows, ascending per group */
     int64_t *gkeys;   /* group mode: each group's key */
-    uint32_t *gid;    /* group mode: each row's group, until
-                         eg_struct_permute */
+    /* Group mode, from eg_struct_group to the permutations: the rows cut
+     * into nslice slices in order, [slice[s], slice[s + 1]), one a thread.
+     * A row's slot is its key minus key_lo where slot_keys (a dense key
+     * range; the keys, borrowed, at `keys` until eg_struct_prepare is done
+     * with them), else gid[r], its group.  soff[s * nslots + slot] is
+     * where slice s's first row of that slot goes in group order, so the
+     * slices scatter at once and each group keeps its rows ascending. */
+    unsigned nslice;
+    uint64_t slice[EG_STRUCT_MAX_SLICES + 1];
+    int slot_keys;
+    const eg_source *keys;
+    eg_dtype key_dtype;
+    uint64_t key_lo, nslots;
+    uint32_t *soff;
+    uint32_t *gid; /* (sparse keys) each row's group */
     int permuted;     /* the views are eg_struct_permute's
                          copies: segment (g, j) at
                          j * rows + gstart[g], contiguous */
@@ -67,17 +85,26 @@ eg_status eg_struct_plan_shape(eg_struct_plan *p, const eg_array_info *info,
 void eg_struct_plan_view(const eg_struct_plan *p, const eg_source *src,
                          eg_struct_view *v);
 
-/* Group mode: groups the plan's rows by `nkeys` integer keys (native order
- * at `keys`, of key_dtype); fills ngroups, gstart, gid, gkeys, nout,
- * out_shape, and with_rows the rows of each group (for argmin/argmax).
- * `name` names the keys in messages. */
-eg_status eg_struct_group(eg_struct_plan *p, const void *keys,
-                          eg_dtype key_dtype, uint64_t nkeys, int with_rows,
-                          const char *name, eg_error *err);
+/* Group mode: groups the plan's rows by the integer keys of source `keys`
+ * (one a row, which must stay open until the permutations are done);
+ * fills ngroups, gstart, gkeys, nout, out_shape, the slices and slots the
+ * permutations take, and with_rows the rows of each group (for
+ * argmin/argmax).  `name` names the keys in messages.  Parallel over the
+ * slices: a dense key range is counted in tables of slots, others are
+ * sorted (their distinct keys) and searched. */
+eg_status eg_struct_group(eg_struct_plan *p, const eg_source *keys,
+                          int with_rows, const char *name, eg_error *err);
+
+/* Group mode: the slots of rows [r0, r0 + n) into out (one slice's, n at
+ * most EG_STRUCT_KEY_BLOCK), their keys read through kbuf (8 bytes a
+ * row); EG_EIO when a file of keys fails to read. */
+eg_status eg_struct_slots(const eg_struct_plan *p, uint64_t r0, uint64_t n,
+                          void *kbuf, uint32_t *out, eg_error *err);
 
 /* Group mode: a native-order copy of v's elements with every group's rows
  * side by side, [rest][rows] in group order (*out, malloc'ed), written in
- * one pass that reads the input in order: segments then need no gather.
+ * one pass that reads each slice of rows in order, the slices at once:
+ * segments then need no gather.
  * A view with no base (src a file too large to copy, eg_source_open_rows)
  * is read from src with pread in row ranges: a file changed under the
  * reads is EG_EIO. */
@@ -134,6 +161,11 @@ eg_status eg_struct_run_pieces(eg_engine *e, const eg_struct_plan *p,
                                const eg_source *x, const eg_source *y,
                                const eg_reduce_opts *o, eg_sresult *out,
                                eg_error *err);
+
+/* Threads for a pass over `rows` rows (struct_par.c), and the pass:
+ * fn(ctx, t) for t in [0, nt), each on a thread of its own. */
+unsigned eg_struct_threads(uint64_t rows);
+void eg_struct_par(unsigned nt, void (*fn)(void *ctx, unsigned t), void *ctx);
 
 /* Runs a planned job on the engine's devices into out (see edgegrid.h). */
 eg_status eg_struct_run(eg_engine *e, const eg_struct_plan *p,
