@@ -395,8 +395,28 @@ def devices_same_bits(tmp):
         assert p.returncode == 0, p.stderr
         got = json.loads(p.stdout)
         assert got["results"] == host["results"], spec
+        # every element reduced once, wherever (units of 8192 elements
+        # are below the small-input threshold: the host's lanes take them)
+        assert sum(d["elements"] for d in got["devices"]) == x.size, got
         if spec != "all":
             assert b"host's cores" in p.stderr, p.stderr
+    if not ocl:
+        return
+    # rows long enough for the device at the default chunk: the ordinary
+    # ops are the OpenCL device's own work (its entry reads every element,
+    # no host entry), the counting the host's, the bits those of the host
+    y = rng.normal(size=(3, 400_000)).astype(np.float32)
+    yp = save(tmp, "y", y)
+    args = ["--ops", "sum,min,median,hist", "--axis", "-1", yp]
+    host = cu.reduce_json(yp, *HOST, *args[:-1])
+    p = cu.run(["reduce", "--json", "--devices", ocl[0]] + args)
+    assert p.returncode == 0, p.stderr
+    got = json.loads(p.stdout)
+    assert got["results"] == host["results"]
+    assert [(d["id"], d["elements"]) for d in got["devices"]] == \
+        [(ocl[0], y.size)], got["devices"]
+    assert b"host's cores" in p.stderr, p.stderr
+    assert got["results"]["median"] == np.median(y, axis=-1).tolist()
 
 
 # -------------------------------------------------------- bad input
