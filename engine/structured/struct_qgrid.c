@@ -12,19 +12,7 @@
  * output would be far larger than the data of a short segment, which is
  * why finished values travel rather than counts.
  *
- * Parameters ("EGSP", one per task, little-endian):
- *     0 magic  4 u16 version  6 u8 dtype  7 u8 qops
- *     8 u8 method  9 u8 nan  10 u8 have_range  11 u8 0
- *     12 u32 bins  16 u32 nq  20 u32 nseg
- *     24 f64 rel_err  32 f64 lo  40 f64 hi  48 u64 first output
- *     56 f64 q[nq], then u64 lens[nseg]
- * Payload ("EGSR"):
- *     0 magic  4 u16 version  6 u8 qops  7 u8 flags (1: edges per output)
- *     8 u32 nseg  12 u32 nq  16 u32 bins  20 u32 passes
- *     24 u64 first output  32 u64 elements
- *     40 per segment: u64 n; quantile nq x (u8 kind, 8 bytes); approx the
- *        same; median (u8 kind, 8 bytes); hist: u64 counts[bins], with
- *        flag 1 f64 edges[bins + 1], u64 below, above, nan. */
+ * The wire forms of its parameters and payload: struct_qwire.h. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,14 +21,8 @@
 #include "error.h"
 #include "hist.h"
 #include "struct_qseg.h"
+#include "struct_qwire.h"
 #include "structured.h"
-
-#define SP_MAGIC "EGSP"
-#define SR_MAGIC "EGSR"
-#define SQ_VERSION 1u
-#define SP_FIXED 56u
-#define SR_FIXED 40u
-#define SR_EDGES 1u
 
 static uint64_t dbits(double d)
 {
@@ -54,21 +36,6 @@ static double bitsd(uint64_t u)
     double d;
     memcpy(&d, &u, 8);
     return d;
-}
-
-/* Bytes of one segment's record in a payload. */
-static size_t rec_size(unsigned qops, size_t nq, unsigned bins, int edges)
-{
-    size_t n = 8;
-    if (qops & EG_QOP_QUANTILE)
-        n += 9 * nq;
-    if (qops & EG_QOP_APPROX)
-        n += 9 * nq;
-    if (qops & EG_QOP_MEDIAN)
-        n += 9;
-    if (qops & EG_QOP_HIST)
-        n += 8 * (size_t)bins + (edges ? 8 * ((size_t)bins + 1) : 0) + 24;
-    return n;
 }
 
 /* ------------------------------------------------------------ the plan */
@@ -102,13 +69,13 @@ static eg_status plan_tasks(eg_sqgrid *g, const char *name,
                             eg_error *err)
 {
     uint64_t nout = g->p.nout;
-    if (g->rec > EG_QGRID_PAYLOAD_MAX - SR_FIXED)
+    if (g->rec > EG_QGRID_PAYLOAD_MAX - EG_SQR_FIXED)
         return eg_error_set(err, EG_EUSAGE,
                             "%s: one output's quantile results take %zu "
                             "bytes, above the grid's %u per task; use "
                             "fewer --bins",
                             name, g->rec, EG_QGRID_PAYLOAD_MAX);
-    uint64_t per_payload = (EG_QGRID_PAYLOAD_MAX - SR_FIXED) / g->rec;
+    uint64_t per_payload = (EG_QGRID_PAYLOAD_MAX - EG_SQR_FIXED) / g->rec;
     g->tasks = malloc((nout ? nout : 1) * sizeof *g->tasks);
     if (!g->tasks)
         return eg_error_set(err, EG_ENOMEM, "structured: out of memory");
@@ -164,7 +131,7 @@ eg_status eg_sqgrid_open(eg_sqgrid **out, const eg_source *x,
         return st;
     }
     g->edges = (qo->qops & EG_QOP_HIST) && !qo->have_range;
-    g->rec = rec_size(qo->qops, qo->nq, qo->bins, g->edges);
+    g->rec = eg_sqrec_size(qo->qops, qo->nq, qo->bins, g->edges);
     uint64_t max_elems = EG_SQGRID_TASK_BYTES_MAX / g->p.size;
     if (task_elems == 0 || task_elems > max_elems)
         task_elems = max_elems;
@@ -232,12 +199,12 @@ void *eg_sqgrid_task_params(const eg_sqgrid *g, uint64_t t, size_t *len)
 {
     const eg_sqgrid_task *k = &g->tasks[t];
     const eg_quant_opts *qo = &g->qo;
-    *len = SP_FIXED + 8 * qo->nq + 8 * (size_t)k->nseg;
+    *len = EG_SQP_FIXED + 8 * qo->nq + 8 * (size_t)k->nseg;
     uint8_t *p = calloc(1, *len);
     if (!p)
         return NULL;
-    memcpy(p, SP_MAGIC, 4);
-    eg_put_le(p + 4, SQ_VERSION, 2);
+    memcpy(p, EG_SQP_MAGIC, 4);
+    eg_put_le(p + 4, EG_SQ_VERSION, 2);
     p[6] = (uint8_t)g->p.dtype;
     p[7] = (uint8_t)qo->qops;
     p[8] = (uint8_t)qo->method;
@@ -251,105 +218,14 @@ void *eg_sqgrid_task_params(const eg_sqgrid *g, uint64_t t, size_t *len)
     eg_put_le(p + 40, dbits(qo->hi), 8);
     eg_put_le(p + 48, k->e0, 8);
     for (size_t i = 0; i < qo->nq; i++)
-        eg_put_le(p + SP_FIXED + 8 * i, dbits(qo->q[i]), 8);
-    uint8_t *l = p + SP_FIXED + 8 * qo->nq;
+        eg_put_le(p + EG_SQP_FIXED + 8 * i, dbits(qo->q[i]), 8);
+    uint8_t *l = p + EG_SQP_FIXED + 8 * qo->nq;
     for (uint64_t i = 0; i < k->nseg; i++)
         eg_put_le(l + 8 * i, seg_len(g, k->e0 + i), 8);
     return p;
 }
 
 /* ----------------------------------------------------- the parameters */
-
-typedef struct sparams {
-    eg_quant_opts qo;
-    eg_dtype dtype;
-    uint32_t nseg;
-    uint64_t first;
-    const uint8_t *lens;
-} sparams;
-
-static eg_status sparams_decode(const uint8_t *p, size_t len, sparams *s,
-                                eg_error *err)
-{
-    if (len < SP_FIXED || memcmp(p, SP_MAGIC, 4) != 0)
-        return eg_error_set(err, EG_EINPUT,
-                            "segment quantile parameters: bad magic or size");
-    if (eg_get_le(p + 4, 2) != SQ_VERSION)
-        return eg_error_set(err, EG_EINPUT,
-                            "segment quantile parameters: version %llu, "
-                            "this build reads %u",
-                            (unsigned long long)eg_get_le(p + 4, 2),
-                            SQ_VERSION);
-    memset(s, 0, sizeof *s);
-    uint64_t nq = eg_get_le(p + 16, 4), nseg = eg_get_le(p + 20, 4);
-    if (p[6] >= EG_DTYPE_COUNT || p[7] == 0 ||
-        (p[7] & ~(EG_QOP_MEDIAN | EG_QOP_QUANTILE | EG_QOP_APPROX |
-                  EG_QOP_HIST)) ||
-        p[8] >= EG_QM_COUNT || p[9] > EG_NAN_OMIT || p[10] > 1 || p[11] ||
-        nq > EG_QUANT_MAX_Q || nseg == 0 || nseg > EG_SGRID_SEGS_MAX)
-        return eg_error_set(err, EG_EINPUT, "segment quantile parameters: "
-                            "a field out of range");
-    if (len != SP_FIXED + 8 * nq + 8 * nseg)
-        return eg_error_set(err, EG_EINPUT, "segment quantile parameters: "
-                            "%zu bytes for %llu q and %llu segments",
-                            len, (unsigned long long)nq,
-                            (unsigned long long)nseg);
-    eg_quant_opts_init(&s->qo);
-    s->dtype = (eg_dtype)p[6];
-    s->qo.qops = p[7];
-    s->qo.method = (eg_qmethod)p[8];
-    s->qo.nan = (eg_nan_policy)p[9];
-    s->qo.have_range = p[10];
-    s->qo.bins = (unsigned)eg_get_le(p + 12, 4);
-    s->qo.nq = (size_t)nq;
-    s->qo.rel_err = bitsd(eg_get_le(p + 24, 8));
-    s->qo.lo = bitsd(eg_get_le(p + 32, 8));
-    s->qo.hi = bitsd(eg_get_le(p + 40, 8));
-    s->first = eg_get_le(p + 48, 8);
-    for (size_t i = 0; i < s->qo.nq; i++)
-        s->qo.q[i] = bitsd(eg_get_le(p + SP_FIXED + 8 * i, 8));
-    s->nseg = (uint32_t)nseg;
-    s->lens = p + SP_FIXED + 8 * nq;
-    eg_error why;
-    if (eg_quant_opts_check(&s->qo, &why) != EG_OK)
-        return eg_error_set(err, EG_EINPUT,
-                            "segment quantile parameters: %s", why.msg);
-    if (s->first > UINT64_MAX - nseg)
-        return eg_error_set(err, EG_EINPUT, "segment quantile parameters: "
-                            "first output out of range");
-    return EG_OK;
-}
-
-eg_status eg_sqgrid_params_check(const uint8_t *p, size_t len, eg_dtype t,
-                                 uint64_t first, uint32_t nseg,
-                                 uint64_t count, eg_error *err)
-{
-    sparams s;
-    eg_status st = sparams_decode(p, len, &s, err);
-    if (st != EG_OK)
-        return st;
-    if (s.dtype != t || s.nseg != nseg || s.first != first)
-        return eg_error_set(err, EG_EINPUT, "segment quantile parameters: "
-                            "dtype, segments or first output disagree with "
-                            "the task");
-    uint64_t sum = 0;
-    for (uint32_t i = 0; i < s.nseg; i++) {
-        uint64_t n = eg_get_le(s.lens + 8 * (size_t)i, 8);
-        if (n > count - sum)
-            return eg_error_set(err, EG_EINPUT, "segment quantile "
-                                "parameters: segment lengths exceed the "
-                                "task's %llu elements",
-                                (unsigned long long)count);
-        sum += n;
-    }
-    if (sum != count)
-        return eg_error_set(err, EG_EINPUT, "segment quantile parameters: "
-                            "segment lengths add up to %llu, not the task's "
-                            "%llu elements",
-                            (unsigned long long)sum,
-                            (unsigned long long)count);
-    return EG_OK;
-}
 
 /* ----------------------------------------------------------- the worker */
 
@@ -393,14 +269,14 @@ eg_status eg_sqgrid_task_run(eg_engine *e, const uint8_t *params, size_t plen,
 {
     *out = NULL;
     *out_len = 0;
-    sparams s;
-    eg_status st = sparams_decode(params, plen, &s, err);
+    eg_sqparams s;
+    eg_status st = eg_sqparams_decode(params, plen, &s, err);
     if (st != EG_OK)
         return st;
     const eg_quant_opts *qo = &s.qo;
     int edges = (qo->qops & EG_QOP_HIST) && !qo->have_range;
-    size_t rec = rec_size(qo->qops, qo->nq, qo->bins, edges);
-    size_t len = SR_FIXED + rec * s.nseg;
+    size_t rec = eg_sqrec_size(qo->qops, qo->nq, qo->bins, edges);
+    size_t len = EG_SQR_FIXED + rec * s.nseg;
     if (len > EG_QGRID_PAYLOAD_MAX)
         return eg_error_set(err, EG_EUSAGE, "segment quantile results "
                             "above the payload limit");
@@ -428,7 +304,7 @@ eg_status eg_sqgrid_task_run(eg_engine *e, const uint8_t *params, size_t plen,
     }
     const unsigned char *x = data;
     size_t size = eg_dtype_size(t);
-    uint8_t *d = p + SR_FIXED;
+    uint8_t *d = p + EG_SQR_FIXED;
     unsigned passes = 0;
     uint64_t total = 0;
     for (uint32_t i = 0; st == EG_OK && i < s.nseg; i++) {
@@ -468,10 +344,10 @@ eg_status eg_sqgrid_task_run(eg_engine *e, const uint8_t *params, size_t plen,
         free(p);
         return st;
     }
-    memcpy(p, SR_MAGIC, 4);
-    eg_put_le(p + 4, SQ_VERSION, 2);
+    memcpy(p, EG_SQR_MAGIC, 4);
+    eg_put_le(p + 4, EG_SQ_VERSION, 2);
     p[6] = (uint8_t)qo->qops;
-    p[7] = edges ? SR_EDGES : 0;
+    p[7] = edges ? EG_SQR_EDGES : 0;
     eg_put_le(p + 8, s.nseg, 4);
     eg_put_le(p + 12, qo->nq, 4);
     eg_put_le(p + 16, (qo->qops & EG_QOP_HIST) ? qo->bins : 0, 4);
@@ -484,100 +360,6 @@ eg_status eg_sqgrid_task_run(eg_engine *e, const uint8_t *params, size_t plen,
 }
 
 /* ----------------------------------------------------------- the payload */
-
-typedef struct shead {
-    unsigned qops, flags;
-    uint32_t nseg, nq, bins, passes;
-    uint64_t first, count;
-    size_t rec;
-} shead;
-
-static int num_ok(const uint8_t *d)
-{
-    return d[0] <= EG_NUM_U64;
-}
-
-eg_status eg_sqgrid_payload_check(const uint8_t *p, size_t len,
-                                  uint64_t *count, eg_error *err)
-{
-    shead h;
-    if (len < SR_FIXED || memcmp(p, SR_MAGIC, 4) != 0)
-        return eg_error_set(err, EG_EINPUT,
-                            "segment quantile payload: bad magic or size");
-    if (eg_get_le(p + 4, 2) != SQ_VERSION)
-        return eg_error_set(err, EG_EINPUT,
-                            "segment quantile payload: version %llu, this "
-                            "build reads %u",
-                            (unsigned long long)eg_get_le(p + 4, 2),
-                            SQ_VERSION);
-    h.qops = p[6];
-    h.flags = p[7];
-    h.nseg = (uint32_t)eg_get_le(p + 8, 4);
-    h.nq = (uint32_t)eg_get_le(p + 12, 4);
-    h.bins = (uint32_t)eg_get_le(p + 16, 4);
-    h.passes = (uint32_t)eg_get_le(p + 20, 4);
-    h.first = eg_get_le(p + 24, 8);
-    h.count = eg_get_le(p + 32, 8);
-    int hist = (h.qops & EG_QOP_HIST) != 0;
-    if (h.qops == 0 ||
-        (h.qops & ~(EG_QOP_MEDIAN | EG_QOP_QUANTILE | EG_QOP_APPROX |
-                    EG_QOP_HIST)) ||
-        h.flags > SR_EDGES || (h.flags && !hist) || h.nseg == 0 ||
-        h.nseg > EG_SGRID_SEGS_MAX || h.nq > EG_QUANT_MAX_Q ||
-        (hist ? h.bins == 0 || h.bins > EG_HIST_MAX_BINS : h.bins != 0) ||
-        h.passes > 64 || h.first > UINT64_MAX - h.nseg)
-        return eg_error_set(err, EG_EINPUT, "segment quantile payload: a "
-                            "field out of range");
-    h.rec = rec_size(h.qops, h.nq, h.bins, h.flags & SR_EDGES);
-    if ((len - SR_FIXED) / h.rec != h.nseg || (len - SR_FIXED) % h.rec)
-        return eg_error_set(err, EG_EINPUT, "segment quantile payload: %zu "
-                            "bytes for %u segments", len, h.nseg);
-    uint64_t total = 0;
-    const uint8_t *d = p + SR_FIXED;
-    for (uint32_t i = 0; i < h.nseg; i++, d += h.rec) {
-        uint64_t n = eg_get_le(d, 8);
-        if (n > h.count - total)
-            return eg_error_set(err, EG_EINPUT, "segment quantile payload: "
-                                "segments hold more than its elements");
-        total += n;
-        const uint8_t *v = d + 8;
-        size_t nums = ((h.qops & EG_QOP_QUANTILE) ? h.nq : 0) +
-                      ((h.qops & EG_QOP_APPROX) ? h.nq : 0) +
-                      ((h.qops & EG_QOP_MEDIAN) ? 1 : 0);
-        for (size_t k = 0; k < nums; k++, v += 9)
-            if (!num_ok(v))
-                return eg_error_set(err, EG_EINPUT, "segment quantile "
-                                    "payload: a value of unknown kind");
-        if (!hist)
-            continue;
-        /* Every element is counted once: in a bin, below, above or NaN. */
-        uint64_t sum = 0;
-        for (uint32_t b = 0; b < h.bins + 3; b++) {
-            const uint8_t *c = b < h.bins ? v + 8 * (size_t)b
-                               : v + 8 * (size_t)h.bins +
-                                     ((h.flags & SR_EDGES)
-                                          ? 8 * ((size_t)h.bins + 1)
-                                          : 0) +
-                                     8 * (size_t)(b - h.bins);
-            uint64_t k = eg_get_le(c, 8);
-            if (k > n - sum)
-                return eg_error_set(err, EG_EINPUT, "segment quantile "
-                                    "payload: hist counts exceed the "
-                                    "segment");
-            sum += k;
-        }
-        if (sum != n)
-            return eg_error_set(err, EG_EINPUT, "segment quantile payload: "
-                                "hist counts do not add up to the segment");
-    }
-    if (total != h.count)
-        return eg_error_set(err, EG_EINPUT, "segment quantile payload: "
-                            "segments hold %llu elements, it says %llu",
-                            (unsigned long long)total,
-                            (unsigned long long)h.count);
-    *count = h.count;
-    return EG_OK;
-}
 
 /* -------------------------------------------------------- the collector */
 
@@ -597,7 +379,7 @@ const char *eg_sqgrid_check(const eg_sqgrid *g, uint64_t t, const uint8_t *p,
     if (eg_get_le(p + 8, 4) != k->nseg || eg_get_le(p + 24, 8) != k->e0 ||
         count != k->count)
         return "segment quantile payload for other outputs";
-    const uint8_t *d = p + SR_FIXED;
+    const uint8_t *d = p + EG_SQR_FIXED;
     for (uint64_t i = 0; i < k->nseg; i++, d += g->rec)
         if (eg_get_le(d, 8) != seg_len(g, k->e0 + i))
             return "segment quantile payload does not cover its segment";
@@ -620,7 +402,7 @@ void eg_sqgrid_put(eg_sqgrid *g, uint64_t t, const uint8_t *p, size_t len)
     const eg_quant_opts *qo = &g->qo;
     unsigned passes = (unsigned)eg_get_le(p + 20, 4);
     g->passes = passes > g->passes ? passes : g->passes;
-    const uint8_t *d = p + SR_FIXED;
+    const uint8_t *d = p + EG_SQR_FIXED;
     for (uint64_t i = 0; i < k->nseg; i++) {
         eg_quant_result r;
         memset(&r, 0, sizeof r);
