@@ -420,7 +420,14 @@ static void on_fail(eg_coord *c, eg_peer *p, const eg_frame_fail *f)
     /* Inline tasks carry their own data: an input or usage error (a mode
      * the worker's build lacks, say) would repeat on every worker. */
     if (c->mode != MODE_SHARDS && eg_status_exit_code(f->status) == 2) {
-        fatal(c, f->status, "%s: %s", label, why);
+        eg_error named;
+        /* A column's data error, in the one-box run's words. */
+        if (c->sq_round &&
+            eg_sqgrid_name_failure(c->sq, f->task, f->msg, f->status,
+                                   c->input_name, &named))
+            fatal(c, f->status, "%s", named.msg);
+        else
+            fatal(c, f->status, "%s: %s", label, why);
         return;
     }
     eg_error err;

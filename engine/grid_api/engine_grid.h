@@ -229,6 +229,11 @@ void eg_sqgrid_put(eg_sqgrid *g, uint64_t t, const uint8_t *payload,
 eg_status eg_sqgrid_finish(eg_sqgrid *g, const eg_source *x,
                            const eg_reduce_opts *o, eg_sresult *meta,
                            eg_squant_result *out, eg_error *err);
+/* A worker's message for a failed task t ("output E: ..."), worded as the
+ * one-box run words that output's failure ("INPUT, column [i]: ...") into
+ * err; 0 (err untouched) when msg names no output of the task. */
+int eg_sqgrid_name_failure(const eg_sqgrid *g, uint64_t t, const char *msg,
+                           eg_status st, const char *input, eg_error *err);
 void eg_sqgrid_close(eg_sqgrid **g);
 
 /* The frame decoder's side: the payload's own structure (magic, version,

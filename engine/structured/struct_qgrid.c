@@ -14,6 +14,7 @@
  *
  * The wire forms of its parameters and payload: struct_qwire.h. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -456,6 +457,26 @@ eg_status eg_sqgrid_finish(eg_sqgrid *g, const eg_source *x,
     *out = g->q;
     memset(&g->q, 0, sizeof g->q);
     return EG_OK;
+}
+
+int eg_sqgrid_name_failure(const eg_sqgrid *g, uint64_t t, const char *msg,
+                           eg_status st, const char *input, eg_error *err)
+{
+    /* The worker wrote "output E: WHY" (eg_sqgrid_task_run). */
+    const eg_sqgrid_task *k = &g->tasks[t];
+    const char *pre = "output ";
+    if (strncmp(msg, pre, strlen(pre)) != 0)
+        return 0;
+    char *end;
+    unsigned long long e = strtoull(msg + strlen(pre), &end, 10);
+    if (end == msg + strlen(pre) || strncmp(end, ": ", 2) != 0 ||
+        e < k->e0 || e - k->e0 >= k->nseg)
+        return 0;
+    eg_error why;
+    eg_error_clear(&why);
+    snprintf(why.msg, sizeof why.msg, "%s", end + 2);
+    eg_squant_segment_error(&g->p, e, input, st, &why, err);
+    return 1;
 }
 
 void eg_sqgrid_close(eg_sqgrid **gp)

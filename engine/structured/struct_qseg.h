@@ -64,4 +64,11 @@ eg_status eg_squant_settle(const eg_quant_opts *qo, uint64_t nout,
                            eg_squant_work *w, eg_squant_result *q,
                            eg_status st, eg_error *err);
 
+/* Output e's failure (why, from eg_quant or eg_qseg) as the one-box run
+ * words it: "INPUT, column [i]: ..." (or "group K, ..."); returns st. */
+struct eg_struct_plan;
+eg_status eg_squant_segment_error(const struct eg_struct_plan *p, uint64_t e,
+                                  const char *input, eg_status st,
+                                  const eg_error *why, eg_error *err);
+
 #endif

@@ -78,9 +78,9 @@ static void where_text(const eg_struct_plan *p, uint64_t e, char *buf,
 
 /* eg_quant's message names its wrapped segment "memory": name the input
  * and the column instead. */
-static eg_status segment_error(const eg_struct_plan *p, uint64_t e,
-                               const char *input, eg_status st,
-                               const eg_error *why, eg_error *err)
+eg_status eg_squant_segment_error(const eg_struct_plan *p, uint64_t e,
+                                  const char *input, eg_status st,
+                                  const eg_error *why, eg_error *err)
 {
     char where[256], msg[EG_ERROR_MSG_MAX];
     where_text(p, e, where, sizeof where);
@@ -360,7 +360,7 @@ static eg_status run_outputs(eg_engine *e, const eg_struct_plan *p,
     if (have_shared)
         eg_hist_plan_free(&shared);
     if (st != EG_OK && bad != UINT64_MAX)
-        st = segment_error(p, bad, input, st, &why, err);
+        st = eg_squant_segment_error(p, bad, input, st, &why, err);
     if (st == EG_OK && q->passes == 0 && p->nout > 0 &&
         (qo->qops & (EG_QOP_QUANTILE | EG_QOP_MEDIAN)))
         q->passes = 1; /* the short segments' one reading */

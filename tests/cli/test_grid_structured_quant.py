@@ -161,9 +161,18 @@ def nan_policies_and_ranges(tmp):
     compare_axis(tmp, "nanomit", x, 0, nan="omit")
     # under propagate a column with NaN gives NaN; hist needs a range then
     compare_axis(tmp, "nanprop", x, 0, extra=["--range", "-1,1"])
+    # ... without one the job fails as one box fails: exit 2 and the same
+    # line, naming the column (the worker's failure, reworded)
     path = save(tmp, "nanhist", x)
-    cu.expect_fail(["grid", "--workers", 1, "--devices", "host", "--ops",
-                    "hist", "--axis", "0", path], 2, contains="NaN")
+    kpath = save(tmp, "nank", (np.arange(600) % 3).astype(np.int8))
+    for how in (["--axis", "0"], ["--by", kpath]):
+        args = ["--devices", "host", "--ops", "hist"] + how + [path]
+        g = cu.run(["grid", "--workers", 2] + args)
+        r = cu.run(["reduce"] + args)
+        gl = g.stderr.decode().strip().splitlines()[-1:]
+        rl = r.stderr.decode().strip().splitlines()[-1:]
+        assert g.returncode == r.returncode == 2, (g.returncode, gl)
+        assert gl == rl and "column [2]" in rl[0], (gl, rl)
 
 
 @suite.test
