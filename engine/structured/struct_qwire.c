@@ -154,7 +154,7 @@ eg_status eg_sqgrid_payload_check(const uint8_t *p, size_t len,
         h.flags > EG_SQR_EDGES || (h.flags && !hist) || h.nseg == 0 ||
         h.nseg > EG_SGRID_SEGS_MAX || h.nq > EG_QUANT_MAX_Q ||
         (hist ? h.bins == 0 || h.bins > EG_HIST_MAX_BINS : h.bins != 0) ||
-        h.passes > 64 || h.first > UINT64_MAX - h.nseg)
+        h.passes > (1u << 16) || h.first > UINT64_MAX - h.nseg)
         return eg_error_set(err, EG_EINPUT, "segment quantile payload: a "
                             "field out of range");
     h.rec = eg_sqrec_size(h.qops, h.nq, h.bins, h.flags & EG_SQR_EDGES);
