@@ -19,8 +19,8 @@ eg_status coord_squant_open(eg_coord *c, eg_error *err)
     eg_quant_opts q = *c->o.quant;
     /* One --nan for the whole job, as in `reduce`. */
     q.nan = c->o.reduce.nan;
-    eg_status st = eg_sqgrid_open(&c->sq, c->x, c->o.structured,
-                                  &c->o.reduce, &q, c->task_elems, err);
+    eg_status st = eg_sqgrid_open(&c->sq, c->x, c->o.structured, &c->o.reduce,
+                                  &q, c->task_elems, err);
     if (st != EG_OK || c->o.reduce.ops)
         return st; /* with ordinary ops, their round's ledger comes first */
     coord_ledger_retire(c, eg_sqgrid_ntasks(c->sq), err, &st);
@@ -64,8 +64,8 @@ eg_status coord_squant_run(eg_coord *c, eg_result *res, eg_error *err)
         eg_squant_result_free(&c->sqres);
         if (!ops)
             eg_sresult_free(&c->sres);
-        st = eg_sqgrid_finish(c->sq, c->x, &c->o.reduce,
-                              ops ? NULL : &c->sres, &c->sqres, err);
+        st = eg_sqgrid_finish(c->sq, c->x, &c->o.reduce, ops ? NULL : &c->sres,
+                              &c->sqres, err);
     }
     if (st != EG_OK)
         return st;
@@ -94,7 +94,8 @@ eg_status eg_coord_take_squant(eg_coord *c, eg_squant_result *out,
                                eg_error *err)
 {
     if (!c->sqres_ready)
-        return eg_error_set(err, EG_EUSAGE, "coordinator: no per-output "
+        return eg_error_set(err, EG_EUSAGE,
+                            "coordinator: no per-output "
                             "quantile results (none asked, or not run)");
     *out = c->sqres;
     memset(&c->sqres, 0, sizeof c->sqres);

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "engine_grid.h"
 #include "engine_fixture.h"
+#include "engine_grid.h"
 #include "testutil.h"
 
 #define ROWS 3000
@@ -79,8 +79,8 @@ static void run_grid(int axis, int range, uint64_t task_elems)
     eg_source *x = NULL;
     cr_assert_eq(eg_source_wrap(&x, data, ROWS * COLS, EG_F32, &err), EG_OK);
     eg_sqgrid *g = NULL;
-    cr_assert_eq(eg_sqgrid_open(&g, x, &so, &o, &qo, task_elems, &err),
-                 EG_OK, "%s", err.msg);
+    cr_assert_eq(eg_sqgrid_open(&g, x, &so, &o, &qo, task_elems, &err), EG_OK,
+                 "%s", err.msg);
     uint64_t nt = eg_sqgrid_ntasks(g);
     cr_assert_gt(nt, 1);
     for (uint64_t t = nt; t-- > 0;) {
@@ -91,12 +91,10 @@ static void run_grid(int axis, int range, uint64_t task_elems)
         uint8_t *params = eg_sqgrid_task_params(g, t, &plen);
         cr_assert_not_null(params);
         cr_assert_eq(eg_sqgrid_params_check(params, plen, EG_F32, k->e0,
-                                            (uint32_t)k->nseg, k->count,
-                                            &err),
+                                            (uint32_t)k->nseg, k->count, &err),
                      EG_OK, "%s", err.msg);
         cr_assert_eq(eg_sqgrid_params_check(params, plen, EG_F64, k->e0,
-                                            (uint32_t)k->nseg, k->count,
-                                            &err),
+                                            (uint32_t)k->nseg, k->count, &err),
                      EG_EINPUT);
         cr_assert_eq(eg_sqgrid_params_check(params, plen, EG_F32, k->e0,
                                             (uint32_t)k->nseg, k->count + 1,
@@ -107,8 +105,8 @@ static void run_grid(int axis, int range, uint64_t task_elems)
                                         EG_F32, &payload, &len, &err),
                      EG_OK, "%s", err.msg);
         uint64_t count;
-        cr_assert_eq(eg_sqgrid_payload_check(payload, len, &count, &err),
-                     EG_OK, "%s", err.msg);
+        cr_assert_eq(eg_sqgrid_payload_check(payload, len, &count, &err), EG_OK,
+                     "%s", err.msg);
         cr_assert_eq(count, k->count);
         cr_assert_null(eg_sqgrid_check(g, t, payload, len));
         /* another task's payload is not this one's */
@@ -129,12 +127,11 @@ static void run_grid(int axis, int range, uint64_t task_elems)
     same_array(&got.quantile, &want.quantile, want.nq * want.nout);
     same_array(&got.approx, &want.approx, want.nq * want.nout);
     same_array(&got.median, &want.median, want.nout);
-    cr_assert_eq(memcmp(got.counts, want.counts,
-                        want.nout * want.nbins * 8), 0);
+    cr_assert_eq(memcmp(got.counts, want.counts, want.nout * want.nbins * 8),
+                 0);
     uint64_t ne = want.shared_edges ? 1 : want.nout;
     cr_assert_eq(got.shared_edges, want.shared_edges);
-    cr_assert_eq(memcmp(got.edges, want.edges, ne * (want.nbins + 1) * 8),
-                 0);
+    cr_assert_eq(memcmp(got.edges, want.edges, ne * (want.nbins + 1) * 8), 0);
     cr_assert_eq(memcmp(got.below, want.below, want.nout * 8), 0);
     cr_assert_eq(memcmp(got.above, want.above, want.nout * 8), 0);
     cr_assert_eq(memcmp(got.nan, want.nan, want.nout * 8), 0);
@@ -188,8 +185,7 @@ Test(struct_qgrid, bad_parameters_are_refused)
     q[8] = EG_QM_COUNT; /* method */
     cr_assert_eq(eg_sqgrid_params_check(q, sizeof q, EG_F32, 0, 1, 4, &err),
                  EG_EINPUT);
-    cr_assert_eq(eg_sqgrid_params_check(p, sizeof p - 1, EG_F32, 0, 1, 4,
-                                        &err),
+    cr_assert_eq(eg_sqgrid_params_check(p, sizeof p - 1, EG_F32, 0, 1, 4, &err),
                  EG_EINPUT);
     cr_assert_eq(eg_sqgrid_params_check(p, sizeof p, EG_F32, 1, 1, 4, &err),
                  EG_EINPUT); /* another first output */
@@ -215,8 +211,8 @@ Test(struct_qgrid, a_segment_longer_than_a_task_is_refused)
      * never touched (planning reads no data). */
     uint64_t n = (uint64_t)EG_SQGRID_TASK_BYTES_MAX + 1;
     size_t bytes = (size_t)(2 * n);
-    void *big = mmap(NULL, bytes, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
-                     MAP_NORESERVE, -1, 0);
+    void *big = mmap(NULL, bytes, PROT_READ,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     cr_assert_neq(big, MAP_FAILED);
     eg_error err = {0};
     eg_source *x = NULL;

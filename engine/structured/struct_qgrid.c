@@ -65,9 +65,8 @@ static uint64_t seg_len(const eg_sqgrid *g, uint64_t e)
 /* Whole outputs side by side, up to task_elems elements (a longer segment
  * goes alone, up to max_elems), EG_SGRID_SEGS_MAX segments and a payload
  * that fits EG_QGRID_PAYLOAD_MAX. */
-static eg_status plan_tasks(eg_sqgrid *g, const char *name,
-                            uint64_t task_elems, uint64_t max_elems,
-                            eg_error *err)
+static eg_status plan_tasks(eg_sqgrid *g, const char *name, uint64_t task_elems,
+                            uint64_t max_elems, eg_error *err)
 {
     uint64_t nout = g->p.nout;
     if (g->rec > EG_QGRID_PAYLOAD_MAX - EG_SQR_FIXED)
@@ -94,8 +93,7 @@ static eg_status plan_tasks(eg_sqgrid *g, const char *name,
                                 (unsigned long long)max_elems,
                                 EG_SQGRID_TASK_BYTES_MAX);
         eg_sqgrid_task t = {.e0 = e, .nseg = 0, .count = 0};
-        while (e < nout && t.nseg < EG_SGRID_SEGS_MAX &&
-               t.nseg < per_payload) {
+        while (e < nout && t.nseg < EG_SGRID_SEGS_MAX && t.nseg < per_payload) {
             len = seg_len(g, e);
             if (t.nseg && t.count + len > task_elems)
                 break;
@@ -152,8 +150,8 @@ eg_status eg_sqgrid_open(eg_sqgrid **out, const eg_source *x,
     if (st == EG_OK && q->shared_edges) {
         /* Every output's edges, the one plan the one-box run makes. */
         eg_hist_plan shared;
-        st = eg_hist_plan_make(&shared, g->p.dtype, qo->bins, 1, qo->lo,
-                               qo->hi, 0, 0, 0, err);
+        st = eg_hist_plan_make(&shared, g->p.dtype, qo->bins, 1, qo->lo, qo->hi,
+                               0, 0, 0, err);
         if (st == EG_OK)
             memcpy(q->edges, shared.edges,
                    ((size_t)qo->bins + 1) * sizeof *q->edges);
@@ -279,7 +277,8 @@ eg_status eg_sqgrid_task_run(eg_engine *e, const uint8_t *params, size_t plen,
     size_t rec = eg_sqrec_size(qo->qops, qo->nq, qo->bins, edges);
     size_t len = EG_SQR_FIXED + rec * s.nseg;
     if (len > EG_QGRID_PAYLOAD_MAX)
-        return eg_error_set(err, EG_EUSAGE, "segment quantile results "
+        return eg_error_set(err, EG_EUSAGE,
+                            "segment quantile results "
                             "above the payload limit");
     uint64_t maxshort = 0;
     for (uint32_t i = 0; i < s.nseg; i++) {
@@ -294,8 +293,8 @@ eg_status eg_sqgrid_task_run(eg_engine *e, const uint8_t *params, size_t plen,
     int have_shared = (qo->qops & EG_QOP_HIST) && qo->have_range;
     memset(&shared, 0, sizeof shared);
     if (have_shared)
-        st = eg_hist_plan_make(&shared, t, qo->bins, 1, qo->lo, qo->hi, 0, 0,
-                               0, err);
+        st = eg_hist_plan_make(&shared, t, qo->bins, 1, qo->lo, qo->hi, 0, 0, 0,
+                               err);
     eg_qseg w;
     int have_w = 0;
     if (st == EG_OK) {
@@ -337,10 +336,10 @@ eg_status eg_sqgrid_task_run(eg_engine *e, const uint8_t *params, size_t plen,
     if (have_shared)
         eg_hist_plan_free(&shared);
     if (st == EG_OK && total != count)
-        st = eg_error_set(err, EG_EINPUT, "segment quantile task: %llu "
+        st = eg_error_set(err, EG_EINPUT,
+                          "segment quantile task: %llu "
                           "elements, its segments hold %llu",
-                          (unsigned long long)count,
-                          (unsigned long long)total);
+                          (unsigned long long)count, (unsigned long long)total);
     if (st != EG_OK) {
         free(p);
         return st;
@@ -440,8 +439,8 @@ eg_status eg_sqgrid_finish(eg_sqgrid *g, const eg_source *x,
                            eg_squant_result *out, eg_error *err)
 {
     memset(out, 0, sizeof *out);
-    eg_status st = eg_squant_settle(&g->qo, g->p.nout, &g->w, &g->q, EG_OK,
-                                    err);
+    eg_status st =
+        eg_squant_settle(&g->qo, g->p.nout, &g->w, &g->q, EG_OK, err);
     if (st != EG_OK)
         return st;
     g->q.passes = g->passes;
@@ -469,8 +468,8 @@ int eg_sqgrid_name_failure(const eg_sqgrid *g, uint64_t t, const char *msg,
         return 0;
     char *end;
     unsigned long long e = strtoull(msg + strlen(pre), &end, 10);
-    if (end == msg + strlen(pre) || strncmp(end, ": ", 2) != 0 ||
-        e < k->e0 || e - k->e0 >= k->nseg)
+    if (end == msg + strlen(pre) || strncmp(end, ": ", 2) != 0 || e < k->e0 ||
+        e - k->e0 >= k->nseg)
         return 0;
     eg_error why;
     eg_error_clear(&why);

@@ -32,7 +32,7 @@ size_t eg_sqrec_size(unsigned qops, size_t nq, unsigned bins, int edges)
 }
 
 eg_status eg_sqparams_decode(const uint8_t *p, size_t len, eg_sqparams *s,
-                                eg_error *err)
+                             eg_error *err)
 {
     if (len < EG_SQP_FIXED || memcmp(p, EG_SQP_MAGIC, 4) != 0)
         return eg_error_set(err, EG_EINPUT,
@@ -46,14 +46,16 @@ eg_status eg_sqparams_decode(const uint8_t *p, size_t len, eg_sqparams *s,
     memset(s, 0, sizeof *s);
     uint64_t nq = eg_get_le(p + 16, 4), nseg = eg_get_le(p + 20, 4);
     if (p[6] >= EG_DTYPE_COUNT || p[7] == 0 ||
-        (p[7] & ~(EG_QOP_MEDIAN | EG_QOP_QUANTILE | EG_QOP_APPROX |
-                  EG_QOP_HIST)) ||
+        (p[7] &
+         ~(EG_QOP_MEDIAN | EG_QOP_QUANTILE | EG_QOP_APPROX | EG_QOP_HIST)) ||
         p[8] >= EG_QM_COUNT || p[9] > EG_NAN_OMIT || p[10] > 1 || p[11] ||
         nq > EG_QUANT_MAX_Q || nseg == 0 || nseg > EG_SGRID_SEGS_MAX)
-        return eg_error_set(err, EG_EINPUT, "segment quantile parameters: "
+        return eg_error_set(err, EG_EINPUT,
+                            "segment quantile parameters: "
                             "a field out of range");
     if (len != EG_SQP_FIXED + 8 * nq + 8 * nseg)
-        return eg_error_set(err, EG_EINPUT, "segment quantile parameters: "
+        return eg_error_set(err, EG_EINPUT,
+                            "segment quantile parameters: "
                             "%zu bytes for %llu q and %llu segments",
                             len, (unsigned long long)nq,
                             (unsigned long long)nseg);
@@ -75,42 +77,45 @@ eg_status eg_sqparams_decode(const uint8_t *p, size_t len, eg_sqparams *s,
     s->lens = p + EG_SQP_FIXED + 8 * nq;
     eg_error why;
     if (eg_quant_opts_check(&s->qo, &why) != EG_OK)
-        return eg_error_set(err, EG_EINPUT,
-                            "segment quantile parameters: %s", why.msg);
+        return eg_error_set(err, EG_EINPUT, "segment quantile parameters: %s",
+                            why.msg);
     if (s->first > UINT64_MAX - nseg)
-        return eg_error_set(err, EG_EINPUT, "segment quantile parameters: "
+        return eg_error_set(err, EG_EINPUT,
+                            "segment quantile parameters: "
                             "first output out of range");
     return EG_OK;
 }
 
 eg_status eg_sqgrid_params_check(const uint8_t *p, size_t len, eg_dtype t,
-                                 uint64_t first, uint32_t nseg,
-                                 uint64_t count, eg_error *err)
+                                 uint64_t first, uint32_t nseg, uint64_t count,
+                                 eg_error *err)
 {
     eg_sqparams s;
     eg_status st = eg_sqparams_decode(p, len, &s, err);
     if (st != EG_OK)
         return st;
     if (s.dtype != t || s.nseg != nseg || s.first != first)
-        return eg_error_set(err, EG_EINPUT, "segment quantile parameters: "
+        return eg_error_set(err, EG_EINPUT,
+                            "segment quantile parameters: "
                             "dtype, segments or first output disagree with "
                             "the task");
     uint64_t sum = 0;
     for (uint32_t i = 0; i < s.nseg; i++) {
         uint64_t n = eg_get_le(s.lens + 8 * (size_t)i, 8);
         if (n > count - sum)
-            return eg_error_set(err, EG_EINPUT, "segment quantile "
+            return eg_error_set(err, EG_EINPUT,
+                                "segment quantile "
                                 "parameters: segment lengths exceed the "
                                 "task's %llu elements",
                                 (unsigned long long)count);
         sum += n;
     }
     if (sum != count)
-        return eg_error_set(err, EG_EINPUT, "segment quantile parameters: "
+        return eg_error_set(err, EG_EINPUT,
+                            "segment quantile parameters: "
                             "segment lengths add up to %llu, not the task's "
                             "%llu elements",
-                            (unsigned long long)sum,
-                            (unsigned long long)count);
+                            (unsigned long long)sum, (unsigned long long)count);
     return EG_OK;
 }
 
@@ -126,8 +131,8 @@ static int num_ok(const uint8_t *d)
     return d[0] <= EG_NUM_U64;
 }
 
-eg_status eg_sqgrid_payload_check(const uint8_t *p, size_t len,
-                                  uint64_t *count, eg_error *err)
+eg_status eg_sqgrid_payload_check(const uint8_t *p, size_t len, uint64_t *count,
+                                  eg_error *err)
 {
     shead h;
     if (len < EG_SQR_FIXED || memcmp(p, EG_SQR_MAGIC, 4) != 0)
@@ -149,24 +154,28 @@ eg_status eg_sqgrid_payload_check(const uint8_t *p, size_t len,
     h.count = eg_get_le(p + 32, 8);
     int hist = (h.qops & EG_QOP_HIST) != 0;
     if (h.qops == 0 ||
-        (h.qops & ~(EG_QOP_MEDIAN | EG_QOP_QUANTILE | EG_QOP_APPROX |
-                    EG_QOP_HIST)) ||
+        (h.qops &
+         ~(EG_QOP_MEDIAN | EG_QOP_QUANTILE | EG_QOP_APPROX | EG_QOP_HIST)) ||
         h.flags > EG_SQR_EDGES || (h.flags && !hist) || h.nseg == 0 ||
         h.nseg > EG_SGRID_SEGS_MAX || h.nq > EG_QUANT_MAX_Q ||
         (hist ? h.bins == 0 || h.bins > EG_HIST_MAX_BINS : h.bins != 0) ||
         h.passes > (1u << 16) || h.first > UINT64_MAX - h.nseg)
-        return eg_error_set(err, EG_EINPUT, "segment quantile payload: a "
+        return eg_error_set(err, EG_EINPUT,
+                            "segment quantile payload: a "
                             "field out of range");
     h.rec = eg_sqrec_size(h.qops, h.nq, h.bins, h.flags & EG_SQR_EDGES);
     if ((len - EG_SQR_FIXED) / h.rec != h.nseg || (len - EG_SQR_FIXED) % h.rec)
-        return eg_error_set(err, EG_EINPUT, "segment quantile payload: %zu "
-                            "bytes for %u segments", len, h.nseg);
+        return eg_error_set(err, EG_EINPUT,
+                            "segment quantile payload: %zu "
+                            "bytes for %u segments",
+                            len, h.nseg);
     uint64_t total = 0;
     const uint8_t *d = p + EG_SQR_FIXED;
     for (uint32_t i = 0; i < h.nseg; i++, d += h.rec) {
         uint64_t n = eg_get_le(d, 8);
         if (n > h.count - total)
-            return eg_error_set(err, EG_EINPUT, "segment quantile payload: "
+            return eg_error_set(err, EG_EINPUT,
+                                "segment quantile payload: "
                                 "segments hold more than its elements");
         total += n;
         const uint8_t *v = d + 8;
@@ -175,7 +184,8 @@ eg_status eg_sqgrid_payload_check(const uint8_t *p, size_t len,
                       ((h.qops & EG_QOP_MEDIAN) ? 1 : 0);
         for (size_t k = 0; k < nums; k++, v += 9)
             if (!num_ok(v))
-                return eg_error_set(err, EG_EINPUT, "segment quantile "
+                return eg_error_set(err, EG_EINPUT,
+                                    "segment quantile "
                                     "payload: a value of unknown kind");
         if (!hist)
             continue;
@@ -183,24 +193,27 @@ eg_status eg_sqgrid_payload_check(const uint8_t *p, size_t len,
         uint64_t sum = 0;
         for (uint32_t b = 0; b < h.bins + 3; b++) {
             const uint8_t *c = b < h.bins ? v + 8 * (size_t)b
-                               : v + 8 * (size_t)h.bins +
-                                     ((h.flags & EG_SQR_EDGES)
-                                          ? 8 * ((size_t)h.bins + 1)
-                                          : 0) +
-                                     8 * (size_t)(b - h.bins);
+                                          : v + 8 * (size_t)h.bins +
+                                                ((h.flags & EG_SQR_EDGES)
+                                                     ? 8 * ((size_t)h.bins + 1)
+                                                     : 0) +
+                                                8 * (size_t)(b - h.bins);
             uint64_t k = eg_get_le(c, 8);
             if (k > n - sum)
-                return eg_error_set(err, EG_EINPUT, "segment quantile "
+                return eg_error_set(err, EG_EINPUT,
+                                    "segment quantile "
                                     "payload: hist counts exceed the "
                                     "segment");
             sum += k;
         }
         if (sum != n)
-            return eg_error_set(err, EG_EINPUT, "segment quantile payload: "
+            return eg_error_set(err, EG_EINPUT,
+                                "segment quantile payload: "
                                 "hist counts do not add up to the segment");
     }
     if (total != h.count)
-        return eg_error_set(err, EG_EINPUT, "segment quantile payload: "
+        return eg_error_set(err, EG_EINPUT,
+                            "segment quantile payload: "
                             "segments hold %llu elements, it says %llu",
                             (unsigned long long)total,
                             (unsigned long long)h.count);
