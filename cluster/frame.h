@@ -39,7 +39,7 @@
  * parameters; an older decoder refuses the kind.  An SQSEG task (the
  * quantile ops per axis or group: the whole segments of nseg consecutive
  * outputs, first the first of them, count their elements) carries x, then
- * a last part with its parameters and segment lengths ("EGSP"); its
+ * a last part with its parameters and segment lengths ("EGSQ"); its
  * RESULT carries each output's finished values ("EGSR", engine_grid.h).
  */
 #ifndef EG_FRAME_H

@@ -694,7 +694,7 @@ static size_t sqseg_params(uint8_t *p, unsigned qops, uint32_t nseg,
                            uint64_t len)
 {
     memset(p, 0, 56 + 8 * (size_t)nseg);
-    memcpy(p, "EGSP", 4);
+    memcpy(p, "EGSQ", 4);
     p[4] = 1;
     p[6] = EG_F64;
     p[7] = (uint8_t)qops;

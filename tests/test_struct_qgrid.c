@@ -160,7 +160,7 @@ Test(struct_qgrid, bad_parameters_are_refused)
 {
     uint8_t p[56 + 8] = {0};
     eg_error err = {0};
-    memcpy(p, "EGSP", 4);
+    memcpy(p, "EGSQ", 4);
     p[4] = 1;
     p[6] = EG_F32;
     p[7] = EG_QOP_MEDIAN;

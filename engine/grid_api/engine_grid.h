@@ -213,7 +213,7 @@ uint64_t eg_sqgrid_ntasks(const eg_sqgrid *g);
 const eg_sqgrid_task *eg_sqgrid_task_at(const eg_sqgrid *g, uint64_t t);
 /* Task t's elements, native order, segment after segment (count). */
 void eg_sqgrid_task_data(const eg_sqgrid *g, uint64_t t, void *dst);
-/* Task t's parameters ("EGSP": the options and each segment's length),
+/* Task t's parameters ("EGSQ": the options and each segment's length),
  * malloc'ed (*len bytes); NULL when out of memory. */
 void *eg_sqgrid_task_params(const eg_sqgrid *g, uint64_t t, size_t *len);
 /* NULL when payload can be task t's result (ops, outputs, lengths), else

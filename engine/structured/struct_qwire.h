@@ -2,7 +2,7 @@
  * group on the grid (engine_grid.h; struct_qgrid.c makes and reads them,
  * struct_qwire.c checks them), little-endian.
  *
- * Parameters ("EGSP", one per task):
+ * Parameters ("EGSQ", one per task):
  *     0 magic  4 u16 version  6 u8 dtype  7 u8 qops
  *     8 u8 method  9 u8 nan  10 u8 have_range  11 u8 0
  *     12 u32 bins  16 u32 nq  20 u32 nseg
@@ -24,7 +24,7 @@
 
 #include "edgegrid.h"
 
-#define EG_SQP_MAGIC "EGSP"
+#define EG_SQP_MAGIC "EGSQ"
 #define EG_SQR_MAGIC "EGSR"
 #define EG_SQ_VERSION 1u
 #define EG_SQP_FIXED 56u
