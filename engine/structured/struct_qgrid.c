@@ -126,7 +126,7 @@ eg_status eg_sqgrid_open(eg_sqgrid **out, const eg_source *x,
     g->qo = *qo;
     st = eg_struct_prepare(&g->p, x, NULL, so, o, &g->xs, &g->ys, err);
     if (st != EG_OK) {
-        free(g);
+        eg_sqgrid_close(&g); /* what the plan got before it failed */
         return st;
     }
     g->edges = (qo->qops & EG_QOP_HIST) && !qo->have_range;
