@@ -101,6 +101,16 @@ def check_numpy_axis(res, x, axis, nan, bins):
     got_m = np.array([cu.num(v) for v in np.ravel(res["median"])],
                      dtype=float)
     np.testing.assert_array_equal(got_m, np.ravel(want_m))
+    # approx_quantile within --rel-err (0.01) of numpy's lower element, per
+    # column (a column with NaN under propagate gives NaN)
+    lower = quiet(np.nanquantile if nan == "omit" else np.quantile, x,
+                  np.array(QS), axis=axis, method="lower").reshape(len(QS), -1)
+    got_a = np.array([[cu.num(v) for v in np.ravel(row)]
+                      for row in res["approx_quantile"]], dtype=float)
+    nanw = np.isnan(lower)
+    assert (np.isnan(got_a) == nanw).all(), (got_a, lower)
+    assert (np.abs(got_a - lower)[~nanw] <=
+            0.01 * np.abs(lower)[~nanw] + 1e-300).all(), (got_a, lower)
     # hist per column over its own min and max, as numpy.histogram of that
     # column alone
     cols = np.moveaxis(x, axis, -1).reshape(-1, x.shape[axis])
