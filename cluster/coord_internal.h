@@ -57,6 +57,13 @@ struct eg_coord {
     eg_ledger past;               /* counters of the finished rounds */
     eg_quant_result qres;
     int qres_ready;
+    /* A structured job with quantile ops (coord_squant.c): the plan and
+     * collector of its round of whole outputs, whether that round runs,
+     * and its results. */
+    eg_sqgrid *sq;
+    int sq_round;
+    eg_squant_result sqres;
+    int sqres_ready;
     double run_start;             /* the job's start, for --timeout */
     /* The grid. */
     void *zctx, *router, *pull, *monitor;
@@ -127,6 +134,22 @@ eg_status coord_quant_run(eg_coord *c, eg_result *res, eg_error *err);
 const char *coord_quant_check(eg_coord *c, const eg_frame_result *r);
 /* Adds an accepted PASS result's counts (a failure ends the job). */
 void coord_quant_accept(eg_coord *c, const eg_frame_result *r);
+
+/* Ends the current round's ledger (its counters kept in c->past for the
+ * report) and starts one of ntasks tasks under a new job id. */
+void coord_ledger_retire(eg_coord *c, uint64_t ntasks, eg_error *err,
+                         eg_status *st);
+/* Counts a round and tells the front end what it does. */
+void coord_round_notice(eg_coord *c, const char *what);
+
+/* coord_squant.c: quantile ops per axis or group, a round of tasks of
+ * whole outputs after the ordinary ops' round (if any). */
+eg_status coord_squant_open(eg_coord *c, eg_error *err);
+eg_status coord_squant_run(eg_coord *c, eg_result *res, eg_error *err);
+/* NULL when a RESULT fits the round running, else why not. */
+const char *coord_squant_check(eg_coord *c, const eg_frame_result *r);
+/* Task id's parameters part, malloc'ed (*len bytes); NULL: no memory. */
+void *coord_squant_params(eg_coord *c, uint64_t id, size_t *len);
 
 /* curve_coord.c */
 /* Checks the security options and, for CURVE, reads the secret key into

@@ -82,7 +82,13 @@ static eg_status open_inline(eg_coord *c, eg_error *err)
         uint64_t n = a->count - first < elems ? a->count - first : elems;
         eg_ledger_set_range(&c->ledger, i, first, n);
     }
-    return o->structured ? open_struct(c, err) : EG_OK;
+    if (o->structured && o->reduce.ops)
+        st = open_struct(c, err);
+    if (st == EG_OK && o->structured && c->quant) {
+        c->mode = MODE_STRUCT;
+        st = coord_squant_open(c, err);
+    }
+    return st;
 }
 
 /* The SHARDQ frame every new worker is asked: which of these do you hold? */
@@ -152,11 +158,10 @@ eg_status coord_job_open(eg_coord *c, eg_error *err)
     c->groups_known = o->reduce.mode == EG_MODE_FAST;
     if (o->reduce.ops == 0 && !quant)
         return eg_error_set(err, EG_EUSAGE, "no ops requested");
-    if (quant && (o->noop_tasks || o->structured || o->with_path))
+    if (quant && (o->noop_tasks || o->with_path))
         return eg_error_set(err, EG_EUSAGE, "median, quantile, "
-                            "approx_quantile and hist on the grid reduce "
-                            "the whole array: not with --noop-tasks, "
-                            "--axis, --by or dot");
+                            "approx_quantile and hist on the grid: not with "
+                            "--noop-tasks or dot");
     if (!!(o->reduce.ops & EG_OPS_BIT(EG_OP_DOT)) != (o->with_path != NULL) &&
         !o->manifest)
         return eg_error_set(err, EG_EUSAGE, "dot needs --with Y.npy, and "
@@ -179,7 +184,8 @@ eg_status coord_job_open(eg_coord *c, eg_error *err)
                             "--shards MANIFEST");
     c->mode = MODE_INLINE;
     eg_status st = open_inline(c, err);
-    return st == EG_OK && quant ? coord_quant_open(c, err) : st;
+    return st == EG_OK && quant && !o->structured ? coord_quant_open(c, err)
+                                                  : st;
 }
 
 void coord_job_close(eg_coord *c)
@@ -188,6 +194,8 @@ void coord_job_close(eg_coord *c)
     eg_sresult_free(&c->sres);
     eg_qgrid_close(&c->qg);
     eg_quant_result_free(&c->qres);
+    eg_sqgrid_close(&c->sq);
+    eg_squant_result_free(&c->sqres);
     eg_source_close(&c->x);
     eg_source_close(&c->y);
     eg_manifest_free(&c->manifest);
@@ -210,7 +218,17 @@ size_t coord_job_task_frame(eg_coord *c, uint64_t id, uint32_t attempt,
     f.nan = (uint8_t)c->rr.nan;
     f.ops = c->rr.ops;
     f.ddof = c->rr.ddof;
-    if (c->qparams && c->mode == MODE_SHARDS) {
+    if (c->sq_round) {
+        /* Whole outputs: their data, then parameters and lengths. */
+        const eg_sqgrid_task *s = eg_sqgrid_task_at(c->sq, id);
+        f.kind = EG_TASK_SQSEG;
+        f.ops = 0;
+        f.ddof = 0;
+        f.dtype = (uint8_t)c->dtype;
+        f.first = s->e0;
+        f.count = s->count;
+        f.nseg = (uint32_t)s->nseg;
+    } else if (c->qparams && c->mode == MODE_SHARDS) {
         /* A quantile round over a shard: its name and the count the first
          * round found, the parameters in the one other part. */
         f.kind = EG_TASK_SQUANT;
@@ -276,7 +294,10 @@ eg_status coord_job_task_data(eg_coord *c, uint64_t id, int which,
                                 "coordinator: out of memory for task %llu's "
                                 "data",
                                 (unsigned long long)id);
-        eg_sgrid_task_data(c->sg, id, which, sbuf);
+        if (c->sq_round)
+            eg_sqgrid_task_data(c->sq, id, sbuf);
+        else
+            eg_sgrid_task_data(c->sg, id, which, sbuf);
         *owned = 1;
         *data = sbuf;
         return EG_OK;
@@ -356,6 +377,10 @@ static const char *struct_check(eg_coord *c, const eg_frame_result *r)
 
 void coord_job_accept(eg_coord *c, const eg_frame_result *r)
 {
+    if (c->sq_round) {
+        eg_sqgrid_put(c->sq, r->task, r->quant, r->quant_len);
+        return;
+    }
     if (c->qparams) {
         coord_quant_accept(c, r);
         return;
@@ -406,6 +431,8 @@ const char *coord_job_check_result(eg_coord *c, const eg_frame_result *r)
 {
     if (r->task >= c->ledger.ntasks)
         return "task id out of range";
+    if (c->sq_round)
+        return coord_squant_check(c, r);
     const char *qwhy = coord_quant_check(c, r);
     if (qwhy || c->qparams)
         return qwhy;

@@ -30,9 +30,8 @@ eg_status coord_quant_open(eg_coord *c, eg_error *err)
     return eg_qgrid_open(&c->qg, c->dtype, c->count, &q, c->input_name, err);
 }
 
-/* Starts a new round over the same ranges: the finished ledger's counters
- * are kept for the report. */
-static eg_status next_ledger(eg_coord *c, eg_error *err)
+void coord_ledger_retire(eg_coord *c, uint64_t ntasks, eg_error *err,
+                         eg_status *st)
 {
     eg_ledger *l = &c->ledger, *p = &c->past;
     if (c->rounds > 0) { /* else: the ledger of open, never run */
@@ -45,9 +44,19 @@ static eg_status next_ledger(eg_coord *c, eg_error *err)
         p->returned += l->returned;
         p->unstarted += l->unstarted;
     }
-    uint64_t n = l->ntasks;
     eg_ledger_free(l);
-    eg_status st = eg_ledger_init(l, n, err);
+    *st = eg_ledger_init(l, ntasks, err);
+    c->job = eg_random64();
+}
+
+/* Starts a new round over the same ranges: the finished ledger's counters
+ * are kept for the report. */
+static eg_status next_ledger(eg_coord *c, eg_error *err)
+{
+    eg_ledger *l = &c->ledger;
+    eg_status st;
+    coord_ledger_retire(c, l->ntasks, err, &st);
+    uint64_t n = l->ntasks;
     for (uint64_t i = 0; st == EG_OK && i < n; i++) {
         if (c->mode == MODE_SHARDS) {
             /* a shard's size, as the first round found it */
@@ -59,7 +68,6 @@ static eg_status next_ledger(eg_coord *c, eg_error *err)
                             c->count - f < c->task_elems ? c->count - f
                                                          : c->task_elems);
     }
-    c->job = eg_random64();
     return st;
 }
 
@@ -83,7 +91,7 @@ static void input_result(eg_coord *c, eg_result *res)
     memcpy(res->shape, info->shape, sizeof res->shape);
 }
 
-static void round_notice(eg_coord *c, const char *what)
+void coord_round_notice(eg_coord *c, const char *what)
 {
     char text[160];
     c->rounds++;
@@ -123,7 +131,7 @@ static eg_status run_round(eg_coord *c, eg_qround kind, eg_error *err)
         return st;
     if (kind == EG_QROUND_MINMAX)
         state_round_opts(c, MINMAX_OPS, EG_NAN_OMIT);
-    round_notice(c, eg_qgrid_round_name(c->qg));
+    coord_round_notice(c, eg_qgrid_round_name(c->qg));
     st = coord_loop(c, err);
     if (st != EG_OK)
         return st;
@@ -141,10 +149,10 @@ static eg_status sizes_round(eg_coord *c, int *minmax, eg_error *err)
     *minmax = (q->qops & EG_QOP_HIST) && !q->have_range;
     if (*minmax) {
         state_round_opts(c, MINMAX_OPS, EG_NAN_OMIT);
-        round_notice(c, "shard sizes and hist range (min/max)");
+        coord_round_notice(c, "shard sizes and hist range (min/max)");
     } else {
         state_round_opts(c, EG_OPS_BIT(EG_OP_COUNT), EG_NAN_PROPAGATE);
-        round_notice(c, "shard sizes");
+        coord_round_notice(c, "shard sizes");
     }
     return coord_loop(c, err);
 }
@@ -175,7 +183,7 @@ eg_status coord_quant_run(eg_coord *c, eg_result *res, eg_error *err)
     eg_status st = EG_OK;
     int minmax = 0;
     if (c->o.reduce.ops) {
-        round_notice(c, "ordinary ops");
+        coord_round_notice(c, "ordinary ops");
         st = coord_loop(c, err);
         if (st == EG_OK)
             st = coord_job_finish(c, res, err);

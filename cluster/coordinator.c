@@ -268,6 +268,22 @@ static int send_lens(eg_coord *c, uint64_t id)
     return 0;
 }
 
+/* An SQSEG task's last part: its parameters and segment lengths. */
+static int send_sqparams(eg_coord *c, uint64_t id)
+{
+    size_t len;
+    void *part = coord_squant_params(c, id, &len);
+    zmq_msg_t m;
+    if (!part)
+        return -1;
+    zmq_msg_init_data(&m, part, len, free_data, NULL);
+    if (zmq_msg_send(&m, c->router, 0) < 0) {
+        zmq_msg_close(&m);
+        return -1;
+    }
+    return 0;
+}
+
 static enum send_outcome send_task(eg_coord *c, eg_peer *p, uint64_t id,
                                    double now)
 {
@@ -280,7 +296,7 @@ static enum send_outcome send_task(eg_coord *c, eg_peer *p, uint64_t id,
         return SEND_FATAL;
     }
     int inline_data = c->mode != MODE_SHARDS;
-    int quant = c->qparams != NULL;
+    int quant = c->qparams != NULL || c->sq_round;
     int segs = c->mode == MODE_STRUCT && !quant;
     int with_y = c->y != NULL && !quant &&
                  (!segs || (c->o.reduce.ops & EG_OPS_BIT(EG_OP_DOT)));
@@ -293,8 +309,10 @@ static enum send_outcome send_task(eg_coord *c, eg_peer *p, uint64_t id,
         sent = send_data(c, id, 1, segs);
     if (sent == 0 && segs)
         sent = send_lens(c, id) == 0 ? 0 : -2;
-    if (sent == 0 && quant &&
-        zmq_send(c->router, c->qparams, c->qparams_len, 0) < 0)
+    if (sent == 0 && c->sq_round)
+        sent = send_sqparams(c, id) == 0 ? 0 : -2;
+    else if (sent == 0 && quant &&
+             zmq_send(c->router, c->qparams, c->qparams_len, 0) < 0)
         sent = -2;
     if (sent != 0) {
         /* fatal() keeps the first reason: a read error's, if it was one */
@@ -402,7 +420,14 @@ static void on_fail(eg_coord *c, eg_peer *p, const eg_frame_fail *f)
     /* Inline tasks carry their own data: an input or usage error (a mode
      * the worker's build lacks, say) would repeat on every worker. */
     if (c->mode != MODE_SHARDS && eg_status_exit_code(f->status) == 2) {
-        fatal(c, f->status, "%s: %s", label, why);
+        eg_error named;
+        /* A column's data error, in the one-box run's words. */
+        if (c->sq_round &&
+            eg_sqgrid_name_failure(c->sq, f->task, f->msg, f->status,
+                                   c->input_name, &named))
+            fatal(c, f->status, "%s", named.msg);
+        else
+            fatal(c, f->status, "%s: %s", label, why);
         return;
     }
     eg_error err;
@@ -837,7 +862,9 @@ eg_status eg_coord_run(eg_coord *c, eg_result *res, eg_grid_stats *stats,
                        eg_error *err)
 {
     eg_status st;
-    if (c->quant) {
+    if (c->sq) {
+        st = coord_squant_run(c, res, err);
+    } else if (c->quant) {
         st = coord_quant_run(c, res, err);
     } else {
         st = coord_loop(c, err);

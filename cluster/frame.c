@@ -195,7 +195,8 @@ size_t eg_frame_encode_result(uint8_t *buf, size_t cap, uint64_t job,
     size_t len = EG_FRAME_HEADER + RESULT_FIXED + nl + sl;
     if (cap < len || !eg_frame_name_ok(r->name, nl, EG_GRID_NAME_MAX) ||
         (r->quant && (sl > EG_QGRID_PAYLOAD_MAX || sl < 4 ||
-                      memcmp(r->quant, "EGQR", 4) != 0)))
+                      (memcmp(r->quant, "EGQR", 4) != 0 &&
+                       memcmp(r->quant, "EGSR", 4) != 0))))
         return 0;
     uint8_t *p = buf + put_header(buf, EG_FRAME_RESULT, job);
     eg_put_le(p, r->task, 8);
@@ -355,7 +356,7 @@ static eg_status decode_task(eg_frame *f, const uint8_t *p, size_t n,
     t->p0 = eg_get_le(p + 56, 8);
     if (t->attempt == 0)
         return bad(err, "frame: %s attempt 0", "TASK");
-    if (t->kind > EG_TASK_SQUANT || t->dtype >= EG_DTYPE_COUNT ||
+    if (t->kind > EG_TASK_SQSEG || t->dtype >= EG_DTYPE_COUNT ||
         t->mode > EG_MODE_EXACT || t->nan > EG_NAN_OMIT || t->raw > 1 ||
         t->has_y > 1)
         return bad(err, "frame: %s has an out-of-range enum field", "TASK");
@@ -370,6 +371,20 @@ static eg_status decode_task(eg_frame *f, const uint8_t *p, size_t n,
         if (t->first > UINT64_MAX - t->count ||
             t->count > EG_TASK_BYTES_MAX / eg_dtype_size(t->dtype))
             return bad(err, "frame: %s range out of bounds", "TASK");
+        t->shard[0] = '\0';
+        return EG_OK;
+    }
+    if (t->kind == EG_TASK_SQSEG) {
+        /* Whole segments of outputs; the options and lengths travel in
+         * their own part, checked with it. */
+        if (t->ops != 0 || t->ddof != 0 || t->has_y || nl != 0 || t->raw ||
+            t->chunk != 0 || t->p0 != 0)
+            return bad(err, "frame: %s segment quantile task with ops, dot, "
+                       "a shard or a chunk", "TASK");
+        if (t->nseg == 0 || t->nseg > EG_SEGS_MAX ||
+            t->first > UINT64_MAX - t->nseg ||
+            t->count > EG_TASK_BYTES_MAX / eg_dtype_size(t->dtype))
+            return bad(err, "frame: %s segments out of bounds", "TASK");
         t->shard[0] = '\0';
         return EG_OK;
     }
@@ -419,6 +434,10 @@ static eg_status decode_task(eg_frame *f, const uint8_t *p, size_t n,
     return EG_OK;
 }
 
+/* A segment quantile task carries what one task may carry. */
+_Static_assert(EG_SQGRID_TASK_BYTES_MAX <= EG_TASK_BYTES_MAX,
+               "segment quantile tasks above the task limit");
+
 static eg_status decode_result(eg_frame *f, const uint8_t *p, size_t n,
                                eg_error *err)
 {
@@ -445,8 +464,11 @@ static eg_status decode_result(eg_frame *f, const uint8_t *p, size_t n,
     uint64_t elements = 0;
     r->quant = NULL;
     r->quant_len = 0;
-    if (sl >= 4 && memcmp(c, "EGQR", 4) == 0) {
-        if (eg_qgrid_payload_check(c, sl, &elements, &why) != EG_OK)
+    int squant = sl >= 4 && memcmp(c, "EGSR", 4) == 0;
+    if (squant || (sl >= 4 && memcmp(c, "EGQR", 4) == 0)) {
+        if ((squant ? eg_sqgrid_payload_check
+                    : eg_qgrid_payload_check)(c, sl, &elements, &why) !=
+            EG_OK)
             return eg_error_set(err, EG_EINPUT, "frame: RESULT %s", why.msg);
         memset(&r->state, 0, sizeof r->state);
         r->states = NULL;

@@ -36,7 +36,11 @@
  * its ops are 0.  An SQUANT task is the same round over a shard: the TASK
  * frame names the shard (as a SHARD task does, with count its elements as
  * the job's first round found them), and its one other part is the
- * parameters; an older decoder refuses the kind.
+ * parameters; an older decoder refuses the kind.  An SQSEG task (the
+ * quantile ops per axis or group: the whole segments of nseg consecutive
+ * outputs, first the first of them, count their elements) carries x, then
+ * a last part with its parameters and segment lengths ("EGSQ"); its
+ * RESULT carries each output's finished values ("EGSR", engine_grid.h).
  */
 #ifndef EG_FRAME_H
 #define EG_FRAME_H
@@ -97,7 +101,8 @@ typedef enum eg_task_kind {
     EG_TASK_SHARD = 1,
     EG_TASK_SEGS = 2,
     EG_TASK_QUANT = 3,
-    EG_TASK_SQUANT = 4
+    EG_TASK_SQUANT = 4,
+    EG_TASK_SQSEG = 5
 } eg_task_kind;
 
 typedef struct eg_frame_task {
@@ -111,10 +116,12 @@ typedef struct eg_frame_task {
     uint32_t ops, ddof;
     uint64_t first, count;   /* inline: global range; shard: count or 0;
                                 squant: the shard's count;
-                                segs: first output, elements per operand */
+                                segs, sqseg: first output, elements per
+                                operand */
     uint64_t chunk;          /* chunk elements for the worker's engine; 0 =
                                 its default */
-    uint32_t nseg;           /* segs: segments (1..EG_SEGS_MAX); else 0 */
+    uint32_t nseg;           /* segs, sqseg: segments (1..EG_SEGS_MAX);
+                                else 0 */
     uint64_t p0;             /* segs: position of the chunk in every
                                 segment (a multiple of chunk); else 0 */
     char shard[EG_SHARD_NAME_MAX + 1]; /* shard, squant tasks; else "" */

@@ -102,10 +102,12 @@ typedef struct eg_coord_opts {
      * are chunks of the outputs' segments; eg_coord_take_sresult gives the
      * arrays. */
     const eg_struct_opts *structured;
-    /* Inline mode, flat: median, quantile, approx_quantile and hist (their
-     * qops; NULL or 0: none), run as rounds of tasks after the ordinary
-     * ops (engine_grid.h, "Quantile jobs on the grid");
-     * eg_coord_take_qresult gives their results. */
+    /* median, quantile, approx_quantile and hist (their qops; NULL or 0:
+     * none), run as rounds of tasks after the ordinary ops: flat
+     * (engine_grid.h, "Quantile jobs on the grid"; eg_coord_take_qresult
+     * gives their results) or, with `structured`, one round of whole
+     * outputs ("Quantile ops per axis and per group on the grid";
+     * eg_coord_take_squant). */
     const eg_quant_opts *quant;
     uint64_t task_bytes;           /* bytes of data per task (per operand);
                                       0: the engine's default chunk */
@@ -157,6 +159,13 @@ eg_status eg_coord_take_sresult(eg_coord *c, eg_sresult *out, eg_error *err);
  * job without. */
 eg_status eg_coord_take_qresult(eg_coord *c, eg_quant_result *out,
                                 eg_error *err);
+
+/* After a successful eg_coord_run of a structured job with quantile ops:
+ * moves their per-output results into out (eg_squant_result_free frees
+ * them); the shapes and groups come with eg_coord_take_sresult.
+ * EG_EUSAGE for a job without. */
+eg_status eg_coord_take_squant(eg_coord *c, eg_squant_result *out,
+                               eg_error *err);
 
 /* --------------------------------------------------------------- worker */
 

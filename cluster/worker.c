@@ -246,6 +246,10 @@ static eg_status quant_check(eg_worker_task *t, const eg_frame_task *task,
                             "parameters missing",
                             (unsigned long long)task->task);
     zmq_msg_t *m = &t->part[2 - shard];
+    if (task->kind == EG_TASK_SQSEG)
+        return eg_sqgrid_params_check(zmq_msg_data(m), zmq_msg_size(m),
+                                      (eg_dtype)task->dtype, task->first,
+                                      task->nseg, task->count, why);
     return eg_qgrid_params_check(zmq_msg_data(m), zmq_msg_size(m),
                                  (eg_dtype)task->dtype, why);
 }
@@ -258,7 +262,8 @@ static void on_task(wk *w, eg_worker_task *t, const eg_frame *f)
     /* A SEGS task's lengths, a QUANT task's parameters come last, after
      * its data parts. */
     int segs = task->kind == EG_TASK_SEGS;
-    int quant = task->kind == EG_TASK_QUANT || task->kind == EG_TASK_SQUANT;
+    int quant = task->kind == EG_TASK_QUANT ||
+                task->kind == EG_TASK_SQUANT || task->kind == EG_TASK_SQSEG;
     int ndata = t->nparts - 1 - ((segs || quant) && t->nparts > 1);
     size_t ylen = ndata > 1 ? zmq_msg_size(&t->part[2]) : 0;
     size_t xlen = ndata > 0 ? zmq_msg_size(&t->part[1]) : 0;

@@ -122,6 +122,33 @@ static eg_status reduce_quant(eg_worker_task *t, uint8_t **payload,
     return st;
 }
 
+/* An SQSEG task: each whole segment's quantile ops, run as the one-box
+ * run runs them, into a malloc'ed payload of finished values (the I/O
+ * thread checked the parameters against the frame). */
+static eg_status reduce_sqseg(eg_worker_compute *w, eg_worker_task *t,
+                              uint8_t **payload, size_t *len,
+                              eg_result *stats, eg_error *err)
+{
+    const eg_frame_task *f = &t->f.u.task;
+    size_t item = eg_dtype_size((eg_dtype)f->dtype);
+    void *cx = NULL;
+    const void *x = aligned(&t->part[1], item, &cx);
+    zmq_msg_t *pp = &t->part[2];
+    eg_status st = EG_OK;
+    if (f->count && !x)
+        st = eg_error_set(err, EG_ENOMEM, "worker: out of memory");
+    if (st == EG_OK)
+        st = eg_sqgrid_task_run(w->engine, zmq_msg_data(pp),
+                                zmq_msg_size(pp), x, f->count,
+                                (eg_dtype)f->dtype, payload, len, err);
+    if (st == EG_OK) {
+        stats->bytes = f->count * item;
+        stats->elements = f->count;
+    }
+    free(cx);
+    return st;
+}
+
 /* A SEGS task: each segment's chunk into its own state (the I/O thread
  * checked the lengths against the data). */
 static eg_status reduce_segs(eg_worker_task *t, const eg_reduce_opts *o,
@@ -279,6 +306,8 @@ size_t eg_worker_compute_run(eg_worker_compute *w, eg_worker_task *t,
         st = reduce_quant(t, &payload, &payload_len, stats, &err);
     else if (f->kind == EG_TASK_SQUANT)
         st = reduce_squant(w, t, &payload, &payload_len, stats, &err);
+    else if (f->kind == EG_TASK_SQSEG)
+        st = reduce_sqseg(w, t, &payload, &payload_len, stats, &err);
     else
         st = reduce_inline(w, t, &o, &s, stats, &err);
     if (st != EG_OK) {

@@ -235,10 +235,6 @@ static int check_args(grid_args *a, int positional)
         return cli_usage(cmd, "median, quantile, approx_quantile and hist "
                          "need data (a FILE or --shards); not with dot or "
                          "--noop-tasks");
-    if (a->q.qops && structured_wanted(&a->s))
-        return cli_usage(cmd, "median, quantile, approx_quantile and hist "
-                         "reduce the whole array; not with --axis or --by "
-                         "on the grid");
     if (quant_cli_check(cmd, &a->q) != CLI_EXIT_OK)
         return CLI_EXIT_USAGE;
     if (a->cmd == GRID_CMD_GRID && a->workers == 0)

@@ -118,36 +118,44 @@ int grid_output_structured(const grid_args *a, eg_coord *c,
                            const eg_grid_stats *g)
 {
     eg_sresult res;
+    eg_squant_result q;
     eg_error err = {0};
     memset(&res, 0, sizeof res);
+    memset(&q, 0, sizeof q);
+    /* The quantile ops' arrays, when asked, beside the ordinary ones. */
+    const eg_squant_result *qp = a->co.quant ? &q : NULL;
     eg_status st = eg_coord_take_sresult(c, &res, &err);
+    if (st == EG_OK && qp)
+        st = eg_coord_take_squant(c, &q, &err);
     if (st == EG_OK && a->s.npz)
-        st = eg_sresult_write_npz(&res, a->s.npz, &err);
+        st = eg_sresult_write_npz_quant(&res, qp, a->s.npz, &err);
     if (st != EG_OK) {
         eg_sresult_free(&res);
+        eg_squant_result_free(&q);
         return cli_engine_error(&err);
     }
     const char *input = a->co.path;
     if (!a->json) {
-        structured_print_table(stdout, input, &res);
+        structured_print_table_quant(stdout, input, &res, a->co.quant, qp);
         fprintf(stdout, "grid %" PRIu64 " tasks on %zu worker(s): %" PRIu64
                         " attempts (%" PRIu64 " sent again), %" PRIu64
                         " duplicates dropped, %" PRIu64 " frames rejected\n",
                 g->tasks, g->nworkers, g->attempts, g->redispatched,
                 g->duplicates, g->rejected);
         eg_sresult_free(&res);
+        eg_squant_result_free(&q);
         return CLI_EXIT_OK;
     }
     char *text = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
     if (mem) {
-        structured_print_json(mem, input, &res);
+        structured_print_json_quant(mem, input, &res, qp);
         if (fclose(mem) != 0)
             len = 0;
     }
     if (!text || len < 2 || strcmp(text + len - 2, "}\n") != 0) {
-        structured_print_json(stdout, input, &res);
+        structured_print_json_quant(stdout, input, &res, qp);
     } else {
         fwrite(text, 1, len - 2, stdout);
         fputs(", ", stdout);
@@ -156,5 +164,6 @@ int grid_output_structured(const grid_args *a, eg_coord *c,
     }
     free(text);
     eg_sresult_free(&res);
+    eg_squant_result_free(&q);
     return CLI_EXIT_OK;
 }

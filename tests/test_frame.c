@@ -185,7 +185,7 @@ Test(frame, shard_quantile_task_round_trip_and_refusals)
     n = eg_frame_encode_task(buf, BUF, 1, &bad);
     expect_bad(buf, n, "escaping name");
     bad = t;
-    bad.kind = EG_TASK_SQUANT + 1;
+    bad.kind = EG_TASK_SQSEG + 1;
     n = eg_frame_encode_task(buf, BUF, 1, &bad);
     expect_bad(buf, n, "unknown kind");
 }
@@ -686,4 +686,128 @@ Test(frame, segs_task_and_its_lengths)
     t.nseg = 3;
     n = eg_frame_encode_task(buf, sizeof buf, 1, &t);
     expect_bad(buf, n, "a flat task with segments");
+}
+
+/* An SQSEG task (whole segments of outputs) and its RESULT's per-output
+ * payload: round trips, and refusals of malformed payloads. */
+static size_t sqseg_params(uint8_t *p, unsigned qops, uint32_t nseg,
+                           uint64_t len)
+{
+    memset(p, 0, 56 + 8 * (size_t)nseg);
+    memcpy(p, "EGSQ", 4);
+    p[4] = 1;
+    p[6] = EG_F64;
+    p[7] = (uint8_t)qops;
+    p[12] = 3; /* bins */
+    p[20] = (uint8_t)nseg;
+    double rel = 0.01;
+    memcpy(p + 24, &rel, 8);
+    for (uint32_t i = 0; i < nseg; i++)
+        p[56 + 8 * i] = (uint8_t)len;
+    return 56 + 8 * (size_t)nseg;
+}
+
+static size_t sqseg_result(uint8_t *buf, const uint8_t *payload, size_t len,
+                           uint64_t elements)
+{
+    eg_frame_result r;
+    memset(&r, 0, sizeof r);
+    r.task = 1;
+    r.attempt = 1;
+    r.elements = elements;
+    r.bytes = elements * 8;
+    strcpy(r.name, "w1");
+    r.quant = payload;
+    r.quant_len = len;
+    return eg_frame_encode_result(buf, BUF, 7, &r);
+}
+
+Test(frame, sqseg_task_and_payload)
+{
+    uint8_t buf[BUF];
+    eg_frame_task t;
+    memset(&t, 0, sizeof t);
+    t.task = 1;
+    t.attempt = 1;
+    t.kind = EG_TASK_SQSEG;
+    t.dtype = EG_F64;
+    t.first = 10;
+    t.count = 8;
+    t.nseg = 2;
+    size_t n = eg_frame_encode_task(buf, BUF, 7, &t);
+    eg_frame f = decode_ok(buf, n);
+    cr_assert_eq(memcmp(&f.u.task, &t, sizeof t), 0);
+    expect_exact_size(buf, n);
+    eg_frame_task bad = t;
+    bad.ops = EG_OPS_BIT(EG_OP_SUM);
+    n = eg_frame_encode_task(buf, BUF, 7, &bad);
+    expect_bad(buf, n, "sqseg with ops");
+    bad = t;
+    bad.chunk = 4096;
+    n = eg_frame_encode_task(buf, BUF, 7, &bad);
+    expect_bad(buf, n, "sqseg with a chunk");
+    bad = t;
+    bad.nseg = 0;
+    n = eg_frame_encode_task(buf, BUF, 7, &bad);
+    expect_bad(buf, n, "sqseg without segments");
+    bad.nseg = EG_SEGS_MAX + 1;
+    n = eg_frame_encode_task(buf, BUF, 7, &bad);
+    expect_bad(buf, n, "sqseg with too many segments");
+    bad = t;
+    bad.kind = EG_TASK_SQSEG + 1;
+    n = eg_frame_encode_task(buf, BUF, 7, &bad);
+    expect_bad(buf, n, "unknown kind");
+
+    /* A worker's payload for two segments of 4 */
+    uint8_t params[56 + 16];
+    size_t plen = sqseg_params(params, EG_QOP_MEDIAN | EG_QOP_HIST, 2, 4);
+    double x[8] = {1, 2, 3, 4, -1, 0.5, 8, 2};
+    eg_error err = {0};
+    cr_assert_eq(eg_sqgrid_params_check(params, plen, EG_F64, 0, 2, 8, &err),
+                 EG_OK, "%s", err.msg);
+    uint8_t *payload;
+    size_t len;
+    cr_assert_eq(eg_sqgrid_task_run(NULL, params, plen, x, 8, EG_F64,
+                                    &payload, &len, &err),
+                 EG_OK, "%s", err.msg);
+    n = sqseg_result(buf, payload, len, 8);
+    cr_assert_gt(n, 0);
+    f = decode_ok(buf, n);
+    cr_assert_eq(f.u.result.quant_len, len);
+    cr_assert_eq(f.u.result.nstates, 0);
+    expect_exact_size(buf, n);
+    /* the element count must be the payload's */
+    n = sqseg_result(buf, payload, len, 9);
+    expect_bad(buf, n, "elements disagree");
+    uint8_t *p = malloc(len + 8);
+    struct { size_t at; uint8_t v; const char *what; } damage[] = {
+        {4, 2, "version"},
+        {6, 0x40, "unknown ops"},
+        {7, 2, "unknown flags"},
+        {8, 0, "no segments"},
+        {16, 0, "hist without bins"},
+        {40, 5, "a segment longer than the payload's elements"},
+        {48, 9, "a value of unknown kind"},
+        {57, 3, "a bin count the segment cannot hold"},
+    };
+    for (size_t i = 0; i < sizeof damage / sizeof damage[0]; i++) {
+        memcpy(p, payload, len);
+        p[damage[i].at] = damage[i].v;
+        n = sqseg_result(buf, p, len, 8);
+        expect_bad(buf, n, damage[i].what);
+    }
+    /* counts that do not add up: one more in the first bin */
+    memcpy(p, payload, len);
+    p[40 + 8 + 9] += 1;
+    n = sqseg_result(buf, p, len, 8);
+    expect_bad(buf, n, "hist counts above the segment");
+    /* one byte short, one byte more */
+    memcpy(p, payload, len);
+    n = sqseg_result(buf, p, len - 1, 8);
+    expect_bad(buf, n, "payload one byte short");
+    p[len] = 0;
+    n = sqseg_result(buf, p, len + 1, 8);
+    expect_bad(buf, n, "payload one byte long");
+    free(p);
+    free(payload);
 }

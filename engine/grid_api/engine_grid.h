@@ -178,4 +178,79 @@ eg_status eg_qgrid_task_run_source(const uint8_t *params, size_t plen,
                                    const eg_source *src, uint8_t **out,
                                    size_t *out_len, eg_error *err);
 
+/* ------------------------- quantile ops per axis and per group on the grid
+ *
+ * median, quantile, approx_quantile and hist with --axis or --by
+ * (struct_qgrid.c): a round of tasks, each the WHOLE segments of
+ * consecutive outputs.  A worker runs the one-box per-segment code on them
+ * and returns each output's finished values in a versioned payload
+ * ("EGSR"); the collector places them by output index.  A segment's
+ * values depend on its elements alone, so any worker, split or retry
+ * gives the bits of `reduce --axis/--by` on one box.  A segment must fit
+ * one task: EG_SQGRID_TASK_BYTES_MAX bytes (longer ones are refused,
+ * EG_EUSAGE). */
+
+/* Most data bytes of one such task (the frame's EG_TASK_BYTES_MAX). */
+#define EG_SQGRID_TASK_BYTES_MAX (256u * 1024u * 1024u)
+
+typedef struct eg_sqgrid eg_sqgrid;
+
+typedef struct eg_sqgrid_task {
+    uint64_t e0, nseg; /* output elements [e0, e0 + nseg), whole */
+    uint64_t count;    /* elements, all segments together */
+} eg_sqgrid_task;
+
+/* Plans the quantile ops qo (its nan the job's) of x with the options'
+ * axes or keys (o: the job's ordinary ops, for the plan's checks): tasks
+ * of about task_elems elements (0: the most one task carries).  Usage and
+ * input errors as eg_reduce_file_structured_quant gives them, and the
+ * refusal of a segment longer than a task carries.  x must outlive it. */
+eg_status eg_sqgrid_open(eg_sqgrid **g, const eg_source *x,
+                         const eg_struct_opts *so, const eg_reduce_opts *o,
+                         const eg_quant_opts *qo, uint64_t task_elems,
+                         eg_error *err);
+uint64_t eg_sqgrid_ntasks(const eg_sqgrid *g);
+const eg_sqgrid_task *eg_sqgrid_task_at(const eg_sqgrid *g, uint64_t t);
+/* Task t's elements, native order, segment after segment (count). */
+void eg_sqgrid_task_data(const eg_sqgrid *g, uint64_t t, void *dst);
+/* Task t's parameters ("EGSQ": the options and each segment's length),
+ * malloc'ed (*len bytes); NULL when out of memory. */
+void *eg_sqgrid_task_params(const eg_sqgrid *g, uint64_t t, size_t *len);
+/* NULL when payload can be task t's result (ops, outputs, lengths), else
+ * why not. */
+const char *eg_sqgrid_check(const eg_sqgrid *g, uint64_t t,
+                            const uint8_t *payload, size_t len);
+/* Files a checked payload (each task's once). */
+void eg_sqgrid_put(eg_sqgrid *g, uint64_t t, const uint8_t *payload,
+                   size_t len);
+/* Once every task is in: the results (moved into out), and with meta the
+ * shapes, groups and input figures of the job (o its ordinary ops) for a
+ * job that ran no ordinary ops. */
+eg_status eg_sqgrid_finish(eg_sqgrid *g, const eg_source *x,
+                           const eg_reduce_opts *o, eg_sresult *meta,
+                           eg_squant_result *out, eg_error *err);
+/* A worker's message for a failed task t ("output E: ..."), worded as the
+ * one-box run words that output's failure ("INPUT, column [i]: ...") into
+ * err; 0 (err untouched) when msg names no output of the task. */
+int eg_sqgrid_name_failure(const eg_sqgrid *g, uint64_t t, const char *msg,
+                           eg_status st, const char *input, eg_error *err);
+void eg_sqgrid_close(eg_sqgrid **g);
+
+/* The frame decoder's side: the payload's own structure (magic, version,
+ * sizes, value kinds, hist counts adding up to each segment) and the
+ * elements it covers.  EG_EINPUT with the reason. */
+eg_status eg_sqgrid_payload_check(const uint8_t *p, size_t len,
+                                  uint64_t *count, eg_error *err);
+/* The worker's side: parameters checked against the task frame (dtype,
+ * first output, segments, lengths adding up to count) ... */
+eg_status eg_sqgrid_params_check(const uint8_t *p, size_t len, eg_dtype t,
+                                 uint64_t first, uint32_t nseg,
+                                 uint64_t count, eg_error *err);
+/* ... and count elements at data run segment by segment, into a malloc'ed
+ * payload (*out, *out_len).  A segment's data error (hist's automatic
+ * range over NaN under propagate) names its output. */
+eg_status eg_sqgrid_task_run(eg_engine *e, const uint8_t *params, size_t plen,
+                             const void *data, uint64_t count, eg_dtype t,
+                             uint8_t **out, size_t *out_len, eg_error *err);
+
 #endif

@@ -43,4 +43,32 @@ void eg_qseg_free(eg_qseg *w);
 eg_status eg_qseg_run(eg_qseg *w, const void *data, uint64_t n,
                       eg_quant_result *r, eg_error *err);
 
+/* The arrays of a per-output quantile result (struct_quant.c), shared by
+ * the one-box run and the grid's collector (struct_qgrid.c), so both lay
+ * out and type their results alike. */
+typedef struct eg_squant_work {
+    eg_number *quant, *approx, *median; /* [nq][nout], [nq][nout], [nout] */
+} eg_squant_work;
+
+/* Allocates q's hist arrays and w's value arrays for nout outputs. */
+eg_status eg_squant_alloc(const eg_quant_opts *qo, uint64_t nout,
+                          eg_squant_result *q, eg_squant_work *w,
+                          eg_error *err);
+/* Output e's values from its own eg_quant (or eg_qseg) result. */
+void eg_squant_store(const eg_quant_opts *qo, uint64_t nout, uint64_t e,
+                     const eg_quant_result *r, eg_squant_result *q,
+                     eg_squant_work *w);
+/* When st is EG_OK, turns w's values into q's typed arrays (one kind per
+ * array, float64 when kinds mix); frees w either way. */
+eg_status eg_squant_settle(const eg_quant_opts *qo, uint64_t nout,
+                           eg_squant_work *w, eg_squant_result *q,
+                           eg_status st, eg_error *err);
+
+/* Output e's failure (why, from eg_quant or eg_qseg) as the one-box run
+ * words it: "INPUT, column [i]: ..." (or "group K, ..."); returns st. */
+struct eg_struct_plan;
+eg_status eg_squant_segment_error(const struct eg_struct_plan *p, uint64_t e,
+                                  const char *input, eg_status st,
+                                  const eg_error *why, eg_error *err);
+
 #endif

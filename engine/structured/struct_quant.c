@@ -78,9 +78,9 @@ static void where_text(const eg_struct_plan *p, uint64_t e, char *buf,
 
 /* eg_quant's message names its wrapped segment "memory": name the input
  * and the column instead. */
-static eg_status segment_error(const eg_struct_plan *p, uint64_t e,
-                               const char *input, eg_status st,
-                               const eg_error *why, eg_error *err)
+eg_status eg_squant_segment_error(const eg_struct_plan *p, uint64_t e,
+                                  const char *input, eg_status st,
+                                  const eg_error *why, eg_error *err)
 {
     char where[256], msg[EG_ERROR_MSG_MAX];
     where_text(p, e, where, sizeof where);
@@ -123,12 +123,8 @@ static eg_status settle(const eg_number *v, uint64_t n, eg_array_result *a,
     return EG_OK;
 }
 
-typedef struct qwork {
-    eg_number *quant, *approx, *median; /* [nq][nout], [nq][nout], [nout] */
-} qwork;
-
-static eg_status alloc_arrays(const eg_quant_opts *qo, uint64_t nout,
-                              eg_squant_result *q, qwork *w, eg_error *err)
+eg_status eg_squant_alloc(const eg_quant_opts *qo, uint64_t nout,
+                              eg_squant_result *q, eg_squant_work *w, eg_error *err)
 {
     uint64_t n = nout ? nout : 1, nq = qo->nq ? qo->nq : 1;
     int bad = 0;
@@ -159,10 +155,28 @@ static eg_status alloc_arrays(const eg_quant_opts *qo, uint64_t nout,
     return EG_OK;
 }
 
+eg_status eg_squant_settle(const eg_quant_opts *qo, uint64_t nout,
+                           eg_squant_work *w, eg_squant_result *q,
+                           eg_status st, eg_error *err)
+{
+    uint64_t nq = qo->nq * nout;
+    if (st == EG_OK && w->quant)
+        st = settle(w->quant, nq, &q->quantile, err);
+    if (st == EG_OK && w->approx)
+        st = settle(w->approx, nq, &q->approx, err);
+    if (st == EG_OK && w->median)
+        st = settle(w->median, nout, &q->median, err);
+    free(w->quant);
+    free(w->approx);
+    free(w->median);
+    memset(w, 0, sizeof *w);
+    return st;
+}
+
 /* Output e's values from its own eg_quant (or eg_qseg) result.  Threads
  * call it for distinct outputs. */
-static void store(const eg_quant_opts *qo, uint64_t nout, uint64_t e,
-                  const eg_quant_result *r, eg_squant_result *q, qwork *w)
+void eg_squant_store(const eg_quant_opts *qo, uint64_t nout, uint64_t e,
+                  const eg_quant_result *r, eg_squant_result *q, eg_squant_work *w)
 {
     for (size_t i = 0; i < qo->nq; i++) {
         if (w->quant)
@@ -197,7 +211,7 @@ typedef struct qjob {
     const eg_quant_opts *qo;
     const eg_hist_plan *shared;
     eg_squant_result *q;
-    qwork *w;
+    eg_squant_work *w;
     int contiguous;
     uint64_t maxshort; /* the longest short segment */
 } qjob;
@@ -239,7 +253,7 @@ static void *short_slice(void *arg)
         if (sl->st != EG_OK)
             sl->fail_at = o;
         else
-            store(j->qo, p->nout, o, &r, j->q, j->w);
+            eg_squant_store(j->qo, p->nout, o, &r, j->q, j->w);
     }
     free(buf);
     eg_qseg_free(&w);
@@ -291,7 +305,7 @@ static eg_status run_short(const qjob *j, uint64_t *bad, eg_error *why)
  * ones through eg_quant (whose passes use every core), one at a time. */
 static eg_status run_outputs(eg_engine *e, const eg_struct_plan *p,
                              const char *input, const eg_quant_opts *qo,
-                             eg_squant_result *q, qwork *w, eg_error *err)
+                             eg_squant_result *q, eg_squant_work *w, eg_error *err)
 {
     qjob j = {.p = p, .qo = qo, .q = q, .w = w,
               .contiguous = eg_struct_seg_contiguous(p, &p->x)};
@@ -339,14 +353,14 @@ static eg_status run_outputs(eg_engine *e, const eg_struct_plan *p,
         }
         if (r.passes > q->passes)
             q->passes = r.passes;
-        store(qo, p->nout, o, &r, q, w);
+        eg_squant_store(qo, p->nout, o, &r, q, w);
         eg_quant_result_free(&r);
     }
     free(buf);
     if (have_shared)
         eg_hist_plan_free(&shared);
     if (st != EG_OK && bad != UINT64_MAX)
-        st = segment_error(p, bad, input, st, &why, err);
+        st = eg_squant_segment_error(p, bad, input, st, &why, err);
     if (st == EG_OK && q->passes == 0 && p->nout > 0 &&
         (qo->qops & (EG_QOP_QUANTILE | EG_QOP_MEDIAN)))
         q->passes = 1; /* the short segments' one reading */
@@ -357,26 +371,17 @@ static eg_status quant_plan(eg_engine *e, const eg_struct_plan *p,
                             const char *input, const eg_quant_opts *qo,
                             eg_squant_result *q, eg_error *err)
 {
-    qwork w;
+    eg_squant_work w;
     double t0 = eg_now();
     q->qops = qo->qops;
     q->nq = qo->nq;
     q->nout = p->nout;
     q->nbins = (qo->qops & EG_QOP_HIST) ? qo->bins : 0;
     q->shared_edges = (qo->qops & EG_QOP_HIST) && qo->have_range;
-    eg_status st = alloc_arrays(qo, p->nout, q, &w, err);
+    eg_status st = eg_squant_alloc(qo, p->nout, q, &w, err);
     if (st == EG_OK)
         st = run_outputs(e, p, input, qo, q, &w, err);
-    uint64_t nq = qo->nq * p->nout;
-    if (st == EG_OK && w.quant)
-        st = settle(w.quant, nq, &q->quantile, err);
-    if (st == EG_OK && w.approx)
-        st = settle(w.approx, nq, &q->approx, err);
-    if (st == EG_OK && w.median)
-        st = settle(w.median, p->nout, &q->median, err);
-    free(w.quant);
-    free(w.approx);
-    free(w.median);
+    st = eg_squant_settle(qo, p->nout, &w, q, st, err);
     q->seconds = eg_now() - t0;
     return st;
 }

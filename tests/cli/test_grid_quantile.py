@@ -530,7 +530,6 @@ def bad_usage_on_the_grid(tmp):
             (["--ops", "hist", "--range", "2,1"], "--range"),
             (["--ops", "approx_quantile", "--q", "0.5", "--rel-err", "0.7"],
              "--rel-err"),
-            (["--ops", "median", "--axis", "0"], "--axis"),
             (["--ops", "median,dot", "--with", path], "dot")):
         cu.expect_fail(base + args + [path], 2, contains=needle)
     cu.expect_fail(["coordinator", "--tasks", "tcp://127.0.0.1:*",

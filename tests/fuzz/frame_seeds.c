@@ -161,6 +161,52 @@ int main(int argc, char **argv)
     }
     eg_qgrid_close(&g);
 
+    /* A task of whole outputs (per axis or group) and its per-output
+     * payload. */
+    memset(&t, 0, sizeof t);
+    t.task = 3;
+    t.attempt = 1;
+    t.kind = EG_TASK_SQSEG;
+    t.dtype = EG_I8;
+    t.first = 6;
+    t.count = 300;
+    t.nseg = 2;
+    put(dir, "task_sqseg", buf, eg_frame_encode_task(buf, cap, job, &t));
+    /* Its payload, written out here (the worker's run needs more of the
+     * engine than this program links): median and hist of 2 bins over a
+     * given range, segments of 100 and 200. */
+    uint8_t sq[40 + 2 * 57];
+    size_t sqlen = sizeof sq;
+    const uint64_t seg_n[2] = {100, 200}, bin0[2] = {60, 100};
+    memset(sq, 0, sizeof sq);
+    memcpy(sq, "EGSR", 4);
+    eg_put_le(sq + 4, 1, 2);
+    sq[6] = EG_QOP_MEDIAN | EG_QOP_HIST;
+    eg_put_le(sq + 8, 2, 4);   /* segments */
+    eg_put_le(sq + 16, 2, 4);  /* bins */
+    eg_put_le(sq + 24, 6, 8);  /* first output */
+    eg_put_le(sq + 32, 300, 8);
+    for (int k = 0; k < 2; k++) {
+        uint8_t *r = sq + 40 + 57 * k;
+        double med = 3.5 * (k + 1);
+        uint64_t bitsm;
+        memcpy(&bitsm, &med, 8);
+        eg_put_le(r, seg_n[k], 8);
+        r[8] = EG_NUM_F64;
+        eg_put_le(r + 9, bitsm, 8);
+        eg_put_le(r + 17, bin0[k], 8);
+        eg_put_le(r + 25, seg_n[k] - bin0[k], 8);
+    }
+    memset(&res, 0, sizeof res);
+    res.task = 3;
+    res.attempt = 1;
+    res.elements = 300;
+    res.bytes = 300;
+    strcpy(res.name, "w3");
+    res.quant = sq;
+    res.quant_len = sqlen;
+    put(dir, "result_sqseg", buf, eg_frame_encode_result(buf, cap, job, &res));
+
     eg_frame_fail fl = {.task = 3, .attempt = 1, .status = EG_EIO};
     strcpy(fl.msg, "device 0 failed");
     put(dir, "fail", buf, eg_frame_encode_fail(buf, cap, job, &fl));

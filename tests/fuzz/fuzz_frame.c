@@ -1,4 +1,4 @@
-// fuzz-sources: cluster/frame.c engine/state/states_wire.c engine/state/state_wire.c engine/state/state.c engine/state/exact.c engine/state/exact_big.c engine/state/exact_finish.c engine/state/exact_wire.c engine/core/error.c engine/core/dtype.c engine/core/ops.c engine/quant/quant_grid.c engine/quant/quant_range.c engine/state/quant_numpy.c engine/quant/quant_opts.c engine/quant/qselect_pass.c engine/quant/qselect_avx512.c engine/quant/quant_scan.c engine/quant/select_wire.c engine/state/sketch.c engine/state/sketch_wire.c engine/state/sketch_avx512.c engine/state/hist.c engine/state/hist_wire.c engine/state/hist_avx512.c engine/io/source.c engine/io/npy.c
+// fuzz-sources: cluster/frame.c engine/state/states_wire.c engine/state/state_wire.c engine/state/state.c engine/state/exact.c engine/state/exact_big.c engine/state/exact_finish.c engine/state/exact_wire.c engine/core/error.c engine/core/dtype.c engine/core/ops.c engine/quant/quant_grid.c engine/quant/quant_range.c engine/state/quant_numpy.c engine/quant/quant_opts.c engine/structured/struct_qwire.c engine/quant/qselect_pass.c engine/quant/qselect_avx512.c engine/quant/quant_scan.c engine/quant/select_wire.c engine/state/sketch.c engine/state/sketch_wire.c engine/state/sketch_avx512.c engine/state/hist.c engine/state/hist_wire.c engine/state/hist_avx512.c engine/io/source.c engine/io/npy.c
 /* fuzz_frame.c - libFuzzer harness for the grid's frame decoder
  * (cluster/frame.c), the code that reads every byte a peer sends.
  *
@@ -100,8 +100,13 @@ static void check_accepted(const eg_frame *f, const uint8_t *buf, size_t size)
     free(out);
     if (f->type == EG_FRAME_RESULT && f->u.result.quant) {
         uint64_t count = 0;
-        check(eg_qgrid_payload_check(f->u.result.quant, f->u.result.quant_len,
-                                     &count, NULL) == EG_OK);
+        /* a selection round's counts, or a round of whole outputs'
+         * finished values */
+        const uint8_t *q = f->u.result.quant;
+        size_t ql = f->u.result.quant_len;
+        check((memcmp(q, "EGSR", 4) == 0
+                   ? eg_sqgrid_payload_check(q, ql, &count, NULL)
+                   : eg_qgrid_payload_check(q, ql, &count, NULL)) == EG_OK);
         check(count == f->u.result.elements && f->u.result.nstates == 0);
     } else if (f->type == EG_FRAME_RESULT) {
         const eg_state *s = &f->u.result.state;
