@@ -264,8 +264,11 @@ def worker_killed_during_selection_passes(tmp):
     coord = ["--timeout", 60, "--task-bytes", 8 * ELEMS, "--json"] + args + \
         [path]
     # in the first pass: --die-on-task kills it a little into task 1
+    # (registered first, it is sent tasks 0 and 1; a worker started beside
+    # it on a loaded machine may register first and take task 1)
     with gu.Grid(tmp, coord) as g:
-        g.worker("doomed", "--die-on-task", 1, "--task-delay-ms", 20)
+        g.worker("doomed", "--die-on-task", 1, "--task-delay-ms", 20,
+                 wait=True)
         g.worker("steady", "--task-delay-ms", 20)
         doc = g.result()
     same_bits(doc["results"], want["results"], "killed in pass 1")
