@@ -132,7 +132,7 @@ int main(int argc, char **argv)
             wf = w1 - w0 < wf ? w1 - w0 : wf;
         }
         if (rc == 0) {
-            char name[32];
+            char name[48]; /* "--axis INT_MIN, C=UINT64_MAX" fits */
             snprintf(name, sizeof name, "--axis %d, C=%llu", cases[k].axis,
                      (unsigned long long)c);
             printf("%-22s %9.4f %9.4f %7.2f %9.4f %9.4f %7.2f\n", name, cs, cf,
