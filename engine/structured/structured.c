@@ -81,12 +81,14 @@ static eg_status open_keys(const eg_struct_opts *so, eg_source **ks,
     return EG_OK;
 }
 
-eg_status eg_struct_prepare(eg_struct_plan *p, const eg_source *x,
-                            const eg_source *y, const eg_struct_opts *so,
-                            const eg_reduce_opts *o, void **xs, void **ys,
-                            eg_error *err)
+/* Shapes, views and (group mode) the groups, the keys left open in *ks
+ * for what reads them again (the permutations, or the streamed run). */
+static eg_status plan_groups(eg_struct_plan *p, const eg_source *x,
+                             const eg_source *y, const eg_struct_opts *so,
+                             const eg_reduce_opts *o, eg_source **ks,
+                             eg_error *err)
 {
-    *xs = *ys = NULL;
+    *ks = NULL;
     const eg_array_info *info = eg_source_info(x);
     eg_status st = eg_struct_plan_shape(p, info, so, o->ops, err);
     if (st == EG_OK)
@@ -100,18 +102,42 @@ eg_status eg_struct_prepare(eg_struct_plan *p, const eg_source *x,
     }
     if (st != EG_OK || !p->by)
         return st;
-    /* The keys stay open until the permutations, which read them again
-     * (each row's slot) instead of an array of every row's group. */
-    eg_source *ks = NULL;
     const char *name = NULL;
-    st = open_keys(so, &ks, &name, err);
+    st = open_keys(so, ks, &name, err);
     if (st == EG_OK)
-        st = eg_struct_group(p, ks,
+        st = eg_struct_group(p, *ks,
                              (o->ops & (EG_OPS_BIT(EG_OP_ARGMIN) |
                                         EG_OPS_BIT(EG_OP_ARGMAX))) != 0,
                              name, err);
+    return st;
+}
+
+/* The keys' and inputs' last checks once their reads are done, and the
+ * keys closed. */
+static eg_status close_groups(eg_struct_plan *p, const eg_source *x,
+                              const eg_source *y, eg_source **ks,
+                              eg_status st, eg_error *err)
+{
+    /* a file of keys changed under the passes' reads */
+    if (st == EG_OK && *ks)
+        st = eg_source_check(*ks, p->dim[0], err);
+    p->keys = NULL;
+    eg_source_close(ks);
+    /* Inputs read with pread, checked once more with the keys closed: a
+     * cut any time the keys were open is then the clear error too. */
     if (st == EG_OK)
-        st = eg_struct_permute(p, &p->x, x, xs, err);
+        st = eg_source_check(x, eg_source_info(x)->count, err);
+    if (st == EG_OK && y)
+        st = eg_source_check(y, eg_source_info(y)->count, err);
+    return st;
+}
+
+/* The rows in group order (eg_struct_permute), the views on the copies. */
+static eg_status permute_views(eg_struct_plan *p, const eg_source *x,
+                               const eg_source *y, void **xs, void **ys,
+                               eg_error *err)
+{
+    eg_status st = eg_struct_permute(p, &p->x, x, xs, err);
     if (st == EG_OK && y)
         st = eg_struct_permute(p, &p->y, y, ys, err);
     if (st == EG_OK) {
@@ -121,18 +147,25 @@ eg_status eg_struct_prepare(eg_struct_plan *p, const eg_source *x,
         p->y.swap = 0;
         p->permuted = 1;
     }
-    /* a file of keys changed under the passes' reads */
-    if (st == EG_OK)
-        st = eg_source_check(ks, p->dim[0], err);
-    p->keys = NULL;
-    eg_source_close(&ks);
-    /* Inputs read with pread, checked once more with the keys closed: a
-     * cut any time the keys were open is then the clear error too. */
-    if (st == EG_OK)
-        st = eg_source_check(x, eg_source_info(x)->count, err);
-    if (st == EG_OK && y)
-        st = eg_source_check(y, eg_source_info(y)->count, err);
     return st;
+}
+
+eg_status eg_struct_prepare(eg_struct_plan *p, const eg_source *x,
+                            const eg_source *y, const eg_struct_opts *so,
+                            const eg_reduce_opts *o, void **xs, void **ys,
+                            eg_error *err)
+{
+    *xs = *ys = NULL;
+    /* The keys stay open until the permutations, which read them again
+     * (each row's slot) instead of an array of every row's group. */
+    eg_source *ks = NULL;
+    eg_status st = plan_groups(p, x, y, so, o, &ks, err);
+    if (st != EG_OK || !p->by) {
+        eg_source_close(&ks);
+        return st;
+    }
+    st = permute_views(p, x, y, xs, ys, err);
+    return close_groups(p, x, y, &ks, st, err);
 }
 
 void eg_struct_result_meta(eg_struct_plan *p, const eg_source *x, int has_y,
@@ -177,14 +210,26 @@ static eg_status reduce_sources(eg_engine *e, const eg_source *x,
         y = NULL;
     eg_struct_plan p;
     void *xs = NULL, *ys = NULL;
-    eg_status st = eg_struct_prepare(&p, x, y, so, o, &xs, &ys, err);
+    eg_source *ks = NULL;
+    eg_status st = plan_groups(&p, x, y, so, o, &ks, err);
+    /* few groups: the rows read once into their lanes, no copy */
+    int streamed = st == EG_OK && p.by && eg_struct_stream_ok(&p, o);
+    if (streamed) {
+        st = eg_struct_run_stream(e, &p, o, out, err);
+        st = close_groups(&p, x, y, &ks, st, err);
+    } else if (st == EG_OK && p.by) {
+        st = permute_views(&p, x, y, &xs, &ys, err);
+        st = close_groups(&p, x, y, &ks, st, err);
+    } else {
+        eg_source_close(&ks);
+    }
     /* a file too large to copy (eg_reduce_file_structured) */
     int pieces = st == EG_OK && !p.by &&
                  (eg_source_stored(x) == NULL ||
                   (y != NULL && eg_source_stored(y) == NULL));
     if (st == EG_OK && pieces)
         st = eg_struct_run_pieces(e, &p, x, y, o, out, err);
-    else if (st == EG_OK)
+    else if (st == EG_OK && !streamed)
         st = eg_struct_run(e, &p, o, out, err);
     free(xs);
     free(ys);

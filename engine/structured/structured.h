@@ -244,6 +244,20 @@ int eg_struct_short_ok(const eg_struct_plan *p, const eg_reduce_opts *o,
  * Blue's middle range), for the caller to reduce the generic way. */
 unsigned eg_struct_short(eg_struct_out *so, const eg_short_batch *b);
 
+/* --by with few outputs without the copy in group order (struct_stream.c):
+ * the rows read once, in slices, into each output's pending lane.  Outputs
+ * at most, by default (measured: bench/README.md, --by). */
+#define EG_STREAM_MAX_OUTS 4096u
+/* 1 when a grouped plan (views not permuted) takes eg_struct_run_stream:
+ * stored sources, at most EG_STREAM_MAX_OUTS outputs (test builds: forced
+ * either way by $EDGEGRID_TEST_BY_PATH, "copy" or "stream"). */
+int eg_struct_stream_ok(const eg_struct_plan *p, const eg_reduce_opts *o);
+/* Runs such a plan with the keys still open (p->keys): the bits of
+ * eg_struct_permute and eg_struct_run. */
+eg_status eg_struct_run_stream(eg_engine *e, const eg_struct_plan *p,
+                               const eg_reduce_opts *o, eg_sresult *out,
+                               eg_error *err);
+
 /* Plans a structured job over sources x (and y) as eg_reduce_file_structured
  * does: shapes, groups and (group mode) the permuted copies, which *xs and
  * *ys own (free them after the plan). */
