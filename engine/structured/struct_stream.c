@@ -9,9 +9,11 @@
  * output keeps the bits of the copy path (fast mode: the lanes' records
  * merged in the same order; exact mode: order-free sums).
  *
- * Pending lanes take nout * slices * EG_LANE_ELEMS elements, so the path
- * is for few outputs (EG_STREAM_MAX_OUTS): beyond that the lanes leave L2
- * and the copy's sequential reads win (bench/README.md, --by). */
+ * Pending lanes take about 2 * slices * nout * EG_LANE_ELEMS elements, so
+ * the path is for few outputs (EG_STREAM_MAX_BYTES): beyond that the lanes
+ * leave the caches between their first element and their last, every
+ * append misses, and the copy's sequential writes win (bench/README.md,
+ * --by). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +33,12 @@ _Static_assert((EG_LANE_ELEMS & (EG_LANE_ELEMS - 1u)) == 0,
  * or "stream" whatever the number of groups.  Product builds ignore it. */
 #define EG_BY_PATH_ENV "EDGEGRID_TEST_BY_PATH"
 
-/* One slice's lane of one output: where its next element goes. */
+/* One slice's lane of one output, the cold part; the hot part (where its
+ * next element goes, where the slice leaves the lane) is slice_ctx's wp
+ * and lim, side by side for the loop that appends. */
 typedef struct pend {
     unsigned char *cur, *ycur; /* the lane's buffer (private or shared) */
-    uint64_t pos, end;         /* next segment position; the slice's end */
-    uint64_t room;             /* elements before the lane is left */
+    uint64_t lane, end;        /* the lane; the slice's end position */
     int shared;                /* a lane that a slice boundary cuts */
 } pend;
 
@@ -45,6 +48,7 @@ typedef struct stream_job {
     int exact;
     uint64_t nout, nb; /* outputs; boundary lanes per group at most */
     uint32_t *slot2g;  /* each slot's group */
+    int slots_are_groups; /* every slot a group: slot2g the identity */
     uint64_t *gslot;   /* each group's slot */
     uint64_t *joff;    /* element j of a row: its offset (x's view) */
     uint64_t *yoff;
@@ -70,7 +74,9 @@ int eg_struct_stream_ok(const eg_struct_plan *p, const eg_reduce_opts *o)
     if (env != NULL && strcmp(env, "stream") == 0)
         return 1;
 #endif
-    return p->nout <= EG_STREAM_MAX_OUTS;
+    /* the slices' private lanes and the shared ones, at most */
+    uint64_t lanes = (2 * (uint64_t)p->nslice - 1) * p->nout;
+    return lanes <= EG_STREAM_MAX_BYTES / ((uint64_t)LANE * p->size);
 }
 
 static uint64_t group_len(const eg_struct_plan *p, uint64_t g)
@@ -101,6 +107,7 @@ static void map_slots(stream_job *j)
         if (next > at && g < p->ngroups)
             j->gslot[g] = k;
     }
+    j->slots_are_groups = p->nslots == p->ngroups;
 }
 
 /* The lanes of group g that a slice boundary cuts (strictly inside), in
@@ -140,20 +147,22 @@ typedef struct slice_ctx {
     stream_job *j;
     unsigned s;
     pend *pd;
-    unsigned char *px, *py; /* private lane buffers, one per output */
+    unsigned char **wp, **lim; /* per output: next place, lane's end */
+    unsigned char *px, *py;    /* private lane buffers, one per output */
     uint64_t *words;
     eg_state *st; /* exact: this slice's states */
 } slice_ctx;
 
-/* Output e's lane at its next position: shared when a boundary cuts it. */
-static void open_lane(slice_ctx *c, uint64_t e)
+/* Output e's lane at position pos: shared when a boundary cuts it. */
+static void open_lane(slice_ctx *c, uint64_t e, uint64_t pos)
 {
     stream_job *j = c->j;
     const eg_struct_plan *p = j->p;
     pend *d = &c->pd[e];
-    uint64_t g = e / p->rest, L = d->pos / LANE, len = group_len(p, g);
+    uint64_t g = e / p->rest, L = pos / LANE, len = group_len(p, g);
     uint64_t lend = L * LANE + LANE < len ? L * LANE + LANE : len;
     const uint64_t *bl = j->blane + g * j->nb;
+    d->lane = L;
     d->shared = 0;
     d->cur = c->px + e * LANE * p->size;
     d->ycur = c->py ? c->py + e * LANE * p->size : NULL;
@@ -163,20 +172,21 @@ static void open_lane(slice_ctx *c, uint64_t e)
             d->cur = j->bx + (e * j->nb + k) * LANE * p->size;
             d->ycur = j->by ? j->by + (e * j->nb + k) * LANE * p->size : NULL;
         }
-    d->room = (lend < d->end ? lend : d->end) - d->pos;
+    c->wp[e] = d->cur + (pos - L * LANE) * p->size;
+    c->lim[e] = d->cur + ((lend < d->end ? lend : d->end) - L * LANE) * p->size;
 }
 
 /* Output e's lane is left: reduced now if this slice filled it all. */
 static void close_lane(slice_ctx *c, uint64_t e)
 {
     pend *d = &c->pd[e];
-    if (!d->shared) {
-        uint64_t L = (d->pos - 1) / LANE;
-        reduce_lane(c->j, e, L, d->cur, d->ycur, d->pos - L * LANE, c->words,
+    uint64_t m = (uint64_t)(c->lim[e] - d->cur) / c->j->p->size;
+    uint64_t pos = d->lane * LANE + m;
+    if (!d->shared)
+        reduce_lane(c->j, e, d->lane, d->cur, d->ycur, m, c->words,
                     c->st ? &c->st[e] : NULL);
-    }
-    if (d->pos < d->end)
-        open_lane(c, e);
+    if (pos < d->end)
+        open_lane(c, e, pos);
 }
 
 static void put(unsigned char *dst, const unsigned char *src, size_t size,
@@ -216,13 +226,13 @@ static void put(unsigned char *dst, const unsigned char *src, size_t size,
     do {                                                                       \
         const T *xr = (const T *)(const void *)p->x.base;                      \
         uint64_t s0 = p->x.stride[0], off = j->joff[0];                        \
+        unsigned char **wp = c->wp, *const *lim = c->lim;                      \
         for (uint64_t i = 0; i < bn; i++) {                                    \
-            uint64_t e = j->slot2g[sl[i]];                                     \
-            pend *d = &c->pd[e];                                               \
-            ((T *)(void *)d->cur)[d->pos & LANE_MASK] =                        \
-                xr[(b0 + i) * s0 + off];                                       \
-            d->pos++;                                                          \
-            if (--d->room == 0)                                                \
+            uint32_t e = MAP(sl[i]);                                           \
+            T *w = (T *)(void *)wp[e];                                         \
+            *w++ = xr[(b0 + i) * s0 + off];                                    \
+            wp[e] = (unsigned char *)w;                                        \
+            if ((unsigned char *)w == lim[e])                                  \
                 close_lane(c, e);                                              \
         }                                                                      \
     } while (0)
@@ -232,7 +242,8 @@ static void append_rows(slice_ctx *c, uint64_t b0, uint64_t bn,
 {
     stream_job *j = c->j;
     const eg_struct_plan *p = j->p;
-    if (p->rest == 1 && !p->has_y && !p->x.swap) {
+    if (p->rest == 1 && !p->has_y && !p->x.swap && j->slots_are_groups) {
+#define MAP(k) (k)
         switch (p->size) {
         case 1:
             APPEND_1D(uint8_t);
@@ -247,22 +258,41 @@ static void append_rows(slice_ctx *c, uint64_t b0, uint64_t bn,
             APPEND_1D(uint64_t);
             return;
         }
+#undef MAP
+    }
+    if (p->rest == 1 && !p->has_y && !p->x.swap) {
+#define MAP(k) (j->slot2g[k])
+        switch (p->size) {
+        case 1:
+            APPEND_1D(uint8_t);
+            return;
+        case 2:
+            APPEND_1D(uint16_t);
+            return;
+        case 4:
+            APPEND_1D(uint32_t);
+            return;
+        default:
+            APPEND_1D(uint64_t);
+            return;
+        }
+#undef MAP
     }
     size_t sz = p->size;
     for (uint64_t i = 0; i < bn; i++) {
         uint64_t r = b0 + i, e0 = (uint64_t)j->slot2g[sl[i]] * p->rest;
         for (uint64_t k = 0; k < p->rest; k++) {
-            pend *d = &c->pd[e0 + k];
-            uint64_t at = (d->pos & LANE_MASK) * sz;
-            put(d->cur + at, p->x.base + (r * p->x.stride[0] + j->joff[k]) * sz,
-                sz, p->x.swap);
+            uint64_t e = e0 + k;
+            unsigned char *at = c->wp[e];
+            put(at, p->x.base + (r * p->x.stride[0] + j->joff[k]) * sz, sz,
+                p->x.swap);
             if (p->has_y)
-                put(d->ycur + at,
+                put(c->pd[e].ycur + (at - c->pd[e].cur),
                     p->y.base + (r * p->y.stride[0] + j->yoff[k]) * sz, sz,
                     p->y.swap);
-            d->pos++;
-            if (--d->room == 0)
-                close_lane(c, e0 + k);
+            c->wp[e] = at + sz;
+            if (c->wp[e] == c->lim[e])
+                close_lane(c, e);
         }
     }
 }
@@ -274,13 +304,15 @@ static void stream_slice(void *ctx, unsigned s)
     slice_ctx c = {.j = j, .s = s};
     size_t lb = (size_t)j->nout * LANE * p->size;
     c.pd = malloc(j->nout * sizeof *c.pd);
+    c.wp = malloc(j->nout * sizeof *c.wp);
+    c.lim = malloc(j->nout * sizeof *c.lim);
     c.px = malloc(lb + 8);
     c.py = p->has_y ? malloc(lb + 8) : NULL;
     c.words = malloc(EG_EXACT_LANE_WORDS * sizeof *c.words);
     uint32_t *sl = malloc(EG_STRUCT_KEY_BLOCK * sizeof *sl);
     void *kbuf = malloc(EG_STRUCT_KEY_BLOCK * sizeof(uint64_t));
     c.st = j->exact ? j->sstate + (uint64_t)s * j->nout : NULL;
-    if (!c.pd || !c.px || (p->has_y && !c.py) || !c.words || !sl || !kbuf) {
+    if (!c.pd || !c.wp || !c.lim || !c.px || (p->has_y && !c.py) || !c.words || !sl || !kbuf) {
         j->st[s] = eg_error_set(&j->err[s], EG_ENOMEM,
                                 "--by: no memory for %llu pending lanes",
                                 (unsigned long long)j->nout);
@@ -288,11 +320,11 @@ static void stream_slice(void *ctx, unsigned s)
     }
     for (uint64_t e = 0; e < j->nout; e++) {
         uint64_t g = e / p->rest;
-        c.pd[e].pos = slice_q0(j, s, g);
+        uint64_t q0 = slice_q0(j, s, g);
         c.pd[e].end = slice_q0(j, s + 1, g);
-        c.pd[e].room = 0;
-        if (c.pd[e].pos < c.pd[e].end)
-            open_lane(&c, e);
+        c.wp[e] = c.lim[e] = NULL; /* no rows of e in this slice */
+        if (q0 < c.pd[e].end)
+            open_lane(&c, e, q0);
         if (c.st)
             eg_state_init(&c.st[e], p->dtype, j->groups);
     }
@@ -306,6 +338,8 @@ static void stream_slice(void *ctx, unsigned s)
     }
 done:
     free(c.pd);
+    free(c.wp);
+    free(c.lim);
     free(c.px);
     free(c.py);
     free(c.words);

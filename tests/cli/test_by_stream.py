@@ -173,7 +173,7 @@ def the_path_taken_and_the_default_choice(tmp):
     rng = np.random.default_rng(15)
     n = 200000
     px = save(tmp, "x.npy", rng.normal(size=n).astype(np.float32))
-    few = save(tmp, "few.npy", rng.integers(0, 1000, n).astype(np.int32))
+    few = save(tmp, "few.npy", rng.integers(0, 100, n).astype(np.int32))
     many = save(tmp, "many.npy", rng.integers(0, 50000, n).astype(np.int32))
     for pk, path, streamed in ((few, "stream", True), (few, "copy", False),
                                (many, "stream", True),
