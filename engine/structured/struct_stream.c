@@ -46,17 +46,17 @@ typedef struct stream_job {
     const eg_struct_plan *p;
     unsigned groups;
     int exact;
-    uint64_t nout, nb; /* outputs; boundary lanes per group at most */
-    uint32_t *slot2g;  /* each slot's group */
+    uint64_t nout, nb;    /* outputs; boundary lanes per group at most */
+    uint32_t *slot2g;     /* each slot's group */
     int slots_are_groups; /* every slot a group: slot2g the identity */
-    uint64_t *gslot;   /* each group's slot */
-    uint64_t *joff;    /* element j of a row: its offset (x's view) */
+    uint64_t *gslot;      /* each group's slot */
+    uint64_t *joff;       /* element j of a row: its offset (x's view) */
     uint64_t *yoff;
-    uint64_t *blane;   /* per group nb lanes (UINT64_MAX: none) */
+    uint64_t *blane;        /* per group nb lanes (UINT64_MAX: none) */
     unsigned char *bx, *by; /* per output nb shared lane buffers */
-    uint64_t *lbase;   /* fast mode: output e's lanes from lanes[lbase[e]] */
+    uint64_t *lbase; /* fast mode: output e's lanes from lanes[lbase[e]] */
     eg_lane *lanes;
-    eg_state *sstate;  /* exact mode: per slice and output, then boundary */
+    eg_state *sstate; /* exact mode: per slice and output, then boundary */
     eg_status st[EG_STRUCT_MAX_SLICES];
     eg_error err[EG_STRUCT_MAX_SLICES];
 } stream_job;
@@ -312,7 +312,8 @@ static void stream_slice(void *ctx, unsigned s)
     uint32_t *sl = malloc(EG_STRUCT_KEY_BLOCK * sizeof *sl);
     void *kbuf = malloc(EG_STRUCT_KEY_BLOCK * sizeof(uint64_t));
     c.st = j->exact ? j->sstate + (uint64_t)s * j->nout : NULL;
-    if (!c.pd || !c.wp || !c.lim || !c.px || (p->has_y && !c.py) || !c.words || !sl || !kbuf) {
+    if (!c.pd || !c.wp || !c.lim || !c.px || (p->has_y && !c.py) || !c.words ||
+        !sl || !kbuf) {
         j->st[s] = eg_error_set(&j->err[s], EG_ENOMEM,
                                 "--by: no memory for %llu pending lanes",
                                 (unsigned long long)j->nout);
@@ -351,16 +352,16 @@ done:
 static void boundary_pass(stream_job *j, uint64_t *words)
 {
     const eg_struct_plan *p = j->p;
-    eg_state *post = j->exact ? j->sstate + (uint64_t)p->nslice * j->nout
-                              : NULL;
+    eg_state *post =
+        j->exact ? j->sstate + (uint64_t)p->nslice * j->nout : NULL;
     for (uint64_t e = 0; e < j->nout; e++) {
         uint64_t g = e / p->rest, len = group_len(p, g);
         const uint64_t *bl = j->blane + g * j->nb;
         if (post)
             eg_state_init(&post[e], p->dtype, j->groups);
         for (uint64_t k = 0; k < j->nb && bl[k] != UINT64_MAX; k++) {
-            uint64_t L = bl[k], m = len - L * LANE < LANE ? len - L * LANE
-                                                          : LANE;
+            uint64_t L = bl[k],
+                     m = len - L * LANE < LANE ? len - L * LANE : LANE;
             size_t at = (e * j->nb + k) * LANE * p->size;
             reduce_lane(j, e, L, j->bx + at, j->by ? j->by + at : NULL, m,
                         words, post ? &post[e] : NULL);
@@ -474,9 +475,8 @@ eg_status eg_struct_run_stream(eg_engine *eng, const eg_struct_plan *p,
     j.bx = malloc(lane_bytes);
     j.by = p->has_y ? malloc(lane_bytes) : NULL;
     j.lbase = malloc((j.nout + 1) * sizeof *j.lbase);
-    if (st == EG_OK &&
-        (!j.slot2g || !j.gslot || !j.joff || !j.yoff || !j.blane || !j.bx ||
-         (p->has_y && !j.by) || !j.lbase))
+    if (st == EG_OK && (!j.slot2g || !j.gslot || !j.joff || !j.yoff ||
+                        !j.blane || !j.bx || (p->has_y && !j.by) || !j.lbase))
         st = eg_error_set(err, EG_ENOMEM, "--by: out of memory");
     if (st == EG_OK) {
         for (uint64_t e = 0; e < j.nout; e++) {

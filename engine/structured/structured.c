@@ -115,8 +115,8 @@ static eg_status plan_groups(eg_struct_plan *p, const eg_source *x,
 /* The keys' and inputs' last checks once their reads are done, and the
  * keys closed. */
 static eg_status close_groups(eg_struct_plan *p, const eg_source *x,
-                              const eg_source *y, eg_source **ks,
-                              eg_status st, eg_error *err)
+                              const eg_source *y, eg_source **ks, eg_status st,
+                              eg_error *err)
 {
     /* a file of keys changed under the passes' reads */
     if (st == EG_OK && *ks)
