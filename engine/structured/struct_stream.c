@@ -61,9 +61,8 @@ typedef struct stream_job {
     eg_error err[EG_STRUCT_MAX_SLICES];
 } stream_job;
 
-int eg_struct_stream_ok(const eg_struct_plan *p, const eg_reduce_opts *o)
+int eg_struct_stream_ok(const eg_struct_plan *p)
 {
-    (void)o;
     if (!p->by || p->x.base == NULL || (p->has_y && p->y.base == NULL) ||
         p->nout == 0)
         return 0;

@@ -213,7 +213,7 @@ static eg_status reduce_sources(eg_engine *e, const eg_source *x,
     eg_source *ks = NULL;
     eg_status st = plan_groups(&p, x, y, so, o, &ks, err);
     /* few groups: the rows read once into their lanes, no copy */
-    int streamed = st == EG_OK && p.by && eg_struct_stream_ok(&p, o);
+    int streamed = st == EG_OK && p.by && eg_struct_stream_ok(&p);
     if (streamed) {
         st = eg_struct_run_stream(e, &p, o, out, err);
         st = close_groups(&p, x, y, &ks, st, err);

@@ -253,7 +253,7 @@ unsigned eg_struct_short(eg_struct_out *so, const eg_short_batch *b);
 /* 1 when a grouped plan (views not permuted) takes eg_struct_run_stream:
  * stored sources, pending lanes within EG_STREAM_MAX_BYTES (test builds:
  * forced either way by $EDGEGRID_TEST_BY_PATH, "copy" or "stream"). */
-int eg_struct_stream_ok(const eg_struct_plan *p, const eg_reduce_opts *o);
+int eg_struct_stream_ok(const eg_struct_plan *p);
 /* Runs such a plan with the keys still open (p->keys): the bits of
  * eg_struct_permute and eg_struct_run. */
 eg_status eg_struct_run_stream(eg_engine *e, const eg_struct_plan *p,
