@@ -6,6 +6,7 @@
  * only: nothing here checks a value (the tests do).
  *
  *   build/struct_cpu [--mib 256] [--reps 5] [--devices host] [--ops sum]
+ *                    [--case A,C]   (one case only, for a profiler)
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -35,13 +36,14 @@ static const struct {
     int axis;
     uint64_t c;
 } cases[] = {{0, 2},  {0, 3},   {0, 8},     {0, 64},      {0, 1024},
-             {-1, 8}, {-1, 64}, {-1, 4096}, {-1, 1000000}};
+             {-1, 8}, {-1, 16}, {-1, 32}, {-1, 64}, {-1, 4096},
+             {-1, 1000000}};
 
 static int usage(const char *msg)
 {
     fprintf(stderr,
             "struct_cpu: %s\nusage: struct_cpu [--mib N] [--reps N] "
-            "[--devices SPEC] [--ops LIST]\n",
+            "[--devices SPEC] [--ops LIST] [--case A,C]\n",
             msg);
     return 2;
 }
@@ -51,6 +53,8 @@ int main(int argc, char **argv)
     unsigned long mib = 256, reps = 5;
     const char *spec = "host";
     unsigned ops = EG_OPS_BIT(EG_OP_SUM);
+    int only = 0, only_axis = 0;
+    unsigned long long only_c = 0;
     for (int i = 1; i < argc; i++) {
         if (i + 1 >= argc)
             return usage("every option takes a value");
@@ -65,6 +69,10 @@ int main(int argc, char **argv)
             eg_error perr;
             if (eg_ops_parse(argv[++i], &ops, &perr) != EG_OK)
                 return usage(perr.msg);
+        } else if (!strcmp(argv[i], "--case")) {
+            if (sscanf(argv[++i], "%d,%llu", &only_axis, &only_c) != 2)
+                return usage("--case: AXIS,COLUMNS, as -1,8");
+            only = 1;
         } else
             return usage("unknown option");
         if (end &&
@@ -94,6 +102,8 @@ int main(int argc, char **argv)
     int rc = 0;
     for (size_t k = 0; k < sizeof cases / sizeof cases[0] && rc == 0; k++) {
         uint64_t c = cases[k].c, n = total / c * c;
+        if (only && (cases[k].axis != only_axis || c != only_c))
+            continue;
         eg_struct_opts so;
         eg_struct_opts_init(&so);
         so.naxes = 1;

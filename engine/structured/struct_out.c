@@ -6,6 +6,7 @@
 /* MADV_HUGEPAGE is a Linux extension. */
 #define _DEFAULT_SOURCE 1
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -56,8 +57,12 @@ eg_status eg_struct_out_init(eg_struct_out *so, const eg_struct_plan *p,
         if (!(o->ops & EG_OPS_BIT(op)))
             continue;
         so->vals[op] = result_array(n * sizeof *so->vals[op]);
-        so->kinds[op] = result_array(n);
-        if (!so->vals[op] || !so->kinds[op])
+        so->dkind[op] = op == EG_OP_COUNT ? EG_NUM_U64
+                        : op == EG_OP_ARGMIN || op == EG_OP_ARGMAX
+                            ? EG_NUM_I64
+                            : EG_NUM_F64;
+        atomic_init(&so->kinds[op], NULL);
+        if (!so->vals[op])
             return eg_error_set(err, EG_ENOMEM,
                                 "structured: no memory for %llu results",
                                 (unsigned long long)p->nout);
@@ -82,6 +87,25 @@ eg_status eg_struct_out_init(eg_struct_out *so, const eg_struct_plan *p,
     return EG_OK;
 }
 
+/* The op's byte per output, allocated zeroed by the first thread that
+ * needs it (the others free theirs); NULL when there is no memory. */
+static unsigned char *odd_kinds(eg_struct_out *so, unsigned op)
+{
+    unsigned char *k = atomic_load_explicit(&so->kinds[op],
+                                            memory_order_acquire);
+    if (k)
+        return k;
+    unsigned char *mine = calloc(so->p->nout ? so->p->nout : 1, 1);
+    if (!mine)
+        return NULL;
+    if (atomic_compare_exchange_strong_explicit(&so->kinds[op], &k, mine,
+                                                memory_order_acq_rel,
+                                                memory_order_acquire))
+        return mine;
+    free(mine);
+    return k;
+}
+
 eg_status eg_struct_out_store(eg_struct_out *so, uint64_t e, const eg_state *s,
                               eg_result *tmp, eg_error *why)
 {
@@ -97,7 +121,15 @@ eg_status eg_struct_out_store(eg_struct_out *so, uint64_t e, const eg_state *s,
         eg_number v = tmp->value[op];
         if ((op == EG_OP_ARGMIN || op == EG_OP_ARGMAX) && v.kind == EG_NUM_I64)
             v.v.i = (int64_t)eg_struct_index(so->p, e, (uint64_t)v.v.i);
-        so->kinds[op][e] = (unsigned char)v.kind;
+        if (v.kind != so->dkind[op]) {
+            unsigned char *k = odd_kinds(so, op);
+            if (!k)
+                return eg_error_set(why, EG_ENOMEM,
+                                    "structured: no memory for the kinds of "
+                                    "%llu results",
+                                    (unsigned long long)so->p->nout);
+            k[e] = (unsigned char)(1 + v.kind);
+        }
         memcpy(&so->vals[op][e], &v.v, sizeof so->vals[op][e]);
     }
     return EG_OK;
@@ -157,13 +189,16 @@ void eg_struct_out_settle(eg_struct_out *so, eg_sresult *out)
             continue;
         uint64_t n = so->p->nout;
         int mixed = 0;
-        eg_number_kind k = n ? (eg_number_kind)so->kinds[op][0] : EG_NUM_F64;
-        for (uint64_t e = 1; e < n && !mixed; e++)
-            mixed = so->kinds[op][e] != k;
+        const unsigned char *kb = atomic_load(&so->kinds[op]);
+        const unsigned char dk = so->dkind[op];
+#define KIND_AT(e) (kb && kb[e] ? (eg_number_kind)(kb[e] - 1) : dk)
+        eg_number_kind k = n ? KIND_AT(0) : EG_NUM_F64;
+        for (uint64_t e = 1; kb && e < n && !mixed; e++)
+            mixed = KIND_AT(e) != k;
         if (mixed) {
             for (uint64_t e = 0; e < n; e++) {
                 eg_value *v = &so->vals[op][e];
-                switch (so->kinds[op][e]) {
+                switch (KIND_AT(e)) {
                 case EG_NUM_I64:
                     v->f = (double)v->i;
                     break;
@@ -179,6 +214,7 @@ void eg_struct_out_settle(eg_struct_out *so, eg_sresult *out)
             }
             k = EG_NUM_F64;
         }
+#undef KIND_AT
         /* Counts as int64, as numpy's indices and counts are. */
         if (op == EG_OP_COUNT && k == EG_NUM_U64)
             k = EG_NUM_I64;
@@ -196,9 +232,9 @@ void eg_struct_out_free(eg_struct_out *so)
 {
     for (unsigned op = 0; op < EG_OP_COUNT_ALL; op++) {
         free(so->vals[op]);
-        free(so->kinds[op]);
+        free(atomic_load(&so->kinds[op]));
         so->vals[op] = NULL;
-        so->kinds[op] = NULL;
+        atomic_store(&so->kinds[op], NULL);
     }
     free(so->states);
     free(so->sbase);

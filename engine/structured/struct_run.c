@@ -65,6 +65,7 @@ typedef struct sjob {
     eg_struct_out out;    /* result arrays and chunk slots */
     int xcontig, ycontig; /* segments readable in place */
     int short_ok;         /* one-lane segments take eg_struct_short */
+    int sums_ok; /* and the sum alone: eg_struct_short_sums */
     size_t nthreads;      /* device threads */
     uint64_t xstep, ystep; /* output e's segment at e * step, or 0 */
     uint64_t cols_st;     /* columns read in place (struct_cols.c): their
@@ -247,6 +248,20 @@ static void run_tiled(sworker *w, uint64_t e0, uint64_t e1, uint64_t c)
     }
 }
 
+/* A row eg_struct_short_sums left: the generic way, which counts it
+ * itself. */
+static void careful_row(void *ctx, uint64_t e)
+{
+    sworker *w = ctx;
+    const eg_struct_plan *p = w->j->p;
+    w->chunks--;
+    if (w->dev->info.kind == EG_DEV_HOST)
+        w->elements -= p->seg_len;
+    else
+        w->host_elements -= p->seg_len;
+    run_segment(w, e, 0);
+}
+
 /* Outputs [e0, e1) of a unit of one-chunk segments: the one-lane ones
  * eight at a time through the segmented lane pass, the others (empty or
  * longer segments, lanes for the careful path) one by one. */
@@ -263,6 +278,18 @@ static void run_short(sworker *w, uint64_t e0, uint64_t e1)
          * per-output checks below */
         b.n = EG_SHORT_BATCH;
         b.uniform = j->xstep == len0 && (!p->has_y || j->ystep == len0);
+        if (b.uniform && j->sums_ok && e1 - e0 >= EG_SHORT_BATCH) {
+            /* the sum alone: whole batches from the rows to the results */
+            uint64_t nb = (e1 - e0) / EG_SHORT_BATCH;
+            w->chunks += nb * EG_SHORT_BATCH;
+            if (w->dev->info.kind == EG_DEV_HOST)
+                w->elements += nb * EG_SHORT_BATCH * len0;
+            else
+                w->host_elements += nb * EG_SHORT_BATCH * len0;
+            eg_struct_short_sums(&j->out, p->x.base + e0 * len0 * p->size, e0,
+                                 nb, len0, careful_row, w);
+            e0 += nb * EG_SHORT_BATCH;
+        }
         for (; e0 + EG_SHORT_BATCH <= e1; e0 += EG_SHORT_BATCH) {
             for (int i = 0; i < EG_SHORT_BATCH; i++) {
                 b.e[i] = e0 + (uint64_t)i;
@@ -331,6 +358,7 @@ static void run_short(sworker *w, uint64_t e0, uint64_t e1)
         }
         b.n = 0;
     }
+    eg_struct_short_fence();
 }
 
 static void *worker_main(void *arg)
@@ -583,6 +611,7 @@ eg_status eg_struct_run(eg_engine *e, const eg_struct_plan *p,
     if (longest < j.chunk)
         j.chunk = eg_lane_count(longest ? longest : 1) * EG_LANE_ELEMS;
     st = eg_struct_out_init(&j.out, p, o, j.chunk, err);
+    j.sums_ok = st == EG_OK && j.short_ok && eg_struct_short_sums_ok(&j.out);
     size_t nthreads = 0;
     for (size_t d = 0; d < j.devs.ndev; d++)
         nthreads += j.devs.devs[d]->threads ? j.devs.devs[d]->threads : 1;

@@ -29,7 +29,8 @@
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&       \
     !defined(__SANITIZE_ADDRESS__)
-#define EG_SHORT_HOT __attribute__((target_clones("avx512f", "avx2", "default")))
+#define EG_SHORT_HOT                                                         \
+    __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #else
 #define EG_SHORT_HOT
 #endif
@@ -113,18 +114,42 @@ __attribute__((always_inline)) static inline void acc_init(acc *a, unsigned g)
 }
 
 /* Closes the open block of every compensated sum (lanes.h: a block's sum
- * goes into every slot's pair, also into slots it gave nothing). */
-__attribute__((always_inline)) static inline void acc_flush(acc *a, unsigned g)
+ * goes into every slot's pair, also into slots it gave nothing).
+ *
+ * The first block's TwoSum into (+0, +0) is done without arithmetic: a
+ * block sum starts at +0.0 and so is never -0.0, and for a finite v,
+ * TwoSum(+0, v) gives t = v, z = v and c = 0 + ((0 - (v - v)) + (v - v)) =
+ * +0: the pair becomes (v, +0) exactly.  A non-finite v would have made c
+ * NaN where this leaves +0, but then s is not finite either (every later
+ * step adds s values, and NaN or an infinity never adds up to a finite
+ * number), so the lane goes to the careful path all the same. */
+#define FIRST_FLUSH(s_, c_, v_)                                              \
+    do {                                                                     \
+        (s_) = (v_);                                                         \
+        (c_) = (v8d){0};                                                     \
+    } while (0)
+
+__attribute__((always_inline)) static inline void acc_flush(acc *a, unsigned g,
+                                                            int first)
 {
     for (int j = 0; j < S; j++) {
-        VTWOSUM_ACC(a->s[j], a->c[j], a->pe[j]);
+        if (first)
+            FIRST_FLUSH(a->s[j], a->c[j], a->pe[j]);
+        else
+            VTWOSUM_ACC(a->s[j], a->c[j], a->pe[j]);
         a->pe[j] = (v8d){0};
         if (g & EG_G_L1) {
-            VTWOSUM_ACC(a->l1s[j], a->l1c[j], a->pl1[j]);
+            if (first)
+                FIRST_FLUSH(a->l1s[j], a->l1c[j], a->pl1[j]);
+            else
+                VTWOSUM_ACC(a->l1s[j], a->l1c[j], a->pl1[j]);
             a->pl1[j] = (v8d){0};
         }
         if (g & EG_G_DOT) {
-            VTWOSUM_ACC(a->ds[j], a->dc[j], a->pdot[j]);
+            if (first)
+                FIRST_FLUSH(a->ds[j], a->dc[j], a->pdot[j]);
+            else
+                VTWOSUM_ACC(a->ds[j], a->dc[j], a->pdot[j]);
             a->pdot[j] = (v8d){0};
         }
     }
@@ -220,7 +245,7 @@ __attribute__((always_inline)) static inline void acc_combine(acc *a, unsigned g
         if (g & EG_G_DOT)                                                    \
             a->pdot[j_] = a->pdot[j_] + VMASK(ok, v_ * w_);                  \
         if ((t & (EG_LANE_BLOCK_ROWS * S - 1)) == EG_LANE_BLOCK_ROWS * S - 1) \
-            acc_flush(a, g);                                                 \
+            acc_flush(a, g, t == EG_LANE_BLOCK_ROWS * S - 1);                \
     } while (0)
 
 /* out[u] = element u of rows 0..7 (src + i * ld, eight elements each):
@@ -308,7 +333,7 @@ __attribute__((always_inline)) static inline void acc_combine(acc *a, unsigned g
             STEP(T, IDX_CLAMPED, ok);                                        \
         }                                                                    \
         if (t & (EG_LANE_BLOCK_ROWS * S - 1))                                \
-            acc_flush(a, g);                                                 \
+            acc_flush(a, g, t < EG_LANE_BLOCK_ROWS * S);                     \
         acc_combine(a, g);                                                   \
         *kout = k;                                                           \
         *bad = blue;                                                         \
@@ -320,12 +345,19 @@ __attribute__((always_inline)) static inline void acc_combine(acc *a, unsigned g
  * general pass keeps ~10 KiB of them in memory.  The same operations in
  * the same order: block sums from +0.0 over EG_LANE_BLOCK_ROWS rows, added
  * by TwoSum, the last partial block into every slot, the combine tree. */
+/* sums_*: a unit of such batches from the rows to the result arrays.
+ * After the lanes, eg_struct_short merges (s, c) into the identity and
+ * takes pair_value: TwoSum(+0, s) with (0 + c) + e.  s is never -0.0 (it
+ * adds block sums that start at +0.0, and x + y is -0.0 only when both
+ * are), so for finite s that TwoSum gives s and e = +0, the pair (s, c')
+ * with c' = c but +0 for -0, and s + c' == s + c bit for bit (adding
+ * either zero leaves a nonzero s alone; +0 + -0 is +0).  So the sum here
+ * is s + c, the same bits in three operations fewer. */
 #define DEFINE_SUM_UNIFORM(T, SFX)                                           \
-    EG_SHORT_HOT static void sum_uniform_##SFX(const eg_short_batch *b,      \
-                                               acc *a, v8d *kout)            \
+    __attribute__((always_inline)) static inline void sum8_##SFX(            \
+        const T *x0, uint64_t len, v8d *sout, v8d *cout, v8d *kout)          \
     {                                                                        \
-        const T *x0 = b->x[0];                                               \
-        uint64_t len = b->len[0], t = 0;                                     \
+        uint64_t t = 0;                                                      \
         const char *ahead = (const char *)(x0 + 2 * B * len);                \
         for (uint64_t o = 0; o < B * len * sizeof(T); o += 64)               \
             __builtin_prefetch(ahead + o);                                   \
@@ -336,6 +368,7 @@ __attribute__((always_inline)) static inline void acc_combine(acc *a, unsigned g
         for (int i = 0; i < B; i++)                                          \
             k[i] = (double)x0[i * len];                                      \
         unsigned rows = 0; /* of the open block */                           \
+        int first = 1;     /* no block closed yet (FIRST_FLUSH) */           \
         for (; t + S <= len; t += S) {                                       \
             v8d v[S];                                                        \
             TRANSPOSE8(T, x0 + t, len, v);                                   \
@@ -343,10 +376,14 @@ __attribute__((always_inline)) static inline void acc_combine(acc *a, unsigned g
                 pe[j] = pe[j] + v[j];                                        \
             if (++rows == EG_LANE_BLOCK_ROWS) {                              \
                 for (int j = 0; j < S; j++) {                                \
-                    VTWOSUM_ACC(s[j], c[j], pe[j]);                          \
+                    if (first)                                               \
+                        FIRST_FLUSH(s[j], c[j], pe[j]);                      \
+                    else                                                     \
+                        VTWOSUM_ACC(s[j], c[j], pe[j]);                      \
                     pe[j] = (v8d){0};                                        \
                 }                                                            \
                 rows = 0;                                                    \
+                first = 0;                                                   \
             }                                                                \
         }                                                                    \
         uint64_t rem = len - t;                                              \
@@ -358,7 +395,10 @@ __attribute__((always_inline)) static inline void acc_combine(acc *a, unsigned g
                 v[i] = (double)x0[i * len + t + (uint64_t)j];                \
             pe[j] = pe[j] + v;                                               \
         }                                                                    \
-        if (rows || rem)                                                     \
+        if ((rows || rem) && first)                                          \
+            for (int j = 0; j < S; j++)                                      \
+                FIRST_FLUSH(s[j], c[j], pe[j]);                              \
+        else if (rows || rem)                                                \
             for (int j = 0; j < S; j++)                                      \
                 VTWOSUM_ACC(s[j], c[j], pe[j]);                              \
         /* the tree with constant indices: the slots stay in registers */   \
@@ -369,16 +409,122 @@ __attribute__((always_inline)) static inline void acc_combine(acc *a, unsigned g
         VTWOSUM_PAIR(s[0], c[0], s[2], c[2]);                                \
         VTWOSUM_PAIR(s[4], c[4], s[6], c[6]);                                \
         VTWOSUM_PAIR(s[0], c[0], s[4], c[4]);                                \
-        a->s[0] = s[0];                                                      \
-        a->c[0] = c[0];                                                      \
+        *sout = s[0];                                                        \
+        *cout = c[0];                                                        \
         *kout = k;                                                           \
+    }                                                                        \
+    EG_SHORT_HOT static void sum_uniform_##SFX(const eg_short_batch *b,      \
+                                               acc *a, v8d *kout)            \
+    {                                                                        \
+        sum8_##SFX(b->x[0], b->len[0], &a->s[0], &a->c[0], kout);            \
+    }                                                                        \
+    EG_SHORT_HOT static void sums_##SFX(eg_struct_out *so, const T *x,       \
+                                        uint64_t e0, uint64_t nbatch,        \
+                                        uint64_t len,                        \
+                                        void (*careful)(void *, uint64_t),   \
+                                        void *ctx)                           \
+    {                                                                        \
+        eg_value *vsum = so->vals[EG_OP_SUM], *vmean = so->vals[EG_OP_MEAN]; \
+        eg_value *vcount = so->vals[EG_OP_COUNT];                            \
+        const v8d n = (v8d){0} + (double)len;                                \
+        const v8d lenbits = (v8d)((v8u){0} + len);                           \
+        for (uint64_t bi = 0; bi < nbatch; bi++) {                           \
+            uint64_t e = e0 + bi * B;                                        \
+            v8d sv, cv, kv;                                                  \
+            sum8_##SFX(x + bi * B * len, len, &sv, &cv, &kv);                \
+            /* eg_lane_decode's check, all eight at once: 0 where finite */  \
+            v8d z = ((sv - sv) + (cv - cv)) + (kv - kv);                     \
+            z = z + __builtin_shuffle(z, (v8l){4, 5, 6, 7, 0, 1, 2, 3});     \
+            z = z + __builtin_shuffle(z, (v8l){2, 3, 0, 1, 6, 7, 4, 5});     \
+            z = z + __builtin_shuffle(z, (v8l){1, 0, 3, 2, 5, 4, 7, 6});     \
+            /* the merge into the identity and pair_value: s + c (s is    \
+             * never -0.0, see the note above DEFINE_SUM_UNIFORM) */        \
+            v8d f = sv + cv;                                                 \
+            if (z[0] == 0) {                                                 \
+                if (vsum)                                                    \
+                    store8(&vsum[e], f);                                     \
+                if (vmean)                                                   \
+                    store8(&vmean[e], f / n);                                \
+                if (vcount)                                                  \
+                    store8(&vcount[e], lenbits);                             \
+                continue;                                                    \
+            }                                                                \
+            v8l fin = VFINITE(sv) & VFINITE(cv) & VFINITE(kv);               \
+            for (int i = 0; i < B; i++) {                                    \
+                if (!fin[i]) {                                               \
+                    careful(ctx, e + (uint64_t)i);                           \
+                    continue;                                                \
+                }                                                            \
+                if (vsum)                                                    \
+                    vsum[e + (uint64_t)i].f = f[i];                          \
+                if (vmean)                                                   \
+                    vmean[e + (uint64_t)i].f = f[i] / n[i];                  \
+                if (vcount)                                                  \
+                    vcount[e + (uint64_t)i].u = len;                         \
+            }                                                                \
+        }                                                                    \
     }
+
+
+DEFINE_LANES(float, f32, 0)
+DEFINE_LANES(double, f64, 1)
+
+/* The bits of u as a double's: results of every kind travel as 8 bytes. */
+static inline double eg_bits_f64(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+/* Eight results to dst: straight to memory when dst is a whole line (the
+ * result arrays are written once, one line per eight outputs, and not
+ * read back by the pass: a plain store would first read each line in);
+ * eg_struct_short_fence orders these stores before the results are read. */
+static inline void store8(eg_value *dst, v8d f)
+{
+#if defined(__x86_64__) && defined(__SSE2__) && defined(__GNUC__)
+    if (((uintptr_t)dst & 63) == 0) {
+        typedef double v2d __attribute__((vector_size(16)));
+        double *d = (double *)(void *)dst;
+        __builtin_ia32_movntpd(d, (v2d){f[0], f[1]});
+        __builtin_ia32_movntpd(d + 2, (v2d){f[2], f[3]});
+        __builtin_ia32_movntpd(d + 4, (v2d){f[4], f[5]});
+        __builtin_ia32_movntpd(d + 6, (v2d){f[6], f[7]});
+        return;
+    }
+#endif
+    memcpy(dst, &f, sizeof f);
+}
+
+void eg_struct_short_fence(void)
+{
+#if defined(__x86_64__) && defined(__SSE2__) && defined(__GNUC__)
+    __builtin_ia32_sfence();
+#endif
+}
 
 DEFINE_SUM_UNIFORM(float, f32)
 DEFINE_SUM_UNIFORM(double, f64)
 
-DEFINE_LANES(float, f32, 0)
-DEFINE_LANES(double, f64, 1)
+int eg_struct_short_sums_ok(const eg_struct_out *so)
+{
+    for (unsigned op = 0; op < EG_OP_COUNT_ALL; op++)
+        if (so->vals[op] && op != EG_OP_SUM && op != EG_OP_MEAN &&
+            op != EG_OP_COUNT)
+            return 0;
+    return so->groups == 0 && eg_dtype_is_float(so->p->dtype);
+}
+
+void eg_struct_short_sums(eg_struct_out *so, const void *x, uint64_t e0,
+                          uint64_t nbatch, uint64_t len,
+                          void (*careful)(void *ctx, uint64_t e), void *ctx)
+{
+    if (so->p->dtype == EG_F32)
+        sums_f32(so, x, e0, nbatch, len, careful, ctx);
+    else
+        sums_f64(so, x, e0, nbatch, len, careful, ctx);
+}
 
 /* The state arithmetic after the lanes, for all eight at once: eg_lane_decode's
  * finiteness check, eg_state_from_lane, the merge into the identity and
@@ -457,18 +603,29 @@ EG_SHORT_HOT unsigned eg_struct_short(eg_struct_out *so,
     int consecutive = left == 0 && b->n == B;
     for (int i = 1; i < B && consecutive; i++)
         consecutive = b->e[i] == b->e[0] + (uint64_t)i;
-    /* op by op, so each result array is written in one run */
+    /* op by op, so each result array is written in one run; every value
+     * here has its op's usual kind (so->dkind), so no kind byte */
     for (unsigned op = 0; op < EG_OP_COUNT_ALL; op++) {
         if (!so->vals[op])
             continue;
         eg_value *vals = so->vals[op];
-        unsigned char *kinds = so->kinds[op];
         v8d f = zero;
         switch (op) {
+        case EG_OP_COUNT:
+            for (int i = 0; i < B; i++)
+                f[i] = eg_bits_f64(b->len[i]);
+            break;
         case EG_OP_SUM: f = fsum; break;
         case EG_OP_MEAN: f = fsum / n; break;
         case EG_OP_MIN: f = a.mn[0]; break;
         case EG_OP_MAX: f = a.mx[0]; break;
+        case EG_OP_ARGMIN:
+        case EG_OP_ARGMAX:
+            for (int i = 0; i < B; i++) {
+                uint64_t pos = op == EG_OP_ARGMIN ? a.amn[0][i] : a.amx[0][i];
+                f[i] = eg_bits_f64(eg_struct_index(p, b->e[i], pos));
+            }
+            break;
         case EG_OP_VAR: f = var; break;
         case EG_OP_STD:
             for (int i = 0; i < B; i++)
@@ -479,29 +636,14 @@ EG_SHORT_HOT unsigned eg_struct_short(eg_struct_out *so,
         case EG_OP_DOT: f = dot; break;
         default: break;
         }
-        if (consecutive && op != EG_OP_COUNT && op != EG_OP_ARGMIN &&
-            op != EG_OP_ARGMAX) {
-            /* eight outputs side by side: one vector, one word of kinds */
-            memcpy(&vals[b->e[0]], &f, sizeof f);
-            memset(&kinds[b->e[0]], EG_NUM_F64, B);
+        if (consecutive) {
+            /* eight outputs side by side: one vector */
+            store8(&vals[b->e[0]], f);
             continue;
         }
-        for (int i = 0; i < b->n; i++) {
-            if (left & (1u << i))
-                continue;
-            uint64_t e = b->e[i];
-            if (op == EG_OP_COUNT) {
-                vals[e].u = b->len[i];
-                kinds[e] = EG_NUM_U64;
-            } else if (op == EG_OP_ARGMIN || op == EG_OP_ARGMAX) {
-                uint64_t pos = op == EG_OP_ARGMIN ? a.amn[0][i] : a.amx[0][i];
-                vals[e].i = (int64_t)eg_struct_index(p, e, pos);
-                kinds[e] = EG_NUM_I64;
-            } else {
-                vals[e].f = f[i];
-                kinds[e] = EG_NUM_F64;
-            }
-        }
+        for (int i = 0; i < b->n; i++)
+            if (!(left & (1u << i)))
+                memcpy(&vals[b->e[i]], &f[i], sizeof f[i]);
     }
     return left;
 }

@@ -183,7 +183,13 @@ typedef struct eg_struct_out {
     unsigned groups;
     uint64_t chunk;
     eg_value *vals[EG_OP_COUNT_ALL];
-    unsigned char *kinds[EG_OP_COUNT_ALL];
+    /* Each op's kind where an output has no byte of its own: what every
+     * output of a float fast-mode job has (f64, counts u64, indices i64).
+     * kinds[op] is allocated (zeroed) by the first output of another kind
+     * and holds 1 + the kind of such outputs, 0 elsewhere: a job whose
+     * outputs all have the usual kind writes no byte per output. */
+    unsigned char dkind[EG_OP_COUNT_ALL];
+    _Atomic(unsigned char *) kinds[EG_OP_COUNT_ALL];
     eg_state *states; /* chunk states of multi-chunk segments */
     uint64_t *sbase;  /* per group: its first slot, or UINT64_MAX */
 } eg_struct_out;
@@ -243,6 +249,21 @@ int eg_struct_short_ok(const eg_struct_plan *p, const eg_reduce_opts *o,
  * (a lane for the careful path: NaN, infinities, overflow, f64 l2 out of
  * Blue's middle range), for the caller to reduce the generic way. */
 unsigned eg_struct_short(eg_struct_out *so, const eg_short_batch *b);
+/* 1 when a job's rows can take eg_struct_short_sums: a float dtype in
+ * fast mode, no op but count, sum and mean. */
+int eg_struct_short_sums_ok(const eg_struct_out *so);
+/* nbatch * EG_SHORT_BATCH rows of `len` (1 to EG_LANE_ELEMS) elements one
+ * after the other from x (native order), outputs e0 on: the segmented lane
+ * pass of eg_struct_short for the sum alone, from the rows straight to
+ * the result arrays.  A row the fast path cannot take (a non-finite
+ * accumulator) is left to careful(ctx, e). */
+void eg_struct_short_sums(eg_struct_out *so, const void *x, uint64_t e0,
+                          uint64_t nbatch, uint64_t len,
+                          void (*careful)(void *ctx, uint64_t e), void *ctx);
+/* After a thread's last eg_struct_short: its stores to the result arrays
+ * (some bypass the caches) are ordered before whatever the thread does
+ * next, so the threads that join it see them. */
+void eg_struct_short_fence(void);
 
 /* --by with few outputs without the copy in group order (struct_stream.c):
  * the rows read once, in slices, into each output's pending lane.  The
