@@ -89,6 +89,10 @@ typedef struct acc {
 #define VMASK(m_, a_) ((v8d)((v8l)(a_) & (m_)))
 #define VABS(v_) ((v8d)((v8l)(v_) & ((v8l){0} + INT64_MAX)))
 #define VFINITE(v_) ((v8l)(((v_) - (v_)) == (v8d){0}))
+/* GCC 12 turns a vector compare ANDed with another into eight scalar
+ * compares and inserts (measured: most of the min/max pass's time); a
+ * compare's mask passed through memory this way stays one vector compare. */
+#define VOPAQUE(m_) __asm__("" : "+m"(m_))
 
 /* Only the accumulators of the groups g: the whole struct is ~10 KiB,
  * several times the bytes of a batch of short rows. */
@@ -168,12 +172,14 @@ __attribute__((always_inline)) static inline void acc_combine(acc *a, unsigned g
             a->d2[x] = a->d2[x] + a->d2[y];
         }
         if (g & EG_G_MINMAX) {
-            v8l t = (a->mn[y] < a->mn[x]) |
-                    ((a->mn[y] == a->mn[x]) & (v8l)(a->amn[y] < a->amn[x]));
+            v8l eq = a->mn[y] == a->mn[x];
+            VOPAQUE(eq);
+            v8l t = (a->mn[y] < a->mn[x]) | (eq & (v8l)(a->amn[y] < a->amn[x]));
             a->mn[x] = VSEL(t, a->mn[y], a->mn[x]);
             a->amn[x] = VSELU(t, a->amn[y], a->amn[x]);
-            t = (a->mx[y] > a->mx[x]) |
-                ((a->mx[y] == a->mx[x]) & (v8l)(a->amx[y] < a->amx[x]));
+            eq = a->mx[y] == a->mx[x];
+            VOPAQUE(eq);
+            t = (a->mx[y] > a->mx[x]) | (eq & (v8l)(a->amx[y] < a->amx[x]));
             a->mx[x] = VSEL(t, a->mx[y], a->mx[x]);
             a->amx[x] = VSELU(t, a->amx[y], a->amx[x]);
         }
@@ -221,13 +227,17 @@ __attribute__((always_inline)) static inline void acc_combine(acc *a, unsigned g
             /* the lane rule (lanes.h): an empty slot takes +-inf too */     \
             const v8u none_ = (v8u){0} + EG_NONE_INDEX;                      \
             v8u tv_ = (v8u){0} + t;                                          \
+            v8l eq_ = v_ == a->mn[j_];                                       \
+            VOPAQUE(eq_);                                                    \
             v8l lt_ = ((v_ < a->mn[j_]) |                                    \
-                       ((v_ == a->mn[j_]) & (v8l)(a->amn[j_] == none_))) &   \
+                       (eq_ & (v8l)(a->amn[j_] == none_))) &                 \
                       (ok);                                                  \
             a->mn[j_] = VSEL(lt_, v_, a->mn[j_]);                            \
             a->amn[j_] = VSELU(lt_, tv_, a->amn[j_]);                        \
+            eq_ = v_ == a->mx[j_];                                           \
+            VOPAQUE(eq_);                                                    \
             v8l gt_ = ((v_ > a->mx[j_]) |                                    \
-                       ((v_ == a->mx[j_]) & (v8l)(a->amx[j_] == none_))) &   \
+                       (eq_ & (v8l)(a->amx[j_] == none_))) &                 \
                       (ok);                                                  \
             a->mx[j_] = VSEL(gt_, v_, a->mx[j_]);                            \
             a->amx[j_] = VSELU(gt_, tv_, a->amx[j_]);                        \
@@ -345,6 +355,137 @@ __attribute__((always_inline)) static inline void acc_combine(acc *a, unsigned g
  * general pass keeps ~10 KiB of them in memory.  The same operations in
  * the same order: block sums from +0.0 over EG_LANE_BLOCK_ROWS rows, added
  * by TwoSum, the last partial block into every slot, the combine tree. */
+/* min, max, their positions and the shifted sums of var/std with the sum
+ * of a uniform batch (b->uniform, groups within EG_G_MINMAX | EG_G_VAR):
+ * DEFINE_LANES's steps with every slot's accumulators local, so that they
+ * stay in registers (or the stack) where the general pass indexes ~10 KiB
+ * of them by t % 8.  The same operations in the same order; the results
+ * go to a's first entries, which are all eg_struct_short reads. */
+/* The extremes: the lane takes a slot's first element whatever it is
+ * (v < +inf, or v == +inf into an empty slot) unless it is NaN, and a
+ * later one when it is strictly beyond (the slot is no longer empty).  A
+ * NaN makes the sum NaN and the row goes to the careful path, so here the
+ * first element (tpos_ < S) is taken as it is and later ones by the strict
+ * compare alone. */
+#define VM_STEP(j_, v_, tpos_)                                               \
+    do {                                                                     \
+        pe[j_] = pe[j_] + (v_);                                              \
+        if (g & EG_G_VAR) {                                                  \
+            v8d d_ = (v_) - k;                                               \
+            d1[j_] = d1[j_] + d_;                                            \
+            d2[j_] = d2[j_] + d_ * d_;                                       \
+        }                                                                    \
+        if ((g & EG_G_MINMAX) && (tpos_) < S) {                              \
+            mn[j_] = mx[j_] = (v_);                                          \
+            amn[j_] = amx[j_] = (v8u){0} + (tpos_);                          \
+        } else if (g & EG_G_MINMAX) {                                        \
+            v8u tv_ = (v8u){0} + (tpos_);                                    \
+            v8l lt_ = (v_) < mn[j_];                                         \
+            mn[j_] = VSEL(lt_, (v_), mn[j_]);                                \
+            amn[j_] = VSELU(lt_, tv_, amn[j_]);                              \
+            v8l gt_ = (v_) > mx[j_];                                         \
+            mx[j_] = VSEL(gt_, (v_), mx[j_]);                                \
+            amx[j_] = VSELU(gt_, tv_, amx[j_]);                              \
+        }                                                                    \
+    } while (0)
+
+/* acc_combine's step (x, y) on the locals. */
+#define VM_PAIR(x_, y_)                                                      \
+    do {                                                                     \
+        VTWOSUM_PAIR(s[x_], c[x_], s[y_], c[y_]);                            \
+        if (g & EG_G_VAR) {                                                  \
+            d1[x_] = d1[x_] + d1[y_];                                        \
+            d2[x_] = d2[x_] + d2[y_];                                        \
+        }                                                                    \
+        if (g & EG_G_MINMAX) {                                               \
+            v8l eq_ = mn[y_] == mn[x_];                                      \
+            VOPAQUE(eq_);                                                    \
+            v8l t_ = (mn[y_] < mn[x_]) | (eq_ & (v8l)(amn[y_] < amn[x_]));   \
+            mn[x_] = VSEL(t_, mn[y_], mn[x_]);                               \
+            amn[x_] = VSELU(t_, amn[y_], amn[x_]);                           \
+            eq_ = mx[y_] == mx[x_];                                          \
+            VOPAQUE(eq_);                                                    \
+            t_ = (mx[y_] > mx[x_]) | (eq_ & (v8l)(amx[y_] < amx[x_]));       \
+            mx[x_] = VSEL(t_, mx[y_], mx[x_]);                               \
+            amx[x_] = VSELU(t_, amx[y_], amx[x_]);                           \
+        }                                                                    \
+    } while (0)
+
+#define DEFINE_VM_UNIFORM(T, SFX)                                            \
+    EG_SHORT_HOT static void vm_uniform_##SFX(const eg_short_batch *b,       \
+                                              unsigned g, acc *a, v8d *kout) \
+    {                                                                        \
+        const T *x0 = b->x[0];                                               \
+        uint64_t len = b->len[0], t = 0;                                     \
+        const char *ahead = (const char *)(x0 + 2 * B * len);                \
+        for (uint64_t o = 0; o < B * len * sizeof(T); o += 64)               \
+            __builtin_prefetch(ahead + o);                                   \
+        const v8u none = (v8u){0} + EG_NONE_INDEX;                           \
+        v8d s[S], c[S], pe[S], d1[S], d2[S], mn[S], mx[S], k;                \
+        v8u amn[S], amx[S];                                                  \
+        _Pragma("GCC unroll 8") for (int j = 0; j < S; j++) {                \
+            s[j] = c[j] = pe[j] = d1[j] = d2[j] = (v8d){0};                  \
+            mn[j] = (v8d){0} + INFINITY;                                     \
+            mx[j] = (v8d){0} - INFINITY;                                     \
+            amn[j] = amx[j] = none;                                          \
+        }                                                                    \
+        for (int i = 0; i < B; i++)                                          \
+            k[i] = (double)x0[i * len];                                      \
+        unsigned rows = 0; /* of the open block */                           \
+        int first = 1;     /* no block closed yet (FIRST_FLUSH) */           \
+        for (; t + S <= len; t += S) {                                       \
+            v8d v[S];                                                        \
+            TRANSPOSE8(T, x0 + t, len, v);                                   \
+            _Pragma("GCC unroll 8") for (int j = 0; j < S; j++)              \
+                VM_STEP(j, v[j], t + (uint64_t)j);                           \
+            if (++rows == EG_LANE_BLOCK_ROWS) {                              \
+                _Pragma("GCC unroll 8") for (int j = 0; j < S; j++) {        \
+                    if (first)                                               \
+                        FIRST_FLUSH(s[j], c[j], pe[j]);                      \
+                    else                                                     \
+                        VTWOSUM_ACC(s[j], c[j], pe[j]);                      \
+                    pe[j] = (v8d){0};                                        \
+                }                                                            \
+                rows = 0;                                                    \
+                first = 0;                                                   \
+            }                                                                \
+        }                                                                    \
+        uint64_t rem = len - t;                                              \
+        _Pragma("GCC unroll 8") for (int j = 0; j < S; j++) {                \
+            if ((uint64_t)j >= rem)                                          \
+                break;                                                       \
+            v8d v;                                                           \
+            for (int i = 0; i < B; i++)                                      \
+                v[i] = (double)x0[i * len + t + (uint64_t)j];                \
+            VM_STEP(j, v, t + (uint64_t)j);                                  \
+        }                                                                    \
+        if ((rows || rem) && first)                                          \
+            for (int j = 0; j < S; j++)                                      \
+                FIRST_FLUSH(s[j], c[j], pe[j]);                              \
+        else if (rows || rem)                                                \
+            for (int j = 0; j < S; j++)                                      \
+                VTWOSUM_ACC(s[j], c[j], pe[j]);                              \
+        VM_PAIR(0, 1);                                                       \
+        VM_PAIR(2, 3);                                                       \
+        VM_PAIR(4, 5);                                                       \
+        VM_PAIR(6, 7);                                                       \
+        VM_PAIR(0, 2);                                                       \
+        VM_PAIR(4, 6);                                                       \
+        VM_PAIR(0, 4);                                                       \
+        a->s[0] = s[0];                                                      \
+        a->c[0] = c[0];                                                      \
+        a->d1[0] = d1[0];                                                    \
+        a->d2[0] = d2[0];                                                    \
+        a->mn[0] = mn[0];                                                    \
+        a->mx[0] = mx[0];                                                    \
+        a->amn[0] = amn[0];                                                  \
+        a->amx[0] = amx[0];                                                  \
+        *kout = k;                                                           \
+    }
+
+DEFINE_VM_UNIFORM(float, f32)
+DEFINE_VM_UNIFORM(double, f64)
+
 /* sums_*: a unit of such batches from the rows to the result arrays.
  * After the lanes, eg_struct_short merges (s, c) into the identity and
  * takes pair_value: TwoSum(+0, s) with (0 + c) + e.  s is never -0.0 (it
@@ -544,6 +685,12 @@ EG_SHORT_HOT unsigned eg_struct_short(eg_struct_out *so,
             sum_uniform_f32(b, &a, &k);
         else
             sum_uniform_f64(b, &a, &k);
+    } else if (b->uniform && (g & ~(EG_G_MINMAX | EG_G_VAR)) == 0) {
+        bad = (v8l){0};
+        if (p->dtype == EG_F32)
+            vm_uniform_f32(b, g, &a, &k);
+        else
+            vm_uniform_f64(b, g, &a, &k);
     } else if (p->dtype == EG_F32) {
         lanes_f32(b, g, &a, &k, &bad);
     } else {
