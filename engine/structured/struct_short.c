@@ -696,21 +696,23 @@ EG_SHORT_HOT unsigned eg_struct_short(eg_struct_out *so,
     } else {
         lanes_f64(b, g, &a, &k, &bad);
     }
-    /* eg_lane_decode: every accumulator finite */
-    v8l fin = VFINITE(a.s[0]) & VFINITE(a.c[0]) & VFINITE(k);
+    /* eg_lane_decode: every accumulator finite.  x - x is +0 for a
+     * finite x and NaN otherwise, so z is NaN exactly where one is not
+     * (one compare: see VOPAQUE for what ANDed compares cost) */
+    v8d z = ((a.s[0] - a.s[0]) + (a.c[0] - a.c[0])) + (k - k);
     if (g & EG_G_VAR)
-        fin &= VFINITE(a.d1[0]) & VFINITE(a.d2[0]);
+        z = z + ((a.d1[0] - a.d1[0]) + (a.d2[0] - a.d2[0]));
     if (g & EG_G_L1)
-        fin &= VFINITE(a.l1s[0]) & VFINITE(a.l1c[0]);
+        z = z + ((a.l1s[0] - a.l1s[0]) + (a.l1c[0] - a.l1c[0]));
     if (g & EG_G_L2)
-        fin &= VFINITE(a.med[0]);
+        z = z + (a.med[0] - a.med[0]);
     if (g & EG_G_DOT)
-        fin &= VFINITE(a.ds[0]) & VFINITE(a.dc[0]);
-    bad |= ~fin;
+        z = z + ((a.ds[0] - a.ds[0]) + (a.dc[0] - a.dc[0]));
+    bad |= (v8l)(z != z);
 
-    v8d n = {0};
-    for (int i = 0; i < B; i++)
-        n[i] = (double)b->len[i];
+    v8u lenv;
+    memcpy(&lenv, b->len, sizeof lenv);
+    v8d n = __builtin_convertvector(lenv, v8d);
     const v8d zero = {0};
     /* merge into the identity: (0, 0) (+) (s, c) */
     v8d sum_s = zero, sum_c = zero;
@@ -721,10 +723,16 @@ EG_SHORT_HOT unsigned eg_struct_short(eg_struct_out *so,
         /* eg_state_from_lane's (mean, M2) */
         v8d q = a.d1[0] / n;
         v8d m2 = a.d2[0] - a.d1[0] * q;
-        m2 = VSEL(m2 < zero, zero, m2);
-        m2 = VSEL(m2 != m2, zero + INFINITY, m2);
+        v8l m_ = m2 < zero;
+        VOPAQUE(m_);
+        m2 = VSEL(m_, zero, m2);
+        m_ = m2 != m2;
+        VOPAQUE(m_);
+        m2 = VSEL(m_, zero + INFINITY, m2);
         v8d dof = n - (double)o->ddof;
-        var = m2 / VSEL(dof > zero, dof, zero);
+        m_ = dof > zero;
+        VOPAQUE(m_);
+        var = m2 / VSEL(m_, dof, zero);
     }
     v8d l1 = zero, l2 = zero, dot = zero;
     if (g & EG_G_L1) {
@@ -744,7 +752,10 @@ EG_SHORT_HOT unsigned eg_struct_short(eg_struct_out *so,
     }
 
     unsigned left = 0;
-    for (int i = 0; i < b->n; i++)
+    v8l any = bad | __builtin_shuffle(bad, (v8l){4, 5, 6, 7, 0, 1, 2, 3});
+    any |= __builtin_shuffle(any, (v8l){2, 3, 0, 1, 6, 7, 4, 5});
+    any |= __builtin_shuffle(any, (v8l){1, 0, 3, 2, 5, 4, 7, 6});
+    for (int i = 0; any[0] && i < b->n; i++)
         if (bad[i])
             left |= 1u << i;
     int consecutive = left == 0 && b->n == B;
