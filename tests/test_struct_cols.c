@@ -170,6 +170,87 @@ Test(struct_cols, columns_have_the_bits_of_each_column_alone)
     eg_engine_close(&h);
 }
 
+/* Rows of one length side by side (the uniform batches: the sum alone
+ * from the rows to the results, and min/max/var with local
+ * accumulators): signed zeros and ties in the extremes (the first index
+ * and its zero's sign), a row of -0.0 alone (its sum +0.0), rows whose
+ * sum and M2 overflow f64 or meet NaN or an infinity (the careful path,
+ * also in a unit's last batch), for every op set that picks a path. */
+Test(struct_cols, uniform_short_rows_keep_their_bits)
+{
+    eg_engine *e = tu_open_engine("host");
+    eg_engine *h = tu_open_engine("host");
+    static const uint64_t cs[] = {1, 5, 8, 16, 24, 32, 33, 40, 64, 129};
+    static const unsigned opsets[] = {
+        EG_OPS_BIT(EG_OP_SUM),
+        EG_OPS_BIT(EG_OP_COUNT) | EG_OPS_BIT(EG_OP_SUM) |
+            EG_OPS_BIT(EG_OP_MEAN),
+        EG_OPS_BIT(EG_OP_MEAN),
+        EG_OPS_BIT(EG_OP_COUNT) | EG_OPS_BIT(EG_OP_SUM) |
+            EG_OPS_BIT(EG_OP_MEAN) | EG_OPS_BIT(EG_OP_MIN) |
+            EG_OPS_BIT(EG_OP_MAX) | EG_OPS_BIT(EG_OP_STD),
+        EG_OPS_BIT(EG_OP_MIN) | EG_OPS_BIT(EG_OP_MAX) |
+            EG_OPS_BIT(EG_OP_ARGMIN) | EG_OPS_BIT(EG_OP_ARGMAX),
+        EG_OPS_BIT(EG_OP_VAR) | EG_OPS_BIT(EG_OP_SUM),
+    };
+    for (int dt = 0; dt < 2; dt++) {
+        eg_dtype t = dt ? EG_F64 : EG_F32;
+        for (size_t ci = 0; ci < sizeof cs / sizeof cs[0]; ci++) {
+            uint64_t C = cs[ci], R = 8 * 13;
+            void *x = make(t, R * C, 41 + ci, 1);
+            /* rows 0-7: zeros of both signs, ties at the extremes */
+            for (uint64_t q = 0; q < 8 * C; q++)
+                put(x, t, q, (q * 7 + q / C) % 3 == 0 ? -0.0 : 0.0);
+            for (uint64_t q = 0; q < C; q++)
+                put(x, t, 9 * C + q, -0.0); /* row 9: -0.0 alone */
+            put(x, t, 11 * C + C / 2, NAN);
+            put(x, t, 20 * C, INFINITY);
+            put(x, t, 21 * C + C - 1, -INFINITY);
+            put(x, t, 30 * C, dt ? 1.5e308 : 3e38);
+            if (C > 1)
+                put(x, t, 30 * C + 1, dt ? 1.5e308 : 3e38);
+            put(x, t, (R - 1) * C, NAN); /* in the last batch */
+            uint64_t dims[2] = {R, C};
+            int ax = -1;
+            for (size_t oi = 0; oi < sizeof opsets / sizeof opsets[0]; oi++) {
+                char what[96];
+                snprintf(what, sizeof what, "%s rows [%llu, %llu] ops %zu",
+                         dt ? "f64" : "f32", (unsigned long long)R,
+                         (unsigned long long)C, oi);
+                check_alone(e, h, x, NULL, t, 2, dims, 1, &ax, opsets[oi], 0,
+                            what);
+            }
+            free(x);
+        }
+    }
+    eg_engine_close(&e);
+    eg_engine_close(&h);
+}
+
+/* Enough rows of eight for several units on each thread, with rows for
+ * the careful path in some units only: the results of every unit land. */
+Test(struct_cols, many_short_rows_over_units)
+{
+    eg_engine *e = tu_open_engine("host");
+    eg_engine *h = tu_open_engine("host");
+    enum { R = 400003, C = 8 };
+    float *x = make(EG_F32, (uint64_t)R * C, 77, 0);
+    put(x, EG_F32, 200000 * C + 3, NAN);
+    put(x, EG_F32, 399999 * C, INFINITY);
+    uint64_t dims[2] = {R, C};
+    int ax = -1;
+    check_alone(e, h, x, NULL, EG_F32, 2, dims, 1, &ax,
+                EG_OPS_BIT(EG_OP_SUM) | EG_OPS_BIT(EG_OP_COUNT), 0,
+                "f32 rows of 8, sum");
+    check_alone(e, h, x, NULL, EG_F32, 2, dims, 1, &ax,
+                EG_OPS_BIT(EG_OP_MIN) | EG_OPS_BIT(EG_OP_MAX) |
+                    EG_OPS_BIT(EG_OP_STD) | EG_OPS_BIT(EG_OP_MEAN),
+                0, "f32 rows of 8, default ops");
+    free(x);
+    eg_engine_close(&e);
+    eg_engine_close(&h);
+}
+
 Test(struct_cols, non_finite_columns_take_the_careful_path)
 {
     eg_engine *e = tu_open_engine("host");

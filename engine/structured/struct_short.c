@@ -569,43 +569,43 @@ DEFINE_VM_UNIFORM(double, f64)
         eg_value *vcount = so->vals[EG_OP_COUNT];                            \
         const v8d n = (v8d){0} + (double)len;                                \
         const v8d lenbits = (v8d)((v8u){0} + len);                           \
+        /* NaN where a lane so far was not finite: checked once at the  \
+         * end, not batch by batch (a rare unit with such rows is read     \
+         * twice, the second time to find them) */                         \
+        v8d zacc = {0};                                                      \
         for (uint64_t bi = 0; bi < nbatch; bi++) {                           \
             uint64_t e = e0 + bi * B;                                        \
             v8d sv, cv, kv;                                                  \
             sum8_##SFX(x + bi * B * len, len, &sv, &cv, &kv);                \
-            /* eg_lane_decode's check, all eight at once: 0 where finite */  \
-            v8d z = ((sv - sv) + (cv - cv)) + (kv - kv);                     \
-            z = z + __builtin_shuffle(z, (v8l){4, 5, 6, 7, 0, 1, 2, 3});     \
-            z = z + __builtin_shuffle(z, (v8l){2, 3, 0, 1, 6, 7, 4, 5});     \
-            z = z + __builtin_shuffle(z, (v8l){1, 0, 3, 2, 5, 4, 7, 6});     \
+            /* eg_lane_decode's check: +0 where finite, else NaN */         \
+            zacc = zacc + (((sv - sv) + (cv - cv)) + (kv - kv));             \
             /* the merge into the identity and pair_value: s + c (s is    \
              * never -0.0, see the note above DEFINE_SUM_UNIFORM) */        \
             v8d f = sv + cv;                                                 \
-            if (z[0] == 0) {                                                 \
-                if (vsum)                                                    \
-                    store8(&vsum[e], f);                                     \
-                if (vmean)                                                   \
-                    store8(&vmean[e], f / n);                                \
-                if (vcount)                                                  \
-                    store8(&vcount[e], lenbits);                             \
-                continue;                                                    \
-            }                                                                \
-            v8l fin = VFINITE(sv) & VFINITE(cv) & VFINITE(kv);               \
-            for (int i = 0; i < B; i++) {                                    \
-                if (!fin[i]) {                                               \
-                    careful(ctx, e + (uint64_t)i);                           \
-                    continue;                                                \
-                }                                                            \
-                if (vsum)                                                    \
-                    vsum[e + (uint64_t)i].f = f[i];                          \
-                if (vmean)                                                   \
-                    vmean[e + (uint64_t)i].f = f[i] / n[i];                  \
-                if (vcount)                                                  \
-                    vcount[e + (uint64_t)i].u = len;                         \
-            }                                                                \
+            if (vsum)                                                        \
+                store8(&vsum[e], f);                                         \
+            if (vmean)                                                       \
+                store8(&vmean[e], f / n);                                    \
+            if (vcount)                                                      \
+                store8(&vcount[e], lenbits);                                 \
+        }                                                                    \
+        int clean = 1;                                                       \
+        for (int i = 0; i < B; i++)                                          \
+            clean &= zacc[i] == 0;                                           \
+        if (clean)                                                           \
+            return;                                                          \
+        /* the stores above reach memory before careful() stores over     \
+         * the rows it redoes */                                            \
+        eg_struct_short_fence();                                             \
+        for (uint64_t bi = 0; bi < nbatch; bi++) {                           \
+            v8d sv, cv, kv;                                                  \
+            sum8_##SFX(x + bi * B * len, len, &sv, &cv, &kv);                \
+            v8d z = ((sv - sv) + (cv - cv)) + (kv - kv);                     \
+            for (int i = 0; i < B; i++)                                      \
+                if (z[i] != 0)                                               \
+                    careful(ctx, e0 + bi * B + (uint64_t)i);                 \
         }                                                                    \
     }
-
 
 DEFINE_LANES(float, f32, 0)
 DEFINE_LANES(double, f64, 1)
