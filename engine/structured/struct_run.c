@@ -66,6 +66,7 @@ typedef struct sjob {
     int xcontig, ycontig; /* segments readable in place */
     int short_ok;         /* one-lane segments take eg_struct_short */
     int sums_ok; /* and the sum alone: eg_struct_short_sums */
+    int rows_ok; /* or min/max/var: eg_struct_short_rows */
     size_t nthreads;      /* device threads */
     uint64_t xstep, ystep; /* output e's segment at e * step, or 0 */
     uint64_t cols_st;     /* columns read in place (struct_cols.c): their
@@ -278,16 +279,22 @@ static void run_short(sworker *w, uint64_t e0, uint64_t e1)
          * per-output checks below */
         b.n = EG_SHORT_BATCH;
         b.uniform = j->xstep == len0 && (!p->has_y || j->ystep == len0);
-        if (b.uniform && j->sums_ok && e1 - e0 >= EG_SHORT_BATCH) {
-            /* the sum alone: whole batches from the rows to the results */
+        if (b.uniform && (j->sums_ok || j->rows_ok) &&
+            e1 - e0 >= EG_SHORT_BATCH) {
+            /* whole batches from the rows to the results */
             uint64_t nb = (e1 - e0) / EG_SHORT_BATCH;
             w->chunks += nb * EG_SHORT_BATCH;
             if (w->dev->info.kind == EG_DEV_HOST)
                 w->elements += nb * EG_SHORT_BATCH * len0;
             else
                 w->host_elements += nb * EG_SHORT_BATCH * len0;
-            eg_struct_short_sums(&j->out, p->x.base + e0 * len0 * p->size, e0,
-                                 nb, len0, careful_row, w);
+            const void *x0 = p->x.base + e0 * len0 * p->size;
+            if (j->sums_ok)
+                eg_struct_short_sums(&j->out, x0, e0, nb, len0, careful_row,
+                                     w);
+            else
+                eg_struct_short_rows(&j->out, x0, e0, nb, len0, careful_row,
+                                     w);
             e0 += nb * EG_SHORT_BATCH;
         }
         for (; e0 + EG_SHORT_BATCH <= e1; e0 += EG_SHORT_BATCH) {
@@ -612,6 +619,8 @@ eg_status eg_struct_run(eg_engine *e, const eg_struct_plan *p,
         j.chunk = eg_lane_count(longest ? longest : 1) * EG_LANE_ELEMS;
     st = eg_struct_out_init(&j.out, p, o, j.chunk, err);
     j.sums_ok = st == EG_OK && j.short_ok && eg_struct_short_sums_ok(&j.out);
+    j.rows_ok = st == EG_OK && j.short_ok && !p->has_y &&
+                eg_struct_short_rows_ok(&j.out);
     size_t nthreads = 0;
     for (size_t d = 0; d < j.devs.ndev; d++)
         nthreads += j.devs.devs[d]->threads ? j.devs.devs[d]->threads : 1;

@@ -411,12 +411,17 @@ __attribute__((always_inline)) static inline void acc_combine(acc *a, unsigned g
         }                                                                    \
     } while (0)
 
+/* A batch's combined accumulators (vm8_*). */
+typedef struct vmr {
+    v8d s, c, d1, d2, mn, mx, k;
+    v8u amn, amx;
+} vmr;
+
 #define DEFINE_VM_UNIFORM(T, SFX)                                            \
-    EG_SHORT_HOT static void vm_uniform_##SFX(const eg_short_batch *b,       \
-                                              unsigned g, acc *a, v8d *kout) \
+    __attribute__((always_inline)) static inline void vm8_##SFX(             \
+        const T *x0, uint64_t len, unsigned g, vmr *r)                       \
     {                                                                        \
-        const T *x0 = b->x[0];                                               \
-        uint64_t len = b->len[0], t = 0;                                     \
+        uint64_t t = 0;                                                      \
         const char *ahead = (const char *)(x0 + 2 * B * len);                \
         for (uint64_t o = 0; o < B * len * sizeof(T); o += 64)               \
             __builtin_prefetch(ahead + o);                                   \
@@ -472,19 +477,67 @@ __attribute__((always_inline)) static inline void acc_combine(acc *a, unsigned g
         VM_PAIR(0, 2);                                                       \
         VM_PAIR(4, 6);                                                       \
         VM_PAIR(0, 4);                                                       \
-        a->s[0] = s[0];                                                      \
-        a->c[0] = c[0];                                                      \
-        a->d1[0] = d1[0];                                                    \
-        a->d2[0] = d2[0];                                                    \
-        a->mn[0] = mn[0];                                                    \
-        a->mx[0] = mx[0];                                                    \
-        a->amn[0] = amn[0];                                                  \
-        a->amx[0] = amx[0];                                                  \
-        *kout = k;                                                           \
+        r->s = s[0];                                                         \
+        r->c = c[0];                                                         \
+        r->d1 = d1[0];                                                       \
+        r->d2 = d2[0];                                                       \
+        r->mn = mn[0];                                                       \
+        r->mx = mx[0];                                                       \
+        r->amn = amn[0];                                                     \
+        r->amx = amx[0];                                                     \
+        r->k = k;                                                            \
+    }                                                                        \
+    EG_SHORT_HOT static void vm_uniform_##SFX(const eg_short_batch *b,       \
+                                              unsigned g, acc *a, v8d *kout) \
+    {                                                                        \
+        vmr r;                                                               \
+        vm8_##SFX(b->x[0], b->len[0], g, &r);                                \
+        a->s[0] = r.s;                                                       \
+        a->c[0] = r.c;                                                       \
+        a->d1[0] = r.d1;                                                     \
+        a->d2[0] = r.d2;                                                     \
+        a->mn[0] = r.mn;                                                     \
+        a->mx[0] = r.mx;                                                     \
+        a->amn[0] = r.amn;                                                   \
+        a->amx[0] = r.amx;                                                   \
+        *kout = r.k;                                                         \
+    }                                                                        \
+    EG_SHORT_HOT static void vm_rows_##SFX(                                  \
+        eg_struct_out *so, const T *x, uint64_t e0, uint64_t nbatch,         \
+        uint64_t len, void (*careful)(void *, uint64_t), void *ctx)          \
+    {                                                                        \
+        unsigned g = so->groups;                                             \
+        vmr prev;                                                            \
+        v8d zacc = {0};                                                      \
+        memset(&prev, 0, sizeof prev);                                       \
+        /* each batch is finished while the next one's lanes run: the     \
+         * finishing's divisions wait on the lanes' last additions */       \
+        for (uint64_t bi = 0; bi <= nbatch; bi++) {                          \
+            vmr cur;                                                         \
+            if (bi < nbatch)                                                 \
+                vm8_##SFX(x + bi * B * len, len, g, &cur);                   \
+            if (bi > 0)                                                      \
+                vm_finish(so, &prev, e0 + (bi - 1) * B, len, &zacc);         \
+            if (bi < nbatch)                                                 \
+                prev = cur;                                                  \
+        }                                                                    \
+        int clean = 1;                                                       \
+        for (int i = 0; i < B; i++)                                          \
+            clean &= zacc[i] == 0;                                           \
+        if (clean)                                                           \
+            return;                                                          \
+        eg_struct_short_fence(); /* as in sums_* */                          \
+        for (uint64_t bi = 0; bi < nbatch; bi++) {                           \
+            vmr cur;                                                         \
+            vm8_##SFX(x + bi * B * len, len, g, &cur);                       \
+            v8d z;                                                           \
+            vm_check(&cur, g, &z);                                           \
+            for (int i = 0; i < B; i++)                                      \
+                if (z[i] != 0)                                               \
+                    careful(ctx, e0 + bi * B + (uint64_t)i);                 \
+        }                                                                    \
     }
 
-DEFINE_VM_UNIFORM(float, f32)
-DEFINE_VM_UNIFORM(double, f64)
 
 /* sums_*: a unit of such batches from the rows to the result arrays.
  * After the lanes, eg_struct_short merges (s, c) into the identity and
@@ -645,6 +698,88 @@ void eg_struct_short_fence(void)
 #endif
 }
 
+/* eg_lane_decode's check of a vm8_ batch: +0 where every accumulator is
+ * finite, NaN elsewhere (see eg_struct_short). */
+__attribute__((always_inline)) static inline void
+vm_check(const vmr *r, unsigned g, v8d *zout)
+{
+    v8d z = ((r->s - r->s) + (r->c - r->c)) + (r->k - r->k);
+    if (g & EG_G_VAR)
+        z = z + ((r->d1 - r->d1) + (r->d2 - r->d2));
+    *zout = z;
+}
+
+/* eg_struct_short's finishing of eight rows of `len` at e (consecutive,
+ * so a vector per op) for the ops vm_rows_* takes; adds vm_check's z to
+ * *zacc.  Rows that are not finite get values the careful path stores
+ * over.  (Vectors go through memory, as in DEFINE_LANES.) */
+__attribute__((always_inline)) static inline void
+vm_finish(eg_struct_out *so, const vmr *r, uint64_t e, uint64_t len,
+          v8d *zacc)
+{
+    const v8d zero = {0};
+    const v8d n = zero + (double)len;
+    unsigned g = so->groups;
+    v8d sum_s = zero, sum_c = zero;
+    VTWOSUM_PAIR(sum_s, sum_c, r->s, r->c);
+    v8d fsum = sum_s + sum_c;
+    v8d var = zero;
+    if (g & EG_G_VAR) {
+        v8d q = r->d1 / n;
+        v8d m2 = r->d2 - r->d1 * q;
+        v8l m_ = m2 < zero;
+        VOPAQUE(m_);
+        m2 = VSEL(m_, zero, m2);
+        m_ = m2 != m2;
+        VOPAQUE(m_);
+        m2 = VSEL(m_, zero + INFINITY, m2);
+        v8d dof = n - (double)so->o->ddof;
+        m_ = dof > zero;
+        VOPAQUE(m_);
+        var = m2 / VSEL(m_, dof, zero);
+    }
+    for (unsigned op = 0; op < EG_OP_COUNT_ALL; op++) {
+        eg_value *vals = so->vals[op];
+        if (!vals)
+            continue;
+        v8d f = zero;
+        switch (op) {
+        case EG_OP_COUNT: f = (v8d)((v8u){0} + len); break;
+        case EG_OP_SUM: f = fsum; break;
+        case EG_OP_MEAN: f = fsum / n; break;
+        case EG_OP_MIN: f = r->mn; break;
+        case EG_OP_MAX: f = r->mx; break;
+        case EG_OP_ARGMIN: f = (v8d)r->amn; break; /* eg_struct_index: */
+        case EG_OP_ARGMAX: f = (v8d)r->amx; break; /* the position itself */
+        case EG_OP_VAR: f = var; break;
+        case EG_OP_STD:
+            for (int i = 0; i < B; i++)
+                f[i] = sqrt(var[i]);
+            break;
+        default: break;
+        }
+        store8(&vals[e], f);
+    }
+    v8d z;
+    vm_check(r, g, &z);
+    *zacc = *zacc + z;
+}
+
+int eg_struct_short_rows_ok(const eg_struct_out *so)
+{
+    const unsigned ok =
+        EG_OPS_BIT(EG_OP_COUNT) | EG_OPS_BIT(EG_OP_SUM) |
+        EG_OPS_BIT(EG_OP_MEAN) | EG_OPS_BIT(EG_OP_MIN) | EG_OPS_BIT(EG_OP_MAX) |
+        EG_OPS_BIT(EG_OP_ARGMIN) | EG_OPS_BIT(EG_OP_ARGMAX) |
+        EG_OPS_BIT(EG_OP_VAR) | EG_OPS_BIT(EG_OP_STD);
+    return (so->o->ops & ~ok) == 0 && !so->p->by &&
+           (so->groups & ~(unsigned)(EG_G_MINMAX | EG_G_VAR)) == 0 &&
+           eg_dtype_is_float(so->p->dtype);
+}
+
+DEFINE_VM_UNIFORM(float, f32)
+DEFINE_VM_UNIFORM(double, f64)
+
 DEFINE_SUM_UNIFORM(float, f32)
 DEFINE_SUM_UNIFORM(double, f64)
 
@@ -665,6 +800,16 @@ void eg_struct_short_sums(eg_struct_out *so, const void *x, uint64_t e0,
         sums_f32(so, x, e0, nbatch, len, careful, ctx);
     else
         sums_f64(so, x, e0, nbatch, len, careful, ctx);
+}
+
+void eg_struct_short_rows(eg_struct_out *so, const void *x, uint64_t e0,
+                          uint64_t nbatch, uint64_t len,
+                          void (*careful)(void *ctx, uint64_t e), void *ctx)
+{
+    if (so->p->dtype == EG_F32)
+        vm_rows_f32(so, x, e0, nbatch, len, careful, ctx);
+    else
+        vm_rows_f64(so, x, e0, nbatch, len, careful, ctx);
 }
 
 /* The state arithmetic after the lanes, for all eight at once: eg_lane_decode's

@@ -260,6 +260,14 @@ int eg_struct_short_sums_ok(const eg_struct_out *so);
 void eg_struct_short_sums(eg_struct_out *so, const void *x, uint64_t e0,
                           uint64_t nbatch, uint64_t len,
                           void (*careful)(void *ctx, uint64_t e), void *ctx);
+/* The same for the ops of eg_struct_short_rows_ok (count, sum, mean,
+ * min, max, argmin, argmax, var, std; axis mode, a float dtype in fast
+ * mode): the min/max and var lanes of eg_struct_short and its finishing,
+ * each batch finished while the next one's lanes run. */
+int eg_struct_short_rows_ok(const eg_struct_out *so);
+void eg_struct_short_rows(eg_struct_out *so, const void *x, uint64_t e0,
+                          uint64_t nbatch, uint64_t len,
+                          void (*careful)(void *ctx, uint64_t e), void *ctx);
 /* After a thread's last eg_struct_short: its stores to the result arrays
  * (some bypass the caches) are ordered before whatever the thread does
  * next, so the threads that join it see them. */
