@@ -165,12 +165,16 @@ uint64_t eg_struct_cols_stride(const eg_struct_plan *p, unsigned groups)
             v8u an_ = LDU(a[A_AMN], pos), ax_ = LDU(a[A_AMX], pos);            \
             v8u t_ = LDU(a[A_TIX], pos) + (uint64_t)(q0)*S;                    \
             for (int r_ = 0; r_ < (int)BLK; r_++, t_ += S) {                   \
-                v8l lt_ =                                                      \
-                    (v[r_] < mn_) | ((v[r_] == mn_) & (v8l)(an_ == none_));    \
+                /* the equality's mask through memory: GCC 12 turns a      \
+                 * vector compare ANDed with another into scalar code */   \
+                v8l eq_ = v[r_] == mn_;                                        \
+                __asm__("" : "+m"(eq_));                                       \
+                v8l lt_ = (v[r_] < mn_) | (eq_ & (v8l)(an_ == none_));         \
                 mn_ = VSEL(lt_, v[r_], mn_);                                   \
                 an_ = VSELU(lt_, t_, an_);                                     \
-                v8l gt_ =                                                      \
-                    (v[r_] > mx_) | ((v[r_] == mx_) & (v8l)(ax_ == none_));    \
+                eq_ = v[r_] == mx_;                                            \
+                __asm__("" : "+m"(eq_));                                       \
+                v8l gt_ = (v[r_] > mx_) | (eq_ & (v8l)(ax_ == none_));         \
                 mx_ = VSEL(gt_, v[r_], mx_);                                   \
                 ax_ = VSELU(gt_, t_, ax_);                                     \
             }                                                                  \
