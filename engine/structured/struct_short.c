@@ -636,13 +636,13 @@ typedef struct vmr {
              * never -0.0, see the note above DEFINE_SUM_UNIFORM) */        \
             v8d f = sv + cv;                                                 \
             if (vsum)                                                        \
-                store8(&vsum[e], &f);                                        \
+                store8(&vsum[e], f);                                         \
             if (vmean) {                                                     \
                 v8d m = f / n;                                               \
-                store8(&vmean[e], &m);                                       \
+                store8(&vmean[e], m);                                        \
             }                                                                \
             if (vcount)                                                      \
-                store8(&vcount[e], &lenbits);                                \
+                store8(&vcount[e], lenbits);                                 \
         }                                                                    \
         int clean = 1;                                                       \
         for (int i = 0; i < B; i++)                                          \
@@ -676,10 +676,11 @@ static inline double eg_bits_f64(uint64_t u)
 /* Eight results to dst: straight to memory when dst is a whole line (the
  * result arrays are written once, one line per eight outputs, and not
  * read back by the pass: a plain store would first read each line in);
- * eg_struct_short_fence orders these stores before the results are read. */
-static inline void store8(eg_value *dst, const v8d *fp)
+ * eg_struct_short_fence orders these stores before the results are read.
+ * Always inlined: a vector argument's ABI differs between the clones, and
+ * an -O0 build would otherwise keep a call. */
+__attribute__((always_inline)) static inline void store8(eg_value *dst, v8d f)
 {
-    v8d f = *fp; /* through memory: a vector argument's ABI differs by clone */
 #if defined(__x86_64__) && defined(__SSE2__) && defined(__GNUC__)
     if (((uintptr_t)dst & 63) == 0) {
         typedef double v2d __attribute__((vector_size(16)));
@@ -761,7 +762,7 @@ vm_finish(eg_struct_out *so, const vmr *r, uint64_t e, uint64_t len,
             break;
         default: break;
         }
-        store8(&vals[e], &f);
+        store8(&vals[e], f);
     }
     v8d z;
     vm_check(r, g, &z);
@@ -944,7 +945,7 @@ EG_SHORT_HOT unsigned eg_struct_short(eg_struct_out *so,
         }
         if (consecutive) {
             /* eight outputs side by side: one vector */
-            store8(&vals[b->e[0]], &f);
+            store8(&vals[b->e[0]], f);
             continue;
         }
         for (int i = 0; i < b->n; i++)
