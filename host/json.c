@@ -1,11 +1,80 @@
 /* json.c - JSON strings and numbers.  Numbers are written in the "C" locale
  * (the program never calls setlocale), so the decimal point is always '.'. */
 #include <inttypes.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
+
+/* Whether v's correctly rounded form with `prec` significant digits reads
+ * back as v (that form left in sci). */
+static int reads_back(double v, int prec, char *sci, size_t len)
+{
+    snprintf(sci, len, "%.*e", prec - 1, v);
+    return strtod(sci, NULL) == v;
+}
+
+/* sci, as "%.*e" writes it ("-d.ddde+XX"), one unit up in its last
+ * digit, away from zero: 9.99e+01 becomes 1.00e+02. */
+static void bump_last_digit(char *sci, size_t len)
+{
+    char *e = strchr(sci, 'e');
+    int exp10 = atoi(e + 1);
+    char *p = e - 1;
+    for (; p >= sci && (*p == '9' || *p == '.'); p--)
+        if (*p == '9')
+            *p = '0';
+    if (p >= sci && *p >= '0' && *p <= '8') {
+        (*p)++;
+        return;
+    }
+    /* carried out of the first digit: 1.00...e(exp10 + 1) */
+    char *first = sci + (sci[0] == '-');
+    first[0] = '1';
+    snprintf(e, len - (size_t)(e - sci), "e%+03d", exp10 + 1);
+}
+
+/* The fewest significant digits, 1 to 17, of a decimal that reads back
+ * as v, as Python's repr finds them (0.1 stays 0.1 instead of
+ * 0.10000000000000001), that decimal left in sci.  Away from a power of
+ * two the doubles that read as v lie symmetrically around it, so the
+ * decimal of p digits nearest v reads back if any of p digits does, and
+ * the nearest of p + 1 digits is at least as near (the p-digit one has
+ * p + 1 digits too): once p digits read back so do all longer forms, and
+ * a bisection finds the least in 4 or 5 tries, where counting up took up
+ * to 16 (most results need 16 or 17).  At a power of two the doubles
+ * below are twice as dense as those above, so a decimal a little farther
+ * above may read back where the nearest, below, does not: there it
+ * counts up and tries both. */
+static int fewest_digits(double v, char *sci, size_t len)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    int lo = 1, hi = 17;
+    if ((bits & 0x000fffffffffffffull) == 0) {
+        for (; lo < hi; lo++) {
+            if (reads_back(v, lo, sci, len))
+                return lo;
+            if (fabs(strtod(sci, NULL)) < fabs(v)) {
+                bump_last_digit(sci, len);
+                if (strtod(sci, NULL) == v)
+                    return lo;
+            }
+        }
+    } else {
+        while (lo < hi) {
+            int mid = (lo + hi) / 2;
+            if (reads_back(v, mid, sci, len))
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+    }
+    reads_back(v, lo, sci, len);
+    return lo;
+}
 
 void fmt_double(char *buf, size_t len, double v)
 {
@@ -20,14 +89,7 @@ void fmt_double(char *buf, size_t len, double v)
         snprintf(buf, len, "%s", v < 0 ? "-inf" : "inf");
         return;
     }
-    /* The fewest significant digits that read back as v, as Python's repr
-     * finds them: 0.1 stays 0.1 instead of 0.10000000000000001. */
-    for (prec = 1; prec < 17; prec++) {
-        snprintf(sci, sizeof sci, "%.*e", prec - 1, v);
-        if (strtod(sci, NULL) == v)
-            break;
-    }
-    snprintf(sci, sizeof sci, "%.*e", prec - 1, v);
+    prec = fewest_digits(v, sci, sizeof sci);
     /* Then repr's layout: plain digits for exponents -4 .. 15 (4950, not
      * 4.95e+03), scientific beyond.  The plain form is kept only if it
      * reads back as v too. */
@@ -35,6 +97,8 @@ void fmt_double(char *buf, size_t len, double v)
     if (exp10 >= -4 && exp10 < 16) {
         int decimals = prec - 1 - exp10;
         snprintf(buf, len, "%.*f", decimals > 0 ? decimals : 0, v);
+        /* (the nearest plain form: not sci's digits where those are the
+         * farther decimal of a power of two; then sci stays) */
         if (strtod(buf, NULL) == v)
             return;
     }
