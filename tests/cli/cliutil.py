@@ -11,6 +11,7 @@ Only the standard library and numpy: these tests run in CPU-only CI.
 import json
 import math
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -91,6 +92,34 @@ def num(v):
             return float(v)
         raise AssertionError("unexpected string value %r" % v)
     return v
+
+
+def _bits(v):
+    """A JSON value with the sign of zero and NaN made comparable."""
+    v = num(v)
+    if isinstance(v, float):
+        return ("nan",) if math.isnan(v) else struct.pack("<d", v)
+    return v
+
+
+def same_bits(got, want, what):
+    """Nested JSON values (dicts, lists, numbers) equal bit for bit: the
+    sign of zero counts, NaN equals NaN."""
+    if isinstance(want, dict):
+        if not isinstance(got, dict) or sorted(got) != sorted(want):
+            raise AssertionError("%s: keys %r, want %r" % (
+                what, sorted(got) if isinstance(got, dict) else got,
+                sorted(want)))
+        for k in want:
+            same_bits(got[k], want[k], "%s.%s" % (what, k))
+    elif isinstance(want, list):
+        if not isinstance(got, list) or len(got) != len(want):
+            raise AssertionError("%s: %r values, want %d" % (
+                what, len(got) if isinstance(got, list) else got, len(want)))
+        for i, (g, w) in enumerate(zip(got, want)):
+            same_bits(g, w, "%s[%d]" % (what, i))
+    elif _bits(got) != _bits(want):
+        raise AssertionError("%s: got %r, want %r" % (what, got, want))
 
 
 def expect_fail(args, code, environ=None, stdin=None, contains=None,

@@ -16,7 +16,6 @@ removed between rounds fails its task with a message naming it, and the
 worker stays up.
 """
 
-import math
 import os
 import struct
 import sys
@@ -45,30 +44,6 @@ def save(tmp, name, a):
     np.save(path, a)
     return path
 
-
-def bits(v):
-    """A JSON value with the sign of zero and NaN made comparable."""
-    v = cu.num(v)
-    if isinstance(v, float):
-        return ("nan",) if math.isnan(v) else struct.pack("<d", v)
-    return v
-
-
-def same_bits(got, want, what):
-    if isinstance(want, dict):
-        if sorted(got) != sorted(want):
-            raise AssertionError("%s: keys %r, want %r" % (what, sorted(got),
-                                                          sorted(want)))
-        for k in want:
-            same_bits(got[k], want[k], "%s.%s" % (what, k))
-    elif isinstance(want, list):
-        if len(got) != len(want):
-            raise AssertionError("%s: %d values, want %d" % (
-                what, len(got), len(want)))
-        for i, (g, w) in enumerate(zip(got, want)):
-            same_bits(g, w, "%s[%d]" % (what, i))
-    elif bits(got) != bits(want):
-        raise AssertionError("%s: got %r, want %r" % (what, got, want))
 
 
 def grid_json(path, workers, *args, timeout=120):
@@ -138,7 +113,7 @@ def compare(tmp, name, x, methods=METHODS, nans=("propagate", "omit"),
                 got = grid_json(path, n, *args)
                 for key in ("dtype", "shape", "count"):
                     assert got[key] == want[key], (key, got[key], want[key])
-                same_bits(got["results"], want["results"],
+                cu.same_bits(got["results"], want["results"],
                           "%s %s %s %d worker(s)" % (name, method, nan, n))
                 gu.check_grid_object(got)
 
@@ -200,7 +175,7 @@ def tiny_inputs_and_all_equal(tmp):
         want = one_box(path, *args)
         for n in (1, 2):
             got = grid_json(path, n, *args)
-            same_bits(got["results"], want["results"], "%s %d" % (name, n))
+            cu.same_bits(got["results"], want["results"], "%s %d" % (name, n))
 
 
 @suite.test
@@ -216,7 +191,7 @@ def hist_with_range_and_values_on_edges(tmp):
         h["above"] == 1, h
     for n in (1, 2):
         got = grid_json(path, n, *args)
-        same_bits(got["results"], want["results"], "edges %d" % n)
+        cu.same_bits(got["results"], want["results"], "edges %d" % n)
         # one round: the range is given, so no min/max round
         assert got["grid"]["tasks"] == (x.size + ELEMS - 1) // ELEMS, \
             got["grid"]
@@ -242,7 +217,7 @@ def many_q_values_take_more_rounds(tmp):
     args = ["--ops", "median,quantile", "--q", q]
     want = one_box(path, *args)
     got = grid_json(path, 2, *args)
-    same_bits(got["results"], want["results"], "64 q values")
+    cu.same_bits(got["results"], want["results"], "64 q values")
     ref = np.quantile(x, [i / 63 for i in range(64)])
     for g, w in zip(got["results"]["quantile"], ref.tolist()):
         cu.same(cu.num(g), w, "quantile")
@@ -271,7 +246,7 @@ def worker_killed_during_selection_passes(tmp):
                  wait=True)
         g.worker("steady", "--task-delay-ms", 20)
         doc = g.result()
-    same_bits(doc["results"], want["results"], "killed in pass 1")
+    cu.same_bits(doc["results"], want["results"], "killed in pass 1")
     if doc["grid"]["failures"] < 1 or g.workers["doomed"].alive():
         raise AssertionError("no failure counted: %r" % doc["grid"])
     # in the second pass: SIGKILL as soon as the coordinator starts it
@@ -282,7 +257,7 @@ def worker_killed_during_selection_passes(tmp):
         time.sleep(0.06)
         g.kill("a")
         doc = g.result()
-    same_bits(doc["results"], want["results"], "killed in pass 2")
+    cu.same_bits(doc["results"], want["results"], "killed in pass 2")
     if doc["grid"]["failures"] + doc["grid"]["unstarted"] < 1:
         raise AssertionError("the kill cost nothing: %r" % doc["grid"])
 
@@ -363,7 +338,7 @@ def shards_give_the_one_box_bits(tmp):
                 check_numpy(want["results"], x, method, nan)
                 got = shard_grid(sub, manifest, roots, args)
                 assert got["count"] == x.size and got["dtype"] == dt, got
-                same_bits(got["results"], want["results"],
+                cu.same_bits(got["results"], want["results"],
                           "%s shards %s %r" % (dt, method, ordinary))
                 gu.check_grid_object(got)
         # the rounds without ordinary ops: the hist range (which also
@@ -396,7 +371,7 @@ def shards_in_one_command_and_raw(tmp):
                 "--shards", manifest, "--shard-root", roots["all"]] + args,
                timeout=120)
     assert p.returncode == 0, p.stderr.decode(errors="replace")[-2000:]
-    same_bits(cu.json.loads(p.stdout)["results"], want["results"],
+    cu.same_bits(cu.json.loads(p.stdout)["results"], want["results"],
               "one-command grid")
     # the same shards as raw little-endian u32 files
     for n, a in zip(names, parts):
@@ -406,7 +381,7 @@ def shards_in_one_command_and_raw(tmp):
     with open(raw, "w") as f:
         f.write("\n".join(n[:-4] + ".bin" for n in names) + "\n")
     got = shard_grid(tmp, raw, roots, ["--raw", "--dtype", "u32"] + args)
-    same_bits(got["results"], want["results"], "raw shards")
+    cu.same_bits(got["results"], want["results"], "raw shards")
 
 
 @suite.test
@@ -423,7 +398,7 @@ def worker_killed_during_a_shard_selection_pass(tmp):
             float(np.median(np.load(allp))), "median")
     for at in ("selection pass 1", "selection pass 3"):
         doc = shard_grid(tmp, manifest, roots, args, kill_at=at, delay=40)
-        same_bits(doc["results"], want["results"], "killed at " + at)
+        cu.same_bits(doc["results"], want["results"], "killed at " + at)
         if doc["grid"]["failures"] + doc["grid"]["unstarted"] < 1:
             raise AssertionError("the kill cost nothing: %r" % doc["grid"])
 
@@ -516,7 +491,7 @@ def bad_quantile_payloads_are_refused(tmp):
     finally:
         push.close()
         ctx.term()
-    same_bits(doc["results"], want["results"], "after bad payloads")
+    cu.same_bits(doc["results"], want["results"], "after bad payloads")
     if doc["grid"]["rejected"] < len(bad):
         raise AssertionError("rejected %d of %d bad frames" % (
             doc["grid"]["rejected"], len(bad)))

@@ -9,7 +9,6 @@ it; -o's npz must hold the same arrays; malformed per-output payloads sent
 to the coordinator are refused and counted; bad usage exits 2.
 """
 
-import math
 import os
 import struct
 import sys
@@ -38,30 +37,6 @@ def save(tmp, name, a):
     return path
 
 
-def bits(v):
-    v = cu.num(v)
-    if isinstance(v, float):
-        return ("nan",) if math.isnan(v) else struct.pack("<d", v)
-    return v
-
-
-def same_bits(got, want, what):
-    """Nested JSON values equal bit for bit (NaN equal to NaN)."""
-    if isinstance(want, dict):
-        if sorted(got) != sorted(want):
-            raise AssertionError("%s: keys %r, want %r" % (
-                what, sorted(got), sorted(want)))
-        for k in want:
-            same_bits(got[k], want[k], "%s.%s" % (what, k))
-    elif isinstance(want, list):
-        if not isinstance(got, list) or len(got) != len(want):
-            raise AssertionError("%s: %r values, want %d" % (
-                what, len(got) if isinstance(got, list) else got, len(want)))
-        for i, (g, w) in enumerate(zip(got, want)):
-            same_bits(g, w, "%s[%d]" % (what, i))
-    elif bits(got) != bits(want):
-        raise AssertionError("%s: got %r, want %r" % (what, got, want))
-
 
 def quiet(fn, *a, **kw):
     with warnings.catch_warnings():
@@ -85,7 +60,7 @@ def same_as_one_box(got, want, what):
         assert got[key] == want[key], (what, key, got[key], want[key])
     if "groups" in want:
         assert got["groups"] == want["groups"], (what, "groups")
-    same_bits(got["results"], want["results"], what)
+    cu.same_bits(got["results"], want["results"], what)
     gu.check_grid_object(got)
 
 
