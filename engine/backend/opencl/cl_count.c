@@ -270,6 +270,29 @@ static eg_status check_size(eg_device *dev, uint64_t n, eg_error *err)
     (rc == CL_SUCCESS ? (rc = clSetKernelArg((k), (i), sizeof(v), &(v)))       \
                       : rc)
 
+/* The end of a one-launch count (hist, the sketch) whose arguments 0 to 7
+ * are set, rc saying how that went: its table as argument 8 (lbytes of
+ * local memory, or one word when it counts in global memory), the launch
+ * over n elements and its `words` counters read into c->host_out.  On
+ * failure the queue is drained, so that nothing still writes the buffers
+ * the next unit reuses. */
+static eg_status launch_and_read(eg_device *dev, const eg_cl_kernel *k,
+                                 eg_cl_count *c, cl_int rc, size_t lbytes,
+                                 uint64_t n, size_t words, eg_error *err)
+{
+    if (rc == CL_SUCCESS)
+        rc = clSetKernelArg(k->kernel, 8, lbytes, NULL);
+    if (rc != CL_SUCCESS)
+        return eg_cl_fail(err, "clSetKernelArg", dev->info.name, rc);
+    eg_status st = launch(dev, k, n, err);
+    if (st == EG_OK)
+        st = read_back(dev, &c->out, c->host_out, words * sizeof(cl_uint),
+                       err);
+    if (st != EG_OK)
+        clFinish(((eg_cl_impl *)dev->impl)->queue);
+    return st;
+}
+
 /* ----------------------------------------------------------------- hist */
 
 eg_status eg_cl_count_hist(eg_device *dev, const eg_hist_plan *p,
@@ -327,19 +350,10 @@ eg_status eg_cl_count_hist(eg_device *dev, const eg_hist_plan *p,
     ARG(k->kernel, 5, klo);
     ARG(k->kernel, 6, khi);
     ARG(k->kernel, 7, c->out.mem);
-    if (rc == CL_SUCCESS)
-        rc = clSetKernelArg(k->kernel, 8, local ? lbytes : sizeof(cl_uint),
-                            NULL);
-    if (rc != CL_SUCCESS)
-        return eg_cl_fail(err, "clSetKernelArg", dev->info.name, rc);
-    st = launch(dev, k, n, err);
-    if (st == EG_OK)
-        st = read_back(dev, &c->out, c->host_out, words * sizeof(cl_uint),
-                       err);
-    if (st != EG_OK) {
-        clFinish(((eg_cl_impl *)dev->impl)->queue);
+    st = launch_and_read(dev, k, c, rc, local ? lbytes : sizeof(cl_uint), n,
+                         words, err);
+    if (st != EG_OK)
         return st;
-    }
     for (unsigned b = 0; b < nb; b++)
         s->counts[b] += c->host_out[b];
     s->below += c->host_out[nb];
@@ -570,19 +584,10 @@ eg_status eg_cl_count_sketch(eg_device *dev, eg_sketch *s, eg_dtype t,
     ARG(k->kernel, 5, nlo);
     ARG(k->kernel, 6, nlen);
     ARG(k->kernel, 7, c->out.mem);
-    if (rc == CL_SUCCESS)
-        rc = clSetKernelArg(k->kernel, 8, local ? lbytes : sizeof(cl_uint),
-                            NULL);
-    if (rc != CL_SUCCESS)
-        return eg_cl_fail(err, "clSetKernelArg", dev->info.name, rc);
-    st = launch(dev, k, n, err);
-    if (st == EG_OK)
-        st = read_back(dev, &c->out, c->host_out, words * sizeof(cl_uint),
-                       err);
-    if (st != EG_OK) {
-        clFinish(((eg_cl_impl *)dev->impl)->queue);
+    st = launch_and_read(dev, k, c, rc, local ? lbytes : sizeof(cl_uint), n,
+                         words, err);
+    if (st != EG_OK)
         return st;
-    }
     const uint32_t *o = c->host_out;
     w.nan = o[nb];
     w.zero = o[nb + 1];
