@@ -447,6 +447,64 @@ Test(hist, vector_edge_skip_counts_as_the_scalar_one)
         }
 }
 
+Test(hist, byte_counters_fold_before_they_wrap)
+{
+    /* Up to 32 bins the vector code counts 64 values a round in byte
+     * counters, folded every 255 rounds: a run of rounds that all land in
+     * one bin (a counter that would wrap at 256 if the fold came late),
+     * then values on and beside every edge, NaN and values outside, for
+     * each counter width (8, 16, 32) and the bin counts beside it;
+     * float32 and float64, against the scalar code one value at a time. */
+    static const unsigned bins[] = {1, 2, 7, 8, 9, 16, 17, 31, 32, 33};
+    const size_t run = 64 * 700, cap = run + 4096;
+    uint64_t st = 29;
+    for (int f64 = 0; f64 < 2; f64++)
+        for (size_t k = 0; k < sizeof bins / sizeof *bins; k++) {
+            eg_dtype t = f64 ? EG_F64 : EG_F32;
+            eg_hist_plan p;
+            cr_assert_eq(eg_hist_plan_make(&p, t, bins[k], 1, -2.0, 3.0, 0, 0,
+                                           0, NULL),
+                         EG_OK);
+            double *v = malloc(cap * sizeof *v);
+            size_t n = 0;
+            while (n < run)
+                v[n++] = 2.99; /* the last bin, every lane of every round */
+            for (unsigned i = 0; i <= bins[k]; i++) {
+                v[n++] = p.edges[i];
+                v[n++] = nextafterf((float)p.edges[i], -INFINITY);
+                v[n++] = nextafterf((float)p.edges[i], INFINITY);
+            }
+            v[n++] = NAN;
+            v[n++] = -7.0;
+            v[n++] = 1e9;
+            while (n < cap)
+                v[n++] = -2.5 + 6.0 * tu_unit(&st);
+            float *vf = malloc(cap * sizeof *vf);
+            for (size_t i = 0; i < cap; i++)
+                vf[i] = (float)v[i];
+            const void *x = f64 ? (const void *)v : (const void *)vf;
+            size_t sz = f64 ? 8 : 4;
+            eg_hist_state a, b;
+            eg_hist_state_init(&a, bins[k], NULL);
+            eg_hist_state_init(&b, bins[k], NULL);
+            eg_hist_add(&p, &a, x, cap);
+            for (size_t i = 0; i < cap; i++)
+                eg_hist_add(&p, &b, (const char *)x + i * sz, 1);
+            cr_assert(a.counts[bins[k] - 1] >= run, "f64 %d bins %u", f64,
+                      bins[k]);
+            cr_assert(memcmp(a.counts, b.counts, bins[k] * 8) == 0,
+                      "f64 %d bins %u", f64, bins[k]);
+            cr_assert_eq(a.below, b.below);
+            cr_assert_eq(a.above, b.above);
+            cr_assert_eq(a.nan, 1);
+            eg_hist_state_free(&a);
+            eg_hist_state_free(&b);
+            eg_hist_plan_free(&p);
+            free(v);
+            free(vf);
+        }
+}
+
 Test(hist, wire_states_merge_in_any_order_and_are_validated)
 {
     enum { PARTS = 50, PER = 1000, BINS = 64 };

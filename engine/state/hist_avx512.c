@@ -4,9 +4,10 @@
  * [0, nbins] first, as the scalar code does), the step down from nbins,
  * and the two corrections against the float32 edges, which are recomputed
  * in vectors exactly as make_edges computes them (gathering them from the
- * table costs more on the CPUs at hand; the table serves step 0); only the
- * counting itself stays scalar.  float64 data goes 8 values at a time the
- * same way, its edges gathered from the plan's table (exact doubles).
+ * table costs more on the CPUs at hand; the table serves step 0).  float64 data goes 8 values at a time the same way,
+ * its edges gathered from the plan's table (exact doubles).  Up to 32 bins
+ * the counting is in vectors too (byte counters, below); with more bins it
+ * is scalar.
  *
  * With few bins neighbouring values often fall in one bin, and each
  * increment then waits on the previous one's store (a chain of
@@ -24,6 +25,7 @@
 #include <immintrin.h>
 
 #define TGT __attribute__((target("avx512f,avx512dq")))
+#define TGTB __attribute__((target("avx512f,avx512dq,avx512bw")))
 
 #define SPREAD_COPIES 4u
 #define SPREAD_BINS_MAX 512u
@@ -113,39 +115,40 @@ TGT static inline __m512 edge_at(__m512i j, __m512d step, __m512d first,
 #define SLOT64(J)                                                              \
     (c ? _mm512_add_epi64(_mm512_sll_epi64((J), shv), lanes) : (J))
 
-TGT static uint64_t add_avx512(const eg_hist_plan *p, eg_hist_state *s,
-                               uint32_t *c, unsigned shift, const float *v,
-                               uint64_t n)
+/* What the float32 bin index needs, set once per call. */
+typedef struct f32_bins {
+    __m512d step, firstd;
+    __m512 lastv, cf, cl, sf, nf, zero, nbf, tlo, thi, mlo, mhi;
+    __m512i nb, last, one;
+    const float *edgesf;
+    int arith, small, skip;
+} f32_bins;
+
+TGT static void f32_bins_init(f32_bins *k, const eg_hist_plan *p)
 {
-    const __m128i shv = _mm_cvtsi32_si128((int)shift);
-    const __m512i lanes = _mm512_and_si512(
-        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-                          15),
-        _mm512_set1_epi32((int)(1u << shift) - 1));
     const double stepd = (p->last - p->first) / (double)p->nbins;
-    const int arith = stepd != 0;
-    const __m512d step = _mm512_set1_pd(stepd);
-    const __m512d firstd = _mm512_set1_pd(p->first);
-    const __m512 lastv = _mm512_set1_ps((float)p->last);
-    const __m512 cf = _mm512_set1_ps((float)p->cfirst);
-    const __m512 cl = _mm512_set1_ps((float)p->clast);
-    const __m512 sf = _mm512_set1_ps((float)p->sfirst);
-    const __m512 nf = _mm512_set1_ps((float)p->norm);
-    const __m512 zero = _mm512_setzero_ps();
-    const __m512 nbf = _mm512_set1_ps((float)p->nbins);
-    const __m512i nb = _mm512_set1_epi32((int)p->nbins);
-    const __m512i last = _mm512_set1_epi32((int)p->nbins - 1);
-    const __m512i one = _mm512_set1_epi32(1);
-    uint64_t *counts = s->counts, below = 0, nan = 0, above = 0;
-    uint64_t i = 0;
-    int32_t idx[16];
+    k->arith = stepd != 0;
+    k->step = _mm512_set1_pd(stepd);
+    k->firstd = _mm512_set1_pd(p->first);
+    k->lastv = _mm512_set1_ps((float)p->last);
+    k->cf = _mm512_set1_ps((float)p->cfirst);
+    k->cl = _mm512_set1_ps((float)p->clast);
+    k->sf = _mm512_set1_ps((float)p->sfirst);
+    k->nf = _mm512_set1_ps((float)p->norm);
+    k->zero = _mm512_setzero_ps();
+    k->nbf = _mm512_set1_ps((float)p->nbins);
+    k->nb = _mm512_set1_epi32((int)p->nbins);
+    k->last = _mm512_set1_epi32((int)p->nbins - 1);
+    k->one = _mm512_set1_epi32(1);
+    k->edgesf = p->edgesf;
     /* Up to 31 bins the edges sit in two registers: a permute fetches
      * them, cheaper than recomputing them or a gather. */
-    const int small = p->nbins + 1 <= 32;
+    k->small = p->nbins + 1 <= 32;
     float tab[32];
-    for (unsigned k = 0; k < 32; k++)
-        tab[k] = p->edgesf[k <= p->nbins ? k : p->nbins];
-    const __m512 tlo = _mm512_loadu_ps(tab), thi = _mm512_loadu_ps(tab + 16);
+    for (unsigned b = 0; b < 32; b++)
+        tab[b] = p->edgesf[b <= p->nbins ? b : p->nbins];
+    k->tlo = _mm512_loadu_ps(tab);
+    k->thi = _mm512_loadu_ps(tab + 16);
     /* The corrections against the edges can only fire for a value whose
      * computed position f lies within `mg` bins of a bin's end: f, the
      * float32 edges and numpy's norm each err by a few units of float32
@@ -156,55 +159,82 @@ TGT static uint64_t add_avx512(const eg_hist_plan *p, eg_hist_state *s,
         0x1p-20 * ((double)p->nbins + (abs_d(p->first) + abs_d(p->last) +
                                        abs_d(p->sfirst)) *
                                           p->norm);
-    const int skip = mg < 0.25;
-    const __m512 mlo = _mm512_set1_ps((float)mg);
-    const __m512 mhi = _mm512_set1_ps((float)(1.0 - mg));
+    k->skip = mg < 0.25;
+    k->mlo = _mm512_set1_ps((float)mg);
+    k->mhi = _mm512_set1_ps((float)(1.0 - mg));
+}
 
+/* The range test of 16 values: the kept lanes, and the others counted. */
+TGT static inline __attribute__((always_inline)) __mmask16
+f32_keep(const f32_bins *k, __m512 x, uint64_t *below, uint64_t *above,
+         uint64_t *nan)
+{
+    __mmask16 ge = _mm512_cmp_ps_mask(x, k->cf, _CMP_GE_OQ);
+    __mmask16 le = _mm512_cmp_ps_mask(x, k->cl, _CMP_LE_OQ);
+    __mmask16 keep = ge & le;
+    if (keep != 0xffff) {
+        __mmask16 isnan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+        *nan += (uint64_t)__builtin_popcount(isnan);
+        *below += (uint64_t)__builtin_popcount(~ge & ~isnan & 0xffff);
+        *above += (uint64_t)__builtin_popcount(ge & ~le & 0xffff);
+    }
+    return keep;
+}
+
+/* The bins of 16 values (0 in the lanes not kept). */
+TGT static inline __attribute__((always_inline)) __m512i
+f32_bins_of(const f32_bins *k, __m512 x, __mmask16 keep)
+{
+    __m512 f = _mm512_mul_ps(_mm512_sub_ps(x, k->sf), k->nf);
+    /* f >= nbins -> nbins; f > 0 -> trunc(f); else 0 */
+    f = _mm512_min_ps(_mm512_max_ps(f, k->zero), k->nbf);
+    __m512i j = _mm512_cvttps_epi32(f);
+    j = _mm512_mask_sub_epi32(j, _mm512_cmpeq_epi32_mask(j, k->nb), j,
+                              k->one);
+    /* lanes not kept may hold any index: keep them at 0 */
+    j = _mm512_maskz_mov_epi32(keep, j);
+    if (k->skip) {
+        __m512 fr = _mm512_sub_ps(
+            f, _mm512_roundscale_ps(f, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC));
+        __mmask16 near = (_mm512_cmp_ps_mask(fr, k->mlo, _CMP_LT_OQ) |
+                          _mm512_cmp_ps_mask(fr, k->mhi, _CMP_GT_OQ)) &
+                         keep;
+        if (!near)
+            return j;
+    }
+    __m512 e0 = k->small   ? _mm512_permutex2var_ps(k->tlo, j, k->thi)
+                : k->arith ? edge_at(j, k->step, k->firstd, k->lastv, k->nb)
+                           : _mm512_i32gather_ps(j, k->edgesf, 4);
+    __mmask16 dec = _mm512_cmp_ps_mask(x, e0, _CMP_LT_OQ) &
+                    _mm512_cmpgt_epi32_mask(j, _mm512_setzero_si512()) & keep;
+    j = _mm512_mask_sub_epi32(j, dec, j, k->one);
+    __m512i j1 = _mm512_add_epi32(j, k->one);
+    __m512 e1 = k->small   ? _mm512_permutex2var_ps(k->tlo, j1, k->thi)
+                : k->arith ? edge_at(j1, k->step, k->firstd, k->lastv, k->nb)
+                           : _mm512_i32gather_ps(j1, k->edgesf, 4);
+    __mmask16 inc = _mm512_cmp_ps_mask(x, e1, _CMP_GE_OQ) &
+                    _mm512_cmpneq_epi32_mask(j, k->last) & keep;
+    return _mm512_mask_add_epi32(j, inc, j, k->one);
+}
+
+TGT static uint64_t add_avx512(const eg_hist_plan *p, eg_hist_state *s,
+                               uint32_t *c, unsigned shift, const float *v,
+                               uint64_t n)
+{
+    const __m128i shv = _mm_cvtsi32_si128((int)shift);
+    const __m512i lanes = _mm512_and_si512(
+        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+                          15),
+        _mm512_set1_epi32((int)(1u << shift) - 1));
+    f32_bins k;
+    f32_bins_init(&k, p);
+    uint64_t *counts = s->counts, below = 0, nan = 0, above = 0;
+    uint64_t i = 0;
+    int32_t idx[16];
     for (; i + 16 <= n; i += 16) {
         __m512 x = _mm512_loadu_ps(v + i);
-        __mmask16 ge = _mm512_cmp_ps_mask(x, cf, _CMP_GE_OQ);
-        __mmask16 le = _mm512_cmp_ps_mask(x, cl, _CMP_LE_OQ);
-        __mmask16 keep = ge & le;
-        if (keep != 0xffff) {
-            __mmask16 isnan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
-            nan += (uint64_t)__builtin_popcount(isnan);
-            below += (uint64_t)__builtin_popcount(~ge & ~isnan & 0xffff);
-            above += (uint64_t)__builtin_popcount(ge & ~le & 0xffff);
-        }
-        __m512 f = _mm512_mul_ps(_mm512_sub_ps(x, sf), nf);
-        /* f >= nbins -> nbins; f > 0 -> trunc(f); else 0 */
-        f = _mm512_min_ps(_mm512_max_ps(f, zero), nbf);
-        __m512i j = _mm512_cvttps_epi32(f);
-        j = _mm512_mask_sub_epi32(j, _mm512_cmpeq_epi32_mask(j, nb), j, one);
-        /* lanes not kept may hold any index: keep them at 0 */
-        j = _mm512_maskz_mov_epi32(keep, j);
-        if (skip) {
-            __m512 fr = _mm512_sub_ps(
-                f, _mm512_roundscale_ps(f, _MM_FROUND_TO_ZERO |
-                                               _MM_FROUND_NO_EXC));
-            __mmask16 near = (_mm512_cmp_ps_mask(fr, mlo, _CMP_LT_OQ) |
-                              _mm512_cmp_ps_mask(fr, mhi, _CMP_GT_OQ)) &
-                             keep;
-            if (!near) {
-                _mm512_storeu_si512((void *)idx, SLOT32(j));
-                COUNT_LANES(c, counts, idx, (unsigned)keep, 0xffffu, 16u);
-                continue;
-            }
-        }
-        __m512 e0 = small   ? _mm512_permutex2var_ps(tlo, j, thi)
-                    : arith ? edge_at(j, step, firstd, lastv, nb)
-                            : _mm512_i32gather_ps(j, p->edgesf, 4);
-        __mmask16 dec = _mm512_cmp_ps_mask(x, e0, _CMP_LT_OQ) &
-                        _mm512_cmpgt_epi32_mask(j, _mm512_setzero_si512()) &
-                        keep;
-        j = _mm512_mask_sub_epi32(j, dec, j, one);
-        __m512i j1 = _mm512_add_epi32(j, one);
-        __m512 e1 = small   ? _mm512_permutex2var_ps(tlo, j1, thi)
-                    : arith ? edge_at(j1, step, firstd, lastv, nb)
-                            : _mm512_i32gather_ps(j1, p->edgesf, 4);
-        __mmask16 inc = _mm512_cmp_ps_mask(x, e1, _CMP_GE_OQ) &
-                        _mm512_cmpneq_epi32_mask(j, last) & keep;
-        j = _mm512_mask_add_epi32(j, inc, j, one);
+        __mmask16 keep = f32_keep(&k, x, &below, &above, &nan);
+        __m512i j = f32_bins_of(&k, x, keep);
         _mm512_storeu_si512((void *)idx, SLOT32(j));
         COUNT_LANES(c, counts, idx, (unsigned)keep, 0xffffu, 16u);
     }
@@ -224,9 +254,103 @@ TGT static inline __m512d edge_at_pd(__m512i j, __m512d step, __m512d first,
     return _mm512_mask_mov_pd(e, _mm512_cmpeq_epi64_mask(j, nb), lastv);
 }
 
-/* float64 data (float64 bins): hist.c's add_float and bin_index, 8 lanes;
+/* What the float64 bin index needs (hist.c's add_float and bin_index):
  * the edges from registers (up to 15 bins), recomputed (more, step != 0:
  * a gather costs more here) or gathered. */
+typedef struct f64_bins {
+    __m512d cf, cl, sf, nf, zero, nbf, step, firstd, lastv, tlo, thi, mlo, mhi;
+    __m512i nb, last, one;
+    const double *edges;
+    int arith, small, skip;
+} f64_bins;
+
+TGT static void f64_bins_init(f64_bins *k, const eg_hist_plan *p)
+{
+    k->cf = _mm512_set1_pd(p->cfirst);
+    k->cl = _mm512_set1_pd(p->clast);
+    k->sf = _mm512_set1_pd(p->sfirst);
+    k->nf = _mm512_set1_pd(p->norm);
+    k->zero = _mm512_setzero_pd();
+    k->nbf = _mm512_set1_pd((double)p->nbins);
+    k->nb = _mm512_set1_epi64((long long)p->nbins);
+    k->last = _mm512_set1_epi64((long long)p->nbins - 1);
+    k->one = _mm512_set1_epi64(1);
+    k->edges = p->edges;
+    const double stepd = (p->last - p->first) / (double)p->nbins;
+    k->arith = stepd != 0;
+    k->step = _mm512_set1_pd(stepd);
+    k->firstd = _mm512_set1_pd(p->first);
+    k->lastv = _mm512_set1_pd(p->last);
+    /* up to 15 bins the edges sit in two registers (as for float32) */
+    k->small = p->nbins + 1 <= 16;
+    double tab[16];
+    for (unsigned b = 0; b < 16; b++)
+        tab[b] = p->edges[b <= p->nbins ? b : p->nbins];
+    k->tlo = _mm512_loadu_pd(tab);
+    k->thi = _mm512_loadu_pd(tab + 8);
+    /* the edge skip of the float32 code, with float64's rounding (2^-53,
+     * 16 of it allowed on every term) */
+    const double mg =
+        0x1p-49 * ((double)p->nbins + (abs_d(p->first) + abs_d(p->last) +
+                                       abs_d(p->sfirst)) *
+                                          p->norm);
+    k->skip = mg < 0.25;
+    k->mlo = _mm512_set1_pd(mg);
+    k->mhi = _mm512_set1_pd(1.0 - mg);
+}
+
+TGT static inline __attribute__((always_inline)) __mmask8
+f64_keep(const f64_bins *k, __m512d x, uint64_t *below, uint64_t *above,
+         uint64_t *nan)
+{
+    __mmask8 ge = _mm512_cmp_pd_mask(x, k->cf, _CMP_GE_OQ);
+    __mmask8 le = _mm512_cmp_pd_mask(x, k->cl, _CMP_LE_OQ);
+    __mmask8 keep = ge & le;
+    if (keep != 0xff) {
+        __mmask8 isnan = _mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q);
+        *nan += (uint64_t)__builtin_popcount(isnan);
+        *below += (uint64_t)__builtin_popcount(~ge & ~isnan & 0xff);
+        *above += (uint64_t)__builtin_popcount(ge & ~le & 0xff);
+    }
+    return keep;
+}
+
+TGT static inline __attribute__((always_inline)) __m512i
+f64_bins_of(const f64_bins *k, __m512d x, __mmask8 keep)
+{
+    __m512d f = _mm512_mul_pd(_mm512_sub_pd(x, k->sf), k->nf);
+    /* f >= nbins -> nbins; f > 0 -> trunc(f); else (NaN too) 0 */
+    f = _mm512_min_pd(_mm512_max_pd(f, k->zero), k->nbf);
+    __m512i j = _mm512_cvttpd_epi64(f);
+    j = _mm512_mask_sub_epi64(j, _mm512_cmpeq_epi64_mask(j, k->nb), j,
+                              k->one);
+    j = _mm512_maskz_mov_epi64(keep, j);
+    if (k->skip) {
+        __m512d fr = _mm512_sub_pd(
+            f, _mm512_roundscale_pd(f, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC));
+        __mmask8 near = (_mm512_cmp_pd_mask(fr, k->mlo, _CMP_LT_OQ) |
+                         _mm512_cmp_pd_mask(fr, k->mhi, _CMP_GT_OQ)) &
+                        keep;
+        if (!near)
+            return j;
+    }
+    __m512d e0 = k->small ? _mm512_permutex2var_pd(k->tlo, j, k->thi)
+                 : k->arith
+                     ? edge_at_pd(j, k->step, k->firstd, k->lastv, k->nb)
+                     : _mm512_i64gather_pd(j, k->edges, 8);
+    __mmask8 dec = _mm512_cmp_pd_mask(x, e0, _CMP_LT_OQ) &
+                   _mm512_cmpgt_epi64_mask(j, _mm512_setzero_si512()) & keep;
+    j = _mm512_mask_sub_epi64(j, dec, j, k->one);
+    __m512i j1 = _mm512_add_epi64(j, k->one);
+    __m512d e1 = k->small ? _mm512_permutex2var_pd(k->tlo, j1, k->thi)
+                 : k->arith
+                     ? edge_at_pd(j1, k->step, k->firstd, k->lastv, k->nb)
+                     : _mm512_i64gather_pd(j1, k->edges, 8);
+    __mmask8 inc = _mm512_cmp_pd_mask(x, e1, _CMP_GE_OQ) &
+                   _mm512_cmpneq_epi64_mask(j, k->last) & keep;
+    return _mm512_mask_add_epi64(j, inc, j, k->one);
+}
+
 TGT static uint64_t add_f64_avx512(const eg_hist_plan *p, eg_hist_state *s,
                                    uint32_t *c, unsigned shift,
                                    const double *v, uint64_t n)
@@ -235,83 +359,15 @@ TGT static uint64_t add_f64_avx512(const eg_hist_plan *p, eg_hist_state *s,
     const __m512i lanes =
         _mm512_and_si512(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7),
                          _mm512_set1_epi64((long long)(1u << shift) - 1));
-    const __m512d cf = _mm512_set1_pd(p->cfirst);
-    const __m512d cl = _mm512_set1_pd(p->clast);
-    const __m512d sf = _mm512_set1_pd(p->sfirst);
-    const __m512d nf = _mm512_set1_pd(p->norm);
-    const __m512d zero = _mm512_setzero_pd();
-    const __m512d nbf = _mm512_set1_pd((double)p->nbins);
-    const __m512i nb = _mm512_set1_epi64((long long)p->nbins);
-    const __m512i last = _mm512_set1_epi64((long long)p->nbins - 1);
-    const __m512i one = _mm512_set1_epi64(1);
-    const double *edges = p->edges;
-    const double stepd = (p->last - p->first) / (double)p->nbins;
-    const int arith = stepd != 0;
-    const __m512d step = _mm512_set1_pd(stepd);
-    const __m512d firstd = _mm512_set1_pd(p->first);
-    const __m512d lastv = _mm512_set1_pd(p->last);
+    f64_bins k;
+    f64_bins_init(&k, p);
     uint64_t *counts = s->counts, below = 0, nan = 0, above = 0;
     uint64_t i = 0;
     int64_t idx[8];
-    /* up to 15 bins the edges sit in two registers (as for float32) */
-    const int small = p->nbins + 1 <= 16;
-    double tab[16];
-    for (unsigned k = 0; k < 16; k++)
-        tab[k] = edges[k <= p->nbins ? k : p->nbins];
-    const __m512d tlo = _mm512_loadu_pd(tab), thi = _mm512_loadu_pd(tab + 8);
-    /* the edge skip of the float32 code, with float64's rounding (2^-53,
-     * 16 of it allowed on every term) */
-    const double mg =
-        0x1p-49 * ((double)p->nbins + (abs_d(p->first) + abs_d(p->last) +
-                                       abs_d(p->sfirst)) *
-                                          p->norm);
-    const int skip = mg < 0.25;
-    const __m512d mlo = _mm512_set1_pd(mg), mhi = _mm512_set1_pd(1.0 - mg);
-
     for (; i + 8 <= n; i += 8) {
         __m512d x = _mm512_loadu_pd(v + i);
-        __mmask8 ge = _mm512_cmp_pd_mask(x, cf, _CMP_GE_OQ);
-        __mmask8 le = _mm512_cmp_pd_mask(x, cl, _CMP_LE_OQ);
-        __mmask8 keep = ge & le;
-        if (keep != 0xff) {
-            __mmask8 isnan = _mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q);
-            nan += (uint64_t)__builtin_popcount(isnan);
-            below += (uint64_t)__builtin_popcount(~ge & ~isnan & 0xff);
-            above += (uint64_t)__builtin_popcount(ge & ~le & 0xff);
-        }
-        __m512d f = _mm512_mul_pd(_mm512_sub_pd(x, sf), nf);
-        /* f >= nbins -> nbins; f > 0 -> trunc(f); else (NaN too) 0 */
-        f = _mm512_min_pd(_mm512_max_pd(f, zero), nbf);
-        __m512i j = _mm512_cvttpd_epi64(f);
-        j = _mm512_mask_sub_epi64(j, _mm512_cmpeq_epi64_mask(j, nb), j, one);
-        j = _mm512_maskz_mov_epi64(keep, j);
-        if (skip) {
-            __m512d fr = _mm512_sub_pd(
-                f, _mm512_roundscale_pd(f, _MM_FROUND_TO_ZERO |
-                                               _MM_FROUND_NO_EXC));
-            __mmask8 near = (_mm512_cmp_pd_mask(fr, mlo, _CMP_LT_OQ) |
-                             _mm512_cmp_pd_mask(fr, mhi, _CMP_GT_OQ)) &
-                            keep;
-            if (!near) {
-                _mm512_storeu_si512((void *)idx, SLOT64(j));
-                COUNT_LANES(c, counts, idx, (unsigned)keep, 0xffu, 8u);
-                continue;
-            }
-        }
-        __m512d e0 = small   ? _mm512_permutex2var_pd(tlo, j, thi)
-                     : arith ? edge_at_pd(j, step, firstd, lastv, nb)
-                             : _mm512_i64gather_pd(j, edges, 8);
-        __mmask8 dec = _mm512_cmp_pd_mask(x, e0, _CMP_LT_OQ) &
-                       _mm512_cmpgt_epi64_mask(j, _mm512_setzero_si512()) &
-                       keep;
-        j = _mm512_mask_sub_epi64(j, dec, j, one);
-        __m512i j1 = _mm512_add_epi64(j, one);
-        __m512d e1 = small   ? _mm512_permutex2var_pd(tlo, j1, thi)
-                     : arith ? edge_at_pd(j1, step, firstd, lastv, nb)
-                             : _mm512_i64gather_pd(j1, edges, 8);
-        __mmask8 inc = _mm512_cmp_pd_mask(x, e1, _CMP_GE_OQ) &
-                       _mm512_cmpneq_epi64_mask(j, last) & keep;
-        j = _mm512_mask_add_epi64(j, inc, j, one);
+        __mmask8 keep = f64_keep(&k, x, &below, &above, &nan);
+        __m512i j = f64_bins_of(&k, x, keep);
         _mm512_storeu_si512((void *)idx, SLOT64(j));
         COUNT_LANES(c, counts, idx, (unsigned)keep, 0xffu, 8u);
     }
@@ -321,10 +377,142 @@ TGT static uint64_t add_f64_avx512(const eg_hist_plan *p, eg_hist_state *s,
     return i;
 }
 
+/* With few bins the counting goes into the vectors too: the bins of 64
+ * values packed as bytes, and per bin one compare and one masked add into
+ * 64 byte counters held in registers, folded into the state (vpsadbw)
+ * before any can wrap.  That is 2 operations per bin per 64 values, where
+ * the scalar increments cost a load, an add and a store per value.  The
+ * number of counters is fixed at compile time (8, 16 or 32, the bins
+ * rounded up; those past nbins never match), so that they stay in
+ * registers. */
+#define BYTE_BINS_MAX 32u
+#define BYTE_ROUNDS 255u /* adds a byte counter takes before it is folded */
+#define NO_BIN 0xff      /* the byte of a lane not kept: no bin's */
+
+/* The bins of values v[i, i + 64) as bytes. */
+TGTB static inline __attribute__((always_inline)) __m512i
+f32_bin_bytes(const f32_bins *k, const float *v, uint64_t *below,
+              uint64_t *above, uint64_t *nan)
+{
+    const __m512i none = _mm512_set1_epi32(NO_BIN);
+    __m128i q[4];
+    for (unsigned r = 0; r < 4; r++) {
+        __m512 x = _mm512_loadu_ps(v + 16 * r);
+        __mmask16 keep = f32_keep(k, x, below, above, nan);
+        q[r] = _mm512_cvtepi32_epi8(
+            _mm512_mask_mov_epi32(none, keep, f32_bins_of(k, x, keep)));
+    }
+    __m512i bins = _mm512_castsi128_si512(q[0]);
+    bins = _mm512_inserti32x4(bins, q[1], 1);
+    bins = _mm512_inserti32x4(bins, q[2], 2);
+    return _mm512_inserti32x4(bins, q[3], 3);
+}
+
+TGTB static inline __attribute__((always_inline)) void
+fold_bytes(__m512i *c, unsigned nc, eg_hist_state *s)
+{
+    for (unsigned b = 0; b < nc; b++) {
+        if (b < s->nbins)
+            s->counts[b] += (uint64_t)_mm512_reduce_add_epi64(
+                _mm512_sad_epu8(c[b], _mm512_setzero_si512()));
+        c[b] = _mm512_setzero_si512();
+    }
+}
+
+/* The bins of values v[i, i + 64) of float64 data as bytes. */
+TGTB static inline __attribute__((always_inline)) __m512i
+f64_bin_bytes(const f64_bins *k, const double *v, uint64_t *below,
+              uint64_t *above, uint64_t *nan)
+{
+    const __m512i none = _mm512_set1_epi64(NO_BIN);
+    __m128i q[8];
+    for (unsigned r = 0; r < 8; r++) {
+        __m512d x = _mm512_loadu_pd(v + 8 * r);
+        __mmask8 keep = f64_keep(k, x, below, above, nan);
+        q[r] = _mm512_cvtepi64_epi8(
+            _mm512_mask_mov_epi64(none, keep, f64_bins_of(k, x, keep)));
+    }
+    __m512i bins = _mm512_castsi128_si512(_mm_unpacklo_epi64(q[0], q[1]));
+    bins = _mm512_inserti32x4(bins, _mm_unpacklo_epi64(q[2], q[3]), 1);
+    bins = _mm512_inserti32x4(bins, _mm_unpacklo_epi64(q[4], q[5]), 2);
+    return _mm512_inserti32x4(bins, _mm_unpacklo_epi64(q[6], q[7]), 3);
+}
+
+/* Data of type T with at most NC bins: 64 values a round, counted in NC
+ * byte counters; returns how many were counted (a multiple of 64). */
+#define BYTE_COUNTER(NAME, NC, T, BINS, INIT, BYTES)                           \
+    TGTB static uint64_t NAME(const eg_hist_plan *p, eg_hist_state *s,         \
+                              const T *v, uint64_t n)                          \
+    {                                                                          \
+        BINS k;                                                                \
+        INIT(&k, p);                                                           \
+        __m512i c[NC], binc[NC];                                               \
+        for (unsigned b = 0; b < NC; b++) {                                    \
+            c[b] = _mm512_setzero_si512();                                     \
+            binc[b] = _mm512_set1_epi8((char)b);                               \
+        }                                                                      \
+        const __m512i one = _mm512_set1_epi8(1);                               \
+        uint64_t below = 0, nan = 0, above = 0, i = 0;                         \
+        unsigned rounds = 0;                                                   \
+        for (; i + 64 <= n; i += 64) {                                         \
+            __m512i bins = BYTES(&k, v + i, &below, &above, &nan);             \
+            _Pragma("GCC unroll 32") for (unsigned b = 0; b < NC; b++)         \
+                c[b] = _mm512_mask_add_epi8(                                   \
+                    c[b], _mm512_cmpeq_epi8_mask(bins, binc[b]), c[b], one);   \
+            if (++rounds == BYTE_ROUNDS) {                                     \
+                fold_bytes(c, NC, s);                                          \
+                rounds = 0;                                                    \
+            }                                                                  \
+        }                                                                      \
+        fold_bytes(c, NC, s);                                                  \
+        s->below += below;                                                     \
+        s->above += above;                                                     \
+        s->nan += nan;                                                         \
+        return i;                                                              \
+    }
+
+#define F32_COUNTER(NC)                                                        \
+    BYTE_COUNTER(f32_bytes_##NC, NC, float, f32_bins, f32_bins_init,           \
+                 f32_bin_bytes)
+#define F64_COUNTER(NC)                                                        \
+    BYTE_COUNTER(f64_bytes_##NC, NC, double, f64_bins, f64_bins_init,          \
+                 f64_bin_bytes)
+F32_COUNTER(8)
+F32_COUNTER(16)
+F32_COUNTER(32)
+F64_COUNTER(8)
+F64_COUNTER(16)
+F64_COUNTER(32)
+
+TGTB static uint64_t add_f32_bytes(const eg_hist_plan *p, eg_hist_state *s,
+                                   const float *v, uint64_t n)
+{
+    if (p->nbins <= 8)
+        return f32_bytes_8(p, s, v, n);
+    if (p->nbins <= 16)
+        return f32_bytes_16(p, s, v, n);
+    return f32_bytes_32(p, s, v, n);
+}
+
+TGTB static uint64_t add_f64_bytes(const eg_hist_plan *p, eg_hist_state *s,
+                                   const double *v, uint64_t n)
+{
+    if (p->nbins <= 8)
+        return f64_bytes_8(p, s, v, n);
+    if (p->nbins <= 16)
+        return f64_bytes_16(p, s, v, n);
+    return f64_bytes_32(p, s, v, n);
+}
+
 static int have_avx512(void)
 {
     return __builtin_cpu_supports("avx512f") &&
            __builtin_cpu_supports("avx512dq");
+}
+
+static int have_avx512bw(void)
+{
+    return __builtin_cpu_supports("avx512bw");
 }
 
 uint64_t eg_hist_add_f32_avx512(const eg_hist_plan *p, eg_hist_state *s,
@@ -333,8 +521,10 @@ uint64_t eg_hist_add_f32_avx512(const eg_hist_plan *p, eg_hist_state *s,
     if (!p->f32 || !p->norm_f32 || !p->edgesf || p->nbins > INT32_MAX - 2 ||
         !have_avx512())
         return 0;
-    spread sp;
     uint64_t done = 0;
+    if (p->nbins <= BYTE_BINS_MAX && have_avx512bw())
+        done = add_f32_bytes(p, s, v, n);
+    spread sp;
     while (done < n) {
         uint64_t k = n - done < SPREAD_CHUNK ? n - done : SPREAD_CHUNK;
         unsigned shift = 0;
@@ -353,8 +543,10 @@ uint64_t eg_hist_add_f64_avx512(const eg_hist_plan *p, eg_hist_state *s,
 {
     if (p->dtype != EG_F64 || p->f32 || !p->edges || !have_avx512())
         return 0;
-    spread sp;
     uint64_t done = 0;
+    if (p->nbins <= BYTE_BINS_MAX && have_avx512bw())
+        done = add_f64_bytes(p, s, v, n);
+    spread sp;
     while (done < n) {
         uint64_t k = n - done < SPREAD_CHUNK ? n - done : SPREAD_CHUNK;
         unsigned shift = 0;
