@@ -4,10 +4,9 @@
  * [0, nbins] first, as the scalar code does), the step down from nbins,
  * and the two corrections against the float32 edges, which are recomputed
  * in vectors exactly as make_edges computes them (gathering them from the
- * table costs more on the CPUs at hand; the table serves step 0).  float64 data goes 8 values at a time the same way,
- * its edges gathered from the plan's table (exact doubles).  Up to 32 bins
- * the counting is in vectors too (byte counters, below); with more bins it
- * is scalar.
+ * table costs more on the CPUs at hand; the table serves step 0).  float64
+ * data goes 8 values at a time the same way.  Up to 32 bins the counting
+ * is in vectors too (byte counters, below); with more it is scalar.
  *
  * With few bins neighbouring values often fall in one bin, and each
  * increment then waits on the previous one's store (a chain of
