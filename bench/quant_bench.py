@@ -6,12 +6,13 @@ the same array (issue 15's ratios).
                      [--dtype f32|f64] [--reps 3] [--markdown]
 
 The array (normal, seeded) is written once to /dev/shm and read from there
-by edgegrid (mapped) and by numpy (loaded into memory before its clock).
+by edgegrid and by numpy (loaded into memory before its clock).
 edgegrid's figure is the "seconds" of its JSON (the reduction itself,
-without start-up and file mapping), the median of --reps runs; numpy's is
-time.perf_counter around the call, also the median.  Nothing is asserted:
-these machines are shared, so read the ratios of one run, not absolute
-times.
+without start-up), the median of --reps runs; numpy's is
+time.perf_counter around the call, also the median.  Each edgegrid run of
+an op comes right after a flat sum of the same file, and "sum / op" is the
+median of those pairs' ratios, so that a machine whose speed wanders
+within the run still gives a fair ratio.  Nothing is asserted.
 """
 
 import argparse
@@ -25,12 +26,25 @@ import time
 import numpy as np
 
 
-def eg_seconds(binary, path, args, reps):
-    out = []
+def eg_run(binary, path, args):
+    p = subprocess.run([binary, "reduce", "--json", *args, path],
+                       stdout=subprocess.PIPE, check=True)
+    return json.loads(p.stdout)["seconds"]
+
+
+def eg_seconds(binary, path, args, reps, ratios=None):
+    """The median time of `args`; with `ratios`, each run follows a flat
+    sum and ratios gets the median of sum / op over the pairs."""
+    out, pairs = [], []
     for _ in range(reps):
-        p = subprocess.run([binary, "reduce", "--json", *args, path],
-                           stdout=subprocess.PIPE, check=True)
-        out.append(json.loads(p.stdout)["seconds"])
+        s = eg_run(binary, path, ["--ops", "sum"]) if ratios is not None \
+            else None
+        t = eg_run(binary, path, args)
+        out.append(t)
+        if s is not None:
+            pairs.append(s / t)
+    if ratios is not None:
+        ratios.append(statistics.median(pairs))
     return statistics.median(out)
 
 
@@ -69,23 +83,32 @@ def main():
     np.save(path, x)
     try:
         sum_s = eg_seconds(a.binary, path, ["--ops", "sum"], a.reps)
-        rows = []
-        for bins in (10, 4096):
+        rows, ratio = [], []
+        for bins in (10, 32, 4096):
             eg = eg_seconds(a.binary, path, ["--ops", "hist", "--bins",
-                                             str(bins)], a.reps)
+                                             str(bins)], a.reps, ratio)
             ref = np_seconds(lambda: np.histogram(x, bins=bins), a.reps)
             rows.append(("hist %d bins" % bins, eg, ref,
                          "numpy.histogram"))
+        # one pass: a given range needs no min/max pass first
+        for bins in (10, 4096):
+            eg = eg_seconds(a.binary, path, ["--ops", "hist", "--bins",
+                                             str(bins), "--range", "-5,5"],
+                            a.reps, ratio)
+            ref = np_seconds(lambda: np.histogram(x, bins=bins,
+                                                  range=(-5, 5)), a.reps)
+            rows.append(("hist %d bins, --range" % bins, eg, ref,
+                         "numpy.histogram range"))
         eg = eg_seconds(a.binary, path, ["--ops", "approx_quantile", "--q",
-                                         "0.5,0.99"], a.reps)
+                                         "0.5,0.99"], a.reps, ratio)
         ref = np_seconds(lambda: np.quantile(x, [0.5, 0.99],
                                              method="lower"), a.reps)
         rows.append(("approx_quantile", eg, ref, "numpy.quantile lower"))
-        eg = eg_seconds(a.binary, path, ["--ops", "median"], a.reps)
+        eg = eg_seconds(a.binary, path, ["--ops", "median"], a.reps, ratio)
         ref = np_seconds(lambda: np.median(x), a.reps)
         rows.append(("median (exact)", eg, ref, "numpy.median"))
         eg = eg_seconds(a.binary, path, ["--ops", "quantile", "--q",
-                                         "0.01,0.5,0.99"], a.reps)
+                                         "0.01,0.5,0.99"], a.reps, ratio)
         ref = np_seconds(lambda: np.quantile(x, [0.01, 0.5, 0.99]), a.reps)
         rows.append(("quantile 3 q (exact)", eg, ref, "numpy.quantile"))
     finally:
@@ -98,14 +121,13 @@ def main():
         print("| op | edgegrid s | sum / op | numpy s | numpy / edgegrid "
               "| numpy call |")
         print("| --- | ---: | ---: | ---: | ---: | --- |")
-        for name, eg, ref, what in rows:
+        for (name, eg, ref, what), r in zip(rows, ratio):
             print("| %s | %.4f | %.2f | %.4f | %.1f | %s |" % (
-                name, eg, sum_s / eg, ref, ref / eg, what))
+                name, eg, r, ref, ref / eg, what))
     else:
-        for name, eg, ref, what in rows:
-            print("%-22s edgegrid %.4f s  = %.2f x sum speed   %s %.4f s "
-                  "(%.1f x slower)" % (name, eg, sum_s / eg, what, ref,
-                                        ref / eg))
+        for (name, eg, ref, what), r in zip(rows, ratio):
+            print("%-24s edgegrid %.4f s  = %.2f x sum speed   %s %.4f s "
+                  "(%.1f x slower)" % (name, eg, r, what, ref, ref / eg))
 
 
 if __name__ == "__main__":
