@@ -1,7 +1,8 @@
 /* qselect_avx512.c - a selection pass over float data, 16 (float32) or 8
  * (float64) keys at a time: the key image, the NaN test and each bucket's
  * prefix test in vectors, so a block with no key in any bucket costs a
- * load and a few compares; the counting stays scalar.  The keys and
+ * load and a few compares; the counting stays scalar (through a queue of
+ * digits in the first pass).  The keys and
  * digits are those of quant_key.h and qselect.c, bit for bit. */
 #include <stdint.h>
 
@@ -36,6 +37,86 @@
             }                                                                  \
         }                                                                      \
     } while (0)
+
+/* The first pass counts every key's top 16 bits.  The digits of a block
+ * without NaN go into a queue of 16-bit digits, counted in a plain loop
+ * when it fills (a load and an increment a key, where taking each digit out
+ * of the vector costs two operations more; hist_avx512.c does the same). */
+#define QUEUE_LEN 2048u
+
+static void queue_count(uint64_t *h, const uint16_t *q, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        h[q[i]]++;
+}
+
+TGT static uint64_t f32_first(const float *v, uint64_t n, uint64_t *h,
+                              uint64_t *nan)
+{
+    const __m512i sign = _mm512_set1_epi32(INT32_MIN);
+    uint64_t i = 0, nans = 0;
+    uint16_t q[QUEUE_LEN];
+    unsigned qn = 0;
+    uint32_t tmp[16];
+    for (; i + 16 <= n; i += 16) {
+        __m512 x = _mm512_loadu_ps(v + i);
+        __mmask16 isnan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+        __m512i b = _mm512_castps_si512(x);
+        __m512i d = _mm512_srli_epi32(
+            _mm512_xor_si512(b,
+                             _mm512_or_si512(_mm512_srai_epi32(b, 31), sign)),
+            16);
+        if (!isnan) {
+            _mm256_storeu_si256((void *)(q + qn), _mm512_cvtepi32_epi16(d));
+            if ((qn += 16) == QUEUE_LEN) {
+                queue_count(h, q, qn);
+                qn = 0;
+            }
+            continue;
+        }
+        nans += (uint64_t)__builtin_popcount(isnan);
+        _mm512_storeu_si512((void *)tmp, d);
+        for (unsigned m = (__mmask16)~isnan; m; m &= m - 1)
+            h[tmp[__builtin_ctz(m)]]++;
+    }
+    queue_count(h, q, qn);
+    *nan += nans;
+    return i;
+}
+
+TGT static uint64_t f64_first(const double *v, uint64_t n, uint64_t *h,
+                              uint64_t *nan)
+{
+    const __m512i sign = _mm512_set1_epi64(INT64_MIN);
+    uint64_t i = 0, nans = 0;
+    uint16_t q[QUEUE_LEN];
+    unsigned qn = 0;
+    uint64_t tmp[8];
+    for (; i + 8 <= n; i += 8) {
+        __m512d x = _mm512_loadu_pd(v + i);
+        __mmask8 isnan = _mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q);
+        __m512i b = _mm512_castpd_si512(x);
+        __m512i d = _mm512_srli_epi64(
+            _mm512_xor_si512(b,
+                             _mm512_or_si512(_mm512_srai_epi64(b, 63), sign)),
+            48);
+        if (!isnan) {
+            _mm_storeu_si128((void *)(q + qn), _mm512_cvtepi64_epi16(d));
+            if ((qn += 8) == QUEUE_LEN) {
+                queue_count(h, q, qn);
+                qn = 0;
+            }
+            continue;
+        }
+        nans += (uint64_t)__builtin_popcount(isnan);
+        _mm512_storeu_si512((void *)tmp, d);
+        for (unsigned m = (__mmask8)~isnan; m; m &= m - 1)
+            h[tmp[__builtin_ctz(m)]]++;
+    }
+    queue_count(h, q, qn);
+    *nan += nans;
+    return i;
+}
 
 #define FULL 0xffffu
 #define LANES 16u
@@ -131,6 +212,9 @@ uint64_t eg_select_pass_avx512(eg_dtype t, const void *data, uint64_t n,
             (g[j].fixed == 0 && ng != 1))
             return 0;
     }
+    if (ng == 1 && g[0].fixed == 0 && g[0].hist)
+        return t == EG_F32 ? f32_first(data, n, g[0].hist, nan)
+                           : f64_first(data, n, g[0].hist, nan);
     return t == EG_F32 ? f32_pass(data, n, g, ng, nan)
                        : f64_pass(data, n, g, ng, nan);
 }
