@@ -578,6 +578,47 @@ Test(hist, wire_states_merge_in_any_order_and_are_validated)
     eg_hist_plan_free(&other);
 }
 
+Test(qselect, first_pass_counts_every_key_once)
+{
+    /* The first pass (no prefix) counts every key's top 16 bits; the vector
+     * code queues the digits of blocks without NaN and counts blocks with
+     * NaN lane by lane.  float32 and float64, NaN in some blocks, a length
+     * past several queue fills and not a multiple of the vector, against
+     * the keys counted one by one. */
+    enum { N = 100003 };
+    for (int f64 = 0; f64 < 2; f64++) {
+        eg_dtype t = f64 ? EG_F64 : EG_F32;
+        size_t sz = f64 ? 8 : 4;
+        unsigned w = f64 ? 64 : 32;
+        unsigned char *x = malloc(N * sz);
+        tu_fill(x, t, N, 31 + (uint64_t)f64, -1e3, 1e3);
+        for (size_t i = 0; i < N; i += 997) {
+            if (f64)
+                ((double *)(void *)x)[i] = NAN;
+            else
+                ((float *)(void *)x)[i] = NAN;
+        }
+        uint64_t *h = calloc(1u << 16, sizeof *h), *ref = calloc(1u << 16,
+                                                                  sizeof *ref);
+        uint64_t nan = 0, ref_nan = 0;
+        for (size_t i = 0; i < N; i++) {
+            int isnan_;
+            uint64_t k = eg_key_of(x, i, t, &isnan_);
+            if (isnan_)
+                ref_nan++;
+            else
+                ref[k >> (w - 16)]++;
+        }
+        cr_assert_eq(eg_select_pass_counts(x, N, t, 0, 0, h, &nan, NULL),
+                     EG_OK);
+        cr_assert(memcmp(h, ref, (1u << 16) * sizeof *h) == 0, "f64 %d", f64);
+        cr_assert_eq(nan, ref_nan);
+        free(h);
+        free(ref);
+        free(x);
+    }
+}
+
 Test(qselect, pass_counts_of_parts_merge_on_the_wire_to_the_whole)
 {
     /* a pass cut the way a grid would cut it: parts counted apart, sent in
