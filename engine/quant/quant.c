@@ -189,9 +189,13 @@ static eg_status hist_range(eg_engine *e, const eg_source *src,
                                empty, err);
 }
 
+/* `first`: the state of the ordinary ops' pass over the same data, or
+ * NULL.  When it holds min and max (NaN counted apart, as hist_range's
+ * NaN-omitting pass has them), the automatic range comes from it and the
+ * data is read once less. */
 static eg_status run_hist(eg_engine *e, const eg_source *src,
-                          const eg_quant_opts *o, eg_quant_result *r,
-                          eg_qdevs *devs, eg_error *err)
+                          const eg_quant_opts *o, const eg_state *first,
+                          eg_quant_result *r, eg_qdevs *devs, eg_error *err)
 {
     eg_dtype t = eg_source_info(src)->dtype;
     uint64_t kmin = 0, kmax = 0;
@@ -199,9 +203,12 @@ static eg_status run_hist(eg_engine *e, const eg_source *src,
     eg_hist_plan plan;
     eg_status st = EG_OK;
 
-    if (!o->have_range &&
-        (st = hist_range(e, src, o, &kmin, &kmax, &empty, devs, err)) !=
-            EG_OK)
+    if (!o->have_range && first && (first->groups & EG_G_MINMAX))
+        st = eg_quant_range_keys(first, t, o->nan, eg_source_name(src), &kmin,
+                                 &kmax, &empty, err);
+    else if (!o->have_range)
+        st = hist_range(e, src, o, &kmin, &kmax, &empty, devs, err);
+    if (st != EG_OK)
         return st;
     st = eg_hist_plan_make(&plan, t, o->bins, o->have_range, o->lo, o->hi, kmin,
                            kmax, empty, err);
@@ -242,9 +249,10 @@ static eg_status run_hist(eg_engine *e, const eg_source *src,
 
 /* -------------------------------------------------------------- public */
 
+/* `first` as run_hist takes it. */
 static eg_status quant_source(eg_engine *e, const eg_source *src,
-                              const eg_quant_opts *o, eg_quant_result *out,
-                              eg_error *err)
+                              const eg_quant_opts *o, const eg_state *first,
+                              eg_quant_result *out, eg_error *err)
 {
     if (!e || !o || !out)
         return eg_error_set(err, EG_EUSAGE,
@@ -265,7 +273,7 @@ static eg_status quant_source(eg_engine *e, const eg_source *src,
     if (st == EG_OK && (o->qops & EG_QOP_APPROX))
         st = run_sketch(src, o, out, devs, err);
     if (st == EG_OK && (o->qops & EG_QOP_HIST))
-        st = run_hist(e, src, o, out, devs, err);
+        st = run_hist(e, src, o, first, out, devs, err);
     out->seconds = eg_now() - t0;
     out->ndevices = devs->nstats;
     memcpy(out->devices, devs->stats, devs->nstats * sizeof devs->stats[0]);
@@ -294,7 +302,7 @@ eg_status eg_quant(eg_engine *e, const void *x, uint64_t count, eg_dtype dtype,
         return eg_error_set(err, EG_EUSAGE, "eg_quant: NULL data");
     eg_status st = eg_source_wrap(&src, x, count, dtype, err);
     if (st == EG_OK)
-        st = quant_source(e, src, o, out, err);
+        st = quant_source(e, src, o, NULL, out, err);
     eg_source_close(&src);
     return st;
 }
@@ -307,7 +315,7 @@ eg_status eg_quant_file(eg_engine *e, const char *path, const eg_input_opts *in,
     eg_input_opts plain = {0};
     eg_status st = eg_source_open(&src, path, in ? in : &plain, err);
     if (st == EG_OK)
-        st = quant_source(e, src, o, out, err);
+        st = quant_source(e, src, o, NULL, out, err);
     eg_source_close(&src);
     return st;
 }
@@ -352,7 +360,7 @@ eg_status eg_reduce_file_quant(eg_engine *e, const char *path,
         out->bytes = info->count * eg_dtype_size(info->dtype);
     }
     if (st == EG_OK && qo->qops)
-        st = quant_source(e, src, qo, qout, err);
+        st = quant_source(e, src, qo, ro.ops != 0 ? &total : NULL, qout, err);
     if (st == EG_OK) {
         out->seconds += qout->seconds;
         /* the devices that counted: with no ordinary op the only ones,

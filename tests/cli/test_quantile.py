@@ -112,6 +112,12 @@ def check_hist(tmp, name, x, bins, rng=None, nan="propagate"):
             lo = float(np.float32(lo))  # numpy compares in float32 then
         below = int((xd < lo).sum())
         assert h["below"] == below, (name, h["below"], below)
+    else:
+        # beside ordinary ops that hold min and max, the automatic range
+        # comes from their pass: the same histogram, bit for bit
+        both = cu.reduce_json(path, "--ops", "count,min,max,hist",
+                              *args[2:])["results"]
+        cu.same_bits(both["hist"], h, "%s hist beside min,max" % name)
 
 
 # ---------------------------------------------------------------- data
