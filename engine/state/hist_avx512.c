@@ -427,7 +427,7 @@ TGT static uint64_t add_f64_avx512(const eg_hist_plan *p, eg_hist_state *s,
  * 64 byte counters held in registers, folded into the state (vpsadbw)
  * before any can wrap.  That is 2 operations per bin per 64 values, where
  * the scalar increments cost a load, an add and a store per value.  The
- * number of counters is fixed at compile time (8, 16 or 32, the bins
+ * number of counters is fixed at compile time (8, 12, 16 or 32, the bins
  * rounded up; those past nbins never match), so that they stay in
  * registers. */
 #define BYTE_BINS_MAX 32u
@@ -523,9 +523,11 @@ f64_bin_bytes(const f64_bins *k, const double *v, uint64_t *below,
     BYTE_COUNTER(f64_bytes_##NC, NC, double, f64_bins, f64_bins_init,          \
                  f64_bin_bytes)
 F32_COUNTER(8)
+F32_COUNTER(12)
 F32_COUNTER(16)
 F32_COUNTER(32)
 F64_COUNTER(8)
+F64_COUNTER(12)
 F64_COUNTER(16)
 F64_COUNTER(32)
 
@@ -534,6 +536,8 @@ TGTB static uint64_t add_f32_bytes(const eg_hist_plan *p, eg_hist_state *s,
 {
     if (p->nbins <= 8)
         return f32_bytes_8(p, s, v, n);
+    if (p->nbins <= 12)
+        return f32_bytes_12(p, s, v, n);
     if (p->nbins <= 16)
         return f32_bytes_16(p, s, v, n);
     return f32_bytes_32(p, s, v, n);
@@ -544,6 +548,8 @@ TGTB static uint64_t add_f64_bytes(const eg_hist_plan *p, eg_hist_state *s,
 {
     if (p->nbins <= 8)
         return f64_bytes_8(p, s, v, n);
+    if (p->nbins <= 12)
+        return f64_bytes_12(p, s, v, n);
     if (p->nbins <= 16)
         return f64_bytes_16(p, s, v, n);
     return f64_bytes_32(p, s, v, n);
