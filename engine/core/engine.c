@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cl_resident.h"
+#include "discovery.h"
 #include "engine_devs.h"
 #include "engine_grid.h"
 #include "error.h"
@@ -22,7 +23,48 @@ struct eg_engine {
     size_t ndev;
     unsigned host_index; /* the host backend's index in the registry */
     char notes[512];
+    /* Spec "all": discovery still under way (NULL once settled, see
+     * settle); devs is the host backend alone until then. */
+    eg_discovery *disc;
 };
+
+/* Waits for discovery and installs its list: every entry point that reads
+ * the device list calls this first, so that it sees the list that opening
+ * used to wait for.  Only a flat reduction starts before (reduce_overlap).
+ * The host backend made at opening replaces the one discovery made, so a
+ * job under way keeps its device; it takes that one's index and thread
+ * count (share_cores).  A failed discovery is a note, and the host alone
+ * stays, as on a box without OpenCL. */
+static void settle(eg_engine *e)
+{
+    if (!e->disc)
+        return;
+    eg_device **list = NULL;
+    size_t n = 0;
+    unsigned host_index = 0;
+    eg_error why;
+    eg_error_clear(&why);
+    eg_status st = eg_discovery_finish(&e->disc, &list, &n, &host_index,
+                                       e->notes, sizeof e->notes, &why);
+    eg_device *host = e->devs[0];
+    if (st != EG_OK) {
+        eg_notes_append(e->notes, sizeof e->notes,
+                        "device discovery failed (%s); using the host backend",
+                        why.msg);
+        e->host_index = host->info.index = 0;
+        return;
+    }
+    /* "all" keeps the host, and discovery puts it last. */
+    eg_device *found = list[n - 1];
+    host->info.index = found->info.index;
+    host->threads = found->threads;
+    eg_device_destroy(&list[n - 1]);
+    list[n - 1] = host;
+    free(e->devs);
+    e->devs = list;
+    e->ndev = n;
+    e->host_index = host_index;
+}
 
 eg_status eg_engine_open(eg_engine **out, const char *spec, eg_error *err)
 {
@@ -48,8 +90,23 @@ eg_status eg_engine_open(eg_engine **out, const char *spec, eg_error *err)
         *out = e;
         return EG_OK;
     }
-    eg_status st =
-        eg_registry_discover(&e->devs, &e->ndev, e->notes, sizeof e->notes, err);
+    eg_status st;
+    /* "all": the host backend now, the rest when discovery (on a thread of
+     * its own) has found it; a flat reduction starts on the host at once
+     * and the others join it (reduce_overlap). */
+    if (strcmp(spec, "all") == 0) {
+        st = eg_registry_host_only(&e->devs, &e->ndev, err);
+        if (st == EG_OK)
+            st = eg_discovery_start(&e->disc, spec, err);
+        if (st != EG_OK) {
+            eg_engine_close(&e);
+            return st;
+        }
+        *out = e;
+        return EG_OK;
+    }
+    st = eg_registry_discover(&e->devs, &e->ndev, e->notes, sizeof e->notes,
+                              err);
     if (st == EG_OK) {
         e->host_index = (unsigned)(e->ndev - 1);
         st = eg_registry_select(e->devs, &e->ndev, spec, e->notes,
@@ -67,23 +124,29 @@ void eg_engine_close(eg_engine **engine)
 {
     if (!engine || !*engine)
         return;
+    settle(*engine);
     eg_registry_free(&(*engine)->devs, (*engine)->ndev);
     free(*engine);
     *engine = NULL;
 }
 
+/* The getters take a const engine but settle it: the engine was made by
+ * calloc, not const, so writing it through the cast is defined. */
 size_t eg_engine_device_count(const eg_engine *e)
 {
+    settle((eg_engine *)e);
     return e->ndev;
 }
 
 const eg_device_info *eg_engine_device(const eg_engine *e, size_t i)
 {
+    settle((eg_engine *)e);
     return i < e->ndev ? &e->devs[i]->info : NULL;
 }
 
 const char *eg_engine_notes(const eg_engine *e)
 {
+    settle((eg_engine *)e);
     return e->notes;
 }
 
@@ -123,6 +186,7 @@ static eg_status prepare_devices(eg_engine *e, eg_dtype dtype, unsigned groups,
 eg_status eg_engine_devices(eg_engine *e, eg_dtype dtype, unsigned groups,
                             eg_engine_devs *out, eg_error *err)
 {
+    settle(e);
     eg_status st = prepare_devices(e, dtype, groups, err);
     if (st != EG_OK)
         return st;
@@ -229,6 +293,108 @@ static eg_status reduce_small(eg_engine *e, const eg_source *x,
     return EG_OK;
 }
 
+/* A flat reduction while discovery is under way: the host backend starts
+ * on the chunk queue at once, and the devices discovery selects join it
+ * (on the scheduler's joiner thread, overlap_wait) and take what is left.
+ * The caller's thread is inside eg_schedule meanwhile and reads no field
+ * of the engine, so the joiner may settle it and prepare its devices. */
+typedef struct overlap {
+    eg_engine *e;
+    eg_device *host; /* the job's own device */
+    eg_dtype dtype;
+    unsigned groups;
+    eg_device *late[EG_MAX_DEVICES]; /* what overlap_wait handed out */
+    size_t nlate;
+} overlap;
+
+static size_t overlap_wait(void *ctx, int (*wanted)(void *arg), void *arg,
+                           eg_device **devs, size_t cap)
+{
+    overlap *ov = ctx;
+    eg_engine *e = ov->e;
+    settle(e);
+    size_t kept = 0;
+    for (size_t i = 0; i < e->ndev; i++) {
+        eg_device *d = e->devs[i];
+        if (d == ov->host) {
+            e->devs[kept++] = d;
+            continue;
+        }
+        /* Kernels are built only for a job that can still use them; a
+         * later job builds the others (prepare_devices). */
+        eg_error why;
+        eg_error_clear(&why);
+        if (wanted(arg) &&
+            d->ops->prepare(d, ov->dtype, ov->groups, &why) != EG_OK) {
+            eg_notes_append(e->notes, sizeof e->notes,
+                            "device %u dropped: %s", d->info.index, why.msg);
+            eg_device_destroy(&e->devs[i]);
+            continue;
+        }
+        e->devs[kept++] = d;
+        if (ov->nlate < cap)
+            devs[ov->nlate++] = d;
+    }
+    e->ndev = kept;
+    memcpy(ov->late, devs, ov->nlate * sizeof *devs);
+    return ov->nlate;
+}
+
+/* stats->devices in the engine's order (that of eg_engine_device), from
+ * the scheduler's: the host first, then the devices that joined.  A
+ * device that joined too late to take a chunk reports zeros. */
+static void overlap_stats(const eg_engine *e, const overlap *ov,
+                          eg_result *stats)
+{
+    eg_device_stats got[EG_MAX_DEVICES];
+    memcpy(got, stats->devices, (1 + ov->nlate) * sizeof *got);
+    for (size_t i = 0; i < e->ndev; i++) {
+        eg_device *d = e->devs[i];
+        eg_device_stats *s = &stats->devices[i];
+        memset(s, 0, sizeof *s);
+        if (d == ov->host)
+            *s = got[0];
+        for (size_t j = 0; j < ov->nlate; j++)
+            if (ov->late[j] == d)
+                *s = got[1 + j];
+        s->index = d->info.index;
+        memcpy(s->name, d->info.name, EG_NAME_MAX);
+    }
+    stats->ndevices = e->ndev;
+}
+
+static eg_status reduce_overlap(eg_engine *e, eg_job *job, eg_result *stats,
+                                eg_state *out, eg_error *err)
+{
+    eg_status st = prepare_devices(e, eg_source_info(job->x)->dtype,
+                                   job->groups, err);
+    if (st != EG_OK)
+        return st;
+    /* The job's own array: settle replaces e->devs under it. */
+    eg_device *mine[1] = {e->devs[0]};
+    overlap ov = {.e = e, .host = mine[0],
+                  .dtype = eg_source_info(job->x)->dtype,
+                  .groups = job->groups};
+    eg_late_devs late = {.wait = overlap_wait, .ctx = &ov};
+    char notes[sizeof stats->notes] = "";
+    job->devs = mine;
+    job->ndev = 1;
+    job->late = &late;
+    double t0 = eg_now();
+    st = eg_schedule(job, out, stats->devices, notes, sizeof notes, err);
+    /* The joiner settled the engine unless it could not start. */
+    settle(e);
+    snprintf(stats->notes, sizeof stats->notes, "%s", e->notes);
+    if (notes[0])
+        eg_notes_append(stats->notes, sizeof stats->notes, "%s", notes);
+    if (st != EG_OK)
+        return st;
+    /* The job's time, not the wait for discovery after its last chunk. */
+    stats->seconds = late.done_at - t0;
+    overlap_stats(e, &ov, stats);
+    return EG_OK;
+}
+
 eg_status eg_engine_reduce_range(eg_engine *e, const eg_source *x,
                                  const eg_source *y, uint64_t first,
                                  uint64_t count, const eg_reduce_opts *o,
@@ -254,13 +420,15 @@ eg_status eg_engine_reduce_range(eg_engine *e, const eg_source *x,
         groups |= EG_G_EXACT;
     stats->bytes = count * eg_dtype_size(info->dtype) * (y ? 2 : 1);
     uint64_t chunk = o->chunk_elems ? o->chunk_elems : EG_DEFAULT_CHUNK_ELEMS;
-    if (count <= EG_SMALL_INPUT_ELEMS && count <= chunk &&
-        chunk % EG_LANE_ELEMS == 0) {
+    int small = count <= EG_SMALL_INPUT_ELEMS && count <= chunk &&
+                chunk % EG_LANE_ELEMS == 0;
+    /* Only a job of chunks gains from starting before discovery ends. */
+    if (e->disc && (small || eg_discovery_ready(e->disc)))
+        settle(e);
+    if (small) {
         snprintf(stats->notes, sizeof stats->notes, "%s", e->notes);
         return reduce_small(e, x, y, first, count, groups, out, stats, err);
     }
-    if ((st = prepare_devices(e, info->dtype, groups, err)) != EG_OK)
-        return st;
     /* A chunk longer than the input is the input: one chunk either way, so
      * the same bits, without buffers sized for the chunk asked for (a huge
      * one would overflow their sizes). */
@@ -270,6 +438,12 @@ eg_status eg_engine_reduce_range(eg_engine *e, const eg_source *x,
     eg_job job = {.devs = e->devs, .ndev = e->ndev, .x = x, .y = y,
                   .first = first, .count = count, .groups = groups,
                   .chunk_elems = chunk, .opts = o};
+    if (e->disc)
+        return reduce_overlap(e, &job, stats, out, err);
+    if ((st = prepare_devices(e, info->dtype, groups, err)) != EG_OK)
+        return st;
+    job.devs = e->devs;
+    job.ndev = e->ndev;
     snprintf(stats->notes, sizeof stats->notes, "%s", e->notes);
     double t0 = eg_now();
     st = eg_schedule(&job, out, stats->devices, stats->notes,
@@ -367,6 +541,7 @@ eg_status eg_reduce_cl_buffer(eg_engine *e, struct _cl_mem *x,
     if (o->mode == EG_MODE_EXACT && eg_dtype_is_float(dtype))
         groups |= EG_G_EXACT;
     memset(out, 0, sizeof *out);
+    settle(e);
     eg_state total;
     /* The whole input as one chunk when it is shorter, as eg_reduce does. */
     uint64_t whole = eg_lane_count(count) * EG_LANE_ELEMS;

@@ -5,7 +5,11 @@
  * takes more chunks than a slow one without any tuning.  Each
  * chunk's state lands in its own slot; the slots merge in chunk order at the
  * end, so for a fixed chunk size the bits do not depend on which device ran
- * which chunk. */
+ * which chunk.
+ *
+ * Devices may also join a job under way (eg_job.late: an engine still
+ * discovering its OpenCL devices starts on the host at once): they take
+ * chunks from the same counter, so the bits stay the same. */
 #include "scheduler.h"
 
 #include <pthread.h>
@@ -40,11 +44,16 @@ typedef struct call_done {
 typedef struct shared {
     const eg_job *job;
     uint64_t chunk, nchunks;
-    size_t nthreads;
+    atomic_size_t nthreads;  /* threads taking chunks now */
     eg_state *states;
     atomic_uint_fast64_t next;
     atomic_uint_fast64_t done_elems;
     atomic_uint running;
+    /* Host threads asked to stop taking chunks, one for each device that
+     * joined late (see joiner_main); host_spare: how many more may be
+     * asked (the last host thread never is), the joiner's alone. */
+    atomic_uint retire;
+    unsigned host_spare;
     pthread_mutex_t notes_lock;
     char *notes;
     size_t notes_len;
@@ -320,10 +329,27 @@ static uint64_t chunks_to_take(const worker *w)
     uint64_t per = chunks_per_call(w);
     uint64_t taken = atomic_load(&sh->next);
     uint64_t left = taken < sh->nchunks ? sh->nchunks - taken : 0;
-    uint64_t share = left / sh->nthreads;
+    size_t threads = atomic_load(&sh->nthreads);
+    uint64_t share = left / (threads ? threads : 1);
     if (share < per)
         per = share ? share : 1;
     return per;
+}
+
+/* Whether a host thread is to stop taking chunks, leaving its core to the
+ * feeder of a device that joined the job; counts it out if so. */
+static int host_retires(worker *w)
+{
+    shared *sh = w->sh;
+    if (w->dev->info.kind != EG_DEV_HOST)
+        return 0;
+    unsigned r = atomic_load(&sh->retire);
+    while (r > 0)
+        if (atomic_compare_exchange_weak(&sh->retire, &r, r - 1)) {
+            atomic_fetch_sub(&sh->nthreads, 1);
+            return 1;
+        }
+    return 0;
 }
 
 static void *worker_main(void *arg)
@@ -339,7 +365,7 @@ static void *worker_main(void *arg)
                eg_finisher_start(&w->fin, finish_set, w, &err) == EG_OK;
     if (bufs_alloc(&w->bufs[0], sh->job, cap, &err) == EG_OK) {
         unsigned set = 0;
-        while (!atomic_load(&sh->stop)) {
+        while (!atomic_load(&sh->stop) && !host_retires(w)) {
             uint64_t k = chunks_to_take(w);
             uint64_t idx = atomic_fetch_add(&sh->next, k);
             if (idx >= sh->nchunks)
@@ -418,6 +444,123 @@ static eg_status start_workers(shared *sh, worker *ws, size_t nthreads,
     return EG_OK;
 }
 
+/* The thread that waits for job->late's devices and starts their threads
+ * while chunks are left. */
+typedef struct joiner {
+    shared *sh;
+    pthread_t thread;
+    int started;
+    eg_device *devs[EG_MAX_DEVICES];
+    size_t cap, n;
+    worker *ws;
+    size_t nws;
+    double done_at; /* when its threads were done (with nws > 0) */
+} joiner;
+
+static int chunks_left(void *arg)
+{
+    shared *sh = arg;
+    return !atomic_load(&sh->stop) && atomic_load(&sh->next) < sh->nchunks;
+}
+
+/* share_cores (registry.c) gives the host backend a core less for each
+ * other device, whose feeding thread needs one.  A job starts before the
+ * others are known, so the host starts with every core, and each device
+ * that joins takes one back: one host thread stops taking chunks when the
+ * device's first thread starts (never the last host thread).  The engine
+ * then keeps share_cores' split for its later jobs. */
+static void *joiner_main(void *arg)
+{
+    joiner *j = arg;
+    shared *sh = j->sh;
+    eg_late_devs *late = sh->job->late;
+    j->n = late->wait(late->ctx, chunks_left, sh, j->devs, j->cap);
+    size_t want = 0;
+    for (size_t d = 0; d < j->n; d++)
+        want += j->devs[d]->threads ? j->devs[d]->threads : 1;
+    if (want > 0 && chunks_left(sh))
+        j->ws = calloc(want, sizeof *j->ws);
+    for (size_t d = 0; j->ws && d < j->n; d++) {
+        eg_device *dev = j->devs[d];
+        unsigned per = dev->threads ? dev->threads : 1;
+        dev->launch_global = dev->launch_local = 0;
+        for (unsigned k = 0; k < per && chunks_left(sh); k++) {
+            worker *w = &j->ws[j->nws];
+            w->sh = sh;
+            w->dev = dev;
+            w->dev_slot = sh->job->ndev + d;
+            atomic_fetch_add(&sh->running, 1);
+            atomic_fetch_add(&sh->nthreads, 1);
+            if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+                atomic_fetch_sub(&sh->running, 1);
+                atomic_fetch_sub(&sh->nthreads, 1);
+                break;
+            }
+            w->started = 1;
+            j->nws++;
+            if (k == 0 && sh->host_spare > 0) {
+                sh->host_spare--;
+                atomic_fetch_add(&sh->retire, 1);
+            }
+        }
+    }
+    for (size_t t = 0; t < j->nws; t++)
+        pthread_join(j->ws[t].thread, NULL);
+    j->done_at = eg_now();
+    atomic_fetch_sub(&sh->running, 1);
+    return NULL;
+}
+
+static void start_joiner(shared *sh, joiner *j, const worker *ws,
+                         size_t nthreads)
+{
+    const eg_job *job = sh->job;
+    j->sh = sh;
+    j->cap = EG_MAX_DEVICES - job->ndev;
+    for (size_t t = 0; t < nthreads; t++)
+        if (ws[t].started && ws[t].dev->info.kind == EG_DEV_HOST)
+            sh->host_spare++;
+    if (sh->host_spare > 0)
+        sh->host_spare--;
+    atomic_fetch_add(&sh->running, 1);
+    if (pthread_create(&j->thread, NULL, joiner_main, j) != 0) {
+        atomic_fetch_sub(&sh->running, 1);
+        return;
+    }
+    j->started = 1;
+}
+
+/* Joins the joiner; the late devices' stats follow the job's. */
+static void finish_joiner(joiner *j, eg_device_stats *stats)
+{
+    const eg_job *job = j->sh->job;
+    job->late->done_at = eg_now();
+    if (!j->started)
+        return;
+    pthread_join(j->thread, NULL);
+    if (j->nws > 0 && j->done_at > job->late->done_at)
+        job->late->done_at = j->done_at;
+    job->late->n_joined = j->n;
+    for (size_t d = 0; d < j->n; d++) {
+        eg_device_stats *s = &stats[job->ndev + d];
+        memset(s, 0, sizeof *s);
+        s->index = j->devs[d]->info.index;
+        memcpy(s->name, j->devs[d]->info.name, EG_NAME_MAX);
+        if (j->ws) {
+            s->launch_global = j->devs[d]->launch_global;
+            s->launch_local = j->devs[d]->launch_local;
+        }
+    }
+    for (size_t t = 0; t < j->nws; t++) {
+        eg_device_stats *s = &stats[j->ws[t].dev_slot];
+        s->elements += j->ws[t].elements;
+        s->chunks += j->ws[t].chunks;
+        s->calls += j->ws[t].calls;
+        s->seconds += j->ws[t].seconds;
+    }
+    free(j->ws);
+}
+
 eg_status eg_schedule(const eg_job *job, eg_state *total,
                       eg_device_stats *stats, char *notes, size_t notes_len,
                       eg_error *err)
@@ -431,6 +574,10 @@ eg_status eg_schedule(const eg_job *job, eg_state *total,
                             (unsigned long long)sh.chunk, EG_LANE_ELEMS);
     sh.nchunks = (job->count + sh.chunk - 1) / sh.chunk;
     eg_state_init(total, dt, job->groups);
+    if (job->late) {
+        job->late->n_joined = 0;
+        job->late->done_at = eg_now();
+    }
     for (size_t d = 0; d < job->ndev; d++) {
         memset(&stats[d], 0, sizeof stats[d]);
         stats[d].index = job->devs[d]->info.index;
@@ -444,7 +591,7 @@ eg_status eg_schedule(const eg_job *job, eg_state *total,
     size_t nthreads = thread_count(job);
     if (nthreads > sh.nchunks)
         nthreads = (size_t)sh.nchunks;
-    sh.nthreads = nthreads;
+    atomic_init(&sh.nthreads, nthreads);
     sh.states = malloc(sh.nchunks * sizeof *sh.states);
     worker *ws = calloc(nthreads, sizeof *ws);
     if (!sh.states || !ws) {
@@ -457,7 +604,11 @@ eg_status eg_schedule(const eg_job *job, eg_state *total,
     atomic_init(&sh.done_elems, 0);
     atomic_init(&sh.running, 0);
     atomic_init(&sh.stop, 0);
+    atomic_init(&sh.retire, 0);
+    joiner late = {0};
     eg_status st = start_workers(&sh, ws, nthreads, err);
+    if (st == EG_OK && job->late)
+        start_joiner(&sh, &late, ws, nthreads);
     if (st == EG_OK)
         report_progress(&sh);
     for (size_t t = 0; t < nthreads; t++) {
@@ -469,6 +620,8 @@ eg_status eg_schedule(const eg_job *job, eg_state *total,
         stats[ws[t].dev_slot].calls += ws[t].calls;
         stats[ws[t].dev_slot].seconds += ws[t].seconds;
     }
+    if (job->late)
+        finish_joiner(&late, stats);
     if (st == EG_OK && sh.input_st != EG_OK) {
         st = sh.input_st;
         *err = sh.input_err;
