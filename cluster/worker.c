@@ -733,6 +733,10 @@ eg_status eg_worker_run(const eg_worker_opts *o, volatile sig_atomic_t *stop,
         eg_curve_wipe(&w.keys, sizeof w.keys);
         return st;
     }
+    /* A worker lives for many tasks: it waits for device discovery
+     * (spec "all" runs it on a thread of its own) before it asks for work,
+     * so that every task sees the whole device list. */
+    (void)eg_engine_device_count(w.compute.engine);
     /* libzmq's threads and the compute thread inherit this mask, so the
      * signals that mean "leave" reach this thread's zmq_poll. */
     sigset_t block, old;

@@ -4,7 +4,9 @@
  * ready.  The test hooks make discovery slow (EDGEGRID_TEST_DISCOVERY_
  * DELAY_MS), make it fail (EDGEGRID_TEST_DISCOVERY=fail) and let "all" keep
  * the OpenCL CPU devices it leaves out otherwise (EDGEGRID_TEST_ALL_KEEPS_
- * CPU=1), so that POCL stands for a GPU.  Whatever joins when, the bits are
+ * CPU=1), so that POCL stands for a GPU, and slow the host backend down
+ * (EDGEGRID_TEST_HOST_DELAY_MS per call), so that a device that joins
+ * surely finds chunks left.  Whatever joins when, the bits are
  * those of the host alone (the chunk size is fixed), every element is
  * counted once, and every reader of the device list sees the whole list. */
 #include <criterion/criterion.h>
@@ -24,6 +26,7 @@ static void hooks_clear(void)
     unsetenv("EDGEGRID_DEVICES");
     unsetenv("EDGEGRID_TEST_DISCOVERY");
     unsetenv("EDGEGRID_TEST_DISCOVERY_DELAY_MS");
+    unsetenv("EDGEGRID_TEST_HOST_DELAY_MS");
     setenv("EDGEGRID_TEST_ALL_KEEPS_CPU", "1", 1);
 }
 
@@ -167,6 +170,39 @@ Test(overlap, devices_that_join_a_job_keep_its_bits)
         cr_assert_str_empty(got.notes, "notes: %s", got.notes);
         eg_engine_close(&e);
     }
+    free(box);
+    free(x);
+}
+
+Test(overlap, a_device_that_joins_takes_what_is_left)
+{
+    eg_device_info *box = NULL;
+    size_t n = box_devices(&box);
+    cr_assert_geq(n, 2, "no POCL device (see `edgegrid devices`)");
+    double *x = data();
+    eg_result want = host_result(x, EG_MODE_FAST);
+    /* 64 chunks at 100 ms a call: 3.2 s on two host threads, where POCL
+     * is found and built in well under a second. */
+    setenv("EDGEGRID_TEST_HOST_DELAY_MS", "100", 1);
+    eg_engine *e = open_spec(NULL);
+    eg_result got;
+    reduce_ok(e, x, EG_MODE_FAST, &got);
+    same_values(&got, &want);
+    cr_assert_eq(got.ndevices, n);
+    cr_assert_eq(elements(&got), N);
+    uint64_t host = 0, others = 0;
+    for (size_t d = 0; d < n; d++) {
+        cr_assert_eq(got.devices[d].index, box[d].index);
+        if (box[d].kind == EG_DEV_HOST)
+            host = got.devices[d].elements;
+        else
+            others += got.devices[d].elements;
+    }
+    /* The host started at once; the others joined and took chunks. */
+    cr_assert_gt(host, 0);
+    cr_assert_gt(others, 0, "no device joined the job");
+    cr_assert_str_empty(got.notes, "notes: %s", got.notes);
+    eg_engine_close(&e);
     free(box);
     free(x);
 }

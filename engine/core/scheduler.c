@@ -54,6 +54,7 @@ typedef struct shared {
      * asked (the last host thread never is), the joiner's alone. */
     atomic_uint retire;
     unsigned host_spare;
+    long host_delay_ms; /* test builds: see test_host_delay */
     pthread_mutex_t notes_lock;
     char *notes;
     size_t notes_len;
@@ -213,6 +214,29 @@ static eg_status host_pieces(const eg_job *job, chunk_bufs *b, uint64_t first,
     return st;
 }
 
+/* Test builds: EDGEGRID_TEST_HOST_DELAY_MS makes every call of the host
+ * backend that long, so that a test knows devices joining a job find
+ * chunks left (tests/test_overlap.c).  Read once per job. */
+static long test_host_delay(void)
+{
+#ifdef EDGEGRID_TEST_HOOKS
+    const char *v = getenv("EDGEGRID_TEST_HOST_DELAY_MS");
+    return v && *v ? strtol(v, NULL, 10) : 0;
+#else
+    return 0;
+#endif
+}
+
+static void host_delay(const worker *w)
+{
+    long ms = w->sh->host_delay_ms;
+    if (ms <= 0 || w->dev->info.kind != EG_DEV_HOST)
+        return;
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
 /* Reduces chunks [idx, idx + k) in one call on the worker's device, or on
  * the host path once the device has failed, into the lane records of b;
  * *out says what finish_call must turn into chunk states.  Returns 0 when
@@ -227,6 +251,7 @@ static int run_chunks(worker *w, chunk_bufs *b, uint64_t idx, uint64_t k,
     uint64_t n =
         job->count - off < k * sh->chunk ? job->count - off : k * sh->chunk;
     double t0 = eg_now();
+    host_delay(w);
     const void *x = NULL, *y = NULL;
     eg_error rerr;
     eg_error_clear(&rerr);
@@ -605,6 +630,7 @@ eg_status eg_schedule(const eg_job *job, eg_state *total,
     atomic_init(&sh.running, 0);
     atomic_init(&sh.stop, 0);
     atomic_init(&sh.retire, 0);
+    sh.host_delay_ms = test_host_delay();
     joiner late = {0};
     eg_status st = start_workers(&sh, ws, nthreads, err);
     if (st == EG_OK && job->late)
