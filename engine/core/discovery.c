@@ -1,5 +1,6 @@
 /* discovery.c - device discovery and selection on a thread of its own
  * (discovery.h). */
+#define _DEFAULT_SOURCE 1 /* sigaltstack */
 #include "discovery.h"
 
 #include <pthread.h>
@@ -56,6 +57,13 @@ static eg_status test_hooks(eg_error *err)
 static void *discovery_main(void *arg)
 {
     eg_discovery *d = arg;
+    /* Starting POCL starts LLVM, whose crash handlers give the calling
+     * thread an alternate signal stack of their own (malloc'ed, kept by
+     * LLVM).  This thread ends, and a sanitizer's runtime unmaps the
+     * thread's alternate stack as it ends, so this one is put back:
+     * LLVM's was only ever used by this thread. */
+    stack_t alt;
+    int have_alt = sigaltstack(NULL, &alt) == 0;
     eg_error_clear(&d->err);
     d->st = test_hooks(&d->err);
     if (d->st == EG_OK)
@@ -70,6 +78,8 @@ static void *discovery_main(void *arg)
         eg_registry_free(&d->devs, d->ndev);
         d->ndev = 0;
     }
+    if (have_alt)
+        sigaltstack(&alt, NULL);
     atomic_store(&d->done, 1);
     return NULL;
 }
