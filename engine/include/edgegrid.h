@@ -215,10 +215,18 @@ typedef struct eg_engine eg_engine;
  * list of indices from eg_devices_list.  The host backend beside other
  * devices leaves one core to each of them.  NULL means $EDGEGRID_DEVICES, else
  * "all".  Devices whose kernels fail to build are dropped and named in the
- * notes; if none is left the host backend takes over. */
+ * notes; if none is left the host backend takes over.
+ * With "all", opening does not wait for OpenCL discovery: it runs on a
+ * thread of the engine's, a flat reduction (eg_reduce, eg_reduce_file,
+ * eg_reduce_partial) starts on the host backend at once and the devices
+ * found join it; the bits do not depend on when.  The calls below, every
+ * other reduction and eg_engine_close wait for discovery first, and a
+ * discovery that fails is a note (the host backend alone).  An engine is
+ * used from one thread at a time, as always. */
 eg_status eg_engine_open(eg_engine **out, const char *spec, eg_error *err);
 void eg_engine_close(eg_engine **engine);
 
+/* The engine's devices (after discovery: see eg_engine_open). */
 size_t eg_engine_device_count(const eg_engine *e);
 const eg_device_info *eg_engine_device(const eg_engine *e, size_t i);
 const char *eg_engine_notes(const eg_engine *e);  /* "" when none */

@@ -401,8 +401,10 @@ static PyObject *engine_devices(EngineObject *self, PyObject *unused)
     (void)unused;
     if (engine_hold(self) != 0)
         return NULL;
-    size_t n = eg_engine_device_count(self->eng);
-    PyObject *list = PyList_New((Py_ssize_t)n);
+    /* The first call may wait for device discovery (eg_engine_open). */
+    size_t n;
+    Py_BEGIN_ALLOW_THREADS n = eg_engine_device_count(self->eng);
+    Py_END_ALLOW_THREADS PyObject *list = PyList_New((Py_ssize_t)n);
     for (size_t i = 0; list && i < n; i++) {
         PyObject *d = device_info(eg_engine_device(self->eng, i));
         if (!d)
