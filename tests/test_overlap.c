@@ -8,7 +8,8 @@
  * (EDGEGRID_TEST_HOST_DELAY_MS per call), so that a device that joins
  * surely finds chunks left.  Whatever joins when, the bits are
  * those of the host alone (the chunk size is fixed), every element is
- * counted once, and every reader of the device list sees the whole list. */
+ * counted once, and every reader of the device list sees the whole list.
+ * A box without POCL skips the tests that need a device to join. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,7 +122,8 @@ Test(overlap, a_job_done_before_discovery_ran_on_the_host_alone)
 {
     eg_device_info *box = NULL;
     size_t n = box_devices(&box);
-    cr_assert_geq(n, 2, "no POCL device (see `edgegrid devices`)");
+    if (n < 2)
+        cr_skip_test("needs a POCL device, this box lists %zu devices", n);
     double *x = data();
     eg_result want = host_result(x, EG_MODE_FAST);
     setenv("EDGEGRID_TEST_DISCOVERY_DELAY_MS", "3000", 1);
@@ -152,7 +154,8 @@ Test(overlap, devices_that_join_a_job_keep_its_bits)
 {
     eg_device_info *box = NULL;
     size_t n = box_devices(&box);
-    cr_assert_geq(n, 2, "no POCL device (see `edgegrid devices`)");
+    if (n < 2)
+        cr_skip_test("needs a POCL device, this box lists %zu devices", n);
     double *x = data();
     for (int m = 0; m < 2; m++) {
         eg_mode mode = m ? EG_MODE_EXACT : EG_MODE_FAST;
@@ -178,7 +181,8 @@ Test(overlap, a_device_that_joins_takes_what_is_left)
 {
     eg_device_info *box = NULL;
     size_t n = box_devices(&box);
-    cr_assert_geq(n, 2, "no POCL device (see `edgegrid devices`)");
+    if (n < 2)
+        cr_skip_test("needs a POCL device, this box lists %zu devices", n);
     double *x = data();
     eg_result want = host_result(x, EG_MODE_FAST);
     /* 64 chunks at 100 ms a call: 3.2 s on two host threads, where POCL
@@ -240,6 +244,11 @@ Test(overlap, other_specs_do_not_overlap)
 {
     /* A spec other than "all" discovers before opening returns, as
      * always: the hooks of the discovery thread do not reach it. */
+    eg_device_info *box = NULL;
+    size_t n = box_devices(&box);
+    free(box);
+    if (n < 2)
+        cr_skip_test("needs a POCL device, this box lists %zu devices", n);
     setenv("EDGEGRID_TEST_DISCOVERY", "fail", 1);
     eg_engine *e = open_spec("opencl");
     cr_assert_geq(eg_engine_device_count(e), 1);
