@@ -698,7 +698,8 @@ Test(qselect, pass_counts_of_parts_merge_on_the_wire_to_the_whole)
 Test(sketch, vector_path_counts_as_the_scalar_one)
 {
     /* normal values on both signs, zeros, subnormals, infinities, NaN and
-     * buckets that make the windows grow, 8 at a time and one by one */
+     * buckets that make the windows grow, 8 (float32: 16) at a time and one
+     * by one, at four bucket widths */
     enum { N = 20000 };
     double *x = malloc(N * sizeof *x);
     float *f = malloc(N * sizeof *f);
@@ -707,22 +708,28 @@ Test(sketch, vector_path_counts_as_the_scalar_one)
         x[i] = (i & 1) ? 4e-320 : NAN;
     for (size_t i = 0; i < N; i++)
         f[i] = (float)x[i];
-    for (int t = 0; t < 2; t++) {
+    /* float32 subnormals (normal doubles, so the float32 lanes leave them
+     * to the scalar code) */
+    for (size_t i = 50; i < N; i += 103)
+        f[i] = (i & 1) ? 1e-40f : -3e-39f;
+    static const unsigned ks[] = {1, 6, 13, 20};
+    for (int t = 0; t < 2 * 4; t++) {
+        unsigned k = ks[t / 2];
         eg_sketch a, b;
-        eg_sketch_init(&a, 6);
-        eg_sketch_init(&b, 6);
-        cr_assert_eq(eg_sketch_add(&a, t ? (void *)f : (void *)x, N,
-                                   t ? EG_F32 : EG_F64, NULL),
+        eg_sketch_init(&a, k);
+        eg_sketch_init(&b, k);
+        cr_assert_eq(eg_sketch_add(&a, (t & 1) ? (void *)f : (void *)x, N,
+                                   (t & 1) ? EG_F32 : EG_F64, NULL),
                      EG_OK);
         for (size_t i = 0; i < N; i++)
-            cr_assert_eq(eg_sketch_add(&b, t ? (void *)(f + i)
+            cr_assert_eq(eg_sketch_add(&b, (t & 1) ? (void *)(f + i)
                                              : (void *)(x + i),
-                                       1, t ? EG_F32 : EG_F64, NULL),
+                                       1, (t & 1) ? EG_F32 : EG_F64, NULL),
                          EG_OK);
         size_t la, lb;
         uint8_t *wa = encode(&a, &la), *wb = encode(&b, &lb);
-        cr_assert(la == lb && memcmp(wa, wb, la) == 0, "%s",
-                  t ? "f32" : "f64");
+        cr_assert(la == lb && memcmp(wa, wb, la) == 0, "%s k %u",
+                  (t & 1) ? "f32" : "f64", k);
         free(wa);
         free(wb);
         eg_sketch_free(&a);

@@ -1,9 +1,9 @@
-/* sketch_avx512.c - the sketch's buckets of 8 doubles at a time (sketch.h):
- * the magnitude's bits shifted, for the finite, non-zero, normal values
- * whose bucket lies inside their side's window; every other value (NaN,
- * infinities, zeros, subnormals, a bucket that needs a window to grow)
- * goes through the scalar code, which gives the same bucket.  Only the
- * counting stays scalar. */
+/* sketch_avx512.c - the sketch's buckets of 8 doubles (16 floats) at a
+ * time (sketch.h): the magnitude's bits shifted, for the finite, non-zero,
+ * normal values whose bucket lies inside their side's window; every other
+ * value (NaN, infinities, zeros, subnormals, a bucket that needs a window
+ * to grow) goes through the scalar code, which gives the same bucket.
+ * Only the counting stays scalar. */
 #include <stdint.h>
 
 #include "sketch.h"
@@ -65,9 +65,62 @@ TGT static uint64_t add_f64(eg_sketch *s, const double *v, uint64_t n)
     return i;
 }
 
+/* float32, 16 lanes of 32 bits: a normal float32 widens to the double of
+ * exponent e + 896 and mantissa m << 29, so its bucket (sketch_bucket.h:
+ * (exponent + 52) << k | the top k mantissa bits) is its own bits shifted,
+ * (a >> (23 - k)) + (948 << k), below 2^32 for k <= 20.  float32
+ * subnormals (normal doubles) go to the scalar code, which widens them. */
+TGT static inline unsigned count16(eg_sketch *s, const float *v, unsigned k)
+{
+    const __m512i absmask = _mm512_set1_epi32(INT32_MAX);
+    const __m512i minnorm = _mm512_set1_epi32(0x00800000);
+    const __m512i inf = _mm512_set1_epi32(0x7f800000);
+    uint32_t off[16];
+    __m512i b = _mm512_loadu_si512((const void *)v);
+    __m512i a = _mm512_and_si512(b, absmask);
+    __mmask16 ok = _mm512_cmpge_epu32_mask(a, minnorm) &
+                   _mm512_cmplt_epu32_mask(a, inf);
+    __mmask16 neg = _mm512_cmplt_epi32_mask(b, _mm512_setzero_si512());
+    __m512i idx =
+        _mm512_add_epi32(_mm512_srl_epi32(a, _mm_cvtsi32_si128(23 - (int)k)),
+                         _mm512_set1_epi32((int)(948u << k)));
+    __m512i lo = _mm512_mask_blend_epi32(
+        neg, _mm512_set1_epi32((int)(uint32_t)s->pos.lo),
+        _mm512_set1_epi32((int)(uint32_t)s->neg.lo));
+    __m512i len = _mm512_mask_blend_epi32(
+        neg, _mm512_set1_epi32((int)(uint32_t)s->pos.len),
+        _mm512_set1_epi32((int)(uint32_t)s->neg.len));
+    ok &= _mm512_cmplt_epu32_mask(_mm512_sub_epi32(idx, lo), len);
+    _mm512_storeu_si512((void *)off, _mm512_sub_epi32(idx, lo));
+    uint64_t *side[2] = {s->pos.c, s->neg.c};
+    if (ok == 0xffff) {
+        for (unsigned l = 0; l < 16; l++)
+            side[(neg >> l) & 1][off[l]]++;
+        return 0;
+    }
+    for (unsigned m = ok; m; m &= m - 1) {
+        unsigned l = (unsigned)__builtin_ctz(m);
+        side[(neg >> l) & 1][off[l]]++;
+    }
+    return (unsigned)(~ok & 0xffff);
+}
+
+/* Whether the windows' bounds fit the 32-bit lanes of count16 (the bucket
+ * indexes do: below 2^32); a window that grows past them sends the rest to
+ * the double lanes. */
+static int windows_fit_32(const eg_sketch *s)
+{
+    return s->pos.lo <= UINT32_MAX && s->pos.len <= UINT32_MAX &&
+           s->neg.lo <= UINT32_MAX && s->neg.len <= UINT32_MAX &&
+           s->k <= 20;
+}
+
 TGT static uint64_t add_f32(eg_sketch *s, const float *v, uint64_t n)
 {
     uint64_t i = 0;
+    for (; i + 16 <= n && windows_fit_32(s); i += 16)
+        for (unsigned m = count16(s, v + i, s->k); m; m &= m - 1)
+            eg_sketch_add_one(s, (double)v[i + (unsigned)__builtin_ctz(m)]);
     for (; i + 8 <= n; i += 8)
         for (unsigned m = count8(s, _mm512_cvtps_pd(_mm256_loadu_ps(v + i)),
                                  s->k);
