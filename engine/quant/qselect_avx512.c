@@ -2,8 +2,8 @@
  * (float64) keys at a time: the key image, the NaN test and each bucket's
  * prefix test in vectors, so a block with no key in any bucket costs a
  * load and a few compares; the counting stays scalar (through a queue of
- * digits in the first pass).  The keys and
- * digits are those of quant_key.h and qselect.c, bit for bit. */
+ * digits in the first pass).  The keys and digits are those of
+ * quant_key.h and qselect.c, bit for bit. */
 #include <stdint.h>
 
 #include "qselect_vec.h"
