@@ -15,7 +15,7 @@
 # corpus is never written: each run works on a copy under the build folder.
 #
 # Environment: FUZZ_SECONDS (per harness, default 20), FUZZ_JOBS (harnesses
-# run at once, default: CPU count), FUZZ_BUILD (default build-fuzz),
+# built and run at once, default: CPU count), FUZZ_BUILD (default build-fuzz),
 # FUZZ_ONLY (space-separated short names, default all), CC (default clang).
 # A finding is kept as $FUZZ_BUILD/<short>/crash-* (or leak-, timeout-,
 # oom-); replay it with $FUZZ_BUILD/fuzz_<short> FILE.
@@ -37,7 +37,53 @@ header() {
     sed -n "1,5s|^// $2:[[:space:]]*||p" "$1" | head -n 1
 }
 
-harnesses=()
+# Waits until fewer than $jobs background jobs run.
+throttle() {
+    while (($(jobs -rp | wc -l) >= jobs)); do
+        wait -n || true
+    done
+}
+
+# Builds one harness (and its seed writer) into $out; the compiler's output
+# goes to $out/<short>.build.log and its exit status to $out/<short>.built.
+build_one() {
+    local src=$1 sources=$2 name short seeds own rc=0
+    name=$(basename "$src" .c)
+    short=${name#fuzz_}
+    # every room of the engine, as its own build has them (engine/CMakeLists.txt)
+    local includes=(-I engine/include)
+    for room in engine/*/ engine/backend/*/; do
+        includes+=(-I "$room")
+    done
+    # kernels/ holds twosum.h, shared by the lanes and the OpenCL kernels
+    includes+=(-I kernels)
+    for s in $sources; do
+        includes+=(-I "$(dirname "$s")")
+    done
+    {
+        # shellcheck disable=SC2086 # $sources is a word list on purpose
+        "$cc" -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -ffp-contract=off \
+            -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+            "${includes[@]}" "$src" $sources -lm -lpthread -o "$out/$name" &&
+            seeds=tests/fuzz/${short}_seeds.c &&
+            if [[ -f "$seeds" ]]; then
+                own=$(header "$seeds" fuzz-sources)
+                for s in $own; do
+                    includes+=(-I "$(dirname "$s")")
+                done
+                # shellcheck disable=SC2086
+                "$cc" -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L \
+                    -ffp-contract=off -fsanitize=address,undefined \
+                    -fno-sanitize-recover=all "${includes[@]}" "$seeds" \
+                    ${own:-$sources} -lm -lpthread -o "$out/${short}_seeds"
+            fi
+    } >"$out/$short.build.log" 2>&1 || rc=$?
+    echo "$rc" >"$out/$short.built"
+}
+
+# The harnesses build $jobs at a time (each is one clang run over its
+# sources; one after another they took most of the step's time).
+candidates=()
 broken=()
 for src in tests/fuzz/fuzz_*.c; do
     name=$(basename "$src" .c)
@@ -51,37 +97,23 @@ for src in tests/fuzz/fuzz_*.c; do
         broken+=("fuzz: $name: FAILED: no '// fuzz-sources:' line in $src")
         continue
     fi
-    # every room of the engine, as its own build has them (engine/CMakeLists.txt)
-    includes=(-I engine/include)
-    for room in engine/*/ engine/backend/*/; do
-        includes+=(-I "$room")
-    done
-    # kernels/ holds twosum.h, shared by the lanes and the OpenCL kernels
-    includes+=(-I kernels)
-    for s in $sources; do
-        includes+=(-I "$(dirname "$s")")
-    done
     echo "fuzz: building $name"
-    # shellcheck disable=SC2086 # $sources is a word list on purpose
-    "$cc" -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -ffp-contract=off \
-        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-        "${includes[@]}" "$src" $sources -lm -lpthread -o "$out/$name"
-    seeds=tests/fuzz/${short}_seeds.c
-    if [[ -f "$seeds" ]]; then
-        own=$(header "$seeds" fuzz-sources)
-        for s in $own; do
-            includes+=(-I "$(dirname "$s")")
-        done
-        # shellcheck disable=SC2086
-        "$cc" -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -ffp-contract=off \
-            -fsanitize=address,undefined -fno-sanitize-recover=all \
-            "${includes[@]}" "$seeds" ${own:-$sources} -lm -lpthread \
-            -o "$out/${short}_seeds"
+    throttle
+    rm -f "$out/$short.built"
+    build_one "$src" "$sources" &
+    candidates+=("$short")
+done
+wait
+harnesses=()
+for short in "${candidates[@]}"; do
+    if [[ "$(cat "$out/$short.built" 2>/dev/null)" == 0 ]]; then
+        harnesses+=("$short")
+    else
+        broken+=("fuzz: fuzz_$short: FAILED to build (exit $(cat "$out/$short.built" 2>/dev/null)):
+$(sed 's/^/    /' "$out/$short.build.log")")
     fi
-    harnesses+=("$short")
 done
 
-# One harness: a fresh copy of its seeds, a bounded run, the last stats.
 run_one() {
     local short=$1 name=fuzz_$1 src=tests/fuzz/fuzz_$1.c
     local work=$out/$short max_len dict=()
@@ -120,9 +152,7 @@ run_one() {
 
 echo "fuzz: running ${#harnesses[@]} harnesses for $seconds s each, $jobs at a time"
 for short in "${harnesses[@]}"; do
-    while (($(jobs -rp | wc -l) >= jobs)); do
-        wait -n || true
-    done
+    throttle
     rm -f "$out/$short.rc"
     run_one "$short" >"$out/$short.summary" &
 done
