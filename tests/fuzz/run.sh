@@ -114,6 +114,7 @@ $(sed 's/^/    /' "$out/$short.build.log")")
     fi
 done
 
+# One harness: a fresh copy of its seeds, a bounded run, the last stats.
 run_one() {
     local short=$1 name=fuzz_$1 src=tests/fuzz/fuzz_$1.c
     local work=$out/$short max_len dict=()
