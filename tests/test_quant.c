@@ -695,6 +695,30 @@ Test(qselect, pass_counts_of_parts_merge_on_the_wire_to_the_whole)
     free(x);
 }
 
+/* n elements of t at data added to a k-sketch all at once (the vector
+ * path) and one by one (the scalar path) give the same wire bytes. */
+static void vector_and_scalar_agree(const void *data, size_t n, eg_dtype t,
+                                    unsigned k)
+{
+    const size_t es = t == EG_F32 ? sizeof(float) : sizeof(double);
+    eg_sketch a, b;
+    eg_sketch_init(&a, k);
+    eg_sketch_init(&b, k);
+    cr_assert_eq(eg_sketch_add(&a, data, n, t, NULL), EG_OK);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(eg_sketch_add(&b, (const char *)data + i * es, 1, t,
+                                   NULL),
+                     EG_OK);
+    size_t la, lb;
+    uint8_t *wa = encode(&a, &la), *wb = encode(&b, &lb);
+    cr_assert(la == lb && memcmp(wa, wb, la) == 0, "%s k %u",
+              t == EG_F32 ? "f32" : "f64", k);
+    free(wa);
+    free(wb);
+    eg_sketch_free(&a);
+    eg_sketch_free(&b);
+}
+
 Test(sketch, vector_path_counts_as_the_scalar_one)
 {
     /* normal values on both signs, zeros, subnormals, infinities, NaN and
@@ -715,27 +739,9 @@ Test(sketch, vector_path_counts_as_the_scalar_one)
     /* (the data span about 1090 octaves: a window of 2^k buckets each;
      * k = 20 on a narrow band follows) */
     static const unsigned ks[] = {1, 6, 10};
-    for (int t = 0; t < 2 * 3; t++) {
-        unsigned k = ks[t / 2];
-        eg_sketch a, b;
-        eg_sketch_init(&a, k);
-        eg_sketch_init(&b, k);
-        cr_assert_eq(eg_sketch_add(&a, (t & 1) ? (void *)f : (void *)x, N,
-                                   (t & 1) ? EG_F32 : EG_F64, NULL),
-                     EG_OK);
-        for (size_t i = 0; i < N; i++)
-            cr_assert_eq(eg_sketch_add(&b, (t & 1) ? (void *)(f + i)
-                                             : (void *)(x + i),
-                                       1, (t & 1) ? EG_F32 : EG_F64, NULL),
-                         EG_OK);
-        size_t la, lb;
-        uint8_t *wa = encode(&a, &la), *wb = encode(&b, &lb);
-        cr_assert(la == lb && memcmp(wa, wb, la) == 0, "%s k %u",
-                  (t & 1) ? "f32" : "f64", k);
-        free(wa);
-        free(wb);
-        eg_sketch_free(&a);
-        eg_sketch_free(&b);
+    for (size_t j = 0; j < sizeof ks / sizeof *ks; j++) {
+        vector_and_scalar_agree(x, N, EG_F64, ks[j]);
+        vector_and_scalar_agree(f, N, EG_F32, ks[j]);
     }
     /* the finest buckets (k = 20, 2^20 an octave) on float32 values of
      * both signs within two octaves, where the bucket indexes are largest
@@ -744,19 +750,7 @@ Test(sketch, vector_path_counts_as_the_scalar_one)
     for (size_t i = 0; i < N; i++)
         f[i] = (float)((tu_next(&st) & 1 ? -1.0 : 1.0) *
                        (1.0 + 3.0 * tu_unit(&st)));
-    eg_sketch a, b;
-    eg_sketch_init(&a, 20);
-    eg_sketch_init(&b, 20);
-    cr_assert_eq(eg_sketch_add(&a, f, N, EG_F32, NULL), EG_OK);
-    for (size_t i = 0; i < N; i++)
-        cr_assert_eq(eg_sketch_add(&b, f + i, 1, EG_F32, NULL), EG_OK);
-    size_t la, lb;
-    uint8_t *wa = encode(&a, &la), *wb = encode(&b, &lb);
-    cr_assert(la == lb && memcmp(wa, wb, la) == 0, "f32 k 20");
-    free(wa);
-    free(wb);
-    eg_sketch_free(&a);
-    eg_sketch_free(&b);
+    vector_and_scalar_agree(f, N, EG_F32, 20);
     free(x);
     free(f);
 }

@@ -47,6 +47,13 @@ def run(args, env=None):
     return p.returncode, p.stdout, p.stderr
 
 
+def timed_run(args):
+    """run() on the device under test, and its seconds."""
+    t = time.time()
+    rc, out, err = run(args)
+    return rc, out, err, time.time() - t
+
+
 def host_env():
     """The host backend needs no OpenCL at all: no ICD for it."""
     e = dict(os.environ)
@@ -115,9 +122,7 @@ def quant_checks(dev, paths, failures):
             rc, want, herr = run([*args, "--devices", "host"], host_env())
             if rc != 0:
                 sys.exit("check: host run failed: %s" % herr)
-            t = time.time()
-            rc, got, err = run([*args, "--devices", str(dev)])
-            took = time.time() - t
+            rc, got, err, took = timed_run([*args, "--devices", str(dev)])
             runs += 1
             what = "%s %s" % (dtype, " ".join(qargs[:2]))
             if rc != 0:
@@ -164,9 +169,7 @@ def main():
                 rc, want, herr = run([*args, "--devices", "host"], host_env())
                 if rc != 0:
                     sys.exit("check: host run failed: %s" % herr)
-                t = time.time()
-                rc, got, err = run([*args, "--devices", str(dev)])
-                took = time.time() - t
+                rc, got, err, took = timed_run([*args, "--devices", str(dev)])
                 runs += 1
                 what = "%s %s --chunk %d" % (dtype, mode, chunk)
                 if rc != 0:
