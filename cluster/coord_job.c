@@ -447,7 +447,8 @@ const char *coord_job_check_result(eg_coord *c, const eg_frame_result *r)
         return compact;
     /* The engine may add mode bits (exact mode) to the ops' groups; the
      * first state tells which, and every other must agree. */
-    if ((s->groups & EG_G_ALL) != (c->groups & EG_G_ALL) ||
+    const unsigned of_ops = EG_G_ALL | EG_G_NO_SUM;
+    if ((s->groups & of_ops) != (c->groups & of_ops) ||
         (c->groups_known && s->groups != c->groups))
         return "state computed for other ops or another mode";
     const char *why = NULL;

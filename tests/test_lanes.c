@@ -63,7 +63,13 @@ Test(lanes, every_group_set_matches_careful_path_on_ties)
                              EG_G_DOT,
                              EG_G_VAR | EG_G_MINMAX,
                              EG_G_MINMAX | EG_G_L1,
-                             EG_G_ALL};
+                             EG_G_ALL,
+                             EG_G_L1 | EG_G_NO_SUM,
+                             EG_G_L2 | EG_G_NO_SUM,
+                             EG_G_DOT | EG_G_NO_SUM,
+                             EG_G_VAR | EG_G_NO_SUM,
+                             EG_G_MINMAX | EG_G_L1 | EG_G_NO_SUM,
+                             EG_G_ALL | EG_G_NO_SUM};
     const size_t n = 9 * EG_LANE_ELEMS + 37;
     const eg_dtype types[] = {EG_F32, EG_F64};
     uint64_t *w = malloc(eg_lane_count(n) * EG_LANE_WORDS * 8);
@@ -145,6 +151,76 @@ Test(lanes, special_values_force_the_careful_path)
     cr_assert_not(eg_lane_decode(w, EG_F64, EG_G_L2, &lane));
     eg_lanes_fast(x, NULL, 16, EG_F64, EG_G_MINMAX, w);
     cr_assert(eg_lane_decode(w, EG_F64, EG_G_MINMAX, &lane));
+}
+
+static void put_float(char *x, eg_dtype t, size_t i, double v)
+{
+    if (t == EG_F32)
+        ((float *)x)[i] = (float)v;
+    else
+        ((double *)x)[i] = v;
+}
+
+/* Without the sum (EG_G_NO_SUM) a record is the full one with its sum
+ * words zero, for every dtype, full and partial lanes, the AVX-512 sets
+ * made for it and the general ones; and the chunk's state is the full
+ * one with a zero sum, special values (which force the careful path
+ * through the other groups' words) included. */
+Test(lanes, without_the_sum_records_and_states_are_the_full_ones_less_it)
+{
+    const unsigned sets[] = {EG_G_L1,  EG_G_L2,
+                             EG_G_DOT, EG_G_VAR,
+                             EG_G_L1 | EG_G_L2, EG_G_MINMAX | EG_G_DOT,
+                             EG_G_ALL};
+    const size_t n = 6 * EG_LANE_ELEMS + 77;
+    uint64_t *full = malloc(eg_lane_count(n) * EG_LANE_WORDS * 8);
+    uint64_t *part = malloc(eg_lane_count(n) * EG_LANE_WORDS * 8);
+    for (int t = 0; t < EG_DTYPE_COUNT; t++) {
+        char *x = alloc_fill((eg_dtype)t, n, 5 + t, -1e3, 1e3);
+        char *y = alloc_fill((eg_dtype)t, n, 55 + t, -2.0, 2.0);
+        for (int special = 0; special < 2; special++) {
+            if (special && !eg_dtype_is_float((eg_dtype)t))
+                continue;
+            if (special) { /* NaN, +inf, -inf in lanes 1, 3 and the last */
+                put_float(x, (eg_dtype)t, EG_LANE_ELEMS + 9, NAN);
+                put_float(x, (eg_dtype)t, 3 * EG_LANE_ELEMS, INFINITY);
+                put_float(x, (eg_dtype)t, n - 2, -INFINITY);
+            }
+            for (size_t si = 0; si < sizeof sets / sizeof *sets; si++) {
+                unsigned g = sets[si], gn = g | EG_G_NO_SUM;
+                eg_lanes_fast(x, y, n, (eg_dtype)t, g, full);
+                eg_lanes_fast(x, y, n, (eg_dtype)t, gn, part);
+                for (uint64_t l = 0; l < eg_lane_count(n); l++) {
+                    uint64_t *a = full + l * EG_LANE_WORDS;
+                    const uint64_t *b = part + l * EG_LANE_WORDS;
+                    cr_assert(b[EG_W_SUM_S] == 0 && b[EG_W_SUM_C] == 0,
+                              "%s groups %#x lane %llu: sum words set",
+                              eg_dtype_name(t), g, (unsigned long long)l);
+                    a[EG_W_SUM_S] = a[EG_W_SUM_C] = 0;
+                    cr_assert(!memcmp(a, b, EG_LANE_WORDS * 8),
+                              "%s groups %#x lane %llu: records differ",
+                              eg_dtype_name(t), g, (unsigned long long)l);
+                }
+                eg_state sf, sn;
+                hr_state(x, y, n, (eg_dtype)t, g, 1000, &sf);
+                hr_state(x, y, n, (eg_dtype)t, gn, 1000, &sn);
+                cr_assert_eq(sn.groups, gn);
+                cr_assert_eq(sn.nan_n, special ? 1u : 0u);
+                cr_assert_eq(sn.pinf_n + sn.ninf_n, special ? 2u : 0u);
+                sf.groups = gn;
+                sf.sum_s = sf.sum_c = 0;
+                sf.isum_lo = 0;
+                sf.isum_hi = 0;
+                cr_assert(!memcmp(&sf, &sn, sizeof sf),
+                          "%s groups %#x special %d: states differ",
+                          eg_dtype_name(t), g, special);
+            }
+        }
+        free(x);
+        free(y);
+    }
+    free(full);
+    free(part);
 }
 
 /* Every op on a chunk of many lanes against the exact/long double reference. */

@@ -218,6 +218,79 @@ Test(opencl_words, partial_group_sets)
     check_dtype(EG_F64, sets, 2);
 }
 
+/* Without the sum (EG_G_NO_SUM, l1, l2 or dot asked for alone) the
+ * kernels still fill the sum words, which are not read: the records
+ * agree with the host's everywhere else, and the chunk states, NaN and
+ * infinities included, are the host's bit for bit. */
+Test(opencl_words, without_the_sum_the_states_are_the_hosts)
+{
+    static const unsigned sets[] = {EG_G_L1 | EG_G_NO_SUM,
+                                    EG_G_L2 | EG_G_NO_SUM,
+                                    EG_G_DOT | EG_G_NO_SUM,
+                                    EG_G_MINMAX | EG_G_L1 | EG_G_NO_SUM};
+    const eg_dtype types[] = {EG_F32, EG_F64};
+    const uint64_t n = 5 * EG_LANE_ELEMS + 123;
+    devlist l;
+    devlist_open(&l);
+    variant vs[MAX_VARIANTS];
+    size_t nv = variants(&l, vs, MAX_VARIANTS);
+    cr_assert_gt(nv, 0, "no OpenCL device");
+    size_t bytes = eg_lane_count(n) * EG_LANE_WORDS * sizeof(uint64_t);
+    uint64_t *got = malloc(bytes), *want = malloc(bytes);
+    double *x = malloc(n * 8), *y = malloc(n * 8);
+    for (int ti = 0; ti < 2; ti++) {
+        eg_dtype t = types[ti];
+        for (int special = 0; special < 2; special++) {
+            fill(x, t, n, 300 + ti, 0);
+            fill(y, t, n, 400 + ti, 0);
+            if (special) { /* NaN in lane 1, +inf in lane 3 */
+                double v[2] = {NAN, INFINITY};
+                for (int k = 0; k < 2; k++) {
+                    uint64_t at = (uint64_t)(1 + 2 * k) * EG_LANE_ELEMS + 7;
+                    if (t == EG_F32)
+                        ((float *)x)[at] = (float)v[k];
+                    else
+                        x[at] = v[k];
+                }
+            }
+            for (size_t v = 0; v < nv; v++)
+                for (size_t si = 0; si < sizeof sets / sizeof *sets; si++) {
+                    eg_device *dev = use(&vs[v]);
+                    unsigned g = sets[si];
+                    eg_error err;
+                    cr_assert_eq(dev->ops->prepare(dev, t, g, &err), EG_OK,
+                                 "%s", err.msg);
+                    cr_assert_eq(dev->ops->reduce_chunk(dev, x, y, n, t, g,
+                                                        got, &err),
+                                 EG_OK, "%s", err.msg);
+                    eg_lanes_fast(x, y, n, t, g, want);
+                    for (uint64_t i = 0; i < eg_lane_count(n) * EG_LANE_WORDS;
+                         i++) {
+                        int w = (int)(i % EG_LANE_WORDS);
+                        if (w != EG_W_SUM_S && w != EG_W_SUM_C && !special)
+                            cr_assert_eq(got[i], want[i],
+                                         "%s groups %#x word %llu",
+                                         eg_dtype_name(t), g,
+                                         (unsigned long long)i);
+                    }
+                    eg_state a, b;
+                    eg_chunk_state(got, x, y, n, 0, t, g, &a);
+                    eg_chunk_state(want, x, y, n, 0, t, g, &b);
+                    cr_assert_eq(a.nan_n, special ? 1u : 0u);
+                    cr_assert_eq(a.pinf_n, special ? 1u : 0u);
+                    cr_assert(!memcmp(&a, &b, sizeof a),
+                              "%s groups %#x special %d: device state differs",
+                              eg_dtype_name(t), g, special);
+                }
+        }
+    }
+    free(got);
+    free(want);
+    free(x);
+    free(y);
+    devlist_close(&l);
+}
+
 /* ------------------------------------------------------------ ties */
 
 static uint64_t word(const uint64_t *w, uint64_t lane, int i)

@@ -274,6 +274,39 @@ Test(state, decode_rejects_damaged_or_forged_states)
     }
 }
 
+/* A state whose ops read no sum (EG_G_NO_SUM) travels with a zero sum,
+ * and one that holds a sum anyway is refused: one form per content. */
+Test(state, a_state_without_its_sum_has_one_wire_form)
+{
+    const double x[] = {1.5, -2.0, 4.25};
+    const unsigned g = EG_G_L1 | EG_G_NO_SUM;
+    cr_assert_eq(eg_groups_for_ops(EG_OPS_BIT(EG_OP_L1)), g);
+    cr_assert_eq(eg_groups_for_ops(EG_OPS_BIT(EG_OP_L1) |
+                                   EG_OPS_BIT(EG_OP_MEAN)),
+                 EG_G_L1);
+    cr_assert_eq(eg_groups_for_ops(EG_OPS_BIT(EG_OP_MIN)), EG_G_MINMAX,
+                 "min alone keeps the sum: it is its finiteness check");
+    eg_state s, d;
+    hr_state(x, NULL, 3, EG_F64, g, 0, &s);
+    cr_assert(s.sum_s == 0 && !signbit(s.sum_s) && s.sum_c == 0);
+    uint8_t buf[4096];
+    size_t len = eg_state_encode(&s, buf, sizeof buf);
+    cr_assert_eq(eg_state_decode(&d, buf, len, NULL), EG_OK);
+    cr_assert(!memcmp(&s, &d, sizeof s));
+    s.sum_s = 2.0;
+    len = eg_state_encode(&s, buf, sizeof buf);
+    eg_error err;
+    cr_assert_eq(eg_state_decode(&d, buf, len, &err), EG_EINPUT);
+    cr_assert(strstr(err.msg, "a sum in a state whose ops read none"), "%s",
+              err.msg);
+    /* What a state must hold for a window's or a job's ops. */
+    cr_assert(eg_groups_cover(EG_G_L1, g));
+    cr_assert(eg_groups_cover(g, g));
+    cr_assert_not(eg_groups_cover(g, EG_G_L1), "the sum is missing");
+    cr_assert_not(eg_groups_cover(g, EG_G_L1 | EG_G_EXACT));
+    cr_assert_not(eg_groups_cover(EG_G_L1, EG_G_L2));
+}
+
 Test(state, overflowing_variance_is_infinite_not_nan)
 {
     size_t n = 3 * 3000;

@@ -4,9 +4,10 @@
  *   lanes_probe [f32|f64] [SET|all] [REPS] [OFFSET]
  *
  * 16 lanes of uniform [-1, 1) (x and y, seeded) stay in L2; each group set
- * (sum, minmax, var, l1, l2, dot, fused = minmax+var) is run REPS times
- * (default 400) in fast mode and in exact mode through eg_lanes_any, the
- * best time kept.  Prints GB/s of x per set and mode and a digest of the
+ * (sum, minmax, var, l1, l2, dot, fused = minmax+var, and l1only, l2only,
+ * dotonly: those three without the sum, as when asked for alone) is run
+ * REPS times (default 400) in fast mode and in exact mode through
+ * eg_lanes_any, the best time kept.  Prints GB/s of x per set and mode and a digest of the
  * records, so that two builds can be held to the same bits.  OFFSET
  * (0 to 63, default 0) moves x and y that many bytes past a page, to
  * show what a misaligned buffer costs.  Pin it to
@@ -43,16 +44,25 @@ static double unit(uint64_t *s)
 static const struct {
     const char *name;
     unsigned g;
-} sets[] = {{"sum", 0},       {"minmax", EG_G_MINMAX}, {"var", EG_G_VAR},
-            {"l1", EG_G_L1},  {"l2", EG_G_L2},         {"dot", EG_G_DOT},
-            {"fused", EG_G_MINMAX | EG_G_VAR}};
+} sets[] = {{"sum", 0},
+            {"minmax", EG_G_MINMAX},
+            {"var", EG_G_VAR},
+            {"l1", EG_G_L1},
+            {"l2", EG_G_L2},
+            {"dot", EG_G_DOT},
+            {"fused", EG_G_MINMAX | EG_G_VAR},
+            /* asked for alone: without the sum (EG_G_NO_SUM) */
+            {"l1only", EG_G_L1 | EG_G_NO_SUM},
+            {"l2only", EG_G_L2 | EG_G_NO_SUM},
+            {"dotonly", EG_G_DOT | EG_G_NO_SUM}};
 #define NSETS (sizeof sets / sizeof sets[0])
 
 static int usage(const char *why)
 {
     fprintf(stderr,
             "lanes_probe: %s\nusage: lanes_probe [f32|f64] [SET|all] [REPS] "
-            "[OFFSET]\n  SET: sum minmax var l1 l2 dot fused; OFFSET: 0 to 63\n",
+            "[OFFSET]\n  SET: sum minmax var l1 l2 dot fused l1only l2only "
+            "dotonly; OFFSET: 0 to 63\n",
             why);
     return 2;
 }
@@ -114,7 +124,7 @@ int main(int argc, char **argv)
             uint64_t h = 0;
             for (uint64_t i = 0; i < PROBE_LANES * eg_lane_words(g); i++)
                 h = (h * 1000003u) ^ words[i];
-            printf("%s %-5s %-6s %7.1f GB/s  digest %016llx\n", dt,
+            printf("%s %-5s %-7s %7.1f GB/s  digest %016llx\n", dt,
                    exact ? "exact" : "fast", sets[s].name,
                    (double)(n * es) / best / 1e9, (unsigned long long)h);
         }

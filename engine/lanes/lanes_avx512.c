@@ -163,8 +163,9 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
     acc a[MAX_LN];
     snaps sn[MAX_LN]; /* written and read only with EG_G_MINMAX */
     for (int l = 0; l < ln; l++) {
-        a[l].s = a[l].c = a[l].d1 = a[l].d2 = zero;
-        a[l].l1s = a[l].l1c = a[l].ssq = a[l].ds = a[l].dc = zero;
+        a[l].s = a[l].c = a[l].p = a[l].d1 = a[l].d2 = zero;
+        a[l].l1s = a[l].l1c = a[l].l1p = a[l].ssq = zero;
+        a[l].ds = a[l].dc = a[l].dp = zero;
         a[l].k = _mm512_set1_pd(k[l]);
         a[l].mn32 = _mm512_set1_ps(INFINITY);
         a[l].mx32 = _mm512_set1_ps(-INFINITY);
@@ -190,7 +191,8 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
                  * +0.0 + row: the same bits, as only an all -0.0 block
                  * differs (-0.0 for +0.0), and TwoSum into an s that is
                  * never -0.0 gives the same (s, c) for either zero. */
-                a[l].p = r ? add_fma(a[l].p, v) : v;
+                if (!(g & EG_G_NO_SUM))
+                    a[l].p = r ? add_fma(a[l].p, v) : v;
                 if (g & EG_G_VAR) {
                     __m512d d = _mm512_sub_pd(v, a[l].k);
                     a[l].d1 = add_fma(a[l].d1, d);
@@ -223,7 +225,8 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
                 sn[l].mx64[seg] = a[l].mx64;
             }
         for (int l = 0; l < ln; l++) {
-            twosum(&a[l].s, &a[l].c, a[l].p, f32);
+            if (!(g & EG_G_NO_SUM))
+                twosum(&a[l].s, &a[l].c, a[l].p, f32);
             if (g & EG_G_L1)
                 twosum(&a[l].l1s, &a[l].l1c, a[l].l1p, f32);
             if (g & EG_G_DOT)
@@ -273,14 +276,23 @@ typedef void (*pass_fn)(const void *, const void *, unsigned, uint64_t,
     INSTANCE(dot_##SFX, F32, EG_G_DOT, SIDE(EG_G_DOT))                       \
     INSTANCE(fused_##SFX, F32, EG_G_VAR | EG_G_MINMAX,                       \
              SIDE(EG_G_VAR | EG_G_MINMAX))                                   \
+    INSTANCE(l1_only_##SFX, F32, L1_ONLY, SIDE(L1_ONLY))                     \
+    INSTANCE(l2_only_##SFX, F32, L2_ONLY, SIDE(L2_ONLY))                     \
+    INSTANCE(dot_only_##SFX, F32, DOT_ONLY, SIDE(DOT_ONLY))                  \
     INSTANCE(any_##SFX, F32, g, 1)                                           \
     static const pass_fn special_##SFX[] = {                                 \
-        sum_##SFX, minmax_##SFX, var_##SFX,  l1_##SFX,                       \
-        l2_##SFX,  dot_##SFX,    fused_##SFX};
+        sum_##SFX,     minmax_##SFX,  var_##SFX,      l1_##SFX,              \
+        l2_##SFX,      dot_##SFX,     fused_##SFX,    l1_only_##SFX,         \
+        l2_only_##SFX, dot_only_##SFX};
+
+/* l1, l2 or dot asked for alone (with count at most): no sum. */
+#define L1_ONLY (EG_G_L1 | EG_G_NO_SUM)
+#define L2_ONLY (EG_G_L2 | EG_G_NO_SUM)
+#define DOT_ONLY (EG_G_DOT | EG_G_NO_SUM)
 
 static const unsigned special_sets[] = {
     0u,       EG_G_MINMAX, EG_G_VAR, EG_G_L1, EG_G_L2, EG_G_DOT,
-    EG_G_VAR | EG_G_MINMAX};
+    EG_G_VAR | EG_G_MINMAX, L1_ONLY, L2_ONLY, DOT_ONLY};
 
 INSTANCES(f32, 1)
 INSTANCES(f64, 0)

@@ -276,8 +276,10 @@ void eg_float_lane_words(slots *sl, unsigned g, double k, const void *lane,
 {
     combine_tree(sl, g);
     memset(w, 0, EG_LANE_WORDS * sizeof *w);
-    w[EG_W_SUM_S] = dbits(sl->s[0]);
-    w[EG_W_SUM_C] = dbits(sl->c[0]);
+    if (!(g & EG_G_NO_SUM)) {
+        w[EG_W_SUM_S] = dbits(sl->s[0]);
+        w[EG_W_SUM_C] = dbits(sl->c[0]);
+    }
     if (g & EG_G_MINMAX) {
         w[EG_W_MIN] = dbits(sl->mn[0]);
         w[EG_W_MAX] = dbits(sl->mx[0]);
@@ -306,7 +308,8 @@ void eg_float_lane_words(slots *sl, unsigned g, double k, const void *lane,
             slots_init(&sl[l]);                                              \
             k[l] = (double)x[l * EG_LANE_ELEMS];                             \
         }                                                                    \
-        pass_sum_##SFX##_##LN(x, NULL, m, sl);                               \
+        if (!(g & EG_G_NO_SUM))                                              \
+            pass_sum_##SFX##_##LN(x, NULL, m, sl);                           \
         if (g & EG_G_VAR)                                                    \
             pass_var_##SFX##_##LN(x, m, k, sl);                              \
         if (g & EG_G_MINMAX)                                                 \
@@ -353,8 +356,9 @@ static inline uint64_t abs_bits(int is_signed, uint64_t bits, size_t size)
         eg_u128 l1 = 0;                                                      \
         T mn = x[0], mx = x[0];                                              \
         uint64_t amn = 0, amx = 0;                                           \
-        for (uint64_t i = 0; i < m; i++)                                     \
-            sum += (eg_i128)x[i];                                            \
+        if (!(g & EG_G_NO_SUM))                                              \
+            for (uint64_t i = 0; i < m; i++)                                 \
+                sum += (eg_i128)x[i];                                        \
         if (g & EG_G_L1)                                                     \
             for (uint64_t i = 0; i < m; i++)                                 \
                 l1 += abs_bits(SIGNED, (uint64_t)(UT)x[i], sizeof(T));       \

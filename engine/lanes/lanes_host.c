@@ -40,14 +40,17 @@ int eg_lane_decode(const uint64_t *w, eg_dtype dtype, unsigned g,
     out->flags = w[EG_W_FLAGS];
     if (!(g & EG_G_MINMAX))
         out->argmin = out->argmax = EG_NONE_INDEX;
+    /* Without the sum its words are not read: a kernel may fill them, the
+     * host leaves them zero, and either way the lane takes the same path. */
+    int sum = !(g & EG_G_NO_SUM);
     if (eg_dtype_is_float(dtype)) {
-        out->sum_s = bitsd(w[EG_W_SUM_S]);
-        out->sum_c = bitsd(w[EG_W_SUM_C]);
+        out->sum_s = sum ? bitsd(w[EG_W_SUM_S]) : 0.0;
+        out->sum_c = sum ? bitsd(w[EG_W_SUM_C]) : 0.0;
         out->l1_s = bitsd(w[EG_W_L1_S]);
         out->l1_c = bitsd(w[EG_W_L1_C]);
     } else {
-        out->isum_lo = w[EG_W_SUM_S];
-        out->isum_hi = (int64_t)w[EG_W_SUM_C];
+        out->isum_lo = sum ? w[EG_W_SUM_S] : 0;
+        out->isum_hi = sum ? (int64_t)w[EG_W_SUM_C] : 0;
         out->il1_lo = w[EG_W_L1_S];
         out->il1_hi = w[EG_W_L1_C];
     }
@@ -189,8 +192,10 @@ static void lane_careful_float(const void *x, const void *y, uint64_t m,
     if (m % block_elems)
         flush_blocks(&sl, &blk);
     combine_tree(&sl, g);
-    out->sum_s = sl.s[0];
-    out->sum_c = sl.c[0];
+    if (!(g & EG_G_NO_SUM)) { /* else zero, as eg_lane_decode leaves it */
+        out->sum_s = sl.s[0];
+        out->sum_c = sl.c[0];
+    }
     out->k = k;
     out->d1 = sl.d1[0];
     out->d2 = sl.d2[0];

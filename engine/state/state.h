@@ -18,7 +18,7 @@
 #include "exact.h"
 
 /* Accumulator groups: what a kernel must compute for a set of ops.  The sum
- * is always computed (it is also how a kernel reveals a non-finite input). */
+ * is computed unless EG_G_NO_SUM says no op reads it. */
 enum {
     EG_G_MINMAX = 1u << 0, /* min max argmin argmax */
     EG_G_VAR = 1u << 1,    /* var std (shifted sums) */
@@ -28,10 +28,30 @@ enum {
     EG_G_ALL = 0x1f,
     /* Not an accumulator group but the mode: exact lanes and states (floats
      * in exact mode; the engine sets it, see exact.h). */
-    EG_G_EXACT = 1u << 5
+    EG_G_EXACT = 1u << 5,
+    /* No op reads the sum (neither sum nor mean is asked for) and another
+     * group's words reveal a non-finite input as the sum's would: |x|, x^2,
+     * x*y and x - k are non-finite whenever x is.  The host lanes then skip
+     * the sum, which costs as much as l1, l2 or dot itself; a lane record's
+     * sum words are not read (kernels may still fill them) and the state's
+     * sum stays zero.  eg_groups_for_ops sets it. */
+    EG_G_NO_SUM = 1u << 6
 };
 
+/* The groups of a fast-mode reduction of these ops (the engine adds
+ * EG_G_EXACT in exact mode). */
 unsigned eg_groups_for_ops(unsigned ops);
+
+/* Whether a state computed for groups `have` holds what the groups `want`
+ * read: every accumulator group, the sum unless `want` skips it, and the
+ * same mode. */
+static inline int eg_groups_cover(unsigned have, unsigned want)
+{
+    unsigned acc = EG_G_ALL | EG_G_EXACT;
+    return (want & acc & ~have) == 0 &&
+           ((have ^ want) & EG_G_EXACT) == 0 &&
+           (!(have & EG_G_NO_SUM) || (want & EG_G_NO_SUM));
+}
 
 #define EG_NONE_INDEX UINT64_MAX
 
@@ -106,8 +126,9 @@ eg_status eg_state_finalize(const eg_state *s, unsigned ops,
                             eg_error *err);
 
 /* Wire form: "EGST", u16 version, then fixed little-endian fields and the
- * exact block (version 2: the block was added). */
-#define EG_STATE_WIRE_VERSION 2
+ * exact block (version 2: the block was added; version 3: EG_G_NO_SUM, a
+ * state whose sum is zero because no op reads it). */
+#define EG_STATE_WIRE_VERSION 3
 size_t eg_state_encoded_size(void);
 size_t eg_state_encode(const eg_state *s, uint8_t *buf, size_t cap);
 eg_status eg_state_decode(eg_state *s, const uint8_t *buf, size_t len,

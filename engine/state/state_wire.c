@@ -98,6 +98,10 @@ static const char *state_insane(const eg_state *s)
         return "special-value counts exceed the element count";
     if (s->vn > s->n)
         return "finite count exceeds the element count";
+    if ((s->groups & EG_G_NO_SUM) &&
+        (s->sum_s != 0 || s->sum_c != 0 || signbit(s->sum_s) ||
+         signbit(s->sum_c) || s->isum_lo || s->isum_hi))
+        return "a sum in a state whose ops read none";
     if ((s->nan_n == 0) != (s->first_nan == EG_NONE_INDEX))
         return "NaN count and first NaN index disagree";
     if (s->m2 < 0 || isnan(s->m2))
@@ -128,7 +132,7 @@ static eg_status decode_form(eg_state *s, const uint8_t *buf, size_t len,
         return eg_error_set(err, EG_EINPUT, "state: bad dtype byte %u",
                             buf[6]);
     uint64_t groups = eg_get_le(buf + 8, 4);
-    if (groups & ~(uint64_t)(EG_G_ALL | EG_G_EXACT))
+    if (groups & ~(uint64_t)(EG_G_ALL | EG_G_EXACT | EG_G_NO_SUM))
         return eg_error_set(err, EG_EINPUT, "state: unknown groups 0x%x",
                             (unsigned)groups);
     /* Without its block an exact state would merge as zero sums. */

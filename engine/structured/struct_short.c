@@ -777,7 +777,8 @@ int eg_struct_short_rows_ok(const eg_struct_out *so)
         EG_OPS_BIT(EG_OP_ARGMIN) | EG_OPS_BIT(EG_OP_ARGMAX) |
         EG_OPS_BIT(EG_OP_VAR) | EG_OPS_BIT(EG_OP_STD);
     return (so->o->ops & ~ok) == 0 && !so->p->by &&
-           (so->groups & ~(unsigned)(EG_G_MINMAX | EG_G_VAR)) == 0 &&
+           (so->groups &
+            ~(unsigned)(EG_G_MINMAX | EG_G_VAR | EG_G_NO_SUM)) == 0 &&
            eg_dtype_is_float(so->p->dtype);
 }
 

@@ -39,7 +39,7 @@ def ready(name, credit=2, session=1):
 
 
 def state(n, dtype=8, groups=3):
-    """An encoded engine state (wire version 2) of n elements and no
+    """An encoded engine state (wire version 3) of n elements and no
     extremes, for the default ops (groups min/max and var), in the compact
     form (no exact block) a fast-mode container carries."""
     fields = [0] * 30
@@ -47,7 +47,7 @@ def state(n, dtype=8, groups=3):
     fields[2] = NONE       # first_nan
     fields[15] = NONE      # argmin
     fields[16] = NONE      # argmax
-    return b"EGST" + struct.pack("<HBBI", 2, dtype, 0, groups) + \
+    return b"EGST" + struct.pack("<HBBI", 3, dtype, 0, groups) + \
         struct.pack("<30Q", *fields)
 
 

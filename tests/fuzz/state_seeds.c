@@ -75,5 +75,10 @@ int main(int argc, char **argv)
 
     eg_state_init(&s, EG_F32, EG_G_MINMAX);
     put(argv[1], "f32-empty", omit_ddof, &s);
+
+    /* l1 and dot alone: no sum (EG_G_NO_SUM) */
+    float h[] = {2.5f, -1.0f, NAN, 8.0f};
+    reduce(h, 4, EG_F32, EG_G_L1 | EG_G_DOT | EG_G_NO_SUM, &s);
+    put(argv[1], "f32-no-sum", every_op, &s);
     return 0;
 }
