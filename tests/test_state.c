@@ -284,8 +284,10 @@ Test(state, a_state_without_its_sum_has_one_wire_form)
     cr_assert_eq(eg_groups_for_ops(EG_OPS_BIT(EG_OP_L1) |
                                    EG_OPS_BIT(EG_OP_MEAN)),
                  EG_G_L1);
-    cr_assert_eq(eg_groups_for_ops(EG_OPS_BIT(EG_OP_MIN)), EG_G_MINMAX,
-                 "min alone keeps the sum: it is its finiteness check");
+    cr_assert_eq(eg_groups_for_ops(EG_OPS_BIT(EG_OP_MIN)),
+                 EG_G_MINMAX | EG_G_NO_SUM);
+    cr_assert_eq(eg_groups_for_ops(EG_OPS_BIT(EG_OP_COUNT)), 0u,
+                 "count alone: the sum is its only finiteness check");
     eg_state s, d;
     hr_state(x, NULL, 3, EG_F64, g, 0, &s);
     cr_assert(s.sum_s == 0 && !signbit(s.sum_s) && s.sum_c == 0);

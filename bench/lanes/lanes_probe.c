@@ -4,14 +4,14 @@
  *   lanes_probe [f32|f64] [SET|all] [REPS] [OFFSET]
  *
  * 16 lanes of uniform [-1, 1) (x and y, seeded) stay in L2; each group set
- * (sum, minmax, var, l1, l2, dot, fused = minmax+var, and l1only, l2only,
- * dotonly: those three without the sum, as when asked for alone) is run
- * REPS times (default 400) in fast mode and in exact mode through
- * eg_lanes_any, the best time kept.  Prints GB/s of x per set and mode and a digest of the
- * records, so that two builds can be held to the same bits.  OFFSET
- * (0 to 63, default 0) moves x and y that many bytes past a page, to
- * show what a misaligned buffer costs.  Pin it to
- * one core (taskset -c 1) and compare builds in turns: a shared box moves
+ * (sum, minmax, var, l1, l2, dot, fused = minmax+var, and mmonly, l1only,
+ * l2only, dotonly: minmax, l1, l2 and dot without the sum, as when asked
+ * for alone) is run REPS times (default 400) in fast mode and in exact
+ * mode through eg_lanes_any, the best time kept.  Prints GB/s of x per
+ * set and mode and a digest of the records, so that two builds can be
+ * held to the same bits.  OFFSET (0 to 63, default 0) moves x and y that
+ * many bytes past a page, to show what a misaligned buffer costs.  Pin it
+ * to one core (taskset -c 1) and compare builds in turns: a shared box moves
  * every figure (bench/README.md, "Where the time goes"). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
@@ -52,6 +52,7 @@ static const struct {
             {"dot", EG_G_DOT},
             {"fused", EG_G_MINMAX | EG_G_VAR},
             /* asked for alone: without the sum (EG_G_NO_SUM) */
+            {"mmonly", EG_G_MINMAX | EG_G_NO_SUM},
             {"l1only", EG_G_L1 | EG_G_NO_SUM},
             {"l2only", EG_G_L2 | EG_G_NO_SUM},
             {"dotonly", EG_G_DOT | EG_G_NO_SUM}};
@@ -61,8 +62,8 @@ static int usage(const char *why)
 {
     fprintf(stderr,
             "lanes_probe: %s\nusage: lanes_probe [f32|f64] [SET|all] [REPS] "
-            "[OFFSET]\n  SET: sum minmax var l1 l2 dot fused l1only l2only "
-            "dotonly; OFFSET: 0 to 63\n",
+            "[OFFSET]\n  SET: sum minmax var l1 l2 dot fused mmonly l1only "
+            "l2only dotonly; OFFSET: 0 to 63\n",
             why);
     return 2;
 }

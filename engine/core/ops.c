@@ -64,8 +64,7 @@ unsigned eg_groups_for_ops(unsigned ops)
     if (ops & EG_OPS_BIT(EG_OP_DOT))
         g |= EG_G_DOT;
     unsigned reads_sum = EG_OPS_BIT(EG_OP_SUM) | EG_OPS_BIT(EG_OP_MEAN);
-    if (!(ops & reads_sum) &&
-        (g & (EG_G_VAR | EG_G_L1 | EG_G_L2 | EG_G_DOT)))
+    if (!(ops & reads_sum) && g != 0)
         g |= EG_G_NO_SUM;
     return g;
 }

@@ -19,6 +19,7 @@ typedef struct slots {
     double l1s[EG_LANE_SLOTS], l1c[EG_LANE_SLOTS];
     double sml[EG_LANE_SLOTS], med[EG_LANE_SLOTS], big[EG_LANE_SLOTS];
     double ds[EG_LANE_SLOTS], dc[EG_LANE_SLOTS];
+    uint64_t flags; /* EG_LANE_* bits a pass found (the lane's, not a slot's) */
 } slots;
 
 static inline void slots_init(slots *sl)

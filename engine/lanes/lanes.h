@@ -70,6 +70,13 @@ enum {
  * fills them anyway gives the same lanes. */
 #define EG_LANE_NEEDS_CAREFUL 1u
 
+/* Whether the host must look for NaN and infinities itself and flag such
+ * a lane: without the sum and without a group whose words reveal them (min
+ * and max alone skip NaN).  A kernel's sum words, which the decoder checks,
+ * reveal the same lanes (state.h, EG_G_NO_SUM). */
+#define EG_LANE_CHECKS_ITSELF(g)                                               \
+    (((g) & EG_G_NO_SUM) && !((g) & EG_G_REVEALS))
+
 /* Blue's thresholds for double (LAPACK dnrm2). */
 #define EG_BLUE_TSML 0x1p-511
 #define EG_BLUE_TBIG 0x1p+486

@@ -46,6 +46,8 @@ typedef struct acc {
     __m512d ds, dc, dp;    /* dot, as sum                              */
     __m512 mn32, mx32;     /* min/max of an f32 lane                   */
     __m512d mn64, mx64;    /* min/max of an f64 lane                   */
+    __m512 chk32;          /* EG_LANE_CHECKS_ITSELF: plain sums, only  */
+    __m512d chk64;         /*   to see a non-finite element            */
 } acc;
 
 TGT_INLINE __m512d load_row(const void *p, int f32)
@@ -89,6 +91,16 @@ TGT_INLINE __m512d vabs(__m512d v)
 {
     return _mm512_castsi512_pd(_mm512_and_si512(
         _mm512_castpd_si512(v), _mm512_set1_epi64(INT64_MAX)));
+}
+
+/* Whether the check sums of a lane are finite (x - x is 0 only then). */
+TGT_INLINE int all_finite(const acc *a, int f32)
+{
+    if (f32)
+        return _mm512_cmp_ps_mask(_mm512_sub_ps(a->chk32, a->chk32),
+                                  _mm512_setzero_ps(), _CMP_EQ_OQ) == 0xffff;
+    return _mm512_cmp_pd_mask(_mm512_sub_pd(a->chk64, a->chk64),
+                              _mm512_setzero_pd(), _CMP_EQ_OQ) == 0xff;
 }
 
 /* The running min and max, kept at the end of every segment of a lane, so
@@ -165,7 +177,8 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
     for (int l = 0; l < ln; l++) {
         a[l].s = a[l].c = a[l].p = a[l].d1 = a[l].d2 = zero;
         a[l].l1s = a[l].l1c = a[l].l1p = a[l].ssq = zero;
-        a[l].ds = a[l].dc = a[l].dp = zero;
+        a[l].ds = a[l].dc = a[l].dp = a[l].chk64 = zero;
+        a[l].chk32 = _mm512_setzero_ps();
         a[l].k = _mm512_set1_pd(k[l]);
         a[l].mn32 = _mm512_set1_ps(INFINITY);
         a[l].mx32 = _mm512_set1_ps(-INFINITY);
@@ -210,10 +223,16 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
                     __m512 z = _mm512_loadu_ps((const float *)(x + at));
                     a[l].mn32 = _mm512_min_ps(a[l].mn32, z);
                     a[l].mx32 = _mm512_max_ps(a[l].mx32, z);
+                    /* NaN and infinities stay; a finite overflow only
+                     * sends the lane the careful way, with the same bits */
+                    if (EG_LANE_CHECKS_ITSELF(g))
+                        a[l].chk32 = _mm512_add_ps(a[l].chk32, z);
                 }
                 if ((g & EG_G_MINMAX) && !f32) {
                     a[l].mn64 = _mm512_min_pd(a[l].mn64, v);
                     a[l].mx64 = _mm512_max_pd(a[l].mx64, v);
+                    if (EG_LANE_CHECKS_ITSELF(g))
+                        a[l].chk64 = _mm512_add_pd(a[l].chk64, v);
                 }
             }
         if ((g & EG_G_MINMAX) && (i + BLOCK_ELEMS) % SEG_ELEMS == 0)
@@ -247,6 +266,8 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
             uint64_t off = (uint64_t)l * EG_LANE_ELEMS;
             put_extremes(x + off * es, f32, &sn[l], base + off, &sl[l]);
         }
+        if (EG_LANE_CHECKS_ITSELF(g) && !all_finite(&a[l], f32))
+            sl[l].flags = EG_LANE_NEEDS_CAREFUL;
     }
 }
 
@@ -276,23 +297,25 @@ typedef void (*pass_fn)(const void *, const void *, unsigned, uint64_t,
     INSTANCE(dot_##SFX, F32, EG_G_DOT, SIDE(EG_G_DOT))                       \
     INSTANCE(fused_##SFX, F32, EG_G_VAR | EG_G_MINMAX,                       \
              SIDE(EG_G_VAR | EG_G_MINMAX))                                   \
+    INSTANCE(minmax_only_##SFX, F32, MINMAX_ONLY, SIDE(MINMAX_ONLY))         \
     INSTANCE(l1_only_##SFX, F32, L1_ONLY, SIDE(L1_ONLY))                     \
     INSTANCE(l2_only_##SFX, F32, L2_ONLY, SIDE(L2_ONLY))                     \
     INSTANCE(dot_only_##SFX, F32, DOT_ONLY, SIDE(DOT_ONLY))                  \
     INSTANCE(any_##SFX, F32, g, 1)                                           \
     static const pass_fn special_##SFX[] = {                                 \
         sum_##SFX,     minmax_##SFX,  var_##SFX,      l1_##SFX,              \
-        l2_##SFX,      dot_##SFX,     fused_##SFX,    l1_only_##SFX,         \
-        l2_only_##SFX, dot_only_##SFX};
+        l2_##SFX,      dot_##SFX,     fused_##SFX,    minmax_only_##SFX,     \
+        l1_only_##SFX, l2_only_##SFX, dot_only_##SFX};
 
-/* l1, l2 or dot asked for alone (with count at most): no sum. */
+/* Extremes, l1, l2 or dot asked for alone (with count at most): no sum. */
+#define MINMAX_ONLY (EG_G_MINMAX | EG_G_NO_SUM)
 #define L1_ONLY (EG_G_L1 | EG_G_NO_SUM)
 #define L2_ONLY (EG_G_L2 | EG_G_NO_SUM)
 #define DOT_ONLY (EG_G_DOT | EG_G_NO_SUM)
 
 static const unsigned special_sets[] = {
     0u,       EG_G_MINMAX, EG_G_VAR, EG_G_L1, EG_G_L2, EG_G_DOT,
-    EG_G_VAR | EG_G_MINMAX, L1_ONLY, L2_ONLY, DOT_ONLY};
+    EG_G_VAR | EG_G_MINMAX, MINMAX_ONLY, L1_ONLY, L2_ONLY, DOT_ONLY};
 
 INSTANCES(f32, 1)
 INSTANCES(f64, 0)

@@ -270,12 +270,31 @@ EG_HOT static int f64_outside_blue_range(const double *x, uint64_t m)
     return out != 0;
 }
 
+/* Whether a float lane holds NaN or an infinity, for EG_LANE_CHECKS_ITSELF
+ * (lanes_avx512.c checks its full lanes in its one pass instead).  On the
+ * magnitudes' bits: non-finite ones are the largest. */
+#define DEFINE_NON_FINITE(T, U, SFX, INF_BITS)                               \
+    EG_HOT static int non_finite_##SFX(const T *x, uint64_t m)               \
+    {                                                                        \
+        U top = 0;                                                           \
+        for (uint64_t i = 0; i < m; i++) {                                   \
+            U b;                                                             \
+            memcpy(&b, &x[i], sizeof b);                                     \
+            b &= (U)~((U)1 << (8 * sizeof(U) - 1));                          \
+            top = b > top ? b : top;                                         \
+        }                                                                    \
+        return top >= (INF_BITS);                                            \
+    }
+DEFINE_NON_FINITE(float, uint32_t, f32, 0x7f800000u)
+DEFINE_NON_FINITE(double, uint64_t, f64, 0x7ff0000000000000u)
+
 /* The record of one float lane from its slots. */
 void eg_float_lane_words(slots *sl, unsigned g, double k, const void *lane,
                          eg_dtype dtype, uint64_t m, uint64_t *w)
 {
     combine_tree(sl, g);
     memset(w, 0, EG_LANE_WORDS * sizeof *w);
+    w[EG_W_FLAGS] = sl->flags;
     if (!(g & EG_G_NO_SUM)) {
         w[EG_W_SUM_S] = dbits(sl->s[0]);
         w[EG_W_SUM_C] = dbits(sl->c[0]);
@@ -294,6 +313,7 @@ void eg_float_lane_words(slots *sl, unsigned g, double k, const void *lane,
     w[EG_W_COUNT] = m;
     if (dtype == EG_F64 && (g & EG_G_L2) && f64_outside_blue_range(lane, m))
         w[EG_W_FLAGS] = EG_LANE_NEEDS_CAREFUL;
+
 }
 
 /* LN lanes of m elements each (m < EG_LANE_ELEMS only when LN == 1). */
@@ -314,6 +334,10 @@ void eg_float_lane_words(slots *sl, unsigned g, double k, const void *lane,
             pass_var_##SFX##_##LN(x, m, k, sl);                              \
         if (g & EG_G_MINMAX)                                                 \
             pass_minmax_##SFX##_##LN(x, m, base, sl);                        \
+        if (EG_LANE_CHECKS_ITSELF(g))                                        \
+            for (int l = 0; l < LN; l++)                                     \
+                if (non_finite_##SFX(x + l * EG_LANE_ELEMS, m))              \
+                    sl[l].flags = EG_LANE_NEEDS_CAREFUL;                     \
         if (g & EG_G_L1)                                                     \
             pass_abs_##SFX##_##LN(x, NULL, m, sl);                           \
         if (g & EG_G_L2)                                                     \

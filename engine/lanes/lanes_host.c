@@ -40,12 +40,16 @@ int eg_lane_decode(const uint64_t *w, eg_dtype dtype, unsigned g,
     out->flags = w[EG_W_FLAGS];
     if (!(g & EG_G_MINMAX))
         out->argmin = out->argmax = EG_NONE_INDEX;
-    /* Without the sum its words are not read: a kernel may fill them, the
-     * host leaves them zero, and either way the lane takes the same path. */
+    /* Without the sum its words are not kept: the host leaves them zero, a
+     * kernel may fill them, and then they are still checked below (a
+     * non-finite one says what the host's flag would). */
     int sum = !(g & EG_G_NO_SUM);
+    double raw_s = 0.0, raw_c = 0.0;
     if (eg_dtype_is_float(dtype)) {
-        out->sum_s = sum ? bitsd(w[EG_W_SUM_S]) : 0.0;
-        out->sum_c = sum ? bitsd(w[EG_W_SUM_C]) : 0.0;
+        raw_s = bitsd(w[EG_W_SUM_S]);
+        raw_c = bitsd(w[EG_W_SUM_C]);
+        out->sum_s = sum ? raw_s : 0.0;
+        out->sum_c = sum ? raw_c : 0.0;
         out->l1_s = bitsd(w[EG_W_L1_S]);
         out->l1_c = bitsd(w[EG_W_L1_C]);
     } else {
@@ -56,7 +60,7 @@ int eg_lane_decode(const uint64_t *w, eg_dtype dtype, unsigned g,
     }
     if (out->n == 0)
         return 1;
-    const double acc[] = {out->sum_s, out->sum_c, out->k, out->d1, out->d2,
+    const double acc[] = {raw_s, raw_c, out->k, out->d1, out->d2,
                           out->l1_s, out->l1_c, out->l2_med, out->dot_s,
                           out->dot_c};
     if (!all_finite(acc, sizeof acc / sizeof acc[0]))

@@ -29,14 +29,20 @@ enum {
     /* Not an accumulator group but the mode: exact lanes and states (floats
      * in exact mode; the engine sets it, see exact.h). */
     EG_G_EXACT = 1u << 5,
-    /* No op reads the sum (neither sum nor mean is asked for) and another
-     * group's words reveal a non-finite input as the sum's would: |x|, x^2,
-     * x*y and x - k are non-finite whenever x is.  The host lanes then skip
-     * the sum, which costs as much as l1, l2 or dot itself; a lane record's
-     * sum words are not read (kernels may still fill them) and the state's
-     * sum stays zero.  eg_groups_for_ops sets it. */
+    /* No op reads the sum: neither sum nor mean is asked for, and some
+     * group is.  The host lanes then skip the sum, which costs as much as
+     * l1, l2 or dot itself, and write its words as zero; the state's sum
+     * stays zero.  The sum was how a lane revealed NaN or an infinity:
+     * without it the words of EG_G_REVEALS do (|x|, x^2, x*y and x - k are
+     * non-finite whenever x is), and a set of min and max alone has the
+     * host flag the lane EG_LANE_NEEDS_CAREFUL.  Kernels may still fill the
+     * sum words, which the decoder then checks for finiteness but does not
+     * keep.  eg_groups_for_ops sets it. */
     EG_G_NO_SUM = 1u << 6
 };
+
+/* The groups whose words are non-finite whenever an element is. */
+#define EG_G_REVEALS (EG_G_VAR | EG_G_L1 | EG_G_L2 | EG_G_DOT)
 
 /* The groups of a fast-mode reduction of these ops (the engine adds
  * EG_G_EXACT in exact mode). */
