@@ -339,6 +339,43 @@ def nan_policies_and_ddof(tmp):
 
 
 @suite.test
+def extremes_alone_see_nan_and_infinities(tmp):
+    """min, max and their indices asked for alone skip the sum, which was
+    how a lane showed NaN and infinities: columns read in place (axis 0),
+    short rows (axis -1) and the whole array must still see them."""
+    import warnings
+    for dt in ("f32", "f64"):
+        x = data((20000, 8), dt, seed=11)
+        x[5000, 3] = np.nan      # a full lane of column 3
+        x[19990, 6] = np.nan     # the last, partial lane of column 6
+        x[7000, 5] = np.inf
+        x[12, 1] = -np.inf
+        path = save(tmp, "x_%s.npy" % dt, x)
+        for nan in ("propagate", "omit"):
+            fns = {"min": np.nanmin, "max": np.nanmax,
+                   "argmin": np.nanargmin, "argmax": np.nanargmax} \
+                if nan == "omit" else {"min": np.min, "max": np.max,
+                                       "argmin": np.argmin,
+                                       "argmax": np.argmax}
+            for axes in (["--axis", "0"], ["--axis", "-1"], []):
+                ax = int(axes[1]) if axes else None
+                for ops in ("min,max", "argmin,argmax", "max"):
+                    j = cu.reduce_json(path, "--ops", ops, "--nan", nan,
+                                       "--devices", "host", *axes)
+                    for op in ops.split(","):
+                        with warnings.catch_warnings():
+                            warnings.simplefilter("ignore")
+                            want = np.asarray(fns[op](x, axis=ax),
+                                              dtype=np.float64)
+                        got = np.asarray(j["results"][op], dtype=np.float64)
+                        if not np.array_equal(got, want, equal_nan=True):
+                            raise AssertionError("%s %s --nan %s %s: %s: %r "
+                                                 "want %r" % (dt, axes, nan,
+                                                              ops, op, got,
+                                                              want))
+
+
+@suite.test
 def empty_axes(tmp):
     x = np.zeros((0, 3), np.float32)
     path = save(tmp, "x.npy", x)
