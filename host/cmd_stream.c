@@ -484,9 +484,7 @@ static int configure(srun *r)
     }
     r->wc.channels = r->channels ? r->channels : 1;
     r->wc.dtype = r->dtype;
-    r->wc.groups = eg_groups_for_ops(o->ops);
-    if (o->mode == EG_MODE_EXACT && eg_dtype_is_float(r->dtype))
-        r->wc.groups |= EG_G_EXACT;
+    r->wc.groups = eg_groups_for(o->ops, o->mode, r->dtype);
     if (o->q.qops) {
         eg_error err;
         o->q.nan = o->nan; /* one --nan for every op */

@@ -414,10 +414,7 @@ eg_status eg_engine_reduce_range(eg_engine *e, const eg_source *x,
                             (unsigned long long)info->count);
     if (!(o->ops & EG_OPS_BIT(EG_OP_DOT)))
         y = NULL;
-    unsigned groups = eg_groups_for_ops(o->ops);
-    /* Exact mode changes only floats: integer sums are exact already. */
-    if (o->mode == EG_MODE_EXACT && eg_dtype_is_float(info->dtype))
-        groups |= EG_G_EXACT;
+    unsigned groups = eg_groups_for(o->ops, o->mode, info->dtype);
     stats->bytes = count * eg_dtype_size(info->dtype) * (y ? 2 : 1);
     uint64_t chunk = o->chunk_elems ? o->chunk_elems : EG_DEFAULT_CHUNK_ELEMS;
     int small = count <= EG_SMALL_INPUT_ELEMS && count <= chunk &&
@@ -537,9 +534,7 @@ eg_status eg_reduce_cl_buffer(eg_engine *e, struct _cl_mem *x,
         return eg_error_set(err, EG_EUSAGE,
                             "chunk size %llu is not a multiple of %u elements",
                             (unsigned long long)chunk, EG_LANE_ELEMS);
-    unsigned groups = eg_groups_for_ops(o->ops);
-    if (o->mode == EG_MODE_EXACT && eg_dtype_is_float(dtype))
-        groups |= EG_G_EXACT;
+    unsigned groups = eg_groups_for(o->ops, o->mode, dtype);
     memset(out, 0, sizeof *out);
     settle(e);
     eg_state total;

@@ -68,3 +68,11 @@ unsigned eg_groups_for_ops(unsigned ops)
         g |= EG_G_NO_SUM;
     return g;
 }
+
+unsigned eg_groups_for(unsigned ops, eg_mode mode, eg_dtype dtype)
+{
+    unsigned g = eg_groups_for_ops(ops);
+    if (mode == EG_MODE_EXACT && eg_dtype_is_float(dtype))
+        g |= EG_G_EXACT;
+    return g;
+}

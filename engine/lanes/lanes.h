@@ -63,11 +63,11 @@ enum {
 
 /* Set by a kernel when a value it saw cannot be handled by the fast path
  * (f64 l2: |x| outside Blue's middle range).  Non-finite inputs need no flag:
- * they make the sum word non-finite, which the decoder checks, or with
- * EG_G_NO_SUM (state.h) the words of var, l1, l2 or dot, which are
- * non-finite whenever an element is.  With EG_G_NO_SUM the host writes the
- * sum words as zero and the decoder does not read them, so a kernel that
- * fills them anyway gives the same lanes. */
+ * they make the sum word non-finite, which the decoder checks.  With
+ * EG_G_NO_SUM (state.h) the host writes the sum words as zero, and the
+ * words of var, l1, l2 or dot, non-finite whenever an element is, or the
+ * host's own flag (EG_LANE_CHECKS_ITSELF) take over; a kernel that fills
+ * the sum words anyway still has them checked, never kept. */
 #define EG_LANE_NEEDS_CAREFUL 1u
 
 /* Whether the host must look for NaN and infinities itself and flag such

@@ -313,7 +313,6 @@ void eg_float_lane_words(slots *sl, unsigned g, double k, const void *lane,
     w[EG_W_COUNT] = m;
     if (dtype == EG_F64 && (g & EG_G_L2) && f64_outside_blue_range(lane, m))
         w[EG_W_FLAGS] = EG_LANE_NEEDS_CAREFUL;
-
 }
 
 /* LN lanes of m elements each (m < EG_LANE_ELEMS only when LN == 1). */

@@ -33,10 +33,7 @@ static void put_head(uint8_t *buf, const eg_partial_head *h)
  * finalize for sums the state never had. */
 static unsigned groups_expected(const eg_partial_head *h, eg_dtype dtype)
 {
-    unsigned g = eg_groups_for_ops(h->ops);
-    if (h->mode == EG_MODE_EXACT && eg_dtype_is_float(dtype))
-        g |= EG_G_EXACT;
-    return g;
+    return eg_groups_for(h->ops, h->mode, dtype);
 }
 
 /* Decodes and checks one partial; `which` names it in messages. */

@@ -44,9 +44,12 @@ enum {
 /* The groups whose words are non-finite whenever an element is. */
 #define EG_G_REVEALS (EG_G_VAR | EG_G_L1 | EG_G_L2 | EG_G_DOT)
 
-/* The groups of a fast-mode reduction of these ops (the engine adds
- * EG_G_EXACT in exact mode). */
+/* The groups of a fast-mode reduction of these ops. */
 unsigned eg_groups_for_ops(unsigned ops);
+/* The groups the engine computes for these ops in this mode on this
+ * dtype: exact mode adds EG_G_EXACT for floats only (integer sums are
+ * exact already).  Every producer and checker of states takes this one. */
+unsigned eg_groups_for(unsigned ops, eg_mode mode, eg_dtype dtype);
 
 /* Whether a state computed for groups `have` holds what the groups `want`
  * read: every accumulator group, the sum unless `want` skips it, and the

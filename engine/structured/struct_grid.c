@@ -276,9 +276,7 @@ eg_status eg_reduce_segments(const void *x, const void *y, const uint64_t *lens,
 {
     if ((unsigned)dtype >= EG_DTYPE_COUNT)
         return eg_error_set(err, EG_EDTYPE, "unknown dtype %d", (int)dtype);
-    unsigned groups = eg_groups_for_ops(o->ops);
-    if (o->mode == EG_MODE_EXACT && eg_dtype_is_float(dtype))
-        groups |= EG_G_EXACT;
+    unsigned groups = eg_groups_for(o->ops, o->mode, dtype);
     uint64_t longest = 0;
     for (uint64_t i = 0; i < nseg; i++)
         longest = lens[i] > longest ? lens[i] : longest;

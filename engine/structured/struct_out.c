@@ -17,10 +17,7 @@
 
 unsigned eg_struct_groups(const eg_struct_plan *p, const eg_reduce_opts *o)
 {
-    unsigned g = eg_groups_for_ops(o->ops);
-    if (o->mode == EG_MODE_EXACT && eg_dtype_is_float(p->dtype))
-        g |= EG_G_EXACT;
-    return g;
+    return eg_groups_for(o->ops, o->mode, p->dtype);
 }
 
 /* A result array of `bytes`: large ones on 2 MiB boundaries and asked for
