@@ -288,6 +288,13 @@ Test(state, a_state_without_its_sum_has_one_wire_form)
                  EG_G_MINMAX | EG_G_NO_SUM);
     cr_assert_eq(eg_groups_for_ops(EG_OPS_BIT(EG_OP_COUNT)), 0u,
                  "count alone: the sum is its only finiteness check");
+    /* exact mode marks floats only: integer sums are exact already */
+    cr_assert_eq(eg_groups_for(EG_OPS_BIT(EG_OP_L1), EG_MODE_EXACT, EG_F32),
+                 g | EG_G_EXACT);
+    cr_assert_eq(eg_groups_for(EG_OPS_BIT(EG_OP_L1), EG_MODE_EXACT, EG_I32),
+                 g);
+    cr_assert_eq(eg_groups_for(EG_OPS_BIT(EG_OP_L1), EG_MODE_FAST, EG_F64),
+                 g);
     eg_state s, d;
     hr_state(x, NULL, 3, EG_F64, g, 0, &s);
     cr_assert(s.sum_s == 0 && !signbit(s.sum_s) && s.sum_c == 0);
