@@ -412,8 +412,7 @@ eg_status eg_sf_decode(const uint8_t *buf, size_t len, int *type,
         if (s->dtype != (eg_dtype)w->dtype || s->n != w->count)
             return BAD("a state disagrees with the window (dtype, count)");
         /* The state must hold what its ops read, in the window's mode. */
-        unsigned want =
-            eg_groups_for(w->ops, (eg_mode)w->mode, s->dtype);
+        unsigned want = eg_groups_for(w->ops, (eg_mode)w->mode, s->dtype);
         if (!eg_groups_cover(s->groups, want))
             return BAD("a state lacks what the window's ops need");
     }

@@ -403,13 +403,14 @@ void eg_struct_cols_lanes(const eg_struct_plan *p, unsigned g, uint64_t st,
             k = p->dtype == EG_F32
                     ? (double)((const float *)(const void *)xb)[col]
                     : ((const double *)(const void *)xb)[col];
+        /* This pass keeps the sum even without EG_G_NO_SUM's ops, so its
+         * slots say what the lane scan would (lanes.h) */
+        if (EG_LANE_CHECKS_ITSELF(g))
+            for (int j = 0; j < S; j++)
+                if (!isfinite(sl.s[j]) || !isfinite(sl.c[j]))
+                    sl.flags = EG_LANE_NEEDS_CAREFUL;
         /* no lane elements needed: f64 with l2 never comes here */
         eg_float_lane_words(&sl, g, k, NULL, p->dtype, n,
                             words + col * EG_LANE_WORDS);
-        /* This pass keeps the sum even without EG_G_NO_SUM's ops, so the
-         * combined sum says what the lane scan would (lanes.h) */
-        if (EG_LANE_CHECKS_ITSELF(g) && !(isfinite(sl.s[0]) &&
-                                          isfinite(sl.c[0])))
-            words[col * EG_LANE_WORDS + EG_W_FLAGS] = EG_LANE_NEEDS_CAREFUL;
     }
 }
