@@ -494,10 +494,25 @@ void coord_job_fill_devices(eg_coord *c, eg_result *res)
     }
 }
 
+/* The inline inputs, read to their end, still as they were opened: a
+ * mapped one is checked only here (source.h, eg_source_check). */
+static eg_status coord_inputs_unchanged(const eg_coord *c, eg_error *err)
+{
+    eg_status st = EG_OK;
+    if (c->x)
+        st = eg_source_check(c->x, eg_source_info(c->x)->count, err);
+    if (st == EG_OK && c->y)
+        st = eg_source_check(c->y, eg_source_info(c->y)->count, err);
+    return st;
+}
+
 static eg_status struct_finish(eg_coord *c, eg_result *res, eg_error *err)
 {
     eg_sresult_free(&c->sres);
-    eg_status st = eg_sgrid_finish(c->sg, c->x, c->y != NULL, &c->sres, err);
+    eg_status st = coord_inputs_unchanged(c, err);
+    if (st != EG_OK)
+        return st;
+    st = eg_sgrid_finish(c->sg, c->x, c->y != NULL, &c->sres, err);
     if (st != EG_OK)
         return st;
     coord_job_fill_devices(c, &c->sres.r);
@@ -530,8 +545,11 @@ eg_status coord_job_finish(eg_coord *c, eg_result *res, eg_error *err)
                             "%llu of %llu elements",
                             (unsigned long long)merged,
                             (unsigned long long)c->count);
+    eg_status st = coord_inputs_unchanged(c, err);
+    if (st != EG_OK)
+        return st;
     memset(res, 0, sizeof *res);
-    eg_status st = eg_result_finish(&total, c->x, &c->o.reduce, res, err);
+    st = eg_result_finish(&total, c->x, &c->o.reduce, res, err);
     if (st != EG_OK)
         return st;
     coord_job_fill_devices(c, res);

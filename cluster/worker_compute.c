@@ -229,8 +229,7 @@ static eg_status reduce_squant(eg_worker_compute *w, eg_worker_task *t,
         stats->bytes = a->count * eg_dtype_size(a->dtype);
         stats->elements = a->count;
     }
-    eg_source_close(&src);
-    return st;
+    return eg_source_close_checked(&src, st, err);
 }
 
 static eg_status reduce_shard(eg_worker_compute *w, const eg_frame_task *f,
@@ -243,8 +242,7 @@ static eg_status reduce_shard(eg_worker_compute *w, const eg_frame_task *f,
         st = eg_engine_reduce_range(w->engine, src, NULL, 0,
                                     eg_source_info(src)->count, o, s, stats,
                                     err);
-    eg_source_close(&src);
-    return st;
+    return eg_source_close_checked(&src, st, err);
 }
 
 /* Fault injection: whoever removes the file first fails its task once. */

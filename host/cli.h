@@ -58,6 +58,11 @@ int cli_engine_error(const eg_error *err);
  * so that every usage error comes out in our one-line format. */
 void cli_getopt_begin(void);
 
+/* Makes a file cut short under a memory map end the program with one line
+ * naming it (exit 1) instead of SIGBUS (fault_guard.c).  Called once, first
+ * thing in main. */
+void cli_guard_mapped_files(void);
+
 /* Turns getopt_long's '?' or ':' into a one-line usage error; returns
  * CLI_EXIT_USAGE. */
 int cli_getopt_error(const char *cmd, int c, char **argv);

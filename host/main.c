@@ -68,6 +68,8 @@ int main(int argc, char **argv)
     };
     int c;
 
+    cli_guard_mapped_files();
+
     /* POCL's CPU device runs one worker thread per core and wakes them for
      * every kernel; left to the OS scheduler, woken workers are often
      * pulled onto one core, and for up to a second or so the device reads

@@ -345,7 +345,7 @@ int bench_file_run(const char *dir, uint64_t bytes, unsigned rounds,
     r->threads = bench_cores();
     r->bytes = bytes &= ~(uint64_t)4095;
     r->ingest = getenv("EDGEGRID_INGEST") ? getenv("EDGEGRID_INGEST")
-                                          : "read (default)";
+                                          : "auto (reduce's default)";
     if (rounds > BENCH_FILE_MAX_ROUNDS)
         rounds = BENCH_FILE_MAX_ROUNDS;
     if (rounds == 0)

@@ -567,7 +567,11 @@ eg_status eg_reduce_file(eg_engine *e, const char *path, const char *with_path,
         st = eg_source_open(&sy, with_path, in, err);
     if (st == EG_OK)
         st = reduce_sources(e, sx, sy, o, out, err);
-    eg_source_close(&sx);
-    eg_source_close(&sy);
-    return st;
+    const eg_source *srcs[2] = {sx, sy};
+    for (int i = 0; st == EG_OK && i < 2; i++)
+        if (srcs[i] && eg_source_note(srcs[i])[0])
+            eg_notes_append(out->notes, sizeof out->notes, "%s: %s",
+                            eg_source_name(srcs[i]), eg_source_note(srcs[i]));
+    st = eg_source_close_checked(&sx, st, err);
+    return eg_source_close_checked(&sy, st, err);
 }

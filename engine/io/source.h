@@ -38,8 +38,9 @@ eg_status eg_source_open(eg_source **out, const char *path,
  * grid's coordinator).  A file truncated while it is read is
  * EG_EIO as for eg_source_open; after that the copy is safe from it.  A
  * file larger than half the physical memory is mapped instead, as is every
- * file with $EDGEGRID_INGEST=map, and a truncation under that map still
- * ends the process with SIGBUS. */
+ * file with $EDGEGRID_INGEST=map, and a truncation under pages of that
+ * map already mapped in raises SIGBUS (the edgegrid program turns it into
+ * its one line: host/fault_guard.c; eg_source_check sees the others). */
 eg_status eg_source_open_stored(eg_source **out, const char *path,
                                 const eg_input_opts *in, eg_error *err);
 /* eg_source_open_stored for readers that take the array in pieces
@@ -64,8 +65,17 @@ eg_status eg_source_wrap(eg_source **out, const void *data, uint64_t count,
                          eg_dtype dtype, eg_error *err);
 void eg_source_close(eg_source **src);
 
+/* eg_source_close for a source whose bytes a job has used: when st is
+ * EG_OK, first eg_source_check over all of it.  Returns st, or the changed
+ * file's EG_EIO. */
+eg_status eg_source_close_checked(eg_source **src, eg_status st,
+                                  eg_error *err);
+
 const eg_array_info *eg_source_info(const eg_source *src);
 const char *eg_source_name(const eg_source *src);  /* path, "-" or "memory" */
+/* How $EDGEGRID_INGEST=auto brought the file in and why, for the result's
+ * notes; "" when it did not choose. */
+const char *eg_source_note(const eg_source *src);
 
 /* Whether eg_source_get needs the caller's buffer: the file is read, its
  * bytes are swapped, or the wrapped memory is misaligned. */
@@ -90,7 +100,8 @@ const void *eg_source_stored(const eg_source *src);
  * rewrite in place (a short read still fails).  eg_source_check after the
  * parts of a range does that once, with `end` the element the parts
  * reached: a range read in many small parts pays one fstat, not one a
- * part. */
+ * part.  A mapped file is checked the same way (once its bytes are used:
+ * a map reads what a cut leaves of a page as zeros, without a fault). */
 eg_status eg_source_get_part(const eg_source *src, uint64_t start, uint64_t n,
                              void *buf, const void **out, eg_error *err);
 eg_status eg_source_check(const eg_source *src, uint64_t end, eg_error *err);

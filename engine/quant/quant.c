@@ -316,8 +316,7 @@ eg_status eg_quant_file(eg_engine *e, const char *path, const eg_input_opts *in,
     eg_status st = eg_source_open(&src, path, in ? in : &plain, err);
     if (st == EG_OK)
         st = quant_source(e, src, o, NULL, out, err);
-    eg_source_close(&src);
-    return st;
+    return eg_source_close_checked(&src, st, err);
 }
 
 eg_status eg_reduce_file_quant(eg_engine *e, const char *path,
@@ -393,6 +392,5 @@ eg_status eg_reduce_file_quant(eg_engine *e, const char *path,
             eg_notes_append(out->notes, sizeof out->notes, "%s",
                             qout->notes);
     }
-    eg_source_close(&src);
-    return st;
+    return eg_source_close_checked(&src, st, err);
 }

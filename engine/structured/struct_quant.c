@@ -505,6 +505,5 @@ eg_status eg_reduce_file_structured_quant(eg_engine *e, const char *path,
         &sx, path, in ? in : &plain, err);
     if (st == EG_OK)
         st = quant_sources(e, sx, so, o, qo, out, qout, err);
-    eg_source_close(&sx);
-    return st;
+    return eg_source_close_checked(&sx, st, err);
 }

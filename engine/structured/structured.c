@@ -319,7 +319,6 @@ eg_status eg_reduce_file_structured(eg_engine *e, const char *path,
     }
     if (st == EG_OK)
         st = reduce_sources(e, sx, sy, so, o, out, err);
-    eg_source_close(&sx);
-    eg_source_close(&sy);
-    return st;
+    st = eg_source_close_checked(&sx, st, err);
+    return eg_source_close_checked(&sy, st, err);
 }

@@ -11,6 +11,7 @@ from workers slowed with --task-delay-ms, so it falls mid-read on a fast
 machine or a slow one.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -35,32 +36,41 @@ def last_line(err):
     return lines[-1] if lines else ""
 
 
-def check_changed(rc, err, path, what, cut, size):
+def check_changed(rc, err, path, what, cut, size, mapped=False):
     """rc 1 and a last line that names the file, the change (to `cut` of
-    `size` bytes) and how far the read got."""
+    `size` bytes) and how far the read got.  `mapped`: the input was
+    memory-mapped, so the line may also be the program's own for a page
+    that faulted (host/fault_guard.c), which names the file by its real
+    path and knows no size at open."""
     line = last_line(err)
     if rc < 0:
         raise AssertionError("%s: killed by signal %d: %r" % (what, -rc,
                                                               err[-500:]))
     want = ("edgegrid: %s: %s: truncated to %d bytes (%d when opened), "
             "read up to byte " % (path, CHANGED, cut, size))
-    if rc != 1 or not line.startswith(want):
+    fault = ("edgegrid: %s: %s: truncated to %d bytes while mapped, read up "
+             "to byte " % (os.path.realpath(path), CHANGED, cut))
+    ok = line.startswith(want) or (mapped and line.startswith(fault))
+    if rc != 1 or not ok:
         raise AssertionError("%s: exit %d, last line %r, want %r..." % (
             what, rc, line, want))
+    return line.startswith(fault)
 
 
-def reduce_cut_at(pristine, path, delay, cut, devices):
+def reduce_cut_at(pristine, path, delay, cut, devices, env=None):
     """Runs reduce on a fresh copy of pristine; `delay` seconds after its
     first progress line (its threads are reading by then) stops it, cuts
-    the file to `cut` bytes and lets it go on.  Returns (rc, stderr)."""
+    the file to `cut` bytes and lets it go on.  `env`: variables added to
+    cu.env().  Returns (rc, stderr, stdout)."""
     shutil.copyfile(pristine, path)
     # Small chunks make many reads; the progress lines tell when the run
     # is under way.
     argv = [cu.binary(), "reduce", "--devices", devices, "--chunk", 4096,
             "--progress", "--json", path]
+    out = open(path + ".out", "w+b")
     p = subprocess.Popen([str(a) for a in argv], stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                         env=cu.env())
+                         stdout=out, stderr=subprocess.PIPE,
+                         env=cu.env(**(env or {})))
     lines = []
     stopped = False
     for raw in p.stderr:
@@ -74,29 +84,45 @@ def reduce_cut_at(pristine, path, delay, cut, devices):
             os.truncate(path, cut)
             p.send_signal(signal.SIGCONT)
     rc = p.wait(timeout=cu.TIMEOUT)
-    return rc, "".join(lines)
+    out.seek(0)
+    result = out.read()
+    out.close()
+    return rc, "".join(lines), result
 
 
-def reduce_truncated(tmp, devices):
+def reduce_truncated(tmp, devices, env=None):
+    """Cuts at four moments of `reduce --devices DEVICES` (with `env`): at
+    least two must fall mid-read and end in the clear line.  Returns how
+    many of those lines were the fault guard's."""
     pristine = os.path.join(tmp, "pristine.npy")
     path = os.path.join(tmp, "x.npy")
     cu.ok(["gen", "--count", "32Mi", "--dtype", "f32", "--seed", 3,
            "-o", pristine])
     size = os.path.getsize(pristine)
-    hits = 0
+    want = cu.reduce_json(pristine, "--devices", devices, "--chunk", 4096,
+                          environ=cu.env(**(env or {})))["results"]
+    hits = faults = 0
     moments = ((0, size // 2), (0, 128), (0.01, size - 1), (0.03, 4096))
     for delay, cut in moments:
-        rc, err = reduce_cut_at(pristine, path, delay, cut, devices)
+        rc, err, out = reduce_cut_at(pristine, path, delay, cut, devices, env)
         what = "%s, cut to %d %g s in" % (devices, cut, delay)
         if rc == 0 and CHANGED not in err:
-            # The reads were done already: nothing lost.  Fine, but a run
-            # that never fails would prove nothing (checked below).
+            # The reads were done already: nothing lost, the uncut file's
+            # results (a map reads what a cut leaves of a page as zeros:
+            # never a wrong sum).  Fine, but a run that never fails would
+            # prove nothing (checked below).
+            got = json.loads(out)["results"]
+            if got != want:
+                raise AssertionError("%s: exit 0 with results %r, the uncut "
+                                     "file's %r" % (what, got, want))
             continue
-        check_changed(rc, err, path, what, cut, size)
+        faults += check_changed(rc, err, path, what, cut, size,
+                                mapped=env is not None)
         hits += 1
     if hits < 2:
         raise AssertionError("%s: only %d of %d cuts fell mid-read" % (
             devices, hits, len(moments)))
+    return faults
 
 
 @suite.test
@@ -111,6 +137,79 @@ def reduce_opencl_device(tmp):
         print("skip: no OpenCL CPU device")
         return
     reduce_truncated(tmp, "cpu")
+
+
+@suite.test
+def mapped_input_cut_ends_in_one_line(tmp):
+    # EDGEGRID_INGEST=map: the engine finds most cuts when it maps a
+    # chunk's pages in (its own line); a cut under pages already mapped
+    # faults, and the program's guard writes the line instead of dying of
+    # SIGBUS, in the host's threads and in POCL's
+    env = {"EDGEGRID_INGEST": "map"}
+    reduce_truncated(tmp, "host", env)
+    devs = cu.run(["devices", "--json"])
+    if b'"type": "cpu"' in devs.stdout:
+        reduce_truncated(tmp, "cpu", env)
+    if hooks_built():
+        # reduce's default, "auto", with its timing forced to choose the
+        # map (the file is below the size it times)
+        reduce_truncated(tmp, "host", {PROBE: "map"})
+    # a page that faults, every time: --axis 1 of a Fortran-order array
+    # reads the mapped file in place (no chunk is mapped in ahead)
+    x = np.asfortranarray(
+        np.random.default_rng(9).standard_normal((32768, 256)))
+    mapped = {"EDGEGRID_INGEST": "map"}
+    structured_truncated(tmp, "mapcols", {"x": x},
+                         ["--mode", "exact", "--axis", 1, "--ops", "sum,std",
+                          "{x}"], "x", env=mapped, hits=2, faults=2)
+
+
+PROBE = "EDGEGRID_TEST_INGEST_PROBE"
+
+
+@suite.test
+def auto_ingest_notes_its_choice_and_keeps_the_bits(tmp):
+    # `reduce` brings a file in by "auto": a large one is timed both ways
+    # and mapped where that is faster; either way the same bits, and the
+    # note says which way and why
+    x = np.random.default_rng(10).standard_normal(1 << 20).astype(np.float32)
+    path = os.path.join(tmp, "x.npy")
+    np.save(path, x)
+    runs = {}
+    for how, extra in (("read", {"EDGEGRID_INGEST": "read"}),
+                       ("map", {"EDGEGRID_INGEST": "map"}),
+                       ("auto", {"EDGEGRID_INGEST": None}),
+                       ("auto-map", {"EDGEGRID_INGEST": None, PROBE: "map"}),
+                       ("auto-read", {"EDGEGRID_INGEST": None,
+                                      PROBE: "read"})):
+        if PROBE in extra and not hooks_built():
+            continue
+        p = cu.run(["reduce", "--json", "--devices", "host", path],
+                   environ=cu.env(**extra))
+        if p.returncode != 0:
+            raise AssertionError("%s: exit %d: %r" % (how, p.returncode,
+                                                      p.stderr[-300:]))
+        # --json writes the notes to stderr
+        runs[how] = dict(json.loads(p.stdout),
+                         notes=p.stderr.decode(errors="replace"))
+    for how, r in runs.items():
+        if r["results"] != runs["read"]["results"]:
+            raise AssertionError("%s: results %r, pread's %r" % (
+                how, r["results"], runs["read"]["results"]))
+    # 4 MiB is below the size auto times: read, and nothing noted
+    if "input " in runs["auto"]["notes"]:
+        raise AssertionError("auto on 4 MiB: notes %r" % runs["auto"]["notes"])
+    # a map is noted (it departs from the library's pread), pread is not
+    for how, word in (("auto-map", "input mapped (forced by"),
+                      ("auto-read", "")):
+        notes = runs.get(how, {"notes": word})["notes"]
+        if (word and word not in notes) or (not word and "input " in notes):
+            raise AssertionError("%s: notes %r, want %r" % (how, notes, word))
+    bad = cu.run(["reduce", path], environ=cu.env(EDGEGRID_INGEST="mmap"))
+    line = last_line(bad.stderr.decode())
+    if bad.returncode != 2 or "'read', 'map' or 'auto'" not in line:
+        raise AssertionError("EDGEGRID_INGEST=mmap: exit %d, %r" % (
+            bad.returncode, line))
 
 
 @suite.test
@@ -188,12 +287,14 @@ def structured_run(paths, argv, out, cut=None, delay=0, cut_to=0,
     return p.wait(timeout=cu.TIMEOUT), err, running
 
 
-def structured_truncated(tmp, name, arrays, argv, cut, env=None, hits=0):
+def structured_truncated(tmp, name, arrays, argv, cut, env=None, hits=0,
+                         faults=0):
     """--axis / --by with arrays[cut] (the input or the keys) cut at
     several moments: every run ends in the clear line (exit 1) or, when the
     cut came after the bytes were read, in the uncut files' result, bit for
-    bit; never a signal (a mapped input ends in SIGBUS).  `env` for every
-    run; at least `hits` runs must end in the clear line."""
+    bit; never a signal (a mapped input would end in SIGBUS but for the
+    fault guard).  `env` for every run; at least `hits` runs must end in
+    the clear line, `faults` of them the fault guard's."""
     pristine, live = {}, {}
     for key, a in arrays.items():
         pristine[key] = os.path.join(tmp, "%s-%s-pristine.npy" % (name, key))
@@ -207,7 +308,7 @@ def structured_truncated(tmp, name, arrays, argv, cut, env=None, hits=0):
         want = {k: z[k].copy() for k in z.files}
     size = os.path.getsize(pristine[cut])
     out = os.path.join(tmp, name + "-cut.npz")
-    running = failed = 0
+    running = failed = guarded = 0
     for delay, cut_to in ((0, size // 2), (0.003, 128), (0.02, size - 1),
                           (0.06, 4096)):
         for key in arrays:
@@ -226,11 +327,15 @@ def structured_truncated(tmp, name, arrays, argv, cut, env=None, hits=0):
                         raise AssertionError("%s: %s differs from the "
                                              "uncut file's" % (what, k))
             continue
-        check_changed(rc, err, live[cut], what, cut_to, size)
+        guarded += check_changed(rc, err, live[cut], what, cut_to, size,
+                                 mapped=faults > 0)
         failed += 1
     if failed < hits:
         raise AssertionError("%s: only %d cuts ended in the clear line, "
                              "want %d" % (name, failed, hits))
+    if guarded < faults:
+        raise AssertionError("%s: only %d cuts ended in the fault guard's "
+                             "line, want %d" % (name, guarded, faults))
     # A cut after the run ended would prove nothing.
     if running < 3:
         raise AssertionError("%s: only %d of 4 cuts came while it ran" % (
