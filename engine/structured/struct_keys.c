@@ -180,38 +180,115 @@ static int table_take(group_job *j, unsigned s, uint64_t v)
     return 1;
 }
 
+/* A slice counts a table of up to SUB_MAX keys in SUB_TABLES copies, row
+ * r into copy r % SUB_TABLES, folded into its table when the table grows
+ * and at the slice's end: with few keys the same counter comes round
+ * every few rows, and one copy makes each increment wait for the last
+ * one's store.  Measured alone on int32 keys (AMD EPYC, Zen 5, one core):
+ * 2 keys 1.00 ns a row with one table, 0.43 with four; 10 keys 0.37 and
+ * 0.33; 300 keys 0.29 both (the keys mapped into 64-bit numbers first,
+ * then counted with a test a row, as before: 0.8-1.5). */
+#define SUB_TABLES 4
+#define SUB_MAX 4096
+
+/* The copies' counts added into slice s's table (sub_n entries), the
+ * copies zeroed. */
+static void sub_fold(group_job *j, unsigned s, uint32_t *sub, uint64_t *sub_n)
+{
+    for (uint64_t e = 0; e < *sub_n; e++) {
+        uint32_t c = 0;
+        for (int t = 0; t < SUB_TABLES; t++) {
+            c += sub[t * SUB_MAX + e];
+            sub[t * SUB_MAX + e] = 0;
+        }
+        j->tab[s][e] += c;
+    }
+    *sub_n = 0;
+}
+
+/* bn keys of slice s counted, the table grown to take them; 0 when it
+ * would grow too wide (or table_take failed).  `sub` (NULL: none) holds
+ * the copies, *sub_n the entries they count. */
+static int count_block(group_job *j, unsigned s, const void *keys,
+                       uint64_t bn, uint32_t *sub, uint64_t *sub_n)
+{
+#define COUNT_BODY(T, FLIP)                                                    \
+    do {                                                                       \
+        const T *k = (const T *)keys;                                          \
+        uint64_t q = 0;                                                        \
+        while (q < bn) {                                                       \
+            const uint64_t lo = j->tlo[s], n = j->tn[s];                       \
+            int split = sub != NULL && n <= SUB_MAX;                           \
+            uint32_t *t0 = split ? sub : j->tab[s];                            \
+            uint32_t *t1 = split ? sub + SUB_MAX : t0;                         \
+            uint32_t *t2 = split ? sub + 2 * SUB_MAX : t0;                     \
+            uint32_t *t3 = split ? sub + 3 * SUB_MAX : t0;                     \
+            if (split)                                                         \
+                *sub_n = n;                                                    \
+            /* below lo wraps past n */                                        \
+            for (; q + 4 <= bn; q += 4) {                                      \
+                uint64_t d0 = MAP_U64(T, FLIP, k[q]) - lo;                     \
+                uint64_t d1 = MAP_U64(T, FLIP, k[q + 1]) - lo;                 \
+                uint64_t d2 = MAP_U64(T, FLIP, k[q + 2]) - lo;                 \
+                uint64_t d3 = MAP_U64(T, FLIP, k[q + 3]) - lo;                 \
+                if ((d0 >= n) | (d1 >= n) | (d2 >= n) | (d3 >= n))             \
+                    break;                                                     \
+                t0[d0]++;                                                      \
+                t1[d1]++;                                                      \
+                t2[d2]++;                                                      \
+                t3[d3]++;                                                      \
+            }                                                                  \
+            /* the tail, or up to the key the table must grow for */          \
+            for (; q < bn; q++) {                                              \
+                uint64_t d = MAP_U64(T, FLIP, k[q]) - lo;                      \
+                if (d >= n)                                                    \
+                    break;                                                     \
+                t0[d]++;                                                       \
+            }                                                                  \
+            if (q < bn) {                                                      \
+                uint64_t v = MAP_U64(T, FLIP, k[q]);                           \
+                if (split)                                                     \
+                    sub_fold(j, s, sub, sub_n);                                \
+                if (!table_take(j, s, v))                                      \
+                    return 0;                                                  \
+                j->tab[s][v - j->tlo[s]]++;                                    \
+                q++;                                                           \
+            }                                                                  \
+        }                                                                      \
+    } while (0)
+    BY_KEY_TYPE(j->p->key_dtype, COUNT_BODY)
+#undef COUNT_BODY
+    return 1;
+}
+
 /* Pass 1: slice s's rows per key, in a table over the keys' range as the
  * slice meets it (no pass for the range first); j->wide[s] when the range
- * is too wide for a table. */
+ * is too wide for a table.  The keys are counted as read, not first copied
+ * into mapped 64-bit numbers. */
 static void pass_table(void *ctx, unsigned s)
 {
     group_job *j = ctx;
     slice_bufs b;
+    /* without memory for the copies, one table */
+    uint32_t *sub = calloc(SUB_TABLES * SUB_MAX, sizeof *sub);
+    uint64_t sub_n = 0;
     if (bufs_open(j, s, &b))
         for (uint64_t b0 = j->p->slice[s], bn; b0 < j->p->slice[s + 1];
              b0 += bn) {
             bn = block_rows(j->p, s, b0);
-            if (!mapped_block(j, s, &b, b0, bn))
+            const void *k = NULL;
+            j->st[s] = eg_source_get_part(j->p->keys, b0, bn, b.kbuf, &k,
+                                          &j->err[s]);
+            if (j->st[s] != EG_OK)
                 break;
-            uint32_t *t = j->tab[s];
-            uint64_t lo = j->tlo[s], n = j->tn[s], q = 0;
-            for (; q < bn; q++) {
-                uint64_t d = b.mk[q] - lo; /* below lo wraps past n */
-                if (d >= n) {
-                    if (!table_take(j, s, b.mk[q]))
-                        break;
-                    t = j->tab[s];
-                    lo = j->tlo[s];
-                    n = j->tn[s];
-                    d = b.mk[q] - lo;
-                }
-                t[d]++;
-            }
-            if (q < bn) {
+            if (!count_block(j, s, k, bn, sub, &sub_n)) {
                 j->wide[s] = j->st[s] == EG_OK;
                 break;
             }
         }
+    if (sub != NULL && !j->wide[s] && j->st[s] == EG_OK)
+        sub_fold(j, s, sub, &sub_n);
+    free(sub);
     bufs_close(&b);
 }
 

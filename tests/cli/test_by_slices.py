@@ -143,6 +143,12 @@ def dense_sparse_and_equal_keys_give_the_same_bits_in_any_slices(tmp):
         ("groups of one row",
          rng.permutation(n).astype(np.int64) * 1000003 - 11),
         ("u8 keys", rng.integers(0, 256, n).astype(np.uint8)),
+        # a count table that grows as the rows go, row by row and past the
+        # size the four copies of a table count (struct_keys.c), upwards
+        # and downwards
+        ("range growing up", (np.arange(n) * 9000 // n
+                              + rng.integers(-3, 4, n)).astype(np.int32)),
+        ("range growing down", (5 - np.arange(n) * 6000 // n).astype(np.int16)),
     )
     for label, keys in cases:
         z = same_for_every_slicing(tmp, x, keys, label)
