@@ -18,8 +18,9 @@
 #include <unistd.h>
 
 /* Bytes each probe reads: large enough to span many folios and to time
- * well (about a millisecond), small beside the files that are probed. */
-#define PROBE_BYTES ((size_t)8 << 20)
+ * well (a few hundred microseconds), small beside the files that are
+ * probed (16 MiB in all, source.c's EG_AUTO_MIN_BYTES). */
+#define PROBE_BYTES ((size_t)4 << 20)
 /* pread's buffer, as the host backend's pieces (scheduler.c). */
 #define PROBE_PIECE ((size_t)256 << 10)
 

@@ -45,7 +45,7 @@ struct eg_source {
     void *map;                 /* the mapped file, or NULL */
     size_t map_len;
     int prefault;              /* map each range in before handing it out */
-    int map_fd;                /* with prefault: the mapped file, for fstat */
+    int map_fd;                /* the mapped file, for fstat, or -1 */
     int unaligned;             /* caller memory not aligned to its type */
     char note[96];             /* how "auto" chose to bring the file in */
     unsigned char *owned; /* malloc'ed bytes, or NULL */
