@@ -340,8 +340,8 @@ int cmd_reduce(int argc, char **argv)
     /* The library reads files with pread unless told otherwise: a cut
      * under a map is a SIGBUS it cannot answer.  This program answers it
      * (fault_guard.c), so it lets the engine time both ways into a large
-     * file and take the faster (README, "How files are read"); a value the
-     * user set stands. */
+     * file and take the faster, and map what --axis and --by would copy
+     * whole (README, "How files are read"); a value the user set stands. */
     setenv("EDGEGRID_INGEST", "auto", 0);
     return run(&a);
 }

@@ -489,10 +489,15 @@ static eg_status load_path(eg_source *src, const char *path,
         *len = (uint64_t)sb.st_size;
         int mode = EG_INGEST_READ;
         st = ingest_mode(&mode, err);
-        map = mode == EG_INGEST_MAP ||
-              (st == EG_OK && mode == EG_INGEST_AUTO && how == EG_LOAD_READ &&
-               auto_maps(src, fd, *len));
         int store = how == EG_LOAD_STORE || how == EG_LOAD_ROWS;
+        /* "auto" maps a file it would copy whole: a copy into fresh memory
+         * pays a page fault and a zeroing a page on top of the read, and
+         * came out slower than the map for either kind of file (README,
+         * "How files are read") */
+        map = mode == EG_INGEST_MAP ||
+              (st == EG_OK && mode == EG_INGEST_AUTO &&
+               (store ? store_fits(*len)
+                      : how == EG_LOAD_READ && auto_maps(src, fd, *len)));
         if (st == EG_OK && store && !map && store_fits(*len)) {
             st = store_file(src, fd, &sb, err);
             *base = src->owned;

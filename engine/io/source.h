@@ -38,9 +38,10 @@ eg_status eg_source_open(eg_source **out, const char *path,
  * grid's coordinator).  A file truncated while it is read is
  * EG_EIO as for eg_source_open; after that the copy is safe from it.  A
  * file larger than half the physical memory is mapped instead, as is every
- * file with $EDGEGRID_INGEST=map, and a truncation under pages of that
- * map already mapped in raises SIGBUS (the edgegrid program turns it into
- * its one line: host/fault_guard.c; eg_source_check sees the others). */
+ * file with $EDGEGRID_INGEST=map (with "auto", every file it would copy),
+ * and a truncation under pages of that map already mapped in raises SIGBUS
+ * (the edgegrid program turns it into its one line: host/fault_guard.c;
+ * eg_source_check sees the others). */
 eg_status eg_source_open_stored(eg_source **out, const char *path,
                                 const eg_input_opts *in, eg_error *err);
 /* eg_source_open_stored for readers that take the array in pieces

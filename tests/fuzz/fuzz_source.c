@@ -1,4 +1,4 @@
-// fuzz-sources: engine/io/source.c engine/io/npy.c engine/core/error.c engine/core/dtype.c
+// fuzz-sources: engine/io/source.c engine/io/ingest_probe.c engine/io/npy.c engine/core/error.c engine/core/dtype.c
 /* fuzz_source.c - libFuzzer harness for the input layer (engine/io/source.c):
  * .npy files and raw binary as the reducer opens them, through the same
  * path a user's file or pipe takes.
