@@ -193,8 +193,18 @@ static eg_status read_all(int fd, const char *name, unsigned char **out,
     return EG_OK;
 }
 
+/* Whether a mapped file of `size` bytes fits comfortably in memory, so
+ * that its pages can be mapped in ahead of the reads (map_file). */
+static int maps_in_ahead(uint64_t size)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 &&
+           size <= (uint64_t)pages * (uint64_t)page / 4;
+}
+
 /* Maps a regular file of `size` bytes ($EDGEGRID_INGEST=map); an empty
- * file maps to nothing (mmap refuses length 0). */
+ * file maps to nothing (mmap refuses length 0).  src->opened is the
+ * file's stat when it was opened. */
 static eg_status map_file(eg_source *src, int fd, uint64_t size, eg_error *err)
 {
     if (size == 0)
@@ -212,19 +222,17 @@ static eg_status map_file(eg_source *src, int fd, uint64_t size, eg_error *err)
      * the reading: a 4 GiB file went 7 % faster, whole process, than with
      * the whole file mapped in up front by one thread (MAP_POPULATE), which
      * is what a kernel without MADV_POPULATE_READ (Linux < 5.14) gets. */
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    int fits = pages > 0 && page > 0 &&
-               size <= (uint64_t)pages * (uint64_t)page / 4;
+    int fits = maps_in_ahead(size);
     void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED)
         return errno_error(err, src->name, "mmap failed", errno);
 #if defined(MADV_POPULATE_READ)
-    src->prefault = fits && madvise(p, (size_t)page, MADV_POPULATE_READ) == 0;
+    src->prefault = fits && madvise(p, (size_t)sysconf(_SC_PAGESIZE),
+                                    MADV_POPULATE_READ) == 0;
 #endif
     /* kept to check the file after a job (eg_source_close_checked) and
      * when prefault finds a range cut off */
-    if (fstat(fd, &src->opened) == 0)
-        src->map_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    src->map_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 #if defined(MAP_POPULATE)
     if (fits && !src->prefault) {
         munmap(p, (size_t)size);
@@ -284,9 +292,7 @@ static int auto_maps(eg_source *src, int fd, uint64_t size)
         return map;
     }
 #endif
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    if (size < EG_AUTO_MIN_BYTES || pages <= 0 || page <= 0 ||
-        size > (uint64_t)pages * (uint64_t)page / 4)
+    if (size < EG_AUTO_MIN_BYTES || !maps_in_ahead(size))
         return 0;
     double map_gbps = 0, read_gbps = 0;
     int map = eg_ingest_map_is_faster(fd, size, &map_gbps, &read_gbps);
@@ -487,6 +493,7 @@ static eg_status load_path(eg_source *src, const char *path,
                           src->name);
     } else if (S_ISREG(sb.st_mode)) {
         *len = (uint64_t)sb.st_size;
+        src->opened = sb; /* for the checks after reads, read or mapped */
         int mode = EG_INGEST_READ;
         st = ingest_mode(&mode, err);
         int store = how == EG_LOAD_STORE || how == EG_LOAD_ROWS;
@@ -508,7 +515,6 @@ static eg_status load_path(eg_source *src, const char *path,
         } else if (st == EG_OK) {
             /* EG_LOAD_READ, or EG_LOAD_ROWS too large to copy */
             src->fd = fd;
-            src->opened = sb;
             fd = -1;
             /* reductions stream through the file once: read ahead */
             (void)posix_fadvise(src->fd, 0, 0, POSIX_FADV_SEQUENTIAL);

@@ -191,11 +191,13 @@ static int table_take(group_job *j, unsigned s, uint64_t v)
 #define SUB_TABLES 4
 #define SUB_MAX 4096
 
-/* The copies' counts added into slice s's table (sub_n entries), the
- * copies zeroed. */
-static void sub_fold(group_job *j, unsigned s, uint32_t *sub, uint64_t *sub_n)
+/* The copies' counts added into slice s's table, the copies zeroed.  They
+ * count the table as it is (they are folded before it grows), when it is
+ * small enough for them. */
+static void sub_fold(group_job *j, unsigned s, uint32_t *sub)
 {
-    for (uint64_t e = 0; e < *sub_n; e++) {
+    uint64_t n = j->tn[s] <= SUB_MAX ? j->tn[s] : 0;
+    for (uint64_t e = 0; e < n; e++) {
         uint32_t c = 0;
         for (int t = 0; t < SUB_TABLES; t++) {
             c += sub[t * SUB_MAX + e];
@@ -203,14 +205,13 @@ static void sub_fold(group_job *j, unsigned s, uint32_t *sub, uint64_t *sub_n)
         }
         j->tab[s][e] += c;
     }
-    *sub_n = 0;
 }
 
 /* bn keys of slice s counted, the table grown to take them; 0 when it
  * would grow too wide (or table_take failed).  `sub` (NULL: none) holds
- * the copies, *sub_n the entries they count. */
+ * the copies. */
 static int count_block(group_job *j, unsigned s, const void *keys,
-                       uint64_t bn, uint32_t *sub, uint64_t *sub_n)
+                       uint64_t bn, uint32_t *sub)
 {
 #define COUNT_BODY(T, FLIP)                                                    \
     do {                                                                       \
@@ -223,8 +224,6 @@ static int count_block(group_job *j, unsigned s, const void *keys,
             uint32_t *t1 = split ? sub + SUB_MAX : t0;                         \
             uint32_t *t2 = split ? sub + 2 * SUB_MAX : t0;                     \
             uint32_t *t3 = split ? sub + 3 * SUB_MAX : t0;                     \
-            if (split)                                                         \
-                *sub_n = n;                                                    \
             /* below lo wraps past n */                                        \
             for (; q + 4 <= bn; q += 4) {                                      \
                 uint64_t d0 = MAP_U64(T, FLIP, k[q]) - lo;                     \
@@ -248,7 +247,7 @@ static int count_block(group_job *j, unsigned s, const void *keys,
             if (q < bn) {                                                      \
                 uint64_t v = MAP_U64(T, FLIP, k[q]);                           \
                 if (split)                                                     \
-                    sub_fold(j, s, sub, sub_n);                                \
+                    sub_fold(j, s, sub);                                       \
                 if (!table_take(j, s, v))                                      \
                     return 0;                                                  \
                 j->tab[s][v - j->tlo[s]]++;                                    \
@@ -271,7 +270,6 @@ static void pass_table(void *ctx, unsigned s)
     slice_bufs b;
     /* without memory for the copies, one table */
     uint32_t *sub = calloc(SUB_TABLES * SUB_MAX, sizeof *sub);
-    uint64_t sub_n = 0;
     if (bufs_open(j, s, &b))
         for (uint64_t b0 = j->p->slice[s], bn; b0 < j->p->slice[s + 1];
              b0 += bn) {
@@ -281,13 +279,13 @@ static void pass_table(void *ctx, unsigned s)
                                           &j->err[s]);
             if (j->st[s] != EG_OK)
                 break;
-            if (!count_block(j, s, k, bn, sub, &sub_n)) {
+            if (!count_block(j, s, k, bn, sub)) {
                 j->wide[s] = j->st[s] == EG_OK;
                 break;
             }
         }
     if (sub != NULL && !j->wide[s] && j->st[s] == EG_OK)
-        sub_fold(j, s, sub, &sub_n);
+        sub_fold(j, s, sub);
     free(sub);
     bufs_close(&b);
 }
