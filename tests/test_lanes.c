@@ -1,6 +1,7 @@
 /* test_lanes.c - the canonical lane: the careful path gives the fast path's
  * bits on finite data, special values force the careful path, a chunk's
- * values match an independent reference, and the AVX-512 exact lanes give
+ * values match an independent reference, the AVX2 pass gives the careful
+ * path's bits on any x86 CPU that has it, and the AVX-512 exact lanes give
  * the generic exact records bit for bit. */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "hostreduce.h"
+#include "lane_slots.h"
 #include "lanes.h"
 #include "lanes_exact.h"
 #include "testutil.h"
@@ -53,77 +55,154 @@ Test(lanes, careful_path_matches_fast_bits_on_finite_data)
  * data full of ties and of zeros of both signs: the first extreme, its index
  * and the sign of a zero sum must all come out as the scalar careful path
  * gives them. */
+static void put_float(char *x, eg_dtype t, size_t i, double v)
+{
+    if (t == EG_F32)
+        ((float *)x)[i] = (float)v;
+    else
+        ((double *)x)[i] = v;
+}
+
+/* Every group set the fast path specialises, and some it does not. */
+static const unsigned tie_sets[] = {0,
+                                    EG_G_MINMAX,
+                                    EG_G_VAR,
+                                    EG_G_L1,
+                                    EG_G_L2,
+                                    EG_G_DOT,
+                                    EG_G_VAR | EG_G_MINMAX,
+                                    EG_G_MINMAX | EG_G_L1,
+                                    EG_G_ALL,
+                                    EG_G_L1 | EG_G_NO_SUM,
+                                    EG_G_L2 | EG_G_NO_SUM,
+                                    EG_G_DOT | EG_G_NO_SUM,
+                                    EG_G_VAR | EG_G_NO_SUM,
+                                    EG_G_MINMAX | EG_G_NO_SUM,
+                                    EG_G_MINMAX | EG_G_L1 | EG_G_NO_SUM,
+                                    EG_G_ALL | EG_G_NO_SUM};
+#define TIE_SETS (sizeof tie_sets / sizeof *tie_sets)
+#define TIE_N (9 * EG_LANE_ELEMS + 37)
+
+/* Data full of ties and of zeros of both signs, in x and y. */
+static void fill_ties(char *x, char *y, eg_dtype t, size_t n)
+{
+    uint64_t r = 0x9e3779b97f4a7c15u;
+    for (size_t i = 0; i < n; i++) {
+        r = r * 6364136223846793005u + 1442695040888963407u;
+        int v = (int)((r >> 33) % 7) - 3;
+        double d = v == 0 && (r >> 20) % 2 ? -0.0 : (double)v;
+        /* Lane 5 holds only zeros, half of them negative. */
+        if (i / EG_LANE_ELEMS == 5)
+            d = (r >> 21) % 2 ? -0.0 : 0.0;
+        /* Lanes 6 and 7 keep their extremes for late in the lane:
+         * first at 3000 (tied again at 3500) and at 4095 for the min,
+         * at 1000 and 4000 (tied) for the max. */
+        uint64_t at = i % EG_LANE_ELEMS, lane = i / EG_LANE_ELEMS;
+        if (lane == 6 || lane == 7)
+            d = d / 4;
+        if ((lane == 6 && (at == 3000 || at == 3500)) ||
+            (lane == 7 && at == 4095))
+            d = -5.0;
+        if ((lane == 6 || lane == 7) && (at == 1000 || at == 4000))
+            d = 5.0;
+        double e = (double)((int)((r >> 40) % 5) - 2);
+        if (t == EG_F32) {
+            ((float *)x)[i] = (float)d;
+            ((float *)y)[i] = (float)e;
+        } else {
+            ((double *)x)[i] = d;
+            ((double *)y)[i] = e;
+        }
+    }
+}
+
+/* Records 0..lanes-1 of w against the scalar careful path: the same lane
+ * (extremes only where asked for), or refused where `refused` says. */
+static void check_against_careful(const uint64_t *w, const char *x,
+                                  const char *y, size_t n, uint64_t lanes,
+                                  eg_dtype t, unsigned g,
+                                  int (*refused)(uint64_t lane))
+{
+    size_t sz = eg_dtype_size(t);
+    for (uint64_t l = 0; l < lanes; l++) {
+        uint64_t base = l * EG_LANE_ELEMS;
+        uint64_t m = n - base < EG_LANE_ELEMS ? n - base : EG_LANE_ELEMS;
+        eg_lane fast, careful;
+        int ok = eg_lane_decode(w + l * EG_LANE_WORDS, t, g, &fast);
+        if (refused && refused(l)) {
+            cr_assert_not(ok, "%s groups %#x lane %llu: a special value "
+                          "kept", eg_dtype_name(t), g, (unsigned long long)l);
+            continue;
+        }
+        cr_assert(ok, "%s groups %#x lane %llu refused", eg_dtype_name(t), g,
+                  (unsigned long long)l);
+        eg_lane_careful(x + base * sz, y + base * sz, m, base, t, g,
+                        &careful);
+        if (!(g & EG_G_MINMAX)) { /* undefined without the group */
+            fast.min = careful.min;
+            fast.max = careful.max;
+        }
+        cr_assert(!memcmp(&fast, &careful, sizeof fast),
+                  "%s groups %#x lane %llu: fast differs from careful",
+                  eg_dtype_name(t), g, (unsigned long long)l);
+    }
+}
+
+/* On ties and zeros of both signs, the first extreme, its index and the
+ * sign of a zero sum must all come out as the scalar careful path gives
+ * them, through whichever pass this CPU takes. */
 Test(lanes, every_group_set_matches_careful_path_on_ties)
 {
-    const unsigned sets[] = {0,
-                             EG_G_MINMAX,
-                             EG_G_VAR,
-                             EG_G_L1,
-                             EG_G_L2,
-                             EG_G_DOT,
-                             EG_G_VAR | EG_G_MINMAX,
-                             EG_G_MINMAX | EG_G_L1,
-                             EG_G_ALL,
-                             EG_G_L1 | EG_G_NO_SUM,
-                             EG_G_L2 | EG_G_NO_SUM,
-                             EG_G_DOT | EG_G_NO_SUM,
-                             EG_G_VAR | EG_G_NO_SUM,
-                             EG_G_MINMAX | EG_G_NO_SUM,
-                             EG_G_MINMAX | EG_G_L1 | EG_G_NO_SUM,
-                             EG_G_ALL | EG_G_NO_SUM};
-    const size_t n = 9 * EG_LANE_ELEMS + 37;
+    const size_t n = TIE_N;
     const eg_dtype types[] = {EG_F32, EG_F64};
     uint64_t *w = malloc(eg_lane_count(n) * EG_LANE_WORDS * 8);
     for (int ti = 0; ti < 2; ti++) {
         eg_dtype t = types[ti];
-        size_t sz = eg_dtype_size(t);
-        char *x = malloc(n * sz), *y = malloc(n * sz);
-        uint64_t r = 0x9e3779b97f4a7c15u;
-        for (size_t i = 0; i < n; i++) {
-            r = r * 6364136223846793005u + 1442695040888963407u;
-            int v = (int)((r >> 33) % 7) - 3;
-            double d = v == 0 && (r >> 20) % 2 ? -0.0 : (double)v;
-            /* Lane 5 holds only zeros, half of them negative. */
-            if (i / EG_LANE_ELEMS == 5)
-                d = (r >> 21) % 2 ? -0.0 : 0.0;
-            /* Lanes 6 and 7 keep their extremes for late in the lane:
-             * first at 3000 (tied again at 3500) and at 4095 for the min,
-             * at 1000 and 4000 (tied) for the max. */
-            uint64_t at = i % EG_LANE_ELEMS, lane = i / EG_LANE_ELEMS;
-            if (lane == 6 || lane == 7)
-                d = d / 4;
-            if ((lane == 6 && (at == 3000 || at == 3500)) ||
-                (lane == 7 && at == 4095))
-                d = -5.0;
-            if ((lane == 6 || lane == 7) && (at == 1000 || at == 4000))
-                d = 5.0;
-            double e = (double)((int)((r >> 40) % 5) - 2);
-            if (t == EG_F32) {
-                ((float *)x)[i] = (float)d;
-                ((float *)y)[i] = (float)e;
-            } else {
-                ((double *)x)[i] = d;
-                ((double *)y)[i] = e;
-            }
+        char *x = malloc(n * 8), *y = malloc(n * 8);
+        fill_ties(x, y, t, n);
+        for (size_t si = 0; si < TIE_SETS; si++) {
+            eg_lanes_fast(x, y, n, t, tie_sets[si], w);
+            check_against_careful(w, x, y, n, eg_lane_count(n), t,
+                                  tie_sets[si], NULL);
         }
-        for (size_t si = 0; si < sizeof sets / sizeof *sets; si++) {
-            unsigned g = sets[si];
-            eg_lanes_fast(x, y, n, t, g, w);
-            for (uint64_t l = 0; l < eg_lane_count(n); l++) {
-                uint64_t base = l * EG_LANE_ELEMS;
-                uint64_t m = n - base < EG_LANE_ELEMS ? n - base
-                                                      : EG_LANE_ELEMS;
-                eg_lane fast, careful;
-                cr_assert(eg_lane_decode(w + l * EG_LANE_WORDS, t, g, &fast));
-                eg_lane_careful(x + base * sz, y + base * sz, m, base, t, g,
-                                &careful);
-                if (!(g & EG_G_MINMAX)) { /* undefined without the group */
-                    fast.min = careful.min;
-                    fast.max = careful.max;
-                }
-                cr_assert(!memcmp(&fast, &careful, sizeof fast),
-                          "%s groups %#x lane %llu: fast differs from careful",
-                          eg_dtype_name(t), g, (unsigned long long)l);
+        free(x);
+        free(y);
+    }
+    free(w);
+}
+
+/* Lanes 2 and 6 of the AVX2 test hold NaN, +inf or -inf. */
+static int special_lane(uint64_t lane)
+{
+    return lane == 2 || lane == 6;
+}
+
+/* The AVX2 pass, called itself so that a CPU with AVX-512 (which
+ * eg_lanes_fast prefers) checks it too: the careful path's bits on ties
+ * for every group set, and each lane with a special value refused. */
+Test(lanes, avx2_pass_matches_careful_path_for_every_group_set)
+{
+    const size_t n = TIE_N, full = n / EG_LANE_ELEMS;
+    const eg_dtype types[] = {EG_F32, EG_F64};
+    const double specials[] = {NAN, INFINITY, -INFINITY};
+    uint64_t *w = malloc(eg_lane_count(n) * EG_LANE_WORDS * 8);
+    for (int ti = 0; ti < 2; ti++) {
+        eg_dtype t = types[ti];
+        char *x = malloc(n * 8), *y = malloc(n * 8);
+        for (int special = 0; special < 4; special++) {
+            fill_ties(x, y, t, n);
+            if (special) {
+                put_float(x, t, 2 * EG_LANE_ELEMS + 100, specials[special - 1]);
+                put_float(x, t, 7 * EG_LANE_ELEMS - 1, specials[special - 1]);
+            }
+            for (size_t si = 0; si < TIE_SETS; si++) {
+                uint64_t got = eg_lanes_avx2(x, y, full, t, tie_sets[si], w);
+                if (got == 0)
+                    cr_skip_test("no AVX2 and FMA on this CPU");
+                cr_assert_geq(got, full - 1, "AVX2 pass did %llu of %zu "
+                              "lanes", (unsigned long long)got, full);
+                check_against_careful(w, x, y, n, got, t, tie_sets[si],
+                                      special ? special_lane : NULL);
             }
         }
         free(x);
@@ -154,13 +233,6 @@ Test(lanes, special_values_force_the_careful_path)
     cr_assert(eg_lane_decode(w, EG_F64, EG_G_MINMAX, &lane));
 }
 
-static void put_float(char *x, eg_dtype t, size_t i, double v)
-{
-    if (t == EG_F32)
-        ((float *)x)[i] = (float)v;
-    else
-        ((double *)x)[i] = v;
-}
 
 /* Without the sum (EG_G_NO_SUM) a record is the full one with its sum
  * words zero, for every dtype, full and partial lanes, the AVX-512 sets

@@ -115,4 +115,9 @@ void eg_float_lane_words(slots *sl, unsigned g, double k, const void *lane,
 uint64_t eg_lanes_avx512(const void *x, const void *y, uint64_t lanes,
                          eg_dtype dtype, unsigned g, uint64_t *words);
 
+/* The same through the AVX2 and FMA pass (lanes_avx2.c), for x86 CPUs
+ * without AVX-512: 0 without AVX2 and FMA or for other dtypes. */
+uint64_t eg_lanes_avx2(const void *x, const void *y, uint64_t lanes,
+                       eg_dtype dtype, unsigned g, uint64_t *words);
+
 #endif

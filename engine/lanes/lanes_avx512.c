@@ -10,6 +10,7 @@
  * itself, then their first index by a compare scan (avx512_extreme.h). */
 #include <stdint.h>
 
+#include "lane_sets.h"
 #include "lane_slots.h"
 #include "lanes.h"
 
@@ -271,7 +272,7 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
     }
 }
 
-/* The instances: the common group sets get a pass of their own, with as
+/* The instances: the sets of lane_sets.h get a pass of their own, with as
  * many lanes side by side as their accumulators leave registers for; any
  * other set takes the general instance, which tests g as it goes. */
 #define SIDE(G) ((G) == (EG_G_VAR | EG_G_MINMAX) ? FUSED_LN : MAX_LN)
@@ -279,60 +280,26 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
 typedef void (*pass_fn)(const void *, const void *, unsigned, uint64_t,
                         const double *, slots *);
 
-#define INSTANCE(NAME, F32, G, LN)                                           \
+#define INSTANCE(NAME, F32, G)                                               \
     TGT static void NAME(const void *x, const void *y, unsigned g,           \
                          uint64_t base, const double *k, slots *sl)          \
     {                                                                        \
         (void)g;                                                             \
-        fused_lanes(x, y, F32, G, LN, base, k, sl);                          \
+        fused_lanes(x, y, F32, G, SIDE(G), base, k, sl);                     \
     }
 
-/* In the order of special_sets. */
 #define INSTANCES(SFX, F32)                                                  \
-    INSTANCE(sum_##SFX, F32, 0u, SIDE(0u))                                   \
-    INSTANCE(minmax_##SFX, F32, EG_G_MINMAX, SIDE(EG_G_MINMAX))              \
-    INSTANCE(var_##SFX, F32, EG_G_VAR, SIDE(EG_G_VAR))                       \
-    INSTANCE(l1_##SFX, F32, EG_G_L1, SIDE(EG_G_L1))                          \
-    INSTANCE(l2_##SFX, F32, EG_G_L2, SIDE(EG_G_L2))                          \
-    INSTANCE(dot_##SFX, F32, EG_G_DOT, SIDE(EG_G_DOT))                       \
-    INSTANCE(fused_##SFX, F32, EG_G_VAR | EG_G_MINMAX,                       \
-             SIDE(EG_G_VAR | EG_G_MINMAX))                                   \
-    INSTANCE(minmax_only_##SFX, F32, MINMAX_ONLY, SIDE(MINMAX_ONLY))         \
-    INSTANCE(l1_only_##SFX, F32, L1_ONLY, SIDE(L1_ONLY))                     \
-    INSTANCE(l2_only_##SFX, F32, L2_ONLY, SIDE(L2_ONLY))                     \
-    INSTANCE(dot_only_##SFX, F32, DOT_ONLY, SIDE(DOT_ONLY))                  \
-    INSTANCE(any_##SFX, F32, g, 1)                                           \
+    EG_SPECIAL_SETS(INSTANCE, SFX, F32)                                      \
+    TGT static void any_##SFX(const void *x, const void *y, unsigned g,      \
+                              uint64_t base, const double *k, slots *sl)     \
+    {                                                                        \
+        fused_lanes(x, y, F32, g, 1, base, k, sl);                           \
+    }                                                                        \
     static const pass_fn special_##SFX[] = {                                 \
-        sum_##SFX,     minmax_##SFX,  var_##SFX,      l1_##SFX,              \
-        l2_##SFX,      dot_##SFX,     fused_##SFX,    minmax_only_##SFX,     \
-        l1_only_##SFX, l2_only_##SFX, dot_only_##SFX};
-
-/* Extremes, l1, l2 or dot asked for alone (with count at most): no sum. */
-#define MINMAX_ONLY (EG_G_MINMAX | EG_G_NO_SUM)
-#define L1_ONLY (EG_G_L1 | EG_G_NO_SUM)
-#define L2_ONLY (EG_G_L2 | EG_G_NO_SUM)
-#define DOT_ONLY (EG_G_DOT | EG_G_NO_SUM)
-
-static const unsigned special_sets[] = {
-    0u,       EG_G_MINMAX, EG_G_VAR, EG_G_L1, EG_G_L2, EG_G_DOT,
-    EG_G_VAR | EG_G_MINMAX, MINMAX_ONLY, L1_ONLY, L2_ONLY, DOT_ONLY};
+        EG_SPECIAL_SETS(EG_SPECIAL_NAME, SFX, F32)};
 
 INSTANCES(f32, 1)
 INSTANCES(f64, 0)
-
-typedef struct pass_pick {
-    pass_fn fn;
-    int ln;
-} pass_pick;
-
-static pass_pick pick(int f32, unsigned g)
-{
-    for (size_t i = 0; i < sizeof special_sets / sizeof *special_sets; i++)
-        if (g == special_sets[i])
-            return (pass_pick){f32 ? special_f32[i] : special_f64[i],
-                               SIDE(g)};
-    return (pass_pick){f32 ? any_f32 : any_f64, 1};
-}
 
 uint64_t eg_lanes_avx512(const void *x, const void *y, uint64_t lanes,
                          eg_dtype dtype, unsigned g, uint64_t *words)
@@ -342,20 +309,23 @@ uint64_t eg_lanes_avx512(const void *x, const void *y, uint64_t lanes,
         return 0;
     int f32 = dtype == EG_F32;
     uint64_t es = f32 ? 4 : 8;
-    pass_pick pp = pick(f32, g);
+    int at = eg_special_set(g);
+    pass_fn fn = at < 0 ? (f32 ? any_f32 : any_f64)
+                        : (f32 ? special_f32 : special_f64)[at];
+    int ln = at < 0 ? 1 : SIDE(g);
     uint64_t l = 0;
-    for (; l + (uint64_t)pp.ln <= lanes; l += (uint64_t)pp.ln) {
+    for (; l + (uint64_t)ln <= lanes; l += (uint64_t)ln) {
         const char *xl = (const char *)x + l * EG_LANE_ELEMS * es;
         const char *yl = y ? (const char *)y + l * EG_LANE_ELEMS * es : NULL;
         slots sl[MAX_LN];
         double k[MAX_LN];
-        for (int j = 0; j < pp.ln; j++) {
+        for (int j = 0; j < ln; j++) {
             slots_init(&sl[j]);
             const char *lane = xl + (uint64_t)j * EG_LANE_ELEMS * es;
             k[j] = f32 ? (double)*(const float *)lane : *(const double *)lane;
         }
-        pp.fn(xl, yl, g, l * EG_LANE_ELEMS, k, sl);
-        for (int j = 0; j < pp.ln; j++)
+        fn(xl, yl, g, l * EG_LANE_ELEMS, k, sl);
+        for (int j = 0; j < ln; j++)
             eg_float_lane_words(&sl[j], g, k[j],
                                 xl + (uint64_t)j * EG_LANE_ELEMS * es, dtype,
                                 EG_LANE_ELEMS,

@@ -6,9 +6,10 @@
  * loop runs across the 8 slots, which the compiler turns into vector code.
  * A slot sees its elements in increasing order whatever the vector width,
  * so the bits do not depend on the instruction set the clone picked.
- * On CPUs with AVX-512, full float lanes take the one-pass code of
- * lanes_avx512.c instead (the same bits); this file stays the reference
- * and serves partial lanes, integers and other CPUs. */
+ * On x86 CPUs with AVX-512 (or else AVX2 and FMA), full float lanes take
+ * the one-pass code of lanes_avx512.c (lanes_avx2.c) instead, with the
+ * same bits; this file stays the reference and serves partial lanes,
+ * integers and other CPUs. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -465,6 +466,8 @@ static int int_lane(const void *x, const void *y, uint64_t off, uint64_t m,
     do {                                                                     \
         const T *xt = x, *yt = y;                                            \
         l = eg_lanes_avx512(x, y, full, dtype, g, words);                    \
+        if (l == 0)                                                          \
+            l = eg_lanes_avx2(x, y, full, dtype, g, words);                  \
         for (; l + LANE_BLOCK <= full; l += LANE_BLOCK)                      \
             block_fast_##SFX##_4(xt + l * EG_LANE_ELEMS,                     \
                                  yt ? yt + l * EG_LANE_ELEMS : NULL,         \

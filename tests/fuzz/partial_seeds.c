@@ -1,4 +1,4 @@
-// fuzz-sources: engine/lanes/lanes_fast.c engine/lanes/lanes_avx512.c engine/lanes/lanes_exact.c engine/lanes/lanes_exact_avx512.c engine/lanes/lanes_host.c engine/state/exact_chunk.c engine/state/partial_wire.c engine/state/state_wire.c engine/state/state.c engine/state/exact.c engine/state/exact_big.c engine/state/exact_finish.c engine/state/exact_wire.c engine/core/error.c engine/core/dtype.c engine/core/ops.c
+// fuzz-sources: engine/lanes/lanes_fast.c engine/lanes/lanes_avx512.c engine/lanes/lanes_avx2.c engine/lanes/lanes_exact.c engine/lanes/lanes_exact_avx512.c engine/lanes/lanes_host.c engine/state/exact_chunk.c engine/state/partial_wire.c engine/state/state_wire.c engine/state/state.c engine/state/exact.c engine/state/exact_big.c engine/state/exact_finish.c engine/state/exact_wire.c engine/core/error.c engine/core/dtype.c engine/core/ops.c
 /* partial_seeds.c - writes seeds for fuzz_partial: real partials as
  * eg_reduce_partial writes them (fast and exact, floats and integers,
  * NaN, empty), alone and in pairs that merge.  tests/fuzz/run.sh builds
