@@ -5,6 +5,7 @@
 #ifndef EG_LANE_SETS_H
 #define EG_LANE_SETS_H
 
+#include "lane_slots.h"
 #include "state.h"
 
 /* Extremes, l1, l2 or dot asked for alone (with count at most): no sum. */
@@ -39,6 +40,46 @@ static inline int eg_special_set(unsigned g)
         if (sets[i] == g)
             return i;
     return -1;
+}
+
+/* A SIMD pass over ln lanes side by side (lane j at element j *
+ * EG_LANE_ELEMS of x and y) for groups g into their slots, sl[j] for lane
+ * j; base is the first lane's first element index, k[j] lane j's shift. */
+typedef void (*eg_lane_pass)(const void *x, const void *y, unsigned g,
+                             uint64_t base, const double *k, slots *sl);
+
+/* The most lanes any pass takes side by side. */
+#define EG_PASS_MAX_LN 4
+
+/* The first lanes of `lanes` full float lanes through `pass`, ln at a
+ * time, each lane's record written to words: the driver both SIMD files
+ * share.  Returns the lanes done, a multiple of ln; the rest are left for
+ * the caller's generic path. */
+static inline uint64_t eg_run_lane_pass(eg_lane_pass pass, int ln,
+                                        const void *x, const void *y,
+                                        uint64_t lanes, eg_dtype dtype,
+                                        unsigned g, uint64_t *words)
+{
+    const int f32 = dtype == EG_F32;
+    const uint64_t es = f32 ? 4 : 8, step = EG_LANE_ELEMS * es;
+    uint64_t l = 0;
+    for (; l + (uint64_t)ln <= lanes; l += (uint64_t)ln) {
+        const char *xl = (const char *)x + l * step;
+        const char *yl = y ? (const char *)y + l * step : NULL;
+        slots sl[EG_PASS_MAX_LN];
+        double k[EG_PASS_MAX_LN];
+        for (int j = 0; j < ln; j++) {
+            slots_init(&sl[j]);
+            const char *lane = xl + (uint64_t)j * step;
+            k[j] = f32 ? (double)*(const float *)lane : *(const double *)lane;
+        }
+        pass(xl, yl, g, l * EG_LANE_ELEMS, k, sl);
+        for (int j = 0; j < ln; j++)
+            eg_float_lane_words(&sl[j], g, k[j], xl + (uint64_t)j * step,
+                                dtype, EG_LANE_ELEMS,
+                                words + (l + (uint64_t)j) * EG_LANE_WORDS);
+    }
+    return l;
 }
 
 #endif

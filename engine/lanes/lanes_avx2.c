@@ -27,6 +27,7 @@
  * take six, so two lanes side by side fill most of them; the fused set
  * fills them with one. */
 #define MAX_LN 2
+_Static_assert(MAX_LN <= EG_PASS_MAX_LN, "the driver holds MAX_LN lanes");
 
 #define BLOCK_ELEMS ((uint64_t)EG_LANE_BLOCK_ROWS * EG_LANE_SLOTS)
 #define BLOCK_ROWS_BYTES(es) (BLOCK_ELEMS * (es))
@@ -162,7 +163,7 @@ typedef struct snaps {
 
 /* The smallest and the largest of a vector (finite lanes only keep what
  * these give; NaN sends the lane the careful way). */
-TGT static float least_ps(__m256 v, int largest)
+TGT static float least_f32(__m256 v, int largest)
 {
     float e[8], m;
     _mm256_storeu_ps(e, v);
@@ -172,7 +173,7 @@ TGT static float least_ps(__m256 v, int largest)
     return m;
 }
 
-TGT static double least_pd(row v, int largest)
+TGT static double least_f64(row v, int largest)
 {
     double e[8], m;
     store_row(e, v);
@@ -182,92 +183,76 @@ TGT static double least_pd(row v, int largest)
     return m;
 }
 
-TGT_INLINE int holds_ps(__m256 v, float m)
+/* The mask of the elements of a vector equal to m. */
+TGT_INLINE int equal_f32(__m256 v, float m)
 {
     return _mm256_movemask_ps(
         _mm256_cmp_ps(v, _mm256_set1_ps(m), _CMP_EQ_OQ));
 }
 
-TGT_INLINE int holds_pd(row v, double m)
+TGT_INLINE int equal_f64(__m256d v, double m)
 {
-    __m256d vm = _mm256_set1_pd(m);
-    return _mm256_movemask_pd(_mm256_cmp_pd(v.lo, vm, _CMP_EQ_OQ)) |
-           _mm256_movemask_pd(_mm256_cmp_pd(v.hi, vm, _CMP_EQ_OQ));
+    return _mm256_movemask_pd(
+        _mm256_cmp_pd(v, _mm256_set1_pd(m), _CMP_EQ_OQ));
 }
 
-/* The first index among the n elements at x (n a multiple of 32, never
- * past the lane's end) equal to m; 0 when none is (a NaN extreme: such
- * lanes go the careful way).  32 elements a step, one branch for four
- * compares. */
-TGT static uint64_t first_equal_f32(const float *x, uint64_t n, float m)
+TGT_INLINE int holds_f32(__m256 v, float m)
 {
-    __m256 vm = _mm256_set1_ps(m);
-    for (uint64_t i = 0; i < n; i += 32) {
-        uint64_t all = 0;
-        for (int q = 0; q < 4; q++)
-            all |= (uint64_t)(uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(
-                       _mm256_loadu_ps(x + i + 8 * q), vm, _CMP_EQ_OQ))
-                   << (8 * q);
-        if (all)
-            return i + (uint64_t)__builtin_ctzll(all);
-    }
-    return 0;
+    return equal_f32(v, m);
 }
 
-TGT static uint64_t first_equal_f64(const double *x, uint64_t n, double m)
+TGT_INLINE int holds_f64(row v, double m)
 {
-    __m256d vm = _mm256_set1_pd(m);
-    for (uint64_t i = 0; i < n; i += 16) {
-        uint64_t all = 0;
-        for (int q = 0; q < 4; q++)
-            all |= (uint64_t)(uint32_t)_mm256_movemask_pd(_mm256_cmp_pd(
-                       _mm256_loadu_pd(x + i + 4 * q), vm, _CMP_EQ_OQ))
-                   << (4 * q);
-        if (all)
-            return i + (uint64_t)__builtin_ctzll(all);
-    }
-    return 0;
+    return equal_f64(v.lo, m) | equal_f64(v.hi, m);
 }
 
-/* Where the lane's extremes first occur; slot 0 holds them and their
- * indices, the other slots keep their +-inf from slots_init, so the combine
- * tree passes slot 0 through (as lanes_avx512.c). */
-TGT static void put_extremes(const void *lane, int f32, const snaps *sn,
-                             uint64_t base, slots *sl)
-{
-    uint64_t smn = 0, smx = 0, imn, imx;
-    if (f32) {
-        const float *x = lane;
-        float mn = least_ps(sn->mn32[SEGS - 1], 0);
-        float mx = least_ps(sn->mx32[SEGS - 1], 1);
-        while (smn + 1 < SEGS && !holds_ps(sn->mn32[smn], mn))
-            smn++;
-        while (smx + 1 < SEGS && !holds_ps(sn->mx32[smx], mx))
-            smx++;
-        imn = smn * SEG_ELEMS;
-        imx = smx * SEG_ELEMS;
-        imn += first_equal_f32(x + imn, EG_LANE_ELEMS - imn, mn);
-        imx += first_equal_f32(x + imx, EG_LANE_ELEMS - imx, mx);
-        sl->mn[0] = (double)x[imn];
-        sl->mx[0] = (double)x[imx];
-    } else {
-        const double *x = lane;
-        double mn = least_pd(sn->mn64[SEGS - 1], 0);
-        double mx = least_pd(sn->mx64[SEGS - 1], 1);
-        while (smn + 1 < SEGS && !holds_pd(sn->mn64[smn], mn))
-            smn++;
-        while (smx + 1 < SEGS && !holds_pd(sn->mx64[smx], mx))
-            smx++;
-        imn = smn * SEG_ELEMS;
-        imx = smx * SEG_ELEMS;
-        imn += first_equal_f64(x + imn, EG_LANE_ELEMS - imn, mn);
-        imx += first_equal_f64(x + imx, EG_LANE_ELEMS - imx, mx);
-        sl->mn[0] = x[imn];
-        sl->mx[0] = x[imx];
+/* For one input type (T, W elements to a vector loaded by LOAD, the
+ * snapshots' fields mn##BITS and mx##BITS):
+ *
+ * first_equal: the first index among the n elements at x (n a multiple of
+ * 4 W, never past the lane's end) equal to m; 0 when none is (a NaN
+ * extreme: such lanes go the careful way).  Four vectors a step, one
+ * branch for the four compares.
+ *
+ * put_extremes: where the lane's extremes first occur; slot 0 holds them
+ * and their indices, the other slots keep their +-inf from slots_init, so
+ * the combine tree passes slot 0 through (as lanes_avx512.c). */
+#define DEFINE_EXTREMES(SFX, T, W, LOAD, BITS)                               \
+    TGT static uint64_t first_equal_##SFX(const T *x, uint64_t n, T m)       \
+    {                                                                        \
+        for (uint64_t i = 0; i < n; i += 4 * (W)) {                          \
+            uint64_t all = 0;                                                \
+            for (int q = 0; q < 4; q++)                                      \
+                all |= (uint64_t)(uint32_t)equal_##SFX(                      \
+                           LOAD(x + i + (W) * q), m)                         \
+                       << ((W) * q);                                         \
+            if (all)                                                         \
+                return i + (uint64_t)__builtin_ctzll(all);                   \
+        }                                                                    \
+        return 0;                                                            \
+    }                                                                        \
+                                                                             \
+    TGT static void put_extremes_##SFX(const T *x, const snaps *sn,          \
+                                       uint64_t base, slots *sl)             \
+    {                                                                        \
+        T mn = least_##SFX(sn->mn##BITS[SEGS - 1], 0);                       \
+        T mx = least_##SFX(sn->mx##BITS[SEGS - 1], 1);                       \
+        uint64_t smn = 0, smx = 0;                                           \
+        while (smn + 1 < SEGS && !holds_##SFX(sn->mn##BITS[smn], mn))        \
+            smn++;                                                           \
+        while (smx + 1 < SEGS && !holds_##SFX(sn->mx##BITS[smx], mx))        \
+            smx++;                                                           \
+        uint64_t imn = smn * SEG_ELEMS, imx = smx * SEG_ELEMS;               \
+        imn += first_equal_##SFX(x + imn, EG_LANE_ELEMS - imn, mn);          \
+        imx += first_equal_##SFX(x + imx, EG_LANE_ELEMS - imx, mx);          \
+        sl->mn[0] = (double)x[imn];                                          \
+        sl->mx[0] = (double)x[imx];                                          \
+        sl->amn[0] = base + imn;                                             \
+        sl->amx[0] = base + imx;                                             \
     }
-    sl->amn[0] = base + imn;
-    sl->amx[0] = base + imx;
-}
+
+DEFINE_EXTREMES(f32, float, 8, _mm256_loadu_ps, 32)
+DEFINE_EXTREMES(f64, double, 4, _mm256_loadu_pd, 64)
 
 TGT_INLINE void prefetch_block(const char *x, const char *y, uint64_t at,
                                uint64_t es, unsigned g)
@@ -378,7 +363,12 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
         store_row(sl[l].dc, a[l].dc);
         if (g & EG_G_MINMAX) {
             uint64_t off = (uint64_t)l * EG_LANE_ELEMS;
-            put_extremes(x + off * es, f32, &sn[l], base + off, &sl[l]);
+            if (f32)
+                put_extremes_f32((const float *)x + off, &sn[l], base + off,
+                                 &sl[l]);
+            else
+                put_extremes_f64((const double *)x + off, &sn[l],
+                                 base + off, &sl[l]);
         }
         if (EG_LANE_CHECKS_ITSELF(g) && !all_finite(&a[l], f32))
             sl[l].flags = EG_LANE_NEEDS_CAREFUL;
@@ -389,9 +379,6 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
  * own (f32, g and the lanes side by side constant); any other set takes
  * the general instance, which tests g as it goes. */
 #define SIDE(G) (((G) & (EG_G_VAR | EG_G_DOT)) ? 1 : MAX_LN)
-
-typedef void (*pass_fn)(const void *, const void *, unsigned, uint64_t,
-                        const double *, slots *);
 
 #define INSTANCE(NAME, F32, G)                                               \
     TGT static void NAME(const void *x, const void *y, unsigned g,           \
@@ -408,7 +395,7 @@ typedef void (*pass_fn)(const void *, const void *, unsigned, uint64_t,
     {                                                                        \
         fused_lanes(x, y, F32, g, 1, base, k, sl);                           \
     }                                                                        \
-    static const pass_fn special_##SFX[] = {                                 \
+    static const eg_lane_pass special_##SFX[] = {                                 \
         EG_SPECIAL_SETS(EG_SPECIAL_NAME, SFX, F32)};
 
 INSTANCES(f32, 1)
@@ -421,29 +408,11 @@ uint64_t eg_lanes_avx2(const void *x, const void *y, uint64_t lanes,
         (dtype != EG_F32 && dtype != EG_F64))
         return 0;
     int f32 = dtype == EG_F32;
-    uint64_t es = f32 ? 4 : 8;
     int at = eg_special_set(g);
-    pass_fn fn = at < 0 ? (f32 ? any_f32 : any_f64)
-                        : (f32 ? special_f32 : special_f64)[at];
-    uint64_t ln = at < 0 ? 1 : (uint64_t)SIDE(g);
-    uint64_t l = 0;
-    for (; l + ln <= lanes; l += ln) {
-        const char *xl = (const char *)x + l * EG_LANE_ELEMS * es;
-        const char *yl = y ? (const char *)y + l * EG_LANE_ELEMS * es : NULL;
-        slots sl[MAX_LN];
-        double k[MAX_LN];
-        for (uint64_t j = 0; j < ln; j++) {
-            slots_init(&sl[j]);
-            const char *lane = xl + j * EG_LANE_ELEMS * es;
-            k[j] = f32 ? (double)*(const float *)lane : *(const double *)lane;
-        }
-        fn(xl, yl, g, l * EG_LANE_ELEMS, k, sl);
-        for (uint64_t j = 0; j < ln; j++)
-            eg_float_lane_words(&sl[j], g, k[j], xl + j * EG_LANE_ELEMS * es,
-                                dtype, EG_LANE_ELEMS,
-                                words + (l + j) * EG_LANE_WORDS);
-    }
-    return l;
+    eg_lane_pass pass = at < 0 ? (f32 ? any_f32 : any_f64)
+                               : (f32 ? special_f32 : special_f64)[at];
+    return eg_run_lane_pass(pass, at < 0 ? 1 : SIDE(g), x, y, lanes, dtype, g,
+                            words);
 }
 
 #else

@@ -26,6 +26,8 @@
 /* At most this many lanes go through one pass side by side: the slots'
  * adds are latency-bound chains, and independent lanes fill the gaps. */
 #define MAX_LN 4
+_Static_assert(MAX_LN <= EG_PASS_MAX_LN, "the driver holds MAX_LN lanes");
+
 /* The fused set's accumulators fill the registers at two lanes (three
  * or four spill and ran slower, measured). */
 #define FUSED_LN 2
@@ -277,9 +279,6 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
  * other set takes the general instance, which tests g as it goes. */
 #define SIDE(G) ((G) == (EG_G_VAR | EG_G_MINMAX) ? FUSED_LN : MAX_LN)
 
-typedef void (*pass_fn)(const void *, const void *, unsigned, uint64_t,
-                        const double *, slots *);
-
 #define INSTANCE(NAME, F32, G)                                               \
     TGT static void NAME(const void *x, const void *y, unsigned g,           \
                          uint64_t base, const double *k, slots *sl)          \
@@ -295,7 +294,7 @@ typedef void (*pass_fn)(const void *, const void *, unsigned, uint64_t,
     {                                                                        \
         fused_lanes(x, y, F32, g, 1, base, k, sl);                           \
     }                                                                        \
-    static const pass_fn special_##SFX[] = {                                 \
+    static const eg_lane_pass special_##SFX[] = {                                 \
         EG_SPECIAL_SETS(EG_SPECIAL_NAME, SFX, F32)};
 
 INSTANCES(f32, 1)
@@ -308,30 +307,11 @@ uint64_t eg_lanes_avx512(const void *x, const void *y, uint64_t lanes,
         (dtype != EG_F32 && dtype != EG_F64))
         return 0;
     int f32 = dtype == EG_F32;
-    uint64_t es = f32 ? 4 : 8;
     int at = eg_special_set(g);
-    pass_fn fn = at < 0 ? (f32 ? any_f32 : any_f64)
-                        : (f32 ? special_f32 : special_f64)[at];
-    int ln = at < 0 ? 1 : SIDE(g);
-    uint64_t l = 0;
-    for (; l + (uint64_t)ln <= lanes; l += (uint64_t)ln) {
-        const char *xl = (const char *)x + l * EG_LANE_ELEMS * es;
-        const char *yl = y ? (const char *)y + l * EG_LANE_ELEMS * es : NULL;
-        slots sl[MAX_LN];
-        double k[MAX_LN];
-        for (int j = 0; j < ln; j++) {
-            slots_init(&sl[j]);
-            const char *lane = xl + (uint64_t)j * EG_LANE_ELEMS * es;
-            k[j] = f32 ? (double)*(const float *)lane : *(const double *)lane;
-        }
-        fn(xl, yl, g, l * EG_LANE_ELEMS, k, sl);
-        for (int j = 0; j < ln; j++)
-            eg_float_lane_words(&sl[j], g, k[j],
-                                xl + (uint64_t)j * EG_LANE_ELEMS * es, dtype,
-                                EG_LANE_ELEMS,
-                                words + (l + (uint64_t)j) * EG_LANE_WORDS);
-    }
-    return l;
+    eg_lane_pass pass = at < 0 ? (f32 ? any_f32 : any_f64)
+                               : (f32 ? special_f32 : special_f64)[at];
+    return eg_run_lane_pass(pass, at < 0 ? 1 : SIDE(g), x, y, lanes, dtype, g,
+                            words);
 }
 
 #else
