@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "qselect_vec.h"
+#include "read_ahead.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 
@@ -59,6 +60,7 @@ TGT static uint64_t f32_first(const float *v, uint64_t n, uint64_t *h,
     unsigned qn = 0;
     uint32_t tmp[16];
     for (; i + 16 <= n; i += 16) {
+        eg_read_ahead(v + i, 64);
         __m512 x = _mm512_loadu_ps(v + i);
         __mmask16 isnan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
         __m512i b = _mm512_castps_si512(x);
@@ -93,6 +95,7 @@ TGT static uint64_t f64_first(const double *v, uint64_t n, uint64_t *h,
     unsigned qn = 0;
     uint64_t tmp[8];
     for (; i + 8 <= n; i += 8) {
+        eg_read_ahead(v + i, 64);
         __m512d x = _mm512_loadu_pd(v + i);
         __mmask8 isnan = _mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q);
         __m512i b = _mm512_castpd_si512(x);
@@ -135,6 +138,7 @@ TGT static uint64_t f32_pass(const float *v, uint64_t n, eg_select_vgroup *g,
         dig_sh[j] = _mm_cvtsi32_si128(g[j].hist ? 16 - (int)g[j].fixed : 0);
     }
     for (; i + 16 <= n; i += 16) {
+        eg_read_ahead(v + i, 64);
         __m512 x = _mm512_loadu_ps(v + i);
         __mmask16 isnan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
         __m512i b = _mm512_castps_si512(x);
@@ -175,6 +179,7 @@ TGT static uint64_t f64_pass(const double *v, uint64_t n, eg_select_vgroup *g,
         dig_sh[j] = _mm_cvtsi32_si128(g[j].hist ? 48 - (int)g[j].fixed : 0);
     }
     for (; i + 8 <= n; i += 8) {
+        eg_read_ahead(v + i, 64);
         __m512d x = _mm512_loadu_pd(v + i);
         __mmask8 isnan = _mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q);
         __m512i b = _mm512_castpd_si512(x);

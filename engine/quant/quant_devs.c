@@ -123,17 +123,8 @@ typedef struct qworker {
 /* The host's way through one unit: blocks of EG_QSCAN_BLOCK. */
 static eg_status host_unit(qworker *w, uint64_t first, uint64_t n)
 {
-    for (uint64_t done = 0; done < n;) {
-        uint64_t m = n - done < EG_QSCAN_BLOCK ? n - done : EG_QSCAN_BLOCK;
-        const void *p = NULL;
-        eg_status st =
-            eg_source_get(w->src, first + done, m, w->scratch, &p, &w->err);
-        if (st != EG_OK)
-            return st;
-        w->fn(w->ctx, w->slot, p, m);
-        done += m;
-    }
-    return EG_OK;
+    return eg_qscan_feed(w->src, first, n, w->scratch, w->fn, w->ctx, w->slot,
+                         &w->err);
 }
 
 static eg_status dev_unit(qworker *w, uint64_t first, uint64_t n)

@@ -32,21 +32,33 @@ typedef struct scan_slice {
     eg_error err;
 } scan_slice;
 
+eg_status eg_qscan_feed(const eg_source *src, uint64_t first, uint64_t n,
+                        void *scratch, eg_qscan_fn fn, void *ctx,
+                        unsigned thread, eg_error *err)
+{
+    const uint64_t span =
+        eg_source_needs_buffer(src) ? EG_QSCAN_BLOCK : EG_QSCAN_SPAN;
+    const size_t sz = eg_dtype_size(eg_source_info(src)->dtype);
+    for (uint64_t done = 0; done < n;) {
+        uint64_t m = n - done < span ? n - done : span;
+        const void *p = NULL;
+        eg_status st = eg_source_get(src, first + done, m, scratch, &p, err);
+        if (st != EG_OK)
+            return st;
+        for (uint64_t off = 0; off < m; off += EG_QSCAN_BLOCK) {
+            uint64_t b = m - off < EG_QSCAN_BLOCK ? m - off : EG_QSCAN_BLOCK;
+            fn(ctx, thread, (const char *)p + off * sz, b);
+        }
+        done += m;
+    }
+    return EG_OK;
+}
+
 static void *scan_run(void *arg)
 {
     scan_slice *s = arg;
-    for (uint64_t done = 0; done < s->count;) {
-        uint64_t n = s->count - done;
-        if (n > EG_QSCAN_BLOCK)
-            n = EG_QSCAN_BLOCK;
-        const void *p = NULL;
-        s->st = eg_source_get(s->src, s->first + done, n, s->scratch, &p,
-                              &s->err);
-        if (s->st != EG_OK)
-            break;
-        s->fn(s->ctx, s->thread, p, n);
-        done += n;
-    }
+    s->st = eg_qscan_feed(s->src, s->first, s->count, s->scratch, s->fn,
+                          s->ctx, s->thread, &s->err);
     return NULL;
 }
 

@@ -15,6 +15,12 @@
 
 /* Elements handed to fn per call. */
 #define EG_QSCAN_BLOCK (64u * 1024u)
+/* Elements asked of a source that hands out its map (no buffer) at a
+ * time, fed to fn a block at a time: each get maps its range's pages in
+ * with one call, whose fixed cost, paid per block, made a pass's gets
+ * cost twice a flat sum's (a 1 GiB float32 file in the page cache, 4,100
+ * gets of a block against the sum's 70 of its chunks). */
+#define EG_QSCAN_SPAN (4u << 20)
 #define EG_QSCAN_MAX_THREADS 64
 
 /* fn(ctx, thread, data, n): n elements of the source's dtype at data. */
@@ -24,6 +30,13 @@ typedef void (*eg_qscan_fn)(void *ctx, unsigned thread, const void *data,
 /* Threads to use for `count` elements: the online cores (at most
  * EG_QSCAN_MAX_THREADS), one for small inputs. */
 unsigned eg_qscan_threads(uint64_t count);
+
+/* Elements [first, first + n) of src to fn(ctx, thread, ...) in blocks of
+ * at most EG_QSCAN_BLOCK, read into scratch (EG_QSCAN_BLOCK elements) when
+ * the source needs a buffer; the first failed read's status. */
+eg_status eg_qscan_feed(const eg_source *src, uint64_t first, uint64_t n,
+                        void *scratch, eg_qscan_fn fn, void *ctx,
+                        unsigned thread, eg_error *err);
 
 /* Runs the pass with `threads` threads (from eg_qscan_threads). */
 eg_status eg_qscan(const eg_source *src, unsigned threads, eg_qscan_fn fn,

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "hist.h"
+#include "read_ahead.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 
@@ -254,6 +255,7 @@ TGT static uint64_t add_avx512(const eg_hist_plan *p, eg_hist_state *s,
     unsigned qn = 0;
     const int queue = ((uint64_t)p->nbins << shift) <= QUEUE_SLOTS_MAX;
     for (; i + 16 <= n; i += 16) {
+        eg_read_ahead(v + i, 64);
         __m512 x = _mm512_loadu_ps(v + i);
         __mmask16 keep = f32_keep(&k, x, &below, &above, &nan);
         __m512i slot = SLOT32(f32_bins_of(&k, x, keep));
@@ -401,6 +403,7 @@ TGT static uint64_t add_f64_avx512(const eg_hist_plan *p, eg_hist_state *s,
      * slower in quant_probe: it queues only into the state's counts) */
     const int queue = !c && p->nbins <= QUEUE_SLOTS_MAX;
     for (; i + 8 <= n; i += 8) {
+        eg_read_ahead(v + i, 64);
         __m512d x = _mm512_loadu_pd(v + i);
         __mmask8 keep = f64_keep(&k, x, &below, &above, &nan);
         __m512i slot = SLOT64(f64_bins_of(&k, x, keep));
@@ -500,6 +503,7 @@ f64_bin_bytes(const f64_bins *k, const double *v, uint64_t *below,
         uint64_t below = 0, nan = 0, above = 0, i = 0;                         \
         unsigned rounds = 0;                                                   \
         for (; i + 64 <= n; i += 64) {                                         \
+            eg_read_ahead(v + i, 64 * sizeof(T));                              \
             __m512i bins = BYTES(&k, v + i, &below, &above, &nan);             \
             _Pragma("GCC unroll 32") for (unsigned b = 0; b < NC; b++)         \
                 c[b] = _mm512_mask_add_epi8(                                   \

@@ -6,6 +6,7 @@
  * Only the counting stays scalar. */
 #include <stdint.h>
 
+#include "read_ahead.h"
 #include "sketch.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -58,10 +59,12 @@ TGT static inline unsigned count8(eg_sketch *s, __m512d x, unsigned k)
 TGT static uint64_t add_f64(eg_sketch *s, const double *v, uint64_t n)
 {
     uint64_t i = 0;
-    for (; i + 8 <= n; i += 8)
+    for (; i + 8 <= n; i += 8) {
+        eg_read_ahead(v + i, 64);
         for (unsigned m = count8(s, _mm512_loadu_pd(v + i), s->k); m;
              m &= m - 1)
             eg_sketch_add_one(s, v[i + (unsigned)__builtin_ctz(m)]);
+    }
     return i;
 }
 
@@ -118,9 +121,11 @@ static int windows_fit_32(const eg_sketch *s)
 TGT static uint64_t add_f32(eg_sketch *s, const float *v, uint64_t n)
 {
     uint64_t i = 0;
-    for (; i + 16 <= n && windows_fit_32(s); i += 16)
+    for (; i + 16 <= n && windows_fit_32(s); i += 16) {
+        eg_read_ahead(v + i, 64);
         for (unsigned m = count16(s, v + i, s->k); m; m &= m - 1)
             eg_sketch_add_one(s, (double)v[i + (unsigned)__builtin_ctz(m)]);
+    }
     for (; i + 8 <= n; i += 8)
         for (unsigned m = count8(s, _mm512_cvtps_pd(_mm256_loadu_ps(v + i)),
                                  s->k);
