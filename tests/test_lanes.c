@@ -130,14 +130,15 @@ static void check_against_careful(const uint64_t *w, const char *x,
         eg_lane fast, careful;
         int ok = eg_lane_decode(w + l * EG_LANE_WORDS, t, g, &fast);
         if (refused && refused(l)) {
-            cr_assert_not(ok, "%s groups %#x lane %llu: a special value "
-                          "kept", eg_dtype_name(t), g, (unsigned long long)l);
+            cr_assert_not(ok,
+                          "%s groups %#x lane %llu: a special value "
+                          "kept",
+                          eg_dtype_name(t), g, (unsigned long long)l);
             continue;
         }
         cr_assert(ok, "%s groups %#x lane %llu refused", eg_dtype_name(t), g,
                   (unsigned long long)l);
-        eg_lane_careful(x + base * sz, y + base * sz, m, base, t, g,
-                        &careful);
+        eg_lane_careful(x + base * sz, y + base * sz, m, base, t, g, &careful);
         if (!(g & EG_G_MINMAX)) { /* undefined without the group */
             fast.min = careful.min;
             fast.max = careful.max;
@@ -162,8 +163,8 @@ Test(lanes, every_group_set_matches_careful_path_on_ties)
         fill_ties(x, y, t, n);
         for (size_t si = 0; si < TIE_SETS; si++) {
             eg_lanes_fast(x, y, n, t, tie_sets[si], w);
-            check_against_careful(w, x, y, n, eg_lane_count(n), t,
-                                  tie_sets[si], NULL);
+            check_against_careful(w, x, y, n, eg_lane_count(n), t, tie_sets[si],
+                                  NULL);
         }
         free(x);
         free(y);
@@ -199,8 +200,10 @@ Test(lanes, avx2_pass_matches_careful_path_for_every_group_set)
                 uint64_t got = eg_lanes_avx2(x, y, full, t, tie_sets[si], w);
                 if (got == 0)
                     cr_skip_test("no AVX2 and FMA on this CPU");
-                cr_assert_geq(got, full - 1, "AVX2 pass did %llu of %zu "
-                              "lanes", (unsigned long long)got, full);
+                cr_assert_geq(got, full - 1,
+                              "AVX2 pass did %llu of %zu "
+                              "lanes",
+                              (unsigned long long)got, full);
                 check_against_careful(w, x, y, n, got, t, tie_sets[si],
                                       special ? special_lane : NULL);
             }
@@ -232,7 +235,6 @@ Test(lanes, special_values_force_the_careful_path)
     eg_lanes_fast(x, NULL, 16, EG_F64, EG_G_MINMAX, w);
     cr_assert(eg_lane_decode(w, EG_F64, EG_G_MINMAX, &lane));
 }
-
 
 /* Without the sum (EG_G_NO_SUM) a record is the full one with its sum
  * words zero, for every dtype, full and partial lanes, the AVX-512 sets

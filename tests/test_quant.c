@@ -374,6 +374,44 @@ Test(hist, vector_path_counts_as_the_scalar_one)
     }
 }
 
+/* Values 1 to 4096 float steps from every edge of plan p (inside and
+ * outside the edge margin), random ones over [lo, hi], NaN, infinities and
+ * values outside the range, shuffled so that edge values share blocks
+ * with inner ones; float32 steps unless f64.  *n gets the count. */
+static double *edge_values(const eg_hist_plan *p, double lo, double hi, int f64,
+                           uint64_t *st, size_t *n)
+{
+    static const int steps[] = {1, 2, 3, 5, 8, 16, 64, 256, 1024, 4096};
+    static const double odd[] = {NAN, INFINITY, -INFINITY, -1e31, 2e31};
+    size_t cap = ((size_t)p->nbins + 1) * 20 + 65536, m = 0;
+    double *v = malloc(cap * sizeof *v);
+    cr_assert_not_null(v);
+    for (unsigned i = 0; i <= p->nbins; i++)
+        for (size_t s = 0; s < sizeof steps / sizeof *steps; s++) {
+            double e = p->edges[i], a = e, b = e;
+            for (int j = 0; j < steps[s]; j++) {
+                a = f64 ? nextafter(a, -INFINITY)
+                        : nextafterf((float)a, -INFINITY);
+                b = f64 ? nextafter(b, INFINITY)
+                        : nextafterf((float)b, INFINITY);
+            }
+            v[m++] = a;
+            v[m++] = b;
+        }
+    for (size_t i = 0; i < 5 * 8; i++)
+        v[m++] = odd[i % 5];
+    while (m < cap)
+        v[m++] = lo + (hi - lo) * tu_unit(st);
+    for (size_t i = m - 1; i > 0; i--) {
+        size_t j = tu_next(st) % (i + 1);
+        double x = v[i];
+        v[i] = v[j];
+        v[j] = x;
+    }
+    *n = m;
+    return v;
+}
+
 Test(hist, vector_edge_skip_counts_as_the_scalar_one)
 {
     /* The vector code skips the edges for blocks whose values all lie
@@ -385,12 +423,10 @@ Test(hist, vector_edge_skip_counts_as_the_scalar_one)
     const struct {
         unsigned bins;
         double lo, hi;
-    } plans[] = {{10, -6, 6},         {4096, -6, 6},
-                 {4096, -5.3, 5.1},   {1000, 0.1, 0.7},
-                 {257, 1e4, 1e4 + 1}, {4096, 1e3, 1e3 + 7},
-                 {64, -1e-3, 3e-3},   {4096, -1e20, 1e20},
-                 {4096, 1e12, 1e12 + 1e-2}};
-    static const int steps[] = {1, 2, 3, 5, 8, 16, 64, 256, 1024, 4096};
+    } plans[] = {
+        {10, -6, 6},       {4096, -6, 6},       {4096, -5.3, 5.1},
+        {1000, 0.1, 0.7},  {257, 1e4, 1e4 + 1}, {4096, 1e3, 1e3 + 7},
+        {64, -1e-3, 3e-3}, {4096, -1e20, 1e20}, {4096, 1e12, 1e12 + 1e-2}};
     uint64_t st = 11;
     for (int f64 = 0; f64 < 2; f64++)
         for (size_t k = 0; k < sizeof plans / sizeof *plans; k++) {
@@ -400,30 +436,8 @@ Test(hist, vector_edge_skip_counts_as_the_scalar_one)
             cr_assert_eq(eg_hist_plan_make(&p, t, bins, 1, plans[k].lo,
                                            plans[k].hi, 0, 0, 0, NULL),
                          EG_OK);
-            size_t cap = ((size_t)bins + 1) * 20 + 65536, n = 0;
-            double *v = malloc(cap * sizeof *v);
-            for (unsigned i = 0; i <= bins; i++)
-                for (size_t s = 0; s < sizeof steps / sizeof *steps; s++) {
-                    double e = p.edges[i], lo = e, hi = e;
-                    for (int j = 0; j < steps[s]; j++) {
-                        lo = f64 ? nextafter(lo, -INFINITY)
-                                 : nextafterf((float)lo, -INFINITY);
-                        hi = f64 ? nextafter(hi, INFINITY)
-                                 : nextafterf((float)hi, INFINITY);
-                    }
-                    v[n++] = lo;
-                    v[n++] = hi;
-                }
-            while (n < cap)
-                v[n++] = plans[k].lo +
-                         (plans[k].hi - plans[k].lo) * tu_unit(&st);
-            /* shuffled, so edge values share blocks with inner ones */
-            for (size_t i = n - 1; i > 0; i--) {
-                size_t j = tu_next(&st) % (i + 1);
-                double x = v[i];
-                v[i] = v[j];
-                v[j] = x;
-            }
+            size_t n = 0;
+            double *v = edge_values(&p, plans[k].lo, plans[k].hi, f64, &st, &n);
             float *vf = malloc(n * sizeof *vf);
             for (size_t i = 0; i < n; i++)
                 vf[i] = (float)v[i];
@@ -444,6 +458,69 @@ Test(hist, vector_edge_skip_counts_as_the_scalar_one)
             eg_hist_plan_free(&p);
             free(v);
             free(vf);
+        }
+}
+
+Test(hist, portable_vector_path_counts_as_the_scalar_one)
+{
+    /* hist_vec.c, for CPUs without AVX-512, called itself (so that an
+     * AVX-512 machine checks it too) and the rest counted by the scalar
+     * loop, against the scalar loop one value at a time: float32 and
+     * float64, few bins (the spread copies), many (the state's counts),
+     * and offsets large against the bin width, where the margin covers
+     * whole bins and the plan is left to the scalar loop; no value may be
+     * lost or counted twice. */
+    const struct {
+        unsigned bins;
+        double lo, hi;
+    } plans[] = {{10, -6, 6},       {4096, -5.3, 5.1},   {512, 0.1, 0.7},
+                 {513, 0.1, 0.7},   {1, -1e30, 1e30},    {257, 1e4, 1e4 + 1},
+                 {64, -1e-3, 3e-3}, {4096, -1e20, 1e20}, {33, 1e3, 1e3 + 7}};
+    uint64_t st = 23;
+    for (int f64 = 0; f64 < 2; f64++)
+        for (size_t k = 0; k < sizeof plans / sizeof *plans; k++) {
+            unsigned bins = plans[k].bins;
+            eg_hist_plan p;
+            cr_assert_eq(eg_hist_plan_make(&p, f64 ? EG_F64 : EG_F32, bins, 1,
+                                           plans[k].lo, plans[k].hi, 0, 0, 0,
+                                           NULL),
+                         EG_OK);
+            size_t n = 0;
+            double *v = edge_values(&p, plans[k].lo, plans[k].hi, f64, &st, &n);
+            float *x = malloc(n * sizeof *x);
+            for (size_t i = 0; i < n; i++)
+                x[i] = (float)v[i];
+            eg_hist_state a, b;
+            eg_hist_state_init(&a, bins, NULL);
+            eg_hist_state_init(&b, bins, NULL);
+            uint64_t done = f64 ? eg_hist_add_f64_vec(&p, &a, v, n)
+                                : eg_hist_add_f32_vec(&p, &a, x, n);
+            size_t w = f64 ? 4 : 8;
+            size_t want = eg_hist_edge_margin(&p) < 0.25 ? n / w * w : 0;
+            cr_assert_eq(done, want, "f64 %d plan %zu: %llu of %zu", f64, k,
+                         (unsigned long long)done, n);
+            for (size_t i = 0; i < n; i++) {
+                if (f64) {
+                    if (i >= done)
+                        eg_hist_add_f64_scalar(&p, &a, v + i, 1);
+                    eg_hist_add_f64_scalar(&p, &b, v + i, 1);
+                } else {
+                    if (i >= done)
+                        eg_hist_add_f32_scalar(&p, &a, x + i, 1);
+                    eg_hist_add_f32_scalar(&p, &b, x + i, 1);
+                }
+            }
+            cr_assert(memcmp(a.counts, b.counts, bins * 8) == 0,
+                      "f64 %d plan %zu", f64, k);
+            cr_assert_eq(a.below, b.below, "f64 %d plan %zu", f64, k);
+            cr_assert_eq(a.above, b.above, "f64 %d plan %zu", f64, k);
+            cr_assert_eq(a.nan, b.nan, "f64 %d plan %zu", f64, k);
+            cr_assert_eq(a.nan, 8, "f64 %d plan %zu", f64, k);
+            eg_hist_state_free(&a);
+            eg_hist_state_free(&b);
+            eg_hist_plan_free(&p);
+            free(v);
+            free(x);
         }
 }
 

@@ -15,17 +15,17 @@
 #define EG_DOT_ONLY (EG_G_DOT | EG_G_NO_SUM)
 
 /* X(name, F32, groups) for each set, in the order eg_special_set counts. */
-#define EG_SPECIAL_SETS(X, SFX, F32)                                         \
-    X(sum_##SFX, F32, 0u)                                                    \
-    X(minmax_##SFX, F32, EG_G_MINMAX)                                        \
-    X(var_##SFX, F32, EG_G_VAR)                                              \
-    X(l1_##SFX, F32, EG_G_L1)                                                \
-    X(l2_##SFX, F32, EG_G_L2)                                                \
-    X(dot_##SFX, F32, EG_G_DOT)                                              \
-    X(fused_##SFX, F32, EG_G_VAR | EG_G_MINMAX)                              \
-    X(minmax_only_##SFX, F32, EG_MINMAX_ONLY)                                \
-    X(l1_only_##SFX, F32, EG_L1_ONLY)                                        \
-    X(l2_only_##SFX, F32, EG_L2_ONLY)                                        \
+#define EG_SPECIAL_SETS(X, SFX, F32)                                           \
+    X(sum_##SFX, F32, 0u)                                                      \
+    X(minmax_##SFX, F32, EG_G_MINMAX)                                          \
+    X(var_##SFX, F32, EG_G_VAR)                                                \
+    X(l1_##SFX, F32, EG_G_L1)                                                  \
+    X(l2_##SFX, F32, EG_G_L2)                                                  \
+    X(dot_##SFX, F32, EG_G_DOT)                                                \
+    X(fused_##SFX, F32, EG_G_VAR | EG_G_MINMAX)                                \
+    X(minmax_only_##SFX, F32, EG_MINMAX_ONLY)                                  \
+    X(l1_only_##SFX, F32, EG_L1_ONLY)                                          \
+    X(l2_only_##SFX, F32, EG_L2_ONLY)                                          \
     X(dot_only_##SFX, F32, EG_DOT_ONLY)
 
 /* For a table of the instances' names in that order. */
@@ -75,8 +75,8 @@ static inline uint64_t eg_run_lane_pass(eg_lane_pass pass, int ln,
         }
         pass(xl, yl, g, l * EG_LANE_ELEMS, k, sl);
         for (int j = 0; j < ln; j++)
-            eg_float_lane_words(&sl[j], g, k[j], xl + (uint64_t)j * step,
-                                dtype, EG_LANE_ELEMS,
+            eg_float_lane_words(&sl[j], g, k[j], xl + (uint64_t)j * step, dtype,
+                                EG_LANE_ELEMS,
                                 words + (l + (uint64_t)j) * EG_LANE_WORDS);
     }
     return l;

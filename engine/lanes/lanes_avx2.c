@@ -131,15 +131,15 @@ typedef struct acc {
 /* Whether every element of v is finite: v - v is 0 only then. */
 TGT_INLINE int finite_ps(__m256 v)
 {
-    __m256 z = _mm256_cmp_ps(_mm256_sub_ps(v, v), _mm256_setzero_ps(),
-                             _CMP_EQ_OQ);
+    __m256 z =
+        _mm256_cmp_ps(_mm256_sub_ps(v, v), _mm256_setzero_ps(), _CMP_EQ_OQ);
     return _mm256_movemask_ps(z) == 0xff;
 }
 
 TGT_INLINE int finite_pd(__m256d v)
 {
-    __m256d z = _mm256_cmp_pd(_mm256_sub_pd(v, v), _mm256_setzero_pd(),
-                              _CMP_EQ_OQ);
+    __m256d z =
+        _mm256_cmp_pd(_mm256_sub_pd(v, v), _mm256_setzero_pd(), _CMP_EQ_OQ);
     return _mm256_movemask_pd(z) == 0xf;
 }
 
@@ -186,14 +186,12 @@ TGT static double least_f64(row v, int largest)
 /* The mask of the elements of a vector equal to m. */
 TGT_INLINE int equal_f32(__m256 v, float m)
 {
-    return _mm256_movemask_ps(
-        _mm256_cmp_ps(v, _mm256_set1_ps(m), _CMP_EQ_OQ));
+    return _mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_set1_ps(m), _CMP_EQ_OQ));
 }
 
 TGT_INLINE int equal_f64(__m256d v, double m)
 {
-    return _mm256_movemask_pd(
-        _mm256_cmp_pd(v, _mm256_set1_pd(m), _CMP_EQ_OQ));
+    return _mm256_movemask_pd(_mm256_cmp_pd(v, _mm256_set1_pd(m), _CMP_EQ_OQ));
 }
 
 TGT_INLINE int holds_f32(__m256 v, float m)
@@ -217,38 +215,37 @@ TGT_INLINE int holds_f64(row v, double m)
  * put_extremes: where the lane's extremes first occur; slot 0 holds them
  * and their indices, the other slots keep their +-inf from slots_init, so
  * the combine tree passes slot 0 through (as lanes_avx512.c). */
-#define DEFINE_EXTREMES(SFX, T, W, LOAD, BITS)                               \
-    TGT static uint64_t first_equal_##SFX(const T *x, uint64_t n, T m)       \
-    {                                                                        \
-        for (uint64_t i = 0; i < n; i += 4 * (W)) {                          \
-            uint64_t all = 0;                                                \
-            for (int q = 0; q < 4; q++)                                      \
-                all |= (uint64_t)(uint32_t)equal_##SFX(                      \
-                           LOAD(x + i + (W) * q), m)                         \
-                       << ((W) * q);                                         \
-            if (all)                                                         \
-                return i + (uint64_t)__builtin_ctzll(all);                   \
-        }                                                                    \
-        return 0;                                                            \
-    }                                                                        \
-                                                                             \
-    TGT static void put_extremes_##SFX(const T *x, const snaps *sn,          \
-                                       uint64_t base, slots *sl)             \
-    {                                                                        \
-        T mn = least_##SFX(sn->mn##BITS[SEGS - 1], 0);                       \
-        T mx = least_##SFX(sn->mx##BITS[SEGS - 1], 1);                       \
-        uint64_t smn = 0, smx = 0;                                           \
-        while (smn + 1 < SEGS && !holds_##SFX(sn->mn##BITS[smn], mn))        \
-            smn++;                                                           \
-        while (smx + 1 < SEGS && !holds_##SFX(sn->mx##BITS[smx], mx))        \
-            smx++;                                                           \
-        uint64_t imn = smn * SEG_ELEMS, imx = smx * SEG_ELEMS;               \
-        imn += first_equal_##SFX(x + imn, EG_LANE_ELEMS - imn, mn);          \
-        imx += first_equal_##SFX(x + imx, EG_LANE_ELEMS - imx, mx);          \
-        sl->mn[0] = (double)x[imn];                                          \
-        sl->mx[0] = (double)x[imx];                                          \
-        sl->amn[0] = base + imn;                                             \
-        sl->amx[0] = base + imx;                                             \
+#define DEFINE_EXTREMES(SFX, T, W, LOAD, BITS)                                 \
+    TGT static uint64_t first_equal_##SFX(const T *x, uint64_t n, T m)         \
+    {                                                                          \
+        for (uint64_t i = 0; i < n; i += 4 * (W)) {                            \
+            uint64_t all = 0;                                                  \
+            for (int q = 0; q < 4; q++)                                        \
+                all |= (uint64_t)(uint32_t)equal_##SFX(LOAD(x + i + (W)*q), m) \
+                       << ((W)*q);                                             \
+            if (all)                                                           \
+                return i + (uint64_t)__builtin_ctzll(all);                     \
+        }                                                                      \
+        return 0;                                                              \
+    }                                                                          \
+                                                                               \
+    TGT static void put_extremes_##SFX(const T *x, const snaps *sn,            \
+                                       uint64_t base, slots *sl)               \
+    {                                                                          \
+        T mn = least_##SFX(sn->mn##BITS[SEGS - 1], 0);                         \
+        T mx = least_##SFX(sn->mx##BITS[SEGS - 1], 1);                         \
+        uint64_t smn = 0, smx = 0;                                             \
+        while (smn + 1 < SEGS && !holds_##SFX(sn->mn##BITS[smn], mn))          \
+            smn++;                                                             \
+        while (smx + 1 < SEGS && !holds_##SFX(sn->mx##BITS[smx], mx))          \
+            smx++;                                                             \
+        uint64_t imn = smn * SEG_ELEMS, imx = smx * SEG_ELEMS;                 \
+        imn += first_equal_##SFX(x + imn, EG_LANE_ELEMS - imn, mn);            \
+        imx += first_equal_##SFX(x + imx, EG_LANE_ELEMS - imx, mx);            \
+        sl->mn[0] = (double)x[imn];                                            \
+        sl->mx[0] = (double)x[imx];                                            \
+        sl->amn[0] = base + imn;                                               \
+        sl->amx[0] = base + imx;                                               \
     }
 
 DEFINE_EXTREMES(f32, float, 8, _mm256_loadu_ps, 32)
@@ -267,9 +264,8 @@ TGT_INLINE void prefetch_block(const char *x, const char *y, uint64_t at,
 /* One pass over LN full lanes at x (lane l at element l * EG_LANE_ELEMS)
  * for groups g, into their slots.  Always inlined into the instances below,
  * where f32, g and ln are constants, so only the groups asked for remain. */
-TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
-                            unsigned g, int ln, uint64_t base,
-                            const double *k, slots *sl)
+TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32, unsigned g,
+                            int ln, uint64_t base, const double *k, slots *sl)
 {
     const char *x = xv, *y = yv;
     const uint64_t es = f32 ? 4 : 8;
@@ -288,12 +284,12 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
     }
     for (uint64_t i = 0; i < EG_LANE_ELEMS; i += BLOCK_ELEMS) {
         for (int l = 0; l < ln; l++)
-            prefetch_block(x, y, ((uint64_t)l * EG_LANE_ELEMS + i) * es, es,
-                           g);
+            prefetch_block(x, y, ((uint64_t)l * EG_LANE_ELEMS + i) * es, es, g);
         for (int r = 0; r < EG_LANE_BLOCK_ROWS; r++)
             for (int l = 0; l < ln; l++) {
                 uint64_t at = ((uint64_t)l * EG_LANE_ELEMS + i +
-                               (uint64_t)r * EG_LANE_SLOTS) * es;
+                               (uint64_t)r * EG_LANE_SLOTS) *
+                              es;
                 row v = load_row(x + at, f32);
                 /* A block starts from its first row: the bits of +0.0 +
                  * row (lanes_avx512.c says why). */
@@ -305,8 +301,7 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
                     a[l].d2 = add_fma(a[l].d2, row_mul(d, d));
                 }
                 if (g & EG_G_L1)
-                    a[l].l1p = r ? add_fma(a[l].l1p, row_abs(v))
-                                 : row_abs(v);
+                    a[l].l1p = r ? add_fma(a[l].l1p, row_abs(v)) : row_abs(v);
                 if (g & EG_G_L2)
                     a[l].ssq = row_add(a[l].ssq, row_mul(v, v));
                 if (g & EG_G_DOT) {
@@ -367,8 +362,8 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
                 put_extremes_f32((const float *)x + off, &sn[l], base + off,
                                  &sl[l]);
             else
-                put_extremes_f64((const double *)x + off, &sn[l],
-                                 base + off, &sl[l]);
+                put_extremes_f64((const double *)x + off, &sn[l], base + off,
+                                 &sl[l]);
         }
         if (EG_LANE_CHECKS_ITSELF(g) && !all_finite(&a[l], f32))
             sl[l].flags = EG_LANE_NEEDS_CAREFUL;
@@ -380,22 +375,22 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
  * the general instance, which tests g as it goes. */
 #define SIDE(G) (((G) & (EG_G_VAR | EG_G_DOT)) ? 1 : MAX_LN)
 
-#define INSTANCE(NAME, F32, G)                                               \
-    TGT static void NAME(const void *x, const void *y, unsigned g,           \
-                         uint64_t base, const double *k, slots *sl)          \
-    {                                                                        \
-        (void)g;                                                             \
-        fused_lanes(x, y, F32, G, SIDE(G), base, k, sl);                     \
+#define INSTANCE(NAME, F32, G)                                                 \
+    TGT static void NAME(const void *x, const void *y, unsigned g,             \
+                         uint64_t base, const double *k, slots *sl)            \
+    {                                                                          \
+        (void)g;                                                               \
+        fused_lanes(x, y, F32, G, SIDE(G), base, k, sl);                       \
     }
 
-#define INSTANCES(SFX, F32)                                                  \
-    EG_SPECIAL_SETS(INSTANCE, SFX, F32)                                      \
-    TGT static void any_##SFX(const void *x, const void *y, unsigned g,      \
-                              uint64_t base, const double *k, slots *sl)     \
-    {                                                                        \
-        fused_lanes(x, y, F32, g, 1, base, k, sl);                           \
-    }                                                                        \
-    static const eg_lane_pass special_##SFX[] = {                                 \
+#define INSTANCES(SFX, F32)                                                    \
+    EG_SPECIAL_SETS(INSTANCE, SFX, F32)                                        \
+    TGT static void any_##SFX(const void *x, const void *y, unsigned g,        \
+                              uint64_t base, const double *k, slots *sl)       \
+    {                                                                          \
+        fused_lanes(x, y, F32, g, 1, base, k, sl);                             \
+    }                                                                          \
+    static const eg_lane_pass special_##SFX[] = {                              \
         EG_SPECIAL_SETS(EG_SPECIAL_NAME, SFX, F32)};
 
 INSTANCES(f32, 1)

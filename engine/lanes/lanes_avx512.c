@@ -279,22 +279,22 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
  * other set takes the general instance, which tests g as it goes. */
 #define SIDE(G) ((G) == (EG_G_VAR | EG_G_MINMAX) ? FUSED_LN : MAX_LN)
 
-#define INSTANCE(NAME, F32, G)                                               \
-    TGT static void NAME(const void *x, const void *y, unsigned g,           \
-                         uint64_t base, const double *k, slots *sl)          \
-    {                                                                        \
-        (void)g;                                                             \
-        fused_lanes(x, y, F32, G, SIDE(G), base, k, sl);                     \
+#define INSTANCE(NAME, F32, G)                                                 \
+    TGT static void NAME(const void *x, const void *y, unsigned g,             \
+                         uint64_t base, const double *k, slots *sl)            \
+    {                                                                          \
+        (void)g;                                                               \
+        fused_lanes(x, y, F32, G, SIDE(G), base, k, sl);                       \
     }
 
-#define INSTANCES(SFX, F32)                                                  \
-    EG_SPECIAL_SETS(INSTANCE, SFX, F32)                                      \
-    TGT static void any_##SFX(const void *x, const void *y, unsigned g,      \
-                              uint64_t base, const double *k, slots *sl)     \
-    {                                                                        \
-        fused_lanes(x, y, F32, g, 1, base, k, sl);                           \
-    }                                                                        \
-    static const eg_lane_pass special_##SFX[] = {                                 \
+#define INSTANCES(SFX, F32)                                                    \
+    EG_SPECIAL_SETS(INSTANCE, SFX, F32)                                        \
+    TGT static void any_##SFX(const void *x, const void *y, unsigned g,        \
+                              uint64_t base, const double *k, slots *sl)       \
+    {                                                                          \
+        fused_lanes(x, y, F32, g, 1, base, k, sl);                             \
+    }                                                                          \
+    static const eg_lane_pass special_##SFX[] = {                              \
         EG_SPECIAL_SETS(EG_SPECIAL_NAME, SFX, F32)};
 
 INSTANCES(f32, 1)

@@ -114,83 +114,104 @@ INLINE void cut_row(const v4d *v, const v4d *w, const int k, const int L,
 }
 
 /* Row r of a lane as doubles; rows past m are zero (they add nothing). */
-#define DEFINE_ROW(SFX, T, IS_F64)                                           \
-    INLINE void load_##SFX(const T *x, uint64_t r, uint64_t m, v4d *out)      \
-    {                                                                        \
-        T raw[ROW] = {0};                                                    \
-        if (r + ROW <= m)                                                    \
-            memcpy(raw, x + r, sizeof raw);                                  \
-        else                                                                 \
-            memcpy(raw, x + r, (m - r) * sizeof(T));                         \
-        for (int s = 0; s < ROW; s++)                                        \
-            (*out)[s] = (double)raw[s];                                      \
-    }                                                                        \
-                                                                             \
-    INLINE void pass_##SFX(const T *x, const T *y, uint64_t m, const int k,   \
-                           const int L, const double *sig, double *out)      \
-    {                                                                        \
-        /* Two sets of level sums take alternate vectors, so that two       \
-         * chains of adds run at once; the sums are exact, so how the       \
-         * terms are shared out changes nothing. */                         \
-        v4d a0[EG_EXACT_LEVELS] = {{0}}, a1[EG_EXACT_LEVELS] = {{0}};        \
-        const int dot_ = k == EG_T_DOT || k == EG_T_DOT_E;                   \
-        v4d v = {0}, w = {0}, sg[EG_EXACT_LEVELS - 1];                       \
-        for (int j = 0; j + 1 < L; j++) /* broadcast once, not per row */    \
-            sg[j] = (v4d){0} + sig[j];                                       \
-        uint64_t r = 0;                                                      \
-        for (; r + 2 * ROW <= m; r += 2 * ROW) {                             \
-            load_##SFX(x, r, m, &v);                                         \
-            w = v;                                                           \
-            if (dot_)                                                        \
-                load_##SFX(y, r, m, &w);                                     \
-            cut_row(&v, &w, k, L, IS_F64, sg, a0);                          \
-            load_##SFX(x, r + ROW, m, &v);                                   \
-            w = v;                                                           \
-            if (dot_)                                                        \
-                load_##SFX(y, r + ROW, m, &w);                               \
-            cut_row(&v, &w, k, L, IS_F64, sg, a1);                          \
-        }                                                                    \
-        for (; r < m; r += ROW) {                                            \
-            load_##SFX(x, r, m, &v);                                         \
-            w = v;                                                           \
-            if (dot_)                                                        \
-                load_##SFX(y, r, m, &w);                                     \
-            cut_row(&v, &w, k, L, IS_F64, sg, a0);                          \
-        }                                                                    \
-        for (int j = 0; j < EG_EXACT_LEVELS; j++) {                          \
-            v4d both = a0[j] + a1[j];                                        \
-            double sum = 0.0;                                                \
-            for (int s = 0; s < ROW; s++)                                    \
-                sum += both[s];                                              \
-            out[j] = sum;                                                    \
-        }                                                                    \
-    }                                                                        \
-                                                                             \
-    INLINE void pass_k_##SFX(const T *x, const T *y, uint64_t m,              \
-                             const int k, const eg_level_plan *p,            \
-                             double *out)                                    \
-    {                                                                        \
-        switch (p->levels) {                                                 \
-        case 1: pass_##SFX(x, y, m, k, 1, p->sigma, out); break;             \
-        case 2: pass_##SFX(x, y, m, k, 2, p->sigma, out); break;             \
-        case 3: pass_##SFX(x, y, m, k, 3, p->sigma, out); break;             \
-        case 4: pass_##SFX(x, y, m, k, 4, p->sigma, out); break;             \
-        default: pass_##SFX(x, y, m, k, 5, p->sigma, out); break;            \
-        }                                                                    \
-    }                                                                        \
-                                                                             \
-    EG_HOT static void level_sums_##SFX(const T *x, const T *y, uint64_t m,  \
-                                        enum eg_exact_term k,                \
-                                        const eg_level_plan *p, double *out) \
-    {                                                                        \
-        switch (k) {                                                         \
-        case EG_T_X: pass_k_##SFX(x, y, m, EG_T_X, p, out); break;           \
-        case EG_T_ABS: pass_k_##SFX(x, y, m, EG_T_ABS, p, out); break;       \
-        case EG_T_SQ: pass_k_##SFX(x, y, m, EG_T_SQ, p, out); break;         \
-        case EG_T_SQ_E: pass_k_##SFX(x, y, m, EG_T_SQ_E, p, out); break;     \
-        case EG_T_DOT: pass_k_##SFX(x, y, m, EG_T_DOT, p, out); break;       \
-        default: pass_k_##SFX(x, y, m, EG_T_DOT_E, p, out); break;           \
-        }                                                                    \
+#define DEFINE_ROW(SFX, T, IS_F64)                                             \
+    INLINE void load_##SFX(const T *x, uint64_t r, uint64_t m, v4d *out)       \
+    {                                                                          \
+        T raw[ROW] = {0};                                                      \
+        if (r + ROW <= m)                                                      \
+            memcpy(raw, x + r, sizeof raw);                                    \
+        else                                                                   \
+            memcpy(raw, x + r, (m - r) * sizeof(T));                           \
+        for (int s = 0; s < ROW; s++)                                          \
+            (*out)[s] = (double)raw[s];                                        \
+    }                                                                          \
+                                                                               \
+    INLINE void pass_##SFX(const T *x, const T *y, uint64_t m, const int k,    \
+                           const int L, const double *sig, double *out)        \
+    {                                                                          \
+        /* Two sets of level sums take alternate vectors, so that two          \
+         * chains of adds run at once; the sums are exact, so how the          \
+         * terms are shared out changes nothing. */                            \
+        v4d a0[EG_EXACT_LEVELS] = {{0}}, a1[EG_EXACT_LEVELS] = {{0}};          \
+        const int dot_ = k == EG_T_DOT || k == EG_T_DOT_E;                     \
+        v4d v = {0}, w = {0}, sg[EG_EXACT_LEVELS - 1];                         \
+        for (int j = 0; j + 1 < L; j++) /* broadcast once, not per row */      \
+            sg[j] = (v4d){0} + sig[j];                                         \
+        uint64_t r = 0;                                                        \
+        for (; r + 2 * ROW <= m; r += 2 * ROW) {                               \
+            load_##SFX(x, r, m, &v);                                           \
+            w = v;                                                             \
+            if (dot_)                                                          \
+                load_##SFX(y, r, m, &w);                                       \
+            cut_row(&v, &w, k, L, IS_F64, sg, a0);                             \
+            load_##SFX(x, r + ROW, m, &v);                                     \
+            w = v;                                                             \
+            if (dot_)                                                          \
+                load_##SFX(y, r + ROW, m, &w);                                 \
+            cut_row(&v, &w, k, L, IS_F64, sg, a1);                             \
+        }                                                                      \
+        for (; r < m; r += ROW) {                                              \
+            load_##SFX(x, r, m, &v);                                           \
+            w = v;                                                             \
+            if (dot_)                                                          \
+                load_##SFX(y, r, m, &w);                                       \
+            cut_row(&v, &w, k, L, IS_F64, sg, a0);                             \
+        }                                                                      \
+        for (int j = 0; j < EG_EXACT_LEVELS; j++) {                            \
+            v4d both = a0[j] + a1[j];                                          \
+            double sum = 0.0;                                                  \
+            for (int s = 0; s < ROW; s++)                                      \
+                sum += both[s];                                                \
+            out[j] = sum;                                                      \
+        }                                                                      \
+    }                                                                          \
+                                                                               \
+    INLINE void pass_k_##SFX(const T *x, const T *y, uint64_t m, const int k,  \
+                             const eg_level_plan *p, double *out)              \
+    {                                                                          \
+        switch (p->levels) {                                                   \
+        case 1:                                                                \
+            pass_##SFX(x, y, m, k, 1, p->sigma, out);                          \
+            break;                                                             \
+        case 2:                                                                \
+            pass_##SFX(x, y, m, k, 2, p->sigma, out);                          \
+            break;                                                             \
+        case 3:                                                                \
+            pass_##SFX(x, y, m, k, 3, p->sigma, out);                          \
+            break;                                                             \
+        case 4:                                                                \
+            pass_##SFX(x, y, m, k, 4, p->sigma, out);                          \
+            break;                                                             \
+        default:                                                               \
+            pass_##SFX(x, y, m, k, 5, p->sigma, out);                          \
+            break;                                                             \
+        }                                                                      \
+    }                                                                          \
+                                                                               \
+    EG_HOT static void level_sums_##SFX(const T *x, const T *y, uint64_t m,    \
+                                        enum eg_exact_term k,                  \
+                                        const eg_level_plan *p, double *out)   \
+    {                                                                          \
+        switch (k) {                                                           \
+        case EG_T_X:                                                           \
+            pass_k_##SFX(x, y, m, EG_T_X, p, out);                             \
+            break;                                                             \
+        case EG_T_ABS:                                                         \
+            pass_k_##SFX(x, y, m, EG_T_ABS, p, out);                           \
+            break;                                                             \
+        case EG_T_SQ:                                                          \
+            pass_k_##SFX(x, y, m, EG_T_SQ, p, out);                            \
+            break;                                                             \
+        case EG_T_SQ_E:                                                        \
+            pass_k_##SFX(x, y, m, EG_T_SQ_E, p, out);                          \
+            break;                                                             \
+        case EG_T_DOT:                                                         \
+            pass_k_##SFX(x, y, m, EG_T_DOT, p, out);                           \
+            break;                                                             \
+        default:                                                               \
+            pass_k_##SFX(x, y, m, EG_T_DOT_E, p, out);                         \
+            break;                                                             \
+        }                                                                      \
     }
 
 DEFINE_ROW(f32, float, 0)

@@ -462,24 +462,24 @@ static int int_lane(const void *x, const void *y, uint64_t off, uint64_t m,
     }
 }
 
-#define FLOAT_BLOCKS(T, SFX)                                                 \
-    do {                                                                     \
-        const T *xt = x, *yt = y;                                            \
-        l = eg_lanes_avx512(x, y, full, dtype, g, words);                    \
-        if (l == 0)                                                          \
-            l = eg_lanes_avx2(x, y, full, dtype, g, words);                  \
-        for (; l + LANE_BLOCK <= full; l += LANE_BLOCK)                      \
-            block_fast_##SFX##_4(xt + l * EG_LANE_ELEMS,                     \
-                                 yt ? yt + l * EG_LANE_ELEMS : NULL,         \
-                                 EG_LANE_ELEMS, l * EG_LANE_ELEMS, g,        \
-                                 words + l * EG_LANE_WORDS);                 \
-        for (; l < lanes; l++) {                                             \
-            uint64_t off = l * EG_LANE_ELEMS;                                \
-            block_fast_##SFX##_1(xt + off, yt ? yt + off : NULL,             \
-                                 n - off < EG_LANE_ELEMS ? n - off           \
-                                                         : EG_LANE_ELEMS,    \
-                                 off, g, words + l * EG_LANE_WORDS);         \
-        }                                                                    \
+#define FLOAT_BLOCKS(T, SFX)                                                   \
+    do {                                                                       \
+        const T *xt = x, *yt = y;                                              \
+        l = eg_lanes_avx512(x, y, full, dtype, g, words);                      \
+        if (l == 0)                                                            \
+            l = eg_lanes_avx2(x, y, full, dtype, g, words);                    \
+        for (; l + LANE_BLOCK <= full; l += LANE_BLOCK)                        \
+            block_fast_##SFX##_4(xt + l * EG_LANE_ELEMS,                       \
+                                 yt ? yt + l * EG_LANE_ELEMS : NULL,           \
+                                 EG_LANE_ELEMS, l * EG_LANE_ELEMS, g,          \
+                                 words + l * EG_LANE_WORDS);                   \
+        for (; l < lanes; l++) {                                               \
+            uint64_t off = l * EG_LANE_ELEMS;                                  \
+            block_fast_##SFX##_1(xt + off, yt ? yt + off : NULL,               \
+                                 n - off < EG_LANE_ELEMS ? n - off             \
+                                                         : EG_LANE_ELEMS,      \
+                                 off, g, words + l * EG_LANE_WORDS);           \
+        }                                                                      \
     } while (0)
 
 void eg_lanes_fast(const void *x, const void *y, uint64_t n, eg_dtype dtype,

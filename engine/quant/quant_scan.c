@@ -57,8 +57,8 @@ eg_status eg_qscan_feed(const eg_source *src, uint64_t first, uint64_t n,
 static void *scan_run(void *arg)
 {
     scan_slice *s = arg;
-    s->st = eg_qscan_feed(s->src, s->first, s->count, s->scratch, s->fn,
-                          s->ctx, s->thread, &s->err);
+    s->st = eg_qscan_feed(s->src, s->first, s->count, s->scratch, s->fn, s->ctx,
+                          s->thread, &s->err);
     return NULL;
 }
 

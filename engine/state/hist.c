@@ -233,8 +233,8 @@ static inline void add_int(const eg_hist_plan *p, eg_hist_state *s,
 
 /* float32 data in float32 bins, the common case, in float arithmetic
  * (each operation rounds once, as numpy's float32 ufuncs do). */
-static void add_f32_fast(const eg_hist_plan *p, eg_hist_state *s,
-                         const float *v, uint64_t n)
+void eg_hist_add_f32_scalar(const eg_hist_plan *p, eg_hist_state *s,
+                            const float *v, uint64_t n)
 {
     const float cf = (float)p->cfirst, cl = (float)p->clast;
     const float sf = (float)p->sfirst, nf = (float)p->norm;
@@ -267,6 +267,13 @@ static void add_f32_fast(const eg_hist_plan *p, eg_hist_state *s,
     s->nan += nan;
 }
 
+void eg_hist_add_f64_scalar(const eg_hist_plan *p, eg_hist_state *s,
+                            const double *v, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        add_float(p, s, v[i]);
+}
+
 void eg_hist_add(const eg_hist_plan *p, eg_hist_state *s, const void *data,
                  uint64_t n)
 {
@@ -275,7 +282,9 @@ void eg_hist_add(const eg_hist_plan *p, eg_hist_state *s, const void *data,
         const float *v = data;
         if (p->f32 && p->norm_f32) {
             uint64_t done = eg_hist_add_f32_avx512(p, s, v, n);
-            add_f32_fast(p, s, v + done, n - done);
+            if (done == 0)
+                done = eg_hist_add_f32_vec(p, s, v, n);
+            eg_hist_add_f32_scalar(p, s, v + done, n - done);
             break;
         }
         for (uint64_t i = 0; i < n; i++)
@@ -284,9 +293,10 @@ void eg_hist_add(const eg_hist_plan *p, eg_hist_state *s, const void *data,
     }
     case EG_F64: {
         const double *v = data;
-        uint64_t i = eg_hist_add_f64_avx512(p, s, v, n);
-        for (; i < n; i++)
-            add_float(p, s, v[i]);
+        uint64_t done = eg_hist_add_f64_avx512(p, s, v, n);
+        if (done == 0)
+            done = eg_hist_add_f64_vec(p, s, v, n);
+        eg_hist_add_f64_scalar(p, s, v + done, n - done);
         break;
     }
     case EG_I8:
@@ -316,6 +326,19 @@ void eg_hist_add(const eg_hist_plan *p, eg_hist_state *s, const void *data,
     default:
         break;
     }
+}
+
+double eg_hist_edge_margin(const eg_hist_plan *p)
+{
+    /* The corrections against the edges can only fire for a value whose
+     * computed position f lies within this many bins of a bin's end: f,
+     * the edges and numpy's norm each err by a few units of the bin
+     * dtype's rounding (2^-24 for float32, 2^-53 for float64) of |f| <=
+     * nbins and of |first|, |last| in bins; the margin allows 16 of each
+     * on all of them. */
+    double a = (double)p->nbins +
+               (fabs(p->first) + fabs(p->last) + fabs(p->sfirst)) * p->norm;
+    return (p->f32 ? 0x1p-20 : 0x1p-49) * a;
 }
 
 void eg_hist_merge(eg_hist_state *a, const eg_hist_state *b)

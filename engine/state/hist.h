@@ -61,6 +61,26 @@ uint64_t eg_hist_add_f32_avx512(const eg_hist_plan *p, eg_hist_state *s,
 uint64_t eg_hist_add_f64_avx512(const eg_hist_plan *p, eg_hist_state *s,
                                 const double *v, uint64_t n);
 
+/* The portable vector spelling of the same (hist_vec.c), for CPUs
+ * without AVX-512: a multiple of 8 of the n elements, 0 when the plan is
+ * not of that kind. */
+uint64_t eg_hist_add_f32_vec(const eg_hist_plan *p, eg_hist_state *s,
+                             const float *v, uint64_t n);
+/* ... and of float64 data, 4 at a time. */
+uint64_t eg_hist_add_f64_vec(const eg_hist_plan *p, eg_hist_state *s,
+                             const double *v, uint64_t n);
+/* The scalar loops of float32 data in float32 bins and of float64 data
+ * (hist.c): the reference the vector spellings are held to. */
+void eg_hist_add_f32_scalar(const eg_hist_plan *p, eg_hist_state *s,
+                            const float *v, uint64_t n);
+void eg_hist_add_f64_scalar(const eg_hist_plan *p, eg_hist_state *s,
+                            const double *v, uint64_t n);
+
+/* How far (in bins) from a bin's end a value's computed position must lie
+ * for the corrections against the edges to be sure not to fire: the
+ * vector loops skip them for such values. */
+double eg_hist_edge_margin(const eg_hist_plan *p);
+
 /* The wire form (hist_wire.c): the plan's identity, then the counts.
  * Decoding checks it against the plan the receiver holds. */
 size_t eg_hist_encoded_size(const eg_hist_plan *p);

@@ -8,16 +8,13 @@
  * data goes 8 values at a time the same way.  Up to 32 bins the counting
  * is in vectors too (byte counters, below); with more it is scalar.
  *
- * With few bins neighbouring values often fall in one bin, and each
- * increment then waits on the previous one's store (a chain of
- * store-to-load forwards, the cost of a 10-bin histogram of normal data).
- * So with up to SPREAD_BINS_MAX bins lane l counts into copy l % 4 of its
- * bin, 32-bit counters folded into the state at the end of each call;
- * the vectors give each lane its counter's index (bin * 4 + lane % 4). */
+ * With few bins each lane counts into copy lane % 4 of its bin
+ * (hist_spread.h); the vectors give each lane its counter's index. */
 #include <stdint.h>
 #include <string.h>
 
 #include "hist.h"
+#include "hist_spread.h"
 #include "read_ahead.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -26,41 +23,6 @@
 
 #define TGT __attribute__((target("avx512f,avx512dq")))
 #define TGTB __attribute__((target("avx512f,avx512dq,avx512bw")))
-
-#define SPREAD_COPIES 4u
-#define SPREAD_BINS_MAX 512u
-/* 32-bit copies: fold them before any can reach 2^32 */
-#define SPREAD_CHUNK (1ull << 30)
-
-typedef struct spread {
-    uint32_t c[SPREAD_BINS_MAX * SPREAD_COPIES];
-} spread;
-
-/* The counters of a call: the spread copies with few bins (2^shift of
- * each), else (NULL) the state's own counts.  (One 32-bit copy of up to
- * 4096 bins, for a smaller cache footprint, measured no faster than the
- * 64-bit counts: its zeroing and folding per call cost what it saved.) */
-static uint32_t *spread_begin(spread *sp, unsigned nbins, unsigned *shift)
-{
-    if (nbins > SPREAD_BINS_MAX)
-        return NULL;
-    *shift = 2u;
-    memset(sp->c, 0, ((size_t)nbins << *shift) * sizeof sp->c[0]);
-    return sp->c;
-}
-
-static void spread_fold(const uint32_t *c, unsigned shift, eg_hist_state *s)
-{
-    if (!c)
-        return;
-    for (unsigned b = 0; b < s->nbins; b++) {
-        const uint32_t *k = c + ((size_t)b << shift);
-        uint64_t sum = 0;
-        for (unsigned l = 0; l < (1u << shift); l++)
-            sum += k[l];
-        s->counts[b] += sum;
-    }
-}
 
 /* Counts the kept lanes (bits of keep, `all` when every lane is kept) of
  * the bin indexes idx. */
@@ -85,11 +47,6 @@ static void spread_fold(const uint32_t *c, unsigned shift, eg_hist_state *s)
                 (COUNTS)[(IDX)[__builtin_ctz(m_)]]++;                          \
         }                                                                      \
     } while (0)
-
-static inline double abs_d(double v)
-{
-    return v < 0 ? -v : v;
-}
 
 /* edges[j] as make_edges in hist.c computes it: float(j * step + first)
  * in double, and `last` itself at j == nbins (step != 0). */
@@ -149,16 +106,9 @@ TGT static void f32_bins_init(f32_bins *k, const eg_hist_plan *p)
         tab[b] = p->edgesf[b <= p->nbins ? b : p->nbins];
     k->tlo = _mm512_loadu_ps(tab);
     k->thi = _mm512_loadu_ps(tab + 16);
-    /* The corrections against the edges can only fire for a value whose
-     * computed position f lies within `mg` bins of a bin's end: f, the
-     * float32 edges and numpy's norm each err by a few units of float32
-     * rounding (2^-24) of |f| <= nbins and of |first|, |last| in bins; mg
-     * allows 16 of each on all of them.  A block whose kept lanes all lie
-     * further inside their bins skips the edges. */
-    const double mg =
-        0x1p-20 * ((double)p->nbins + (abs_d(p->first) + abs_d(p->last) +
-                                       abs_d(p->sfirst)) *
-                                          p->norm);
+    /* A block whose kept lanes all lie further than the edge margin inside
+     * their bins skips the edges (eg_hist_edge_margin says why). */
+    const double mg = eg_hist_edge_margin(p);
     k->skip = mg < 0.25;
     k->mlo = _mm512_set1_ps((float)mg);
     k->mhi = _mm512_set1_ps((float)(1.0 - mg));
@@ -321,12 +271,8 @@ TGT static void f64_bins_init(f64_bins *k, const eg_hist_plan *p)
         tab[b] = p->edges[b <= p->nbins ? b : p->nbins];
     k->tlo = _mm512_loadu_pd(tab);
     k->thi = _mm512_loadu_pd(tab + 8);
-    /* the edge skip of the float32 code, with float64's rounding (2^-53,
-     * 16 of it allowed on every term) */
-    const double mg =
-        0x1p-49 * ((double)p->nbins + (abs_d(p->first) + abs_d(p->last) +
-                                       abs_d(p->sfirst)) *
-                                          p->norm);
+    /* the edge skip of the float32 code, with float64's rounding */
+    const double mg = eg_hist_edge_margin(p);
     k->skip = mg < 0.25;
     k->mlo = _mm512_set1_pd(mg);
     k->mhi = _mm512_set1_pd(1.0 - mg);
@@ -505,8 +451,8 @@ f64_bin_bytes(const f64_bins *k, const double *v, uint64_t *below,
         for (; i + 64 <= n; i += 64) {                                         \
             eg_read_ahead(v + i, 64 * sizeof(T));                              \
             __m512i bins = BYTES(&k, v + i, &below, &above, &nan);             \
-            _Pragma("GCC unroll 32") for (unsigned b = 0; b < NC; b++)         \
-                c[b] = _mm512_mask_add_epi8(                                   \
+            _Pragma("GCC unroll 32") for (unsigned b = 0; b < NC; b++) c[b] =  \
+                _mm512_mask_add_epi8(                                          \
                     c[b], _mm512_cmpeq_epi8_mask(bins, binc[b]), c[b], one);   \
             if (++rounds == BYTE_ROUNDS) {                                     \
                 fold_bytes(c, NC, s);                                          \
@@ -579,13 +525,12 @@ uint64_t eg_hist_add_f32_avx512(const eg_hist_plan *p, eg_hist_state *s,
     uint64_t done = 0;
     if (p->nbins <= BYTE_BINS_MAX && have_avx512bw())
         done = add_f32_bytes(p, s, v, n);
-    spread sp;
+    eg_hist_spread sp;
     while (done < n) {
-        uint64_t k = n - done < SPREAD_CHUNK ? n - done : SPREAD_CHUNK;
-        unsigned shift = 0;
-        uint32_t *c = spread_begin(&sp, p->nbins, &shift);
-        uint64_t d = add_avx512(p, s, c, shift, v + done, k);
-        spread_fold(c, shift, s);
+        uint64_t k = n - done < EG_SPREAD_CHUNK ? n - done : EG_SPREAD_CHUNK;
+        uint32_t *c = eg_hist_spread_begin(&sp, p->nbins);
+        uint64_t d = add_avx512(p, s, c, c ? EG_SPREAD_SHIFT : 0, v + done, k);
+        eg_hist_spread_fold(c, s);
         done += d;
         if (d < k)
             break;
@@ -601,13 +546,13 @@ uint64_t eg_hist_add_f64_avx512(const eg_hist_plan *p, eg_hist_state *s,
     uint64_t done = 0;
     if (p->nbins <= BYTE_BINS_MAX && have_avx512bw())
         done = add_f64_bytes(p, s, v, n);
-    spread sp;
+    eg_hist_spread sp;
     while (done < n) {
-        uint64_t k = n - done < SPREAD_CHUNK ? n - done : SPREAD_CHUNK;
-        unsigned shift = 0;
-        uint32_t *c = spread_begin(&sp, p->nbins, &shift);
-        uint64_t d = add_f64_avx512(p, s, c, shift, v + done, k);
-        spread_fold(c, shift, s);
+        uint64_t k = n - done < EG_SPREAD_CHUNK ? n - done : EG_SPREAD_CHUNK;
+        uint32_t *c = eg_hist_spread_begin(&sp, p->nbins);
+        uint64_t d =
+            add_f64_avx512(p, s, c, c ? EG_SPREAD_SHIFT : 0, v + done, k);
+        eg_hist_spread_fold(c, s);
         done += d;
         if (d < k)
             break;

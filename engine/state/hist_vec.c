@@ -1,0 +1,202 @@
+/* hist_vec.c - numpy's bin index of float32 data in float32 bins, 8 values
+ * at a time in GCC's generic vectors (hist.h), for the CPUs the AVX-512
+ * code (hist_avx512.c) does not serve: AVX2 through the x86-64-v3 clone,
+ * SSE2 by default, NEON on ARM hosts.
+ *
+ * The scalar loop (hist.c, eg_hist_add_f32_scalar) took 2.6 ns a value in
+ * cache on an Intel Xeon with its vectors turned off: a chain of compares
+ * and branches per value.  Here the range test, (x - first) * norm, the
+ * clamp and the truncation go 8 lanes at once in float arithmetic (each
+ * operation rounds once, as the scalar code's and numpy's float32 ufuncs
+ * do), and the two corrections against the edges, which need a table
+ * look-up, are made only for the lanes whose position lies within the
+ * edge margin (eg_hist_edge_margin) of a bin's end, by the scalar rule.  A
+ * block holding a value outside the range (or NaN) goes to the scalar loop
+ * whole.  With few bins each lane counts into copy lane % 4 of its bin
+ * (hist_spread.h), as the AVX-512 code does, so that neighbouring values
+ * of one bin do not wait on each other's stores. */
+#include <stdint.h>
+#include <string.h>
+
+#include "hist.h"
+#include "hist_spread.h"
+#include "read_ahead.h"
+
+#if defined(__GNUC__) && !defined(__clang__)
+
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#define EG_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define EG_HOT
+#endif
+
+/* A vector is 32 bytes: 8 floats or 4 doubles; masks are integers of
+ * the same width, positions int32. */
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+typedef double v4d __attribute__((vector_size(32)));
+typedef int64_t v4l __attribute__((vector_size(32)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+/* Vectors never cross a call: the default clone has no AVX, and a
+ * 32-byte vector argument or result would change the ABI there. */
+
+/* Whether any lane of a compare's mask is set: the halves folded onto
+ * each other, three shuffles (taking the lanes out one by one cost twice
+ * the block's own work). */
+#define ANY_SET_v8i(M, R)                                                      \
+    do {                                                                       \
+        v8i t_ = (M) | __builtin_shuffle((M), (v8i){4, 5, 6, 7, 0, 1, 2, 3});  \
+        t_ |= __builtin_shuffle(t_, (v8i){2, 3, 0, 1, 6, 7, 4, 5});            \
+        t_ |= __builtin_shuffle(t_, (v8i){1, 0, 3, 2, 5, 4, 7, 6});            \
+        (R) = t_[0] != 0;                                                      \
+    } while (0)
+#define ANY_SET_v4l(M, R)                                                      \
+    do {                                                                       \
+        v4l t_ = (M) | __builtin_shuffle((M), (v4l){2, 3, 0, 1});              \
+        t_ |= __builtin_shuffle(t_, (v4l){1, 0, 3, 2});                        \
+        (R) = t_[0] != 0;                                                      \
+    } while (0)
+
+/* Lane-wise M ? A : B of float vectors VF with masks VM, by their bits. */
+#define PICK(VF, VM, M, A, B) ((VF)(((M) & (VM)(A)) | (~(M) & (VM)(B))))
+
+/* The counter indexes of whole blocks wait in a queue, counted in a plain
+ * loop when it fills: a load and an increment a value, where taking each
+ * index out of the vector in the block's own loop cost more (as in
+ * hist_avx512.c). */
+#define QUEUE_LEN 2048u
+
+static void queue_count(uint64_t *counts, uint32_t *c, const uint32_t *q,
+                        unsigned n)
+{
+    if (c)
+        for (unsigned i = 0; i < n; i++)
+            c[q[i]]++;
+    else
+        for (unsigned i = 0; i < n; i++)
+            counts[q[i]]++;
+}
+
+/* The blocks of W values of type T (vectors VF, masks VM, positions VI)
+ * in the plan's arithmetic, the odd blocks through SCALAR; returns how
+ * many were counted, a multiple of W. */
+#define DEFINE_BLOCKS(NAME, T, VF, VM, VI, W, SCALAR)                          \
+    EG_HOT static uint64_t NAME(const eg_hist_plan *p, eg_hist_state *s,       \
+                                uint32_t *c, const T *v, uint64_t n)           \
+    {                                                                          \
+        const T cf = (T)p->cfirst, cl = (T)p->clast;                           \
+        const T sf = (T)p->sfirst, nf = (T)p->norm, nbf = (T)p->nbins;         \
+        const T mg = (T)eg_hist_edge_margin(p);                                \
+        /* each lane's counter: its bin, or with the spread copies its bin's   \
+         * copy lane % 4 */                                                    \
+        const int32_t shift = c ? (int32_t)EG_SPREAD_SHIFT : 0;                \
+        VI copy = {0};                                                         \
+        for (int l = 0; c && l < (W); l++)                                     \
+            copy[l] = l & 3;                                                   \
+        uint32_t q[QUEUE_LEN];                                                 \
+        unsigned qn = 0;                                                       \
+        uint64_t i = 0;                                                        \
+        for (; i + (W) <= n; i += (W)) {                                       \
+            eg_read_ahead(v + i, sizeof(T) * (W));                             \
+            VF x;                                                              \
+            memcpy(&x, v + i, sizeof x);                                       \
+            VF f = (x - sf) * nf;                                              \
+            f = PICK(VF, VM, f > 0, f, (VF){0});                               \
+            f = PICK(VF, VM, f >= nbf, (VF){0} + nbf, f);                      \
+            VI j = __builtin_convertvector(f, VI);                             \
+            VF fr = f - __builtin_convertvector(j, VF);                        \
+            /* a lane outside the range (or NaN), or near a bin's end (a       \
+             * position clamped to 0 or nbins has no fraction: near): the      \
+             * block goes to the scalar loop whole */                          \
+            VM odd = ~((x >= cf) & (x <= cl)) | (fr < mg) | (fr > 1 - mg);     \
+            int any;                                                           \
+            ANY_SET_##VM(odd, any);                                            \
+            if (any) {                                                         \
+                SCALAR(p, s, v + i, (W));                                      \
+                continue;                                                      \
+            }                                                                  \
+            j = (j << shift) | copy;                                           \
+            memcpy(q + qn, &j, sizeof j);                                      \
+            if ((qn += (W)) == QUEUE_LEN) {                                    \
+                queue_count(s->counts, c, q, qn);                              \
+                qn = 0;                                                        \
+            }                                                                  \
+        }                                                                      \
+        queue_count(s->counts, c, q, qn);                                      \
+        return i;                                                              \
+    }
+
+DEFINE_BLOCKS(blocks_f32, float, v8f, v8i, v8i, 8, eg_hist_add_f32_scalar)
+DEFINE_BLOCKS(blocks_f64, double, v4d, v4l, v4i, 4, eg_hist_add_f64_scalar)
+
+/* Counts with the spread copies where the bins are few, in chunks the
+ * 32-bit copies hold. */
+#define DEFINE_ADD(NAME, T, BLOCKS)                                            \
+    static uint64_t NAME(const eg_hist_plan *p, eg_hist_state *s, const T *v,  \
+                         uint64_t n)                                           \
+    {                                                                          \
+        uint64_t done = 0;                                                     \
+        eg_hist_spread sp;                                                     \
+        while (done < n) {                                                     \
+            uint64_t k =                                                       \
+                n - done < EG_SPREAD_CHUNK ? n - done : EG_SPREAD_CHUNK;       \
+            uint32_t *c = eg_hist_spread_begin(&sp, p->nbins);                 \
+            uint64_t d = BLOCKS(p, s, c, v + done, k);                         \
+            eg_hist_spread_fold(c, s);                                         \
+            done += d;                                                         \
+            if (d < k)                                                         \
+                break;                                                         \
+        }                                                                      \
+        return done;                                                           \
+    }
+
+DEFINE_ADD(add_f32, float, blocks_f32)
+DEFINE_ADD(add_f64, double, blocks_f64)
+
+/* The margin must leave most lanes out of the corrections, and the
+ * positions must fit int32. */
+static int vec_plan(const eg_hist_plan *p)
+{
+    return p->nbins <= (1u << 24) && eg_hist_edge_margin(p) < 0.25;
+}
+
+uint64_t eg_hist_add_f32_vec(const eg_hist_plan *p, eg_hist_state *s,
+                             const float *v, uint64_t n)
+{
+    if (!p->f32 || !p->norm_f32 || !vec_plan(p))
+        return 0;
+    return add_f32(p, s, v, n);
+}
+
+uint64_t eg_hist_add_f64_vec(const eg_hist_plan *p, eg_hist_state *s,
+                             const double *v, uint64_t n)
+{
+    if (p->dtype != EG_F64 || p->f32 || !vec_plan(p))
+        return 0;
+    return add_f64(p, s, v, n);
+}
+
+#else
+
+uint64_t eg_hist_add_f32_vec(const eg_hist_plan *p, eg_hist_state *s,
+                             const float *v, uint64_t n)
+{
+    (void)p;
+    (void)s;
+    (void)v;
+    (void)n;
+    return 0;
+}
+
+uint64_t eg_hist_add_f64_vec(const eg_hist_plan *p, eg_hist_state *s,
+                             const double *v, uint64_t n)
+{
+    (void)p;
+    (void)s;
+    (void)v;
+    (void)n;
+    return 0;
+}
+
+#endif
