@@ -463,7 +463,7 @@ Test(hist, vector_edge_skip_counts_as_the_scalar_one)
 
 Test(hist, portable_vector_path_counts_as_the_scalar_one)
 {
-    /* hist_vec.c, for CPUs without AVX-512, called itself (so that an
+    /* hist_portable.c, for CPUs without AVX-512, called itself (so that an
      * AVX-512 machine checks it too) and the rest counted by the scalar
      * loop, against the scalar loop one value at a time: float32 and
      * float64, few bins (the spread copies), many (the state's counts),
@@ -493,8 +493,8 @@ Test(hist, portable_vector_path_counts_as_the_scalar_one)
             eg_hist_state a, b;
             eg_hist_state_init(&a, bins, NULL);
             eg_hist_state_init(&b, bins, NULL);
-            uint64_t done = f64 ? eg_hist_add_f64_vec(&p, &a, v, n)
-                                : eg_hist_add_f32_vec(&p, &a, x, n);
+            uint64_t done = f64 ? eg_hist_add_f64_portable(&p, &a, v, n)
+                                : eg_hist_add_f32_portable(&p, &a, x, n);
             size_t w = f64 ? 4 : 8;
             size_t want = eg_hist_edge_margin(&p) < 0.25 ? n / w * w : 0;
             cr_assert_eq(done, want, "f64 %d plan %zu: %llu of %zu", f64, k,

@@ -283,7 +283,7 @@ void eg_hist_add(const eg_hist_plan *p, eg_hist_state *s, const void *data,
         if (p->f32 && p->norm_f32) {
             uint64_t done = eg_hist_add_f32_avx512(p, s, v, n);
             if (done == 0)
-                done = eg_hist_add_f32_vec(p, s, v, n);
+                done = eg_hist_add_f32_portable(p, s, v, n);
             eg_hist_add_f32_scalar(p, s, v + done, n - done);
             break;
         }
@@ -295,7 +295,7 @@ void eg_hist_add(const eg_hist_plan *p, eg_hist_state *s, const void *data,
         const double *v = data;
         uint64_t done = eg_hist_add_f64_avx512(p, s, v, n);
         if (done == 0)
-            done = eg_hist_add_f64_vec(p, s, v, n);
+            done = eg_hist_add_f64_portable(p, s, v, n);
         eg_hist_add_f64_scalar(p, s, v + done, n - done);
         break;
     }

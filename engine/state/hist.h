@@ -61,13 +61,13 @@ uint64_t eg_hist_add_f32_avx512(const eg_hist_plan *p, eg_hist_state *s,
 uint64_t eg_hist_add_f64_avx512(const eg_hist_plan *p, eg_hist_state *s,
                                 const double *v, uint64_t n);
 
-/* The portable vector spelling of the same (hist_vec.c), for CPUs
+/* The portable vector spelling of the same (hist_portable.c), for CPUs
  * without AVX-512: a multiple of 8 of the n elements, 0 when the plan is
  * not of that kind. */
-uint64_t eg_hist_add_f32_vec(const eg_hist_plan *p, eg_hist_state *s,
+uint64_t eg_hist_add_f32_portable(const eg_hist_plan *p, eg_hist_state *s,
                              const float *v, uint64_t n);
 /* ... and of float64 data, 4 at a time. */
-uint64_t eg_hist_add_f64_vec(const eg_hist_plan *p, eg_hist_state *s,
+uint64_t eg_hist_add_f64_portable(const eg_hist_plan *p, eg_hist_state *s,
                              const double *v, uint64_t n);
 /* The scalar loops of float32 data in float32 bins and of float64 data
  * (hist.c): the reference the vector spellings are held to. */

@@ -1,5 +1,5 @@
 /* hist_spread.h - the spread counters of the vector histogram loops
- * (hist_avx512.c, hist_vec.c).
+ * (hist_avx512.c, hist_portable.c).
  *
  * With few bins, neighbouring values often fall in one bin, and each
  * increment then waits on the previous one's store (a chain of

@@ -1,19 +1,21 @@
-/* hist_vec.c - numpy's bin index of float32 data in float32 bins, 8 values
- * at a time in GCC's generic vectors (hist.h), for the CPUs the AVX-512
- * code (hist_avx512.c) does not serve: AVX2 through the x86-64-v3 clone,
- * SSE2 by default, NEON on ARM hosts.
+/* hist_portable.c - numpy's bin index of float32 data in float32 bins (8
+ * values at a time) and of float64 data (4 at a time) in GCC's generic
+ * vectors (hist.h), for the CPUs the AVX-512 code (hist_avx512.c) does not
+ * serve: AVX2 through the x86-64-v3 clone, SSE2 by default, NEON on ARM
+ * hosts.
  *
- * The scalar loop (hist.c, eg_hist_add_f32_scalar) took 2.6 ns a value in
- * cache on an Intel Xeon with its vectors turned off: a chain of compares
- * and branches per value.  Here the range test, (x - first) * norm, the
- * clamp and the truncation go 8 lanes at once in float arithmetic (each
- * operation rounds once, as the scalar code's and numpy's float32 ufuncs
- * do), and the two corrections against the edges, which need a table
- * look-up, are made only for the lanes whose position lies within the
- * edge margin (eg_hist_edge_margin) of a bin's end, by the scalar rule.  A
- * block holding a value outside the range (or NaN) goes to the scalar loop
- * whole.  With few bins each lane counts into copy lane % 4 of its bin
- * (hist_spread.h), as the AVX-512 code does, so that neighbouring values
+ * The scalar loops (hist.c) took 2.6 ns a value in cache on an Intel Xeon
+ * with its vectors turned off: a chain of compares and branches per
+ * value.  Here the range test, (x - first) * norm, the clamp and the
+ * truncation go a vector at once in the bin dtype's arithmetic (each
+ * operation rounds once, as the scalar code's and numpy's ufuncs do).  The
+ * two corrections against the edges need a table look-up, and can only
+ * fire for a position within the edge margin (eg_hist_edge_margin) of a
+ * bin's end: a block with such a lane, or with a value outside the range
+ * (or NaN), goes to the scalar loop whole, so every count is the scalar
+ * rule's.  The counter indexes wait in a queue; with few bins each lane
+ * counts into copy lane % 4 of its bin (hist_spread.h), as the AVX-512
+ * code does, so that neighbouring values
  * of one bin do not wait on each other's stores. */
 #include <stdint.h>
 #include <string.h>
@@ -161,7 +163,7 @@ static int vec_plan(const eg_hist_plan *p)
     return p->nbins <= (1u << 24) && eg_hist_edge_margin(p) < 0.25;
 }
 
-uint64_t eg_hist_add_f32_vec(const eg_hist_plan *p, eg_hist_state *s,
+uint64_t eg_hist_add_f32_portable(const eg_hist_plan *p, eg_hist_state *s,
                              const float *v, uint64_t n)
 {
     if (!p->f32 || !p->norm_f32 || !vec_plan(p))
@@ -169,7 +171,7 @@ uint64_t eg_hist_add_f32_vec(const eg_hist_plan *p, eg_hist_state *s,
     return add_f32(p, s, v, n);
 }
 
-uint64_t eg_hist_add_f64_vec(const eg_hist_plan *p, eg_hist_state *s,
+uint64_t eg_hist_add_f64_portable(const eg_hist_plan *p, eg_hist_state *s,
                              const double *v, uint64_t n)
 {
     if (p->dtype != EG_F64 || p->f32 || !vec_plan(p))
@@ -179,7 +181,7 @@ uint64_t eg_hist_add_f64_vec(const eg_hist_plan *p, eg_hist_state *s,
 
 #else
 
-uint64_t eg_hist_add_f32_vec(const eg_hist_plan *p, eg_hist_state *s,
+uint64_t eg_hist_add_f32_portable(const eg_hist_plan *p, eg_hist_state *s,
                              const float *v, uint64_t n)
 {
     (void)p;
@@ -189,7 +191,7 @@ uint64_t eg_hist_add_f32_vec(const eg_hist_plan *p, eg_hist_state *s,
     return 0;
 }
 
-uint64_t eg_hist_add_f64_vec(const eg_hist_plan *p, eg_hist_state *s,
+uint64_t eg_hist_add_f64_portable(const eg_hist_plan *p, eg_hist_state *s,
                              const double *v, uint64_t n)
 {
     (void)p;
