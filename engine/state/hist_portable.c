@@ -15,8 +15,8 @@
  * (or NaN), goes to the scalar loop whole, so every count is the scalar
  * rule's.  The counter indexes wait in a queue; with few bins each lane
  * counts into copy lane % 4 of its bin (hist_spread.h), as the AVX-512
- * code does, so that neighbouring values
- * of one bin do not wait on each other's stores. */
+ * code does, so that neighbouring values of one bin do not wait on each
+ * other's stores. */
 #include <stdint.h>
 #include <string.h>
 
