@@ -8,6 +8,7 @@
 
 #include "hist.h"
 #include "qselect.h"
+#include "qselect_vec.h"
 #include "quant_key.h"
 #include "sketch.h"
 #include "testutil.h"
@@ -690,6 +691,121 @@ Test(qselect, first_pass_counts_every_key_once)
                      EG_OK);
         cr_assert(memcmp(h, ref, (1u << 16) * sizeof *h) == 0, "f64 %d", f64);
         cr_assert_eq(nan, ref_nan);
+        free(h);
+        free(ref);
+        free(x);
+    }
+}
+
+/* One key into the buckets g as the scalar pass counts it (qselect.c). */
+static void ref_take(eg_select_vgroup *g, size_t ng, uint64_t k, unsigned w)
+{
+    for (size_t j = 0; j < ng; j++) {
+        if (g[j].fixed && (k >> (w - g[j].fixed)) != g[j].prefix)
+            continue;
+        if (!g[j].hist) {
+            if (g[j].len < g[j].cap)
+                g[j].keys[g[j].len++] = k;
+        } else {
+            g[j].hist[(k >> (w - g[j].fixed - 16)) & 0xffff]++;
+        }
+    }
+}
+
+Test(qselect, portable_passes_count_as_the_keys_one_by_one)
+{
+    /* qselect_portable.c, for CPUs without AVX-512, called itself (so an
+     * AVX-512 machine checks it too), the rest of the values taken by the
+     * reference: the first pass, then a pass with two counted buckets and
+     * one whose keys are kept; float32 and float64 with NaN, zeros of
+     * both signs, infinities and subnormals among the values. */
+    enum { N = 50021 };
+    for (int f64 = 0; f64 < 2; f64++) {
+        eg_dtype t = f64 ? EG_F64 : EG_F32;
+        size_t sz = f64 ? 8 : 4;
+        unsigned w = f64 ? 64 : 32;
+        unsigned char *x = malloc(N * sz);
+        tu_fill(x, t, N, 41 + (uint64_t)f64, -1e3, 1e3);
+        const double odd[] = {NAN, -0.0, 0.0, INFINITY, -INFINITY,
+                              f64 ? 5e-324 : 1e-45, f64 ? -5e-324 : -1e-45};
+        for (size_t i = 0; i < N; i += 331) {
+            double o = odd[(i / 331) % 7];
+            if (f64)
+                ((double *)(void *)x)[i] = o;
+            else
+                ((float *)(void *)x)[i] = (float)o;
+        }
+        /* the first pass */
+        uint64_t *h = calloc(1u << 16, sizeof *h), *ref = calloc(1u << 16,
+                                                                  sizeof *ref);
+        uint64_t nan = 0, ref_nan = 0;
+        eg_select_vgroup g1 = {0, 0, h, NULL, 0, 0};
+        eg_select_vgroup r1 = {0, 0, ref, NULL, 0, 0};
+        uint64_t done = eg_select_pass_portable(t, x, N, &g1, 1, &nan);
+        cr_assert_eq(done, N / (32 / sz) * (32 / sz), "f64 %d", f64);
+        for (size_t i = 0; i < N; i++) {
+            int isnan_;
+            uint64_t k = eg_key_of(x, i, t, &isnan_);
+            if (i >= done)
+                nan += (uint64_t)isnan_;
+            ref_nan += (uint64_t)isnan_;
+            if (isnan_)
+                continue;
+            if (i >= done)
+                ref_take(&g1, 1, k, w);
+            ref_take(&r1, 1, k, w);
+        }
+        cr_assert(memcmp(h, ref, (1u << 16) * sizeof *h) == 0, "f64 %d", f64);
+        cr_assert_eq(nan, ref_nan, "f64 %d", f64);
+        cr_assert_gt(nan, 0);
+        /* a later pass: the two fullest digits counted on, keys kept
+         * under a shorter prefix */
+        uint64_t d0 = 0, d1 = 1;
+        for (uint64_t d = 0; d < (1u << 16); d++) {
+            if (ref[d] > ref[d0]) {
+                d1 = d0;
+                d0 = d;
+            } else if (d != d0 && ref[d] > ref[d1]) {
+                d1 = d;
+            }
+        }
+        uint64_t *ha = calloc(1u << 16, sizeof *ha);
+        uint64_t *hb = calloc(1u << 16, sizeof *hb);
+        uint64_t *ra = calloc(1u << 16, sizeof *ra);
+        uint64_t *rb = calloc(1u << 16, sizeof *rb);
+        uint64_t *ka = calloc(N, sizeof *ka), *kr = calloc(N, sizeof *kr);
+        eg_select_vgroup g3[3] = {{d0, 16, ha, NULL, 0, 0},
+                                  {d1, 16, hb, NULL, 0, 0},
+                                  {d1 >> 8, 8, NULL, ka, 0, N}};
+        eg_select_vgroup r3[3] = {{d0, 16, ra, NULL, 0, 0},
+                                  {d1, 16, rb, NULL, 0, 0},
+                                  {d1 >> 8, 8, NULL, kr, 0, N}};
+        nan = 0;
+        done = eg_select_pass_portable(t, x, N, g3, 3, &nan);
+        cr_assert_eq(done, N / (32 / sz) * (32 / sz), "f64 %d", f64);
+        for (size_t i = 0; i < N; i++) {
+            int isnan_;
+            uint64_t k = eg_key_of(x, i, t, &isnan_);
+            if (i >= done)
+                nan += (uint64_t)isnan_;
+            if (isnan_)
+                continue;
+            if (i >= done)
+                ref_take(g3, 3, k, w);
+            ref_take(r3, 3, k, w);
+        }
+        cr_assert_eq(nan, ref_nan, "f64 %d", f64);
+        cr_assert(memcmp(ha, ra, (1u << 16) * sizeof *ha) == 0, "f64 %d", f64);
+        cr_assert(memcmp(hb, rb, (1u << 16) * sizeof *hb) == 0, "f64 %d", f64);
+        cr_assert_eq(g3[2].len, r3[2].len, "f64 %d", f64);
+        cr_assert_gt(g3[2].len, 0);
+        cr_assert(memcmp(ka, kr, g3[2].len * sizeof *ka) == 0, "f64 %d", f64);
+        free(ha);
+        free(hb);
+        free(ra);
+        free(rb);
+        free(ka);
+        free(kr);
         free(h);
         free(ref);
         free(x);

@@ -56,6 +56,9 @@ void eg_select_pass_block(void *ctx, unsigned th, const void *data, uint64_t n)
         }
         uint64_t done =
             eg_select_pass_avx512(s->dtype, data, n, vg, p->ngroups, &nan_n);
+        if (done == 0)
+            done = eg_select_pass_portable(s->dtype, data, n, vg, p->ngroups,
+                                           &nan_n);
         for (size_t j = 0; j < p->ngroups; j++)
             p->g[j].len[th] = vg[j].len;
         data = (const char *)data + done * eg_dtype_size(s->dtype);

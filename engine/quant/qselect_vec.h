@@ -25,4 +25,10 @@ typedef struct eg_select_vgroup {
 uint64_t eg_select_pass_avx512(eg_dtype t, const void *data, uint64_t n,
                                eg_select_vgroup *g, size_t ng, uint64_t *nan);
 
+/* The same in portable vectors (qselect_portable.c), for CPUs without
+ * AVX-512: 0 only for a dtype or bucket it does not handle. */
+uint64_t eg_select_pass_portable(eg_dtype t, const void *data, uint64_t n,
+                                 eg_select_vgroup *g, size_t ng,
+                                 uint64_t *nan);
+
 #endif
