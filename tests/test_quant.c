@@ -893,23 +893,36 @@ Test(qselect, pass_counts_of_parts_merge_on_the_wire_to_the_whole)
 static void vector_and_scalar_agree(const void *data, size_t n, eg_dtype t,
                                     unsigned k)
 {
+    /* the dispatch (AVX-512 where the CPU has it), the portable vectors
+     * called themselves (sketch_portable.c, so that an AVX-512 machine
+     * checks them too) and the scalar code one value at a time */
     const size_t es = t == EG_F32 ? sizeof(float) : sizeof(double);
-    eg_sketch a, b;
+    eg_sketch a, b, c;
     eg_sketch_init(&a, k);
     eg_sketch_init(&b, k);
+    eg_sketch_init(&c, k);
     cr_assert_eq(eg_sketch_add(&a, data, n, t, NULL), EG_OK);
+    uint64_t done = eg_sketch_add_portable(&c, data, n, t);
+    cr_assert_eq(done, n / 4 * 4);
+    cr_assert_eq(eg_sketch_add(&c, (const char *)data + done * es, n - done,
+                               t, NULL),
+                 EG_OK);
     for (size_t i = 0; i < n; i++)
         cr_assert_eq(eg_sketch_add(&b, (const char *)data + i * es, 1, t,
                                    NULL),
                      EG_OK);
-    size_t la, lb;
-    uint8_t *wa = encode(&a, &la), *wb = encode(&b, &lb);
+    size_t la, lb, lc;
+    uint8_t *wa = encode(&a, &la), *wb = encode(&b, &lb), *wc = encode(&c, &lc);
     cr_assert(la == lb && memcmp(wa, wb, la) == 0, "%s k %u",
+              t == EG_F32 ? "f32" : "f64", k);
+    cr_assert(lc == lb && memcmp(wc, wb, lc) == 0, "portable %s k %u",
               t == EG_F32 ? "f32" : "f64", k);
     free(wa);
     free(wb);
+    free(wc);
     eg_sketch_free(&a);
     eg_sketch_free(&b);
+    eg_sketch_free(&c);
 }
 
 Test(sketch, vector_path_counts_as_the_scalar_one)

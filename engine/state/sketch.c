@@ -133,6 +133,8 @@ eg_status eg_sketch_add(eg_sketch *s, const void *data, uint64_t n, eg_dtype t,
 {
     /* floats: the vectors take the bulk, the loops below the tail */
     uint64_t done = eg_sketch_add_avx512(s, data, n, t);
+    if (done == 0)
+        done = eg_sketch_add_portable(s, data, n, t);
     data = (const char *)data + done * eg_dtype_size(t);
     n -= done;
     switch (t) {

@@ -58,6 +58,10 @@ void eg_sketch_add_one(eg_sketch *s, double x);
  * without AVX-512 or for integer dtypes). */
 uint64_t eg_sketch_add_avx512(eg_sketch *s, const void *data, uint64_t n,
                               eg_dtype t);
+/* The same in portable vectors (sketch_portable.c), for CPUs without
+ * AVX-512: a multiple of 4, 0 for integer dtypes. */
+uint64_t eg_sketch_add_portable(eg_sketch *s, const void *data, uint64_t n,
+                                eg_dtype t);
 
 /* What a device counted over one chunk (cl_count.c): the buckets
  * pos_lo .. pos_lo + pos_len - 1 and neg_lo .. neg_lo + neg_len - 1 (each

@@ -1,4 +1,4 @@
-// fuzz-sources: engine/state/sketch.c engine/state/sketch_wire.c engine/state/sketch_avx512.c engine/state/hist.c engine/state/hist_wire.c engine/state/hist_avx512.c engine/state/hist_portable.c engine/quant/select_wire.c engine/core/error.c engine/core/dtype.c
+// fuzz-sources: engine/state/sketch.c engine/state/sketch_wire.c engine/state/sketch_avx512.c engine/state/sketch_portable.c engine/state/hist.c engine/state/hist_wire.c engine/state/hist_avx512.c engine/state/hist_portable.c engine/quant/select_wire.c engine/core/error.c engine/core/dtype.c
 /* fuzz_sketch.c - libFuzzer harness for the wire decoders of the quantile
  * states: the sketch (engine/state/sketch_wire.c) and the histogram
  * (engine/state/hist_wire.c) and one selection pass's counts

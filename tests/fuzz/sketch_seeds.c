@@ -1,4 +1,4 @@
-// fuzz-sources: engine/state/sketch.c engine/state/sketch_wire.c engine/state/sketch_avx512.c engine/state/hist.c engine/state/hist_wire.c engine/state/hist_avx512.c engine/state/hist_portable.c engine/quant/select_wire.c engine/core/error.c engine/core/dtype.c
+// fuzz-sources: engine/state/sketch.c engine/state/sketch_wire.c engine/state/sketch_avx512.c engine/state/sketch_portable.c engine/state/hist.c engine/state/hist_wire.c engine/state/hist_avx512.c engine/state/hist_portable.c engine/quant/select_wire.c engine/core/error.c engine/core/dtype.c
 /* sketch_seeds.c - writes seeds for fuzz_sketch into the folder given: a
  * few sketches (empty, signed with zeros and infinities, coarse), a
  * histogram state of the harness's plan and a selection pass's counts, in
