@@ -48,6 +48,45 @@ static inline int eg_special_set(unsigned g)
 typedef void (*eg_lane_pass)(const void *x, const void *y, unsigned g,
                              uint64_t base, const double *k, slots *sl);
 
+/* A SIMD file's passes.  The file defines TGT (its target attribute),
+ * SIDE(G) (the lanes side by side for a set) and an always inlined
+ * fused_lanes(x, y, f32, g, lanes side by side, base, k, sl); then
+ * EG_LANE_PASSES(SFX, F32) defines a pass of its own for each set of
+ * EG_SPECIAL_SETS (f32, g and the lanes constant, so only the groups asked
+ * for remain), the table special_SFX of them in eg_special_set's order,
+ * and any_SFX, one lane at a time testing g as it goes, for every other
+ * set. */
+#define EG_LANE_PASS_ONE(NAME, F32, G)                                         \
+    TGT static void NAME(const void *x, const void *y, unsigned g,             \
+                         uint64_t base, const double *k, slots *sl)            \
+    {                                                                          \
+        (void)g;                                                               \
+        fused_lanes(x, y, F32, G, SIDE(G), base, k, sl);                       \
+    }
+
+#define EG_LANE_PASSES(SFX, F32)                                               \
+    EG_SPECIAL_SETS(EG_LANE_PASS_ONE, SFX, F32)                                \
+    TGT static void any_##SFX(const void *x, const void *y, unsigned g,        \
+                              uint64_t base, const double *k, slots *sl)       \
+    {                                                                          \
+        fused_lanes(x, y, F32, g, 1, base, k, sl);                             \
+    }                                                                          \
+    static const eg_lane_pass special_##SFX[] = {                              \
+        EG_SPECIAL_SETS(EG_SPECIAL_NAME, SFX, F32)};
+
+/* The pass for g from the tables EG_LANE_PASSES(f32, 1) and (f64, 0)
+ * defined, run over the lanes: the end of a file's eg_lanes_* entry. */
+#define EG_LANE_PASSES_RUN(x, y, lanes, dtype, g, words)                       \
+    do {                                                                       \
+        int f32_ = (dtype) == EG_F32;                                          \
+        int at_ = eg_special_set(g);                                           \
+        eg_lane_pass pass_ = at_ < 0                                           \
+                                 ? (f32_ ? any_f32 : any_f64)                  \
+                                 : (f32_ ? special_f32 : special_f64)[at_];    \
+        return eg_run_lane_pass(pass_, at_ < 0 ? 1 : SIDE(g), x, y, lanes,     \
+                                dtype, g, words);                              \
+    } while (0)
+
 /* The most lanes any pass takes side by side. */
 #define EG_PASS_MAX_LN 4
 

@@ -274,31 +274,12 @@ TGT_INLINE void fused_lanes(const void *xv, const void *yv, int f32,
     }
 }
 
-/* The instances: the sets of lane_sets.h get a pass of their own, with as
- * many lanes side by side as their accumulators leave registers for; any
- * other set takes the general instance, which tests g as it goes. */
+/* The passes (lane_sets.h): each set of lane_sets.h with as many lanes side
+ * by side as its accumulators leave registers for. */
 #define SIDE(G) ((G) == (EG_G_VAR | EG_G_MINMAX) ? FUSED_LN : MAX_LN)
 
-#define INSTANCE(NAME, F32, G)                                                 \
-    TGT static void NAME(const void *x, const void *y, unsigned g,             \
-                         uint64_t base, const double *k, slots *sl)            \
-    {                                                                          \
-        (void)g;                                                               \
-        fused_lanes(x, y, F32, G, SIDE(G), base, k, sl);                       \
-    }
-
-#define INSTANCES(SFX, F32)                                                    \
-    EG_SPECIAL_SETS(INSTANCE, SFX, F32)                                        \
-    TGT static void any_##SFX(const void *x, const void *y, unsigned g,        \
-                              uint64_t base, const double *k, slots *sl)       \
-    {                                                                          \
-        fused_lanes(x, y, F32, g, 1, base, k, sl);                             \
-    }                                                                          \
-    static const eg_lane_pass special_##SFX[] = {                              \
-        EG_SPECIAL_SETS(EG_SPECIAL_NAME, SFX, F32)};
-
-INSTANCES(f32, 1)
-INSTANCES(f64, 0)
+EG_LANE_PASSES(f32, 1)
+EG_LANE_PASSES(f64, 0)
 
 uint64_t eg_lanes_avx512(const void *x, const void *y, uint64_t lanes,
                          eg_dtype dtype, unsigned g, uint64_t *words)
@@ -306,12 +287,7 @@ uint64_t eg_lanes_avx512(const void *x, const void *y, uint64_t lanes,
     if (!__builtin_cpu_supports("avx512f") ||
         (dtype != EG_F32 && dtype != EG_F64))
         return 0;
-    int f32 = dtype == EG_F32;
-    int at = eg_special_set(g);
-    eg_lane_pass pass = at < 0 ? (f32 ? any_f32 : any_f64)
-                               : (f32 ? special_f32 : special_f64)[at];
-    return eg_run_lane_pass(pass, at < 0 ? 1 : SIDE(g), x, y, lanes, dtype, g,
-                            words);
+    EG_LANE_PASSES_RUN(x, y, lanes, dtype, g, words);
 }
 
 #else

@@ -206,17 +206,9 @@ TGT static uint64_t f64_pass(const double *v, uint64_t n, eg_select_vgroup *g,
 uint64_t eg_select_pass_avx512(eg_dtype t, const void *data, uint64_t n,
                                eg_select_vgroup *g, size_t ng, uint64_t *nan)
 {
-    unsigned w = t == EG_F32 ? 32 : 64;
-    if ((t != EG_F32 && t != EG_F64) || ng == 0 || ng > MAX_VG ||
+    if (!eg_select_vgroups_ok(t, g, ng, MAX_VG) ||
         !__builtin_cpu_supports("avx512f"))
         return 0;
-    for (size_t j = 0; j < ng; j++) {
-        /* a digit needs 16 bits below the prefix; fixed 0 matches all,
-         * which only the first pass's one bucket has */
-        if ((g[j].hist && g[j].fixed + 16 > w) || g[j].fixed >= w ||
-            (g[j].fixed == 0 && ng != 1))
-            return 0;
-    }
     if (ng == 1 && g[0].fixed == 0 && g[0].hist)
         return t == EG_F32 ? f32_first(data, n, g[0].hist, nan)
                            : f64_first(data, n, g[0].hist, nan);

@@ -15,44 +15,14 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "portable_vec.h"
 #include "qselect_vec.h"
 #include "read_ahead.h"
 
-#if defined(__GNUC__) && !defined(__clang__)
-
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
-#define EG_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define EG_HOT
-#endif
+#if defined(EG_PORTABLE_VEC)
 
 #define MAX_VG 16
 #define QUEUE_LEN 2048u
-
-/* 32-byte vectors: 8 float32 keys or 4 float64 ones; signed masks. */
-typedef uint32_t v8u __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
-typedef float v8f __attribute__((vector_size(32)));
-typedef uint64_t v4u __attribute__((vector_size(32)));
-typedef int64_t v4l __attribute__((vector_size(32)));
-typedef double v4d __attribute__((vector_size(32)));
-
-/* Whether any lane of a mask is set: the halves folded onto each other
- * (vectors never cross a call: the default clone has no AVX, and a 32-byte
- * vector argument would change the ABI there). */
-#define ANY_v8i(M, R)                                                          \
-    do {                                                                       \
-        v8i t_ = (M) | __builtin_shuffle((M), (v8i){4, 5, 6, 7, 0, 1, 2, 3});  \
-        t_ |= __builtin_shuffle(t_, (v8i){2, 3, 0, 1, 6, 7, 4, 5});            \
-        t_ |= __builtin_shuffle(t_, (v8i){1, 0, 3, 2, 5, 4, 7, 6});            \
-        (R) = t_[0] != 0;                                                      \
-    } while (0)
-#define ANY_v4l(M, R)                                                          \
-    do {                                                                       \
-        v4l t_ = (M) | __builtin_shuffle((M), (v4l){2, 3, 0, 1});              \
-        t_ |= __builtin_shuffle(t_, (v4l){1, 0, 3, 2});                        \
-        (R) = t_[0] != 0;                                                      \
-    } while (0)
 
 static void queue_count(uint64_t *h, const uint32_t *q, unsigned n)
 {
@@ -70,15 +40,15 @@ static void queue_count(uint64_t *h, const uint32_t *q, unsigned n)
         memcpy(&b_, (v), sizeof b_);                                           \
         (NAN) = x_ != x_;                                                      \
         VM neg_ = (VM)b_ < 0;                                                  \
-        (K) = b_ ^ ((VU)neg_ | ((VU){0} + ((uint64_t)1 << ((B) - 1))));        \
+        (K) = b_ ^ ((VU)neg_ | ((VU){0} + ((uint64_t)1 << ((B)-1))));          \
     } while (0)
 
 /* The first pass (one bucket, every key): the top 16 bits of each key
  * counted into h.  And a later pass: each bucket's keys, their next 16
  * bits counted or the keys kept. */
 #define DEFINE_PASSES(SFX, T, VF, VU, VM, W, B)                                \
-    EG_HOT static uint64_t first_##SFX(const T *v, uint64_t n, uint64_t *h,    \
-                                       uint64_t *nan)                          \
+    EG_PORTABLE_HOT static uint64_t first_##SFX(const T *v, uint64_t n,        \
+                                                uint64_t *h, uint64_t *nan)    \
     {                                                                          \
         uint32_t q[QUEUE_LEN];                                                 \
         unsigned qn = 0;                                                       \
@@ -90,7 +60,7 @@ static void queue_count(uint64_t *h, const uint32_t *q, unsigned n)
             KEYS(VF, VU, VM, B, v + i, k, isnan);                              \
             VU d = k >> ((B)-16);                                              \
             int any;                                                           \
-            ANY_##VM(isnan, any);                                              \
+            EG_ANY_##VM(isnan, any);                                           \
             if (!any) {                                                        \
                 for (int l = 0; l < (W); l++)                                  \
                     q[qn + (unsigned)l] = (uint32_t)d[l];                      \
@@ -112,9 +82,8 @@ static void queue_count(uint64_t *h, const uint32_t *q, unsigned n)
         return i;                                                              \
     }                                                                          \
                                                                                \
-    EG_HOT static uint64_t pass_##SFX(const T *v, uint64_t n,                  \
-                                      eg_select_vgroup *g, size_t ng,          \
-                                      uint64_t *nan)                           \
+    EG_PORTABLE_HOT static uint64_t pass_##SFX(                                \
+        const T *v, uint64_t n, eg_select_vgroup *g, size_t ng, uint64_t *nan) \
     {                                                                          \
         uint64_t i = 0, nans = 0;                                              \
         for (; i + (W) <= n; i += (W)) {                                       \
@@ -123,16 +92,16 @@ static void queue_count(uint64_t *h, const uint32_t *q, unsigned n)
             VM isnan;                                                          \
             KEYS(VF, VU, VM, B, v + i, k, isnan);                              \
             int any;                                                           \
-            ANY_##VM(isnan, any);                                              \
+            EG_ANY_##VM(isnan, any);                                           \
             if (any)                                                           \
                 for (int l = 0; l < (W); l++)                                  \
                     nans += isnan[l] != 0;                                     \
             for (size_t j = 0; j < ng; j++) {                                  \
                 eg_select_vgroup *gj = &g[j];                                  \
                 /* fixed is 1 to B - 1 here (eg_select_pass_portable) */       \
-                VM hit = ((k >> (B - gj->fixed)) == (T##_key)gj->prefix) &     \
-                         ~isnan;                                               \
-                ANY_##VM(hit, any);                                            \
+                VM hit =                                                       \
+                    ((k >> (B - gj->fixed)) == (T##_key)gj->prefix) & ~isnan;  \
+                EG_ANY_##VM(hit, any);                                         \
                 if (!any)                                                      \
                     continue;                                                  \
                 for (int l = 0; l < (W); l++) {                                \
@@ -158,19 +127,10 @@ DEFINE_PASSES(f32, float, v8f, v8u, v8i, 8, 32)
 DEFINE_PASSES(f64, double, v4d, v4u, v4l, 4, 64)
 
 uint64_t eg_select_pass_portable(eg_dtype t, const void *data, uint64_t n,
-                                 eg_select_vgroup *g, size_t ng,
-                                 uint64_t *nan)
+                                 eg_select_vgroup *g, size_t ng, uint64_t *nan)
 {
-    unsigned w = t == EG_F32 ? 32 : 64;
-    if ((t != EG_F32 && t != EG_F64) || ng == 0 || ng > MAX_VG)
+    if (!eg_select_vgroups_ok(t, g, ng, MAX_VG))
         return 0;
-    for (size_t j = 0; j < ng; j++) {
-        /* a digit needs 16 bits below the prefix; fixed 0 matches all,
-         * which only the first pass's one bucket has */
-        if ((g[j].hist && g[j].fixed + 16 > w) || g[j].fixed >= w ||
-            (g[j].fixed == 0 && ng != 1))
-            return 0;
-    }
     if (ng == 1 && g[0].fixed == 0) {
         if (!g[0].hist)
             return 0;
@@ -184,8 +144,7 @@ uint64_t eg_select_pass_portable(eg_dtype t, const void *data, uint64_t n,
 #else
 
 uint64_t eg_select_pass_portable(eg_dtype t, const void *data, uint64_t n,
-                                 eg_select_vgroup *g, size_t ng,
-                                 uint64_t *nan)
+                                 eg_select_vgroup *g, size_t ng, uint64_t *nan)
 {
     (void)t;
     (void)data;

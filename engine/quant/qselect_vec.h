@@ -19,6 +19,22 @@ typedef struct eg_select_vgroup {
     uint64_t len, cap;
 } eg_select_vgroup;
 
+/* Whether the vector passes take these buckets of dtype t: float data, 1
+ * to MAX buckets, each digit 16 bits below its prefix, and a prefix of 0
+ * bits (every key) only as the first pass's one bucket. */
+static inline int eg_select_vgroups_ok(eg_dtype t, const eg_select_vgroup *g,
+                                       size_t ng, size_t max)
+{
+    unsigned w = t == EG_F32 ? 32 : 64;
+    if ((t != EG_F32 && t != EG_F64) || ng == 0 || ng > max)
+        return 0;
+    for (size_t j = 0; j < ng; j++)
+        if ((g[j].hist && g[j].fixed + 16 > w) || g[j].fixed >= w ||
+            (g[j].fixed == 0 && ng != 1))
+            return 0;
+    return 1;
+}
+
 /* Runs the pass over data[0..k) for the largest k <= n the vectors cover,
  * adds the NaNs seen to *nan and returns k (0: no AVX-512, not a float
  * dtype, or a bucket the vectors do not handle). */

@@ -22,43 +22,10 @@
 
 #include "hist.h"
 #include "hist_spread.h"
+#include "portable_vec.h"
 #include "read_ahead.h"
 
-#if defined(__GNUC__) && !defined(__clang__)
-
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
-#define EG_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define EG_HOT
-#endif
-
-/* A vector is 32 bytes: 8 floats or 4 doubles; masks are integers of
- * the same width, positions int32. */
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
-typedef double v4d __attribute__((vector_size(32)));
-typedef int64_t v4l __attribute__((vector_size(32)));
-typedef int32_t v4i __attribute__((vector_size(16)));
-
-/* Vectors never cross a call: the default clone has no AVX, and a
- * 32-byte vector argument or result would change the ABI there. */
-
-/* Whether any lane of a compare's mask is set: the halves folded onto
- * each other, three shuffles (taking the lanes out one by one cost twice
- * the block's own work). */
-#define ANY_SET_v8i(M, R)                                                      \
-    do {                                                                       \
-        v8i t_ = (M) | __builtin_shuffle((M), (v8i){4, 5, 6, 7, 0, 1, 2, 3});  \
-        t_ |= __builtin_shuffle(t_, (v8i){2, 3, 0, 1, 6, 7, 4, 5});            \
-        t_ |= __builtin_shuffle(t_, (v8i){1, 0, 3, 2, 5, 4, 7, 6});            \
-        (R) = t_[0] != 0;                                                      \
-    } while (0)
-#define ANY_SET_v4l(M, R)                                                      \
-    do {                                                                       \
-        v4l t_ = (M) | __builtin_shuffle((M), (v4l){2, 3, 0, 1});              \
-        t_ |= __builtin_shuffle(t_, (v4l){1, 0, 3, 2});                        \
-        (R) = t_[0] != 0;                                                      \
-    } while (0)
+#if defined(EG_PORTABLE_VEC)
 
 /* Lane-wise M ? A : B of float vectors VF with masks VM, by their bits. */
 #define PICK(VF, VM, M, A, B) ((VF)(((M) & (VM)(A)) | (~(M) & (VM)(B))))
@@ -84,8 +51,9 @@ static void queue_count(uint64_t *counts, uint32_t *c, const uint32_t *q,
  * in the plan's arithmetic, the odd blocks through SCALAR; returns how
  * many were counted, a multiple of W. */
 #define DEFINE_BLOCKS(NAME, T, VF, VM, VI, W, SCALAR)                          \
-    EG_HOT static uint64_t NAME(const eg_hist_plan *p, eg_hist_state *s,       \
-                                uint32_t *c, const T *v, uint64_t n)           \
+    EG_PORTABLE_HOT static uint64_t NAME(const eg_hist_plan *p,                \
+                                         eg_hist_state *s, uint32_t *c,        \
+                                         const T *v, uint64_t n)               \
     {                                                                          \
         const T cf = (T)p->cfirst, cl = (T)p->clast;                           \
         const T sf = (T)p->sfirst, nf = (T)p->norm, nbf = (T)p->nbins;         \
@@ -113,7 +81,7 @@ static void queue_count(uint64_t *counts, uint32_t *c, const uint32_t *q,
              * block goes to the scalar loop whole */                          \
             VM odd = ~((x >= cf) & (x <= cl)) | (fr < mg) | (fr > 1 - mg);     \
             int any;                                                           \
-            ANY_SET_##VM(odd, any);                                            \
+            EG_ANY_##VM(odd, any);                                             \
             if (any) {                                                         \
                 SCALAR(p, s, v + i, (W));                                      \
                 continue;                                                      \
@@ -164,7 +132,7 @@ static int vec_plan(const eg_hist_plan *p)
 }
 
 uint64_t eg_hist_add_f32_portable(const eg_hist_plan *p, eg_hist_state *s,
-                             const float *v, uint64_t n)
+                                  const float *v, uint64_t n)
 {
     if (!p->f32 || !p->norm_f32 || !vec_plan(p))
         return 0;
@@ -172,7 +140,7 @@ uint64_t eg_hist_add_f32_portable(const eg_hist_plan *p, eg_hist_state *s,
 }
 
 uint64_t eg_hist_add_f64_portable(const eg_hist_plan *p, eg_hist_state *s,
-                             const double *v, uint64_t n)
+                                  const double *v, uint64_t n)
 {
     if (p->dtype != EG_F64 || p->f32 || !vec_plan(p))
         return 0;
@@ -182,7 +150,7 @@ uint64_t eg_hist_add_f64_portable(const eg_hist_plan *p, eg_hist_state *s,
 #else
 
 uint64_t eg_hist_add_f32_portable(const eg_hist_plan *p, eg_hist_state *s,
-                             const float *v, uint64_t n)
+                                  const float *v, uint64_t n)
 {
     (void)p;
     (void)s;
@@ -192,7 +160,7 @@ uint64_t eg_hist_add_f32_portable(const eg_hist_plan *p, eg_hist_state *s,
 }
 
 uint64_t eg_hist_add_f64_portable(const eg_hist_plan *p, eg_hist_state *s,
-                             const double *v, uint64_t n)
+                                  const double *v, uint64_t n)
 {
     (void)p;
     (void)s;

@@ -15,38 +15,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "portable_vec.h"
 #include "read_ahead.h"
 #include "sketch.h"
 
-#if defined(__GNUC__) && !defined(__clang__)
-
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
-#define EG_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define EG_HOT
-#endif
-
-typedef uint32_t v8u __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
-typedef uint64_t v4u __attribute__((vector_size(32)));
-typedef int64_t v4l __attribute__((vector_size(32)));
-
-/* Whether any lane of a mask is set: the halves folded onto each other
- * (vectors never cross a call: the default clone has no AVX, and a 32-byte
- * vector argument would change the ABI there). */
-#define ANY_v8i(M, R)                                                          \
-    do {                                                                       \
-        v8i t_ = (M) | __builtin_shuffle((M), (v8i){4, 5, 6, 7, 0, 1, 2, 3});  \
-        t_ |= __builtin_shuffle(t_, (v8i){2, 3, 0, 1, 6, 7, 4, 5});            \
-        t_ |= __builtin_shuffle(t_, (v8i){1, 0, 3, 2, 5, 4, 7, 6});            \
-        (R) = t_[0] != 0;                                                      \
-    } while (0)
-#define ANY_v4l(M, R)                                                          \
-    do {                                                                       \
-        v4l t_ = (M) | __builtin_shuffle((M), (v4l){2, 3, 0, 1});              \
-        t_ |= __builtin_shuffle(t_, (v4l){1, 0, 3, 2});                        \
-        (R) = t_[0] != 0;                                                      \
-    } while (0)
+#if defined(EG_PORTABLE_VEC)
 
 /* Whether the windows' bounds fit 32-bit lanes (the bucket indexes of
  * float32 do: below 2^32); a window that grows past them sends the rest
@@ -54,8 +27,7 @@ typedef int64_t v4l __attribute__((vector_size(32)));
 static int windows_fit_32(const eg_sketch *s)
 {
     return s->pos.lo <= UINT32_MAX && s->pos.len <= UINT32_MAX &&
-           s->neg.lo <= UINT32_MAX && s->neg.len <= UINT32_MAX &&
-           s->k <= 20;
+           s->neg.lo <= UINT32_MAX && s->neg.len <= UINT32_MAX && s->k <= 20;
 }
 
 /* W values at v, their bits as VU of ET (masks VM): the normal,
@@ -76,7 +48,7 @@ static int windows_fit_32(const eg_sketch *s)
         ok_ &= off_ < len_;                                                    \
         uint64_t *side_[2] = {s->pos.c, s->neg.c};                             \
         int odd_;                                                              \
-        ANY_##VM(~ok_, odd_);                                                  \
+        EG_ANY_##VM(~ok_, odd_);                                               \
         if (!odd_) {                                                           \
             /* every lane counts: no test per lane */                          \
             for (int l_ = 0; l_ < (W); l_++)                                   \
@@ -91,7 +63,8 @@ static int windows_fit_32(const eg_sketch *s)
                 eg_sketch_add_one(s, (double)(v)[l_]);                         \
     } while (0)
 
-EG_HOT static uint64_t add_f64(eg_sketch *s, const double *v, uint64_t n)
+EG_PORTABLE_HOT static uint64_t add_f64(eg_sketch *s, const double *v,
+                                        uint64_t n)
 {
     const unsigned k = s->k;
     uint64_t i = 0;
@@ -103,7 +76,8 @@ EG_HOT static uint64_t add_f64(eg_sketch *s, const double *v, uint64_t n)
     return i;
 }
 
-EG_HOT static uint64_t add_f32(eg_sketch *s, const float *v, uint64_t n)
+EG_PORTABLE_HOT static uint64_t add_f32(eg_sketch *s, const float *v,
+                                        uint64_t n)
 {
     const unsigned k = s->k;
     uint64_t i = 0;
