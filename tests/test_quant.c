@@ -476,7 +476,8 @@ Test(hist, portable_vector_path_counts_as_the_scalar_one)
         double lo, hi;
     } plans[] = {{10, -6, 6},       {4096, -5.3, 5.1},   {512, 0.1, 0.7},
                  {513, 0.1, 0.7},   {1, -1e30, 1e30},    {257, 1e4, 1e4 + 1},
-                 {64, -1e-3, 3e-3}, {4096, -1e20, 1e20}, {33, 1e3, 1e3 + 7}};
+                 {64, -1e-3, 3e-3}, {4096, -1e20, 1e20}, {33, 1e3, 1e3 + 7},
+                 {16, -2, 2},       {7, -3, 1}};
     uint64_t st = 23;
     for (int f64 = 0; f64 < 2; f64++)
         for (size_t k = 0; k < sizeof plans / sizeof *plans; k++) {

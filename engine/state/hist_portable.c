@@ -47,17 +47,35 @@ static void queue_count(uint64_t *counts, uint32_t *c, const uint32_t *q,
             counts[q[i]]++;
 }
 
-/* The blocks of W values of type T (vectors VF, masks VM, positions VI)
- * in the plan's arithmetic, the odd blocks through SCALAR; returns how
- * many were counted, a multiple of W. */
+/* The plan's numbers in the data's type T, for POSITIONS. */
+#define BIN_CONSTS(T)                                                          \
+    const T cf = (T)p->cfirst, cl = (T)p->clast;                               \
+    const T sf = (T)p->sfirst, nf = (T)p->norm, nbf = (T)p->nbins;             \
+    const T mg = (T)eg_hist_edge_margin(p)
+
+/* The truncated positions J (VI) of the values X (VF, masks VM) in the
+ * plan's arithmetic, and ODD: the lanes outside the range (or NaN), or
+ * near a bin's end (a position clamped to 0 or nbins has no fraction:
+ * near), which the scalar loop must count. */
+#define POSITIONS(VF, VM, VI, X, J, ODD)                                       \
+    do {                                                                       \
+        VF f_ = ((X)-sf) * nf;                                                 \
+        f_ = PICK(VF, VM, f_ > 0, f_, (VF){0});                                \
+        f_ = PICK(VF, VM, f_ >= nbf, (VF){0} + nbf, f_);                       \
+        (J) = __builtin_convertvector(f_, VI);                                 \
+        VF fr_ = f_ - __builtin_convertvector((J), VF);                        \
+        (ODD) = ~(((X) >= cf) & ((X) <= cl)) | (fr_ < mg) | (fr_ > 1 - mg);    \
+    } while (0)
+
+/* The blocks of W values of type T (vectors VF, masks VM, positions VI),
+ * the odd blocks through SCALAR whole; returns how many were counted, a
+ * multiple of W. */
 #define DEFINE_BLOCKS(NAME, T, VF, VM, VI, W, SCALAR)                          \
     EG_PORTABLE_HOT static uint64_t NAME(const eg_hist_plan *p,                \
                                          eg_hist_state *s, uint32_t *c,        \
                                          const T *v, uint64_t n)               \
     {                                                                          \
-        const T cf = (T)p->cfirst, cl = (T)p->clast;                           \
-        const T sf = (T)p->sfirst, nf = (T)p->norm, nbf = (T)p->nbins;         \
-        const T mg = (T)eg_hist_edge_margin(p);                                \
+        BIN_CONSTS(T);                                                         \
         /* each lane's counter: its bin, or with the spread copies its bin's   \
          * copy lane % 4 */                                                    \
         const int32_t shift = c ? (int32_t)EG_SPREAD_SHIFT : 0;                \
@@ -71,15 +89,9 @@ static void queue_count(uint64_t *counts, uint32_t *c, const uint32_t *q,
             eg_read_ahead(v + i, sizeof(T) * (W));                             \
             VF x;                                                              \
             memcpy(&x, v + i, sizeof x);                                       \
-            VF f = (x - sf) * nf;                                              \
-            f = PICK(VF, VM, f > 0, f, (VF){0});                               \
-            f = PICK(VF, VM, f >= nbf, (VF){0} + nbf, f);                      \
-            VI j = __builtin_convertvector(f, VI);                             \
-            VF fr = f - __builtin_convertvector(j, VF);                        \
-            /* a lane outside the range (or NaN), or near a bin's end (a       \
-             * position clamped to 0 or nbins has no fraction: near): the      \
-             * block goes to the scalar loop whole */                          \
-            VM odd = ~((x >= cf) & (x <= cl)) | (fr < mg) | (fr > 1 - mg);     \
+            VI j;                                                              \
+            VM odd;                                                            \
+            POSITIONS(VF, VM, VI, x, j, odd);                                  \
             int any;                                                           \
             EG_ANY_##VM(odd, any);                                             \
             if (any) {                                                         \
@@ -99,6 +111,76 @@ static void queue_count(uint64_t *counts, uint32_t *c, const uint32_t *q,
 
 DEFINE_BLOCKS(blocks_f32, float, v8f, v8i, v8i, 8, eg_hist_add_f32_scalar)
 DEFINE_BLOCKS(blocks_f64, double, v4d, v4l, v4i, 4, eg_hist_add_f64_scalar)
+
+/* With up to 16 bins of float32 the counting goes into vectors too, as
+ * hist_avx512.c's byte counters do: the bins of 32 values packed as bytes
+ * by shifts (an odd lane's byte -1, that value counted by the scalar
+ * loop; GCC took a conversion to bytes apart lane by lane), and per
+ * bin one compare and one subtract into 32 byte counters, folded into the
+ * state before any can wrap.  NC counters, fixed at compile time (8, 12 or
+ * 16, the bins rounded up; those past nbins never match), so that they
+ * stay in registers. */
+#define BYTE_BINS_MAX 16u
+#define BYTE_ROUNDS 255u /* subtracts a byte counter takes before a fold */
+
+typedef int8_t v32c __attribute__((vector_size(32)));
+
+#define FOLD_BYTES(C, NC)                                                      \
+    do {                                                                       \
+        for (unsigned b_ = 0; b_ < (NC); b_++) {                               \
+            uint64_t sum_ = 0;                                                 \
+            for (int l_ = 0; l_ < 32; l_++)                                    \
+                sum_ += (uint8_t)(C)[b_][l_];                                  \
+            if (b_ < s->nbins)                                                 \
+                s->counts[b_] += sum_;                                         \
+            (C)[b_] = (v32c){0};                                               \
+        }                                                                      \
+    } while (0)
+
+#define DEFINE_BYTES(NAME, NC)                                                 \
+    EG_PORTABLE_HOT static uint64_t NAME(                                      \
+        const eg_hist_plan *p, eg_hist_state *s, const float *v, uint64_t n)   \
+    {                                                                          \
+        BIN_CONSTS(float);                                                     \
+        v32c c[NC];                                                            \
+        for (unsigned b = 0; b < (NC); b++)                                    \
+            c[b] = (v32c){0};                                                  \
+        unsigned rounds = 0;                                                   \
+        uint64_t i = 0;                                                        \
+        for (; i + 32 <= n; i += 32) {                                         \
+            eg_read_ahead(v + i, 128);                                         \
+            /* byte r of lane l: the bin of value 8 r + l (the counters do     \
+             * not care where a bin sits), -1 for an odd lane */               \
+            v8i packed = {0}, odd[4], odd_any = {0};                           \
+            for (int r = 0; r < 4; r++) {                                      \
+                v8f x;                                                         \
+                memcpy(&x, v + i + 8 * r, sizeof x);                           \
+                v8i j;                                                         \
+                POSITIONS(v8f, v8i, v8i, x, j, odd[r]);                        \
+                packed |= ((j | odd[r]) & 0xff) << (8 * r);                    \
+                odd_any |= odd[r];                                             \
+            }                                                                  \
+            int any;                                                           \
+            EG_ANY_v8i(odd_any, any);                                          \
+            for (int r = 0; any && r < 4; r++)                                 \
+                for (int l = 0; l < 8; l++)                                    \
+                    if (odd[r][l])                                             \
+                        eg_hist_add_f32_scalar(p, s, v + i + 8 * r + l, 1);    \
+            v32c bins = (v32c)packed;                                          \
+            _Pragma("GCC unroll 16") for (unsigned b = 0; b < (NC); b++)       \
+                c[b] -= bins == (int8_t)b;                                     \
+            if (++rounds == BYTE_ROUNDS) {                                     \
+                FOLD_BYTES(c, NC);                                             \
+                rounds = 0;                                                    \
+            }                                                                  \
+        }                                                                      \
+        FOLD_BYTES(c, NC);                                                     \
+        return i;                                                              \
+    }
+
+DEFINE_BYTES(bytes_8, 8)
+DEFINE_BYTES(bytes_12, 12)
+DEFINE_BYTES(bytes_16, 16)
 
 /* Counts with the spread copies where the bins are few, in chunks the
  * 32-bit copies hold. */
@@ -136,7 +218,12 @@ uint64_t eg_hist_add_f32_portable(const eg_hist_plan *p, eg_hist_state *s,
 {
     if (!p->f32 || !p->norm_f32 || !vec_plan(p))
         return 0;
-    return add_f32(p, s, v, n);
+    uint64_t done = 0;
+    if (p->nbins <= BYTE_BINS_MAX)
+        done = p->nbins <= 8    ? bytes_8(p, s, v, n)
+               : p->nbins <= 12 ? bytes_12(p, s, v, n)
+                                : bytes_16(p, s, v, n);
+    return done + add_f32(p, s, v + done, n - done);
 }
 
 uint64_t eg_hist_add_f64_portable(const eg_hist_plan *p, eg_hist_state *s,
