@@ -609,13 +609,12 @@ static eg_status open_sockets(wk *w, eg_error *err)
     if (!(w->zctx = zmq_ctx_new()))
         return eg_zmq_error(err, "zmq_ctx_new", "");
     const eg_curve_keys *keys = w->curve ? &w->keys : NULL;
-    eg_status st = eg_zsock_connect_tasks(w->zctx, o->tasks_endpoint,
-                                          EG_TASK_BYTES_MAX, keys, &w->dealer,
-                                          err);
-    if (st == EG_OK)
-        st = eg_zsock_connect_results(w->zctx, o->results_endpoint, keys,
-                                      &w->push, err);
-    eg_curve_wipe(&w->keys, sizeof w->keys);
+    /* The DEALER is watched before it connects: libzmq gives a refused
+     * connection up for good, so a refusal that came before the monitor
+     * (a loaded box, a loopback handshake) was never told and never
+     * redialled. */
+    eg_status st = eg_zsock_tasks_socket(w->zctx, EG_TASK_BYTES_MAX, keys,
+                                         &w->dealer, err);
     if (st == EG_OK)
         st = eg_zsock_monitor_events(
             w->zctx, w->dealer, "handshake",
@@ -625,6 +624,12 @@ static eg_status open_sockets(wk *w, eg_error *err)
                 ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
                 ZMQ_EVENT_HANDSHAKE_SUCCEEDED,
             &w->hsmon, err);
+    if (st == EG_OK && zmq_connect(w->dealer, o->tasks_endpoint) != 0)
+        st = eg_zmq_error(err, "zmq_connect", o->tasks_endpoint);
+    if (st == EG_OK)
+        st = eg_zsock_connect_results(w->zctx, o->results_endpoint, keys,
+                                      &w->push, err);
+    eg_curve_wipe(&w->keys, sizeof w->keys);
     if (st != EG_OK)
         return st;
     if (!(w->pair = zmq_socket(w->zctx, ZMQ_PAIR)))

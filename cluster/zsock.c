@@ -192,6 +192,14 @@ eg_status eg_zsock_connect_tasks(void *ctx, const char *endpoint,
                                  size_t max_in, const eg_curve_keys *curve,
                                  void **out, eg_error *err)
 {
+    eg_status st = eg_zsock_tasks_socket(ctx, max_in, curve, out, err);
+    return st == EG_OK ? finish_connect(out, endpoint, st, err) : st;
+}
+
+eg_status eg_zsock_tasks_socket(void *ctx, size_t max_in,
+                                const eg_curve_keys *curve, void **out,
+                                eg_error *err)
+{
     eg_status st = make(ctx, ZMQ_DEALER, out, err);
     if (st != EG_OK)
         return st;
@@ -219,7 +227,9 @@ eg_status eg_zsock_connect_tasks(void *ctx, const char *endpoint,
     if (st == EG_OK)
         st = set_i64(s, ZMQ_MAXMSGSIZE, max_size(max_in), "ZMQ_MAXMSGSIZE",
                      err);
-    return finish_connect(out, endpoint, st, err);
+    if (st != EG_OK)
+        eg_zsock_close(out);
+    return st;
 }
 
 eg_status eg_zsock_connect_results(void *ctx, const char *endpoint,

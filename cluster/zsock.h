@@ -33,6 +33,11 @@ eg_status eg_zsock_bind_results(void *ctx, const char *endpoint,
 eg_status eg_zsock_connect_tasks(void *ctx, const char *endpoint,
                                  size_t max_in, const eg_curve_keys *curve,
                                  void **out, eg_error *err);
+/* The same DEALER, not yet connected: for a caller that must watch it
+ * (a monitor) before its first handshake can happen. */
+eg_status eg_zsock_tasks_socket(void *ctx, size_t max_in,
+                                const eg_curve_keys *curve, void **out,
+                                eg_error *err);
 eg_status eg_zsock_connect_results(void *ctx, const char *endpoint,
                                    const eg_curve_keys *curve, void **out,
                                    eg_error *err);

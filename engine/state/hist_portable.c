@@ -124,6 +124,7 @@ DEFINE_BLOCKS(blocks_f64, double, v4d, v4l, v4i, 4, eg_hist_add_f64_scalar)
 #define BYTE_ROUNDS 255u /* subtracts a byte counter takes before a fold */
 
 typedef int8_t v32c __attribute__((vector_size(32)));
+typedef uint8_t v32b __attribute__((vector_size(32)));
 
 #define FOLD_BYTES(C, NC)                                                      \
     do {                                                                       \
@@ -133,7 +134,7 @@ typedef int8_t v32c __attribute__((vector_size(32)));
                 sum_ += (uint8_t)(C)[b_][l_];                                  \
             if (b_ < s->nbins)                                                 \
                 s->counts[b_] += sum_;                                         \
-            (C)[b_] = (v32c){0};                                               \
+            (C)[b_] = (v32b){0};                                               \
         }                                                                      \
     } while (0)
 
@@ -142,22 +143,23 @@ typedef int8_t v32c __attribute__((vector_size(32)));
         const eg_hist_plan *p, eg_hist_state *s, const float *v, uint64_t n)   \
     {                                                                          \
         BIN_CONSTS(float);                                                     \
-        v32c c[NC];                                                            \
+        v32b c[NC]; /* unsigned: a byte wraps only as counted for */          \
         for (unsigned b = 0; b < (NC); b++)                                    \
-            c[b] = (v32c){0};                                                  \
+            c[b] = (v32b){0};                                                  \
         unsigned rounds = 0;                                                   \
         uint64_t i = 0;                                                        \
         for (; i + 32 <= n; i += 32) {                                         \
             eg_read_ahead(v + i, 128);                                         \
             /* byte r of lane l: the bin of value 8 r + l (the counters do     \
              * not care where a bin sits), -1 for an odd lane */               \
-            v8i packed = {0}, odd[4], odd_any = {0};                           \
+            v8u packed = {0};                                                  \
+            v8i odd[4], odd_any = {0};                                         \
             for (int r = 0; r < 4; r++) {                                      \
                 v8f x;                                                         \
                 memcpy(&x, v + i + 8 * r, sizeof x);                           \
                 v8i j;                                                         \
                 POSITIONS(v8f, v8i, v8i, x, j, odd[r]);                        \
-                packed |= ((j | odd[r]) & 0xff) << (8 * r);                    \
+                packed |= ((v8u)(j | odd[r]) & 0xff) << (8 * r);               \
                 odd_any |= odd[r];                                             \
             }                                                                  \
             int any;                                                           \
@@ -168,7 +170,7 @@ typedef int8_t v32c __attribute__((vector_size(32)));
                         eg_hist_add_f32_scalar(p, s, v + i + 8 * r + l, 1);    \
             v32c bins = (v32c)packed;                                          \
             _Pragma("GCC unroll 16") for (unsigned b = 0; b < (NC); b++)       \
-                c[b] -= bins == (int8_t)b;                                     \
+                c[b] -= (v32b)(bins == (int8_t)b);                             \
             if (++rounds == BYTE_ROUNDS) {                                     \
                 FOLD_BYTES(c, NC);                                             \
                 rounds = 0;                                                    \
