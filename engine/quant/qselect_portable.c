@@ -45,8 +45,8 @@ static void queue_count(uint64_t *h, const uint32_t *q, unsigned n)
 
 /* The first pass (one bucket, every key): the top 16 bits of each key
  * counted into h.  And a later pass: each bucket's keys, their next 16
- * bits counted or the keys kept. */
-#define DEFINE_PASSES(SFX, T, VF, VU, VM, W, B)                                \
+ * bits counted or the keys kept.  KT: a key's type (VU's lanes). */
+#define DEFINE_PASSES(SFX, T, VF, VU, VM, KT, W, B)                            \
     EG_PORTABLE_HOT static uint64_t first_##SFX(const T *v, uint64_t n,        \
                                                 uint64_t *h, uint64_t *nan)    \
     {                                                                          \
@@ -99,8 +99,7 @@ static void queue_count(uint64_t *h, const uint32_t *q, unsigned n)
             for (size_t j = 0; j < ng; j++) {                                  \
                 eg_select_vgroup *gj = &g[j];                                  \
                 /* fixed is 1 to B - 1 here (eg_select_pass_portable) */       \
-                VM hit =                                                       \
-                    ((k >> (B - gj->fixed)) == (T##_key)gj->prefix) & ~isnan;  \
+                VM hit = ((k >> (B - gj->fixed)) == (KT)gj->prefix) & ~isnan;  \
                 EG_ANY_##VM(hit, any);                                         \
                 if (!any)                                                      \
                     continue;                                                  \
@@ -120,11 +119,8 @@ static void queue_count(uint64_t *h, const uint32_t *q, unsigned n)
         return i;                                                              \
     }
 
-typedef uint32_t float_key;
-typedef uint64_t double_key;
-
-DEFINE_PASSES(f32, float, v8f, v8u, v8i, 8, 32)
-DEFINE_PASSES(f64, double, v4d, v4u, v4l, 4, 64)
+DEFINE_PASSES(f32, float, v8f, v8u, v8i, uint32_t, 8, 32)
+DEFINE_PASSES(f64, double, v4d, v4u, v4l, uint64_t, 4, 64)
 
 uint64_t eg_select_pass_portable(eg_dtype t, const void *data, uint64_t n,
                                  eg_select_vgroup *g, size_t ng, uint64_t *nan)

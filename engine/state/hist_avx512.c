@@ -188,9 +188,10 @@ static void queue_count(uint64_t *counts, uint32_t *c, const uint16_t *q,
 }
 
 TGT static uint64_t add_avx512(const eg_hist_plan *p, eg_hist_state *s,
-                               uint32_t *c, unsigned shift, const float *v,
-                               uint64_t n)
+                               uint32_t *c, const void *vv, uint64_t n)
 {
+    const float *v = vv;
+    const unsigned shift = c ? EG_SPREAD_SHIFT : 0;
     const __m128i shv = _mm_cvtsi32_si128((int)shift);
     const __m512i lanes = _mm512_and_si512(
         _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
@@ -331,9 +332,10 @@ f64_bins_of(const f64_bins *k, __m512d x, __mmask8 keep)
 }
 
 TGT static uint64_t add_f64_avx512(const eg_hist_plan *p, eg_hist_state *s,
-                                   uint32_t *c, unsigned shift,
-                                   const double *v, uint64_t n)
+                                   uint32_t *c, const void *vv, uint64_t n)
 {
+    const double *v = vv;
+    const unsigned shift = c ? EG_SPREAD_SHIFT : 0;
     const __m128i shv = _mm_cvtsi32_si128((int)shift);
     const __m512i lanes =
         _mm512_and_si512(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7),
@@ -525,17 +527,8 @@ uint64_t eg_hist_add_f32_avx512(const eg_hist_plan *p, eg_hist_state *s,
     uint64_t done = 0;
     if (p->nbins <= BYTE_BINS_MAX && have_avx512bw())
         done = add_f32_bytes(p, s, v, n);
-    eg_hist_spread sp;
-    while (done < n) {
-        uint64_t k = n - done < EG_SPREAD_CHUNK ? n - done : EG_SPREAD_CHUNK;
-        uint32_t *c = eg_hist_spread_begin(&sp, p->nbins);
-        uint64_t d = add_avx512(p, s, c, c ? EG_SPREAD_SHIFT : 0, v + done, k);
-        eg_hist_spread_fold(c, s);
-        done += d;
-        if (d < k)
-            break;
-    }
-    return done;
+    return done + eg_hist_spread_run(p, s, add_avx512, v + done, sizeof(float),
+                                     n - done);
 }
 
 uint64_t eg_hist_add_f64_avx512(const eg_hist_plan *p, eg_hist_state *s,
@@ -546,18 +539,8 @@ uint64_t eg_hist_add_f64_avx512(const eg_hist_plan *p, eg_hist_state *s,
     uint64_t done = 0;
     if (p->nbins <= BYTE_BINS_MAX && have_avx512bw())
         done = add_f64_bytes(p, s, v, n);
-    eg_hist_spread sp;
-    while (done < n) {
-        uint64_t k = n - done < EG_SPREAD_CHUNK ? n - done : EG_SPREAD_CHUNK;
-        uint32_t *c = eg_hist_spread_begin(&sp, p->nbins);
-        uint64_t d =
-            add_f64_avx512(p, s, c, c ? EG_SPREAD_SHIFT : 0, v + done, k);
-        eg_hist_spread_fold(c, s);
-        done += d;
-        if (d < k)
-            break;
-    }
-    return done;
+    return done + eg_hist_spread_run(p, s, add_f64_avx512, v + done,
+                                     sizeof(double), n - done);
 }
 
 #else

@@ -73,8 +73,9 @@ static void queue_count(uint64_t *counts, uint32_t *c, const uint32_t *q,
 #define DEFINE_BLOCKS(NAME, T, VF, VM, VI, W, SCALAR)                          \
     EG_PORTABLE_HOT static uint64_t NAME(const eg_hist_plan *p,                \
                                          eg_hist_state *s, uint32_t *c,        \
-                                         const T *v, uint64_t n)               \
+                                         const void *vv, uint64_t n)           \
     {                                                                          \
+        const T *v = vv;                                                       \
         BIN_CONSTS(T);                                                         \
         /* each lane's counter: its bin, or with the spread copies its bin's   \
          * copy lane % 4 */                                                    \
@@ -143,7 +144,7 @@ typedef uint8_t v32b __attribute__((vector_size(32)));
         const eg_hist_plan *p, eg_hist_state *s, const float *v, uint64_t n)   \
     {                                                                          \
         BIN_CONSTS(float);                                                     \
-        v32b c[NC]; /* unsigned: a byte wraps only as counted for */          \
+        v32b c[NC]; /* unsigned: a byte wraps only as counted for */           \
         for (unsigned b = 0; b < (NC); b++)                                    \
             c[b] = (v32b){0};                                                  \
         unsigned rounds = 0;                                                   \
@@ -184,30 +185,6 @@ DEFINE_BYTES(bytes_8, 8)
 DEFINE_BYTES(bytes_12, 12)
 DEFINE_BYTES(bytes_16, 16)
 
-/* Counts with the spread copies where the bins are few, in chunks the
- * 32-bit copies hold. */
-#define DEFINE_ADD(NAME, T, BLOCKS)                                            \
-    static uint64_t NAME(const eg_hist_plan *p, eg_hist_state *s, const T *v,  \
-                         uint64_t n)                                           \
-    {                                                                          \
-        uint64_t done = 0;                                                     \
-        eg_hist_spread sp;                                                     \
-        while (done < n) {                                                     \
-            uint64_t k =                                                       \
-                n - done < EG_SPREAD_CHUNK ? n - done : EG_SPREAD_CHUNK;       \
-            uint32_t *c = eg_hist_spread_begin(&sp, p->nbins);                 \
-            uint64_t d = BLOCKS(p, s, c, v + done, k);                         \
-            eg_hist_spread_fold(c, s);                                         \
-            done += d;                                                         \
-            if (d < k)                                                         \
-                break;                                                         \
-        }                                                                      \
-        return done;                                                           \
-    }
-
-DEFINE_ADD(add_f32, float, blocks_f32)
-DEFINE_ADD(add_f64, double, blocks_f64)
-
 /* The margin must leave most lanes out of the corrections, and the
  * positions must fit int32. */
 static int vec_plan(const eg_hist_plan *p)
@@ -225,7 +202,8 @@ uint64_t eg_hist_add_f32_portable(const eg_hist_plan *p, eg_hist_state *s,
         done = p->nbins <= 8    ? bytes_8(p, s, v, n)
                : p->nbins <= 12 ? bytes_12(p, s, v, n)
                                 : bytes_16(p, s, v, n);
-    return done + add_f32(p, s, v + done, n - done);
+    return done + eg_hist_spread_run(p, s, blocks_f32, v + done, sizeof(float),
+                                     n - done);
 }
 
 uint64_t eg_hist_add_f64_portable(const eg_hist_plan *p, eg_hist_state *s,
@@ -233,7 +211,7 @@ uint64_t eg_hist_add_f64_portable(const eg_hist_plan *p, eg_hist_state *s,
 {
     if (p->dtype != EG_F64 || p->f32 || !vec_plan(p))
         return 0;
-    return add_f64(p, s, v, n);
+    return eg_hist_spread_run(p, s, blocks_f64, v, sizeof(double), n);
 }
 
 #else

@@ -48,4 +48,31 @@ static inline void eg_hist_spread_fold(const uint32_t *c, eg_hist_state *s)
     }
 }
 
+/* A vector loop over the n values at v into the counters c (the spread
+ * copies, or NULL: the state's counts); returns how many it counted. */
+typedef uint64_t (*eg_hist_blocks_fn)(const eg_hist_plan *p, eg_hist_state *s,
+                                      uint32_t *c, const void *v, uint64_t n);
+
+/* blocks over the n values of es bytes at v, in chunks the 32-bit copies
+ * hold, each chunk's copies folded into s; returns how many were counted
+ * (blocks leaves the tail of a chunk short of its vector width). */
+static inline uint64_t eg_hist_spread_run(const eg_hist_plan *p,
+                                          eg_hist_state *s,
+                                          eg_hist_blocks_fn blocks,
+                                          const void *v, size_t es, uint64_t n)
+{
+    uint64_t done = 0;
+    eg_hist_spread sp;
+    while (done < n) {
+        uint64_t k = n - done < EG_SPREAD_CHUNK ? n - done : EG_SPREAD_CHUNK;
+        uint32_t *c = eg_hist_spread_begin(&sp, p->nbins);
+        uint64_t d = blocks(p, s, c, (const char *)v + done * es, k);
+        eg_hist_spread_fold(c, s);
+        done += d;
+        if (d < k)
+            break;
+    }
+    return done;
+}
+
 #endif
