@@ -3,7 +3,11 @@
  * normal values whose bucket lies inside their side's window; every other
  * value (NaN, infinities, zeros, subnormals, a bucket that needs a window
  * to grow) goes through the scalar code, which gives the same bucket.
- * Only the counting stays scalar. */
+ * Only the counting stays scalar: the vectors give each lane its counter's
+ * address (the side's array chosen by the sign, plus the bucket's offset),
+ * so a value costs one load of its address and one increment.  Choosing the
+ * side and scaling the offset one lane at a time took more than half of
+ * the loop (1.7 ns a float32 value in cache on an Intel Xeon). */
 #include <stdint.h>
 
 #include "read_ahead.h"
@@ -15,14 +19,63 @@
 
 #define TGT __attribute__((target("avx512f")))
 
+/* The windows as vectors: bucket index of each side's first counter, its
+ * length and its array.  Taken again whenever the scalar code ran, as it
+ * may have grown (and moved) a window. */
+typedef struct windows {
+    __m512i plo, nlo, plen, nlen;         /* 64-bit lanes */
+    __m512i plo32, nlo32, plen32, nlen32; /* 32-bit: windows_fit_32 */
+    __m512i pc, nc;                       /* the arrays' addresses */
+} windows;
+
+TGT static inline windows take_windows(const eg_sketch *s)
+{
+    windows w;
+    w.plo = _mm512_set1_epi64((int64_t)s->pos.lo);
+    w.nlo = _mm512_set1_epi64((int64_t)s->neg.lo);
+    w.plen = _mm512_set1_epi64((int64_t)s->pos.len);
+    w.nlen = _mm512_set1_epi64((int64_t)s->neg.len);
+    w.plo32 = _mm512_set1_epi32((int)(uint32_t)s->pos.lo);
+    w.nlo32 = _mm512_set1_epi32((int)(uint32_t)s->neg.lo);
+    w.plen32 = _mm512_set1_epi32((int)(uint32_t)s->pos.len);
+    w.nlen32 = _mm512_set1_epi32((int)(uint32_t)s->neg.len);
+    w.pc = _mm512_set1_epi64((int64_t)(uintptr_t)s->pos.c);
+    w.nc = _mm512_set1_epi64((int64_t)(uintptr_t)s->neg.c);
+    return w;
+}
+
+/* The counters of 8 lanes whose offsets o into their side's window are
+ * known to be inside it, into at[0..7]. */
+TGT static inline void addresses8(const windows *w, __m512i o, __mmask8 neg,
+                                  uint64_t *at)
+{
+    __m512i base = _mm512_mask_blend_epi64(neg, w->pc, w->nc);
+    _mm512_storeu_si512((void *)at,
+                        _mm512_add_epi64(base, _mm512_slli_epi64(o, 3)));
+}
+
+/* Adds one to each counter at[l] of the lanes in ok; the lanes outside are
+ * the caller's. */
+static inline void bump(const uint64_t *at, unsigned ok, unsigned all)
+{
+    if (ok == all) {
+        /* every lane counts: no mask walk (its bit scans are a chain) */
+        for (unsigned l = 0; all; l++, all >>= 1)
+            ++*(uint64_t *)(uintptr_t)at[l];
+        return;
+    }
+    for (unsigned m = ok; m; m &= m - 1)
+        ++*(uint64_t *)(uintptr_t)at[__builtin_ctz(m)];
+}
+
 /* Counts the lanes of x whose bucket is in its window; returns the others,
  * for the scalar code. */
-TGT static inline unsigned count8(eg_sketch *s, __m512d x, unsigned k)
+TGT static inline unsigned count8(const windows *w, __m512d x, unsigned k)
 {
     const __m512i absmask = _mm512_set1_epi64(INT64_MAX);
     const __m512i minnorm = _mm512_set1_epi64(INT64_C(0x0010000000000000));
     const __m512i inf = _mm512_set1_epi64(INT64_C(0x7ff0000000000000));
-    uint64_t off[8];
+    uint64_t at[8];
     __m512i b = _mm512_castpd_si512(x);
     __m512i a = _mm512_and_si512(b, absmask);
     /* normal and finite: 2^-1022 <= |x| < inf */
@@ -33,37 +86,28 @@ TGT static inline unsigned count8(eg_sketch *s, __m512d x, unsigned k)
         _mm512_add_epi64(_mm512_srl_epi64(a, _mm_cvtsi32_si128(52 - (int)k)),
                          _mm512_set1_epi64((int64_t)(UINT64_C(52) << k)));
     /* inside the window: idx - lo < len, unsigned, per side */
-    __m512i lo = _mm512_mask_blend_epi64(
-        neg, _mm512_set1_epi64((int64_t)s->pos.lo),
-        _mm512_set1_epi64((int64_t)s->neg.lo));
-    __m512i len = _mm512_mask_blend_epi64(
-        neg, _mm512_set1_epi64((int64_t)s->pos.len),
-        _mm512_set1_epi64((int64_t)s->neg.len));
-    __m512i o = _mm512_sub_epi64(idx, lo);
-    ok &= _mm512_cmplt_epu64_mask(o, len);
-    _mm512_storeu_si512((void *)off, o);
-    uint64_t *side[2] = {s->pos.c, s->neg.c};
-    if (ok == 0xff) {
-        /* every lane counts: no mask walk (its bit scans are a chain) */
-        for (unsigned l = 0; l < 8; l++)
-            side[(neg >> l) & 1][off[l]]++;
-        return 0;
-    }
-    for (unsigned m = ok; m; m &= m - 1) {
-        unsigned l = (unsigned)__builtin_ctz(m);
-        side[(neg >> l) & 1][off[l]]++;
-    }
-    return (unsigned)(~ok & 0xff);
+    __m512i o = _mm512_sub_epi64(idx, _mm512_mask_blend_epi64(neg, w->plo,
+                                                              w->nlo));
+    ok &= _mm512_cmplt_epu64_mask(o,
+                                  _mm512_mask_blend_epi64(neg, w->plen,
+                                                          w->nlen));
+    addresses8(w, o, neg, at);
+    bump(at, ok, 0xffu);
+    return (unsigned)(~ok & 0xffu);
 }
 
 TGT static uint64_t add_f64(eg_sketch *s, const double *v, uint64_t n)
 {
     uint64_t i = 0;
+    windows w = take_windows(s);
     for (; i + 8 <= n; i += 8) {
         eg_read_ahead(v + i, 64);
-        for (unsigned m = count8(s, _mm512_loadu_pd(v + i), s->k); m;
-             m &= m - 1)
+        unsigned m = count8(&w, _mm512_loadu_pd(v + i), s->k);
+        if (m == 0)
+            continue;
+        for (; m; m &= m - 1)
             eg_sketch_add_one(s, v[i + (unsigned)__builtin_ctz(m)]);
+        w = take_windows(s);
     }
     return i;
 }
@@ -72,13 +116,16 @@ TGT static uint64_t add_f64(eg_sketch *s, const double *v, uint64_t n)
  * exponent e + 896 and mantissa m << 29, so its bucket (sketch_bucket.h:
  * (exponent + 52) << k | the top k mantissa bits) is its own bits shifted,
  * (a >> (23 - k)) + (948 << k), below 2^32 for k <= 20.  float32
- * subnormals (normal doubles) go to the scalar code, which widens them. */
-TGT static inline unsigned count16(eg_sketch *s, const float *v, unsigned k)
+ * subnormals (normal doubles) go to the scalar code, which widens them.
+ * Offsets are compared in 32 bits (windows_fit_32) and widened to 64 for
+ * the addresses. */
+TGT static inline unsigned count16(const windows *w, const float *v,
+                                   unsigned k)
 {
     const __m512i absmask = _mm512_set1_epi32(INT32_MAX);
     const __m512i minnorm = _mm512_set1_epi32(0x00800000);
     const __m512i inf = _mm512_set1_epi32(0x7f800000);
-    uint32_t off[16];
+    uint64_t at[16];
     __m512i b = _mm512_loadu_si512((const void *)v);
     __m512i a = _mm512_and_si512(b, absmask);
     __mmask16 ok = _mm512_cmpge_epu32_mask(a, minnorm) &
@@ -87,25 +134,16 @@ TGT static inline unsigned count16(eg_sketch *s, const float *v, unsigned k)
     __m512i idx =
         _mm512_add_epi32(_mm512_srl_epi32(a, _mm_cvtsi32_si128(23 - (int)k)),
                          _mm512_set1_epi32((int)(948u << k)));
-    __m512i lo = _mm512_mask_blend_epi32(
-        neg, _mm512_set1_epi32((int)(uint32_t)s->pos.lo),
-        _mm512_set1_epi32((int)(uint32_t)s->neg.lo));
-    __m512i len = _mm512_mask_blend_epi32(
-        neg, _mm512_set1_epi32((int)(uint32_t)s->pos.len),
-        _mm512_set1_epi32((int)(uint32_t)s->neg.len));
-    ok &= _mm512_cmplt_epu32_mask(_mm512_sub_epi32(idx, lo), len);
-    _mm512_storeu_si512((void *)off, _mm512_sub_epi32(idx, lo));
-    uint64_t *side[2] = {s->pos.c, s->neg.c};
-    if (ok == 0xffff) {
-        for (unsigned l = 0; l < 16; l++)
-            side[(neg >> l) & 1][off[l]]++;
-        return 0;
-    }
-    for (unsigned m = ok; m; m &= m - 1) {
-        unsigned l = (unsigned)__builtin_ctz(m);
-        side[(neg >> l) & 1][off[l]]++;
-    }
-    return (unsigned)(~ok & 0xffff);
+    __m512i o =
+        _mm512_sub_epi32(idx, _mm512_mask_blend_epi32(neg, w->plo32, w->nlo32));
+    ok &= _mm512_cmplt_epu32_mask(
+        o, _mm512_mask_blend_epi32(neg, w->plen32, w->nlen32));
+    addresses8(w, _mm512_cvtepu32_epi64(_mm512_castsi512_si256(o)),
+               (__mmask8)neg, at);
+    addresses8(w, _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(o, 1)),
+               (__mmask8)(neg >> 8), at + 8);
+    bump(at, ok, 0xffffu);
+    return (unsigned)(~ok & 0xffffu);
 }
 
 /* Whether the windows' bounds fit the 32-bit lanes of count16 (the bucket
@@ -121,16 +159,25 @@ static int windows_fit_32(const eg_sketch *s)
 TGT static uint64_t add_f32(eg_sketch *s, const float *v, uint64_t n)
 {
     uint64_t i = 0;
-    for (; i + 16 <= n && windows_fit_32(s); i += 16) {
+    windows w = take_windows(s);
+    for (int fit = windows_fit_32(s); i + 16 <= n && fit; i += 16) {
         eg_read_ahead(v + i, 64);
-        for (unsigned m = count16(s, v + i, s->k); m; m &= m - 1)
+        unsigned m = count16(&w, v + i, s->k);
+        if (m == 0)
+            continue;
+        for (; m; m &= m - 1)
             eg_sketch_add_one(s, (double)v[i + (unsigned)__builtin_ctz(m)]);
+        w = take_windows(s);
+        fit = windows_fit_32(s);
     }
-    for (; i + 8 <= n; i += 8)
-        for (unsigned m = count8(s, _mm512_cvtps_pd(_mm256_loadu_ps(v + i)),
-                                 s->k);
-             m; m &= m - 1)
+    for (; i + 8 <= n; i += 8) {
+        unsigned m = count8(&w, _mm512_cvtps_pd(_mm256_loadu_ps(v + i)), s->k);
+        if (m == 0)
+            continue;
+        for (; m; m &= m - 1)
             eg_sketch_add_one(s, (double)v[i + (unsigned)__builtin_ctz(m)]);
+        w = take_windows(s);
+    }
     return i;
 }
 
