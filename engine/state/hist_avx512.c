@@ -191,10 +191,11 @@ TGT static uint64_t add_avx512(const eg_hist_plan *p, eg_hist_state *s,
                                uint32_t *c, const void *vv, uint64_t n)
 {
     const float *v = vv;
-    const unsigned shift = c ? eg_hist_spread_shift(p->nbins) : 0;
+    const unsigned shift = c ? EG_SPREAD_SHIFT : 0;
     const __m128i shv = _mm_cvtsi32_si128((int)shift);
     const __m512i lanes = _mm512_and_si512(
-        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+                          15),
         _mm512_set1_epi32((int)(1u << shift) - 1));
     f32_bins k;
     f32_bins_init(&k, p);
@@ -334,7 +335,7 @@ TGT static uint64_t add_f64_avx512(const eg_hist_plan *p, eg_hist_state *s,
                                    uint32_t *c, const void *vv, uint64_t n)
 {
     const double *v = vv;
-    const unsigned shift = c ? eg_hist_spread_shift(p->nbins) : 0;
+    const unsigned shift = c ? EG_SPREAD_SHIFT : 0;
     const __m128i shv = _mm_cvtsi32_si128((int)shift);
     const __m512i lanes =
         _mm512_and_si512(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7),
@@ -346,9 +347,9 @@ TGT static uint64_t add_f64_avx512(const eg_hist_plan *p, eg_hist_state *s,
     int64_t idx[8];
     uint16_t q[QUEUE_LEN];
     unsigned qn = 0;
-    /* (with the spread copies, 8 lanes a block, the queue measured 7 %
-     * slower in quant_probe: it queues only into one copy per bin) */
-    const int queue = shift == 0 && p->nbins <= QUEUE_SLOTS_MAX;
+    /* (with the spread counters, 8 lanes a block, the queue measured 7 %
+     * slower in quant_probe: it queues only into the state's counts) */
+    const int queue = !c && p->nbins <= QUEUE_SLOTS_MAX;
     for (; i + 8 <= n; i += 8) {
         eg_read_ahead(v + i, 64);
         __m512d x = _mm512_loadu_pd(v + i);

@@ -78,11 +78,11 @@ static void queue_count(uint64_t *counts, uint32_t *c, const uint32_t *q,
         const T *v = vv;                                                       \
         BIN_CONSTS(T);                                                         \
         /* each lane's counter: its bin, or with the spread copies its bin's   \
-         * copy lane % 2^shift */                                              \
-        const int32_t shift = c ? (int32_t)eg_hist_spread_shift(p->nbins) : 0; \
+         * copy lane % 4 */                                                    \
+        const int32_t shift = c ? (int32_t)EG_SPREAD_SHIFT : 0;                \
         VI copy = {0};                                                         \
         for (int l = 0; c && l < (W); l++)                                     \
-            copy[l] = l & ((1 << shift) - 1);                                  \
+            copy[l] = l & 3;                                                   \
         uint32_t q[QUEUE_LEN];                                                 \
         unsigned qn = 0;                                                       \
         uint64_t i = 0;                                                        \

@@ -6,13 +6,7 @@
  * store-to-load forwards, the cost of a 10-bin histogram of normal data).
  * So with up to EG_SPREAD_BINS_MAX bins lane l counts into copy l % 4 of
  * its bin (counter bin << EG_SPREAD_SHIFT | l % 4), 32-bit counters folded
- * into the state at the end of each call.
- *
- * Up to EG_NARROW_BINS_MAX bins the same 32-bit counters serve in one copy
- * (shift 0): with many bins, chains are rare, but the state's 64-bit
- * counts of 4,096 bins (32 KiB) share L1 with the data and the queue, and
- * their increments took two thirds of a 4,096-bin histogram's time on an
- * Intel Xeon (bench/README.md, the narrow counters). */
+ * into the state at the end of each call. */
 #ifndef EG_HIST_SPREAD_H
 #define EG_HIST_SPREAD_H
 
@@ -23,32 +17,20 @@
 
 #define EG_SPREAD_SHIFT 2u
 #define EG_SPREAD_BINS_MAX 512u
-#define EG_NARROW_BINS_MAX 4096u
 /* 32-bit copies: fold them before any can reach 2^32 */
 #define EG_SPREAD_CHUNK (1ull << 30)
 
-_Static_assert(EG_NARROW_BINS_MAX >= EG_SPREAD_BINS_MAX << EG_SPREAD_SHIFT,
-               "the narrow counters' room holds the spread copies");
-
 typedef struct eg_hist_spread {
-    uint32_t c[EG_NARROW_BINS_MAX];
+    uint32_t c[EG_SPREAD_BINS_MAX << EG_SPREAD_SHIFT];
 } eg_hist_spread;
 
-/* log2 of the copies per bin of the 32-bit counters for nbins bins. */
-static inline unsigned eg_hist_spread_shift(unsigned nbins)
-{
-    return nbins <= EG_SPREAD_BINS_MAX ? EG_SPREAD_SHIFT : 0;
-}
-
-/* The counters of a call: 32-bit ones (with few bins, spread copies),
- * zeroed, or NULL past EG_NARROW_BINS_MAX bins (the state's own counts
- * serve). */
+/* The counters of a call: the spread copies with few bins, zeroed, else
+ * NULL (the state's own counts serve). */
 static inline uint32_t *eg_hist_spread_begin(eg_hist_spread *sp, unsigned nbins)
 {
-    if (nbins > EG_NARROW_BINS_MAX)
+    if (nbins > EG_SPREAD_BINS_MAX)
         return NULL;
-    memset(sp->c, 0,
-           ((size_t)nbins << eg_hist_spread_shift(nbins)) * sizeof sp->c[0]);
+    memset(sp->c, 0, ((size_t)nbins << EG_SPREAD_SHIFT) * sizeof sp->c[0]);
     return sp->c;
 }
 
@@ -57,11 +39,10 @@ static inline void eg_hist_spread_fold(const uint32_t *c, eg_hist_state *s)
 {
     if (!c)
         return;
-    const unsigned shift = eg_hist_spread_shift(s->nbins);
     for (unsigned b = 0; b < s->nbins; b++) {
-        const uint32_t *k = c + ((size_t)b << shift);
+        const uint32_t *k = c + ((size_t)b << EG_SPREAD_SHIFT);
         uint64_t sum = 0;
-        for (unsigned l = 0; l < (1u << shift); l++)
+        for (unsigned l = 0; l < (1u << EG_SPREAD_SHIFT); l++)
             sum += k[l];
         s->counts[b] += sum;
     }
